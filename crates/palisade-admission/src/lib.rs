@@ -1,0 +1,13 @@
+//! Admission control: decides whether Kubernetes should admit an object, the
+//! way Gatekeeper, Kyverno and Pod Security Admission do.
+//!
+//! **Status: not built yet.** This crate holds only its plan; see the
+//! admission issue. Planned modules:
+//!
+//! - `review` — AdmissionReview `admission.k8s.io/v1` in and out, plain manifests;
+//! - `gatekeeper` — ConstraintTemplates and constraints, evaluated with `regorus`;
+//! - `pss` — Pod Security Standards (baseline, restricted; every version), native;
+//! - `pattern` — Kyverno-style `validate.pattern` / `anyPattern` policies;
+//! - `builtin` — the built-in policy pack;
+//! - `audit` — existing objects against all loaded policies, with coverage;
+//! - `suite` — runners for Gatekeeper `suite.yaml` and `kyverno-test.yaml` files.

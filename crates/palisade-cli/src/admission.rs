@@ -1,0 +1,29 @@
+//! `palisade admission …`: its commands arrive with the admission issue.
+
+use clap::{Args, Subcommand};
+
+use crate::exit::Exit;
+use crate::output::Output;
+
+/// The `admission` command group.
+#[derive(Debug, Args)]
+pub struct Group {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Commands of the `admission` group.
+#[derive(Debug, Subcommand)]
+pub enum Command {}
+
+/// Runs a command of the group.
+pub fn run(out: &Output, group: Group) -> Exit {
+    match group.command {
+        Some(command) => match command {},
+        None => {
+            out.error("no admission commands yet; see `palisade admission --help`");
+            Exit::InputError
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! The command line's shape: global options and the command tree.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::{admission, network, runtime};
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success: allowed, nothing fired, every case passed
+  1  a policy violation: denied, an alert, a failed case
+  2  a usage or input error";
+
+/// Palisade: one policy engine for Kubernetes admission, runtime and network.
+#[derive(Debug, Parser)]
+#[command(name = "palisade", version, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// When to color text output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print less: only results and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more (repeat for even more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// Output format of every command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Text for people.
+    Text,
+    /// JSON for programs.
+    Json,
+}
+
+/// When to use color.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// When writing to a terminal and `NO_COLOR` is unset.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// The command tree.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Deploy-time policy: Gatekeeper, Pod Security Standards, pattern policies.
+    #[command(subcommand_required = true, arg_required_else_help = true)]
+    Admission(admission::Group),
+    /// Execution-time detection: Falco rules on system events.
+    #[command(subcommand_required = true, arg_required_else_help = true)]
+    Runtime(runtime::Group),
+    /// Traffic-time policy: NetworkPolicy, Cilium, AdminNetworkPolicy.
+    #[command(subcommand_required = true, arg_required_else_help = true)]
+    Network(network::Group),
+    /// List the Kubernetes objects found in files, directories or stdin (`-`).
+    Manifests(ManifestsArgs),
+    /// Run Palisade on built-in example data.
+    Demo,
+}
+
+/// Arguments of `palisade manifests`.
+#[derive(Debug, Args)]
+pub struct ManifestsArgs {
+    /// Files, directories (read recursively) or `-` for standard input.
+    #[arg(required = true, value_name = "FILE|DIR|-")]
+    pub paths: Vec<PathBuf>,
+}

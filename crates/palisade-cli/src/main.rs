@@ -1,0 +1,38 @@
+//! `palisade`: admission, runtime and network policy from one command line.
+//!
+//! Exit codes (the contract scripts and CI pipelines rely on):
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success: the input is allowed, no rule fired, every case passed |
+//! | 1 | a policy violation: denied, an alert, a failed test case |
+//! | 2 | a usage or input error: bad arguments, unreadable or malformed input |
+
+mod admission;
+mod args;
+mod demo;
+mod exit;
+mod manifests;
+mod network;
+mod output;
+mod runtime;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+use crate::output::Output;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Output::new(&cli.global);
+    let code = match cli.command {
+        Command::Admission(group) => admission::run(&out, group),
+        Command::Runtime(group) => runtime::run(&out, group),
+        Command::Network(group) => network::run(&out, group),
+        Command::Manifests(args) => manifests::run(&out, &args),
+        Command::Demo => demo::run(&out),
+    };
+    code.into()
+}

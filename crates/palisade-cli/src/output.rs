@@ -1,0 +1,129 @@
+//! Where and how commands print: format, color, verbosity.
+//!
+//! Results go to standard output; errors, warnings and progress notes go to
+//! standard error, so `--format json` output stays machine-readable.
+
+use std::io::{IsTerminal, Write};
+
+use serde::Serialize;
+
+use crate::args::{ColorChoice, Format, GlobalArgs};
+
+/// A text style for terminal output.
+#[derive(Debug, Clone, Copy)]
+pub enum Style {
+    /// Emphasis.
+    Bold,
+    /// Errors, denials.
+    Red,
+    /// Warnings.
+    Yellow,
+    /// Success, allowed.
+    #[allow(dead_code, reason = "used by layer commands as they arrive")]
+    Green,
+    /// Secondary detail (sources, counts).
+    Dim,
+}
+
+impl Style {
+    fn code(self) -> &'static str {
+        match self {
+            Style::Bold => "1",
+            Style::Red => "31",
+            Style::Yellow => "33",
+            Style::Green => "32",
+            Style::Dim => "2",
+        }
+    }
+}
+
+/// The printing context of one command run.
+#[derive(Debug)]
+pub struct Output {
+    /// The output format asked for.
+    pub format: Format,
+    color_stdout: bool,
+    color_stderr: bool,
+    quiet: bool,
+    verbose: u8,
+}
+
+impl Output {
+    /// The context for the given global options.
+    pub fn new(args: &GlobalArgs) -> Output {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let decide = |is_terminal: bool| match args.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => is_terminal && !no_color,
+        };
+        Output {
+            format: args.format,
+            color_stdout: decide(std::io::stdout().is_terminal()),
+            color_stderr: decide(std::io::stderr().is_terminal()),
+            quiet: args.quiet,
+            verbose: args.verbose,
+        }
+    }
+
+    /// `true` when `--format json` was asked for.
+    pub fn json(&self) -> bool {
+        self.format == Format::Json
+    }
+
+    /// `true` when `-v` was given at least `level` times.
+    #[allow(dead_code, reason = "used by layer commands as they arrive")]
+    pub fn verbose(&self, level: u8) -> bool {
+        self.verbose >= level
+    }
+
+    /// `text` styled for standard output.
+    pub fn paint(&self, style: Style, text: &str) -> String {
+        paint(self.color_stdout, style, text)
+    }
+
+    /// Prints a line of results to standard output.
+    pub fn line(&self, text: &str) {
+        let mut stdout = std::io::stdout().lock();
+        // A closed pipe (`palisade ... | head`) is not an error worth a panic.
+        let _ = writeln!(stdout, "{text}");
+    }
+
+    /// Prints a value as pretty JSON to standard output.
+    pub fn print_json<T: Serialize>(&self, value: &T) {
+        match serde_json::to_string_pretty(value) {
+            Ok(text) => self.line(&text),
+            Err(e) => self.error(&format!("cannot write JSON: {e}")),
+        }
+    }
+
+    /// A note for people (suppressed by `-q` and in JSON mode), to standard error.
+    pub fn note(&self, text: &str) {
+        if !self.quiet {
+            let _ = writeln!(std::io::stderr().lock(), "{text}");
+        }
+    }
+
+    /// A warning, to standard error (suppressed by `-q`).
+    #[allow(dead_code, reason = "used by layer commands as they arrive")]
+    pub fn warning(&self, text: &str) {
+        if !self.quiet {
+            let label = paint(self.color_stderr, Style::Yellow, "warning");
+            let _ = writeln!(std::io::stderr().lock(), "{label}: {text}");
+        }
+    }
+
+    /// An error, to standard error (always shown).
+    pub fn error(&self, text: &str) {
+        let label = paint(self.color_stderr, Style::Red, "error");
+        let _ = writeln!(std::io::stderr().lock(), "{label}: {text}");
+    }
+}
+
+fn paint(enabled: bool, style: Style, text: &str) -> String {
+    if enabled {
+        format!("\x1b[{}m{text}\x1b[0m", style.code())
+    } else {
+        text.to_owned()
+    }
+}

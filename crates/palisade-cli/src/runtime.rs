@@ -1,0 +1,29 @@
+//! `palisade runtime …`: its commands arrive with the runtime issues.
+
+use clap::{Args, Subcommand};
+
+use crate::exit::Exit;
+use crate::output::Output;
+
+/// The `runtime` command group.
+#[derive(Debug, Args)]
+pub struct Group {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Commands of the `runtime` group.
+#[derive(Debug, Subcommand)]
+pub enum Command {}
+
+/// Runs a command of the group.
+pub fn run(out: &Output, group: Group) -> Exit {
+    match group.command {
+        Some(command) => match command {},
+        None => {
+            out.error("no runtime commands yet; see `palisade runtime --help`");
+            Exit::InputError
+        }
+    }
+}

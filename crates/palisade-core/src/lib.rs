@@ -1,0 +1,27 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+pub mod engine;
+pub mod finding;
+pub mod layer;
+pub mod location;
+pub mod manifest;
+pub mod severity;
+pub mod subject;
+pub mod yaml;
+
+pub use engine::{Engine, Verdict};
+pub use finding::Finding;
+pub use layer::Layer;
+pub use location::Location;
+pub use manifest::{LoadReport, Manifest, ManifestError, Source};
+pub use severity::{EnforcementAction, NetworkVerdict, ParseSeverityError, Severity};
+pub use subject::{FlowRef, ObjectRef, ProcessRef, Subject};

@@ -1,0 +1,368 @@
+//! YAML (and JSON) documents as trees that remember where each node stands.
+//!
+//! Every layer reads YAML written by people: manifests, Falco rules files,
+//! ConstraintTemplates, pattern policies. Errors must name the line and
+//! column, so the tree keeps a position on every node, keys included.
+//!
+//! # Why `saphyr`
+//!
+//! `serde_yaml` is unmaintained. Its successor from the YAML organization,
+//! `yaml_serde`, deserializes into serde types but does not expose node
+//! positions, which we need on every node (a Falco rules error must point at
+//! the offending key). `saphyr` is the maintained YAML 1.2 parser of the
+//! `yaml-rust` lineage: pure Rust, no `unsafe` FFI, it keeps a span on every
+//! node, rejects duplicate keys, and bounds alias expansion (billion laughs).
+//! We convert its tree to our own [`Node`] once, so no other crate depends
+//! on `saphyr`'s API.
+//!
+//! # Documents
+//!
+//! A stream is split into documents at `---` lines *before* parsing, so a
+//! syntax error in one document is reported and the others still load.
+
+use std::fmt;
+
+use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+
+/// How deep a document may nest before it is refused (a guard against
+/// stack exhaustion on hostile input).
+pub const MAX_DEPTH: usize = 256;
+
+/// One YAML node with its position (1-based line and column).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// The node's content.
+    pub value: Value,
+    /// 1-based line where the node starts.
+    pub line: u32,
+    /// 1-based column where the node starts.
+    pub column: u32,
+}
+
+/// The content of a [`Node`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `null`, `~` or nothing.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A floating-point number.
+    Float(f64),
+    /// Any other scalar.
+    String(String),
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping, in source order. Keys are unique (duplicates are an error).
+    Map(Vec<(Node, Node)>),
+}
+
+/// One document of a YAML stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    /// 0-based index of the document in its stream.
+    pub index: usize,
+    /// The document's root node.
+    pub root: Node,
+}
+
+/// A document that could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// 0-based index of the document in its stream.
+    pub document: usize,
+    /// 1-based line of the problem.
+    pub line: u32,
+    /// 1-based column of the problem.
+    pub column: u32,
+    /// What is wrong, in the parser's words.
+    pub message: String,
+}
+
+impl fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl Node {
+    /// The value of `key` when this node is a mapping with a string key `key`.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entries()?
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| v)
+    }
+
+    /// The string, when this node is a string scalar.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The items, when this node is a sequence.
+    pub fn items(&self) -> Option<&[Node]> {
+        match &self.value {
+            Value::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The entries, when this node is a mapping.
+    pub fn entries(&self) -> Option<&[(Node, Node)]> {
+        match &self.value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// `true` for `null`, `~` and empty nodes.
+    pub fn is_null(&self) -> bool {
+        matches!(self.value, Value::Null)
+    }
+
+    /// A name for the node's type, for error messages (`a mapping`, `a string`...).
+    pub fn type_name(&self) -> &'static str {
+        match self.value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Seq(_) => "a sequence",
+            Value::Map(_) => "a mapping",
+        }
+    }
+
+    /// The scalar as text, the way a YAML reader that wants a string sees it
+    /// (`true`, `42`, `text`); `None` for sequences, mappings and null.
+    pub fn scalar_text(&self) -> Option<String> {
+        match &self.value {
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Int(i) => Some(i.to_string()),
+            Value::Float(x) => Some(x.to_string()),
+            Value::String(s) => Some(s.clone()),
+            Value::Null | Value::Seq(_) | Value::Map(_) => None,
+        }
+    }
+
+    /// The node as JSON. Mapping keys that are not strings are written as
+    /// their scalar text; non-finite floats become `null`.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(x) => serde_json::Number::from_f64(*x).map_or(J::Null, J::Number),
+            Value::String(s) => J::String(s.clone()),
+            Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => J::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.scalar_text().unwrap_or_default(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// Parses every document of a YAML stream. Each document is parsed on its
+/// own, so one broken document does not hide the others. Empty documents
+/// (only comments or blank lines) are skipped but keep their index.
+pub fn parse_stream(text: &str) -> Vec<Result<Document, SyntaxError>> {
+    let mut out = Vec::new();
+    for (index, chunk) in split_documents(text).into_iter().enumerate() {
+        match parse_chunk(chunk.text, chunk.first_line, index) {
+            Ok(nodes) => out.extend(nodes.into_iter().map(|root| Ok(Document { index, root }))),
+            Err(e) => out.push(Err(e)),
+        }
+    }
+    out
+}
+
+/// A slice of the stream holding one document, starting at a line start.
+struct Chunk<'a> {
+    text: &'a str,
+    /// 0-based line number of the chunk's first line in the stream.
+    first_line: u32,
+}
+
+/// Splits at lines that start with the document marker `---`.
+fn split_documents(text: &str) -> Vec<Chunk<'_>> {
+    let mut chunks = Vec::new();
+    let mut start = 0usize;
+    let mut start_line = 0u32;
+    let mut offset = 0usize;
+    for (line_no, line) in (0u32..).zip(text.split_inclusive('\n')) {
+        let is_marker = line.strip_prefix("---").is_some_and(|rest| {
+            rest.is_empty() || rest.starts_with(|c: char| c.is_ascii_whitespace())
+        });
+        if is_marker && offset > start {
+            chunks.push(Chunk {
+                text: text.get(start..offset).unwrap_or_default(),
+                first_line: start_line,
+            });
+            start = offset;
+            start_line = line_no;
+        }
+        offset += line.len();
+    }
+    chunks.push(Chunk {
+        text: text.get(start..).unwrap_or_default(),
+        first_line: start_line,
+    });
+    chunks.retain(|c| has_content(c.text));
+    chunks
+}
+
+/// `true` when the text holds more than markers, comments and blank lines.
+fn has_content(text: &str) -> bool {
+    text.lines().any(|line| {
+        let t = line.trim();
+        !(t.is_empty() || t.starts_with('#') || t == "---" || t == "...")
+    })
+}
+
+fn parse_chunk(text: &str, first_line: u32, index: usize) -> Result<Vec<Node>, SyntaxError> {
+    let docs = MarkedYaml::load_from_str(text).map_err(|e| {
+        let m = e.marker();
+        SyntaxError {
+            document: index,
+            line: to_u32(m.line()) + first_line,
+            column: to_u32(m.col()) + 1,
+            message: e.info().to_owned(),
+        }
+    })?;
+    let mut nodes = Vec::with_capacity(docs.len());
+    for doc in &docs {
+        nodes.push(convert(doc, first_line, index, 0)?);
+    }
+    Ok(nodes)
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn convert(
+    node: &MarkedYaml<'_>,
+    first_line: u32,
+    index: usize,
+    depth: usize,
+) -> Result<Node, SyntaxError> {
+    let line = to_u32(node.span.start.line()) + first_line;
+    let column = to_u32(node.span.start.col()) + 1;
+    let error = |message: String| SyntaxError {
+        document: index,
+        line,
+        column,
+        message,
+    };
+    if depth > MAX_DEPTH {
+        return Err(error(format!("nesting deeper than {MAX_DEPTH} levels")));
+    }
+    let value = match &node.data {
+        YamlData::Value(scalar) => match scalar {
+            Scalar::Null => Value::Null,
+            Scalar::Boolean(b) => Value::Bool(*b),
+            Scalar::Integer(i) => Value::Int(*i),
+            Scalar::FloatingPoint(x) => Value::Float(x.into_inner()),
+            Scalar::String(s) => Value::String(s.to_string()),
+        },
+        YamlData::Representation(text, _, _) => Value::String(text.to_string()),
+        YamlData::Sequence(items) => Value::Seq(
+            items
+                .iter()
+                .map(|item| convert(item, first_line, index, depth + 1))
+                .collect::<Result<_, _>>()?,
+        ),
+        YamlData::Mapping(map) => Value::Map(
+            map.iter()
+                .map(|(k, v)| {
+                    Ok((
+                        convert(k, first_line, index, depth + 1)?,
+                        convert(v, first_line, index, depth + 1)?,
+                    ))
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        YamlData::Tagged(_, inner) => {
+            return convert(inner, first_line, index, depth + 1).map(|mut n| {
+                n.line = line;
+                n.column = column;
+                n
+            });
+        }
+        YamlData::Alias(_) => return Err(error("unresolved alias".to_owned())),
+        YamlData::BadValue => return Err(error("invalid value for its tag".to_owned())),
+    };
+    Ok(Node {
+        value,
+        line,
+        column,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based_and_stream_relative() {
+        let docs = parse_stream("a: 1\n---\n# comment\nb:\n  c: [x, y]\n");
+        assert_eq!(docs.len(), 2);
+        let second = docs[1].as_ref().unwrap();
+        assert_eq!(second.index, 1);
+        let b = second.root.get("b").unwrap();
+        assert_eq!((b.line, b.column), (5, 3));
+        let c = b.get("c").unwrap();
+        assert_eq!(c.items().unwrap()[1].column, 10);
+    }
+
+    #[test]
+    fn a_broken_document_does_not_hide_the_others() {
+        let docs = parse_stream("a: 1\n---\nb: [unclosed\n---\nc: 3\n");
+        assert_eq!(docs.len(), 3);
+        let err = docs[1].as_ref().unwrap_err();
+        assert_eq!(err.document, 1);
+        assert!(err.line >= 3, "{err:?}");
+        assert!(docs[2].is_ok());
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors() {
+        let docs = parse_stream("a: 1\na: 2\n");
+        assert!(docs[0].is_err());
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let docs = parse_stream(&text);
+        assert!(docs[0].is_err());
+    }
+
+    #[test]
+    fn json_is_yaml() {
+        let docs = parse_stream("{\"kind\": \"Pod\", \"spec\": {\"n\": 3, \"ok\": true}}");
+        let json = docs[0].as_ref().unwrap().root.to_json();
+        assert_eq!(json["spec"]["n"], 3);
+        assert_eq!(json["spec"]["ok"], true);
+    }
+
+    #[test]
+    fn empty_streams_have_no_documents() {
+        assert!(parse_stream("").is_empty());
+        assert!(parse_stream("# nothing\n---\n---\n").is_empty());
+    }
+}

@@ -1,0 +1,13 @@
+//! Runtime detection: Falco rules files, unchanged, compiled once to bytecode
+//! and matched against system events.
+//!
+//! **Status: not built yet.** This crate holds only its plan; see the
+//! runtime issues. Planned modules:
+//!
+//! - `loader` — rules files: rules, macros, lists, exceptions, append/override;
+//! - `grammar` — the condition language (a `pest` grammar) and its AST;
+//! - `fields` — the typed field schema, extensible by embedders;
+//! - `compile` — AST -> typed IR -> bytecode, event-type index;
+//! - `vm` — the immutable `RuleSet` and the per-thread `Matcher`;
+//! - `event` — the event trait and `FlatEvent` (JSON lines);
+//! - `alerts` — output formatting, selection, dedup, rate limits, sinks.

@@ -9,6 +9,7 @@ use palisade::manifest;
 use crate::exit::Exit;
 use crate::manifests::print_report;
 use crate::output::{Output, Style};
+use crate::{admission, network, runtime};
 
 /// The example cluster: namespaces, workloads, a service and policies.
 const CLUSTER: &str = include_str!("../../../examples/data/cluster.yaml");
@@ -21,9 +22,13 @@ pub fn run(out: &Output) -> Exit {
     }
     let report = manifest::load_str("examples/data/cluster.yaml", CLUSTER);
     print_report(out, &report);
-    if report.is_ok() {
-        Exit::Ok
-    } else {
-        Exit::InputError
+    if !report.is_ok() {
+        return Exit::InputError;
     }
+    // Each layer's part; the demo fails if any part cannot run.
+    let parts = [admission::demo(out), runtime::demo(out), network::demo(out)];
+    parts
+        .into_iter()
+        .find(|exit| *exit == Exit::InputError)
+        .unwrap_or(Exit::Ok)
 }

@@ -1,13 +1,57 @@
 //! Network policy: answers "may A talk to B, and which rule says so" from
-//! manifests alone.
+//! manifests alone, before anything is deployed.
 //!
-//! **Status: not built yet.** This crate holds only its plan; see the
-//! network issue. Planned modules:
+//! - [`inventory`] — namespaces, endpoints (pods and workloads), services,
+//!   nodes, from manifests;
+//! - [`policy`] — NetworkPolicy, AdminNetworkPolicy and
+//!   BaselineAdminNetworkPolicy in one model of tiers, rules and peers;
+//! - [`resolver`] — identities, the selector cache, per-identity rule maps,
+//!   `check(flow)` with reasons, reachability, the identity matrix and its
+//!   `petgraph` graph;
+//! - [`connlist`] — netpol-analyzer compatible connectivity lists;
+//! - [`audit`] — unprotected workloads, missing default-deny, shadowed rules.
 //!
-//! - `inventory` — namespaces, pods, workloads, services from manifests;
-//! - `policy` — NetworkPolicy, CiliumNetworkPolicy (+ clusterwide),
-//!   AdminNetworkPolicy and BaselineAdminNetworkPolicy models;
-//! - `resolver` — identities, selector cache, a `petgraph` graph of who may talk to whom;
-//! - `verdict` — `check(flow)` with the reasons;
-//! - `connlist` — netpol-analyzer compatible connectivity lists;
-//! - `audit` — unprotected workloads, missing default-deny, shadowed rules.
+//! ```
+//! use palisade_core::manifest::load_str;
+//! use palisade_network::{Issues, Resolver, resolver::{Flow, FlowEnd}, ports::Protocol};
+//!
+//! let text = include_str!("../../../examples/data/cluster.yaml");
+//! let manifests = load_str("cluster.yaml", text).objects;
+//! let mut issues = Issues::default();
+//! let resolver = Resolver::from_manifests(&manifests, &mut issues);
+//! assert!(issues.is_empty());
+//! let flow = |from: &str, to: &str| Flow {
+//!     src: resolver.flow_end(from).unwrap(),
+//!     dst: resolver.flow_end(to).unwrap(),
+//!     protocol: Protocol::Tcp,
+//!     port: 5432,
+//! };
+//! assert!(resolver.check(&flow("shop/api", "data/db")).allowed);
+//! let denied = resolver.check(&flow("shop/web", "data/db"));
+//! assert!(!denied.allowed);
+//! assert!(denied.explanation().iter().any(|l| l.contains("isolated by")));
+//! ```
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+pub mod audit;
+pub mod connlist;
+pub mod inventory;
+pub mod issues;
+pub mod labels;
+pub mod loader;
+pub mod policy;
+pub mod ports;
+pub mod resolver;
+
+pub use inventory::Inventory;
+pub use issues::{Issues, LoadIssue};
+pub use policy::PolicySet;
+pub use resolver::{Catalog, Resolver};

@@ -1,0 +1,339 @@
+//! Connectivity lists in netpol-analyzer's format: one line per ordered pair
+//! of peers with something allowed, `src => dst : conn`.
+//!
+//! Peers are the inventory's endpoints (`ns/name[Kind]`) and External IPv4
+//! ranges (`first-last[External]`): the pieces into which the IP blocks of
+//! the policies cut `0.0.0.0/0`, worked out separately for sources (ingress
+//! `ipBlock`s) and destinations (egress `ipBlock`s and ANP/BANP `networks`).
+//! There are no self lines and no External-to-External lines.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::net::Ipv4Addr;
+
+use serde::Serialize;
+
+use crate::inventory::EndpointId;
+use crate::policy::{Direction, Peer, PolicyKind};
+use crate::resolver::Resolver;
+
+/// One line of a connectivity list.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Connection {
+    /// The source peer.
+    pub src: String,
+    /// The destination peer.
+    pub dst: String,
+    /// The allowed connections (`All Connections`, `TCP 8080,UDP 53`, ...).
+    pub conn: String,
+}
+
+/// A node of the list, for the graph formats.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Node {
+    /// The peer's full name.
+    id: String,
+    /// Its namespace (`None` for External peers).
+    namespace: Option<String>,
+    /// Its name without the namespace.
+    label: String,
+}
+
+/// A connectivity list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnList {
+    /// The lines, sorted by source then destination.
+    pub connections: Vec<Connection>,
+    nodes: BTreeSet<Node>,
+}
+
+/// The output formats of a connectivity list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `src => dst : conn` lines.
+    Txt,
+    /// An array of `{src, dst, conn}` objects.
+    Json,
+    /// `src,dst,conn` with a header row.
+    Csv,
+    /// A markdown table.
+    Md,
+    /// A Graphviz digraph with namespaces as clusters.
+    Dot,
+}
+
+impl Format {
+    /// Parses `txt`, `json`, `csv`, `md` or `dot`.
+    pub fn parse(text: &str) -> Option<Format> {
+        match text {
+            "txt" => Some(Format::Txt),
+            "json" => Some(Format::Json),
+            "csv" => Some(Format::Csv),
+            "md" => Some(Format::Md),
+            "dot" => Some(Format::Dot),
+            _ => None,
+        }
+    }
+}
+
+/// `first-last[External]`.
+fn external_name(lo: u32, hi: u32) -> String {
+    format!("{}-{}[External]", Ipv4Addr::from(lo), Ipv4Addr::from(hi))
+}
+
+/// Cuts `0.0.0.0-255.255.255.255` at every boundary of `intervals`.
+fn pieces(intervals: &[(u32, u32)]) -> Vec<(u32, u32)> {
+    let mut cuts: BTreeSet<u64> = BTreeSet::new();
+    cuts.insert(0);
+    cuts.insert(1 << 32);
+    for &(s, e) in intervals {
+        cuts.insert(u64::from(s));
+        cuts.insert(u64::from(e) + 1);
+    }
+    let cuts: Vec<u64> = cuts.into_iter().collect();
+    cuts.windows(2)
+        .filter_map(|w| match w {
+            [a, b] => Some((u32::try_from(*a).ok()?, u32::try_from(*b - 1).ok()?)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The External pieces of one side: sources (`Ingress`) or destinations (`Egress`).
+fn external_pieces(resolver: &Resolver, direction: Direction) -> Vec<(u32, u32)> {
+    let mut intervals = Vec::new();
+    for policy in &resolver.catalog().policies.policies {
+        let counts = match direction {
+            Direction::Ingress => policy.kind == PolicyKind::NetworkPolicy,
+            Direction::Egress => true,
+        };
+        if !counts {
+            continue;
+        }
+        for rule in policy.rules.iter().filter(|r| r.direction == direction) {
+            for peer in rule.peers.iter().flatten() {
+                if let Peer::Cidr(block) = peer {
+                    intervals.extend(block.ipv4_intervals());
+                }
+            }
+        }
+    }
+    pieces(&intervals)
+}
+
+impl ConnList {
+    /// The connectivity list of everything the resolver knows.
+    pub fn new(resolver: &Resolver) -> ConnList {
+        let inventory = &resolver.catalog().inventory;
+        let matrix = resolver.matrix();
+        let mut list = ConnList::default();
+        let endpoints: Vec<(EndpointId, String)> = inventory
+            .endpoints
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| Some((EndpointId(u32::try_from(i).ok()?), e.to_string())))
+            .collect();
+        for (id, name) in &endpoints {
+            if let Some(e) = inventory.endpoint(*id) {
+                list.nodes.insert(Node {
+                    id: name.clone(),
+                    namespace: Some(e.namespace.clone()),
+                    label: format!("{}[{}]", e.name, e.kind),
+                });
+            }
+        }
+        let mut lines = Vec::new();
+        for (a, a_name) in &endpoints {
+            let Some(ia) = resolver.identity_of(*a) else {
+                continue;
+            };
+            for (b, b_name) in &endpoints {
+                if a == b || a_name == b_name {
+                    continue;
+                }
+                let Some(ib) = resolver.identity_of(*b) else {
+                    continue;
+                };
+                let ports = matrix.ports(ia, ib);
+                if !ports.is_empty() {
+                    lines.push(Connection {
+                        src: a_name.clone(),
+                        dst: b_name.clone(),
+                        conn: ports.to_string(),
+                    });
+                }
+            }
+        }
+        for (lo, hi) in external_pieces(resolver, Direction::Ingress) {
+            let name = external_name(lo, hi);
+            let mut used = false;
+            for (d, d_name) in &endpoints {
+                let Some(id) = resolver.identity_of(*d) else {
+                    continue;
+                };
+                let ports = resolver.external_ports(Direction::Ingress, id, lo, hi);
+                if !ports.is_empty() {
+                    used = true;
+                    lines.push(Connection {
+                        src: name.clone(),
+                        dst: d_name.clone(),
+                        conn: ports.to_string(),
+                    });
+                }
+            }
+            if used {
+                list.add_external(name);
+            }
+        }
+        for (lo, hi) in external_pieces(resolver, Direction::Egress) {
+            let name = external_name(lo, hi);
+            let mut used = false;
+            for (s, s_name) in &endpoints {
+                let Some(id) = resolver.identity_of(*s) else {
+                    continue;
+                };
+                let ports = resolver.external_ports(Direction::Egress, id, lo, hi);
+                if !ports.is_empty() {
+                    used = true;
+                    lines.push(Connection {
+                        src: s_name.clone(),
+                        dst: name.clone(),
+                        conn: ports.to_string(),
+                    });
+                }
+            }
+            if used {
+                list.add_external(name);
+            }
+        }
+        lines.sort();
+        lines.dedup();
+        list.connections = lines;
+        list
+    }
+
+    fn add_external(&mut self, name: String) {
+        self.nodes.insert(Node {
+            label: name.clone(),
+            id: name,
+            namespace: None,
+        });
+    }
+
+    /// The list in `format`.
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Txt => self.txt(),
+            Format::Json => self.json(),
+            Format::Csv => self.csv(),
+            Format::Md => self.md(),
+            Format::Dot => self.dot(),
+        }
+    }
+
+    fn txt(&self) -> String {
+        let mut out = String::new();
+        for c in &self.connections {
+            let _ = writeln!(out, "{} => {} : {}", c.src, c.dst, c.conn);
+        }
+        out
+    }
+
+    fn json(&self) -> String {
+        serde_json::to_string_pretty(&self.connections).unwrap_or_else(|_| "[]".to_owned())
+    }
+
+    fn csv(&self) -> String {
+        let field = |s: &str| {
+            if s.contains([',', '"', '\n']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_owned()
+            }
+        };
+        let mut out = String::from("src,dst,conn\n");
+        for c in &self.connections {
+            let _ = writeln!(
+                out,
+                "{},{},{}",
+                field(&c.src),
+                field(&c.dst),
+                field(&c.conn)
+            );
+        }
+        out
+    }
+
+    fn md(&self) -> String {
+        let mut out = String::from("| src | dst | conn |\n|-----|-----|------|\n");
+        for c in &self.connections {
+            let _ = writeln!(out, "| {} | {} | {} |", c.src, c.dst, c.conn);
+        }
+        out
+    }
+
+    fn dot(&self) -> String {
+        let mut out = String::from("digraph {\n");
+        let namespaces: BTreeSet<&str> = self
+            .nodes
+            .iter()
+            .filter_map(|n| n.namespace.as_deref())
+            .collect();
+        for ns in namespaces {
+            let _ = writeln!(
+                out,
+                "\tsubgraph \"cluster_{}[namespace]\" {{",
+                ns.replace('-', "_")
+            );
+            out.push_str("\t\tcolor=\"black\"\n\t\tfontcolor=\"black\"\n");
+            for n in self
+                .nodes
+                .iter()
+                .filter(|n| n.namespace.as_deref() == Some(ns))
+            {
+                let _ = writeln!(
+                    out,
+                    "\t\t\"{}\" [label=\"{}\" color=\"blue\" fontcolor=\"blue\"]",
+                    n.id, n.label
+                );
+            }
+            let _ = writeln!(out, "\t\tlabel=\"{ns}[namespace]\"\n\t}}");
+        }
+        for n in self.nodes.iter().filter(|n| n.namespace.is_none()) {
+            let _ = writeln!(
+                out,
+                "\t\"{}\" [label=\"{}\" color=\"red2\" fontcolor=\"red2\"]",
+                n.id, n.label
+            );
+        }
+        for c in &self.connections {
+            let weight = if c.src < c.dst { "0.5" } else { "1" };
+            let _ = writeln!(
+                out,
+                "\t\"{}\" -> \"{}\" [label=\"{}\" color=\"gold2\" fontcolor=\"darkgreen\" weight={weight}]",
+                c.src, c.dst, c.conn
+            );
+        }
+        out.push('}');
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_cut_the_whole_space() {
+        assert_eq!(pieces(&[]), [(0, u32::MAX)]);
+        let ten = (0x0A00_0000, 0x0AFF_FFFF);
+        assert_eq!(
+            pieces(&[ten]),
+            [(0, 0x09FF_FFFF), ten, (0x0B00_0000, u32::MAX)]
+        );
+        assert_eq!(
+            external_name(0, u32::MAX),
+            "0.0.0.0-255.255.255.255[External]"
+        );
+    }
+}

@@ -1,0 +1,230 @@
+//! Problems met while reading manifests and policies: nothing that is not
+//! understood is silently ignored; it is reported with file and line.
+
+use std::fmt;
+
+use palisade_core::{Location, Source};
+
+/// Where a piece of a policy or workload came from: the object and its
+/// position (the manifest [`Source`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Origin {
+    /// `Kind namespace/name` of the object.
+    pub object: String,
+    /// Where the object starts, when it came from a file.
+    pub location: Option<Location>,
+}
+
+impl Origin {
+    /// An origin without a file (built in code).
+    pub fn none() -> Origin {
+        Origin {
+            object: String::new(),
+            location: None,
+        }
+    }
+
+    /// The origin of an object loaded from `source`.
+    pub fn new(object: impl Into<String>, source: &Source) -> Origin {
+        Origin {
+            object: object.into(),
+            location: Some(source.location()),
+        }
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.location, self.object.is_empty()) {
+            (Some(l), false) => write!(f, "{l}: {}", self.object),
+            (Some(l), true) => write!(f, "{l}"),
+            (None, false) => f.write_str(&self.object),
+            (None, true) => f.write_str("<built in>"),
+        }
+    }
+}
+
+/// One problem found while loading, as a diagnostic.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[non_exhaustive]
+pub enum LoadIssue {
+    /// A field Palisade does not understand (unknown, or not modelled);
+    /// the verdicts do not take it into account.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Unsupported(#[from] UnsupportedField),
+    /// A field whose value is invalid; it is not used.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Invalid(#[from] InvalidField),
+    /// A field that is understood but deliberately not modelled (for
+    /// example IPv6 in connectivity lists); reported as a warning.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Ignored(#[from] IgnoredField),
+}
+
+impl LoadIssue {
+    /// Where the object holding the field starts.
+    pub fn origin(&self) -> &Origin {
+        match self {
+            LoadIssue::Unsupported(e) => &e.origin,
+            LoadIssue::Invalid(e) => &e.origin,
+            LoadIssue::Ignored(e) => &e.origin,
+        }
+    }
+
+    /// The field path inside the object (`spec.ingress[0].from[1]`).
+    pub fn field(&self) -> &str {
+        match self {
+            LoadIssue::Unsupported(e) => &e.field,
+            LoadIssue::Invalid(e) => &e.field,
+            LoadIssue::Ignored(e) => &e.field,
+        }
+    }
+
+    /// `true` for warnings (ignored on purpose), `false` for errors.
+    pub fn is_warning(&self) -> bool {
+        matches!(self, LoadIssue::Ignored(_))
+    }
+}
+
+/// A field Palisade does not understand.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("{origin}: `{field}`: {message}")]
+#[diagnostic(
+    code(palisade::network::unsupported),
+    help("the verdicts do not take this field into account; remove it or file an issue")
+)]
+pub struct UnsupportedField {
+    /// The object and its position.
+    pub origin: Origin,
+    /// The field path.
+    pub field: String,
+    /// What is not understood.
+    pub message: String,
+}
+
+/// A field whose value is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("{origin}: `{field}`: {message}")]
+#[diagnostic(
+    code(palisade::network::invalid),
+    help("fix the value; the API server would refuse it")
+)]
+pub struct InvalidField {
+    /// The object and its position.
+    pub origin: Origin,
+    /// The field path.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A field deliberately left out of the model.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("{origin}: `{field}`: {message}")]
+#[diagnostic(code(palisade::network::ignored))]
+pub struct IgnoredField {
+    /// The object and its position.
+    pub origin: Origin,
+    /// The field path.
+    pub field: String,
+    /// Why it is left out.
+    pub message: String,
+}
+
+/// The problems of one load, in the order they were met.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Issues(Vec<LoadIssue>);
+
+impl Issues {
+    /// Records a field that is not understood.
+    pub fn unsupported(&mut self, origin: &Origin, field: &str, message: &str) {
+        self.0.push(
+            UnsupportedField {
+                origin: origin.clone(),
+                field: field.to_owned(),
+                message: message.to_owned(),
+            }
+            .into(),
+        );
+    }
+
+    /// Records an invalid field.
+    pub fn invalid(&mut self, origin: &Origin, field: &str, message: &str) {
+        self.0.push(
+            InvalidField {
+                origin: origin.clone(),
+                field: field.to_owned(),
+                message: message.to_owned(),
+            }
+            .into(),
+        );
+    }
+
+    /// Records a field left out of the model on purpose.
+    pub fn ignored(&mut self, origin: &Origin, field: &str, message: &str) {
+        self.0.push(
+            IgnoredField {
+                origin: origin.clone(),
+                field: field.to_owned(),
+                message: message.to_owned(),
+            }
+            .into(),
+        );
+    }
+
+    /// Adds another list's issues after these.
+    pub fn extend(&mut self, other: Issues) {
+        self.0.extend(other.0);
+    }
+
+    /// The issues.
+    pub fn iter(&self) -> std::slice::Iter<'_, LoadIssue> {
+        self.0.iter()
+    }
+
+    /// How many issues.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// `true` when there is none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `true` when some issue is an error (not a warning).
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(|i| !i.is_warning())
+    }
+}
+
+impl<'a> IntoIterator for &'a Issues {
+    type Item = &'a LoadIssue;
+    type IntoIter = std::slice::Iter<'a, LoadIssue>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+/// Reports every key of `object` not in `allowed` as unsupported.
+pub(crate) fn check_keys(
+    object: &serde_json::Map<String, serde_json::Value>,
+    allowed: &[&str],
+    path: &str,
+    origin: &Origin,
+    issues: &mut Issues,
+) {
+    for key in object.keys() {
+        if !allowed.contains(&key.as_str()) {
+            let field = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            issues.unsupported(origin, &field, "unknown field");
+        }
+    }
+}

@@ -1,0 +1,410 @@
+//! One model for every policy language: Kubernetes `NetworkPolicy`,
+//! `AdminNetworkPolicy`, `BaselineAdminNetworkPolicy` (and, through the same
+//! types, Cilium's policies).
+//!
+//! A [`Policy`] selects its *subject* endpoints and holds ordered [`Rule`]s,
+//! each with a direction, an action, the peers it matches and the ports.
+//! Policies sit in one of three [`Tier`]s, evaluated in order for each
+//! direction and each port:
+//!
+//! 1. [`Tier::Admin`] (AdminNetworkPolicy): by ascending priority, rules in
+//!    order, the first matching rule decides (`Allow`, `Deny`, or `Pass` to
+//!    the next tier);
+//! 2. [`Tier::Namespaced`] (NetworkPolicy, Cilium): an endpoint selected in a
+//!    direction is *isolated*: only what some rule allows passes, and a
+//!    matching `Deny` rule (Cilium) wins over every allow;
+//! 3. [`Tier::Baseline`] (BaselineAdminNetworkPolicy), only when no tier-2
+//!    policy isolates the endpoint: first matching rule decides;
+//!
+//! and what nothing decided is allowed.
+
+mod admin;
+mod kubernetes;
+
+use std::fmt;
+
+use ipnet::IpNet;
+use palisade_core::Manifest;
+
+use crate::issues::{Issues, Origin};
+use crate::labels::Selector;
+use crate::ports::PortSpec;
+
+pub use admin::{parse_admin_network_policy, parse_baseline_admin_network_policy};
+pub use kubernetes::parse_network_policy;
+
+/// The policy languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PolicyKind {
+    /// `networking.k8s.io/v1` `NetworkPolicy`.
+    NetworkPolicy,
+    /// `policy.networking.k8s.io/v1alpha1` `AdminNetworkPolicy`.
+    AdminNetworkPolicy,
+    /// `policy.networking.k8s.io/v1alpha1` `BaselineAdminNetworkPolicy`.
+    BaselineAdminNetworkPolicy,
+}
+
+impl PolicyKind {
+    /// The Kubernetes kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyKind::NetworkPolicy => "NetworkPolicy",
+            PolicyKind::AdminNetworkPolicy => "AdminNetworkPolicy",
+            PolicyKind::BaselineAdminNetworkPolicy => "BaselineAdminNetworkPolicy",
+        }
+    }
+
+    /// The tier policies of this kind sit in.
+    pub fn tier(self) -> Tier {
+        match self {
+            PolicyKind::AdminNetworkPolicy => Tier::Admin,
+            PolicyKind::NetworkPolicy => Tier::Namespaced,
+            PolicyKind::BaselineAdminNetworkPolicy => Tier::Baseline,
+        }
+    }
+}
+
+impl fmt::Display for PolicyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a policy sits in the evaluation order (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Tier {
+    /// AdminNetworkPolicy: first match by priority.
+    Admin,
+    /// NetworkPolicy and Cilium: isolation, union of allows, deny wins.
+    Namespaced,
+    /// BaselineAdminNetworkPolicy: first match, when nothing isolates.
+    Baseline,
+}
+
+/// The direction of traffic, seen from the policy's subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Direction {
+    /// Traffic into the subject.
+    Ingress,
+    /// Traffic out of the subject.
+    Egress,
+}
+
+impl Direction {
+    /// Both directions.
+    pub const BOTH: [Direction; 2] = [Direction::Ingress, Direction::Egress];
+
+    /// `0` for ingress, `1` for egress (array index).
+    pub fn index(self) -> usize {
+        match self {
+            Direction::Ingress => 0,
+            Direction::Egress => 1,
+        }
+    }
+
+    /// `ingress` or `egress`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        }
+    }
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a matching rule does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    /// The traffic is allowed.
+    Allow,
+    /// The traffic is denied.
+    Deny,
+    /// (AdminNetworkPolicy) the decision is passed to the next tier.
+    Pass,
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Action::Allow => "Allow",
+            Action::Deny => "Deny",
+            Action::Pass => "Pass",
+        })
+    }
+}
+
+/// Which namespaces an endpoint selector looks in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NamespaceScope {
+    /// One namespace, by name (a NetworkPolicy's own namespace).
+    Named(String),
+    /// Namespaces whose labels the selector selects.
+    Selector(Selector),
+}
+
+/// Selects endpoints: a namespace scope and a pod label selector.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EndpointSelector {
+    /// The namespaces to look in.
+    pub namespaces: NamespaceScope,
+    /// The pods' labels.
+    pub pods: Selector,
+}
+
+impl fmt::Display for EndpointSelector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespaces {
+            NamespaceScope::Named(ns) => write!(f, "pods {} in namespace {ns}", self.pods),
+            NamespaceScope::Selector(s) if s.is_everything() => {
+                write!(f, "pods {} in every namespace", self.pods)
+            }
+            NamespaceScope::Selector(s) => {
+                write!(f, "pods {} in namespaces {s}", self.pods)
+            }
+        }
+    }
+}
+
+/// An IP block: a CIDR minus some CIDRs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CidrBlock {
+    /// The block.
+    pub cidr: IpNet,
+    /// Parts of it that are left out.
+    pub except: Vec<IpNet>,
+}
+
+impl CidrBlock {
+    /// Whether the block holds `ip`.
+    pub fn contains(&self, ip: &std::net::IpAddr) -> bool {
+        self.cidr.contains(ip) && !self.except.iter().any(|e| e.contains(ip))
+    }
+
+    /// The IPv4 addresses of the block as sorted, disjoint, inclusive
+    /// `u32` intervals (empty for IPv6 blocks).
+    pub fn ipv4_intervals(&self) -> Vec<(u32, u32)> {
+        let IpNet::V4(net) = self.cidr else {
+            return Vec::new();
+        };
+        let mut pieces = vec![(u32::from(net.network()), u32::from(net.broadcast()))];
+        for except in &self.except {
+            let IpNet::V4(e) = except else { continue };
+            let (es, ee) = (u32::from(e.network()), u32::from(e.broadcast()));
+            let mut next = Vec::with_capacity(pieces.len() + 1);
+            for (s, t) in pieces {
+                if ee < s || es > t {
+                    next.push((s, t));
+                    continue;
+                }
+                if es > s {
+                    next.push((s, es - 1));
+                }
+                if ee < t {
+                    next.push((ee + 1, t));
+                }
+            }
+            pieces = next;
+        }
+        pieces
+    }
+
+    /// Whether every address of the IPv4 interval `lo..=hi` is in the block.
+    pub fn covers_v4(&self, lo: u32, hi: u32) -> bool {
+        self.ipv4_intervals()
+            .iter()
+            .any(|&(s, e)| s <= lo && hi <= e)
+    }
+}
+
+impl fmt::Display for CidrBlock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.cidr)?;
+        if !self.except.is_empty() {
+            let except: Vec<String> = self.except.iter().map(ToString::to_string).collect();
+            write!(f, " except {}", except.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// One peer of a rule.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Peer {
+    /// Endpoints in the cluster.
+    Endpoints(EndpointSelector),
+    /// Addresses outside the cluster (ipBlock, ANP `networks`). In this
+    /// model an IP block never selects pods (netpol-analyzer's model).
+    Cidr(CidrBlock),
+}
+
+impl fmt::Display for Peer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Peer::Endpoints(e) => e.fmt(f),
+            Peer::Cidr(c) => write!(f, "ipBlock {c}"),
+        }
+    }
+}
+
+/// One rule of a policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// The direction, seen from the subject.
+    pub direction: Direction,
+    /// What the rule does when it matches.
+    pub action: Action,
+    /// The rule's name (ANP `name`), if any.
+    pub name: Option<String>,
+    /// The field path of the rule (`spec.ingress[0]`).
+    pub path: String,
+    /// The peers; `None` matches every peer (a NetworkPolicy rule without `from`/`to`).
+    pub peers: Option<Vec<Peer>>,
+    /// The ports; a rule without ports lists [`PortSpec::Any`].
+    pub ports: Vec<PortSpec>,
+}
+
+impl Rule {
+    /// `true` when some port spec is a named port.
+    pub fn has_named_ports(&self) -> bool {
+        self.ports.iter().any(PortSpec::is_named)
+    }
+}
+
+/// One policy in the common model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// The language.
+    pub kind: PolicyKind,
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace` for namespaced policies.
+    pub namespace: Option<String>,
+    /// ANP priority (lower first); 0 for other kinds.
+    pub priority: i32,
+    /// The endpoints the policy applies to.
+    pub subject: EndpointSelector,
+    /// Per direction (see [`Direction::index`]): does selecting an endpoint
+    /// isolate it (NetworkPolicy `policyTypes`)?
+    pub isolates: [bool; 2],
+    /// The rules, in the order written.
+    pub rules: Vec<Rule>,
+    /// Where it was defined.
+    pub origin: Origin,
+}
+
+impl Policy {
+    /// The tier the policy sits in.
+    pub fn tier(&self) -> Tier {
+        self.kind.tier()
+    }
+
+    /// `Kind ns/name` or `Kind name`.
+    pub fn display_name(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{} {ns}/{}", self.kind, self.name),
+            None => format!("{} {}", self.kind, self.name),
+        }
+    }
+
+    /// Whether the policy isolates its subject in `direction`.
+    pub fn isolates(&self, direction: Direction) -> bool {
+        self.isolates
+            .get(direction.index())
+            .copied()
+            .unwrap_or(false)
+    }
+}
+
+/// Every policy read from a set of manifests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicySet {
+    /// The policies in the order read.
+    pub policies: Vec<Policy>,
+}
+
+/// The policy kinds Palisade reads, with their API groups.
+const KNOWN: [(&str, &str); 3] = [
+    ("NetworkPolicy", "networking.k8s.io/"),
+    ("AdminNetworkPolicy", "policy.networking.k8s.io/"),
+    ("BaselineAdminNetworkPolicy", "policy.networking.k8s.io/"),
+];
+
+/// Policy kinds that are recognized as network policies but not modelled
+/// yet; they are reported rather than skipped.
+const NOT_MODELLED: [&str; 4] = [
+    "CiliumNetworkPolicy",
+    "CiliumClusterwideNetworkPolicy",
+    "MultiNetworkPolicy",
+    "ClusterNetworkPolicy",
+];
+
+impl PolicySet {
+    /// Reads every policy in `manifests`; other kinds are skipped. Fields
+    /// that are not understood go to `issues` with the object's position.
+    pub fn from_manifests(manifests: &[Manifest], issues: &mut Issues) -> PolicySet {
+        let mut set = PolicySet::default();
+        for m in manifests {
+            let Some(kind) = m.kind() else { continue };
+            let origin = Origin::new(m.object_ref().to_string(), &m.source);
+            let api = m.api_version().unwrap_or_default();
+            if NOT_MODELLED.contains(&kind) {
+                issues.unsupported(
+                    &origin,
+                    "kind",
+                    &format!("`{kind}` is not modelled yet; its rules are not applied"),
+                );
+                continue;
+            }
+            let Some((_, group)) = KNOWN.iter().find(|(k, _)| *k == kind) else {
+                continue;
+            };
+            if !api.starts_with(group) {
+                continue;
+            }
+            let policy = match kind {
+                "NetworkPolicy" => {
+                    if api != "networking.k8s.io/v1" {
+                        issues.unsupported(
+                            &origin,
+                            "apiVersion",
+                            &format!("`{api}` is not supported (expected networking.k8s.io/v1)"),
+                        );
+                        continue;
+                    }
+                    parse_network_policy(m, &origin, issues)
+                }
+                _ if api != "policy.networking.k8s.io/v1alpha1" => {
+                    issues.unsupported(
+                        &origin,
+                        "apiVersion",
+                        &format!(
+                            "`{api}` is not supported (expected policy.networking.k8s.io/v1alpha1)"
+                        ),
+                    );
+                    continue;
+                }
+                "AdminNetworkPolicy" => parse_admin_network_policy(m, &origin, issues),
+                _ => parse_baseline_admin_network_policy(m, &origin, issues),
+            };
+            if let Some(policy) = policy {
+                set.policies.push(policy);
+            }
+        }
+        set
+    }
+
+    /// Adds a policy (for programs that build policies in code).
+    pub fn push(&mut self, policy: Policy) {
+        self.policies.push(policy);
+    }
+}
+
+/// Parses a CIDR (`10.0.0.0/8`); host bits are cleared.
+pub(crate) fn parse_cidr(text: &str) -> Option<IpNet> {
+    text.trim().parse::<IpNet>().ok().map(|n| n.trunc())
+}

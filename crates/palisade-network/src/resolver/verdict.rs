@@ -1,0 +1,306 @@
+//! `check(flow)`: one flow, a verdict, and the reasons.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use palisade_core::{Engine, Finding, FlowRef, Layer, NetworkVerdict, Subject};
+
+use super::evaluate::PeerRef;
+use super::{Catalog, Resolver};
+use crate::inventory::EndpointId;
+use crate::policy::{Action, Direction};
+use crate::ports::Protocol;
+
+/// A rule: the policy's index in the [`PolicySet`](crate::policy::PolicySet)
+/// and the rule's index in the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RuleRef {
+    /// Index of the policy.
+    pub policy: u32,
+    /// Index of the rule in the policy.
+    pub rule: u32,
+}
+
+/// One end of a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FlowEnd {
+    /// An endpoint of the inventory.
+    Endpoint(EndpointId),
+    /// An address outside the cluster.
+    Ip(IpAddr),
+}
+
+/// A flow to check: source, destination, protocol and destination port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Flow {
+    /// Where it starts.
+    pub src: FlowEnd,
+    /// Where it goes.
+    pub dst: FlowEnd,
+    /// The protocol.
+    pub protocol: Protocol,
+    /// The destination port.
+    pub port: u16,
+}
+
+/// Why a direction allowed or denied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// A rule matched and decided (`Allow`, `Deny`, or `Pass` to the next tier).
+    Rule {
+        /// The direction.
+        direction: Direction,
+        /// What the rule did.
+        action: Action,
+        /// The rule.
+        rule: RuleRef,
+    },
+    /// Policies isolate the endpoint in this direction and none of their
+    /// rules allows the flow.
+    Isolated {
+        /// The direction.
+        direction: Direction,
+        /// The isolating policies (indices).
+        policies: Arc<[u32]>,
+    },
+    /// No policy selects the endpoint in this direction: allowed by default.
+    NoPolicy {
+        /// The direction.
+        direction: Direction,
+    },
+    /// This side of the flow is outside the cluster; no policy applies there.
+    External {
+        /// The direction.
+        direction: Direction,
+    },
+}
+
+impl Reason {
+    /// The direction the reason is about.
+    pub fn direction(&self) -> Direction {
+        match self {
+            Reason::Rule { direction, .. }
+            | Reason::Isolated { direction, .. }
+            | Reason::NoPolicy { direction }
+            | Reason::External { direction } => *direction,
+        }
+    }
+}
+
+/// The verdict on one flow, with its reasons.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    /// `true` when both ends allow the flow.
+    pub allowed: bool,
+    /// Whether the source's egress allowed it.
+    pub egress_allowed: bool,
+    /// Whether the destination's ingress allowed it.
+    pub ingress_allowed: bool,
+    /// The reasons: egress side first, then ingress side.
+    pub because: Vec<Reason>,
+    /// The flow.
+    pub flow: Flow,
+    catalog: Arc<Catalog>,
+}
+
+impl Verdict {
+    /// The flow's ends and port, for people.
+    pub fn flow_ref(&self) -> FlowRef {
+        FlowRef {
+            from: end_name(&self.catalog, self.flow.src),
+            to: end_name(&self.catalog, self.flow.dst),
+            port: Some(self.flow.port),
+            protocol: Some(self.flow.protocol.as_str().to_owned()),
+        }
+    }
+
+    /// The reasons, one sentence each.
+    pub fn explanation(&self) -> Vec<String> {
+        self.because
+            .iter()
+            .map(|r| describe(&self.catalog, r))
+            .collect()
+    }
+}
+
+fn end_name(catalog: &Catalog, end: FlowEnd) -> String {
+    match end {
+        FlowEnd::Endpoint(id) => catalog
+            .inventory
+            .endpoint(id)
+            .map_or_else(|| format!("endpoint {}", id.0), ToString::to_string),
+        FlowEnd::Ip(ip) => ip.to_string(),
+    }
+}
+
+fn describe(catalog: &Catalog, reason: &Reason) -> String {
+    match reason {
+        Reason::Rule {
+            direction,
+            action,
+            rule,
+        } => {
+            let verb = match action {
+                Action::Allow => "allowed by",
+                Action::Deny => "denied by",
+                Action::Pass => "passed on to NetworkPolicies by",
+            };
+            format!("{direction}: {verb} {}", catalog.describe_rule(*rule))
+        }
+        Reason::Isolated {
+            direction,
+            policies,
+        } => {
+            let names: Vec<String> = policies
+                .iter()
+                .filter_map(|&p| catalog.policies.policies.get(p as usize))
+                .map(|p| {
+                    let at = p
+                        .origin
+                        .location
+                        .as_ref()
+                        .map(|l| format!(" ({l})"))
+                        .unwrap_or_default();
+                    format!("{}{at}", p.display_name())
+                })
+                .collect();
+            format!(
+                "{direction}: denied: isolated by {} and no rule allows it",
+                names.join(", ")
+            )
+        }
+        Reason::NoPolicy { direction } => {
+            format!("{direction}: allowed: no policy selects the endpoint in this direction")
+        }
+        Reason::External { direction } => {
+            format!("{direction}: not applicable: that end is outside the cluster")
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let word = if self.allowed { "allowed" } else { "denied" };
+        write!(f, "{}: {word}", self.flow_ref())?;
+        for line in self.explanation() {
+            write!(f, "\n  {line}")?;
+        }
+        Ok(())
+    }
+}
+
+impl palisade_core::Verdict for Verdict {
+    fn passed(&self) -> bool {
+        self.allowed
+    }
+
+    fn findings(&self) -> Vec<Finding> {
+        let verdict = if self.allowed {
+            NetworkVerdict::Allowed
+        } else {
+            NetworkVerdict::Denied
+        };
+        let policy = self
+            .because
+            .iter()
+            .find_map(|r| match r {
+                Reason::Rule { rule, .. } => self.catalog.policy(*rule).map(|p| p.display_name()),
+                Reason::Isolated { policies, .. } => policies
+                    .first()
+                    .and_then(|&p| self.catalog.policies.policies.get(p as usize))
+                    .map(|p| p.display_name()),
+                _ => None,
+            })
+            .unwrap_or_else(|| "default".to_owned());
+        let word = if self.allowed { "allowed" } else { "denied" };
+        vec![
+            Finding::new(
+                Layer::Network,
+                policy,
+                verdict.severity(),
+                format!("flow {word}: {}", self.explanation().join("; ")),
+            )
+            .with_subject(Subject::Flow(self.flow_ref())),
+        ]
+    }
+}
+
+impl Resolver {
+    /// Checks one flow: both ends must allow it (egress of the source,
+    /// ingress of the destination); ends outside the cluster have no policy.
+    pub fn check(&self, flow: &Flow) -> Verdict {
+        let mut because = Vec::with_capacity(2);
+        let src = self.peer_ref(flow.src);
+        let dst = self.peer_ref(flow.dst);
+        let egress_allowed = match src {
+            Some(PeerRef::Identity(s)) => match dst {
+                Some(d) => self.decide_port(
+                    Direction::Egress,
+                    s,
+                    d,
+                    flow.protocol,
+                    flow.port,
+                    &mut because,
+                ),
+                None => false,
+            },
+            _ => {
+                because.push(Reason::External {
+                    direction: Direction::Egress,
+                });
+                true
+            }
+        };
+        let ingress_allowed = match dst {
+            Some(PeerRef::Identity(d)) => match src {
+                Some(s) => self.decide_port(
+                    Direction::Ingress,
+                    d,
+                    s,
+                    flow.protocol,
+                    flow.port,
+                    &mut because,
+                ),
+                None => false,
+            },
+            _ => {
+                because.push(Reason::External {
+                    direction: Direction::Ingress,
+                });
+                true
+            }
+        };
+        Verdict {
+            allowed: egress_allowed && ingress_allowed,
+            egress_allowed,
+            ingress_allowed,
+            because,
+            flow: *flow,
+            catalog: Arc::clone(&self.catalog),
+        }
+    }
+
+    pub(crate) fn peer_ref(&self, end: FlowEnd) -> Option<PeerRef> {
+        match end {
+            FlowEnd::Endpoint(e) => self.identity_of(e).map(PeerRef::Identity),
+            FlowEnd::Ip(ip) => Some(PeerRef::Ip(ip)),
+        }
+    }
+}
+
+impl Engine for Resolver {
+    type Input = Flow;
+    type Verdict = Verdict;
+    type Scratch = ();
+
+    fn layer(&self) -> Layer {
+        Layer::Network
+    }
+
+    fn scratch(&self) -> Self::Scratch {}
+
+    fn evaluate(&self, _scratch: &mut (), flow: &Flow) -> Verdict {
+        self.check(flow)
+    }
+}

@@ -1,4 +1,10 @@
-//! `palisade network …`: its commands arrive with the network issue.
+//! `palisade network …`: check one flow, list connectivity, audit policies.
+
+mod audit;
+mod check;
+mod connlist;
+mod demo;
+mod load;
 
 use clap::{Args, Subcommand};
 
@@ -15,21 +21,34 @@ pub struct Group {
 
 /// Commands of the `network` group.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// May one workload (or address) connect to another on a port? Prints the
+    /// verdict and the rules behind it; exits 0 when allowed, 1 when denied.
+    Check(check::CheckArgs),
+    /// Every allowed connection between workloads and IP ranges, in
+    /// netpol-analyzer's connectivity-list format.
+    Connlist(connlist::ConnlistArgs),
+    /// Audit the policies: unprotected workloads, missing default-deny,
+    /// cross-namespace flows, egress to the world, policies that select
+    /// nothing, rules shadowed by deny. Exits 1 when a warning is found.
+    Audit(audit::AuditArgs),
+}
 
 /// Runs a command of the group.
 pub fn run(out: &Output, group: Group) -> Exit {
     match group.command {
-        Some(command) => match command {},
+        Some(Command::Check(args)) => check::run(out, &args),
+        Some(Command::Connlist(args)) => connlist::run(out, &args),
+        Some(Command::Audit(args)) => audit::run(out, &args),
         None => {
-            out.error("no network commands yet; see `palisade network --help`");
+            out.error("no network command given; see `palisade network --help`");
             Exit::InputError
         }
     }
 }
 
-/// This layer's part of `palisade demo`, on built-in data. Prints nothing
-/// until the layer lands.
-pub fn demo(_out: &Output) -> Exit {
-    Exit::Ok
+/// This layer's part of `palisade demo`: the example cluster's connectivity
+/// matrix and one explained denial.
+pub fn demo(out: &Output) -> Exit {
+    demo::run(out)
 }

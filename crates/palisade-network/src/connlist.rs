@@ -82,7 +82,7 @@ fn external_name(lo: u32, hi: u32) -> String {
 }
 
 /// Cuts `0.0.0.0-255.255.255.255` at every boundary of `intervals`.
-fn pieces(intervals: &[(u32, u32)]) -> Vec<(u32, u32)> {
+pub(crate) fn pieces(intervals: &[(u32, u32)]) -> Vec<(u32, u32)> {
     let mut cuts: BTreeSet<u64> = BTreeSet::new();
     cuts.insert(0);
     cuts.insert(1 << 32);

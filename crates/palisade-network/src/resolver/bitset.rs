@@ -36,6 +36,15 @@ impl Bitset {
         }
     }
 
+    /// Whether every member of `other` is in `self`.
+    pub fn is_superset(&self, other: &Bitset) -> bool {
+        other
+            .words
+            .iter()
+            .enumerate()
+            .all(|(i, &w)| w & !self.words.get(i).copied().unwrap_or(0) == 0)
+    }
+
     /// `true` when the set is empty.
     pub fn is_empty(&self) -> bool {
         self.words.iter().all(|&w| w == 0)

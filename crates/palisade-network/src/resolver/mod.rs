@@ -357,6 +357,21 @@ impl Resolver {
         self.catalog.inventory.find(text).map(FlowEnd::Endpoint)
     }
 
+    /// The compiled rules.
+    pub(crate) fn compiled(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    /// The identity set with this selector-cache index.
+    pub(crate) fn identity_set(&self, index: usize) -> Option<&Bitset> {
+        self.selectors.get(index)
+    }
+
+    /// The identities a policy's subject selects, as a set.
+    pub(crate) fn subject_set(&self, policy: &Policy) -> Bitset {
+        self.selectors.evaluate(&self.identities, &policy.subject)
+    }
+
     pub(crate) fn rule_list(&self, identity: IdentityId, direction: Direction) -> &[u32] {
         self.rule_map
             .get(direction.index())

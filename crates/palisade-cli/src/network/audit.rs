@@ -1,0 +1,55 @@
+//! `palisade network audit`: findings about the policies.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use palisade::Severity;
+
+use super::load;
+use crate::exit::Exit;
+use crate::output::{Output, Style};
+
+/// Arguments of `palisade network audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Manifest files, directories (read recursively) or `-` for standard input.
+    #[arg(required = true, value_name = "MANIFESTS")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// Runs `palisade network audit`.
+pub fn run(out: &Output, args: &AuditArgs) -> Exit {
+    let Some(resolver) = load::resolver(out, &args.paths) else {
+        return Exit::InputError;
+    };
+    let findings = palisade_network::audit::audit(&resolver);
+    if out.json() {
+        out.print_json(&findings);
+    } else {
+        for f in &findings {
+            let severity = match f.severity {
+                s if s >= Severity::Warning => out.paint(Style::Yellow, s.as_str()),
+                s => out.paint(Style::Dim, s.as_str()),
+            };
+            let at = f
+                .location
+                .as_ref()
+                .map(|l| out.paint(Style::Dim, &format!(" ({l})")))
+                .unwrap_or_default();
+            out.line(&format!("{severity} {}: {}{at}", f.policy, f.message));
+        }
+        let warnings = findings
+            .iter()
+            .filter(|f| f.severity >= Severity::Warning)
+            .count();
+        out.note(&format!(
+            "{} findings, {warnings} at warning or above",
+            findings.len()
+        ));
+    }
+    if findings.iter().any(|f| f.severity >= Severity::Warning) {
+        Exit::Violation
+    } else {
+        Exit::Ok
+    }
+}

@@ -1,0 +1,55 @@
+//! `palisade network connlist`: netpol-analyzer compatible connectivity lists.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use palisade_network::connlist::{ConnList, Format};
+
+use super::load;
+use crate::exit::Exit;
+use crate::output::Output;
+
+/// The formats of `--output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// `src => dst : conn` lines, as netpol-analyzer prints them.
+    Txt,
+    /// An array of `{src, dst, conn}`.
+    Json,
+    /// `src,dst,conn` rows with a header.
+    Csv,
+    /// A markdown table.
+    Md,
+    /// A Graphviz digraph.
+    Dot,
+}
+
+/// Arguments of `palisade network connlist`.
+#[derive(Debug, Args)]
+pub struct ConnlistArgs {
+    /// The output format (the global `--format json` also selects `json`).
+    #[arg(long, short, value_enum, default_value_t = OutputFormat::Txt)]
+    pub output: OutputFormat,
+    /// Manifest files, directories (read recursively) or `-` for standard input.
+    #[arg(required = true, value_name = "MANIFESTS")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// Runs `palisade network connlist`.
+pub fn run(out: &Output, args: &ConnlistArgs) -> Exit {
+    let Some(resolver) = load::resolver(out, &args.paths) else {
+        return Exit::InputError;
+    };
+    let list = ConnList::new(&resolver);
+    let format = match (out.json(), args.output) {
+        (true, _) | (_, OutputFormat::Json) => Format::Json,
+        (_, OutputFormat::Txt) => Format::Txt,
+        (_, OutputFormat::Csv) => Format::Csv,
+        (_, OutputFormat::Md) => Format::Md,
+        (_, OutputFormat::Dot) => Format::Dot,
+    };
+    let text = list.render(format);
+    out.line(text.trim_end_matches('\n'));
+    out.note(&format!("{} connections", list.connections.len()));
+    Exit::Ok
+}

@@ -1,0 +1,406 @@
+//! Differential test: the resolver (identities, selector cache, rule maps,
+//! memoized matrix) agrees with a naive evaluator that walks every policy
+//! for every pair and port, on random small clusters.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a failing test is the point"
+)]
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use palisade_network::inventory::{Endpoint, EndpointId, Inventory};
+use palisade_network::issues::Origin;
+use palisade_network::labels::{Labels, Operator, Requirement, Selector};
+use palisade_network::policy::{
+    Action, CidrBlock, Direction, EndpointSelector, NamespaceScope, Peer, Policy, PolicyKind,
+    PolicySet, Rule, Tier,
+};
+use palisade_network::ports::{NamedPort, PortRange, PortSpec, Protocol};
+use palisade_network::resolver::{Flow, FlowEnd};
+use palisade_network::{Catalog, Resolver};
+use proptest::prelude::*;
+
+const KEYS: [&str; 2] = ["app", "tier"];
+const VALUES: [&str; 2] = ["a", "b"];
+const NAMESPACES: [&str; 3] = ["ns0", "ns1", "ns2"];
+const PORTS: [(Protocol, u16); 6] = [
+    (Protocol::Tcp, 80),
+    (Protocol::Tcp, 443),
+    (Protocol::Udp, 53),
+    (Protocol::Sctp, 80),
+    (Protocol::Tcp, 8080),
+    (Protocol::Udp, 5000),
+];
+const IPS: [&str; 3] = ["10.1.2.3", "10.9.0.1", "192.168.0.7"];
+
+fn labels_strategy() -> impl Strategy<Value = Labels> {
+    proptest::collection::vec((0..KEYS.len(), 0..VALUES.len()), 0..3).prop_map(|pairs| {
+        pairs
+            .into_iter()
+            .map(|(k, v)| (KEYS[k].to_owned(), VALUES[v].to_owned()))
+            .collect()
+    })
+}
+
+fn selector_strategy() -> impl Strategy<Value = Selector> {
+    let req = (0..KEYS.len(), 0..4usize, 0..VALUES.len()).prop_map(|(k, op, v)| Requirement {
+        key: KEYS[k].to_owned(),
+        operator: [
+            Operator::In,
+            Operator::NotIn,
+            Operator::Exists,
+            Operator::DoesNotExist,
+        ][op],
+        values: vec![VALUES[v].to_owned()],
+    });
+    (
+        proptest::collection::vec((0..KEYS.len(), 0..VALUES.len()), 0..2),
+        proptest::collection::vec(req, 0..2),
+    )
+        .prop_map(|(labels, match_expressions)| {
+            let mut s =
+                Selector::from_labels(labels.into_iter().map(|(k, v)| (KEYS[k], VALUES[v])));
+            s.match_expressions = match_expressions;
+            s
+        })
+}
+
+fn port_spec_strategy() -> impl Strategy<Value = PortSpec> {
+    prop_oneof![
+        Just(PortSpec::Any),
+        Just(PortSpec::Protocol(Protocol::Udp)),
+        (0..PORTS.len()).prop_map(|i| PortSpec::Range(PortRange {
+            protocol: PORTS[i].0,
+            start: PORTS[i].1,
+            end: PORTS[i].1
+        })),
+        Just(PortSpec::Range(PortRange {
+            protocol: Protocol::Tcp,
+            start: 400,
+            end: 8080
+        })),
+        Just(PortSpec::Named {
+            name: "http".into(),
+            protocol: Some(Protocol::Tcp)
+        }),
+        Just(PortSpec::Named {
+            name: "dns".into(),
+            protocol: None
+        }),
+    ]
+}
+
+fn scope_strategy(own: Option<&'static str>) -> impl Strategy<Value = NamespaceScope> {
+    let named = match own {
+        Some(ns) => Just(NamespaceScope::Named(ns.to_owned())).boxed(),
+        None => (0..NAMESPACES.len())
+            .prop_map(|i| NamespaceScope::Named(NAMESPACES[i].to_owned()))
+            .boxed(),
+    };
+    prop_oneof![
+        named,
+        selector_strategy().prop_map(NamespaceScope::Selector)
+    ]
+}
+
+fn peer_strategy(own: Option<&'static str>) -> impl Strategy<Value = Peer> {
+    let cidr = (0..4usize, any::<bool>()).prop_map(|(i, except)| {
+        let cidr: IpNet = ["10.0.0.0/8", "10.1.0.0/16", "0.0.0.0/0", "192.168.0.0/24"][i]
+            .parse()
+            .unwrap();
+        Peer::Cidr(CidrBlock {
+            cidr,
+            except: if except {
+                vec!["10.1.2.0/24".parse().unwrap()]
+            } else {
+                Vec::new()
+            },
+        })
+    });
+    prop_oneof![
+        3 => (scope_strategy(own), selector_strategy())
+            .prop_map(|(namespaces, pods)| Peer::Endpoints(EndpointSelector { namespaces, pods })),
+        1 => cidr,
+    ]
+}
+
+fn rule_strategy(kind: PolicyKind, own: Option<&'static str>) -> impl Strategy<Value = Rule> {
+    let actions: Vec<Action> = match kind {
+        PolicyKind::NetworkPolicy => vec![Action::Allow],
+        PolicyKind::AdminNetworkPolicy => vec![Action::Allow, Action::Deny, Action::Pass],
+        PolicyKind::BaselineAdminNetworkPolicy => vec![Action::Allow, Action::Deny],
+    };
+    let any_peer = kind == PolicyKind::NetworkPolicy;
+    (
+        any::<bool>(),
+        proptest::sample::select(actions),
+        proptest::option::weighted(
+            if any_peer { 0.8 } else { 0.999 },
+            proptest::collection::vec(peer_strategy(own), 0..3),
+        ),
+        proptest::collection::vec(port_spec_strategy(), 1..3),
+    )
+        .prop_map(|(ingress, action, peers, ports)| Rule {
+            direction: if ingress {
+                Direction::Ingress
+            } else {
+                Direction::Egress
+            },
+            action,
+            name: None,
+            path: String::new(),
+            peers,
+            ports,
+        })
+}
+
+fn policy_strategy() -> impl Strategy<Value = Policy> {
+    prop_oneof![
+        3 => (0..NAMESPACES.len()).prop_flat_map(|n| {
+            let ns = NAMESPACES[n];
+            (selector_strategy(), any::<(bool, bool)>(), proptest::collection::vec(rule_strategy(PolicyKind::NetworkPolicy, Some(ns)), 0..3))
+                .prop_map(move |(pods, (i, e), rules)| Policy {
+                    kind: PolicyKind::NetworkPolicy,
+                    name: format!("np-{ns}"),
+                    namespace: Some(ns.to_owned()),
+                    priority: 0,
+                    subject: EndpointSelector { namespaces: NamespaceScope::Named(ns.to_owned()), pods },
+                    isolates: [i, e],
+                    rules,
+                    origin: Origin::none(),
+                })
+        }),
+        2 => (0..4i32, scope_strategy(None), selector_strategy(), proptest::collection::vec(rule_strategy(PolicyKind::AdminNetworkPolicy, None), 0..4))
+            .prop_map(|(priority, namespaces, pods, rules)| Policy {
+                kind: PolicyKind::AdminNetworkPolicy,
+                name: format!("anp-{priority}"),
+                namespace: None,
+                priority,
+                subject: EndpointSelector { namespaces, pods },
+                isolates: [false, false],
+                rules,
+                origin: Origin::none(),
+            }),
+        1 => (scope_strategy(None), selector_strategy(), proptest::collection::vec(rule_strategy(PolicyKind::BaselineAdminNetworkPolicy, None), 0..3))
+            .prop_map(|(namespaces, pods, rules)| Policy {
+                kind: PolicyKind::BaselineAdminNetworkPolicy,
+                name: "default".into(),
+                namespace: None,
+                priority: 0,
+                subject: EndpointSelector { namespaces, pods },
+                isolates: [false, false],
+                rules,
+                origin: Origin::none(),
+            }),
+    ]
+}
+
+fn endpoint_strategy() -> impl Strategy<Value = Endpoint> {
+    (
+        0..NAMESPACES.len(),
+        labels_strategy(),
+        any::<(bool, bool)>(),
+    )
+        .prop_map(|(n, labels, (http, dns))| {
+            let mut ports = Vec::new();
+            if http {
+                ports.push(NamedPort {
+                    name: "http".into(),
+                    protocol: Protocol::Tcp,
+                    port: 8080,
+                });
+            }
+            if dns {
+                ports.push(NamedPort {
+                    name: "dns".into(),
+                    protocol: Protocol::Udp,
+                    port: 53,
+                });
+            }
+            Endpoint {
+                namespace: NAMESPACES[n].to_owned(),
+                name: String::new(),
+                kind: "Pod".into(),
+                labels,
+                ports,
+                ips: Vec::new(),
+                pods: 1,
+                origin: Origin::none(),
+            }
+        })
+}
+
+fn cluster_strategy() -> impl Strategy<Value = Catalog> {
+    (
+        proptest::collection::vec(labels_strategy(), NAMESPACES.len()),
+        proptest::collection::vec(endpoint_strategy(), 1..7),
+        proptest::collection::vec(policy_strategy(), 0..6),
+    )
+        .prop_map(|(ns_labels, endpoints, policies)| {
+            let mut inventory = Inventory::default();
+            for (name, labels) in NAMESPACES.iter().zip(ns_labels) {
+                inventory.add_namespace(name, labels);
+            }
+            for (i, mut e) in endpoints.into_iter().enumerate() {
+                e.name = format!("w{i}");
+                inventory.add_endpoint(e);
+            }
+            // BaselineAdminNetworkPolicy is a singleton.
+            let mut seen_banp = false;
+            let policies = policies
+                .into_iter()
+                .filter(|p| {
+                    let banp = p.kind == PolicyKind::BaselineAdminNetworkPolicy;
+                    let keep = !(banp && seen_banp);
+                    seen_banp |= banp;
+                    keep
+                })
+                .collect();
+            Catalog {
+                inventory,
+                policies: PolicySet { policies },
+            }
+        })
+}
+
+// ---- the naive evaluator: no identities, no caches, every policy every time ----
+
+enum NaivePeer<'a> {
+    Endpoint(&'a Endpoint),
+    Ip(IpAddr),
+}
+
+fn ns_labels<'a>(c: &'a Catalog, ns: &str) -> &'a Labels {
+    &c.inventory.namespace(ns).unwrap().labels
+}
+
+fn selects(c: &Catalog, sel: &EndpointSelector, e: &Endpoint) -> bool {
+    let ns_ok = match &sel.namespaces {
+        NamespaceScope::Named(n) => *n == e.namespace,
+        NamespaceScope::Selector(s) => s.matches(ns_labels(c, &e.namespace)),
+    };
+    ns_ok && sel.pods.matches(&e.labels)
+}
+
+fn peer_matches(c: &Catalog, rule: &Rule, peer: &NaivePeer) -> bool {
+    let Some(peers) = &rule.peers else {
+        return true;
+    };
+    peers.iter().any(|p| match (p, peer) {
+        (Peer::Endpoints(sel), NaivePeer::Endpoint(e)) => selects(c, sel, e),
+        (Peer::Cidr(block), NaivePeer::Ip(ip)) => block.contains(ip),
+        _ => false,
+    })
+}
+
+fn naive_direction(
+    c: &Catalog,
+    direction: Direction,
+    subject: &Endpoint,
+    peer: &NaivePeer,
+    dst_ports: &[NamedPort],
+    proto: Protocol,
+    port: u16,
+) -> bool {
+    let policies = &c.policies.policies;
+    let matching = |p: &Policy, r: &Rule| {
+        r.direction == direction
+            && peer_matches(c, r, peer)
+            && r.ports.iter().any(|s| s.contains(proto, port, dst_ports))
+    };
+    let mut anps: Vec<(usize, &Policy)> = policies
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.tier() == Tier::Admin && selects(c, &p.subject, subject))
+        .collect();
+    anps.sort_by(|a, b| (a.1.priority, &a.1.name, a.0).cmp(&(b.1.priority, &b.1.name, b.0)));
+    'admin: for (_, p) in anps {
+        for r in &p.rules {
+            if matching(p, r) {
+                match r.action {
+                    Action::Allow => return true,
+                    Action::Deny => return false,
+                    Action::Pass => break 'admin,
+                }
+            }
+        }
+    }
+    let nps: Vec<&Policy> = policies
+        .iter()
+        .filter(|p| {
+            p.tier() == Tier::Namespaced && p.isolates(direction) && selects(c, &p.subject, subject)
+        })
+        .collect();
+    if !nps.is_empty() {
+        return nps.iter().any(|p| p.rules.iter().any(|r| matching(p, r)));
+    }
+    for p in policies
+        .iter()
+        .filter(|p| p.tier() == Tier::Baseline && selects(c, &p.subject, subject))
+    {
+        for r in &p.rules {
+            if matching(p, r) {
+                return r.action == Action::Allow;
+            }
+        }
+    }
+    true
+}
+
+fn naive(c: &Catalog, src: &NaivePeer, dst: &NaivePeer, proto: Protocol, port: u16) -> bool {
+    let dst_ports: &[NamedPort] = match dst {
+        NaivePeer::Endpoint(e) => &e.ports,
+        NaivePeer::Ip(_) => &[],
+    };
+    let egress = match src {
+        NaivePeer::Endpoint(s) => {
+            naive_direction(c, Direction::Egress, s, dst, dst_ports, proto, port)
+        }
+        NaivePeer::Ip(_) => true,
+    };
+    let ingress = match dst {
+        NaivePeer::Endpoint(d) => {
+            naive_direction(c, Direction::Ingress, d, src, dst_ports, proto, port)
+        }
+        NaivePeer::Ip(_) => true,
+    };
+    egress && ingress
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    #[test]
+    fn resolver_agrees_with_the_naive_evaluator(catalog in cluster_strategy()) {
+        let resolver = Resolver::new(catalog.clone());
+        let matrix = resolver.matrix();
+        let endpoints = &catalog.inventory.endpoints;
+        let ips: Vec<IpAddr> = IPS.iter().map(|s| s.parse().unwrap()).collect();
+        for (a, ea) in endpoints.iter().enumerate() {
+            let ida = EndpointId(a as u32);
+            for (b, eb) in endpoints.iter().enumerate() {
+                let idb = EndpointId(b as u32);
+                let cell = matrix.ports(resolver.identity_of(ida).unwrap(), resolver.identity_of(idb).unwrap());
+                for &(proto, port) in &PORTS {
+                    let expected = naive(&catalog, &NaivePeer::Endpoint(ea), &NaivePeer::Endpoint(eb), proto, port);
+                    let flow = Flow { src: FlowEnd::Endpoint(ida), dst: FlowEnd::Endpoint(idb), protocol: proto, port };
+                    let verdict = resolver.check(&flow);
+                    prop_assert_eq!(verdict.allowed, expected, "check {} -> {} {}/{}: {}", ea, eb, proto, port, verdict);
+                    prop_assert_eq!(cell.contains(proto, port), expected, "matrix {} -> {} {}/{}: {}", ea, eb, proto, port, cell);
+                }
+            }
+            for ip in &ips {
+                for &(proto, port) in &PORTS {
+                    let out = resolver.check(&Flow { src: FlowEnd::Endpoint(ida), dst: FlowEnd::Ip(*ip), protocol: proto, port });
+                    prop_assert_eq!(out.allowed, naive(&catalog, &NaivePeer::Endpoint(ea), &NaivePeer::Ip(*ip), proto, port), "{}", out);
+                    let inn = resolver.check(&Flow { src: FlowEnd::Ip(*ip), dst: FlowEnd::Endpoint(ida), protocol: proto, port });
+                    prop_assert_eq!(inn.allowed, naive(&catalog, &NaivePeer::Ip(*ip), &NaivePeer::Endpoint(ea), proto, port), "{}", inn);
+                }
+            }
+        }
+    }
+}

@@ -307,7 +307,7 @@ fn naive_direction(
     port: u16,
 ) -> bool {
     let policies = &c.policies.policies;
-    let matching = |p: &Policy, r: &Rule| {
+    let matching = |r: &Rule| {
         r.direction == direction
             && peer_matches(c, r, peer)
             && r.ports.iter().any(|s| s.contains(proto, port, dst_ports))
@@ -320,7 +320,7 @@ fn naive_direction(
     anps.sort_by(|a, b| (a.1.priority, &a.1.name, a.0).cmp(&(b.1.priority, &b.1.name, b.0)));
     'admin: for (_, p) in anps {
         for r in &p.rules {
-            if matching(p, r) {
+            if matching(r) {
                 match r.action {
                     Action::Allow => return true,
                     Action::Deny => return false,
@@ -336,14 +336,14 @@ fn naive_direction(
         })
         .collect();
     if !nps.is_empty() {
-        return nps.iter().any(|p| p.rules.iter().any(|r| matching(p, r)));
+        return nps.iter().any(|p| p.rules.iter().any(|r| matching(r)));
     }
     for p in policies
         .iter()
         .filter(|p| p.tier() == Tier::Baseline && selects(c, &p.subject, subject))
     {
         for r in &p.rules {
-            if matching(p, r) {
+            if matching(r) {
                 return r.action == Action::Allow;
             }
         }

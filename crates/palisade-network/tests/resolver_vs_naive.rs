@@ -336,7 +336,7 @@ fn naive_direction(
         })
         .collect();
     if !nps.is_empty() {
-        return nps.iter().any(|p| p.rules.iter().any(|r| matching(r)));
+        return nps.iter().any(|p| p.rules.iter().any(&matching));
     }
     for p in policies
         .iter()

@@ -12,7 +12,8 @@
 //! ```
 //!
 //! Output lines have the libsinsp runner's `key=value` format (one per
-//! capture, then `total`). Exit status: 0 all filters compiled and agreed,
+//! capture, then `total`; `ns_rep_median` is the evaluation time of the
+//! median repetition, `ns_per_eval` that time per filter and event). Exit status: 0 all filters compiled and agreed,
 //! 1 some did not, 2 bad usage or input, 3 the engine is not available.
 
 mod engine;
@@ -50,7 +51,10 @@ struct Capture {
 struct Outcome {
     events: u64,
     evals: u64,
+    /// Evaluation time of all repetitions.
     ns: u128,
+    /// Evaluation time of the median repetition.
+    ns_median: u128,
     agree: u64,
     disagree: u64,
 }
@@ -144,8 +148,9 @@ fn run_capture<E: Engine>(
         .collect::<Result<Vec<_>, _>>()?;
     let mut hits = vec![false; filters.len()];
     let mut matched: Vec<Vec<u64>> = vec![Vec::new(); filters.len()];
-    let mut ns = 0u128;
+    let mut rep_ns = Vec::new();
     for rep in 0..reps {
+        let mut ns = 0u128;
         for (event, &num) in events.iter().zip(&capture.nums) {
             hits.fill(false);
             let start = Instant::now();
@@ -157,13 +162,16 @@ fn run_capture<E: Engine>(
                 }
             }
         }
+        rep_ns.push(ns);
     }
+    rep_ns.sort_unstable();
 
     let compiled_count = filters.len() - compiled.rejected.len();
     let mut outcome = Outcome {
         events: events.len() as u64,
         evals: events.len() as u64 * compiled_count as u64 * u64::from(reps),
-        ns,
+        ns: rep_ns.iter().sum(),
+        ns_median: median(&rep_ns),
         ..Outcome::default()
     };
     for (index, (filter, found)) in filters.iter().zip(&matched).enumerate() {
@@ -180,6 +188,16 @@ fn run_capture<E: Engine>(
         }
     }
     Ok(outcome)
+}
+
+/// The median of sorted `values` (0 when empty).
+fn median(values: &[u128]) -> u128 {
+    let mid = values.len() / 2;
+    match (values.get(mid.wrapping_sub(1)), values.get(mid)) {
+        (Some(a), Some(b)) if values.len().is_multiple_of(2) => (a + b) / 2,
+        (_, Some(b)) => *b,
+        _ => 0,
+    }
 }
 
 struct Args {
@@ -238,7 +256,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     for capture in &captures {
         let o = run_capture(&mut compiled, &filters, capture, args.reps)?;
         println!(
-            "capture name={} events={} filters={} compiled={} reps={} evals={} ns={} agree={} disagree={}",
+            "capture name={} events={} filters={} compiled={} reps={} evals={} ns={} ns_rep_median={} agree={} disagree={}",
             capture.name,
             o.events,
             filters.len(),
@@ -246,29 +264,33 @@ fn run(args: &Args) -> Result<ExitCode, String> {
             args.reps,
             o.evals,
             o.ns,
+            o.ns_median,
             o.agree,
             o.disagree
         );
         total.events += o.events;
         total.evals += o.evals;
         total.ns += o.ns;
+        total.ns_median += o.ns_median;
         total.agree += o.agree;
         total.disagree += o.disagree;
     }
+    // ns per evaluation (one filter on one event), in the median repetition
     #[expect(clippy::cast_precision_loss, reason = "a ratio for display")]
     let per_eval = if total.evals == 0 {
         0.0
     } else {
-        total.ns as f64 / total.evals as f64
+        total.ns_median as f64 * f64::from(args.reps) / total.evals as f64
     };
     println!(
-        "total captures={} events={} filters={} reps={} evals={} ns={} ns_per_eval={per_eval:.3} agree={} disagree={}",
+        "total captures={} events={} filters={} reps={} evals={} ns={} ns_rep_median={} ns_per_eval={per_eval:.3} agree={} disagree={}",
         captures.len(),
         total.events,
         filters.len(),
         args.reps,
         total.evals,
         total.ns,
+        total.ns_median,
         total.agree,
         total.disagree
     );
@@ -429,6 +451,14 @@ mod tests {
             );
             assert_eq!(o.agree + o.disagree, 803);
         }
+    }
+
+    #[test]
+    fn median_of_repetitions() {
+        assert_eq!(median(&[]), 0);
+        assert_eq!(median(&[7]), 7);
+        assert_eq!(median(&[1, 3]), 2);
+        assert_eq!(median(&[1, 3, 100]), 3);
     }
 
     #[test]

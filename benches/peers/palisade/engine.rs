@@ -4,9 +4,9 @@
 //! **Plug-in point.** Once `palisade_runtime` exposes a compiled ruleset,
 //! replace the body of [`compile`] with its compiler and give [`Palisade`]
 //! real fields (the compiled ruleset and a per-thread matcher), the
-//! runtime's flat event as [`Engine::Event`] (built from one line of
-//! `<capture>.events.jsonl`), and an [`Engine::eval`] that runs every
-//! compiled filter on one event. Nothing else in `benches/peers` changes:
+//! runtime's flat event as [`Engine::Event`] (decoded from
+//! `<capture>.events.jsonl` by [`Engine::events`]), and an [`Engine::eval`]
+//! that runs every compiled filter on one event. Nothing else in `benches/peers` changes:
 //! `benches/peers/run` already builds and calls this binary and prints its
 //! row (today as "not available yet").
 
@@ -15,8 +15,9 @@ pub trait Engine {
     /// The engine's own form of one event, built before timing starts.
     type Event;
 
-    /// Converts one line of `<capture>.events.jsonl` (not timed).
-    fn event(&self, line: &str) -> Result<Self::Event, String>;
+    /// Decodes the text of a `<capture>.events.jsonl` file (one JSON
+    /// object per line) into one event per line, in order (not timed).
+    fn events(&self, jsonl: &str) -> Result<Vec<Self::Event>, String>;
 
     /// Evaluates every compiled filter on `event` and sets `hits[i]` to
     /// whether filter `i` matches (this call is what the harness times).
@@ -55,7 +56,7 @@ pub fn compile(filters: &[&str]) -> Result<Compiled<Palisade>, Unavailable> {
 impl Engine for Palisade {
     type Event = std::convert::Infallible;
 
-    fn event(&self, _line: &str) -> Result<Self::Event, String> {
+    fn events(&self, _jsonl: &str) -> Result<Vec<Self::Event>, String> {
         match *self {}
     }
 

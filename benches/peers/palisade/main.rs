@@ -38,12 +38,13 @@ struct Filter {
     recorded: BTreeMap<String, Vec<u64>>,
 }
 
-/// The events of one capture, as JSON lines.
+/// The events of one capture.
 struct Capture {
     /// File name without `.events.jsonl`.
     name: String,
     /// One JSON object per event.
-    lines: Vec<String>,
+    /// The `<capture>.events.jsonl` text: one JSON object per event.
+    text: String,
     /// `evt.num` of each line.
     nums: Vec<u64>,
 }
@@ -109,11 +110,7 @@ fn load_capture(path: &Path) -> Result<Capture, String> {
         .strip_suffix(".events.jsonl")
         .unwrap_or(file)
         .to_owned();
-    let mut capture = Capture {
-        name,
-        lines: Vec::new(),
-        nums: Vec::new(),
-    };
+    let mut nums = Vec::new();
     for (lineno, line) in text.lines().enumerate() {
         let num = serde_json::from_str::<Value>(line)
             .ok()
@@ -125,10 +122,9 @@ fn load_capture(path: &Path) -> Result<Capture, String> {
                     lineno + 1
                 )
             })?;
-        capture.lines.push(line.to_owned());
-        capture.nums.push(num);
+        nums.push(num);
     }
-    Ok(capture)
+    Ok(Capture { name, text, nums })
 }
 
 /// Runs the compiled filters on every event of `capture`, `reps` times,
@@ -139,17 +135,18 @@ fn run_capture<E: Engine>(
     capture: &Capture,
     reps: u32,
 ) -> Result<Outcome, String> {
-    let events = capture
-        .lines
-        .iter()
-        .zip(&capture.nums)
-        .map(|(line, num)| {
-            compiled
-                .engine
-                .event(line)
-                .map_err(|e| format!("{} evt.num {num}: {e}", capture.name))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let events = compiled
+        .engine
+        .events(&capture.text)
+        .map_err(|e| format!("{}: {e}", capture.name))?;
+    if events.len() != capture.nums.len() {
+        return Err(format!(
+            "{}: the engine decoded {} events from {} lines",
+            capture.name,
+            events.len(),
+            capture.nums.len()
+        ));
+    }
     let mut hits = vec![false; filters.len()];
     let mut matched: Vec<Vec<u64>> = vec![Vec::new(); filters.len()];
     let mut rep_ns = Vec::new();
@@ -354,11 +351,16 @@ mod tests {
     impl Engine for Replay {
         type Event = u64;
 
-        fn event(&self, line: &str) -> Result<u64, String> {
-            let event: Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
-            event["evt.num"]
-                .as_u64()
-                .ok_or_else(|| "no evt.num".to_owned())
+        fn events(&self, jsonl: &str) -> Result<Vec<u64>, String> {
+            jsonl
+                .lines()
+                .map(|line| {
+                    let event: Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
+                    event["evt.num"]
+                        .as_u64()
+                        .ok_or_else(|| "no evt.num".to_owned())
+                })
+                .collect()
         }
 
         fn eval(&mut self, event: &u64, hits: &mut [bool]) {
@@ -373,8 +375,8 @@ mod tests {
     impl Engine for Nothing {
         type Event = ();
 
-        fn event(&self, _line: &str) -> Result<(), String> {
-            Ok(())
+        fn events(&self, jsonl: &str) -> Result<Vec<()>, String> {
+            Ok(jsonl.lines().map(|_| ()).collect())
         }
 
         fn eval(&mut self, _event: &(), _hits: &mut [bool]) {}
@@ -410,7 +412,7 @@ mod tests {
         assert_eq!(captures.len(), 8, "captures in captures.json");
         for capture in &captures {
             assert_eq!(
-                Some(&(capture.lines.len() as u64)),
+                Some(&(capture.nums.len() as u64)),
                 expected_events.get(&capture.name),
                 "events of {}",
                 capture.name
@@ -442,7 +444,7 @@ mod tests {
                 "replay on {}",
                 capture.name
             );
-            assert_eq!(o.evals, capture.lines.len() as u64 * 803 * 2);
+            assert_eq!(o.evals, capture.nums.len() as u64 * 803 * 2);
 
             let non_empty = filters
                 .iter()

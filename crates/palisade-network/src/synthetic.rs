@@ -81,6 +81,7 @@ fn rule(
         path: String::new(),
         peers,
         ports,
+        l7: None,
     }
 }
 

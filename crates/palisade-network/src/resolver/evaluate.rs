@@ -254,6 +254,17 @@ impl Resolver {
             .ports
     }
 
+    /// Like [`Resolver::external_ports`], with the rules that allowed them.
+    pub fn external_outcome(
+        &self,
+        direction: Direction,
+        identity: IdentityId,
+        lo: u32,
+        hi: u32,
+    ) -> Outcome {
+        self.direction_ports(direction, identity, PeerRef::V4Range(lo, hi))
+    }
+
     /// Every port one direction allows toward `peer`, with who allowed them.
     pub(crate) fn direction_ports(
         &self,

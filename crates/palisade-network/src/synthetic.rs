@@ -8,7 +8,9 @@
 //!
 //! - one default-deny ingress NetworkPolicy per namespace;
 //! - per namespace, "app-k accepts app-(k-1) on `http`" NetworkPolicies;
-//! - egress NetworkPolicies toward other teams' namespaces and an IP block;
+//! - egress NetworkPolicies toward other teams' namespaces and an IP block,
+//!   every third one a CiliumNetworkPolicy instead (a deny from dev
+//!   namespaces, an L7 allow to the world, no default deny);
 //! - AdminNetworkPolicies (Deny / Pass / Allow on port ranges);
 //! - one BaselineAdminNetworkPolicy.
 
@@ -216,6 +218,63 @@ pub fn cluster(sizes: Sizes) -> Catalog {
     let mut n = 0;
     while policies.len() < budget * 9 / 10 && sizes.namespaces > 0 {
         let ns = ns_name(n % sizes.namespaces);
+        if n % 3 == 2 {
+            // A Cilium policy: no default deny, a deny from dev namespaces
+            // on low ports, an L7 allow to the world.
+            policies.push(Policy {
+                kind: PolicyKind::CiliumNetworkPolicy,
+                name: format!("cilium-{n}"),
+                namespace: Some(ns.clone()),
+                priority: 0,
+                subject: EndpointSelector {
+                    namespaces: NamespaceScope::Named(ns.clone()),
+                    pods: Selector::from_labels([(
+                        "app",
+                        format!("app-{}", n % sizes.apps.max(1)),
+                    )]),
+                },
+                isolates: [false, false],
+                rules: vec![
+                    rule(
+                        Direction::Ingress,
+                        Action::Deny,
+                        Some(vec![Peer::Endpoints(EndpointSelector {
+                            namespaces: NamespaceScope::Selector(Selector::from_labels([(
+                                "env", "dev",
+                            )])),
+                            pods: Selector::everything(),
+                        })]),
+                        vec![PortSpec::Range(PortRange {
+                            protocol: Protocol::Tcp,
+                            start: 1,
+                            end: 1024,
+                        })],
+                    ),
+                    Rule {
+                        l7: Some(crate::policy::L7 {
+                            protocol: "http".to_owned(),
+                            allowed: vec!["GET /".to_owned()],
+                        }),
+                        ..rule(
+                            Direction::Egress,
+                            Action::Allow,
+                            Some(vec![Peer::Cidr(CidrBlock {
+                                cidr: net("0.0.0.0/0"),
+                                except: Vec::new(),
+                            })]),
+                            vec![PortSpec::Range(PortRange {
+                                protocol: Protocol::Tcp,
+                                start: 443,
+                                end: 443,
+                            })],
+                        )
+                    },
+                ],
+                origin: Origin::none(),
+            });
+            n += 1;
+            continue;
+        }
         let mut tier = Selector::from_labels([("tier", "backend")]);
         tier.match_expressions.push(Requirement {
             key: "app".to_owned(),

@@ -298,3 +298,78 @@ fn demo_shows_the_matrix_and_an_explained_denial() {
         "{stdout}"
     );
 }
+
+fn cilium(file: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../palisade-network/tests/cilium")
+        .join(file)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn check_cilium_l7_condition_and_entities() {
+    let (base, l7) = (cilium("_cluster.yaml"), cilium("33-l7-http.yaml"));
+    let out = palisade(&[
+        "network",
+        "check",
+        "--from",
+        "shop/frontend",
+        "--to",
+        "shop/backend",
+        "--port",
+        "8080",
+        &base,
+        &l7,
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.starts_with("ALLOWED (conditionally)"), "{stdout}");
+    assert!(
+        stdout.contains("condition: allowed only for these HTTP requests: GET /public/.*"),
+        "{stdout}"
+    );
+    let json = palisade(&[
+        "--format",
+        "json",
+        "network",
+        "check",
+        "--from",
+        "shop/frontend",
+        "--to",
+        "shop/backend",
+        "--port",
+        "8080",
+        &base,
+        &l7,
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(json["conditional"], true);
+    let host = cilium("20-from-host.yaml");
+    let out = palisade(&[
+        "network",
+        "check",
+        "--from",
+        "entity:host",
+        "--to",
+        "shop/backend",
+        "--port",
+        "8080",
+        &base,
+        &host,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = palisade(&[
+        "network",
+        "check",
+        "--from",
+        "entity:remote-node",
+        "--to",
+        "shop/backend",
+        "--port",
+        "8080",
+        &base,
+        &host,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+}

@@ -15,7 +15,7 @@ use std::net::Ipv4Addr;
 use palisade_core::{Finding, FlowRef, Layer, ObjectRef, Severity, Subject};
 
 use crate::inventory::{Endpoint, EndpointId};
-use crate::policy::{Action, Direction, Peer, Policy, PolicyKind, Tier};
+use crate::policy::{Action, Direction, NamespaceScope, Peer, Policy, Tier};
 use crate::resolver::{Bitset, IdentityId, Resolver};
 
 fn endpoint_subject(e: &Endpoint) -> Subject {
@@ -90,13 +90,22 @@ fn unprotected(resolver: &Resolver, out: &mut Vec<Finding>) {
     }
 }
 
-/// A NetworkPolicy that selects every pod of its namespace and allows
-/// nothing in `direction`.
-fn is_default_deny(p: &Policy, direction: Direction) -> bool {
-    p.kind == PolicyKind::NetworkPolicy
+/// A NetworkPolicy or Cilium policy that selects every pod of namespace
+/// `ns` and allows nothing in `direction` (`ingress: [{}]` in Cilium).
+fn is_default_deny(p: &Policy, ns: &crate::inventory::Namespace, direction: Direction) -> bool {
+    let covers = match &p.subject.namespaces {
+        NamespaceScope::Named(name) => *name == ns.name,
+        NamespaceScope::Selector(sel) => sel.matches(&ns.labels),
+    };
+    p.tier() == Tier::Namespaced
+        && covers
         && p.subject.pods.is_everything()
         && p.isolates(direction)
-        && !p.rules.iter().any(|r| r.direction == direction)
+        && !p.rules.iter().any(|r| {
+            r.direction == direction
+                && r.action == Action::Allow
+                && r.peers.as_ref().is_none_or(|peers| !peers.is_empty())
+        })
 }
 
 fn no_default_deny(resolver: &Resolver, out: &mut Vec<Finding>) {
@@ -111,9 +120,11 @@ fn no_default_deny(resolver: &Resolver, out: &mut Vec<Finding>) {
             continue;
         }
         for direction in Direction::BOTH {
-            let covered = catalog.policies.policies.iter().any(|p| {
-                p.namespace.as_deref() == Some(ns.name.as_str()) && is_default_deny(p, direction)
-            });
+            let covered = catalog
+                .policies
+                .policies
+                .iter()
+                .any(|p| is_default_deny(p, ns, direction));
             if !covered {
                 let mut finding = Finding::new(
                     Layer::Network,
@@ -264,8 +275,16 @@ fn egress_to_world(resolver: &Resolver, out: &mut Vec<Finding>) {
     for (_, e, identity) in endpoints(resolver) {
         let mut open = Vec::new();
         for &(lo, hi) in &pieces {
-            let ports = resolver.external_ports(Direction::Egress, identity, lo, hi);
-            if !ports.is_empty() {
+            let outcome = resolver.external_outcome(Direction::Egress, identity, lo, hi);
+            let ports = &outcome.ports;
+            let narrowed_by_l7 = !outcome.grants.is_empty()
+                && outcome.grants.iter().all(|g| match g {
+                    crate::resolver::Grant::Rule(r) => {
+                        resolver.catalog().rule(*r).is_some_and(|r| r.l7.is_some())
+                    }
+                    crate::resolver::Grant::Default => false,
+                });
+            if !ports.is_empty() && !narrowed_by_l7 {
                 open.push(format!(
                     "{}-{} ({ports})",
                     Ipv4Addr::from(lo),
@@ -387,5 +406,69 @@ spec:
             .unwrap();
         assert_eq!(located.file, "cluster.yaml");
         assert!(located.line > 100);
+    }
+
+    #[test]
+    fn cilium_default_deny_and_l7_egress_count() {
+        let text = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: web, labels: {app: a}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: web, labels: {app: b}}
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: deny-all, namespace: web}
+spec:
+  endpointSelector: {}
+  ingress: [{}]
+  egress: [{}]
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: a-out, namespace: web}
+spec:
+  endpointSelector: {matchLabels: {app: a}}
+  egress:
+  - toEntities: [world]
+    toPorts:
+    - ports: [{port: "80", protocol: TCP}]
+      rules: {http: [{method: GET}]}
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: b-out, namespace: web}
+spec:
+  endpointSelector: {matchLabels: {app: b}}
+  egress:
+  - toCIDR: [0.0.0.0/0]
+"#;
+        let report = load_str("cilium.yaml", text);
+        let mut issues = Issues::default();
+        let resolver = Resolver::from_manifests(&report.objects, &mut issues);
+        assert!(issues.is_empty(), "{issues:?}");
+        let findings = audit(&resolver);
+        let has = |policy: &str, needle: &str| {
+            findings
+                .iter()
+                .any(|f| f.policy == policy && f.message.contains(needle))
+        };
+        assert!(
+            !has("network/no-default-deny-ingress", "`web`"),
+            "{findings:?}"
+        );
+        assert!(
+            !has("network/no-default-deny-egress", "`web`"),
+            "{findings:?}"
+        );
+        assert!(
+            !has("network/egress-to-world", "web/a[Pod]"),
+            "{findings:?}"
+        );
+        assert!(has("network/egress-to-world", "web/b[Pod]"), "{findings:?}");
+        assert!(!has("network/unprotected-ingress", "web/"), "{findings:?}");
     }
 }

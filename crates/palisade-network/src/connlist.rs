@@ -104,7 +104,10 @@ fn external_pieces(resolver: &Resolver, direction: Direction) -> Vec<(u32, u32)>
     let mut intervals = Vec::new();
     for policy in &resolver.catalog().policies.policies {
         let counts = match direction {
-            Direction::Ingress => policy.kind == PolicyKind::NetworkPolicy,
+            Direction::Ingress => {
+                policy.kind != PolicyKind::AdminNetworkPolicy
+                    && policy.kind != PolicyKind::BaselineAdminNetworkPolicy
+            }
             Direction::Egress => true,
         };
         if !counts {

@@ -50,6 +50,7 @@ pub mod loader;
 pub mod policy;
 pub mod ports;
 pub mod resolver;
+pub mod synthetic;
 
 pub use inventory::Inventory;
 pub use issues::{Issues, LoadIssue};

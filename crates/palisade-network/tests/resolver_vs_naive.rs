@@ -132,7 +132,7 @@ fn rule_strategy(kind: PolicyKind, own: Option<&'static str>) -> impl Strategy<V
     let actions: Vec<Action> = match kind {
         PolicyKind::NetworkPolicy => vec![Action::Allow],
         PolicyKind::AdminNetworkPolicy => vec![Action::Allow, Action::Deny, Action::Pass],
-        PolicyKind::BaselineAdminNetworkPolicy => vec![Action::Allow, Action::Deny],
+        _ => vec![Action::Allow, Action::Deny],
     };
     let any_peer = kind == PolicyKind::NetworkPolicy;
     (
@@ -155,6 +155,7 @@ fn rule_strategy(kind: PolicyKind, own: Option<&'static str>) -> impl Strategy<V
             path: String::new(),
             peers,
             ports,
+            l7: None,
         })
 }
 
@@ -185,6 +186,20 @@ fn policy_strategy() -> impl Strategy<Value = Policy> {
                 rules,
                 origin: Origin::none(),
             }),
+        2 => (0..NAMESPACES.len()).prop_flat_map(|n| {
+            let ns = NAMESPACES[n];
+            (selector_strategy(), any::<(bool, bool)>(), proptest::collection::vec(rule_strategy(PolicyKind::CiliumNetworkPolicy, Some(ns)), 0..3))
+                .prop_map(move |(pods, (i, e), rules)| Policy {
+                    kind: PolicyKind::CiliumNetworkPolicy,
+                    name: format!("cnp-{ns}"),
+                    namespace: Some(ns.to_owned()),
+                    priority: 0,
+                    subject: EndpointSelector { namespaces: NamespaceScope::Named(ns.to_owned()), pods },
+                    isolates: [i, e],
+                    rules,
+                    origin: Origin::none(),
+                })
+        }),
         1 => (scope_strategy(None), selector_strategy(), proptest::collection::vec(rule_strategy(PolicyKind::BaselineAdminNetworkPolicy, None), 0..3))
             .prop_map(|(namespaces, pods, rules)| Policy {
                 kind: PolicyKind::BaselineAdminNetworkPolicy,
@@ -329,14 +344,24 @@ fn naive_direction(
             }
         }
     }
-    let nps: Vec<&Policy> = policies
+    // Tier 2: NetworkPolicy rules count when their policy isolates the
+    // direction, Cilium rules always; a matching deny wins.
+    let namespaced: Vec<&Policy> = policies
         .iter()
-        .filter(|p| {
-            p.tier() == Tier::Namespaced && p.isolates(direction) && selects(c, &p.subject, subject)
-        })
+        .filter(|p| p.tier() == Tier::Namespaced && selects(c, &p.subject, subject))
         .collect();
-    if !nps.is_empty() {
-        return nps.iter().any(|p| p.rules.iter().any(&matching));
+    let counts = |p: &Policy| p.kind != PolicyKind::NetworkPolicy || p.isolates(direction);
+    let any_rule = |action: Action| {
+        namespaced
+            .iter()
+            .filter(|p| counts(p))
+            .any(|p| p.rules.iter().any(|r| r.action == action && matching(r)))
+    };
+    if any_rule(Action::Deny) {
+        return false;
+    }
+    if namespaced.iter().any(|p| p.isolates(direction)) {
+        return any_rule(Action::Allow);
     }
     for p in policies
         .iter()

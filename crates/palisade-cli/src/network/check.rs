@@ -14,10 +14,12 @@ use crate::output::{Output, Style};
 /// Arguments of `palisade network check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The source: `NS/NAME` of a workload (or `NS/NAME[Kind]`), or an IP address.
+    /// The source: `NS/NAME` of a workload (or `NS/NAME[Kind]`), an IP
+    /// address, or a Cilium entity (`entity:host`, `entity:kube-apiserver`, ...).
     #[arg(long, value_name = "NS/NAME|IP")]
     pub from: String,
-    /// The destination: `NS/NAME` of a workload (or `NS/NAME[Kind]`), or an IP address.
+    /// The destination: `NS/NAME` of a workload (or `NS/NAME[Kind]`), an IP
+    /// address, or a Cilium entity (`entity:host`, ...).
     #[arg(long, value_name = "NS/NAME|IP")]
     pub to: String,
     /// The destination port.
@@ -38,6 +40,7 @@ struct CheckJson<'a> {
     protocol: &'static str,
     port: u16,
     allowed: bool,
+    conditional: bool,
     egress_allowed: bool,
     ingress_allowed: bool,
     because: Vec<String>,
@@ -91,14 +94,17 @@ pub fn print(out: &Output, verdict: &Verdict) {
             protocol: verdict.flow.protocol.as_str(),
             port: verdict.flow.port,
             allowed: verdict.allowed,
+            conditional: verdict.allowed && !verdict.conditions.is_empty(),
             egress_allowed: verdict.egress_allowed,
             ingress_allowed: verdict.ingress_allowed,
             because: verdict.explanation(),
         });
         return;
     }
-    let word = if verdict.allowed {
+    let word = if verdict.unconditionally_allowed() {
         out.paint(Style::Green, "ALLOWED")
+    } else if verdict.allowed {
+        out.paint(Style::Yellow, "ALLOWED (conditionally)")
     } else {
         out.paint(Style::Red, "DENIED")
     };

@@ -161,6 +161,7 @@ fn parse(m: &Manifest, kind: PolicyKind, origin: &Origin, issues: &mut Issues) -
                 path,
                 peers: Some(peers),
                 ports,
+                l7: None,
             });
         }
     }

@@ -111,6 +111,7 @@ pub fn parse_network_policy(m: &Manifest, origin: &Origin, issues: &mut Issues) 
                 path,
                 peers,
                 ports,
+                l7: None,
             });
         }
     }

@@ -19,6 +19,7 @@
 //! and what nothing decided is allowed.
 
 mod admin;
+mod cilium;
 mod kubernetes;
 
 use std::fmt;
@@ -31,6 +32,7 @@ use crate::labels::Selector;
 use crate::ports::PortSpec;
 
 pub use admin::{parse_admin_network_policy, parse_baseline_admin_network_policy};
+pub use cilium::parse_cilium_policy;
 pub use kubernetes::parse_network_policy;
 
 /// The policy languages.
@@ -42,6 +44,10 @@ pub enum PolicyKind {
     AdminNetworkPolicy,
     /// `policy.networking.k8s.io/v1alpha1` `BaselineAdminNetworkPolicy`.
     BaselineAdminNetworkPolicy,
+    /// `cilium.io/v2` `CiliumNetworkPolicy`.
+    CiliumNetworkPolicy,
+    /// `cilium.io/v2` `CiliumClusterwideNetworkPolicy`.
+    CiliumClusterwideNetworkPolicy,
 }
 
 impl PolicyKind {
@@ -51,6 +57,8 @@ impl PolicyKind {
             PolicyKind::NetworkPolicy => "NetworkPolicy",
             PolicyKind::AdminNetworkPolicy => "AdminNetworkPolicy",
             PolicyKind::BaselineAdminNetworkPolicy => "BaselineAdminNetworkPolicy",
+            PolicyKind::CiliumNetworkPolicy => "CiliumNetworkPolicy",
+            PolicyKind::CiliumClusterwideNetworkPolicy => "CiliumClusterwideNetworkPolicy",
         }
     }
 
@@ -58,7 +66,9 @@ impl PolicyKind {
     pub fn tier(self) -> Tier {
         match self {
             PolicyKind::AdminNetworkPolicy => Tier::Admin,
-            PolicyKind::NetworkPolicy => Tier::Namespaced,
+            PolicyKind::NetworkPolicy
+            | PolicyKind::CiliumNetworkPolicy
+            | PolicyKind::CiliumClusterwideNetworkPolicy => Tier::Namespaced,
             PolicyKind::BaselineAdminNetworkPolicy => Tier::Baseline,
         }
     }
@@ -232,14 +242,87 @@ impl fmt::Display for CidrBlock {
     }
 }
 
+/// A reserved Cilium identity that is not a pod: the peers `fromEntities`
+/// / `toEntities` name besides `world`, `cluster` and `all` (which Palisade
+/// expands into pods, IP blocks and these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Entity {
+    /// The local node (`host`).
+    Host,
+    /// Other nodes of the cluster (`remote-node`).
+    RemoteNode,
+    /// The Kubernetes API server (`kube-apiserver`).
+    KubeApiserver,
+    /// Cilium health endpoints (`health`).
+    Health,
+    /// Endpoints whose identity is not resolved yet (`init`).
+    Init,
+    /// Cilium's ingress proxy (`ingress`).
+    Ingress,
+    /// Pods not managed by Cilium (`unmanaged`).
+    Unmanaged,
+}
+
+impl Entity {
+    /// Every reserved entity (what `cluster` holds besides the pods).
+    pub const ALL: [Entity; 7] = [
+        Entity::Host,
+        Entity::RemoteNode,
+        Entity::KubeApiserver,
+        Entity::Health,
+        Entity::Init,
+        Entity::Ingress,
+        Entity::Unmanaged,
+    ];
+
+    /// Cilium's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::Host => "host",
+            Entity::RemoteNode => "remote-node",
+            Entity::KubeApiserver => "kube-apiserver",
+            Entity::Health => "health",
+            Entity::Init => "init",
+            Entity::Ingress => "ingress",
+            Entity::Unmanaged => "unmanaged",
+        }
+    }
+
+    /// Parses Cilium's name of a reserved entity.
+    pub fn parse(text: &str) -> Option<Entity> {
+        Entity::ALL.into_iter().find(|e| e.as_str() == text)
+    }
+}
+
+impl fmt::Display for Entity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One peer of a rule.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Peer {
     /// Endpoints in the cluster.
     Endpoints(EndpointSelector),
-    /// Addresses outside the cluster (ipBlock, ANP `networks`). In this
-    /// model an IP block never selects pods (netpol-analyzer's model).
+    /// Addresses outside the cluster (ipBlock, ANP `networks`, Cilium CIDR
+    /// rules and `world`). In this model an IP block never selects pods
+    /// (netpol-analyzer's model, and Cilium's for CIDR rules).
     Cidr(CidrBlock),
+    /// A reserved Cilium entity (`host`, `remote-node`, ...).
+    Entity(Entity),
+    /// A DNS name (`matchName`) or pattern (`matchPattern`, `*` wildcards)
+    /// of Cilium's `toFQDNs`: an address outside the cluster matches it only
+    /// on the condition that it is an address of such a name.
+    Fqdn(String),
+    /// The backends of a Kubernetes service (Cilium `toServices`), resolved
+    /// against the inventory's services when the resolver is built.
+    Service {
+        /// The service's namespace.
+        namespace: String,
+        /// The service's name.
+        name: String,
+    },
 }
 
 impl fmt::Display for Peer {
@@ -247,7 +330,26 @@ impl fmt::Display for Peer {
         match self {
             Peer::Endpoints(e) => e.fmt(f),
             Peer::Cidr(c) => write!(f, "ipBlock {c}"),
+            Peer::Entity(e) => write!(f, "entity {e}"),
+            Peer::Fqdn(name) => write!(f, "FQDN `{name}`"),
+            Peer::Service { namespace, name } => write!(f, "service {namespace}/{name}"),
         }
+    }
+}
+
+/// Layer-7 conditions of a Cilium rule (`toPorts[].rules`): the ports are
+/// open only for traffic that matches them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct L7 {
+    /// The protocol: `http`, `dns` or `kafka`.
+    pub protocol: String,
+    /// The allowed requests, one description each (`GET /public/.*`).
+    pub allowed: Vec<String>,
+}
+
+impl fmt::Display for L7 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.protocol, self.allowed.join("; "))
     }
 }
 
@@ -266,6 +368,8 @@ pub struct Rule {
     pub peers: Option<Vec<Peer>>,
     /// The ports; a rule without ports lists [`PortSpec::Any`].
     pub ports: Vec<PortSpec>,
+    /// Layer-7 conditions (Cilium `rules`), if any.
+    pub l7: Option<L7>,
 }
 
 impl Rule {
@@ -336,11 +440,12 @@ const KNOWN: [(&str, &str); 3] = [
 
 /// Policy kinds that are recognized as network policies but not modelled
 /// yet; they are reported rather than skipped.
-const NOT_MODELLED: [&str; 4] = [
-    "CiliumNetworkPolicy",
-    "CiliumClusterwideNetworkPolicy",
+const NOT_MODELLED: [&str; 5] = [
     "MultiNetworkPolicy",
     "ClusterNetworkPolicy",
+    "CiliumCIDRGroup",
+    "CiliumEgressGatewayPolicy",
+    "CiliumLocalRedirectPolicy",
 ];
 
 impl PolicySet {
@@ -352,6 +457,21 @@ impl PolicySet {
             let Some(kind) = m.kind() else { continue };
             let origin = Origin::new(m.object_ref().to_string(), &m.source);
             let api = m.api_version().unwrap_or_default();
+            if matches!(
+                kind,
+                "CiliumNetworkPolicy" | "CiliumClusterwideNetworkPolicy"
+            ) {
+                if api != "cilium.io/v2" {
+                    issues.unsupported(
+                        &origin,
+                        "apiVersion",
+                        &format!("`{api}` is not supported (expected cilium.io/v2)"),
+                    );
+                    continue;
+                }
+                set.policies.extend(parse_cilium_policy(m, &origin, issues));
+                continue;
+            }
             if NOT_MODELLED.contains(&kind) {
                 issues.unsupported(
                     &origin,

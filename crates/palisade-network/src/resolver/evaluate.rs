@@ -5,9 +5,10 @@
 
 use std::net::IpAddr;
 
+use super::verdict::Condition;
 use super::verdict::{Reason, RuleRef};
 use super::{CompiledRule, IdentityId, Resolver};
-use crate::policy::{Action, Direction, Tier};
+use crate::policy::{Action, Direction, Entity, Tier};
 use crate::ports::{NamedPort, Ports, Protocol};
 
 /// The other end of the traffic, seen from the subject.
@@ -20,6 +21,19 @@ pub(crate) enum PeerRef {
     /// An inclusive range of IPv4 addresses outside the cluster (each rule
     /// matches all of it or none of it).
     V4Range(u32, u32),
+    /// A reserved Cilium entity (host, remote-node, ...).
+    Entity(Entity),
+}
+
+/// How a rule matches a peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PeerMatch {
+    /// It does not.
+    No,
+    /// It does.
+    Yes,
+    /// Only if the address is one of a `toFQDNs` name.
+    IfFqdn,
 }
 
 /// Who allowed a direction's ports.
@@ -42,18 +56,32 @@ pub struct Outcome {
 }
 
 impl CompiledRule {
+    /// Whether the rule matches `peer` for sure (FQDN conditions count as no).
     #[inline]
     pub(crate) fn matches_peer(&self, resolver: &Resolver, peer: PeerRef) -> bool {
+        self.peer_match(resolver, peer) == PeerMatch::Yes
+    }
+
+    #[inline]
+    pub(crate) fn peer_match(&self, resolver: &Resolver, peer: PeerRef) -> PeerMatch {
         if self.any_peer {
-            return true;
+            return PeerMatch::Yes;
         }
-        match peer {
+        let yes = match peer {
             PeerRef::Identity(id) => self
                 .peers
                 .and_then(|p| resolver.selectors.get(p))
                 .is_some_and(|set| set.contains(id.index())),
             PeerRef::Ip(ip) => self.cidrs.iter().any(|c| c.contains(&ip)),
             PeerRef::V4Range(lo, hi) => self.v4.iter().any(|&(s, e)| s <= lo && hi <= e),
+            PeerRef::Entity(e) => self.entities.contains(&e),
+        };
+        if yes {
+            PeerMatch::Yes
+        } else if matches!(peer, PeerRef::Ip(_)) && !self.fqdns.is_empty() {
+            PeerMatch::IfFqdn
+        } else {
+            PeerMatch::No
         }
     }
 
@@ -88,7 +116,12 @@ impl Resolver {
         }
     }
 
-    /// Decides one port in one direction, appending the reasons.
+    /// Decides one port in one direction, appending the reasons and the
+    /// conditions (L7 rules, FQDNs) an allow depends on.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the hot path passes the flow apart, without a struct"
+    )]
     pub(crate) fn decide_port(
         &self,
         direction: Direction,
@@ -97,13 +130,25 @@ impl Resolver {
         protocol: Protocol,
         port: u16,
         reasons: &mut Vec<Reason>,
+        conditions: &mut Vec<Condition>,
     ) -> bool {
         let named = self.destination_ports(direction, subject, peer);
         let list = self.rule_list(subject, direction);
-        let rule = |i: &u32| self.rules.get(*i as usize);
-        let mut rest = list.iter().filter_map(rule).peekable();
+        let tier_of = |i: &u32| {
+            self.rules
+                .get(*i as usize)
+                .map_or(Tier::Baseline, |r| r.tier)
+        };
+        let admin_end = list.partition_point(|i| tier_of(i) == Tier::Admin);
+        let namespaced_end = list.partition_point(|i| tier_of(i) <= Tier::Namespaced);
+        let rules = |range: std::ops::Range<usize>| {
+            list.get(range)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|&i| self.rules.get(i as usize))
+        };
         // Tier 1: admin, first match.
-        while let Some(r) = rest.next_if(|r| r.tier == Tier::Admin) {
+        for r in rules(0..admin_end) {
             if r.matches_peer(self, peer) && r.matches_port(protocol, port, named) {
                 reasons.push(Reason::Rule {
                     direction,
@@ -113,55 +158,75 @@ impl Resolver {
                 match r.action {
                     Action::Allow => return true,
                     Action::Deny => return false,
-                    Action::Pass => {
-                        while rest.next_if(|r| r.tier == Tier::Admin).is_some() {}
-                        break;
-                    }
+                    Action::Pass => break,
                 }
             }
         }
-        // Tier 2: namespaced, when the subject is isolated.
+        // Tier 2: a matching deny wins; an isolated subject needs an allow.
+        for r in rules(admin_end..namespaced_end) {
+            if r.action == Action::Deny
+                && r.peer_match(self, peer) == PeerMatch::Yes
+                && r.matches_port(protocol, port, named)
+            {
+                reasons.push(Reason::Rule {
+                    direction,
+                    action: Action::Deny,
+                    rule: r.id,
+                });
+                return false;
+            }
+        }
         if self.isolated(subject, direction) {
             let start = reasons.len();
-            let mut allowed = false;
-            while let Some(r) = rest.next_if(|r| r.tier == Tier::Namespaced) {
-                if r.matches_peer(self, peer) && r.matches_port(protocol, port, named) {
-                    match r.action {
-                        Action::Deny => {
-                            reasons.truncate(start);
-                            reasons.push(Reason::Rule {
-                                direction,
-                                action: Action::Deny,
-                                rule: r.id,
-                            });
-                            return false;
-                        }
-                        Action::Allow | Action::Pass => {
-                            allowed = true;
-                            reasons.push(Reason::Rule {
-                                direction,
-                                action: Action::Allow,
-                                rule: r.id,
-                            });
-                        }
-                    }
+            let mut unconditional = false;
+            let mut conditional = Vec::new();
+            for r in rules(admin_end..namespaced_end) {
+                if r.action == Action::Deny || !r.matches_port(protocol, port, named) {
+                    continue;
+                }
+                let how = r.peer_match(self, peer);
+                if how == PeerMatch::No {
+                    continue;
+                }
+                reasons.push(Reason::Rule {
+                    direction,
+                    action: Action::Allow,
+                    rule: r.id,
+                });
+                match (how, &r.l7) {
+                    (PeerMatch::Yes, None) => unconditional = true,
+                    (PeerMatch::IfFqdn, _) => conditional.push(Condition::Fqdn {
+                        rule: r.id,
+                        names: r.fqdns.clone(),
+                    }),
+                    (_, Some(l7)) => conditional.push(Condition::L7 {
+                        rule: r.id,
+                        l7: l7.clone(),
+                    }),
+                    (PeerMatch::No, None) => {}
                 }
             }
-            if !allowed {
-                reasons.push(Reason::Isolated {
-                    direction,
-                    policies: self
-                        .isolated_by
-                        .get(direction.index())
-                        .and_then(|v| v.get(subject.index()))
-                        .cloned()
-                        .unwrap_or_else(|| std::sync::Arc::from(Vec::new())),
-                });
+            if unconditional {
+                return true;
             }
-            return allowed;
+            if !conditional.is_empty() {
+                conditions.extend(conditional);
+                return true;
+            }
+            reasons.truncate(start);
+            reasons.push(Reason::Isolated {
+                direction,
+                policies: self
+                    .isolated_by
+                    .get(direction.index())
+                    .and_then(|v| v.get(subject.index()))
+                    .cloned()
+                    .unwrap_or_else(|| std::sync::Arc::from(Vec::new())),
+            });
+            return false;
         }
         // Tier 3: baseline, first match.
-        for r in rest.filter(|r| r.tier == Tier::Baseline) {
+        for r in rules(namespaced_end..list.len()) {
             if r.matches_peer(self, peer) && r.matches_port(protocol, port, named) {
                 reasons.push(Reason::Rule {
                     direction,
@@ -187,6 +252,17 @@ impl Resolver {
     ) -> Ports {
         self.direction_ports(direction, identity, PeerRef::V4Range(lo, hi))
             .ports
+    }
+
+    /// Like [`Resolver::external_ports`], with the rules that allowed them.
+    pub fn external_outcome(
+        &self,
+        direction: Direction,
+        identity: IdentityId,
+        lo: u32,
+        hi: u32,
+    ) -> Outcome {
+        self.direction_ports(direction, identity, PeerRef::V4Range(lo, hi))
     }
 
     /// Every port one direction allows toward `peer`, with who allowed them.
@@ -265,11 +341,10 @@ impl Resolver {
                 }
             }
         }
-        let lower = remaining.union(&passed);
+        let lower = remaining.union(&passed).subtract(&namespaced_deny);
         if !lower.is_empty() {
             if self.isolated(subject, direction) {
-                let effective = namespaced_allow.subtract(&namespaced_deny);
-                let hit = lower.intersect(&effective);
+                let hit = lower.intersect(&namespaced_allow);
                 if !hit.is_empty() {
                     allowed = allowed.union(&hit);
                     for (id, ports) in namespaced_grants {

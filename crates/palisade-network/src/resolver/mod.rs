@@ -39,7 +39,7 @@ use crate::ports::{NamedPort, PortSpec, Ports};
 pub use bitset::Bitset;
 pub use evaluate::{Grant, Outcome};
 pub use matrix::{Edge, Matrix, Reachability};
-pub use verdict::{Flow, FlowEnd, Reason, RuleRef, Verdict};
+pub use verdict::{Condition, Flow, FlowEnd, Reason, RuleRef, Verdict};
 
 use selectors::SelectorCache;
 
@@ -125,6 +125,12 @@ pub(crate) struct CompiledRule {
     pub(crate) cidrs: Vec<CidrBlock>,
     /// IPv4 addresses of the IP blocks, as sorted inclusive intervals.
     pub(crate) v4: Vec<(u32, u32)>,
+    /// Reserved entities the rule matches.
+    pub(crate) entities: Vec<crate::policy::Entity>,
+    /// `toFQDNs` names and patterns.
+    pub(crate) fqdns: Vec<String>,
+    /// Layer-7 conditions.
+    pub(crate) l7: Option<crate::policy::L7>,
     pub(crate) ports: Vec<PortSpec>,
     /// The ports when they do not depend on the destination (no named port).
     pub(crate) fixed_ports: Option<Ports>,
@@ -230,13 +236,17 @@ impl Resolver {
             }
             for (r, rule) in policy.rules.iter().enumerate() {
                 // A NetworkPolicy rule of a direction the policy does not
-                // isolate has no effect (Kubernetes ignores it).
-                if policy.tier() == Tier::Namespaced && !policy.isolates(rule.direction) {
+                // isolate has no effect (Kubernetes ignores it). Cilium
+                // rules still count when `enableDefaultDeny` is off.
+                if policy.kind == crate::policy::PolicyKind::NetworkPolicy
+                    && !policy.isolates(rule.direction)
+                {
                     continue;
                 }
                 let compiled = compile_rule(
                     &mut selectors,
                     &identities,
+                    &catalog.inventory,
                     rule,
                     policy.tier(),
                     RuleRef {
@@ -334,13 +344,17 @@ impl Resolver {
                 .iter()
                 .filter_map(|i| u32::try_from(i).ok().map(IdentityId))
                 .collect(),
-            Peer::Cidr(_) => Vec::new(),
+            Peer::Cidr(_) | Peer::Entity(_) | Peer::Fqdn(_) | Peer::Service { .. } => Vec::new(),
         }
     }
 
-    /// Finds the flow end `text` names: `ns/name`, `ns/name[Kind]`, or an IP
-    /// address (an endpoint's pod IP finds the endpoint).
+    /// Finds the flow end `text` names: `ns/name`, `ns/name[Kind]`, an IP
+    /// address (an endpoint's pod IP finds the endpoint), or
+    /// `entity:<name>` for a reserved Cilium entity (`entity:host`).
     pub fn flow_end(&self, text: &str) -> Option<FlowEnd> {
+        if let Some(entity) = text.strip_prefix("entity:") {
+            return crate::policy::Entity::parse(entity).map(FlowEnd::Entity);
+        }
         if let Ok(ip) = text.parse::<IpAddr>() {
             let owner = self
                 .catalog
@@ -397,16 +411,38 @@ impl Resolver {
 fn compile_rule(
     selectors: &mut SelectorCache,
     identities: &[Identity],
+    inventory: &Inventory,
     rule: &crate::policy::Rule,
     tier: Tier,
     id: RuleRef,
 ) -> CompiledRule {
     let mut cidrs = Vec::new();
     let mut endpoint_sets = Vec::new();
+    let mut entities = Vec::new();
+    let mut fqdns = Vec::new();
     for peer in rule.peers.iter().flatten() {
         match peer {
             Peer::Endpoints(sel) => endpoint_sets.push(selectors.select(sel, identities)),
             Peer::Cidr(block) => cidrs.push(block.clone()),
+            Peer::Entity(e) => entities.push(*e),
+            Peer::Fqdn(name) => fqdns.push(name.clone()),
+            Peer::Service { namespace, name } => {
+                let backends = inventory
+                    .services
+                    .iter()
+                    .find(|s| &s.namespace == namespace && &s.name == name)
+                    .and_then(|s| s.selector.as_ref())
+                    .filter(|sel| !sel.is_empty());
+                if let Some(sel) = backends {
+                    endpoint_sets.push(selectors.select(
+                        &crate::policy::EndpointSelector {
+                            namespaces: crate::policy::NamespaceScope::Named(namespace.clone()),
+                            pods: crate::labels::Selector::from_labels(sel.clone()),
+                        },
+                        identities,
+                    ));
+                }
+            }
         }
     }
     let peers = match endpoint_sets.as_slice() {
@@ -440,6 +476,9 @@ fn compile_rule(
         peers,
         cidrs,
         v4: merged,
+        entities,
+        fqdns,
+        l7: rule.l7.clone(),
         ports: rule.ports.clone(),
         fixed_ports,
     }

@@ -9,7 +9,7 @@ use palisade_core::{Engine, Finding, FlowRef, Layer, NetworkVerdict, Subject};
 use super::evaluate::PeerRef;
 use super::{Catalog, Resolver};
 use crate::inventory::EndpointId;
-use crate::policy::{Action, Direction};
+use crate::policy::{Action, Direction, Entity, L7};
 use crate::ports::Protocol;
 
 /// A rule: the policy's index in the [`PolicySet`](crate::policy::PolicySet)
@@ -29,6 +29,8 @@ pub enum FlowEnd {
     Endpoint(EndpointId),
     /// An address outside the cluster.
     Ip(IpAddr),
+    /// A reserved Cilium entity: the host, a remote node, the API server...
+    Entity(Entity),
 }
 
 /// A flow to check: source, destination, protocol and destination port.
@@ -69,7 +71,8 @@ pub enum Reason {
         /// The direction.
         direction: Direction,
     },
-    /// This side of the flow is outside the cluster; no policy applies there.
+    /// This side of the flow is outside the cluster (or a reserved entity);
+    /// no policy applies there.
     External {
         /// The direction.
         direction: Direction,
@@ -88,6 +91,26 @@ impl Reason {
     }
 }
 
+/// A condition an allowed flow depends on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    /// Allowed only for the layer-7 requests the rule lists.
+    L7 {
+        /// The rule.
+        rule: RuleRef,
+        /// What it allows.
+        l7: L7,
+    },
+    /// Allowed only if the destination address is an address of one of the
+    /// names (`toFQDNs`).
+    Fqdn {
+        /// The rule.
+        rule: RuleRef,
+        /// The names and patterns.
+        names: Vec<String>,
+    },
+}
+
 /// The verdict on one flow, with its reasons.
 #[derive(Debug, Clone)]
 pub struct Verdict {
@@ -99,6 +122,8 @@ pub struct Verdict {
     pub ingress_allowed: bool,
     /// The reasons: egress side first, then ingress side.
     pub because: Vec<Reason>,
+    /// When allowed: the conditions it depends on (empty: unconditionally).
+    pub conditions: Vec<Condition>,
     /// The flow.
     pub flow: Flow,
     catalog: Arc<Catalog>,
@@ -115,12 +140,40 @@ impl Verdict {
         }
     }
 
-    /// The reasons, one sentence each.
+    /// The reasons, one sentence each, then the conditions.
     pub fn explanation(&self) -> Vec<String> {
-        self.because
+        let mut lines: Vec<String> = self
+            .because
             .iter()
             .map(|r| describe(&self.catalog, r))
-            .collect()
+            .collect();
+        if self.allowed {
+            for c in &self.conditions {
+                lines.push(match c {
+                    Condition::L7 { rule, l7 } => format!(
+                        "condition: allowed only for these {} requests: {} ({})",
+                        l7.protocol.to_uppercase(),
+                        l7.allowed.join("; "),
+                        self.catalog.describe_rule(*rule)
+                    ),
+                    Condition::Fqdn { rule, names } => format!(
+                        "condition: allowed only if the address is one of {} ({})",
+                        names
+                            .iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        self.catalog.describe_rule(*rule)
+                    ),
+                });
+            }
+        }
+        lines
+    }
+
+    /// `true` when allowed with no condition.
+    pub fn unconditionally_allowed(&self) -> bool {
+        self.allowed && self.conditions.is_empty()
     }
 }
 
@@ -131,6 +184,7 @@ fn end_name(catalog: &Catalog, end: FlowEnd) -> String {
             .endpoint(id)
             .map_or_else(|| format!("endpoint {}", id.0), ToString::to_string),
         FlowEnd::Ip(ip) => ip.to_string(),
+        FlowEnd::Entity(e) => format!("entity:{e}"),
     }
 }
 
@@ -231,6 +285,7 @@ impl Resolver {
     /// ingress of the destination); ends outside the cluster have no policy.
     pub fn check(&self, flow: &Flow) -> Verdict {
         let mut because = Vec::with_capacity(2);
+        let mut conditions = Vec::new();
         let src = self.peer_ref(flow.src);
         let dst = self.peer_ref(flow.dst);
         let egress_allowed = match src {
@@ -242,6 +297,7 @@ impl Resolver {
                     flow.protocol,
                     flow.port,
                     &mut because,
+                    &mut conditions,
                 ),
                 None => false,
             },
@@ -261,6 +317,7 @@ impl Resolver {
                     flow.protocol,
                     flow.port,
                     &mut because,
+                    &mut conditions,
                 ),
                 None => false,
             },
@@ -276,6 +333,7 @@ impl Resolver {
             egress_allowed,
             ingress_allowed,
             because,
+            conditions,
             flow: *flow,
             catalog: Arc::clone(&self.catalog),
         }
@@ -285,6 +343,7 @@ impl Resolver {
         match end {
             FlowEnd::Endpoint(e) => self.identity_of(e).map(PeerRef::Identity),
             FlowEnd::Ip(ip) => Some(PeerRef::Ip(ip)),
+            FlowEnd::Entity(e) => Some(PeerRef::Entity(e)),
         }
     }
 }

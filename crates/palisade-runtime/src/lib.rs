@@ -11,3 +11,5 @@
 //! - `vm` — the immutable `RuleSet` and the per-thread `Matcher`;
 //! - `event` — the event trait and `FlatEvent` (JSON lines);
 //! - `alerts` — output formatting, selection, dedup, rate limits, sinks.
+
+pub mod ast;

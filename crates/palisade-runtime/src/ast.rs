@@ -663,11 +663,7 @@ pub fn escape_value(text: &str) -> String {
         }
         quote = true;
     }
-    if quote {
-        format!("\"{out}\"")
-    } else {
-        out
-    }
+    if quote { format!("\"{out}\"") } else { out }
 }
 
 #[cfg(test)]

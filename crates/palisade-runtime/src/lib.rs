@@ -13,3 +13,4 @@
 //! - `alerts` — output formatting, selection, dedup, rate limits, sinks.
 
 pub mod ast;
+pub mod parser;

@@ -27,6 +27,7 @@ pub mod compile;
 pub mod disasm;
 pub mod event;
 pub mod fields;
+pub mod loader;
 pub mod parser;
 pub mod ruleset;
 pub mod vm;

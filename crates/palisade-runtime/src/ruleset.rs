@@ -125,12 +125,13 @@ pub struct RuleSetBuilder {
 impl RuleSetBuilder {
     /// Compiles `spec` and adds it after the rules added before.
     pub fn add(&mut self, spec: RuleSpec) -> Result<(), RuleCompileError> {
-        let ir =
-            compile::lower(&spec.condition, &self.schema).map_err(|source| RuleCompileError {
-                rule: spec.name.clone(),
-                source,
+        let (ir, event_types) =
+            compile::lower_indexed(&spec.condition, &self.schema).map_err(|source| {
+                RuleCompileError {
+                    rule: spec.name.clone(),
+                    source,
+                }
             })?;
-        let event_types = ir.event_types();
         let entry = self.program.emit(ir);
         self.rules.push(Rule {
             name: spec.name,

@@ -5,6 +5,7 @@
 //! bytecode ([`bytecode`]).
 
 pub mod bytecode;
+pub mod checker;
 pub mod glob;
 pub mod pred;
 
@@ -123,7 +124,12 @@ impl Ir {
 
     fn event_types_under(&self, negated: bool) -> EvtSet {
         match self {
-            Ir::Const(_) | Ir::Check(_) => EvtSet::ALL,
+            Ir::Const(_) => EvtSet::ALL,
+            Ir::Check(check) => match evt_num_set(check) {
+                Some(set) if negated => set.complement(),
+                Some(set) => set,
+                None => EvtSet::ALL,
+            },
             Ir::EvtType(set, _) => {
                 if negated {
                     set.complement()
@@ -168,6 +174,31 @@ impl Ir {
             Ir::Or(children) => fold_logical(children, false),
             other => other,
         }
+    }
+}
+
+/// Like libsinsp, `evt.num` checks that no event (numbered from 1) can
+/// pass give no event type, and those every event passes give all.
+fn evt_num_set(check: &Check) -> Option<EvtSet> {
+    if &*check.source.name != "evt.num" || !check.source.xforms.is_empty() {
+        return None;
+    }
+    let (never, always) = match &check.pred {
+        Pred::Num(CmpOp::Eq, n) => (*n < 1, false),
+        Pred::Num(CmpOp::Ne, n) => (false, *n < 1),
+        Pred::Num(CmpOp::Lt, n) => (*n <= 1, false),
+        Pred::Num(CmpOp::Le, n) => (*n < 1, false),
+        Pred::Num(CmpOp::Gt, n) => (false, *n < 1),
+        Pred::Num(CmpOp::Ge, n) => (false, *n <= 1),
+        Pred::NumIn(ns) => (ns.iter().all(|n| *n < 1), false),
+        _ => (false, false),
+    };
+    if never {
+        Some(EvtSet::EMPTY)
+    } else if always {
+        Some(EvtSet::ALL)
+    } else {
+        None
     }
 }
 
@@ -318,6 +349,15 @@ pub fn check_condition(schema: &Schema, expr: &Expr) -> Result<(), CompileError>
 /// Resolves, type-checks and folds a condition.
 pub fn lower(expr: &Expr, schema: &Schema) -> Result<Ir, CompileError> {
     Ok(lower_expr(expr, schema)?.fold())
+}
+
+/// Resolves and type-checks a condition; returns the folded IR and the
+/// event types it can match, computed as Falco does on the condition as
+/// written (before folding).
+pub fn lower_indexed(expr: &Expr, schema: &Schema) -> Result<(Ir, EvtSet), CompileError> {
+    let ir = lower_expr(expr, schema)?;
+    let types = ir.event_types();
+    Ok((ir.fold(), types))
 }
 
 fn lower_expr(expr: &Expr, schema: &Schema) -> Result<Ir, CompileError> {
@@ -472,34 +512,32 @@ fn lower_binary(
     let values: Vec<(String, Pos)> = match &check.right {
         Rhs::Value(v) => vec![(v.text.clone(), v.pos)],
         Rhs::List(l) => l.values.iter().map(|v| (v.clone(), l.pos)).collect(),
-        Rhs::Operand(Operand::Transform(t)) if t.kind == Transformer::Val => {
+        Rhs::Operand(o) => {
             let cmp = cmp_of(op).ok_or_else(|| UnsupportedError {
-                what: format!("`{}` with `val()`", op.as_str()),
+                what: format!("`{}` with a field on the right-hand side", op.as_str()),
                 pos: check.pos,
             })?;
-            let Some(ast::TransformArg::Operand(Operand::Field(f))) = t.args.first() else {
-                return Err(UnsupportedError {
-                    what: "this form of `val()`".into(),
-                    pos: t.pos,
-                }
-                .into());
+            // `val(f)` is `f` itself; other transformers apply to the field.
+            let inner = match o {
+                Operand::Transform(t) if t.kind == Transformer::Val => match t.args.as_slice() {
+                    [ast::TransformArg::Operand(inner)] => inner,
+                    _ => {
+                        return Err(UnsupportedError {
+                            what: "this form of `val()`".into(),
+                            pos: t.pos,
+                        }
+                        .into());
+                    }
+                },
+                other => other,
             };
-            let other = schema
-                .resolve(&f.name, f.arg.as_deref())
-                .map_err(|source| FieldError { source, pos: f.pos })?;
-            let pred = Pred::Val(cmp, other, Operand::Field(f.clone()).as_string().into());
+            let (right, _) = lower_operand(inner, schema)?;
+            let pred = Pred::Val(cmp, Box::new(right));
             return Ok(Ir::Check(Box::new(Check {
                 source,
                 pred,
                 text: expr.as_string().into(),
             })));
-        }
-        Rhs::Operand(o) => {
-            return Err(UnsupportedError {
-                what: format!("a transformer (`{}`) on the right-hand side", o.as_string()),
-                pos: o.pos(),
-            }
-            .into());
         }
     };
 

@@ -252,8 +252,9 @@ pub enum Pred {
     Bool(bool),
     /// Address inside one of the networks (a plain address is a host network).
     IpIn(Box<[IpNet]>),
-    /// Comparison with another field of the same event (`val(field)`).
-    Val(CmpOp, FieldRef, Box<str>),
+    /// Comparison with another field of the same event (`val(field)`,
+    /// or a transformer over fields on the right-hand side).
+    Val(CmpOp, Box<Source>),
 }
 
 /// A compiled check: a source and a test.
@@ -267,42 +268,79 @@ pub struct Check {
     pub text: Box<str>,
 }
 
-/// Per-thread buffers for transformers.
+/// Per-thread buffers for transformers (two per side of a check).
 #[derive(Debug, Default, Clone)]
 pub struct Scratch {
     a: Vec<u8>,
     b: Vec<u8>,
+    c: Vec<u8>,
+    d: Vec<u8>,
 }
 
 impl Check {
     /// Evaluates the check on `event`.
     #[inline]
     pub fn eval<E: Event + ?Sized>(&self, event: &E, scratch: &mut Scratch) -> bool {
-        let value = event.value(&self.source.field);
-        if self.source.xforms.is_empty() {
-            return self.test(value, event);
+        let Scratch { a, b, c, d } = scratch;
+        let left = read(event, &self.source, a, b);
+        if let Pred::Val(op, right) = &self.pred {
+            let right = read(event, right, c, d);
+            return match (left, right) {
+                (_, Value::Absent | Value::Strs(_)) => false,
+                (Value::Strs(items), r) => items.iter().any(|s| compare(*op, Value::Str(s), r)),
+                (l, r) => compare(*op, l, r),
+            };
         }
-        let Scratch { a, b } = scratch;
-        match transform(value, &self.source.xforms, a, b) {
-            Transformed::Absent => false,
-            Transformed::Num(n) => self.test(Value::UInt(n), event),
-            Transformed::InA => self.test(bytes_value(a), event),
-            Transformed::InB => self.test(bytes_value(b), event),
-        }
-    }
-
-    #[inline]
-    fn test<E: Event + ?Sized>(&self, value: Value<'_>, event: &E) -> bool {
-        match value {
+        match left {
             Value::Absent => false,
             Value::Strs(items) => match self.pred {
                 Pred::Exists => !items.is_empty(),
-                _ => items
-                    .iter()
-                    .any(|s| self.pred.test_one(Value::Str(s), event)),
+                _ => items.iter().any(|s| self.pred.test_one(Value::Str(s))),
             },
-            v => self.pred.test_one(v, event),
+            v => self.pred.test_one(v),
         }
+    }
+}
+
+/// The value of `source` in `event`, transformed through `a`/`b` when the
+/// source has transformers.
+#[inline]
+fn read<'v, E: Event + ?Sized>(
+    event: &'v E,
+    source: &Source,
+    a: &'v mut Vec<u8>,
+    b: &'v mut Vec<u8>,
+) -> Value<'v> {
+    let value = event.value(&source.field);
+    if source.xforms.is_empty() {
+        return value;
+    }
+    match transform(value, &source.xforms, a, b) {
+        Transformed::Absent => Value::Absent,
+        Transformed::Num(n) => Value::UInt(n),
+        Transformed::InA => {
+            let a: &'v Vec<u8> = a;
+            bytes_value(a)
+        }
+        Transformed::InB => {
+            let b: &'v Vec<u8> = b;
+            bytes_value(b)
+        }
+    }
+}
+
+/// `l op r` for two present single values of comparable kinds.
+fn compare(op: CmpOp, l: Value<'_>, r: Value<'_>) -> bool {
+    match (as_num(&l), as_num(&r)) {
+        (Some(x), Some(y)) => op.holds(x.cmp(&y)),
+        _ => match (as_bytes(&l), as_bytes(&r)) {
+            (Some(x), Some(y)) => op.holds(x.cmp(y)),
+            _ => match (l, r, op) {
+                (Value::Ip(x), Value::Ip(y), CmpOp::Eq) => x == y,
+                (Value::Ip(x), Value::Ip(y), CmpOp::Ne) => x != y,
+                _ => false,
+            },
+        },
     }
 }
 
@@ -399,12 +437,12 @@ fn as_num(v: &Value<'_>) -> Option<i128> {
 impl Pred {
     /// Tests one present, single value.
     #[inline]
-    pub fn test_one<E: Event + ?Sized>(&self, v: Value<'_>, event: &E) -> bool {
+    pub fn test_one(&self, v: Value<'_>) -> bool {
         match self {
             Pred::Exists => true,
-            Pred::Negated(inner) => !inner.test_one(v, event),
-            Pred::Any(ps) => ps.iter().any(|p| p.test_one(v, event)),
-            Pred::All(ps) => ps.iter().all(|p| p.test_one(v, event)),
+            Pred::Negated(inner) => !inner.test_one(v),
+            Pred::Any(ps) => ps.iter().any(|p| p.test_one(v)),
+            Pred::All(ps) => ps.iter().all(|p| p.test_one(v)),
             Pred::StrEq(s) => as_bytes(&v).is_some_and(|b| b == &**s),
             Pred::StrCmp(op, s) => as_bytes(&v).is_some_and(|b| op.holds(b.cmp(s))),
             Pred::StrIn(set) => match as_bytes(&v) {
@@ -429,21 +467,8 @@ impl Pred {
                 Value::Ip(ip) => nets.iter().any(|n| net_contains(n, ip)),
                 _ => false,
             },
-            Pred::Val(op, field, _) => {
-                let other = event.value(field);
-                match (as_num(&v), as_num(&other)) {
-                    (Some(a), Some(b)) => op.holds(a.cmp(&b)),
-                    _ => match (as_bytes(&v), as_bytes(&other)) {
-                        (Some(a), Some(b)) => op.holds(a.cmp(b)),
-                        _ => match (v, other) {
-                            (Value::Ip(a), Value::Ip(b)) => {
-                                op.holds(a.cmp(&b)) && matches!(op, CmpOp::Eq | CmpOp::Ne)
-                            }
-                            _ => false,
-                        },
-                    },
-                }
-            }
+            // Handled by `Check::eval`, which reads the other side.
+            Pred::Val(..) => false,
         }
     }
 }

@@ -8,7 +8,9 @@ use crate::output::Output;
 mod disasm;
 mod fields;
 mod filter;
+mod parse;
 mod replay;
+mod validate;
 
 /// The `runtime` command group.
 #[derive(Debug, Args)]
@@ -29,6 +31,10 @@ pub enum Command {
     Disasm(disasm::DisasmArgs),
     /// List the fields conditions can use.
     Fields,
+    /// Parse a condition (no schema, no macros) and print its canonical form.
+    Parse(parse::ParseArgs),
+    /// Load and compile rules files; print counts, warnings and errors.
+    Validate(validate::ValidateArgs),
 }
 
 /// Runs a command of the group.
@@ -39,6 +45,8 @@ pub fn run(out: &Output, group: Group) -> Exit {
             Command::Replay(args) => replay::run(out, &args),
             Command::Disasm(args) => disasm::run(out, &args),
             Command::Fields => fields::run(out),
+            Command::Parse(args) => parse::run(out, &args),
+            Command::Validate(args) => validate::run(out, &args),
         },
         None => {
             out.error("no runtime commands yet; see `palisade runtime --help`");

@@ -206,11 +206,22 @@ fn syntax_error(text: &str, e: &pest::error::Error<Rule>) -> SyntaxError {
         }
         pest::error::ErrorVariant::CustomError { message } => message.clone(),
     };
-    let mut message = match found {
-        Some(token) => format!("unexpected `{token}`"),
-        None => "unexpected end of condition".to_owned(),
+    let keyword = found.as_deref().and_then(|t| {
+        ["and", "or", "not"].into_iter().find(|k| {
+            t.strip_prefix(k).is_some_and(|rest| {
+                !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            })
+        })
+    });
+    let mut message = match (&found, keyword) {
+        (_, Some(k)) if k != "not" => {
+            format!("`{k}` must be followed by a blank or `(` and a condition")
+        }
+        (Some(token), _) => format!("unexpected `{token}`"),
+        (None, _) if unclosed_parens(text) => "expected a `)` token".to_owned(),
+        (None, _) => "unexpected end of condition".to_owned(),
     };
-    if !expected.is_empty() {
+    if keyword.is_none_or(|k| k == "not") && !expected.is_empty() {
         message.push_str(", expected ");
         message.push_str(&expected);
     }
@@ -218,6 +229,33 @@ fn syntax_error(text: &str, e: &pest::error::Error<Rule>) -> SyntaxError {
         message,
         pos: Pos::at(text, offset),
     }
+}
+
+/// `true` when more `(` than `)` stand outside quoted strings.
+fn unclosed_parens(text: &str) -> bool {
+    let mut depth = 0i64;
+    let mut quote = None;
+    let mut escaped = false;
+    for c in text.chars() {
+        match quote {
+            Some(q) => {
+                if c == q && !escaped {
+                    quote = None;
+                }
+                escaped = c == '\\';
+            }
+            None => match c {
+                '"' | '\'' => {
+                    quote = Some(c);
+                    escaped = false;
+                }
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            },
+        }
+    }
+    depth > 0
 }
 
 /// A reader's name for a grammar rule, for error messages.

@@ -3,7 +3,7 @@
 //! expanded, and each rule checked by the [`ConditionChecker`] — in the
 //! order and with the messages of Falco's `rule_loader::compiler`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::ast::{Expr, Operand, Pos, Rhs, TransformArg};
 use crate::parser;
@@ -165,18 +165,25 @@ impl State<'_> {
                 condition,
             });
         }
+        let by_name: HashMap<&str, usize> = infos
+            .iter()
+            .enumerate()
+            .map(|(k, m)| (m.name.as_str(), k))
+            .collect();
+        let indexes: Vec<usize> = infos.iter().map(|m| m.index).collect();
         for (i, info) in infos.iter().enumerate() {
-            let visible: Vec<(String, Expr)> = infos
-                .iter()
-                .zip(&self.macros)
-                .filter(|(m, _)| m.index < info.visibility)
-                .map(|(m, c)| (m.name.clone(), c.condition.clone()))
-                .collect();
             let Some(current) = self.macros.get(i).map(|m| m.condition.clone()) else {
                 continue;
             };
-            let resolved =
-                self.resolve(&current, &visible, &info.cond, &info.cond_ctx, &info.ctx)?;
+            let table = MacroTable {
+                by_name: &by_name,
+                macros: &self.macros,
+                indexes: &indexes,
+                visibility: info.visibility,
+            };
+            let (result, used) = resolve(&current, &table, &info.cond, &info.cond_ctx, &info.ctx);
+            self.mark_macros_used(&used);
+            let resolved = result?;
             if let Some(m) = self.macros.get_mut(i) {
                 m.condition = resolved;
             }
@@ -184,62 +191,41 @@ impl State<'_> {
         Ok(())
     }
 
-    /// Expands macros in `expr`, reporting Falco's errors.
-    fn resolve(
-        &mut self,
-        expr: &Expr,
-        visible: &[(String, Expr)],
-        text: &str,
-        cond_ctx: &Context,
-        item_ctx: &Context,
-    ) -> Result<Expr, Failure> {
-        let refs: Vec<(&str, &Expr)> = visible.iter().map(|(n, e)| (n.as_str(), e)).collect();
-        let mut resolver = Resolver {
-            macros: &refs,
-            path: Vec::new(),
-            errors: Vec::new(),
-            unknown: Vec::new(),
-            resolved: BTreeSet::new(),
-        };
-        let out = resolver.expand(expr);
-        for name in &resolver.resolved {
-            if let Some(i) = self.collector.macros.iter().position(|m| &m.name == name)
-                && let Some(u) = self.macro_used.get_mut(i)
-            {
+    fn mark_macros_used(&mut self, used: &BTreeSet<usize>) {
+        for &k in used {
+            if let Some(u) = self.macro_used.get_mut(k) {
                 *u = true;
             }
         }
-        if let Some((message, pos)) = resolver.errors.first().cloned().or_else(|| {
-            resolver
-                .unknown
-                .first()
-                .map(|(name, pos)| (format!("Undefined macro '{name}' used in filter."), *pos))
-        }) {
-            let ctx = Context {
-                kind: item_ctx.kind,
-                name: item_ctx.name.clone(),
-                ..cond_ctx.within(text, pos)
-            };
-            return Err(Failure::new(VALIDATE, message, &ctx));
-        }
-        if depth(&out) > MAX_RESOLVED_DEPTH {
-            return Err(Failure::new(
-                COMPILE_CONDITION,
-                format!(
-                    "condition nests deeper than {MAX_RESOLVED_DEPTH} levels once macros are expanded"
-                ),
-                cond_ctx,
-            ));
-        }
-        Ok(out)
     }
 
     fn compile_rules(&mut self, sink: &mut Sink<'_>, loaded: &mut Loaded) -> Result<(), Failure> {
-        let all_macros: Vec<(String, Expr)> = self
-            .macros
-            .iter()
-            .map(|m| (m.name.clone(), m.condition.clone()))
-            .collect();
+        let macros = std::mem::take(&mut self.macros);
+        let result = {
+            let by_name: HashMap<&str, usize> = macros
+                .iter()
+                .enumerate()
+                .map(|(k, m)| (m.name.as_str(), k))
+                .collect();
+            let indexes = vec![0; macros.len()];
+            let table = MacroTable {
+                by_name: &by_name,
+                macros: &macros,
+                indexes: &indexes,
+                visibility: usize::MAX,
+            };
+            self.compile_rules_with(&table, sink, loaded)
+        };
+        self.macros = macros;
+        result
+    }
+
+    fn compile_rules_with(
+        &mut self,
+        table: &MacroTable<'_>,
+        sink: &mut Sink<'_>,
+        loaded: &mut Loaded,
+    ) -> Result<(), Failure> {
         for info in &self.collector.rules {
             if info.unknown_source {
                 continue;
@@ -268,7 +254,9 @@ impl State<'_> {
                 }
             }
             let (text, parsed) = self.parse_condition(&condition, &info.cond_ctx)?;
-            let resolved = self.resolve(&parsed, &all_macros, &text, &info.cond_ctx, &info.ctx)?;
+            let (result, used) = resolve(&parsed, table, &text, &info.cond_ctx, &info.ctx);
+            self.mark_macros_used(&used);
+            let resolved = result?;
             let cond_ctx = Context {
                 kind: info.ctx.kind,
                 name: info.name.clone(),
@@ -329,6 +317,69 @@ impl State<'_> {
         }
         Ok(())
     }
+}
+
+/// The macros a condition may use: those defined before `visibility`.
+struct MacroTable<'m> {
+    by_name: &'m HashMap<&'m str, usize>,
+    macros: &'m [Macro],
+    indexes: &'m [usize],
+    visibility: usize,
+}
+
+impl<'m> MacroTable<'m> {
+    fn get(&self, name: &str) -> Option<(usize, &'m Expr)> {
+        let &k = self.by_name.get(name)?;
+        if *self.indexes.get(k)? >= self.visibility {
+            return None;
+        }
+        self.macros.get(k).map(|m| (k, &m.condition))
+    }
+}
+
+/// Expands macros in `expr`, reporting Falco's errors; also returns the
+/// macros used.
+fn resolve(
+    expr: &Expr,
+    table: &MacroTable<'_>,
+    text: &str,
+    cond_ctx: &Context,
+    item_ctx: &Context,
+) -> (Result<Expr, Failure>, BTreeSet<usize>) {
+    let mut resolver = Resolver {
+        table,
+        path: Vec::new(),
+        errors: Vec::new(),
+        unknown: Vec::new(),
+        resolved: BTreeSet::new(),
+        depth: 0,
+    };
+    let out = resolver.expand(expr);
+    let used = std::mem::take(&mut resolver.resolved);
+    if let Some((message, pos)) = resolver.errors.first().cloned().or_else(|| {
+        resolver
+            .unknown
+            .first()
+            .map(|(name, pos)| (format!("Undefined macro '{name}' used in filter."), *pos))
+    }) {
+        let ctx = Context {
+            kind: item_ctx.kind,
+            name: item_ctx.name.clone(),
+            ..cond_ctx.within(text, pos)
+        };
+        return (Err(Failure::new(VALIDATE, message, &ctx)), used);
+    }
+    if depth(&out) > MAX_RESOLVED_DEPTH {
+        let failure = Failure::new(
+            COMPILE_CONDITION,
+            format!(
+                "condition nests deeper than {MAX_RESOLVED_DEPTH} levels once macros are expanded"
+            ),
+            cond_ctx,
+        );
+        return (Err(failure), used);
+    }
+    (Ok(out), used)
 }
 
 /// Warnings Falco's `filter_warning_resolver` gives: deprecated fields, and
@@ -432,16 +483,34 @@ fn depth(expr: &Expr) -> usize {
 }
 
 /// Expands macro references, as Falco's `filter_macro_resolver`.
-struct Resolver<'m> {
-    macros: &'m [(&'m str, &'m Expr)],
-    path: Vec<String>,
+struct Resolver<'t, 'm> {
+    table: &'t MacroTable<'m>,
+    path: Vec<usize>,
     errors: Vec<(String, Pos)>,
     unknown: Vec<(String, Pos)>,
-    resolved: BTreeSet<String>,
+    resolved: BTreeSet<usize>,
+    /// How deep the expansion currently is (tree levels plus macros).
+    depth: usize,
 }
 
-impl Resolver<'_> {
+impl Resolver<'_, '_> {
     fn expand(&mut self, expr: &Expr) -> Expr {
+        if self.depth >= MAX_RESOLVED_DEPTH {
+            if self.errors.is_empty() {
+                self.errors.push((
+                    format!("condition nests deeper than {MAX_RESOLVED_DEPTH} levels once macros are expanded"),
+                    expr.pos(),
+                ));
+            }
+            return expr.clone();
+        }
+        self.depth += 1;
+        let out = self.expand_node(expr);
+        self.depth -= 1;
+        out
+    }
+
+    fn expand_node(&mut self, expr: &Expr) -> Expr {
         match expr {
             Expr::And { children, pos } => Expr::And {
                 children: children.iter().map(|c| self.expand(c)).collect(),
@@ -456,12 +525,11 @@ impl Resolver<'_> {
                 pos: *pos,
             },
             Expr::Macro { name, pos } => {
-                let Some((_, body)) = self.macros.iter().rev().find(|(n, _)| *n == name.as_str())
-                else {
+                let Some((k, body)) = self.table.get(name) else {
                     self.unknown.push((name.clone(), *pos));
                     return expr.clone();
                 };
-                if self.path.iter().any(|p| p == name) {
+                if self.path.contains(&k) {
                     self.errors
                         .push((format!("reference loop in macro '{name}'"), *pos));
                     self.unknown.push((name.clone(), *pos));
@@ -476,10 +544,10 @@ impl Resolver<'_> {
                     ));
                     return expr.clone();
                 }
-                self.path.push(name.clone());
+                self.path.push(k);
                 let out = self.expand(body);
                 self.path.pop();
-                self.resolved.insert(name.clone());
+                self.resolved.insert(k);
                 out
             }
             Expr::Unary(_) | Expr::Binary(_) => expr.clone(),
@@ -490,12 +558,32 @@ impl Resolver<'_> {
 /// Expands macros in `expr` with `macros` (name, resolved condition).
 /// Errors are Falco's: a reference loop, or an undefined macro.
 pub fn expand_macros(expr: &Expr, macros: &[(&str, &Expr)]) -> Result<Expr, (String, Pos)> {
+    let owned: Vec<Macro> = macros
+        .iter()
+        .map(|(name, condition)| Macro {
+            name: (*name).to_owned(),
+            condition: (*condition).clone(),
+        })
+        .collect();
+    let by_name: HashMap<&str, usize> = owned
+        .iter()
+        .enumerate()
+        .map(|(k, m)| (m.name.as_str(), k))
+        .collect();
+    let indexes = vec![0; owned.len()];
+    let table = MacroTable {
+        by_name: &by_name,
+        macros: &owned,
+        indexes: &indexes,
+        visibility: usize::MAX,
+    };
     let mut resolver = Resolver {
-        macros,
+        table: &table,
         path: Vec::new(),
         errors: Vec::new(),
         unknown: Vec::new(),
         resolved: BTreeSet::new(),
+        depth: 0,
     };
     let out = resolver.expand(expr);
     if let Some(e) = resolver.errors.into_iter().next() {
@@ -532,11 +620,24 @@ fn paren_item(item: &str) -> String {
 /// holding a space double-quoted). Returns the text and the indexes of the
 /// lists used.
 pub fn substitute_lists(text: &str, lists: &[(&str, &[String])]) -> (String, Vec<usize>) {
+    const DELIMS: &[char] = &[' ', '\t', '\n', '\r', '(', ')', ',', '='];
     let mut cnd = text.to_owned();
     let mut used = Vec::new();
+    // A list name is only replaced where delimiters surround it, so only
+    // lists named by a delimited word of the text (or of items substituted
+    // before them) can apply; the rest are skipped without a search.
+    let mut words: std::collections::HashSet<String> =
+        text.split(DELIMS).map(str::to_owned).collect();
     for (i, (name, items)) in lists.iter().enumerate() {
+        if !name.contains(DELIMS) && !words.contains(*name) {
+            continue;
+        }
         if resolve_list(&mut cnd, name, items) {
             used.push(i);
+            for item in items.iter() {
+                words.extend(item.split(DELIMS).map(str::to_owned));
+                words.insert(quote_item(item));
+            }
         }
     }
     (cnd, used)
@@ -546,11 +647,7 @@ fn find_from(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     if needle.is_empty() {
         return None;
     }
-    haystack
-        .get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + from)
+    memchr::memmem::find(haystack.get(from..)?, needle).map(|p| p + from)
 }
 
 fn resolve_list(cnd: &mut String, name: &str, items: &[String]) -> bool {
@@ -702,7 +799,7 @@ mod tests {
         );
         assert_eq!(
             subst("proc.name in (a, shells)", "shells", &[]),
-            "proc.name in (a )"
+            "proc.name in (a  )"
         );
         assert_eq!(
             subst("x in (shells)", "shells", &["a b"]),

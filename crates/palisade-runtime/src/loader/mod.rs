@@ -505,3 +505,94 @@ impl Failure {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_one(text: &str) -> Loaded {
+        load([("t.yaml", text)], &SyntaxOnly)
+    }
+
+    #[test]
+    fn deep_macro_chains_are_refused_not_overflowed() {
+        let mut text = String::from("- macro: m0\n  condition: a.b = 1\n");
+        for i in 1..2000 {
+            text.push_str(&format!(
+                "- macro: m{i}\n  condition: (m{} and a.b = {i})\n",
+                i - 1
+            ));
+        }
+        text.push_str("- rule: r\n  desc: d\n  condition: m1999\n  output: o\n  priority: INFO\n");
+        let loaded = load_one(&text);
+        assert_eq!(loaded.errors.len(), 1, "{:?}", loaded.errors);
+        assert!(
+            loaded.errors[0].message.contains("nests deeper than 500"),
+            "{}",
+            loaded.errors[0]
+        );
+    }
+
+    #[test]
+    fn reference_loops_and_later_macros_are_errors() {
+        let looped = load_one(
+            "- macro: a\n  condition: x.y = 1\n- macro: a\n  condition: a and x.y = 2\n\
+             - rule: r\n  desc: d\n  condition: a\n  output: o\n  priority: INFO\n",
+        );
+        assert!(
+            looped.errors[0]
+                .message
+                .contains("reference loop in macro 'a'")
+        );
+        let later = load_one(
+            "- macro: a\n  condition: b\n- macro: b\n  condition: x.y = 1\n\
+             - rule: r\n  desc: d\n  condition: a\n  output: o\n  priority: INFO\n",
+        );
+        let e = &later.errors[0];
+        assert_eq!(e.message, "Undefined macro 'b' used in filter.");
+        assert_eq!(
+            (e.context.line, e.context.item()),
+            (2, "macro 'a'".to_owned())
+        );
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        for text in [
+            "",
+            "---",
+            "{a: 1}",
+            "- 1\n- [2]\n",
+            "- rule: [x]\n",
+            "- rule: r\n  condition: (((\n  output: o\n  desc: d\n  priority: x\n",
+            "- list: l\n  items: {a: 1}\n",
+            "- macro: m\n  condition:\n",
+            "- rule: r\n  exceptions: [{name: e, fields: [[[a]]], values: [[[[b]]]]}]\n  append: true\n",
+            "- required_engine_version: banana\n",
+            "- required_engine_version: 999\n",
+            "- required_plugin_versions: [{name: p, version: x}]\n",
+            "- rule: r\n  desc: d\n  condition: a.b = 1\n  output: o\n  priority: INFO\n  override: 3\n",
+            "\u{0}\u{1}[",
+        ] {
+            let loaded = load_one(text);
+            for d in loaded.errors.iter().chain(&loaded.warnings) {
+                assert!(d.context.line >= 1 && d.context.column >= 1, "{d}");
+            }
+        }
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(!load_one(&deep).is_ok());
+    }
+
+    #[test]
+    fn redefinition_keeps_the_first_position() {
+        let loaded = load_one(
+            "- rule: first\n  desc: d\n  condition: a.b = 1\n  output: o\n  priority: INFO\n\
+             - rule: second\n  desc: d\n  condition: a.b = 2\n  output: o\n  priority: INFO\n\
+             - rule: first\n  desc: d2\n  condition: a.b = 3\n  output: o\n  priority: ERROR\n",
+        );
+        let names: Vec<&str> = loaded.rules.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["first", "second"]);
+        assert_eq!(loaded.rules[0].condition.as_string(), "a.b = 3");
+        assert_eq!(loaded.rules[0].priority, Severity::Error);
+    }
+}

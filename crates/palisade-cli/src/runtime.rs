@@ -5,6 +5,13 @@ use clap::{Args, Subcommand};
 use crate::exit::Exit;
 use crate::output::Output;
 
+mod disasm;
+mod fields;
+mod filter;
+mod parse;
+mod replay;
+mod validate;
+
 /// The `runtime` command group.
 #[derive(Debug, Args)]
 pub struct Group {
@@ -15,12 +22,32 @@ pub struct Group {
 
 /// Commands of the `runtime` group.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Print the events a condition matches (`evt.num`, or the line number).
+    Filter(filter::FilterArgs),
+    /// Run rules files over recorded events; one line per alert.
+    Replay(replay::ReplayArgs),
+    /// Show the bytecode of rules or of one condition.
+    Disasm(disasm::DisasmArgs),
+    /// List the fields conditions can use.
+    Fields,
+    /// Parse a condition (no schema, no macros) and print its canonical form.
+    Parse(parse::ParseArgs),
+    /// Load and compile rules files; print counts, warnings and errors.
+    Validate(validate::ValidateArgs),
+}
 
 /// Runs a command of the group.
 pub fn run(out: &Output, group: Group) -> Exit {
     match group.command {
-        Some(command) => match command {},
+        Some(command) => match command {
+            Command::Filter(args) => filter::run(out, &args),
+            Command::Replay(args) => replay::run(out, &args),
+            Command::Disasm(args) => disasm::run(out, &args),
+            Command::Fields => fields::run(out),
+            Command::Parse(args) => parse::run(out, &args),
+            Command::Validate(args) => validate::run(out, &args),
+        },
         None => {
             out.error("no runtime commands yet; see `palisade runtime --help`");
             Exit::InputError
@@ -28,8 +55,8 @@ pub fn run(out: &Output, group: Group) -> Exit {
     }
 }
 
-/// This layer's part of `palisade demo`, on built-in data. Prints nothing
-/// until the layer lands.
-pub fn demo(_out: &Output) -> Exit {
-    Exit::Ok
+/// This layer's part of `palisade demo`: built-in rules replayed over a
+/// built-in event stream.
+pub fn demo(out: &Output) -> Exit {
+    replay::demo(out)
 }

@@ -11,3 +11,23 @@
 //! - `vm` — the immutable `RuleSet` and the per-thread `Matcher`;
 //! - `event` — the event trait and `FlatEvent` (JSON lines);
 //! - `alerts` — output formatting, selection, dedup, rate limits, sinks.
+
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+pub mod ast;
+pub mod compile;
+pub mod disasm;
+pub mod event;
+pub mod fields;
+pub mod loader;
+pub mod parser;
+pub mod ruleset;
+pub mod vm;

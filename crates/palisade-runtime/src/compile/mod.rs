@@ -1,0 +1,791 @@
+//! Conditions compiled in stages: the AST ([`crate::ast`]) is resolved
+//! against the field schema and type-checked into a typed IR ([`Ir`]) whose
+//! operands are prepared once ([`pred`]); the IR is constant-folded, its
+//! event types extracted with Falco's and/or/not semantics, and written as
+//! bytecode ([`bytecode`]).
+
+pub mod bytecode;
+pub mod checker;
+pub mod glob;
+pub mod pred;
+
+use std::net::IpAddr;
+
+use aho_corasick::AhoCorasickBuilder;
+use ipnet::IpNet;
+use memchr::memmem::Finder;
+
+use crate::ast::{self, Expr, Modifier, Operand, Operator, Pos, Rhs, Transformer};
+use crate::fields::{EventCode, FieldType, MAX_EVENT_TYPES, ResolveError, Schema};
+use pred::{Check, CmpOp, PathSet, Pred, Source, StrSet, Xform};
+
+/// The largest regex program a condition may compile to, in bytes.
+pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// A set of event codes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EvtSet([u64; MAX_EVENT_TYPES / 64]);
+
+impl std::fmt::Debug for EvtSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+impl EvtSet {
+    /// No event type.
+    pub const EMPTY: EvtSet = EvtSet([0; MAX_EVENT_TYPES / 64]);
+    /// Every event type.
+    pub const ALL: EvtSet = EvtSet([u64::MAX; MAX_EVENT_TYPES / 64]);
+
+    /// `true` when `code` is in the set.
+    #[inline]
+    pub fn contains(&self, code: EventCode) -> bool {
+        let code = usize::from(code);
+        self.0
+            .get(code / 64)
+            .is_some_and(|w| w & (1 << (code % 64)) != 0)
+    }
+
+    /// Adds `code`.
+    pub fn insert(&mut self, code: EventCode) {
+        let code = usize::from(code);
+        if let Some(w) = self.0.get_mut(code / 64) {
+            *w |= 1 << (code % 64);
+        }
+    }
+
+    /// The codes in the set, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = EventCode> + '_ {
+        (0..MAX_EVENT_TYPES)
+            .filter_map(|c| EventCode::try_from(c).ok())
+            .filter(|&c| self.contains(c))
+    }
+
+    fn zip(self, other: EvtSet, f: impl Fn(u64, u64) -> u64) -> EvtSet {
+        let mut out = self;
+        for (a, b) in out.0.iter_mut().zip(other.0) {
+            *a = f(*a, b);
+        }
+        out
+    }
+
+    /// Union.
+    pub fn union(self, other: EvtSet) -> EvtSet {
+        self.zip(other, |a, b| a | b)
+    }
+
+    /// Intersection.
+    pub fn intersect(self, other: EvtSet) -> EvtSet {
+        self.zip(other, |a, b| a & b)
+    }
+
+    /// Complement.
+    pub fn complement(self) -> EvtSet {
+        self.zip(EvtSet::ALL, |a, _| !a)
+    }
+
+    /// `true` when every code is in the set.
+    pub fn is_all(&self) -> bool {
+        *self == EvtSet::ALL
+    }
+
+    /// `true` when no code is in the set.
+    pub fn is_empty(&self) -> bool {
+        *self == EvtSet::EMPTY
+    }
+}
+
+/// The typed, resolved form of a condition.
+#[derive(Debug, Clone)]
+pub enum Ir {
+    /// A constant.
+    Const(bool),
+    /// Every child holds.
+    And(Vec<Ir>),
+    /// One child holds.
+    Or(Vec<Ir>),
+    /// The child does not hold.
+    Not(Box<Ir>),
+    /// The event's type is in the set (`evt.type = open`, `evt.type in (...)`).
+    EvtType(EvtSet, Box<str>),
+    /// A field check.
+    Check(Box<Check>),
+}
+
+impl Ir {
+    /// The event types on which the condition can hold, as Falco computes
+    /// them: `evt.type` checks give their set (`!=` its complement), other
+    /// checks every type, `and` intersects, `or` unites, and `not` inverts
+    /// by De Morgan.
+    pub fn event_types(&self) -> EvtSet {
+        self.event_types_under(false)
+    }
+
+    fn event_types_under(&self, negated: bool) -> EvtSet {
+        match self {
+            Ir::Const(_) => EvtSet::ALL,
+            Ir::Check(check) => match evt_num_set(check) {
+                Some(set) if negated => set.complement(),
+                Some(set) => set,
+                None => EvtSet::ALL,
+            },
+            Ir::EvtType(set, _) => {
+                if negated {
+                    set.complement()
+                } else {
+                    *set
+                }
+            }
+            Ir::Not(child) => child.event_types_under(!negated),
+            Ir::And(children) | Ir::Or(children) => {
+                let intersect = matches!(self, Ir::And(_)) != negated;
+                let mut acc = if intersect {
+                    EvtSet::ALL
+                } else {
+                    EvtSet::EMPTY
+                };
+                for child in children {
+                    let s = child.event_types_under(negated);
+                    acc = if intersect {
+                        acc.intersect(s)
+                    } else {
+                        acc.union(s)
+                    };
+                }
+                acc
+            }
+        }
+    }
+
+    /// Folds constants: `x and false` is `false`, `not not x` is `x`,
+    /// nested `and`/`or` are flattened, an empty `evt.type` set is `false`.
+    pub fn fold(self) -> Ir {
+        match self {
+            Ir::Not(child) => match child.fold() {
+                Ir::Const(b) => Ir::Const(!b),
+                Ir::Not(inner) => *inner,
+                other => Ir::Not(Box::new(other)),
+            },
+            Ir::EvtType(set, _) if set.is_empty() => Ir::Const(false),
+            Ir::EvtType(set, _) if set.is_all() => Ir::Const(true),
+            Ir::And(children) | Ir::Or(children) if children.is_empty() => Ir::Const(true),
+            Ir::And(children) => fold_logical(children, true),
+            Ir::Or(children) => fold_logical(children, false),
+            other => other,
+        }
+    }
+}
+
+/// Like libsinsp, `evt.num` checks that no event (numbered from 1) can
+/// pass give no event type, and those every event passes give all.
+fn evt_num_set(check: &Check) -> Option<EvtSet> {
+    if &*check.source.name != "evt.num" || !check.source.xforms.is_empty() {
+        return None;
+    }
+    let (never, always) = match &check.pred {
+        Pred::Num(CmpOp::Eq, n) => (*n < 1, false),
+        Pred::Num(CmpOp::Ne, n) => (false, *n < 1),
+        Pred::Num(CmpOp::Lt, n) => (*n <= 1, false),
+        Pred::Num(CmpOp::Le, n) => (*n < 1, false),
+        Pred::Num(CmpOp::Gt, n) => (false, *n < 1),
+        Pred::Num(CmpOp::Ge, n) => (false, *n <= 1),
+        Pred::NumIn(ns) => (ns.iter().all(|n| *n < 1), false),
+        _ => (false, false),
+    };
+    if never {
+        Some(EvtSet::EMPTY)
+    } else if always {
+        Some(EvtSet::ALL)
+    } else {
+        None
+    }
+}
+
+/// Folds an `and` (`is_and`) or `or` node.
+fn fold_logical(children: Vec<Ir>, is_and: bool) -> Ir {
+    let mut out = Vec::with_capacity(children.len());
+    for child in children {
+        match child.fold() {
+            // The neutral element disappears; the absorbing one wins.
+            Ir::Const(b) if b == is_and => {}
+            Ir::Const(b) => return Ir::Const(b),
+            Ir::And(inner) if is_and => out.extend(inner),
+            Ir::Or(inner) if !is_and => out.extend(inner),
+            other => out.push(other),
+        }
+    }
+    match out.len() {
+        0 => Ir::Const(is_and),
+        1 => out.pop().unwrap_or(Ir::Const(is_and)),
+        _ if is_and => Ir::And(out),
+        _ => Ir::Or(out),
+    }
+}
+
+/// A condition could not be compiled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+pub enum CompileError {
+    /// A field name is not in the schema, or its argument is wrong.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Field(#[from] FieldError),
+    /// An operator does not apply to the field's type.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Operator(#[from] OperatorError),
+    /// A value cannot be read as the field's type.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Value(#[from] ValueError),
+    /// A macro reference is left (macros are expanded by the loader).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Macro(#[from] MacroError),
+    /// A construct this compiler does not support.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Unsupported(#[from] UnsupportedError),
+}
+
+impl CompileError {
+    /// Where in the condition text the error is.
+    pub fn pos(&self) -> Pos {
+        match self {
+            CompileError::Field(e) => e.pos,
+            CompileError::Operator(e) => e.pos,
+            CompileError::Value(e) => e.pos,
+            CompileError::Macro(e) => e.pos,
+            CompileError::Unsupported(e) => e.pos,
+        }
+    }
+}
+
+/// A field could not be resolved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("{source} at {pos}")]
+#[diagnostic(
+    code(palisade::runtime::compile::field),
+    help("`palisade runtime fields` lists every field")
+)]
+pub struct FieldError {
+    /// What is wrong.
+    pub source: ResolveError,
+    /// Where.
+    pub pos: Pos,
+}
+
+/// An operator does not apply to a field's type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("operator `{op}` is not supported on {ty} field `{field}` at {pos}")]
+#[diagnostic(
+    code(palisade::runtime::compile::operator),
+    help("`palisade runtime fields` shows each field's type")
+)]
+pub struct OperatorError {
+    /// The operator.
+    pub op: String,
+    /// The field.
+    pub field: String,
+    /// Its type.
+    pub ty: FieldType,
+    /// Where.
+    pub pos: Pos,
+}
+
+/// A value does not fit a field's type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("`{value}` is not a valid {expected} for field `{field}` at {pos}")]
+#[diagnostic(
+    code(palisade::runtime::compile::value),
+    help("write a value of the field's type")
+)]
+pub struct ValueError {
+    /// The value.
+    pub value: String,
+    /// What was expected.
+    pub expected: String,
+    /// The field.
+    pub field: String,
+    /// Where.
+    pub pos: Pos,
+}
+
+/// An unexpanded macro reference.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("undefined macro `{name}` at {pos}")]
+#[diagnostic(
+    code(palisade::runtime::compile::macro_ref),
+    help("define the macro in a rules file loaded before use")
+)]
+pub struct MacroError {
+    /// The name.
+    pub name: String,
+    /// Where.
+    pub pos: Pos,
+}
+
+/// A construct this compiler does not support.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("{what} is not supported at {pos}")]
+#[diagnostic(
+    code(palisade::runtime::compile::unsupported),
+    help("see docs/runtime.md for the supported language")
+)]
+pub struct UnsupportedError {
+    /// What.
+    pub what: String,
+    /// Where.
+    pub pos: Pos,
+}
+
+/// Checks that a resolved condition compiles against `schema` (fields
+/// known, operators fit their types, values parse), without keeping the
+/// result. The loader calls this to report compile errors per rule.
+pub fn check_condition(schema: &Schema, expr: &Expr) -> Result<(), CompileError> {
+    lower(expr, schema).map(|_| ())
+}
+
+/// Resolves, type-checks and folds a condition.
+pub fn lower(expr: &Expr, schema: &Schema) -> Result<Ir, CompileError> {
+    Ok(lower_expr(expr, schema)?.fold())
+}
+
+/// Resolves and type-checks a condition; returns the folded IR and the
+/// event types it can match, computed as Falco does on the condition as
+/// written (before folding).
+pub fn lower_indexed(expr: &Expr, schema: &Schema) -> Result<(Ir, EvtSet), CompileError> {
+    let ir = lower_expr(expr, schema)?;
+    let types = ir.event_types();
+    Ok((ir.fold(), types))
+}
+
+fn lower_expr(expr: &Expr, schema: &Schema) -> Result<Ir, CompileError> {
+    Ok(match expr {
+        Expr::And { children, .. } => Ir::And(
+            children
+                .iter()
+                .map(|c| lower_expr(c, schema))
+                .collect::<Result<_, _>>()?,
+        ),
+        Expr::Or { children, .. } => Ir::Or(
+            children
+                .iter()
+                .map(|c| lower_expr(c, schema))
+                .collect::<Result<_, _>>()?,
+        ),
+        Expr::Not { child, .. } => Ir::Not(Box::new(lower_expr(child, schema)?)),
+        Expr::Macro { name, pos } => {
+            return Err(MacroError {
+                name: name.clone(),
+                pos: *pos,
+            }
+            .into());
+        }
+        Expr::Unary(check) => {
+            let (source, _) = lower_operand(&check.left, schema)?;
+            Ir::Check(Box::new(Check {
+                text: expr.as_string().into(),
+                source,
+                pred: Pred::Exists,
+            }))
+        }
+        Expr::Binary(check) => lower_binary(expr, check, schema)?,
+    })
+}
+
+fn lower_operand(op: &Operand, schema: &Schema) -> Result<(Source, FieldType), CompileError> {
+    let mut xforms: Vec<Xform> = Vec::new();
+    let mut cur = op;
+    loop {
+        match cur {
+            Operand::Field(f) => {
+                let field = schema
+                    .resolve(&f.name, f.arg.as_deref())
+                    .map_err(|source| FieldError { source, pos: f.pos })?;
+                let def_ty = schema
+                    .field(field.id)
+                    .map_or(FieldType::String, |d| d.type_for(field.arg.is_some()));
+                xforms.reverse();
+                let mut ty = def_ty;
+                for x in &xforms {
+                    if ty == FieldType::StrList
+                        || !(ty == FieldType::String || ty == FieldType::Bytes)
+                    {
+                        return Err(UnsupportedError {
+                            what: format!(
+                                "transformer `{}` on {ty} field `{}`",
+                                x.as_str(),
+                                f.name
+                            ),
+                            pos: op.pos(),
+                        }
+                        .into());
+                    }
+                    ty = if *x == Xform::Len {
+                        FieldType::UInt
+                    } else {
+                        FieldType::String
+                    };
+                }
+                let name = Operand::Field(f.clone()).as_string();
+                return Ok((
+                    Source {
+                        field,
+                        name: name.into(),
+                        xforms: xforms.into_boxed_slice(),
+                    },
+                    ty,
+                ));
+            }
+            Operand::Transform(t) => {
+                let x = match t.kind {
+                    Transformer::ToLower => Xform::ToLower,
+                    Transformer::ToUpper => Xform::ToUpper,
+                    Transformer::Basename => Xform::Basename,
+                    Transformer::B64 => Xform::B64,
+                    Transformer::Len => Xform::Len,
+                    other => {
+                        return Err(UnsupportedError {
+                            what: format!("transformer `{}`", other.as_str()),
+                            pos: t.pos,
+                        }
+                        .into());
+                    }
+                };
+                match (t.args.as_slice(), &t.arg) {
+                    ([ast::TransformArg::Operand(inner)], None) => {
+                        xforms.push(x);
+                        cur = inner;
+                    }
+                    _ => {
+                        return Err(UnsupportedError {
+                            what: format!("this form of `{}`", t.kind.as_str()),
+                            pos: t.pos,
+                        }
+                        .into());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Which operators apply to which field type, as in libsinsp.
+fn operator_allowed(op: Operator, ty: FieldType) -> bool {
+    use Operator as O;
+    match op {
+        O::Exists => true,
+        O::Eq | O::EqEq | O::Ne | O::In | O::Intersects => true,
+        O::Lt | O::Le | O::Gt | O::Ge => {
+            matches!(ty, FieldType::String | FieldType::StrList) || ty.is_numeric()
+        }
+        O::Contains | O::StartsWith | O::EndsWith | O::BContains | O::BStartsWith => {
+            matches!(
+                ty,
+                FieldType::String | FieldType::StrList | FieldType::Bytes
+            )
+        }
+        O::IContains | O::Glob | O::IGlob | O::Regex | O::PMatch => {
+            matches!(ty, FieldType::String | FieldType::StrList)
+        }
+    }
+}
+
+fn lower_binary(
+    expr: &Expr,
+    check: &ast::BinaryCheck,
+    schema: &Schema,
+) -> Result<Ir, CompileError> {
+    let (source, ty) = lower_operand(&check.left, schema)?;
+    let op = check.op;
+    if !operator_allowed(op, ty) {
+        return Err(OperatorError {
+            op: op.as_str().to_owned(),
+            field: source.name.to_string(),
+            ty,
+            pos: check.pos,
+        }
+        .into());
+    }
+    let field_name = source.name.to_string();
+    let values: Vec<(String, Pos)> = match &check.right {
+        Rhs::Value(v) => vec![(v.text.clone(), v.pos)],
+        Rhs::List(l) => l.values.iter().map(|v| (v.clone(), l.pos)).collect(),
+        Rhs::Operand(o) => {
+            let cmp = cmp_of(op).ok_or_else(|| UnsupportedError {
+                what: format!("`{}` with a field on the right-hand side", op.as_str()),
+                pos: check.pos,
+            })?;
+            // `val(f)` is `f` itself; other transformers apply to the field.
+            let inner = match o {
+                Operand::Transform(t) if t.kind == Transformer::Val => match t.args.as_slice() {
+                    [ast::TransformArg::Operand(inner)] => inner,
+                    _ => {
+                        return Err(UnsupportedError {
+                            what: "this form of `val()`".into(),
+                            pos: t.pos,
+                        }
+                        .into());
+                    }
+                },
+                other => other,
+            };
+            let (right, _) = lower_operand(inner, schema)?;
+            let pred = Pred::Val(cmp, Box::new(right));
+            return Ok(Ir::Check(Box::new(Check {
+                source,
+                pred,
+                text: expr.as_string().into(),
+            })));
+        }
+    };
+
+    // `evt.type = open`, `evt.type in (...)`: a test of the event code.
+    if field_name == "evt.type"
+        && source.xforms.is_empty()
+        && check.modifier.is_none()
+        && matches!(
+            op,
+            Operator::Eq | Operator::EqEq | Operator::Ne | Operator::In | Operator::Intersects
+        )
+    {
+        let mut set = EvtSet::EMPTY;
+        for (name, _) in &values {
+            // Unknown names match nothing, as in Falco.
+            if let Some(code) = schema.event_code(name) {
+                set.insert(code);
+            }
+        }
+        let text: Box<str> = if op == Operator::Ne {
+            let mut positive = expr.as_string();
+            positive = positive.replacen(" != ", " = ", 1);
+            positive.into()
+        } else {
+            expr.as_string().into()
+        };
+        let node = Ir::EvtType(set, text);
+        return Ok(if op == Operator::Ne {
+            Ir::Not(Box::new(node))
+        } else {
+            node
+        });
+    }
+
+    let value_of = |text: &str, pos: Pos| -> Result<Pred, CompileError> {
+        single_pred(op, ty, text, pos, &field_name)
+    };
+    let pred = match check.modifier {
+        Some(m) => {
+            let preds = values
+                .iter()
+                .map(|(v, p)| value_of(v, *p))
+                .collect::<Result<Vec<_>, _>>()?;
+            match m {
+                Modifier::OneOf | Modifier::AnyOf => Pred::Any(preds.into_boxed_slice()),
+                Modifier::AllOf => Pred::All(preds.into_boxed_slice()),
+            }
+        }
+        None => match op {
+            Operator::In | Operator::Intersects => list_pred(ty, &values, &field_name)?,
+            Operator::PMatch => {
+                let items: Vec<String> = values.iter().map(|(v, _)| v.clone()).collect();
+                Pred::PMatch(PathSet::new(&items), items.into_boxed_slice())
+            }
+            _ => match values.as_slice() {
+                [(v, p)] => value_of(v, *p)?,
+                _ => {
+                    return Err(UnsupportedError {
+                        what: format!("a list after `{}`", op.as_str()),
+                        pos: check.right.pos(),
+                    }
+                    .into());
+                }
+            },
+        },
+    };
+    // `x in ()` and `x pmatch ()` never hold.
+    if values.is_empty() && matches!(op, Operator::In | Operator::Intersects | Operator::PMatch) {
+        return Ok(Ir::Const(false));
+    }
+    Ok(Ir::Check(Box::new(Check {
+        source,
+        pred,
+        text: expr.as_string().into(),
+    })))
+}
+
+fn cmp_of(op: Operator) -> Option<CmpOp> {
+    Some(match op {
+        Operator::Eq | Operator::EqEq => CmpOp::Eq,
+        Operator::Ne => CmpOp::Ne,
+        Operator::Lt => CmpOp::Lt,
+        Operator::Le => CmpOp::Le,
+        Operator::Gt => CmpOp::Gt,
+        Operator::Ge => CmpOp::Ge,
+        _ => return None,
+    })
+}
+
+fn bad_value(value: &str, expected: &str, field: &str, pos: Pos) -> CompileError {
+    ValueError {
+        value: value.to_owned(),
+        expected: expected.to_owned(),
+        field: field.to_owned(),
+        pos,
+    }
+    .into()
+}
+
+fn parse_num(text: &str, ty: FieldType, field: &str, pos: Pos) -> Result<i128, CompileError> {
+    let t = text.trim();
+    if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        return u64::from_str_radix(hex, 16)
+            .ok()
+            .map(i128::from)
+            .ok_or_else(|| bad_value(text, "number", field, pos));
+    }
+    let parsed = match ty {
+        FieldType::Int => t.parse::<i64>().ok().map(i128::from),
+        _ => t.parse::<u64>().ok().map(i128::from),
+    };
+    parsed.ok_or_else(|| bad_value(text, "number", field, pos))
+}
+
+fn parse_net(text: &str, field: &str, pos: Pos) -> Result<IpNet, CompileError> {
+    let t = text.trim();
+    if let Ok(net) = t.parse::<IpNet>() {
+        return Ok(net);
+    }
+    t.parse::<IpAddr>()
+        .map(IpNet::from)
+        .map_err(|_| bad_value(text, "IP address or network", field, pos))
+}
+
+fn parse_bool(text: &str, field: &str, pos: Pos) -> Result<bool, CompileError> {
+    match text.trim() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(bad_value(text, "boolean (`true` or `false`)", field, pos)),
+    }
+}
+
+fn hex_bytes(text: &str, field: &str, pos: Pos) -> Result<Vec<u8>, CompileError> {
+    let t = text.trim().as_bytes();
+    if !t.len().is_multiple_of(2) {
+        return Err(bad_value(text, "hex byte string", field, pos));
+    }
+    t.chunks(2)
+        .map(|pair| {
+            std::str::from_utf8(pair)
+                .ok()
+                .and_then(|s| u8::from_str_radix(s, 16).ok())
+                .ok_or_else(|| bad_value(text, "hex byte string", field, pos))
+        })
+        .collect()
+}
+
+/// The test for one value under operator `op`.
+fn single_pred(
+    op: Operator,
+    ty: FieldType,
+    text: &str,
+    pos: Pos,
+    field: &str,
+) -> Result<Pred, CompileError> {
+    use Operator as O;
+    let negate = |p: Pred| Pred::Negated(Box::new(p));
+    Ok(match ty {
+        _ if ty.is_numeric() => {
+            let n = parse_num(text, ty, field, pos)?;
+            match op {
+                O::In | O::Intersects => Pred::NumIn(vec![n].into_boxed_slice()),
+                _ => Pred::Num(cmp_of(op).unwrap_or(CmpOp::Eq), n),
+            }
+        }
+        FieldType::Bool => {
+            let b = parse_bool(text, field, pos)?;
+            if op == O::Ne {
+                negate(Pred::Bool(b))
+            } else {
+                Pred::Bool(b)
+            }
+        }
+        FieldType::IpAddr | FieldType::IpNet => {
+            let net = parse_net(text, field, pos)?;
+            let p = Pred::IpIn(vec![net].into_boxed_slice());
+            if op == O::Ne { negate(p) } else { p }
+        }
+        _ => {
+            let bytes: Box<[u8]> = text.as_bytes().into();
+            match op {
+                O::Eq | O::EqEq | O::In | O::Intersects => Pred::StrEq(bytes),
+                O::Ne => negate(Pred::StrEq(bytes)),
+                O::Lt | O::Le | O::Gt | O::Ge => {
+                    Pred::StrCmp(cmp_of(op).unwrap_or(CmpOp::Eq), bytes)
+                }
+                O::Contains => Pred::Contains(Box::new(Finder::new(&bytes).into_owned())),
+                O::BContains => Pred::Contains(Box::new(
+                    Finder::new(&hex_bytes(text, field, pos)?).into_owned(),
+                )),
+                O::IContains => {
+                    let ac = AhoCorasickBuilder::new()
+                        .ascii_case_insensitive(true)
+                        .build([text])
+                        .map_err(|e| bad_value(text, &format!("substring ({e})"), field, pos))?;
+                    Pred::IContains(ac, text.into())
+                }
+                O::StartsWith => Pred::StartsWith(bytes),
+                O::BStartsWith => Pred::StartsWith(hex_bytes(text, field, pos)?.into_boxed_slice()),
+                O::EndsWith => Pred::EndsWith(bytes),
+                O::Glob => Pred::Glob(glob::Glob::new(text, false), text.into()),
+                O::IGlob => Pred::Glob(glob::Glob::new(text, true), text.into()),
+                O::Regex => Pred::Regex(
+                    regex::RegexBuilder::new(text)
+                        .size_limit(REGEX_SIZE_LIMIT)
+                        .dfa_size_limit(REGEX_SIZE_LIMIT)
+                        .build()
+                        .map_err(|e| {
+                            bad_value(text, &format!("regular expression ({e})"), field, pos)
+                        })?,
+                ),
+                O::PMatch => Pred::PMatch(
+                    PathSet::new(&[text.to_owned()]),
+                    vec![text.to_owned()].into_boxed_slice(),
+                ),
+                O::Exists => Pred::Exists,
+            }
+        }
+    })
+}
+
+/// The test for `in` / `intersects` with a list.
+fn list_pred(ty: FieldType, values: &[(String, Pos)], field: &str) -> Result<Pred, CompileError> {
+    Ok(match ty {
+        _ if ty.is_numeric() => Pred::NumIn(
+            values
+                .iter()
+                .map(|(v, p)| parse_num(v, ty, field, *p))
+                .collect::<Result<Vec<_>, _>>()?
+                .into_boxed_slice(),
+        ),
+        FieldType::Bool => {
+            let bs = values
+                .iter()
+                .map(|(v, p)| parse_bool(v, field, *p))
+                .collect::<Result<Vec<_>, _>>()?;
+            Pred::Any(bs.into_iter().map(Pred::Bool).collect())
+        }
+        FieldType::IpAddr | FieldType::IpNet => Pred::IpIn(
+            values
+                .iter()
+                .map(|(v, p)| parse_net(v, field, *p))
+                .collect::<Result<Vec<_>, _>>()?
+                .into_boxed_slice(),
+        ),
+        _ => {
+            let items: Vec<String> = values.iter().map(|(v, _)| v.clone()).collect();
+            Pred::StrIn(StrSet::new(&items))
+        }
+    })
+}

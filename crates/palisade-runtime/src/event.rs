@@ -1,0 +1,401 @@
+//! Events as the matcher reads them: the [`Event`] trait, and [`FlatEvent`],
+//! a ready representation read from JSON lines.
+//!
+//! The matcher asks an event for one field at a time, by a [`FieldRef`]
+//! resolved once at compile time, and gets a borrowed [`Value`]: an embedder
+//! implements [`Event`] over its own structures and nothing is copied.
+//!
+//! ```
+//! use palisade_runtime::event::{Event, FlatEvents, Value};
+//! use palisade_runtime::fields::Schema;
+//!
+//! let schema = Schema::falco();
+//! let events = FlatEvents::parse(r#"{"evt.num": 7, "evt.type": "open", "fd.name": "/etc/passwd", "proc.aname": ["bash", "sshd"]}"#, &schema).unwrap();
+//! let event = &events.events()[0];
+//! let fd_name = schema.resolve("fd.name", None).unwrap();
+//! assert_eq!(event.value(&fd_name), Value::Str("/etc/passwd"));
+//! assert_eq!(event.num(), Some(7));
+//! ```
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use crate::fields::{EventCode, FieldRef, FieldType, Schema};
+
+/// One field value of one event, borrowed from the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value<'a> {
+    /// The event has no value for this field (libsinsp extracts nothing).
+    Absent,
+    /// Text.
+    Str(&'a str),
+    /// Raw bytes.
+    Bytes(&'a [u8]),
+    /// A signed integer.
+    Int(i64),
+    /// An unsigned integer.
+    UInt(u64),
+    /// A boolean.
+    Bool(bool),
+    /// An IP address.
+    Ip(IpAddr),
+    /// Several strings (`proc.aname` without index).
+    Strs(&'a [Box<str>]),
+}
+
+/// An event the matcher can read.
+pub trait Event {
+    /// The code of the event's type in the ruleset's schema
+    /// ([`Schema::event_code`]; 0 when unknown).
+    fn event_code(&self) -> EventCode;
+
+    /// The value of `field` for this event, or [`Value::Absent`].
+    fn value(&self, field: &FieldRef) -> Value<'_>;
+}
+
+/// An owned field value of a [`FlatEvent`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnedValue {
+    /// No value.
+    Absent,
+    /// Text.
+    Str(Box<str>),
+    /// Raw bytes.
+    Bytes(Box<[u8]>),
+    /// A signed integer.
+    Int(i64),
+    /// An unsigned integer.
+    UInt(u64),
+    /// A boolean.
+    Bool(bool),
+    /// An IP address.
+    Ip(IpAddr),
+    /// Several strings.
+    Strs(Box<[Box<str>]>),
+}
+
+impl OwnedValue {
+    /// The borrowed view.
+    pub fn as_value(&self) -> Value<'_> {
+        match self {
+            OwnedValue::Absent => Value::Absent,
+            OwnedValue::Str(s) => Value::Str(s),
+            OwnedValue::Bytes(b) => Value::Bytes(b),
+            OwnedValue::Int(i) => Value::Int(*i),
+            OwnedValue::UInt(u) => Value::UInt(*u),
+            OwnedValue::Bool(b) => Value::Bool(*b),
+            OwnedValue::Ip(ip) => Value::Ip(*ip),
+            OwnedValue::Strs(v) => Value::Strs(v),
+        }
+    }
+}
+
+/// Which column of a [`FlatEvent`] holds which field.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    /// Column of each argument-less field, indexed by [`FieldId`].
+    plain: Vec<Option<u32>>,
+    /// Columns of fields given with an argument, per field id.
+    with_arg: Vec<Vec<(Box<str>, u32)>>,
+    /// Column of every key, by its text.
+    by_key: HashMap<String, u32>,
+    /// Key text of each column.
+    keys: Vec<String>,
+    /// Column of `evt.num`.
+    num: Option<u32>,
+    /// Column of `evt.type`.
+    evt_type: Option<u32>,
+}
+
+impl Layout {
+    fn column_of(&self, field: &FieldRef) -> Option<u32> {
+        let id = field.id.0 as usize;
+        match &field.arg {
+            None => self.plain.get(id).copied().flatten(),
+            Some(arg) => self
+                .with_arg
+                .get(id)?
+                .iter()
+                .find(|(a, _)| a == arg)
+                .map(|&(_, c)| c),
+        }
+    }
+
+    /// The column of `key`, adding it (resolved against `schema`) when new.
+    fn intern(&mut self, key: &str, schema: &Schema) -> (u32, Option<FieldType>) {
+        let resolved = split_key(key).and_then(|(name, arg)| schema.resolve(name, arg).ok());
+        let ty = resolved
+            .as_ref()
+            .and_then(|r| schema.field(r.id).map(|d| d.type_for(r.arg.is_some())));
+        if let Some(&col) = self.by_key.get(key) {
+            return (col, ty);
+        }
+        let col = u32::try_from(self.keys.len()).unwrap_or(u32::MAX);
+        self.keys.push(key.to_owned());
+        self.by_key.insert(key.to_owned(), col);
+        if key == "evt.num" {
+            self.num = Some(col);
+        }
+        if key == "evt.type" {
+            self.evt_type = Some(col);
+        }
+        if let Some(r) = resolved {
+            let id = r.id.0 as usize;
+            match r.arg {
+                None => {
+                    if self.plain.len() <= id {
+                        self.plain.resize(id + 1, None);
+                    }
+                    if let Some(slot) = self.plain.get_mut(id) {
+                        *slot = Some(col);
+                    }
+                }
+                Some(arg) => {
+                    if self.with_arg.len() <= id {
+                        self.with_arg.resize(id + 1, Vec::new());
+                    }
+                    if let Some(list) = self.with_arg.get_mut(id) {
+                        list.push((arg, col));
+                    }
+                }
+            }
+        }
+        (col, ty)
+    }
+
+    /// The keys, in column order.
+    pub fn keys(&self) -> &[String] {
+        &self.keys
+    }
+}
+
+/// `proc.aname[2]` -> (`proc.aname`, `2`); `fd.name` -> (`fd.name`, none).
+fn split_key(key: &str) -> Option<(&str, Option<&str>)> {
+    match key.find('[') {
+        Some(open) if key.ends_with(']') => {
+            Some((key.get(..open)?, key.get(open + 1..key.len() - 1)))
+        }
+        Some(_) => None,
+        None => Some((key, None)),
+    }
+}
+
+/// An event held as a flat row of values, one per key of its JSON object.
+#[derive(Debug, Clone)]
+pub struct FlatEvent {
+    layout: Arc<Layout>,
+    values: Box<[OwnedValue]>,
+    code: EventCode,
+    line: usize,
+}
+
+impl FlatEvent {
+    /// `evt.num`, when present.
+    pub fn num(&self) -> Option<u64> {
+        let col = self.layout.num?;
+        match self.values.get(col as usize)? {
+            OwnedValue::UInt(n) => Some(*n),
+            OwnedValue::Int(n) => u64::try_from(*n).ok(),
+            _ => None,
+        }
+    }
+
+    /// The 1-based line of the event in its JSON-lines text.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// The event type name (`evt.type`), when present.
+    pub fn type_name(&self) -> Option<&str> {
+        match self.values.get(self.layout.evt_type? as usize)? {
+            OwnedValue::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value under `key` exactly as written in the JSON object.
+    pub fn by_key(&self, key: &str) -> Value<'_> {
+        self.layout
+            .by_key
+            .get(key)
+            .and_then(|&c| self.values.get(c as usize))
+            .map_or(Value::Absent, OwnedValue::as_value)
+    }
+}
+
+impl Event for FlatEvent {
+    #[inline]
+    fn event_code(&self) -> EventCode {
+        self.code
+    }
+
+    #[inline]
+    fn value(&self, field: &FieldRef) -> Value<'_> {
+        self.layout
+            .column_of(field)
+            .and_then(|c| self.values.get(c as usize))
+            .map_or(Value::Absent, OwnedValue::as_value)
+    }
+}
+
+/// A JSON-lines event text could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("line {line}, column {column}: {message}")]
+#[diagnostic(
+    code(palisade::runtime::event::json),
+    help("each line must be one JSON object mapping field names to values (`null` = absent)")
+)]
+pub struct EventParseError {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Events read from JSON lines, sharing one [`Layout`].
+#[derive(Debug, Clone, Default)]
+pub struct FlatEvents {
+    events: Vec<FlatEvent>,
+}
+
+impl FlatEvents {
+    /// Reads one JSON object per non-blank line. Keys are Falco field
+    /// names (`proc.aname[2]`, `container.mount.dest[/etc]` included);
+    /// `null` means absent. Values are typed by the schema: strings of IP
+    /// fields are parsed as addresses, numbers as the field's integer type.
+    pub fn parse(text: &str, schema: &Schema) -> Result<FlatEvents, EventParseError> {
+        let mut layout = Layout::default();
+        let mut rows: Vec<(Vec<OwnedValue>, EventCode, usize)> = Vec::new();
+        for (index, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let line_no = index + 1;
+            let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line)
+                .map_err(|e| EventParseError {
+                    line: line_no,
+                    column: e.column(),
+                    message: e.to_string(),
+                })?;
+            let mut row = Vec::with_capacity(object.len());
+            let mut code = 0;
+            for (key, json) in object {
+                let (col, ty) = layout.intern(&key, schema);
+                let value = convert(&key, json, ty).map_err(|message| EventParseError {
+                    line: line_no,
+                    column: 1,
+                    message,
+                })?;
+                if let (true, OwnedValue::Str(name)) = (key == "evt.type", &value) {
+                    code = schema.event_code(name).unwrap_or(0);
+                }
+                let col = col as usize;
+                if row.len() <= col {
+                    row.resize(col + 1, OwnedValue::Absent);
+                }
+                if let Some(slot) = row.get_mut(col) {
+                    *slot = value;
+                }
+            }
+            rows.push((row, code, line_no));
+        }
+        let layout = Arc::new(layout);
+        let events = rows
+            .into_iter()
+            .map(|(values, code, line)| FlatEvent {
+                layout: Arc::clone(&layout),
+                values: values.into_boxed_slice(),
+                code,
+                line,
+            })
+            .collect();
+        Ok(FlatEvents { events })
+    }
+
+    /// The events, in input order.
+    pub fn events(&self) -> &[FlatEvent] {
+        &self.events
+    }
+
+    /// The events, owned.
+    pub fn into_events(self) -> Vec<FlatEvent> {
+        self.events
+    }
+}
+
+fn convert(
+    key: &str,
+    json: serde_json::Value,
+    ty: Option<FieldType>,
+) -> Result<OwnedValue, String> {
+    use serde_json::Value as J;
+    Ok(match json {
+        J::Null => OwnedValue::Absent,
+        J::Bool(b) => OwnedValue::Bool(b),
+        J::Number(n) => {
+            if let Some(u) = n.as_u64().filter(|_| ty != Some(FieldType::Int)) {
+                OwnedValue::UInt(u)
+            } else if let Some(i) = n.as_i64() {
+                OwnedValue::Int(i)
+            } else if let Some(u) = n.as_u64() {
+                OwnedValue::UInt(u)
+            } else {
+                return Err(format!("`{key}`: number `{n}` is not an integer"));
+            }
+        }
+        J::String(s) => match ty {
+            Some(FieldType::IpAddr | FieldType::IpNet) => match s.parse::<IpAddr>() {
+                Ok(ip) => OwnedValue::Ip(ip),
+                Err(_) => OwnedValue::Str(s.into_boxed_str()),
+            },
+            Some(FieldType::Bytes) => OwnedValue::Bytes(s.into_bytes().into_boxed_slice()),
+            _ => OwnedValue::Str(s.into_boxed_str()),
+        },
+        J::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    J::String(s) => out.push(s.into_boxed_str()),
+                    other => return Err(format!("`{key}`: list item `{other}` is not a string")),
+                }
+            }
+            OwnedValue::Strs(out.into_boxed_slice())
+        }
+        J::Object(_) => return Err(format!("`{key}`: objects are not field values")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_typed_values() {
+        let schema = Schema::falco();
+        let text = "{\"evt.type\":\"connect\",\"fd.sip\":\"10.0.0.1\",\"user.loginuid\":-1,\"proc.aname[2]\":\"sshd\",\"evt.num\":3}\n\n{\"evt.type\":\"bogus\"}";
+        let events = FlatEvents::parse(text, &schema).unwrap();
+        let [a, b] = events.events() else {
+            panic!("two events")
+        };
+        assert_eq!(a.event_code(), schema.event_code("connect").unwrap());
+        assert_eq!(b.event_code(), 0);
+        assert_eq!(b.line(), 3);
+        let sip = schema.resolve("fd.sip", None).unwrap();
+        assert_eq!(a.value(&sip), Value::Ip("10.0.0.1".parse().unwrap()));
+        let uid = schema.resolve("user.loginuid", None).unwrap();
+        assert_eq!(a.value(&uid), Value::Int(-1));
+        let an = schema.resolve("proc.aname", Some("2")).unwrap();
+        assert_eq!(a.value(&an), Value::Str("sshd"));
+        assert_eq!(b.value(&an), Value::Absent);
+        assert_eq!(a.num(), Some(3));
+    }
+
+    #[test]
+    fn reports_bad_lines() {
+        let err = FlatEvents::parse("{}\n[1", &Schema::falco()).unwrap_err();
+        assert_eq!(err.line, 2);
+    }
+}

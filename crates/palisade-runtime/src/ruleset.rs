@@ -1,0 +1,497 @@
+//! The compiled ruleset and its per-thread matcher.
+//!
+//! A [`RuleSet`] is immutable, `Send + Sync`, and cheap to clone (an `Arc`
+//! inside): compile once, share across threads. Each thread makes a
+//! [`Matcher`], which owns the buffers a match needs, so matching allocates
+//! nothing per event. Rules are indexed by event type: an event only runs
+//! the rules whose condition can hold for its type.
+//!
+//! ```
+//! use palisade_runtime::event::FlatEvents;
+//! use palisade_runtime::fields::Schema;
+//! use palisade_runtime::ruleset::{RuleSet, RuleSpec};
+//! use palisade_runtime::parser::parse;
+//! use palisade_core::Severity;
+//!
+//! let mut builder = RuleSet::builder(Schema::falco());
+//! let condition = parse("evt.type = execve and proc.name = nc").unwrap();
+//! builder.add(RuleSpec::new("netcat", condition, Severity::Warning)).unwrap();
+//! let rules = builder.build();
+//!
+//! let events = FlatEvents::parse(r#"{"evt.num": 1, "evt.type": "execve", "proc.name": "nc"}"#, rules.schema()).unwrap();
+//! let mut matcher = rules.matcher();
+//! let names: Vec<&str> = matcher.matches(&events.events()[0]).iter().map(|r| r.name.as_str()).collect();
+//! assert_eq!(names, ["netcat"]);
+//! ```
+
+use std::sync::Arc;
+
+use palisade_core::{Engine, Finding, Layer, Severity, Verdict};
+
+use crate::ast::Expr;
+use crate::compile::bytecode::Program;
+use crate::compile::pred::Scratch;
+use crate::compile::{self, CompileError, EvtSet};
+use crate::event::Event;
+use crate::fields::Schema;
+use crate::vm;
+
+/// How many rules one event may fire, as Falco's `rule_matching` option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MatchMode {
+    /// Only the first matching rule, in rules-file order (Falco's default).
+    #[default]
+    First,
+    /// Every matching rule.
+    All,
+}
+
+/// A rule to compile: the loader's output for one enabled rule.
+#[derive(Debug, Clone)]
+pub struct RuleSpec {
+    /// The rule's name.
+    pub name: String,
+    /// Its resolved condition (macros and lists expanded, exceptions appended).
+    pub condition: Expr,
+    /// Its priority.
+    pub priority: Severity,
+    /// Its output template.
+    pub output: String,
+    /// Its tags.
+    pub tags: Vec<String>,
+    /// Its event source (`syscall` unless told).
+    pub source: String,
+}
+
+impl RuleSpec {
+    /// A `syscall` rule without output or tags.
+    pub fn new(name: impl Into<String>, condition: Expr, priority: Severity) -> RuleSpec {
+        RuleSpec {
+            name: name.into(),
+            condition,
+            priority,
+            output: String::new(),
+            tags: Vec::new(),
+            source: "syscall".to_owned(),
+        }
+    }
+}
+
+/// A compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// The rule's name.
+    pub name: String,
+    /// Its priority.
+    pub priority: Severity,
+    /// Its output template.
+    pub output: String,
+    /// Its tags.
+    pub tags: Vec<String>,
+    /// Its event source.
+    pub source: String,
+    /// Its condition in Falco's canonical form.
+    pub condition: String,
+    /// The event types on which it can fire.
+    pub event_types: EvtSet,
+    /// Entry point of its code in the ruleset's [`Program`].
+    pub entry: u32,
+}
+
+/// A rule's condition did not compile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("rule `{rule}`: {source}")]
+#[diagnostic(
+    code(palisade::runtime::ruleset::compile),
+    help("fix the rule's condition")
+)]
+pub struct RuleCompileError {
+    /// The rule.
+    pub rule: String,
+    /// What is wrong.
+    pub source: CompileError,
+}
+
+/// Builds a [`RuleSet`].
+#[derive(Debug)]
+pub struct RuleSetBuilder {
+    schema: Schema,
+    rules: Vec<Rule>,
+    program: Program,
+    mode: MatchMode,
+    source: String,
+}
+
+impl RuleSetBuilder {
+    /// Compiles `spec` and adds it after the rules added before.
+    pub fn add(&mut self, spec: RuleSpec) -> Result<(), RuleCompileError> {
+        let (ir, event_types) =
+            compile::lower_indexed(&spec.condition, &self.schema).map_err(|source| {
+                RuleCompileError {
+                    rule: spec.name.clone(),
+                    source,
+                }
+            })?;
+        let entry = self.program.emit(ir);
+        self.rules.push(Rule {
+            name: spec.name,
+            priority: spec.priority,
+            output: spec.output,
+            tags: spec.tags,
+            source: spec.source,
+            condition: spec.condition.as_string(),
+            event_types,
+            entry,
+        });
+        Ok(())
+    }
+
+    /// Sets the match mode (default [`MatchMode::First`]).
+    pub fn mode(&mut self, mode: MatchMode) -> &mut RuleSetBuilder {
+        self.mode = mode;
+        self
+    }
+
+    /// Sets the event source matched (default `syscall`); rules of other
+    /// sources are kept but never run.
+    pub fn source(&mut self, source: &str) -> &mut RuleSetBuilder {
+        self.source = source.to_owned();
+        self
+    }
+
+    /// The finished ruleset.
+    pub fn build(self) -> RuleSet {
+        let count = self.schema.event_type_count();
+        let mut index: Vec<Box<[u32]>> = Vec::with_capacity(count);
+        for code in 0..count {
+            let code = u16::try_from(code).unwrap_or(0);
+            let ids: Vec<u32> = self
+                .rules
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.source == self.source && r.event_types.contains(code))
+                .map(|(i, _)| u32::try_from(i).unwrap_or(u32::MAX))
+                .collect();
+            index.push(ids.into_boxed_slice());
+        }
+        RuleSet {
+            inner: Arc::new(Inner {
+                schema: self.schema,
+                rules: self.rules,
+                program: self.program,
+                index,
+                mode: self.mode,
+            }),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    schema: Schema,
+    rules: Vec<Rule>,
+    program: Program,
+    /// Rules to run per event code, ascending.
+    index: Vec<Box<[u32]>>,
+    mode: MatchMode,
+}
+
+/// Compiled rules, indexed by event type. Immutable; clone to share.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    inner: Arc<Inner>,
+}
+
+impl RuleSet {
+    /// A builder over `schema`.
+    pub fn builder(schema: Schema) -> RuleSetBuilder {
+        RuleSetBuilder {
+            schema,
+            rules: Vec::new(),
+            program: Program::default(),
+            mode: MatchMode::First,
+            source: "syscall".to_owned(),
+        }
+    }
+
+    /// The schema the rules were compiled against (events must use its
+    /// event codes).
+    pub fn schema(&self) -> &Schema {
+        &self.inner.schema
+    }
+
+    /// The rules, in the order they were added.
+    pub fn rules(&self) -> &[Rule] {
+        &self.inner.rules
+    }
+
+    /// The rule named `name`.
+    pub fn rule(&self, name: &str) -> Option<&Rule> {
+        self.inner.rules.iter().find(|r| r.name == name)
+    }
+
+    /// The compiled code of every rule.
+    pub fn program(&self) -> &Program {
+        &self.inner.program
+    }
+
+    /// The match mode.
+    pub fn mode(&self) -> MatchMode {
+        self.inner.mode
+    }
+
+    /// How many rules events of type `code` run.
+    pub fn indexed_rules(&self, code: u16) -> usize {
+        self.inner
+            .index
+            .get(usize::from(code))
+            .map_or(0, |ids| ids.len())
+    }
+
+    /// A matcher for one thread.
+    pub fn matcher(&self) -> Matcher {
+        Matcher {
+            set: self.clone(),
+            hits: Vec::with_capacity(self.inner.rules.len()),
+            scratch: Scratch::default(),
+        }
+    }
+
+    /// Evaluates the rule at `index` alone on `event`.
+    pub fn eval_rule<E: Event + ?Sized>(
+        &self,
+        index: usize,
+        event: &E,
+        scratch: &mut Matcher,
+    ) -> bool {
+        match self.inner.rules.get(index) {
+            Some(rule) => vm::run(&self.inner.program, rule.entry, event, &mut scratch.scratch),
+            None => false,
+        }
+    }
+}
+
+/// Per-thread matching state: reuse one for every event.
+#[derive(Debug)]
+pub struct Matcher {
+    set: RuleSet,
+    hits: Vec<u32>,
+    scratch: Scratch,
+}
+
+impl Matcher {
+    /// The rules `event` fires (one at most in [`MatchMode::First`]).
+    pub fn matches<E: Event + ?Sized>(&mut self, event: &E) -> Matches<'_> {
+        self.hits.clear();
+        let inner = &*self.set.inner;
+        let first = inner.mode == MatchMode::First;
+        if let Some(ids) = inner.index.get(usize::from(event.event_code())) {
+            for &id in ids.iter() {
+                let Some(rule) = inner.rules.get(id as usize) else {
+                    continue;
+                };
+                if vm::run(&inner.program, rule.entry, event, &mut self.scratch) {
+                    self.hits.push(id);
+                    if first {
+                        break;
+                    }
+                }
+            }
+        }
+        Matches {
+            rules: &inner.rules,
+            hits: &self.hits,
+        }
+    }
+
+    /// The ruleset this matcher runs.
+    pub fn ruleset(&self) -> &RuleSet {
+        &self.set
+    }
+}
+
+/// The rules one event fired.
+#[derive(Debug, Clone, Copy)]
+pub struct Matches<'a> {
+    rules: &'a [Rule],
+    hits: &'a [u32],
+}
+
+impl<'a> Matches<'a> {
+    /// The fired rules, in rules-file order.
+    pub fn iter(&self) -> impl Iterator<Item = &'a Rule> + 'a {
+        let rules = self.rules;
+        self.hits.iter().filter_map(move |&i| rules.get(i as usize))
+    }
+
+    /// How many rules fired.
+    pub fn len(&self) -> usize {
+        self.hits.len()
+    }
+
+    /// `true` when no rule fired.
+    pub fn is_empty(&self) -> bool {
+        self.hits.is_empty()
+    }
+
+    /// Indexes of the fired rules in [`RuleSet::rules`].
+    pub fn indexes(&self) -> &'a [u32] {
+        self.hits
+    }
+}
+
+/// The rules one event fired, owned (the [`Engine`] verdict).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeVerdict {
+    /// Name, priority and output template of each fired rule.
+    pub alerts: Vec<(String, Severity, String)>,
+}
+
+impl Verdict for RuntimeVerdict {
+    fn passed(&self) -> bool {
+        self.alerts.is_empty()
+    }
+
+    fn findings(&self) -> Vec<Finding> {
+        self.alerts
+            .iter()
+            .map(|(name, priority, output)| {
+                Finding::new(Layer::Runtime, name.clone(), *priority, output.clone())
+            })
+            .collect()
+    }
+}
+
+impl Engine for RuleSet {
+    type Input = dyn Event;
+    type Verdict = RuntimeVerdict;
+    type Scratch = Matcher;
+
+    fn layer(&self) -> Layer {
+        Layer::Runtime
+    }
+
+    fn scratch(&self) -> Matcher {
+        self.matcher()
+    }
+
+    fn evaluate(&self, scratch: &mut Matcher, input: &dyn Event) -> RuntimeVerdict {
+        let alerts = scratch
+            .matches(input)
+            .iter()
+            .map(|r| (r.name.clone(), r.priority, r.output.clone()))
+            .collect();
+        RuntimeVerdict { alerts }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::event::Value;
+    use crate::fields::{FieldDef, FieldRef, FieldType};
+
+    /// An embedder's own event type: no copy into a `FlatEvent`.
+    struct AuditEvent {
+        verb: &'static str,
+        user: &'static str,
+        code: u16,
+    }
+
+    struct AuditFields {
+        verb: FieldRef,
+        user: FieldRef,
+    }
+
+    impl Event for (AuditEvent, std::sync::Arc<AuditFields>) {
+        fn event_code(&self) -> u16 {
+            self.0.code
+        }
+        fn value(&self, field: &FieldRef) -> Value<'_> {
+            if *field == self.1.verb {
+                Value::Str(self.0.verb)
+            } else if *field == self.1.user {
+                Value::Str(self.0.user)
+            } else {
+                Value::Absent
+            }
+        }
+    }
+
+    #[test]
+    fn embedders_bring_fields_sources_and_events() {
+        let mut schema = Schema::falco();
+        schema.register_source("k8s_audit");
+        let verb = schema
+            .register_field(FieldDef::new("ka.verb", FieldType::String, "verb").source("k8s_audit"))
+            .unwrap();
+        let user = schema
+            .register_field(
+                FieldDef::new("ka.user.name", FieldType::String, "user").source("k8s_audit"),
+            )
+            .unwrap();
+        let code = schema.register_event_type("k8s_audit_event").unwrap();
+        let fields = std::sync::Arc::new(AuditFields {
+            verb: FieldRef {
+                id: verb,
+                arg: None,
+            },
+            user: FieldRef {
+                id: user,
+                arg: None,
+            },
+        });
+        let mut builder = RuleSet::builder(schema);
+        builder.source("k8s_audit");
+        let mut spec = RuleSpec::new(
+            "exec by admin",
+            crate::parser::parse("ka.verb = create and ka.user.name startswith admin").unwrap(),
+            Severity::Warning,
+        );
+        spec.source = "k8s_audit".to_owned();
+        builder.add(spec).unwrap();
+        let syscall_rule = RuleSpec::new(
+            "syscall",
+            crate::parser::parse("proc.name = x").unwrap(),
+            Severity::Debug,
+        );
+        builder.add(syscall_rule).unwrap();
+        let rules = builder.build();
+        let mut matcher = rules.matcher();
+        let hit = (
+            AuditEvent {
+                verb: "create",
+                user: "admin-7",
+                code,
+            },
+            fields.clone(),
+        );
+        let miss = (
+            AuditEvent {
+                verb: "get",
+                user: "admin-7",
+                code,
+            },
+            fields,
+        );
+        let names: Vec<&str> = matcher
+            .matches(&hit)
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(names, ["exec by admin"]);
+        assert!(matcher.matches(&miss).is_empty());
+        let verdict = rules.evaluate(&mut rules.scratch(), &hit as &dyn Event);
+        assert!(!verdict.passed());
+        assert_eq!(verdict.findings()[0].policy, "exec by admin");
+    }
+
+    #[test]
+    fn ruleset_is_shareable() {
+        fn assert_send_sync<T: Send + Sync + Clone>() {}
+        assert_send_sync::<RuleSet>();
+        fn assert_send<T: Send>() {}
+        assert_send::<Matcher>();
+    }
+}

@@ -1,0 +1,126 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a failing test is the point"
+)]
+//! Every filter of `captures/filters.jsonl`, compiled and run on every
+//! capture, matches exactly the events sysdig matched.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use palisade_core::Severity;
+use palisade_runtime::event::FlatEvents;
+use palisade_runtime::fields::Schema;
+use palisade_runtime::parser::parse;
+use palisade_runtime::ruleset::{RuleSet, RuleSpec};
+
+fn corpus() -> PathBuf {
+    std::env::var_os("PALISADE_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
+        .join("falco/captures")
+}
+
+#[test]
+fn every_filter_matches_the_recorded_events() {
+    let dir = corpus();
+    if !dir.join("captures.json").exists() {
+        eprintln!(
+            "skipping: falco capture corpus not found at {}",
+            dir.display()
+        );
+        return;
+    }
+    let schema = Schema::falco();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("captures.json")).unwrap()).unwrap();
+    let mut captures = BTreeMap::new();
+    for cap in manifest["captures"].as_array().unwrap() {
+        let name = cap["name"].as_str().unwrap().to_owned();
+        let text = std::fs::read_to_string(dir.join(cap["events_file"].as_str().unwrap())).unwrap();
+        let events = FlatEvents::parse(&text, &schema).unwrap();
+        assert_eq!(
+            events.events().len() as u64,
+            cap["events"].as_u64().unwrap(),
+            "{name}: event count"
+        );
+        captures.insert(name, events);
+    }
+    let filters = std::fs::read_to_string(dir.join("filters.jsonl")).unwrap();
+    let (mut filters_ok, mut checks, mut checks_ok) = (0, 0, 0);
+    let mut failures = Vec::new();
+    let total = filters.lines().count();
+    for (line_no, line) in filters.lines().enumerate() {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        let filter = record["filter"].as_str().unwrap();
+        let label = format!(
+            "line {} ({}): {filter}",
+            line_no + 1,
+            record["from"].as_str().unwrap_or("")
+        );
+        let expr = match parse(filter) {
+            Ok(e) => e,
+            Err(e) => {
+                failures.push(format!("{label}: parse error: {e}"));
+                continue;
+            }
+        };
+        let mut builder = RuleSet::builder(schema.clone());
+        if let Err(e) = builder.add(RuleSpec::new("filter", expr, Severity::Notice)) {
+            failures.push(format!("{label}: compile error: {e}"));
+            continue;
+        }
+        let rules = builder.build();
+        let mut matcher = rules.matcher();
+        let mut all_ok = true;
+        for (cap, expected) in record["matches"].as_object().unwrap() {
+            checks += 1;
+            let expected: Vec<u64> = expected
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap())
+                .collect();
+            let got: Vec<u64> = captures[cap]
+                .events()
+                .iter()
+                .filter(|e| !matcher.matches(*e).is_empty())
+                .map(|e| e.num().unwrap())
+                .collect();
+            if got == expected {
+                checks_ok += 1;
+            } else {
+                all_ok = false;
+                let extra: Vec<_> = got
+                    .iter()
+                    .filter(|n| !expected.contains(n))
+                    .take(5)
+                    .collect();
+                let missing: Vec<_> = expected
+                    .iter()
+                    .filter(|n| !got.contains(n))
+                    .take(5)
+                    .collect();
+                failures.push(format!(
+                    "{label} on {cap}: extra {extra:?} missing {missing:?}"
+                ));
+            }
+        }
+        if all_ok {
+            filters_ok += 1;
+        }
+    }
+    eprintln!(
+        "captures corpus: {filters_ok}/{total} filters, {checks_ok}/{checks} filter x capture checks agree"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(filters_ok, total);
+}

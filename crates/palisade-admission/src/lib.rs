@@ -11,3 +11,5 @@
 //! - `builtin` — the built-in policy pack;
 //! - `audit` — existing objects against all loaded policies, with coverage;
 //! - `suite` — runners for Gatekeeper `suite.yaml` and `kyverno-test.yaml` files.
+
+pub mod pss;

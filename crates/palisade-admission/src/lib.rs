@@ -12,4 +12,20 @@
 //! - `audit` — existing objects against all loaded policies, with coverage;
 //! - `suite` — runners for Gatekeeper `suite.yaml` and `kyverno-test.yaml` files.
 
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
 pub mod pss;
+pub mod review;
+
+pub use review::{
+    AdmissionRequest, AdmissionResponse, AdmissionReview, Context, Decision, EvaluationError,
+    Operation, Policy, PolicySet, Violation,
+};

@@ -22,8 +22,10 @@
     )
 )]
 
+pub mod gatekeeper;
 pub mod pss;
 pub mod review;
+pub mod suite;
 
 pub use review::{
     AdmissionRequest, AdmissionResponse, AdmissionReview, Context, Decision, EvaluationError,

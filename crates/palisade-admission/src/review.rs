@@ -461,7 +461,6 @@ impl Context {
     }
 
     /// The inventory tree as a regorus value, converted once and cached.
-    #[expect(dead_code, reason = "the Gatekeeper backend (next commit) reads it")]
     pub(crate) fn rego_inventory(&self) -> &regorus::Value {
         self.rego_inventory.get_or_init(|| match &self.inventory {
             Json::Null => regorus::Value::new_object(),

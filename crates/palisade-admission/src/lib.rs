@@ -22,7 +22,10 @@
     )
 )]
 
+pub mod builtin;
 pub mod gatekeeper;
+pub mod kyverno_test;
+pub mod pattern;
 pub mod pss;
 pub mod review;
 pub mod suite;

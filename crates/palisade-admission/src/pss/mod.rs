@@ -26,6 +26,7 @@ mod admit;
 mod checks;
 mod fields;
 mod level;
+mod policy;
 mod registry;
 mod workload;
 
@@ -35,6 +36,7 @@ pub use admit::{
 };
 pub use fields::PodView;
 pub use level::{Level, LevelVersion, NEWEST_MINOR, ParseLevelError, ParseVersionError, Version};
+pub use policy::{PodSecurityAdmission, PssPolicy};
 pub use registry::{
     CheckFailure, CheckId, Evaluation, ParseCheckIdError, checks_for, evaluate_pod,
 };

@@ -11,3 +11,28 @@
 //! - `builtin` — the built-in policy pack;
 //! - `audit` — existing objects against all loaded policies, with coverage;
 //! - `suite` — runners for Gatekeeper `suite.yaml` and `kyverno-test.yaml` files.
+
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+pub mod builtin;
+pub mod gatekeeper;
+pub mod kyverno_test;
+pub mod load;
+pub mod pattern;
+pub mod pss;
+pub mod review;
+pub mod suite;
+
+pub use load::{LoadedPolicies, PolicyLoadError, load_policies};
+pub use review::{
+    AdmissionRequest, AdmissionResponse, AdmissionReview, Context, Decision, EvaluationError,
+    Operation, Policy, PolicySet, Violation,
+};

@@ -1,5 +1,8 @@
 //! `palisade admission …`: its commands arrive with the admission issue.
 
+mod review;
+mod verify;
+
 use clap::{Args, Subcommand};
 
 use crate::exit::Exit;
@@ -15,12 +18,20 @@ pub struct Group {
 
 /// Commands of the `admission` group.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Answer an AdmissionReview (`admission.k8s.io/v1`) with the loaded policies.
+    Review(review::ReviewArgs),
+    /// Run Gatekeeper `suite.yaml` files like `gator verify`.
+    Verify(verify::VerifyArgs),
+}
 
 /// Runs a command of the group.
 pub fn run(out: &Output, group: Group) -> Exit {
     match group.command {
-        Some(command) => match command {},
+        Some(command) => match command {
+            Command::Review(args) => review::run(out, &args),
+            Command::Verify(args) => verify::run(out, &args),
+        },
         None => {
             out.error("no admission commands yet; see `palisade admission --help`");
             Exit::InputError

@@ -1,0 +1,83 @@
+//! Gatekeeper on regorus: ConstraintTemplates (`templates.gatekeeper.sh/v1`,
+//! `v1beta1`) and their constraints, evaluated the way Gatekeeper does.
+//!
+//! - A template's Rego (`spec.targets[0].rego` + `libs`, or the `code`
+//!   entry with `engine: Rego`: `source.rego` + `source.libs`) is compiled
+//!   **once** into a prepared [`regorus::Engine`]; each evaluation clones it,
+//!   so one template serves every thread and every constraint of its kind.
+//!   Templates are Rego v0 unless `code[].source.version: v1`; an
+//!   undeclared template that only parses as v1 is taken as v1.
+//! - The input is Gatekeeper's: `input.review` is the admission request
+//!   (`kind`, `name`, `namespace`, `object`, `oldObject`, `operation`,
+//!   `userInfo`, ... as sent; built from a plain manifest like `gator` does),
+//!   with `_unstable.namespace` holding the Namespace object when known, and
+//!   `input.parameters` is the constraint's `spec.parameters`.
+//! - `data.inventory` holds the context's synced objects
+//!   (`namespace[ns][apiVersion][kind][name]`, `cluster[apiVersion][kind][name]`)
+//!   for templates that read it.
+//! - A constraint's `spec.match` (kinds, scope, namespaces and
+//!   excludedNamespaces with `prefix*` / `*suffix` globs, labelSelector,
+//!   namespaceSelector, name) decides whether it applies;
+//!   `spec.enforcementAction` (deny, warn, dryrun) what a violation does.
+//! - Templates needing what Palisade does not run (`external_data`,
+//!   `http.send`, CEL-only `code`, other targets) are refused at load with
+//!   [`GatekeeperError::Unsupported`].
+//!
+//! ```
+//! use palisade_admission::gatekeeper::{Constraint, ConstraintTemplate, GatekeeperPolicy};
+//! use palisade_admission::{AdmissionRequest, Context, PolicySet};
+//! use serde_json::json;
+//! use std::sync::Arc;
+//!
+//! let template = ConstraintTemplate::from_json(&json!({
+//!     "apiVersion": "templates.gatekeeper.sh/v1",
+//!     "kind": "ConstraintTemplate",
+//!     "metadata": {"name": "k8srequiredlabels"},
+//!     "spec": {
+//!         "crd": {"spec": {"names": {"kind": "K8sRequiredLabels"}}},
+//!         "targets": [{"target": "admission.k8s.gatekeeper.sh", "rego": r#"
+//! package k8srequiredlabels
+//! violation[{"msg": msg}] {
+//!   required := {l | l := input.parameters.labels[_]}
+//!   provided := {l | input.review.object.metadata.labels[l]}
+//!   missing := required - provided
+//!   count(missing) > 0
+//!   msg := sprintf("missing labels: %v", [missing])
+//! }"#}]
+//!     }
+//! }), None).unwrap();
+//! let constraint = Constraint::from_json(&json!({
+//!     "apiVersion": "constraints.gatekeeper.sh/v1beta1",
+//!     "kind": "K8sRequiredLabels",
+//!     "metadata": {"name": "need-owner"},
+//!     "spec": {"parameters": {"labels": ["owner"]}}
+//! }), None).unwrap();
+//! let mut policies = PolicySet::new();
+//! policies.add(GatekeeperPolicy::new(constraint, Arc::new(template)));
+//!
+//! let pod = AdmissionRequest::from_object(json!({
+//!     "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"}
+//! })).unwrap();
+//! let response = policies.review(&pod, &Context::new());
+//! assert!(!response.allowed);
+//! assert_eq!(response.status.unwrap().message, r#"[need-owner] missing labels: {"owner"}"#);
+//! ```
+
+mod constraint;
+mod error;
+pub mod files;
+mod loader;
+mod matcher;
+mod policy;
+mod template;
+mod value;
+
+pub use constraint::{CONSTRAINTS_GROUP, Constraint, is_constraint_api_version};
+pub use error::{
+    GatekeeperError, InvalidConstraintError, InvalidTemplateError, NoTemplateError, RegoError,
+    UnsupportedError,
+};
+pub use loader::{Loaded, is_constraint, is_template, load_manifests, load_paths};
+pub use matcher::{KindSelector, LabelSelector, Match, SelectorOperator, Wildcard};
+pub use policy::{GatekeeperPolicy, review_value};
+pub use template::{ADMISSION_TARGET, ConstraintTemplate, RawViolation, RegoVersion};

@@ -1,0 +1,499 @@
+//! ConstraintTemplates: read, checked and compiled once into a prepared
+//! regorus engine that each evaluation clones.
+
+use palisade_core::{Location, Manifest};
+use regorus::{Engine, Value};
+use serde_json::Value as Json;
+
+use super::error::{GatekeeperError, InvalidTemplateError, RegoError, UnsupportedError};
+use super::value::{object, to_json};
+
+/// The only target Gatekeeper's admission templates use.
+pub const ADMISSION_TARGET: &str = "admission.k8s.gatekeeper.sh";
+
+/// Builtins Gatekeeper offers that need a running cluster service.
+const UNSUPPORTED_BUILTINS: [&str; 2] = ["external_data", "http.send"];
+
+/// Which Rego syntax a template is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegoVersion {
+    /// Rego v0 (Gatekeeper's default; `import future.keywords` / `import rego.v1` allowed).
+    V0,
+    /// Rego v1 (`if` and `contains` required).
+    V1,
+}
+
+/// A compiled ConstraintTemplate.
+///
+/// Compiled once; [`ConstraintTemplate::evaluate`] clones the prepared engine,
+/// so a template is shared by every thread and every constraint of its kind.
+#[derive(Debug, Clone)]
+pub struct ConstraintTemplate {
+    name: String,
+    kind: String,
+    location: Option<Location>,
+    rule: String,
+    rego_version: RegoVersion,
+    uses_inventory: bool,
+    engine: Engine,
+}
+
+/// One result of a template's `violation` rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawViolation {
+    /// `msg`.
+    pub msg: String,
+    /// `details`, when present.
+    pub details: Option<Json>,
+}
+
+impl ConstraintTemplate {
+    /// Reads and compiles a template loaded from a file.
+    pub fn from_manifest(manifest: &Manifest) -> Result<ConstraintTemplate, GatekeeperError> {
+        ConstraintTemplate::from_json(&manifest.object, Some(manifest.source.location()))
+    }
+
+    /// Reads and compiles a template from its JSON form. `location` names
+    /// where it came from in errors.
+    pub fn from_json(
+        template: &Json,
+        location: Option<Location>,
+    ) -> Result<ConstraintTemplate, GatekeeperError> {
+        let name = template
+            .pointer("/metadata/name")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let invalid = |reason: &str| {
+            GatekeeperError::from(InvalidTemplateError {
+                location: location.clone(),
+                template: name.clone(),
+                reason: reason.to_owned(),
+            })
+        };
+        let unsupported = |reason: String| {
+            GatekeeperError::from(UnsupportedError {
+                location: location.clone(),
+                template: name.clone(),
+                reason,
+            })
+        };
+        if template.get("kind").and_then(Json::as_str) != Some("ConstraintTemplate") {
+            return Err(invalid("`kind` is not `ConstraintTemplate`"));
+        }
+        match template.get("apiVersion").and_then(Json::as_str) {
+            Some(
+                "templates.gatekeeper.sh/v1"
+                | "templates.gatekeeper.sh/v1beta1"
+                | "templates.gatekeeper.sh/v1alpha1",
+            ) => {}
+            other => {
+                return Err(invalid(&format!(
+                    "`apiVersion` `{}` is not `templates.gatekeeper.sh/v1` or `v1beta1`",
+                    other.unwrap_or_default()
+                )));
+            }
+        }
+        if name.is_empty() {
+            return Err(invalid("`metadata.name` is missing"));
+        }
+        let kind = template
+            .pointer("/spec/crd/spec/names/kind")
+            .and_then(Json::as_str)
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| invalid("`spec.crd.spec.names.kind` is missing"))?
+            .to_owned();
+        let targets = template
+            .pointer("/spec/targets")
+            .and_then(Json::as_array)
+            .ok_or_else(|| invalid("`spec.targets` is missing"))?;
+        let target = match targets.as_slice() {
+            [target] => target,
+            [] => return Err(invalid("`spec.targets` is empty")),
+            _ => return Err(unsupported("more than one entry in `spec.targets`".into())),
+        };
+        match target.get("target").and_then(Json::as_str) {
+            Some(ADMISSION_TARGET) => {}
+            other => {
+                return Err(unsupported(format!(
+                    "target `{}`; only `{ADMISSION_TARGET}` is supported",
+                    other.unwrap_or_default()
+                )));
+            }
+        }
+        let source = RegoSource::of_target(target).map_err(|reason| match reason {
+            SourceProblem::Invalid(r) => invalid(&r),
+            SourceProblem::Unsupported(r) => unsupported(r),
+        })?;
+        for module in std::iter::once(&source.rego).chain(&source.libs) {
+            for builtin in UNSUPPORTED_BUILTINS {
+                if mentions_call(module, builtin) {
+                    return Err(unsupported(format!(
+                        "it calls `{builtin}`, which needs a cluster service Palisade does not run"
+                    )));
+                }
+            }
+        }
+        let compiled = |version: RegoVersion| compile(&source, version);
+        let (engine, package, rego_version) = match source.version {
+            Some(version) => compiled(version).map(|(e, p)| (e, p, version)),
+            // Undeclared: Gatekeeper's default (v0), and v1 when only v1 parses.
+            None => compiled(RegoVersion::V0)
+                .map(|(e, p)| (e, p, RegoVersion::V0))
+                .or_else(|v0_error| {
+                    compiled(RegoVersion::V1)
+                        .map(|(e, p)| (e, p, RegoVersion::V1))
+                        .map_err(|_| v0_error)
+                }),
+        }
+        .map_err(|reason| {
+            GatekeeperError::from(RegoError {
+                location: location.clone(),
+                template: name.clone(),
+                reason,
+            })
+        })?;
+        let uses_inventory = std::iter::once(&source.rego)
+            .chain(&source.libs)
+            .any(|m| m.contains("data.inventory"));
+        let mut compiled = ConstraintTemplate {
+            name,
+            kind,
+            location,
+            rule: format!("{package}.violation"),
+            rego_version,
+            uses_inventory,
+            engine,
+        };
+        compiled.prepare()?;
+        Ok(compiled)
+    }
+
+    /// Runs the analysis once (so clones start prepared) and checks that the
+    /// module defines `violation`.
+    fn prepare(&mut self) -> Result<(), GatekeeperError> {
+        let mut probe = self.engine.clone();
+        probe.set_input(object([
+            ("review", Value::new_object()),
+            ("parameters", Value::new_object()),
+        ]));
+        if let Err(e) = probe.eval_rule(self.rule.clone()) {
+            return Err(RegoError {
+                location: self.location.clone(),
+                template: self.name.clone(),
+                reason: format!("`{}`: {e}", self.rule),
+            }
+            .into());
+        }
+        // Keep the analysis, drop the probe's input.
+        probe.set_input(Value::new_object());
+        self.engine = probe;
+        Ok(())
+    }
+
+    /// `metadata.name`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The constraint kind it defines (`spec.crd.spec.names.kind`).
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// Where it was loaded from.
+    pub fn location(&self) -> Option<&Location> {
+        self.location.as_ref()
+    }
+
+    /// The Rego syntax it was compiled as.
+    pub fn rego_version(&self) -> RegoVersion {
+        self.rego_version
+    }
+
+    /// `true` when the Rego reads `data.inventory` (a referential template).
+    pub fn uses_inventory(&self) -> bool {
+        self.uses_inventory
+    }
+
+    /// The prepared engine, with the template's modules loaded and analysed.
+    /// Clone it to evaluate; the rule to evaluate is [`ConstraintTemplate::rule`].
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The rule evaluated for violations (`data.<package>.violation`).
+    pub fn rule(&self) -> &str {
+        &self.rule
+    }
+
+    /// Evaluates the `violation` rule on `input` (`{"review": ..., "parameters": ...}`),
+    /// with `inventory` as `data.inventory` when the template reads it.
+    pub fn evaluate(
+        &self,
+        input: Value,
+        inventory: Option<&Value>,
+    ) -> Result<Vec<RawViolation>, String> {
+        let mut engine = self.engine.clone();
+        if self.uses_inventory
+            && let Some(inventory) = inventory
+        {
+            engine
+                .add_data(object([("inventory", inventory.clone())]))
+                .map_err(|e| format!("inventory: {e}"))?;
+        }
+        engine.set_input(input);
+        let results = engine
+            .eval_rule(self.rule.clone())
+            .map_err(|e| e.to_string())?;
+        violations(&results)
+    }
+}
+
+/// The results of a `violation` rule as messages and details.
+fn violations(results: &Value) -> Result<Vec<RawViolation>, String> {
+    let items: Vec<&Value> = match results {
+        Value::Undefined | Value::Null => return Ok(Vec::new()),
+        Value::Set(set) => set.iter().collect(),
+        Value::Array(items) => items.iter().collect(),
+        other => return Err(format!("`violation` is not a set: {}", to_json(other))),
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let Ok(fields) = item.as_object() else {
+            return Err(format!(
+                "a `violation` result is not an object: {}",
+                to_json(item)
+            ));
+        };
+        let msg = match fields.get(&Value::from("msg")) {
+            Some(Value::String(s)) => s.to_string(),
+            Some(other) => return Err(format!("`msg` is not a string: {}", to_json(other))),
+            None => return Err("a `violation` result has no `msg`".to_owned()),
+        };
+        let details = fields.get(&Value::from("details")).map(to_json);
+        out.push(RawViolation { msg, details });
+    }
+    Ok(out)
+}
+
+/// The Rego of a template's target.
+struct RegoSource {
+    rego: String,
+    libs: Vec<String>,
+    version: Option<RegoVersion>,
+}
+
+enum SourceProblem {
+    Invalid(String),
+    Unsupported(String),
+}
+
+impl RegoSource {
+    /// `rego` + `libs`, or the `code` entry with `engine: Rego`
+    /// (`source.rego`, `source.libs`, `source.version`).
+    fn of_target(target: &Json) -> Result<RegoSource, SourceProblem> {
+        let strings = |value: Option<&Json>, field: &str| -> Result<Vec<String>, SourceProblem> {
+            match value {
+                None | Some(Json::Null) => Ok(Vec::new()),
+                Some(Json::Array(items)) => items
+                    .iter()
+                    .map(|i| {
+                        i.as_str().map(str::to_owned).ok_or_else(|| {
+                            SourceProblem::Invalid(format!(
+                                "`{field}` holds a value that is not a string"
+                            ))
+                        })
+                    })
+                    .collect(),
+                Some(_) => Err(SourceProblem::Invalid(format!("`{field}` is not a list"))),
+            }
+        };
+        if let Some(code) = target.get("code").and_then(Json::as_array) {
+            let rego_entry = code
+                .iter()
+                .find(|c| c.get("engine").and_then(Json::as_str) == Some("Rego"));
+            if let Some(entry) = rego_entry {
+                let source = entry.get("source").unwrap_or(&Json::Null);
+                let rego = source
+                    .get("rego")
+                    .and_then(Json::as_str)
+                    .ok_or_else(|| {
+                        SourceProblem::Invalid(
+                            "`code[].source.rego` is missing for `engine: Rego`".into(),
+                        )
+                    })?
+                    .to_owned();
+                let libs = strings(source.get("libs"), "code[].source.libs")?;
+                let version = match source.get("version").and_then(Json::as_str) {
+                    None => None,
+                    Some("v0") => Some(RegoVersion::V0),
+                    Some("v1") => Some(RegoVersion::V1),
+                    Some(other) => {
+                        return Err(SourceProblem::Invalid(format!(
+                            "`code[].source.version` `{other}` is not `v0` or `v1`"
+                        )));
+                    }
+                };
+                return Ok(RegoSource {
+                    rego,
+                    libs,
+                    version,
+                });
+            }
+        }
+        match target.get("rego").and_then(Json::as_str) {
+            Some(rego) => Ok(RegoSource {
+                rego: rego.to_owned(),
+                libs: strings(target.get("libs"), "spec.targets[0].libs")?,
+                version: None,
+            }),
+            None if target.get("code").is_some() => Err(SourceProblem::Unsupported(
+                "it has no `code` entry with `engine: Rego` (only CEL); Palisade runs Rego".into(),
+            )),
+            None => Err(SourceProblem::Invalid(
+                "`spec.targets[0].rego` is missing".into(),
+            )),
+        }
+    }
+}
+
+/// Compiles the modules into an engine; returns it and the main package.
+fn compile(source: &RegoSource, version: RegoVersion) -> Result<(Engine, String), String> {
+    let mut engine = Engine::new();
+    engine.set_rego_v0(version == RegoVersion::V0);
+    // OPA's behaviour: a builtin given bad arguments is undefined, not an error.
+    engine.set_strict_builtin_errors(false);
+    let package = engine
+        .add_policy("template.rego".to_owned(), source.rego.clone())
+        .map_err(|e| e.to_string())?;
+    for (i, lib) in source.libs.iter().enumerate() {
+        engine
+            .add_policy(format!("lib{i}.rego"), lib.clone())
+            .map_err(|e| format!("lib {i}: {e}"))?;
+    }
+    Ok((engine, package))
+}
+
+/// `true` when `text` holds a call of `name` (followed by `(`, spaces allowed)
+/// outside comments, not as part of a longer name.
+fn mentions_call(text: &str, name: &str) -> bool {
+    text.lines()
+        .map(|line| line.split('#').next().unwrap_or_default())
+        .any(|line| {
+            line.match_indices(name).any(|(at, _)| {
+                let before = line.get(..at).and_then(|b| b.chars().last());
+                let after = line.get(at + name.len()..).unwrap_or_default();
+                !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                    && after.trim_start().starts_with('(')
+            })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn template(rego: &str) -> Json {
+        json!({
+            "apiVersion": "templates.gatekeeper.sh/v1",
+            "kind": "ConstraintTemplate",
+            "metadata": {"name": "k8srequiredlabels"},
+            "spec": {
+                "crd": {"spec": {"names": {"kind": "K8sRequiredLabels"}}},
+                "targets": [{"target": "admission.k8s.gatekeeper.sh", "rego": rego}]
+            }
+        })
+    }
+
+    const V0: &str = r#"
+package k8srequiredlabels
+violation[{"msg": msg, "details": {"missing": missing}}] {
+  provided := {l | input.review.object.metadata.labels[l]}
+  required := {l | l := input.parameters.labels[_]}
+  missing := required - provided
+  count(missing) > 0
+  msg := sprintf("you must provide labels: %v", [missing])
+}
+"#;
+
+    #[test]
+    fn v0_template_compiles_and_reports_violations() {
+        let t = ConstraintTemplate::from_json(&template(V0), None).unwrap();
+        assert_eq!(t.kind(), "K8sRequiredLabels");
+        assert_eq!(t.rego_version(), RegoVersion::V0);
+        assert_eq!(t.rule(), "data.k8srequiredlabels.violation");
+        let input = super::super::value::to_rego(&json!({
+            "review": {"object": {"metadata": {"labels": {"app": "x"}}}},
+            "parameters": {"labels": ["app", "owner"]}
+        }));
+        let found = t.evaluate(input, None).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].msg, r#"you must provide labels: {"owner"}"#);
+        assert_eq!(found[0].details, Some(json!({"missing": ["owner"]})));
+    }
+
+    #[test]
+    fn v1_template_is_accepted() {
+        let rego = r#"
+package v1labels
+violation contains {"msg": "no labels"} if {
+  not input.review.object.metadata.labels
+}
+"#;
+        let input = super::super::value::to_rego(&json!({"review": {"object": {}}}));
+        let t = ConstraintTemplate::from_json(&template(rego), None).unwrap();
+        assert_eq!(t.evaluate(input.clone(), None).unwrap().len(), 1);
+        // Declared through `code[].source.version`.
+        let mut declared = template(rego);
+        declared["spec"]["targets"][0] = json!({
+            "target": "admission.k8s.gatekeeper.sh",
+            "code": [
+                {"engine": "K8sNativeValidation", "source": {"validations": []}},
+                {"engine": "Rego", "source": {"rego": rego, "version": "v1"}}
+            ]
+        });
+        let t = ConstraintTemplate::from_json(&declared, None).unwrap();
+        assert_eq!(t.rego_version(), RegoVersion::V1);
+        assert_eq!(t.evaluate(input, None).unwrap().len(), 1);
+        // v0-only syntax fails as v1.
+        declared["spec"]["targets"][0]["code"][1]["source"]["rego"] = json!(V0);
+        assert!(ConstraintTemplate::from_json(&declared, None).is_err());
+    }
+
+    #[test]
+    fn unsupported_and_broken_templates_are_refused() {
+        let ext = "package x\nviolation[{\"msg\": m}] {\n  r := external_data({\"provider\": \"p\", \"keys\": []})\n  m := \"x\"\n}\n";
+        let err = ConstraintTemplate::from_json(&template(ext), None).unwrap_err();
+        assert!(matches!(err, GatekeeperError::Unsupported(_)), "{err}");
+        assert!(err.to_string().contains("`external_data`"), "{err}");
+
+        let err =
+            ConstraintTemplate::from_json(&template("package x\nviolation[{"), None).unwrap_err();
+        assert!(matches!(err, GatekeeperError::Rego(_)), "{err}");
+
+        let mut no_kind = template(V0);
+        no_kind["spec"]["crd"] = json!({});
+        let err = ConstraintTemplate::from_json(&no_kind, None).unwrap_err();
+        assert!(
+            err.to_string().contains("spec.crd.spec.names.kind"),
+            "{err}"
+        );
+
+        let mut cel_only = template(V0);
+        cel_only["spec"]["targets"][0] = json!({
+            "target": "admission.k8s.gatekeeper.sh",
+            "code": [{"engine": "K8sNativeValidation", "source": {"validations": []}}]
+        });
+        let err = ConstraintTemplate::from_json(&cel_only, None).unwrap_err();
+        assert!(matches!(err, GatekeeperError::Unsupported(_)), "{err}");
+    }
+
+    #[test]
+    fn calls_are_found_outside_comments_only() {
+        assert!(mentions_call("x := external_data({})", "external_data"));
+        assert!(!mentions_call("# external_data(x)", "external_data"));
+        assert!(!mentions_call("my_external_data(x)", "external_data"));
+    }
+}

@@ -1,0 +1,362 @@
+//! A runner for Kyverno CLI test files (`kyverno-test.yaml`, kind `Test`,
+//! `cli.kyverno.io/v1alpha1`), like `kyverno test` for the pattern-policy
+//! subset: every expected (policy, rule, kind, resource, result) entry is
+//! checked against what [`crate::pattern`] decides.
+//!
+//! Semantics, as the Kyverno CLI has them: each resource is reviewed as a
+//! `CREATE` (a values file may set `request.operation` per resource); for a
+//! Pod controller the result may be named after the rule or after its
+//! generated `autogen-` rule; a rule that does not select the resource
+//! gives `skip`. Entries whose policy could not be loaded (unsupported
+//! features) fail with the load error as detail and are counted apart.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use palisade_core::Location;
+use palisade_core::manifest::{self, Manifest};
+use palisade_core::yaml::{self, Node};
+
+use crate::pattern::{self, PatternLoadError, PatternPolicy, PatternRequest, RuleStatus};
+
+/// The file name `kyverno test` looks for.
+pub const TEST_FILE_NAME: &str = "kyverno-test.yaml";
+
+/// A test file that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("{location}: {message}")]
+#[diagnostic(
+    code(palisade::kyverno_test::read),
+    help("a Kyverno test is a `Test` document with `policies`, `resources` and `results`")
+)]
+pub struct TestFileError {
+    /// Where.
+    pub location: Location,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// How one expected result turned out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseStatus {
+    /// The engine gave the expected result.
+    Passed,
+    /// The engine gave another result (or the resource was not found).
+    Failed,
+    /// The policy could not be loaded: it uses unsupported features.
+    Unsupported,
+}
+
+/// One checked (policy, rule, resource) entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseOutcome {
+    /// The test file.
+    pub suite: String,
+    /// The test's `metadata.name`.
+    pub test: String,
+    /// `policy/rule/Kind/resource`.
+    pub case: String,
+    /// The result the file expects.
+    pub expected: String,
+    /// The result the engine gave (`unsupported` when the policy did not load).
+    pub actual: String,
+    /// How it turned out.
+    pub status: CaseStatus,
+    /// Details: the engine's message or the load error.
+    pub detail: String,
+}
+
+impl CaseOutcome {
+    /// `true` when the expected result was produced.
+    pub fn passed(&self) -> bool {
+        self.status == CaseStatus::Passed
+    }
+}
+
+/// Every `kyverno-test.yaml` under the given paths (files or directories,
+/// walked recursively, including hidden `.kyverno-test` directories).
+pub fn find_test_files<P: AsRef<Path>>(paths: &[P]) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
+        if depth > 32 {
+            return;
+        }
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+        paths.sort();
+        for p in paths {
+            if p.is_dir() {
+                walk(&p, out, depth + 1);
+            } else if p.file_name().and_then(|n| n.to_str()) == Some(TEST_FILE_NAME) {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for path in paths {
+        let path = path.as_ref();
+        if path.is_dir() {
+            walk(path, &mut out, 0);
+        } else {
+            out.push(path.to_path_buf());
+        }
+    }
+    out
+}
+
+struct Expected {
+    policy: String,
+    rule: String,
+    kind: Option<String>,
+    resources: Vec<String>,
+    result: String,
+}
+
+fn text(node: Option<&Node>) -> Option<String> {
+    node.and_then(Node::scalar_text)
+}
+
+fn texts(node: Option<&Node>) -> Vec<String> {
+    node.and_then(Node::items)
+        .map(|items| items.iter().filter_map(Node::scalar_text).collect())
+        .unwrap_or_default()
+}
+
+/// `request.operation` overrides from a values file: (policy, resource) -> operation.
+fn load_operations(path: &Path) -> BTreeMap<(String, String), String> {
+    let mut out = BTreeMap::new();
+    let Ok(body) = std::fs::read_to_string(path) else {
+        return out;
+    };
+    for doc in yaml::parse_stream(&body).into_iter().flatten() {
+        let global = doc
+            .root
+            .get("globalValues")
+            .and_then(|g| g.get("request.operation"))
+            .and_then(Node::scalar_text);
+        if let Some(op) = global {
+            out.insert((String::new(), String::new()), op);
+        }
+        for policy in doc
+            .root
+            .get("policies")
+            .and_then(Node::items)
+            .unwrap_or_default()
+        {
+            let name = text(policy.get("name")).unwrap_or_default();
+            for resource in policy
+                .get("resources")
+                .and_then(Node::items)
+                .unwrap_or_default()
+            {
+                if let Some(op) = resource
+                    .get("values")
+                    .and_then(|v| v.get("request.operation"))
+                    .and_then(Node::scalar_text)
+                {
+                    out.insert(
+                        (name.clone(), text(resource.get("name")).unwrap_or_default()),
+                        op,
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+fn matches_ref(m: &Manifest, reference: &str, kind: Option<&str>) -> bool {
+    if kind.is_some_and(|k| m.kind() != Some(k)) {
+        return false;
+    }
+    match reference.split_once('/') {
+        Some((ns, name)) => m.name() == Some(name) && m.namespace().unwrap_or("default") == ns,
+        None => m.name() == Some(reference),
+    }
+}
+
+/// Runs one test file.
+pub fn run_test_file(path: &Path) -> Result<Vec<CaseOutcome>, TestFileError> {
+    let suite = path.display().to_string();
+    let error = |line, column, message: String| TestFileError {
+        location: Location::new(suite.clone(), line, column),
+        message,
+    };
+    let body = std::fs::read_to_string(path).map_err(|e| error(1, 1, e.to_string()))?;
+    let docs = yaml::parse_stream(&body);
+    let root = match docs.into_iter().next() {
+        Some(Ok(doc)) => doc.root,
+        Some(Err(e)) => return Err(error(e.line, e.column, e.message)),
+        None => return Err(error(1, 1, "empty test file".to_owned())),
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let test_name = root
+        .get("metadata")
+        .and_then(|m| text(m.get("name")))
+        .unwrap_or_else(|| suite.clone());
+    let policy_files = texts(root.get("policies"));
+    if policy_files.is_empty() {
+        return Err(error(
+            root.line,
+            root.column,
+            "no `policies` listed".to_owned(),
+        ));
+    }
+    let mut policies: Vec<PatternPolicy> = Vec::new();
+    let mut load_errors: Vec<PatternLoadError> = Vec::new();
+    let mut failed_names: BTreeMap<String, String> = BTreeMap::new();
+    for file in &policy_files {
+        let file_path = dir.join(file);
+        let load = pattern::load_file(&file_path);
+        if !load.errors.is_empty() {
+            // Name the policies of the file that did not load.
+            if let Ok(text) = std::fs::read_to_string(&file_path) {
+                for doc in yaml::parse_stream(&text).into_iter().flatten() {
+                    if let Some(name) = doc
+                        .root
+                        .get("metadata")
+                        .and_then(|m| m.get("name"))
+                        .and_then(Node::scalar_text)
+                        && !load.policies.iter().any(|p| p.name == name)
+                    {
+                        let reasons: Vec<String> =
+                            load.errors.iter().map(ToString::to_string).collect();
+                        failed_names.insert(name, reasons.join("; "));
+                    }
+                }
+            }
+        }
+        policies.extend(load.policies);
+        load_errors.extend(load.errors);
+    }
+    let mut resources: Vec<Manifest> = Vec::new();
+    for file in texts(root.get("resources")) {
+        let report = manifest::load_path(&dir.join(&file));
+        if let Some(e) = report.errors.first() {
+            return Err(error(
+                root.line,
+                root.column,
+                format!("resource file `{file}`: {e}"),
+            ));
+        }
+        resources.extend(report.objects);
+    }
+    let operations = text(root.get("variables"))
+        .map(|v| load_operations(&dir.join(v)))
+        .unwrap_or_default();
+    let mut expected = Vec::new();
+    for r in root
+        .get("results")
+        .and_then(Node::items)
+        .unwrap_or_default()
+    {
+        let mut names = texts(r.get("resources"));
+        names.extend(text(r.get("resource")));
+        expected.push(Expected {
+            policy: text(r.get("policy")).unwrap_or_default(),
+            rule: text(r.get("rule")).unwrap_or_default(),
+            kind: text(r.get("kind")),
+            resources: names,
+            result: text(r.get("result")).unwrap_or_default(),
+        });
+    }
+    let mut out = Vec::new();
+    for e in &expected {
+        for reference in &e.resources {
+            let case = format!(
+                "{}/{}/{}/{}",
+                e.policy,
+                e.rule,
+                e.kind.as_deref().unwrap_or("*"),
+                reference
+            );
+            let outcome = |actual: &str, status, detail: String| CaseOutcome {
+                suite: suite.clone(),
+                test: test_name.clone(),
+                case: case.clone(),
+                expected: e.result.clone(),
+                actual: actual.to_owned(),
+                status,
+                detail,
+            };
+            if let Some(reason) = failed_names.get(&e.policy) {
+                out.push(outcome(
+                    "unsupported",
+                    CaseStatus::Unsupported,
+                    reason.clone(),
+                ));
+                continue;
+            }
+            let Some(policy) = policies.iter().find(|p| p.name == e.policy) else {
+                out.push(outcome(
+                    "error",
+                    CaseStatus::Failed,
+                    format!("policy `{}` not found", e.policy),
+                ));
+                continue;
+            };
+            let Some(resource) = resources
+                .iter()
+                .find(|m| matches_ref(m, reference, e.kind.as_deref()))
+            else {
+                out.push(outcome(
+                    "error",
+                    CaseStatus::Failed,
+                    format!("resource `{reference}` not found"),
+                ));
+                continue;
+            };
+            let name = resource.name().unwrap_or("");
+            let operation = operations
+                .get(&(e.policy.clone(), name.to_owned()))
+                .or_else(|| operations.get(&(String::new(), String::new())))
+                .map_or("CREATE", String::as_str);
+            let mut request = PatternRequest::create(&resource.object);
+            request.operation = operation;
+            let results = policy.evaluate(&request);
+            let base = e
+                .rule
+                .strip_prefix("autogen-cronjob-")
+                .or_else(|| e.rule.strip_prefix("autogen-"))
+                .unwrap_or(&e.rule);
+            let found = results.iter().find(|r| r.rule == e.rule).or_else(|| {
+                results
+                    .iter()
+                    .find(|r| r.autogen_of.as_deref() == Some(base))
+            });
+            let (actual, detail) = match found {
+                Some(r) => (r.status.as_str(), r.message.clone()),
+                None => (
+                    RuleStatus::Skip.as_str(),
+                    "the rule does not select the resource".to_owned(),
+                ),
+            };
+            let status = if actual == e.result {
+                CaseStatus::Passed
+            } else {
+                CaseStatus::Failed
+            };
+            out.push(outcome(actual, status, detail));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_match_name_and_namespace() {
+        let report = manifest::load_str(
+            "r.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: q}\n",
+        );
+        let (p, q) = (&report.objects[0], &report.objects[1]);
+        assert!(matches_ref(p, "shop/p", Some("Pod")));
+        assert!(!matches_ref(p, "default/p", None));
+        assert!(matches_ref(q, "default/q", None));
+        assert!(!matches_ref(q, "q", Some("Deployment")));
+    }
+}

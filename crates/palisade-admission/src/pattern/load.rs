@@ -1,0 +1,867 @@
+//! Loading pattern policies from YAML with positions, refusing (with file,
+//! line and column) every part that this engine does not evaluate.
+
+use std::path::{Path, PathBuf};
+
+use palisade_core::Location;
+use palisade_core::yaml::{self, Node};
+use serde_json::Value;
+
+use super::condition::{Condition, Conditions, Operator, Template};
+use super::policy::{
+    FailureAction, Filter, LabelExpression, LabelSelector, MatchBlock, PatternPolicy, Patterns,
+    ResourceDescription, Rule, SubjectFilter,
+};
+
+/// The Pod controllers Kyverno generates rules for by default.
+pub const POD_CONTROLLERS: [&str; 7] = [
+    "DaemonSet",
+    "Deployment",
+    "Job",
+    "StatefulSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "CronJob",
+];
+
+/// The annotation that chooses the controllers (`none` turns autogen off).
+pub const AUTOGEN_ANNOTATION: &str = "pod-policies.kyverno.io/autogen-controllers";
+
+/// A problem met while loading pattern policies.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[non_exhaustive]
+pub enum PatternLoadError {
+    /// The policy uses a feature this engine does not evaluate.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Unsupported(#[from] UnsupportedError),
+    /// The policy is malformed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Invalid(#[from] InvalidPolicyError),
+    /// The file could not be read or parsed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Read(#[from] ReadPolicyError),
+}
+
+impl PatternLoadError {
+    /// Where the problem is.
+    pub fn location(&self) -> &Location {
+        match self {
+            PatternLoadError::Unsupported(e) => &e.location,
+            PatternLoadError::Invalid(e) => &e.location,
+            PatternLoadError::Read(e) => &e.location,
+        }
+    }
+}
+
+/// A policy part that is not supported, so the policy is not loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("{location}: policy `{policy}`{}: {feature} is not supported", rule.as_ref().map(|r| format!(" rule `{r}`")).unwrap_or_default())]
+#[diagnostic(
+    code(palisade::pattern::unsupported),
+    help(
+        "only `validate.pattern` and `validate.anyPattern` rules are evaluated; use a Gatekeeper template for the rest"
+    )
+)]
+pub struct UnsupportedError {
+    /// Where the unsupported part is.
+    pub location: Location,
+    /// The policy's name.
+    pub policy: String,
+    /// The rule's name, when the part is in a rule.
+    pub rule: Option<String>,
+    /// What is not supported (`validate.deny with JMESPath conditions`).
+    pub feature: String,
+}
+
+/// A malformed policy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("{location}: {message}")]
+#[diagnostic(code(palisade::pattern::invalid))]
+pub struct InvalidPolicyError {
+    /// Where.
+    pub location: Location,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A policy file that could not be read or is not valid YAML.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("{location}: {message}")]
+#[diagnostic(code(palisade::pattern::read))]
+pub struct ReadPolicyError {
+    /// The file (line and column where known).
+    pub location: Location,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// What a load produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PatternLoad {
+    /// The policies that loaded.
+    pub policies: Vec<PatternPolicy>,
+    /// The policies (or files) that did not, and why.
+    pub errors: Vec<PatternLoadError>,
+}
+
+/// `true` for a Kyverno `ClusterPolicy` or `Policy` document.
+pub fn is_pattern_policy(api_version: &str, kind: &str) -> bool {
+    api_version.starts_with("kyverno.io/") && matches!(kind, "ClusterPolicy" | "Policy")
+}
+
+/// Loads every pattern policy in files and directories (recursively,
+/// `.yaml`/`.yml`/`.json`); other documents are ignored.
+pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> PatternLoad {
+    let mut out = PatternLoad::default();
+    for path in paths {
+        let path = path.as_ref();
+        let mut files = Vec::new();
+        collect(path, &mut files, 0);
+        if files.is_empty() && !path.is_dir() {
+            files.push(path.to_path_buf());
+        }
+        for file in files {
+            let load = load_file(&file);
+            out.policies.extend(load.policies);
+            out.errors.extend(load.errors);
+        }
+    }
+    out
+}
+
+fn collect(path: &Path, out: &mut Vec<PathBuf>, depth: usize) {
+    if depth > 32 || !path.is_dir() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return;
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    paths.sort();
+    for p in paths {
+        let hidden = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if p.is_dir() {
+            collect(&p, out, depth + 1);
+        } else if matches!(
+            p.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml" | "json")
+        ) {
+            out.push(p);
+        }
+    }
+}
+
+/// Loads the pattern policies of one file.
+pub fn load_file(path: &Path) -> PatternLoad {
+    let name = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => load_str(&name, &text),
+        Err(e) => PatternLoad {
+            policies: Vec::new(),
+            errors: vec![
+                ReadPolicyError {
+                    location: Location::new(name, 1, 1),
+                    message: e.to_string(),
+                }
+                .into(),
+            ],
+        },
+    }
+}
+
+/// Loads the pattern policies of a YAML text named `name`.
+pub fn load_str(name: &str, text: &str) -> PatternLoad {
+    let mut out = PatternLoad::default();
+    for doc in yaml::parse_stream(text) {
+        match doc {
+            Err(e) => out.errors.push(
+                ReadPolicyError {
+                    location: Location::new(name, e.line, e.column),
+                    message: e.message,
+                }
+                .into(),
+            ),
+            Ok(doc) => {
+                let root = &doc.root;
+                let api = root.get("apiVersion").and_then(Node::as_str).unwrap_or("");
+                let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
+                if !is_pattern_policy(api, kind) {
+                    continue;
+                }
+                match load_policy(name, root) {
+                    Ok(p) => out.policies.push(p),
+                    Err(errors) => out.errors.extend(errors),
+                }
+            }
+        }
+    }
+    out
+}
+
+struct Loader<'a> {
+    file: &'a str,
+    policy: String,
+    errors: Vec<PatternLoadError>,
+}
+
+impl Loader<'_> {
+    fn at(&self, node: &Node) -> Location {
+        Location::new(self.file, node.line, node.column)
+    }
+
+    fn unsupported(&mut self, node: &Node, rule: Option<&str>, feature: impl Into<String>) {
+        self.errors.push(
+            UnsupportedError {
+                location: self.at(node),
+                policy: self.policy.clone(),
+                rule: rule.map(str::to_owned),
+                feature: feature.into(),
+            }
+            .into(),
+        );
+    }
+
+    fn invalid(&mut self, node: &Node, message: impl Into<String>) {
+        self.errors.push(
+            InvalidPolicyError {
+                location: self.at(node),
+                message: format!("policy `{}`: {}", self.policy, message.into()),
+            }
+            .into(),
+        );
+    }
+}
+
+/// The key node of `key` in a mapping (for positions of unsupported keys).
+fn key_node<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
+    node.entries()?
+        .iter()
+        .find(|(k, _)| k.as_str() == Some(key))
+        .map(|(k, _)| k)
+}
+
+fn strings(node: Option<&Node>) -> Vec<String> {
+    match node {
+        Some(n) => match n.items() {
+            Some(items) => items.iter().filter_map(Node::scalar_text).collect(),
+            None => n.scalar_text().into_iter().collect(),
+        },
+        None => Vec::new(),
+    }
+}
+
+fn failure_action(text: &str) -> Option<FailureAction> {
+    match text.to_ascii_lowercase().as_str() {
+        "enforce" => Some(FailureAction::Enforce),
+        "audit" => Some(FailureAction::Audit),
+        _ => None,
+    }
+}
+
+/// Loads one `ClusterPolicy`/`Policy` document.
+pub fn load_policy(file: &str, root: &Node) -> Result<PatternPolicy, Vec<PatternLoadError>> {
+    let metadata = root.get("metadata");
+    let name = metadata
+        .and_then(|m| m.get("name"))
+        .and_then(Node::scalar_text)
+        .unwrap_or_default();
+    let mut l = Loader {
+        file,
+        policy: name.clone(),
+        errors: Vec::new(),
+    };
+    if name.is_empty() {
+        l.invalid(root, "missing `metadata.name`");
+    }
+    let namespace = (root.get("kind").and_then(Node::as_str) == Some("Policy")).then(|| {
+        metadata
+            .and_then(|m| m.get("namespace"))
+            .and_then(Node::scalar_text)
+            .unwrap_or_else(|| "default".to_owned())
+    });
+    let Some(spec) = root.get("spec").filter(|s| s.entries().is_some()) else {
+        l.invalid(root, "missing `spec`");
+        return Err(l.errors);
+    };
+    let mut action = FailureAction::Audit;
+    if let Some(n) = spec.get("validationFailureAction") {
+        match n.as_str().and_then(failure_action) {
+            Some(a) => action = a,
+            None => l.invalid(n, "`validationFailureAction` must be `Enforce` or `Audit`"),
+        }
+    }
+    let background = spec
+        .get("background")
+        .is_none_or(|b| !matches!(b.value, palisade_core::yaml::Value::Bool(false)));
+    for key in ["applyRules", "webhookConfiguration"] {
+        if let Some(n) = key_node(spec, key) {
+            l.unsupported(n, None, format!("`spec.{key}`"));
+        }
+    }
+    let Some(rules) = spec.get("rules").and_then(Node::items) else {
+        l.invalid(spec, "missing `spec.rules`");
+        return Err(l.errors);
+    };
+    let mut loaded = Vec::new();
+    let mut raw_conditions = Vec::new();
+    for rule in rules {
+        if let Some((r, raw)) = load_rule(&mut l, rule) {
+            loaded.push(r);
+            raw_conditions.push(raw);
+        }
+    }
+    if !l.errors.is_empty() {
+        return Err(l.errors);
+    }
+    let annotation = metadata
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get(AUTOGEN_ANNOTATION))
+        .and_then(Node::as_str);
+    let generated = autogen(&mut l, &loaded, &raw_conditions, annotation);
+    if !l.errors.is_empty() {
+        return Err(l.errors);
+    }
+    loaded.extend(generated);
+    Ok(PatternPolicy {
+        name,
+        namespace,
+        failure_action: action,
+        background,
+        rules: loaded,
+        location: l.at(root),
+    })
+}
+
+/// A rule's preconditions as written, kept to re-read them for autogen rules.
+type RawConditions = Option<(Node, Value)>;
+
+fn load_rule(l: &mut Loader<'_>, node: &Node) -> Option<(Rule, RawConditions)> {
+    let name = node
+        .get("name")
+        .and_then(Node::scalar_text)
+        .unwrap_or_default();
+    let rule = Some(name.as_str());
+    let before = l.errors.len();
+    if name.is_empty() {
+        l.invalid(node, "a rule without `name`");
+    }
+    for (key, feature) in [
+        ("mutate", "`mutate`"),
+        ("generate", "`generate`"),
+        ("verifyImages", "`verifyImages`"),
+        (
+            "context",
+            "`context` (variables from API calls, ConfigMaps or JMESPath)",
+        ),
+        ("celPreconditions", "`celPreconditions` (CEL)"),
+    ] {
+        if let Some(n) = key_node(node, key) {
+            l.unsupported(n, rule, feature);
+        }
+    }
+    let Some(validate) = node.get("validate") else {
+        if l.errors.len() == before {
+            l.unsupported(node, rule, "a rule without `validate`");
+        }
+        return None;
+    };
+    for (key, feature) in [
+        ("deny", "`validate.deny` with JMESPath conditions"),
+        ("foreach", "`validate.foreach`"),
+        ("cel", "`validate.cel` (CEL expressions)"),
+        (
+            "podSecurity",
+            "`validate.podSecurity` (use the native Pod Security Standards instead)",
+        ),
+        ("manifests", "`validate.manifests` (signed manifests)"),
+        ("assert", "`validate.assert`"),
+    ] {
+        if let Some(n) = key_node(validate, key) {
+            l.unsupported(n, rule, feature);
+        }
+    }
+    let patterns = match (validate.get("pattern"), validate.get("anyPattern")) {
+        (Some(p), None) => {
+            check_variables(l, p, rule);
+            Some(Patterns::One(p.to_json()))
+        }
+        (None, Some(any)) => match any.items() {
+            Some(items) if !items.is_empty() => {
+                for p in items {
+                    check_variables(l, p, rule);
+                }
+                Some(Patterns::Any(items.iter().map(Node::to_json).collect()))
+            }
+            _ => {
+                l.invalid(any, "`anyPattern` must be a non-empty list");
+                None
+            }
+        },
+        (Some(_), Some(any)) => {
+            l.invalid(any, "a rule has both `pattern` and `anyPattern`");
+            None
+        }
+        (None, None) => {
+            if l.errors.len() == before {
+                l.unsupported(
+                    validate,
+                    rule,
+                    "a `validate` rule without `pattern` or `anyPattern`",
+                );
+            }
+            None
+        }
+    };
+    let message = validate
+        .get("message")
+        .and_then(Node::scalar_text)
+        .unwrap_or_default();
+    let rule_action = match validate.get("failureAction") {
+        Some(n) => match n.as_str().and_then(failure_action) {
+            Some(a) => Some(a),
+            None => {
+                l.invalid(n, "`failureAction` must be `Enforce` or `Audit`");
+                None
+            }
+        },
+        None => None,
+    };
+    let match_ = match node.get("match") {
+        Some(m) => load_match(l, m, rule),
+        None => {
+            l.invalid(node, format!("rule `{name}` without `match`"));
+            MatchBlock::default()
+        }
+    };
+    let exclude = node.get("exclude").map(|e| load_match(l, e, rule));
+    let raw = node.get("preconditions").map(|p| (p.clone(), p.to_json()));
+    let preconditions = raw
+        .as_ref()
+        .and_then(|(n, v)| load_conditions(l, n, v, rule));
+    if l.errors.len() != before {
+        return None;
+    }
+    let patterns = patterns?;
+    Some((
+        Rule {
+            name,
+            autogen_of: None,
+            match_,
+            exclude,
+            preconditions,
+            message,
+            patterns,
+            failure_action: rule_action,
+            location: l.at(node),
+        },
+        raw,
+    ))
+}
+
+/// Refuses `{{ }}` variables in pattern keys and values.
+fn check_variables(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) {
+    match &node.value {
+        palisade_core::yaml::Value::String(s) if s.contains("{{") => {
+            l.unsupported(node, rule, format!("the variable in pattern value `{s}`"));
+        }
+        palisade_core::yaml::Value::Seq(items) => {
+            for item in items {
+                check_variables(l, item, rule);
+            }
+        }
+        palisade_core::yaml::Value::Map(entries) => {
+            for (k, v) in entries {
+                if k.as_str().is_some_and(|s| s.contains("{{")) {
+                    l.unsupported(k, rule, "a variable in a pattern key");
+                }
+                check_variables(l, v, rule);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn load_conditions(
+    l: &mut Loader<'_>,
+    node: &Node,
+    json: &Value,
+    rule: Option<&str>,
+) -> Option<Conditions> {
+    let mut out = Conditions::default();
+    let list = |l: &mut Loader<'_>,
+                node: Option<&Node>,
+                json: Option<&Value>,
+                target: &mut Vec<Condition>| {
+        let (Some(node), Some(json)) = (node, json) else {
+            return;
+        };
+        let (Some(items), Some(values)) = (node.items(), json.as_array()) else {
+            l.invalid(node, "conditions must be a list");
+            return;
+        };
+        for (item, value) in items.iter().zip(values) {
+            let operator = value.get("operator").and_then(Value::as_str).unwrap_or("");
+            let Some(op) = Operator::parse(operator) else {
+                l.unsupported(item, rule, format!("the condition operator `{operator}`"));
+                continue;
+            };
+            let key = Template::parse(value.get("key").unwrap_or(&Value::Null));
+            let val = Template::parse(value.get("value").unwrap_or(&Value::Null));
+            match (key, val) {
+                (Ok(key), Ok(value)) => target.push(Condition {
+                    key,
+                    operator: op,
+                    value,
+                }),
+                (Err(e), _) | (_, Err(e)) => l.unsupported(item, rule, e),
+            }
+        }
+    };
+    if node.items().is_some() {
+        list(l, Some(node), Some(json), &mut out.all);
+    } else {
+        list(l, node.get("any"), json.get("any"), &mut out.any);
+        list(l, node.get("all"), json.get("all"), &mut out.all);
+    }
+    Some(out)
+}
+
+fn load_selector(l: &mut Loader<'_>, node: &Node) -> LabelSelector {
+    let mut s = LabelSelector::default();
+    if let Some(labels) = node.get("matchLabels").and_then(Node::entries) {
+        for (k, v) in labels {
+            s.match_labels.push((
+                k.scalar_text().unwrap_or_default(),
+                v.scalar_text().unwrap_or_default(),
+            ));
+        }
+    }
+    if let Some(exprs) = node.get("matchExpressions").and_then(Node::items) {
+        for e in exprs {
+            let operator = e
+                .get("operator")
+                .and_then(Node::scalar_text)
+                .unwrap_or_default();
+            if !matches!(
+                operator.as_str(),
+                "In" | "NotIn" | "Exists" | "DoesNotExist"
+            ) {
+                l.invalid(e, format!("unknown selector operator `{operator}`"));
+            }
+            s.match_expressions.push(LabelExpression {
+                key: e.get("key").and_then(Node::scalar_text).unwrap_or_default(),
+                operator,
+                values: strings(e.get("values")),
+            });
+        }
+    }
+    s
+}
+
+fn load_filter(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Filter {
+    let mut f = Filter::default();
+    if let Some(r) = node.get("resources") {
+        let mut names = strings(r.get("names"));
+        names.extend(strings(r.get("name")));
+        let annotations = r
+            .get("annotations")
+            .and_then(Node::entries)
+            .map(|e| {
+                e.iter()
+                    .map(|(k, v)| {
+                        (
+                            k.scalar_text().unwrap_or_default(),
+                            v.scalar_text().unwrap_or_default(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let selector = r.get("selector").map(|s| load_selector(l, s));
+        let namespace_selector = r.get("namespaceSelector").map(|s| load_selector(l, s));
+        f.resources = Some(ResourceDescription {
+            kinds: strings(r.get("kinds")),
+            names,
+            namespaces: strings(r.get("namespaces")),
+            annotations,
+            selector,
+            namespace_selector,
+            operations: strings(r.get("operations")),
+        });
+    }
+    if let Some(subjects) = node.get("subjects").and_then(Node::items) {
+        for s in subjects {
+            f.subjects.push(SubjectFilter {
+                kind: s
+                    .get("kind")
+                    .and_then(Node::scalar_text)
+                    .unwrap_or_default(),
+                name: s
+                    .get("name")
+                    .and_then(Node::scalar_text)
+                    .unwrap_or_default(),
+                namespace: s.get("namespace").and_then(Node::scalar_text),
+            });
+        }
+    }
+    f.roles = strings(node.get("roles"));
+    f.cluster_roles = strings(node.get("clusterRoles"));
+    for (k, _) in node.entries().unwrap_or_default() {
+        let key = k.as_str().unwrap_or("");
+        if !matches!(key, "resources" | "subjects" | "roles" | "clusterRoles") {
+            l.unsupported(k, rule, format!("the match field `{key}`"));
+        }
+    }
+    f
+}
+
+fn load_match(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> MatchBlock {
+    let mut block = MatchBlock::default();
+    let any = node.get("any");
+    let all = node.get("all");
+    if any.is_none() && all.is_none() {
+        // The older form: one filter directly under `match`.
+        block.all.push(load_filter(l, node, rule));
+        return block;
+    }
+    for (list, target) in [(any, &mut block.any), (all, &mut block.all)] {
+        if let Some(list) = list {
+            match list.items() {
+                Some(items) => target.extend(items.iter().map(|f| load_filter(l, f, rule))),
+                None => l.invalid(list, "`any`/`all` must be a list of filters"),
+            }
+        }
+    }
+    block
+}
+
+/// Whether a policy qualifies for autogen, as Kyverno decides it: every
+/// filter without names, selectors or annotations, no filter mixing Pod
+/// with other kinds, and some filter on Pod.
+fn can_autogen(rules: &[Rule]) -> bool {
+    let mut needed = false;
+    for rule in rules {
+        let blocks = std::iter::once(&rule.match_).chain(rule.exclude.iter());
+        for (i, block) in blocks.enumerate() {
+            for filter in block.any.iter().chain(&block.all) {
+                let Some(r) = &filter.resources else { continue };
+                let has_pod = r.kinds.iter().any(|k| k == "Pod");
+                if !r.names.is_empty()
+                    || r.selector.is_some()
+                    || !r.annotations.is_empty()
+                    || (r.kinds.len() > 1 && has_pod)
+                {
+                    return false;
+                }
+                if i == 0 && has_pod {
+                    needed = true;
+                }
+            }
+        }
+    }
+    needed
+}
+
+fn rewrite_variables(text: &str, cronjob: bool) -> String {
+    let template = if cronjob {
+        "spec.jobTemplate.spec.template."
+    } else {
+        "spec.template."
+    };
+    let mut out = text.to_owned();
+    for obj in ["request.object.", "request.oldObject."] {
+        for field in ["spec", "metadata"] {
+            let from = format!("{obj}{field}");
+            let to = format!("{obj}{template}{field}");
+            out = out.replace(&from, &to);
+        }
+    }
+    out
+}
+
+fn rewrite_json(value: &Value, cronjob: bool) -> Value {
+    match value {
+        Value::String(s) => Value::String(rewrite_variables(s, cronjob)),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| rewrite_json(v, cronjob)).collect())
+        }
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), rewrite_json(v, cronjob)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn wrap(pattern: &Value, cronjob: bool) -> Value {
+    let template = serde_json::json!({ "template": pattern });
+    if cronjob {
+        serde_json::json!({"spec": {"jobTemplate": {"spec": template}}})
+    } else {
+        serde_json::json!({ "spec": template })
+    }
+}
+
+fn with_kinds(block: &MatchBlock, kinds: &[String]) -> MatchBlock {
+    let map = |f: &Filter| {
+        let mut f = f.clone();
+        if let Some(r) = &mut f.resources
+            && r.kinds.iter().any(|k| k == "Pod")
+        {
+            r.kinds = kinds.to_vec();
+        }
+        f
+    };
+    MatchBlock {
+        any: block.any.iter().map(map).collect(),
+        all: block.all.iter().map(map).collect(),
+    }
+}
+
+fn autogen(
+    l: &mut Loader<'_>,
+    rules: &[Rule],
+    raw: &[RawConditions],
+    annotation: Option<&str>,
+) -> Vec<Rule> {
+    let controllers: Vec<String> = match annotation {
+        Some("none") => return Vec::new(),
+        Some(list) => list.split(',').map(|s| s.trim().to_owned()).collect(),
+        None => POD_CONTROLLERS.iter().map(|s| (*s).to_owned()).collect(),
+    };
+    if !can_autogen(rules) {
+        return Vec::new();
+    }
+    let plain: Vec<String> = controllers
+        .iter()
+        .filter(|c| *c != "CronJob")
+        .cloned()
+        .collect();
+    let cron = controllers.iter().any(|c| c == "CronJob");
+    let mut out = Vec::new();
+    for (rule, raw) in rules.iter().zip(raw) {
+        let on_pod = rule.match_.any.iter().chain(&rule.match_.all).any(|f| {
+            f.resources
+                .as_ref()
+                .is_some_and(|r| r.kinds.iter().any(|k| k == "Pod"))
+        });
+        if !on_pod {
+            continue;
+        }
+        let mut variants = Vec::new();
+        if !plain.is_empty() {
+            variants.push((format!("autogen-{}", rule.name), plain.clone(), false));
+        }
+        if cron {
+            variants.push((
+                format!("autogen-cronjob-{}", rule.name),
+                vec!["CronJob".to_owned()],
+                true,
+            ));
+        }
+        for (name, kinds, cronjob) in variants {
+            let preconditions = raw.as_ref().and_then(|(node, json)| {
+                load_conditions(l, node, &rewrite_json(json, cronjob), Some(&rule.name))
+            });
+            let patterns = match &rule.patterns {
+                Patterns::One(p) => Patterns::One(wrap(p, cronjob)),
+                Patterns::Any(ps) => Patterns::Any(ps.iter().map(|p| wrap(p, cronjob)).collect()),
+            };
+            out.push(Rule {
+                name,
+                autogen_of: Some(rule.name.clone()),
+                match_: with_kinds(&rule.match_, &kinds),
+                exclude: rule.exclude.as_ref().map(|e| with_kinds(e, &kinds)),
+                preconditions,
+                message: rewrite_variables(&rule.message, cronjob),
+                patterns,
+                failure_action: rule.failure_action,
+                location: rule.location.clone(),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: &str = r#"apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: require-labels
+spec:
+  validationFailureAction: Enforce
+  rules:
+  - name: check-team
+    match:
+      any:
+      - resources:
+          kinds: [Pod]
+    validate:
+      message: "label `team` is required"
+      pattern:
+        metadata:
+          labels:
+            team: "?*"
+"#;
+
+    #[test]
+    fn loads_and_generates_controller_rules() {
+        let load = load_str("p.yaml", POLICY);
+        assert!(load.errors.is_empty(), "{:?}", load.errors);
+        let p = &load.policies[0];
+        assert_eq!(p.failure_action, FailureAction::Enforce);
+        let names: Vec<&str> = p.rules.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "check-team",
+                "autogen-check-team",
+                "autogen-cronjob-check-team"
+            ]
+        );
+    }
+
+    #[test]
+    fn deny_is_refused_with_its_position() {
+        let text = POLICY.replace(
+            "      pattern:\n        metadata:\n          labels:\n            team: \"?*\"\n",
+            "      deny:\n        conditions:\n          any:\n          - key: \"{{ request.object.metadata.name }}\"\n            operator: Equals\n            value: x\n",
+        );
+        let load = load_str("p.yaml", &text);
+        assert!(load.policies.is_empty());
+        let message = load.errors[0].to_string();
+        assert!(
+            message.starts_with(
+                "p.yaml:15:7: policy `require-labels` rule `check-team`: `validate.deny`"
+            ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn variables_in_patterns_are_refused() {
+        let text = POLICY.replace(
+            "team: \"?*\"",
+            "team: \"{{ request.object.metadata.name }}\"",
+        );
+        let load = load_str("p.yaml", &text);
+        assert!(
+            load.errors[0].to_string().contains("p.yaml:18:19"),
+            "{}",
+            load.errors[0]
+        );
+    }
+}

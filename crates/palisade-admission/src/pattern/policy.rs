@@ -1,0 +1,172 @@
+//! The model of a Kyverno `ClusterPolicy` / `Policy` with `validate.pattern`
+//! or `validate.anyPattern` rules, as loaded.
+
+use std::collections::BTreeMap;
+
+use palisade_core::Location;
+use serde_json::Value;
+
+use super::condition::Conditions;
+
+/// What a failed rule does at admission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureAction {
+    /// Deny the request.
+    Enforce,
+    /// Admit the request and report the violation.
+    Audit,
+}
+
+impl FailureAction {
+    /// `Enforce` or `Audit`, as written in policies.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureAction::Enforce => "Enforce",
+            FailureAction::Audit => "Audit",
+        }
+    }
+}
+
+/// A loaded pattern policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatternPolicy {
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace` for a namespaced `Policy` (which only applies
+    /// to its own namespace); `None` for a `ClusterPolicy`.
+    pub namespace: Option<String>,
+    /// `spec.validationFailureAction` (default `Audit`).
+    pub failure_action: FailureAction,
+    /// `spec.background` (default `true`): whether audit applies it to
+    /// existing objects.
+    pub background: bool,
+    /// The rules, including the rules generated for Pod controllers
+    /// (`autogen-<rule>`, `autogen-cronjob-<rule>`).
+    pub rules: Vec<Rule>,
+    /// Where the policy starts.
+    pub location: Location,
+}
+
+/// One validate rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    /// The rule's name (`autogen-...` for generated rules).
+    pub name: String,
+    /// For a generated rule, the name of the rule it came from.
+    pub autogen_of: Option<String>,
+    /// Which requests the rule selects.
+    pub match_: MatchBlock,
+    /// Which requests it leaves out.
+    pub exclude: Option<MatchBlock>,
+    /// Conditions that must hold for the rule to apply.
+    pub preconditions: Option<Conditions>,
+    /// `validate.message`.
+    pub message: String,
+    /// The pattern(s).
+    pub patterns: Patterns,
+    /// `validate.failureAction`, overriding the policy's action.
+    pub failure_action: Option<FailureAction>,
+    /// Where the rule starts.
+    pub location: Location,
+}
+
+/// `validate.pattern` or `validate.anyPattern`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Patterns {
+    /// One pattern that must match.
+    One(Value),
+    /// Several patterns, one of which must match.
+    Any(Vec<Value>),
+}
+
+/// `match` or `exclude`: `any` and `all` lists of filters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MatchBlock {
+    /// At least one must select the request (when not empty).
+    pub any: Vec<Filter>,
+    /// All must select the request (when not empty).
+    pub all: Vec<Filter>,
+}
+
+/// One resource filter: resources, subjects and roles, all of which must hold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    /// `resources`.
+    pub resources: Option<ResourceDescription>,
+    /// `subjects`: users, groups, service accounts.
+    pub subjects: Vec<SubjectFilter>,
+    /// `roles` (`namespace:name`).
+    pub roles: Vec<String>,
+    /// `clusterRoles`.
+    pub cluster_roles: Vec<String>,
+}
+
+/// A subject in a filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectFilter {
+    /// `User`, `Group` or `ServiceAccount`.
+    pub kind: String,
+    /// The name (wildcards allowed).
+    pub name: String,
+    /// The namespace, for service accounts.
+    pub namespace: Option<String>,
+}
+
+/// `resources` in a filter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResourceDescription {
+    /// Kinds: `Kind`, `version/Kind`, `group/version/Kind`, wildcards.
+    pub kinds: Vec<String>,
+    /// Names (wildcards allowed); `name` is folded in.
+    pub names: Vec<String>,
+    /// Namespaces (wildcards allowed).
+    pub namespaces: Vec<String>,
+    /// Annotations that must be present with matching values.
+    pub annotations: BTreeMap<String, String>,
+    /// Label selector on the object.
+    pub selector: Option<LabelSelector>,
+    /// Label selector on the object's namespace.
+    pub namespace_selector: Option<LabelSelector>,
+    /// Operations (`CREATE`, `UPDATE`, `DELETE`, `CONNECT`).
+    pub operations: Vec<String>,
+}
+
+/// A Kubernetes label selector.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LabelSelector {
+    /// `matchLabels` (values may hold wildcards, as Kyverno allows).
+    pub match_labels: Vec<(String, String)>,
+    /// `matchExpressions`.
+    pub match_expressions: Vec<LabelExpression>,
+}
+
+/// One `matchExpressions` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelExpression {
+    /// The label key.
+    pub key: String,
+    /// `In`, `NotIn`, `Exists`, `DoesNotExist`.
+    pub operator: String,
+    /// The values.
+    pub values: Vec<String>,
+}
+
+impl LabelSelector {
+    /// `true` when `labels` (a JSON object, or null) satisfy the selector.
+    pub fn matches(&self, labels: Option<&Value>) -> bool {
+        let get = |key: &str| labels.and_then(|l| l.get(key)).and_then(Value::as_str);
+        self.match_labels
+            .iter()
+            .all(|(k, v)| get(k).is_some_and(|actual| super::scalar::wildcard_match(v, actual)))
+            && self.match_expressions.iter().all(|e| {
+                let actual = get(&e.key);
+                match e.operator.as_str() {
+                    "In" => actual.is_some_and(|a| e.values.iter().any(|v| v == a)),
+                    "NotIn" => actual.is_none_or(|a| !e.values.iter().any(|v| v == a)),
+                    "Exists" => actual.is_some(),
+                    "DoesNotExist" => actual.is_none(),
+                    _ => false,
+                }
+            })
+    }
+}

@@ -1,0 +1,137 @@
+//! Pod Security Standards as admission [`Policy`]s: at a fixed level and
+//! version, or driven by namespace labels as Pod Security Admission does.
+
+use palisade_core::EnforcementAction;
+use serde_json::Value;
+
+use super::admit::{PodSecurity, PodSecurityRequest};
+use super::level::LevelVersion;
+use super::registry::evaluate_pod;
+use super::workload::{has_pod_spec, pod_view};
+use crate::review::{AdmissionRequest, Context, EvaluationError, Policy, Violation};
+
+static NULL: Value = Value::Null;
+
+fn kind(request: &AdmissionRequest) -> &str {
+    request.kind.kind.as_str()
+}
+
+/// Every Pod and pod template checked at one level and version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PssPolicy {
+    /// The policy's name (`pod-security-restricted`).
+    pub name: String,
+    /// The level and version.
+    pub level_version: LevelVersion,
+    /// What a violation does.
+    pub action: EnforcementAction,
+}
+
+impl PssPolicy {
+    /// A policy named `pod-security-<level>` that denies violations.
+    pub fn new(level_version: LevelVersion) -> PssPolicy {
+        PssPolicy {
+            name: format!("pod-security-{}", level_version.level),
+            level_version,
+            action: EnforcementAction::Deny,
+        }
+    }
+
+    /// The violation message for `object`, when it violates the level.
+    pub fn check(&self, object: &Value) -> Option<String> {
+        let pod = pod_view(object)?;
+        let result = evaluate_pod(self.level_version, &pod);
+        (!result.allowed()).then(|| result.denial_message())
+    }
+}
+
+impl Policy for PssPolicy {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn applies_to(&self, request: &AdmissionRequest, _: &Context) -> bool {
+        has_pod_spec(kind(request))
+    }
+
+    fn validate(
+        &self,
+        request: &AdmissionRequest,
+        _: &Context,
+    ) -> Result<Vec<Violation>, EvaluationError> {
+        let object = request.subject_object().unwrap_or(&NULL);
+        Ok(self
+            .check(object)
+            .map(|m| Violation::new(self.name.clone(), m, self.action))
+            .into_iter()
+            .collect())
+    }
+}
+
+/// Pod Security Admission as a policy: the namespace's
+/// `pod-security.kubernetes.io/*` labels (from the [`Context`]) choose the
+/// level per mode; enforce violations deny, warn violations warn, audit
+/// violations are recorded (`dryrun`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PodSecurityAdmission {
+    /// Defaults and exemptions.
+    pub config: PodSecurity,
+}
+
+impl Policy for PodSecurityAdmission {
+    fn name(&self) -> &str {
+        "pod-security-admission"
+    }
+
+    fn applies_to(&self, request: &AdmissionRequest, _: &Context) -> bool {
+        has_pod_spec(kind(request))
+    }
+
+    fn validate(
+        &self,
+        request: &AdmissionRequest,
+        context: &Context,
+    ) -> Result<Vec<Violation>, EvaluationError> {
+        let namespace = request.namespace.as_deref().unwrap_or("");
+        let labels = context
+            .namespace(namespace)
+            .and_then(|n| n.get("metadata"))
+            .and_then(|m| m.get("labels"));
+        let decision = self.config.review(&PodSecurityRequest {
+            object: request.subject_object().unwrap_or(&NULL),
+            old_object: request.old_object.as_ref(),
+            operation: request.operation.map_or("CREATE", |o| o.as_str()),
+            subresource: request.sub_resource.as_deref().unwrap_or(""),
+            namespace,
+            namespace_labels: labels,
+            username: request
+                .user_info
+                .as_ref()
+                .map_or("", |u| u.username.as_str()),
+        });
+        let name = self.name().to_owned();
+        let mut out = Vec::new();
+        if let Some(message) = decision.message {
+            out.push(Violation::new(
+                name.clone(),
+                message,
+                EnforcementAction::Deny,
+            ));
+        }
+        for warning in decision.warnings {
+            out.push(Violation::new(
+                name.clone(),
+                warning,
+                EnforcementAction::Warn,
+            ));
+        }
+        if let Some(audit) = decision.audit_annotations.get("audit-violations") {
+            out.push(Violation::new(
+                name,
+                audit.clone(),
+                EnforcementAction::Dryrun,
+            ));
+        }
+        Ok(out)
+    }
+}

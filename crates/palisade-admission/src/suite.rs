@@ -1,0 +1,432 @@
+//! A runner of Gatekeeper `suite.yaml` files, with `gator verify`'s
+//! semantics.
+//!
+//! A suite (`apiVersion: test.gatekeeper.sh/v1alpha1`, `kind: Suite`) lists
+//! tests; each names a `template` and a `constraint` file (paths relative to
+//! the suite's directory) and `cases`. A case reviews every object of its
+//! `object` file (a plain object, or an `AdmissionReview` whose `request` is
+//! the review), with the objects of its `inventory` files as
+//! `data.inventory`, and checks its `assertions`:
+//!
+//! - `violations`: `yes` (at least one; the default), `no` (none) or an
+//!   integer N (exactly N) violations *that match the assertion*;
+//! - `message`: when given, only violations whose message matches this
+//!   regular expression (unanchored, Go RE2 syntax) count.
+//!
+//! Violations are counted whatever the constraint's `enforcementAction`,
+//! and only when the constraint's `match` selects the object. A test whose
+//! template or constraint does not load fails every one of its cases, with
+//! the error as the detail. Tests and cases with `skip: true` are reported
+//! as skipped and counted neither as passed nor failed.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use palisade_core::Manifest;
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::gatekeeper::files;
+use crate::gatekeeper::{Constraint, ConstraintTemplate, GatekeeperPolicy};
+use crate::review::{AdmissionRequest, AdmissionReview, Context, Policy};
+
+/// How deep directories are searched for suites.
+const MAX_DEPTH: usize = 32;
+
+/// The outcome of one case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseResult {
+    /// The suite file.
+    pub suite: String,
+    /// The test's `name`.
+    pub test: String,
+    /// The case's `name`.
+    pub case: String,
+    /// Whether every assertion held.
+    pub passed: bool,
+    /// What was found (the violations, or why the case failed).
+    pub detail: String,
+    /// `true` when the test or case has `skip: true` (then `passed` is false
+    /// and the case is counted neither way).
+    #[serde(skip)]
+    pub skipped: bool,
+}
+
+/// Everything a run found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SuiteReport {
+    /// Every case, in suite, test and case order.
+    pub cases: Vec<CaseResult>,
+    /// Suite files that could not be read at all.
+    pub errors: Vec<String>,
+}
+
+impl SuiteReport {
+    /// Cases that passed.
+    pub fn passed(&self) -> usize {
+        self.cases.iter().filter(|c| c.passed && !c.skipped).count()
+    }
+
+    /// Cases that failed.
+    pub fn failed(&self) -> usize {
+        self.cases
+            .iter()
+            .filter(|c| !c.passed && !c.skipped)
+            .count()
+    }
+
+    /// Cases skipped.
+    pub fn skipped(&self) -> usize {
+        self.cases.iter().filter(|c| c.skipped).count()
+    }
+
+    /// `{"cases": [...], "passed": N, "failed": N}` (skipped cases left out).
+    pub fn to_json(&self) -> Json {
+        let cases: Vec<&CaseResult> = self.cases.iter().filter(|c| !c.skipped).collect();
+        serde_json::json!({
+            "cases": cases,
+            "passed": self.passed(),
+            "failed": self.failed(),
+        })
+    }
+}
+
+/// Finds suite files under `paths` (a file is taken as given; directories
+/// are searched recursively, in sorted order, for YAML files holding a
+/// `kind: Suite` document) and runs them all.
+pub fn run_paths<P: AsRef<Path>>(paths: &[P]) -> SuiteReport {
+    let mut report = SuiteReport::default();
+    let mut suites = Vec::new();
+    for path in paths {
+        let path = path.as_ref();
+        if path.is_dir() {
+            if let Err(e) = find_suites(path, 0, &mut suites) {
+                report.errors.push(e);
+            }
+        } else {
+            suites.push(path.to_path_buf());
+        }
+    }
+    for suite in suites {
+        match run_suite(&suite) {
+            Ok(mut cases) => report.cases.append(&mut cases),
+            Err(e) => report.errors.push(e),
+        }
+    }
+    report
+}
+
+fn find_suites(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    if depth > MAX_DEPTH {
+        return Err(format!(
+            "{}: directories nested deeper than {MAX_DEPTH} levels",
+            dir.display()
+        ));
+    }
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            !p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'))
+        })
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            find_suites(&path, depth + 1, out)?;
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) && fs::read_to_string(&path).is_ok_and(|text| looks_like_suite(&text))
+        {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// A cheap first look before parsing: a `kind: Suite` line.
+fn looks_like_suite(text: &str) -> bool {
+    text.lines().any(|l| {
+        let l = l.trim();
+        l.strip_prefix("kind:")
+            .is_some_and(|k| k.trim().trim_matches(['"', '\'']) == "Suite")
+    })
+}
+
+/// Runs one suite file.
+pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
+    let report = files::load_file(path);
+    if let Some(e) = report.errors.first() {
+        return Err(e.to_string());
+    }
+    let suite_name = path.display().to_string();
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut results = Vec::new();
+    let suites: Vec<&Manifest> = report
+        .objects
+        .iter()
+        .filter(|m| {
+            m.kind() == Some("Suite")
+                && m.api_version()
+                    .is_some_and(|v| v.starts_with("test.gatekeeper.sh/"))
+        })
+        .collect();
+    if suites.is_empty() {
+        return Err(format!(
+            "{suite_name}: no `kind: Suite` (`test.gatekeeper.sh`) document"
+        ));
+    }
+    for suite in suites {
+        let tests = suite
+            .object
+            .get("tests")
+            .and_then(Json::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for test in tests {
+            run_test(&suite_name, base, test, &mut results);
+        }
+    }
+    Ok(results)
+}
+
+fn text<'a>(json: &'a Json, key: &str) -> &'a str {
+    json.get(key).and_then(Json::as_str).unwrap_or_default()
+}
+
+fn run_test(suite: &str, base: &Path, test: &Json, out: &mut Vec<CaseResult>) {
+    let test_name = text(test, "name");
+    let cases = test
+        .get("cases")
+        .and_then(Json::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let skip_test = test.get("skip").and_then(Json::as_bool) == Some(true);
+    let policy = if skip_test {
+        Err("skipped".to_owned())
+    } else {
+        load_policy(base, test)
+    };
+    for case in cases {
+        let case_name = text(case, "name");
+        let skipped = skip_test || case.get("skip").and_then(Json::as_bool) == Some(true);
+        let (passed, detail) = if skipped {
+            (false, "skipped".to_owned())
+        } else {
+            match &policy {
+                Ok(policy) => match run_case(base, policy, case) {
+                    Ok(detail) => (true, detail),
+                    Err(detail) => (false, detail),
+                },
+                Err(e) => (false, e.clone()),
+            }
+        };
+        out.push(CaseResult {
+            suite: suite.to_owned(),
+            test: test_name.to_owned(),
+            case: case_name.to_owned(),
+            passed,
+            detail,
+            skipped,
+        });
+    }
+}
+
+/// Loads exactly one object from a file named by `key` of `json`.
+fn load_single(base: &Path, json: &Json, key: &str) -> Result<Manifest, String> {
+    let file = json
+        .get(key)
+        .and_then(Json::as_str)
+        .ok_or_else(|| format!("`{key}` is missing"))?;
+    let objects = load_objects(base, file)?;
+    let count = objects.len();
+    let mut objects = objects.into_iter();
+    match (objects.next(), count) {
+        (Some(object), 1) => Ok(object),
+        _ => Err(format!(
+            "`{key}` file `{file}` holds {count} objects; expected exactly 1"
+        )),
+    }
+}
+
+fn load_objects(base: &Path, file: &str) -> Result<Vec<Manifest>, String> {
+    let report = files::load_file(&base.join(file));
+    match report.errors.first() {
+        Some(e) => Err(e.to_string()),
+        None => Ok(report.objects),
+    }
+}
+
+fn load_policy(base: &Path, test: &Json) -> Result<GatekeeperPolicy, String> {
+    let template = load_single(base, test, "template")?;
+    let template = ConstraintTemplate::from_manifest(&template).map_err(|e| e.to_string())?;
+    let constraint = load_single(base, test, "constraint")?;
+    let constraint = Constraint::from_manifest(&constraint).map_err(|e| e.to_string())?;
+    if constraint.kind() != template.kind() {
+        return Err(format!(
+            "constraint kind `{}` is not the template's kind `{}`",
+            constraint.kind(),
+            template.kind()
+        ));
+    }
+    Ok(GatekeeperPolicy::new(constraint, Arc::new(template)))
+}
+
+/// The request to review for one object of a case's `object` file.
+fn request_of(manifest: &Manifest) -> Result<AdmissionRequest, String> {
+    if manifest.kind() == Some("AdmissionReview") {
+        AdmissionReview::parse(&manifest.object)
+            .map(|r| r.request)
+            .map_err(|e| e.to_string())
+    } else {
+        AdmissionRequest::from_object(manifest.object.clone()).map_err(|e| e.to_string())
+    }
+}
+
+/// Runs one case; `Ok(detail)` when every assertion holds.
+fn run_case(base: &Path, policy: &GatekeeperPolicy, case: &Json) -> Result<String, String> {
+    let object_file = case
+        .get("object")
+        .and_then(Json::as_str)
+        .ok_or("`object` is missing")?;
+    let objects = load_objects(base, object_file)?;
+    if objects.is_empty() {
+        return Err(format!("`object` file `{object_file}` holds no object"));
+    }
+    let mut context = Context::new();
+    if let Some(files) = case.get("inventory").and_then(Json::as_array) {
+        for file in files {
+            let file = file
+                .as_str()
+                .ok_or("`inventory` holds a value that is not a path")?;
+            for object in load_objects(base, file)? {
+                context.add_object(object.object);
+            }
+        }
+    }
+    let mut messages = Vec::new();
+    for object in &objects {
+        let request = request_of(object)?;
+        if policy.applies_to(&request, &context) {
+            let found = policy
+                .raw_violations(&request, &context)
+                .map_err(|e| e.to_string())?;
+            messages.extend(found.into_iter().map(|v| v.msg));
+        }
+    }
+    let assertions = case
+        .get("assertions")
+        .and_then(Json::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut failures = Vec::new();
+    for (i, assertion) in assertions.iter().enumerate() {
+        if let Err(e) = check_assertion(assertion, &messages) {
+            failures.push(format!("assertion {i}: {e}"));
+        }
+    }
+    let found = if messages.is_empty() {
+        "no violations".to_owned()
+    } else {
+        format!("{} violation(s): {}", messages.len(), messages.join(" | "))
+    };
+    if failures.is_empty() {
+        Ok(found)
+    } else {
+        Err(format!("{}; found {found}", failures.join("; ")))
+    }
+}
+
+/// What an assertion expects of the matching violations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expected {
+    AtLeastOne,
+    None,
+    Exactly(u64),
+}
+
+fn check_assertion(assertion: &Json, messages: &[String]) -> Result<(), String> {
+    let expected = match assertion.get("violations") {
+        None | Some(Json::Null) => Expected::AtLeastOne,
+        Some(Json::String(s)) if s == "yes" => Expected::AtLeastOne,
+        Some(Json::String(s)) if s == "no" => Expected::None,
+        Some(Json::Bool(true)) => Expected::AtLeastOne,
+        Some(Json::Bool(false)) => Expected::None,
+        Some(Json::Number(n)) if n.as_u64().is_some() => {
+            Expected::Exactly(n.as_u64().unwrap_or_default())
+        }
+        Some(Json::String(s)) if s.parse::<u64>().is_ok() => {
+            Expected::Exactly(s.parse().unwrap_or_default())
+        }
+        Some(other) => {
+            return Err(format!(
+                "`violations` `{other}` is not yes, no or a non-negative integer"
+            ));
+        }
+    };
+    let matching = match assertion.get("message").and_then(Json::as_str) {
+        None => messages.len(),
+        Some(pattern) => {
+            let re = regex::Regex::new(pattern)
+                .map_err(|e| format!("`message` `{pattern}` is not a valid regex: {e}"))?;
+            messages.iter().filter(|m| re.is_match(m)).count()
+        }
+    };
+    let what = assertion
+        .get("message")
+        .and_then(Json::as_str)
+        .map(|m| format!(" matching `{m}`"))
+        .unwrap_or_default();
+    let ok = match expected {
+        Expected::AtLeastOne => matching >= 1,
+        Expected::None => matching == 0,
+        Expected::Exactly(n) => u64::try_from(matching).is_ok_and(|m| m == n),
+    };
+    if ok {
+        Ok(())
+    } else {
+        let wanted = match expected {
+            Expected::AtLeastOne => "at least 1".to_owned(),
+            Expected::None => "0".to_owned(),
+            Expected::Exactly(n) => n.to_string(),
+        };
+        Err(format!(
+            "expected {wanted} violation(s){what}, got {matching}"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn assertions_follow_gator() {
+        let msgs = vec!["container <a> is privileged".to_owned(), "other".to_owned()];
+        assert!(check_assertion(&json!({}), &msgs).is_ok());
+        assert!(check_assertion(&json!({"violations": "yes"}), &msgs).is_ok());
+        assert!(check_assertion(&json!({"violations": "no"}), &msgs).is_err());
+        assert!(check_assertion(&json!({"violations": 2}), &msgs).is_ok());
+        assert!(check_assertion(&json!({"violations": 1, "message": "privileged"}), &msgs).is_ok());
+        assert!(check_assertion(&json!({"violations": "no", "message": "^x"}), &msgs).is_ok());
+        let err = check_assertion(&json!({"violations": 3}), &msgs).unwrap_err();
+        assert_eq!(err, "expected 3 violation(s), got 2");
+        assert!(check_assertion(&json!({"violations": "maybe"}), &msgs).is_err());
+        assert!(check_assertion(&json!({"violations": "no"}), &[]).is_ok());
+    }
+
+    #[test]
+    fn suites_are_recognised_by_kind() {
+        assert!(looks_like_suite(
+            "kind: Suite\napiVersion: test.gatekeeper.sh/v1alpha1\n"
+        ));
+        assert!(looks_like_suite("apiVersion: x\nkind: \"Suite\"\n"));
+        assert!(!looks_like_suite("kind: SuiteCase\n"));
+    }
+}

@@ -28,7 +28,10 @@ fn end(r: &Resolver, name: &str) -> FlowEnd {
 }
 
 #[test]
-#[expect(clippy::let_unit_value, reason = "the Engine API hands out a scratch, here `()`")]
+#[expect(
+    clippy::let_unit_value,
+    reason = "the Engine API hands out a scratch, here `()`"
+)]
 fn engine_trait_gives_network_findings() {
     let r = resolver();
     let mut scratch = r.scratch();

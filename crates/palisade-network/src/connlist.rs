@@ -389,9 +389,8 @@ spec:
             !txt.contains("default/a[Pod] => 0.0.0.0-9.255.255.255[External]"),
             "{txt}"
         );
-        assert!(
-            txt.contains("0.0.0.0-255.255.255.255[External] => default/a[Pod] : All Connections"),
-            "{txt}"
-        );
+        // policyTypes defaults to [Ingress, Egress]: no ingress rule, no ingress.
+        assert!(!txt.contains("[External] => default/a[Pod]"), "{txt}");
+        assert_eq!(txt.lines().count(), 1, "{txt}");
     }
 }

@@ -23,6 +23,23 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// CPU time this thread has run so far, in nanoseconds (`/proc/self/schedstat`):
+/// unlike wall time, it does not count the time other processes of a busy
+/// machine hold the CPU.
+fn cpu_ns() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/schedstat").ok()?;
+    stat.split_whitespace().next()?.parse().ok()
+}
+
+/// Runs `f` `n` times and returns the CPU nanoseconds per run.
+fn cpu_per_run(n: u32, mut f: impl FnMut(u32)) -> Option<f64> {
+    let start = cpu_ns()?;
+    for i in 0..n {
+        f(i);
+    }
+    Some((cpu_ns()? - start) as f64 / f64::from(n))
+}
+
 fn network(c: &mut Criterion) {
     let catalog = cluster(Sizes::ISSUE);
     let resolver = Resolver::new(catalog.clone());
@@ -78,6 +95,32 @@ fn network(c: &mut Criterion) {
     eprintln!(
         "network: {allowed} of {} benchmark flows allowed",
         flows.len()
+    );
+    // CPU time per operation, robust to a busy machine.
+    let per_check = cpu_per_run(2_000_000, |i| {
+        black_box(
+            resolver
+                .check(black_box(&flows[(i & 1023) as usize]))
+                .allowed,
+        );
+    });
+    let per_build = cpu_per_run(5, |_| {
+        black_box(Resolver::new(catalog.clone()));
+    });
+    let per_matrix = cpu_per_run(3, |_| {
+        black_box(resolver.matrix());
+    });
+    let fmt = |v: Option<f64>, div: f64, unit: &str| {
+        v.map_or_else(
+            || "unknown".to_owned(),
+            |v| format!("{:.1} {unit}", v / div),
+        )
+    };
+    eprintln!(
+        "network: CPU time per check {}, per build (incl. cloning the catalog) {}, per matrix {}",
+        fmt(per_check, 1.0, "ns"),
+        fmt(per_build, 1e6, "ms"),
+        fmt(per_matrix, 1e6, "ms"),
     );
     let mut group = c.benchmark_group("network");
     group.bench_function("check_one_flow", |b| {

@@ -230,6 +230,8 @@ fn shadowed_by_deny(resolver: &Resolver, out: &mut Vec<Finding>) {
                     && r.v4
                         .iter()
                         .all(|&(lo, hi)| d.v4.iter().any(|&(s, e)| s <= lo && hi <= e))
+                    && r.entities.iter().all(|e| d.entities.contains(e))
+                    && r.fqdns.iter().all(|f| d.fqdns.contains(f))
                     && r.cidrs
                         .iter()
                         .all(|c| matches!(c.cidr, ipnet::IpNet::V4(_)) || d.cidrs.contains(c)));

@@ -44,6 +44,8 @@ struct Node {
 pub struct ConnList {
     /// The lines, sorted by source then destination.
     pub connections: Vec<Connection>,
+    /// What the list leaves out, for people (IPv6 blocks).
+    pub warnings: Vec<String>,
     nodes: BTreeSet<Node>,
 }
 
@@ -212,6 +214,22 @@ impl ConnList {
         lines.sort();
         lines.dedup();
         list.connections = lines;
+        for policy in &resolver.catalog().policies.policies {
+            for rule in &policy.rules {
+                for peer in rule.peers.iter().flatten() {
+                    if let Peer::Cidr(block) = peer
+                        && matches!(block.cidr, ipnet::IpNet::V6(_))
+                        && block.cidr.prefix_len() > 0
+                    {
+                        list.warnings.push(format!(
+                            "{}: {}: IPv6 block `{block}` is not shown (connectivity lists model IPv4 only)",
+                            policy.origin,
+                            rule.path
+                        ));
+                    }
+                }
+            }
+        }
         list
     }
 
@@ -338,5 +356,41 @@ mod tests {
             external_name(0, u32::MAX),
             "0.0.0.0-255.255.255.255[External]"
         );
+    }
+
+    #[test]
+    fn ipv6_blocks_are_left_out_with_a_warning() {
+        let text = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: a}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p}
+spec:
+  podSelector: {}
+  egress:
+  - to: [{ipBlock: {cidr: "2001:db8::/32"}}, {ipBlock: {cidr: 10.0.0.0/8}}]
+"#;
+        let report = crate::loader::load_str("np.yaml", text);
+        let mut issues = crate::Issues::default();
+        let resolver = Resolver::from_manifests(&report.objects, &mut issues);
+        assert!(issues.is_empty(), "{issues:?}");
+        let list = ConnList::new(&resolver);
+        assert_eq!(list.warnings.len(), 1, "{:?}", list.warnings);
+        assert!(list.warnings[0].contains("`2001:db8::/32`"));
+        let txt = list.render(Format::Txt);
+        assert!(
+            txt.contains("default/a[Pod] => 10.0.0.0-10.255.255.255[External] : All Connections"),
+            "{txt}"
+        );
+        assert!(
+            !txt.contains("default/a[Pod] => 0.0.0.0-9.255.255.255[External]"),
+            "{txt}"
+        );
+        // policyTypes defaults to [Ingress, Egress]: no ingress rule, no ingress.
+        assert!(!txt.contains("[External] => default/a[Pod]"), "{txt}");
+        assert_eq!(txt.lines().count(), 1, "{txt}");
     }
 }

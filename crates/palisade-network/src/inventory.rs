@@ -174,8 +174,7 @@ impl Inventory {
     }
 
     /// Finds an endpoint by `ns/name`, `ns/name[Kind]` or `name` (in
-    /// `default`); a pod name also finds its owner's endpoint when the pod
-    /// was read from a manifest with that name.
+    /// `default`). Pods with a controller owner are found by the owner's name.
     pub fn find(&self, reference: &str) -> Option<EndpointId> {
         let (qualified, kind) = match reference.strip_suffix(']').and_then(|r| r.split_once('[')) {
             Some((q, k)) => (q, Some(k)),

@@ -1,15 +1,22 @@
 //! Network policy: answers "may A talk to B, and which rule says so" from
 //! manifests alone, before anything is deployed.
 //!
+//! - [`loader`] — manifests from files, directories or text (the core
+//!   loader, plus typed-list items without `kind`);
 //! - [`inventory`] — namespaces, endpoints (pods and workloads), services,
 //!   nodes, from manifests;
-//! - [`policy`] — NetworkPolicy, AdminNetworkPolicy and
-//!   BaselineAdminNetworkPolicy in one model of tiers, rules and peers;
+//! - [`policy`] — NetworkPolicy, AdminNetworkPolicy,
+//!   BaselineAdminNetworkPolicy, CiliumNetworkPolicy and
+//!   CiliumClusterwideNetworkPolicy in one model of tiers, rules and peers;
+//!   anything not understood is reported in [`Issues`] with file and line;
 //! - [`resolver`] — identities, the selector cache, per-identity rule maps,
 //!   `check(flow)` with reasons, reachability, the identity matrix and its
 //!   `petgraph` graph;
 //! - [`connlist`] — netpol-analyzer compatible connectivity lists;
-//! - [`audit`] — unprotected workloads, missing default-deny, shadowed rules.
+//! - [`audit`] — unprotected workloads, missing default-deny, shadowed rules;
+//! - [`synthetic`] — generated clusters of any size, for benchmarks.
+//!
+//! The user guide is `docs/network.md`.
 //!
 //! ```
 //! use palisade_core::manifest::load_str;

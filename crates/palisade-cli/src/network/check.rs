@@ -33,10 +33,11 @@ pub struct CheckArgs {
     pub paths: Vec<PathBuf>,
 }
 
+/// A verdict in JSON output.
 #[derive(Serialize)]
-struct CheckJson<'a> {
-    from: &'a str,
-    to: &'a str,
+pub struct CheckJson {
+    from: String,
+    to: String,
     protocol: &'static str,
     port: u16,
     allowed: bool,
@@ -84,21 +85,27 @@ pub fn run(out: &Output, args: &CheckArgs) -> Exit {
     }
 }
 
+/// The JSON form of a verdict.
+pub fn json(verdict: &Verdict) -> CheckJson {
+    let flow = verdict.flow_ref();
+    CheckJson {
+        from: flow.from,
+        to: flow.to,
+        protocol: verdict.flow.protocol.as_str(),
+        port: verdict.flow.port,
+        allowed: verdict.allowed,
+        conditional: verdict.allowed && !verdict.conditions.is_empty(),
+        egress_allowed: verdict.egress_allowed,
+        ingress_allowed: verdict.ingress_allowed,
+        because: verdict.explanation(),
+    }
+}
+
 /// Prints a verdict with its explanation.
 pub fn print(out: &Output, verdict: &Verdict) {
     let flow = verdict.flow_ref();
     if out.json() {
-        out.print_json(&CheckJson {
-            from: &flow.from,
-            to: &flow.to,
-            protocol: verdict.flow.protocol.as_str(),
-            port: verdict.flow.port,
-            allowed: verdict.allowed,
-            conditional: verdict.allowed && !verdict.conditions.is_empty(),
-            egress_allowed: verdict.egress_allowed,
-            ingress_allowed: verdict.ingress_allowed,
-            because: verdict.explanation(),
-        });
+        out.print_json(&json(verdict));
         return;
     }
     let word = if verdict.unconditionally_allowed() {

@@ -41,6 +41,9 @@ pub fn run(out: &Output, args: &ConnlistArgs) -> Exit {
         return Exit::InputError;
     };
     let list = ConnList::new(&resolver);
+    for warning in &list.warnings {
+        out.warning(warning);
+    }
     let format = match (out.json(), args.output) {
         (true, _) | (_, OutputFormat::Json) => Format::Json,
         (_, OutputFormat::Txt) => Format::Txt,

@@ -17,6 +17,7 @@ const CLUSTER: &str = include_str!("../../../../examples/data/cluster.yaml");
 #[derive(Serialize)]
 struct DemoJson {
     connections: Vec<palisade_network::connlist::Connection>,
+    denial: check::CheckJson,
 }
 
 /// Runs the network demo.
@@ -46,8 +47,8 @@ pub fn run(out: &Output) -> Exit {
     if out.json() {
         out.print_json(&DemoJson {
             connections: list.connections.clone(),
+            denial: check::json(&denial),
         });
-        check::print(out, &denial);
         return Exit::Ok;
     }
     out.line("");

@@ -55,6 +55,67 @@ pub struct Outcome {
     pub grants: Vec<Grant>,
 }
 
+/// A rule's data `check` reads first, inline in the per-identity list, so
+/// that rules which cannot match are rejected without loading the rule.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Hot {
+    /// Index of the compiled rule.
+    pub(crate) rule: u32,
+    pub(crate) tier: Tier,
+    /// No `from`/`to`: every peer.
+    any_peer: bool,
+    /// Only endpoint selectors (no IP blocks, entities or FQDNs).
+    only_endpoints: bool,
+    /// The selector-cache set of the endpoint peers (`u32::MAX`: none).
+    peers: u32,
+    /// Up to two port ranges, when the ports are that simple.
+    ranges: Option<[(Protocol, u16, u16); 2]>,
+}
+
+impl Hot {
+    pub(crate) fn new(index: u32, r: &CompiledRule) -> Hot {
+        let ranges = r.fixed_ports.as_ref().and_then(|p| match p.ranges() {
+            [a] => Some([(a.protocol, a.start, a.end), (a.protocol, a.start, a.end)]),
+            [a, b] => Some([(a.protocol, a.start, a.end), (b.protocol, b.start, b.end)]),
+            _ => None,
+        });
+        Hot {
+            rule: index,
+            tier: r.tier,
+            any_peer: r.any_peer,
+            only_endpoints: r.cidrs.is_empty() && r.entities.is_empty() && r.fqdns.is_empty(),
+            peers: r
+                .peers
+                .and_then(|p| u32::try_from(p).ok())
+                .unwrap_or(u32::MAX),
+            ranges,
+        }
+    }
+
+    /// `false` when the rule surely does not match (a sound filter: `true`
+    /// means "look at the rule").
+    #[inline]
+    fn may_match(&self, resolver: &Resolver, peer: PeerRef, protocol: Protocol, port: u16) -> bool {
+        if let Some(ranges) = &self.ranges
+            && !ranges
+                .iter()
+                .any(|&(p, lo, hi)| p == protocol && lo <= port && port <= hi)
+        {
+            return false;
+        }
+        if self.any_peer || !self.only_endpoints {
+            return true;
+        }
+        match peer {
+            PeerRef::Identity(id) => resolver
+                .selectors
+                .get(self.peers as usize)
+                .is_some_and(|set| set.contains(id.index())),
+            _ => false,
+        }
+    }
+}
+
 impl CompiledRule {
     /// Whether the rule matches `peer` for sure (FQDN conditions count as no).
     #[inline]
@@ -133,19 +194,15 @@ impl Resolver {
         conditions: &mut Vec<Condition>,
     ) -> bool {
         let named = self.destination_ports(direction, subject, peer);
-        let list = self.rule_list(subject, direction);
-        let tier_of = |i: &u32| {
-            self.rules
-                .get(*i as usize)
-                .map_or(Tier::Baseline, |r| r.tier)
-        };
-        let admin_end = list.partition_point(|i| tier_of(i) == Tier::Admin);
-        let namespaced_end = list.partition_point(|i| tier_of(i) <= Tier::Namespaced);
+        let list = self.hot_list(subject, direction);
+        let admin_end = list.partition_point(|h| h.tier == Tier::Admin);
+        let namespaced_end = list.partition_point(|h| h.tier <= Tier::Namespaced);
         let rules = |range: std::ops::Range<usize>| {
             list.get(range)
                 .unwrap_or_default()
                 .iter()
-                .filter_map(|&i| self.rules.get(i as usize))
+                .filter(move |h| h.may_match(self, peer, protocol, port))
+                .filter_map(|h| self.rules.get(h.rule as usize))
         };
         // Tier 1: admin, first match.
         for r in rules(0..admin_end) {

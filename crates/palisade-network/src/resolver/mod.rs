@@ -148,6 +148,8 @@ pub struct Resolver {
     rules: Vec<CompiledRule>,
     /// Per direction, per identity: the rules that apply, in evaluation order.
     rule_map: [Vec<Vec<u32>>; 2],
+    /// The same lists with each rule's hot data inline, for `check`.
+    hot_map: [Vec<Vec<evaluate::Hot>>; 2],
     /// Per direction, per identity: the tier-2 policies that isolate it.
     isolated_by: [Vec<Arc<[u32]>>; 2],
 }
@@ -266,6 +268,23 @@ impl Resolver {
                 }
             }
         }
+        let hot_map = [0, 1].map(|d| {
+            rule_map
+                .get(d)
+                .map(|lists| {
+                    lists
+                        .iter()
+                        .map(|list| {
+                            list.iter()
+                                .filter_map(|&i| {
+                                    rules.get(i as usize).map(|r| evaluate::Hot::new(i, r))
+                                })
+                                .collect()
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
         let [iso_in, iso_out] = isolated;
         let to_arcs = |v: Vec<Vec<u32>>| v.into_iter().map(Arc::from).collect::<Vec<Arc<[u32]>>>();
         Resolver {
@@ -276,6 +295,7 @@ impl Resolver {
             selectors,
             rules,
             rule_map,
+            hot_map,
             isolated_by: [to_arcs(iso_in), to_arcs(iso_out)],
         }
     }
@@ -384,6 +404,13 @@ impl Resolver {
     /// The identities a policy's subject selects, as a set.
     pub(crate) fn subject_set(&self, policy: &Policy) -> Bitset {
         self.selectors.evaluate(&self.identities, &policy.subject)
+    }
+
+    pub(crate) fn hot_list(&self, identity: IdentityId, direction: Direction) -> &[evaluate::Hot] {
+        self.hot_map
+            .get(direction.index())
+            .and_then(|v| v.get(identity.index()))
+            .map_or(&[], Vec::as_slice)
     }
 
     pub(crate) fn rule_list(&self, identity: IdentityId, direction: Direction) -> &[u32] {

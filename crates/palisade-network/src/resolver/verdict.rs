@@ -200,7 +200,12 @@ fn describe(catalog: &Catalog, reason: &Reason) -> String {
                 Action::Deny => "denied by",
                 Action::Pass => "passed on to NetworkPolicies by",
             };
-            format!("{direction}: {verb} {}", catalog.describe_rule(*rule))
+            let at = catalog
+                .policy(*rule)
+                .and_then(|p| p.origin.location.as_ref())
+                .map(|l| format!(" ({l})"))
+                .unwrap_or_default();
+            format!("{direction}: {verb} {}{at}", catalog.describe_rule(*rule))
         }
         Reason::Isolated {
             direction,

@@ -391,7 +391,7 @@ pub fn load_str(name: &str, text: &str) -> LoadReport {
                 [Ok(doc)] => add_node(name, 0, None, &doc.root, &mut report),
                 // Valid JSON that the YAML reader sees differently: take it
                 // without positions inside the document.
-                _ => add_json(name, object, &mut report),
+                _ => add_node(name, 0, None, &json_node(&object), &mut report),
             },
         }
         return report;
@@ -412,56 +412,49 @@ pub fn load_str(name: &str, text: &str) -> LoadReport {
     report
 }
 
-fn add_json(name: &str, object: Json, report: &mut LoadReport) {
-    let has_string = |key: &str| object.get(key).is_some_and(Json::is_string);
-    if !(object.is_object() && has_string("kind") && has_string("apiVersion")) {
-        report.errors.push(
-            NotAnObjectError {
-                location: Location::new(name, 1, 1),
-                document: 0,
-                message:
-                    "expected a Kubernetes object: a mapping with string `apiVersion` and `kind`"
-                        .to_owned(),
-            }
-            .into(),
-        );
-        return;
-    }
-    let source = Source {
-        file: name.to_owned(),
-        document: 0,
-        item: None,
+/// A JSON value as a YAML node positioned at the start of the file: the
+/// fallback for valid JSON that the YAML reader reads differently.
+fn json_node(value: &Json) -> Node {
+    let value = match value {
+        Json::Null => yaml::Value::Null,
+        Json::Bool(b) => yaml::Value::Bool(*b),
+        Json::Number(n) => n
+            .as_i64()
+            .map(yaml::Value::Int)
+            .or_else(|| n.as_f64().map(yaml::Value::Float))
+            .unwrap_or(yaml::Value::Null),
+        Json::String(s) => yaml::Value::String(s.clone()),
+        Json::Array(items) => yaml::Value::Seq(items.iter().map(json_node).collect()),
+        Json::Object(map) => yaml::Value::Map(
+            map.iter()
+                .map(|(k, v)| (json_node(&Json::String(k.clone())), json_node(v)))
+                .collect(),
+        ),
+    };
+    Node {
+        value,
         line: 1,
         column: 1,
-    };
-    let items = match (
-        object.get("kind").and_then(Json::as_str),
-        object.get("items"),
-    ) {
-        (Some(kind), Some(Json::Array(items))) if kind.ends_with("List") => items.clone(),
-        _ => {
-            report.objects.push(Manifest { object, source });
-            return;
-        }
-    };
-    for (i, object) in items.into_iter().enumerate() {
-        report.objects.push(Manifest {
-            object,
-            source: Source {
-                item: Some(i),
-                ..source.clone()
-            },
-        });
     }
+}
+
+/// The kind and `apiVersion` that the items of a typed list (`PodList`, ...)
+/// take when they omit their own, as the API server writes such lists.
+#[derive(Clone, Copy)]
+struct ItemDefaults<'a> {
+    kind: &'a str,
+    api_version: &'a str,
 }
 
 fn add_node(
     name: &str,
     document: usize,
-    item: Option<usize>,
+    item: Option<(usize, Option<ItemDefaults<'_>>)>,
     node: &Node,
     report: &mut LoadReport,
 ) {
+    let defaults = item.and_then(|(_, d)| d);
+    let item = item.map(|(i, _)| i);
     let location = Location::new(name, node.line, node.column);
     let not_an_object = |message: String| -> ManifestError {
         NotAnObjectError {
@@ -480,6 +473,7 @@ fn add_node(
     }
     let kind = match node.get("kind").map(|k| (k, k.as_str())) {
         Some((_, Some(kind))) => kind,
+        None if defaults.is_some() => defaults.map(|d| d.kind).unwrap_or_default(),
         Some((k, None)) => {
             report.errors.push(not_an_object(format!(
                 "`kind` must be a string, found {}",
@@ -494,19 +488,32 @@ fn add_node(
             return;
         }
     };
-    if node.get("apiVersion").and_then(Node::as_str).is_none() {
+    let api_version = match (node.get("apiVersion"), defaults) {
+        (Some(v), _) => v.as_str(),
+        (None, Some(d)) => Some(d.api_version),
+        (None, None) => None,
+    };
+    let Some(api_version) = api_version else {
         report.errors.push(not_an_object(format!(
             "`{kind}` without a string `apiVersion`"
         )));
         return;
-    }
+    };
     if kind.ends_with("List")
         && let Some(items) = node.get("items")
     {
         match items.items() {
             Some(items) => {
+                // `List` items name their own kind; a typed list's items may not.
+                let defaults =
+                    kind.strip_suffix("List")
+                        .filter(|k| !k.is_empty())
+                        .map(|item_kind| ItemDefaults {
+                            kind: item_kind,
+                            api_version,
+                        });
                 for (i, child) in items.iter().enumerate() {
-                    add_node(name, document, Some(i), child, report);
+                    add_node(name, document, Some((i, defaults)), child, report);
                 }
             }
             None if items.is_null() => {}
@@ -517,8 +524,14 @@ fn add_node(
         }
         return;
     }
+    let mut object = node.to_json();
+    if let (Some(d), Some(map)) = (defaults, object.as_object_mut()) {
+        map.entry("kind").or_insert_with(|| d.kind.into());
+        map.entry("apiVersion")
+            .or_insert_with(|| d.api_version.into());
+    }
     report.objects.push(Manifest {
-        object: node.to_json(),
+        object,
         source: Source {
             file: name.to_owned(),
             document,
@@ -566,6 +579,32 @@ mod tests {
         let report = load_str("pods.json", text);
         assert!(report.is_ok());
         assert_eq!(report.objects[0].kind(), Some("Pod"));
+    }
+
+    #[test]
+    fn typed_list_items_without_kind_take_the_lists() {
+        let text = "apiVersion: v1\nkind: PodList\nitems:\n- metadata: {name: a}\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: b}\n";
+        let report = load_str("pods.yaml", text);
+        assert!(report.is_ok(), "{:?}", report.errors);
+        let got: Vec<_> = report
+            .objects
+            .iter()
+            .map(|o| {
+                (
+                    o.api_version().unwrap(),
+                    o.kind().unwrap(),
+                    o.name().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(got, [("v1", "Pod", "a"), ("v1", "Pod", "b")]);
+        // A plain `List` names every item's kind: an item without one is an error.
+        let report = load_str(
+            "list.yaml",
+            "apiVersion: v1\nkind: List\nitems:\n- metadata: {name: a}\n",
+        );
+        assert_eq!(report.errors.len(), 1);
+        assert_eq!(report.errors[0].message(), "missing `kind`");
     }
 
     #[test]

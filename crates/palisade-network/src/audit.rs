@@ -345,7 +345,7 @@ fn cross_namespace(resolver: &Resolver, out: &mut Vec<Finding>) {
 mod tests {
     use super::*;
     use crate::Issues;
-    use crate::loader::load_str;
+    use palisade_core::manifest::load_str;
 
     const EXTRA: &str = r#"
 ---

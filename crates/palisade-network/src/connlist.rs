@@ -373,7 +373,7 @@ spec:
   egress:
   - to: [{ipBlock: {cidr: "2001:db8::/32"}}, {ipBlock: {cidr: 10.0.0.0/8}}]
 "#;
-        let report = crate::loader::load_str("np.yaml", text);
+        let report = palisade_core::manifest::load_str("np.yaml", text);
         let mut issues = crate::Issues::default();
         let resolver = Resolver::from_manifests(&report.objects, &mut issues);
         assert!(issues.is_empty(), "{issues:?}");

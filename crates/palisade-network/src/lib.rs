@@ -53,7 +53,6 @@ pub mod connlist;
 pub mod inventory;
 pub mod issues;
 pub mod labels;
-pub mod loader;
 pub mod policy;
 pub mod ports;
 pub mod resolver;

@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use palisade_network::loader::load_paths;
+use palisade_core::manifest::load_paths;
 use palisade_network::ports::Protocol;
 use palisade_network::resolver::Flow;
 use palisade_network::{Issues, Resolver};

@@ -26,7 +26,7 @@ fn corpus() -> PathBuf {
 fn connlist(dir: &Path) -> ConnList {
     // Files that are not Kubernetes objects (an old output file upstream
     // keeps among the inputs) are skipped, as netpol-analyzer does.
-    let report = palisade_network::loader::load_paths(&[dir]);
+    let report = palisade_core::manifest::load_paths(&[dir]);
     let mut issues = Issues::default();
     let resolver = Resolver::from_manifests(&report.objects, &mut issues);
     ConnList::new(&resolver)

@@ -8,8 +8,8 @@
     reason = "a failing test is the point"
 )]
 
+use palisade_core::manifest::load_str;
 use palisade_core::{Engine, Layer, Subject, Verdict as _};
-use palisade_network::loader::load_str;
 use palisade_network::ports::{Ports, Protocol};
 use palisade_network::resolver::{Flow, FlowEnd, Grant};
 use palisade_network::{Issues, Resolver};

@@ -22,7 +22,7 @@ struct DemoJson {
 
 /// Runs the network demo.
 pub fn run(out: &Output) -> Exit {
-    let report = palisade_network::loader::load_str("examples/data/cluster.yaml", CLUSTER);
+    let report = palisade::manifest::load_str("examples/data/cluster.yaml", CLUSTER);
     if !report.is_ok() {
         for e in &report.errors {
             out.error(&e.to_string());

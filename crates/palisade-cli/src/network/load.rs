@@ -10,7 +10,7 @@ use crate::output::Output;
 /// Loads `paths` and compiles them. Manifest errors are fatal (`None`);
 /// policy fields that are not understood are reported as warnings.
 pub fn resolver(out: &Output, paths: &[PathBuf]) -> Option<Resolver> {
-    let report = palisade_network::loader::load_paths(paths);
+    let report = palisade::manifest::load_paths(paths);
     for error in &report.errors {
         out.error(&error.to_string());
     }

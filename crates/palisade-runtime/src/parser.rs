@@ -136,7 +136,7 @@ pub fn parse(text: &str) -> Result<Expr, ParseError> {
     check_depth(text)?;
     let mut pairs = ConditionGrammar::parse(Rule::condition, text)
         .map_err(|e| ParseError::Syntax(syntax_error(text, &e)))?;
-    let builder = Builder { text };
+    let builder = Builder::new(text);
     let condition = pairs.next().ok_or_else(|| builder.internal(0))?;
     let or = condition
         .into_inner()
@@ -283,13 +283,43 @@ fn rule_name(rule: Rule) -> &'static str {
 
 struct Builder<'a> {
     text: &'a str,
+    /// Byte offsets where lines start, for positions in O(log n).
+    line_starts: Vec<usize>,
+    /// When the text is ASCII a column is a byte distance.
+    ascii: bool,
 }
 
 type Built<T> = Result<T, ParseError>;
 
 impl<'a> Builder<'a> {
+    fn new(text: &'a str) -> Builder<'a> {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Builder {
+            text,
+            line_starts,
+            ascii: text.is_ascii(),
+        }
+    }
+
     fn pos(&self, pair: &Pair<'_, Rule>) -> Pos {
-        Pos::at(self.text, pair.as_span().start())
+        let offset = pair.as_span().start();
+        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.line_starts.get(line - 1).copied().unwrap_or(0);
+        let column = if self.ascii {
+            offset - start
+        } else {
+            self.text
+                .get(start..offset)
+                .map_or(0, |s| s.chars().count())
+        };
+        let to_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Pos {
+            offset: to_u32(offset),
+            line: to_u32(line),
+            column: to_u32(column + 1),
+        }
     }
 
     /// The grammar produced a tree this builder does not expect: a bug, but

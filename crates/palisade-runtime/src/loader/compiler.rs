@@ -46,6 +46,7 @@ pub(crate) fn compile(
         list_used: vec![false; collector.lists.len()],
         macro_used: vec![false; collector.macros.len()],
         lists: Vec::new(),
+        list_table: ListTable::default(),
         macros: Vec::new(),
     };
     match state.run(sink, loaded) {
@@ -84,6 +85,7 @@ struct State<'a> {
     list_used: Vec<bool>,
     macro_used: Vec<bool>,
     lists: Vec<List>,
+    list_table: ListTable,
     macros: Vec<Macro>,
 }
 
@@ -119,16 +121,12 @@ impl State<'_> {
                 items,
             });
         }
+        self.list_table = ListTable::new(&self.lists);
     }
 
     /// Substitutes every list into `text`, marking the lists used.
     fn substitute(&mut self, text: &str) -> String {
-        let lists: Vec<(&str, &[String])> = self
-            .lists
-            .iter()
-            .map(|l| (l.name.as_str(), l.items.as_slice()))
-            .collect();
-        let (out, used) = substitute_lists(text, &lists);
+        let (out, used) = self.list_table.substitute(text, &self.lists);
         for i in used {
             if let Some(u) = self.list_used.get_mut(i) {
                 *u = true;
@@ -620,27 +618,75 @@ fn paren_item(item: &str) -> String {
 /// holding a space double-quoted). Returns the text and the indexes of the
 /// lists used.
 pub fn substitute_lists(text: &str, lists: &[(&str, &[String])]) -> (String, Vec<usize>) {
-    const DELIMS: &[char] = &[' ', '\t', '\n', '\r', '(', ')', ',', '='];
-    let mut cnd = text.to_owned();
-    let mut used = Vec::new();
-    // A list name is only replaced where delimiters surround it, so only
-    // lists named by a delimited word of the text (or of items substituted
-    // before them) can apply; the rest are skipped without a search.
-    let mut words: std::collections::HashSet<String> =
-        text.split(DELIMS).map(str::to_owned).collect();
-    for (i, (name, items)) in lists.iter().enumerate() {
-        if !name.contains(DELIMS) && !words.contains(*name) {
-            continue;
+    let owned: Vec<List> = lists
+        .iter()
+        .map(|(name, items)| List {
+            name: (*name).to_owned(),
+            items: items.to_vec(),
+        })
+        .collect();
+    ListTable::new(&owned).substitute(text, &owned)
+}
+
+/// The characters that delimit a list name in condition text.
+const LIST_DELIMS: &[char] = &[' ', '\t', '\n', '\r', '(', ')', ',', '='];
+
+/// List names by index, to find the lists a text can use without
+/// searching it for every list.
+#[derive(Debug, Default)]
+struct ListTable {
+    by_name: HashMap<String, usize>,
+    /// Lists whose names hold a delimiter: always searched.
+    odd: Vec<usize>,
+}
+
+impl ListTable {
+    fn new(lists: &[List]) -> ListTable {
+        let mut table = ListTable::default();
+        for (i, list) in lists.iter().enumerate() {
+            if list.name.contains(LIST_DELIMS) || list.name.is_empty() {
+                table.odd.push(i);
+            } else {
+                // Falco substitutes every definition in order; names are
+                // unique after collection, so the first index is the one.
+                table.by_name.entry(list.name.clone()).or_insert(i);
+            }
         }
-        if resolve_list(&mut cnd, name, items) {
-            used.push(i);
-            for item in items.iter() {
-                words.extend(item.split(DELIMS).map(str::to_owned));
-                words.insert(quote_item(item));
+        table
+    }
+
+    fn candidates(&self, text: &str, after: Option<usize>, into: &mut BTreeSet<usize>) {
+        for word in text.split(LIST_DELIMS) {
+            if let Some(&i) = self.by_name.get(word)
+                && after.is_none_or(|a| i > a)
+            {
+                into.insert(i);
             }
         }
     }
-    (cnd, used)
+
+    /// Falco's substitution of every list, in definition order, into
+    /// `text`. A list name only matches between delimiters, so only lists
+    /// named by a word of the text (or of items substituted before them)
+    /// are searched for.
+    fn substitute(&self, text: &str, lists: &[List]) -> (String, Vec<usize>) {
+        let mut candidates: BTreeSet<usize> = self.odd.iter().copied().collect();
+        self.candidates(text, None, &mut candidates);
+        let mut cnd = text.to_owned();
+        let mut used = Vec::new();
+        while let Some(i) = candidates.pop_first() {
+            let Some(list) = lists.get(i) else {
+                continue;
+            };
+            if resolve_list(&mut cnd, &list.name, &list.items) {
+                used.push(i);
+                for item in &list.items {
+                    self.candidates(item, Some(i), &mut candidates);
+                }
+            }
+        }
+        (cnd, used)
+    }
 }
 
 fn find_from(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {

@@ -688,6 +688,66 @@ mod tests {
     }
 
     #[test]
+    fn every_nesting_form_is_bounded() {
+        let n = MAX_DEPTH - 1;
+        let calls = format!("{}a.b{} exists", "b64(".repeat(n), ")".repeat(n));
+        assert!(parse(&calls).is_ok());
+        let nots = format!("{}a{}", "not(".repeat(n), ")".repeat(n));
+        // `not(` opens a group: the negations nest instead of toggling.
+        assert_eq!(
+            parse(&nots).unwrap().as_string(),
+            format!("{}a", "not ".repeat(n))
+        );
+        let joins = format!(
+            "{}a.b{} = x",
+            "join(\"-\", (".repeat(n / 2),
+            "))".repeat(n / 2)
+        );
+        assert!(parse(&joins).is_ok());
+        let vals = format!("x.y = {}a.b{}", "tolower(".repeat(n), ")".repeat(n));
+        assert!(parse(&vals).is_ok());
+        for deeper in [
+            format!(
+                "{}a.b{} exists",
+                "b64(".repeat(MAX_DEPTH + 1),
+                ")".repeat(MAX_DEPTH + 1)
+            ),
+            format!("{}a", "not(".repeat(200_000)),
+            format!("x in {}", "(".repeat(200_000)),
+        ] {
+            assert!(matches!(parse(&deeper), Err(ParseError::TooDeep(_))));
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Token soup built from the grammar's own pieces never panics, and
+        /// what parses prints something.
+        #[test]
+        fn token_soup_never_panics(tokens in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "a", "a.b", "proc.aname[2]", "evt.arg[\"k\"]", " ", "\n", "(", ")", ",", "and", "or", "not",
+                "not(", "=", "==", "!=", "<", ">=", "in", "pmatch", "contains", "exists", "oneof", "anyof",
+                "'q'", "\"x\\\"y\"", "\"", "'", "\\", "val(", "tolower(", "join(", "1", "0x1F", "-1.5e+3",
+                "[", "]", "é", "\u{0}", "*",
+            ]),
+            0..40,
+        )) {
+            let text: String = tokens.concat();
+            if let Ok(expr) = parse(&text) {
+                proptest::prop_assert!(!expr.as_string().is_empty() || text.trim().is_empty());
+            }
+        }
+
+        /// Arbitrary text never panics either.
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+            let _ = parse(&text);
+        }
+    }
+
+    #[test]
     fn errors_carry_positions() {
         let err = parse("a and\n  b c").unwrap_err();
         let pos = err.pos();

@@ -595,6 +595,41 @@ mod tests {
         assert!(!load_one(&deep).is_ok());
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Rules files assembled from random pieces of items never panic,
+        /// and every diagnostic has a position.
+        #[test]
+        fn random_rules_files_never_panic(items in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "- list: l\n  items: [a, \"b c\", l2]\n",
+                "- list: l2\n  items: []\n",
+                "- list: l\n  items: [x]\n  override:\n    items: append\n",
+                "- macro: m\n  condition: a.b in (l) or n\n",
+                "- macro: n\n  condition: not m\n",
+                "- macro: m\n  condition: and x.y = 1\n  append: true\n",
+                "- rule: r\n  desc: d\n  condition: m and a.b = 1\n  output: o\n  priority: INFO\n",
+                "- rule: r\n  condition: or (l)\n  override:\n    condition: append\n",
+                "- rule: r\n  enabled: false\n",
+                "- rule: r\n  exceptions:\n    - name: e\n      values: [[v]]\n  append: true\n",
+                "- rule: s\n  desc: d\n  condition: x.y = 1\n  output: o\n  priority: WARNING\n  exceptions:\n    - name: e\n      fields: [a.b, c.d]\n      comps: [=, in]\n      values: [[1, [2, 3]]]\n",
+                "- rule: s\n  priority: ALERT\n  override:\n    priority: replace\n",
+                "- required_engine_version: 10\n",
+                "- bogus: 1\n",
+                "- [1, 2]\n",
+                "---\n",
+            ]),
+            0..12,
+        )) {
+            let text: String = items.concat();
+            let loaded = load_one(&text);
+            for d in loaded.errors.iter().chain(&loaded.warnings) {
+                proptest::prop_assert!(d.context.line >= 1 && d.context.column >= 1);
+            }
+        }
+    }
+
     #[test]
     fn redefinition_keeps_the_first_position() {
         let loaded = load_one(

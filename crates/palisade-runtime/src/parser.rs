@@ -197,38 +197,76 @@ fn syntax_error(text: &str, e: &pest::error::Error<Rule>) -> SyntaxError {
             .collect();
         (!token.is_empty()).then_some(token)
     });
-    let expected = match &e.variant {
-        pest::error::ErrorVariant::ParsingError { positives, .. } => {
-            let mut names: Vec<&str> = positives.iter().map(|r| rule_name(*r)).collect();
-            names.sort_unstable();
-            names.dedup();
-            names.join(", ")
-        }
-        pest::error::ErrorVariant::CustomError { message } => message.clone(),
+    let positives: Vec<Rule> = match &e.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => positives.clone(),
+        pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
     };
     let keyword = found.as_deref().and_then(|t| {
-        ["and", "or", "not"].into_iter().find(|k| {
+        ["and", "or"].into_iter().find(|k| {
             t.strip_prefix(k).is_some_and(|rest| {
                 !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
             })
         })
     });
-    let mut message = match (&found, keyword) {
-        (_, Some(k)) if k != "not" => {
-            format!("`{k}` must be followed by a blank or `(` and a condition")
+    let message = if positives.contains(&Rule::arg_bare) {
+        "expected a valid field argument: a quoted string or a bare string".to_owned()
+    } else if !positives.is_empty() && positives.iter().all(|r| *r == Rule::close_bracket) {
+        "expected a ']' token".to_owned()
+    } else if let Some(k) = keyword {
+        format!("`{k}` must be followed by a blank or `(` and a condition")
+    } else if found.is_none() && unclosed_parens(text) {
+        "expected a ')' token".to_owned()
+    } else {
+        let mut message = match &found {
+            Some(token) => format!("unexpected `{token}`"),
+            None => "unexpected end of condition".to_owned(),
+        };
+        let expected = expected_list(&positives);
+        if !expected.is_empty() {
+            message.push_str(", expected ");
+            message.push_str(&expected);
         }
-        (Some(token), _) => format!("unexpected `{token}`"),
-        (None, _) if unclosed_parens(text) => "expected a `)` token".to_owned(),
-        (None, _) => "unexpected end of condition".to_owned(),
+        message
     };
-    if keyword.is_none_or(|k| k == "not") && !expected.is_empty() {
-        message.push_str(", expected ");
-        message.push_str(&expected);
-    }
     SyntaxError {
         message,
         pos: Pos::at(text, offset),
     }
+}
+
+/// What the parser expected, in a reader's words: values are "a value"
+/// whatever form they may take, and a field argument is only mentioned when
+/// nothing else would do.
+fn expected_list(positives: &[Rule]) -> String {
+    let is_value = |r: &Rule| {
+        matches!(
+            r,
+            Rule::modifier
+                | Rule::val_call
+                | Rule::quoted
+                | Rule::bare_value
+                | Rule::number
+                | Rule::value_list
+                | Rule::list_ref
+        )
+    };
+    let value_context = positives.iter().any(is_value);
+    let mut names: Vec<&str> = positives
+        .iter()
+        .filter(|r| !(positives.len() > 1 && **r == Rule::field_arg))
+        .map(|r| {
+            if is_value(r)
+                || (value_context && matches!(r, Rule::transformer | Rule::transform_call))
+            {
+                "a value"
+            } else {
+                rule_name(*r)
+            }
+        })
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names.join(", ")
 }
 
 /// `true` when more `(` than `)` stand outside quoted strings.
@@ -272,7 +310,10 @@ fn rule_name(rule: Rule) -> &'static str {
         Rule::value_list | Rule::transform_list => "a list",
         Rule::list_ref => "a list name",
         Rule::val_call => "'val('",
-        Rule::field_arg | Rule::arg_bare => "a field argument",
+        Rule::field_arg => "a field argument `[...]`",
+        Rule::arg_bare => "a bare string",
+        Rule::close_paren => "a ')' token",
+        Rule::close_bracket => "a ']' token",
         Rule::number => "a number",
         Rule::quoted => "a quoted string",
         Rule::bare_value => "a value",
@@ -455,7 +496,10 @@ impl<'a> Builder<'a> {
             }),
             Rule::value_list => {
                 let mut values = Vec::new();
-                for item in pair.into_inner() {
+                for item in pair
+                    .into_inner()
+                    .filter(|p| p.as_rule() != Rule::close_paren)
+                {
                     values.push(self.literal(item)?.text);
                 }
                 Rhs::List(ValueList { values, pos })
@@ -487,6 +531,7 @@ impl<'a> Builder<'a> {
                             args.push(TransformArg::Operand(Operand::Field(self.field(p)?)))
                         }
                         Rule::field_arg => arg = Some(self.field_arg(p)?),
+                        Rule::close_paren => {}
                         _ => return Err(self.internal(p.as_span().start())),
                     }
                 }
@@ -505,6 +550,7 @@ impl<'a> Builder<'a> {
                     match p.as_rule() {
                         Rule::transformer => kind = Transformer::from_name(p.as_str()),
                         Rule::field_arg => arg = Some(self.field_arg(p)?),
+                        Rule::close_paren => {}
                         _ => args.push(self.transform_arg(p)?),
                     }
                 }
@@ -527,7 +573,10 @@ impl<'a> Builder<'a> {
             Rule::field | Rule::transform_call => self.operand(pair).map(TransformArg::Operand),
             Rule::transform_list => {
                 let mut items = Vec::new();
-                for p in pair.into_inner() {
+                for p in pair
+                    .into_inner()
+                    .filter(|p| p.as_rule() != Rule::close_paren)
+                {
                     items.push(self.transform_arg(p)?);
                 }
                 Ok(TransformArg::List { items, pos })

@@ -242,6 +242,17 @@ impl State<'_> {
                 );
                 output = output.replace("%container.info", "");
             }
+            if let Err(message) = check_output(&output, &info.source, self.checker) {
+                if info.skip_if_unknown_filter && message.starts_with("unknown filter:") {
+                    sink.warn("LOAD_UNKNOWN_FILTER", message, &info.output_ctx);
+                    continue;
+                }
+                return Err(Failure::new(
+                    "LOAD_ERR_COMPILE_OUTPUT",
+                    message,
+                    &info.output_ctx,
+                ));
+            }
             for (field, _) in DEPRECATED_FIELDS {
                 if output.contains(field) {
                     sink.warn(
@@ -378,6 +389,102 @@ fn resolve(
         return (Err(failure), used);
     }
     (Ok(out), used)
+}
+
+/// Checks an output format the way libsinsp's formatter reads it: after
+/// each `%` (and an optional width) comes a field or transformer; like
+/// libsinsp, the longest prefix that is a valid field is taken, so
+/// `%proc.name:` or `%proc.name_x` use `proc.name`.
+fn check_output(output: &str, source: &str, checker: &dyn ConditionChecker) -> Result<(), String> {
+    let bytes = output.as_bytes();
+    let mut j = usize::from(bytes.first() == Some(&b'*'));
+    while j < bytes.len() {
+        if bytes.get(j) != Some(&b'%') {
+            j += 1;
+            continue;
+        }
+        j += 1;
+        if j >= bytes.len() {
+            return Err("invalid formatting syntax: formatting cannot end with a %".to_owned());
+        }
+        while bytes.get(j).is_some_and(u8::is_ascii_digit) {
+            j += 1;
+        }
+        if j >= bytes.len() {
+            return Err(
+                "invalid formatting syntax: formatting cannot end with a number".to_owned(),
+            );
+        }
+        let token = field_token(output.get(j..).unwrap_or_default());
+        let found = (1..=token.len())
+            .rev()
+            .filter(|&n| token.is_char_boundary(n))
+            .filter(|&n| {
+                token
+                    .as_bytes()
+                    .get(n - 1)
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b']' | b')'))
+            })
+            .find(|&n| {
+                token
+                    .get(..n)
+                    .is_some_and(|t| checker.is_valid_field(source, t))
+            });
+        match found {
+            Some(n) => j += n,
+            None => {
+                return Err(format!(
+                    "unknown filter: invalid formatting token `%{}`",
+                    if token.is_empty() {
+                        output.get(j..).unwrap_or_default()
+                    } else {
+                        token
+                    }
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The longest text at the start of `rest` that may be a field or a
+/// transformer call: a dotted name, an optional `[argument]`, or a
+/// transformer's balanced parentheses (at most 256 bytes).
+fn field_token(rest: &str) -> &str {
+    let bytes = rest.as_bytes();
+    let mut end = 0usize;
+    let mut depth = 0usize;
+    let mut in_bracket = false;
+    while end < bytes.len().min(256) {
+        let Some(&b) = bytes.get(end) else { break };
+        let ok = match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'.' => true,
+            b'[' if !in_bracket => {
+                in_bracket = true;
+                true
+            }
+            b']' if in_bracket => {
+                in_bracket = false;
+                true
+            }
+            b'(' if !in_bracket => {
+                depth += 1;
+                true
+            }
+            b')' if depth > 0 && !in_bracket => {
+                depth -= 1;
+                true
+            }
+            b',' | b' ' | b'"' | b'\'' | b'-' | b'/' | b':' if depth > 0 || in_bracket => true,
+            _ if in_bracket && !b.is_ascii_whitespace() => true,
+            _ => false,
+        };
+        if !ok {
+            break;
+        }
+        end += 1;
+    }
+    rest.get(..end).unwrap_or_default()
 }
 
 /// Warnings Falco's `filter_warning_resolver` gives: deprecated fields, and

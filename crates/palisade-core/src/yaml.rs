@@ -228,6 +228,85 @@ fn has_content(text: &str) -> bool {
 }
 
 fn parse_chunk(text: &str, first_line: u32, index: usize) -> Result<Vec<Node>, SyntaxError> {
+    let first = match load_nodes(text, first_line, index) {
+        Ok(nodes) => return Ok(nodes),
+        Err(e) => e,
+    };
+    relax_closers(text, first_line, index, first)
+}
+
+/// libyaml, yaml-cpp and go-yaml (what Falco and kubectl read YAML with)
+/// accept a multi-line flow collection whose closing `]` or `}` stands at
+/// the indentation of its key; `saphyr` refuses it as "invalid indentation"
+/// (the official `falco-sandbox_rules.yaml` has several). When a parse fails
+/// on such a line, lines holding only a closing bracket are indented two
+/// more columns and the parse retried: all of them at once, then one at a
+/// time as the parser reports them. Nothing else moves, so every node keeps
+/// its exact position. Any other error is returned as it was.
+fn relax_closers(
+    text: &str,
+    first_line: u32,
+    index: usize,
+    first: SyntaxError,
+) -> Result<Vec<Node>, SyntaxError> {
+    /// Bound on the one-line-at-a-time retries (each is a full parse).
+    const MAX_RETRIES: usize = 64;
+    if !is_closer_error(text, first_line, &first) {
+        return Err(first);
+    }
+    if let Ok(nodes) = load_nodes(
+        &indent_lines(text, |_, line| is_closer(line)),
+        first_line,
+        index,
+    ) {
+        return Ok(nodes);
+    }
+    let mut current = text.to_owned();
+    let mut error = first;
+    for _ in 0..MAX_RETRIES {
+        if !is_closer_error(&current, first_line, &error) {
+            break;
+        }
+        let target = error.line.saturating_sub(first_line + 1) as usize;
+        current = indent_lines(&current, |i, _| i == target);
+        match load_nodes(&current, first_line, index) {
+            Ok(nodes) => return Ok(nodes),
+            Err(e) => error = e,
+        }
+    }
+    Err(error)
+}
+
+/// A line holding only a closing bracket (and maybe a comma).
+fn is_closer(line: &str) -> bool {
+    matches!(line.trim(), "]" | "}" | "]," | "},")
+}
+
+fn is_closer_error(text: &str, first_line: u32, e: &SyntaxError) -> bool {
+    e.message == "invalid indentation"
+        && text
+            .lines()
+            .nth(e.line.saturating_sub(first_line + 1) as usize)
+            .is_some_and(is_closer)
+}
+
+/// `text` with two spaces added before every line `pick` chooses (given its
+/// 0-based index and content).
+fn indent_lines(text: &str, mut pick: impl FnMut(usize, &str) -> bool) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if pick(i, line) {
+            out.push_str("  ");
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+fn load_nodes(text: &str, first_line: u32, index: usize) -> Result<Vec<Node>, SyntaxError> {
     let docs = MarkedYaml::load_from_str(text).map_err(|e| {
         let m = e.marker();
         SyntaxError {
@@ -331,6 +410,19 @@ mod tests {
         assert_eq!(err.document, 1);
         assert!(err.line >= 3, "{err:?}");
         assert!(docs[2].is_ok());
+    }
+
+    #[test]
+    fn closing_brackets_at_the_key_indentation_are_accepted() {
+        let text = "- list: a\n  items: [\n    x, y\n  ]\n- list: b\n  items: {k: v\n  }\n";
+        let docs = parse_stream(text);
+        let root = &docs[0].as_ref().unwrap().root;
+        let items = root.items().unwrap();
+        assert_eq!(items[0].get("items").unwrap().items().unwrap().len(), 2);
+        assert_eq!(items[1].get("list").unwrap().line, 5);
+        assert!(items[1].get("items").unwrap().get("k").is_some());
+        // Other indentation errors are still errors.
+        assert!(parse_stream("a:\n  b: 1\n c: 2\n")[0].is_err());
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub(crate) fn with_request<T>(
     let pattern_request = PatternRequest {
         object,
         old_object: request.old_object.as_ref(),
-        operation: request.operation.map_or("CREATE", |o| o.as_str()),
+        operation: request.operation.map_or("", |o| o.as_str()),
         username: user.map(|u| u.username.as_str()),
         groups,
         roles: &[],

@@ -19,6 +19,8 @@
 //!   excludedNamespaces with `prefix*` / `*suffix` globs, labelSelector,
 //!   namespaceSelector, name) decides whether it applies;
 //!   `spec.enforcementAction` (deny, warn, dryrun) what a violation does.
+//!   `spec.parameters` must fit the template's `openAPIV3Schema` (types,
+//!   `enum`; unknown fields allowed, as Kubernetes prunes them).
 //! - Templates needing what Palisade does not run (`external_data`,
 //!   `http.send`, CEL-only `code`, other targets) are refused at load with
 //!   [`GatekeeperError::Unsupported`].
@@ -69,6 +71,7 @@ pub mod files;
 mod loader;
 mod matcher;
 mod policy;
+mod schema;
 mod template;
 mod value;
 

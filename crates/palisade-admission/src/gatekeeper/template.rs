@@ -35,6 +35,7 @@ pub struct ConstraintTemplate {
     rule: String,
     rego_version: RegoVersion,
     uses_inventory: bool,
+    parameters_schema: Option<Json>,
     engine: Engine,
 }
 
@@ -156,6 +157,10 @@ impl ConstraintTemplate {
         let uses_inventory = std::iter::once(&source.rego)
             .chain(&source.libs)
             .any(|m| m.contains("data.inventory"));
+        let parameters_schema = template
+            .pointer("/spec/crd/spec/validation/openAPIV3Schema")
+            .filter(|s| s.is_object())
+            .cloned();
         let mut compiled = ConstraintTemplate {
             name,
             kind,
@@ -163,6 +168,7 @@ impl ConstraintTemplate {
             rule: format!("{package}.violation"),
             rego_version,
             uses_inventory,
+            parameters_schema,
             engine,
         };
         compiled.prepare()?;
@@ -214,6 +220,21 @@ impl ConstraintTemplate {
     /// `true` when the Rego reads `data.inventory` (a referential template).
     pub fn uses_inventory(&self) -> bool {
         self.uses_inventory
+    }
+
+    /// The schema of its constraints' `spec.parameters`
+    /// (`spec.crd.spec.validation.openAPIV3Schema`), when it has one.
+    pub fn parameters_schema(&self) -> Option<&Json> {
+        self.parameters_schema.as_ref()
+    }
+
+    /// Checks a constraint's parameters against
+    /// [`ConstraintTemplate::parameters_schema`]; the error names the field.
+    pub fn check_parameters(&self, parameters: &Json) -> Result<(), String> {
+        match &self.parameters_schema {
+            Some(schema) => super::schema::check(schema, parameters, "spec.parameters"),
+            None => Ok(()),
+        }
     }
 
     /// The prepared engine, with the template's modules loaded and analysed.

@@ -6,7 +6,9 @@
 //!   **once** into a prepared [`regorus::Engine`]; each evaluation clones it,
 //!   so one template serves every thread and every constraint of its kind.
 //!   Templates are Rego v0 unless `code[].source.version: v1`; an
-//!   undeclared template that only parses as v1 is taken as v1.
+//!   undeclared template that only parses as v1 is taken as v1. A v0 rule
+//!   with several bodies (`p { A } { B }`), which regorus would read as
+//!   `else`, is split into alternative definitions as OPA reads it.
 //! - The input is Gatekeeper's: `input.review` is the admission request
 //!   (`kind`, `name`, `namespace`, `object`, `oldObject`, `operation`,
 //!   `userInfo`, ... as sent; built from a plain manifest like `gator` does),
@@ -71,6 +73,7 @@ pub mod files;
 mod loader;
 mod matcher;
 mod policy;
+mod rewrite;
 mod schema;
 mod template;
 mod value;

@@ -355,9 +355,9 @@ fn run_case(base: &Path, policy: &GatekeeperPolicy, case: &Json) -> Result<Strin
     let mut messages = Vec::new();
     if policy.applies_to(&request, &context) {
         let found = policy
-            .raw_violations(&request, &context)
+            .validate(&request, &context)
             .map_err(|e| e.to_string())?;
-        messages.extend(found.into_iter().map(|v| v.msg));
+        messages.extend(found.into_iter().map(|v| v.message));
     }
     let mut failures = Vec::new();
     for (i, assertion) in assertions.iter().enumerate() {

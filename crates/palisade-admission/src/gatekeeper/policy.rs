@@ -8,6 +8,7 @@ use regorus::Value;
 
 use super::constraint::Constraint;
 use super::error::{GatekeeperError, InvalidConstraintError};
+use super::matcher::MatchOutcome;
 use super::template::{ConstraintTemplate, RawViolation};
 use super::value::{object, to_rego};
 use crate::review::{
@@ -98,8 +99,11 @@ impl Policy for GatekeeperPolicy {
         self.constraint.name()
     }
 
+    /// `true` when the constraint's `match` selects the request, and when
+    /// it cannot tell (a `namespaceSelector` on an object whose Namespace is
+    /// not known), so that [`Policy::validate`] reports the error.
     fn applies_to(&self, request: &AdmissionRequest, context: &Context) -> bool {
-        self.constraint.matcher().matches(request, context)
+        self.constraint.matcher().outcome(request, context) != MatchOutcome::NotMatched
     }
 
     fn validate(
@@ -107,6 +111,16 @@ impl Policy for GatekeeperPolicy {
         request: &AdmissionRequest,
         context: &Context,
     ) -> Result<Vec<Violation>, EvaluationError> {
+        if let MatchOutcome::UnknownNamespace(ns) =
+            self.constraint.matcher().outcome(request, context)
+        {
+            return Err(EvaluationError {
+                policy: self.constraint.name().to_owned(),
+                reason: format!(
+                    "namespace `{ns}` is not known, so `spec.match.namespaceSelector` cannot be evaluated (Gatekeeper rejects the request)"
+                ),
+            });
+        }
         let action: EnforcementAction = self.constraint.action();
         Ok(self
             .raw_violations(request, context)?
@@ -211,6 +225,7 @@ pub fn review_value(request: &AdmissionRequest, context: &Context) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gatekeeper::{Constraint, ConstraintTemplate};
     use crate::review::AdmissionReview;
     use serde_json::json;
 
@@ -250,5 +265,53 @@ mod tests {
             super::super::value::to_json(&value)["_unstable"]["namespace"],
             ns
         );
+    }
+
+    #[test]
+    fn unknown_namespace_with_a_namespace_selector_is_an_error() {
+        use crate::review::PolicySet;
+        let template = ConstraintTemplate::from_json(
+            &json!({
+                "apiVersion": "templates.gatekeeper.sh/v1", "kind": "ConstraintTemplate",
+                "metadata": {"name": "always"},
+                "spec": {"crd": {"spec": {"names": {"kind": "Always"}}},
+                         "targets": [{"target": "admission.k8s.gatekeeper.sh",
+                                      "rego": "package always\nviolation[{\"msg\": \"no\"}] { true }\n"}]}
+            }),
+            None,
+        )
+        .unwrap();
+        let constraint = Constraint::from_json(
+            &json!({
+                "apiVersion": "constraints.gatekeeper.sh/v1beta1", "kind": "Always",
+                "metadata": {"name": "prod-only"},
+                "spec": {"match": {"namespaceSelector": {"matchLabels": {"env": "prod"}}}}
+            }),
+            None,
+        )
+        .unwrap();
+        let mut set = PolicySet::new();
+        set.add(GatekeeperPolicy::bind(constraint, Arc::new(template)).unwrap());
+        let pod = AdmissionRequest::from_object(json!({
+            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "shop"}
+        }))
+        .unwrap();
+        let response = set.review(&pod, &Context::new());
+        assert!(!response.allowed);
+        let status = response.status.unwrap();
+        assert_eq!(status.code, 500);
+        assert!(
+            status.message.contains("namespace `shop` is not known"),
+            "{}",
+            status.message
+        );
+        // Known and labelled: the constraint applies and denies.
+        let ns = json!({"apiVersion": "v1", "kind": "Namespace",
+                        "metadata": {"name": "shop", "labels": {"env": "prod"}}});
+        let response = set.review(&pod, &Context::with_objects([ns]));
+        assert_eq!(response.status.unwrap().message, "[prod-only] no");
+        // Known, not labelled: out of scope.
+        let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}});
+        assert!(set.review(&pod, &Context::with_objects([ns])).allowed);
     }
 }

@@ -357,7 +357,15 @@ impl PatternPolicy {
                     continue;
                 }
             }
-            let (status, message) = apply(rule, req.object);
+            let (status, mut message) = apply(rule, req.object);
+            if status == RuleStatus::Fail
+                && let Some(template) = &rule.message_template
+            {
+                let ctx = ctx.get_or_insert_with(|| context(req));
+                if let Value::String(text) = template.resolve(ctx) {
+                    message = message.replacen(&rule.message, &text, 1);
+                }
+            }
             out.push(result(status, message));
         }
         out

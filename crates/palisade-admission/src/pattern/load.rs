@@ -461,6 +461,7 @@ fn load_rule(l: &mut Loader<'_>, node: &Node) -> Option<(Rule, RawConditions)> {
             match_,
             exclude,
             preconditions,
+            message_template: message_template(&message),
             message,
             patterns,
             failure_action: rule_action,
@@ -469,6 +470,14 @@ fn load_rule(l: &mut Loader<'_>, node: &Node) -> Option<(Rule, RawConditions)> {
         },
         raw,
     ))
+}
+
+/// The message as a template when it has variables the subset can resolve.
+fn message_template(message: &str) -> Option<Template> {
+    if !message.contains("{{") {
+        return None;
+    }
+    Template::parse(&Value::String(message.to_owned())).ok()
 }
 
 /// Refuses `{{ }}` variables in pattern keys and values.
@@ -818,6 +827,7 @@ fn autogen(
                 match_: with_kinds(&rule.match_, &kinds),
                 exclude: rule.exclude.as_ref().map(|e| with_kinds(e, &kinds)),
                 preconditions,
+                message_template: message_template(&rewrite_variables(&rule.message, cronjob)),
                 message: rewrite_variables(&rule.message, cronjob),
                 patterns,
                 failure_action: rule.failure_action,
@@ -889,6 +899,26 @@ spec:
         assert_eq!(
             p.action_for(rule, &crate::pattern::PatternRequest::create(&prod)),
             FailureAction::Enforce
+        );
+    }
+
+    #[test]
+    fn message_variables_are_resolved() {
+        let text = POLICY.replace(
+            "message: \"label `team` is required\"",
+            "message: \"{{ request.object.metadata.name }} needs label `team`\"",
+        );
+        let load = load_str("p.yaml", &text);
+        assert!(load.errors.is_empty(), "{:?}", load.errors);
+        let pod =
+            serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"}});
+        let results = load.policies[0].evaluate(&crate::pattern::PatternRequest::create(&pod));
+        assert!(
+            results[0]
+                .message
+                .starts_with("validation error: web needs label `team`."),
+            "{}",
+            results[0].message
         );
     }
 

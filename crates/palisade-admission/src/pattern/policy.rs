@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use palisade_core::Location;
 use serde_json::Value;
 
-use super::condition::Conditions;
+use super::condition::{Conditions, Template};
 
 /// What a failed rule does at admission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,8 +62,11 @@ pub struct Rule {
     pub exclude: Option<MatchBlock>,
     /// Conditions that must hold for the rule to apply.
     pub preconditions: Option<Conditions>,
-    /// `validate.message`.
+    /// `validate.message`, as written.
     pub message: String,
+    /// The message's `{{ }}` variables, when it has some in the supported
+    /// JMESPath subset (others are left as written).
+    pub message_template: Option<Template>,
     /// The pattern(s).
     pub patterns: Patterns,
     /// `validate.failureAction`, overriding the policy's action.

@@ -29,7 +29,7 @@ use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use palisade::manifest;
 use palisade_admission::gatekeeper::{
-    Constraint, ConstraintTemplate, GatekeeperPolicy, files, review_value,
+    Constraint, ConstraintTemplate, GatekeeperPolicy, review_value,
 };
 use palisade_admission::{AdmissionRequest, AdmissionReview, Context, PolicySet};
 use serde::Deserialize;
@@ -54,7 +54,7 @@ fn corpus() -> PathBuf {
 }
 
 fn first_object(path: &Path) -> Option<Json> {
-    files::load_file(path)
+    manifest::load_file(path)
         .objects
         .into_iter()
         .next()

@@ -34,9 +34,9 @@ use palisade_core::Manifest;
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::gatekeeper::files;
 use crate::gatekeeper::{Constraint, ConstraintTemplate, GatekeeperPolicy};
 use crate::review::{AdmissionRequest, AdmissionReview, Context, Policy};
+use palisade_core::manifest;
 
 /// How deep directories are searched for suites.
 const MAX_DEPTH: usize = 32;
@@ -167,7 +167,7 @@ fn looks_like_suite(text: &str) -> bool {
 
 /// Runs one suite file.
 pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
-    let report = files::load_file(path);
+    let report = manifest::load_file(path);
     if let Some(e) = report.errors.first() {
         return Err(e.to_string());
     }
@@ -281,7 +281,7 @@ fn load_single(base: &Path, json: &Json, key: &str) -> Result<Manifest, String> 
 }
 
 fn load_objects(base: &Path, file: &str) -> Result<Vec<Manifest>, String> {
-    let report = files::load_file(&base.join(file));
+    let report = manifest::load_file(&base.join(file));
     match report.errors.first() {
         Some(e) => Err(e.to_string()),
         None => Ok(report.objects),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use palisade_core::Manifest;
 
-use super::files;
+use palisade_core::manifest;
 
 use super::constraint::{Constraint, is_constraint_api_version};
 use super::error::{GatekeeperError, NoTemplateError};
@@ -77,7 +77,7 @@ pub fn load_manifests(manifests: &[Manifest]) -> Loaded {
 /// Loads files and directories (recursively) and compiles what they hold;
 /// unreadable files and malformed documents are reported in `errors`.
 pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Loaded {
-    let report = files::load_paths(paths);
+    let report = manifest::load_paths(paths);
     let mut loaded = load_manifests(&report.objects);
     let mut errors: Vec<GatekeeperError> = report.errors.into_iter().map(Into::into).collect();
     errors.append(&mut loaded.errors);

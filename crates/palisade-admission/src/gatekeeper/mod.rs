@@ -69,7 +69,6 @@
 
 mod constraint;
 mod error;
-pub mod files;
 mod loader;
 mod matcher;
 mod policy;

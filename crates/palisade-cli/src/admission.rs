@@ -5,6 +5,9 @@ use clap::{Args, Subcommand};
 use crate::exit::Exit;
 use crate::output::Output;
 
+mod cert;
+mod serve;
+
 /// The `admission` command group.
 #[derive(Debug, Args)]
 pub struct Group {
@@ -15,12 +18,20 @@ pub struct Group {
 
 /// Commands of the `admission` group.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Serve policies as a validating admission webhook over HTTPS.
+    Serve(serve::ServeArgs),
+    /// Write a development CA and a webhook server certificate signed by it.
+    Cert(cert::CertArgs),
+}
 
 /// Runs a command of the group.
 pub fn run(out: &Output, group: Group) -> Exit {
     match group.command {
-        Some(command) => match command {},
+        Some(command) => match command {
+            Command::Serve(args) => serve::run(out, args),
+            Command::Cert(args) => cert::run(out, &args),
+        },
         None => {
             out.error("no admission commands yet; see `palisade admission --help`");
             Exit::InputError

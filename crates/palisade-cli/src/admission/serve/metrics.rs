@@ -67,6 +67,8 @@ pub struct Metrics {
     pub policies: Gauge,
     /// Certificate reloads, by result.
     pub tls_reloads: Family<ResultLabels, Counter>,
+    /// Reviews being read or evaluated right now.
+    pub in_flight: Gauge,
 }
 
 impl Metrics {
@@ -124,6 +126,12 @@ impl Metrics {
             "Certificate reloads, by result",
             tls_reloads.clone(),
         );
+        let in_flight = Gauge::default();
+        registry.register(
+            "requests_in_flight",
+            "AdmissionReview requests being read or evaluated",
+            in_flight.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -135,6 +143,7 @@ impl Metrics {
             generation,
             policies,
             tls_reloads,
+            in_flight,
         }
     }
 

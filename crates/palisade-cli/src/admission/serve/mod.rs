@@ -34,7 +34,13 @@ pub fn run(out: &Output, args: ServeArgs) -> Exit {
         .thread_name("palisade-webhook")
         .build()
         .map_err(|source| ServeError::from(RuntimeError { source }));
-    let result = runtime.and_then(|runtime| runtime.block_on(server::serve(args)));
+    let result = runtime.and_then(|runtime| {
+        let result = runtime.block_on(server::serve(args));
+        // An evaluation abandoned at its deadline may still be running on
+        // the blocking pool; do not wait for it.
+        runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+        result
+    });
     match result {
         Ok(()) => Exit::Ok,
         Err(error) => {

@@ -26,6 +26,7 @@ const V1BETA1: &str = "admission.k8s.io/v1beta1";
 
 /// Handles `POST /validate`.
 pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
+    let _in_flight = InFlight::new(&app);
     let body = match read_body(request.into_body(), app.max_body_bytes).await {
         Ok(body) => body,
         Err(BodyError::TooLarge) => {
@@ -118,6 +119,22 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         HeaderValue::from_static("application/json"),
     );
     http
+}
+
+/// Counts a request in `palisade_webhook_requests_in_flight` while alive.
+struct InFlight<'a>(&'a App);
+
+impl<'a> InFlight<'a> {
+    fn new(app: &'a App) -> InFlight<'a> {
+        app.metrics.in_flight.inc();
+        InFlight(app)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.metrics.in_flight.dec();
+    }
 }
 
 /// How an evaluation ended.

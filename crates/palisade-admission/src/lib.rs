@@ -25,11 +25,13 @@
 pub mod builtin;
 pub mod gatekeeper;
 pub mod kyverno_test;
+pub mod load;
 pub mod pattern;
 pub mod pss;
 pub mod review;
 pub mod suite;
 
+pub use load::{LoadedPolicies, PolicyLoadError, load_policies};
 pub use review::{
     AdmissionRequest, AdmissionResponse, AdmissionReview, Context, Decision, EvaluationError,
     Operation, Policy, PolicySet, Violation,

@@ -1,5 +1,8 @@
 //! `palisade admission …`: its commands arrive with the admission issue.
 
+mod review;
+mod verify;
+
 use clap::{Args, Subcommand};
 
 use crate::exit::Exit;
@@ -19,6 +22,10 @@ pub struct Group {
 /// Commands of the `admission` group.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Answer an AdmissionReview (`admission.k8s.io/v1`) with the loaded policies.
+    Review(review::ReviewArgs),
+    /// Run Gatekeeper `suite.yaml` files like `gator verify`.
+    Verify(verify::VerifyArgs),
     /// Serve policies as a validating admission webhook over HTTPS.
     Serve(serve::ServeArgs),
     /// Write a development CA and a webhook server certificate signed by it.
@@ -29,6 +36,8 @@ pub enum Command {
 pub fn run(out: &Output, group: Group) -> Exit {
     match group.command {
         Some(command) => match command {
+            Command::Review(args) => review::run(out, &args),
+            Command::Verify(args) => verify::run(out, &args),
             Command::Serve(args) => serve::run(out, args),
             Command::Cert(args) => cert::run(out, &args),
         },

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use arc_swap::ArcSwapOption;
 use palisade_admission::PolicySet;
 use palisade_admission::builtin::BuiltinPack;
-use palisade_admission::{gatekeeper, pattern};
 
 /// Where policies come from.
 #[derive(Debug, Clone)]
@@ -50,19 +49,11 @@ impl PolicySource {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let templates = gatekeeper::load_paths(&self.paths);
-        errors.extend(templates.errors.iter().map(ToString::to_string));
-        let patterns = pattern::load_paths(&self.paths);
-        errors.extend(patterns.errors.iter().map(ToString::to_string));
-        if !errors.is_empty() {
-            return Err(errors);
+        let loaded = palisade_admission::load_policies(&self.paths);
+        if !loaded.errors.is_empty() {
+            return Err(loaded.errors.iter().map(ToString::to_string).collect());
         }
-        for policy in templates.policies {
-            set.add(policy);
-        }
-        for policy in patterns.policies {
-            set.add(policy);
-        }
+        set.extend(loaded.policies);
         Ok(set)
     }
 }

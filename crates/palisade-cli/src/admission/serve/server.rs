@@ -15,7 +15,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
 
 use super::args::{FailurePolicy, ServeArgs};
@@ -43,6 +43,8 @@ pub struct App {
     pub failure_policy: FailurePolicy,
     /// The largest request body accepted.
     pub max_body_bytes: usize,
+    /// Turns to evaluate: one per core.
+    pub evaluations: Arc<Semaphore>,
 }
 
 /// Runs the webhook until SIGTERM or ctrl-c, then drains in-flight requests.
@@ -65,6 +67,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         timeout: args.timeout,
         failure_policy: args.failure_policy,
         max_body_bytes: args.max_body_bytes,
+        evaluations: Arc::new(Semaphore::new(
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+        )),
     });
     let router = router(Arc::clone(&app));
     let (stop, stopped) = watch::channel(false);

@@ -76,11 +76,23 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     let name = request.name.clone();
     let operation = request.operation.map(|o| o.as_str()).unwrap_or("");
     let number = generation.number;
-    let evaluation =
-        tokio::task::spawn_blocking(move || generation.set.evaluate(&request, &Context::new()));
+    // At most one evaluation per core runs at a time (more only thrash the
+    // caches); waiting for a turn counts against the deadline. A permit is
+    // held until the evaluation ends, even one abandoned at its deadline.
+    let evaluations = Arc::clone(&app.evaluations);
+    let evaluation = async move {
+        let permit = evaluations.acquire_owned().await.ok()?;
+        tokio::task::spawn_blocking(move || {
+            let decision = generation.set.evaluate(&request, &Context::new());
+            drop(permit);
+            decision
+        })
+        .await
+        .ok()
+    };
     let outcome = match tokio::time::timeout(app.timeout, evaluation).await {
-        Ok(Ok(decision)) => Outcome::Decided(decision),
-        Ok(Err(_panicked)) => Outcome::Panicked,
+        Ok(Some(decision)) => Outcome::Decided(decision),
+        Ok(None) => Outcome::Panicked,
         Err(_elapsed) => Outcome::TimedOut,
     };
     let (response, verdict, policies) = answer(&app, &outcome);

@@ -32,13 +32,13 @@ impl PolicySource {
     /// Loads and compiles a whole set. Any error makes the whole set fail
     /// (so a half-written change never replaces a working set); the errors
     /// come back as messages naming file, line and column.
-    pub fn load(&self) -> Result<PolicySet, Vec<String>> {
-        let mut set = PolicySet::new();
+    pub fn load(&self) -> Result<Policies, Vec<String>> {
+        let mut policies = Policies::default();
         if self.builtin {
-            set.extend(BuiltinPack::default().policy_set());
+            policies.native = BuiltinPack::default().policy_set();
         }
         if self.paths.is_empty() {
-            return Ok(set);
+            return Ok(policies);
         }
         let mut errors = Vec::new();
         for path in &self.paths {
@@ -53,8 +53,26 @@ impl PolicySource {
         if !loaded.errors.is_empty() {
             return Err(loaded.errors.iter().map(ToString::to_string).collect());
         }
-        set.extend(loaded.policies);
-        Ok(set)
+        policies.guarded = loaded.policies;
+        Ok(policies)
+    }
+}
+
+/// A policy set split by how it runs.
+#[derive(Debug, Default)]
+pub struct Policies {
+    /// The built-in pack: native code whose cost is linear in the object's
+    /// size (bounded by the body limit), run inline on the request's task.
+    pub native: PolicySet,
+    /// Policies from files (Rego templates, pattern policies), whose cost the
+    /// server cannot bound: run on the blocking pool under the deadline.
+    pub guarded: PolicySet,
+}
+
+impl Policies {
+    /// How many policies in all.
+    pub fn len(&self) -> usize {
+        self.native.len() + self.guarded.len()
     }
 }
 
@@ -62,7 +80,7 @@ impl PolicySource {
 #[derive(Debug)]
 pub struct Generation {
     /// The policies.
-    pub set: PolicySet,
+    pub policies: Policies,
     /// Its number.
     pub number: u64,
 }
@@ -81,10 +99,10 @@ impl PolicyStore {
 
     /// Installs `set` as the next generation and returns its number.
     /// Requests already running keep the set they started with.
-    pub fn install(&self, set: PolicySet) -> u64 {
+    pub fn install(&self, policies: Policies) -> u64 {
         let number = self.current.load().as_ref().map_or(0, |g| g.number) + 1;
         self.current
-            .store(Some(Arc::new(Generation { set, number })));
+            .store(Some(Arc::new(Generation { policies, number })));
         number
     }
 }
@@ -96,9 +114,9 @@ mod tests {
     #[test]
     fn builtin_pack_is_served_without_paths() {
         let source = PolicySource::new(Vec::new(), false);
-        let set = source.load().unwrap();
-        assert_eq!(set.len(), BuiltinPack::default().policy_set().len());
-        assert!(!set.is_empty());
+        let policies = source.load().unwrap();
+        assert_eq!(policies.len(), BuiltinPack::default().policy_set().len());
+        assert!(policies.guarded.is_empty());
     }
 
     #[test]
@@ -113,11 +131,15 @@ mod tests {
     fn generations_count_up_and_swap() {
         let store = PolicyStore::default();
         assert!(store.current().is_none());
-        assert_eq!(store.install(PolicySet::new()), 1);
+        assert_eq!(store.install(Policies::default()), 1);
         let first = store.current().unwrap();
-        assert_eq!(store.install(BuiltinPack::default().policy_set()), 2);
+        let builtin = Policies {
+            native: BuiltinPack::default().policy_set(),
+            guarded: PolicySet::new(),
+        };
+        assert_eq!(store.install(builtin), 2);
         assert_eq!(first.number, 1);
-        assert!(first.set.is_empty());
+        assert_eq!(first.policies.len(), 0);
         assert_eq!(store.current().unwrap().number, 2);
     }
 }

@@ -26,9 +26,9 @@ pub async fn load(app: &App, source: &PolicySource) -> Result<u64, Vec<String>> 
         .await
         .unwrap_or_else(|_| Err(vec!["loading policies failed unexpectedly".to_owned()]));
     match result {
-        Ok(set) => {
-            let count = set.len();
-            let number = app.store.install(set);
+        Ok(policies) => {
+            let count = policies.len();
+            let number = app.store.install(policies);
             app.metrics
                 .generation
                 .set(i64::try_from(number).unwrap_or(i64::MAX));

@@ -135,7 +135,7 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
             format!(
                 "ready: policy set {} ({} policies)\n",
                 generation.number,
-                generation.set.len()
+                generation.policies.len()
             ),
         )
             .into_response(),

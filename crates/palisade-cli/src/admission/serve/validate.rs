@@ -76,24 +76,36 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     let name = request.name.clone();
     let operation = request.operation.map(|o| o.as_str()).unwrap_or("");
     let number = generation.number;
-    // At most one evaluation per core runs at a time (more only thrash the
-    // caches); waiting for a turn counts against the deadline. A permit is
-    // held until the evaluation ends, even one abandoned at its deadline.
-    let evaluations = Arc::clone(&app.evaluations);
-    let evaluation = async move {
-        let permit = evaluations.acquire_owned().await.ok()?;
-        tokio::task::spawn_blocking(move || {
-            let decision = generation.set.evaluate(&request, &Context::new());
-            drop(permit);
-            decision
-        })
-        .await
-        .ok()
-    };
-    let outcome = match tokio::time::timeout(app.timeout, evaluation).await {
-        Ok(Some(decision)) => Outcome::Decided(decision),
-        Ok(None) => Outcome::Panicked,
-        Err(_elapsed) => Outcome::TimedOut,
+    let context = Context::new();
+    // The built-in pack runs inline: native, linear in the object's size.
+    let mut decision = generation.policies.native.evaluate(&request, &context);
+    let outcome = if generation.policies.guarded.is_empty() {
+        Outcome::Decided(decision)
+    } else {
+        // At most one evaluation per core runs at a time (more only thrash
+        // the caches); waiting for a turn counts against the deadline. A
+        // permit is held until the evaluation ends, even one abandoned at
+        // its deadline.
+        let evaluations = Arc::clone(&app.evaluations);
+        let evaluation = async move {
+            let permit = evaluations.acquire_owned().await.ok()?;
+            tokio::task::spawn_blocking(move || {
+                let decision = generation.policies.guarded.evaluate(&request, &context);
+                drop(permit);
+                decision
+            })
+            .await
+            .ok()
+        };
+        match tokio::time::timeout(app.timeout, evaluation).await {
+            Ok(Some(guarded)) => {
+                decision.violations.extend(guarded.violations);
+                decision.errors.extend(guarded.errors);
+                Outcome::Decided(decision)
+            }
+            Ok(None) => Outcome::Panicked,
+            Err(_elapsed) => Outcome::TimedOut(decision),
+        }
     };
     let (response, verdict, policies) = answer(&app, &outcome);
     let mut json = response.to_review_json(&uid);
@@ -155,8 +167,9 @@ enum Outcome {
     Decided(Decision),
     /// A policy panicked (a bug): the request is denied.
     Panicked,
-    /// The deadline passed first.
-    TimedOut,
+    /// The deadline passed before the guarded policies finished; what the
+    /// built-in pack decided.
+    TimedOut(Decision),
 }
 
 /// The response, the verdict for logs and metrics, and the policies that
@@ -216,7 +229,7 @@ fn answer(app: &App, outcome: &Outcome) -> (AdmissionResponse, &'static str, Str
             "error",
             "-".to_owned(),
         ),
-        Outcome::TimedOut => {
+        Outcome::TimedOut(native) => {
             app.metrics
                 .timeouts
                 .get_or_create(&super::metrics::TimeoutLabels {
@@ -236,13 +249,14 @@ fn answer(app: &App, outcome: &Outcome) -> (AdmissionResponse, &'static str, Str
                     }),
                     warnings: Vec::new(),
                 },
-                FailurePolicy::Ignore => AdmissionResponse {
-                    allowed: true,
-                    status: None,
-                    warnings: vec![format!(
+                // What the built-in pack found still stands.
+                FailurePolicy::Ignore => {
+                    let mut response = native.response();
+                    response.warnings.push(format!(
                         "palisade: policy evaluation exceeded its {deadline} deadline; admitted by failure policy `ignore`"
-                    )],
-                },
+                    ));
+                    response
+                }
             };
             (response, "timeout", "-".to_owned())
         }

@@ -22,6 +22,7 @@
     )
 )]
 
+pub mod audit;
 pub mod builtin;
 pub mod gatekeeper;
 pub mod kyverno_test;

@@ -293,7 +293,8 @@ pub fn images(object: &Value) -> Value {
 fn context(req: &PatternRequest<'_>) -> Value {
     json!({
         "request": {
-            "operation": req.operation,
+            // A background scan has no operation: `request.operation` is null.
+            "operation": if req.operation.is_empty() { Value::Null } else { Value::from(req.operation) },
             "object": req.object,
             "oldObject": req.old_object.cloned().unwrap_or(Value::Null),
             "userInfo": {"username": req.username.unwrap_or(""), "groups": req.groups},

@@ -135,3 +135,78 @@ impl Policy for PodSecurityAdmission {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use palisade_core::EnforcementAction;
+    use serde_json::json;
+
+    use super::*;
+    use crate::pss::{Level, Version};
+    use crate::review::{AdmissionReview, PolicySet};
+
+    fn request(kind: &str, object: Value) -> AdmissionRequest {
+        let review = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": {"uid": "1", "operation": "CREATE", "namespace": "shop",
+                "kind": {"group": "", "version": "v1", "kind": kind}, "object": object}});
+        AdmissionReview::parse(&review).unwrap().request
+    }
+
+    #[test]
+    fn namespace_labels_drive_pod_security_admission() {
+        let mut context = Context::new();
+        context.add_object(
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop",
+            "labels": {"pod-security.kubernetes.io/enforce": "baseline",
+                       "pod-security.kubernetes.io/warn": "restricted"}}}),
+        );
+        let mut set = PolicySet::new();
+        set.add(PodSecurityAdmission::default());
+        let privileged = request(
+            "Pod",
+            json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "namespace": "shop"},
+            "spec": {"containers": [{"name": "c", "securityContext": {"privileged": true}}]}}),
+        );
+        let decision = set.evaluate(&privileged, &context);
+        assert!(!decision.allowed());
+        assert!(
+            decision.violations[0]
+                .message
+                .starts_with("violates PodSecurity \"baseline:latest\": privileged")
+        );
+        let plain = request(
+            "Pod",
+            json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "namespace": "shop"}, "spec": {"containers": [{"name": "c"}]}}),
+        );
+        let decision = set.evaluate(&plain, &context);
+        assert!(decision.allowed());
+        assert_eq!(decision.violations.len(), 1);
+        assert_eq!(decision.violations[0].action, EnforcementAction::Warn);
+        assert!(
+            decision.violations[0]
+                .message
+                .starts_with("would violate PodSecurity \"restricted:latest\"")
+        );
+    }
+
+    #[test]
+    fn fixed_level_policy_checks_workloads() {
+        let policy = PssPolicy::new(LevelVersion::new(Level::Baseline, Version::V1(30)));
+        let deploy = request(
+            "Deployment",
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "d", "namespace": "shop"},
+            "spec": {"template": {"spec": {"hostPID": true, "containers": [{"name": "c"}]}}}}),
+        );
+        let context = Context::new();
+        assert!(policy.applies_to(&deploy, &context));
+        let violations = policy.validate(&deploy, &context).unwrap();
+        assert_eq!(
+            violations[0].message,
+            "violates PodSecurity \"baseline:v1.30\": host namespaces (hostPID=true)"
+        );
+        assert_eq!(policy.name(), "pod-security-baseline");
+    }
+}

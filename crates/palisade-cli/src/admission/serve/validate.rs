@@ -21,13 +21,20 @@ use serde_json::Value as Json;
 use super::args::FailurePolicy;
 use super::server::App;
 
+/// How long a client has to send the whole body.
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The `apiVersion` of AdmissionReview v1beta1, answered in kind.
 const V1BETA1: &str = "admission.k8s.io/v1beta1";
 
 /// Handles `POST /validate`.
 pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     let _in_flight = InFlight::new(&app);
-    let body = match read_body(request.into_body(), app.max_body_bytes).await {
+    let reading = read_body(request.into_body(), app.max_body_bytes);
+    let body = match tokio::time::timeout(BODY_TIMEOUT, reading)
+        .await
+        .unwrap_or(Err(BodyError::Slow))
+    {
         Ok(body) => body,
         Err(BodyError::TooLarge) => {
             app.metrics.request("invalid", false);
@@ -43,6 +50,17 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
                 .headers_mut()
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
             return response;
+        }
+        Err(BodyError::Slow) => {
+            app.metrics.request("invalid", false);
+            tracing::warn!("request body not received in time");
+            return plain(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "request body not received within {}",
+                    format_duration(BODY_TIMEOUT)
+                ),
+            );
         }
         Err(BodyError::Read(reason)) => {
             app.metrics.request("invalid", false);
@@ -282,6 +300,8 @@ enum BodyError {
     TooLarge,
     /// The connection failed while reading it.
     Read(String),
+    /// It did not arrive in time.
+    Slow,
 }
 
 /// Reads the whole body, up to `limit` bytes. A body over the limit is

@@ -105,7 +105,13 @@ impl Server {
     /// Starts the server with a fresh certificate in `certs` and `extra`
     /// arguments, and waits for its address.
     fn start(certs: &Path, extra: &[&str]) -> Server {
+        Server::start_with(&[], certs, extra)
+    }
+
+    /// Like [`Server::start`], with global options before the command.
+    fn start_with(global: &[&str], certs: &Path, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(global)
             .args([
                 "admission",
                 "serve",
@@ -750,4 +756,37 @@ fn broken_policies_at_startup_exit_with_the_errors() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("policies did not load"), "{stderr}");
     assert!(stderr.contains("bad.yaml"), "{stderr}");
+}
+
+#[test]
+fn json_logs_and_v1beta1_reviews() {
+    let tmp = TempDir::new("json");
+    make_cert(tmp.path());
+    let server = Server::start_with(&["--format", "json"], tmp.path(), &["--builtin"]);
+    let client = server.client(tmp.path());
+    server.wait_ready(&client);
+    let mut old = review("uid-beta", pod("web", false));
+    old["apiVersion"] = json!("admission.k8s.io/v1beta1");
+    let response = client
+        .post(server.url("/validate"))
+        .body(old.to_string())
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Json = serde_json::from_str(&response.text().unwrap()).unwrap();
+    // A v1beta1 review is answered in v1beta1, as the API server requires.
+    assert_eq!(body["apiVersion"], "admission.k8s.io/v1beta1");
+    assert_eq!(body["response"]["uid"], "uid-beta");
+    assert_eq!(body["response"]["allowed"], true);
+    server.wait_for("the decision line", || server.logs().contains("uid-beta"));
+    let logs = server.logs();
+    let line = logs.lines().find(|l| l.contains("uid-beta")).unwrap();
+    let event: Json = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    assert_eq!(event["fields"]["uid"], "uid-beta");
+    assert_eq!(event["fields"]["kind"], "Pod");
+    assert_eq!(event["fields"]["namespace"], "shop");
+    assert_eq!(event["fields"]["name"], "web");
+    assert_eq!(event["fields"]["verdict"], "allowed");
+    assert_eq!(event["fields"]["policy"], "-");
+    assert!(event["fields"]["latency_us"].is_u64(), "{event}");
 }

@@ -397,6 +397,9 @@ fn gatekeeper_policy_denies_privileged_allows_compliant_and_reports() {
     );
 
     // One log line per decision, with the fields operators filter on.
+    server.wait_for("the decision lines", || {
+        server.logs().contains("uid=uid-dry-3")
+    });
     let logs = server.logs();
     let line = logs
         .lines()
@@ -525,9 +528,10 @@ fn policy_changes_are_picked_up_and_broken_sets_keep_the_old_one() {
         "apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sNoSuchTemplate\nmetadata:\n  name: orphan\n",
     )
     .unwrap();
-    server.wait_for("the load error to be counted", || {
+    server.wait_for("the load error to be counted and logged", || {
         let (_, metrics) = get_text(&server, &client, "/metrics");
         metric(&metrics, "palisade_webhook_policy_load_errors_total").is_some_and(|v| v >= 1.0)
+            && server.logs().contains("still serving the previous set")
     });
     let (_, metrics) = get_text(&server, &client, "/metrics");
     assert_eq!(
@@ -577,7 +581,14 @@ fn renewed_certificate_is_served_without_restart() {
     }
     let new_client = server.client(&certs);
     server.wait_for("the renewed certificate", || {
-        new_client.get(server.url("/healthz")).send().is_ok()
+        new_client.get(server.url("/healthz")).send().is_ok() && {
+            let (_, metrics) = get_text(&server, &new_client, "/metrics");
+            metric(
+                &metrics,
+                "palisade_webhook_tls_reloads_total{result=\"ok\"}",
+            )
+            .is_some()
+        }
     });
     // A client trusting only the old CA no longer gets through a handshake.
     let old_only = client_trusting(&old_ca, server.addr);
@@ -724,6 +735,7 @@ fn sigterm_drains_in_flight_requests_then_exits() {
     assert_eq!(answer["response"]["allowed"], false);
     assert_eq!(answer["response"]["status"]["code"], 504);
     assert!(status.success(), "exit status {status}");
+    server.wait_for("the last log line", || server.logs().contains("stopped"));
     let logs = server.logs();
     assert!(logs.contains("SIGTERM received"), "{logs}");
     assert!(logs.contains("all connections drained"), "{logs}");

@@ -48,13 +48,6 @@ pub async fn load(app: &App, source: &PolicySource) -> Result<u64, Vec<String>> 
             Ok(number)
         }
         Err(errors) => {
-            app.metrics
-                .policy_load_errors
-                .inc_by(u64::try_from(errors.len()).unwrap_or(u64::MAX));
-            app.metrics
-                .policy_reloads
-                .get_or_create(&super::metrics::ResultLabels { result: "error" })
-                .inc();
             for error in &errors {
                 tracing::error!(%error, "policy load error");
             }
@@ -66,6 +59,14 @@ pub async fn load(app: &App, source: &PolicySource) -> Result<u64, Vec<String>> 
                 ),
                 None => tracing::error!(errors = errors.len(), "policy set not loaded"),
             }
+            // Counted last: once the count moves, the errors are logged.
+            app.metrics
+                .policy_reloads
+                .get_or_create(&super::metrics::ResultLabels { result: "error" })
+                .inc();
+            app.metrics
+                .policy_load_errors
+                .inc_by(u64::try_from(errors.len()).unwrap_or(u64::MAX));
             Err(errors)
         }
     }

@@ -314,3 +314,38 @@ fn demo_shows_the_builtin_pack() {
     );
     assert!(stdout.contains("ALLOWED Pod shop/web"), "{stdout}");
 }
+
+#[test]
+fn audit_runs_loaded_pattern_policies() {
+    let Some(root) = corpus() else { return };
+    let dir = root.join("kyverno/best-practices/disallow-default-namespace");
+    let policy = dir.join("disallow-default-namespace.yaml");
+    let resources = dir.join(".kyverno-test/resource.yaml");
+    let out = palisade(&[
+        "--format",
+        "json",
+        "admission",
+        "audit",
+        "--policies",
+        policy.to_str().unwrap(),
+        "--",
+        resources.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let objects: Vec<&str> = doc["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["object"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        objects,
+        ["Pod default/badpod01", "Deployment baddeployment01"]
+    );
+    assert_eq!(
+        doc["violations"][0]["action"], "dryrun",
+        "an Audit policy records"
+    );
+    assert_eq!(doc["coverage"][0]["share"], 1.0);
+}

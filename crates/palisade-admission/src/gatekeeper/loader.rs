@@ -55,9 +55,10 @@ pub fn load_manifests(manifests: &[Manifest]) -> Loaded {
     for m in manifests.iter().filter(|m| is_constraint(m)) {
         match Constraint::from_manifest(m) {
             Ok(c) => match loaded.templates.get(c.kind()) {
-                Some(t) => loaded
-                    .policies
-                    .push(GatekeeperPolicy::new(c, Arc::clone(t))),
+                Some(t) => match GatekeeperPolicy::bind(c, Arc::clone(t)) {
+                    Ok(policy) => loaded.policies.push(policy),
+                    Err(e) => loaded.errors.push(e),
+                },
                 None => loaded.errors.push(
                     NoTemplateError {
                         location: c.location().cloned(),

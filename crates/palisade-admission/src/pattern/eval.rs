@@ -321,6 +321,18 @@ impl PatternPolicy {
             && !rule.exclude.as_ref().is_some_and(|e| block_matches(e, req))
     }
 
+    /// The failure action of `rule` for this request: the rule's own
+    /// action or the policy's, unless an override covers the namespace.
+    pub fn action_for(&self, rule: &Rule, req: &PatternRequest<'_>) -> FailureAction {
+        let namespace = metadata_str(req.object, "namespace");
+        rule.action_overrides
+            .iter()
+            .chain(&self.action_overrides)
+            .find(|o| o.covers(namespace, req.namespace_labels))
+            .map(|o| o.action)
+            .unwrap_or(rule.failure_action.unwrap_or(self.failure_action))
+    }
+
     /// Applies every rule that selects the request; rules that do not
     /// select it give no result.
     pub fn evaluate(&self, req: &PatternRequest<'_>) -> Vec<RuleResult> {
@@ -330,7 +342,7 @@ impl PatternPolicy {
             if !self.selects(rule, req) {
                 continue;
             }
-            let action = rule.failure_action.unwrap_or(self.failure_action);
+            let action = self.action_for(rule, req);
             let result = |status, message: String| RuleResult {
                 rule: rule.name.clone(),
                 autogen_of: rule.autogen_of.clone(),

@@ -40,6 +40,8 @@ pub struct PatternPolicy {
     /// `spec.background` (default `true`): whether audit applies it to
     /// existing objects.
     pub background: bool,
+    /// `spec.validationFailureActionOverrides`: other actions in some namespaces.
+    pub action_overrides: Vec<ActionOverride>,
     /// The rules, including the rules generated for Pod controllers
     /// (`autogen-<rule>`, `autogen-cronjob-<rule>`).
     pub rules: Vec<Rule>,
@@ -66,8 +68,34 @@ pub struct Rule {
     pub patterns: Patterns,
     /// `validate.failureAction`, overriding the policy's action.
     pub failure_action: Option<FailureAction>,
+    /// `validate.failureActionOverrides`: other actions in some namespaces.
+    pub action_overrides: Vec<ActionOverride>,
     /// Where the rule starts.
     pub location: Location,
+}
+
+/// A failure action for the namespaces it names or selects.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionOverride {
+    /// The action in those namespaces.
+    pub action: FailureAction,
+    /// Namespace names (wildcards allowed).
+    pub namespaces: Vec<String>,
+    /// A selector on namespace labels.
+    pub namespace_selector: Option<LabelSelector>,
+}
+
+impl ActionOverride {
+    /// `true` when the override covers `namespace` (with `labels`).
+    pub fn covers(&self, namespace: &str, labels: Option<&Value>) -> bool {
+        self.namespaces
+            .iter()
+            .any(|n| super::scalar::wildcard_match(n, namespace))
+            || self
+                .namespace_selector
+                .as_ref()
+                .is_some_and(|s| s.matches(labels))
+    }
 }
 
 /// `validate.pattern` or `validate.anyPattern`.

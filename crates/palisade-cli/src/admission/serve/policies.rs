@@ -120,6 +120,31 @@ mod tests {
     }
 
     #[test]
+    fn builtin_pack_and_directories_together() {
+        let corpus = std::env::var_os("PALISADE_CORPUS").map_or_else(
+            || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
+            PathBuf::from,
+        );
+        let dir = corpus.join("admission/gatekeeper/pod-security-policy/privileged-containers");
+        if !dir.is_dir() {
+            eprintln!("skipping: corpus not found at {}", dir.display());
+            return;
+        }
+        let policies = PolicySource::new(vec![dir], true).load().unwrap();
+        assert_eq!(
+            policies.native.len(),
+            BuiltinPack::default().policy_set().len()
+        );
+        let names: Vec<&str> = policies
+            .guarded
+            .policies()
+            .iter()
+            .map(|p| p.name())
+            .collect();
+        assert_eq!(names, ["psp-privileged-container"]);
+    }
+
+    #[test]
     fn a_missing_directory_is_an_error() {
         let source = PolicySource::new(vec![PathBuf::from("/nonexistent/palisade")], false);
         let errors = source.load().unwrap_err();

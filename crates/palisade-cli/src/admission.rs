@@ -11,6 +11,9 @@ use clap::{Args, Subcommand};
 use crate::exit::Exit;
 use crate::output::{Output, Style};
 
+mod cert;
+mod serve;
+
 /// The `admission` command group.
 #[derive(Debug, Args)]
 pub struct Group {
@@ -32,6 +35,10 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Run Kyverno `kyverno-test.yaml` files like `kyverno test` (pattern policies).
     Test(test::TestArgs),
+    /// Serve policies as a validating admission webhook over HTTPS.
+    Serve(serve::ServeArgs),
+    /// Write a development CA and a webhook server certificate signed by it.
+    Cert(cert::CertArgs),
 }
 
 /// Runs a command of the group.
@@ -43,6 +50,8 @@ pub fn run(out: &Output, group: Group) -> Exit {
             Command::Pss(args) => pss::run(out, &args),
             Command::Audit(args) => audit::run(out, &args),
             Command::Test(args) => test::run(out, &args),
+            Command::Serve(args) => serve::run(out, args),
+            Command::Cert(args) => cert::run(out, &args),
         },
         None => {
             out.error("no admission commands yet; see `palisade admission --help`");

@@ -22,12 +22,14 @@
     )
 )]
 
+pub mod alerts;
 pub mod ast;
 pub mod compile;
 pub mod disasm;
 pub mod event;
 pub mod fields;
 pub mod loader;
+pub mod output;
 pub mod parser;
 pub mod ruleset;
 pub mod vm;

@@ -32,4 +32,5 @@ pub mod loader;
 pub mod output;
 pub mod parser;
 pub mod ruleset;
+pub mod sinks;
 pub mod vm;

@@ -24,6 +24,7 @@
 
 pub mod alerts;
 pub mod ast;
+pub mod builtin;
 pub mod compile;
 pub mod disasm;
 pub mod event;

@@ -55,6 +55,11 @@ fn assert_clean(label: &str, loaded: &Loaded, rules: usize, enabled: usize) {
             .collect::<Vec<_>>()
             .join("\n")
     );
+    assert!(
+        loaded.schema_problems.is_empty(),
+        "{label}: schema problems: {:?}",
+        loaded.schema_problems
+    );
     assert_eq!(loaded.rules.len(), rules, "{label}: compiled rules");
     assert_eq!(loaded.enabled_rules(), enabled, "{label}: enabled rules");
     for rule in &loaded.rules {

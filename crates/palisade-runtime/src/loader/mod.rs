@@ -42,6 +42,7 @@
 mod collector;
 mod compiler;
 mod reader;
+mod schema;
 
 pub use compiler::{MAX_RESOLVED_DEPTH, expand_macros, substitute_lists};
 
@@ -302,6 +303,9 @@ pub struct Loaded {
     /// Every error, in the order found (loading stops a file at its first
     /// error, and compiles nothing once reading failed).
     pub errors: Vec<Diagnostic>,
+    /// What Falco's JSON schema for rules files finds (a lint that never
+    /// changes the outcome; empty when every file is valid).
+    pub schema_problems: Vec<Diagnostic>,
 }
 
 impl Loaded {
@@ -347,6 +351,7 @@ pub struct Loader<'c> {
     collector: collector::Collector,
     warnings: Vec<Diagnostic>,
     errors: Vec<Diagnostic>,
+    schema_problems: Vec<Diagnostic>,
 }
 
 impl fmt::Debug for Loader<'_> {
@@ -379,6 +384,7 @@ impl<'c> Loader<'c> {
             collector: collector::Collector::default(),
             warnings: Vec::new(),
             errors: Vec::new(),
+            schema_problems: Vec::new(),
         }
     }
 
@@ -387,6 +393,7 @@ impl<'c> Loader<'c> {
         let mut sink = Sink {
             warnings: &mut self.warnings,
             errors: &mut self.errors,
+            schema: &mut self.schema_problems,
         };
         reader::read_file(name, text, &mut self.collector, self.checker, &mut sink);
     }
@@ -427,6 +434,7 @@ impl<'c> Loader<'c> {
             collector,
             mut warnings,
             mut errors,
+            schema_problems,
         } = self;
         let mut loaded = Loaded {
             required_engine_version: collector.required_engine_version,
@@ -434,14 +442,17 @@ impl<'c> Loader<'c> {
             ..Loaded::default()
         };
         if errors.is_empty() {
+            let mut unused = Vec::new();
             let mut sink = Sink {
                 warnings: &mut warnings,
                 errors: &mut errors,
+                schema: &mut unused,
             };
             compiler::compile(&collector, checker, &mut sink, &mut loaded);
         }
         loaded.warnings = warnings;
         loaded.errors = errors;
+        loaded.schema_problems = schema_problems;
         loaded
     }
 }
@@ -462,6 +473,7 @@ pub fn load<'a>(
 pub(crate) struct Sink<'a> {
     pub(crate) warnings: &'a mut Vec<Diagnostic>,
     pub(crate) errors: &'a mut Vec<Diagnostic>,
+    pub(crate) schema: &'a mut Vec<Diagnostic>,
 }
 
 impl Sink<'_> {

@@ -99,6 +99,14 @@ pub(crate) fn read_file(
             return;
         }
     };
+    for (context, message) in super::schema::check(name, &docs) {
+        sink.schema.push(super::Diagnostic {
+            level: super::Level::Warning,
+            code: "SCHEMA_VALIDATION",
+            message,
+            context,
+        });
+    }
     let mut reader = Reader {
         collector,
         checker,

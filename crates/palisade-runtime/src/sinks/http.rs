@@ -92,7 +92,8 @@ impl Sink for HttpSink {
     }
 
     fn deliver(&mut self, alert: &Alert) -> Result<(), SinkError> {
-        let body = serde_json::to_vec(&alert.to_json()).map_err(|e| SinkError::Http {
+        let mut body = Vec::with_capacity(512);
+        alert.write_json(&mut body).map_err(|e| SinkError::Http {
             sink: self.name.clone(),
             message: e.to_string(),
         })?;

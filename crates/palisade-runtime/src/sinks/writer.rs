@@ -62,9 +62,7 @@ pub fn write_line(out: &mut dyn Write, alert: &Alert, format: LineFormat) -> std
         LineFormat::Text => {
             out.write_all(alert.output.as_bytes())?;
         }
-        LineFormat::Json => {
-            serde_json::to_writer(&mut *out, &alert.to_json())?;
-        }
+        LineFormat::Json => alert.write_json(out)?,
     }
     out.write_all(b"\n")
 }

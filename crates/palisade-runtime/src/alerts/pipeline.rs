@@ -155,6 +155,8 @@ pub struct Pipeline {
     stats: PipelineStats,
     /// Suppressed per rule since the last summary: (dedup, rate).
     pending: Vec<(u64, u64)>,
+    /// Their sum.
+    pending_total: u64,
     summary_interval: Nanos,
     last_summary: Nanos,
     watched: Vec<Watched>,
@@ -235,6 +237,7 @@ impl Pipeline {
                 ..PipelineStats::default()
             },
             pending: vec![(0, 0); count],
+            pending_total: 0,
             summary_interval: u64::try_from(config.summary_interval.as_nanos())
                 .unwrap_or(u64::MAX)
                 .max(1),
@@ -286,7 +289,7 @@ impl Pipeline {
                 self.fire(id as usize, event, now, emit);
             }
             self.maybe_summary(now, emit);
-        } else if !self.watched.is_empty() || self.pending_any() {
+        } else if !self.watched.is_empty() || self.pending_total > 0 {
             // Summaries are due on time even when nothing fires.
             if self.stats.events.is_multiple_of(1024) {
                 let now = self.clock.now();
@@ -299,10 +302,6 @@ impl Pipeline {
     fn matcher_hits(&self) -> &[u32] {
         // The hits of the last `matches` call stay in the matcher.
         self.matcher.last_hits()
-    }
-
-    fn pending_any(&self) -> bool {
-        self.pending.iter().any(|&(d, r)| d > 0 || r > 0)
     }
 
     /// Passes the alert of rule `index` (of [`RuleSet::rules`]) on `event`
@@ -335,6 +334,7 @@ impl Pipeline {
                 self.stats.suppressed_dedup += 1;
                 if let Some(p) = self.pending.get_mut(index) {
                     p.0 += 1;
+                    self.pending_total += 1;
                 }
                 return;
             }
@@ -346,6 +346,7 @@ impl Pipeline {
                 self.stats.suppressed_rate += 1;
                 if let Some(p) = self.pending.get_mut(index) {
                     p.1 += 1;
+                    self.pending_total += 1;
                 }
                 return;
             }
@@ -400,6 +401,7 @@ impl Pipeline {
     fn summary(&mut self, now: Nanos, emit: &mut dyn FnMut(Alert)) {
         let since = now.saturating_sub(self.last_summary);
         self.last_summary = now;
+        self.pending_total = 0;
         let mut fields: Vec<(Arc<str>, FieldValue)> = Vec::new();
         let mut parts: Vec<String> = Vec::new();
         let mut total = 0u64;

@@ -254,17 +254,29 @@ fn disasm_lists_bytecode() {
     let out = palisade(&[
         "runtime",
         "disasm",
-        "evt.type in (open, openat) and not fd.name startswith /proc",
+        "evt.type in (open, openat) and not fd.name startswith /proc and not proc.name in (cat, ls) and fd.num > 2",
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let listing = text(&out.stdout);
-    assert!(listing.contains("event types: open openat"), "{listing}");
+    assert_eq!(
+        listing,
+        "rule `filter` (notice), event types: open openat\n  \
+         0000  ncheck.jf #0 0003  not fd.name startswith /proc\n  \
+         0001  ncheck.jf #1 0003  not proc.name in (cat, ls)\n  \
+         0002  check     #2  fd.num > 2\n  \
+         0003  ret\n"
+    );
+    let or = palisade(&[
+        "runtime",
+        "disasm",
+        "(evt.type = open and fd.num > 2) or evt.type = execve",
+    ]);
+    let listing = text(&or.stdout);
     assert!(
-        listing.contains("evttype   #0  evt.type in (open, openat)"),
+        listing.contains("evttype.jf #0 0002  evt.type = open"),
         "{listing}"
     );
-    assert!(listing.contains("jf"), "{listing}");
-    assert!(listing.contains("not"), "{listing}");
+    assert!(listing.contains("jt        0004"), "{listing}");
 
     let rules = temp_file("disasm-rules.yaml", RULES);
     let one = palisade(&[

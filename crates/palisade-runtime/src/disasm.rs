@@ -55,12 +55,42 @@ fn write_rule(out: &mut String, schema: &Schema, program: &Program, rule: &Rule)
             Instr::JumpIfFalse(to) => writeln!(out, "jf        {to:04}"),
             Instr::JumpIfTrue(to) => writeln!(out, "jt        {to:04}"),
             Instr::Ret => writeln!(out, "ret"),
+            Instr::CheckJf(i, to) => {
+                writeln!(out, "check.jf  #{i} {to:04}  {}", check_text(program, i))
+            }
+            Instr::CheckJt(i, to) => {
+                writeln!(out, "check.jt  #{i} {to:04}  {}", check_text(program, i))
+            }
+            Instr::NotCheckJf(i, to) => writeln!(
+                out,
+                "ncheck.jf #{i} {to:04}  not {}",
+                check_text(program, i)
+            ),
+            Instr::NotCheckJt(i, to) => writeln!(
+                out,
+                "ncheck.jt #{i} {to:04}  not {}",
+                check_text(program, i)
+            ),
+            Instr::EvtTypeJf(i, to) => {
+                writeln!(out, "evttype.jf #{i} {to:04}  {}", evt_text(program, i))
+            }
+            Instr::EvtTypeJt(i, to) => {
+                writeln!(out, "evttype.jt #{i} {to:04}  {}", evt_text(program, i))
+            }
         };
         pc += 1;
         if instr == Instr::Ret {
             break;
         }
     }
+}
+
+fn check_text(program: &Program, i: u32) -> &str {
+    program.checks.get(i as usize).map_or("?", |c| &*c.text)
+}
+
+fn evt_text(program: &Program, i: u32) -> &str {
+    program.evtsets.get(i as usize).map_or("?", |(_, t)| &**t)
 }
 
 /// The names of the event types in `set` (`all`, or `all except ...` when

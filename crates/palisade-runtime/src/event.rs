@@ -54,47 +54,28 @@ pub trait Event {
     fn value(&self, field: &FieldRef) -> Value<'_>;
 }
 
-/// An owned field value of a [`FlatEvent`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OwnedValue {
-    /// No value.
+/// One stored value of a [`FlatEvent`]; strings live in the event's text
+/// arena, so that one event is a few contiguous blocks of memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cell {
     Absent,
-    /// Text.
-    Str(Box<str>),
-    /// Raw bytes.
-    Bytes(Box<[u8]>),
-    /// A signed integer.
+    Str(u32, u32),
+    Bytes(u32, u32),
     Int(i64),
-    /// An unsigned integer.
     UInt(u64),
-    /// A boolean.
     Bool(bool),
-    /// An IP address.
     Ip(IpAddr),
-    /// Several strings.
-    Strs(Box<[Box<str>]>),
-}
-
-impl OwnedValue {
-    /// The borrowed view.
-    pub fn as_value(&self) -> Value<'_> {
-        match self {
-            OwnedValue::Absent => Value::Absent,
-            OwnedValue::Str(s) => Value::Str(s),
-            OwnedValue::Bytes(b) => Value::Bytes(b),
-            OwnedValue::Int(i) => Value::Int(*i),
-            OwnedValue::UInt(u) => Value::UInt(*u),
-            OwnedValue::Bool(b) => Value::Bool(*b),
-            OwnedValue::Ip(ip) => Value::Ip(*ip),
-            OwnedValue::Strs(v) => Value::Strs(v),
-        }
-    }
+    Strs(u32),
 }
 
 /// Which column of a [`FlatEvent`] holds which field.
 #[derive(Debug, Clone, Default)]
 pub struct Layout {
-    /// Column of each argument-less field, indexed by [`FieldId`].
+    /// Column of each field reference, indexed by its slot
+    /// ([`FieldRef::slot`]); `u32::MAX` for none.
+    by_slot: Vec<u32>,
+    /// Column of each argument-less field, indexed by field id (for
+    /// references without a slot).
     plain: Vec<Option<u32>>,
     /// Columns of fields given with an argument, per field id.
     with_arg: Vec<Vec<(Box<str>, u32)>>,
@@ -102,6 +83,8 @@ pub struct Layout {
     by_key: HashMap<String, u32>,
     /// Key text of each column.
     keys: Vec<String>,
+    /// Value type of each column, when its key is a known field.
+    types: Vec<Option<FieldType>>,
     /// Column of `evt.num`.
     num: Option<u32>,
     /// Column of `evt.type`.
@@ -109,7 +92,15 @@ pub struct Layout {
 }
 
 impl Layout {
+    #[inline]
     fn column_of(&self, field: &FieldRef) -> Option<u32> {
+        if field.slot != FieldRef::NO_SLOT {
+            return self
+                .by_slot
+                .get(field.slot as usize)
+                .copied()
+                .filter(|&c| c != u32::MAX);
+        }
         let id = field.id.0 as usize;
         match &field.arg {
             None => self.plain.get(id).copied().flatten(),
@@ -124,12 +115,8 @@ impl Layout {
 
     /// The column of `key`, adding it (resolved against `schema`) when new.
     fn intern(&mut self, key: &str, schema: &Schema) -> (u32, Option<FieldType>) {
-        let resolved = split_key(key).and_then(|(name, arg)| schema.resolve(name, arg).ok());
-        let ty = resolved
-            .as_ref()
-            .and_then(|r| schema.field(r.id).map(|d| d.type_for(r.arg.is_some())));
         if let Some(&col) = self.by_key.get(key) {
-            return (col, ty);
+            return (col, self.types.get(col as usize).copied().flatten());
         }
         let col = u32::try_from(self.keys.len()).unwrap_or(u32::MAX);
         self.keys.push(key.to_owned());
@@ -140,15 +127,30 @@ impl Layout {
         if key == "evt.type" {
             self.evt_type = Some(col);
         }
+        let resolved = split_key(key)
+            .filter(|(name, arg)| schema.knows(name, *arg))
+            .and_then(|(name, arg)| schema.resolve(name, arg).ok());
+        let ty = resolved
+            .as_ref()
+            .and_then(|r| schema.field(r.id).map(|d| d.type_for(r.arg.is_some())));
         if let Some(r) = resolved {
+            if r.slot != FieldRef::NO_SLOT {
+                let slot = r.slot as usize;
+                if self.by_slot.len() <= slot {
+                    self.by_slot.resize(slot + 1, u32::MAX);
+                }
+                if let Some(c) = self.by_slot.get_mut(slot) {
+                    *c = col;
+                }
+            }
             let id = r.id.0 as usize;
             match r.arg {
                 None => {
                     if self.plain.len() <= id {
                         self.plain.resize(id + 1, None);
                     }
-                    if let Some(slot) = self.plain.get_mut(id) {
-                        *slot = Some(col);
+                    if let Some(c) = self.plain.get_mut(id) {
+                        *c = Some(col);
                     }
                 }
                 Some(arg) => {
@@ -161,6 +163,7 @@ impl Layout {
                 }
             }
         }
+        self.types.push(ty);
         (col, ty)
     }
 
@@ -185,7 +188,11 @@ fn split_key(key: &str) -> Option<(&str, Option<&str>)> {
 #[derive(Debug, Clone)]
 pub struct FlatEvent {
     layout: Arc<Layout>,
-    values: Box<[OwnedValue]>,
+    cells: Box<[Cell]>,
+    /// Every string of the event, back to back.
+    text: Box<str>,
+    /// Multi-valued fields (`proc.aname`).
+    lists: Box<[Box<[Box<str>]>]>,
     code: EventCode,
     line: usize,
 }
@@ -193,10 +200,9 @@ pub struct FlatEvent {
 impl FlatEvent {
     /// `evt.num`, when present.
     pub fn num(&self) -> Option<u64> {
-        let col = self.layout.num?;
-        match self.values.get(col as usize)? {
-            OwnedValue::UInt(n) => Some(*n),
-            OwnedValue::Int(n) => u64::try_from(*n).ok(),
+        match self.cells.get(self.layout.num? as usize)? {
+            Cell::UInt(n) => Some(*n),
+            Cell::Int(n) => u64::try_from(*n).ok(),
             _ => None,
         }
     }
@@ -208,8 +214,8 @@ impl FlatEvent {
 
     /// The event type name (`evt.type`), when present.
     pub fn type_name(&self) -> Option<&str> {
-        match self.values.get(self.layout.evt_type? as usize)? {
-            OwnedValue::Str(s) => Some(s),
+        match self.cell_value(*self.cells.get(self.layout.evt_type? as usize)?) {
+            Value::Str(s) => Some(s),
             _ => None,
         }
     }
@@ -219,8 +225,32 @@ impl FlatEvent {
         self.layout
             .by_key
             .get(key)
-            .and_then(|&c| self.values.get(c as usize))
-            .map_or(Value::Absent, OwnedValue::as_value)
+            .and_then(|&c| self.cells.get(c as usize))
+            .map_or(Value::Absent, |&cell| self.cell_value(cell))
+    }
+
+    #[inline]
+    fn cell_value(&self, cell: Cell) -> Value<'_> {
+        match cell {
+            Cell::Absent => Value::Absent,
+            Cell::Str(start, len) => self
+                .text
+                .get(start as usize..start as usize + len as usize)
+                .map_or(Value::Absent, Value::Str),
+            Cell::Bytes(start, len) => self
+                .text
+                .as_bytes()
+                .get(start as usize..start as usize + len as usize)
+                .map_or(Value::Absent, Value::Bytes),
+            Cell::Int(i) => Value::Int(i),
+            Cell::UInt(u) => Value::UInt(u),
+            Cell::Bool(b) => Value::Bool(b),
+            Cell::Ip(ip) => Value::Ip(ip),
+            Cell::Strs(i) => self
+                .lists
+                .get(i as usize)
+                .map_or(Value::Absent, |l| Value::Strs(l)),
+        }
     }
 }
 
@@ -232,10 +262,14 @@ impl Event for FlatEvent {
 
     #[inline]
     fn value(&self, field: &FieldRef) -> Value<'_> {
-        self.layout
+        match self
+            .layout
             .column_of(field)
-            .and_then(|c| self.values.get(c as usize))
-            .map_or(Value::Absent, OwnedValue::as_value)
+            .and_then(|c| self.cells.get(c as usize))
+        {
+            Some(&cell) => self.cell_value(cell),
+            None => Value::Absent,
+        }
     }
 }
 
@@ -265,10 +299,11 @@ impl FlatEvents {
     /// Reads one JSON object per non-blank line. Keys are Falco field
     /// names (`proc.aname[2]`, `container.mount.dest[/etc]` included);
     /// `null` means absent. Values are typed by the schema: strings of IP
-    /// fields are parsed as addresses, numbers as the field's integer type.
+    /// fields are parsed as addresses, numbers as the field's integer type,
+    /// arrays of strings are multi-valued fields.
     pub fn parse(text: &str, schema: &Schema) -> Result<FlatEvents, EventParseError> {
         let mut layout = Layout::default();
-        let mut rows: Vec<(Vec<OwnedValue>, EventCode, usize)> = Vec::new();
+        let mut rows = Vec::new();
         for (index, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
@@ -280,35 +315,47 @@ impl FlatEvents {
                     column: e.column(),
                     message: e.to_string(),
                 })?;
-            let mut row = Vec::with_capacity(object.len());
-            let mut code = 0;
+            let mut row = Row {
+                cells: Vec::with_capacity(object.len()),
+                text: String::new(),
+                lists: Vec::new(),
+                code: 0,
+            };
             for (key, json) in object {
                 let (col, ty) = layout.intern(&key, schema);
-                let value = convert(&key, json, ty).map_err(|message| EventParseError {
-                    line: line_no,
-                    column: 1,
-                    message,
-                })?;
-                if let (true, OwnedValue::Str(name)) = (key == "evt.type", &value) {
-                    code = schema.event_code(name).unwrap_or(0);
+                let cell = row
+                    .convert(&key, json, ty)
+                    .map_err(|message| EventParseError {
+                        line: line_no,
+                        column: 1,
+                        message,
+                    })?;
+                if let (true, Cell::Str(start, len)) = (key == "evt.type", cell) {
+                    let name = row
+                        .text
+                        .get(start as usize..start as usize + len as usize)
+                        .unwrap_or("");
+                    row.code = schema.event_code(name).unwrap_or(0);
                 }
                 let col = col as usize;
-                if row.len() <= col {
-                    row.resize(col + 1, OwnedValue::Absent);
+                if row.cells.len() <= col {
+                    row.cells.resize(col + 1, Cell::Absent);
                 }
-                if let Some(slot) = row.get_mut(col) {
-                    *slot = value;
+                if let Some(slot) = row.cells.get_mut(col) {
+                    *slot = cell;
                 }
             }
-            rows.push((row, code, line_no));
+            rows.push((row, line_no));
         }
         let layout = Arc::new(layout);
         let events = rows
             .into_iter()
-            .map(|(values, code, line)| FlatEvent {
+            .map(|(row, line)| FlatEvent {
                 layout: Arc::clone(&layout),
-                values: values.into_boxed_slice(),
-                code,
+                cells: row.cells.into_boxed_slice(),
+                text: row.text.into_boxed_str(),
+                lists: row.lists.into_boxed_slice(),
+                code: row.code,
                 line,
             })
             .collect();
@@ -326,46 +373,81 @@ impl FlatEvents {
     }
 }
 
-fn convert(
-    key: &str,
-    json: serde_json::Value,
-    ty: Option<FieldType>,
-) -> Result<OwnedValue, String> {
-    use serde_json::Value as J;
-    Ok(match json {
-        J::Null => OwnedValue::Absent,
-        J::Bool(b) => OwnedValue::Bool(b),
-        J::Number(n) => {
-            if let Some(u) = n.as_u64().filter(|_| ty != Some(FieldType::Int)) {
-                OwnedValue::UInt(u)
-            } else if let Some(i) = n.as_i64() {
-                OwnedValue::Int(i)
-            } else if let Some(u) = n.as_u64() {
-                OwnedValue::UInt(u)
-            } else {
-                return Err(format!("`{key}`: number `{n}` is not an integer"));
-            }
-        }
-        J::String(s) => match ty {
-            Some(FieldType::IpAddr | FieldType::IpNet) => match s.parse::<IpAddr>() {
-                Ok(ip) => OwnedValue::Ip(ip),
-                Err(_) => OwnedValue::Str(s.into_boxed_str()),
-            },
-            Some(FieldType::Bytes) => OwnedValue::Bytes(s.into_bytes().into_boxed_slice()),
-            _ => OwnedValue::Str(s.into_boxed_str()),
-        },
-        J::Array(items) => {
-            let mut out = Vec::with_capacity(items.len());
-            for item in items {
-                match item {
-                    J::String(s) => out.push(s.into_boxed_str()),
-                    other => return Err(format!("`{key}`: list item `{other}` is not a string")),
+/// An event being read.
+struct Row {
+    cells: Vec<Cell>,
+    text: String,
+    lists: Vec<Box<[Box<str>]>>,
+    code: EventCode,
+}
+
+impl Row {
+    fn push_text(&mut self, s: &str) -> Result<(u32, u32), String> {
+        let start = u32::try_from(self.text.len()).map_err(|_| "event too large".to_owned())?;
+        let len = u32::try_from(s.len()).map_err(|_| "value too large".to_owned())?;
+        start
+            .checked_add(len)
+            .ok_or_else(|| "event too large".to_owned())?;
+        self.text.push_str(s);
+        Ok((start, len))
+    }
+
+    fn convert(
+        &mut self,
+        key: &str,
+        json: serde_json::Value,
+        ty: Option<FieldType>,
+    ) -> Result<Cell, String> {
+        use serde_json::Value as J;
+        Ok(match json {
+            J::Null => Cell::Absent,
+            J::Bool(b) => Cell::Bool(b),
+            J::Number(n) => {
+                if let Some(u) = n.as_u64().filter(|_| ty != Some(FieldType::Int)) {
+                    Cell::UInt(u)
+                } else if let Some(i) = n.as_i64() {
+                    Cell::Int(i)
+                } else if let Some(u) = n.as_u64() {
+                    Cell::UInt(u)
+                } else {
+                    return Err(format!("`{key}`: number `{n}` is not an integer"));
                 }
             }
-            OwnedValue::Strs(out.into_boxed_slice())
-        }
-        J::Object(_) => return Err(format!("`{key}`: objects are not field values")),
-    })
+            J::String(s) => match ty {
+                Some(FieldType::IpAddr | FieldType::IpNet) => match s.parse::<IpAddr>() {
+                    Ok(ip) => Cell::Ip(ip),
+                    Err(_) => {
+                        let (start, len) = self.push_text(&s)?;
+                        Cell::Str(start, len)
+                    }
+                },
+                Some(FieldType::Bytes) => {
+                    let (start, len) = self.push_text(&s)?;
+                    Cell::Bytes(start, len)
+                }
+                _ => {
+                    let (start, len) = self.push_text(&s)?;
+                    Cell::Str(start, len)
+                }
+            },
+            J::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    match item {
+                        J::String(s) => out.push(s.into_boxed_str()),
+                        other => {
+                            return Err(format!("`{key}`: list item `{other}` is not a string"));
+                        }
+                    }
+                }
+                let index =
+                    u32::try_from(self.lists.len()).map_err(|_| "too many lists".to_owned())?;
+                self.lists.push(out.into_boxed_slice());
+                Cell::Strs(index)
+            }
+            J::Object(_) => return Err(format!("`{key}`: objects are not field values")),
+        })
+    }
 }
 
 #[cfg(test)]

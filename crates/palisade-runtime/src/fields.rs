@@ -150,6 +150,53 @@ pub struct FieldRef {
     pub id: FieldId,
     /// Its argument (`2` in `proc.aname[2]`, `path` in `evt.arg.path`).
     pub arg: Option<Box<str>>,
+    /// A process-wide number for this field name and argument
+    /// ([`FieldRef::NO_SLOT`] when none was given), so that event
+    /// representations can find the value with one array index.
+    pub slot: u32,
+}
+
+impl FieldRef {
+    /// The slot of a reference made without [`Schema::resolve`].
+    pub const NO_SLOT: u32 = u32::MAX;
+
+    /// A reference to field `id` of `schema` with argument `arg`.
+    pub fn new(schema: &Schema, id: FieldId, arg: Option<&str>) -> FieldRef {
+        let slot = schema
+            .field(id)
+            .map_or(FieldRef::NO_SLOT, |d| slot_of(&d.name, arg));
+        FieldRef {
+            id,
+            arg: arg.map(Into::into),
+            slot,
+        }
+    }
+}
+
+/// The most slots handed out; later field/argument pairs get none (their
+/// lookups take the slower path).
+const MAX_SLOTS: usize = 1 << 16;
+
+/// Slots by field name and argument.
+type SlotMap = HashMap<(String, Option<String>), u32>;
+
+/// The process-wide slot of `name` with `arg`.
+fn slot_of(name: &str, arg: Option<&str>) -> u32 {
+    static SLOTS: std::sync::OnceLock<std::sync::Mutex<SlotMap>> = std::sync::OnceLock::new();
+    let map = SLOTS.get_or_init(Default::default);
+    let Ok(mut map) = map.lock() else {
+        return FieldRef::NO_SLOT;
+    };
+    let key = (name.to_owned(), arg.map(str::to_owned));
+    if let Some(&slot) = map.get(&key) {
+        return slot;
+    }
+    if map.len() >= MAX_SLOTS {
+        return FieldRef::NO_SLOT;
+    }
+    let slot = u32::try_from(map.len()).unwrap_or(FieldRef::NO_SLOT);
+    map.insert(key, slot);
+    slot
 }
 
 /// The code of an event type (`open`, `execve`, ...) in a [`Schema`].
@@ -347,10 +394,7 @@ impl Schema {
                             arg: a.to_owned(),
                         });
                     }
-                    Ok(FieldRef {
-                        id,
-                        arg: a.map(Into::into),
-                    })
+                    Ok(FieldRef::new(self, id, a))
                 }
             };
         }
@@ -367,15 +411,35 @@ impl Schema {
                         .is_some_and(|d| d.arg == ArgSpec::DotOrBracket)
                 });
                 if let Some(id) = dotted.filter(|_| !tail.is_empty()) {
-                    return Ok(FieldRef {
-                        id,
-                        arg: Some(tail.into()),
-                    });
+                    return Ok(FieldRef::new(self, id, Some(tail)));
                 }
                 cut = dot;
             }
         }
         Err(self.unknown(name))
+    }
+
+    /// `true` when `name` (with `arg`) resolves to a field; cheaper than
+    /// [`Schema::resolve`] when the answer is no (no suggestion is made).
+    pub fn knows(&self, name: &str, arg: Option<&str>) -> bool {
+        if self.lookup(name).is_some() {
+            return self.resolve(name, arg).is_ok();
+        }
+        arg.is_none()
+            && name
+                .char_indices()
+                .filter(|&(_, c)| c == '.')
+                .any(|(dot, _)| {
+                    let (head, tail) = (
+                        name.get(..dot).unwrap_or(""),
+                        name.get(dot + 1..).unwrap_or(""),
+                    );
+                    !tail.is_empty()
+                        && self
+                            .lookup(head)
+                            .and_then(|id| self.field(id))
+                            .is_some_and(|d| d.arg == ArgSpec::DotOrBracket)
+                })
     }
 
     fn unknown(&self, name: &str) -> ResolveError {

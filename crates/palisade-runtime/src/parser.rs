@@ -136,7 +136,7 @@ pub fn parse(text: &str) -> Result<Expr, ParseError> {
     check_depth(text)?;
     let mut pairs = ConditionGrammar::parse(Rule::condition, text)
         .map_err(|e| ParseError::Syntax(syntax_error(text, &e)))?;
-    let builder = Builder { text };
+    let builder = Builder::new(text);
     let condition = pairs.next().ok_or_else(|| builder.internal(0))?;
     let or = condition
         .into_inner()
@@ -197,38 +197,76 @@ fn syntax_error(text: &str, e: &pest::error::Error<Rule>) -> SyntaxError {
             .collect();
         (!token.is_empty()).then_some(token)
     });
-    let expected = match &e.variant {
-        pest::error::ErrorVariant::ParsingError { positives, .. } => {
-            let mut names: Vec<&str> = positives.iter().map(|r| rule_name(*r)).collect();
-            names.sort_unstable();
-            names.dedup();
-            names.join(", ")
-        }
-        pest::error::ErrorVariant::CustomError { message } => message.clone(),
+    let positives: Vec<Rule> = match &e.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => positives.clone(),
+        pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
     };
     let keyword = found.as_deref().and_then(|t| {
-        ["and", "or", "not"].into_iter().find(|k| {
+        ["and", "or"].into_iter().find(|k| {
             t.strip_prefix(k).is_some_and(|rest| {
                 !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
             })
         })
     });
-    let mut message = match (&found, keyword) {
-        (_, Some(k)) if k != "not" => {
-            format!("`{k}` must be followed by a blank or `(` and a condition")
+    let message = if positives.contains(&Rule::arg_bare) {
+        "expected a valid field argument: a quoted string or a bare string".to_owned()
+    } else if !positives.is_empty() && positives.iter().all(|r| *r == Rule::close_bracket) {
+        "expected a ']' token".to_owned()
+    } else if let Some(k) = keyword {
+        format!("`{k}` must be followed by a blank or `(` and a condition")
+    } else if found.is_none() && unclosed_parens(text) {
+        "expected a ')' token".to_owned()
+    } else {
+        let mut message = match &found {
+            Some(token) => format!("unexpected `{token}`"),
+            None => "unexpected end of condition".to_owned(),
+        };
+        let expected = expected_list(&positives);
+        if !expected.is_empty() {
+            message.push_str(", expected ");
+            message.push_str(&expected);
         }
-        (Some(token), _) => format!("unexpected `{token}`"),
-        (None, _) if unclosed_parens(text) => "expected a `)` token".to_owned(),
-        (None, _) => "unexpected end of condition".to_owned(),
+        message
     };
-    if keyword.is_none_or(|k| k == "not") && !expected.is_empty() {
-        message.push_str(", expected ");
-        message.push_str(&expected);
-    }
     SyntaxError {
         message,
         pos: Pos::at(text, offset),
     }
+}
+
+/// What the parser expected, in a reader's words: values are "a value"
+/// whatever form they may take, and a field argument is only mentioned when
+/// nothing else would do.
+fn expected_list(positives: &[Rule]) -> String {
+    let is_value = |r: &Rule| {
+        matches!(
+            r,
+            Rule::modifier
+                | Rule::val_call
+                | Rule::quoted
+                | Rule::bare_value
+                | Rule::number
+                | Rule::value_list
+                | Rule::list_ref
+        )
+    };
+    let value_context = positives.iter().any(is_value);
+    let mut names: Vec<&str> = positives
+        .iter()
+        .filter(|r| !(positives.len() > 1 && **r == Rule::field_arg))
+        .map(|r| {
+            if is_value(r)
+                || (value_context && matches!(r, Rule::transformer | Rule::transform_call))
+            {
+                "a value"
+            } else {
+                rule_name(*r)
+            }
+        })
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names.join(", ")
 }
 
 /// `true` when more `(` than `)` stand outside quoted strings.
@@ -272,7 +310,10 @@ fn rule_name(rule: Rule) -> &'static str {
         Rule::value_list | Rule::transform_list => "a list",
         Rule::list_ref => "a list name",
         Rule::val_call => "'val('",
-        Rule::field_arg | Rule::arg_bare => "a field argument",
+        Rule::field_arg => "a field argument `[...]`",
+        Rule::arg_bare => "a bare string",
+        Rule::close_paren => "a ')' token",
+        Rule::close_bracket => "a ']' token",
         Rule::number => "a number",
         Rule::quoted => "a quoted string",
         Rule::bare_value => "a value",
@@ -283,13 +324,43 @@ fn rule_name(rule: Rule) -> &'static str {
 
 struct Builder<'a> {
     text: &'a str,
+    /// Byte offsets where lines start, for positions in O(log n).
+    line_starts: Vec<usize>,
+    /// When the text is ASCII a column is a byte distance.
+    ascii: bool,
 }
 
 type Built<T> = Result<T, ParseError>;
 
 impl<'a> Builder<'a> {
+    fn new(text: &'a str) -> Builder<'a> {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Builder {
+            text,
+            line_starts,
+            ascii: text.is_ascii(),
+        }
+    }
+
     fn pos(&self, pair: &Pair<'_, Rule>) -> Pos {
-        Pos::at(self.text, pair.as_span().start())
+        let offset = pair.as_span().start();
+        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.line_starts.get(line - 1).copied().unwrap_or(0);
+        let column = if self.ascii {
+            offset - start
+        } else {
+            self.text
+                .get(start..offset)
+                .map_or(0, |s| s.chars().count())
+        };
+        let to_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Pos {
+            offset: to_u32(offset),
+            line: to_u32(line),
+            column: to_u32(column + 1),
+        }
     }
 
     /// The grammar produced a tree this builder does not expect: a bug, but
@@ -425,7 +496,10 @@ impl<'a> Builder<'a> {
             }),
             Rule::value_list => {
                 let mut values = Vec::new();
-                for item in pair.into_inner() {
+                for item in pair
+                    .into_inner()
+                    .filter(|p| p.as_rule() != Rule::close_paren)
+                {
                     values.push(self.literal(item)?.text);
                 }
                 Rhs::List(ValueList { values, pos })
@@ -457,6 +531,7 @@ impl<'a> Builder<'a> {
                             args.push(TransformArg::Operand(Operand::Field(self.field(p)?)))
                         }
                         Rule::field_arg => arg = Some(self.field_arg(p)?),
+                        Rule::close_paren => {}
                         _ => return Err(self.internal(p.as_span().start())),
                     }
                 }
@@ -475,6 +550,7 @@ impl<'a> Builder<'a> {
                     match p.as_rule() {
                         Rule::transformer => kind = Transformer::from_name(p.as_str()),
                         Rule::field_arg => arg = Some(self.field_arg(p)?),
+                        Rule::close_paren => {}
                         _ => args.push(self.transform_arg(p)?),
                     }
                 }
@@ -497,7 +573,10 @@ impl<'a> Builder<'a> {
             Rule::field | Rule::transform_call => self.operand(pair).map(TransformArg::Operand),
             Rule::transform_list => {
                 let mut items = Vec::new();
-                for p in pair.into_inner() {
+                for p in pair
+                    .into_inner()
+                    .filter(|p| p.as_rule() != Rule::close_paren)
+                {
                     items.push(self.transform_arg(p)?);
                 }
                 Ok(TransformArg::List { items, pos })
@@ -655,6 +734,66 @@ mod tests {
         assert_eq!(parse(&ok).unwrap().as_string(), "a");
         let quoted = format!("a.b = \"{}\"", "(".repeat(1000));
         assert!(parse(&quoted).is_ok());
+    }
+
+    #[test]
+    fn every_nesting_form_is_bounded() {
+        let n = MAX_DEPTH - 1;
+        let calls = format!("{}a.b{} exists", "b64(".repeat(n), ")".repeat(n));
+        assert!(parse(&calls).is_ok());
+        let nots = format!("{}a{}", "not(".repeat(n), ")".repeat(n));
+        // `not(` opens a group: the negations nest instead of toggling.
+        assert_eq!(
+            parse(&nots).unwrap().as_string(),
+            format!("{}a", "not ".repeat(n))
+        );
+        let joins = format!(
+            "{}a.b{} = x",
+            "join(\"-\", (".repeat(n / 2),
+            "))".repeat(n / 2)
+        );
+        assert!(parse(&joins).is_ok());
+        let vals = format!("x.y = {}a.b{}", "tolower(".repeat(n), ")".repeat(n));
+        assert!(parse(&vals).is_ok());
+        for deeper in [
+            format!(
+                "{}a.b{} exists",
+                "b64(".repeat(MAX_DEPTH + 1),
+                ")".repeat(MAX_DEPTH + 1)
+            ),
+            format!("{}a", "not(".repeat(200_000)),
+            format!("x in {}", "(".repeat(200_000)),
+        ] {
+            assert!(matches!(parse(&deeper), Err(ParseError::TooDeep(_))));
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Token soup built from the grammar's own pieces never panics, and
+        /// what parses prints something.
+        #[test]
+        fn token_soup_never_panics(tokens in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "a", "a.b", "proc.aname[2]", "evt.arg[\"k\"]", " ", "\n", "(", ")", ",", "and", "or", "not",
+                "not(", "=", "==", "!=", "<", ">=", "in", "pmatch", "contains", "exists", "oneof", "anyof",
+                "'q'", "\"x\\\"y\"", "\"", "'", "\\", "val(", "tolower(", "join(", "1", "0x1F", "-1.5e+3",
+                "[", "]", "é", "\u{0}", "*",
+            ]),
+            0..40,
+        )) {
+            let text: String = tokens.concat();
+            if let Ok(expr) = parse(&text) {
+                proptest::prop_assert!(!expr.as_string().is_empty() || text.trim().is_empty());
+            }
+        }
+
+        /// Arbitrary text never panics either.
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+            let _ = parse(&text);
+        }
     }
 
     #[test]

@@ -30,7 +30,6 @@ use palisade_core::{Engine, Finding, Layer, Severity, Verdict};
 
 use crate::ast::Expr;
 use crate::compile::bytecode::Program;
-use crate::compile::pred::Scratch;
 use crate::compile::{self, CompileError, EvtSet};
 use crate::event::Event;
 use crate::fields::Schema;
@@ -132,7 +131,9 @@ impl RuleSetBuilder {
                     source,
                 }
             })?;
-        let entry = self.program.emit(ir);
+        let entry = self
+            .program
+            .emit(compile::drop_indexed_tests(ir, &event_types));
         self.rules.push(Rule {
             name: spec.name,
             priority: spec.priority,
@@ -253,7 +254,7 @@ impl RuleSet {
         Matcher {
             set: self.clone(),
             hits: Vec::with_capacity(self.inner.rules.len()),
-            scratch: Scratch::default(),
+            state: vm::State::new(&self.inner.program),
         }
     }
 
@@ -265,7 +266,12 @@ impl RuleSet {
         scratch: &mut Matcher,
     ) -> bool {
         match self.inner.rules.get(index) {
-            Some(rule) => vm::run(&self.inner.program, rule.entry, event, &mut scratch.scratch),
+            // The index guarantees a rule only sees events of its types.
+            Some(rule) if rule.event_types.contains(event.event_code()) => {
+                scratch.state.next_event();
+                vm::run(&self.inner.program, rule.entry, event, &mut scratch.state)
+            }
+            Some(_) => false,
             None => false,
         }
     }
@@ -276,13 +282,14 @@ impl RuleSet {
 pub struct Matcher {
     set: RuleSet,
     hits: Vec<u32>,
-    scratch: Scratch,
+    state: vm::State,
 }
 
 impl Matcher {
     /// The rules `event` fires (one at most in [`MatchMode::First`]).
     pub fn matches<E: Event + ?Sized>(&mut self, event: &E) -> Matches<'_> {
         self.hits.clear();
+        self.state.next_event();
         let inner = &*self.set.inner;
         let first = inner.mode == MatchMode::First;
         if let Some(ids) = inner.index.get(usize::from(event.event_code())) {
@@ -290,7 +297,7 @@ impl Matcher {
                 let Some(rule) = inner.rules.get(id as usize) else {
                     continue;
                 };
-                if vm::run(&inner.program, rule.entry, event, &mut self.scratch) {
+                if vm::run(&inner.program, rule.entry, event, &mut self.state) {
                     self.hits.push(id);
                     if first {
                         break;
@@ -433,14 +440,8 @@ mod tests {
             .unwrap();
         let code = schema.register_event_type("k8s_audit_event").unwrap();
         let fields = std::sync::Arc::new(AuditFields {
-            verb: FieldRef {
-                id: verb,
-                arg: None,
-            },
-            user: FieldRef {
-                id: user,
-                arg: None,
-            },
+            verb: FieldRef::new(&schema, verb, None),
+            user: FieldRef::new(&schema, user, None),
         });
         let mut builder = RuleSet::builder(schema);
         builder.source("k8s_audit");

@@ -4,33 +4,112 @@ use crate::compile::bytecode::{Instr, Program};
 use crate::compile::pred::Scratch;
 use crate::event::Event;
 
-/// Runs the condition starting at `entry` on `event`. Allocates nothing
-/// (transformers reuse `scratch`).
+/// Per-thread state of the interpreter: transformer buffers, and the
+/// results of the checks already evaluated on the current event (rules
+/// sharing a macro evaluate its checks once per event).
+#[derive(Debug, Clone)]
+pub struct State {
+    scratch: Scratch,
+    /// Per check: `generation << 1 | result`, valid when the generation is
+    /// the current one.
+    memo: Vec<u32>,
+    generation: u32,
+}
+
+impl State {
+    /// State for `program`.
+    pub fn new(program: &Program) -> State {
+        State {
+            scratch: Scratch::default(),
+            memo: vec![0; program.checks.len()],
+            generation: 1,
+        }
+    }
+
+    /// Forgets the check results of the previous event.
+    #[inline]
+    pub fn next_event(&mut self) {
+        self.generation = self.generation.wrapping_add(1) & (u32::MAX >> 1);
+        if self.generation == 0 {
+            self.memo.fill(0);
+            self.generation = 1;
+        }
+    }
+}
+
+/// The result of check `i` on `event`, evaluated at most once per event.
 #[inline]
-pub fn run<E: Event + ?Sized>(
-    program: &Program,
-    entry: u32,
-    event: &E,
-    scratch: &mut Scratch,
-) -> bool {
+fn check<E: Event + ?Sized>(program: &Program, i: u32, event: &E, state: &mut State) -> bool {
+    let generation = state.generation;
+    let check = program.checks.get(i as usize);
+    match state.memo.get_mut(i as usize) {
+        Some(slot) if *slot >> 1 == generation => *slot & 1 == 1,
+        Some(slot) => {
+            let acc = check.is_some_and(|c| c.eval(event, &mut state.scratch));
+            *slot = (generation << 1) | u32::from(acc);
+            acc
+        }
+        None => check.is_some_and(|c| c.eval(event, &mut state.scratch)),
+    }
+}
+
+#[inline]
+fn evt_type<E: Event + ?Sized>(program: &Program, i: u32, event: &E) -> bool {
+    program
+        .evtsets
+        .get(i as usize)
+        .is_some_and(|(set, _)| set.contains(event.event_code()))
+}
+
+/// Runs the condition starting at `entry` on `event`. Allocates nothing
+/// (transformers reuse the state's buffers). Call [`State::next_event`]
+/// before the first condition of each event.
+#[inline]
+pub fn run<E: Event + ?Sized>(program: &Program, entry: u32, event: &E, state: &mut State) -> bool {
     let code = &program.code;
     let mut pc = entry as usize;
     let mut acc = false;
     while let Some(&instr) = code.get(pc) {
         pc += 1;
         match instr {
-            Instr::Check(i) => {
-                acc = program
-                    .checks
-                    .get(i as usize)
-                    .is_some_and(|c| c.eval(event, scratch));
+            Instr::CheckJf(i, to) => {
+                acc = check(program, i, event, state);
+                if !acc {
+                    pc = to as usize;
+                }
             }
-            Instr::EvtType(i) => {
-                acc = program
-                    .evtsets
-                    .get(i as usize)
-                    .is_some_and(|(set, _)| set.contains(event.event_code()));
+            Instr::NotCheckJf(i, to) => {
+                acc = !check(program, i, event, state);
+                if !acc {
+                    pc = to as usize;
+                }
             }
+            Instr::CheckJt(i, to) => {
+                acc = check(program, i, event, state);
+                if acc {
+                    pc = to as usize;
+                }
+            }
+            Instr::NotCheckJt(i, to) => {
+                acc = !check(program, i, event, state);
+                if acc {
+                    pc = to as usize;
+                }
+            }
+            Instr::EvtTypeJf(i, to) => {
+                acc = evt_type(program, i, event);
+                if !acc {
+                    pc = to as usize;
+                }
+            }
+            Instr::EvtTypeJt(i, to) => {
+                acc = evt_type(program, i, event);
+                if acc {
+                    pc = to as usize;
+                }
+            }
+            Instr::Check(i) => acc = check(program, i, event, state),
+            Instr::EvtType(i) => acc = evt_type(program, i, event),
             Instr::Const(b) => acc = b,
             Instr::Not => acc = !acc,
             Instr::JumpIfFalse(to) => {

@@ -25,6 +25,36 @@ pub enum Instr {
     JumpIfTrue(u32),
     /// The condition's value is `acc`.
     Ret,
+    /// `acc = checks[i](event)`, then jump when `acc` is false (a check
+    /// inside an `and`).
+    CheckJf(u32, u32),
+    /// `acc = checks[i](event)`, then jump when `acc` is true (inside an `or`).
+    CheckJt(u32, u32),
+    /// `acc = !checks[i](event)`, then jump when `acc` is false (`and not x`).
+    NotCheckJf(u32, u32),
+    /// `acc = !checks[i](event)`, then jump when `acc` is true (`or not x`).
+    NotCheckJt(u32, u32),
+    /// `acc = event code in evtsets[i]`, then jump when `acc` is false.
+    EvtTypeJf(u32, u32),
+    /// `acc = event code in evtsets[i]`, then jump when `acc` is true.
+    EvtTypeJt(u32, u32),
+}
+
+impl Instr {
+    /// The same instruction jumping to `to` (jumps only).
+    fn with_target(self, to: u32) -> Instr {
+        match self {
+            Instr::JumpIfFalse(_) => Instr::JumpIfFalse(to),
+            Instr::JumpIfTrue(_) => Instr::JumpIfTrue(to),
+            Instr::CheckJf(i, _) => Instr::CheckJf(i, to),
+            Instr::CheckJt(i, _) => Instr::CheckJt(i, to),
+            Instr::NotCheckJf(i, _) => Instr::NotCheckJf(i, to),
+            Instr::NotCheckJt(i, _) => Instr::NotCheckJt(i, to),
+            Instr::EvtTypeJf(i, _) => Instr::EvtTypeJf(i, to),
+            Instr::EvtTypeJt(i, _) => Instr::EvtTypeJt(i, to),
+            other => other,
+        }
+    }
 }
 
 /// Compiled conditions: one code vector with an entry point per condition,
@@ -33,8 +63,12 @@ pub enum Instr {
 pub struct Program {
     /// The instructions of every condition, each ending with [`Instr::Ret`].
     pub code: Vec<Instr>,
-    /// Checks, indexed by [`Instr::Check`].
+    /// Checks, indexed by [`Instr::Check`]. A check written the same way in
+    /// several rules (a shared macro) is stored once, so that a matcher can
+    /// evaluate it once per event.
     pub checks: Vec<Check>,
+    /// Index of each check by its canonical text.
+    check_index: std::collections::HashMap<Box<str>, u32>,
     /// Event-type sets, indexed by [`Instr::EvtType`], with their text.
     pub evtsets: Vec<(EvtSet, Box<str>)>,
 }
@@ -64,8 +98,8 @@ impl Program {
                 self.evtsets.push((set, text));
             }
             Ir::Check(check) => {
-                self.code.push(Instr::Check(idx(self.checks.len())));
-                self.checks.push(*check);
+                let i = self.check_index(*check);
+                self.code.push(Instr::Check(i));
             }
             Ir::And(children) | Ir::Or(children) if children.is_empty() => {
                 self.code.push(Instr::Const(true))
@@ -75,28 +109,75 @@ impl Program {
         }
     }
 
+    fn check_index(&mut self, check: Check) -> u32 {
+        let next = idx(self.checks.len());
+        let i = *self.check_index.entry(check.text.clone()).or_insert(next);
+        if i == next {
+            self.checks.push(check);
+        }
+        i
+    }
+
+    /// Emits `child` followed by a jump out of the chain (patched later),
+    /// fused into one instruction when the child is a check, a negated
+    /// check or an event-type test.
+    fn emit_with_jump(&mut self, child: Ir, is_and: bool) -> usize {
+        let fused = match child {
+            Ir::Check(check) => {
+                let i = self.check_index(*check);
+                if is_and {
+                    Instr::CheckJf(i, 0)
+                } else {
+                    Instr::CheckJt(i, 0)
+                }
+            }
+            Ir::Not(inner) if matches!(*inner, Ir::Check(_)) => {
+                let Ir::Check(check) = *inner else {
+                    return self.code.len();
+                };
+                let i = self.check_index(*check);
+                if is_and {
+                    Instr::NotCheckJf(i, 0)
+                } else {
+                    Instr::NotCheckJt(i, 0)
+                }
+            }
+            Ir::EvtType(set, text) => {
+                let i = idx(self.evtsets.len());
+                self.evtsets.push((set, text));
+                if is_and {
+                    Instr::EvtTypeJf(i, 0)
+                } else {
+                    Instr::EvtTypeJt(i, 0)
+                }
+            }
+            other => {
+                self.emit_node(other);
+                if is_and {
+                    Instr::JumpIfFalse(0)
+                } else {
+                    Instr::JumpIfTrue(0)
+                }
+            }
+        };
+        self.code.push(fused);
+        self.code.len() - 1
+    }
+
     fn emit_chain(&mut self, children: Vec<Ir>, is_and: bool) {
         let mut patches = Vec::new();
         let last = children.len().saturating_sub(1);
         for (i, child) in children.into_iter().enumerate() {
-            self.emit_node(child);
             if i < last {
-                patches.push(self.code.len());
-                self.code.push(if is_and {
-                    Instr::JumpIfFalse(0)
-                } else {
-                    Instr::JumpIfTrue(0)
-                });
+                patches.push(self.emit_with_jump(child, is_and));
+            } else {
+                self.emit_node(child);
             }
         }
         let end = idx(self.code.len());
         for at in patches {
             if let Some(slot) = self.code.get_mut(at) {
-                *slot = if is_and {
-                    Instr::JumpIfFalse(end)
-                } else {
-                    Instr::JumpIfTrue(end)
-                };
+                *slot = slot.with_target(end);
             }
         }
     }
@@ -108,7 +189,7 @@ mod tests {
 
     #[test]
     fn instructions_stay_small() {
-        assert_eq!(std::mem::size_of::<Instr>(), 8);
+        assert_eq!(std::mem::size_of::<Instr>(), 12);
     }
 
     #[test]

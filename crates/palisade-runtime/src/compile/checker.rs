@@ -121,7 +121,7 @@ fn names_field(schema: &Schema, text: &str) -> bool {
         Some(_) => return false,
         None => (text, None),
     };
-    name.contains('.') && schema.resolve(name, arg).is_ok()
+    name.contains('.') && schema.knows(name, arg)
 }
 
 #[cfg(test)]

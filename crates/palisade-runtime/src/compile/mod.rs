@@ -339,6 +339,31 @@ pub struct UnsupportedError {
     pub pos: Pos,
 }
 
+/// Drops the leading `evt.type` tests of a top-level `and` that every
+/// event of `indexed` passes: the ruleset's index only runs the condition
+/// on those events, so the test is always true there.
+pub fn drop_indexed_tests(ir: Ir, indexed: &EvtSet) -> Ir {
+    let implied = |set: &EvtSet| indexed.intersect(set.complement()).is_empty();
+    match ir {
+        Ir::EvtType(set, _) if implied(&set) => Ir::Const(true),
+        Ir::And(children) => {
+            let mut kept: Vec<Ir> = Vec::with_capacity(children.len());
+            for child in children {
+                match child {
+                    Ir::EvtType(set, _) if kept.is_empty() && implied(&set) => {}
+                    Ir::Not(inner)
+                        if kept.is_empty()
+                            && matches!(&*inner, Ir::EvtType(set, _) if indexed.intersect(*set).is_empty()) =>
+                        {}
+                    other => kept.push(other),
+                }
+            }
+            Ir::And(kept).fold()
+        }
+        other => other,
+    }
+}
+
 /// Checks that a resolved condition compiles against `schema` (fields
 /// known, operators fit their types, values parse), without keeping the
 /// result. The loader calls this to report compile errors per rule.

@@ -4,6 +4,7 @@
 //! transformer writes into the caller's scratch buffers).
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::IpAddr;
 
 use aho_corasick::AhoCorasick;
@@ -97,45 +98,99 @@ pub struct Source {
     pub xforms: Box<[Xform]>,
 }
 
-/// A set of strings, searched linearly when small.
+/// A set of strings: a bitmap of the lengths present rejects most values
+/// at once; small sets are then scanned, large ones hashed.
 #[derive(Debug, Clone)]
-pub enum StrSet {
-    /// A few entries.
+pub struct StrSet {
+    /// Bit `n` set when an item has length `n` (bit 63: length >= 63).
+    lengths: u64,
+    items: StrItems,
+}
+
+#[derive(Debug, Clone)]
+enum StrItems {
     Small(Box<[Box<[u8]>]>),
-    /// Many entries.
-    Hashed(HashSet<Box<[u8]>>),
+    Hashed(HashSet<Box<[u8]>, BuildHasherDefault<FastHasher>>),
+}
+
+fn length_bit(len: usize) -> u64 {
+    1 << len.min(63)
 }
 
 impl StrSet {
     /// A set of `items`.
     pub fn new(items: &[String]) -> StrSet {
-        if items.len() <= 8 {
-            StrSet::Small(items.iter().map(|s| s.as_bytes().into()).collect())
+        let lengths = items.iter().fold(0, |acc, s| acc | length_bit(s.len()));
+        let items = if items.len() <= 4 {
+            StrItems::Small(items.iter().map(|s| s.as_bytes().into()).collect())
         } else {
-            StrSet::Hashed(items.iter().map(|s| s.as_bytes().into()).collect())
-        }
+            StrItems::Hashed(items.iter().map(|s| s.as_bytes().into()).collect())
+        };
+        StrSet { lengths, items }
     }
 
     /// `true` when `value` is in the set.
     #[inline]
     pub fn contains(&self, value: &[u8]) -> bool {
-        match self {
-            StrSet::Small(items) => items.iter().any(|i| **i == *value),
-            StrSet::Hashed(set) => set.contains(value),
+        if self.lengths & length_bit(value.len()) == 0 {
+            return false;
+        }
+        match &self.items {
+            StrItems::Small(items) => items.iter().any(|i| **i == *value),
+            StrItems::Hashed(set) => set.contains(value),
         }
     }
 
     /// How many entries.
     pub fn len(&self) -> usize {
-        match self {
-            StrSet::Small(items) => items.len(),
-            StrSet::Hashed(set) => set.len(),
+        match &self.items {
+            StrItems::Small(items) => items.len(),
+            StrItems::Hashed(set) => set.len(),
         }
     }
 
     /// `true` when empty.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// A fast non-cryptographic hasher for the fixed string sets of conditions
+/// (the sets come from rules files; event values are only looked up, so
+/// flooding is not a concern).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            if let Some(dst) = word.get_mut(..rest.len()) {
+                dst.copy_from_slice(rest);
+            }
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0.rotate_left(5) ^ n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 

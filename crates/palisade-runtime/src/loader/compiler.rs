@@ -46,6 +46,7 @@ pub(crate) fn compile(
         list_used: vec![false; collector.lists.len()],
         macro_used: vec![false; collector.macros.len()],
         lists: Vec::new(),
+        list_table: ListTable::default(),
         macros: Vec::new(),
     };
     match state.run(sink, loaded) {
@@ -84,6 +85,7 @@ struct State<'a> {
     list_used: Vec<bool>,
     macro_used: Vec<bool>,
     lists: Vec<List>,
+    list_table: ListTable,
     macros: Vec<Macro>,
 }
 
@@ -119,16 +121,12 @@ impl State<'_> {
                 items,
             });
         }
+        self.list_table = ListTable::new(&self.lists);
     }
 
     /// Substitutes every list into `text`, marking the lists used.
     fn substitute(&mut self, text: &str) -> String {
-        let lists: Vec<(&str, &[String])> = self
-            .lists
-            .iter()
-            .map(|l| (l.name.as_str(), l.items.as_slice()))
-            .collect();
-        let (out, used) = substitute_lists(text, &lists);
+        let (out, used) = self.list_table.substitute(text, &self.lists);
         for i in used {
             if let Some(u) = self.list_used.get_mut(i) {
                 *u = true;
@@ -243,6 +241,17 @@ impl State<'_> {
                     &info.ctx,
                 );
                 output = output.replace("%container.info", "");
+            }
+            if let Err(message) = check_output(&output, &info.source, self.checker) {
+                if info.skip_if_unknown_filter && message.starts_with("unknown filter:") {
+                    sink.warn("LOAD_UNKNOWN_FILTER", message, &info.output_ctx);
+                    continue;
+                }
+                return Err(Failure::new(
+                    "LOAD_ERR_COMPILE_OUTPUT",
+                    message,
+                    &info.output_ctx,
+                ));
             }
             for (field, _) in DEPRECATED_FIELDS {
                 if output.contains(field) {
@@ -380,6 +389,102 @@ fn resolve(
         return (Err(failure), used);
     }
     (Ok(out), used)
+}
+
+/// Checks an output format the way libsinsp's formatter reads it: after
+/// each `%` (and an optional width) comes a field or transformer; like
+/// libsinsp, the longest prefix that is a valid field is taken, so
+/// `%proc.name:` or `%proc.name_x` use `proc.name`.
+fn check_output(output: &str, source: &str, checker: &dyn ConditionChecker) -> Result<(), String> {
+    let bytes = output.as_bytes();
+    let mut j = usize::from(bytes.first() == Some(&b'*'));
+    while j < bytes.len() {
+        if bytes.get(j) != Some(&b'%') {
+            j += 1;
+            continue;
+        }
+        j += 1;
+        if j >= bytes.len() {
+            return Err("invalid formatting syntax: formatting cannot end with a %".to_owned());
+        }
+        while bytes.get(j).is_some_and(u8::is_ascii_digit) {
+            j += 1;
+        }
+        if j >= bytes.len() {
+            return Err(
+                "invalid formatting syntax: formatting cannot end with a number".to_owned(),
+            );
+        }
+        let token = field_token(output.get(j..).unwrap_or_default());
+        let found = (1..=token.len())
+            .rev()
+            .filter(|&n| token.is_char_boundary(n))
+            .filter(|&n| {
+                token
+                    .as_bytes()
+                    .get(n - 1)
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b']' | b')'))
+            })
+            .find(|&n| {
+                token
+                    .get(..n)
+                    .is_some_and(|t| checker.is_valid_field(source, t))
+            });
+        match found {
+            Some(n) => j += n,
+            None => {
+                return Err(format!(
+                    "unknown filter: invalid formatting token `%{}`",
+                    if token.is_empty() {
+                        output.get(j..).unwrap_or_default()
+                    } else {
+                        token
+                    }
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The longest text at the start of `rest` that may be a field or a
+/// transformer call: a dotted name, an optional `[argument]`, or a
+/// transformer's balanced parentheses (at most 256 bytes).
+fn field_token(rest: &str) -> &str {
+    let bytes = rest.as_bytes();
+    let mut end = 0usize;
+    let mut depth = 0usize;
+    let mut in_bracket = false;
+    while end < bytes.len().min(256) {
+        let Some(&b) = bytes.get(end) else { break };
+        let ok = match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'.' => true,
+            b'[' if !in_bracket => {
+                in_bracket = true;
+                true
+            }
+            b']' if in_bracket => {
+                in_bracket = false;
+                true
+            }
+            b'(' if !in_bracket => {
+                depth += 1;
+                true
+            }
+            b')' if depth > 0 && !in_bracket => {
+                depth -= 1;
+                true
+            }
+            b',' | b' ' | b'"' | b'\'' | b'-' | b'/' | b':' if depth > 0 || in_bracket => true,
+            _ if in_bracket && !b.is_ascii_whitespace() => true,
+            _ => false,
+        };
+        if !ok {
+            break;
+        }
+        end += 1;
+    }
+    rest.get(..end).unwrap_or_default()
 }
 
 /// Warnings Falco's `filter_warning_resolver` gives: deprecated fields, and
@@ -620,27 +725,75 @@ fn paren_item(item: &str) -> String {
 /// holding a space double-quoted). Returns the text and the indexes of the
 /// lists used.
 pub fn substitute_lists(text: &str, lists: &[(&str, &[String])]) -> (String, Vec<usize>) {
-    const DELIMS: &[char] = &[' ', '\t', '\n', '\r', '(', ')', ',', '='];
-    let mut cnd = text.to_owned();
-    let mut used = Vec::new();
-    // A list name is only replaced where delimiters surround it, so only
-    // lists named by a delimited word of the text (or of items substituted
-    // before them) can apply; the rest are skipped without a search.
-    let mut words: std::collections::HashSet<String> =
-        text.split(DELIMS).map(str::to_owned).collect();
-    for (i, (name, items)) in lists.iter().enumerate() {
-        if !name.contains(DELIMS) && !words.contains(*name) {
-            continue;
+    let owned: Vec<List> = lists
+        .iter()
+        .map(|(name, items)| List {
+            name: (*name).to_owned(),
+            items: items.to_vec(),
+        })
+        .collect();
+    ListTable::new(&owned).substitute(text, &owned)
+}
+
+/// The characters that delimit a list name in condition text.
+const LIST_DELIMS: &[char] = &[' ', '\t', '\n', '\r', '(', ')', ',', '='];
+
+/// List names by index, to find the lists a text can use without
+/// searching it for every list.
+#[derive(Debug, Default)]
+struct ListTable {
+    by_name: HashMap<String, usize>,
+    /// Lists whose names hold a delimiter: always searched.
+    odd: Vec<usize>,
+}
+
+impl ListTable {
+    fn new(lists: &[List]) -> ListTable {
+        let mut table = ListTable::default();
+        for (i, list) in lists.iter().enumerate() {
+            if list.name.contains(LIST_DELIMS) || list.name.is_empty() {
+                table.odd.push(i);
+            } else {
+                // Falco substitutes every definition in order; names are
+                // unique after collection, so the first index is the one.
+                table.by_name.entry(list.name.clone()).or_insert(i);
+            }
         }
-        if resolve_list(&mut cnd, name, items) {
-            used.push(i);
-            for item in items.iter() {
-                words.extend(item.split(DELIMS).map(str::to_owned));
-                words.insert(quote_item(item));
+        table
+    }
+
+    fn candidates(&self, text: &str, after: Option<usize>, into: &mut BTreeSet<usize>) {
+        for word in text.split(LIST_DELIMS) {
+            if let Some(&i) = self.by_name.get(word)
+                && after.is_none_or(|a| i > a)
+            {
+                into.insert(i);
             }
         }
     }
-    (cnd, used)
+
+    /// Falco's substitution of every list, in definition order, into
+    /// `text`. A list name only matches between delimiters, so only lists
+    /// named by a word of the text (or of items substituted before them)
+    /// are searched for.
+    fn substitute(&self, text: &str, lists: &[List]) -> (String, Vec<usize>) {
+        let mut candidates: BTreeSet<usize> = self.odd.iter().copied().collect();
+        self.candidates(text, None, &mut candidates);
+        let mut cnd = text.to_owned();
+        let mut used = Vec::new();
+        while let Some(i) = candidates.pop_first() {
+            let Some(list) = lists.get(i) else {
+                continue;
+            };
+            if resolve_list(&mut cnd, &list.name, &list.items) {
+                used.push(i);
+                for item in &list.items {
+                    self.candidates(item, Some(i), &mut candidates);
+                }
+            }
+        }
+        (cnd, used)
+    }
 }
 
 fn find_from(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {

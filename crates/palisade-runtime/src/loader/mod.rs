@@ -595,6 +595,104 @@ mod tests {
         assert!(!load_one(&deep).is_ok());
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Rules files assembled from random pieces of items never panic,
+        /// and every diagnostic has a position.
+        #[test]
+        fn random_rules_files_never_panic(items in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "- list: l\n  items: [a, \"b c\", l2]\n",
+                "- list: l2\n  items: []\n",
+                "- list: l\n  items: [x]\n  override:\n    items: append\n",
+                "- macro: m\n  condition: a.b in (l) or n\n",
+                "- macro: n\n  condition: not m\n",
+                "- macro: m\n  condition: and x.y = 1\n  append: true\n",
+                "- rule: r\n  desc: d\n  condition: m and a.b = 1\n  output: o\n  priority: INFO\n",
+                "- rule: r\n  condition: or (l)\n  override:\n    condition: append\n",
+                "- rule: r\n  enabled: false\n",
+                "- rule: r\n  exceptions:\n    - name: e\n      values: [[v]]\n  append: true\n",
+                "- rule: s\n  desc: d\n  condition: x.y = 1\n  output: o\n  priority: WARNING\n  exceptions:\n    - name: e\n      fields: [a.b, c.d]\n      comps: [=, in]\n      values: [[1, [2, 3]]]\n",
+                "- rule: s\n  priority: ALERT\n  override:\n    priority: replace\n",
+                "- required_engine_version: 10\n",
+                "- bogus: 1\n",
+                "- [1, 2]\n",
+                "---\n",
+            ]),
+            0..12,
+        )) {
+            let text: String = items.concat();
+            let loaded = load_one(&text);
+            for d in loaded.errors.iter().chain(&loaded.warnings) {
+                proptest::prop_assert!(d.context.line >= 1 && d.context.column >= 1);
+            }
+        }
+    }
+
+    /// Knows `proc.name`, `proc.aname[N]` and `tolower(...)` of them.
+    struct TwoFields;
+
+    impl ConditionChecker for TwoFields {
+        fn has_source(&self, source: &str) -> bool {
+            source == "syscall"
+        }
+        fn is_valid_field(&self, _source: &str, field: &str) -> bool {
+            let field = field
+                .strip_prefix("tolower(")
+                .and_then(|f| f.strip_suffix(')'))
+                .unwrap_or(field);
+            field == "proc.name"
+                || field
+                    .strip_prefix("proc.aname[")
+                    .is_some_and(|a| a.ends_with(']'))
+        }
+        fn check(&self, _source: &str, _condition: &Expr) -> Result<Vec<Finding>, Finding> {
+            Ok(Vec::new())
+        }
+        fn event_type_count(&self, _source: &str, _condition: &Expr) -> Option<usize> {
+            None
+        }
+    }
+
+    fn with_output(output: &str, skip: bool) -> Loaded {
+        let text = format!(
+            "- rule: r\n  desc: d\n  condition: a.b = 1\n  output: \"{output}\"\n  priority: INFO\n  skip-if-unknown-filter: {skip}\n"
+        );
+        load([("t.yaml", text.as_str())], &TwoFields)
+    }
+
+    #[test]
+    fn outputs_are_checked_like_falco_formats() {
+        for ok in [
+            "shell %proc.name",
+            "%proc.name: started",
+            "%proc.name_x",
+            "%20proc.name %proc.aname[2] %tolower(proc.name)",
+            "*%proc.name",
+        ] {
+            let loaded = with_output(ok, false);
+            assert!(loaded.is_ok(), "{ok}: {:?}", loaded.errors);
+        }
+        let bad = with_output("user %user.nme", false);
+        assert_eq!(bad.errors[0].code, "LOAD_ERR_COMPILE_OUTPUT");
+        assert_eq!(
+            bad.errors[0].message,
+            "unknown filter: invalid formatting token `%user.nme`"
+        );
+        assert_eq!(
+            (bad.errors[0].context.line, bad.errors[0].context.column),
+            (4, 11)
+        );
+        // As in libsinsp, a `%` must start a field.
+        assert!(!with_output("100% sure %proc.name", false).is_ok());
+        let end = with_output("done %", false);
+        assert!(end.errors[0].message.contains("cannot end with a %"));
+        let skipped = with_output("user %user.nme", true);
+        assert!(skipped.is_ok() && skipped.rules.is_empty());
+        assert_eq!(skipped.warnings[0].code, "LOAD_UNKNOWN_FILTER");
+    }
+
     #[test]
     fn redefinition_keeps_the_first_position() {
         let loaded = load_one(

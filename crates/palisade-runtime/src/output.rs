@@ -223,30 +223,21 @@ impl OutputFormat {
                 rest = after;
                 continue;
             }
-            let mut consumed = name.len();
-            let mut arg = None;
-            if name.len() == name_len
-                && let Some(bracketed) = after.get(name_len..).and_then(|s| s.strip_prefix('['))
-                && let Some(close) = bracketed.find(']')
-            {
-                arg = bracketed.get(..close);
-                consumed = name_len + close + 2;
-            }
-            let key = after.get(..consumed).unwrap_or(name);
-            let source = match Special::of(name).filter(|_| arg.is_none()) {
-                Some(special) => Source::Special(special),
-                None => {
-                    let field = schema.resolve(name, arg).map_err(|_| UnknownOutputField {
-                        field: key.to_owned(),
-                        offset: start,
-                        suggestion: schema.suggest(name),
-                    })?;
-                    let ty = schema
-                        .field(field.id)
-                        .map_or(FieldType::String, |d| d.type_for(field.arg.is_some()));
-                    Source::Event(field, ty)
+            let Some((consumed, source)) = resolve_token(schema, after, name, name_len) else {
+                let arg_len = after
+                    .get(name.len()..)
+                    .filter(|_| name.len() == name_len)
+                    .and_then(|s| s.strip_prefix('['))
+                    .and_then(|s| s.find(']'))
+                    .map_or(0, |close| close + 2);
+                return Err(UnknownOutputField {
+                    field: after.get(..name.len() + arg_len).unwrap_or(name).to_owned(),
+                    offset: start,
+                    suggestion: schema.suggest(name),
                 }
+                .into());
             };
+            let key = after.get(..consumed).unwrap_or(name);
             if !literal.is_empty() {
                 format
                     .pieces
@@ -372,6 +363,46 @@ fn render_slot<E: Event + ?Sized>(
     }
 }
 
+/// Resolves the field at the start of `after` (a `%` was just read):
+/// `name` is the longest run of name characters (trailing dots dropped),
+/// `run` its length before dropping. As libsinsp's formatter, the longest
+/// prefix of `name` that is a field wins (`%proc.name_x` is `proc.name`
+/// then the text `_x`). Returns the bytes consumed and the value source.
+fn resolve_token(schema: &Schema, after: &str, name: &str, run: usize) -> Option<(usize, Source)> {
+    let mut len = name.len();
+    while len > 0 {
+        let candidate = name.get(..len)?;
+        let ends_alnum = candidate
+            .as_bytes()
+            .last()
+            .is_some_and(u8::is_ascii_alphanumeric);
+        if ends_alnum {
+            // A bracketed argument only right after the whole run.
+            let bracket = (len == run)
+                .then(|| after.get(len..)?.strip_prefix('['))
+                .flatten()
+                .and_then(|b| Some((b.get(..b.find(']')?)?, b.find(']')? + 2)));
+            let (arg, arg_len) = bracket.map_or((None, 0), |(a, l)| (Some(a), l));
+            if arg.is_none()
+                && let Some(special) = Special::of(candidate)
+            {
+                return Some((len, Source::Special(special)));
+            }
+            if let Ok(field) = schema.resolve(candidate, arg) {
+                let ty = schema
+                    .field(field.id)
+                    .map_or(FieldType::String, |d| d.type_for(field.arg.is_some()));
+                return Some((len + arg_len, Source::Event(field, ty)));
+            }
+        }
+        len -= 1;
+        while len > 0 && !name.is_char_boundary(len) {
+            len -= 1;
+        }
+    }
+    None
+}
+
 /// Appends `value` as Falco prints it (`<NA>` when absent, lists as
 /// `(a,b)`).
 pub fn render_value(value: Value<'_>, out: &mut String) {
@@ -475,6 +506,15 @@ mod tests {
                 event
             ),
             "a cat b sshd c 10.0.0.1 d 0 e O_RDONLY f (bash,sshd) g <NA>."
+        );
+    }
+
+    #[test]
+    fn the_longest_field_prefix_wins_as_in_libsinsp() {
+        let event = r#"{"evt.type":"open","proc.name":"cat","fd.name":"/x"}"#;
+        assert_eq!(
+            render("[%proc.name_x] %fd.name: %proc.name.", event),
+            "[cat_x] /x: cat."
         );
     }
 

@@ -10,10 +10,13 @@
 //!   so every alert is formatted and serialized (worst case);
 //! - `runtime/pipeline/alerts_only_no_dedup`: the pipeline alone on the
 //!   recorded hits of the stream (formatting + JSON of every alert).
+//!
+//! `runtime/pipeline_cpu/*` measure the same in CPU time of the thread.
 
 use std::hint::black_box;
 use std::io::Write;
 
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use palisade_benches::runtime_stream::{corpus, load, realistic, rule_texts};
 use palisade_runtime::alerts::Alert;
@@ -25,6 +28,41 @@ use palisade_runtime::fields::Schema;
 use palisade_runtime::output::register_output_fields;
 use palisade_runtime::ruleset::MatchMode;
 use palisade_runtime::sinks::writer::{LineFormat, write_line};
+
+/// CPU time of the benchmarking thread (as `runtime_cpu` in the `runtime`
+/// bench): on the shared machine wall time also counts other processes.
+struct ThreadCpu;
+
+static WALL: WallTime = WallTime;
+
+impl Measurement for ThreadCpu {
+    type Intermediate = cpu_time::ThreadTime;
+    type Value = std::time::Duration;
+
+    fn start(&self) -> Self::Intermediate {
+        cpu_time::ThreadTime::now()
+    }
+
+    fn end(&self, start: Self::Intermediate) -> Self::Value {
+        start.elapsed()
+    }
+
+    fn add(&self, a: &Self::Value, b: &Self::Value) -> Self::Value {
+        *a + *b
+    }
+
+    fn zero(&self) -> Self::Value {
+        std::time::Duration::ZERO
+    }
+
+    fn to_f64(&self, value: &Self::Value) -> f64 {
+        value.as_nanos() as f64
+    }
+
+    fn formatter(&self) -> &dyn ValueFormatter {
+        WALL.formatter()
+    }
+}
 
 fn config(dedup: bool) -> PipelineConfig {
     PipelineConfig {
@@ -42,7 +80,7 @@ fn config(dedup: bool) -> PipelineConfig {
     }
 }
 
-fn pipeline(c: &mut Criterion) {
+fn pipeline_in<M: Measurement>(c: &mut Criterion<M>, group: &str) {
     let Some(texts) = rule_texts() else {
         eprintln!(
             "skipping runtime/pipeline: corpus not found at {}",
@@ -60,7 +98,7 @@ fn pipeline(c: &mut Criterion) {
             return;
         }
     };
-    let events = realistic(&schema, 100_000);
+    let events = realistic(&schema, 4_096);
     let clock = FakeClock::new(1_700_000_000_000_000_000);
     let new_pipeline =
         |dedup: bool| Pipeline::new(rules.clone(), config(dedup), Box::new(clock.clone())).ok();
@@ -95,7 +133,7 @@ fn pipeline(c: &mut Criterion) {
         let _ = null.flush();
     };
 
-    let mut group = c.benchmark_group("runtime/pipeline");
+    let mut group = c.benchmark_group(group);
     group.throughput(Throughput::Elements(events.len() as u64));
     group.bench_function("match_only", |b| {
         b.iter(|| {
@@ -136,5 +174,18 @@ fn pipeline(c: &mut Criterion) {
     group.finish();
 }
 
+fn pipeline(c: &mut Criterion) {
+    pipeline_in(c, "runtime/pipeline");
+}
+
+fn pipeline_cpu(c: &mut Criterion<ThreadCpu>) {
+    pipeline_in(c, "runtime/pipeline_cpu");
+}
+
 criterion_group!(benches, pipeline);
-criterion_main!(benches);
+criterion_group! {
+    name = cpu;
+    config = Criterion::default().with_measurement(ThreadCpu);
+    targets = pipeline_cpu
+}
+criterion_main!(benches, cpu);

@@ -244,19 +244,15 @@ impl SelectingMatcher {
             self.generation = generation;
             self.active = self.handle.active();
         }
-        self.hits.clear();
         let first = self.active.mode == MatchMode::First;
-        let rules = &self.handle.shared.rules;
-        if let Some(ids) = self.active.index.get(usize::from(event.event_code())) {
-            for &id in ids.iter() {
-                if rules.eval_rule(id as usize, event, &mut self.scratch) {
-                    self.hits.push(id);
-                    if first {
-                        break;
-                    }
-                }
-            }
-        }
+        let ids = self
+            .active
+            .index
+            .get(usize::from(event.event_code()))
+            .map_or(&[][..], |ids| &ids[..]);
+        let hits = self.scratch.matches_among(event, ids, first);
+        self.hits.clear();
+        self.hits.extend_from_slice(hits);
         &self.hits
     }
 

@@ -115,3 +115,79 @@ fn official_rules_files_load_together() {
     );
     assert_eq!(rule.context.file, FALCO);
 }
+
+/// The captures corpus holds, for most macros and rules of the official
+/// files, an independent textual expansion (lists substituted as Falco
+/// does, each macro replaced by its expansion in parentheses). The loader's
+/// resolved trees must be the same trees.
+#[test]
+fn resolved_conditions_match_the_corpus_expansions() {
+    let path = rules_dir().join("../captures/filters.jsonl");
+    let (Ok(filters), Some(falco), Some(incubating), Some(sandbox)) = (
+        std::fs::read_to_string(&path),
+        read(FALCO),
+        read(INCUBATING),
+        read(SANDBOX),
+    ) else {
+        eprintln!("skipping: captures corpus not found at {}", path.display());
+        return;
+    };
+    let loads = [
+        (FALCO, load(&[(FALCO, &falco)])),
+        (
+            INCUBATING,
+            load(&[(FALCO, &falco), (INCUBATING, &incubating)]),
+        ),
+        (SANDBOX, load(&[(FALCO, &falco), (SANDBOX, &sandbox)])),
+    ];
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for line in filters.lines().filter(|l| !l.trim().is_empty()) {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        let Some(file) = record["rules_file"].as_str() else {
+            continue;
+        };
+        let expected = palisade_runtime::parser::parse(record["filter"].as_str().unwrap()).unwrap();
+        // `also_from` entries read `macro:NAME (FILE)`.
+        let mut sources = vec![(record["from"].as_str().unwrap().to_owned(), file.to_owned())];
+        if let Some(also) = record["also_from"].as_array() {
+            for a in also {
+                let a = a.as_str().unwrap();
+                match a.strip_suffix(')').and_then(|a| a.rsplit_once(" (")) {
+                    Some((from, f)) => sources.push((from.to_owned(), f.to_owned())),
+                    None => sources.push((a.to_owned(), file.to_owned())),
+                }
+            }
+        }
+        for (from, file) in sources {
+            let loaded = &loads.iter().find(|(f, _)| *f == file).unwrap().1;
+            let got = if let Some(name) = from.strip_prefix("rule:") {
+                loaded.rule(name).map(|r| &r.condition)
+            } else if let Some(name) = from.strip_prefix("macro:") {
+                loaded
+                    .macros
+                    .iter()
+                    .find(|m| m.name == name)
+                    .map(|m| &m.condition)
+            } else {
+                continue;
+            };
+            checked += 1;
+            match got {
+                Some(tree) if tree.same_shape(&expected) => {}
+                Some(tree) => failures.push(format!(
+                    "{file} {from}:\n  got      {tree}\n  expected {expected}"
+                )),
+                None => failures.push(format!("{file} {from}: not found")),
+            }
+        }
+    }
+    eprintln!("compared {checked} resolved macros/rules with the corpus expansions");
+    assert!(checked > 300, "only {checked} expansions compared");
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -379,9 +379,26 @@ impl Matcher {
             let Some(rule) = inner.rules.get(id as usize) else {
                 continue;
             };
-            if rule.event_types.contains(code)
-                && vm::run(&inner.program, rule.entry, event, &mut self.state)
-            {
+            if !rule.event_types.contains(code) {
+                continue;
+            }
+            // The rule's guard, as in `matches`.
+            let entry = match inner.guards.get(id as usize) {
+                Some(Guard::Holds(i)) => {
+                    if !vm::check(&inner.program, *i, event, &mut self.state) {
+                        continue;
+                    }
+                    rule.entry + 1
+                }
+                Some(Guard::Fails(i)) => {
+                    if vm::check(&inner.program, *i, event, &mut self.state) {
+                        continue;
+                    }
+                    rule.entry + 1
+                }
+                _ => rule.entry,
+            };
+            if vm::run(&inner.program, entry, event, &mut self.state) {
                 self.hits.push(id);
                 if first {
                     break;

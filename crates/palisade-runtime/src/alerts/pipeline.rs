@@ -17,7 +17,7 @@ use super::selection::{SelectingMatcher, Selection, SelectionHandle};
 use super::{Alert, AlertKind};
 use crate::event::{Event, Value};
 use crate::fields::FieldRef;
-use crate::output::{FieldValue, FormatError, OutputFormat, RenderContext, render_value};
+use crate::output::{FieldValue, FormatError, OutputFormat, RenderContext};
 use crate::ruleset::RuleSet;
 
 /// The rule name of summary alerts.
@@ -104,6 +104,20 @@ pub enum PipelineError {
     },
 }
 
+/// Feeds `value` (its kind and content) to `hasher`: the dedup key.
+fn hash_value(value: Value<'_>, hasher: &mut DefaultHasher) {
+    match value {
+        Value::Absent => 0u8.hash(hasher),
+        Value::Str(s) => (1u8, s).hash(hasher),
+        Value::Bytes(b) => (2u8, b).hash(hasher),
+        Value::Int(i) => (3u8, i).hash(hasher),
+        Value::UInt(u) => (4u8, u).hash(hasher),
+        Value::Bool(b) => (5u8, b).hash(hasher),
+        Value::Ip(ip) => (6u8, ip).hash(hasher),
+        Value::Strs(items) => (7u8, items).hash(hasher),
+    }
+}
+
 /// Alert counts of one rule.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RuleCounts {
@@ -160,7 +174,6 @@ pub struct Pipeline {
     summary_interval: Nanos,
     last_summary: Nanos,
     watched: Vec<Watched>,
-    key_buf: String,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -243,7 +256,6 @@ impl Pipeline {
                 .max(1),
             last_summary: now,
             watched: Vec::new(),
-            key_buf: String::new(),
         })
     }
 
@@ -325,9 +337,7 @@ impl Pipeline {
             let mut hasher = DefaultHasher::new();
             index.hash(&mut hasher);
             for field in &out.dedup_fields {
-                self.key_buf.clear();
-                render_value(event.value(field), &mut self.key_buf);
-                self.key_buf.hash(&mut hasher);
+                hash_value(event.value(field), &mut hasher);
             }
             if !dedup.admit(hasher.finish(), now) {
                 counts.suppressed_dedup += 1;

@@ -1,0 +1,77 @@
+//! Deploy-time policy: Gatekeeper ConstraintTemplates and constraints,
+//! Kyverno-style pattern policies and Pod Security Standards, evaluated on
+//! AdmissionReviews.
+//!
+//! [`AdmissionEngine`] is the admission layer behind the
+//! [`Engine`](palisade_core::Engine) trait.
+
+pub use palisade_admission::{
+    AdmissionRequest, AdmissionResponse, AdmissionReview, Context, Decision, EvaluationError,
+    LoadedPolicies, Operation, Policy, PolicyLoadError, PolicySet, Violation, load_policies,
+};
+
+use palisade_core::{Engine, Finding, Layer};
+
+/// A policy set and the cluster context it evaluates against, as an
+/// [`Engine`]: input an [`AdmissionRequest`], verdict an [`AdmissionVerdict`].
+#[derive(Debug, Clone, Default)]
+pub struct AdmissionEngine {
+    /// The policies.
+    pub policies: PolicySet,
+    /// Cluster objects (namespaces, inventory) the policies may look at.
+    pub context: Context,
+}
+
+impl AdmissionEngine {
+    /// An engine over `policies` with an empty context.
+    pub fn new(policies: PolicySet) -> AdmissionEngine {
+        AdmissionEngine {
+            policies,
+            context: Context::new(),
+        }
+    }
+}
+
+/// What [`AdmissionEngine`] decided on one request.
+#[derive(Debug, Clone)]
+pub struct AdmissionVerdict {
+    /// The decision (violations and evaluation errors).
+    pub decision: Decision,
+    /// The findings about the request's object.
+    pub findings: Vec<Finding>,
+}
+
+impl AdmissionVerdict {
+    /// The AdmissionResponse for this verdict.
+    pub fn response(&self) -> AdmissionResponse {
+        self.decision.response()
+    }
+}
+
+impl palisade_core::Verdict for AdmissionVerdict {
+    fn passed(&self) -> bool {
+        self.decision.allowed()
+    }
+
+    fn findings(&self) -> Vec<Finding> {
+        self.findings.clone()
+    }
+}
+
+impl Engine for AdmissionEngine {
+    type Input = AdmissionRequest;
+    type Verdict = AdmissionVerdict;
+    type Scratch = ();
+
+    fn layer(&self) -> Layer {
+        Layer::Admission
+    }
+
+    fn scratch(&self) {}
+
+    fn evaluate(&self, _scratch: &mut (), input: &AdmissionRequest) -> AdmissionVerdict {
+        let decision = self.policies.evaluate(input, &self.context);
+        let findings = decision.findings(input);
+        AdmissionVerdict { decision, findings }
+    }
+}

@@ -75,3 +75,30 @@ impl Engine for AdmissionEngine {
         AdmissionVerdict { decision, findings }
     }
 }
+
+/// Loads policies from YAML or JSON text (as [`load_policies`] does from
+/// files): Gatekeeper ConstraintTemplates with their constraints, then
+/// pattern policies. `name` is used in error messages. A text that is not
+/// YAML gives one error.
+pub fn load_policies_str(name: &str, text: &str) -> Result<LoadedPolicies, String> {
+    let report = palisade_core::manifest::load_str(name, text);
+    if let Some(e) = report.errors.first() {
+        return Err(e.to_string());
+    }
+    let mut loaded = LoadedPolicies::default();
+    let gatekeeper = palisade_admission::gatekeeper::load_manifests(&report.objects);
+    for policy in gatekeeper.policies {
+        loaded.policies.add(policy);
+    }
+    loaded
+        .errors
+        .extend(gatekeeper.errors.into_iter().map(PolicyLoadError::from));
+    let patterns = palisade_admission::pattern::load_str(name, text);
+    for policy in patterns.policies {
+        loaded.policies.add(policy);
+    }
+    loaded
+        .errors
+        .extend(patterns.errors.into_iter().map(PolicyLoadError::from));
+    Ok(loaded)
+}

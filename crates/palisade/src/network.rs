@@ -7,7 +7,7 @@
 //! [`Flow`] as input.
 
 pub use palisade_network::audit::audit;
-pub use palisade_network::connlist::{ConnList, Format as ConnListFormat};
+pub use palisade_network::connlist::{ConnList, Connection, Format as ConnListFormat};
 pub use palisade_network::ports::Protocol;
 pub use palisade_network::resolver::{Flow, FlowEnd, Verdict as FlowVerdict};
 pub use palisade_network::{Catalog, Inventory, Issues, LoadIssue, PolicySet, Resolver};

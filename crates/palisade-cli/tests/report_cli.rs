@@ -151,3 +151,73 @@ fn clean_directory_exits_zero_and_bad_input_exits_two() {
     let out = palisade(&["report", "/nonexistent/palisade"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn demo_shows_all_three_layers() {
+    let out = palisade(&["--color", "never", "demo"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Admission: a denied and an allowed object, with reasons.
+    let denied = text.find("DENIED Pod").expect("a denied admission review");
+    assert!(
+        text[denied..]
+            .lines()
+            .nth(1)
+            .unwrap()
+            .trim_start()
+            .starts_with("- ["),
+        "{text}"
+    );
+    assert!(text.contains("ALLOWED Pod"), "{text}");
+    // Runtime: a heading and at least one alert after it.
+    let runtime = text.find("Runtime:").expect("the runtime part");
+    let network = text.find("Network:").expect("the network part");
+    assert!(runtime < network, "{text}");
+    let alerts = text[runtime..network]
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    assert!(alerts >= 1, "no runtime alerts in:\n{text}");
+    // Network: the matrix and one explained denial.
+    assert!(text.contains("FROM \\ TO"), "{text}");
+    assert!(
+        text.contains("DENIED shop/web[Deployment] => data/db[StatefulSet]"),
+        "{text}"
+    );
+}
+
+#[test]
+fn demo_json_is_one_document_with_every_layer() {
+    let out = palisade(&["--format", "json", "demo"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert!(!json["cluster"]["objects"].as_array().unwrap().is_empty());
+    let admission = json["admission"].as_array().unwrap();
+    assert!(
+        admission
+            .iter()
+            .any(|r| r["allowed"] == false && !r["reasons"].as_array().unwrap().is_empty())
+    );
+    assert!(admission.iter().any(|r| r["allowed"] == true));
+    let runtime = json["runtime"].as_array().unwrap();
+    assert!(!runtime.is_empty(), "{json}");
+    assert!(runtime.iter().all(|a| a["rule"].is_string()), "{json}");
+    assert_eq!(json["network"]["denial"]["allowed"], false);
+    assert!(
+        !json["network"]["connections"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}

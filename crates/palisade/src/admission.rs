@@ -5,6 +5,8 @@
 //! [`AdmissionEngine`] is the admission layer behind the
 //! [`Engine`](palisade_core::Engine) trait.
 
+pub use palisade_admission::audit::{AuditReport, AuditViolation, PolicyCoverage, audit};
+pub use palisade_admission::builtin::BuiltinPack;
 pub use palisade_admission::{
     AdmissionRequest, AdmissionResponse, AdmissionReview, Context, Decision, EvaluationError,
     LoadedPolicies, Operation, Policy, PolicyLoadError, PolicySet, Violation, load_policies,

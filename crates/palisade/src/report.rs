@@ -6,7 +6,7 @@ use std::path::Path;
 use palisade_core::{Finding, Layer, Manifest, ProcessRef, Severity, Subject, manifest};
 use serde::Serialize;
 
-use crate::admission::{AdmissionEngine, AdmissionRequest, load_policies};
+use crate::admission::{AdmissionEngine, load_policies};
 use crate::error::{EventsError, InputError, PalisadeError};
 use crate::inputs::{self, FileKind, LoadedFile};
 use crate::network::{self, Resolver};
@@ -37,6 +37,7 @@ pub struct Palisade {
     rules: Option<RuleSet>,
     resolver: Resolver,
     network_issues: Vec<String>,
+    inventory: Vec<Manifest>,
     workloads: Vec<Manifest>,
 }
 
@@ -190,8 +191,13 @@ impl Palisade {
         };
         let (resolver, network_issues) = network::resolver(&manifests);
         let workloads = manifests
-            .into_iter()
+            .iter()
             .filter(|m| m.kind().is_some_and(|k| WORKLOAD_KINDS.contains(&k)))
+            .cloned()
+            .collect();
+        let inventory = manifests
+            .into_iter()
+            .filter(|m| inputs::object_kind(m) == FileKind::Inventory)
             .collect();
         Ok(Palisade {
             files,
@@ -199,6 +205,7 @@ impl Palisade {
             rules,
             resolver,
             network_issues,
+            inventory,
             workloads,
         })
     }
@@ -254,29 +261,27 @@ impl Palisade {
     /// and the coverage of every admission and network policy.
     pub fn report(&self, events: Option<&FlatEvents>) -> Report {
         let mut report = Report::default();
-        // Admission: audit every workload; coverage from the match criteria.
-        let requests: Vec<AdmissionRequest> = self
-            .workloads
-            .iter()
-            .filter_map(|m| AdmissionRequest::from_object(m.object.clone()).ok())
-            .collect();
-        for request in &requests {
-            let decision = self
-                .admission
-                .policies
-                .evaluate(request, &self.admission.context);
-            report.findings.extend(decision.findings(request));
-        }
-        for policy in self.admission.policies.policies() {
-            let applies = requests
-                .iter()
-                .filter(|r| policy.applies_to(r, &self.admission.context))
-                .count();
+        // Admission: audit the inventory as Gatekeeper's audit does;
+        // coverage from the policies' match criteria.
+        let audit = crate::admission::audit(&self.admission.policies, &self.inventory);
+        report.findings.extend(audit.findings());
+        report
+            .findings
+            .extend(audit.errors.iter().map(|(object, e)| {
+                Finding::new(
+                    Layer::Admission,
+                    e.policy.clone(),
+                    Severity::Error,
+                    e.reason.clone(),
+                )
+                .with_subject(Subject::Object(object.clone()))
+            }));
+        for c in &audit.coverage {
             report.coverage.push(Coverage::new(
-                policy.name().to_owned(),
+                c.policy.clone(),
                 Layer::Admission,
-                applies,
-                requests.len(),
+                c.workloads,
+                c.total_workloads,
             ));
         }
         // Runtime: replay the events.

@@ -1,14 +1,16 @@
-//! The engine the harness drives, and the place where Palisade's runtime
-//! plugs in.
+//! The engine the harness drives: Palisade's runtime.
 //!
-//! **Plug-in point.** Once `palisade_runtime` exposes a compiled ruleset,
-//! replace the body of [`compile`] with its compiler and give [`Palisade`]
-//! real fields (the compiled ruleset and a per-thread matcher), the
-//! runtime's flat event as [`Engine::Event`] (decoded from
-//! `<capture>.events.jsonl` by [`Engine::events`]), and an [`Engine::eval`]
-//! that runs every compiled filter on one event. Nothing else in `benches/peers` changes:
-//! `benches/peers/run` already builds and calls this binary and prints its
-//! row (today as "not available yet").
+//! Every filter becomes one rule of a [`RuleSet`] in [`MatchMode::All`], so
+//! one [`Matcher::matches`] call per event evaluates every filter through
+//! the event-type index, as a Falco ruleset would be. Events are the
+//! corpus's flat JSON (`<capture>.events.jsonl`) decoded by
+//! [`FlatEvents::parse`] before timing starts.
+
+use palisade::Severity;
+use palisade_runtime::event::{FlatEvent, FlatEvents};
+use palisade_runtime::fields::Schema;
+use palisade_runtime::parser;
+use palisade_runtime::ruleset::{MatchMode, Matcher, RuleSet, RuleSpec};
 
 /// An engine under test, as the harness drives it.
 pub trait Engine {
@@ -40,27 +42,62 @@ pub struct Unavailable {
     pub reason: String,
 }
 
-/// Palisade's runtime engine. Uninhabited until the runtime exposes a
-/// compiled ruleset, so no figure can be produced for it before then.
-pub enum Palisade {}
+/// Palisade's runtime: the compiled filters and a matcher for this thread.
+pub struct Palisade {
+    matcher: Matcher,
+    /// For each rule of the ruleset, in order, the index of its filter in
+    /// the harness's list (rejected filters have no rule).
+    filter_of_rule: Vec<usize>,
+}
 
 /// Compiles `filters` (modern Falco syntax, the corpus's `filter` form)
 /// with Palisade's runtime.
 pub fn compile(filters: &[&str]) -> Result<Compiled<Palisade>, Unavailable> {
-    let _ = filters;
-    Err(Unavailable {
-        reason: "`palisade_runtime` does not expose a compiled ruleset yet".to_owned(),
+    let mut builder = RuleSet::builder(Schema::falco());
+    builder.mode(MatchMode::All);
+    let mut rejected = Vec::new();
+    let mut filter_of_rule = Vec::new();
+    for (i, text) in filters.iter().enumerate() {
+        let condition = match parser::parse(text) {
+            Ok(condition) => condition,
+            Err(e) => {
+                rejected.push((i, e.to_string()));
+                continue;
+            }
+        };
+        match builder.add(RuleSpec::new(i.to_string(), condition, Severity::Notice)) {
+            Ok(()) => filter_of_rule.push(i),
+            Err(e) => rejected.push((i, e.to_string())),
+        }
+    }
+    let ruleset = builder.build();
+    Ok(Compiled {
+        engine: Palisade {
+            matcher: ruleset.matcher(),
+            filter_of_rule,
+        },
+        rejected,
     })
 }
 
 impl Engine for Palisade {
-    type Event = std::convert::Infallible;
+    type Event = FlatEvent;
 
-    fn events(&self, _jsonl: &str) -> Result<Vec<Self::Event>, String> {
-        match *self {}
+    fn events(&self, jsonl: &str) -> Result<Vec<Self::Event>, String> {
+        FlatEvents::parse(jsonl, self.matcher.ruleset().schema())
+            .map(FlatEvents::into_events)
+            .map_err(|e| e.to_string())
     }
 
-    fn eval(&mut self, event: &Self::Event, _hits: &mut [bool]) {
-        match *event {}
+    fn eval(&mut self, event: &Self::Event, hits: &mut [bool]) {
+        for &rule in self.matcher.matches(event).indexes() {
+            if let Some(hit) = self
+                .filter_of_rule
+                .get(rule as usize)
+                .and_then(|&filter| hits.get_mut(filter))
+            {
+                *hit = true;
+            }
+        }
     }
 }

@@ -5,6 +5,7 @@ use clap::{Args, Subcommand};
 use crate::exit::Exit;
 use crate::output::Output;
 
+mod alerts;
 mod disasm;
 mod fields;
 mod filter;
@@ -58,5 +59,5 @@ pub fn run(out: &Output, group: Group) -> Exit {
 /// This layer's part of `palisade demo`: built-in rules replayed over a
 /// built-in event stream.
 pub fn demo(out: &Output) -> Exit {
-    replay::demo(out)
+    alerts::demo(out)
 }

@@ -209,8 +209,16 @@ fn replay_prints_one_line_per_alert() {
             ("Any execve".to_owned(), 3)
         ]
     );
-    assert_eq!(lines[0]["priority"], "warning");
-    assert_eq!(lines[0]["output"], "shell %proc.name");
+    // Falco's alert shape (issue 4): Falco's priority name, rendered output.
+    assert_eq!(lines[0]["priority"], "Warning");
+    assert!(
+        lines[0]["output"]
+            .as_str()
+            .unwrap()
+            .ends_with(": Warning shell bash"),
+        "{}",
+        lines[0]
+    );
 
     let quiet = temp_file("quiet-events.jsonl", "{\"evt.type\": \"read\"}\n");
     let none = palisade(&[
@@ -328,12 +336,13 @@ fn demo_replays_built_in_events() {
     let out = palisade(&["demo"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
+    // The built-in rules over the built-in stream (issue 4).
     assert!(
-        stdout.contains("Terminal shell in container\tnotice\t1"),
+        stdout.contains("Notice Shell started in a container (user=root"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("Read sensitive file\twarning\t2"),
+        stdout.contains("Warning Sensitive file opened for reading (user=root file=/etc/shadow"),
         "{stdout}"
     );
 }

@@ -1,8 +1,8 @@
 //! Network policy: answers "may A talk to B, and which rule says so" from
 //! manifests alone, before anything is deployed.
 //!
-//! - [`loader`] — manifests from files, directories or text (the core
-//!   loader, plus typed-list items without `kind`);
+//! Manifests are read with [`palisade_core::manifest`].
+//!
 //! - [`inventory`] — namespaces, endpoints (pods and workloads), services,
 //!   nodes, from manifests;
 //! - [`policy`] — NetworkPolicy, AdminNetworkPolicy,

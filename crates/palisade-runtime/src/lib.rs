@@ -26,12 +26,16 @@
     )
 )]
 
+pub mod alerts;
 pub mod ast;
+pub mod builtin;
 pub mod compile;
 pub mod disasm;
 pub mod event;
 pub mod fields;
 pub mod loader;
+pub mod output;
 pub mod parser;
 pub mod ruleset;
+pub mod sinks;
 pub mod vm;

@@ -1,0 +1,515 @@
+//! The alert side of `palisade runtime replay`: rule selection, dedup,
+//! rate limits, sinks (file, HTTP, program), stdin and `--follow` input, a
+//! progress bar, and the final summary table. Also `palisade demo`'s
+//! runtime part.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use palisade_core::Severity;
+use palisade_runtime::alerts::clock::{FakeClock, SystemClock};
+use palisade_runtime::alerts::limits::RateLimit;
+use palisade_runtime::alerts::pipeline::{DedupKey, Pipeline, PipelineConfig};
+use palisade_runtime::alerts::selection::{Selection, Step};
+use palisade_runtime::alerts::{Alert, AlertKind};
+use palisade_runtime::builtin;
+use palisade_runtime::event::{FlatEvent, FlatEvents};
+use palisade_runtime::fields::Schema;
+use palisade_runtime::output::register_output_fields;
+use palisade_runtime::ruleset::MatchMode;
+use palisade_runtime::sinks::http::{HttpConfig, HttpSink};
+use palisade_runtime::sinks::program::ProgramSink;
+use palisade_runtime::sinks::writer::{self, LineFormat};
+use palisade_runtime::sinks::{DEFAULT_QUEUE, Dispatcher, SinkStats};
+
+use super::replay::{Matching, ReplayArgs, load_rules};
+use crate::exit::Exit;
+use crate::output::Output;
+
+/// Alert options of `palisade runtime replay`.
+#[derive(Debug, Args)]
+pub struct AlertArgs {
+    /// Only rules of at least this priority run (emergency … debug).
+    #[arg(long, value_name = "PRIORITY", value_parser = parse_priority)]
+    pub min_priority: Option<Severity>,
+    /// Only rules with one of these tags run (Falco's `-t`).
+    #[arg(long, value_name = "TAG", value_delimiter = ',', num_args = 1..)]
+    pub tags: Vec<String>,
+    /// Rules with one of these tags do not run (Falco's `-T`).
+    #[arg(long, value_name = "TAG", value_delimiter = ',', num_args = 1..)]
+    pub disable_tags: Vec<String>,
+    /// Only these rules run: exact names or globs (`'Read *'`).
+    #[arg(long = "rule", value_name = "NAME", num_args = 1..)]
+    pub rules_only: Vec<String>,
+    /// These rules do not run: exact names or globs (Falco's `-D`).
+    #[arg(long = "disable-rule", value_name = "NAME", num_args = 1..)]
+    pub disable_rules: Vec<String>,
+    /// Suppress repeats of an alert within this window (`5m`, `30s`; `0` =
+    /// off, the default for replays).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub dedup_window: Option<Duration>,
+    /// Fields that make two alerts of a rule repeats (default: all fields
+    /// of the rule's output).
+    #[arg(long, value_name = "FIELD", value_delimiter = ',', num_args = 1..)]
+    pub dedup_fields: Option<Vec<String>>,
+    /// At most this many alerts per rule: `N/s`, `N/m`, `N/h`, with an
+    /// optional burst `N/m:B`.
+    #[arg(long, value_name = "RATE")]
+    pub rate_limit: Option<RateLimit>,
+    /// Also append alerts (Falco JSON, one per line) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+    /// Also POST each alert as JSON to this URL.
+    #[arg(long, value_name = "URL")]
+    pub http_url: Option<String>,
+    /// Also pipe alerts (JSON lines) into this program (`sh -c`).
+    #[arg(long, value_name = "COMMAND")]
+    pub program: Option<String>,
+    /// Keep reading the events file as it grows.
+    #[arg(long)]
+    pub follow: bool,
+    /// With `--follow`, stop after the file has not grown for this long.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "follow")]
+    pub follow_idle: Option<Duration>,
+}
+
+fn parse_priority(text: &str) -> Result<Severity, String> {
+    Severity::from_falco_priority(text).map_err(|e| e.to_string())
+}
+
+/// `250ms`, `30s`, `5m`, `1h`, or a bare number of seconds; `0` is zero.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (write 250ms, 30s, 5m or 1h)"))?;
+    Ok(match unit {
+        "ms" => Duration::from_millis(n),
+        "" | "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n * 60),
+        "h" => Duration::from_secs(n * 3600),
+        _ => return Err(format!("`{text}`: unknown unit `{unit}` (ms, s, m, h)")),
+    })
+}
+
+impl AlertArgs {
+    fn selection(&self, matching: Matching) -> Selection {
+        let mut steps = Vec::new();
+        if !self.rules_only.is_empty() {
+            steps.push(Step::DisableRule("*".to_owned()));
+            steps.extend(self.rules_only.iter().cloned().map(Step::EnableRule));
+        }
+        steps.extend(self.disable_tags.iter().cloned().map(Step::DisableTag));
+        steps.extend(self.disable_rules.iter().cloned().map(Step::DisableRule));
+        Selection {
+            min_priority: self.min_priority.unwrap_or(Severity::Debug),
+            only_tags: self.tags.clone(),
+            steps,
+            mode: match matching {
+                Matching::First => MatchMode::First,
+                Matching::All => MatchMode::All,
+            },
+            source: "syscall".to_owned(),
+        }
+    }
+
+    fn config(&self, matching: Matching) -> PipelineConfig {
+        PipelineConfig {
+            selection: self.selection(matching),
+            dedup_window: self.dedup_window.filter(|d| !d.is_zero()),
+            dedup_key: self
+                .dedup_fields
+                .clone()
+                .map_or(DedupKey::OutputFields, DedupKey::Fields),
+            rate_limit: self.rate_limit,
+            ..PipelineConfig::default()
+        }
+    }
+}
+
+/// Counts for the summary table.
+#[derive(Debug, Default)]
+struct Tally {
+    per_rule: BTreeMap<(Severity, String), u64>,
+    summaries: u64,
+}
+
+/// Prints an alert on stdout: `rule<TAB>priority<TAB>event` (the replay
+/// contract), or Falco's JSON plus `evt_num`; summaries go to stderr in
+/// text mode.
+fn print_alert(out: &Output, alert: &Alert, num: Option<u64>) {
+    if out.json() {
+        let mut json = alert.to_json();
+        if let (Some(obj), Some(n)) = (json.as_object_mut(), num) {
+            obj.insert("evt_num".to_owned(), n.into());
+        }
+        out.line(&json.to_string());
+    } else if alert.kind == AlertKind::Summary {
+        out.note(&alert.output);
+    } else {
+        out.line(&format!(
+            "{}\t{}\t{}",
+            alert.rule,
+            alert.priority.as_str(),
+            num.map_or_else(|| "-".to_owned(), |n| n.to_string())
+        ));
+    }
+}
+
+/// Where events come from.
+enum Input {
+    Stdin(std::io::StdinLock<'static>),
+    File(BufReader<File>),
+}
+
+impl Input {
+    fn reader(&mut self) -> &mut dyn BufRead {
+        match self {
+            Input::Stdin(s) => s,
+            Input::File(f) => f,
+        }
+    }
+}
+
+/// Lines per parsed batch.
+const BATCH: usize = 4096;
+
+/// Runs `palisade runtime replay` with the alert pipeline.
+pub fn run(out: &Output, args: &ReplayArgs) -> Exit {
+    let mut schema = Schema::falco();
+    register_output_fields(&mut schema);
+    let loaded = if args.rules.is_empty() {
+        let loaded = builtin::load(&schema);
+        out.note(&format!(
+            "no --rules given: using the {} built-in rules",
+            loaded.rules.len()
+        ));
+        loaded
+    } else {
+        let Some(loaded) = load_rules(out, &args.rules, &schema) else {
+            return Exit::InputError;
+        };
+        loaded
+    };
+    let rules = match builtin::ruleset(&loaded, &schema) {
+        Ok(rules) => rules,
+        Err(e) => {
+            out.error(&e.to_string());
+            return Exit::InputError;
+        }
+    };
+    let a = &args.alerts;
+    let mut pipeline = match Pipeline::new(rules, a.config(args.matching), Box::new(SystemClock)) {
+        Ok(p) => p,
+        Err(e) => {
+            out.error(&e.to_string());
+            return Exit::InputError;
+        }
+    };
+    let mut dispatcher = Dispatcher::new();
+    if let Some(path) = &a.output_file {
+        match writer::file(path, LineFormat::Json) {
+            Ok(sink) => {
+                let dropped = dispatcher.add(Box::new(sink), DEFAULT_QUEUE);
+                pipeline.watch_drops(format!("file:{}", path.display()), dropped);
+            }
+            Err(e) => {
+                out.error(&e.to_string());
+                return Exit::InputError;
+            }
+        }
+    }
+    if let Some(url) = &a.http_url {
+        let dropped = dispatcher.add(Box::new(HttpSink::new(HttpConfig::new(url))), DEFAULT_QUEUE);
+        pipeline.watch_drops(format!("http:{url}"), dropped);
+    }
+    if let Some(command) = &a.program {
+        let dropped = dispatcher.add(
+            Box::new(ProgramSink::new(command, LineFormat::Json)),
+            DEFAULT_QUEUE,
+        );
+        pipeline.watch_drops(format!("program:{command}"), dropped);
+    }
+    let (mut input, size) = match open(&args.events) {
+        Ok(x) => x,
+        Err(message) => {
+            out.error(&message);
+            return Exit::InputError;
+        }
+    };
+    let progress = progress_bar(size, a.follow);
+    let started = Instant::now();
+    let mut tally = Tally::default();
+    let emit = |alert: Alert, num: Option<u64>, tally: &mut Tally| {
+        match alert.kind {
+            AlertKind::Rule => {
+                *tally
+                    .per_rule
+                    .entry((alert.priority, alert.rule.to_string()))
+                    .or_default() += 1;
+            }
+            AlertKind::Summary => tally.summaries += 1,
+        }
+        print_alert(out, &alert, num);
+        dispatcher.send(alert);
+    };
+    let result = read_events(
+        &mut input,
+        &schema,
+        a.follow,
+        a.follow_idle,
+        &progress,
+        &mut |event, line| {
+            let num = event.num().unwrap_or(line as u64);
+            let mut batch = Vec::new();
+            pipeline.process(event, &mut |alert| batch.push(alert));
+            for alert in batch {
+                emit(alert, Some(num), &mut tally);
+            }
+        },
+    );
+    progress.finish_and_clear();
+    let mut tail = Vec::new();
+    pipeline.flush(&mut |alert| tail.push(alert));
+    for alert in tail {
+        emit(alert, None, &mut tally);
+    }
+    let elapsed = started.elapsed();
+    let sinks = dispatcher.close(Duration::from_secs(30));
+    if let Err(message) = result {
+        out.error(&format!("{}: {message}", args.events.display()));
+        return Exit::InputError;
+    }
+    summary_table(out, &pipeline, &tally, &sinks, elapsed);
+    if pipeline.stats().delivered > 0 {
+        Exit::Violation
+    } else {
+        Exit::Ok
+    }
+}
+
+fn open(path: &Path) -> Result<(Input, u64), String> {
+    if path == Path::new("-") {
+        return Ok((Input::Stdin(std::io::stdin().lock()), 0));
+    }
+    let file = File::open(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let size = file.metadata().map_or(0, |m| m.len());
+    Ok((Input::File(BufReader::with_capacity(1 << 16, file)), size))
+}
+
+/// A progress bar on stderr for large files when it is a terminal.
+fn progress_bar(size: u64, follow: bool) -> indicatif::ProgressBar {
+    if follow || size < 8 << 20 || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(size);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Reads JSON lines in batches and hands each event (with its 1-based
+/// line) to `each`. With `follow`, waits for the file to grow at the end,
+/// up to `idle` without growth.
+fn read_events(
+    input: &mut Input,
+    schema: &Schema,
+    follow: bool,
+    idle: Option<Duration>,
+    progress: &indicatif::ProgressBar,
+    each: &mut dyn FnMut(&FlatEvent, usize),
+) -> Result<(), String> {
+    let mut batch = String::new();
+    let mut lines_in_batch = 0;
+    let mut first_line = 1;
+    let mut partial = String::new();
+    let mut last_growth = Instant::now();
+    loop {
+        let mut line = String::new();
+        let read = input
+            .reader()
+            .read_line(&mut line)
+            .map_err(|e| format!("read error: {e}"))?;
+        if read > 0 {
+            progress.inc(read as u64);
+            last_growth = Instant::now();
+            partial.push_str(&line);
+            if !partial.ends_with('\n') {
+                // A line still being written (follow), or the last line.
+                continue;
+            }
+            batch.push_str(&partial);
+            partial.clear();
+            lines_in_batch += 1;
+            if lines_in_batch < BATCH {
+                continue;
+            }
+        }
+        let at_end = read == 0;
+        if at_end && (!follow || idle.is_some_and(|d| last_growth.elapsed() >= d)) {
+            batch.push_str(&partial);
+            partial.clear();
+        }
+        if !batch.is_empty() {
+            let events = FlatEvents::parse(&batch, schema).map_err(|e| {
+                format!(
+                    "line {}, column {}: {}",
+                    e.line + first_line - 1,
+                    e.column,
+                    e.message
+                )
+            })?;
+            for event in events.events() {
+                each(event, event.line() + first_line - 1);
+            }
+            first_line += batch.lines().count();
+            batch.clear();
+            lines_in_batch = 0;
+        }
+        if at_end {
+            if !follow || idle.is_some_and(|d| last_growth.elapsed() >= d) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn summary_table(
+    out: &Output,
+    pipeline: &Pipeline,
+    tally: &Tally,
+    sinks: &[(String, Arc<SinkStats>)],
+    elapsed: Duration,
+) {
+    let stats = pipeline.stats();
+    let rules = pipeline.rules().rules();
+    let width = rules
+        .iter()
+        .map(|r| r.name.len())
+        .chain([4])
+        .max()
+        .unwrap_or(4)
+        .min(60);
+    let mut lines = vec![format!(
+        "{:<width$}  {:<13}  {:>8}  {:>8}  {:>10}",
+        "rule", "priority", "alerts", "dedup", "rate limit"
+    )];
+    let mut rows: Vec<(Severity, &str, u64, u64, u64)> = rules
+        .iter()
+        .zip(&stats.per_rule)
+        .filter(|(_, c)| c.fired > 0)
+        .map(|(r, c)| {
+            (
+                r.priority,
+                r.name.as_str(),
+                c.delivered,
+                c.suppressed_dedup,
+                c.suppressed_rate,
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    for (priority, name, delivered, dedup, rate) in rows {
+        lines.push(format!(
+            "{name:<width$}  {:<13}  {delivered:>8}  {dedup:>8}  {rate:>10}",
+            priority.falco_name()
+        ));
+    }
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    let dropped: u64 = sinks
+        .iter()
+        .map(|(_, s)| s.dropped.load(Ordering::Relaxed))
+        .sum();
+    lines.push(format!(
+        "{} events in {:.3}s ({:.0} events/s); {} alerts, {} suppressed ({} dedup, {} rate limit), {} summaries, {} dropped",
+        stats.events,
+        elapsed.as_secs_f64(),
+        stats.events as f64 / secs,
+        stats.delivered,
+        stats.suppressed_dedup + stats.suppressed_rate,
+        stats.suppressed_dedup,
+        stats.suppressed_rate,
+        tally.summaries,
+        dropped
+    ));
+    for (name, s) in sinks {
+        let (delivered, failed, dropped) = s.snapshot();
+        let mut line =
+            format!("sink {name}: {delivered} delivered, {failed} failed, {dropped} dropped");
+        if let Ok(last) = s.last_error.lock()
+            && let Some(e) = last.as_ref()
+        {
+            line.push_str(&format!(" (last error: {e})"));
+        }
+        lines.push(line);
+    }
+    out.note(&lines.join("\n"));
+}
+
+/// The runtime part of `palisade demo`: the built-in rules over the
+/// built-in event stream, with the default 5-minute dedup.
+pub fn demo(out: &Output) -> Exit {
+    let schema = Schema::falco();
+    let loaded = builtin::load(&schema);
+    let events = FlatEvents::parse(builtin::DEMO_EVENTS, &schema);
+    let (Ok(rules), Ok(events)) = (builtin::ruleset(&loaded, &schema), events) else {
+        out.error("the built-in runtime demo does not compile");
+        return Exit::InputError;
+    };
+    let config = PipelineConfig {
+        hostname: Some("demo".to_owned()),
+        ..PipelineConfig::default()
+    };
+    // The demo's clock stands just after its last event (2024-05-01 10:20:10 UTC).
+    let clock = FakeClock::new(1_714_558_810_000_000_000);
+    let Ok(mut pipeline) = Pipeline::new(rules, config, Box::new(clock)) else {
+        out.error("the built-in runtime demo does not compile");
+        return Exit::InputError;
+    };
+    out.note(&format!(
+        "runtime: {} built-in rules replayed over {} built-in events",
+        pipeline.rules().rules().len(),
+        events.events().len()
+    ));
+    let mut alerts = Vec::new();
+    for event in events.events() {
+        pipeline.process(event, &mut |a| alerts.push(a));
+    }
+    pipeline.flush(&mut |a| alerts.push(a));
+    for alert in &alerts {
+        if out.json() {
+            out.line(&alert.to_json().to_string());
+        } else {
+            out.line(&alert.output);
+        }
+    }
+    Exit::Ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("m").is_err());
+    }
+}

@@ -3,7 +3,7 @@
 //! AdmissionReviews.
 //!
 //! [`AdmissionEngine`] is the admission layer behind the
-//! [`Engine`](palisade_core::Engine) trait.
+//! [`Engine`] trait.
 
 pub use palisade_admission::audit::{AuditReport, AuditViolation, PolicyCoverage, audit};
 pub use palisade_admission::builtin::BuiltinPack;

@@ -3,7 +3,7 @@
 //! [`Resolver`] that checks flows, builds the whole matrix, audits and
 //! writes connlists.
 //!
-//! [`Resolver`] implements the [`Engine`](palisade_core::Engine) trait with a
+//! [`Resolver`] implements the [`Engine`](crate::Engine) trait with a
 //! [`Flow`] as input.
 
 pub use palisade_network::audit::audit;

@@ -1,7 +1,7 @@
 //! Execution-time detection: Falco rules files compiled to a [`RuleSet`]
 //! (immutable, `Send + Sync`), matched per thread with a [`Matcher`].
 //!
-//! [`RuleSet`] implements the [`Engine`](palisade_core::Engine) trait with
+//! [`RuleSet`] implements the [`Engine`](crate::Engine) trait with
 //! `dyn Event` as input.
 
 pub use palisade_runtime::event::{Event, EventParseError, FlatEvent, FlatEvents, Value};

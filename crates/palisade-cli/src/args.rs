@@ -75,6 +75,9 @@ pub enum Command {
     Network(network::Group),
     /// List the Kubernetes objects found in files, directories or stdin (`-`).
     Manifests(ManifestsArgs),
+    /// Every layer over one directory of mixed inputs: findings and policy
+    /// coverage in one report (exit 1 at a finding of warning or above).
+    Report(crate::report::ReportArgs),
     /// Run Palisade on built-in example data.
     Demo,
 }

@@ -15,6 +15,7 @@ mod exit;
 mod manifests;
 mod network;
 mod output;
+mod report;
 mod runtime;
 
 use std::process::ExitCode;
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         Command::Runtime(group) => runtime::run(&out, group),
         Command::Network(group) => network::run(&out, group),
         Command::Manifests(args) => manifests::run(&out, &args),
+        Command::Report(args) => report::run(&out, &args),
         Command::Demo => demo::run(&out),
     };
     code.into()

@@ -46,6 +46,9 @@ pub struct Output {
     color_stderr: bool,
     quiet: bool,
     verbose: u8,
+    /// When set, results are kept here instead of printed (`palisade demo`
+    /// assembles its parts' JSON into one document).
+    capture: Option<std::cell::RefCell<String>>,
 }
 
 impl Output {
@@ -63,7 +66,26 @@ impl Output {
             color_stderr: decide(std::io::stderr().is_terminal()),
             quiet: args.quiet,
             verbose: args.verbose,
+            capture: None,
         }
+    }
+
+    /// The same context, keeping results for [`Output::captured`] instead
+    /// of printing them.
+    pub fn capturing(&self) -> Output {
+        Output {
+            format: self.format,
+            color_stdout: false,
+            color_stderr: self.color_stderr,
+            quiet: self.quiet,
+            verbose: self.verbose,
+            capture: Some(std::cell::RefCell::new(String::new())),
+        }
+    }
+
+    /// The results kept by a [`Output::capturing`] context.
+    pub fn captured(self) -> String {
+        self.capture.map(|c| c.into_inner()).unwrap_or_default()
     }
 
     /// `true` when `--format json` was asked for.
@@ -84,6 +106,12 @@ impl Output {
 
     /// Prints a line of results to standard output.
     pub fn line(&self, text: &str) {
+        if let Some(capture) = &self.capture {
+            let mut kept = capture.borrow_mut();
+            kept.push_str(text);
+            kept.push('\n');
+            return;
+        }
         let mut stdout = std::io::stdout().lock();
         // A closed pipe (`palisade ... | head`) is not an error worth a panic.
         let _ = writeln!(stdout, "{text}");

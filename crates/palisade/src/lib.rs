@@ -1,12 +1,26 @@
-//! Palisade: one embeddable Kubernetes policy engine for three moments —
-//! admission (before a workload starts), runtime (while it runs) and network
-//! (on every flow).
-//!
-//! This facade is the stable API. Today it re-exports the shared vocabulary
-//! and manifest loading of [`palisade_core`]; each layer's engine is
-//! re-exported here as it lands.
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
+pub mod admission;
+pub mod error;
+pub mod inputs;
+pub mod network;
+pub mod report;
+pub mod runtime;
+
+pub use error::{EventsError, InputError, PalisadeError, RulesError};
+pub use inputs::{FileKind, LoadedFile};
 pub use palisade_core::{
     EnforcementAction, Engine, Finding, FlowRef, Layer, Location, NetworkVerdict, ObjectRef,
     ProcessRef, Severity, Subject, Verdict, manifest,
 };
+pub use report::{Coverage, Palisade, Report};

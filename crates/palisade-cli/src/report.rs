@@ -1,0 +1,115 @@
+//! `palisade report DIR [--events FILE]`: every layer over one directory of
+//! mixed inputs, in one report of findings and policy coverage.
+//!
+//! Exit 1 when a finding is at or above `warning` (an admission deny or
+//! warn, a runtime alert of priority warning or higher, a network audit
+//! warning: [`palisade::report::FAIL_AT`]), 0 otherwise, 2 on input errors.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use palisade::{Palisade, Severity};
+
+use crate::exit::Exit;
+use crate::output::{Output, Style};
+
+/// Arguments of `palisade report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A directory (read recursively) of ConstraintTemplates and
+    /// constraints, pattern policies, Falco rules files, network policies
+    /// and inventory manifests.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Events to replay through the Falco rules, one JSON object per line.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub events: Option<PathBuf>,
+}
+
+/// Runs `palisade report`.
+pub fn run(out: &Output, args: &ReportArgs) -> Exit {
+    let palisade = match Palisade::load_dir(&args.dir) {
+        Ok(p) => p,
+        Err(e) => {
+            out.error(&e.to_string());
+            return Exit::InputError;
+        }
+    };
+    for issue in palisade.network_issues() {
+        out.warning(issue);
+    }
+    let events = match &args.events {
+        Some(path) => match Palisade::read_events(path) {
+            Ok(events) => Some(events),
+            Err(e) => {
+                out.error(&e.to_string());
+                return Exit::InputError;
+            }
+        },
+        None => None,
+    };
+    if events.is_some() && palisade.rules().is_none() {
+        out.warning("events given but no Falco rules file found; no runtime findings");
+    }
+    let report = palisade.report(events.as_ref());
+    if out.json() {
+        out.print_json(&report);
+    } else {
+        out.line(&out.paint(Style::Bold, "Inputs"));
+        for file in palisade.files() {
+            out.line(&format!(
+                "  {:<15} {} ({} items)",
+                file.kind.as_str(),
+                file.path.display(),
+                file.items
+            ));
+        }
+        out.line("");
+        out.line(&out.paint(Style::Bold, "Findings"));
+        for f in &report.findings {
+            let severity = if f.severity >= Severity::Warning {
+                out.paint(Style::Yellow, f.severity.as_str())
+            } else {
+                out.paint(Style::Dim, f.severity.as_str())
+            };
+            let subject = f
+                .subject
+                .as_ref()
+                .map(|s| format!(" [{s}]"))
+                .unwrap_or_default();
+            out.line(&format!(
+                "  {:<9} {severity} {}: {}{subject}",
+                f.layer.as_str(),
+                f.policy,
+                f.message
+            ));
+        }
+        out.line("");
+        out.line(&out.paint(Style::Bold, "Coverage"));
+        for c in &report.coverage {
+            out.line(&format!(
+                "  {:<9} {:>5.1}% ({}/{}) {}",
+                c.layer.as_str(),
+                c.share * 100.0,
+                c.applies_to,
+                c.of,
+                c.policy
+            ));
+        }
+        let failing = report
+            .findings
+            .iter()
+            .filter(|f| f.severity >= palisade::report::FAIL_AT)
+            .count();
+        out.note(&format!(
+            "{} findings ({failing} at warning or above), {} policies in the coverage table",
+            report.findings.len(),
+            report.coverage.len()
+        ));
+    }
+    if report.failed() {
+        Exit::Violation
+    } else {
+        Exit::Ok
+    }
+}

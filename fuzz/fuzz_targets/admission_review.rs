@@ -17,12 +17,12 @@ fn policies() -> &'static PolicySet {
         let constraints = include_str!("../../crates/palisade-cli/tests/fixtures/admission/policies/constraints.yaml");
         let mut manifests = palisade_core::manifest::load_str("template.yaml", template).objects;
         manifests.extend(palisade_core::manifest::load_str("constraints.yaml", constraints).objects);
-        let loaded = palisade_admission::gatekeeper::loader::load_manifests(&manifests);
+        let loaded = palisade_admission::gatekeeper::load_manifests(&manifests);
         assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
         for policy in loaded.policies {
             set.add(policy);
         }
-        let pattern = palisade_admission::pattern::load::load_str("pattern.yaml", include_str!("../policies/pattern.yaml"));
+        let pattern = palisade_admission::pattern::load_str("pattern.yaml", include_str!("../policies/pattern.yaml"));
         assert!(pattern.errors.is_empty(), "{:?}", pattern.errors);
         for policy in pattern.policies {
             set.add(policy);

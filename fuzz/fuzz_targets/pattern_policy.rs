@@ -3,12 +3,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use palisade_admission::pattern::eval::PatternRequest;
+use palisade_admission::pattern::PatternRequest;
 use serde_json::json;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let load = palisade_admission::pattern::load::load_str("fuzz.yaml", &text);
+    let load = palisade_admission::pattern::load_str("fuzz.yaml", &text);
     for e in &load.errors {
         let _ = e.to_string();
     }

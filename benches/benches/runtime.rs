@@ -335,6 +335,15 @@ fn matching_in<M: Measurement>(c: &mut Criterion<M>, group: &str) {
     let rules = build(&schema, &load(&schema, &texts), MatchMode::All);
     run(c, group, "realistic", &rules, &realistic(&schema, 4_096));
     run(c, group, "adversarial", &rules, &adversarial(&schema, 256));
+    // The same kind of events, few enough to stay in cache, as a freshly
+    // decoded event is.
+    run(
+        c,
+        group,
+        "adversarial_hot",
+        &rules,
+        &adversarial(&schema, 32),
+    );
     let replay = captures(&schema);
     if replay.is_empty() {
         eprintln!(

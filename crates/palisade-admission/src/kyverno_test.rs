@@ -123,13 +123,35 @@ fn texts(node: Option<&Node>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// `request.operation` overrides from a values file: (policy, resource) -> operation.
-fn load_operations(path: &Path) -> BTreeMap<(String, String), String> {
-    let mut out = BTreeMap::new();
+/// What a values file sets: `request.operation` per (policy, resource)
+/// (`("", "")` for `globalValues`), and namespace labels for
+/// `namespaceSelector`s.
+#[derive(Default)]
+struct Values {
+    operations: BTreeMap<(String, String), String>,
+    namespace_labels: BTreeMap<String, serde_json::Value>,
+}
+
+fn load_values(path: &Path) -> Values {
+    let mut values = Values::default();
     let Ok(body) = std::fs::read_to_string(path) else {
-        return out;
+        return values;
     };
+    let out = &mut values.operations;
     for doc in yaml::parse_stream(&body).into_iter().flatten() {
+        for ns in doc
+            .root
+            .get("namespaceSelector")
+            .and_then(Node::items)
+            .unwrap_or_default()
+        {
+            if let Some(name) = text(ns.get("name")) {
+                let labels = ns
+                    .get("labels")
+                    .map_or(serde_json::Value::Null, Node::to_json);
+                values.namespace_labels.insert(name, labels);
+            }
+        }
         let global = doc
             .root
             .get("globalValues")
@@ -163,7 +185,7 @@ fn load_operations(path: &Path) -> BTreeMap<(String, String), String> {
             }
         }
     }
-    out
+    values
 }
 
 fn matches_ref(m: &Manifest, reference: &str, kind: Option<&str>) -> bool {
@@ -242,9 +264,10 @@ pub fn run_test_file(path: &Path) -> Result<Vec<CaseOutcome>, TestFileError> {
         }
         resources.extend(report.objects);
     }
-    let operations = text(root.get("variables"))
-        .map(|v| load_operations(&dir.join(v)))
+    let values = text(root.get("variables"))
+        .map(|v| load_values(&dir.join(v)))
         .unwrap_or_default();
+    let operations = &values.operations;
     let mut expected = Vec::new();
     for r in root
         .get("results")
@@ -314,6 +337,9 @@ pub fn run_test_file(path: &Path) -> Result<Vec<CaseOutcome>, TestFileError> {
                 .map_or("CREATE", String::as_str);
             let mut request = PatternRequest::create(&resource.object);
             request.operation = operation;
+            request.namespace_labels = resource
+                .namespace()
+                .and_then(|ns| values.namespace_labels.get(ns));
             let results = policy.evaluate(&request);
             let base = e
                 .rule

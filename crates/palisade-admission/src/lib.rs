@@ -1,16 +1,17 @@
 //! Admission control: decides whether Kubernetes should admit an object, the
 //! way Gatekeeper, Kyverno and Pod Security Admission do.
 //!
-//! **Status: not built yet.** This crate holds only its plan; see the
-//! admission issue. Planned modules:
-//!
-//! - `review` — AdmissionReview `admission.k8s.io/v1` in and out, plain manifests;
-//! - `gatekeeper` — ConstraintTemplates and constraints, evaluated with `regorus`;
-//! - `pss` — Pod Security Standards (baseline, restricted; every version), native;
-//! - `pattern` — Kyverno-style `validate.pattern` / `anyPattern` policies;
-//! - `builtin` — the built-in policy pack;
-//! - `audit` — existing objects against all loaded policies, with coverage;
-//! - `suite` — runners for Gatekeeper `suite.yaml` and `kyverno-test.yaml` files.
+//! - [`review`] — AdmissionReview `admission.k8s.io/v1` in and out, requests
+//!   from plain manifests, the [`Policy`] trait every backend implements and
+//!   the [`PolicySet`] that folds violations into a response;
+//! - [`gatekeeper`] — ConstraintTemplates and constraints, evaluated with `regorus`;
+//! - [`pss`] — Pod Security Standards (baseline, restricted; every version), native;
+//! - [`pattern`] — Kyverno-style `validate.pattern` / `anyPattern` policies;
+//! - [`builtin`] — the built-in policy pack;
+//! - [`audit`] — existing objects against all loaded policies, with coverage;
+//! - [`suite`] and [`kyverno_test`] — runners for Gatekeeper `suite.yaml` and
+//!   `kyverno-test.yaml` files;
+//! - [`load_policies`] — every policy kind from files and directories.
 
 #![cfg_attr(
     test,
@@ -22,6 +23,7 @@
     )
 )]
 
+pub mod audit;
 pub mod builtin;
 pub mod gatekeeper;
 pub mod kyverno_test;

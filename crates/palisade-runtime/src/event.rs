@@ -18,7 +18,7 @@
 //! ```
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 use crate::fields::{EventCode, FieldRef, FieldType, Schema};
@@ -64,7 +64,10 @@ enum Cell {
     Int(i64),
     UInt(u64),
     Bool(bool),
-    Ip(IpAddr),
+    Ip4(Ipv4Addr),
+    /// Index into the event's IPv6 addresses (kept apart so that a cell
+    /// stays 16 bytes).
+    Ip6(u32),
     Strs(u32),
 }
 
@@ -193,6 +196,8 @@ pub struct FlatEvent {
     text: Box<str>,
     /// Multi-valued fields (`proc.aname`).
     lists: Box<[Box<[Box<str>]>]>,
+    /// IPv6 addresses.
+    ip6: Box<[Ipv6Addr]>,
     code: EventCode,
     line: usize,
 }
@@ -245,7 +250,11 @@ impl FlatEvent {
             Cell::Int(i) => Value::Int(i),
             Cell::UInt(u) => Value::UInt(u),
             Cell::Bool(b) => Value::Bool(b),
-            Cell::Ip(ip) => Value::Ip(ip),
+            Cell::Ip4(ip) => Value::Ip(IpAddr::V4(ip)),
+            Cell::Ip6(i) => self
+                .ip6
+                .get(i as usize)
+                .map_or(Value::Absent, |ip| Value::Ip(IpAddr::V6(*ip))),
             Cell::Strs(i) => self
                 .lists
                 .get(i as usize)
@@ -319,6 +328,7 @@ impl FlatEvents {
                 cells: Vec::with_capacity(object.len()),
                 text: String::new(),
                 lists: Vec::new(),
+                ip6: Vec::new(),
                 code: 0,
             };
             for (key, json) in object {
@@ -355,6 +365,7 @@ impl FlatEvents {
                 cells: row.cells.into_boxed_slice(),
                 text: row.text.into_boxed_str(),
                 lists: row.lists.into_boxed_slice(),
+                ip6: row.ip6.into_boxed_slice(),
                 code: row.code,
                 line,
             })
@@ -378,6 +389,7 @@ struct Row {
     cells: Vec<Cell>,
     text: String,
     lists: Vec<Box<[Box<str>]>>,
+    ip6: Vec<Ipv6Addr>,
     code: EventCode,
 }
 
@@ -415,7 +427,13 @@ impl Row {
             }
             J::String(s) => match ty {
                 Some(FieldType::IpAddr | FieldType::IpNet) => match s.parse::<IpAddr>() {
-                    Ok(ip) => Cell::Ip(ip),
+                    Ok(IpAddr::V4(ip)) => Cell::Ip4(ip),
+                    Ok(IpAddr::V6(ip)) => {
+                        let index = u32::try_from(self.ip6.len())
+                            .map_err(|_| "too many addresses".to_owned())?;
+                        self.ip6.push(ip);
+                        Cell::Ip6(index)
+                    }
                     Err(_) => {
                         let (start, len) = self.push_text(&s)?;
                         Cell::Str(start, len)
@@ -453,6 +471,11 @@ impl Row {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_stay_small() {
+        assert_eq!(std::mem::size_of::<Cell>(), 16);
+    }
 
     #[test]
     fn reads_typed_values() {

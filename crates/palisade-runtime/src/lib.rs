@@ -1,16 +1,20 @@
 //! Runtime detection: Falco rules files, unchanged, compiled once to bytecode
 //! and matched against system events.
 //!
-//! **Status: not built yet.** This crate holds only its plan; see the
-//! runtime issues. Planned modules:
+//! Modules:
 //!
-//! - `loader` — rules files: rules, macros, lists, exceptions, append/override;
-//! - `grammar` — the condition language (a `pest` grammar) and its AST;
-//! - `fields` — the typed field schema, extensible by embedders;
-//! - `compile` — AST -> typed IR -> bytecode, event-type index;
-//! - `vm` — the immutable `RuleSet` and the per-thread `Matcher`;
-//! - `event` — the event trait and `FlatEvent` (JSON lines);
-//! - `alerts` — output formatting, selection, dedup, rate limits, sinks.
+//! - [`loader`] — rules files: rules, macros, lists, exceptions, append/override;
+//! - [`parser`] / [`ast`] — the condition language (a `pest` grammar) and its AST;
+//! - [`fields`] — the typed field schema, extensible by embedders;
+//! - [`compile`] — AST -> typed IR -> bytecode, event-type extraction;
+//! - [`ruleset`] / [`vm`] — the immutable `RuleSet` indexed by event type,
+//!   the per-thread `Matcher`, and the interpreter;
+//! - [`event`] — the `Event` trait and `FlatEvent` (JSON lines);
+//! - [`disasm`] — bytecode listings;
+//! - `alerts` — output formatting, selection, dedup, rate limits, sinks
+//!   (alert pipeline issue).
+//!
+//! See `docs/runtime.md` for the language, the semantics and embedding.
 
 #![cfg_attr(
     test,

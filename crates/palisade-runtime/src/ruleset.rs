@@ -29,7 +29,7 @@ use std::sync::Arc;
 use palisade_core::{Engine, Finding, Layer, Severity, Verdict};
 
 use crate::ast::Expr;
-use crate::compile::bytecode::Program;
+use crate::compile::bytecode::{Instr, Program};
 use crate::compile::{self, CompileError, EvtSet};
 use crate::event::Event;
 use crate::fields::Schema;
@@ -119,6 +119,17 @@ pub struct RuleSetBuilder {
     program: Program,
     mode: MatchMode,
     source: String,
+    guards: Vec<Guard>,
+}
+
+/// A check a rule needs before its code is worth running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Guard {
+    None,
+    /// The check must hold.
+    Holds(u32),
+    /// The check must fail.
+    Fails(u32),
 }
 
 impl RuleSetBuilder {
@@ -134,6 +145,18 @@ impl RuleSetBuilder {
         let entry = self
             .program
             .emit(compile::drop_indexed_tests(ir, &event_types));
+        // A rule whose code starts with "check, and leave when false" is
+        // skipped by the matcher without entering the VM when that check
+        // fails (it is memoized, and often shared by many rules).
+        // (Only when its jump leaves the whole rule: lands on `ret`.)
+        let code = &self.program.code;
+        let leaves = |to: u32| code.get(to as usize) == Some(&Instr::Ret);
+        let guard = match code.get(entry as usize) {
+            Some(Instr::CheckJf(i, to)) if leaves(*to) => Guard::Holds(*i),
+            Some(Instr::NotCheckJf(i, to)) if leaves(*to) => Guard::Fails(*i),
+            _ => Guard::None,
+        };
+        self.guards.push(guard);
         self.rules.push(Rule {
             name: spec.name,
             priority: spec.priority,
@@ -161,7 +184,13 @@ impl RuleSetBuilder {
     }
 
     /// The finished ruleset.
-    pub fn build(self) -> RuleSet {
+    pub fn build(mut self) -> RuleSet {
+        let schema = &self.schema;
+        self.program.group_checks(&|field| {
+            schema.field(field.id).is_some_and(|d| {
+                d.type_for(field.arg.is_some()) == crate::fields::FieldType::String
+            })
+        });
         let count = self.schema.event_type_count();
         let mut index: Vec<Box<[u32]>> = Vec::with_capacity(count);
         for code in 0..count {
@@ -181,6 +210,7 @@ impl RuleSetBuilder {
                 rules: self.rules,
                 program: self.program,
                 index,
+                guards: self.guards,
                 mode: self.mode,
             }),
         }
@@ -194,6 +224,8 @@ struct Inner {
     program: Program,
     /// Rules to run per event code, ascending.
     index: Vec<Box<[u32]>>,
+    /// Per rule, the check its code starts with.
+    guards: Vec<Guard>,
     mode: MatchMode,
 }
 
@@ -212,6 +244,7 @@ impl RuleSet {
             program: Program::default(),
             mode: MatchMode::First,
             source: "syscall".to_owned(),
+            guards: Vec::new(),
         }
     }
 
@@ -297,7 +330,22 @@ impl Matcher {
                 let Some(rule) = inner.rules.get(id as usize) else {
                     continue;
                 };
-                if vm::run(&inner.program, rule.entry, event, &mut self.state) {
+                let entry = match inner.guards.get(id as usize) {
+                    Some(Guard::Holds(i)) => {
+                        if !vm::check(&inner.program, *i, event, &mut self.state) {
+                            continue;
+                        }
+                        rule.entry + 1
+                    }
+                    Some(Guard::Fails(i)) => {
+                        if vm::check(&inner.program, *i, event, &mut self.state) {
+                            continue;
+                        }
+                        rule.entry + 1
+                    }
+                    _ => rule.entry,
+                };
+                if vm::run(&inner.program, entry, event, &mut self.state) {
                     self.hits.push(id);
                     if first {
                         break;
@@ -486,6 +534,62 @@ mod tests {
         let verdict = rules.evaluate(&mut rules.scratch(), &hit as &dyn Event);
         assert!(!verdict.passed());
         assert_eq!(verdict.findings()[0].policy, "exec by admin");
+    }
+
+    #[test]
+    fn check_families_answer_like_single_checks() {
+        let conditions = [
+            "proc.name = bash",
+            "proc.name in (bash, sh, zsh)",
+            "not proc.name in (sh, cat)",
+            "proc.name = cat or proc.name = nc",
+            "proc.name in (a, b, c, d, e, f, g, h, i, j, bash)",
+            "not proc.name = zsh and proc.pname = sshd",
+            "proc.aname = bash",
+        ];
+        let events = crate::event::FlatEvents::parse(
+            "{\"evt.type\":\"execve\",\"proc.name\":\"bash\",\"proc.pname\":\"sshd\",\"proc.aname\":[\"sshd\",\"bash\"]}\n\
+             {\"evt.type\":\"execve\",\"proc.name\":\"nc\",\"proc.pname\":\"bash\"}\n\
+             {\"evt.type\":\"execve\",\"proc.name\":\"zsh\",\"proc.pname\":\"sshd\"}\n\
+             {\"evt.type\":\"execve\",\"proc.name\":null}\n\
+             {\"evt.type\":\"execve\",\"proc.name\":\"j\"}",
+            &Schema::falco(),
+        )
+        .unwrap();
+        let mut together = RuleSet::builder(Schema::falco());
+        together.mode(MatchMode::All);
+        for (i, c) in conditions.iter().enumerate() {
+            together
+                .add(RuleSpec::new(
+                    i.to_string(),
+                    crate::parser::parse(c).unwrap(),
+                    Severity::Debug,
+                ))
+                .unwrap();
+        }
+        let together = together.build();
+        assert_eq!(
+            together.program().families.len(),
+            1,
+            "one family: proc.name"
+        );
+        let mut matcher = together.matcher();
+        for event in events.events() {
+            let fired: Vec<u32> = matcher.matches(event).indexes().to_vec();
+            for (i, c) in conditions.iter().enumerate() {
+                let mut alone = RuleSet::builder(Schema::falco());
+                alone
+                    .add(RuleSpec::new(
+                        "alone",
+                        crate::parser::parse(c).unwrap(),
+                        Severity::Debug,
+                    ))
+                    .unwrap();
+                let alone = alone.build();
+                let expected = !alone.matcher().matches(event).is_empty();
+                assert_eq!(fired.contains(&(i as u32)), expected, "`{c}` on {event:?}");
+            }
+        }
     }
 
     #[test]

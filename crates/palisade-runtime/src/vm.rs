@@ -2,7 +2,7 @@
 
 use crate::compile::bytecode::{Instr, Program};
 use crate::compile::pred::Scratch;
-use crate::event::Event;
+use crate::event::{Event, Value};
 
 /// Per-thread state of the interpreter: transformer buffers, and the
 /// results of the checks already evaluated on the current event (rules
@@ -13,8 +13,16 @@ pub struct State {
     /// Per check: `generation << 1 | result`, valid when the generation is
     /// the current one.
     memo: Vec<u32>,
+    /// Per check family: the generation it was looked up in, and the id of
+    /// the event's value (see [`NO_VALUE`], [`NOT_A_STRING`]).
+    families: Vec<(u32, u32)>,
     generation: u32,
 }
+
+/// The event's value is absent or no member compares with it.
+const NO_VALUE: u32 = u32::MAX;
+/// The event's value is not a single string: members are evaluated one by one.
+const NOT_A_STRING: u32 = u32::MAX - 1;
 
 impl State {
     /// State for `program`.
@@ -22,6 +30,7 @@ impl State {
         State {
             scratch: Scratch::default(),
             memo: vec![0; program.checks.len()],
+            families: vec![(0, NO_VALUE); program.families.len()],
             generation: 1,
         }
     }
@@ -32,6 +41,7 @@ impl State {
         self.generation = self.generation.wrapping_add(1) & (u32::MAX >> 1);
         if self.generation == 0 {
             self.memo.fill(0);
+            self.families.fill((0, NO_VALUE));
             self.generation = 1;
         }
     }
@@ -39,8 +49,37 @@ impl State {
 
 /// The result of check `i` on `event`, evaluated at most once per event.
 #[inline]
-fn check<E: Event + ?Sized>(program: &Program, i: u32, event: &E, state: &mut State) -> bool {
+pub(crate) fn check<E: Event + ?Sized>(
+    program: &Program,
+    i: u32,
+    event: &E,
+    state: &mut State,
+) -> bool {
     let generation = state.generation;
+    let member = program.member_of.get(i as usize).copied().flatten();
+    let family = member.and_then(|(f, position)| {
+        Some((
+            program.families.get(f as usize)?,
+            state.families.get_mut(f as usize)?,
+            position,
+        ))
+    });
+    if let Some((family, slot, position)) = family {
+        if slot.0 != generation {
+            let vid = match event.value(&family.field) {
+                Value::Str(s) => family.value_id(s.as_bytes()).unwrap_or(NO_VALUE),
+                Value::Bytes(b) => family.value_id(b).unwrap_or(NO_VALUE),
+                Value::Strs(_) => NOT_A_STRING,
+                _ => NO_VALUE,
+            };
+            *slot = (generation, vid);
+        }
+        match slot.1 {
+            NO_VALUE => return false,
+            NOT_A_STRING => {}
+            vid => return family.holds(vid, position),
+        }
+    }
     let check = program.checks.get(i as usize);
     match state.memo.get_mut(i as usize) {
         Some(slot) if *slot >> 1 == generation => *slot & 1 == 1,

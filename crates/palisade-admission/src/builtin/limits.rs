@@ -49,17 +49,25 @@ fn is_decimal(s: &str) -> bool {
         && frac.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// `text` with every `pattern` removed, as Rego's `replace(text, pattern, "")`;
+/// without allocating in the usual case of one occurrence at the end.
+fn remove_all<'a>(text: &'a str, pattern: &str) -> std::borrow::Cow<'a, str> {
+    match text.strip_suffix(pattern) {
+        Some(head) if !pattern.is_empty() && !head.contains(pattern) => head.into(),
+        _ if pattern.is_empty() => text.into(),
+        _ => text.replace(pattern, "").into(),
+    }
+}
+
 /// CPU in millicores, as the library template reads it.
 fn canonical_cpu(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) => n.as_f64().map(|x| x * 1000.0),
-        Value::String(s) => match s.strip_suffix('m') {
-            Some(_) => s.replace('m', "").parse::<f64>().ok(),
-            None => is_decimal(s)
-                .then(|| s.parse::<f64>().ok())
-                .flatten()
-                .map(|x| x * 1000.0),
-        },
+        Value::String(s) if s.ends_with('m') => remove_all(s, "m").parse::<f64>().ok(),
+        Value::String(s) => is_decimal(s)
+            .then(|| s.parse::<f64>().ok())
+            .flatten()
+            .map(|x| x * 1000.0),
         _ => None,
     }
 }
@@ -84,30 +92,34 @@ fn memory_multiple(suffix: &str) -> Option<f64> {
     })
 }
 
+/// The last `n` characters of `s` (all of it when shorter).
+fn tail(s: &str, n: usize) -> &str {
+    let start = s
+        .char_indices()
+        .rev()
+        .nth(n.saturating_sub(1))
+        .map_or(0, |(i, _)| i);
+    s.get(start..).unwrap_or(s)
+}
+
 /// Memory in millibytes, as the library template reads it.
 fn canonical_memory(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) => n.as_f64().map(|x| x * 1000.0),
         Value::String(s) => {
-            let chars: Vec<char> = s.chars().collect();
-            let tail =
-                |n: usize| -> String { chars.iter().skip(chars.len().saturating_sub(n)).collect() };
-            let suffix = if chars.len() > 1 && memory_multiple(&tail(2)).is_some() {
-                tail(2)
-            } else if !chars.is_empty() && memory_multiple(&tail(1)).is_some() {
-                tail(1)
+            let count = s.chars().count();
+            let suffix = if count > 1 && memory_multiple(tail(s, 2)).is_some() {
+                tail(s, 2)
+            } else if count > 0 && memory_multiple(tail(s, 1)).is_some() {
+                tail(s, 1)
             } else {
-                String::new()
+                ""
             };
-            let raw = if suffix.is_empty() {
-                s.clone()
-            } else {
-                s.replace(&suffix, "")
-            };
+            let raw = remove_all(s, suffix);
             if !is_decimal(&raw) {
                 return None;
             }
-            Some(raw.parse::<f64>().ok()? * memory_multiple(&suffix)?)
+            Some(raw.parse::<f64>().ok()? * memory_multiple(suffix)?)
         }
         _ => None,
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use palisade_core::Manifest;
 
-use super::files;
+use palisade_core::manifest;
 
 use super::constraint::{Constraint, is_constraint_api_version};
 use super::error::{GatekeeperError, NoTemplateError};
@@ -55,9 +55,10 @@ pub fn load_manifests(manifests: &[Manifest]) -> Loaded {
     for m in manifests.iter().filter(|m| is_constraint(m)) {
         match Constraint::from_manifest(m) {
             Ok(c) => match loaded.templates.get(c.kind()) {
-                Some(t) => loaded
-                    .policies
-                    .push(GatekeeperPolicy::new(c, Arc::clone(t))),
+                Some(t) => match GatekeeperPolicy::bind(c, Arc::clone(t)) {
+                    Ok(policy) => loaded.policies.push(policy),
+                    Err(e) => loaded.errors.push(e),
+                },
                 None => loaded.errors.push(
                     NoTemplateError {
                         location: c.location().cloned(),
@@ -76,7 +77,7 @@ pub fn load_manifests(manifests: &[Manifest]) -> Loaded {
 /// Loads files and directories (recursively) and compiles what they hold;
 /// unreadable files and malformed documents are reported in `errors`.
 pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Loaded {
-    let report = files::load_paths(paths);
+    let report = manifest::load_paths(paths);
     let mut loaded = load_manifests(&report.objects);
     let mut errors: Vec<GatekeeperError> = report.errors.into_iter().map(Into::into).collect();
     errors.append(&mut loaded.errors);

@@ -135,6 +135,19 @@ impl LabelSelector {
     }
 }
 
+/// What [`Match::outcome`] decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MatchOutcome {
+    /// The request is in scope.
+    Matched,
+    /// The request is not in scope.
+    NotMatched,
+    /// The object is in this namespace, which the context does not know,
+    /// and the match has a `namespaceSelector`: Gatekeeper refuses to
+    /// decide (its webhook rejects the request).
+    UnknownNamespace(String),
+}
+
 /// `spec.match` of a constraint.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Match {
@@ -221,21 +234,41 @@ impl Match {
     }
 
     /// Whether the request is in scope: Gatekeeper matches when the object
-    /// or the old object matches.
+    /// or the old object matches. A namespaced object whose Namespace the
+    /// context does not know cannot be matched against a `namespaceSelector`
+    /// and does not match here (see [`Match::outcome`]).
     pub fn matches(&self, request: &AdmissionRequest, context: &Context) -> bool {
-        let candidates = [request.object.as_ref(), request.old_object.as_ref()];
-        let mut any_object = false;
-        for object in candidates.into_iter().flatten().filter(|o| o.is_object()) {
-            any_object = true;
-            if self.matches_object(object, request, context) {
-                return true;
-            }
-        }
-        // A request without objects (CONNECT): match on the request itself.
-        !any_object && self.matches_object(&Json::Null, request, context)
+        self.outcome(request, context) == MatchOutcome::Matched
     }
 
-    fn matches_object(&self, object: &Json, request: &AdmissionRequest, context: &Context) -> bool {
+    /// The match decision, telling "not in scope" from "cannot tell".
+    pub fn outcome(&self, request: &AdmissionRequest, context: &Context) -> MatchOutcome {
+        let candidates = [request.object.as_ref(), request.old_object.as_ref()];
+        let mut outcomes: Vec<MatchOutcome> = candidates
+            .into_iter()
+            .flatten()
+            .filter(|o| o.is_object())
+            .map(|object| self.matches_object(object, request, context))
+            .collect();
+        if outcomes.is_empty() {
+            // A request without objects (CONNECT): match on the request itself.
+            outcomes.push(self.matches_object(&Json::Null, request, context));
+        }
+        if outcomes.contains(&MatchOutcome::Matched) {
+            return MatchOutcome::Matched;
+        }
+        outcomes
+            .into_iter()
+            .find(|o| matches!(o, MatchOutcome::UnknownNamespace(_)))
+            .unwrap_or(MatchOutcome::NotMatched)
+    }
+
+    fn matches_object(
+        &self,
+        object: &Json,
+        request: &AdmissionRequest,
+        context: &Context,
+    ) -> MatchOutcome {
         let text = |key: &str| object.get(key).and_then(Json::as_str);
         let meta = |key: &str| object.get("metadata").and_then(|m| m.get(key));
         // The object's own group and kind; the request's when it has none.
@@ -262,12 +295,14 @@ impl Match {
                         || k.api_groups.iter().any(|x| x == "*" || x == group))
             })
         {
-            return false;
+            return MatchOutcome::NotMatched;
         }
         let has_namespace = own_namespace.is_some();
         match self.scope.as_deref() {
-            Some("Cluster") if !is_namespace && has_namespace => return false,
-            Some("Namespaced") if is_namespace || !has_namespace => return false,
+            Some("Cluster") if !is_namespace && has_namespace => return MatchOutcome::NotMatched,
+            Some("Namespaced") if is_namespace || !has_namespace => {
+                return MatchOutcome::NotMatched;
+            }
             _ => {}
         }
         let namespace_name = if is_namespace {
@@ -279,41 +314,43 @@ impl Match {
             && let Some(ns) = namespace_name
             && !self.namespaces.iter().any(|w| w.matches(ns))
         {
-            return false;
+            return MatchOutcome::NotMatched;
         }
         if let Some(ns) = namespace_name
             && self.excluded_namespaces.iter().any(|w| w.matches(ns))
         {
-            return false;
+            return MatchOutcome::NotMatched;
         }
         if let Some(selector) = &self.label_selector
             && !selector.matches(meta("labels"))
         {
-            return false;
+            return MatchOutcome::NotMatched;
         }
         if let Some(selector) = &self.namespace_selector {
             let labels = if is_namespace {
                 Some(meta("labels"))
             } else if has_namespace {
                 // Gatekeeper cannot match a namespaced object whose
-                // Namespace it does not know: not in scope.
+                // Namespace it does not know: an error, not a decision.
                 namespace_object.map(|ns| ns.get("metadata").and_then(|m| m.get("labels")))
             } else {
                 // Cluster-scoped objects other than Namespaces always match.
                 None
             };
-            match labels {
-                Some(labels) if !selector.matches(labels) => return false,
-                None if has_namespace && !is_namespace => return false,
+            match (labels, own_namespace) {
+                (Some(labels), _) if !selector.matches(labels) => return MatchOutcome::NotMatched,
+                (None, Some(ns)) if !is_namespace => {
+                    return MatchOutcome::UnknownNamespace(ns.to_owned());
+                }
                 _ => {}
             }
         }
         if let Some(pattern) = &self.name
             && !pattern.matches(name)
         {
-            return false;
+            return MatchOutcome::NotMatched;
         }
-        true
+        MatchOutcome::Matched
     }
 }
 
@@ -358,8 +395,12 @@ mod tests {
         assert!(m.matches(&pod(Some("prod"), json!({"tier": "web"})), &ctx));
         assert!(m.matches(&pod(Some("prod"), json!({})), &ctx));
         assert!(!m.matches(&pod(Some("prod"), json!({"tier": "db"})), &ctx));
-        // Unknown namespace: the namespace selector cannot match.
+        // Unknown namespace: the namespace selector cannot decide.
         assert!(!m.matches(&pod(Some("prod2"), json!({})), &ctx));
+        assert_eq!(
+            m.outcome(&pod(Some("prod2"), json!({})), &ctx),
+            MatchOutcome::UnknownNamespace("prod2".into())
+        );
         assert!(!m.matches(&pod(None, json!({})), &ctx));
         let svc = AdmissionRequest::from_object(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web-1", "namespace": "prod"}})).unwrap();
         assert!(!m.matches(&svc, &ctx));

@@ -6,7 +6,9 @@
 //!   **once** into a prepared [`regorus::Engine`]; each evaluation clones it,
 //!   so one template serves every thread and every constraint of its kind.
 //!   Templates are Rego v0 unless `code[].source.version: v1`; an
-//!   undeclared template that only parses as v1 is taken as v1.
+//!   undeclared template that only parses as v1 is taken as v1. A v0 rule
+//!   with several bodies (`p { A } { B }`), which regorus would read as
+//!   `else`, is split into alternative definitions as OPA reads it.
 //! - The input is Gatekeeper's: `input.review` is the admission request
 //!   (`kind`, `name`, `namespace`, `object`, `oldObject`, `operation`,
 //!   `userInfo`, ... as sent; built from a plain manifest like `gator` does),
@@ -19,6 +21,8 @@
 //!   excludedNamespaces with `prefix*` / `*suffix` globs, labelSelector,
 //!   namespaceSelector, name) decides whether it applies;
 //!   `spec.enforcementAction` (deny, warn, dryrun) what a violation does.
+//!   `spec.parameters` must fit the template's `openAPIV3Schema` (types,
+//!   `enum`; unknown fields allowed, as Kubernetes prunes them).
 //! - Templates needing what Palisade does not run (`external_data`,
 //!   `http.send`, CEL-only `code`, other targets) are refused at load with
 //!   [`GatekeeperError::Unsupported`].
@@ -65,10 +69,11 @@
 
 mod constraint;
 mod error;
-pub mod files;
 mod loader;
 mod matcher;
 mod policy;
+mod rewrite;
+mod schema;
 mod template;
 mod value;
 
@@ -78,6 +83,6 @@ pub use error::{
     UnsupportedError,
 };
 pub use loader::{Loaded, is_constraint, is_template, load_manifests, load_paths};
-pub use matcher::{KindSelector, LabelSelector, Match, SelectorOperator, Wildcard};
+pub use matcher::{KindSelector, LabelSelector, Match, MatchOutcome, SelectorOperator, Wildcard};
 pub use policy::{GatekeeperPolicy, review_value};
 pub use template::{ADMISSION_TARGET, ConstraintTemplate, RawViolation, RegoVersion};

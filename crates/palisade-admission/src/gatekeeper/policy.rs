@@ -1,14 +1,20 @@
 //! A constraint bound to its compiled template: one [`Policy`].
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use palisade_core::EnforcementAction;
 use regorus::Value;
 
 use super::constraint::Constraint;
+use super::error::{GatekeeperError, InvalidConstraintError};
+use super::matcher::MatchOutcome;
 use super::template::{ConstraintTemplate, RawViolation};
 use super::value::{object, to_rego};
-use crate::review::{AdmissionRequest, Context, EvaluationError, Policy, Violation};
+use crate::review::{
+    AdmissionRequest, Context, EvaluationError, GroupVersionKind, GroupVersionResource, Operation,
+    Policy, Violation,
+};
 
 /// A constraint and the template of its kind, evaluated as Gatekeeper does.
 #[derive(Debug, Clone)]
@@ -18,8 +24,35 @@ pub struct GatekeeperPolicy {
 }
 
 impl GatekeeperPolicy {
-    /// Binds a constraint to its template. The caller checks the kinds agree
-    /// ([`super::load_manifests`] does).
+    /// Binds a constraint to its template as Gatekeeper admits it: the
+    /// kinds must agree and the parameters must fit the template's schema.
+    pub fn bind(
+        constraint: Constraint,
+        template: Arc<ConstraintTemplate>,
+    ) -> Result<GatekeeperPolicy, GatekeeperError> {
+        let invalid = |reason: String| {
+            GatekeeperError::from(InvalidConstraintError {
+                location: constraint.location().cloned(),
+                constraint: constraint.name().to_owned(),
+                reason,
+            })
+        };
+        if constraint.kind() != template.kind() {
+            return Err(invalid(format!(
+                "kind `{}` is not the kind `{}` of template `{}`",
+                constraint.kind(),
+                template.kind(),
+                template.name()
+            )));
+        }
+        template
+            .check_parameters(constraint.parameters())
+            .map_err(invalid)?;
+        Ok(GatekeeperPolicy::new(constraint, template))
+    }
+
+    /// Binds a constraint to its template without checks (see
+    /// [`GatekeeperPolicy::bind`]).
     pub fn new(constraint: Constraint, template: Arc<ConstraintTemplate>) -> GatekeeperPolicy {
         GatekeeperPolicy {
             constraint,
@@ -66,8 +99,11 @@ impl Policy for GatekeeperPolicy {
         self.constraint.name()
     }
 
+    /// `true` when the constraint's `match` selects the request, and when
+    /// it cannot tell (a `namespaceSelector` on an object whose Namespace is
+    /// not known), so that [`Policy::validate`] reports the error.
     fn applies_to(&self, request: &AdmissionRequest, context: &Context) -> bool {
-        self.constraint.matcher().matches(request, context)
+        self.constraint.matcher().outcome(request, context) != MatchOutcome::NotMatched
     }
 
     fn validate(
@@ -75,6 +111,16 @@ impl Policy for GatekeeperPolicy {
         request: &AdmissionRequest,
         context: &Context,
     ) -> Result<Vec<Violation>, EvaluationError> {
+        if let MatchOutcome::UnknownNamespace(ns) =
+            self.constraint.matcher().outcome(request, context)
+        {
+            return Err(EvaluationError {
+                policy: self.constraint.name().to_owned(),
+                reason: format!(
+                    "namespace `{ns}` is not known, so `spec.match.namespaceSelector` cannot be evaluated (Gatekeeper rejects the request)"
+                ),
+            });
+        }
         let action: EnforcementAction = self.constraint.action();
         Ok(self
             .raw_violations(request, context)?
@@ -90,53 +136,182 @@ impl Policy for GatekeeperPolicy {
 }
 
 /// `input.review` as Gatekeeper builds it: the admission request in its
-/// wire form, plus `_unstable.namespace` (the Namespace object) when the
-/// context knows the request's namespace.
+/// wire form (the same members as [`AdmissionRequest::to_json`]), plus
+/// `_unstable.namespace` (the Namespace object) when the context knows the
+/// request's namespace. On DELETE without `object`, `object` is the
+/// `oldObject`, as Gatekeeper's webhook sets it. Built member by member, without an intermediate
+/// JSON copy.
 pub fn review_value(request: &AdmissionRequest, context: &Context) -> Value {
-    let head = AdmissionRequest {
-        object: None,
-        old_object: None,
-        ..head_fields(request)
+    let mut fields: BTreeMap<Value, Value> = BTreeMap::new();
+    let mut put = |key: &str, value: Value| {
+        fields.insert(Value::from(key), value);
     };
-    let mut review = to_rego(&head.to_json());
-    if let Ok(fields) = review.as_object_mut() {
-        if let Some(o) = &request.object {
-            fields.insert(Value::from("object"), to_rego(o));
-        }
-        if let Some(o) = &request.old_object {
-            fields.insert(Value::from("oldObject"), to_rego(o));
-        }
-        if let Some(ns) = request
-            .namespace
-            .as_deref()
-            .and_then(|name| context.namespace(name))
-        {
-            fields.insert(
-                Value::from("_unstable"),
-                object([("namespace", to_rego(ns))]),
-            );
-        }
+    let gvk = |g: &GroupVersionKind| {
+        object([
+            ("group", Value::from(g.group.as_str())),
+            ("version", Value::from(g.version.as_str())),
+            ("kind", Value::from(g.kind.as_str())),
+        ])
+    };
+    let gvr = |g: &GroupVersionResource| {
+        object([
+            ("group", Value::from(g.group.as_str())),
+            ("version", Value::from(g.version.as_str())),
+            ("resource", Value::from(g.resource.as_str())),
+        ])
+    };
+    if !request.uid.is_empty() {
+        put("uid", Value::from(request.uid.as_str()));
     }
-    review
+    put("kind", gvk(&request.kind));
+    if let Some(r) = &request.resource {
+        put("resource", gvr(r));
+    }
+    if let Some(s) = &request.sub_resource {
+        put("subResource", Value::from(s.as_str()));
+    }
+    if let Some(k) = &request.request_kind {
+        put("requestKind", gvk(k));
+    }
+    if let Some(r) = &request.request_resource {
+        put("requestResource", gvr(r));
+    }
+    if !request.name.is_empty() {
+        put("name", Value::from(request.name.as_str()));
+    }
+    if let Some(ns) = &request.namespace {
+        put("namespace", Value::from(ns.as_str()));
+    }
+    if let Some(op) = request.operation {
+        put("operation", Value::from(op.as_str()));
+    }
+    if let Some(user) = &request.user_info {
+        put(
+            "userInfo",
+            to_rego(&serde_json::to_value(user).unwrap_or_default()),
+        );
+    }
+    // Gatekeeper sets `object` to `oldObject` on DELETE, when it is absent.
+    let reviewed = match (&request.object, request.operation) {
+        (Some(o), _) if !o.is_null() => Some(o),
+        (_, Some(Operation::Delete)) => request.old_object.as_ref(),
+        (o, _) => o.as_ref(),
+    };
+    if let Some(o) = reviewed {
+        put("object", to_rego(o));
+    }
+    if let Some(o) = &request.old_object {
+        put("oldObject", to_rego(o));
+    }
+    if let Some(d) = request.dry_run {
+        put("dryRun", Value::from(d));
+    }
+    if let Some(o) = &request.options {
+        put("options", to_rego(o));
+    }
+    for (k, v) in &request.extra {
+        put(k, to_rego(v));
+    }
+    if let Some(ns) = request
+        .namespace
+        .as_deref()
+        .and_then(|name| context.namespace(name))
+    {
+        put("_unstable", object([("namespace", to_rego(ns))]));
+    }
+    Value::from(fields)
 }
 
-/// The request without its objects (cheap to copy).
-fn head_fields(request: &AdmissionRequest) -> AdmissionRequest {
-    AdmissionRequest {
-        uid: request.uid.clone(),
-        kind: request.kind.clone(),
-        resource: request.resource.clone(),
-        sub_resource: request.sub_resource.clone(),
-        request_kind: request.request_kind.clone(),
-        request_resource: request.request_resource.clone(),
-        name: request.name.clone(),
-        namespace: request.namespace.clone(),
-        operation: request.operation,
-        user_info: request.user_info.clone(),
-        object: None,
-        old_object: None,
-        dry_run: request.dry_run,
-        options: request.options.clone(),
-        extra: request.extra.clone(),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gatekeeper::{Constraint, ConstraintTemplate};
+    use crate::review::AdmissionReview;
+    use serde_json::json;
+
+    #[test]
+    fn review_value_is_the_wire_request() {
+        let review = json!({
+            "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": {
+                "uid": "u1",
+                "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+                "resource": {"group": "apps", "version": "v1", "resource": "deployments"},
+                "subResource": "scale",
+                "requestKind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+                "requestResource": {"group": "apps", "version": "v1", "resource": "deployments"},
+                "name": "api", "namespace": "shop", "operation": "UPDATE",
+                "userInfo": {"username": "bob", "groups": ["g"], "extra": {"k": ["v"]}},
+                "object": {"apiVersion": "apps/v1", "kind": "Deployment", "spec": {"replicas": 2}},
+                "oldObject": {"apiVersion": "apps/v1", "kind": "Deployment", "spec": {"replicas": 1.5}},
+                "dryRun": false,
+                "options": {"kind": "UpdateOptions"},
+                "somethingNew": [1, "x"]
+            }
+        });
+        let request = AdmissionReview::parse(&review).unwrap().request;
+        let value = review_value(&request, &Context::new());
+        assert_eq!(super::super::value::to_json(&value), review["request"]);
+
+        let mut delete = request.clone();
+        delete.operation = Some(Operation::Delete);
+        delete.object = None;
+        let value = super::super::value::to_json(&review_value(&delete, &Context::new()));
+        assert_eq!(value["object"], value["oldObject"]);
+
+        let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}});
+        let value = review_value(&request, &Context::with_objects([ns.clone()]));
+        assert_eq!(
+            super::super::value::to_json(&value)["_unstable"]["namespace"],
+            ns
+        );
+    }
+
+    #[test]
+    fn unknown_namespace_with_a_namespace_selector_is_an_error() {
+        use crate::review::PolicySet;
+        let template = ConstraintTemplate::from_json(
+            &json!({
+                "apiVersion": "templates.gatekeeper.sh/v1", "kind": "ConstraintTemplate",
+                "metadata": {"name": "always"},
+                "spec": {"crd": {"spec": {"names": {"kind": "Always"}}},
+                         "targets": [{"target": "admission.k8s.gatekeeper.sh",
+                                      "rego": "package always\nviolation[{\"msg\": \"no\"}] { true }\n"}]}
+            }),
+            None,
+        )
+        .unwrap();
+        let constraint = Constraint::from_json(
+            &json!({
+                "apiVersion": "constraints.gatekeeper.sh/v1beta1", "kind": "Always",
+                "metadata": {"name": "prod-only"},
+                "spec": {"match": {"namespaceSelector": {"matchLabels": {"env": "prod"}}}}
+            }),
+            None,
+        )
+        .unwrap();
+        let mut set = PolicySet::new();
+        set.add(GatekeeperPolicy::bind(constraint, Arc::new(template)).unwrap());
+        let pod = AdmissionRequest::from_object(json!({
+            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "shop"}
+        }))
+        .unwrap();
+        let response = set.review(&pod, &Context::new());
+        assert!(!response.allowed);
+        let status = response.status.unwrap();
+        assert_eq!(status.code, 500);
+        assert!(
+            status.message.contains("namespace `shop` is not known"),
+            "{}",
+            status.message
+        );
+        // Known and labelled: the constraint applies and denies.
+        let ns = json!({"apiVersion": "v1", "kind": "Namespace",
+                        "metadata": {"name": "shop", "labels": {"env": "prod"}}});
+        let response = set.review(&pod, &Context::with_objects([ns]));
+        assert_eq!(response.status.unwrap().message, "[prod-only] no");
+        // Known, not labelled: out of scope.
+        let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}});
+        assert!(set.review(&pod, &Context::with_objects([ns])).allowed);
     }
 }

@@ -35,6 +35,7 @@ pub struct ConstraintTemplate {
     rule: String,
     rego_version: RegoVersion,
     uses_inventory: bool,
+    parameters_schema: Option<Json>,
     engine: Engine,
 }
 
@@ -156,6 +157,10 @@ impl ConstraintTemplate {
         let uses_inventory = std::iter::once(&source.rego)
             .chain(&source.libs)
             .any(|m| m.contains("data.inventory"));
+        let parameters_schema = template
+            .pointer("/spec/crd/spec/validation/openAPIV3Schema")
+            .filter(|s| s.is_object())
+            .cloned();
         let mut compiled = ConstraintTemplate {
             name,
             kind,
@@ -163,6 +168,7 @@ impl ConstraintTemplate {
             rule: format!("{package}.violation"),
             rego_version,
             uses_inventory,
+            parameters_schema,
             engine,
         };
         compiled.prepare()?;
@@ -214,6 +220,21 @@ impl ConstraintTemplate {
     /// `true` when the Rego reads `data.inventory` (a referential template).
     pub fn uses_inventory(&self) -> bool {
         self.uses_inventory
+    }
+
+    /// The schema of its constraints' `spec.parameters`
+    /// (`spec.crd.spec.validation.openAPIV3Schema`), when it has one.
+    pub fn parameters_schema(&self) -> Option<&Json> {
+        self.parameters_schema.as_ref()
+    }
+
+    /// Checks a constraint's parameters against
+    /// [`ConstraintTemplate::parameters_schema`]; the error names the field.
+    pub fn check_parameters(&self, parameters: &Json) -> Result<(), String> {
+        match &self.parameters_schema {
+            Some(schema) => super::schema::check(schema, parameters, "spec.parameters"),
+            None => Ok(()),
+        }
     }
 
     /// The prepared engine, with the template's modules loaded and analysed.
@@ -365,15 +386,36 @@ fn compile(source: &RegoSource, version: RegoVersion) -> Result<(Engine, String)
     engine.set_rego_v0(version == RegoVersion::V0);
     // OPA's behaviour: a builtin given bad arguments is undefined, not an error.
     engine.set_strict_builtin_errors(false);
-    let package = engine
-        .add_policy("template.rego".to_owned(), source.rego.clone())
-        .map_err(|e| e.to_string())?;
+    let package = add_module(&mut engine, "template.rego", &source.rego, version)?;
     for (i, lib) in source.libs.iter().enumerate() {
-        engine
-            .add_policy(format!("lib{i}.rego"), lib.clone())
+        add_module(&mut engine, &format!("lib{i}.rego"), lib, version)
             .map_err(|e| format!("lib {i}: {e}"))?;
     }
     Ok((engine, package))
+}
+
+/// Adds one module; a v0 module that does not parse is tried once more with
+/// its chained rule bodies split (see [`super::rewrite`]).
+fn add_module(
+    engine: &mut Engine,
+    name: &str,
+    rego: &str,
+    version: RegoVersion,
+) -> Result<String, String> {
+    match engine.add_policy(name.to_owned(), rego.to_owned()) {
+        Ok(package) => Ok(package),
+        Err(e) => {
+            let rewritten = (version == RegoVersion::V0)
+                .then(|| super::rewrite::split_chained_bodies(rego))
+                .flatten();
+            match rewritten {
+                Some(text) => engine
+                    .add_policy(name.to_owned(), text)
+                    .map_err(|_| e.to_string()),
+                None => Err(e.to_string()),
+            }
+        }
+    }
 }
 
 /// `true` when `text` holds a call of `name` (followed by `(`, spaces allowed)
@@ -489,6 +531,26 @@ violation contains {"msg": "no labels"} if {
         });
         let err = ConstraintTemplate::from_json(&cel_only, None).unwrap_err();
         assert!(matches!(err, GatekeeperError::Unsupported(_)), "{err}");
+    }
+
+    #[test]
+    fn v0_rules_with_several_bodies_load_as_alternatives() {
+        let rego = "package multi\nviolation[{\"msg\": m}] {\n  input.review.a\n  m := \"a\"\n} {\n  input.review.b\n  m := \"b\"\n}\n";
+        let t = ConstraintTemplate::from_json(&template(rego), None).unwrap();
+        let run = |review: Json| {
+            let input = super::super::value::to_rego(&json!({"review": review}));
+            let mut msgs: Vec<String> = t
+                .evaluate(input, None)
+                .unwrap()
+                .into_iter()
+                .map(|v| v.msg)
+                .collect();
+            msgs.sort();
+            msgs
+        };
+        assert_eq!(run(json!({"a": true, "b": true})), vec!["a", "b"]);
+        assert_eq!(run(json!({"b": true})), vec!["b"]);
+        assert!(run(json!({})).is_empty());
     }
 
     #[test]

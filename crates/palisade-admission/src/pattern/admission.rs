@@ -28,7 +28,7 @@ pub(crate) fn with_request<T>(
     let pattern_request = PatternRequest {
         object,
         old_object: request.old_object.as_ref(),
-        operation: request.operation.map_or("CREATE", |o| o.as_str()),
+        operation: request.operation.map_or("", |o| o.as_str()),
         username: user.map(|u| u.username.as_str()),
         groups,
         roles: &[],
@@ -43,7 +43,12 @@ impl Policy for PatternPolicy {
         &self.name
     }
 
+    /// A request without an operation is a background scan (audit): a
+    /// policy with `background: false` does not take part, as in Kyverno.
     fn applies_to(&self, request: &AdmissionRequest, context: &Context) -> bool {
+        if !self.background && request.operation.is_none() {
+            return false;
+        }
         with_request(request, context, |r| PatternPolicy::applies_to(self, r))
     }
 
@@ -66,5 +71,59 @@ impl Policy for PatternPolicy {
                 v
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::pattern::load_str;
+    use crate::review::{AdmissionRequest, AdmissionReview, Context, PolicySet};
+
+    const POLICY: &str = "apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: no-host-network}
+spec:
+  validationFailureAction: Enforce
+  background: false
+  rules:
+  - name: host-network
+    match: {any: [{resources: {kinds: [Pod], namespaceSelector: {matchLabels: {tier: prod}}}}]}
+    validate:
+      message: host networking is not allowed
+      pattern: {spec: {=(hostNetwork): false}}
+";
+
+    #[test]
+    fn enforce_policies_deny_and_use_namespace_labels() {
+        let mut set = PolicySet::new();
+        for p in load_str("p.yaml", POLICY).policies {
+            set.add(p);
+        }
+        let mut context = Context::new();
+        context.add_object(json!({"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": "shop", "labels": {"tier": "prod"}}}));
+        let review = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": {"uid": "1", "operation": "CREATE",
+                "kind": {"group": "", "version": "v1", "kind": "Pod"}, "namespace": "shop",
+                "object": {"apiVersion": "v1", "kind": "Pod",
+                    "metadata": {"name": "p", "namespace": "shop"}, "spec": {"hostNetwork": true}}}});
+        let request = AdmissionReview::parse(&review).unwrap().request;
+        let decision = set.evaluate(&request, &context);
+        assert!(!decision.allowed());
+        assert!(
+            decision.violations[0]
+                .message
+                .contains("host networking is not allowed")
+        );
+        // Another namespace is not selected.
+        let mut other = request.clone();
+        other.namespace = Some("dev".into());
+        assert!(set.evaluate(&other, &context).allowed());
+        // `background: false`: not part of an audit (no operation).
+        let object = request.object.clone().unwrap();
+        let audit = AdmissionRequest::from_object(object).unwrap();
+        assert!(!set.policies()[0].applies_to(&audit, &context));
     }
 }

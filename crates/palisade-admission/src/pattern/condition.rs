@@ -1,8 +1,8 @@
 //! Rule `preconditions`, with the small part of JMESPath that pattern
 //! policies use in them: paths (`request.object.metadata.name`, quoted
-//! segments `"app.kubernetes.io/part-of"`, `*` projections), raw string
-//! literals (`'BACKGROUND'`) and `||` defaults. Anything else is refused
-//! when the policy loads.
+//! segments `"app.kubernetes.io/part-of"`, `*` projections, `[]`, `[*]`
+//! and `[N]` on lists), raw string literals (`'BACKGROUND'`) and `||`
+//! defaults. Anything else is refused when the policy loads.
 
 use serde_json::Value;
 
@@ -118,6 +118,10 @@ pub enum Segment {
     Field(String, bool),
     /// `*`: every value of an object (or element of a list).
     Wildcard,
+    /// `[]`: the list flattened one level, then projected.
+    Flatten,
+    /// `[N]`: one element of a list (negative counts from the end).
+    Index(i64),
 }
 
 impl Template {
@@ -216,6 +220,35 @@ fn eval_path(value: &Value, segments: &[Segment]) -> Value {
             Some(v) => eval_path(v, rest),
             None => Value::Null,
         },
+        Segment::Index(i) => {
+            let Value::Array(items) = value else {
+                return Value::Null;
+            };
+            let len = i64::try_from(items.len()).unwrap_or(i64::MAX);
+            let at = if *i < 0 { len + i } else { *i };
+            match usize::try_from(at).ok().and_then(|at| items.get(at)) {
+                Some(v) => eval_path(v, rest),
+                None => Value::Null,
+            }
+        }
+        Segment::Flatten => {
+            let Value::Array(items) = value else {
+                return Value::Null;
+            };
+            let flat: Vec<&Value> = items
+                .iter()
+                .flat_map(|v| match v {
+                    Value::Array(inner) => inner.iter().collect::<Vec<_>>(),
+                    other => vec![other],
+                })
+                .collect();
+            Value::Array(
+                flat.into_iter()
+                    .map(|v| eval_path(v, rest))
+                    .filter(|v| !v.is_null())
+                    .collect(),
+            )
+        }
         Segment::Wildcard => {
             let items: Vec<&Value> = match value {
                 Value::Object(m) => m.values().collect(),
@@ -293,6 +326,17 @@ fn parse_primary(text: &str) -> Option<Expr> {
             }
             segments.push(Segment::Field(rest.get(..end)?.to_owned(), false));
             rest = rest.get(end..)?;
+        }
+        // Bracket suffixes: `[]`, `[*]`, `[N]`.
+        while let Some(after) = rest.strip_prefix('[') {
+            let end = after.find(']')?;
+            let inner = after.get(..end)?.trim();
+            segments.push(match inner {
+                "" => Segment::Flatten,
+                "*" => Segment::Wildcard,
+                n => Segment::Index(n.parse().ok()?),
+            });
+            rest = after.get(end + 1..)?;
         }
         if rest.is_empty() {
             return Some(Expr::Path(segments));
@@ -389,6 +433,26 @@ mod tests {
         let e = parse_expr("images.containers.*.registry").unwrap();
         assert_eq!(e.eval(&ctx), json!(["ghcr.io", "docker.io"]));
         assert!(parse_expr("length(request.object.spec)").is_err());
+        let pod = json!({"request": {"object": {"spec": {"containers": [{"image": "a"}, {"image": "b"}]}}}});
+        assert_eq!(
+            parse_expr("request.object.spec.containers[].image")
+                .unwrap()
+                .eval(&pod),
+            json!(["a", "b"])
+        );
+        assert_eq!(
+            parse_expr("request.object.spec.containers[*].image")
+                .unwrap()
+                .eval(&pod),
+            json!(["a", "b"])
+        );
+        assert_eq!(
+            parse_expr("request.object.spec.containers[-1].image")
+                .unwrap()
+                .eval(&pod),
+            json!("b")
+        );
+        assert!(parse_expr("request.object.spec.containers[?image=='a']").is_err());
         let c = Condition {
             key: Template::parse(&json!("{{ images.containers.*.registry }}")).unwrap(),
             operator: Operator::AnyNotIn,

@@ -293,7 +293,8 @@ pub fn images(object: &Value) -> Value {
 fn context(req: &PatternRequest<'_>) -> Value {
     json!({
         "request": {
-            "operation": req.operation,
+            // A background scan has no operation: `request.operation` is null.
+            "operation": if req.operation.is_empty() { Value::Null } else { Value::from(req.operation) },
             "object": req.object,
             "oldObject": req.old_object.cloned().unwrap_or(Value::Null),
             "userInfo": {"username": req.username.unwrap_or(""), "groups": req.groups},
@@ -320,6 +321,18 @@ impl PatternPolicy {
             && !rule.exclude.as_ref().is_some_and(|e| block_matches(e, req))
     }
 
+    /// The failure action of `rule` for this request: the rule's own
+    /// action or the policy's, unless an override covers the namespace.
+    pub fn action_for(&self, rule: &Rule, req: &PatternRequest<'_>) -> FailureAction {
+        let namespace = metadata_str(req.object, "namespace");
+        rule.action_overrides
+            .iter()
+            .chain(&self.action_overrides)
+            .find(|o| o.covers(namespace, req.namespace_labels))
+            .map(|o| o.action)
+            .unwrap_or(rule.failure_action.unwrap_or(self.failure_action))
+    }
+
     /// Applies every rule that selects the request; rules that do not
     /// select it give no result.
     pub fn evaluate(&self, req: &PatternRequest<'_>) -> Vec<RuleResult> {
@@ -329,7 +342,7 @@ impl PatternPolicy {
             if !self.selects(rule, req) {
                 continue;
             }
-            let action = rule.failure_action.unwrap_or(self.failure_action);
+            let action = self.action_for(rule, req);
             let result = |status, message: String| RuleResult {
                 rule: rule.name.clone(),
                 autogen_of: rule.autogen_of.clone(),
@@ -344,7 +357,15 @@ impl PatternPolicy {
                     continue;
                 }
             }
-            let (status, message) = apply(rule, req.object);
+            let (status, mut message) = apply(rule, req.object);
+            if status == RuleStatus::Fail
+                && let Some(template) = &rule.message_template
+            {
+                let ctx = ctx.get_or_insert_with(|| context(req));
+                if let Value::String(text) = template.resolve(ctx) {
+                    message = message.replacen(&rule.message, &text, 1);
+                }
+            }
             out.push(result(status, message));
         }
         out

@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::condition::{Condition, Conditions, Operator, Template};
 use super::policy::{
-    FailureAction, Filter, LabelExpression, LabelSelector, MatchBlock, PatternPolicy, Patterns,
-    ResourceDescription, Rule, SubjectFilter,
+    ActionOverride, FailureAction, Filter, LabelExpression, LabelSelector, MatchBlock,
+    PatternPolicy, Patterns, ResourceDescription, Rule, SubjectFilter,
 };
 
 /// The Pod controllers Kyverno generates rules for by default.
@@ -299,6 +299,7 @@ pub fn load_policy(file: &str, root: &Node) -> Result<PatternPolicy, Vec<Pattern
             None => l.invalid(n, "`validationFailureAction` must be `Enforce` or `Audit`"),
         }
     }
+    let action_overrides = load_overrides(&mut l, spec.get("validationFailureActionOverrides"));
     let background = spec
         .get("background")
         .is_none_or(|b| !matches!(b.value, palisade_core::yaml::Value::Bool(false)));
@@ -336,6 +337,7 @@ pub fn load_policy(file: &str, root: &Node) -> Result<PatternPolicy, Vec<Pattern
         namespace,
         failure_action: action,
         background,
+        action_overrides,
         rules: loaded,
         location: l.at(root),
     })
@@ -435,6 +437,7 @@ fn load_rule(l: &mut Loader<'_>, node: &Node) -> Option<(Rule, RawConditions)> {
         },
         None => None,
     };
+    let action_overrides = load_overrides(l, validate.get("failureActionOverrides"));
     let match_ = match node.get("match") {
         Some(m) => load_match(l, m, rule),
         None => {
@@ -458,13 +461,23 @@ fn load_rule(l: &mut Loader<'_>, node: &Node) -> Option<(Rule, RawConditions)> {
             match_,
             exclude,
             preconditions,
+            message_template: message_template(&message),
             message,
             patterns,
             failure_action: rule_action,
+            action_overrides,
             location: l.at(node),
         },
         raw,
     ))
+}
+
+/// The message as a template when it has variables the subset can resolve.
+fn message_template(message: &str) -> Option<Template> {
+    if !message.contains("{{") {
+        return None;
+    }
+    Template::parse(&Value::String(message.to_owned())).ok()
 }
 
 /// Refuses `{{ }}` variables in pattern keys and values.
@@ -533,6 +546,37 @@ fn load_conditions(
         list(l, node.get("all"), json.get("all"), &mut out.all);
     }
     Some(out)
+}
+
+fn load_overrides(l: &mut Loader<'_>, node: Option<&Node>) -> Vec<ActionOverride> {
+    let Some(node) = node else {
+        return Vec::new();
+    };
+    let Some(items) = node.items() else {
+        l.invalid(node, "failure action overrides must be a list");
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let action = item
+            .get("action")
+            .and_then(Node::as_str)
+            .and_then(failure_action);
+        let Some(action) = action else {
+            l.invalid(
+                item,
+                "an override needs `action: Enforce` or `action: Audit`",
+            );
+            continue;
+        };
+        let namespace_selector = item.get("namespaceSelector").map(|s| load_selector(l, s));
+        out.push(ActionOverride {
+            action,
+            namespaces: strings(item.get("namespaces")),
+            namespace_selector,
+        });
+    }
+    out
 }
 
 fn load_selector(l: &mut Loader<'_>, node: &Node) -> LabelSelector {
@@ -783,9 +827,11 @@ fn autogen(
                 match_: with_kinds(&rule.match_, &kinds),
                 exclude: rule.exclude.as_ref().map(|e| with_kinds(e, &kinds)),
                 preconditions,
+                message_template: message_template(&rewrite_variables(&rule.message, cronjob)),
                 message: rewrite_variables(&rule.message, cronjob),
                 patterns,
                 failure_action: rule.failure_action,
+                action_overrides: rule.action_overrides.clone(),
                 location: rule.location.clone(),
             });
         }
@@ -831,6 +877,48 @@ spec:
                 "autogen-check-team",
                 "autogen-cronjob-check-team"
             ]
+        );
+    }
+
+    #[test]
+    fn failure_action_overrides_apply_per_namespace() {
+        let text = POLICY.replace(
+            "  validationFailureAction: Enforce\n",
+            "  validationFailureAction: Enforce\n  validationFailureActionOverrides:\n  - action: Audit\n    namespaces: [dev-*]\n",
+        );
+        let load = load_str("p.yaml", &text);
+        assert!(load.errors.is_empty(), "{:?}", load.errors);
+        let p = &load.policies[0];
+        let pod = |ns: &str| serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": ns}});
+        let (dev, prod) = (pod("dev-1"), pod("prod"));
+        let rule = &p.rules[0];
+        assert_eq!(
+            p.action_for(rule, &crate::pattern::PatternRequest::create(&dev)),
+            FailureAction::Audit
+        );
+        assert_eq!(
+            p.action_for(rule, &crate::pattern::PatternRequest::create(&prod)),
+            FailureAction::Enforce
+        );
+    }
+
+    #[test]
+    fn message_variables_are_resolved() {
+        let text = POLICY.replace(
+            "message: \"label `team` is required\"",
+            "message: \"{{ request.object.metadata.name }} needs label `team`\"",
+        );
+        let load = load_str("p.yaml", &text);
+        assert!(load.errors.is_empty(), "{:?}", load.errors);
+        let pod =
+            serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"}});
+        let results = load.policies[0].evaluate(&crate::pattern::PatternRequest::create(&pod));
+        assert!(
+            results[0]
+                .message
+                .starts_with("validation error: web needs label `team`."),
+            "{}",
+            results[0].message
         );
     }
 

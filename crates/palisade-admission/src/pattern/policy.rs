@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use palisade_core::Location;
 use serde_json::Value;
 
-use super::condition::Conditions;
+use super::condition::{Conditions, Template};
 
 /// What a failed rule does at admission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +40,8 @@ pub struct PatternPolicy {
     /// `spec.background` (default `true`): whether audit applies it to
     /// existing objects.
     pub background: bool,
+    /// `spec.validationFailureActionOverrides`: other actions in some namespaces.
+    pub action_overrides: Vec<ActionOverride>,
     /// The rules, including the rules generated for Pod controllers
     /// (`autogen-<rule>`, `autogen-cronjob-<rule>`).
     pub rules: Vec<Rule>,
@@ -60,14 +62,43 @@ pub struct Rule {
     pub exclude: Option<MatchBlock>,
     /// Conditions that must hold for the rule to apply.
     pub preconditions: Option<Conditions>,
-    /// `validate.message`.
+    /// `validate.message`, as written.
     pub message: String,
+    /// The message's `{{ }}` variables, when it has some in the supported
+    /// JMESPath subset (others are left as written).
+    pub message_template: Option<Template>,
     /// The pattern(s).
     pub patterns: Patterns,
     /// `validate.failureAction`, overriding the policy's action.
     pub failure_action: Option<FailureAction>,
+    /// `validate.failureActionOverrides`: other actions in some namespaces.
+    pub action_overrides: Vec<ActionOverride>,
     /// Where the rule starts.
     pub location: Location,
+}
+
+/// A failure action for the namespaces it names or selects.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionOverride {
+    /// The action in those namespaces.
+    pub action: FailureAction,
+    /// Namespace names (wildcards allowed).
+    pub namespaces: Vec<String>,
+    /// A selector on namespace labels.
+    pub namespace_selector: Option<LabelSelector>,
+}
+
+impl ActionOverride {
+    /// `true` when the override covers `namespace` (with `labels`).
+    pub fn covers(&self, namespace: &str, labels: Option<&Value>) -> bool {
+        self.namespaces
+            .iter()
+            .any(|n| super::scalar::wildcard_match(n, namespace))
+            || self
+                .namespace_selector
+                .as_ref()
+                .is_some_and(|s| s.matches(labels))
+    }
 }
 
 /// `validate.pattern` or `validate.anyPattern`.

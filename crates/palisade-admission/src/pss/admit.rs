@@ -212,6 +212,22 @@ impl PodSecurityDecision {
     }
 }
 
+/// What Pod Security Admission needs to know about a Namespace request.
+#[derive(Debug, Clone, Copy)]
+pub struct NamespaceRequest<'a> {
+    /// The Namespace object.
+    pub namespace: &'a Value,
+    /// The old Namespace, for `UPDATE`.
+    pub old_namespace: Option<&'a Value>,
+    /// `CREATE`, `UPDATE`, ...
+    pub operation: &'a str,
+    /// The subresource (`""` for the object itself).
+    pub subresource: &'a str,
+    /// The Pods that exist in the namespace (checked when the enforce
+    /// level is raised).
+    pub pods: &'a [&'a Value],
+}
+
 /// Pod subresources PSA never evaluates.
 const IGNORED_POD_SUBRESOURCES: [&str; 8] = [
     "exec",
@@ -234,7 +250,191 @@ pub struct PodSecurity {
     pub exemptions: Exemptions,
 }
 
+fn labels_of(object: &Value) -> impl Iterator<Item = (&str, &str)> {
+    object
+        .get("metadata")
+        .and_then(|m| m.get("labels"))
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or("")))
+}
+
+fn invalid_labels_message(name: &str, errors: &[LabelError]) -> String {
+    let items: Vec<String> = errors
+        .iter()
+        .map(|e| {
+            format!(
+                "metadata.labels[{}]: Invalid value: \"{}\": {}",
+                e.label, e.value, e.message
+            )
+        })
+        .collect();
+    let detail = match items.as_slice() {
+        [one] => one.clone(),
+        many => format!("[{}]", many.join(", ")),
+    };
+    format!("Namespace \"{name}\" is invalid: {detail}")
+}
+
 impl PodSecurity {
+    /// PSA's warning for an exempt namespace whose labels set a policy that
+    /// will be ignored (`None` when there is nothing to say).
+    fn exempt_namespace_warning(
+        &self,
+        name: &str,
+        policy: &NamespacePolicy,
+        labels: &Value,
+    ) -> Option<String> {
+        if policy.fully_privileged() || *policy == self.defaults {
+            return None;
+        }
+        let has = |suffix: &str| {
+            labels_of(labels).any(|(k, _)| {
+                k.strip_prefix(LABEL_PREFIX)
+                    .is_some_and(|m| m == suffix || m == format!("{suffix}-version"))
+            })
+        };
+        let parts: Vec<String> = [
+            ("enforce", policy.enforce),
+            ("audit", policy.audit),
+            ("warn", policy.warn),
+        ]
+        .into_iter()
+        .filter(|(mode, lv)| lv.level != Level::Privileged && has(mode))
+        .map(|(mode, lv)| format!("{mode}={lv}"))
+        .collect();
+        Some(format!(
+            "namespace \"{name}\" is exempt from Pod Security, and the policy ({}) will be ignored",
+            parts.join(", ")
+        ))
+    }
+
+    /// Decides a Namespace request the way PSA's `ValidateNamespace` does:
+    /// invalid Pod Security labels are refused; raising the enforce level
+    /// warns about the existing Pods that would violate it.
+    pub fn review_namespace(&self, request: &NamespaceRequest<'_>) -> PodSecurityDecision {
+        if !request.subresource.is_empty() {
+            return PodSecurityDecision::allow();
+        }
+        let name = request
+            .namespace
+            .get("metadata")
+            .and_then(|m| m.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let (policy, errors) =
+            NamespacePolicy::from_labels(labels_of(request.namespace), self.defaults);
+        let exempt = self.exemptions.namespaces.iter().any(|n| n == name);
+        let with_exempt_warning = || {
+            let mut d = PodSecurityDecision::allow();
+            if exempt
+                && let Some(w) = self.exempt_namespace_warning(name, &policy, request.namespace)
+            {
+                d.warnings.push(w);
+            }
+            d
+        };
+        let invalid = || PodSecurityDecision {
+            allowed: false,
+            message: Some(invalid_labels_message(name, &errors)),
+            ..PodSecurityDecision::default()
+        };
+        match request.operation {
+            "CREATE" => {
+                if errors.is_empty() {
+                    with_exempt_warning()
+                } else {
+                    invalid()
+                }
+            }
+            "UPDATE" => {
+                let old = request
+                    .old_namespace
+                    .map(|o| NamespacePolicy::from_labels(labels_of(o), self.defaults));
+                let (old_policy, old_errors) = old.unwrap_or((self.defaults, Vec::new()));
+                if !errors.is_empty() && (old_errors.is_empty() || old_errors != errors) {
+                    return invalid();
+                }
+                let new = policy.enforce;
+                let unchanged = new == old_policy.enforce
+                    || new.level == Level::Privileged
+                    || (new.version == old_policy.enforce.version
+                        && new.level <= old_policy.enforce.level);
+                if unchanged {
+                    return PodSecurityDecision::allow();
+                }
+                if exempt {
+                    return with_exempt_warning();
+                }
+                let mut d = PodSecurityDecision::allow();
+                d.warnings = self.existing_pod_warnings(name, new, request.pods);
+                d
+            }
+            _ => PodSecurityDecision::allow(),
+        }
+    }
+
+    /// PSA's warnings about existing Pods under a new enforce level: one
+    /// line naming the namespace, then one per distinct set of reasons,
+    /// naming the first Pod (by name) and how many others share it.
+    fn existing_pod_warnings(
+        &self,
+        namespace: &str,
+        enforce: LevelVersion,
+        pods: &[&Value],
+    ) -> Vec<String> {
+        let mut by_reason: Vec<(String, String, usize)> = Vec::new();
+        for pod in pods {
+            let Some(view) = pod_view(pod) else { continue };
+            let exempt_class = view
+                .spec
+                .get("runtimeClassName")
+                .and_then(Value::as_str)
+                .is_some_and(|c| self.exemptions.runtime_classes.iter().any(|e| e == c));
+            if exempt_class {
+                continue;
+            }
+            let result = evaluate_pod(enforce, &view);
+            if result.allowed() {
+                continue;
+            }
+            let reason = result.forbidden_reason();
+            let pod_name = pod
+                .get("metadata")
+                .and_then(|m| m.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            match by_reason.iter_mut().find(|(r, _, _)| *r == reason) {
+                Some(entry) => {
+                    if pod_name < entry.1 {
+                        entry.1 = pod_name;
+                    }
+                    entry.2 += 1;
+                }
+                None => by_reason.push((reason, pod_name, 1)),
+            }
+        }
+        if by_reason.is_empty() {
+            return Vec::new();
+        }
+        let mut lines: Vec<String> = by_reason
+            .into_iter()
+            .map(|(reason, pod, count)| match count {
+                1 => format!("{pod}: {reason}"),
+                2 => format!("{pod} (and 1 other pod): {reason}"),
+                n => format!("{pod} (and {} other pods): {reason}", n - 1),
+            })
+            .collect();
+        lines.sort();
+        let mut out = vec![format!(
+            "existing pods in namespace \"{namespace}\" violate the new PodSecurity enforce level \"{enforce}\""
+        )];
+        out.extend(lines);
+        out
+    }
+
     /// Decides one request the way PSA's `ValidatePod` and
     /// `ValidatePodController` do. Objects of other kinds are allowed.
     pub fn review(&self, request: &PodSecurityRequest<'_>) -> PodSecurityDecision {
@@ -451,6 +651,53 @@ mod tests {
         assert_eq!(
             psa.review(&request(&pod, &labels)).exemption,
             Some(Exemption::RuntimeClass)
+        );
+    }
+
+    #[test]
+    fn namespaces_with_bad_labels_are_refused_and_raised_levels_warn() {
+        let psa = PodSecurity::default();
+        let ns = json!({"kind": "Namespace", "metadata": {"name": "shop",
+            "labels": {"pod-security.kubernetes.io/enforce": "strict"}}});
+        let d = psa.review_namespace(&NamespaceRequest {
+            namespace: &ns,
+            old_namespace: None,
+            operation: "CREATE",
+            subresource: "",
+            pods: &[],
+        });
+        assert!(!d.allowed);
+        assert_eq!(
+            d.message.as_deref(),
+            Some(
+                "Namespace \"shop\" is invalid: metadata.labels[pod-security.kubernetes.io/enforce]: Invalid value: \"strict\": must be one of privileged, baseline, restricted"
+            )
+        );
+        let old = json!({"kind": "Namespace", "metadata": {"name": "shop"}});
+        let new = json!({"kind": "Namespace", "metadata": {"name": "shop",
+            "labels": {"pod-security.kubernetes.io/enforce": "baseline"}}});
+        let (a, b, ok) = (
+            host_pid_pod(),
+            host_pid_pod(),
+            json!({"kind": "Pod", "metadata": {"name": "ok"}, "spec": {}}),
+        );
+        let mut b = b;
+        b["metadata"]["name"] = json!("a-first");
+        let pods = [&a, &b, &ok];
+        let d = psa.review_namespace(&NamespaceRequest {
+            namespace: &new,
+            old_namespace: Some(&old),
+            operation: "UPDATE",
+            subresource: "",
+            pods: &pods,
+        });
+        assert!(d.allowed);
+        assert_eq!(
+            d.warnings,
+            [
+                "existing pods in namespace \"shop\" violate the new PodSecurity enforce level \"baseline:latest\"",
+                "a-first (and 1 other pod): host namespaces",
+            ]
         );
     }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::fields::{Container, PodView, bool_field, field, items, str_field};
+use super::fields::{Container, Pod, bool_field, field, items, str_field};
 
 /// Why one check failed: a short reason and a detail, as PSA words them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,12 +78,12 @@ fn security_context_field<'a>(c: &Container<'a>, key: &str) -> Option<&'a Value>
 
 // ---- allowPrivilegeEscalation ----------------------------------------------
 
-pub(crate) fn allow_privilege_escalation_1_8(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn allow_privilege_escalation_1_8(pod: &Pod<'_>) -> Option<Failure> {
     let bad: Vec<&str> = pod
         .containers()
         .filter(|c| {
-            c.security_context()
-                .and_then(|sc| bool_field(sc, "allowPrivilegeEscalation"))
+            c.sc_field("allowPrivilegeEscalation")
+                .and_then(Value::as_bool)
                 != Some(false)
         })
         .map(|c| c.name())
@@ -100,7 +100,7 @@ pub(crate) fn allow_privilege_escalation_1_8(pod: &PodView<'_>) -> Option<Failur
     )
 }
 
-pub(crate) fn allow_privilege_escalation_1_25(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn allow_privilege_escalation_1_25(pod: &Pod<'_>) -> Option<Failure> {
     if pod.is_windows() {
         return None;
     }
@@ -119,13 +119,10 @@ fn allowed_apparmor_type(t: &str) -> bool {
     matches!(t, "RuntimeDefault" | "Localhost")
 }
 
-pub(crate) fn app_armor_profile_1_0(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn app_armor_profile_1_0(pod: &Pod<'_>) -> Option<Failure> {
     let mut setters: Vec<String> = Vec::new();
     let mut values: BTreeSet<&str> = BTreeSet::new();
-    if let Some(profile) = pod
-        .pod_security_context()
-        .and_then(|sc| field(sc, "appArmorProfile"))
-    {
+    if let Some(profile) = pod.pod_sc_field("appArmorProfile") {
         let t = str_field(profile, "type");
         if !allowed_apparmor_type(t) {
             setters.push("pod".to_owned());
@@ -197,7 +194,7 @@ fn capability_names<'a>(caps: &'a Value, key: &str) -> impl Iterator<Item = &'a 
     items(caps, key).iter().map(|c| c.as_str().unwrap_or(""))
 }
 
-pub(crate) fn capabilities_baseline_1_0(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn capabilities_baseline_1_0(pod: &Pod<'_>) -> Option<Failure> {
     let mut bad: Vec<&str> = Vec::new();
     let mut caps: BTreeSet<&str> = BTreeSet::new();
     for c in pod.containers() {
@@ -227,7 +224,7 @@ pub(crate) fn capabilities_baseline_1_0(pod: &PodView<'_>) -> Option<Failure> {
     )
 }
 
-pub(crate) fn capabilities_restricted_1_22(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn capabilities_restricted_1_22(pod: &Pod<'_>) -> Option<Failure> {
     let mut missing_drop: Vec<&str> = Vec::new();
     let mut adding: Vec<&str> = Vec::new();
     let mut forbidden: BTreeSet<&str> = BTreeSet::new();
@@ -270,7 +267,7 @@ pub(crate) fn capabilities_restricted_1_22(pod: &PodView<'_>) -> Option<Failure>
     fail("unrestricted capabilities", details.join("; "))
 }
 
-pub(crate) fn capabilities_restricted_1_25(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn capabilities_restricted_1_25(pod: &Pod<'_>) -> Option<Failure> {
     if pod.is_windows() {
         return None;
     }
@@ -279,14 +276,14 @@ pub(crate) fn capabilities_restricted_1_25(pod: &PodView<'_>) -> Option<Failure>
 
 // ---- host namespaces, hostPath, hostPorts, probes --------------------------
 
-pub(crate) fn host_namespaces_1_0(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn host_namespaces_1_0(pod: &Pod<'_>) -> Option<Failure> {
     let found: Vec<&str> = [
         ("hostNetwork", "hostNetwork=true"),
         ("hostPID", "hostPID=true"),
         ("hostIPC", "hostIPC=true"),
     ]
     .into_iter()
-    .filter(|(key, _)| bool_field(pod.spec, key) == Some(true))
+    .filter(|(key, _)| pod.spec_field(key).and_then(Value::as_bool) == Some(true))
     .map(|(_, text)| text)
     .collect();
     if found.is_empty() {
@@ -295,8 +292,9 @@ pub(crate) fn host_namespaces_1_0(pod: &PodView<'_>) -> Option<Failure> {
     fail("host namespaces", found.join(", "))
 }
 
-pub(crate) fn host_path_volumes_1_0(pod: &PodView<'_>) -> Option<Failure> {
-    let bad: Vec<&str> = items(pod.spec, "volumes")
+pub(crate) fn host_path_volumes_1_0(pod: &Pod<'_>) -> Option<Failure> {
+    let bad: Vec<&str> = pod
+        .volumes()
         .iter()
         .filter(|v| field(v, "hostPath").is_some())
         .map(|v| str_field(v, "name"))
@@ -314,7 +312,7 @@ pub(crate) fn host_path_volumes_1_0(pod: &PodView<'_>) -> Option<Failure> {
     )
 }
 
-pub(crate) fn host_ports_1_0(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn host_ports_1_0(pod: &Pod<'_>) -> Option<Failure> {
     let mut bad: Vec<&str> = Vec::new();
     let mut ports: BTreeSet<String> = BTreeSet::new();
     for c in pod.containers() {
@@ -362,7 +360,7 @@ fn handler_hosts(handler: Option<&Value>) -> impl Iterator<Item = &str> {
     })
 }
 
-pub(crate) fn host_probes_and_host_lifecycle_1_34(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn host_probes_and_host_lifecycle_1_34(pod: &Pod<'_>) -> Option<Failure> {
     let mut bad: BTreeSet<&str> = BTreeSet::new();
     let mut hosts: BTreeSet<&str> = BTreeSet::new();
     for c in pod.containers() {
@@ -403,14 +401,10 @@ pub(crate) fn host_probes_and_host_lifecycle_1_34(pod: &PodView<'_>) -> Option<F
 
 // ---- privileged, procMount -------------------------------------------------
 
-pub(crate) fn privileged_1_0(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn privileged_1_0(pod: &Pod<'_>) -> Option<Failure> {
     let bad: Vec<&str> = pod
         .containers()
-        .filter(|c| {
-            c.security_context()
-                .and_then(|sc| bool_field(sc, "privileged"))
-                == Some(true)
-        })
+        .filter(|c| c.sc_field("privileged").and_then(Value::as_bool) == Some(true))
         .map(|c| c.name())
         .collect();
     if bad.is_empty() {
@@ -425,7 +419,7 @@ pub(crate) fn privileged_1_0(pod: &PodView<'_>) -> Option<Failure> {
     )
 }
 
-pub(crate) fn proc_mount_1_0(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn proc_mount_1_0(pod: &Pod<'_>) -> Option<Failure> {
     let mut bad: Vec<&str> = Vec::new();
     let mut types: BTreeSet<&str> = BTreeSet::new();
     for c in pod.containers() {
@@ -450,7 +444,7 @@ pub(crate) fn proc_mount_1_0(pod: &PodView<'_>) -> Option<Failure> {
     )
 }
 
-pub(crate) fn proc_mount_1_35_baseline(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn proc_mount_1_35_baseline(pod: &Pod<'_>) -> Option<Failure> {
     if pod.in_user_namespace() {
         return None;
     }
@@ -495,10 +489,10 @@ const RESTRICTED_VOLUME_SOURCES: [&str; 21] = [
     "storageos",
 ];
 
-pub(crate) fn restricted_volumes_1_0(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn restricted_volumes_1_0(pod: &Pod<'_>) -> Option<Failure> {
     let mut bad: Vec<&str> = Vec::new();
     let mut types: BTreeSet<&str> = BTreeSet::new();
-    for volume in items(pod.spec, "volumes") {
+    for volume in pod.volumes() {
         if ALLOWED_VOLUME_SOURCES
             .iter()
             .any(|key| field(volume, key).is_some())
@@ -538,13 +532,10 @@ pub(crate) fn restricted_volumes_1_0(pod: &PodView<'_>) -> Option<Failure> {
 
 // ---- runAsNonRoot, runAsUser -----------------------------------------------
 
-pub(crate) fn run_as_non_root_1_0(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn run_as_non_root_1_0(pod: &Pod<'_>) -> Option<Failure> {
     let mut setters: Vec<String> = Vec::new();
     let mut pod_non_root = false;
-    match pod
-        .pod_security_context()
-        .and_then(|sc| bool_field(sc, "runAsNonRoot"))
-    {
+    match pod.pod_sc_field("runAsNonRoot").and_then(Value::as_bool) {
         Some(false) => setters.push("pod".to_owned()),
         Some(true) => pod_non_root = true,
         None => {}
@@ -552,10 +543,7 @@ pub(crate) fn run_as_non_root_1_0(pod: &PodView<'_>) -> Option<Failure> {
     let mut explicit: Vec<&str> = Vec::new();
     let mut implicit: Vec<&str> = Vec::new();
     for c in pod.containers() {
-        match c
-            .security_context()
-            .and_then(|sc| bool_field(sc, "runAsNonRoot"))
-        {
+        match c.sc_field("runAsNonRoot").and_then(Value::as_bool) {
             Some(false) => explicit.push(c.name()),
             Some(true) => {}
             None if !pod_non_root => implicit.push(c.name()),
@@ -586,28 +574,25 @@ pub(crate) fn run_as_non_root_1_0(pod: &PodView<'_>) -> Option<Failure> {
     None
 }
 
-pub(crate) fn run_as_non_root_1_35(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn run_as_non_root_1_35(pod: &Pod<'_>) -> Option<Failure> {
     if pod.in_user_namespace() {
         return None;
     }
     run_as_non_root_1_0(pod)
 }
 
-fn is_root(security_context: Option<&Value>) -> bool {
-    security_context
-        .and_then(|sc| field(sc, "runAsUser"))
-        .and_then(Value::as_i64)
-        == Some(0)
+fn is_root(run_as_user: Option<&Value>) -> bool {
+    run_as_user.and_then(Value::as_i64) == Some(0)
 }
 
-pub(crate) fn run_as_user_1_23(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn run_as_user_1_23(pod: &Pod<'_>) -> Option<Failure> {
     let mut setters: Vec<String> = Vec::new();
-    if is_root(pod.pod_security_context()) {
+    if is_root(pod.pod_sc_field("runAsUser")) {
         setters.push("pod".to_owned());
     }
     let bad: Vec<&str> = pod
         .containers()
-        .filter(|c| is_root(c.security_context()))
+        .filter(|c| is_root(c.sc_field("runAsUser")))
         .map(|c| c.name())
         .collect();
     if !bad.is_empty() {
@@ -622,7 +607,7 @@ pub(crate) fn run_as_user_1_23(pod: &PodView<'_>) -> Option<Failure> {
     )
 }
 
-pub(crate) fn run_as_user_1_35(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn run_as_user_1_35(pod: &Pod<'_>) -> Option<Failure> {
     if pod.in_user_namespace() {
         return None;
     }
@@ -640,11 +625,11 @@ const SELINUX_TYPES_1_31: [&str; 5] = [
     "container_engine_t",
 ];
 
-pub(crate) fn se_linux_options_1_0(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn se_linux_options_1_0(pod: &Pod<'_>) -> Option<Failure> {
     se_linux_options(pod, &SELINUX_TYPES_1_0)
 }
 
-pub(crate) fn se_linux_options_1_31(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn se_linux_options_1_31(pod: &Pod<'_>) -> Option<Failure> {
     se_linux_options(pod, &SELINUX_TYPES_1_31)
 }
 
@@ -677,12 +662,10 @@ impl SeLinuxFindings {
     }
 }
 
-fn se_linux_options(pod: &PodView<'_>, allowed: &[&str]) -> Option<Failure> {
+fn se_linux_options(pod: &Pod<'_>, allowed: &[&str]) -> Option<Failure> {
     let mut findings = SeLinuxFindings::default();
     let mut setters: Vec<String> = Vec::new();
-    if let Some(opts) = pod
-        .pod_security_context()
-        .and_then(|sc| field(sc, "seLinuxOptions"))
+    if let Some(opts) = pod.pod_sc_field("seLinuxOptions")
         && !findings.check(opts, allowed)
     {
         setters.push("pod".to_owned());
@@ -738,7 +721,7 @@ fn valid_seccomp_annotation(value: &str) -> bool {
     value == "runtime/default" || value == "docker/default" || value.starts_with("localhost/")
 }
 
-pub(crate) fn seccomp_profile_baseline_1_0(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn seccomp_profile_baseline_1_0(pod: &Pod<'_>) -> Option<Failure> {
     let mut forbidden: BTreeSet<String> = BTreeSet::new();
     if let Some(value) = pod.annotation(SECCOMP_POD_ANNOTATION)
         && !valid_seccomp_annotation(value)
@@ -767,16 +750,14 @@ pub(crate) fn seccomp_profile_baseline_1_0(pod: &PodView<'_>) -> Option<Failure>
     )
 }
 
-fn seccomp_type(security_context: Option<&Value>) -> Option<&str> {
-    security_context
-        .and_then(|sc| field(sc, "seccompProfile"))
-        .map(|p| str_field(p, "type"))
+fn seccomp_type(profile: Option<&Value>) -> Option<&str> {
+    profile.map(|p| str_field(p, "type"))
 }
 
-pub(crate) fn seccomp_profile_baseline_1_19(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn seccomp_profile_baseline_1_19(pod: &Pod<'_>) -> Option<Failure> {
     let mut setters: Vec<String> = Vec::new();
     let mut values: BTreeSet<&str> = BTreeSet::new();
-    if let Some(t) = seccomp_type(pod.pod_security_context())
+    if let Some(t) = seccomp_type(pod.pod_sc_field("seccompProfile"))
         && !valid_seccomp_type(t)
     {
         setters.push("pod".to_owned());
@@ -784,7 +765,7 @@ pub(crate) fn seccomp_profile_baseline_1_19(pod: &PodView<'_>) -> Option<Failure
     }
     let mut bad: Vec<&str> = Vec::new();
     for c in pod.containers() {
-        if let Some(t) = seccomp_type(c.security_context())
+        if let Some(t) = seccomp_type(c.sc_field("seccompProfile"))
             && !valid_seccomp_type(t)
         {
             bad.push(c.name());
@@ -807,11 +788,11 @@ pub(crate) fn seccomp_profile_baseline_1_19(pod: &PodView<'_>) -> Option<Failure
     )
 }
 
-pub(crate) fn seccomp_profile_restricted_1_19(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn seccomp_profile_restricted_1_19(pod: &Pod<'_>) -> Option<Failure> {
     let mut setters: Vec<String> = Vec::new();
     let mut values: BTreeSet<&str> = BTreeSet::new();
     let mut pod_set = false;
-    if let Some(t) = seccomp_type(pod.pod_security_context()) {
+    if let Some(t) = seccomp_type(pod.pod_sc_field("seccompProfile")) {
         if valid_seccomp_type(t) {
             pod_set = true;
         } else {
@@ -822,7 +803,7 @@ pub(crate) fn seccomp_profile_restricted_1_19(pod: &PodView<'_>) -> Option<Failu
     let mut explicit: Vec<&str> = Vec::new();
     let mut implicit: Vec<&str> = Vec::new();
     for c in pod.containers() {
-        match seccomp_type(c.security_context()) {
+        match seccomp_type(c.sc_field("seccompProfile")) {
             Some(t) if !valid_seccomp_type(t) => {
                 explicit.push(c.name());
                 values.insert(t);
@@ -857,7 +838,7 @@ pub(crate) fn seccomp_profile_restricted_1_19(pod: &PodView<'_>) -> Option<Failu
     None
 }
 
-pub(crate) fn seccomp_profile_restricted_1_25(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn seccomp_profile_restricted_1_25(pod: &Pod<'_>) -> Option<Failure> {
     if pod.is_windows() {
         return None;
     }
@@ -887,11 +868,11 @@ const SYSCTLS_1_37: [&str; 2] = [
 ];
 
 /// The safe sysctls of a version: each version adds to the previous.
-fn sysctls(pod: &PodView<'_>, allowed: &[&[&str]]) -> Option<Failure> {
+fn sysctls(pod: &Pod<'_>, allowed: &[&[&str]]) -> Option<Failure> {
     let forbidden: Vec<&str> = pod
-        .pod_security_context()
-        .map(|sc| items(sc, "sysctls"))
-        .unwrap_or_default()
+        .pod_sc_field("sysctls")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice)
         .iter()
         .map(|s| str_field(s, "name"))
         .filter(|name| !allowed.iter().any(|set| set.contains(name)))
@@ -902,26 +883,26 @@ fn sysctls(pod: &PodView<'_>, allowed: &[&[&str]]) -> Option<Failure> {
     fail("forbidden sysctls", forbidden.join(", "))
 }
 
-pub(crate) fn sysctls_1_0(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn sysctls_1_0(pod: &Pod<'_>) -> Option<Failure> {
     sysctls(pod, &[&SYSCTLS_1_0])
 }
 
-pub(crate) fn sysctls_1_27(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn sysctls_1_27(pod: &Pod<'_>) -> Option<Failure> {
     sysctls(pod, &[&SYSCTLS_1_0, &SYSCTLS_1_27])
 }
 
-pub(crate) fn sysctls_1_29(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn sysctls_1_29(pod: &Pod<'_>) -> Option<Failure> {
     sysctls(pod, &[&SYSCTLS_1_0, &SYSCTLS_1_27, &SYSCTLS_1_29])
 }
 
-pub(crate) fn sysctls_1_32(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn sysctls_1_32(pod: &Pod<'_>) -> Option<Failure> {
     sysctls(
         pod,
         &[&SYSCTLS_1_0, &SYSCTLS_1_27, &SYSCTLS_1_29, &SYSCTLS_1_32],
     )
 }
 
-pub(crate) fn sysctls_1_37(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn sysctls_1_37(pod: &Pod<'_>) -> Option<Failure> {
     sysctls(
         pod,
         &[
@@ -936,21 +917,18 @@ pub(crate) fn sysctls_1_37(pod: &PodView<'_>) -> Option<Failure> {
 
 // ---- windowsHostProcess ----------------------------------------------------
 
-fn host_process(security_context: Option<&Value>) -> bool {
-    security_context
-        .and_then(|sc| field(sc, "windowsOptions"))
-        .and_then(|w| bool_field(w, "hostProcess"))
-        == Some(true)
+fn host_process(windows_options: Option<&Value>) -> bool {
+    windows_options.and_then(|w| bool_field(w, "hostProcess")) == Some(true)
 }
 
-pub(crate) fn windows_host_process_1_0(pod: &PodView<'_>) -> Option<Failure> {
+pub(crate) fn windows_host_process_1_0(pod: &Pod<'_>) -> Option<Failure> {
     let bad: Vec<&str> = pod
         .containers()
-        .filter(|c| host_process(c.security_context()))
+        .filter(|c| host_process(c.sc_field("windowsOptions")))
         .map(|c| c.name())
         .collect();
     let mut setters: Vec<String> = Vec::new();
-    if host_process(pod.pod_security_context()) {
+    if host_process(pod.pod_sc_field("windowsOptions")) {
         setters.push("pod".to_owned());
     }
     if !bad.is_empty() {

@@ -26,6 +26,94 @@ pub(crate) fn items<'a>(value: &'a Value, key: &str) -> &'a [Value] {
         .map_or(&[], Vec::as_slice)
 }
 
+/// Declares a struct of fields read from a JSON object in one pass over its
+/// entries (a `null` field is absent), with a `get` that falls back to a
+/// lookup for any other key.
+macro_rules! prefetched {
+    ($(#[$meta:meta])* $name:ident { $($field:ident: $key:literal),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, Default)]
+        pub(crate) struct $name<'a> {
+            raw: Option<&'a Value>,
+            $($field: Option<&'a Value>,)*
+        }
+
+        impl<'a> $name<'a> {
+            /// Reads the fields of `value` (a mapping) in one pass.
+            pub(crate) fn read(value: Option<&'a Value>) -> $name<'a> {
+                let mut out = $name { raw: value, ..$name::default() };
+                if let Some(map) = value.and_then(Value::as_object) {
+                    for (k, v) in map {
+                        if v.is_null() {
+                            continue;
+                        }
+                        match k.as_str() {
+                            $($key => out.$field = Some(v),)*
+                            _ => {}
+                        }
+                    }
+                }
+                out
+            }
+
+            /// The field `key`, unless absent or `null`.
+            #[inline]
+            pub(crate) fn get(&self, key: &str) -> Option<&'a Value> {
+                match key {
+                    $($key => self.$field,)*
+                    _ => field(self.raw?, key),
+                }
+            }
+        }
+    };
+}
+
+prefetched! {
+    /// The security-context fields the checks read.
+    Sc {
+        allow_privilege_escalation: "allowPrivilegeEscalation",
+        app_armor_profile: "appArmorProfile",
+        capabilities: "capabilities",
+        privileged: "privileged",
+        proc_mount: "procMount",
+        run_as_non_root: "runAsNonRoot",
+        run_as_user: "runAsUser",
+        se_linux_options: "seLinuxOptions",
+        seccomp_profile: "seccompProfile",
+        sysctls: "sysctls",
+        windows_options: "windowsOptions",
+    }
+}
+
+prefetched! {
+    /// The container fields the checks read.
+    ContainerFields {
+        name: "name",
+        ports: "ports",
+        liveness_probe: "livenessProbe",
+        readiness_probe: "readinessProbe",
+        startup_probe: "startupProbe",
+        lifecycle: "lifecycle",
+        security_context: "securityContext",
+    }
+}
+
+prefetched! {
+    /// The pod spec fields the checks read.
+    SpecFields {
+        host_network: "hostNetwork",
+        host_pid: "hostPID",
+        host_ipc: "hostIPC",
+        host_users: "hostUsers",
+        os: "os",
+        volumes: "volumes",
+        security_context: "securityContext",
+        init_containers: "initContainers",
+        containers: "containers",
+        ephemeral_containers: "ephemeralContainers",
+    }
+}
+
 /// The metadata and spec of one pod (or pod template).
 #[derive(Debug, Clone, Copy)]
 pub struct PodView<'a> {
@@ -36,29 +124,83 @@ pub struct PodView<'a> {
 }
 
 impl<'a> PodView<'a> {
-    /// `spec.securityContext`, when set.
-    pub(crate) fn pod_security_context(&self) -> Option<&'a Value> {
-        field(self.spec, "securityContext")
+    /// The pod prepared for evaluation: containers and security contexts
+    /// looked up once.
+    pub(crate) fn prepare(&self) -> Pod<'a> {
+        let spec = SpecFields::read(Some(self.spec));
+        let mut containers = Vec::new();
+        for key in ["initContainers", "containers", "ephemeralContainers"] {
+            let list = spec
+                .get(key)
+                .and_then(Value::as_array)
+                .map_or(&[][..], Vec::as_slice);
+            containers.extend(list.iter().map(|c| {
+                let fields = ContainerFields::read(Some(c));
+                Container {
+                    fields,
+                    sc: Sc::read(fields.get("securityContext")),
+                }
+            }));
+        }
+        Pod {
+            metadata: self.metadata,
+            spec,
+            sc: Sc::read(spec.get("securityContext")),
+            containers,
+        }
+    }
+}
+
+/// A pod ready for the checks: its containers (init containers,
+/// containers, then ephemeral containers, as PSA visits them) and security
+/// contexts are looked up once.
+#[derive(Debug, Clone)]
+pub(crate) struct Pod<'a> {
+    /// `metadata`.
+    pub(crate) metadata: &'a Value,
+    /// `spec`, read once.
+    pub(crate) spec: SpecFields<'a>,
+    sc: Sc<'a>,
+    containers: Vec<Container<'a>>,
+}
+
+impl<'a> Pod<'a> {
+    /// The field `key` of `spec.securityContext`, when set.
+    #[inline]
+    pub(crate) fn pod_sc_field(&self, key: &str) -> Option<&'a Value> {
+        self.sc.get(key)
     }
 
-    /// Every container: init containers, containers, then ephemeral
-    /// containers, as Pod Security Admission visits them.
-    pub(crate) fn containers(&self) -> impl Iterator<Item = Container<'a>> + 'a {
-        let spec = self.spec;
-        ["initContainers", "containers", "ephemeralContainers"]
-            .into_iter()
-            .flat_map(move |key| items(spec, key).iter().map(Container))
+    /// The field `key` of `spec`, when set.
+    #[inline]
+    pub(crate) fn spec_field(&self, key: &str) -> Option<&'a Value> {
+        self.spec.get(key)
+    }
+
+    /// `spec.volumes`.
+    pub(crate) fn volumes(&self) -> &'a [Value] {
+        self.spec
+            .get("volumes")
+            .and_then(Value::as_array)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Every container, in PSA's order.
+    pub(crate) fn containers(&self) -> impl Iterator<Item = Container<'a>> + '_ {
+        self.containers.iter().copied()
     }
 
     /// `true` when `spec.os.name` is `windows`.
     pub(crate) fn is_windows(&self) -> bool {
-        field(self.spec, "os").is_some_and(|os| str_field(os, "name") == "windows")
+        self.spec
+            .get("os")
+            .is_some_and(|os| str_field(os, "name") == "windows")
     }
 
     /// `true` when `spec.hostUsers` is `false` (the pod has its own user
     /// namespace).
     pub(crate) fn in_user_namespace(&self) -> bool {
-        bool_field(self.spec, "hostUsers") == Some(false)
+        self.spec.get("hostUsers").and_then(Value::as_bool) == Some(false)
     }
 
     /// The annotations as (key, value) pairs; non-string values read as `""`.
@@ -77,28 +219,31 @@ impl<'a> PodView<'a> {
     }
 }
 
-/// One container of a pod.
+/// One container of a pod, its fields read once.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Container<'a>(pub(crate) &'a Value);
+pub(crate) struct Container<'a> {
+    fields: ContainerFields<'a>,
+    sc: Sc<'a>,
+}
 
 impl<'a> Container<'a> {
     /// The container's name.
     pub(crate) fn name(&self) -> &'a str {
-        str_field(self.0, "name")
-    }
-
-    /// `securityContext`, when set.
-    pub(crate) fn security_context(&self) -> Option<&'a Value> {
-        field(self.0, "securityContext")
+        self.fields
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
 
     /// The field `key` of the security context, when set.
+    #[inline]
     pub(crate) fn sc_field(&self, key: &str) -> Option<&'a Value> {
-        field(self.security_context()?, key)
+        self.sc.get(key)
     }
 
     /// The field `key` itself.
+    #[inline]
     pub(crate) fn field(&self, key: &str) -> Option<&'a Value> {
-        field(self.0, key)
+        self.fields.get(key)
     }
 }

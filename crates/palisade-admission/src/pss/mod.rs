@@ -31,8 +31,8 @@ mod registry;
 mod workload;
 
 pub use admit::{
-    Exemption, Exemptions, LABEL_PREFIX, LabelError, NamespacePolicy, PodSecurity,
-    PodSecurityDecision, PodSecurityRequest,
+    Exemption, Exemptions, LABEL_PREFIX, LabelError, NamespacePolicy, NamespaceRequest,
+    PodSecurity, PodSecurityDecision, PodSecurityRequest,
 };
 pub use fields::PodView;
 pub use level::{Level, LevelVersion, NEWEST_MINOR, ParseLevelError, ParseVersionError, Version};

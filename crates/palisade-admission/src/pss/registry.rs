@@ -14,7 +14,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::checks::{self as c, Failure};
-use super::fields::PodView;
+use super::fields::{Pod, PodView};
 use super::level::{Level, LevelVersion};
 
 /// The identifier of a Pod Security check, as PSA names it.
@@ -154,7 +154,7 @@ impl FromStr for CheckId {
     }
 }
 
-type CheckFn = fn(&PodView<'_>) -> Option<Failure>;
+type CheckFn = fn(&Pod<'_>) -> Option<Failure>;
 
 /// One definition of a check, in effect from `min_minor` on.
 struct Versioned {
@@ -435,8 +435,9 @@ impl Evaluation {
 /// Evaluates one pod (its metadata and spec) at `lv`.
 pub fn evaluate_pod(lv: LevelVersion, pod: &PodView<'_>) -> Evaluation {
     let mut failures = Vec::new();
+    let pod = pod.prepare();
     for (check, run) in applicable(lv) {
-        if let Some(f) = run(pod) {
+        if let Some(f) = run(&pod) {
             failures.push(CheckFailure {
                 check,
                 reason: f.reason,

@@ -71,6 +71,20 @@ pub struct Program {
     check_index: std::collections::HashMap<Box<str>, u32>,
     /// Event-type sets, indexed by [`Instr::EvtType`], with their text.
     pub evtsets: Vec<(EvtSet, Box<str>)>,
+    /// Check families (see [`super::family`]), set by [`Program::group_checks`].
+    pub families: Vec<super::family::Family>,
+    /// Per check, its family and position in it.
+    pub member_of: Vec<Option<(u32, u32)>>,
+}
+
+impl Program {
+    /// Groups the equality/membership checks of each plain string field
+    /// into families answered by one lookup per event.
+    pub fn group_checks(&mut self, single_valued: &dyn Fn(&crate::fields::FieldRef) -> bool) {
+        let (families, member_of) = super::family::families(&self.checks, single_valued);
+        self.families = families;
+        self.member_of = member_of;
+    }
 }
 
 fn idx(n: usize) -> u32 {

@@ -6,6 +6,7 @@
 
 pub mod bytecode;
 pub mod checker;
+pub mod family;
 pub mod glob;
 pub mod pred;
 

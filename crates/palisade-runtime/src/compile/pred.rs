@@ -141,6 +141,14 @@ impl StrSet {
         }
     }
 
+    /// The entries.
+    pub fn items(&self) -> Box<dyn Iterator<Item = &[u8]> + '_> {
+        match &self.items {
+            StrItems::Small(items) => Box::new(items.iter().map(|i| &**i)),
+            StrItems::Hashed(set) => Box::new(set.iter().map(|i| &**i)),
+        }
+    }
+
     /// How many entries.
     pub fn len(&self) -> usize {
         match &self.items {

@@ -140,93 +140,10 @@ pub(crate) fn read_file(
     }
 }
 
-/// Parses the YAML stream. `saphyr` refuses a multi-line flow sequence whose
-/// closing `]` stands at the indentation of its key (the official
-/// `falco-sandbox_rules.yaml` has several), which libyaml accepts. When the
-/// parse fails on such a line, every line holding only a closing bracket is
-/// indented two more columns and the parse retried; if that still fails,
-/// the lines are fixed one at a time as the parser reports them. Nothing
-/// else changes, so every other position stays exact.
+/// Parses the YAML stream (positions on every node; see `palisade_core::yaml`
+/// for the libyaml compatibility it keeps).
 fn parse_yaml(text: &str) -> Result<Vec<yaml::Document>, yaml::SyntaxError> {
-    // A closer less indented than the line before it is the shape saphyr
-    // refuses: fix those lines before the first attempt (a lone bracket
-    // line cannot be part of a valid condition), and fall back to the
-    // text as written if that does not parse.
-    let mut previous_indent = 0usize;
-    let mut needs_fix = false;
-    for line in text.lines() {
-        let indent = line.len() - line.trim_start().len();
-        if is_closer(line) && indent < previous_indent {
-            needs_fix = true;
-            break;
-        }
-        if !line.trim().is_empty() {
-            previous_indent = indent;
-        }
-    }
-    if needs_fix && let Ok(docs) = parse_all(&indent_lines(text, is_closer)) {
-        return Ok(docs);
-    }
-    let first = match parse_all(text) {
-        Ok(docs) => return Ok(docs),
-        Err(e) => e,
-    };
-    if !is_closer_error(text, &first) {
-        return Err(first);
-    }
-    let all_fixed = indent_lines(text, is_closer);
-    if let Ok(docs) = parse_all(&all_fixed) {
-        return Ok(docs);
-    }
-    let mut current = text.to_owned();
-    let mut error = first;
-    for _ in 0..256 {
-        if !is_closer_error(&current, &error) {
-            return Err(error);
-        }
-        let target = (error.line as usize).saturating_sub(1);
-        let mut index = 0usize;
-        current = indent_lines(&current, |_| {
-            index += 1;
-            index - 1 == target
-        });
-        match parse_all(&current) {
-            Ok(docs) => return Ok(docs),
-            Err(e) => error = e,
-        }
-    }
-    Err(error)
-}
-
-fn parse_all(text: &str) -> Result<Vec<yaml::Document>, yaml::SyntaxError> {
     yaml::parse_stream(text).into_iter().collect()
-}
-
-fn is_closer(line: &str) -> bool {
-    matches!(line.trim(), "]" | "}" | "]," | "},")
-}
-
-fn is_closer_error(text: &str, e: &yaml::SyntaxError) -> bool {
-    e.message == "invalid indentation"
-        && text
-            .lines()
-            .nth((e.line as usize).saturating_sub(1))
-            .is_some_and(is_closer)
-}
-
-/// The text with two spaces added before every line `pick` chooses.
-fn indent_lines(text: &str, mut pick: impl FnMut(&str) -> bool) -> String {
-    let mut out = String::with_capacity(text.len() + 64);
-    for (i, line) in text.split('\n').enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        if pick(line) {
-            out.push_str("  ");
-        }
-        out.push_str(line);
-    }
-    out
 }
 
 struct Reader<'r, 's, 'w> {

@@ -1,0 +1,295 @@
+//! Gatekeeper pod-security-policy templates: one review through Palisade's
+//! path versus the same template and input through regorus's API directly.
+//!
+//! - `palisade`: `PolicySet::review` on a parsed request: match, the input
+//!   built from the request, a clone of the prepared engine, `violation`
+//!   evaluated, violations folded into an AdmissionResponse;
+//! - `regorus`: a prepared engine cloned, the same input converted from its
+//!   JSON (`serde_json::Value`, as a regorus user holding the request has
+//!   it) and set, `violation` evaluated;
+//! - `regorus_prebuilt`: the same with the input converted once, outside
+//!   the loop (regorus's evaluation alone);
+//! - `input_only`: the part of our path that builds `input.review`.
+//!
+//! The object under review is the first case of each template's suite that
+//! expects a violation, read from the shared corpus (skipped when absent).
+//!
+//! `palisade` and `regorus` run a second time measuring the benchmark
+//! thread's CPU time (`cpu/...`, from `/proc/thread-self/schedstat`), which
+//! stays meaningful on a shared machine where the thread is often preempted.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use palisade::manifest;
+use palisade_admission::gatekeeper::{
+    Constraint, ConstraintTemplate, GatekeeperPolicy, review_value,
+};
+use palisade_admission::{AdmissionRequest, AdmissionReview, Context, PolicySet};
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+/// One template's benchmark inputs.
+struct Case {
+    name: String,
+    policies: PolicySet,
+    request: AdmissionRequest,
+    direct: regorus::Engine,
+    rule: String,
+    input: regorus::Value,
+    input_json: Json,
+}
+
+fn corpus() -> PathBuf {
+    std::env::var_os("PALISADE_CORPUS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
+        PathBuf::from,
+    )
+}
+
+fn first_object(path: &Path) -> Option<Json> {
+    manifest::load_file(path)
+        .objects
+        .into_iter()
+        .next()
+        .map(|m| m.object)
+}
+
+/// The Rego modules of a template, read the way a regorus user would.
+fn rego_modules(template: &Json) -> Option<(String, Vec<String>)> {
+    let target = template.pointer("/spec/targets/0")?;
+    let source = target
+        .get("code")
+        .and_then(Json::as_array)
+        .and_then(|code| {
+            code.iter()
+                .find(|c| c.get("engine").and_then(Json::as_str) == Some("Rego"))
+        })
+        .and_then(|c| c.get("source"))
+        .unwrap_or(target);
+    let rego = source.get("rego")?.as_str()?.to_owned();
+    let libs = source
+        .get("libs")
+        .and_then(Json::as_array)
+        .map(|l| {
+            l.iter()
+                .filter_map(Json::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    Some((rego, libs))
+}
+
+fn load_case(dir: &Path) -> Option<Case> {
+    let suite = manifest::load_file(&dir.join("suite.yaml"))
+        .objects
+        .into_iter()
+        .next()?;
+    let test = suite.object.get("tests")?.get(0)?;
+    let template_json = first_object(&dir.join(test.get("template")?.as_str()?))?;
+    let constraint_json = first_object(&dir.join(test.get("constraint")?.as_str()?))?;
+    let case = test.get("cases")?.as_array()?.iter().find(|c| {
+        c.get("assertions")
+            .and_then(Json::as_array)
+            .and_then(|a| a.first())
+            .and_then(|a| a.get("violations"))
+            .is_none_or(|v| v != "no" && v != 0)
+    })?;
+    let object = first_object(&dir.join(case.get("object")?.as_str()?))?;
+    let request = if object.get("kind").and_then(Json::as_str) == Some("AdmissionReview") {
+        AdmissionReview::parse(&object).ok()?.request
+    } else {
+        AdmissionRequest::from_object(object).ok()?
+    };
+
+    let template = ConstraintTemplate::from_json(&template_json, None).ok()?;
+    let rule = template.rule().to_owned();
+    let constraint = Constraint::from_json(&constraint_json, None).ok()?;
+    let parameters = constraint.parameters().clone();
+    let mut policies = PolicySet::new();
+    policies.add(GatekeeperPolicy::new(constraint, Arc::new(template)));
+
+    // The same template through regorus directly: compiled and prepared once.
+    let (rego, libs) = rego_modules(&template_json)?;
+    let mut direct = regorus::Engine::new();
+    direct.set_rego_v0(true);
+    direct.set_strict_builtin_errors(false);
+    direct.add_policy("template.rego".into(), rego).ok()?;
+    for (i, lib) in libs.into_iter().enumerate() {
+        direct.add_policy(format!("lib{i}.rego"), lib).ok()?;
+    }
+    let input_json = serde_json::json!({
+        "review": request.to_json(),
+        "parameters": parameters,
+    });
+    let input = regorus::Value::from(input_json.clone());
+    direct.set_input(input.clone());
+    direct.eval_rule(rule.clone()).ok()?;
+
+    Some(Case {
+        name: dir.file_name()?.to_string_lossy().into_owned(),
+        policies,
+        request,
+        direct,
+        rule,
+        input,
+        input_json,
+    })
+}
+
+fn load_cases() -> Vec<Case> {
+    let root = corpus().join("admission/gatekeeper/pod-security-policy");
+    let Ok(entries) = std::fs::read_dir(&root) else {
+        eprintln!(
+            "skipping: gatekeeper corpus not found at {}",
+            root.display()
+        );
+        return Vec::new();
+    };
+    let mut dirs: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    dirs.sort();
+    let context = Context::new();
+    let mut cases = Vec::new();
+    for dir in dirs {
+        let Some(case) = load_case(&dir) else {
+            eprintln!("skipping {}: no reviewable case", dir.display());
+            continue;
+        };
+        // Both paths must agree before they are timed.
+        let ours = case.policies.evaluate(&case.request, &context);
+        let mut engine = case.direct.clone();
+        engine.set_input(case.input.clone());
+        let direct_count = engine
+            .eval_rule(case.rule.clone())
+            .ok()
+            .and_then(|v| v.as_set().ok().map(|s| s.len()))
+            .unwrap_or_default();
+        if ours.violations.len() != direct_count {
+            eprintln!(
+                "skipping {}: ours found {} violations, regorus {direct_count}",
+                case.name,
+                ours.violations.len()
+            );
+            continue;
+        }
+        cases.push(case);
+    }
+    cases
+}
+
+fn run_palisade(case: &Case, context: &Context) -> palisade_admission::AdmissionResponse {
+    case.policies.review(black_box(&case.request), context)
+}
+
+fn run_regorus(case: &Case) -> Option<regorus::Value> {
+    let mut engine = case.direct.clone();
+    let input = regorus::Value::deserialize(black_box(&case.input_json))
+        .unwrap_or(regorus::Value::Undefined);
+    engine.set_input(input);
+    engine.eval_rule(case.rule.clone()).ok()
+}
+
+fn gatekeeper_cpu(c: &mut Criterion<CpuTime>) {
+    let context = Context::new();
+    let mut group = c.benchmark_group("cpu/admission_gatekeeper");
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    for case in load_cases() {
+        group.bench_function(format!("{}/palisade", case.name), |b| {
+            b.iter(|| run_palisade(&case, &context))
+        });
+        group.bench_function(format!("{}/regorus", case.name), |b| {
+            b.iter(|| run_regorus(&case))
+        });
+    }
+    group.finish();
+}
+
+/// CPU time of the current thread in nanoseconds (the scheduler's
+/// `sum_exec_runtime`); the wall clock where `/proc` is not available.
+fn thread_cpu_ns() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| {
+            let elapsed = START.get_or_init(Instant::now).elapsed().as_nanos();
+            u64::try_from(elapsed).unwrap_or(u64::MAX)
+        })
+}
+
+/// Criterion measurement of the benchmark thread's CPU time.
+struct CpuTime;
+
+static WALL_TIME: WallTime = WallTime;
+
+impl Measurement for CpuTime {
+    type Intermediate = u64;
+    type Value = u64;
+
+    fn start(&self) -> u64 {
+        thread_cpu_ns()
+    }
+
+    fn end(&self, start: u64) -> u64 {
+        thread_cpu_ns().saturating_sub(start)
+    }
+
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a.saturating_add(*b)
+    }
+
+    fn zero(&self) -> u64 {
+        0
+    }
+
+    fn to_f64(&self, value: &u64) -> f64 {
+        *value as f64
+    }
+
+    fn formatter(&self) -> &dyn ValueFormatter {
+        // Values are nanoseconds, formatted like wall time.
+        WALL_TIME.formatter()
+    }
+}
+
+fn gatekeeper(c: &mut Criterion) {
+    let context = Context::new();
+    let mut group = c.benchmark_group("admission_gatekeeper");
+    for case in load_cases() {
+        group.bench_function(format!("{}/palisade", case.name), |b| {
+            b.iter(|| run_palisade(&case, &context))
+        });
+        // The part of our path that regorus's gets for free: `input.review`
+        // built from the parsed request.
+        group.bench_function(format!("{}/input_only", case.name), |b| {
+            b.iter(|| review_value(black_box(&case.request), &context))
+        });
+        group.bench_function(format!("{}/regorus", case.name), |b| {
+            b.iter(|| run_regorus(&case))
+        });
+        group.bench_function(format!("{}/regorus_prebuilt", case.name), |b| {
+            b.iter(|| {
+                let mut engine = case.direct.clone();
+                engine.set_input(black_box(case.input.clone()));
+                engine.eval_rule(case.rule.clone())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(wall_clock, gatekeeper);
+criterion_group! {
+    name = cpu_time;
+    config = Criterion::default().with_measurement(CpuTime);
+    targets = gatekeeper_cpu
+}
+criterion_main!(wall_clock, cpu_time);

@@ -1,0 +1,205 @@
+//! Audit: existing objects (manifests, or an inventory directory) against
+//! every loaded policy, the way Gatekeeper's audit and Kyverno's background
+//! scan review what is already in a cluster.
+//!
+//! Each object is reviewed as a plain manifest (no operation, no user),
+//! with every loaded object as context (namespaces for selectors and Pod
+//! Security labels, the rest as Gatekeeper's `data.inventory`). The report
+//! holds the violations per policy and object, and each policy's coverage:
+//! the share of workloads (Pods and pod controllers) it applies to.
+//!
+//! ```
+//! use palisade_admission::audit::audit;
+//! use palisade_admission::builtin::BuiltinPack;
+//! use palisade_core::manifest;
+//!
+//! let objects = manifest::load_str("pods.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers: [{name: web, image: nginx}]\n").objects;
+//! let report = audit(&BuiltinPack::default().policy_set(), &objects);
+//! assert_eq!(report.workloads, 1);
+//! assert!(report.violations.iter().any(|v| v.policy == "resource-limits"));
+//! let coverage = report.coverage.iter().find(|c| c.policy == "resource-limits").unwrap();
+//! assert_eq!(coverage.share(), 1.0);
+//! ```
+
+use palisade_core::{EnforcementAction, Finding, Layer, Location, Manifest, ObjectRef, Subject};
+
+use crate::pss::has_pod_spec;
+use crate::review::{AdmissionRequest, Context, EvaluationError, PolicySet};
+
+/// One violation found by the audit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditViolation {
+    /// The policy violated.
+    pub policy: String,
+    /// The object.
+    pub object: ObjectRef,
+    /// Where the object was read.
+    pub location: Location,
+    /// What is wrong.
+    pub message: String,
+    /// What the policy does with it at admission.
+    pub action: EnforcementAction,
+}
+
+impl AuditViolation {
+    /// The violation as a layer-independent finding.
+    pub fn to_finding(&self) -> Finding {
+        Finding::new(
+            Layer::Admission,
+            self.policy.clone(),
+            self.action.severity(),
+            self.message.clone(),
+        )
+        .with_subject(Subject::Object(self.object.clone()))
+        .with_location(self.location.clone())
+    }
+}
+
+/// How much of the inventory one policy looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyCoverage {
+    /// The policy.
+    pub policy: String,
+    /// Objects (of any kind) the policy applies to.
+    pub objects: usize,
+    /// Workloads (Pods and pod controllers) the policy applies to.
+    pub workloads: usize,
+    /// Workloads in the inventory.
+    pub total_workloads: usize,
+    /// Objects with at least one violation of this policy.
+    pub violating: usize,
+}
+
+impl PolicyCoverage {
+    /// The share of workloads the policy applies to (0 when there are none).
+    pub fn share(&self) -> f64 {
+        if self.total_workloads == 0 {
+            0.0
+        } else {
+            self.workloads as f64 / self.total_workloads as f64
+        }
+    }
+}
+
+/// What an audit found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditReport {
+    /// Objects audited.
+    pub objects: usize,
+    /// Workloads among them (Pods and pod controllers).
+    pub workloads: usize,
+    /// Every violation, by object then policy.
+    pub violations: Vec<AuditViolation>,
+    /// Coverage of each policy, in policy order.
+    pub coverage: Vec<PolicyCoverage>,
+    /// Policies that failed on an object.
+    pub errors: Vec<(ObjectRef, EvaluationError)>,
+}
+
+impl AuditReport {
+    /// Every violation as a finding.
+    pub fn findings(&self) -> Vec<Finding> {
+        self.violations
+            .iter()
+            .map(AuditViolation::to_finding)
+            .collect()
+    }
+}
+
+/// Audits `objects` against every policy of `policies`.
+pub fn audit(policies: &PolicySet, objects: &[Manifest]) -> AuditReport {
+    let context = Context::with_objects(objects.iter().map(|m| m.object.clone()));
+    let mut report = AuditReport {
+        objects: objects.len(),
+        ..AuditReport::default()
+    };
+    let mut coverage: Vec<PolicyCoverage> = policies
+        .policies()
+        .iter()
+        .map(|p| PolicyCoverage {
+            policy: p.name().to_owned(),
+            objects: 0,
+            workloads: 0,
+            total_workloads: 0,
+            violating: 0,
+        })
+        .collect();
+    for m in objects {
+        let is_workload = m.kind().is_some_and(has_pod_spec);
+        report.workloads += usize::from(is_workload);
+        let Ok(request) = AdmissionRequest::from_object(m.object.clone()) else {
+            continue;
+        };
+        let object = m.object_ref();
+        for (policy, cov) in policies.policies().iter().zip(coverage.iter_mut()) {
+            if !policy.applies_to(&request, &context) {
+                continue;
+            }
+            cov.objects += 1;
+            cov.workloads += usize::from(is_workload);
+            match policy.validate(&request, &context) {
+                Ok(violations) => {
+                    cov.violating += usize::from(!violations.is_empty());
+                    report
+                        .violations
+                        .extend(violations.into_iter().map(|v| AuditViolation {
+                            policy: v.policy,
+                            object: object.clone(),
+                            location: m.source.location(),
+                            message: v.message,
+                            action: v.action,
+                        }));
+                }
+                Err(e) => report.errors.push((object.clone(), e)),
+            }
+        }
+    }
+    for cov in &mut coverage {
+        cov.total_workloads = report.workloads;
+    }
+    report.coverage = coverage;
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builtin::BuiltinPack;
+    use palisade_core::manifest;
+
+    #[test]
+    fn coverage_counts_workloads_each_policy_sees() {
+        let text = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n\
+apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop, labels: {owner: a, env: b, app: c}}\n\
+spec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: ghcr.io/x/web:1\n        resources: {limits: {cpu: 100m, memory: 64Mi}}\n---\n\
+apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n";
+        let objects = manifest::load_str("inv.yaml", text).objects;
+        let report = audit(&BuiltinPack::default().policy_set(), &objects);
+        assert_eq!((report.objects, report.workloads), (3, 1));
+        let labels = report
+            .coverage
+            .iter()
+            .find(|c| c.policy == "required-labels")
+            .unwrap();
+        assert_eq!(
+            (labels.objects, labels.workloads, labels.violating),
+            (3, 1, 2)
+        );
+        let limits = report
+            .coverage
+            .iter()
+            .find(|c| c.policy == "resource-limits")
+            .unwrap();
+        assert_eq!((limits.objects, limits.violating), (1, 0));
+        assert!(
+            report
+                .violations
+                .iter()
+                .all(|v| v.policy == "required-labels"),
+            "{:?}",
+            report.violations
+        );
+        let finding = report.findings().remove(0);
+        assert_eq!(finding.location.unwrap().file, "inv.yaml");
+    }
+}

@@ -1,0 +1,114 @@
+//! `palisade admission pss`: Pod Security Standards on manifests, natively.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use palisade::manifest;
+use palisade_admission::pss::{self, Level, LevelVersion, Version};
+use serde::Serialize;
+
+use crate::exit::Exit;
+use crate::output::{Output, Style};
+
+/// Arguments of `palisade admission pss`.
+#[derive(Debug, Args)]
+pub struct PssArgs {
+    /// The level to check against.
+    #[arg(long, value_parser = parse_level)]
+    pub level: Level,
+    /// The policy version: `v1.N` or `latest`.
+    #[arg(long, default_value = "latest", value_parser = parse_version)]
+    pub version: Version,
+    /// Manifest files or directories (`-` for standard input).
+    #[arg(value_name = "MANIFESTS", required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+fn parse_level(text: &str) -> Result<Level, String> {
+    match text.parse::<Level>() {
+        Ok(Level::Privileged) => Err("use `baseline` or `restricted`".to_owned()),
+        Ok(level) => Ok(level),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn parse_version(text: &str) -> Result<Version, String> {
+    text.parse::<Version>().map_err(|e| e.to_string())
+}
+
+/// One evaluated object in JSON output.
+#[derive(Serialize)]
+struct Row {
+    file: String,
+    object: String,
+    allowed: bool,
+    reasons: Vec<String>,
+}
+
+/// Runs the command: one line per Pod or workload (or a JSON list); exit 1
+/// when any is denied, 2 on unreadable input.
+pub fn run(out: &Output, args: &PssArgs) -> Exit {
+    let report = manifest::load_paths(&args.paths);
+    for e in &report.errors {
+        out.error(&e.to_string());
+    }
+    let lv = LevelVersion::new(args.level, args.version);
+    let mut rows = Vec::new();
+    for m in &report.objects {
+        let Some(result) = pss::evaluate(lv, &m.object) else {
+            continue;
+        };
+        let location = m.source.location();
+        rows.push((
+            Row {
+                file: format!("{}:{}", location.file, location.line),
+                object: m.object_ref().to_string(),
+                allowed: result.allowed(),
+                reasons: result.failures.iter().map(ToString::to_string).collect(),
+            },
+            result,
+        ));
+    }
+    let denied = rows.iter().filter(|(r, _)| !r.allowed).count();
+    if out.json() {
+        let list: Vec<&Row> = rows.iter().map(|(r, _)| r).collect();
+        out.print_json(&list);
+    } else {
+        for (row, result) in &rows {
+            if row.allowed {
+                out.line(&format!(
+                    "{} {} ({})",
+                    out.paint(Style::Green, "ALLOWED"),
+                    row.object,
+                    row.file
+                ));
+            } else {
+                out.line(&format!(
+                    "{} {} ({}): {}",
+                    out.paint(Style::Red, "DENIED"),
+                    row.object,
+                    row.file,
+                    result.denial_message()
+                ));
+                for reason in &row.reasons {
+                    out.line(&format!("  - {reason}"));
+                }
+            }
+        }
+        out.note(&format!(
+            "{} checked at {lv}: {} allowed, {denied} denied",
+            rows.len(),
+            rows.len() - denied
+        ));
+    }
+    if !report.errors.is_empty() {
+        Exit::InputError
+    } else if rows.is_empty() {
+        out.error("no Pods or workloads with a pod template found");
+        Exit::InputError
+    } else if denied > 0 {
+        Exit::Violation
+    } else {
+        Exit::Ok
+    }
+}

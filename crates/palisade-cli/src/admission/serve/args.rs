@@ -1,0 +1,112 @@
+//! The command line of `palisade admission serve`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+/// Arguments of `palisade admission serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Directories (or files) of policies: Gatekeeper templates and
+    /// constraints, Kyverno-style pattern policies. Read again when they change.
+    #[arg(long = "policies", value_name = "DIR", num_args = 1..)]
+    pub policies: Vec<PathBuf>,
+    /// Also serve the built-in policy pack (served alone when no `--policies`
+    /// is given).
+    #[arg(long)]
+    pub builtin: bool,
+    /// The address to listen on, e.g. `0.0.0.0:8443` (port 0: any free port;
+    /// the bound address is printed on standard output).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: SocketAddr,
+    /// The server certificate chain (PEM), reloaded when the file changes.
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: PathBuf,
+    /// The server private key (PEM: PKCS#8, PKCS#1 or SEC1), reloaded when
+    /// the file changes.
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: PathBuf,
+    /// The answer when a request's evaluation exceeds `--timeout`: `fail`
+    /// denies it, `ignore` admits it with a warning.
+    #[arg(long, value_enum, default_value_t = FailurePolicy::Fail)]
+    pub failure_policy: FailurePolicy,
+    /// The evaluation deadline of one request (`500ms`, `2s`, `1m`); keep it
+    /// below the webhook's `timeoutSeconds`.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// The largest request body accepted; larger ones get `413`.
+    #[arg(long, value_name = "BYTES", default_value_t = 3 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// How often policy directories and certificate files are checked for
+    /// changes.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub reload_interval: Duration,
+    /// How long in-flight requests may take to finish after SIGTERM or
+    /// ctrl-c before connections are closed.
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
+    pub shutdown_timeout: Duration,
+}
+
+/// What to answer when evaluation exceeds its deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailurePolicy {
+    /// Deny the request (fail closed).
+    Fail,
+    /// Admit the request with a warning (fail open).
+    Ignore,
+}
+
+impl FailurePolicy {
+    /// The name used on the command line, in logs and in metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailurePolicy::Fail => "fail",
+            FailurePolicy::Ignore => "ignore",
+        }
+    }
+}
+
+/// Reads a duration: a number with a unit `ms`, `s`, `m` or `h` (`250ms`,
+/// `1.5s`, `2m`); a bare number is seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (e.g. `500ms`, `2s`, `1m`)"))?;
+    let seconds = match unit.trim() {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        other => {
+            return Err(format!(
+                "unknown duration unit `{other}`; use `ms`, `s`, `m` or `h`"
+            ));
+        }
+    };
+    Duration::try_from_secs_f64(seconds)
+        .map_err(|_| format!("`{text}` is out of range for a duration"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_with_units() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert!(parse_duration("2 weeks").is_err());
+        assert!(parse_duration("fast").is_err());
+        assert!(parse_duration("-1s").is_err());
+    }
+}

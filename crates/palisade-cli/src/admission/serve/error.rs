@@ -1,0 +1,78 @@
+//! Why the webhook server could not start or keep running.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The webhook server could not start.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ServeError {
+    /// The certificate or key could not be used.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Tls(#[from] TlsError),
+    /// The listening socket could not be opened.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Bind(#[from] BindError),
+    /// The first policy set did not load.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Policies(#[from] PolicyLoadFailed),
+    /// The async runtime could not start.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Runtime(#[from] RuntimeError),
+}
+
+/// The certificate or key could not be used.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("cannot use `{}`: {reason}", path.display())]
+#[diagnostic(
+    code(palisade::webhook::tls),
+    help(
+        "give a PEM certificate chain with `--tls-cert` and its PEM private key with `--tls-key`; `palisade admission cert --dns NAME` makes a development pair"
+    )
+)]
+pub struct TlsError {
+    /// The file at fault.
+    pub path: PathBuf,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// The listening socket could not be opened.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("cannot listen on `{addr}`: {source}")]
+#[diagnostic(
+    code(palisade::webhook::bind),
+    help("check that the address is local and the port free (port 0 picks a free one)")
+)]
+pub struct BindError {
+    /// The address asked for.
+    pub addr: SocketAddr,
+    /// The system's error.
+    pub source: std::io::Error,
+}
+
+/// The first policy set did not load.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("policies did not load ({count} error(s)):\n{messages}")]
+#[diagnostic(
+    code(palisade::webhook::policies),
+    help("fix the files named above; at startup there is no previous policy set to keep serving")
+)]
+pub struct PolicyLoadFailed {
+    /// How many errors.
+    pub count: usize,
+    /// Every error, one a line.
+    pub messages: String,
+}
+
+/// The async runtime could not start.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("cannot start the async runtime: {source}")]
+#[diagnostic(code(palisade::webhook::runtime))]
+pub struct RuntimeError {
+    /// The system's error.
+    pub source: std::io::Error,
+}

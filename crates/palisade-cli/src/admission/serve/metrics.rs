@@ -1,0 +1,203 @@
+//! The webhook's Prometheus metrics, served on `GET /metrics` in the
+//! OpenMetrics text format (which Prometheus scrapes natively).
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// The content type of [`Metrics::render`]'s text.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Labels of `palisade_webhook_requests_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    /// `allowed`, `denied`, `error` (a policy failed), `timeout`, `invalid`
+    /// (a malformed or oversized body) or `unavailable` (no policies yet).
+    pub verdict: &'static str,
+    /// `true` for dry-run requests.
+    pub dry_run: bool,
+}
+
+/// Labels of `palisade_webhook_policy_verdicts_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PolicyLabels {
+    /// The policy (constraint, pattern policy or built-in policy).
+    pub policy: String,
+    /// `deny`, `warn`, `dryrun` or `error`.
+    pub verdict: &'static str,
+}
+
+/// Labels naming an outcome.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabels {
+    /// `ok` or `error`.
+    pub result: &'static str,
+}
+
+/// Labels of `palisade_webhook_evaluation_timeouts_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TimeoutLabels {
+    /// The `--failure-policy` applied.
+    pub failure_policy: &'static str,
+}
+
+/// Every metric the webhook keeps.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    /// Reviews answered, by verdict.
+    pub requests: Family<RequestLabels, Counter>,
+    /// Per policy: requests it denied, warned about, recorded (dry run) or
+    /// failed on.
+    pub policy_verdicts: Family<PolicyLabels, Counter>,
+    /// Time from a complete request body to the answer, in seconds.
+    pub latency: Histogram,
+    /// Evaluations that exceeded `--timeout`.
+    pub timeouts: Family<TimeoutLabels, Counter>,
+    /// Errors met loading policy sets (each file error counts).
+    pub policy_load_errors: Counter,
+    /// Policy set loads, by result.
+    pub policy_reloads: Family<ResultLabels, Counter>,
+    /// The number of the policy set being served (0: none yet).
+    pub generation: Gauge,
+    /// How many policies the served set holds.
+    pub policies: Gauge,
+    /// Certificate reloads, by result.
+    pub tls_reloads: Family<ResultLabels, Counter>,
+    /// Reviews being read or evaluated right now.
+    pub in_flight: Gauge,
+}
+
+impl Metrics {
+    /// Fresh metrics, all registered.
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("palisade_webhook");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "requests",
+            "AdmissionReview requests answered, by verdict",
+            requests.clone(),
+        );
+        let policy_verdicts = Family::<PolicyLabels, Counter>::default();
+        registry.register(
+            "policy_verdicts",
+            "Requests each policy denied, warned about, recorded (dryrun) or failed on",
+            policy_verdicts.clone(),
+        );
+        // 50µs .. ~1.6s.
+        let latency = Histogram::new(exponential_buckets(0.000_05, 2.0, 16));
+        registry.register(
+            "request_duration_seconds",
+            "Time to answer an AdmissionReview once its body is read",
+            latency.clone(),
+        );
+        let timeouts = Family::<TimeoutLabels, Counter>::default();
+        registry.register(
+            "evaluation_timeouts",
+            "Evaluations that exceeded the deadline, by the failure policy applied",
+            timeouts.clone(),
+        );
+        let policy_load_errors = Counter::default();
+        registry.register(
+            "policy_load_errors",
+            "Errors met loading policy sets (a set with errors is not served)",
+            policy_load_errors.clone(),
+        );
+        let policy_reloads = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "policy_loads",
+            "Policy set loads, by result",
+            policy_reloads.clone(),
+        );
+        let generation = Gauge::default();
+        registry.register(
+            "policy_set_generation",
+            "Number of the policy set being served (1 for the first, +1 per successful reload)",
+            generation.clone(),
+        );
+        let policies = Gauge::default();
+        registry.register("policies", "Policies in the served set", policies.clone());
+        let tls_reloads = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "tls_reloads",
+            "Certificate reloads, by result",
+            tls_reloads.clone(),
+        );
+        let in_flight = Gauge::default();
+        registry.register(
+            "requests_in_flight",
+            "AdmissionReview requests being read or evaluated",
+            in_flight.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            policy_verdicts,
+            latency,
+            timeouts,
+            policy_load_errors,
+            policy_reloads,
+            generation,
+            policies,
+            tls_reloads,
+            in_flight,
+        }
+    }
+
+    /// Counts one answered request.
+    pub fn request(&self, verdict: &'static str, dry_run: bool) {
+        self.requests
+            .get_or_create(&RequestLabels { verdict, dry_run })
+            .inc();
+    }
+
+    /// Counts one policy verdict.
+    pub fn policy_verdict(&self, policy: &str, verdict: &'static str) {
+        self.policy_verdicts
+            .get_or_create(&PolicyLabels {
+                policy: policy.to_owned(),
+                verdict,
+            })
+            .inc();
+    }
+
+    /// Every metric in the OpenMetrics text format.
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        // Writing to a `String` cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_every_family() {
+        let metrics = Metrics::new();
+        metrics.request("denied", false);
+        metrics.policy_verdict("psp-privileged-container", "deny");
+        metrics.latency.observe(0.0002);
+        metrics.generation.set(3);
+        metrics.policy_load_errors.inc();
+        let text = metrics.render();
+        assert!(
+            text.contains(
+                "palisade_webhook_requests_total{verdict=\"denied\",dry_run=\"false\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(text.contains(
+            "palisade_webhook_policy_verdicts_total{policy=\"psp-privileged-container\",verdict=\"deny\"} 1"
+        ));
+        assert!(text.contains("palisade_webhook_request_duration_seconds_count 1"));
+        assert!(text.contains("palisade_webhook_policy_set_generation 3"));
+        assert!(text.contains("palisade_webhook_policy_load_errors_total 1"));
+        assert!(text.ends_with("# EOF\n"));
+    }
+}

@@ -1,0 +1,68 @@
+//! `palisade admission serve`: a validating admission webhook, the HTTPS
+//! server a Kubernetes API server calls with AdmissionReviews.
+//!
+//! - [`args`]: the command line;
+//! - `server`: routes, TLS accept loop, graceful shutdown;
+//! - `validate`: `POST /validate`;
+//! - `policies`: loading and atomically swapping the policy set;
+//! - `reload`: polling policy and certificate files for changes;
+//! - `tls`: rustls configuration with a reloadable certificate;
+//! - `metrics`: Prometheus metrics.
+
+pub mod args;
+mod error;
+mod metrics;
+mod policies;
+mod reload;
+mod server;
+mod tls;
+mod validate;
+
+use std::io::IsTerminal;
+
+pub use args::ServeArgs;
+use error::{RuntimeError, ServeError};
+
+use crate::exit::Exit;
+use crate::output::Output;
+
+/// Runs the webhook server until SIGTERM or ctrl-c.
+pub fn run(out: &Output, args: ServeArgs) -> Exit {
+    init_logging(out.json());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("palisade-webhook")
+        .build()
+        .map_err(|source| ServeError::from(RuntimeError { source }));
+    let result = runtime.and_then(|runtime| {
+        let result = runtime.block_on(server::serve(args));
+        // An evaluation abandoned at its deadline may still be running on
+        // the blocking pool; do not wait for it.
+        runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+        result
+    });
+    match result {
+        Ok(()) => Exit::Ok,
+        Err(error) => {
+            out.error(&error.to_string());
+            Exit::InputError
+        }
+    }
+}
+
+/// Structured logs to standard error: text, or JSON lines with
+/// `--format json`; the level from `RUST_LOG` (default `info`).
+fn init_logging(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    // Only fails when a subscriber is already set, which is then kept.
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}

@@ -1,0 +1,187 @@
+//! Hot reload: policy directories and certificate files are polled for
+//! changes (modification time and size of every file, following symlinks,
+//! so Kubernetes ConfigMap and Secret volume swaps are seen). A changed
+//! policy set is compiled on the blocking pool, off the request path, and
+//! swapped in atomically; a set with errors is not served: the previous one
+//! stays, the errors are logged and counted.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use super::policies::PolicySource;
+use super::server::App;
+use super::tls::CertStore;
+
+/// How long files must stay unchanged before a reload starts, so a change
+/// made of several writes is read once it is complete.
+const SETTLE: Duration = Duration::from_millis(100);
+
+/// Loads the policy set and serves it on success. On failure the served set
+/// (if any) stays, and the errors are logged, counted and returned.
+pub async fn load(app: &App, source: &PolicySource) -> Result<u64, Vec<String>> {
+    let loading = source.clone();
+    let started = std::time::Instant::now();
+    let result = tokio::task::spawn_blocking(move || loading.load())
+        .await
+        .unwrap_or_else(|_| Err(vec!["loading policies failed unexpectedly".to_owned()]));
+    match result {
+        Ok(policies) => {
+            let count = policies.len();
+            let number = app.store.install(policies);
+            app.metrics
+                .generation
+                .set(i64::try_from(number).unwrap_or(i64::MAX));
+            app.metrics
+                .policies
+                .set(i64::try_from(count).unwrap_or(i64::MAX));
+            app.metrics
+                .policy_reloads
+                .get_or_create(&super::metrics::ResultLabels { result: "ok" })
+                .inc();
+            tracing::info!(
+                generation = number,
+                policies = count,
+                load_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                "policy set loaded"
+            );
+            Ok(number)
+        }
+        Err(errors) => {
+            for error in &errors {
+                tracing::error!(%error, "policy load error");
+            }
+            match app.store.current() {
+                Some(current) => tracing::error!(
+                    errors = errors.len(),
+                    generation = current.number,
+                    "policy set not loaded; still serving the previous set"
+                ),
+                None => tracing::error!(errors = errors.len(), "policy set not loaded"),
+            }
+            // Counted last: once the count moves, the errors are logged.
+            app.metrics
+                .policy_reloads
+                .get_or_create(&super::metrics::ResultLabels { result: "error" })
+                .inc();
+            app.metrics
+                .policy_load_errors
+                .inc_by(u64::try_from(errors.len()).unwrap_or(u64::MAX));
+            Err(errors)
+        }
+    }
+}
+
+/// Polls the policy paths and the certificate files every `interval` and
+/// reloads what changed. Runs until aborted.
+pub async fn watch(app: Arc<App>, source: PolicySource, certs: Arc<CertStore>, interval: Duration) {
+    let policy_paths: Vec<PathBuf> = source.paths().to_vec();
+    let cert_paths: Vec<PathBuf> = certs.paths().iter().map(|p| p.to_path_buf()).collect();
+    let mut policies_seen = stamps(policy_paths.clone()).await;
+    let mut certs_seen = stamps(cert_paths.clone()).await;
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker.tick().await;
+    loop {
+        ticker.tick().await;
+        if !policy_paths.is_empty() {
+            let now = settled(&policy_paths, stamps(policy_paths.clone()).await).await;
+            if now != policies_seen {
+                policies_seen = now;
+                tracing::info!("policy files changed; reloading");
+                let _ = load(&app, &source).await;
+            }
+        }
+        let now = settled(&cert_paths, stamps(cert_paths.clone()).await).await;
+        if now != certs_seen {
+            certs_seen = now;
+            let result = match certs.reload() {
+                Ok(()) => {
+                    tracing::info!("certificate reloaded");
+                    "ok"
+                }
+                Err(error) => {
+                    tracing::error!(%error, "certificate not reloaded; still serving the previous one");
+                    "error"
+                }
+            };
+            app.metrics
+                .tls_reloads
+                .get_or_create(&super::metrics::ResultLabels { result })
+                .inc();
+        }
+    }
+}
+
+/// `now`, or once a change was seen, the stamps after they stopped changing
+/// (checked every [`SETTLE`], at most ten times).
+async fn settled(paths: &[PathBuf], mut now: Vec<Stamp>) -> Vec<Stamp> {
+    for _ in 0..10 {
+        tokio::time::sleep(SETTLE).await;
+        let again = stamps(paths.to_vec()).await;
+        if again == now {
+            break;
+        }
+        now = again;
+    }
+    now
+}
+
+/// What identifies a file's version: path, modification time, size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stamp {
+    path: PathBuf,
+    modified: Option<SystemTime>,
+    len: Option<u64>,
+}
+
+/// The stamps of every policy-like file under `paths`, on the blocking pool.
+async fn stamps(paths: Vec<PathBuf>) -> Vec<Stamp> {
+    tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        for path in &paths {
+            collect(path, &mut out, 0, true);
+        }
+        out
+    })
+    .await
+    .unwrap_or_default()
+}
+
+/// Walks `path` as the policy loaders do: directories recursively (hidden
+/// entries skipped), `.yaml`, `.yml` and `.json` files; a path given
+/// explicitly is stamped whatever its name, and even when missing.
+fn collect(path: &Path, out: &mut Vec<Stamp>, depth: usize, explicit: bool) {
+    if depth > 32 {
+        return;
+    }
+    let metadata = std::fs::metadata(path).ok();
+    if metadata.as_ref().is_some_and(std::fs::Metadata::is_dir) {
+        let Ok(entries) = std::fs::read_dir(path) else {
+            return;
+        };
+        let mut children: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+        children.sort();
+        for child in children {
+            let hidden = child
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'));
+            if !hidden {
+                collect(&child, out, depth + 1, false);
+            }
+        }
+        return;
+    }
+    let policy_like = matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml" | "json")
+    );
+    if explicit || policy_like {
+        out.push(Stamp {
+            path: path.to_path_buf(),
+            modified: metadata.as_ref().and_then(|m| m.modified().ok()),
+            len: metadata.as_ref().map(std::fs::Metadata::len),
+        });
+    }
+}

@@ -1,0 +1,238 @@
+//! The HTTPS server: routes, the accept loop (TLS handshake, HTTP/1.1
+//! connection per client) and graceful shutdown.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tokio_rustls::TlsAcceptor;
+
+use super::args::{FailurePolicy, ServeArgs};
+use super::error::{BindError, PolicyLoadFailed, ServeError};
+use super::metrics::{self, Metrics};
+use super::policies::{PolicySource, PolicyStore};
+use super::reload;
+use super::tls::CertStore;
+use super::validate;
+
+/// How long a client has to finish the TLS handshake, and to send the
+/// request headers.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What every request handler shares.
+#[derive(Debug)]
+pub struct App {
+    /// The policy set being served.
+    pub store: PolicyStore,
+    /// The metrics.
+    pub metrics: Metrics,
+    /// The evaluation deadline of one request.
+    pub timeout: Duration,
+    /// What to answer when the deadline passes.
+    pub failure_policy: FailurePolicy,
+    /// The largest request body accepted.
+    pub max_body_bytes: usize,
+    /// Turns to evaluate: one per core.
+    pub evaluations: Arc<Semaphore>,
+}
+
+/// Runs the webhook until SIGTERM or ctrl-c, then drains in-flight requests.
+pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
+    let certs = Arc::new(CertStore::open(&args.tls_cert, &args.tls_key)?);
+    let acceptor = TlsAcceptor::from(Arc::new(certs.server_config()?));
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .map_err(|source| BindError {
+            addr: args.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| BindError {
+        addr: args.listen,
+        source,
+    })?;
+    let app = Arc::new(App {
+        store: PolicyStore::default(),
+        metrics: Metrics::new(),
+        timeout: args.timeout,
+        failure_policy: args.failure_policy,
+        max_body_bytes: args.max_body_bytes,
+        evaluations: Arc::new(Semaphore::new(
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+        )),
+    });
+    let router = router(Arc::clone(&app));
+    let (stop, stopped) = watch::channel(false);
+    let accepting = tokio::spawn(accept_loop(
+        listener,
+        acceptor,
+        router,
+        stopped,
+        args.shutdown_timeout,
+    ));
+    // Scripts and tests read the bound address (port 0 picks one) here.
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "listening on https://{addr}");
+    let _ = stdout.flush();
+    drop(stdout);
+    tracing::info!(%addr, "listening");
+
+    let source = PolicySource::new(args.policies.clone(), args.builtin);
+    if let Err(errors) = reload::load(&app, &source).await {
+        let _ = stop.send(true);
+        let _ = accepting.await;
+        return Err(PolicyLoadFailed {
+            count: errors.len(),
+            messages: errors.join("\n"),
+        }
+        .into());
+    }
+    let watching = tokio::spawn(reload::watch(
+        Arc::clone(&app),
+        source,
+        Arc::clone(&certs),
+        args.reload_interval,
+    ));
+    shutdown_signal().await;
+    tracing::info!("shutting down: no new connections, draining in-flight requests");
+    watching.abort();
+    let _ = stop.send(true);
+    let _ = accepting.await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The routes.
+fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/validate", post(validate::handle))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(render_metrics))
+        .with_state(app)
+}
+
+/// `GET /healthz`: the process serves HTTP.
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// `GET /readyz`: 200 once a policy set is loaded, 503 before.
+async fn readyz(State(app): State<Arc<App>>) -> Response {
+    match app.store.current() {
+        Some(generation) => (
+            StatusCode::OK,
+            format!(
+                "ready: policy set {} ({} policies)\n",
+                generation.number,
+                generation.policies.len()
+            ),
+        )
+            .into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: policies are not loaded yet\n",
+        )
+            .into_response(),
+    }
+}
+
+/// `GET /metrics`: Prometheus / OpenMetrics text.
+async fn render_metrics(State(app): State<Arc<App>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
+        app.metrics.render(),
+    )
+        .into_response()
+}
+
+/// Accepts connections until told to stop, then waits (up to
+/// `shutdown_timeout`) for the open ones to finish their requests.
+async fn accept_loop(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    router: Router,
+    mut stop: watch::Receiver<bool>,
+    shutdown_timeout: Duration,
+) {
+    let graceful = GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, peer)) => {
+                    let _ = tcp.set_nodelay(true);
+                    let watcher = graceful.watcher();
+                    let acceptor = acceptor.clone();
+                    let service = TowerToHyperService::new(router.clone());
+                    tokio::spawn(async move {
+                        let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                            Ok(Ok(tls)) => tls,
+                            Ok(Err(error)) => {
+                                tracing::debug!(%peer, %error, "TLS handshake failed");
+                                return;
+                            }
+                            Err(_) => {
+                                tracing::debug!(%peer, "TLS handshake timed out");
+                                return;
+                            }
+                        };
+                        let connection = http1::Builder::new()
+                            .timer(TokioTimer::new())
+                            .header_read_timeout(HANDSHAKE_TIMEOUT)
+                            .serve_connection(TokioIo::new(tls), service);
+                        if let Err(error) = watcher.watch(connection).await {
+                            tracing::debug!(%peer, %error, "connection ended with an error");
+                        }
+                    });
+                }
+                Err(error) => {
+                    // Out of file descriptors and the like: wait, do not spin.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            _ = stop.changed() => break,
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("all connections drained"),
+        () = tokio::time::sleep(shutdown_timeout) => {
+            tracing::warn!(timeout = ?shutdown_timeout, "shutdown timeout passed; closing the remaining connections");
+        }
+    }
+}
+
+/// Waits for ctrl-c or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("interrupted"),
+        () = terminate => tracing::info!("SIGTERM received"),
+    }
+}

@@ -1,0 +1,393 @@
+//! `POST /validate`: one AdmissionReview in, one out.
+//!
+//! The body is read up to `--max-body-bytes` (413 beyond), parsed (400 with
+//! the reason when malformed), evaluated against the current policy set on
+//! the blocking pool under the `--timeout` deadline (the `--failure-policy`
+//! answers when it passes), logged in one line and counted.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+use palisade::EnforcementAction;
+use palisade_admission::review::Status;
+use palisade_admission::{AdmissionResponse, AdmissionReview, Context, Decision};
+use serde_json::Value as Json;
+
+use super::args::FailurePolicy;
+use super::server::App;
+
+/// How long a client has to send the whole body.
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The `apiVersion` of AdmissionReview v1beta1, answered in kind.
+const V1BETA1: &str = "admission.k8s.io/v1beta1";
+
+/// Handles `POST /validate`.
+pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
+    let _in_flight = InFlight::new(&app);
+    let reading = read_body(request.into_body(), app.max_body_bytes);
+    let body = match tokio::time::timeout(BODY_TIMEOUT, reading)
+        .await
+        .unwrap_or(Err(BodyError::Slow))
+    {
+        Ok(body) => body,
+        Err(BodyError::TooLarge) => {
+            app.metrics.request("invalid", false);
+            tracing::warn!(limit = app.max_body_bytes, "request body too large");
+            let mut response = plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "request body exceeds the limit of {} bytes (`--max-body-bytes`)",
+                    app.max_body_bytes
+                ),
+            );
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
+        Err(BodyError::Slow) => {
+            app.metrics.request("invalid", false);
+            tracing::warn!("request body not received in time");
+            return plain(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "request body not received within {}",
+                    format_duration(BODY_TIMEOUT)
+                ),
+            );
+        }
+        Err(BodyError::Read(reason)) => {
+            app.metrics.request("invalid", false);
+            return plain(
+                StatusCode::BAD_REQUEST,
+                format!("cannot read the request body: {reason}"),
+            );
+        }
+    };
+    let started = Instant::now();
+    let (review, api_version) = match parse(&body) {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            app.metrics.request("invalid", false);
+            tracing::warn!(error = %message, "malformed AdmissionReview");
+            return plain(StatusCode::BAD_REQUEST, message);
+        }
+    };
+    let request = review.request;
+    let dry_run = request.dry_run == Some(true);
+    let Some(generation) = app.store.current() else {
+        app.metrics.request("unavailable", dry_run);
+        return plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "policies are not loaded yet".to_owned(),
+        );
+    };
+    let uid = request.uid.clone();
+    let kind = request.kind.kind.clone();
+    let namespace = request.namespace.clone().unwrap_or_default();
+    let name = request.name.clone();
+    let operation = request.operation.map(|o| o.as_str()).unwrap_or("");
+    let number = generation.number;
+    let context = Context::new();
+    // The built-in pack runs inline: native, linear in the object's size.
+    let mut decision = generation.policies.native.evaluate(&request, &context);
+    let outcome = if generation.policies.guarded.is_empty() {
+        Outcome::Decided(decision)
+    } else {
+        // At most one evaluation per core runs at a time (more only thrash
+        // the caches); waiting for a turn counts against the deadline. A
+        // permit is held until the evaluation ends, even one abandoned at
+        // its deadline.
+        let evaluations = Arc::clone(&app.evaluations);
+        let evaluation = async move {
+            let permit = evaluations.acquire_owned().await.ok()?;
+            tokio::task::spawn_blocking(move || {
+                let decision = generation.policies.guarded.evaluate(&request, &context);
+                drop(permit);
+                decision
+            })
+            .await
+            .ok()
+        };
+        match tokio::time::timeout(app.timeout, evaluation).await {
+            Ok(Some(guarded)) => {
+                decision.violations.extend(guarded.violations);
+                decision.errors.extend(guarded.errors);
+                Outcome::Decided(decision)
+            }
+            Ok(None) => Outcome::Panicked,
+            Err(_elapsed) => Outcome::TimedOut(decision),
+        }
+    };
+    let (response, verdict, policies) = answer(&app, &outcome);
+    let mut json = response.to_review_json(&uid);
+    if api_version == V1BETA1
+        && let Some(object) = json.as_object_mut()
+    {
+        object.insert("apiVersion".into(), Json::from(V1BETA1));
+    }
+    if dry_run && let Some(response) = json.get_mut("response").and_then(Json::as_object_mut) {
+        response.insert(
+            "auditAnnotations".into(),
+            serde_json::json!({"dry-run": "true"}),
+        );
+    }
+    let elapsed = started.elapsed();
+    app.metrics.request(verdict, dry_run);
+    app.metrics.latency.observe(elapsed.as_secs_f64());
+    tracing::info!(
+        target: "palisade::webhook::decision",
+        uid = %uid,
+        kind = %kind,
+        namespace = %namespace,
+        name = %name,
+        operation,
+        verdict,
+        policy = %policies,
+        latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+        dry_run,
+        generation = number,
+        "decision"
+    );
+    let mut http = (StatusCode::OK, json.to_string()).into_response();
+    http.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    http
+}
+
+/// Counts a request in `palisade_webhook_requests_in_flight` while alive.
+struct InFlight<'a>(&'a App);
+
+impl<'a> InFlight<'a> {
+    fn new(app: &'a App) -> InFlight<'a> {
+        app.metrics.in_flight.inc();
+        InFlight(app)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.metrics.in_flight.dec();
+    }
+}
+
+/// How an evaluation ended.
+enum Outcome {
+    /// The policies ran.
+    Decided(Decision),
+    /// A policy panicked (a bug): the request is denied.
+    Panicked,
+    /// The deadline passed before the guarded policies finished; what the
+    /// built-in pack decided.
+    TimedOut(Decision),
+}
+
+/// The response, the verdict for logs and metrics, and the policies that
+/// decided it (comma-separated, `-` when none).
+fn answer(app: &App, outcome: &Outcome) -> (AdmissionResponse, &'static str, String) {
+    match outcome {
+        Outcome::Decided(decision) => {
+            // Each (policy, verdict) counts once per request, however many
+            // violations the policy found.
+            let mut counted: Vec<(&str, &'static str)> = Vec::new();
+            let mut names: Vec<&str> = Vec::new();
+            let found = decision
+                .violations
+                .iter()
+                .map(|v| {
+                    let action = match v.action {
+                        EnforcementAction::Deny => "deny",
+                        EnforcementAction::Warn => "warn",
+                        EnforcementAction::Dryrun => "dryrun",
+                    };
+                    (v.policy.as_str(), action)
+                })
+                .chain(decision.errors.iter().map(|e| (e.policy.as_str(), "error")));
+            for (policy, verdict) in found {
+                if !counted.contains(&(policy, verdict)) {
+                    counted.push((policy, verdict));
+                    app.metrics.policy_verdict(policy, verdict);
+                }
+                if !names.contains(&policy) {
+                    names.push(policy);
+                }
+            }
+            let verdict = if !decision.errors.is_empty() {
+                "error"
+            } else if decision.allowed() {
+                "allowed"
+            } else {
+                "denied"
+            };
+            let policies = if names.is_empty() {
+                "-".to_owned()
+            } else {
+                names.join(",")
+            };
+            (decision.response(), verdict, policies)
+        }
+        Outcome::Panicked => (
+            AdmissionResponse {
+                allowed: false,
+                status: Some(Status {
+                    code: 500,
+                    message: "palisade: a policy failed unexpectedly; denied".to_owned(),
+                    reason: "InternalError".to_owned(),
+                }),
+                warnings: Vec::new(),
+            },
+            "error",
+            "-".to_owned(),
+        ),
+        Outcome::TimedOut(native) => {
+            app.metrics
+                .timeouts
+                .get_or_create(&super::metrics::TimeoutLabels {
+                    failure_policy: app.failure_policy.as_str(),
+                })
+                .inc();
+            let deadline = format_duration(app.timeout);
+            let response = match app.failure_policy {
+                FailurePolicy::Fail => AdmissionResponse {
+                    allowed: false,
+                    status: Some(Status {
+                        code: 504,
+                        message: format!(
+                            "palisade: policy evaluation exceeded its {deadline} deadline; denied by failure policy `fail`"
+                        ),
+                        reason: "Timeout".to_owned(),
+                    }),
+                    warnings: Vec::new(),
+                },
+                // What the built-in pack found still stands.
+                FailurePolicy::Ignore => {
+                    let mut response = native.response();
+                    response.warnings.push(format!(
+                        "palisade: policy evaluation exceeded its {deadline} deadline; admitted by failure policy `ignore`"
+                    ));
+                    response
+                }
+            };
+            (response, "timeout", "-".to_owned())
+        }
+    }
+}
+
+/// Reads an AdmissionReview and the `apiVersion` it came in.
+fn parse(body: &[u8]) -> Result<(AdmissionReview, String), String> {
+    let json: Json = serde_json::from_slice(body)
+        .map_err(|e| format!("invalid AdmissionReview: not valid JSON: {e}"))?;
+    let review = AdmissionReview::parse(&json).map_err(|e| e.to_string())?;
+    let api_version = json
+        .get("apiVersion")
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    Ok((review, api_version))
+}
+
+/// Why a body could not be read.
+enum BodyError {
+    /// It is larger than the limit.
+    TooLarge,
+    /// The connection failed while reading it.
+    Read(String),
+    /// It did not arrive in time.
+    Slow,
+}
+
+/// Reads the whole body, up to `limit` bytes. A body over the limit is
+/// drained (up to another `limit` bytes, for at most a second) so the client
+/// reads the 413 instead of a reset connection.
+async fn read_body(mut body: Body, limit: usize) -> Result<Bytes, BodyError> {
+    use axum::body::HttpBody as _;
+    let declared = usize::try_from(body.size_hint().lower()).unwrap_or(usize::MAX);
+    if declared > limit {
+        drain(body, limit).await;
+        return Err(BodyError::TooLarge);
+    }
+    let mut buffer: Vec<u8> = Vec::with_capacity(declared);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| BodyError::Read(e.to_string()))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        if buffer.len().saturating_add(data.len()) > limit {
+            drain(body, limit).await;
+            return Err(BodyError::TooLarge);
+        }
+        buffer.extend_from_slice(&data);
+    }
+    Ok(Bytes::from(buffer))
+}
+
+/// Discards what remains of a body, bounded in bytes and time.
+async fn drain(mut body: Body, budget: usize) {
+    let discard = async {
+        let mut left = budget;
+        while let Some(Ok(frame)) = body.frame().await {
+            if let Ok(data) = frame.into_data() {
+                if data.len() >= left {
+                    break;
+                }
+                left -= data.len();
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), discard).await;
+}
+
+/// A plain-text response.
+fn plain(status: StatusCode, message: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{message}\n"),
+    )
+        .into_response()
+}
+
+/// A duration as people write it (`2s`, `250ms`).
+fn format_duration(duration: Duration) -> String {
+    if duration.subsec_millis() == 0 && duration.as_secs() > 0 {
+        format!("{}s", duration.as_secs())
+    } else {
+        format!("{}ms", duration.as_millis())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_bodies_say_why() {
+        let err = parse(b"{not json").unwrap_err();
+        assert!(
+            err.starts_with("invalid AdmissionReview: not valid JSON"),
+            "{err}"
+        );
+        let err = parse(br#"{"kind":"Pod","apiVersion":"v1"}"#).unwrap_err();
+        assert!(err.contains("`kind` is not `AdmissionReview`"), "{err}");
+        let (review, version) = parse(
+            br#"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1beta1","request":{"uid":"u1"}}"#,
+        )
+        .unwrap();
+        assert_eq!(review.request.uid, "u1");
+        assert_eq!(version, V1BETA1);
+    }
+
+    #[test]
+    fn durations_print_as_written() {
+        assert_eq!(format_duration(Duration::from_secs(2)), "2s");
+        assert_eq!(format_duration(Duration::from_millis(250)), "250ms");
+    }
+}

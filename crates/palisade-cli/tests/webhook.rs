@@ -1,0 +1,804 @@
+//! The admission webhook end to end: the real `palisade` binary serving on
+//! loopback with a certificate made by `palisade admission cert`, called
+//! over TLS by a real HTTP client that trusts only the generated CA.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a failing test is the point"
+)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value as Json, json};
+
+/// The host name in the test certificate (resolved to the server's address
+/// by the client, so no DNS is involved).
+const HOST: &str = "palisade.test";
+
+fn corpus() -> Option<PathBuf> {
+    let path = std::env::var_os("PALISADE_CORPUS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
+        PathBuf::from,
+    );
+    if path.is_dir() {
+        Some(path)
+    } else {
+        eprintln!("skipping: admission corpus not found at {}", path.display());
+        None
+    }
+}
+
+/// The Gatekeeper library's privileged-container template and its sample
+/// constraint, copied into `dir` (the test's own temporary directory).
+fn write_privileged_policy(corpus: &Path, dir: &Path) {
+    let base = corpus.join("admission/gatekeeper/pod-security-policy/privileged-containers");
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::copy(base.join("template.yaml"), dir.join("template.yaml")).unwrap();
+    std::fs::copy(
+        base.join("samples/psp-privileged-container/constraint.yaml"),
+        dir.join("constraint.yaml"),
+    )
+    .unwrap();
+}
+
+/// A directory removed when the test ends.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "palisade-webhook-{name}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `palisade admission cert` into `dir`.
+fn make_cert(dir: &Path) {
+    let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["admission", "cert", "--dns", HOST, "--out"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "cert failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for file in ["ca.crt", "tls.crt", "tls.key"] {
+        assert!(dir.join(file).is_file(), "{file} not written");
+    }
+}
+
+/// A running `palisade admission serve`, killed when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Starts the server with a fresh certificate in `certs` and `extra`
+    /// arguments, and waits for its address.
+    fn start(certs: &Path, extra: &[&str]) -> Server {
+        Server::start_with(&[], certs, extra)
+    }
+
+    /// Like [`Server::start`], with global options before the command.
+    fn start_with(global: &[&str], certs: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(global)
+            .args([
+                "admission",
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--tls-cert",
+            ])
+            .arg(certs.join("tls.crt"))
+            .arg("--tls-key")
+            .arg(certs.join("tls.key"))
+            .args(extra)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut err = child.stderr.take().unwrap();
+        let sink = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(&mut err);
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                sink.lock().unwrap().push_str(&line);
+                line.clear();
+            }
+        });
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let line = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "server printed no address; stderr:\n{}",
+                    stderr.lock().unwrap()
+                );
+            }
+        };
+        let addr = line
+            .strip_prefix("listening on https://")
+            .unwrap_or_else(|| panic!("unexpected first line `{line}`"))
+            .parse()
+            .unwrap();
+        Server {
+            child,
+            addr,
+            stderr,
+        }
+    }
+
+    /// A client trusting only the CA in `certs`.
+    fn client(&self, certs: &Path) -> reqwest::blocking::Client {
+        client_trusting(&std::fs::read(certs.join("ca.crt")).unwrap(), self.addr)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("https://{HOST}:{}{path}", self.addr.port())
+    }
+
+    fn logs(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits until `/readyz` answers 200.
+    fn wait_ready(&self, client: &reqwest::blocking::Client) {
+        self.wait_for("readiness", || {
+            client
+                .get(self.url("/readyz"))
+                .send()
+                .is_ok_and(|r| r.status() == 200)
+        });
+    }
+
+    /// Polls `check` every 100 ms for up to 30 s.
+    fn wait_for(&self, what: &str, mut check: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if check() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("timed out waiting for {what}; server log:\n{}", self.logs());
+    }
+
+    /// Sends SIGTERM and waits (bounded) for the exit.
+    fn terminate(&mut self) -> ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A client trusting only the CA `ca` (PEM), reaching [`HOST`] at `addr`.
+fn client_trusting(ca: &[u8], addr: SocketAddr) -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(ca).unwrap())
+        .resolve(HOST, addr)
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+/// An AdmissionReview v1 for a CREATE of `pod` in namespace `shop`.
+fn review(uid: &str, pod: Json) -> Json {
+    json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": uid,
+            "kind": {"group": "", "version": "v1", "kind": "Pod"},
+            "resource": {"group": "", "version": "v1", "resource": "pods"},
+            "namespace": "shop",
+            "name": pod["metadata"]["name"],
+            "operation": "CREATE",
+            "userInfo": {"username": "alice"},
+            "object": pod,
+        }
+    })
+}
+
+fn pod(name: &str, privileged: bool) -> Json {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": "shop",
+                     "labels": {"owner": "team-a", "env": "prod", "app": name}},
+        "spec": {"containers": [{
+            "name": "nginx",
+            "image": "registry.k8s.io/nginx:1.27",
+            "resources": {"limits": {"cpu": "100m", "memory": "64Mi"}},
+            "securityContext": {"privileged": privileged},
+        }]}
+    })
+}
+
+/// POSTs a review and returns the `response` member.
+fn validate(server: &Server, client: &reqwest::blocking::Client, review: &Json) -> Json {
+    let response = client
+        .post(server.url("/validate"))
+        .header("content-type", "application/json")
+        .body(review.to_string())
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200, "server log:\n{}", server.logs());
+    let body: Json = serde_json::from_str(&response.text().unwrap()).unwrap();
+    assert_eq!(body["apiVersion"], "admission.k8s.io/v1");
+    assert_eq!(body["kind"], "AdmissionReview");
+    body["response"].clone()
+}
+
+fn get_text(server: &Server, client: &reqwest::blocking::Client, path: &str) -> (u16, String) {
+    let response = client.get(server.url(path)).send().unwrap();
+    (response.status().as_u16(), response.text().unwrap())
+}
+
+/// The value of a metric sample line, e.g. `name{labels}`.
+fn metric(text: &str, sample: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(sample)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+#[test]
+fn gatekeeper_policy_denies_privileged_allows_compliant_and_reports() {
+    let Some(corpus) = corpus() else { return };
+    let tmp = TempDir::new("decide");
+    let certs = tmp.path().join("certs");
+    let policies = tmp.path().join("policies");
+    make_cert(&certs);
+    write_privileged_policy(&corpus, &policies);
+    let server = Server::start(&certs, &["--policies", policies.to_str().unwrap()]);
+    let client = server.client(&certs);
+    server.wait_ready(&client);
+
+    let denied = validate(&server, &client, &review("uid-denied-1", pod("root", true)));
+    assert_eq!(denied["uid"], "uid-denied-1");
+    assert_eq!(denied["allowed"], false);
+    assert_eq!(denied["status"]["code"], 403);
+    let message = denied["status"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "[psp-privileged-container] Privileged container is not allowed: nginx, securityContext:"
+        ),
+        "{message}"
+    );
+
+    let allowed = validate(
+        &server,
+        &client,
+        &review("uid-allowed-2", pod("web", false)),
+    );
+    assert_eq!(allowed["uid"], "uid-allowed-2");
+    assert_eq!(allowed["allowed"], true);
+    assert!(allowed.get("status").is_none(), "{allowed}");
+
+    // A dry-run request is answered like any other, and marked.
+    let mut dry = review("uid-dry-3", pod("root", true));
+    dry["request"]["dryRun"] = json!(true);
+    let dry = validate(&server, &client, &dry);
+    assert_eq!(dry["uid"], "uid-dry-3");
+    assert_eq!(dry["allowed"], false);
+    assert_eq!(dry["auditAnnotations"]["dry-run"], "true");
+
+    assert_eq!(
+        get_text(&server, &client, "/healthz"),
+        (200, "ok\n".to_owned())
+    );
+    assert_eq!(
+        get_text(&server, &client, "/readyz"),
+        (200, "ready: policy set 1 (1 policies)\n".to_owned())
+    );
+    let (status, metrics) = get_text(&server, &client, "/metrics");
+    assert_eq!(status, 200);
+    let requests = "palisade_webhook_requests_total";
+    assert_eq!(
+        metric(
+            &metrics,
+            &format!("{requests}{{verdict=\"denied\",dry_run=\"false\"}}")
+        ),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        metric(
+            &metrics,
+            &format!("{requests}{{verdict=\"denied\",dry_run=\"true\"}}")
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        metric(
+            &metrics,
+            &format!("{requests}{{verdict=\"allowed\",dry_run=\"false\"}}")
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        metric(
+            &metrics,
+            "palisade_webhook_policy_verdicts_total{policy=\"psp-privileged-container\",verdict=\"deny\"}"
+        ),
+        Some(2.0)
+    );
+    assert_eq!(
+        metric(&metrics, "palisade_webhook_request_duration_seconds_count"),
+        Some(3.0)
+    );
+    assert_eq!(
+        metric(&metrics, "palisade_webhook_policy_set_generation"),
+        Some(1.0)
+    );
+    assert_eq!(metric(&metrics, "palisade_webhook_policies"), Some(1.0));
+    assert_eq!(
+        metric(&metrics, "palisade_webhook_policy_load_errors_total"),
+        Some(0.0)
+    );
+
+    // One log line per decision, with the fields operators filter on.
+    server.wait_for("the decision lines", || {
+        server.logs().contains("uid=uid-dry-3")
+    });
+    let logs = server.logs();
+    let line = logs
+        .lines()
+        .find(|l| l.contains("uid=uid-denied-1"))
+        .unwrap_or_else(|| panic!("no decision line:\n{logs}"));
+    for field in [
+        "kind=Pod",
+        "namespace=shop",
+        "name=root",
+        "verdict=\"denied\"",
+        "policy=psp-privileged-container",
+        "latency_us=",
+    ] {
+        assert!(line.contains(field), "`{field}` missing in `{line}`");
+    }
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("uid=uid-dry-3") && l.contains("dry_run=true"))
+    );
+}
+
+#[test]
+fn malformed_body_gets_400_and_oversized_body_413() {
+    let tmp = TempDir::new("bodies");
+    make_cert(tmp.path());
+    let server = Server::start(tmp.path(), &["--builtin", "--max-body-bytes", "65536"]);
+    let client = server.client(tmp.path());
+    server.wait_ready(&client);
+
+    let post = |body: Vec<u8>| {
+        let response = client
+            .post(server.url("/validate"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .unwrap();
+        (response.status().as_u16(), response.text().unwrap())
+    };
+    let (status, text) = post(b"{\"apiVersion\": ".to_vec());
+    assert_eq!(status, 400);
+    assert!(
+        text.starts_with("invalid AdmissionReview: not valid JSON: EOF while parsing"),
+        "{text}"
+    );
+    let (status, text) = post(pod("web", false).to_string().into_bytes());
+    assert_eq!(status, 400);
+    assert_eq!(
+        text,
+        "invalid AdmissionReview: `kind` is not `AdmissionReview`\n"
+    );
+
+    let mut big = review("uid-big", pod("big", false));
+    big["request"]["object"]["metadata"]["annotations"] =
+        json!({"padding": "x".repeat(100 * 1024)});
+    let (status, text) = post(big.to_string().into_bytes());
+    assert_eq!(status, 413);
+    assert_eq!(
+        text,
+        "request body exceeds the limit of 65536 bytes (`--max-body-bytes`)\n"
+    );
+
+    // The server goes on serving; the built-in pack words its own messages.
+    let denied = validate(&server, &client, &review("uid-after", pod("root", true)));
+    assert_eq!(denied["uid"], "uid-after");
+    assert_eq!(denied["allowed"], false);
+    let message = denied["status"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("[no-privileged-containers] Privileged container is not allowed: nginx"),
+        "{message}"
+    );
+    let (_, metrics) = get_text(&server, &client, "/metrics");
+    assert_eq!(
+        metric(
+            &metrics,
+            "palisade_webhook_requests_total{verdict=\"invalid\",dry_run=\"false\"}"
+        ),
+        Some(3.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        get_text(&server, &client, "/nowhere").0,
+        404,
+        "unknown paths are not found"
+    );
+}
+
+#[test]
+fn policy_changes_are_picked_up_and_broken_sets_keep_the_old_one() {
+    let Some(corpus) = corpus() else { return };
+    let tmp = TempDir::new("reload");
+    let certs = tmp.path().join("certs");
+    let policies = tmp.path().join("policies");
+    make_cert(&certs);
+    write_privileged_policy(&corpus, &policies);
+    let server = Server::start(
+        &certs,
+        &[
+            "--policies",
+            policies.to_str().unwrap(),
+            "--reload-interval",
+            "200ms",
+        ],
+    );
+    let client = server.client(&certs);
+    server.wait_ready(&client);
+    let privileged = review("uid-reload", pod("root", true));
+    assert_eq!(validate(&server, &client, &privileged)["allowed"], false);
+
+    // Exempt the namespace: the same request is now allowed, no restart.
+    let constraint = policies.join("constraint.yaml");
+    let text = std::fs::read_to_string(&constraint).unwrap();
+    let exempted = text.replace(
+        "excludedNamespaces: [\"kube-system\"]",
+        "excludedNamespaces: [\"kube-system\", \"shop\"]",
+    );
+    assert_ne!(text, exempted, "sample constraint changed shape");
+    std::fs::write(&constraint, exempted).unwrap();
+    server.wait_for("policy set 2", || {
+        get_text(&server, &client, "/readyz").1 == "ready: policy set 2 (1 policies)\n"
+    });
+    assert_eq!(validate(&server, &client, &privileged)["allowed"], true);
+
+    // A broken file: the whole new set is refused, set 2 keeps serving.
+    std::fs::write(
+        policies.join("broken.yaml"),
+        "apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sNoSuchTemplate\nmetadata:\n  name: orphan\n",
+    )
+    .unwrap();
+    server.wait_for("the load error to be counted and logged", || {
+        let (_, metrics) = get_text(&server, &client, "/metrics");
+        metric(&metrics, "palisade_webhook_policy_load_errors_total").is_some_and(|v| v >= 1.0)
+            && server.logs().contains("still serving the previous set")
+    });
+    let (_, metrics) = get_text(&server, &client, "/metrics");
+    assert_eq!(
+        metric(&metrics, "palisade_webhook_policy_set_generation"),
+        Some(2.0)
+    );
+    assert_eq!(
+        metric(
+            &metrics,
+            "palisade_webhook_policy_loads_total{result=\"error\"}"
+        ),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert_eq!(validate(&server, &client, &privileged)["allowed"], true);
+    let logs = server.logs();
+    assert!(
+        logs.contains("broken.yaml") && logs.contains("K8sNoSuchTemplate"),
+        "the load error names the file and kind:\n{logs}"
+    );
+    assert!(logs.contains("still serving the previous set"));
+
+    // Fixing it (here: removing it and restoring the constraint) loads set 3.
+    std::fs::remove_file(policies.join("broken.yaml")).unwrap();
+    std::fs::write(&constraint, text).unwrap();
+    server.wait_for("policy set 3", || {
+        get_text(&server, &client, "/readyz").1 == "ready: policy set 3 (1 policies)\n"
+    });
+    assert_eq!(validate(&server, &client, &privileged)["allowed"], false);
+}
+
+#[test]
+fn renewed_certificate_is_served_without_restart() {
+    let tmp = TempDir::new("certs");
+    let certs = tmp.path().join("certs");
+    make_cert(&certs);
+    let server = Server::start(&certs, &["--builtin", "--reload-interval", "200ms"]);
+    let old_client = server.client(&certs);
+    server.wait_ready(&old_client);
+
+    // A new CA and certificate written over the files in place.
+    let old_ca = std::fs::read(certs.join("ca.crt")).unwrap();
+    let renewed = tmp.path().join("renewed");
+    make_cert(&renewed);
+    for file in ["ca.crt", "tls.crt", "tls.key"] {
+        std::fs::copy(renewed.join(file), certs.join(file)).unwrap();
+    }
+    let new_client = server.client(&certs);
+    server.wait_for("the renewed certificate", || {
+        new_client.get(server.url("/healthz")).send().is_ok() && {
+            let (_, metrics) = get_text(&server, &new_client, "/metrics");
+            metric(
+                &metrics,
+                "palisade_webhook_tls_reloads_total{result=\"ok\"}",
+            )
+            .is_some()
+        }
+    });
+    // A client trusting only the old CA no longer gets through a handshake.
+    let old_only = client_trusting(&old_ca, server.addr);
+    assert!(old_only.get(server.url("/healthz")).send().is_err());
+    let (_, metrics) = get_text(&server, &new_client, "/metrics");
+    assert_eq!(
+        metric(
+            &metrics,
+            "palisade_webhook_tls_reloads_total{result=\"ok\"}"
+        ),
+        Some(1.0),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn slow_evaluation_gets_the_failure_policy_answer() {
+    let tmp = TempDir::new("deadline");
+    let policies = tmp.path().join("policies");
+    std::fs::create_dir_all(&policies).unwrap();
+    // A Rego policy quadratic in the number of containers.
+    std::fs::write(policies.join("slow.yaml"), SLOW_TEMPLATE).unwrap();
+    make_cert(tmp.path());
+    let server = Server::start(
+        tmp.path(),
+        &[
+            "--policies",
+            policies.to_str().unwrap(),
+            "--timeout",
+            "250ms",
+            "--failure-policy",
+            "ignore",
+        ],
+    );
+    let client = server.client(tmp.path());
+    server.wait_ready(&client);
+
+    // Fast on one container: a normal decision.
+    let quick = validate(&server, &client, &review("uid-quick", pod("one", false)));
+    assert_eq!(quick["allowed"], true);
+    assert!(quick.get("warnings").is_none(), "{quick}");
+
+    let slow = validate(&server, &client, &review("uid-slow", many_containers()));
+    assert_eq!(slow["uid"], "uid-slow");
+    assert_eq!(slow["allowed"], true, "{slow}");
+    assert_eq!(
+        slow["warnings"][0],
+        "palisade: policy evaluation exceeded its 250ms deadline; admitted by failure policy `ignore`"
+    );
+    let (_, metrics) = get_text(&server, &client, "/metrics");
+    assert_eq!(
+        metric(
+            &metrics,
+            "palisade_webhook_evaluation_timeouts_total{failure_policy=\"ignore\"}"
+        ),
+        Some(1.0),
+        "{metrics}"
+    );
+}
+
+/// A pod the slow template needs seconds for (4 million pairs).
+fn many_containers() -> Json {
+    let mut many = pod("many", false);
+    many["spec"]["containers"] = Json::Array(
+        (0..2000)
+            .map(|i| json!({"name": format!("c{i}"), "image": format!("registry.k8s.io/img{i}")}))
+            .collect(),
+    );
+    many
+}
+
+const SLOW_TEMPLATE: &str = r#"apiVersion: templates.gatekeeper.sh/v1
+kind: ConstraintTemplate
+metadata:
+  name: k8sslowpairs
+spec:
+  crd:
+    spec:
+      names:
+        kind: K8sSlowPairs
+  targets:
+    - target: admission.k8s.gatekeeper.sh
+      rego: |
+        package k8sslowpairs
+        violation[{"msg": msg}] {
+          a := input.review.object.spec.containers[_]
+          b := input.review.object.spec.containers[_]
+          a.name != b.name
+          a.image == b.image
+          msg := sprintf("containers %v and %v share an image", [a.name, b.name])
+        }
+---
+apiVersion: constraints.gatekeeper.sh/v1beta1
+kind: K8sSlowPairs
+metadata:
+  name: slow-pairs
+spec:
+  match:
+    kinds:
+      - apiGroups: [""]
+        kinds: ["Pod"]
+"#;
+
+#[test]
+fn sigterm_drains_in_flight_requests_then_exits() {
+    let tmp = TempDir::new("sigterm");
+    let policies = tmp.path().join("policies");
+    std::fs::create_dir_all(&policies).unwrap();
+    std::fs::write(policies.join("slow.yaml"), SLOW_TEMPLATE).unwrap();
+    make_cert(tmp.path());
+    let mut server = Server::start(
+        tmp.path(),
+        &[
+            "--policies",
+            policies.to_str().unwrap(),
+            "--timeout",
+            "1500ms",
+        ],
+    );
+    let client = server.client(tmp.path());
+    server.wait_ready(&client);
+    // A request still being evaluated when SIGTERM arrives gets its answer
+    // (here the deadline's, denied by the default failure policy `fail`).
+    let in_flight = std::thread::spawn({
+        let client = client.clone();
+        let url = server.url("/validate");
+        move || {
+            let response = client
+                .post(url)
+                .body(review("uid-in-flight", many_containers()).to_string())
+                .send()
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            serde_json::from_str::<Json>(&response.text().unwrap()).unwrap()
+        }
+    });
+    server.wait_for("the request to be in flight", || {
+        let (_, metrics) = get_text(&server, &client, "/metrics");
+        metric(&metrics, "palisade_webhook_requests_in_flight") == Some(1.0)
+    });
+    let status = server.terminate();
+    let answer = in_flight.join().unwrap();
+    assert_eq!(answer["response"]["uid"], "uid-in-flight");
+    assert_eq!(answer["response"]["allowed"], false);
+    assert_eq!(answer["response"]["status"]["code"], 504);
+    assert!(status.success(), "exit status {status}");
+    server.wait_for("the last log line", || server.logs().contains("stopped"));
+    let logs = server.logs();
+    assert!(logs.contains("SIGTERM received"), "{logs}");
+    assert!(logs.contains("all connections drained"), "{logs}");
+    assert!(logs.contains("stopped"), "{logs}");
+}
+
+#[test]
+fn broken_policies_at_startup_exit_with_the_errors() {
+    let tmp = TempDir::new("startup");
+    make_cert(tmp.path());
+    let policies = tmp.path().join("policies");
+    std::fs::create_dir_all(&policies).unwrap();
+    std::fs::write(policies.join("bad.yaml"), "kind: [unclosed\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args([
+            "admission",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+        ])
+        .arg(tmp.path().join("tls.crt"))
+        .arg("--tls-key")
+        .arg(tmp.path().join("tls.key"))
+        .arg("--policies")
+        .arg(&policies)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("policies did not load"), "{stderr}");
+    assert!(stderr.contains("bad.yaml"), "{stderr}");
+}
+
+#[test]
+fn json_logs_and_v1beta1_reviews() {
+    let tmp = TempDir::new("json");
+    make_cert(tmp.path());
+    let server = Server::start_with(&["--format", "json"], tmp.path(), &["--builtin"]);
+    let client = server.client(tmp.path());
+    server.wait_ready(&client);
+    let mut old = review("uid-beta", pod("web", false));
+    old["apiVersion"] = json!("admission.k8s.io/v1beta1");
+    let response = client
+        .post(server.url("/validate"))
+        .body(old.to_string())
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Json = serde_json::from_str(&response.text().unwrap()).unwrap();
+    // A v1beta1 review is answered in v1beta1, as the API server requires.
+    assert_eq!(body["apiVersion"], "admission.k8s.io/v1beta1");
+    assert_eq!(body["response"]["uid"], "uid-beta");
+    assert_eq!(body["response"]["allowed"], true);
+    server.wait_for("the decision line", || server.logs().contains("uid-beta"));
+    let logs = server.logs();
+    let line = logs.lines().find(|l| l.contains("uid-beta")).unwrap();
+    let event: Json = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    assert_eq!(event["fields"]["uid"], "uid-beta");
+    assert_eq!(event["fields"]["kind"], "Pod");
+    assert_eq!(event["fields"]["namespace"], "shop");
+    assert_eq!(event["fields"]["name"], "web");
+    assert_eq!(event["fields"]["verdict"], "allowed");
+    assert_eq!(event["fields"]["policy"], "-");
+    assert!(event["fields"]["latency_us"].is_u64(), "{event}");
+}

@@ -1,7 +1,7 @@
 //! Network policy: answers "may A talk to B, and which rule says so" from
 //! manifests alone, before anything is deployed.
 //!
-//! - [`loader`] — manifests from files, directories or text (the core
+//! - manifests (`palisade_core::manifest`) — from files, directories or text (the core
 //!   loader, plus typed-list items without `kind`);
 //! - [`inventory`] — namespaces, endpoints (pods and workloads), services,
 //!   nodes, from manifests;

@@ -27,6 +27,7 @@ pub mod audit;
 pub mod builtin;
 pub mod gatekeeper;
 pub mod kyverno_test;
+pub mod limits;
 pub mod load;
 pub mod pattern;
 pub mod pss;

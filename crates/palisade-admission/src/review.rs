@@ -299,6 +299,12 @@ impl AdmissionReview {
 
     /// Reads an AdmissionReview from JSON text.
     pub fn from_json_str(text: &str) -> Result<AdmissionReview, ReviewError> {
+        let limit = crate::limits::MAX_REVIEW_BYTES;
+        if text.len() > limit {
+            return Err(ReviewError::from(InvalidReviewError {
+                reason: format!("{} bytes, more than the limit of {limit}", text.len()),
+            }));
+        }
         let json: Json = serde_json::from_str(text).map_err(|e| {
             ReviewError::from(InvalidReviewError {
                 reason: format!("not valid JSON: {e}"),

@@ -17,6 +17,7 @@ pub mod manifest;
 pub mod severity;
 pub mod subject;
 pub mod yaml;
+mod yaml_depth;
 
 pub use engine::{Engine, Verdict};
 pub use finding::Finding;

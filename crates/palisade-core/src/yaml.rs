@@ -228,6 +228,14 @@ fn has_content(text: &str) -> bool {
 }
 
 fn parse_chunk(text: &str, first_line: u32, index: usize) -> Result<Vec<Node>, SyntaxError> {
+    if let Some((line, column)) = crate::yaml_depth::too_deep(text) {
+        return Err(SyntaxError {
+            document: index,
+            line: line + first_line + 1,
+            column,
+            message: format!("nesting deeper than {MAX_DEPTH} levels"),
+        });
+    }
     let first = match load_nodes(text, first_line, index) {
         Ok(nodes) => return Ok(nodes),
         Err(e) => e,

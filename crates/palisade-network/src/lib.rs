@@ -53,6 +53,7 @@ pub mod connlist;
 pub mod inventory;
 pub mod issues;
 pub mod labels;
+pub mod limits;
 pub mod policy;
 pub mod ports;
 pub mod resolver;

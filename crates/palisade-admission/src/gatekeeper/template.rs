@@ -382,6 +382,7 @@ impl RegoSource {
 /// Compiles the modules into an engine; returns it and the main package.
 fn compile(source: &RegoSource, version: RegoVersion) -> Result<(Engine, String), String> {
     let mut engine = Engine::new();
+    engine.set_execution_timer_config(crate::limits::rego_timer());
     engine.set_rego_v0(version == RegoVersion::V0);
     // OPA's behaviour: a builtin given bad arguments is undefined, not an error.
     engine.set_strict_builtin_errors(false);

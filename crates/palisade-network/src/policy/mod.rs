@@ -456,6 +456,13 @@ impl PolicySet {
         for m in manifests {
             let Some(kind) = m.kind() else { continue };
             let origin = Origin::new(m.object_ref().to_string(), &m.source);
+            if set.policies.len() >= crate::limits::MAX_POLICIES {
+                let limit = crate::limits::MAX_POLICIES;
+                let message =
+                    format!("more than {limit} policies; this one and the rest are not applied");
+                issues.invalid(&origin, "kind", &message);
+                break;
+            }
             let api = m.api_version().unwrap_or_default();
             if matches!(
                 kind,

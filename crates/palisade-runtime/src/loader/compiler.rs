@@ -18,6 +18,10 @@ const VALIDATE: &str = "LOAD_ERR_VALIDATE";
 /// How deep a condition may nest once macros are expanded.
 pub const MAX_RESOLVED_DEPTH: usize = 500;
 
+/// How many items one list may hold once the lists it names are expanded
+/// (a list of many references to a long list would otherwise multiply).
+pub const MAX_LIST_ITEMS: usize = 100_000;
+
 /// Fields Falco reports as deprecated, with the description it gives.
 const DEPRECATED_FIELDS: [(&str, &str); 6] = [
     (
@@ -91,14 +95,14 @@ struct State<'a> {
 
 impl State<'_> {
     fn run(&mut self, sink: &mut Sink<'_>, loaded: &mut Loaded) -> Result<(), Failure> {
-        self.compile_lists();
+        self.compile_lists()?;
         self.compile_macros()?;
         self.compile_rules(sink, loaded)
     }
 
     /// A list item naming a list defined before it is replaced by that
     /// list's items (one level, as Falco does).
-    fn compile_lists(&mut self) {
+    fn compile_lists(&mut self) -> Result<(), Failure> {
         let infos = &self.collector.lists;
         for info in infos {
             let mut items = Vec::with_capacity(info.items.len());
@@ -115,6 +119,13 @@ impl State<'_> {
                     }
                     None => items.push(item.clone()),
                 }
+                if items.len() > MAX_LIST_ITEMS {
+                    return Err(Failure::new(
+                        VALIDATE,
+                        format!("list has more than {MAX_LIST_ITEMS} items once expanded"),
+                        &info.ctx,
+                    ));
+                }
             }
             self.lists.push(List {
                 name: info.name.clone(),
@@ -122,6 +133,7 @@ impl State<'_> {
             });
         }
         self.list_table = ListTable::new(&self.lists);
+        Ok(())
     }
 
     /// Substitutes every list into `text`, marking the lists used.

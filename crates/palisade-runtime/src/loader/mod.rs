@@ -44,7 +44,7 @@ mod compiler;
 mod reader;
 mod schema;
 
-pub use compiler::{MAX_RESOLVED_DEPTH, expand_macros, substitute_lists};
+pub use compiler::{MAX_LIST_ITEMS, MAX_RESOLVED_DEPTH, expand_macros, substitute_lists};
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -390,6 +390,18 @@ impl<'c> Loader<'c> {
 
     /// Reads one rules file's content; `name` names it in diagnostics.
     pub fn add_str(&mut self, name: &str, text: &str) {
+        if text.len() > MAX_RULES_FILE_BYTES {
+            let message = format!(
+                "file is {} bytes, more than the limit of {MAX_RULES_FILE_BYTES}",
+                text.len()
+            );
+            return self.file_error(name, message);
+        }
+        let items = text.lines().filter(|l| l.starts_with('-')).count();
+        if items > MAX_ITEMS {
+            let message = format!("file has {items} items, more than the limit of {MAX_ITEMS}");
+            return self.file_error(name, message);
+        }
         let mut sink = Sink {
             warnings: &mut self.warnings,
             errors: &mut self.errors,
@@ -402,7 +414,16 @@ impl<'c> Loader<'c> {
     /// diagnostic.
     pub fn add_file(&mut self, path: &Path) {
         let name = path.display().to_string();
-        match std::fs::read(path) {
+        // Read at most one byte past the limit: `add_str` reports the size.
+        let limit = u64::try_from(MAX_RULES_FILE_BYTES)
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        let read = std::fs::File::open(path).and_then(|f| {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::Read::take(f, limit), &mut bytes)
+                .map(|_| bytes)
+        });
+        match read {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => self.add_str(&name, &text),
                 Err(_) => self.file_error(&name, "file is not valid utf-8".to_owned()),
@@ -468,6 +489,14 @@ pub fn load<'a>(
     }
     loader.finish()
 }
+
+/// The largest rules file read, in bytes (Falco's official rules are
+/// about 100 KiB).
+pub const MAX_RULES_FILE_BYTES: usize = 16 << 20;
+
+/// The most top-level items (rules, macros, lists...) one rules file may
+/// hold, counted as lines starting with `-`.
+pub const MAX_ITEMS: usize = 50_000;
 
 /// Where the stages put their findings.
 pub(crate) struct Sink<'a> {

@@ -1,0 +1,204 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a failing test is the point"
+)]
+//! No input path can make the CLI panic: every case of every bad-input
+//! suite (`crates/*/tests/bad_input/<kind>/`) is run through the command
+//! that reads that kind of input. Each run must end with exit code 2 (bad
+//! input) or 1 (a verdict), never 101 (a panic) or a signal, and stderr
+//! must not say "panicked".
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn crates() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn cases(krate: &str, kind: &str) -> Vec<PathBuf> {
+    let dir = crates().join(krate).join("tests/bad_input").join(kind);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 20,
+        "{}: only {} cases",
+        dir.display(),
+        files.len()
+    );
+    files
+}
+
+/// Runs the CLI once per case with the arguments `args` gives; checks the
+/// exit code is one of `allowed` and that nothing panicked.
+fn run_all(krate: &str, kind: &str, allowed: &[i32], args: impl Fn(&Path) -> Vec<String>) {
+    run_all_with(krate, kind, allowed, args, |_, _| false);
+}
+
+/// [`run_all`], where `also_ok(file, stderr)` may accept exit code 0 (a
+/// command that reports the problem as a warning and goes on).
+fn run_all_with(
+    krate: &str,
+    kind: &str,
+    allowed: &[i32],
+    args: impl Fn(&Path) -> Vec<String>,
+    also_ok: impl Fn(&Path, &str) -> bool,
+) {
+    let mut failures = Vec::new();
+    let files = cases(krate, kind);
+    for file in &files {
+        let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(args(file))
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let name = file.file_name().unwrap().to_string_lossy();
+        match output.status.code() {
+            None => failures.push(format!("{name}: killed by a signal")),
+            Some(code) if stderr.contains("panicked") || code == 101 => {
+                failures.push(format!("{name}: panicked (exit {code}): {stderr}"));
+            }
+            Some(0) if also_ok(file, &stderr) => {}
+            Some(code) if !allowed.contains(&code) => {
+                failures.push(format!(
+                    "{name}: exit {code}, expected one of {allowed:?}; stderr: {stderr}"
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{kind}: {} of {} cases failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
+}
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+fn fixture(rel: &str) -> String {
+    s(&Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel))
+}
+
+#[test]
+fn rules_files() {
+    run_all("palisade-runtime", "rules", &[2], |f| {
+        vec!["runtime".into(), "validate".into(), s(f)]
+    });
+}
+
+#[test]
+fn conditions() {
+    run_all("palisade-runtime", "conditions", &[2], |f| {
+        let expr = std::fs::read_to_string(f).unwrap();
+        vec![
+            "runtime".into(),
+            "filter".into(),
+            "--check".into(),
+            "--".into(),
+            expr,
+        ]
+    });
+}
+
+#[test]
+fn event_streams() {
+    run_all("palisade-runtime", "events", &[2], |f| {
+        vec![
+            "runtime".into(),
+            "filter".into(),
+            "evt.type = open".into(),
+            "--events".into(),
+            s(f),
+        ]
+    });
+}
+
+fn review_with_policies(f: &Path) -> Vec<String> {
+    review_with(f, None)
+}
+
+/// `admission review` with the bad file and, when given, the valid
+/// counterpart it needs (the template for a constraint and vice versa).
+fn review_with(f: &Path, with: Option<&str>) -> Vec<String> {
+    let mut args = vec![
+        "admission".into(),
+        "review".into(),
+        "--policies".into(),
+        s(f),
+    ];
+    if let Some(with) = with {
+        args.extend([
+            "--policies".into(),
+            s(&crates()
+                .join("palisade-admission/tests/bad_input/fixtures")
+                .join(with)),
+        ]);
+    }
+    args.push(fixture("admission/reviews/allowed.json"));
+    args
+}
+
+#[test]
+fn templates() {
+    run_all("palisade-admission", "templates", &[2], |f| {
+        review_with(f, Some("constraint.yaml"))
+    });
+}
+
+#[test]
+fn constraints() {
+    run_all("palisade-admission", "constraints", &[1, 2], |f| {
+        review_with(f, Some("template.yaml"))
+    });
+}
+
+#[test]
+fn pattern_policies() {
+    run_all("palisade-admission", "patterns", &[2], review_with_policies);
+}
+
+#[test]
+fn admission_reviews() {
+    run_all("palisade-admission", "reviews", &[2], |f| {
+        vec![
+            "admission".into(),
+            "review".into(),
+            "--policies".into(),
+            fixture("admission/policies"),
+            s(f),
+        ]
+    });
+}
+
+#[test]
+fn manifests() {
+    run_all("palisade-core", "manifests", &[2], |f| {
+        vec!["manifests".into(), s(f)]
+    });
+}
+
+#[test]
+fn network_policies() {
+    // The network commands report a policy they cannot use as a warning
+    // naming file, line and field, and go on with the rest.
+    run_all_with(
+        "palisade-network",
+        "netpol",
+        &[1, 2],
+        |f| vec!["network".into(), "audit".into(), s(f)],
+        |f, stderr| stderr.contains(&format!("{}:", s(f))) && stderr.contains("warning"),
+    );
+}

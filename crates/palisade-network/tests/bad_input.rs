@@ -1,0 +1,57 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a failing test is the point"
+)]
+//! Bad-input suite of the network layer: every malformed policy under
+//! `tests/bad_input/netpol/` is reported (a load error, or an issue naming
+//! the file, line and field), and building the resolver never panics.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use palisade_core::manifest::load_reader;
+use palisade_network::{Issues, Resolver};
+
+#[test]
+fn bad_network_policies_are_reported_with_positions() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_input/netpol");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 20, "only {} cases", files.len());
+    let mut failures = Vec::new();
+    for file in &files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let bytes = std::fs::read(file).unwrap();
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let report = load_reader(&name, bytes.as_slice());
+            if let Some(e) = report.errors.first() {
+                return Some(e.to_string());
+            }
+            let mut issues = Issues::default();
+            let resolver = Resolver::from_manifests(&report.objects, &mut issues);
+            let _ = resolver.matrix();
+            issues.iter().next().map(|i| format!("{i} [{}]", i.field()))
+        }));
+        match outcome {
+            Err(_) => failures.push(format!("{name}: panicked")),
+            Ok(None) => failures.push(format!("{name}: accepted")),
+            Ok(Some(message)) if !message.contains(&name) => {
+                failures.push(format!("{name}: report does not name the file: {message}"));
+            }
+            Ok(Some(_)) => {}
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
+}

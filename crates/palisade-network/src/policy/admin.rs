@@ -304,22 +304,11 @@ fn parse_ports(
     origin: &Origin,
     issues: &mut Issues,
 ) -> Vec<PortSpec> {
-    let list = match ports {
-        None | Some(Json::Null) => return vec![PortSpec::Any],
-        Some(Json::Array(list)) if list.is_empty() => return vec![PortSpec::Any],
-        Some(Json::Array(list)) => list,
-        Some(_) => {
-            issues.invalid(origin, path, "`ports` must be a sequence");
-            return Vec::new();
-        }
+    let Some(entries) = super::port_entries(ports, path, origin, issues) else {
+        return vec![PortSpec::Any];
     };
     let mut out = Vec::new();
-    for (i, p) in list.iter().enumerate() {
-        let at = format!("{path}[{i}]");
-        let Some(object) = p.as_object() else {
-            issues.invalid(origin, &at, "a port must be a mapping");
-            continue;
-        };
+    for (at, object) in entries {
         check_keys(
             object,
             &["portNumber", "portRange", "namedPort"],

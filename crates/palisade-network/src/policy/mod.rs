@@ -532,6 +532,37 @@ impl PolicySet {
 }
 
 /// Parses a CIDR (`10.0.0.0/8`); host bits are cleared.
+/// The entries of a rule's `ports` list, with each entry's field path.
+/// `None` when the list is absent, null or empty (every port); a `ports`
+/// that is not a sequence, or an entry that is not a mapping, is reported
+/// and allows nothing.
+pub(crate) fn port_entries<'a>(
+    ports: Option<&'a serde_json::Value>,
+    path: &str,
+    origin: &Origin,
+    issues: &mut Issues,
+) -> Option<Vec<(String, &'a serde_json::Map<String, serde_json::Value>)>> {
+    use serde_json::Value as Json;
+    let list = match ports {
+        None | Some(Json::Null) => return None,
+        Some(Json::Array(list)) if list.is_empty() => return None,
+        Some(Json::Array(list)) => list,
+        Some(_) => {
+            issues.invalid(origin, path, "`ports` must be a sequence");
+            return Some(Vec::new());
+        }
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for (i, p) in list.iter().enumerate() {
+        let at = format!("{path}[{i}]");
+        match p.as_object() {
+            Some(object) => out.push((at, object)),
+            None => issues.invalid(origin, &at, "a port must be a mapping"),
+        }
+    }
+    Some(out)
+}
+
 pub(crate) fn parse_cidr(text: &str) -> Option<IpNet> {
     text.trim().parse::<IpNet>().ok().map(|n| n.trunc())
 }

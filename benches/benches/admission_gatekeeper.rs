@@ -14,7 +14,7 @@
 //! The object under review is the first case of each template's suite that
 //! expects a violation, read from the shared corpus (skipped when absent).
 //!
-//! `palisade` and `regorus` run a second time measuring the benchmark
+//! `palisade`, `regorus` and `regorus_prebuilt` run a second time measuring the benchmark
 //! thread's CPU time (`cpu/...`, from `/proc/thread-self/schedstat`), which
 //! stays meaningful on a shared machine where the thread is often preempted.
 
@@ -196,6 +196,12 @@ fn run_regorus(case: &Case) -> Option<regorus::Value> {
     engine.eval_rule(case.rule.clone()).ok()
 }
 
+fn run_regorus_prebuilt(case: &Case) -> Option<regorus::Value> {
+    let mut engine = case.direct.clone();
+    engine.set_input(black_box(case.input.clone()));
+    engine.eval_rule(case.rule.clone()).ok()
+}
+
 fn gatekeeper_cpu(c: &mut Criterion<CpuTime>) {
     let context = Context::new();
     let mut group = c.benchmark_group("cpu/admission_gatekeeper");
@@ -207,6 +213,9 @@ fn gatekeeper_cpu(c: &mut Criterion<CpuTime>) {
         });
         group.bench_function(format!("{}/regorus", case.name), |b| {
             b.iter(|| run_regorus(&case))
+        });
+        group.bench_function(format!("{}/regorus_prebuilt", case.name), |b| {
+            b.iter(|| run_regorus_prebuilt(&case))
         });
     }
     group.finish();
@@ -276,11 +285,7 @@ fn gatekeeper(c: &mut Criterion) {
             b.iter(|| run_regorus(&case))
         });
         group.bench_function(format!("{}/regorus_prebuilt", case.name), |b| {
-            b.iter(|| {
-                let mut engine = case.direct.clone();
-                engine.set_input(black_box(case.input.clone()));
-                engine.eval_rule(case.rule.clone())
-            })
+            b.iter(|| run_regorus_prebuilt(&case))
         });
     }
     group.finish();

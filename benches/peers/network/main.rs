@@ -180,10 +180,19 @@ fn run_size(pods: usize, reps: u32, ips: &[IpAddr]) -> (Measured, bool) {
         }
     }
     let count = flows.len().max(1) as f64;
-    // One pass over the sample is a batch; the fastest of `reps` passes,
-    // the two engines interleaved.
+    // One pass over the sample is a batch; the fastest of `reps` passes
+    // (more for small clusters, up to about half a second of naive
+    // passes, so a quick pass is not left to the luck of a few), the two
+    // engines interleaved.
     let (mut resolver_ns, mut naive_ns) = (f64::INFINITY, f64::INFINITY);
-    for _ in 0..reps.max(1) {
+    let first_pass = batch_best(1, 1, || {
+        flows
+            .iter()
+            .filter(|f| naive_allowed(&catalog, black_box(f)))
+            .count()
+    });
+    let passes = reps.max((5e8 / first_pass.max(1.0)).min(50.0) as u32);
+    for _ in 0..passes {
         resolver_ns = resolver_ns.min(batch_best(1, 1, || {
             flows
                 .iter()

@@ -235,7 +235,6 @@ pub fn known_divergence(pod: &Pod, native: &[CheckId], rego: &[&str]) -> Option<
             )
         })
         && !native.is_empty()
-        && !rego.contains(&"capabilities")
         && rego.is_empty()
     {
         return Some(

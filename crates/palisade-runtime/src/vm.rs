@@ -1,6 +1,7 @@
 //! The interpreter loop: runs one condition's bytecode on one event.
 
 use crate::compile::bytecode::{Instr, Program};
+use crate::compile::family::Member;
 use crate::compile::pred::Scratch;
 use crate::event::{Event, Value};
 
@@ -47,49 +48,105 @@ impl State {
     }
 }
 
-/// The result of check `i` on `event`, evaluated at most once per event.
-#[inline]
+/// The result of check `i` on `event`, evaluated at most once per event:
+/// a repeated check costs one load here, the first one runs
+/// [`first_check`].
+#[inline(always)]
 pub(crate) fn check<E: Event + ?Sized>(
     program: &Program,
     i: u32,
     event: &E,
     state: &mut State,
 ) -> bool {
+    match state.memo.get(i as usize) {
+        Some(&slot) if slot >> 1 == state.generation => slot & 1 == 1,
+        _ => first_check(program, i, event, state),
+    }
+}
+
+/// Check `i` on `event`, not yet evaluated on it: answered by its family
+/// when it has one, else evaluated; the result is memoized.
+#[inline(never)]
+fn first_check<E: Event + ?Sized>(program: &Program, i: u32, event: &E, state: &mut State) -> bool {
     let generation = state.generation;
-    let member = program.member_of.get(i as usize).copied().flatten();
-    let family = member.and_then(|(f, position)| {
-        Some((
-            program.families.get(f as usize)?,
-            state.families.get_mut(f as usize)?,
-            position,
-        ))
+    match program.member_of.get(i as usize) {
+        Some(&Member::Value { family, position }) => {
+            if let (Some(family), Some(slot)) = (
+                program.families.get(family as usize),
+                state.families.get_mut(family as usize),
+            ) {
+                if slot.0 != generation {
+                    let vid = match event.value(&family.field) {
+                        Value::Str(s) => family.value_id(s.as_bytes()).unwrap_or(NO_VALUE),
+                        Value::Bytes(b) => family.value_id(b).unwrap_or(NO_VALUE),
+                        Value::Strs(_) => NOT_A_STRING,
+                        _ => NO_VALUE,
+                    };
+                    *slot = (generation, vid);
+                }
+                let answer = match slot.1 {
+                    NO_VALUE => Some(false),
+                    NOT_A_STRING => None,
+                    vid => Some(family.holds(vid, position)),
+                };
+                if let Some(answer) = answer {
+                    if let Some(slot) = state.memo.get_mut(i as usize) {
+                        *slot = (generation << 1) | u32::from(answer);
+                    }
+                    return answer;
+                }
+            }
+        }
+        Some(&Member::Pattern(family)) => {
+            if let Some(answer) = pattern_check(program, family, i, event, state) {
+                return answer;
+            }
+        }
+        _ => {}
+    }
+    let acc = program
+        .checks
+        .get(i as usize)
+        .is_some_and(|c| c.eval(event, &mut state.scratch));
+    if let Some(slot) = state.memo.get_mut(i as usize) {
+        *slot = (generation << 1) | u32::from(acc);
+    }
+    acc
+}
+
+/// Check `i` of pattern family `family`: on the family's first use in an
+/// event, one search of the event's value sets the memo of every member.
+/// `None` when the value is a list (each check then runs alone).
+#[inline]
+fn pattern_check<E: Event + ?Sized>(
+    program: &Program,
+    family: u32,
+    i: u32,
+    event: &E,
+    state: &mut State,
+) -> Option<bool> {
+    let generation = state.generation;
+    let memo = &mut state.memo;
+    let family = program.patterns.get(family as usize)?;
+    let value: &[u8] = match event.value(&family.field) {
+        Value::Str(s) => s.as_bytes(),
+        Value::Bytes(b) => b,
+        Value::Strs(_) => return None,
+        // Absent, or not text: no member holds.
+        _ => &[],
+    };
+    let miss = generation << 1;
+    for &m in family.members.iter() {
+        if let Some(slot) = memo.get_mut(m as usize) {
+            *slot = miss;
+        }
+    }
+    family.hits(value, |m| {
+        if let Some(slot) = memo.get_mut(m as usize) {
+            *slot = miss | 1;
+        }
     });
-    if let Some((family, slot, position)) = family {
-        if slot.0 != generation {
-            let vid = match event.value(&family.field) {
-                Value::Str(s) => family.value_id(s.as_bytes()).unwrap_or(NO_VALUE),
-                Value::Bytes(b) => family.value_id(b).unwrap_or(NO_VALUE),
-                Value::Strs(_) => NOT_A_STRING,
-                _ => NO_VALUE,
-            };
-            *slot = (generation, vid);
-        }
-        match slot.1 {
-            NO_VALUE => return false,
-            NOT_A_STRING => {}
-            vid => return family.holds(vid, position),
-        }
-    }
-    let check = program.checks.get(i as usize);
-    match state.memo.get_mut(i as usize) {
-        Some(slot) if *slot >> 1 == generation => *slot & 1 == 1,
-        Some(slot) => {
-            let acc = check.is_some_and(|c| c.eval(event, &mut state.scratch));
-            *slot = (generation << 1) | u32::from(acc);
-            acc
-        }
-        None => check.is_some_and(|c| c.eval(event, &mut state.scratch)),
-    }
+    memo.get(i as usize).map(|slot| *slot & 1 == 1)
 }
 
 #[inline]

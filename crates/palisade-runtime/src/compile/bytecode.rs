@@ -73,15 +73,22 @@ pub struct Program {
     pub evtsets: Vec<(EvtSet, Box<str>)>,
     /// Check families (see [`super::family`]), set by [`Program::group_checks`].
     pub families: Vec<super::family::Family>,
-    /// Per check, its family and position in it.
-    pub member_of: Vec<Option<(u32, u32)>>,
+    /// Pattern families (see [`super::family::PatternFamily`]), set by
+    /// [`Program::group_checks`].
+    pub patterns: Vec<super::family::PatternFamily>,
+    /// Per check, the family answering it.
+    pub member_of: Vec<super::family::Member>,
 }
 
 impl Program {
     /// Groups the equality/membership checks of each plain string field
-    /// into families answered by one lookup per event.
+    /// into families answered by one lookup per event, and its
+    /// `contains`/`startswith`/`endswith` checks into families answered by
+    /// one search per event.
     pub fn group_checks(&mut self, single_valued: &dyn Fn(&crate::fields::FieldRef) -> bool) {
-        let (families, member_of) = super::family::families(&self.checks, single_valued);
+        let (families, mut member_of) = super::family::families(&self.checks, single_valued);
+        self.patterns =
+            super::family::pattern_families(&self.checks, single_valued, &mut member_of);
         self.families = families;
         self.member_of = member_of;
     }

@@ -3,12 +3,177 @@
 //! value. Falco rules repeat such checks by the hundred (`not proc.name in
 //! (...)` exceptions); a family turns them into one lookup per event plus a
 //! bit test per check.
+//!
+//! Likewise every `F contains "x"` / `F startswith "x"` / `F endswith "x"`
+//! check on one such field forms a [`PatternFamily`]: one Aho-Corasick pass
+//! over the event's value answers all of them (`fd.name startswith /etc/`,
+//! `... /root/.ssh`, `... /dev/sd` ...).
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+
 use super::pred::{Check, FastHasher, Pred};
 use crate::fields::FieldRef;
+
+/// How a check is answered together with others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Member {
+    /// Evaluated alone.
+    #[default]
+    Alone,
+    /// Member `position` of value family `family` (`Program::families`).
+    Value {
+        /// The family.
+        family: u32,
+        /// The member's position in it.
+        position: u32,
+    },
+    /// A member of pattern family `n` (`Program::patterns`).
+    Pattern(u32),
+}
+
+/// Where a pattern must occur in the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Anchor {
+    /// Anywhere (`contains`).
+    Anywhere,
+    /// At the start (`startswith`).
+    Start,
+    /// At the end (`endswith`).
+    End,
+}
+
+/// The `contains`/`startswith`/`endswith` checks of one field, answered
+/// by one overlapping Aho-Corasick search of the event's value.
+#[derive(Debug, Clone)]
+pub struct PatternFamily {
+    /// The field.
+    pub field: FieldRef,
+    searcher: AhoCorasick,
+    /// Per pattern id: the member checks using it, and where.
+    by_pattern: Box<[Users]>,
+    /// Every member check (index into `Program::checks`).
+    pub members: Box<[u32]>,
+}
+
+impl PatternFamily {
+    /// Calls `hit` with every member check that holds on `value` (some
+    /// possibly more than once). Allocates nothing.
+    #[inline]
+    pub fn hits(&self, value: &[u8], mut hit: impl FnMut(u32)) {
+        for m in self.searcher.find_overlapping_iter(value) {
+            let Some(users) = self.by_pattern.get(m.pattern().as_usize()) else {
+                continue;
+            };
+            for &(anchor, check) in users.iter() {
+                let holds = match anchor {
+                    Anchor::Anywhere => true,
+                    Anchor::Start => m.start() == 0,
+                    Anchor::End => m.end() == value.len(),
+                };
+                if holds {
+                    hit(check);
+                }
+            }
+        }
+    }
+}
+
+/// The member checks using one pattern, and where it must occur.
+type Users = Box<[(Anchor, u32)]>;
+
+/// A pattern check of one field: (check index, anchor, pattern).
+type PatternMember<'c> = (u32, Anchor, &'c [u8]);
+
+/// The smallest pattern family worth a search.
+const MIN_PATTERNS: usize = 4;
+
+/// The pattern a check looks for, when it is a plain `contains`,
+/// `startswith` or `endswith` test of a single-valued string field.
+fn pattern<'c>(
+    check: &'c Check,
+    single_valued: &dyn Fn(&FieldRef) -> bool,
+) -> Option<(Anchor, &'c [u8])> {
+    if !check.source.xforms.is_empty() || !single_valued(&check.source.field) {
+        return None;
+    }
+    let (anchor, bytes): (Anchor, &[u8]) = match &check.pred {
+        Pred::Contains(finder) => (Anchor::Anywhere, finder.needle()),
+        Pred::StartsWith(p) => (Anchor::Start, p),
+        Pred::EndsWith(p) => (Anchor::End, p),
+        _ => return None,
+    };
+    // An empty pattern matches everywhere: left to the check itself.
+    (!bytes.is_empty()).then_some((anchor, bytes))
+}
+
+/// Groups the pattern checks of `checks` by field into pattern families,
+/// marking their members in `member_of`.
+pub fn pattern_families(
+    checks: &[Check],
+    single_valued: &dyn Fn(&FieldRef) -> bool,
+    member_of: &mut [Member],
+) -> Vec<PatternFamily> {
+    let mut by_field: HashMap<FieldRef, Vec<PatternMember<'_>>> = HashMap::new();
+    for (i, check) in checks.iter().enumerate() {
+        if member_of.get(i) != Some(&Member::Alone) {
+            continue;
+        }
+        if let Some((anchor, bytes)) = pattern(check, single_valued) {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            by_field
+                .entry(check.source.field.clone())
+                .or_default()
+                .push((i, anchor, bytes));
+        }
+    }
+    let mut fields: Vec<_> = by_field
+        .into_iter()
+        .filter(|(_, m)| m.len() >= MIN_PATTERNS)
+        .collect();
+    fields.sort_by_key(|(_, members)| members.first().map_or(0, |m| m.0));
+    let mut out = Vec::new();
+    for (field, members) in fields {
+        let mut ids: HashMap<&[u8], usize> = HashMap::new();
+        let mut patterns: Vec<&[u8]> = Vec::new();
+        let mut by_pattern: Vec<Vec<(Anchor, u32)>> = Vec::new();
+        for &(check, anchor, bytes) in &members {
+            let id = *ids.entry(bytes).or_insert_with(|| {
+                patterns.push(bytes);
+                by_pattern.push(Vec::new());
+                patterns.len() - 1
+            });
+            if let Some(users) = by_pattern.get_mut(id) {
+                users.push((anchor, check));
+            }
+        }
+        // Values are short (paths, command lines): a DFA without a
+        // prefilter is the fastest way through them.
+        let Ok(searcher) = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .prefilter(false)
+            .build(&patterns)
+        else {
+            continue;
+        };
+        let family = u32::try_from(out.len()).unwrap_or(u32::MAX);
+        for &(check, _, _) in &members {
+            if let Some(slot) = member_of.get_mut(check as usize) {
+                *slot = Member::Pattern(family);
+            }
+        }
+        out.push(PatternFamily {
+            field,
+            searcher,
+            by_pattern: by_pattern.into_iter().map(Vec::into_boxed_slice).collect(),
+            members: members.iter().map(|m| m.0).collect(),
+        });
+    }
+    out
+}
 
 /// The smallest family worth a lookup table.
 const MIN_MEMBERS: usize = 4;
@@ -62,7 +227,7 @@ fn accepted(check: &Check, single_valued: &dyn Fn(&FieldRef) -> bool) -> Option<
 pub fn families(
     checks: &[Check],
     single_valued: &dyn Fn(&FieldRef) -> bool,
-) -> (Vec<Family>, Vec<Option<(u32, u32)>>) {
+) -> (Vec<Family>, Vec<Member>) {
     let mut by_field: HashMap<FieldRef, Members> = HashMap::new();
     for (i, check) in checks.iter().enumerate() {
         if let Some(values) = accepted(check, single_valued) {
@@ -73,7 +238,7 @@ pub fn families(
         }
     }
     let mut families = Vec::new();
-    let mut member_of = vec![None; checks.len()];
+    let mut member_of = vec![Member::Alone; checks.len()];
     let mut fields: Vec<_> = by_field
         .into_iter()
         .filter(|(_, m)| m.len() >= MIN_MEMBERS)
@@ -100,7 +265,10 @@ pub fn families(
                 }
             }
             if let Some(slot) = member_of.get_mut(*check) {
-                *slot = Some((family_id, u32::try_from(position).unwrap_or(u32::MAX)));
+                *slot = Member::Value {
+                    family: family_id,
+                    position: u32::try_from(position).unwrap_or(u32::MAX),
+                };
             }
         }
         families.push(Family {

@@ -205,6 +205,7 @@ pub fn run<E: Event + ?Sized>(program: &Program, entry: u32, event: &E, state: &
                 }
             }
             Instr::Check(i) => acc = check(program, i, event, state),
+            Instr::NotCheck(i) => acc = !check(program, i, event, state),
             Instr::EvtType(i) => acc = evt_type(program, i, event),
             Instr::Const(b) => acc = b,
             Instr::Not => acc = !acc,

@@ -13,6 +13,8 @@ use super::{EvtSet, Ir};
 pub enum Instr {
     /// `acc = checks[i](event)`.
     Check(u32),
+    /// `acc = !checks[i](event)`.
+    NotCheck(u32),
     /// `acc = event code in evtsets[i]`.
     EvtType(u32),
     /// `acc = b`.
@@ -98,22 +100,128 @@ fn idx(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+/// The accumulator value with which `instr` jumps, and where to.
+fn jump_of(instr: Instr) -> Option<(bool, u32)> {
+    match instr {
+        Instr::JumpIfTrue(to)
+        | Instr::CheckJt(_, to)
+        | Instr::NotCheckJt(_, to)
+        | Instr::EvtTypeJt(_, to) => Some((true, to)),
+        Instr::JumpIfFalse(to)
+        | Instr::CheckJf(_, to)
+        | Instr::NotCheckJf(_, to)
+        | Instr::EvtTypeJf(_, to) => Some((false, to)),
+        _ => None,
+    }
+}
+
+/// `ir` (negated when `negate`) with every `not` moved down to the checks
+/// and event-type tests, and nested chains of the same kind flattened.
+fn push_not(ir: Ir, negate: bool) -> Ir {
+    match ir {
+        Ir::Const(b) => Ir::Const(b != negate),
+        Ir::Not(child) => push_not(*child, !negate),
+        Ir::And(children) | Ir::Or(children) if children.is_empty() => Ir::Const(!negate),
+        Ir::And(children) => chain(children, negate, !negate),
+        Ir::Or(children) => chain(children, negate, negate),
+        Ir::EvtType(set, text) if negate => {
+            Ir::EvtType(set.complement(), format!("not {text}").into())
+        }
+        leaf @ (Ir::Check(_) | Ir::EvtType(..)) => {
+            if negate {
+                Ir::Not(Box::new(leaf))
+            } else {
+                leaf
+            }
+        }
+    }
+}
+
+/// The children of a chain, each negated when `negate`, joined by `and`
+/// when `is_and` (else `or`); children of the same kind are spliced in.
+fn chain(children: Vec<Ir>, negate: bool, is_and: bool) -> Ir {
+    let mut out = Vec::with_capacity(children.len());
+    for child in children {
+        match push_not(child, negate) {
+            Ir::And(inner) if is_and => out.extend(inner),
+            Ir::Or(inner) if !is_and => out.extend(inner),
+            other => out.push(other),
+        }
+    }
+    if is_and { Ir::And(out) } else { Ir::Or(out) }
+}
+
 impl Program {
     /// Appends the code of `ir`, followed by `Ret`; returns its entry point.
+    ///
+    /// Negations are first pushed down to the checks (De Morgan: the VM's
+    /// logic is two-valued, an absent field already made each check false),
+    /// so that `and not (proc.name = x and ...)` exceptions cost one fused
+    /// instruction when their first check fails; jumps that land on a jump
+    /// whose outcome they imply are then threaded through it.
     pub fn emit(&mut self, ir: Ir) -> u32 {
         let entry = idx(self.code.len());
-        self.emit_node(ir);
+        self.emit_node(push_not(ir, false));
         self.code.push(Instr::Ret);
+        self.thread_jumps(entry as usize);
         entry
+    }
+
+    /// Retargets every conditional jump from `from` on that lands on a
+    /// conditional jump: the accumulator a jump leaves is known (true for
+    /// `jt` jumps, false for `jf` ones), so the landing jump is either taken
+    /// (go to its target) or not (go past it).
+    fn thread_jumps(&mut self, from: usize) {
+        for pc in from..self.code.len() {
+            let Some(&instr) = self.code.get(pc) else {
+                continue;
+            };
+            let Some((when, mut to)) = jump_of(instr) else {
+                continue;
+            };
+            // Bounded: each step moves to a later position.
+            for _ in 0..self.code.len() {
+                let next = match self.code.get(to as usize) {
+                    Some(&Instr::JumpIfTrue(x)) => {
+                        if when {
+                            x
+                        } else {
+                            to + 1
+                        }
+                    }
+                    Some(&Instr::JumpIfFalse(x)) => {
+                        if when {
+                            to + 1
+                        } else {
+                            x
+                        }
+                    }
+                    _ => break,
+                };
+                if next <= to {
+                    break;
+                }
+                to = next;
+            }
+            if let Some(slot) = self.code.get_mut(pc) {
+                *slot = instr.with_target(to);
+            }
+        }
     }
 
     fn emit_node(&mut self, ir: Ir) {
         match ir {
             Ir::Const(b) => self.code.push(Instr::Const(b)),
-            Ir::Not(child) => {
-                self.emit_node(*child);
-                self.code.push(Instr::Not);
-            }
+            Ir::Not(child) => match *child {
+                Ir::Check(check) => {
+                    let i = self.check_index(*check);
+                    self.code.push(Instr::NotCheck(i));
+                }
+                other => {
+                    self.emit_node(other);
+                    self.code.push(Instr::Not);
+                }
+            },
             Ir::EvtType(set, text) => {
                 self.code.push(Instr::EvtType(idx(self.evtsets.len())));
                 self.evtsets.push((set, text));
@@ -222,14 +330,14 @@ mod tests {
             Ir::Const(true),
         ]));
         assert_eq!(entry, 0);
+        // `not false` became `true` (negations pushed down).
         assert_eq!(
             p.code,
             vec![
                 Instr::Const(true),
-                Instr::JumpIfFalse(6),
-                Instr::Const(false),
-                Instr::Not,
-                Instr::JumpIfFalse(6),
+                Instr::JumpIfFalse(5),
+                Instr::Const(true),
+                Instr::JumpIfFalse(5),
                 Instr::Const(true),
                 Instr::Ret
             ]

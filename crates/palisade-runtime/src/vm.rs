@@ -17,6 +17,11 @@ pub struct State {
     /// Per check family: the generation it was looked up in, and the id of
     /// the event's value (see [`NO_VALUE`], [`NOT_A_STRING`]).
     families: Vec<(u32, u32)>,
+    /// Per pattern family: the generation it was searched in, and the
+    /// offset of its bit set (one bit per member) in `pattern_bits`.
+    patterns: Vec<(u32, u32)>,
+    /// The members of pattern families holding on the current event.
+    pattern_bits: Vec<u64>,
     generation: u32,
 }
 
@@ -32,6 +37,23 @@ impl State {
             scratch: Scratch::default(),
             memo: vec![0; program.checks.len()],
             families: vec![(0, NO_VALUE); program.families.len()],
+            patterns: program
+                .patterns
+                .iter()
+                .scan(0u32, |offset, family| {
+                    let at = *offset;
+                    *offset += u32::try_from(family.members.len().div_ceil(64)).unwrap_or(0);
+                    Some((0, at))
+                })
+                .collect(),
+            pattern_bits: vec![
+                0;
+                program
+                    .patterns
+                    .iter()
+                    .map(|f| f.members.len().div_ceil(64))
+                    .sum()
+            ],
             generation: 1,
         }
     }
@@ -43,6 +65,9 @@ impl State {
         if self.generation == 0 {
             self.memo.fill(0);
             self.families.fill((0, NO_VALUE));
+            for slot in &mut self.patterns {
+                slot.0 = 0;
+            }
             self.generation = 1;
         }
     }
@@ -97,8 +122,11 @@ fn first_check<E: Event + ?Sized>(program: &Program, i: u32, event: &E, state: &
                 }
             }
         }
-        Some(&Member::Pattern(family)) => {
-            if let Some(answer) = pattern_check(program, family, i, event, state) {
+        Some(&Member::Pattern { family, position }) => {
+            if let Some(answer) = pattern_check(program, family, position, event, state) {
+                if let Some(slot) = state.memo.get_mut(i as usize) {
+                    *slot = (generation << 1) | u32::from(answer);
+                }
                 return answer;
             }
         }
@@ -114,39 +142,45 @@ fn first_check<E: Event + ?Sized>(program: &Program, i: u32, event: &E, state: &
     acc
 }
 
-/// Check `i` of pattern family `family`: on the family's first use in an
-/// event, one search of the event's value sets the memo of every member.
-/// `None` when the value is a list (each check then runs alone).
+/// Member `position` of pattern family `family`: on the family's first
+/// use in an event, one search of the event's value finds every member
+/// that holds. `None` when the value is a list or the search cannot run
+/// (each check then runs alone).
 #[inline]
 fn pattern_check<E: Event + ?Sized>(
     program: &Program,
     family: u32,
-    i: u32,
+    position: u32,
     event: &E,
     state: &mut State,
 ) -> Option<bool> {
     let generation = state.generation;
-    let memo = &mut state.memo;
-    let family = program.patterns.get(family as usize)?;
-    let value: &[u8] = match event.value(&family.field) {
-        Value::Str(s) => s.as_bytes(),
-        Value::Bytes(b) => b,
-        Value::Strs(_) => return None,
-        // Absent, or not text: no member holds.
-        _ => &[],
-    };
-    let miss = generation << 1;
-    for &m in family.members.iter() {
-        if let Some(slot) = memo.get_mut(m as usize) {
-            *slot = miss;
+    let slot = state.patterns.get_mut(family as usize)?;
+    let offset = slot.1 as usize;
+    let fam = program.patterns.get(family as usize)?;
+    let words = fam.members.len().div_ceil(64);
+    let bits = state.pattern_bits.get_mut(offset..offset + words)?;
+    if slot.0 != generation {
+        let value: &[u8] = match event.value(&fam.field) {
+            Value::Str(s) => s.as_bytes(),
+            Value::Bytes(b) => b,
+            Value::Strs(_) => return None,
+            // Absent, or not text: no member holds.
+            _ => &[],
+        };
+        bits.fill(0);
+        let searched = fam.hits(value, |m| {
+            if let Some(w) = bits.get_mut(m as usize / 64) {
+                *w |= 1 << (m % 64);
+            }
+        });
+        if !searched {
+            return None;
         }
+        slot.0 = generation;
     }
-    family.hits(value, |m| {
-        if let Some(slot) = memo.get_mut(m as usize) {
-            *slot = miss | 1;
-        }
-    });
-    memo.get(i as usize).map(|slot| *slot & 1 == 1)
+    let word = bits.get(position as usize / 64)?;
+    Some(word & (1 << (position % 64)) != 0)
 }
 
 #[inline]

@@ -12,7 +12,11 @@
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::dfa::DFA;
+use aho_corasick::{
+    AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, MatchKind, StartKind,
+};
 
 use super::pred::{Check, FastHasher, Pred};
 use crate::fields::FieldRef;
@@ -30,8 +34,13 @@ pub enum Member {
         /// The member's position in it.
         position: u32,
     },
-    /// A member of pattern family `n` (`Program::patterns`).
-    Pattern(u32),
+    /// Member `position` of pattern family `family` (`Program::patterns`).
+    Pattern {
+        /// The family.
+        family: u32,
+        /// The member's position in it.
+        position: u32,
+    },
 }
 
 /// Where a pattern must occur in the value.
@@ -46,38 +55,143 @@ enum Anchor {
 }
 
 /// The `contains`/`startswith`/`endswith` checks of one field, answered
-/// by one overlapping Aho-Corasick search of the event's value.
+/// together: one anchored Aho-Corasick walk from the start of the event's
+/// value for the `startswith` patterns (it stops where no pattern
+/// continues), one overlapping search for the others.
 #[derive(Debug, Clone)]
 pub struct PatternFamily {
     /// The field.
     pub field: FieldRef,
-    searcher: AhoCorasick,
-    /// Per pattern id: the member checks using it, and where.
-    by_pattern: Box<[Users]>,
-    /// Every member check (index into `Program::checks`).
+    /// The `startswith` patterns (anchored) and their users.
+    prefixes: Option<Prefixes>,
+    /// The `contains`/`endswith` patterns and their users.
+    anywhere: Option<Searcher>,
+    /// Every member check (index into `Program::checks`), by position.
     pub members: Box<[u32]>,
 }
 
-impl PatternFamily {
-    /// Calls `hit` with every member check that holds on `value` (some
-    /// possibly more than once). Allocates nothing.
+/// An anchored Aho-Corasick DFA over the `startswith` patterns of a
+/// family, and per pattern id the positions of the members using it.
+#[derive(Debug, Clone)]
+struct Prefixes {
+    dfa: DFA,
+    users: Box<[Users]>,
+}
+
+impl Prefixes {
+    fn new(patterns: &[&[u8]], users: Vec<Vec<(Anchor, u32)>>) -> Option<Prefixes> {
+        if patterns.is_empty() {
+            return None;
+        }
+        let dfa = DFA::builder()
+            .match_kind(MatchKind::Standard)
+            .start_kind(StartKind::Anchored)
+            .build(patterns)
+            .ok()?;
+        Some(Prefixes {
+            dfa,
+            users: users.into_iter().map(Vec::into_boxed_slice).collect(),
+        })
+    }
+
+    /// Walks `value` from its start until no pattern continues, reporting
+    /// the members whose pattern is a prefix of `value`.
     #[inline]
-    pub fn hits(&self, value: &[u8], mut hit: impl FnMut(u32)) {
-        for m in self.searcher.find_overlapping_iter(value) {
-            let Some(users) = self.by_pattern.get(m.pattern().as_usize()) else {
+    fn hits(&self, value: &[u8], hit: &mut impl FnMut(u32)) -> bool {
+        let dfa = &self.dfa;
+        let Ok(mut sid) = dfa.start_state(Anchored::Yes) else {
+            return false;
+        };
+        for (at, &byte) in value.iter().enumerate() {
+            sid = dfa.next_state(Anchored::Yes, sid, byte);
+            if dfa.is_dead(sid) {
+                break;
+            }
+            if dfa.is_match(sid) {
+                for index in 0..dfa.match_len(sid) {
+                    let pattern = dfa.match_pattern(sid, index);
+                    // A state also reports the patterns that are suffixes
+                    // of the text read: only those read from the start
+                    // count.
+                    if dfa.pattern_len(pattern) != at + 1 {
+                        continue;
+                    }
+                    for &(_, position) in self.users.get(pattern.as_usize()).into_iter().flatten() {
+                        hit(position);
+                    }
+                }
+            }
+        }
+        true
+    }
+}
+
+/// An Aho-Corasick automaton, and per pattern id its users: (anchor,
+/// member position).
+#[derive(Debug, Clone)]
+struct Searcher {
+    automaton: AhoCorasick,
+    users: Box<[Users]>,
+}
+
+impl Searcher {
+    fn new(patterns: &[&[u8]], users: Vec<Vec<(Anchor, u32)>>) -> Option<Searcher> {
+        if patterns.is_empty() {
+            return None;
+        }
+        // Values are short (paths, command lines): a DFA without a
+        // prefilter is the fastest way through them.
+        let automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .prefilter(false)
+            .build(patterns)
+            .ok()?;
+        Some(Searcher {
+            automaton,
+            users: users.into_iter().map(Vec::into_boxed_slice).collect(),
+        })
+    }
+
+    /// Reports the position of each member holding on `value`; `false`
+    /// when the search could not run.
+    #[inline]
+    fn hits(&self, value: &[u8], hit: &mut impl FnMut(u32)) -> bool {
+        let Ok(matches) = self.automaton.try_find_overlapping_iter(value) else {
+            return false;
+        };
+        for m in matches {
+            let Some(users) = self.users.get(m.pattern().as_usize()) else {
                 continue;
             };
-            for &(anchor, check) in users.iter() {
+            for &(anchor, position) in users.iter() {
                 let holds = match anchor {
                     Anchor::Anywhere => true,
                     Anchor::Start => m.start() == 0,
                     Anchor::End => m.end() == value.len(),
                 };
                 if holds {
-                    hit(check);
+                    hit(position);
                 }
             }
         }
+        true
+    }
+}
+
+impl PatternFamily {
+    /// Calls `hit` with the position of every member that holds on
+    /// `value` (some possibly more than once); `false` when a search could
+    /// not run (then nothing is known). Allocates nothing.
+    #[inline]
+    pub fn hits(&self, value: &[u8], mut hit: impl FnMut(u32)) -> bool {
+        self.prefixes
+            .as_ref()
+            .is_none_or(|s| s.hits(value, &mut hit))
+            && self
+                .anywhere
+                .as_ref()
+                .is_none_or(|s| s.hits(value, &mut hit))
     }
 }
 
@@ -136,39 +250,44 @@ pub fn pattern_families(
     fields.sort_by_key(|(_, members)| members.first().map_or(0, |m| m.0));
     let mut out = Vec::new();
     for (field, members) in fields {
-        let mut ids: HashMap<&[u8], usize> = HashMap::new();
-        let mut patterns: Vec<&[u8]> = Vec::new();
-        let mut by_pattern: Vec<Vec<(Anchor, u32)>> = Vec::new();
-        for &(check, anchor, bytes) in &members {
+        // (ids by pattern, patterns, users) for prefixes, then the others.
+        let mut sides: [(HashMap<&[u8], usize>, Vec<&[u8]>, Vec<Vec<(Anchor, u32)>>); 2] =
+            Default::default();
+        for (position, &(_, anchor, bytes)) in members.iter().enumerate() {
+            let (ids, patterns, users) = &mut sides[usize::from(anchor != Anchor::Start)];
             let id = *ids.entry(bytes).or_insert_with(|| {
                 patterns.push(bytes);
-                by_pattern.push(Vec::new());
+                users.push(Vec::new());
                 patterns.len() - 1
             });
-            if let Some(users) = by_pattern.get_mut(id) {
-                users.push((anchor, check));
+            if let Some(users) = users.get_mut(id) {
+                users.push((anchor, u32::try_from(position).unwrap_or(u32::MAX)));
             }
         }
-        // Values are short (paths, command lines): a DFA without a
-        // prefilter is the fastest way through them.
-        let Ok(searcher) = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .prefilter(false)
-            .build(&patterns)
-        else {
+        let [
+            (_, prefix_patterns, prefix_users),
+            (_, other_patterns, other_users),
+        ] = sides;
+        let prefixes = Prefixes::new(&prefix_patterns, prefix_users);
+        let anywhere = Searcher::new(&other_patterns, other_users);
+        if prefixes.is_none() && !prefix_patterns.is_empty()
+            || anywhere.is_none() && !other_patterns.is_empty()
+        {
             continue;
-        };
+        }
         let family = u32::try_from(out.len()).unwrap_or(u32::MAX);
-        for &(check, _, _) in &members {
+        for (position, &(check, _, _)) in members.iter().enumerate() {
             if let Some(slot) = member_of.get_mut(check as usize) {
-                *slot = Member::Pattern(family);
+                *slot = Member::Pattern {
+                    family,
+                    position: u32::try_from(position).unwrap_or(u32::MAX),
+                };
             }
         }
         out.push(PatternFamily {
             field,
-            searcher,
-            by_pattern: by_pattern.into_iter().map(Vec::into_boxed_slice).collect(),
+            prefixes,
+            anywhere,
             members: members.iter().map(|m| m.0).collect(),
         });
     }

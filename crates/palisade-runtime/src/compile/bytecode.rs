@@ -4,7 +4,7 @@
 //! `a and b and c` becomes `a; jf end; b; jf end; c; end:` — a jump leaves
 //! the accumulator as it is, which is the value of the whole `and`/`or`.
 
-use super::pred::Check;
+use super::pred::{Check, CmpOp, Pred};
 use super::{EvtSet, Ir};
 
 /// One instruction. Operands are indexes into the [`Program`]'s side tables
@@ -115,6 +115,33 @@ fn jump_of(instr: Instr) -> Option<(bool, u32)> {
     }
 }
 
+/// `ir` with the leading checks of a top-level `and` stably reordered so
+/// that membership, numeric equality and flag tests (`proc.name in
+/// (...)`, `proc.vpid = 1`, `evt.is_open_write = true`), which few events
+/// pass, come first: the first one becomes the rule's
+/// guard, and the matcher skips the rule without entering its code when it
+/// fails. Checks have no side effects and the logic is two-valued, so the
+/// order of an `and` changes no verdict.
+fn selective_first(ir: Ir) -> Ir {
+    let Ir::And(mut children) = ir else {
+        return ir;
+    };
+    let leading = children
+        .iter()
+        .take_while(|c| matches!(c, Ir::Check(_) | Ir::EvtType(..)))
+        .count();
+    if let Some(run) = children.get_mut(..leading) {
+        run.sort_by_key(|c| match c {
+            Ir::Check(check) if check.source.xforms.is_empty() => match check.pred {
+                Pred::StrIn(_) | Pred::NumIn(_) | Pred::Num(CmpOp::Eq, _) | Pred::Bool(_) => 0,
+                _ => 1,
+            },
+            _ => 1,
+        });
+    }
+    Ir::And(children)
+}
+
 /// `ir` (negated when `negate`) with every `not` moved down to the checks
 /// and event-type tests, and nested chains of the same kind flattened.
 fn push_not(ir: Ir, negate: bool) -> Ir {
@@ -161,7 +188,7 @@ impl Program {
     /// whose outcome they imply are then threaded through it.
     pub fn emit(&mut self, ir: Ir) -> u32 {
         let entry = idx(self.code.len());
-        self.emit_node(push_not(ir, false));
+        self.emit_node(selective_first(push_not(ir, false)));
         self.code.push(Instr::Ret);
         self.thread_jumps(entry as usize);
         entry

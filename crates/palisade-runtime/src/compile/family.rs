@@ -64,6 +64,8 @@ pub struct PatternFamily {
     pub field: FieldRef,
     /// The `startswith` patterns (anchored) and their users.
     prefixes: Option<Prefixes>,
+    /// The `endswith` patterns, reversed (anchored at the end).
+    suffixes: Option<Prefixes>,
     /// The `contains`/`endswith` patterns and their users.
     anywhere: Option<Searcher>,
     /// Every member check (index into `Program::checks`), by position.
@@ -71,38 +73,62 @@ pub struct PatternFamily {
 }
 
 /// An anchored Aho-Corasick DFA over the `startswith` patterns of a
-/// family, and per pattern id the positions of the members using it.
+/// family (or its reversed `endswith` patterns), and per pattern id the
+/// positions of the members using it.
 #[derive(Debug, Clone)]
 struct Prefixes {
     dfa: DFA,
     users: Box<[Users]>,
+    /// Patterns and values read from their end.
+    reversed: bool,
 }
 
 impl Prefixes {
-    fn new(patterns: &[&[u8]], users: Vec<Vec<(Anchor, u32)>>) -> Option<Prefixes> {
+    fn new(patterns: &[&[u8]], users: Vec<Vec<(Anchor, u32)>>, reversed: bool) -> Option<Prefixes> {
         if patterns.is_empty() {
             return None;
         }
+        let patterns: Vec<Vec<u8>> = patterns
+            .iter()
+            .map(|p| {
+                let mut p = p.to_vec();
+                if reversed {
+                    p.reverse();
+                }
+                p
+            })
+            .collect();
         let dfa = DFA::builder()
             .match_kind(MatchKind::Standard)
             .start_kind(StartKind::Anchored)
-            .build(patterns)
+            .build(&patterns)
             .ok()?;
         Some(Prefixes {
             dfa,
             users: users.into_iter().map(Vec::into_boxed_slice).collect(),
+            reversed,
         })
     }
 
-    /// Walks `value` from its start until no pattern continues, reporting
-    /// the members whose pattern is a prefix of `value`.
+    /// Walks `value` from its start (its end when reversed) until no
+    /// pattern continues, reporting the members whose pattern is a prefix
+    /// (suffix) of `value`.
     #[inline]
     fn hits(&self, value: &[u8], hit: &mut impl FnMut(u32)) -> bool {
+        if self.reversed {
+            self.walk(value.iter().rev(), hit)
+        } else {
+            self.walk(value.iter(), hit)
+        }
+    }
+
+    #[inline]
+    fn walk<'v>(&self, bytes: impl Iterator<Item = &'v u8>, hit: &mut impl FnMut(u32)) -> bool {
         let dfa = &self.dfa;
         let Ok(mut sid) = dfa.start_state(Anchored::Yes) else {
             return false;
         };
-        for (at, &byte) in value.iter().enumerate() {
+        for (at, &byte) in bytes.enumerate() {
             sid = dfa.next_state(Anchored::Yes, sid, byte);
             if dfa.is_dead(sid) {
                 break;
@@ -189,6 +215,10 @@ impl PatternFamily {
             .as_ref()
             .is_none_or(|s| s.hits(value, &mut hit))
             && self
+                .suffixes
+                .as_ref()
+                .is_none_or(|s| s.hits(value, &mut hit))
+            && self
                 .anywhere
                 .as_ref()
                 .is_none_or(|s| s.hits(value, &mut hit))
@@ -200,6 +230,27 @@ type Users = Box<[(Anchor, u32)]>;
 
 /// A pattern check of one field: (check index, anchor, pattern).
 type PatternMember<'c> = (u32, Anchor, &'c [u8]);
+
+/// The distinct patterns of one searcher and their users.
+#[derive(Default)]
+struct Side<'c> {
+    ids: HashMap<&'c [u8], usize>,
+    patterns: Vec<&'c [u8]>,
+    users: Vec<Vec<(Anchor, u32)>>,
+}
+
+impl<'c> Side<'c> {
+    fn add(&mut self, bytes: &'c [u8], anchor: Anchor, position: u32) {
+        let id = *self.ids.entry(bytes).or_insert_with(|| {
+            self.patterns.push(bytes);
+            self.users.push(Vec::new());
+            self.patterns.len() - 1
+        });
+        if let Some(users) = self.users.get_mut(id) {
+            users.push((anchor, position));
+        }
+    }
+}
 
 /// The smallest pattern family worth a search.
 const MIN_PATTERNS: usize = 4;
@@ -250,28 +301,23 @@ pub fn pattern_families(
     fields.sort_by_key(|(_, members)| members.first().map_or(0, |m| m.0));
     let mut out = Vec::new();
     for (field, members) in fields {
-        // (ids by pattern, patterns, users) for prefixes, then the others.
-        let mut sides: [(HashMap<&[u8], usize>, Vec<&[u8]>, Vec<Vec<(Anchor, u32)>>); 2] =
-            Default::default();
+        let mut starts = Side::default();
+        let mut ends = Side::default();
+        let mut others = Side::default();
         for (position, &(_, anchor, bytes)) in members.iter().enumerate() {
-            let (ids, patterns, users) = &mut sides[usize::from(anchor != Anchor::Start)];
-            let id = *ids.entry(bytes).or_insert_with(|| {
-                patterns.push(bytes);
-                users.push(Vec::new());
-                patterns.len() - 1
-            });
-            if let Some(users) = users.get_mut(id) {
-                users.push((anchor, u32::try_from(position).unwrap_or(u32::MAX)));
-            }
+            let side = match anchor {
+                Anchor::Start => &mut starts,
+                Anchor::End => &mut ends,
+                Anchor::Anywhere => &mut others,
+            };
+            side.add(bytes, anchor, u32::try_from(position).unwrap_or(u32::MAX));
         }
-        let [
-            (_, prefix_patterns, prefix_users),
-            (_, other_patterns, other_users),
-        ] = sides;
-        let prefixes = Prefixes::new(&prefix_patterns, prefix_users);
-        let anywhere = Searcher::new(&other_patterns, other_users);
-        if prefixes.is_none() && !prefix_patterns.is_empty()
-            || anywhere.is_none() && !other_patterns.is_empty()
+        let prefixes = Prefixes::new(&starts.patterns, starts.users, false);
+        let suffixes = Prefixes::new(&ends.patterns, ends.users, true);
+        let anywhere = Searcher::new(&others.patterns, others.users);
+        if prefixes.is_none() && !starts.patterns.is_empty()
+            || suffixes.is_none() && !ends.patterns.is_empty()
+            || anywhere.is_none() && !others.patterns.is_empty()
         {
             continue;
         }
@@ -287,6 +333,7 @@ pub fn pattern_families(
         out.push(PatternFamily {
             field,
             prefixes,
+            suffixes,
             anywhere,
             members: members.iter().map(|m| m.0).collect(),
         });
@@ -302,6 +349,9 @@ const MIN_MEMBERS: usize = 4;
 pub struct Family {
     /// The field.
     pub field: FieldRef,
+    /// Bit `n` set when some value has length `n` (bit 63: length >= 63):
+    /// most event values are rejected without hashing.
+    lengths: u64,
     /// The id of every value some member compares with.
     values: HashMap<Box<[u8]>, u32, BuildHasherDefault<FastHasher>>,
     /// Per value id, the members (by position) it satisfies, as a bit set.
@@ -312,6 +362,9 @@ impl Family {
     /// The value id of `value`, if a member compares with it.
     #[inline]
     pub fn value_id(&self, value: &[u8]) -> Option<u32> {
+        if self.lengths & (1 << value.len().min(63)) == 0 {
+            return None;
+        }
         self.values.get(value).copied()
     }
 
@@ -390,8 +443,12 @@ pub fn families(
                 };
             }
         }
+        let lengths = values
+            .keys()
+            .fold(0u64, |acc, v| acc | (1 << v.len().min(63)));
         families.push(Family {
             field,
+            lengths,
             values,
             hits,
         });

@@ -120,6 +120,9 @@ pub struct RuleSetBuilder {
     mode: MatchMode,
     source: String,
     guards: Vec<Guard>,
+    /// Per rule, its code specialized per group of event types (empty
+    /// when its generic code tests no event type).
+    specialized: Vec<Vec<(EvtSet, Run)>>,
 }
 
 /// How the matcher runs one rule: where its code starts, and the check it
@@ -174,21 +177,34 @@ impl RuleSetBuilder {
                     source,
                 }
             })?;
-        let entry = self
-            .program
-            .emit(compile::drop_indexed_tests(ir, &event_types));
-        // A rule whose code starts with "check, and leave when false" is
-        // skipped by the matcher without entering the VM when that check
-        // fails (it is memoized, and often shared by many rules).
-        // (Only when its jump leaves the whole rule: lands on `ret`.)
-        let code = &self.program.code;
-        let leaves = |to: u32| code.get(to as usize) == Some(&Instr::Ret);
-        let guard = match code.get(entry as usize) {
-            Some(Instr::CheckJf(i, to)) if leaves(*to) => Guard::Holds(*i),
-            Some(Instr::NotCheckJf(i, to)) if leaves(*to) => Guard::Fails(*i),
-            _ => Guard::None,
-        };
+        let generic = compile::drop_indexed_tests(ir.clone(), &event_types);
+        // A rule whose code still tests `evt.type` (it fires on several
+        // types, `open` ones in one branch, `execve` in another) gets one
+        // version of its code per group of its types on which those tests
+        // agree, with the tests folded away.
+        let mut specialized = Vec::new();
+        let sets = generic.evt_sets();
+        let Run { entry, guard } = self.emit(generic);
+        if !sets.is_empty() {
+            let mut groups: Vec<(Vec<bool>, EvtSet)> = Vec::new();
+            for code in event_types.iter() {
+                let outcome: Vec<bool> = sets.iter().map(|set| set.contains(code)).collect();
+                match groups.iter_mut().find(|(o, _)| *o == outcome) {
+                    Some((_, group)) => group.insert(code),
+                    None => {
+                        let mut group = EvtSet::EMPTY;
+                        group.insert(code);
+                        groups.push((outcome, group));
+                    }
+                }
+            }
+            for (_, group) in groups {
+                let run = self.emit(compile::drop_indexed_tests(ir.clone(), &group));
+                specialized.push((group, run));
+            }
+        }
         self.guards.push(guard);
+        self.specialized.push(specialized);
         self.rules.push(Rule {
             name: spec.name,
             priority: spec.priority,
@@ -200,6 +216,23 @@ impl RuleSetBuilder {
             entry,
         });
         Ok(())
+    }
+
+    /// Emits `ir` and finds its guard.
+    fn emit(&mut self, ir: compile::Ir) -> Run {
+        let entry = self.program.emit(ir);
+        // A rule whose code starts with "check, and leave when false" is
+        // skipped by the matcher without entering the VM when that check
+        // fails (it is memoized, and often shared by many rules).
+        // (Only when its jump leaves the whole rule: lands on `ret`.)
+        let code = &self.program.code;
+        let leaves = |to: u32| code.get(to as usize) == Some(&Instr::Ret);
+        let guard = match code.get(entry as usize) {
+            Some(Instr::CheckJf(i, to)) if leaves(*to) => Guard::Holds(*i),
+            Some(Instr::NotCheckJf(i, to)) if leaves(*to) => Guard::Fails(*i),
+            _ => Guard::None,
+        };
+        Run { entry, guard }
     }
 
     /// Sets the match mode (default [`MatchMode::First`]).
@@ -240,9 +273,16 @@ impl RuleSetBuilder {
                 .rules
                 .iter()
                 .zip(&runs)
+                .zip(&self.specialized)
                 .enumerate()
-                .filter(|(_, (r, _))| r.source == self.source && r.event_types.contains(code))
-                .map(|(i, (_, &run))| (u32::try_from(i).unwrap_or(u32::MAX), run))
+                .filter(|(_, ((r, _), _))| r.source == self.source && r.event_types.contains(code))
+                .map(|(i, ((_, &run), specialized))| {
+                    let run = specialized
+                        .iter()
+                        .find(|(group, _)| group.contains(code))
+                        .map_or(run, |&(_, run)| run);
+                    (u32::try_from(i).unwrap_or(u32::MAX), run)
+                })
                 .collect();
             index.push(ids.into_boxed_slice());
         }
@@ -287,6 +327,7 @@ impl RuleSet {
             mode: MatchMode::First,
             source: "syscall".to_owned(),
             guards: Vec::new(),
+            specialized: Vec::new(),
         }
     }
 

@@ -115,6 +115,57 @@ fn jump_of(instr: Instr) -> Option<(bool, u32)> {
     }
 }
 
+/// The leaf (a check, or a negated check) an `and` starts with, by text.
+fn leading_leaf(ir: &Ir) -> Option<(bool, &str)> {
+    let first = match ir {
+        Ir::And(children) => children.first()?,
+        _ => return None,
+    };
+    match first {
+        Ir::Check(check) => Some((true, &check.text)),
+        Ir::Not(inner) => match &**inner {
+            Ir::Check(check) => Some((false, &check.text)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `(a and x) or (a and y)` becomes `a and (x or y)` when every branch of
+/// an `or` starts with the same check `a` (`(open_read and ...) or
+/// (open_directory and ...)` both start with `evt.is_open_read = true`):
+/// `a` is evaluated first either way, and can then guard the rule.
+fn factor(ir: Ir) -> Ir {
+    match ir {
+        Ir::And(children) => Ir::And(children.into_iter().map(factor).collect()),
+        Ir::Or(children) => {
+            let children: Vec<Ir> = children.into_iter().map(factor).collect();
+            let shared = children.len() >= 2
+                && children
+                    .first()
+                    .and_then(leading_leaf)
+                    .is_some_and(|first| children.iter().all(|c| leading_leaf(c) == Some(first)));
+            if !shared {
+                return Ir::Or(children);
+            }
+            let mut leaf = None;
+            let mut rests = Vec::with_capacity(children.len());
+            for child in children {
+                if let Ir::And(mut parts) = child {
+                    let head = parts.remove(0);
+                    leaf.get_or_insert(head);
+                    rests.push(Ir::And(parts));
+                }
+            }
+            match leaf {
+                Some(leaf) => Ir::And(vec![leaf, Ir::Or(rests)]),
+                None => Ir::Or(rests),
+            }
+        }
+        other => other,
+    }
+}
+
 /// `ir` with the leading checks of a top-level `and` stably reordered so
 /// that membership, numeric equality and flag tests (`proc.name in
 /// (...)`, `proc.vpid = 1`, `evt.is_open_write = true`), which few events
@@ -188,7 +239,7 @@ impl Program {
     /// whose outcome they imply are then threaded through it.
     pub fn emit(&mut self, ir: Ir) -> u32 {
         let entry = idx(self.code.len());
-        self.emit_node(selective_first(push_not(ir, false)));
+        self.emit_node(selective_first(factor(push_not(ir, false)).fold()));
         self.code.push(Instr::Ret);
         self.thread_jumps(entry as usize);
         entry
@@ -348,26 +399,42 @@ mod tests {
         assert_eq!(std::mem::size_of::<Instr>(), 12);
     }
 
+    fn one(code: u16) -> EvtSet {
+        let mut set = EvtSet::EMPTY;
+        set.insert(code);
+        set
+    }
+
     #[test]
     fn chains_jump_to_their_end() {
         let mut p = Program::default();
         let entry = p.emit(Ir::And(vec![
-            Ir::Const(true),
-            Ir::Not(Box::new(Ir::Const(false))),
-            Ir::Const(true),
+            Ir::EvtType(one(1), "a".into()),
+            Ir::Not(Box::new(Ir::EvtType(one(2), "b".into()))),
+            Ir::EvtType(one(3), "c".into()),
         ]));
         assert_eq!(entry, 0);
-        // `not false` became `true` (negations pushed down).
+        // `not b` became the complement set (negations pushed down).
         assert_eq!(
             p.code,
             vec![
-                Instr::Const(true),
-                Instr::JumpIfFalse(5),
-                Instr::Const(true),
-                Instr::JumpIfFalse(5),
-                Instr::Const(true),
+                Instr::EvtTypeJf(0, 3),
+                Instr::EvtTypeJf(1, 3),
+                Instr::EvtType(2),
                 Instr::Ret
             ]
         );
+        assert_eq!(p.evtsets[1].0, one(2).complement());
+        assert_eq!(&*p.evtsets[1].1, "not b");
+    }
+
+    #[test]
+    fn constant_chains_fold() {
+        let mut p = Program::default();
+        p.emit(Ir::And(vec![
+            Ir::Const(true),
+            Ir::Not(Box::new(Ir::Const(false))),
+        ]));
+        assert_eq!(p.code, vec![Instr::Const(true), Instr::Ret]);
     }
 }

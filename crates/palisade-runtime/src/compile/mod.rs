@@ -115,6 +115,26 @@ pub enum Ir {
 }
 
 impl Ir {
+    /// The sets of the `evt.type` tests left in the condition.
+    pub fn evt_sets(&self) -> Vec<EvtSet> {
+        let mut out = Vec::new();
+        self.collect_evt_sets(&mut out);
+        out
+    }
+
+    fn collect_evt_sets(&self, out: &mut Vec<EvtSet>) {
+        match self {
+            Ir::EvtType(set, _) => out.push(*set),
+            Ir::And(children) | Ir::Or(children) => {
+                for child in children {
+                    child.collect_evt_sets(out);
+                }
+            }
+            Ir::Not(child) => child.collect_evt_sets(out),
+            Ir::Const(_) | Ir::Check(_) => {}
+        }
+    }
+
     /// The event types on which the condition can hold, as Falco computes
     /// them: `evt.type` checks give their set (`!=` its complement), other
     /// checks every type, `and` intersects, `or` unites, and `not` inverts

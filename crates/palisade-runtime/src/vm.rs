@@ -90,36 +90,18 @@ pub(crate) fn check<E: Event + ?Sized>(
 }
 
 /// Check `i` on `event`, not yet evaluated on it: answered by its family
-/// when it has one, else evaluated; the result is memoized.
-#[inline(never)]
+/// when it has one, else evaluated; the result is memoized. Each path is a
+/// function of its own, so that this dispatch stays small.
+#[inline]
 fn first_check<E: Event + ?Sized>(program: &Program, i: u32, event: &E, state: &mut State) -> bool {
     let generation = state.generation;
     match program.member_of.get(i as usize) {
         Some(&Member::Value { family, position }) => {
-            if let (Some(family), Some(slot)) = (
-                program.families.get(family as usize),
-                state.families.get_mut(family as usize),
-            ) {
-                if slot.0 != generation {
-                    let vid = match event.value(&family.field) {
-                        Value::Str(s) => family.value_id(s.as_bytes()).unwrap_or(NO_VALUE),
-                        Value::Bytes(b) => family.value_id(b).unwrap_or(NO_VALUE),
-                        Value::Strs(_) => NOT_A_STRING,
-                        _ => NO_VALUE,
-                    };
-                    *slot = (generation, vid);
+            if let Some(answer) = value_check(program, family, position, event, state) {
+                if let Some(slot) = state.memo.get_mut(i as usize) {
+                    *slot = (generation << 1) | u32::from(answer);
                 }
-                let answer = match slot.1 {
-                    NO_VALUE => Some(false),
-                    NOT_A_STRING => None,
-                    vid => Some(family.holds(vid, position)),
-                };
-                if let Some(answer) = answer {
-                    if let Some(slot) = state.memo.get_mut(i as usize) {
-                        *slot = (generation << 1) | u32::from(answer);
-                    }
-                    return answer;
-                }
+                return answer;
             }
         }
         Some(&Member::Pattern { family, position }) => {
@@ -132,12 +114,48 @@ fn first_check<E: Event + ?Sized>(program: &Program, i: u32, event: &E, state: &
         }
         _ => {}
     }
+    eval_check(program, i, event, state)
+}
+
+/// Member `position` of value family `family`: one lookup of the event's
+/// value per event answers every member. `None` when the value is a list
+/// (each check then runs alone).
+#[inline(never)]
+fn value_check<E: Event + ?Sized>(
+    program: &Program,
+    family: u32,
+    position: u32,
+    event: &E,
+    state: &mut State,
+) -> Option<bool> {
+    let generation = state.generation;
+    let fam = program.families.get(family as usize)?;
+    let slot = state.families.get_mut(family as usize)?;
+    if slot.0 != generation {
+        let vid = match event.value(&fam.field) {
+            Value::Str(s) => fam.value_id(s.as_bytes()).unwrap_or(NO_VALUE),
+            Value::Bytes(b) => fam.value_id(b).unwrap_or(NO_VALUE),
+            Value::Strs(_) => NOT_A_STRING,
+            _ => NO_VALUE,
+        };
+        *slot = (generation, vid);
+    }
+    match slot.1 {
+        NO_VALUE => Some(false),
+        NOT_A_STRING => None,
+        vid => Some(fam.holds(vid, position)),
+    }
+}
+
+/// Check `i` evaluated alone on `event`, memoized.
+#[inline(never)]
+fn eval_check<E: Event + ?Sized>(program: &Program, i: u32, event: &E, state: &mut State) -> bool {
     let acc = program
         .checks
         .get(i as usize)
         .is_some_and(|c| c.eval(event, &mut state.scratch));
     if let Some(slot) = state.memo.get_mut(i as usize) {
-        *slot = (generation << 1) | u32::from(acc);
+        *slot = (state.generation << 1) | u32::from(acc);
     }
     acc
 }
@@ -146,7 +164,7 @@ fn first_check<E: Event + ?Sized>(program: &Program, i: u32, event: &E, state: &
 /// use in an event, one search of the event's value finds every member
 /// that holds. `None` when the value is a list or the search cannot run
 /// (each check then runs alone).
-#[inline]
+#[inline(never)]
 fn pattern_check<E: Event + ?Sized>(
     program: &Program,
     family: u32,

@@ -273,7 +273,7 @@ fn disasm_lists_bytecode() {
     ]);
     let listing = text(&or.stdout);
     assert!(
-        listing.contains("evttype.jf #0 0002  evt.type = open"),
+        listing.contains("evttype.jf #0 0003  evt.type = open"),
         "{listing}"
     );
     assert!(listing.contains("jt        0004"), "{listing}");

@@ -46,6 +46,7 @@ fn write_rule(out: &mut String, schema: &Schema, program: &Program, rule: &Rule)
                 let text = program.checks.get(i as usize).map_or("?", |c| &*c.text);
                 writeln!(out, "check     #{i}  {text}")
             }
+            Instr::NotCheck(i) => writeln!(out, "ncheck    #{i}  not {}", check_text(program, i)),
             Instr::EvtType(i) => {
                 let text = program.evtsets.get(i as usize).map_or("?", |(_, t)| &**t);
                 writeln!(out, "evttype   #{i}  {text}")

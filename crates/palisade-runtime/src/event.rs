@@ -95,7 +95,7 @@ pub struct Layout {
 }
 
 impl Layout {
-    #[inline]
+    #[inline(always)]
     fn column_of(&self, field: &FieldRef) -> Option<u32> {
         if field.slot != FieldRef::NO_SLOT {
             return self
@@ -234,7 +234,7 @@ impl FlatEvent {
             .map_or(Value::Absent, |&cell| self.cell_value(cell))
     }
 
-    #[inline]
+    #[inline(always)]
     fn cell_value(&self, cell: Cell) -> Value<'_> {
         match cell {
             Cell::Absent => Value::Absent,
@@ -269,7 +269,7 @@ impl Event for FlatEvent {
         self.code
     }
 
-    #[inline]
+    #[inline(always)]
     fn value(&self, field: &FieldRef) -> Value<'_> {
         match self
             .layout

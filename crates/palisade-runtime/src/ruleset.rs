@@ -120,6 +120,41 @@ pub struct RuleSetBuilder {
     mode: MatchMode,
     source: String,
     guards: Vec<Guard>,
+    /// Per rule, its code specialized per group of event types (empty
+    /// when its generic code tests no event type).
+    specialized: Vec<Vec<(EvtSet, Run)>>,
+}
+
+/// How the matcher runs one rule: where its code starts, and the check it
+/// needs before its code is worth running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Run {
+    entry: u32,
+    guard: Guard,
+}
+
+impl Run {
+    /// Runs the rule on `event`: its guard, then (from past the guard) its
+    /// code.
+    #[inline]
+    fn eval<E: Event + ?Sized>(self, program: &Program, event: &E, state: &mut vm::State) -> bool {
+        let entry = match self.guard {
+            Guard::Holds(i) => {
+                if !vm::check(program, i, event, state) {
+                    return false;
+                }
+                self.entry + 1
+            }
+            Guard::Fails(i) => {
+                if vm::check(program, i, event, state) {
+                    return false;
+                }
+                self.entry + 1
+            }
+            Guard::None => self.entry,
+        };
+        vm::run(program, entry, event, state)
+    }
 }
 
 /// A check a rule needs before its code is worth running.
@@ -142,21 +177,34 @@ impl RuleSetBuilder {
                     source,
                 }
             })?;
-        let entry = self
-            .program
-            .emit(compile::drop_indexed_tests(ir, &event_types));
-        // A rule whose code starts with "check, and leave when false" is
-        // skipped by the matcher without entering the VM when that check
-        // fails (it is memoized, and often shared by many rules).
-        // (Only when its jump leaves the whole rule: lands on `ret`.)
-        let code = &self.program.code;
-        let leaves = |to: u32| code.get(to as usize) == Some(&Instr::Ret);
-        let guard = match code.get(entry as usize) {
-            Some(Instr::CheckJf(i, to)) if leaves(*to) => Guard::Holds(*i),
-            Some(Instr::NotCheckJf(i, to)) if leaves(*to) => Guard::Fails(*i),
-            _ => Guard::None,
-        };
+        let generic = compile::drop_indexed_tests(ir.clone(), &event_types);
+        // A rule whose code still tests `evt.type` (it fires on several
+        // types, `open` ones in one branch, `execve` in another) gets one
+        // version of its code per group of its types on which those tests
+        // agree, with the tests folded away.
+        let mut specialized = Vec::new();
+        let sets = generic.evt_sets();
+        let Run { entry, guard } = self.emit(generic);
+        if !sets.is_empty() {
+            let mut groups: Vec<(Vec<bool>, EvtSet)> = Vec::new();
+            for code in event_types.iter() {
+                let outcome: Vec<bool> = sets.iter().map(|set| set.contains(code)).collect();
+                match groups.iter_mut().find(|(o, _)| *o == outcome) {
+                    Some((_, group)) => group.insert(code),
+                    None => {
+                        let mut group = EvtSet::EMPTY;
+                        group.insert(code);
+                        groups.push((outcome, group));
+                    }
+                }
+            }
+            for (_, group) in groups {
+                let run = self.emit(compile::drop_indexed_tests(ir.clone(), &group));
+                specialized.push((group, run));
+            }
+        }
         self.guards.push(guard);
+        self.specialized.push(specialized);
         self.rules.push(Rule {
             name: spec.name,
             priority: spec.priority,
@@ -168,6 +216,23 @@ impl RuleSetBuilder {
             entry,
         });
         Ok(())
+    }
+
+    /// Emits `ir` and finds its guard.
+    fn emit(&mut self, ir: compile::Ir) -> Run {
+        let entry = self.program.emit(ir);
+        // A rule whose code starts with "check, and leave when false" is
+        // skipped by the matcher without entering the VM when that check
+        // fails (it is memoized, and often shared by many rules).
+        // (Only when its jump leaves the whole rule: lands on `ret`.)
+        let code = &self.program.code;
+        let leaves = |to: u32| code.get(to as usize) == Some(&Instr::Ret);
+        let guard = match code.get(entry as usize) {
+            Some(Instr::CheckJf(i, to)) if leaves(*to) => Guard::Holds(*i),
+            Some(Instr::NotCheckJf(i, to)) if leaves(*to) => Guard::Fails(*i),
+            _ => Guard::None,
+        };
+        Run { entry, guard }
     }
 
     /// Sets the match mode (default [`MatchMode::First`]).
@@ -191,16 +256,33 @@ impl RuleSetBuilder {
                 d.type_for(field.arg.is_some()) == crate::fields::FieldType::String
             })
         });
+        let runs: Vec<Run> = self
+            .rules
+            .iter()
+            .zip(&self.guards)
+            .map(|(rule, &guard)| Run {
+                entry: rule.entry,
+                guard,
+            })
+            .collect();
         let count = self.schema.event_type_count();
-        let mut index: Vec<Box<[u32]>> = Vec::with_capacity(count);
+        let mut index: Vec<Box<[(u32, Run)]>> = Vec::with_capacity(count);
         for code in 0..count {
             let code = u16::try_from(code).unwrap_or(0);
-            let ids: Vec<u32> = self
+            let ids: Vec<(u32, Run)> = self
                 .rules
                 .iter()
+                .zip(&runs)
+                .zip(&self.specialized)
                 .enumerate()
-                .filter(|(_, r)| r.source == self.source && r.event_types.contains(code))
-                .map(|(i, _)| u32::try_from(i).unwrap_or(u32::MAX))
+                .filter(|(_, ((r, _), _))| r.source == self.source && r.event_types.contains(code))
+                .map(|(i, ((_, &run), specialized))| {
+                    let run = specialized
+                        .iter()
+                        .find(|(group, _)| group.contains(code))
+                        .map_or(run, |&(_, run)| run);
+                    (u32::try_from(i).unwrap_or(u32::MAX), run)
+                })
                 .collect();
             index.push(ids.into_boxed_slice());
         }
@@ -210,7 +292,7 @@ impl RuleSetBuilder {
                 rules: self.rules,
                 program: self.program,
                 index,
-                guards: self.guards,
+                runs,
                 mode: self.mode,
             }),
         }
@@ -222,10 +304,10 @@ struct Inner {
     schema: Schema,
     rules: Vec<Rule>,
     program: Program,
-    /// Rules to run per event code, ascending.
-    index: Vec<Box<[u32]>>,
-    /// Per rule, the check its code starts with.
-    guards: Vec<Guard>,
+    /// Rules to run per event code, ascending, with how to run them.
+    index: Vec<Box<[(u32, Run)]>>,
+    /// Per rule, how to run it.
+    runs: Vec<Run>,
     mode: MatchMode,
 }
 
@@ -245,6 +327,7 @@ impl RuleSet {
             mode: MatchMode::First,
             source: "syscall".to_owned(),
             guards: Vec::new(),
+            specialized: Vec::new(),
         }
     }
 
@@ -326,26 +409,8 @@ impl Matcher {
         let inner = &*self.set.inner;
         let first = inner.mode == MatchMode::First;
         if let Some(ids) = inner.index.get(usize::from(event.event_code())) {
-            for &id in ids.iter() {
-                let Some(rule) = inner.rules.get(id as usize) else {
-                    continue;
-                };
-                let entry = match inner.guards.get(id as usize) {
-                    Some(Guard::Holds(i)) => {
-                        if !vm::check(&inner.program, *i, event, &mut self.state) {
-                            continue;
-                        }
-                        rule.entry + 1
-                    }
-                    Some(Guard::Fails(i)) => {
-                        if vm::check(&inner.program, *i, event, &mut self.state) {
-                            continue;
-                        }
-                        rule.entry + 1
-                    }
-                    _ => rule.entry,
-                };
-                if vm::run(&inner.program, entry, event, &mut self.state) {
+            for &(id, run) in ids.iter() {
+                if run.eval(&inner.program, event, &mut self.state) {
                     self.hits.push(id);
                     if first {
                         break;
@@ -376,29 +441,16 @@ impl Matcher {
         let inner = &*self.set.inner;
         let code = event.event_code();
         for &id in ids {
-            let Some(rule) = inner.rules.get(id as usize) else {
+            let (Some(rule), Some(run)) =
+                (inner.rules.get(id as usize), inner.runs.get(id as usize))
+            else {
                 continue;
             };
             if !rule.event_types.contains(code) {
                 continue;
             }
-            // The rule's guard, as in `matches`.
-            let entry = match inner.guards.get(id as usize) {
-                Some(Guard::Holds(i)) => {
-                    if !vm::check(&inner.program, *i, event, &mut self.state) {
-                        continue;
-                    }
-                    rule.entry + 1
-                }
-                Some(Guard::Fails(i)) => {
-                    if vm::check(&inner.program, *i, event, &mut self.state) {
-                        continue;
-                    }
-                    rule.entry + 1
-                }
-                _ => rule.entry,
-            };
-            if vm::run(&inner.program, entry, event, &mut self.state) {
+            // As in `matches`.
+            if run.eval(&inner.program, event, &mut self.state) {
                 self.hits.push(id);
                 if first {
                     break;
@@ -639,6 +691,83 @@ mod tests {
                 assert_eq!(fired.contains(&(i as u32)), expected, "`{c}` on {event:?}");
             }
         }
+    }
+
+    /// Every condition compiled alone (no family: too few members) and all
+    /// of them in one ruleset (a pattern family over `fd.name`) fire on the
+    /// same events.
+    fn together_agrees_with_alone(conditions: &[&str], events: &str) -> RuleSet {
+        let events = crate::event::FlatEvents::parse(events, &Schema::falco()).unwrap();
+        let mut together = RuleSet::builder(Schema::falco());
+        together.mode(MatchMode::All);
+        for (i, c) in conditions.iter().enumerate() {
+            together
+                .add(RuleSpec::new(
+                    i.to_string(),
+                    crate::parser::parse(c).unwrap(),
+                    Severity::Debug,
+                ))
+                .unwrap();
+        }
+        let together = together.build();
+        let mut matcher = together.matcher();
+        for event in events.events() {
+            let fired: Vec<u32> = matcher.matches(event).indexes().to_vec();
+            for (i, c) in conditions.iter().enumerate() {
+                let mut alone = RuleSet::builder(Schema::falco());
+                alone
+                    .add(RuleSpec::new(
+                        "alone",
+                        crate::parser::parse(c).unwrap(),
+                        Severity::Debug,
+                    ))
+                    .unwrap();
+                let alone = alone.build();
+                assert!(alone.program().patterns.is_empty());
+                let expected = !alone.matcher().matches(event).is_empty();
+                assert_eq!(fired.contains(&(i as u32)), expected, "`{c}` on {event:?}");
+            }
+        }
+        together
+    }
+
+    #[test]
+    fn pattern_families_answer_like_single_checks() {
+        let conditions = [
+            "fd.name startswith /etc/",
+            "fd.name startswith /etc/ssh",
+            "fd.name contains ssh",
+            "fd.name endswith .conf",
+            "fd.name endswith sshd_config",
+            "not fd.name contains /root",
+            "fd.name contains /etc and not fd.name startswith /etc",
+            "fd.name endswith /etc/",
+            "fd.name contains s",
+            "fd.name startswith s",
+            "fd.name endswith s",
+            "proc.name contains sh",
+        ];
+        let together = together_agrees_with_alone(
+            &conditions,
+            "{\"evt.type\":\"open\",\"fd.name\":\"/etc/ssh/sshd_config\",\"proc.name\":\"bash\"}\n\
+             {\"evt.type\":\"open\",\"fd.name\":\"/etc/\"}\n\
+             {\"evt.type\":\"open\",\"fd.name\":\"/etc\"}\n\
+             {\"evt.type\":\"open\",\"fd.name\":\"/tmp/etc/a.conf\"}\n\
+             {\"evt.type\":\"open\",\"fd.name\":\"/root/.ssh/x.conf.bak\"}\n\
+             {\"evt.type\":\"open\",\"fd.name\":\"sss\"}\n\
+             {\"evt.type\":\"open\",\"fd.name\":\"s\"}\n\
+             {\"evt.type\":\"open\",\"fd.name\":\"\"}\n\
+             {\"evt.type\":\"open\",\"fd.name\":\".conf\"}\n\
+             {\"evt.type\":\"open\",\"fd.name\":\"x.confs\"}\n\
+             {\"evt.type\":\"open\",\"fd.name\":null}\n\
+             {\"evt.type\":\"open\",\"fd.name\":[\"/etc/a\",\"b\"]}\n\
+             {\"evt.type\":\"open\"}",
+        );
+        assert_eq!(
+            together.program().patterns.len(),
+            1,
+            "one pattern family: fd.name (proc.name has one pattern)"
+        );
     }
 
     #[test]

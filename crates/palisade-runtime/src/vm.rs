@@ -1,6 +1,7 @@
 //! The interpreter loop: runs one condition's bytecode on one event.
 
 use crate::compile::bytecode::{Instr, Program};
+use crate::compile::family::Member;
 use crate::compile::pred::Scratch;
 use crate::event::{Event, Value};
 
@@ -16,6 +17,11 @@ pub struct State {
     /// Per check family: the generation it was looked up in, and the id of
     /// the event's value (see [`NO_VALUE`], [`NOT_A_STRING`]).
     families: Vec<(u32, u32)>,
+    /// Per pattern family: the generation it was searched in, and the
+    /// offset of its bit set (one bit per member) in `pattern_bits`.
+    patterns: Vec<(u32, u32)>,
+    /// The members of pattern families holding on the current event.
+    pattern_bits: Vec<u64>,
     generation: u32,
 }
 
@@ -31,6 +37,23 @@ impl State {
             scratch: Scratch::default(),
             memo: vec![0; program.checks.len()],
             families: vec![(0, NO_VALUE); program.families.len()],
+            patterns: program
+                .patterns
+                .iter()
+                .scan(0u32, |offset, family| {
+                    let at = *offset;
+                    *offset += u32::try_from(family.members.len().div_ceil(64)).unwrap_or(0);
+                    Some((0, at))
+                })
+                .collect(),
+            pattern_bits: vec![
+                0;
+                program
+                    .patterns
+                    .iter()
+                    .map(|f| f.members.len().div_ceil(64))
+                    .sum()
+            ],
             generation: 1,
         }
     }
@@ -42,54 +65,140 @@ impl State {
         if self.generation == 0 {
             self.memo.fill(0);
             self.families.fill((0, NO_VALUE));
+            for slot in &mut self.patterns {
+                slot.0 = 0;
+            }
             self.generation = 1;
         }
     }
 }
 
-/// The result of check `i` on `event`, evaluated at most once per event.
-#[inline]
+/// The result of check `i` on `event`, evaluated at most once per event:
+/// a repeated check costs one load here, the first one runs
+/// [`first_check`].
+#[inline(always)]
 pub(crate) fn check<E: Event + ?Sized>(
     program: &Program,
     i: u32,
     event: &E,
     state: &mut State,
 ) -> bool {
+    match state.memo.get(i as usize) {
+        Some(&slot) if slot >> 1 == state.generation => slot & 1 == 1,
+        _ => first_check(program, i, event, state),
+    }
+}
+
+/// Check `i` on `event`, not yet evaluated on it: answered by its family
+/// when it has one, else evaluated; the result is memoized. Each path is a
+/// function of its own, so that this dispatch stays small.
+#[inline]
+fn first_check<E: Event + ?Sized>(program: &Program, i: u32, event: &E, state: &mut State) -> bool {
     let generation = state.generation;
-    let member = program.member_of.get(i as usize).copied().flatten();
-    let family = member.and_then(|(f, position)| {
-        Some((
-            program.families.get(f as usize)?,
-            state.families.get_mut(f as usize)?,
-            position,
-        ))
-    });
-    if let Some((family, slot, position)) = family {
-        if slot.0 != generation {
-            let vid = match event.value(&family.field) {
-                Value::Str(s) => family.value_id(s.as_bytes()).unwrap_or(NO_VALUE),
-                Value::Bytes(b) => family.value_id(b).unwrap_or(NO_VALUE),
-                Value::Strs(_) => NOT_A_STRING,
-                _ => NO_VALUE,
-            };
-            *slot = (generation, vid);
+    match program.member_of.get(i as usize) {
+        Some(&Member::Value { family, position }) => {
+            if let Some(answer) = value_check(program, family, position, event, state) {
+                if let Some(slot) = state.memo.get_mut(i as usize) {
+                    *slot = (generation << 1) | u32::from(answer);
+                }
+                return answer;
+            }
         }
-        match slot.1 {
-            NO_VALUE => return false,
-            NOT_A_STRING => {}
-            vid => return family.holds(vid, position),
+        Some(&Member::Pattern { family, position }) => {
+            if let Some(answer) = pattern_check(program, family, position, event, state) {
+                if let Some(slot) = state.memo.get_mut(i as usize) {
+                    *slot = (generation << 1) | u32::from(answer);
+                }
+                return answer;
+            }
         }
+        _ => {}
     }
-    let check = program.checks.get(i as usize);
-    match state.memo.get_mut(i as usize) {
-        Some(slot) if *slot >> 1 == generation => *slot & 1 == 1,
-        Some(slot) => {
-            let acc = check.is_some_and(|c| c.eval(event, &mut state.scratch));
-            *slot = (generation << 1) | u32::from(acc);
-            acc
-        }
-        None => check.is_some_and(|c| c.eval(event, &mut state.scratch)),
+    eval_check(program, i, event, state)
+}
+
+/// Member `position` of value family `family`: one lookup of the event's
+/// value per event answers every member. `None` when the value is a list
+/// (each check then runs alone).
+#[inline(never)]
+fn value_check<E: Event + ?Sized>(
+    program: &Program,
+    family: u32,
+    position: u32,
+    event: &E,
+    state: &mut State,
+) -> Option<bool> {
+    let generation = state.generation;
+    let fam = program.families.get(family as usize)?;
+    let slot = state.families.get_mut(family as usize)?;
+    if slot.0 != generation {
+        let vid = match event.value(&fam.field) {
+            Value::Str(s) => fam.value_id(s.as_bytes()).unwrap_or(NO_VALUE),
+            Value::Bytes(b) => fam.value_id(b).unwrap_or(NO_VALUE),
+            Value::Strs(_) => NOT_A_STRING,
+            _ => NO_VALUE,
+        };
+        *slot = (generation, vid);
     }
+    match slot.1 {
+        NO_VALUE => Some(false),
+        NOT_A_STRING => None,
+        vid => Some(fam.holds(vid, position)),
+    }
+}
+
+/// Check `i` evaluated alone on `event`, memoized.
+#[inline(never)]
+fn eval_check<E: Event + ?Sized>(program: &Program, i: u32, event: &E, state: &mut State) -> bool {
+    let acc = program
+        .checks
+        .get(i as usize)
+        .is_some_and(|c| c.eval(event, &mut state.scratch));
+    if let Some(slot) = state.memo.get_mut(i as usize) {
+        *slot = (state.generation << 1) | u32::from(acc);
+    }
+    acc
+}
+
+/// Member `position` of pattern family `family`: on the family's first
+/// use in an event, one search of the event's value finds every member
+/// that holds. `None` when the value is a list or the search cannot run
+/// (each check then runs alone).
+#[inline(never)]
+fn pattern_check<E: Event + ?Sized>(
+    program: &Program,
+    family: u32,
+    position: u32,
+    event: &E,
+    state: &mut State,
+) -> Option<bool> {
+    let generation = state.generation;
+    let slot = state.patterns.get_mut(family as usize)?;
+    let offset = slot.1 as usize;
+    let fam = program.patterns.get(family as usize)?;
+    let words = fam.members.len().div_ceil(64);
+    let bits = state.pattern_bits.get_mut(offset..offset + words)?;
+    if slot.0 != generation {
+        let value: &[u8] = match event.value(&fam.field) {
+            Value::Str(s) => s.as_bytes(),
+            Value::Bytes(b) => b,
+            Value::Strs(_) => return None,
+            // Absent, or not text: no member holds.
+            _ => &[],
+        };
+        bits.fill(0);
+        let searched = fam.hits(value, |m| {
+            if let Some(w) = bits.get_mut(m as usize / 64) {
+                *w |= 1 << (m % 64);
+            }
+        });
+        if !searched {
+            return None;
+        }
+        slot.0 = generation;
+    }
+    let word = bits.get(position as usize / 64)?;
+    Some(word & (1 << (position % 64)) != 0)
 }
 
 #[inline]
@@ -148,6 +257,7 @@ pub fn run<E: Event + ?Sized>(program: &Program, entry: u32, event: &E, state: &
                 }
             }
             Instr::Check(i) => acc = check(program, i, event, state),
+            Instr::NotCheck(i) => acc = !check(program, i, event, state),
             Instr::EvtType(i) => acc = evt_type(program, i, event),
             Instr::Const(b) => acc = b,
             Instr::Not => acc = !acc,

@@ -15,7 +15,7 @@ use palisade_core::Severity;
 use palisade_runtime::event::FlatEvents;
 use palisade_runtime::fields::Schema;
 use palisade_runtime::parser::parse;
-use palisade_runtime::ruleset::{RuleSet, RuleSpec};
+use palisade_runtime::ruleset::{MatchMode, RuleSet, RuleSpec};
 
 fn corpus() -> PathBuf {
     std::env::var_os("PALISADE_CORPUS")
@@ -123,4 +123,102 @@ fn every_filter_matches_the_recorded_events() {
         failures.join("\n")
     );
     assert_eq!(filters_ok, total);
+}
+
+/// All filters compiled into one ruleset (`all` mode), as an embedder runs
+/// them: checks shared across rules, check families and pattern families
+/// answer many rules at once; every rule must still fire on exactly the
+/// recorded events. `matches_among` over every rule must agree as well.
+#[test]
+fn all_filters_in_one_ruleset_match_the_recorded_events() {
+    let dir = corpus();
+    if !dir.join("captures.json").exists() {
+        eprintln!(
+            "skipping: falco capture corpus not found at {}",
+            dir.display()
+        );
+        return;
+    }
+    let schema = Schema::falco();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("captures.json")).unwrap()).unwrap();
+    let mut captures = BTreeMap::new();
+    for cap in manifest["captures"].as_array().unwrap() {
+        let name = cap["name"].as_str().unwrap().to_owned();
+        let text = std::fs::read_to_string(dir.join(cap["events_file"].as_str().unwrap())).unwrap();
+        captures.insert(name, FlatEvents::parse(&text, &schema).unwrap());
+    }
+    let filters = std::fs::read_to_string(dir.join("filters.jsonl")).unwrap();
+    let mut builder = RuleSet::builder(schema.clone());
+    builder.mode(MatchMode::All);
+    let mut expected: Vec<BTreeMap<String, Vec<u64>>> = Vec::new();
+    for line in filters.lines() {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        let expr = parse(record["filter"].as_str().unwrap()).unwrap();
+        builder
+            .add(RuleSpec::new(
+                expected.len().to_string(),
+                expr,
+                Severity::Notice,
+            ))
+            .unwrap();
+        expected.push(
+            record["matches"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(cap, nums)| {
+                    let nums = nums
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.as_u64().unwrap())
+                        .collect();
+                    (cap.clone(), nums)
+                })
+                .collect(),
+        );
+    }
+    let rules = builder.build();
+    assert!(
+        !rules.program().patterns.is_empty() && !rules.program().families.is_empty(),
+        "the corpus filters form check families and pattern families"
+    );
+    let all: Vec<u32> = (0..expected.len() as u32).collect();
+    let mut matcher = rules.matcher();
+    let mut among = rules.matcher();
+    let mut failures = Vec::new();
+    let mut pairs = 0;
+    for (cap, events) in &captures {
+        let mut got: Vec<Vec<u64>> = vec![Vec::new(); expected.len()];
+        for event in events.events() {
+            let hits = matcher.matches(event).indexes().to_vec();
+            let hits_among = among.matches_among(event, &all, false).to_vec();
+            assert_eq!(hits, hits_among, "{cap}: matches_among on event {event:?}");
+            for hit in hits {
+                got[hit as usize].push(event.num().unwrap());
+            }
+        }
+        for (i, want) in expected.iter().enumerate() {
+            let Some(want) = want.get(cap) else { continue };
+            pairs += 1;
+            if got[i] != *want {
+                failures.push(format!(
+                    "filter {} on {cap}: got {:?}, recorded {want:?}",
+                    i + 1,
+                    got[i]
+                ));
+            }
+        }
+    }
+    eprintln!(
+        "captures corpus, one ruleset: {}/{pairs} filter x capture pairs agree",
+        pairs - failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -115,6 +115,26 @@ pub enum Ir {
 }
 
 impl Ir {
+    /// The sets of the `evt.type` tests left in the condition.
+    pub fn evt_sets(&self) -> Vec<EvtSet> {
+        let mut out = Vec::new();
+        self.collect_evt_sets(&mut out);
+        out
+    }
+
+    fn collect_evt_sets(&self, out: &mut Vec<EvtSet>) {
+        match self {
+            Ir::EvtType(set, _) => out.push(*set),
+            Ir::And(children) | Ir::Or(children) => {
+                for child in children {
+                    child.collect_evt_sets(out);
+                }
+            }
+            Ir::Not(child) => child.collect_evt_sets(out),
+            Ir::Const(_) | Ir::Check(_) => {}
+        }
+    }
+
     /// The event types on which the condition can hold, as Falco computes
     /// them: `evt.type` checks give their set (`!=` its complement), other
     /// checks every type, `and` intersects, `or` unites, and `not` inverts
@@ -340,29 +360,31 @@ pub struct UnsupportedError {
     pub pos: Pos,
 }
 
-/// Drops the leading `evt.type` tests of a top-level `and` that every
-/// event of `indexed` passes: the ruleset's index only runs the condition
-/// on those events, so the test is always true there.
+/// Replaces the `evt.type` tests whose outcome `indexed` decides: the
+/// ruleset only runs the condition on events of those types (its index,
+/// [`crate::ruleset::RuleSet::eval_rule`] and `matches_among` check the
+/// type), so a test every such event passes is `true` and one none passes
+/// is `false`, wherever it stands (`(open_read or open_file_failed)` has one
+/// in each branch); the result is folded.
 pub fn drop_indexed_tests(ir: Ir, indexed: &EvtSet) -> Ir {
-    let implied = |set: &EvtSet| indexed.intersect(set.complement()).is_empty();
-    match ir {
-        Ir::EvtType(set, _) if implied(&set) => Ir::Const(true),
-        Ir::And(children) => {
-            let mut kept: Vec<Ir> = Vec::with_capacity(children.len());
-            for child in children {
-                match child {
-                    Ir::EvtType(set, _) if kept.is_empty() && implied(&set) => {}
-                    Ir::Not(inner)
-                        if kept.is_empty()
-                            && matches!(&*inner, Ir::EvtType(set, _) if indexed.intersect(*set).is_empty()) =>
-                        {}
-                    other => kept.push(other),
+    fn walk(ir: Ir, indexed: &EvtSet) -> Ir {
+        match ir {
+            Ir::EvtType(set, text) => {
+                if indexed.intersect(set.complement()).is_empty() {
+                    Ir::Const(true)
+                } else if indexed.intersect(set).is_empty() {
+                    Ir::Const(false)
+                } else {
+                    Ir::EvtType(set, text)
                 }
             }
-            Ir::And(kept).fold()
+            Ir::And(children) => Ir::And(children.into_iter().map(|c| walk(c, indexed)).collect()),
+            Ir::Or(children) => Ir::Or(children.into_iter().map(|c| walk(c, indexed)).collect()),
+            Ir::Not(child) => Ir::Not(Box::new(walk(*child, indexed))),
+            other => other,
         }
-        other => other,
     }
+    walk(ir, indexed).fold()
 }
 
 /// Checks that a resolved condition compiles against `schema` (fields

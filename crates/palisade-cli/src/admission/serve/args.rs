@@ -17,6 +17,11 @@ pub struct ServeArgs {
     /// is given).
     #[arg(long)]
     pub builtin: bool,
+    /// Directories (or files) of cluster objects the policies may look up:
+    /// Namespaces (for `namespaceSelector`) and the objects of Gatekeeper's
+    /// `data.inventory`. Read again when they change.
+    #[arg(long = "inventory", value_name = "DIR", num_args = 1..)]
+    pub inventory: Vec<PathBuf>,
     /// The address to listen on, e.g. `0.0.0.0:8443` (port 0: any free port;
     /// the bound address is printed on standard output).
     #[arg(long, value_name = "ADDR")]

@@ -1082,3 +1082,70 @@ fn broken_inventory_at_startup_exits_with_the_errors() {
         "{stderr}"
     );
 }
+
+#[test]
+fn pod_security_levels_come_from_inventory_namespace_labels() {
+    let tmp = TempDir::new("pod-security");
+    let certs = tmp.path().join("certs");
+    let policies = tmp.path().join("policies");
+    let inventory = tmp.path().join("inventory");
+    make_cert(&certs);
+    std::fs::create_dir_all(&policies).unwrap();
+    std::fs::create_dir_all(&inventory).unwrap();
+    std::fs::write(
+        inventory.join("namespaces.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: secure\n  labels:\n    pod-security.kubernetes.io/enforce: restricted\n\
+         ---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: open\n",
+    )
+    .unwrap();
+    let server = Server::start(
+        &certs,
+        &[
+            "--policies",
+            policies.to_str().unwrap(),
+            "--pod-security",
+            "--inventory",
+            inventory.to_str().unwrap(),
+        ],
+    );
+    let client = server.client(&certs);
+    server.wait_ready(&client);
+    // Not privileged, but without `runAsNonRoot`, a seccomp profile or
+    // dropped capabilities: fine by default, not `restricted`.
+    let plain_pod = |namespace: &str| {
+        let mut pod = pod("web", false);
+        pod["metadata"]["namespace"] = json!(namespace);
+        pod
+    };
+    let secure = validate(
+        &server,
+        &client,
+        &review_in("uid-psa-1", "secure", plain_pod("secure")),
+    );
+    assert_eq!(secure["allowed"], false, "{secure}");
+    assert_eq!(secure["status"]["code"], 403);
+    let message = secure["status"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("[pod-security-admission]")
+            && message.contains("violates PodSecurity \"restricted:latest\""),
+        "{message}"
+    );
+    let open = validate(
+        &server,
+        &client,
+        &review_in("uid-psa-2", "open", plain_pod("open")),
+    );
+    assert_eq!(open["allowed"], true, "{open}");
+    let unknown = validate(
+        &server,
+        &client,
+        &review_in("uid-psa-3", "elsewhere", plain_pod("elsewhere")),
+    );
+    assert_eq!(unknown["allowed"], false, "{unknown}");
+    assert_eq!(unknown["status"]["code"], 500);
+    let message = unknown["status"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("namespace `elsewhere` is not known"),
+        "{message}"
+    );
+}

@@ -107,7 +107,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         }
         .into());
     }
-    let source = PolicySource::new(args.policies.clone(), args.builtin);
+    let source = PolicySource::new(args.policies.clone(), args.builtin, args.pod_security);
     if let Err(errors) = reload::load_policies(&app, &source).await {
         let _ = stop.send(true);
         let _ = accepting.await;

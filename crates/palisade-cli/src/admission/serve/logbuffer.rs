@@ -64,6 +64,10 @@ pub fn start() -> (LogSink, LogFlusher) {
         .name("palisade-log".to_owned())
         .spawn(move || write_out(&writer, &mut std::io::stderr()))
         .ok();
+    if thread.is_none() {
+        // No writer thread: lines go straight to standard error.
+        shared.lock().closed = true;
+    }
     (LogSink(Arc::clone(&shared)), LogFlusher { shared, thread })
 }
 

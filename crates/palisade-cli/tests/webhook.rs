@@ -802,3 +802,350 @@ fn json_logs_and_v1beta1_reviews() {
     assert_eq!(event["fields"]["policy"], "-");
     assert!(event["fields"]["latency_us"].is_u64(), "{event}");
 }
+
+/// An AdmissionReview v1 for a CREATE of `object` (a Pod or a Service) in
+/// `namespace`.
+fn review_in(uid: &str, namespace: &str, object: Json) -> Json {
+    let kind = object["kind"].as_str().unwrap().to_owned();
+    let resource = format!("{}s", kind.to_lowercase());
+    json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": uid,
+            "kind": {"group": "", "version": "v1", "kind": kind},
+            "resource": {"group": "", "version": "v1", "resource": resource},
+            "namespace": namespace,
+            "name": object["metadata"]["name"],
+            "operation": "CREATE",
+            "userInfo": {"username": "alice"},
+            "object": object,
+        }
+    })
+}
+
+/// A privileged Pod in `namespace`.
+fn privileged_pod_in(namespace: &str) -> Json {
+    let mut pod = pod("root", true);
+    pod["metadata"]["namespace"] = json!(namespace);
+    pod
+}
+
+fn namespace_yaml(name: &str, enforce: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n  labels:\n    kubernetes.io/metadata.name: {name}\n    policy.example.com/enforce: \"{enforce}\"\n"
+    )
+}
+
+#[test]
+fn inventory_namespaces_select_constraints_and_feed_data_inventory() {
+    let Some(corpus) = corpus() else { return };
+    let tmp = TempDir::new("inventory");
+    let certs = tmp.path().join("certs");
+    let policies = tmp.path().join("policies");
+    let inventory = tmp.path().join("inventory");
+    make_cert(&certs);
+    // The privileged-container template, constrained to namespaces labelled
+    // `policy.example.com/enforce: "true"`.
+    let gatekeeper = corpus.join("admission/gatekeeper");
+    std::fs::create_dir_all(&policies).unwrap();
+    std::fs::copy(
+        gatekeeper.join("pod-security-policy/privileged-containers/template.yaml"),
+        policies.join("privileged-template.yaml"),
+    )
+    .unwrap();
+    std::fs::write(
+        policies.join("privileged-constraint.yaml"),
+        "apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sPSPPrivilegedContainer\nmetadata:\n  name: privileged-where-enforced\nspec:\n  match:\n    kinds:\n      - apiGroups: [\"\"]\n        kinds: [\"Pod\"]\n    namespaceSelector:\n      matchLabels:\n        policy.example.com/enforce: \"true\"\n",
+    )
+    .unwrap();
+    // A referential template: Services must not share a selector with one
+    // in `data.inventory`.
+    let unique = gatekeeper.join("general/uniqueserviceselector");
+    std::fs::copy(
+        unique.join("template.yaml"),
+        policies.join("unique-template.yaml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        unique.join("samples/unique-service-selector/constraint.yaml"),
+        policies.join("unique-constraint.yaml"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(&inventory).unwrap();
+    std::fs::write(
+        inventory.join("namespaces.yaml"),
+        format!(
+            "{}---\n{}",
+            namespace_yaml("shop", "true"),
+            namespace_yaml("lab", "false")
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        inventory.join("services.yaml"),
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  ports: [{port: 80}]\n  selector: {app: web}\n",
+    )
+    .unwrap();
+    let server = Server::start(
+        &certs,
+        &[
+            "--policies",
+            policies.to_str().unwrap(),
+            "--inventory",
+            inventory.to_str().unwrap(),
+            "--reload-interval",
+            "200ms",
+        ],
+    );
+    let client = server.client(&certs);
+    server.wait_ready(&client);
+    assert!(
+        server.logs().contains("inventory loaded"),
+        "{}",
+        server.logs()
+    );
+    let (_, metrics) = get_text(&server, &client, "/metrics");
+    assert_eq!(
+        metric(&metrics, "palisade_webhook_inventory_objects"),
+        Some(3.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        metric(&metrics, "palisade_webhook_inventory_generation"),
+        Some(1.0)
+    );
+
+    // `shop` is labelled to enforce: the constraint applies.
+    let shop = validate(
+        &server,
+        &client,
+        &review_in("uid-shop-1", "shop", privileged_pod_in("shop")),
+    );
+    assert_eq!(shop["allowed"], false, "{shop}");
+    assert_eq!(shop["status"]["code"], 403);
+    let message = shop["status"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("[privileged-where-enforced] Privileged container is not allowed"),
+        "{message}"
+    );
+    // `lab` is not: the same pod is admitted there.
+    let lab = validate(
+        &server,
+        &client,
+        &review_in("uid-lab-2", "lab", privileged_pod_in("lab")),
+    );
+    assert_eq!(lab["allowed"], true, "{lab}");
+    // A namespace the inventory does not hold: the selector cannot be
+    // evaluated and the request is denied as an error (code 500), as
+    // Gatekeeper does when the Namespace cannot be found.
+    let unknown = validate(
+        &server,
+        &client,
+        &review_in("uid-new-3", "new", privileged_pod_in("new")),
+    );
+    assert_eq!(unknown["allowed"], false, "{unknown}");
+    assert_eq!(unknown["status"]["code"], 500);
+    let message = unknown["status"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("namespace `new` is not known"),
+        "{message}"
+    );
+
+    // `data.inventory`: a Service with the selector of the inventory's
+    // `shop/web` is denied, one with its own selector admitted.
+    let service = |name: &str, app: &str| {
+        json!({"apiVersion": "v1", "kind": "Service",
+               "metadata": {"name": name, "namespace": "lab"},
+               "spec": {"ports": [{"port": 80}], "selector": {"app": app}}})
+    };
+    let clash = validate(
+        &server,
+        &client,
+        &review_in("uid-svc-4", "lab", service("web-copy", "web")),
+    );
+    assert_eq!(clash["allowed"], false, "{clash}");
+    let message = clash["status"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(
+            "[unique-service-selector] same selector as service <web> in namespace <shop>"
+        ),
+        "{message}"
+    );
+    let own = validate(
+        &server,
+        &client,
+        &review_in("uid-svc-5", "lab", service("api", "api")),
+    );
+    assert_eq!(own["allowed"], true, "{own}");
+
+    // The inventory changes on disk: `lab` now enforces and `new` exists.
+    // Picked up without a restart.
+    std::fs::write(
+        inventory.join("namespaces.yaml"),
+        format!(
+            "{}---\n{}---\n{}",
+            namespace_yaml("shop", "true"),
+            namespace_yaml("lab", "true"),
+            namespace_yaml("new", "false")
+        ),
+    )
+    .unwrap();
+    server.wait_for("inventory 2", || {
+        let (_, metrics) = get_text(&server, &client, "/metrics");
+        metric(&metrics, "palisade_webhook_inventory_generation") == Some(2.0)
+    });
+    let lab = validate(
+        &server,
+        &client,
+        &review_in("uid-lab-6", "lab", privileged_pod_in("lab")),
+    );
+    assert_eq!(lab["allowed"], false, "{lab}");
+    assert_eq!(lab["status"]["code"], 403);
+    let new = validate(
+        &server,
+        &client,
+        &review_in("uid-new-7", "new", privileged_pod_in("new")),
+    );
+    assert_eq!(new["allowed"], true, "{new}");
+
+    // A broken inventory file: the previous inventory keeps serving.
+    std::fs::write(
+        inventory.join("broken.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  labels: {a: b}\n",
+    )
+    .unwrap();
+    server.wait_for("the inventory error to be counted and logged", || {
+        let (_, metrics) = get_text(&server, &client, "/metrics");
+        metric(
+            &metrics,
+            "palisade_webhook_inventory_loads_total{result=\"error\"}",
+        ) == Some(1.0)
+            && server
+                .logs()
+                .contains("still serving the previous inventory")
+    });
+    let logs = server.logs();
+    assert!(
+        logs.contains("broken.yaml:1:1") && logs.contains("metadata.name"),
+        "the error names the file and position:\n{logs}"
+    );
+    let (_, metrics) = get_text(&server, &client, "/metrics");
+    assert_eq!(
+        metric(&metrics, "palisade_webhook_inventory_generation"),
+        Some(2.0)
+    );
+    assert_eq!(
+        metric(&metrics, "palisade_webhook_unknown_namespaces_total"),
+        Some(1.0),
+        "{metrics}"
+    );
+    let new = validate(
+        &server,
+        &client,
+        &review_in("uid-new-8", "new", privileged_pod_in("new")),
+    );
+    assert_eq!(new["allowed"], true, "{new}");
+}
+
+#[test]
+fn broken_inventory_at_startup_exits_with_the_errors() {
+    let tmp = TempDir::new("inventory-broken");
+    let certs = tmp.path().join("certs");
+    let inventory = tmp.path().join("inventory");
+    make_cert(&certs);
+    std::fs::create_dir_all(&inventory).unwrap();
+    std::fs::write(
+        inventory.join("namespaces.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: [shop\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args([
+            "admission",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+        ])
+        .arg(certs.join("tls.crt"))
+        .arg("--tls-key")
+        .arg(certs.join("tls.key"))
+        .arg("--inventory")
+        .arg(&inventory)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("inventory did not load") && stderr.contains("namespaces.yaml:4:1:"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn pod_security_levels_come_from_inventory_namespace_labels() {
+    let tmp = TempDir::new("pod-security");
+    let certs = tmp.path().join("certs");
+    let policies = tmp.path().join("policies");
+    let inventory = tmp.path().join("inventory");
+    make_cert(&certs);
+    std::fs::create_dir_all(&policies).unwrap();
+    std::fs::create_dir_all(&inventory).unwrap();
+    std::fs::write(
+        inventory.join("namespaces.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: secure\n  labels:\n    pod-security.kubernetes.io/enforce: restricted\n\
+         ---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: open\n",
+    )
+    .unwrap();
+    let server = Server::start(
+        &certs,
+        &[
+            "--policies",
+            policies.to_str().unwrap(),
+            "--pod-security",
+            "--inventory",
+            inventory.to_str().unwrap(),
+        ],
+    );
+    let client = server.client(&certs);
+    server.wait_ready(&client);
+    // Not privileged, but without `runAsNonRoot`, a seccomp profile or
+    // dropped capabilities: fine by default, not `restricted`.
+    let plain_pod = |namespace: &str| {
+        let mut pod = pod("web", false);
+        pod["metadata"]["namespace"] = json!(namespace);
+        pod
+    };
+    let secure = validate(
+        &server,
+        &client,
+        &review_in("uid-psa-1", "secure", plain_pod("secure")),
+    );
+    assert_eq!(secure["allowed"], false, "{secure}");
+    assert_eq!(secure["status"]["code"], 403);
+    let message = secure["status"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("[pod-security-admission]")
+            && message.contains("violates PodSecurity \"restricted:latest\""),
+        "{message}"
+    );
+    let open = validate(
+        &server,
+        &client,
+        &review_in("uid-psa-2", "open", plain_pod("open")),
+    );
+    assert_eq!(open["allowed"], true, "{open}");
+    let unknown = validate(
+        &server,
+        &client,
+        &review_in("uid-psa-3", "elsewhere", plain_pod("elsewhere")),
+    );
+    assert_eq!(unknown["allowed"], false, "{unknown}");
+    assert_eq!(unknown["status"]["code"], 500);
+    let message = unknown["status"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("namespace `elsewhere` is not known"),
+        "{message}"
+    );
+}

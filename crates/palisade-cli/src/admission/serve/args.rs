@@ -17,6 +17,16 @@ pub struct ServeArgs {
     /// is given).
     #[arg(long)]
     pub builtin: bool,
+    /// Also serve Pod Security Admission: Pods are checked at the levels
+    /// the `pod-security.kubernetes.io/*` labels of their Namespace (from
+    /// `--inventory`) set; a Namespace not in the inventory is an error.
+    #[arg(long)]
+    pub pod_security: bool,
+    /// Directories (or files) of cluster objects the policies may look up:
+    /// Namespaces (for `namespaceSelector`) and the objects of Gatekeeper's
+    /// `data.inventory`. Read again when they change.
+    #[arg(long = "inventory", value_name = "DIR", num_args = 1..)]
+    pub inventory: Vec<PathBuf>,
     /// The address to listen on, e.g. `0.0.0.0:8443` (port 0: any free port;
     /// the bound address is printed on standard output).
     #[arg(long, value_name = "ADDR")]

@@ -18,6 +18,10 @@ pub enum ServeError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Policies(#[from] PolicyLoadFailed),
+    /// The first inventory did not load.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Inventory(#[from] InventoryLoadFailed),
     /// The async runtime could not start.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -62,6 +66,22 @@ pub struct BindError {
     help("fix the files named above; at startup there is no previous policy set to keep serving")
 )]
 pub struct PolicyLoadFailed {
+    /// How many errors.
+    pub count: usize,
+    /// Every error, one a line.
+    pub messages: String,
+}
+
+/// The first inventory did not load.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("inventory did not load ({count} error(s)):\n{messages}")]
+#[diagnostic(
+    code(palisade::webhook::inventory),
+    help(
+        "fix the files named above; every inventory object needs `apiVersion`, `kind` and `metadata.name`"
+    )
+)]
+pub struct InventoryLoadFailed {
     /// How many errors.
     pub count: usize,
     /// Every error, one a line.

@@ -44,10 +44,24 @@ pub struct TimeoutLabels {
     pub failure_policy: &'static str,
 }
 
+/// The verdicts of `palisade_webhook_requests_total`, in the order of
+/// [`Metrics::request_counters`].
+const VERDICTS: [&str; 6] = [
+    "allowed",
+    "denied",
+    "error",
+    "timeout",
+    "invalid",
+    "unavailable",
+];
+
 /// Every metric the webhook keeps.
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
+    /// `requests` for each verdict (without, then with `dry_run`), made
+    /// once so that counting a request is one atomic add.
+    request_counters: Vec<Counter>,
     /// Reviews answered, by verdict.
     pub requests: Family<RequestLabels, Counter>,
     /// Per policy: requests it denied, warned about, recorded (dry run) or
@@ -69,6 +83,17 @@ pub struct Metrics {
     pub tls_reloads: Family<ResultLabels, Counter>,
     /// Reviews being read or evaluated right now.
     pub in_flight: Gauge,
+    /// Inventory loads, by result.
+    pub inventory_loads: Family<ResultLabels, Counter>,
+    /// Errors met loading the inventory.
+    pub inventory_load_errors: Counter,
+    /// The number of the inventory being served (0: none).
+    pub inventory_generation: Gauge,
+    /// How many objects the served inventory holds.
+    pub inventory_objects: Gauge,
+    /// Reviews of a namespaced object whose Namespace is not in the
+    /// inventory (counted only with `--inventory`).
+    pub unknown_namespaces: Counter,
 }
 
 impl Metrics {
@@ -132,8 +157,49 @@ impl Metrics {
             "AdmissionReview requests being read or evaluated",
             in_flight.clone(),
         );
+        let inventory_loads = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "inventory_loads",
+            "Inventory loads, by result",
+            inventory_loads.clone(),
+        );
+        let inventory_load_errors = Counter::default();
+        registry.register(
+            "inventory_load_errors",
+            "Errors met loading the inventory (an inventory with errors is not served)",
+            inventory_load_errors.clone(),
+        );
+        let inventory_generation = Gauge::default();
+        registry.register(
+            "inventory_generation",
+            "Number of the inventory being served (0 without --inventory, +1 per successful load)",
+            inventory_generation.clone(),
+        );
+        let inventory_objects = Gauge::default();
+        registry.register(
+            "inventory_objects",
+            "Objects in the served inventory",
+            inventory_objects.clone(),
+        );
+        let unknown_namespaces = Counter::default();
+        registry.register(
+            "unknown_namespaces",
+            "Reviews of namespaced objects whose Namespace is not in the inventory",
+            unknown_namespaces.clone(),
+        );
+        let request_counters = VERDICTS
+            .iter()
+            .flat_map(|&verdict| {
+                [false, true].map(|dry_run| {
+                    requests
+                        .get_or_create(&RequestLabels { verdict, dry_run })
+                        .clone()
+                })
+            })
+            .collect();
         Metrics {
             registry,
+            request_counters,
             requests,
             policy_verdicts,
             latency,
@@ -144,14 +210,30 @@ impl Metrics {
             policies,
             tls_reloads,
             in_flight,
+            inventory_loads,
+            inventory_load_errors,
+            inventory_generation,
+            inventory_objects,
+            unknown_namespaces,
         }
     }
 
     /// Counts one answered request.
     pub fn request(&self, verdict: &'static str, dry_run: bool) {
-        self.requests
-            .get_or_create(&RequestLabels { verdict, dry_run })
-            .inc();
+        let counter = VERDICTS
+            .iter()
+            .position(|&v| v == verdict)
+            .and_then(|i| self.request_counters.get(i * 2 + usize::from(dry_run)));
+        match counter {
+            Some(counter) => {
+                counter.inc();
+            }
+            None => {
+                self.requests
+                    .get_or_create(&RequestLabels { verdict, dry_run })
+                    .inc();
+            }
+        }
     }
 
     /// Counts one policy verdict.

@@ -4,19 +4,25 @@
 //! - [`args`]: the command line;
 //! - `server`: routes, TLS accept loop, graceful shutdown;
 //! - `validate`: `POST /validate`;
+//! - `wire`: AdmissionReview JSON read and written in one pass;
 //! - `policies`: loading and atomically swapping the policy set;
+//! - `inventory`: cluster objects (Namespaces, `data.inventory`) from files;
 //! - `reload`: polling policy and certificate files for changes;
 //! - `tls`: rustls configuration with a reloadable certificate;
-//! - `metrics`: Prometheus metrics.
+//! - `metrics`: Prometheus metrics;
+//! - `logbuffer`: log lines written to standard error off the request path.
 
 pub mod args;
 mod error;
+mod inventory;
+mod logbuffer;
 mod metrics;
 mod policies;
 mod reload;
 mod server;
 mod tls;
 mod validate;
+mod wire;
 
 use std::io::IsTerminal;
 
@@ -28,7 +34,7 @@ use crate::output::Output;
 
 /// Runs the webhook server until SIGTERM or ctrl-c.
 pub fn run(out: &Output, args: ServeArgs) -> Exit {
-    init_logging(out.json());
+    let logs = init_logging(out.json());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("palisade-webhook")
@@ -41,6 +47,8 @@ pub fn run(out: &Output, args: ServeArgs) -> Exit {
         runtime.shutdown_timeout(std::time::Duration::from_secs(1));
         result
     });
+    // Every buffered log line is out before the final message.
+    drop(logs);
     match result {
         Ok(()) => Exit::Ok,
         Err(error) => {
@@ -51,13 +59,16 @@ pub fn run(out: &Output, args: ServeArgs) -> Exit {
 }
 
 /// Structured logs to standard error: text, or JSON lines with
-/// `--format json`; the level from `RUST_LOG` (default `info`).
-fn init_logging(json: bool) {
+/// `--format json`; the level from `RUST_LOG` (default `info`). Lines are
+/// buffered and written by a background thread; the returned flusher
+/// writes what is left when dropped.
+fn init_logging(json: bool) -> logbuffer::LogFlusher {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let (sink, flusher) = logbuffer::start();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(sink)
         .with_ansi(std::io::stderr().is_terminal());
     // Only fails when a subscriber is already set, which is then kept.
     let _ = if json {
@@ -65,4 +76,5 @@ fn init_logging(json: bool) {
     } else {
         builder.try_init()
     };
+    flusher
 }

@@ -6,22 +6,31 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use arc_swap::ArcSwapOption;
-use palisade_admission::PolicySet;
 use palisade_admission::builtin::BuiltinPack;
+use palisade_admission::pss::PodSecurityAdmission;
+use palisade_admission::{
+    AdmissionRequest, Context, EvaluationError, Policy, PolicySet, Violation,
+};
 
 /// Where policies come from.
 #[derive(Debug, Clone)]
 pub struct PolicySource {
     paths: Vec<PathBuf>,
     builtin: bool,
+    pod_security: bool,
 }
 
 impl PolicySource {
     /// Policies from `paths`, plus the built-in pack when `builtin` is set or
-    /// no path is given.
-    pub fn new(paths: Vec<PathBuf>, builtin: bool) -> PolicySource {
+    /// no path is given, plus Pod Security Admission when `pod_security` is
+    /// set.
+    pub fn new(paths: Vec<PathBuf>, builtin: bool, pod_security: bool) -> PolicySource {
         let builtin = builtin || paths.is_empty();
-        PolicySource { paths, builtin }
+        PolicySource {
+            paths,
+            builtin,
+            pod_security,
+        }
     }
 
     /// The policy files and directories.
@@ -36,6 +45,9 @@ impl PolicySource {
         let mut policies = Policies::default();
         if self.builtin {
             policies.native = BuiltinPack::default().policy_set();
+        }
+        if self.pod_security {
+            policies.native.add(LabelledPodSecurity::default());
         }
         if self.paths.is_empty() {
             return Ok(policies);
@@ -55,6 +67,45 @@ impl PolicySource {
         }
         policies.guarded = loaded.policies;
         Ok(policies)
+    }
+}
+
+/// Pod Security Admission as Kubernetes runs it: the levels come from the
+/// `pod-security.kubernetes.io/*` labels of the request's Namespace (from
+/// the inventory). A Namespace the inventory does not hold is an error, not
+/// an unlabelled namespace: Kubernetes' own admission plugin fails the
+/// request when it cannot get the Namespace, and guessing "no labels" would
+/// admit Pods into a namespace that enforces `restricted`.
+#[derive(Debug, Default)]
+pub struct LabelledPodSecurity(PodSecurityAdmission);
+
+impl Policy for LabelledPodSecurity {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    fn applies_to(&self, request: &AdmissionRequest, context: &Context) -> bool {
+        self.0.applies_to(request, context)
+    }
+
+    fn validate(
+        &self,
+        request: &AdmissionRequest,
+        context: &Context,
+    ) -> Result<Vec<Violation>, EvaluationError> {
+        let is_namespace = request.kind.kind == "Namespace" && request.kind.group.is_empty();
+        if !is_namespace
+            && let Some(ns) = request.namespace.as_deref().filter(|ns| !ns.is_empty())
+            && context.namespace(ns).is_none()
+        {
+            return Err(EvaluationError {
+                policy: self.name().to_owned(),
+                reason: format!(
+                    "namespace `{ns}` is not known, so its `pod-security.kubernetes.io` labels cannot be read"
+                ),
+            });
+        }
+        self.0.validate(request, context)
     }
 }
 
@@ -113,7 +164,7 @@ mod tests {
 
     #[test]
     fn builtin_pack_is_served_without_paths() {
-        let source = PolicySource::new(Vec::new(), false);
+        let source = PolicySource::new(Vec::new(), false, false);
         let policies = source.load().unwrap();
         assert_eq!(policies.len(), BuiltinPack::default().policy_set().len());
         assert!(policies.guarded.is_empty());
@@ -130,7 +181,7 @@ mod tests {
             eprintln!("skipping: corpus not found at {}", dir.display());
             return;
         }
-        let policies = PolicySource::new(vec![dir], true).load().unwrap();
+        let policies = PolicySource::new(vec![dir], true, false).load().unwrap();
         assert_eq!(
             policies.native.len(),
             BuiltinPack::default().policy_set().len()
@@ -146,7 +197,7 @@ mod tests {
 
     #[test]
     fn a_missing_directory_is_an_error() {
-        let source = PolicySource::new(vec![PathBuf::from("/nonexistent/palisade")], false);
+        let source = PolicySource::new(vec![PathBuf::from("/nonexistent/palisade")], false, false);
         let errors = source.load().unwrap_err();
         assert_eq!(errors.len(), 1);
         assert!(errors[0].contains("/nonexistent/palisade"), "{errors:?}");

@@ -1,4 +1,4 @@
-//! Hot reload: policy directories and certificate files are polled for
+//! Hot reload: policy and inventory directories and certificate files are polled for
 //! changes (modification time and size of every file, following symlinks,
 //! so Kubernetes ConfigMap and Secret volume swaps are seen). A changed
 //! policy set is compiled on the blocking pool, off the request path, and
@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use super::inventory::InventorySource;
 use super::policies::PolicySource;
 use super::server::App;
 use super::tls::CertStore;
@@ -19,7 +20,7 @@ const SETTLE: Duration = Duration::from_millis(100);
 
 /// Loads the policy set and serves it on success. On failure the served set
 /// (if any) stays, and the errors are logged, counted and returned.
-pub async fn load(app: &App, source: &PolicySource) -> Result<u64, Vec<String>> {
+pub async fn load_policies(app: &App, source: &PolicySource) -> Result<u64, Vec<String>> {
     let loading = source.clone();
     let started = std::time::Instant::now();
     let result = tokio::task::spawn_blocking(move || loading.load())
@@ -72,12 +73,78 @@ pub async fn load(app: &App, source: &PolicySource) -> Result<u64, Vec<String>> 
     }
 }
 
-/// Polls the policy paths and the certificate files every `interval` and
-/// reloads what changed. Runs until aborted.
-pub async fn watch(app: Arc<App>, source: PolicySource, certs: Arc<CertStore>, interval: Duration) {
+/// Loads the inventory and serves it on success. On failure the served
+/// inventory stays, and the errors are logged, counted and returned.
+pub async fn load_inventory(app: &App, source: &InventorySource) -> Result<u64, Vec<String>> {
+    let loading = source.clone();
+    let started = std::time::Instant::now();
+    let result = tokio::task::spawn_blocking(move || loading.load())
+        .await
+        .unwrap_or_else(|_| Err(vec!["loading the inventory failed unexpectedly".to_owned()]));
+    match result {
+        Ok(inventory) => {
+            let (objects, namespaces) = (inventory.objects, inventory.namespaces);
+            let number = app.inventory.install(inventory);
+            app.metrics
+                .inventory_generation
+                .set(i64::try_from(number).unwrap_or(i64::MAX));
+            app.metrics
+                .inventory_objects
+                .set(i64::try_from(objects).unwrap_or(i64::MAX));
+            app.metrics
+                .inventory_loads
+                .get_or_create(&super::metrics::ResultLabels { result: "ok" })
+                .inc();
+            tracing::info!(
+                generation = number,
+                objects,
+                namespaces,
+                load_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                "inventory loaded"
+            );
+            Ok(number)
+        }
+        Err(errors) => {
+            for error in &errors {
+                tracing::error!(%error, "inventory load error");
+            }
+            let current = app.inventory.current();
+            if current.number > 0 {
+                tracing::error!(
+                    errors = errors.len(),
+                    generation = current.number,
+                    "inventory not loaded; still serving the previous inventory"
+                );
+            } else {
+                tracing::error!(errors = errors.len(), "inventory not loaded");
+            }
+            // Counted last: once the count moves, the errors are logged.
+            app.metrics
+                .inventory_loads
+                .get_or_create(&super::metrics::ResultLabels { result: "error" })
+                .inc();
+            app.metrics
+                .inventory_load_errors
+                .inc_by(u64::try_from(errors.len()).unwrap_or(u64::MAX));
+            Err(errors)
+        }
+    }
+}
+
+/// Polls the policy paths, the inventory paths and the certificate files
+/// every `interval` and reloads what changed. Runs until aborted.
+pub async fn watch(
+    app: Arc<App>,
+    source: PolicySource,
+    inventory: InventorySource,
+    certs: Arc<CertStore>,
+    interval: Duration,
+) {
     let policy_paths: Vec<PathBuf> = source.paths().to_vec();
+    let inventory_paths: Vec<PathBuf> = inventory.paths().to_vec();
     let cert_paths: Vec<PathBuf> = certs.paths().iter().map(|p| p.to_path_buf()).collect();
     let mut policies_seen = stamps(policy_paths.clone()).await;
+    let mut inventory_seen = stamps(inventory_paths.clone()).await;
     let mut certs_seen = stamps(cert_paths.clone()).await;
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -89,7 +156,15 @@ pub async fn watch(app: Arc<App>, source: PolicySource, certs: Arc<CertStore>, i
             if now != policies_seen {
                 policies_seen = now;
                 tracing::info!("policy files changed; reloading");
-                let _ = load(&app, &source).await;
+                let _ = load_policies(&app, &source).await;
+            }
+        }
+        if !inventory_paths.is_empty() {
+            let now = settled(&inventory_paths, stamps(inventory_paths.clone()).await).await;
+            if now != inventory_seen {
+                inventory_seen = now;
+                tracing::info!("inventory files changed; reloading");
+                let _ = load_inventory(&app, &inventory).await;
             }
         }
         let now = settled(&cert_paths, stamps(cert_paths.clone()).await).await;

@@ -19,7 +19,8 @@ use tokio::sync::{Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
 
 use super::args::{FailurePolicy, ServeArgs};
-use super::error::{BindError, PolicyLoadFailed, ServeError};
+use super::error::{BindError, InventoryLoadFailed, PolicyLoadFailed, ServeError};
+use super::inventory::{InventorySource, InventoryStore};
 use super::metrics::{self, Metrics};
 use super::policies::{PolicySource, PolicyStore};
 use super::reload;
@@ -35,6 +36,11 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct App {
     /// The policy set being served.
     pub store: PolicyStore,
+    /// The cluster objects policies look up (empty without `--inventory`).
+    pub inventory: InventoryStore,
+    /// Whether `--inventory` was given (then a namespace missing from it is
+    /// counted).
+    pub has_inventory: bool,
     /// The metrics.
     pub metrics: Metrics,
     /// The evaluation deadline of one request.
@@ -63,6 +69,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     })?;
     let app = Arc::new(App {
         store: PolicyStore::default(),
+        inventory: InventoryStore::default(),
+        has_inventory: !args.inventory.is_empty(),
         metrics: Metrics::new(),
         timeout: args.timeout,
         failure_policy: args.failure_policy,
@@ -87,8 +95,20 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     drop(stdout);
     tracing::info!(%addr, "listening");
 
-    let source = PolicySource::new(args.policies.clone(), args.builtin);
-    if let Err(errors) = reload::load(&app, &source).await {
+    let inventory = InventorySource::new(args.inventory.clone());
+    if !args.inventory.is_empty()
+        && let Err(errors) = reload::load_inventory(&app, &inventory).await
+    {
+        let _ = stop.send(true);
+        let _ = accepting.await;
+        return Err(InventoryLoadFailed {
+            count: errors.len(),
+            messages: errors.join("\n"),
+        }
+        .into());
+    }
+    let source = PolicySource::new(args.policies.clone(), args.builtin, args.pod_security);
+    if let Err(errors) = reload::load_policies(&app, &source).await {
         let _ = stop.send(true);
         let _ = accepting.await;
         return Err(PolicyLoadFailed {
@@ -100,6 +120,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let watching = tokio::spawn(reload::watch(
         Arc::clone(&app),
         source,
+        inventory,
         Arc::clone(&certs),
         args.reload_interval,
     ));

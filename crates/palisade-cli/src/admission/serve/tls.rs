@@ -52,7 +52,7 @@ impl CertStore {
     }
 
     /// A rustls server configuration serving this store's certificate over
-    /// HTTP/1.1.
+    /// HTTP/1.1, with session resumption.
     pub fn server_config(self: &Arc<Self>) -> Result<ServerConfig, TlsError> {
         let mut config = ServerConfig::builder_with_provider(Arc::clone(&self.provider))
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
@@ -63,6 +63,14 @@ impl CertStore {
             .with_no_client_auth()
             .with_cert_resolver(Arc::new(Resolver(Arc::clone(self))));
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        // Stateless session tickets (keys rotated every 6 hours): an API
+        // server reconnecting resumes its session without a full handshake,
+        // and no per-client state is kept. TLS 1.2 clients without tickets
+        // resume through the default in-memory session cache.
+        config.ticketer = rustls::crypto::ring::Ticketer::new().map_err(|e| TlsError {
+            path: self.cert_path.clone(),
+            reason: format!("cannot make TLS session ticket keys: {e}"),
+        })?;
         Ok(config)
     }
 }
@@ -101,4 +109,81 @@ fn read_certified_key(
     let key = PrivateKeyDer::from_pem_file(key_path).map_err(|e| key_error(e.to_string()))?;
     CertifiedKey::from_der(chain, key, provider)
         .map_err(|e| key_error(format!("key does not fit the certificate: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConnection};
+
+    /// Moves TLS records between the two ends until neither has more.
+    fn exchange(client: &mut ClientConnection, server: &mut ServerConnection) {
+        loop {
+            let mut to_server = Vec::new();
+            while client.wants_write() {
+                client.write_tls(&mut to_server).unwrap();
+            }
+            let mut records = &to_server[..];
+            while !records.is_empty() {
+                server.read_tls(&mut records).unwrap();
+                server.process_new_packets().unwrap();
+            }
+            let mut to_client = Vec::new();
+            while server.wants_write() {
+                server.write_tls(&mut to_client).unwrap();
+            }
+            let mut records = &to_client[..];
+            while !records.is_empty() {
+                client.read_tls(&mut records).unwrap();
+                client.process_new_packets().unwrap();
+            }
+            if to_server.is_empty() && to_client.is_empty() {
+                return;
+            }
+        }
+    }
+
+    #[test]
+    fn a_returning_client_resumes_its_session() {
+        let dir = std::env::temp_dir().join(format!("palisade-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let certs = crate::admission::cert::generate(&["palisade.test".to_owned()], 1).unwrap();
+        std::fs::write(dir.join("tls.crt"), &certs.server_cert).unwrap();
+        std::fs::write(dir.join("tls.key"), &certs.server_key).unwrap();
+        let store = Arc::new(CertStore::open(&dir.join("tls.crt"), &dir.join("tls.key")).unwrap());
+        let server_config = Arc::new(store.server_config().unwrap());
+        assert!(server_config.ticketer.enabled());
+        let mut roots = RootCertStore::empty();
+        roots
+            .add(CertificateDer::from_pem_slice(certs.ca_cert.as_bytes()).unwrap())
+            .unwrap();
+        let client_config = Arc::new(
+            ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates(roots)
+                .with_no_client_auth(),
+        );
+        let mut kinds = Vec::new();
+        for _ in 0..2 {
+            let mut client = ClientConnection::new(
+                Arc::clone(&client_config),
+                "palisade.test".try_into().unwrap(),
+            )
+            .unwrap();
+            let mut server = ServerConnection::new(Arc::clone(&server_config)).unwrap();
+            exchange(&mut client, &mut server);
+            assert!(!client.is_handshaking() && !server.is_handshaking());
+            assert_eq!(server.alpn_protocol(), None);
+            kinds.push(server.handshake_kind());
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(
+            kinds,
+            [
+                Some(rustls::HandshakeKind::Full),
+                Some(rustls::HandshakeKind::Resumed)
+            ]
+        );
+    }
 }

@@ -15,17 +15,14 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use palisade::EnforcementAction;
 use palisade_admission::review::Status;
-use palisade_admission::{AdmissionResponse, AdmissionReview, Context, Decision};
-use serde_json::Value as Json;
+use palisade_admission::{AdmissionResponse, Decision};
 
 use super::args::FailurePolicy;
 use super::server::App;
+use super::wire;
 
 /// How long a client has to send the whole body.
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The `apiVersion` of AdmissionReview v1beta1, answered in kind.
-const V1BETA1: &str = "admission.k8s.io/v1beta1";
 
 /// Handles `POST /validate`.
 pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
@@ -71,7 +68,7 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         }
     };
     let started = Instant::now();
-    let (review, api_version) = match parse(&body) {
+    let (request, v1beta1) = match wire::parse(&body) {
         Ok(parsed) => parsed,
         Err(message) => {
             app.metrics.request("invalid", false);
@@ -79,7 +76,7 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
             return plain(StatusCode::BAD_REQUEST, message);
         }
     };
-    let request = review.request;
+    drop(body);
     let dry_run = request.dry_run == Some(true);
     let Some(generation) = app.store.current() else {
         app.metrics.request("unavailable", dry_run);
@@ -88,15 +85,23 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
             "policies are not loaded yet".to_owned(),
         );
     };
-    let uid = request.uid.clone();
-    let kind = request.kind.kind.clone();
-    let namespace = request.namespace.clone().unwrap_or_default();
-    let name = request.name.clone();
-    let operation = request.operation.map(|o| o.as_str()).unwrap_or("");
+    // Shared with the blocking pool when file policies run there.
+    let request = Arc::new(request);
     let number = generation.number;
-    let context = Context::new();
+    let inventory = app.inventory.current();
+    let is_namespace = request.kind.kind == "Namespace" && request.kind.group.is_empty();
+    if app.has_inventory
+        && !is_namespace
+        && let Some(ns) = request.namespace.as_deref().filter(|ns| !ns.is_empty())
+        && inventory.context.namespace(ns).is_none()
+    {
+        app.metrics.unknown_namespaces.inc();
+    }
     // The built-in pack runs inline: native, linear in the object's size.
-    let mut decision = generation.policies.native.evaluate(&request, &context);
+    let mut decision = generation
+        .policies
+        .native
+        .evaluate(&request, &inventory.context);
     let outcome = if generation.policies.guarded.is_empty() {
         Outcome::Decided(decision)
     } else {
@@ -105,10 +110,15 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         // permit is held until the evaluation ends, even one abandoned at
         // its deadline.
         let evaluations = Arc::clone(&app.evaluations);
+        let request = Arc::clone(&request);
+        let inventory = Arc::clone(&inventory);
         let evaluation = async move {
             let permit = evaluations.acquire_owned().await.ok()?;
             tokio::task::spawn_blocking(move || {
-                let decision = generation.policies.guarded.evaluate(&request, &context);
+                let decision = generation
+                    .policies
+                    .guarded
+                    .evaluate(&request, &inventory.context);
                 drop(permit);
                 decision
             })
@@ -126,28 +136,23 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         }
     };
     let (response, verdict, policies) = answer(&app, &outcome);
-    let mut json = response.to_review_json(&uid);
-    if api_version == V1BETA1
-        && let Some(object) = json.as_object_mut()
-    {
-        object.insert("apiVersion".into(), Json::from(V1BETA1));
+    let json = wire::Answer {
+        response: &response,
+        uid: &request.uid,
+        v1beta1,
+        dry_run,
     }
-    if dry_run && let Some(response) = json.get_mut("response").and_then(Json::as_object_mut) {
-        response.insert(
-            "auditAnnotations".into(),
-            serde_json::json!({"dry-run": "true"}),
-        );
-    }
+    .to_vec();
     let elapsed = started.elapsed();
     app.metrics.request(verdict, dry_run);
     app.metrics.latency.observe(elapsed.as_secs_f64());
     tracing::info!(
         target: "palisade::webhook::decision",
-        uid = %uid,
-        kind = %kind,
-        namespace = %namespace,
-        name = %name,
-        operation,
+        uid = %request.uid,
+        kind = %request.kind.kind,
+        namespace = %request.namespace.as_deref().unwrap_or_default(),
+        name = %request.name,
+        operation = request.operation.map_or("", |o| o.as_str()),
         verdict,
         policy = %policies,
         latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
@@ -155,7 +160,7 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         generation = number,
         "decision"
     );
-    let mut http = (StatusCode::OK, json.to_string()).into_response();
+    let mut http = (StatusCode::OK, json).into_response();
     http.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -281,19 +286,6 @@ fn answer(app: &App, outcome: &Outcome) -> (AdmissionResponse, &'static str, Str
     }
 }
 
-/// Reads an AdmissionReview and the `apiVersion` it came in.
-fn parse(body: &[u8]) -> Result<(AdmissionReview, String), String> {
-    let json: Json = serde_json::from_slice(body)
-        .map_err(|e| format!("invalid AdmissionReview: not valid JSON: {e}"))?;
-    let review = AdmissionReview::parse(&json).map_err(|e| e.to_string())?;
-    let api_version = json
-        .get("apiVersion")
-        .and_then(Json::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    Ok((review, api_version))
-}
-
 /// Why a body could not be read.
 enum BodyError {
     /// It is larger than the limit.
@@ -314,19 +306,32 @@ async fn read_body(mut body: Body, limit: usize) -> Result<Bytes, BodyError> {
         drain(body, limit).await;
         return Err(BodyError::TooLarge);
     }
-    let mut buffer: Vec<u8> = Vec::with_capacity(declared);
+    // A body that arrives in one frame (the usual case) is used as it is;
+    // only one in several frames is copied together.
+    let mut first: Option<Bytes> = None;
+    let mut buffer: Vec<u8> = Vec::new();
+    let mut len: usize = 0;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| BodyError::Read(e.to_string()))?;
         let Ok(data) = frame.into_data() else {
             continue;
         };
-        if buffer.len().saturating_add(data.len()) > limit {
+        len = len.saturating_add(data.len());
+        if len > limit {
             drain(body, limit).await;
             return Err(BodyError::TooLarge);
         }
-        buffer.extend_from_slice(&data);
+        match first.take() {
+            None if buffer.is_empty() => first = Some(data),
+            None => buffer.extend_from_slice(&data),
+            Some(earlier) => {
+                buffer.reserve(declared.max(len));
+                buffer.extend_from_slice(&earlier);
+                buffer.extend_from_slice(&data);
+            }
+        }
     }
-    Ok(Bytes::from(buffer))
+    Ok(first.unwrap_or_else(|| Bytes::from(buffer)))
 }
 
 /// Discards what remains of a body, bounded in bytes and time.
@@ -367,23 +372,6 @@ fn format_duration(duration: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn malformed_bodies_say_why() {
-        let err = parse(b"{not json").unwrap_err();
-        assert!(
-            err.starts_with("invalid AdmissionReview: not valid JSON"),
-            "{err}"
-        );
-        let err = parse(br#"{"kind":"Pod","apiVersion":"v1"}"#).unwrap_err();
-        assert!(err.contains("`kind` is not `AdmissionReview`"), "{err}");
-        let (review, version) = parse(
-            br#"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1beta1","request":{"uid":"u1"}}"#,
-        )
-        .unwrap();
-        assert_eq!(review.request.uid, "u1");
-        assert_eq!(version, V1BETA1);
-    }
 
     #[test]
     fn durations_print_as_written() {

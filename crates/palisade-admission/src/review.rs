@@ -220,12 +220,24 @@ impl AdmissionRequest {
     }
 
     /// Reads a request from its JSON (the `request` member of an AdmissionReview).
+    ///
+    /// `object` and `oldObject` must be JSON objects (or `null`), as the
+    /// `RawExtension` Kubernetes sends and `gator` decodes into an object.
     pub fn from_json(request: &Json) -> Result<AdmissionRequest, ReviewError> {
-        AdmissionRequest::deserialize(request).map_err(|e| {
-            ReviewError::from(InvalidReviewError {
-                reason: format!("invalid `request`: {e}"),
-            })
-        })
+        let invalid = |reason: String| ReviewError::from(InvalidReviewError { reason });
+        for field in ["object", "oldObject"] {
+            match request.get(field) {
+                None | Some(Json::Null | Json::Object(_)) => {}
+                Some(other) => {
+                    return Err(invalid(format!(
+                        "`request.{field}` is {}, not an object",
+                        json_type(other)
+                    )));
+                }
+            }
+        }
+        AdmissionRequest::deserialize(request)
+            .map_err(|e| invalid(format!("invalid `request`: {e}")))
     }
 
     /// The request as JSON, in the wire format (the form Gatekeeper gives
@@ -258,6 +270,18 @@ impl AdmissionRequest {
             namespace: self.namespace.clone(),
             name: self.name.clone(),
         }
+    }
+}
+
+/// The JSON type of `value`, for messages (`a string`, `a number`, ...).
+fn json_type(value: &Json) -> &'static str {
+    match value {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "an object",
     }
 }
 

@@ -140,3 +140,76 @@ fn bad_admission_reviews_are_errors_naming_the_field() {
         |_, message| message.contains('`') || message.contains("line") || message.contains("byte"),
     );
 }
+
+/// Inputs that look wrong but that Gatekeeper or Kyverno accept stay
+/// accepted, with their semantics (see `docs/limits.md`, "accepted as
+/// upstream").
+#[test]
+fn inputs_upstream_accepts_stay_accepted() {
+    use palisade_admission::gatekeeper::Constraint;
+    use palisade_admission::{AdmissionRequest, Context};
+
+    // No `request.uid`: controller-runtime's webhook (Gatekeeper) and gator
+    // review it; Gatekeeper's own library samples have none.
+    let review = AdmissionReview::from_json_str(
+        r#"{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": {"kind": {"group": "", "version": "v1", "kind": "Pod"},
+                        "operation": "CREATE", "object": {"kind": "Pod"}}}"#,
+    )
+    .unwrap();
+    assert_eq!(review.request.uid, "");
+
+    // Duplicate keys: Go's JSON decoding keeps the last one, so do we.
+    let review = AdmissionReview::from_json_str(
+        r#"{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": {"uid": "first", "uid": "last",
+                        "kind": {"group": "", "version": "v1", "kind": "Pod"},
+                        "name": "a", "name": "b", "object": {"kind": "Pod"}}}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        (review.request.uid.as_str(), review.request.name.as_str()),
+        ("last", "b")
+    );
+
+    // An unknown `match.scope` is matched as `*` by Gatekeeper ("this
+    // includes invalid scopes, such as typos"); its schema has no enum.
+    let constraint = |scope: &str| {
+        Constraint::from_json(
+            &serde_json::json!({
+                "apiVersion": "constraints.gatekeeper.sh/v1beta1",
+                "kind": "K8sRequiredLabels",
+                "metadata": {"name": "c"},
+                "spec": {"match": {"scope": scope}},
+            }),
+            None,
+        )
+        .unwrap()
+    };
+    let context = Context::new();
+    for object in [
+        serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"}}),
+        serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n"}}),
+    ] {
+        let request = AdmissionRequest::from_object(object).unwrap();
+        assert_eq!(
+            constraint("cluster").matcher().matches(&request, &context),
+            constraint("*").matcher().matches(&request, &context),
+        );
+        assert!(
+            constraint("Namespace")
+                .matcher()
+                .matches(&request, &context)
+        );
+    }
+
+    // `rules: []`: Kyverno's schema and validation allow a policy without
+    // rules; it applies to nothing.
+    let load = palisade_admission::pattern::load_str(
+        "empty.yaml",
+        "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: p\nspec:\n  rules: []\n",
+    );
+    assert!(load.errors.is_empty(), "{:?}", load.errors);
+    assert_eq!(load.policies.len(), 1);
+    assert!(load.policies[0].rules.is_empty());
+}

@@ -499,6 +499,24 @@ fn add_node(
         )));
         return;
     };
+    // `metadata` is an `ObjectMeta` (a mapping) for every Kubernetes kind.
+    if let Some(metadata) = node.get("metadata")
+        && metadata.entries().is_none()
+        && !metadata.is_null()
+    {
+        report.errors.push(
+            NotAnObjectError {
+                location: Location::new(name, metadata.line, metadata.column),
+                document,
+                message: format!(
+                    "`{kind}` whose `metadata` is {}, not a mapping",
+                    metadata.type_name()
+                ),
+            }
+            .into(),
+        );
+        return;
+    }
     if kind.ends_with("List")
         && let Some(items) = node.get("items")
     {

@@ -232,6 +232,21 @@ fn parse_requirement(
             );
             return None;
         }
+        Operator::Exists | Operator::DoesNotExist if !values.is_empty() => {
+            // Kubernetes refuses the object ("may not be specified when
+            // `operator` is 'Exists' or 'DoesNotExist'"); the requirement is
+            // kept on its key alone.
+            issues.invalid(
+                origin,
+                &format!("{at}.values"),
+                "`Exists` and `DoesNotExist` take no values",
+            );
+            return Some(Requirement {
+                key: key.to_owned(),
+                operator,
+                values: Vec::new(),
+            });
+        }
         _ => {}
     }
     Some(Requirement {

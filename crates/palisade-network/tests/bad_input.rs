@@ -55,3 +55,27 @@ fn bad_network_policies_are_reported_with_positions() {
         failures.join("\n")
     );
 }
+
+/// The cases Kubernetes and Cilium refuse for one field each are reported
+/// on that field (not on something else in the file).
+#[test]
+fn refused_fields_are_named() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_input/netpol");
+    for (file, field) in [
+        ("25_except_outside_cidr.yaml", "ipBlock.except[0]"),
+        ("26_exists_with_values.yaml", "matchExpressions[0].values"),
+        ("27_cilium_port_out_of_range.yaml", "ports[0].port"),
+        ("28_cilium_except_outside_cidr.yaml", "except[0]"),
+    ] {
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        let report = load_reader(file, bytes.as_slice());
+        assert!(report.errors.is_empty(), "{file}: {:?}", report.errors);
+        let mut issues = Issues::default();
+        let _ = Resolver::from_manifests(&report.objects, &mut issues);
+        let fields: Vec<String> = issues.iter().map(|i| i.field().to_owned()).collect();
+        assert!(
+            fields.iter().any(|f| f.ends_with(field)),
+            "{file}: no issue on `{field}`: {fields:?}"
+        );
+    }
+}

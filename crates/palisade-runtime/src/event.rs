@@ -337,7 +337,9 @@ impl FlatEvents {
                     .convert(&key, json, ty)
                     .map_err(|message| EventParseError {
                         line: line_no,
-                        column: 1,
+                        // The column of the key (best effort: escapes in
+                        // the key make it 1).
+                        column: line.find(&format!("\"{key}\"")).map_or(1, |c| c + 1),
                         message,
                     })?;
                 if let (true, Cell::Str(start, len)) = (key == "evt.type", cell) {
@@ -411,6 +413,39 @@ impl Row {
         ty: Option<FieldType>,
     ) -> Result<Cell, String> {
         use serde_json::Value as J;
+        // A value of the wrong JSON type for the field's schema type is an
+        // error (unknown fields take any value).
+        let expected = match (ty, &json) {
+            (None, _) | (_, J::Null) => None,
+            (Some(t), J::Number(_)) if t.is_numeric() => None,
+            (Some(t), J::String(_) | J::Bool(_) | J::Array(_)) if t.is_numeric() => {
+                Some("a number")
+            }
+            (Some(FieldType::Bool), J::Bool(_)) => None,
+            (Some(FieldType::Bool), _) => Some("a boolean"),
+            (Some(FieldType::StrList), J::String(_) | J::Array(_)) => None,
+            (Some(FieldType::StrList), _) => Some("a string or a list of strings"),
+            (Some(FieldType::String | FieldType::Bytes), J::String(_) | J::Array(_)) => None,
+            (
+                Some(FieldType::String | FieldType::Bytes | FieldType::IpAddr | FieldType::IpNet),
+                J::Number(_) | J::Bool(_),
+            ) => Some("a string"),
+            _ => None,
+        };
+        if let (Some(expected), Some(ty)) = (expected, ty) {
+            let found = match json {
+                J::Bool(_) => "a boolean",
+                J::Number(_) => "a number",
+                J::String(_) => "a string",
+                J::Array(_) => "a list",
+                J::Object(_) => "an object",
+                J::Null => "null",
+            };
+            return Err(format!(
+                "`{key}` ({} field) must be {expected}, found {found}",
+                ty.as_str()
+            ));
+        }
         Ok(match json {
             J::Null => Cell::Absent,
             J::Bool(b) => Cell::Bool(b),
@@ -502,5 +537,42 @@ mod tests {
     fn reports_bad_lines() {
         let err = FlatEvents::parse("{}\n[1", &Schema::falco()).unwrap_err();
         assert_eq!(err.line, 2);
+    }
+
+    #[test]
+    fn refuses_values_of_the_wrong_type_naming_the_field() {
+        let schema = Schema::falco();
+        for (line, field, column) in [
+            (
+                r#"{"evt.type": "execve", "evt.num": "1"}"#,
+                "`evt.num` (uint field) must be a number, found a string",
+                24,
+            ),
+            (
+                r#"{"proc.name": 7}"#,
+                "`proc.name` (string field) must be a string, found a number",
+                2,
+            ),
+            (
+                r#"{"evt.is_open_read": "yes"}"#,
+                "`evt.is_open_read` (bool field) must be a boolean, found a string",
+                2,
+            ),
+            (
+                r#"{"fd.sip": true}"#,
+                "`fd.sip` (ipaddr field) must be a string, found a boolean",
+                2,
+            ),
+        ] {
+            let err = FlatEvents::parse(line, &schema).unwrap_err();
+            assert_eq!(
+                (err.message.as_str(), err.column),
+                (field, column),
+                "{line}"
+            );
+        }
+        // Unknown fields and `null` take anything; numbers stay numbers.
+        let ok = r#"{"evt.num": 1, "proc.name": null, "x.custom": 1, "proc.pid": -1}"#;
+        assert!(FlatEvents::parse(ok, &schema).is_ok());
     }
 }

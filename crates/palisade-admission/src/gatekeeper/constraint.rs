@@ -67,6 +67,9 @@ impl Constraint {
             return Err(invalid("`metadata.name` is missing".into()));
         }
         let spec = constraint.get("spec").unwrap_or(&Json::Null);
+        if !(spec.is_object() || spec.is_null()) {
+            return Err(invalid("`spec` is not a mapping".into()));
+        }
         let matcher = Match::from_json(spec.get("match")).map_err(invalid)?;
         let parameters = match spec.get("parameters") {
             None | Some(Json::Null) => Json::Object(serde_json::Map::new()),

@@ -259,6 +259,23 @@ fn strings(node: Option<&Node>) -> Vec<String> {
     }
 }
 
+/// The strings of a field Kyverno types as a list (`kinds`, `namespaces`,
+/// ...): a scalar there is an error naming the field, as the policy CRD's
+/// schema rejects it.
+fn string_list(l: &mut Loader<'_>, node: Option<&Node>, field: &str) -> Vec<String> {
+    match node {
+        None => Vec::new(),
+        Some(n) if n.is_null() => Vec::new(),
+        Some(n) => match n.items() {
+            Some(items) => items.iter().filter_map(Node::scalar_text).collect(),
+            None => {
+                l.invalid(n, format!("`{field}` must be a list"));
+                Vec::new()
+            }
+        },
+    }
+}
+
 fn failure_action(text: &str) -> Option<FailureAction> {
     match text.to_ascii_lowercase().as_str() {
         "enforce" => Some(FailureAction::Enforce),
@@ -572,7 +589,7 @@ fn load_overrides(l: &mut Loader<'_>, node: Option<&Node>) -> Vec<ActionOverride
         let namespace_selector = item.get("namespaceSelector").map(|s| load_selector(l, s));
         out.push(ActionOverride {
             action,
-            namespaces: strings(item.get("namespaces")),
+            namespaces: string_list(l, item.get("namespaces"), "namespaces"),
             namespace_selector,
         });
     }
@@ -601,10 +618,27 @@ fn load_selector(l: &mut Loader<'_>, node: &Node) -> LabelSelector {
             ) {
                 l.invalid(e, format!("unknown selector operator `{operator}`"));
             }
+            let values = string_list(l, e.get("values"), "matchExpressions[].values");
+            // As Kubernetes' label selectors: `Exists`/`DoesNotExist` take no
+            // values, `In`/`NotIn` at least one.
+            let needs_values = matches!(operator.as_str(), "In" | "NotIn");
+            if matches!(operator.as_str(), "Exists" | "DoesNotExist") && !values.is_empty() {
+                l.invalid(
+                    e,
+                    format!("`matchExpressions[].values` must be empty for operator `{operator}`"),
+                );
+            } else if needs_values && values.is_empty() {
+                l.invalid(
+                    e,
+                    format!(
+                        "`matchExpressions[].values` must be non-empty for operator `{operator}`"
+                    ),
+                );
+            }
             s.match_expressions.push(LabelExpression {
                 key: e.get("key").and_then(Node::scalar_text).unwrap_or_default(),
                 operator,
-                values: strings(e.get("values")),
+                values,
             });
         }
     }
@@ -613,8 +647,15 @@ fn load_selector(l: &mut Loader<'_>, node: &Node) -> LabelSelector {
 
 fn load_filter(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Filter {
     let mut f = Filter::default();
+    if node.entries().is_none() {
+        l.invalid(node, "a match filter must be a mapping");
+        return f;
+    }
     if let Some(r) = node.get("resources") {
-        let mut names = strings(r.get("names"));
+        if r.entries().is_none() {
+            l.invalid(r, "`resources` must be a mapping");
+        }
+        let mut names = string_list(l, r.get("names"), "resources.names");
         names.extend(strings(r.get("name")));
         let annotations = r
             .get("annotations")
@@ -633,13 +674,13 @@ fn load_filter(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Filter {
         let selector = r.get("selector").map(|s| load_selector(l, s));
         let namespace_selector = r.get("namespaceSelector").map(|s| load_selector(l, s));
         f.resources = Some(ResourceDescription {
-            kinds: strings(r.get("kinds")),
+            kinds: string_list(l, r.get("kinds"), "resources.kinds"),
             names,
-            namespaces: strings(r.get("namespaces")),
+            namespaces: string_list(l, r.get("namespaces"), "resources.namespaces"),
             annotations,
             selector,
             namespace_selector,
-            operations: strings(r.get("operations")),
+            operations: string_list(l, r.get("operations"), "resources.operations"),
         });
     }
     if let Some(subjects) = node.get("subjects").and_then(Node::items) {
@@ -657,8 +698,8 @@ fn load_filter(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Filter {
             });
         }
     }
-    f.roles = strings(node.get("roles"));
-    f.cluster_roles = strings(node.get("clusterRoles"));
+    f.roles = string_list(l, node.get("roles"), "roles");
+    f.cluster_roles = string_list(l, node.get("clusterRoles"), "clusterRoles");
     for (k, _) in node.entries().unwrap_or_default() {
         let key = k.as_str().unwrap_or("");
         if !matches!(key, "resources" | "subjects" | "roles" | "clusterRoles") {
@@ -670,6 +711,10 @@ fn load_filter(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Filter {
 
 fn load_match(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> MatchBlock {
     let mut block = MatchBlock::default();
+    if node.entries().is_none() {
+        l.invalid(node, "`match`/`exclude` must be a mapping");
+        return block;
+    }
     let any = node.get("any");
     let all = node.get("all");
     if any.is_none() && all.is_none() {

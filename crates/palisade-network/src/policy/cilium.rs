@@ -342,6 +342,12 @@ impl Context<'_> {
                     .enumerate()
                 {
                     match e.as_str().and_then(parse_cidr) {
+                        // Cilium: "allow CIDR prefix .. does not contain exclude CIDR prefix".
+                        Some(n) if !net.contains(&n.network()) => issues.invalid(
+                            origin,
+                            &format!("{at}.except[{i}]"),
+                            &format!("`{n}` is not inside `cidr` `{net}`"),
+                        ),
                         Some(n) => except.push(n),
                         None => issues.invalid(origin, &format!("{at}.except[{i}]"), "not a CIDR"),
                     }
@@ -559,6 +565,17 @@ impl Context<'_> {
             Err(_) => {
                 if text.is_empty() {
                     issues.invalid(origin, &format!("{at}.port"), "empty port");
+                    return Vec::new();
+                }
+                // Cilium reads a port that is not an IANA service name as a
+                // number ("Unable to parse port" past 65535).
+                if !is_service_name(&text) {
+                    let reason = if text.bytes().all(|b| b.is_ascii_digit()) {
+                        format!("port `{text}` is out of range (0-65535)")
+                    } else {
+                        format!("`{text}` is neither a port number nor a port name")
+                    };
+                    issues.invalid(origin, &format!("{at}.port"), &reason);
                     return Vec::new();
                 }
                 if any_protocol {
@@ -834,4 +851,16 @@ fn expand_entity(name: &str) -> Option<Vec<Peer>> {
         }
         other => vec![Peer::Entity(Entity::parse(other)?)],
     })
+}
+
+/// Whether `text` is an IANA service name (RFC 6335, as Cilium and
+/// Kubernetes check named ports): 1 to 15 letters, digits and inner single
+/// hyphens, with at least one letter.
+fn is_service_name(text: &str) -> bool {
+    (1..=15).contains(&text.len())
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && text.bytes().any(|b| b.is_ascii_alphabetic())
+        && !text.starts_with('-')
+        && !text.ends_with('-')
+        && !text.contains("--")
 }

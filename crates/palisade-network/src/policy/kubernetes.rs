@@ -216,6 +216,14 @@ pub(super) fn parse_ip_block(
         .enumerate()
     {
         match e.as_str().and_then(parse_cidr) {
+            // Kubernetes: "must be a strict subset of `cidr`".
+            Some(net) if !(cidr.contains(&net) && net.prefix_len() > cidr.prefix_len()) => {
+                issues.invalid(
+                    origin,
+                    &format!("{path}.except[{i}]"),
+                    &format!("`{net}` is not a strict subset of `cidr` `{cidr}`"),
+                );
+            }
             Some(net) => except.push(net),
             None => issues.invalid(origin, &format!("{path}.except[{i}]"), "not a CIDR"),
         }

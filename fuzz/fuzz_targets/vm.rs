@@ -16,7 +16,7 @@ use palisade_core::Severity;
 use palisade_runtime::event::FlatEvents;
 use palisade_runtime::fields::Schema;
 use palisade_runtime::parser::parse;
-use palisade_runtime::ruleset::{RuleSet, RuleSpec};
+use palisade_runtime::ruleset::{MatchMode, RuleSet, RuleSpec};
 
 const STR_FIELDS: &[&str] = &[
     "proc.name",
@@ -177,10 +177,13 @@ fn render_event(e: &Ev) -> String {
     )
 }
 
-/// A fuzz case: one condition and a few events.
+/// A fuzz case: a few conditions, compiled together as the rules of one
+/// ruleset (so checks shared across rules, rule guards and the event-type
+/// index are exercised), and a few events.
 #[derive(Debug, Arbitrary)]
 struct Case {
     cond: Cond,
+    more: Vec<Cond>,
     events: Vec<Ev>,
 }
 
@@ -191,12 +194,22 @@ fn schema() -> &'static Schema {
 
 fuzz_target!(|case: Case| {
     let schema = schema();
-    let cond = render(&case.cond, 0);
-    let Ok(expr) = parse(&cond) else {
-        return;
-    };
+    let mut rules_src = Vec::new();
+    for cond in std::iter::once(&case.cond).chain(case.more.iter().take(3)) {
+        let cond = render(cond, 0);
+        if let Ok(expr) = parse(&cond) {
+            rules_src.push((cond, expr));
+        }
+    }
     let mut builder = RuleSet::builder(schema.clone());
-    if builder.add(RuleSpec::new("r", expr.clone(), Severity::Notice)).is_err() {
+    builder.mode(MatchMode::All);
+    let mut compiled = Vec::new();
+    for (i, (cond, expr)) in rules_src.iter().enumerate() {
+        if builder.add(RuleSpec::new(format!("r{i}"), expr.clone(), Severity::Notice)).is_ok() {
+            compiled.push((cond, expr));
+        }
+    }
+    if compiled.is_empty() {
         return;
     }
     let rules = builder.build();
@@ -206,8 +219,14 @@ fuzz_target!(|case: Case| {
         return;
     };
     for event in events.events() {
-        let vm = !matcher.matches(event).is_empty();
-        let want = reference::eval(&expr, event, schema);
-        assert_eq!(vm, want, "condition `{cond}` on event {event:?}");
+        let got: Vec<usize> = matcher.matches(event).indexes().iter().map(|&i| i as usize).collect();
+        let want: Vec<usize> = compiled
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, expr))| reference::eval(expr, event, schema))
+            .map(|(i, _)| i)
+            .collect();
+        let conds: Vec<&String> = compiled.iter().map(|(c, _)| *c).collect();
+        assert_eq!(got, want, "rules {conds:?} on event {event:?}");
     }
 });

@@ -68,6 +68,19 @@ const CASES: &[(&str, &[(&str, &str)])] = &[
             ),
         ],
     ),
+    (
+        "transformers",
+        &[
+            (
+                "join_concat",
+                "evt.type = open and join(\"/\", (proc.name, fd.num)) = \"cat/3\" and toupper(concat(proc.name, \"-\", fd.name)) startswith CAT-",
+            ),
+            (
+                "getopt",
+                "evt.type = execve and (getopt((\"-e\", proc.exe), \"le:\")[e] = /bin/sh or getopt((\"-l\", proc.name), \"le:\") intersects (l, \"?\"))",
+            ),
+        ],
+    ),
 ];
 
 #[test]

@@ -76,6 +76,14 @@ fn check() -> impl Strategy<Value = String> {
         "proc.aname[1]",
         "tolower(proc.name)",
         "basename(fd.name)",
+        "concat(proc.name, fd.name)",
+        "concat(\"/\", tolower(proc.name), \"x\")",
+        "join(\"/\", (proc.name, fd.name))",
+        "join(proc.name, (fd.name, fd.num, \"sh\"))",
+        "toupper(join(\"\", ()))",
+        "basename(join(\"/\", getopt((\"-t\", fd.name, \"-n\"), \"nt:\")))",
+        "getopt((\"-t\", proc.name), \"t:\")[t]",
+        "getopt((\"-nt\", fd.name, proc.name), \"nt:\")[n]",
     ]);
     let str_lit = prop_oneof![
         pick(NAMES),
@@ -186,7 +194,52 @@ fn check() -> impl Strategy<Value = String> {
             list(&v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
         )),
     ];
-    prop_oneof![3 => str_check, 2 => num_check, 1 => bool_check, 1 => ip_check, 2 => type_check]
+    let argv_item = pick(&[
+        "\"-n\"",
+        "\"-t\"",
+        "\"-nt\"",
+        "\"-tval\"",
+        "\"--\"",
+        "\"--exec\"",
+        "\"-x\"",
+        "\"-\"",
+        "\"\"",
+        "\"arg\"",
+        "proc.name",
+        "fd.name",
+        "fd.num",
+    ]);
+    let getopt = (
+        prop::collection::vec(argv_item, 0..6),
+        pick(&[
+            "\"nt:\"",
+            "\":t:\"",
+            "\"n\"",
+            "\"\"",
+            "\"t::n\"",
+            "proc.name",
+        ]),
+    )
+        .prop_map(|(argv, opts)| format!("getopt(({}), {opts})", argv.join(", ")));
+    let getopt_check = prop_oneof![
+        (
+            getopt.clone(),
+            pick(&["in", "intersects"]),
+            prop::collection::vec(pick(&["n", "t", "?", "", "val", "cat", "/etc", "3"]), 0..4)
+        )
+            .prop_map(|(g, o, v)| format!(
+                "{g} {o} {}",
+                list(&v.iter().map(|s| quoted(s)).collect::<Vec<_>>())
+            )),
+        (
+            getopt,
+            pick(&["[t]", "[n]", "[x]"]),
+            pick(&["=", "!=", "startswith"]),
+            pick(&["n", "t", "", "val", "cat", "/etc"])
+        )
+            .prop_map(|(g, s, o, v)| format!("{g}{s} {o} {}", quoted(v))),
+    ];
+    prop_oneof![3 => str_check, 2 => num_check, 1 => bool_check, 1 => ip_check, 2 => type_check, 1 => getopt_check]
 }
 
 fn condition() -> impl Strategy<Value = String> {

@@ -183,7 +183,7 @@ fn selective_first(ir: Ir) -> Ir {
         .count();
     if let Some(run) = children.get_mut(..leading) {
         run.sort_by_key(|c| match c {
-            Ir::Check(check) if check.source.xforms.is_empty() => match check.pred {
+            Ir::Check(check) if check.source.is_plain() => match check.pred {
                 Pred::StrIn(_) | Pred::NumIn(_) | Pred::Num(CmpOp::Eq, _) | Pred::Bool(_) => 0,
                 _ => 1,
             },

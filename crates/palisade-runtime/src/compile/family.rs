@@ -202,7 +202,7 @@ fn pattern<'c>(
     check: &'c Check,
     single_valued: &dyn Fn(&FieldRef) -> bool,
 ) -> Option<(Anchor, &'c [u8])> {
-    if !check.source.xforms.is_empty() || !single_valued(&check.source.field) {
+    if !check.source.is_plain() || !single_valued(&check.source.field) {
         return None;
     }
     let (anchor, bytes): (Anchor, &[u8]) = match &check.pred {
@@ -319,7 +319,7 @@ type Members = Vec<(usize, Vec<Box<[u8]>>)>;
 /// The values a check accepts, when it is a plain equality or membership
 /// test on a single-valued string field.
 fn accepted(check: &Check, single_valued: &dyn Fn(&FieldRef) -> bool) -> Option<Vec<Box<[u8]>>> {
-    if !check.source.xforms.is_empty() || !single_valued(&check.source.field) {
+    if !check.source.is_plain() || !single_valued(&check.source.field) {
         return None;
     }
     match &check.pred {

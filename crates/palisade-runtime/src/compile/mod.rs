@@ -18,7 +18,7 @@ use memchr::memmem::Finder;
 
 use crate::ast::{self, Expr, Modifier, Operand, Operator, Pos, Rhs, Transformer};
 use crate::fields::{EventCode, FieldType, MAX_EVENT_TYPES, ResolveError, Schema};
-use pred::{Check, CmpOp, PathSet, Pred, Source, StrSet, Xform};
+use pred::{Check, CmpOp, Combine, MAX_COMBINE_DEPTH, Part, PathSet, Pred, Source, StrSet, Xform};
 
 /// The largest regex program a condition may compile to, in bytes.
 pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -201,7 +201,7 @@ impl Ir {
 /// Like libsinsp, `evt.num` checks that no event (numbered from 1) can
 /// pass give no event type, and those every event passes give all.
 fn evt_num_set(check: &Check) -> Option<EvtSet> {
-    if &*check.source.name != "evt.num" || !check.source.xforms.is_empty() {
+    if &*check.source.name != "evt.num" || !check.source.is_plain() {
         return None;
     }
     let (never, always) = match &check.pred {
@@ -443,6 +443,39 @@ fn lower_expr(expr: &Expr, schema: &Schema) -> Result<Ir, CompileError> {
 }
 
 fn lower_operand(op: &Operand, schema: &Schema) -> Result<(Source, FieldType), CompileError> {
+    lower_operand_at(op, schema, 0)
+}
+
+/// The type of a value of type `ty` after `xforms` (innermost first).
+fn xformed_type(
+    mut ty: FieldType,
+    xforms: &[Xform],
+    name: &str,
+    pos: Pos,
+) -> Result<FieldType, CompileError> {
+    for x in xforms {
+        if ty == FieldType::StrList || !(ty == FieldType::String || ty == FieldType::Bytes) {
+            return Err(UnsupportedError {
+                what: format!("transformer `{}` on {ty} value `{name}`", x.as_str()),
+                pos,
+            }
+            .into());
+        }
+        ty = if *x == Xform::Len {
+            FieldType::UInt
+        } else {
+            FieldType::String
+        };
+    }
+    Ok(ty)
+}
+
+/// `op` lowered; `depth` counts the multi-input transformers around it.
+fn lower_operand_at(
+    op: &Operand,
+    schema: &Schema,
+    depth: usize,
+) -> Result<(Source, FieldType), CompileError> {
     let mut xforms: Vec<Xform> = Vec::new();
     let mut cur = op;
     loop {
@@ -455,33 +488,38 @@ fn lower_operand(op: &Operand, schema: &Schema) -> Result<(Source, FieldType), C
                     .field(field.id)
                     .map_or(FieldType::String, |d| d.type_for(field.arg.is_some()));
                 xforms.reverse();
-                let mut ty = def_ty;
-                for x in &xforms {
-                    if ty == FieldType::StrList
-                        || !(ty == FieldType::String || ty == FieldType::Bytes)
-                    {
-                        return Err(UnsupportedError {
-                            what: format!(
-                                "transformer `{}` on {ty} field `{}`",
-                                x.as_str(),
-                                f.name
-                            ),
-                            pos: op.pos(),
-                        }
-                        .into());
-                    }
-                    ty = if *x == Xform::Len {
-                        FieldType::UInt
-                    } else {
-                        FieldType::String
-                    };
-                }
+                let ty = xformed_type(def_ty, &xforms, &f.name, op.pos())?;
                 let name = Operand::Field(f.clone()).as_string();
                 return Ok((
                     Source {
                         field,
                         name: name.into(),
                         xforms: xforms.into_boxed_slice(),
+                        combine: None,
+                    },
+                    ty,
+                ));
+            }
+            Operand::Transform(t)
+                if matches!(
+                    t.kind,
+                    Transformer::Join | Transformer::Concat | Transformer::Getopt
+                ) =>
+            {
+                let (comb, comb_ty) = lower_combine(t, schema, depth + 1)?;
+                xforms.reverse();
+                let name = Operand::Transform(t.clone()).as_string();
+                let ty = xformed_type(comb_ty, &xforms, &name, op.pos())?;
+                return Ok((
+                    Source {
+                        field: crate::fields::FieldRef {
+                            id: crate::fields::FieldId(0),
+                            arg: None,
+                            slot: crate::fields::FieldRef::NO_SLOT,
+                        },
+                        name: name.into(),
+                        xforms: xforms.into_boxed_slice(),
+                        combine: Some(Box::new(comb)),
                     },
                     ty,
                 ));
@@ -516,6 +554,172 @@ fn lower_operand(op: &Operand, schema: &Schema) -> Result<(Source, FieldType), C
                 }
             }
         }
+    }
+}
+
+/// How an input of a multi-input transformer may be used.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PartUse {
+    /// A single string (`concat` arguments, `getopt`'s option string).
+    Str,
+    /// A single value read as text (`join`'s separator).
+    Text,
+    /// A list item: a string, a number (rendered in decimal) or a list.
+    Item,
+}
+
+fn bad_transformer(t: &ast::Transform, why: &str) -> CompileError {
+    UnsupportedError {
+        what: format!("`{}()` {why}", t.kind.as_str()),
+        pos: t.pos,
+    }
+    .into()
+}
+
+/// One input of a multi-input transformer.
+fn lower_part(
+    t: &ast::Transform,
+    arg: &ast::TransformArg,
+    schema: &Schema,
+    depth: usize,
+    usage: PartUse,
+) -> Result<Part, CompileError> {
+    match arg {
+        ast::TransformArg::Literal(v) => Ok(Part::Lit(v.text.as_bytes().into())),
+        ast::TransformArg::List { .. } => Err(bad_transformer(t, "takes a single value here")),
+        ast::TransformArg::Operand(o) => {
+            let (src, ty) = lower_operand_at(o, schema, depth)?;
+            let ok = match usage {
+                PartUse::Str => ty == FieldType::String && !src.is_list(),
+                PartUse::Text => {
+                    matches!(ty, FieldType::String | FieldType::Bytes) && !src.is_list()
+                }
+                PartUse::Item => {
+                    src.is_list()
+                        || matches!(ty, FieldType::String | FieldType::Bytes)
+                        || ty.is_numeric()
+                }
+            };
+            if !ok {
+                let what = match usage {
+                    PartUse::Str => "arguments must be single strings",
+                    PartUse::Text => "separator must be a single string",
+                    PartUse::Item => "list items must be strings or numbers",
+                };
+                return Err(bad_transformer(
+                    t,
+                    &format!("{what} (`{}` is {ty})", src.name),
+                ));
+            }
+            Ok(Part::Src(Box::new(src)))
+        }
+    }
+}
+
+/// The list argument of `join`/`getopt`: a parenthesized list, or a
+/// list-valued transformer (`getopt(...)` without selector).
+fn lower_list(
+    t: &ast::Transform,
+    arg: &ast::TransformArg,
+    schema: &Schema,
+    depth: usize,
+    which: &str,
+) -> Result<Box<[Part]>, CompileError> {
+    match arg {
+        ast::TransformArg::List { items, .. } => items
+            .iter()
+            .map(|i| lower_part(t, i, schema, depth, PartUse::Item))
+            .collect(),
+        ast::TransformArg::Operand(o) => {
+            let (src, _) = lower_operand_at(o, schema, depth)?;
+            if !src.is_list() {
+                return Err(bad_transformer(
+                    t,
+                    &format!("{which} argument must be a list"),
+                ));
+            }
+            Ok(vec![Part::Src(Box::new(src))].into_boxed_slice())
+        }
+        ast::TransformArg::Literal(_) => Err(bad_transformer(
+            t,
+            &format!("{which} argument must be a list"),
+        )),
+    }
+}
+
+/// `join`, `concat` or `getopt` with its inputs, and the result type
+/// (`StrList` for `getopt` without selector).
+fn lower_combine(
+    t: &ast::Transform,
+    schema: &Schema,
+    depth: usize,
+) -> Result<(Combine, FieldType), CompileError> {
+    if depth > MAX_COMBINE_DEPTH {
+        return Err(UnsupportedError {
+            what: format!("nesting multi-input transformers more than {MAX_COMBINE_DEPTH} deep"),
+            pos: t.pos,
+        }
+        .into());
+    }
+    if t.arg.is_some() && t.kind != Transformer::Getopt {
+        return Err(bad_transformer(t, "takes no field argument"));
+    }
+    match t.kind {
+        Transformer::Join => match t.args.as_slice() {
+            [sep, list] => {
+                let sep = lower_part(t, sep, schema, depth, PartUse::Text)?;
+                let items = lower_list(t, list, schema, depth, "second")?;
+                Ok((Combine::Join { sep, items }, FieldType::String))
+            }
+            _ => Err(bad_transformer(
+                t,
+                "requires exactly 2 arguments: separator and list",
+            )),
+        },
+        Transformer::Concat => {
+            if t.args.len() < 2 {
+                return Err(bad_transformer(t, "requires at least 2 arguments"));
+            }
+            let parts = t
+                .args
+                .iter()
+                .map(|a| lower_part(t, a, schema, depth, PartUse::Str))
+                .collect::<Result<Box<[Part]>, _>>()?;
+            Ok((Combine::Concat(parts), FieldType::String))
+        }
+        _ => match t.args.as_slice() {
+            [args, optstring] => {
+                let select = match t.arg.as_deref().map(str::as_bytes) {
+                    None => None,
+                    Some(&[c]) => Some(c),
+                    Some(_) => {
+                        return Err(bad_transformer(
+                            t,
+                            "field argument must be a single option character",
+                        ));
+                    }
+                };
+                let args = lower_list(t, args, schema, depth, "first")?;
+                let optstring = lower_part(t, optstring, schema, depth, PartUse::Str)?;
+                let ty = if select.is_some() {
+                    FieldType::String
+                } else {
+                    FieldType::StrList
+                };
+                Ok((
+                    Combine::Getopt {
+                        args,
+                        optstring,
+                        select,
+                    },
+                    ty,
+                ))
+            }
+            _ => Err(bad_transformer(
+                t,
+                "requires exactly 2 arguments: args list and optstring",
+            )),
+        },
     }
 }
 
@@ -556,6 +760,21 @@ fn lower_binary(
         }
         .into());
     }
+    // A list value (`getopt(...)` without selector) takes only the set
+    // operators, as libsinsp's list fields.
+    if source.is_list()
+        && (!matches!(op, Operator::In | Operator::Intersects | Operator::Exists)
+            || check.modifier.is_some()
+            || matches!(check.right, Rhs::Operand(_)))
+    {
+        return Err(OperatorError {
+            op: op.as_str().to_owned(),
+            field: source.name.to_string(),
+            ty,
+            pos: check.pos,
+        }
+        .into());
+    }
     let field_name = source.name.to_string();
     let values: Vec<(String, Pos)> = match &check.right {
         Rhs::Value(v) => vec![(v.text.clone(), v.pos)],
@@ -580,6 +799,13 @@ fn lower_binary(
                 other => other,
             };
             let (right, _) = lower_operand(inner, schema)?;
+            if right.is_list() {
+                return Err(UnsupportedError {
+                    what: "a list-valued transformer on the right-hand side".into(),
+                    pos: check.pos,
+                }
+                .into());
+            }
             let pred = Pred::Val(cmp, Box::new(right));
             return Ok(Ir::Check(Box::new(Check {
                 source,
@@ -591,7 +817,7 @@ fn lower_binary(
 
     // `evt.type = open`, `evt.type in (...)`: a test of the event code.
     if field_name == "evt.type"
-        && source.xforms.is_empty()
+        && source.is_plain()
         && check.modifier.is_none()
         && matches!(
             op,
@@ -652,8 +878,16 @@ fn lower_binary(
             },
         },
     };
-    // `x in ()` and `x pmatch ()` never hold.
-    if values.is_empty() && matches!(op, Operator::In | Operator::Intersects | Operator::PMatch) {
+    // A list is `in` a set when every item is.
+    let pred = match pred {
+        Pred::StrIn(set) if source.is_list() && op == Operator::In => Pred::EveryIn(set),
+        other => other,
+    };
+    // `x in ()` and `x pmatch ()` never hold (but an empty list is in any set).
+    if values.is_empty()
+        && matches!(op, Operator::In | Operator::Intersects | Operator::PMatch)
+        && !(source.is_list() && op == Operator::In)
+    {
         return Ok(Ir::Const(false));
     }
     Ok(Ir::Check(Box::new(Check {

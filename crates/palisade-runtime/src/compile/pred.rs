@@ -96,6 +96,67 @@ pub struct Source {
     pub name: Box<str>,
     /// Transformers, innermost first.
     pub xforms: Box<[Xform]>,
+    /// A transformer over several inputs (`join`, `concat`, `getopt`)
+    /// giving the value instead of `field`, before `xforms`.
+    pub combine: Option<Box<Combine>>,
+}
+
+impl Source {
+    /// `true` when the value is the field's own, untransformed.
+    pub fn is_plain(&self) -> bool {
+        self.xforms.is_empty() && self.combine.is_none()
+    }
+
+    /// `true` when the value is a list of strings (`getopt(...)` without
+    /// an option selector).
+    pub fn is_list(&self) -> bool {
+        matches!(
+            self.combine.as_deref(),
+            Some(Combine::Getopt { select: None, .. })
+        )
+    }
+}
+
+/// Most nested multi-input transformers one check may hold (each level
+/// uses three scratch buffers of the matcher).
+pub const MAX_COMBINE_DEPTH: usize = 8;
+
+const POOL: usize = 3 * MAX_COMBINE_DEPTH;
+
+/// A transformer over several inputs, as in libsinsp.
+#[derive(Debug, Clone)]
+pub enum Combine {
+    /// `concat(a, b, ...)`: the strings one after the other (each cut at
+    /// its first NUL byte); absent when one is absent.
+    Concat(Box<[Part]>),
+    /// `join(sep, (a, b, ...))`: the list items separated by `sep`.
+    Join {
+        /// The separator.
+        sep: Part,
+        /// The list items (numbers are rendered in decimal; a list-valued
+        /// item contributes each of its values).
+        items: Box<[Part]>,
+    },
+    /// `getopt((args...), optstring)[opt]`: short options of an argument
+    /// vector parsed as getopt(3) does.
+    Getopt {
+        /// The argument vector.
+        args: Box<[Part]>,
+        /// The option string.
+        optstring: Part,
+        /// The selected option: its last argument (or the option itself
+        /// when it takes none). Without, the list of options and arguments.
+        select: Option<u8>,
+    },
+}
+
+/// One input of a [`Combine`].
+#[derive(Debug, Clone)]
+pub enum Part {
+    /// A literal.
+    Lit(Box<[u8]>),
+    /// A field or a transformer.
+    Src(Box<Source>),
 }
 
 /// A set of strings: a bitmap of the lengths present rejects most values
@@ -293,6 +354,8 @@ pub enum Pred {
     StrCmp(CmpOp, Box<[u8]>),
     /// Membership.
     StrIn(StrSet),
+    /// `in` on a list value: every item is in the set.
+    EveryIn(StrSet),
     /// Substring.
     Contains(Box<Finder<'static>>),
     /// Substring ignoring ASCII case.
@@ -331,23 +394,41 @@ pub struct Check {
     pub text: Box<str>,
 }
 
-/// Per-thread buffers for transformers (two per side of a check).
+/// Per-thread buffers for transformers (two per side of a check, and
+/// three per nesting level of multi-input transformers on each side).
+/// They grow to the largest value seen and are reused: evaluating a check
+/// allocates nothing once they are warm.
 #[derive(Debug, Default, Clone)]
 pub struct Scratch {
     a: Vec<u8>,
     b: Vec<u8>,
     c: Vec<u8>,
     d: Vec<u8>,
+    left: Pool,
+    right: Pool,
 }
+
+#[derive(Debug, Default, Clone)]
+struct Pool([Vec<u8>; POOL]);
 
 impl Check {
     /// Evaluates the check on `event`.
     #[inline]
     pub fn eval<E: Event + ?Sized>(&self, event: &E, scratch: &mut Scratch) -> bool {
-        let Scratch { a, b, c, d } = scratch;
-        let left = read(event, &self.source, a, b);
+        let Scratch {
+            a,
+            b,
+            c,
+            d,
+            left: lpool,
+            right: rpool,
+        } = scratch;
+        if self.source.is_list() {
+            return self.eval_list(event, &mut lpool.0);
+        }
+        let left = read(event, &self.source, a, b, &mut lpool.0);
         if let Pred::Val(op, right) = &self.pred {
-            let right = read(event, right, c, d);
+            let right = read(event, right, c, d, &mut rpool.0);
             return match (left, right) {
                 (_, Value::Absent | Value::Strs(_)) => false,
                 (Value::Strs(items), r) => items.iter().any(|s| compare(*op, Value::Str(s), r)),
@@ -365,15 +446,364 @@ impl Check {
     }
 }
 
+impl Check {
+    /// A check on a list-valued source (`getopt` without a selector), as
+    /// libsinsp compares list fields: `exists` holds when the list could be
+    /// built, `in` when every item is in the set, `intersects` (and the
+    /// other tests) when one item passes.
+    fn eval_list<E: Event + ?Sized>(&self, event: &E, pool: &mut [Vec<u8>]) -> bool {
+        let Some(Combine::Getopt {
+            args,
+            optstring,
+            select: None,
+        }) = self.source.combine.as_deref()
+        else {
+            return false;
+        };
+        let Some((out, rest)) = pool.split_first_mut() else {
+            return false;
+        };
+        out.clear();
+        if !getopt(event, args, optstring, None, out, rest) {
+            return false;
+        }
+        let mut items = ListItems(out);
+        match &self.pred {
+            Pred::Exists => true,
+            Pred::EveryIn(set) => items.all(|i| set.contains(i)),
+            pred => items.any(|i| pred.test_one(bytes_value(i))),
+        }
+    }
+}
+
+/// Items stored as a 4-byte little-endian length followed by the bytes.
+struct ListItems<'a>(&'a [u8]);
+
+impl<'a> Iterator for ListItems<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let (len, rest) = self.0.split_first_chunk::<4>()?;
+        let len = u32::from_le_bytes(*len) as usize;
+        let (item, rest) = rest.split_at_checked(len)?;
+        self.0 = rest;
+        Some(item)
+    }
+}
+
+fn push_item(out: &mut Vec<u8>, item: &[u8]) {
+    out.extend_from_slice(&u32::try_from(item.len()).unwrap_or(u32::MAX).to_le_bytes());
+    out.extend_from_slice(item);
+}
+
+/// `bytes` up to its first NUL (libsinsp reads these inputs as C strings).
+fn c_str(bytes: &[u8]) -> &[u8] {
+    match memchr::memchr(0, bytes) {
+        Some(end) => bytes.get(..end).unwrap_or(bytes),
+        None => bytes,
+    }
+}
+
+/// Calls `f` with each value of `part` as text (numbers in decimal, each
+/// item of a list); `false` when the part is absent or not text.
+fn each_value<E: Event + ?Sized>(
+    event: &E,
+    part: &Part,
+    pool: &mut [Vec<u8>],
+    f: &mut dyn FnMut(&[u8]),
+) -> bool {
+    let src = match part {
+        Part::Lit(text) => {
+            f(text);
+            return true;
+        }
+        Part::Src(src) => src,
+    };
+    let Some(([a, b], rest)) = pool.split_first_chunk_mut::<2>() else {
+        return false;
+    };
+    if src.is_list() {
+        let Some((out, rest)) = rest.split_first_mut() else {
+            return false;
+        };
+        let Some(Combine::Getopt {
+            args, optstring, ..
+        }) = src.combine.as_deref()
+        else {
+            return false;
+        };
+        out.clear();
+        if !getopt(event, args, optstring, None, out, rest) {
+            return false;
+        }
+        ListItems(out).for_each(&mut *f);
+        return true;
+    }
+    let mut digits = [0u8; 24];
+    match read(event, src, a, b, rest) {
+        Value::Str(s) => f(s.as_bytes()),
+        Value::Bytes(bytes) => f(bytes),
+        Value::Int(n) => f(decimal(i128::from(n), &mut digits)),
+        Value::UInt(n) => f(decimal(i128::from(n), &mut digits)),
+        Value::Strs(items) => items.iter().for_each(|i| f(i.as_bytes())),
+        Value::Absent | Value::Bool(_) | Value::Ip(_) => return false,
+    }
+    true
+}
+
+/// `n` in decimal, written at the end of `buf`.
+fn decimal(n: i128, buf: &mut [u8; 24]) -> &[u8] {
+    let mut i = buf.len();
+    let mut m = n.unsigned_abs();
+    loop {
+        i -= 1;
+        if let Some(d) = buf.get_mut(i) {
+            *d = b'0' + (m % 10) as u8;
+        }
+        m /= 10;
+        if m == 0 || i == 1 {
+            break;
+        }
+    }
+    if n < 0 {
+        i -= 1;
+        if let Some(d) = buf.get_mut(i) {
+            *d = b'-';
+        }
+    }
+    buf.get(i..).unwrap_or(&[])
+}
+
+/// The single text value of `part` into `out`; `false` when absent.
+fn single_value<E: Event + ?Sized>(
+    event: &E,
+    part: &Part,
+    out: &mut Vec<u8>,
+    pool: &mut [Vec<u8>],
+) -> bool {
+    let mut first = true;
+    each_value(event, part, pool, &mut |v| {
+        if first {
+            out.extend_from_slice(v);
+            first = false;
+        }
+    }) && !first
+}
+
+/// The value of `combine` into `out` (list items framed, see
+/// [`ListItems`]); `false` when absent.
+fn combine<E: Event + ?Sized>(
+    event: &E,
+    combine: &Combine,
+    out: &mut Vec<u8>,
+    pool: &mut [Vec<u8>],
+) -> bool {
+    out.clear();
+    match combine {
+        Combine::Concat(parts) => parts.iter().all(|p| {
+            let mut first = true;
+            each_value(event, p, pool, &mut |v| {
+                if first {
+                    out.extend_from_slice(c_str(v));
+                    first = false;
+                }
+            }) && !first
+        }),
+        Combine::Join { sep, items } => {
+            let Some((sep_buf, rest)) = pool.split_first_mut() else {
+                return false;
+            };
+            sep_buf.clear();
+            if !single_value(event, sep, sep_buf, rest) {
+                return false;
+            }
+            let mut first = true;
+            items.iter().all(|p| {
+                each_value(event, p, rest, &mut |v| {
+                    if !first {
+                        out.extend_from_slice(sep_buf);
+                    }
+                    first = false;
+                    out.extend_from_slice(c_str(v));
+                })
+            })
+        }
+        Combine::Getopt {
+            args,
+            optstring,
+            select,
+        } => getopt(event, args, optstring, *select, out, pool),
+    }
+}
+
+/// getopt(3)-style parsing of the argument vector `args` with `optstring`.
+/// Without `select`, pushes framed items (`?` for an unknown option, the
+/// option, then its argument when it takes one); with it, writes the
+/// selected option's last value and fails when it does not occur.
+fn getopt<E: Event + ?Sized>(
+    event: &E,
+    args: &[Part],
+    optstring: &Part,
+    select: Option<u8>,
+    out: &mut Vec<u8>,
+    pool: &mut [Vec<u8>],
+) -> bool {
+    let Some(([opt_buf, argv], rest)) = pool.split_first_chunk_mut::<2>() else {
+        return false;
+    };
+    opt_buf.clear();
+    if !single_value(event, optstring, opt_buf, rest) {
+        return false;
+    }
+    let mut valid = ByteSet::default();
+    let mut takes_arg = ByteSet::default();
+    let spec = opt_buf.strip_prefix(b":").unwrap_or(opt_buf);
+    let mut i = 0;
+    while let Some(&c) = spec.get(i) {
+        if c != b':' {
+            valid.insert(c);
+            if spec.get(i + 1) == Some(&b':') {
+                takes_arg.insert(c);
+                i += 1;
+            }
+        }
+        i += 1;
+    }
+    // The argument vector, framed.
+    argv.clear();
+    if !args
+        .iter()
+        .all(|p| each_value(event, p, rest, &mut |v| push_item(argv, v)))
+    {
+        return false;
+    }
+    let mut found = false;
+    let mut tokens = ListItems(argv);
+    while let Some(arg) = tokens.next() {
+        if arg == b"--" {
+            break;
+        }
+        if arg.len() > 2 && arg.starts_with(b"--") {
+            continue;
+        }
+        if arg.len() < 2 || arg.first() != Some(&b'-') {
+            break;
+        }
+        let mut j = 1;
+        while let Some(&opt) = arg.get(j) {
+            let name = arg.get(j..=j).unwrap_or(&[]);
+            if opt == b':' || !valid.contains(opt) {
+                if select.is_none() {
+                    push_item(out, b"?");
+                }
+                j += 1;
+                continue;
+            }
+            let selected = select.is_none_or(|s| s == opt);
+            if !takes_arg.contains(opt) {
+                if selected {
+                    emit(out, select, name, None, &mut found);
+                }
+                j += 1;
+                continue;
+            }
+            let value = match arg.get(j + 1..) {
+                Some(attached) if !attached.is_empty() => Some(attached),
+                _ => tokens.next(),
+            };
+            if selected {
+                // A missing argument is an empty value (the option itself
+                // is then not listed).
+                match value {
+                    Some(v) => emit(out, select, name, Some(v), &mut found),
+                    None => emit(out, select, b"", None, &mut found),
+                }
+            }
+            break;
+        }
+    }
+    select.is_none() || found
+}
+
+/// A set of bytes.
+#[derive(Default)]
+struct ByteSet {
+    lo: u128,
+    hi: u128,
+}
+
+impl ByteSet {
+    fn insert(&mut self, c: u8) {
+        if c < 128 {
+            self.lo |= 1 << c;
+        } else {
+            self.hi |= 1 << (c - 128);
+        }
+    }
+
+    fn contains(&self, c: u8) -> bool {
+        if c < 128 {
+            self.lo & (1 << c) != 0
+        } else {
+            self.hi & (1 << (c - 128)) != 0
+        }
+    }
+}
+
+fn emit(
+    out: &mut Vec<u8>,
+    select: Option<u8>,
+    name: &[u8],
+    value: Option<&[u8]>,
+    found: &mut bool,
+) {
+    if select.is_some() {
+        out.clear();
+        out.extend_from_slice(value.unwrap_or(name));
+        *found = true;
+        return;
+    }
+    push_item(out, name);
+    if let Some(v) = value {
+        push_item(out, v);
+    }
+}
+
 /// The value of `source` in `event`, transformed through `a`/`b` when the
-/// source has transformers.
+/// source has transformers (multi-input ones use `pool`).
 #[inline]
 fn read<'v, E: Event + ?Sized>(
     event: &'v E,
     source: &Source,
     a: &'v mut Vec<u8>,
     b: &'v mut Vec<u8>,
+    pool: &'v mut [Vec<u8>],
 ) -> Value<'v> {
+    if let Some(comb) = source.combine.as_deref() {
+        let Some((out, rest)) = pool.split_first_mut() else {
+            return Value::Absent;
+        };
+        if !combine(event, comb, out, rest) {
+            return Value::Absent;
+        }
+        if source.xforms.is_empty() {
+            let out: &'v Vec<u8> = out;
+            return bytes_value(out);
+        }
+        let value = bytes_value(out);
+        return match transform(value, &source.xforms, a, b) {
+            Transformed::Absent => Value::Absent,
+            Transformed::Num(n) => Value::UInt(n),
+            Transformed::InA => {
+                let a: &'v Vec<u8> = a;
+                bytes_value(a)
+            }
+            Transformed::InB => {
+                let b: &'v Vec<u8> = b;
+                bytes_value(b)
+            }
+        };
+    }
     let value = event.value(&source.field);
     if source.xforms.is_empty() {
         return value;
@@ -508,7 +938,7 @@ impl Pred {
             Pred::All(ps) => ps.iter().all(|p| p.test_one(v)),
             Pred::StrEq(s) => as_bytes(&v).is_some_and(|b| b == &**s),
             Pred::StrCmp(op, s) => as_bytes(&v).is_some_and(|b| op.holds(b.cmp(s))),
-            Pred::StrIn(set) => match as_bytes(&v) {
+            Pred::StrIn(set) | Pred::EveryIn(set) => match as_bytes(&v) {
                 Some(b) => set.contains(b),
                 None => false,
             },

@@ -16,6 +16,9 @@ enum V {
     B(bool),
     Ip(IpAddr),
     List(Vec<Vec<u8>>),
+    /// A list value of a transformer (`getopt` without selector): `in`
+    /// means every item is in the set, `intersects` one item is.
+    Set(Vec<Vec<u8>>),
 }
 
 /// Evaluates `expr` on `event`.
@@ -28,6 +31,7 @@ pub fn eval(expr: &Expr, event: &FlatEvent, schema: &Schema) -> bool {
         Expr::Unary(check) => match read(&check.left, event, schema) {
             None => false,
             Some((V::List(items), _)) => !items.is_empty(),
+            Some((V::Set(_), _)) => true,
             Some(_) => true,
         },
         Expr::Binary(check) => {
@@ -46,9 +50,22 @@ pub fn eval(expr: &Expr, event: &FlatEvent, schema: &Schema) -> bool {
                     };
                     return any_elem(&value, |one| cmp_values(check.op, one, &other));
                 }
-                Rhs::Operand(_) => panic!("unsupported rhs"),
+                Rhs::Operand(o) => {
+                    let Some((other, _)) = read(o, event, schema) else {
+                        return false;
+                    };
+                    return any_elem(&value, |one| cmp_values(check.op, one, &other));
+                }
             };
             let op = check.op;
+            if let V::Set(items) = &value {
+                let member = |i: &Vec<u8>| values.iter().any(|v| v.as_bytes() == i.as_slice());
+                return match op {
+                    Operator::In => items.iter().all(member),
+                    Operator::Intersects => items.iter().any(member),
+                    other => panic!("{other:?} on a list"),
+                };
+            }
             any_elem(&value, |one| match check.modifier {
                 Some(Modifier::AllOf) => values.iter().all(|v| test(op, one, v, ty)),
                 Some(_) => values.iter().any(|v| test(op, one, v, ty)),
@@ -94,6 +111,32 @@ fn read(op: &Operand, event: &FlatEvent, schema: &Schema) -> Option<(V, FieldTyp
             };
             Some((v, ty))
         }
+        Operand::Transform(t) if t.kind == Transformer::Concat => {
+            let mut out = Vec::new();
+            for a in &t.args {
+                out.extend_from_slice(until_nul(&single(a, event, schema)?));
+            }
+            Some((V::S(out), FieldType::String))
+        }
+        Operand::Transform(t) if t.kind == Transformer::Join => {
+            let sep = single(&t.args[0], event, schema)?;
+            let owned = items_of(&t.args[1], event, schema)?;
+            let items: Vec<&[u8]> = owned.iter().map(|i| until_nul(i)).collect();
+            Some((V::S(items.join(sep.as_slice())), FieldType::String))
+        }
+        Operand::Transform(t) if t.kind == Transformer::Getopt => {
+            let argv = items_of(&t.args[0], event, schema)?;
+            let opts = single(&t.args[1], event, schema)?;
+            let select = t.arg.as_ref().map(|a| a.as_bytes()[0]);
+            getopt(&argv, &opts, select).map(|v| {
+                let ty = if select.is_some() {
+                    FieldType::String
+                } else {
+                    FieldType::StrList
+                };
+                (v, ty)
+            })
+        }
         Operand::Transform(t) => {
             let Some(TransformArg::Operand(inner)) = t.args.first() else {
                 panic!("transform args")
@@ -111,9 +154,145 @@ fn read(op: &Operand, event: &FlatEvent, schema: &Schema) -> Option<(V, FieldTyp
                     let base = text.rsplit('/').next().unwrap().to_owned();
                     (V::S(base.into_bytes()), FieldType::String)
                 }
+                Transformer::B64 => {
+                    // Bit by bit: six per character up to `=`, eight per byte.
+                    const ALPHABET: &[u8] =
+                        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+                    let mut bits: Vec<bool> = Vec::new();
+                    for c in s.iter().take_while(|&&c| c != b'=') {
+                        let v = ALPHABET.iter().position(|a| a == c)?;
+                        bits.extend((0..6).rev().map(|i| v >> i & 1 == 1));
+                    }
+                    let bytes = bits
+                        .chunks_exact(8)
+                        .map(|byte| byte.iter().fold(0u8, |acc, &b| acc << 1 | u8::from(b)))
+                        .collect();
+                    (V::S(bytes), FieldType::String)
+                }
                 other => panic!("transformer {other:?}"),
             })
         }
+    }
+}
+
+/// Text up to the first NUL (libsinsp reads these inputs as C strings).
+fn until_nul(s: &[u8]) -> &[u8] {
+    s.split(|&b| b == 0).next().unwrap_or(s)
+}
+
+/// One value of a transformer argument, as text; `None` when absent.
+fn single(arg: &TransformArg, event: &FlatEvent, schema: &Schema) -> Option<Vec<u8>> {
+    match arg {
+        TransformArg::Literal(v) => Some(v.text.as_bytes().to_vec()),
+        TransformArg::Operand(o) => match read(o, event, schema)?.0 {
+            V::S(s) => Some(s),
+            V::N(n) => Some(n.to_string().into_bytes()),
+            other => panic!("single value expected, got {other:?}"),
+        },
+        TransformArg::List { .. } => panic!("list where a value is expected"),
+    }
+}
+
+/// The items of a list argument; `None` when one item is absent.
+fn items_of(arg: &TransformArg, event: &FlatEvent, schema: &Schema) -> Option<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    let parts: Vec<&TransformArg> = match arg {
+        TransformArg::List { items, .. } => items.iter().collect(),
+        other => vec![other],
+    };
+    for p in parts {
+        match p {
+            TransformArg::Literal(v) => out.push(v.text.as_bytes().to_vec()),
+            TransformArg::Operand(o) => match read(o, event, schema)?.0 {
+                V::S(s) => out.push(s),
+                V::N(n) => out.push(n.to_string().into_bytes()),
+                V::Set(items) | V::List(items) => out.extend(items),
+                other => panic!("list item {other:?}"),
+            },
+            TransformArg::List { .. } => panic!("nested list"),
+        }
+    }
+    Some(out)
+}
+
+/// getopt(3) over `argv`, written plainly: unknown options give `?`, an
+/// option taking an argument gives the option then its argument (the rest
+/// of the token or the next token; a missing one gives just an empty
+/// item). With `select`, the last value of that option (absent if none).
+fn getopt(argv: &[Vec<u8>], opts: &[u8], select: Option<u8>) -> Option<V> {
+    use std::collections::HashSet;
+    let spec = opts.strip_prefix(b":").unwrap_or(opts);
+    let mut valid = HashSet::new();
+    let mut with_arg = HashSet::new();
+    for (i, &c) in spec.iter().enumerate() {
+        if c == b':' {
+            continue;
+        }
+        valid.insert(c);
+        if spec.get(i + 1) == Some(&b':') {
+            with_arg.insert(c);
+        }
+    }
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    let mut last: Option<Vec<u8>> = None;
+    let mut i = 0;
+    while i < argv.len() {
+        let a = &argv[i];
+        if a.as_slice() == b"--" {
+            break;
+        }
+        if a.len() > 2 && a.starts_with(b"--") {
+            i += 1;
+            continue;
+        }
+        if a.len() < 2 || a[0] != b'-' {
+            break;
+        }
+        let mut k = 1;
+        while k < a.len() {
+            let c = a[k];
+            if !valid.contains(&c) {
+                out.push(b"?".to_vec());
+                k += 1;
+                continue;
+            }
+            if with_arg.contains(&c) {
+                let value = if k + 1 < a.len() {
+                    Some(a[k + 1..].to_vec())
+                } else if i + 1 < argv.len() {
+                    i += 1;
+                    Some(argv[i].clone())
+                } else {
+                    None
+                };
+                match value {
+                    Some(v) => {
+                        out.push(vec![c]);
+                        out.push(v.clone());
+                        if select == Some(c) {
+                            last = Some(v);
+                        }
+                    }
+                    None => {
+                        out.push(Vec::new());
+                        if select == Some(c) {
+                            last = Some(Vec::new());
+                        }
+                    }
+                }
+                break;
+            }
+            out.push(vec![c]);
+            if select == Some(c) {
+                last = Some(vec![c]);
+            }
+            k += 1;
+        }
+        i += 1;
+    }
+    match select {
+        Some(_) => last.map(V::S),
+        None => Some(V::Set(out)),
     }
 }
 
@@ -217,7 +396,7 @@ fn test(op: Operator, value: &V, lit: &str, ty: FieldType) -> bool {
                 other => panic!("{other:?} on string"),
             }
         }
-        V::List(_) => unreachable!("lists are split by the caller"),
+        V::List(_) | V::Set(_) => unreachable!("lists are handled by the caller"),
     }
 }
 

@@ -55,6 +55,9 @@ pub struct App {
 
 /// Runs the webhook until SIGTERM or ctrl-c, then drains in-flight requests.
 pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
+    // Listen for SIGTERM and ctrl-c before anything else, so a signal that
+    // arrives while the first policy set loads is not lost.
+    let shutdown = ShutdownSignal::listen();
     let certs = Arc::new(CertStore::open(&args.tls_cert, &args.tls_key)?);
     let acceptor = TlsAcceptor::from(Arc::new(certs.server_config()?));
     let listener = TcpListener::bind(args.listen)
@@ -124,7 +127,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         Arc::clone(&certs),
         args.reload_interval,
     ));
-    shutdown_signal().await;
+    shutdown.received().await;
     tracing::info!("shutting down: no new connections, draining in-flight requests");
     watching.abort();
     let _ = stop.send(true);
@@ -234,26 +237,52 @@ async fn accept_loop(
     }
 }
 
-/// Waits for ctrl-c or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// SIGTERM and ctrl-c, listened for from the start.
+struct ShutdownSignal {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    terminate: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+}
+
+impl ShutdownSignal {
+    /// Starts listening (signals received from now on are kept).
+    fn listen() -> ShutdownSignal {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            ShutdownSignal {
+                terminate: signal(SignalKind::terminate()).ok(),
+                interrupt: signal(SignalKind::interrupt()).ok(),
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => tracing::info!("interrupted"),
-        () = terminate => tracing::info!("SIGTERM received"),
+        #[cfg(not(unix))]
+        ShutdownSignal {}
+    }
+
+    /// Waits for ctrl-c or SIGTERM.
+    async fn received(self) {
+        #[cfg(unix)]
+        {
+            async fn next(signal: Option<tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(mut signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                () = next(self.interrupt) => tracing::info!("interrupted"),
+                () = next(self.terminate) => tracing::info!("SIGTERM received"),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tracing::info!("interrupted");
+        }
     }
 }

@@ -900,11 +900,10 @@ fn inventory_namespaces_select_constraints_and_feed_data_inventory() {
     );
     let client = server.client(&certs);
     server.wait_ready(&client);
-    assert!(
-        server.logs().contains("inventory loaded"),
-        "{}",
-        server.logs()
-    );
+    // Log lines reach standard error from a background writer, in batches.
+    server.wait_for("the inventory load line", || {
+        server.logs().contains("inventory loaded")
+    });
     let (_, metrics) = get_text(&server, &client, "/metrics");
     assert_eq!(
         metric(&metrics, "palisade_webhook_inventory_objects"),

@@ -71,6 +71,7 @@ mod constraint;
 mod error;
 mod loader;
 mod matcher;
+mod nesting;
 mod policy;
 mod rewrite;
 mod schema;

@@ -402,6 +402,14 @@ fn add_module(
     rego: &str,
     version: RegoVersion,
 ) -> Result<String, String> {
+    if let Err(at) = super::nesting::check(rego) {
+        return Err(format!(
+            "{name}:{}:{}: `{{`/`[` nested deeper than {} levels (the limit keeps the Rego parser's time bounded)",
+            at.line,
+            at.column,
+            crate::limits::MAX_REGO_NESTING
+        ));
+    }
     match engine.add_policy(name.to_owned(), rego.to_owned()) {
         Ok(package) => Ok(package),
         Err(e) => {

@@ -648,54 +648,24 @@ mod tests {
             "not proc.name = zsh and proc.pname = sshd",
             "proc.aname = bash",
         ];
-        let events = crate::event::FlatEvents::parse(
+        let together = together_agrees_with_alone(
+            &conditions,
             "{\"evt.type\":\"execve\",\"proc.name\":\"bash\",\"proc.pname\":\"sshd\",\"proc.aname\":[\"sshd\",\"bash\"]}\n\
              {\"evt.type\":\"execve\",\"proc.name\":\"nc\",\"proc.pname\":\"bash\"}\n\
              {\"evt.type\":\"execve\",\"proc.name\":\"zsh\",\"proc.pname\":\"sshd\"}\n\
              {\"evt.type\":\"execve\",\"proc.name\":null}\n\
              {\"evt.type\":\"execve\",\"proc.name\":\"j\"}",
-            &Schema::falco(),
-        )
-        .unwrap();
-        let mut together = RuleSet::builder(Schema::falco());
-        together.mode(MatchMode::All);
-        for (i, c) in conditions.iter().enumerate() {
-            together
-                .add(RuleSpec::new(
-                    i.to_string(),
-                    crate::parser::parse(c).unwrap(),
-                    Severity::Debug,
-                ))
-                .unwrap();
-        }
-        let together = together.build();
+        );
         assert_eq!(
             together.program().families.len(),
             1,
             "one family: proc.name"
         );
-        let mut matcher = together.matcher();
-        for event in events.events() {
-            let fired: Vec<u32> = matcher.matches(event).indexes().to_vec();
-            for (i, c) in conditions.iter().enumerate() {
-                let mut alone = RuleSet::builder(Schema::falco());
-                alone
-                    .add(RuleSpec::new(
-                        "alone",
-                        crate::parser::parse(c).unwrap(),
-                        Severity::Debug,
-                    ))
-                    .unwrap();
-                let alone = alone.build();
-                let expected = !alone.matcher().matches(event).is_empty();
-                assert_eq!(fired.contains(&(i as u32)), expected, "`{c}` on {event:?}");
-            }
-        }
     }
 
-    /// Every condition compiled alone (no family: too few members) and all
-    /// of them in one ruleset (a pattern family over `fd.name`) fire on the
-    /// same events.
+    /// Every condition compiled alone (no pattern family: too few members)
+    /// and all of them in one ruleset (where they form value or pattern
+    /// families) fire on the same events.
     fn together_agrees_with_alone(conditions: &[&str], events: &str) -> RuleSet {
         let events = crate::event::FlatEvents::parse(events, &Schema::falco()).unwrap();
         let mut together = RuleSet::builder(Schema::falco());

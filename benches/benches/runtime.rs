@@ -13,12 +13,12 @@ use std::hint::black_box;
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use palisade::runtime::FlatEvent;
+use palisade::runtime::Schema;
+use palisade::runtime::{MatchMode, RuleSet};
 use palisade_benches::runtime_stream::{
     adversarial, build, captures, corpus, load, realistic, rule_texts,
 };
-use palisade_runtime::event::FlatEvent;
-use palisade_runtime::fields::Schema;
-use palisade_runtime::ruleset::{MatchMode, RuleSet};
 
 fn compile(c: &mut Criterion) {
     let Some(texts) = rule_texts() else {

@@ -4,10 +4,10 @@
 
 use std::path::PathBuf;
 
-use palisade_runtime::event::{FlatEvent, FlatEvents};
-use palisade_runtime::fields::Schema;
-use palisade_runtime::loader::{Loaded, Loader};
-use palisade_runtime::ruleset::{MatchMode, RuleSet, RuleSpec};
+use palisade::runtime::Schema;
+use palisade::runtime::{FlatEvent, FlatEvents};
+use palisade::runtime::{Loaded, Loader};
+use palisade::runtime::{MatchMode, RuleSet, RuleSpec};
 
 /// The Falco corpus folder (`PALISADE_CORPUS` or `../shared/corpus`).
 pub fn corpus() -> PathBuf {

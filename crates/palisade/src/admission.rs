@@ -7,10 +7,79 @@
 
 pub use palisade_admission::audit::{AuditReport, AuditViolation, PolicyCoverage, audit};
 pub use palisade_admission::builtin::BuiltinPack;
+pub use palisade_admission::review::{
+    ADMISSION_API_VERSION, GroupVersionKind, GroupVersionResource, ReviewError, Status, UserInfo,
+};
 pub use palisade_admission::{
     AdmissionRequest, AdmissionResponse, AdmissionReview, Context, Decision, EvaluationError,
     LoadedPolicies, Operation, Policy, PolicyLoadError, PolicySet, Violation, load_policies,
 };
+
+/// Gatekeeper's audit: existing objects against every policy, with
+/// violations and each policy's coverage.
+pub mod audit {
+    pub use palisade_admission::audit::{AuditReport, AuditViolation, PolicyCoverage, audit};
+}
+
+/// The built-in policy pack (registries, labels, limits, privileged
+/// containers, Pod Security).
+pub mod builtin {
+    pub use palisade_admission::builtin::{
+        AllowedRegistries, BuiltinPack, ContainerList, LabelRegexError, NoPrivileged, PssPolicy,
+        RequiredLabel, RequiredLabels, ResourceLimits, is_exempt,
+    };
+}
+
+/// Pod Security Standards, evaluated natively, and Pod Security Admission
+/// as Kubernetes runs it (namespace labels, exemptions).
+pub mod pss {
+    pub use palisade_admission::pss::{
+        CheckFailure, CheckId, Evaluation, Exemption, Exemptions, LABEL_PREFIX, LabelError, Level,
+        LevelVersion, NEWEST_MINOR, NamespacePolicy, NamespaceRequest, ParseCheckIdError,
+        ParseLevelError, ParseVersionError, PodSecurity, PodSecurityAdmission, PodSecurityDecision,
+        PodSecurityRequest, PodView, PssPolicy, Version, WORKLOAD_KINDS, checks_for, evaluate,
+        evaluate_pod, has_pod_spec, is_significant_pod_update, pod_view,
+    };
+}
+
+/// Gatekeeper ConstraintTemplates (Rego, on regorus) and their constraints.
+pub mod gatekeeper {
+    pub use palisade_admission::gatekeeper::{
+        ADMISSION_TARGET, CONSTRAINTS_GROUP, Constraint, ConstraintTemplate, GatekeeperError,
+        GatekeeperPolicy, InvalidConstraintError, InvalidTemplateError, KindSelector,
+        LabelSelector, Loaded, Match, MatchOutcome, NoTemplateError, RawViolation, RegoError,
+        RegoVersion, SelectorOperator, UnsupportedError, Wildcard, is_constraint,
+        is_constraint_api_version, is_template, load_manifests, load_paths, review_value,
+    };
+}
+
+/// Kyverno-style YAML pattern policies (`ClusterPolicy`, `Policy`).
+pub mod pattern {
+    pub use palisade_admission::pattern::{
+        AUTOGEN_ANNOTATION, FailureAction, InvalidPolicyError, Mismatch, POD_CONTROLLERS,
+        PatternLoad, PatternLoadError, PatternOutcome, PatternPolicy, PatternRequest,
+        ReadPolicyError, RuleResult, RuleStatus, UnsupportedError, is_pattern_policy, load_file,
+        load_paths, load_policy, load_str, match_pattern, wildcard_match,
+    };
+}
+
+/// Gatekeeper `suite.yaml` files, run as `gator verify` does.
+pub mod suite {
+    pub use palisade_admission::suite::{CaseResult, SuiteReport, run_paths, run_suite};
+}
+
+/// Kyverno CLI test files (`kyverno-test.yaml`), run as `kyverno test`
+/// does, for pattern policies.
+pub mod kyverno_test {
+    pub use palisade_admission::kyverno_test::{
+        CaseOutcome, CaseStatus, TEST_FILE_NAME, TestFileError, find_test_files, run_test_file,
+    };
+}
+
+/// Limits on what one request or policy may cost.
+pub mod limits {
+    pub use palisade_admission::limits::{MAX_REGO_NESTING, MAX_REVIEW_BYTES, REGO_TIME_LIMIT};
+}
 
 use palisade_core::{Engine, Finding, Layer};
 

@@ -4,12 +4,54 @@
 //! [`RuleSet`] implements the [`Engine`](crate::Engine) trait with
 //! `dyn Event` as input.
 
+pub use palisade_runtime::ast::Expr;
 pub use palisade_runtime::event::{Event, EventParseError, FlatEvent, FlatEvents, Value};
-pub use palisade_runtime::fields::{FieldRef, Schema};
-pub use palisade_runtime::loader::{Loaded, Loader};
+pub use palisade_runtime::fields::{ArgSpec, FieldDef, FieldRef, FieldType, Schema};
+pub use palisade_runtime::loader::{Diagnostic, Loaded, Loader};
+pub use palisade_runtime::output::{OutputFormat, RenderContext, register_output_fields};
+pub use palisade_runtime::parser::{ParseError, parse as parse_condition};
 pub use palisade_runtime::ruleset::{
     MatchMode, Matcher, Matches, Rule, RuleCompileError, RuleSet, RuleSpec, RuntimeVerdict,
 };
+
+/// The alert pipeline: which rules run ([`Selection`](alerts::Selection)),
+/// repeats suppressed within a window, rate limits, summaries, and the
+/// [`Alert`](alerts::Alert) it emits.
+pub mod alerts {
+    pub use palisade_runtime::alerts::clock::{Clock, FakeClock, Nanos, SystemClock};
+    pub use palisade_runtime::alerts::limits::{RateLimit, RateLimitParseError};
+    pub use palisade_runtime::alerts::pipeline::{
+        DedupKey, Pipeline, PipelineConfig, PipelineError, PipelineStats, RuleCounts, SUMMARY_RULE,
+    };
+    pub use palisade_runtime::alerts::selection::{Selection, Step};
+    pub use palisade_runtime::alerts::{Alert, AlertKind, hostname};
+}
+
+/// Where alerts go: writers (standard output, files), and with the
+/// `http-sink` and `program-sink` features an HTTP endpoint and a program
+/// reading alerts on its standard input. Each sink runs on its own thread
+/// behind a bounded queue ([`Dispatcher`](sinks::Dispatcher)).
+pub mod sinks {
+    #[cfg(feature = "http-sink")]
+    pub use palisade_runtime::sinks::http::{HttpConfig, HttpSink};
+    #[cfg(feature = "program-sink")]
+    pub use palisade_runtime::sinks::program::ProgramSink;
+    pub use palisade_runtime::sinks::writer::{LineFormat, WriterSink, file, stdout, write_line};
+    pub use palisade_runtime::sinks::{
+        DEFAULT_QUEUE, Dispatcher, Sink, SinkError, SinkStats, SinkWorker,
+    };
+}
+
+/// Palisade's built-in runtime rules (loaded when no rules file is given)
+/// and the event stream `palisade demo` replays.
+pub mod builtin {
+    pub use palisade_runtime::builtin::{DEMO_EVENTS, FILE_NAME, RULES, add_to, load, ruleset};
+}
+
+/// The bytecode of compiled rules, as text (`palisade runtime disasm`).
+pub mod disasm {
+    pub use palisade_runtime::disasm::{event_types, listing};
+}
 
 use crate::error::RulesError;
 

@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use palisade_runtime::event::{FlatEvent, FlatEvents};
-use palisade_runtime::fields::Schema;
-use palisade_runtime::loader::{Loaded, Loader};
-use palisade_runtime::ruleset::{MatchMode, RuleSet, RuleSpec};
+use palisade::runtime::Schema;
+use palisade::runtime::{FlatEvent, FlatEvents};
+use palisade::runtime::{Loaded, Loader};
+use palisade::runtime::{MatchMode, RuleSet, RuleSpec};
 
 use crate::exit::Exit;
 use crate::output::Output;

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use palisade_runtime::fields::Schema;
-use palisade_runtime::loader::{Diagnostic, Loaded, Loader};
-use palisade_runtime::ruleset::{RuleSet, RuleSpec};
+use palisade::runtime::Schema;
+use palisade::runtime::{Diagnostic, Loaded, Loader};
+use palisade::runtime::{RuleSet, RuleSpec};
 use serde_json::{Map, Value, json};
 
 use crate::exit::Exit;

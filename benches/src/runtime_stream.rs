@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use palisade::runtime::Schema;
 use palisade::runtime::{FlatEvent, FlatEvents};
 use palisade::runtime::{Loaded, Loader};
-use palisade::runtime::{MatchMode, RuleSet, RuleSpec};
+use palisade::runtime::{MatchMode, RuleSet};
 
 /// The Falco corpus folder (`PALISADE_CORPUS` or `../shared/corpus`).
 pub fn corpus() -> PathBuf {
@@ -46,17 +46,22 @@ pub fn load(schema: &Schema, texts: &[(String, String)]) -> Loaded {
     loader.finish()
 }
 
-/// Compiles the enabled rules (conditions only).
+/// Compiles the enabled rules (the one path every command takes).
+///
+/// # Panics
+///
+/// When a rule does not compile: the official rules all do (the runtime's
+/// `official_rules_compile` test), and a benchmark of a partial ruleset
+/// would measure something else.
+#[expect(
+    clippy::panic,
+    reason = "a benchmark setup failure; the message names the rule"
+)]
 pub fn build(schema: &Schema, loaded: &Loaded, mode: MatchMode) -> RuleSet {
-    let mut builder = RuleSet::builder(schema.clone());
-    builder.mode(mode);
-    for rule in loaded.rules.iter().filter(|r| r.enabled) {
-        let spec = RuleSpec::new(rule.name.clone(), rule.condition.clone(), rule.priority);
-        if let Err(e) = builder.add(spec) {
-            eprintln!("warning: {e}");
-        }
+    match RuleSet::from_loaded(loaded, schema, mode) {
+        Ok(rules) => rules,
+        Err(e) => panic!("the official rules compile: {e}"),
     }
-    builder.build()
 }
 
 /// A small deterministic generator (xorshift64*).

@@ -25,6 +25,7 @@
 
 pub mod audit;
 pub mod builtin;
+pub mod engine;
 pub mod gatekeeper;
 pub mod kyverno_test;
 pub mod limits;

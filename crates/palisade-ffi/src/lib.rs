@@ -31,11 +31,12 @@ use std::path::Path;
 use std::ptr;
 use std::sync::{Arc, RwLock};
 
+use palisade::Engine as _;
 use palisade::admission::{AdmissionEngine, AdmissionReview, load_policies, load_policies_str};
 use palisade::network::{ConnList, ConnListFormat, Flow, Protocol, Resolver};
 use palisade::runtime::{
-    Event, FieldRef, FlatEvents, MatchMode, Matcher, RuleSet, Value, compile_files, compile_texts,
-    format_output,
+    Event, FieldRef, FlatEvents, MatchMode, Matcher, RuleSet, RuntimeEngine, Value, compile_files,
+    compile_texts,
 };
 use palisade::{Severity, manifest};
 
@@ -150,6 +151,9 @@ pub struct PalisadeRules {
 #[derive(Debug)]
 struct RulesShared {
     rules: RuleSet,
+    /// The rules with their outputs compiled: JSON events render alerts
+    /// as `palisade runtime replay` does.
+    engine: RuntimeEngine,
     names: Vec<CString>,
     templates: Vec<CString>,
     /// Fields resolved by name; a field id indexes this list.
@@ -416,7 +420,7 @@ pub unsafe extern "C" fn palisade_admission_load_text(
                 text(text_yaml, "text")?,
             )
         };
-        let loaded = load_policies_str(name, body).map_err(invalid)?;
+        let loaded = load_policies_str(name, body).map_err(|e| invalid(e.to_string()))?;
         if let Some(e) = loaded.errors.first() {
             return Err(invalid(e.to_string()));
         }
@@ -497,18 +501,20 @@ pub unsafe extern "C" fn palisade_admission_free(admission: *mut PalisadeAdmissi
 
 // ---------------------------------------------------------------- runtime
 
-fn rules_handle(rules: RuleSet) -> PalisadeRules {
+fn rules_handle(rules: RuleSet) -> Result<PalisadeRules, Failure> {
     let c = |s: &str| CString::new(s.replace('\0', "\u{fffd}")).unwrap_or_default();
     let names = rules.rules().iter().map(|r| c(&r.name)).collect();
     let templates = rules.rules().iter().map(|r| c(&r.output)).collect();
-    PalisadeRules {
+    let engine = palisade::runtime::engine(rules.clone()).map_err(|e| invalid(e.to_string()))?;
+    Ok(PalisadeRules {
         shared: Arc::new(RulesShared {
             rules,
+            engine,
             names,
             templates,
             fields: RwLock::new(Vec::new()),
         }),
-    }
+    })
 }
 
 /// Compiles the Falco rules in YAML `text` (`name` names it in messages)
@@ -530,7 +536,7 @@ pub unsafe extern "C" fn palisade_rules_new_from_text(
         let rules =
             compile_texts(&[(name, body)], MatchMode::All).map_err(|e| invalid(e.to_string()))?;
         // SAFETY: forwarded contract.
-        unsafe { new_handle(out, rules_handle(rules)) }
+        unsafe { new_handle(out, rules_handle(rules)?) }
     })
 }
 
@@ -561,7 +567,7 @@ pub unsafe extern "C" fn palisade_rules_new_from_files(
         }
         let rules = compile_files(&files, MatchMode::All).map_err(|e| invalid(e.to_string()))?;
         // SAFETY: forwarded contract.
-        unsafe { new_handle(out, rules_handle(rules)) }
+        unsafe { new_handle(out, rules_handle(rules)?) }
     })
 }
 
@@ -659,7 +665,7 @@ pub unsafe extern "C" fn palisade_matcher_new(
         let rules = unsafe { handle(rules, "rules")? };
         let matcher = PalisadeMatcher {
             shared: Arc::clone(&rules.shared),
-            matcher: rules.shared.rules.matcher(),
+            matcher: rules.shared.engine.scratch(),
             alerts: Vec::new(),
         };
         // SAFETY: forwarded contract.
@@ -792,14 +798,15 @@ pub unsafe extern "C" fn palisade_matcher_match_json(
         };
         m.alerts.clear();
         let shared = Arc::clone(&m.shared);
-        for rule in m.matcher.matches(event).iter() {
+        let verdict = shared.engine.evaluate(&mut m.matcher, event as &dyn Event);
+        for finding in verdict.findings {
             let i = shared
                 .rules
                 .rules()
                 .iter()
-                .position(|r| std::ptr::eq(r, rule))
+                .position(|r| r.name == finding.policy)
                 .unwrap_or(0);
-            let output = format_output(&rule.output, event).replace('\0', "\u{fffd}");
+            let output = finding.message.replace('\0', "\u{fffd}");
             m.alerts.push((i, CString::new(output).unwrap_or_default()));
         }
         // SAFETY: checked not NULL above; writable per the contract.

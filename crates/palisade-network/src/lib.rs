@@ -50,6 +50,7 @@
 
 pub mod audit;
 pub mod connlist;
+mod engine;
 pub mod inventory;
 pub mod issues;
 pub mod labels;

@@ -31,6 +31,7 @@ pub mod ast;
 pub mod builtin;
 pub mod compile;
 pub mod disasm;
+pub mod engine;
 pub mod event;
 pub mod fields;
 pub mod loader;

@@ -26,13 +26,14 @@
 
 use std::sync::Arc;
 
-use palisade_core::{Engine, Finding, Layer, Severity, Verdict};
+use palisade_core::Severity;
 
 use crate::ast::Expr;
 use crate::compile::bytecode::{Instr, Program};
 use crate::compile::{self, CompileError, EvtSet};
 use crate::event::Event;
 use crate::fields::Schema;
+use crate::loader::Loaded;
 use crate::vm;
 
 /// How many rules one event may fire, as Falco's `rule_matching` option.
@@ -331,6 +332,42 @@ impl RuleSet {
         }
     }
 
+    /// Compiles every enabled rule of `loaded` (name, condition, priority,
+    /// output, tags and source, in rules-file order) into a ruleset of
+    /// `mode`: the one way from loaded rules files to a ruleset, used by
+    /// every command, the facade and the built-in rules. Loading errors are
+    /// the caller's to check ([`Loaded::is_ok`]); the first rule that does
+    /// not compile is the error.
+    ///
+    /// ```
+    /// use palisade_runtime::fields::Schema;
+    /// use palisade_runtime::loader::Loader;
+    /// use palisade_runtime::ruleset::{MatchMode, RuleSet};
+    ///
+    /// let schema = Schema::falco();
+    /// let mut loader = Loader::with_checker(&schema);
+    /// loader.add_str("rules.yaml", "- rule: shell\n  desc: d\n  condition: evt.type = execve and proc.name = bash\n  output: shell %proc.name\n  priority: WARNING\n  tags: [shell]\n");
+    /// let rules = RuleSet::from_loaded(&loader.finish(), &schema, MatchMode::All).unwrap();
+    /// assert_eq!(rules.rules()[0].output, "shell %proc.name");
+    /// assert_eq!(rules.rules()[0].tags, ["shell"]);
+    /// ```
+    pub fn from_loaded(
+        loaded: &Loaded,
+        schema: &Schema,
+        mode: MatchMode,
+    ) -> Result<RuleSet, RuleCompileError> {
+        let mut builder = RuleSet::builder(schema.clone());
+        builder.mode(mode);
+        for rule in loaded.rules.iter().filter(|r| r.enabled) {
+            let mut spec = RuleSpec::new(rule.name.clone(), rule.condition.clone(), rule.priority);
+            spec.output.clone_from(&rule.output);
+            spec.tags = rule.tags.iter().cloned().collect();
+            spec.source.clone_from(&rule.source);
+            builder.add(spec)?;
+        }
+        Ok(builder.build())
+    }
+
     /// The schema the rules were compiled against (events must use its
     /// event codes).
     pub fn schema(&self) -> &Schema {
@@ -496,57 +533,13 @@ impl<'a> Matches<'a> {
     }
 }
 
-/// The rules one event fired, owned (the [`Engine`] verdict).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RuntimeVerdict {
-    /// Name, priority and output template of each fired rule.
-    pub alerts: Vec<(String, Severity, String)>,
-}
-
-impl Verdict for RuntimeVerdict {
-    fn passed(&self) -> bool {
-        self.alerts.is_empty()
-    }
-
-    fn findings(&self) -> Vec<Finding> {
-        self.alerts
-            .iter()
-            .map(|(name, priority, output)| {
-                Finding::new(Layer::Runtime, name.clone(), *priority, output.clone())
-            })
-            .collect()
-    }
-}
-
-impl Engine for RuleSet {
-    type Input = dyn Event;
-    type Verdict = RuntimeVerdict;
-    type Scratch = Matcher;
-
-    fn layer(&self) -> Layer {
-        Layer::Runtime
-    }
-
-    fn scratch(&self) -> Matcher {
-        self.matcher()
-    }
-
-    fn evaluate(&self, scratch: &mut Matcher, input: &dyn Event) -> RuntimeVerdict {
-        let alerts = scratch
-            .matches(input)
-            .iter()
-            .map(|r| (r.name.clone(), r.priority, r.output.clone()))
-            .collect();
-        RuntimeVerdict { alerts }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     use crate::event::Value;
     use crate::fields::{FieldDef, FieldRef, FieldType};
+    use palisade_core::{Engine as _, Verdict as _};
 
     /// An embedder's own event type: no copy into a `FlatEvent`.
     struct AuditEvent {
@@ -632,7 +625,8 @@ mod tests {
             .collect();
         assert_eq!(names, ["exec by admin"]);
         assert!(matcher.matches(&miss).is_empty());
-        let verdict = rules.evaluate(&mut rules.scratch(), &hit as &dyn Event);
+        let engine = crate::engine::RuntimeEngine::new(rules).unwrap();
+        let verdict = engine.evaluate(&mut engine.scratch(), &hit as &dyn Event);
         assert!(!verdict.passed());
         assert_eq!(verdict.findings()[0].policy, "exec by admin");
     }

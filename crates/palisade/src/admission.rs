@@ -3,10 +3,11 @@
 //! AdmissionReviews.
 //!
 //! [`AdmissionEngine`] is the admission layer behind the
-//! [`Engine`] trait.
+//! [`Engine`](crate::Engine) trait.
 
 pub use palisade_admission::audit::{AuditReport, AuditViolation, PolicyCoverage, audit};
 pub use palisade_admission::builtin::BuiltinPack;
+pub use palisade_admission::engine::{AdmissionEngine, AdmissionVerdict};
 pub use palisade_admission::review::{
     ADMISSION_API_VERSION, GroupVersionKind, GroupVersionResource, ReviewError, Status, UserInfo,
 };
@@ -81,80 +82,17 @@ pub mod limits {
     pub use palisade_admission::limits::{MAX_REGO_NESTING, MAX_REVIEW_BYTES, REGO_TIME_LIMIT};
 }
 
-use palisade_core::{Engine, Finding, Layer};
-
-/// A policy set and the cluster context it evaluates against, as an
-/// [`Engine`]: input an [`AdmissionRequest`], verdict an [`AdmissionVerdict`].
-#[derive(Debug, Clone, Default)]
-pub struct AdmissionEngine {
-    /// The policies.
-    pub policies: PolicySet,
-    /// Cluster objects (namespaces, inventory) the policies may look at.
-    pub context: Context,
-}
-
-impl AdmissionEngine {
-    /// An engine over `policies` with an empty context.
-    pub fn new(policies: PolicySet) -> AdmissionEngine {
-        AdmissionEngine {
-            policies,
-            context: Context::new(),
-        }
-    }
-}
-
-/// What [`AdmissionEngine`] decided on one request.
-#[derive(Debug, Clone)]
-pub struct AdmissionVerdict {
-    /// The decision (violations and evaluation errors).
-    pub decision: Decision,
-    /// The findings about the request's object.
-    pub findings: Vec<Finding>,
-}
-
-impl AdmissionVerdict {
-    /// The AdmissionResponse for this verdict.
-    pub fn response(&self) -> AdmissionResponse {
-        self.decision.response()
-    }
-}
-
-impl palisade_core::Verdict for AdmissionVerdict {
-    fn passed(&self) -> bool {
-        self.decision.allowed()
-    }
-
-    fn findings(&self) -> Vec<Finding> {
-        self.findings.clone()
-    }
-}
-
-impl Engine for AdmissionEngine {
-    type Input = AdmissionRequest;
-    type Verdict = AdmissionVerdict;
-    type Scratch = ();
-
-    fn layer(&self) -> Layer {
-        Layer::Admission
-    }
-
-    fn scratch(&self) {}
-
-    fn evaluate(&self, _scratch: &mut (), input: &AdmissionRequest) -> AdmissionVerdict {
-        let decision = self.policies.evaluate(input, &self.context);
-        let findings = decision.findings(input);
-        AdmissionVerdict { decision, findings }
-    }
-}
+use crate::error::InputError;
 
 /// Loads policies from YAML or JSON text (as [`load_policies`] does from
 /// files): Gatekeeper ConstraintTemplates with their constraints, then
 /// pattern policies. `name` is used in error messages. A text that is not
-/// YAML gives one error.
-pub fn load_policies_str(name: &str, text: &str) -> Result<LoadedPolicies, String> {
+/// YAML (or JSON) is an error, with its line and column; policies that do
+/// not load are in [`LoadedPolicies::errors`].
+pub fn load_policies_str(name: &str, text: &str) -> Result<LoadedPolicies, InputError> {
     let report = palisade_core::manifest::load_str(name, text);
-    if let Some(e) = report.errors.first() {
-        return Err(e.to_string());
+    if let Some(e) = report.errors.into_iter().next() {
+        return Err(e.into());
     }
     let mut loaded = LoadedPolicies::default();
     let gatekeeper = palisade_admission::gatekeeper::load_manifests(&report.objects);

@@ -33,11 +33,11 @@ pub mod synthetic {
 
 use palisade_core::Manifest;
 
-/// Compiles manifests (workloads, namespaces, policies) into a resolver;
-/// what was not understood is returned as messages.
-pub fn resolver(manifests: &[Manifest]) -> (Resolver, Vec<String>) {
+/// Compiles manifests (workloads, namespaces, policies) into a resolver,
+/// with every field that was not understood (each naming its object, file
+/// and line, and the field).
+pub fn resolver(manifests: &[Manifest]) -> (Resolver, Issues) {
     let mut issues = Issues::default();
     let resolver = Resolver::from_manifests(manifests, &mut issues);
-    let messages = (&issues).into_iter().map(ToString::to_string).collect();
-    (resolver, messages)
+    (resolver, issues)
 }

@@ -21,9 +21,7 @@ use palisade::runtime::sinks::{
     self as writer, DEFAULT_QUEUE, Dispatcher, HttpConfig, HttpSink, LineFormat, ProgramSink,
     SinkStats,
 };
-use palisade::runtime::{
-    FlatEvent, FlatEvents, MatchMode, Schema, builtin, register_output_fields,
-};
+use palisade::runtime::{FlatEvent, FlatEvents, MatchMode, Schema, alert_schema, builtin};
 
 use super::replay::{Matching, ReplayArgs, load_rules};
 use crate::exit::Exit;
@@ -183,8 +181,7 @@ const BATCH: usize = 4096;
 
 /// Runs `palisade runtime replay` with the alert pipeline.
 pub fn run(out: &Output, args: &ReplayArgs) -> Exit {
-    let mut schema = Schema::falco();
-    register_output_fields(&mut schema);
+    let schema = alert_schema();
     let loaded = if args.rules.is_empty() {
         let loaded = builtin::load(&schema);
         out.note(&format!(

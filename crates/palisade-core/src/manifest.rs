@@ -82,12 +82,7 @@ impl Manifest {
     /// the closest enclosing field that is (the object's start at worst).
     /// See [`Positions::get`] for the path form.
     pub fn locate(&self, path: &str) -> Location {
-        let position = self.positions.closest(path);
-        Location::new(
-            self.source.file.clone(),
-            position.map_or(self.source.line, |p| p.line),
-            position.map_or(self.source.column, |p| p.column),
-        )
+        self.positions.locate(&self.source.location(), path)
     }
 
     /// `kind`, when present and a string.

@@ -24,6 +24,7 @@
 
 use std::collections::VecDeque;
 
+use crate::Location;
 use crate::yaml::{Node, Value};
 
 /// A 1-based line and column in a file.
@@ -129,6 +130,16 @@ impl Positions {
     /// `None` for an empty index.
     pub fn closest(&self, path: &str) -> Option<Position> {
         self.walk(path).0
+    }
+
+    /// Where `path` is written in the object that starts at `start` (the
+    /// closest enclosing field that is, `start` itself at worst), in
+    /// `start`'s file.
+    pub fn locate(&self, start: &Location, path: &str) -> Location {
+        match self.closest(path) {
+            Some(p) => Location::new(start.file.clone(), p.line, p.column),
+            None => start.clone(),
+        }
     }
 
     /// The deepest slot reached along `path`, and whether all of it was.

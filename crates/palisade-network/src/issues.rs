@@ -59,10 +59,7 @@ impl Origin {
     /// without a file.
     pub fn locate(&self, field: &str) -> Option<Location> {
         let object = self.location.as_ref()?;
-        Some(match self.positions.closest(field) {
-            Some(p) => Location::new(object.file.clone(), p.line, p.column),
-            None => object.clone(),
-        })
+        Some(self.positions.locate(object, field))
     }
 
     fn key(&self) -> (&str, Option<&Location>) {

@@ -191,6 +191,15 @@ pub fn is_constraint_api_version(api_version: &str) -> bool {
         .is_some_and(|(group, _)| group == CONSTRAINTS_GROUP)
 }
 
+/// The field a check's message is about: the messages of the match and
+/// parameter checks begin with it in backticks (`` `spec.match.kinds` is
+/// not a list ``). `None` for other messages.
+pub(crate) fn named_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix('`')?;
+    let (field, _) = rest.split_once('`')?;
+    field.starts_with("spec.").then_some(field)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,13 +242,4 @@ mod tests {
         other["apiVersion"] = json!("v1");
         assert!(Constraint::from_json(&other, None).is_err());
     }
-}
-
-/// The field a check's message is about: the messages of the match and
-/// parameter checks begin with it in backticks (`` `spec.match.kinds` is
-/// not a list ``). `None` for other messages.
-pub(crate) fn named_field(message: &str) -> Option<&str> {
-    let rest = message.strip_prefix('`')?;
-    let (field, _) = rest.split_once('`')?;
-    field.starts_with("spec.").then_some(field)
 }

@@ -182,7 +182,7 @@ fn check_input_errors_exit_2() {
 }
 
 #[test]
-fn unsupported_policy_fields_are_reported_with_file_and_line() {
+fn unsupported_policy_fields_are_reported_with_file_line_and_column() {
     let dir = std::env::temp_dir().join(format!("palisade-network-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("np.yaml");
@@ -195,7 +195,7 @@ fn unsupported_policy_fields_are_reported_with_file_and_line() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(
-        stderr.contains("np.yaml:5:1: NetworkPolicy p: `spec.ingress[0].portz`: unknown field"),
+        stderr.contains("np.yaml:12:5: NetworkPolicy p: `spec.ingress[0].portz`: unknown field"),
         "{stderr}"
     );
     std::fs::remove_dir_all(&dir).unwrap();

@@ -14,6 +14,7 @@ pub mod finding;
 pub mod layer;
 pub mod location;
 pub mod manifest;
+pub mod selector;
 pub mod severity;
 pub mod subject;
 pub mod yaml;

@@ -18,16 +18,10 @@ use std::io::Write;
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use palisade::runtime::MatchMode;
-use palisade::runtime::Schema;
-use palisade::runtime::alerts::Alert;
-use palisade::runtime::alerts::FakeClock;
-use palisade::runtime::alerts::Selection;
-use palisade::runtime::alerts::{Pipeline, PipelineConfig};
-use palisade::runtime::builtin;
-use palisade::runtime::register_output_fields;
+use palisade::runtime::alerts::{Alert, FakeClock, Pipeline, PipelineConfig, Selection};
 use palisade::runtime::sinks::{LineFormat, write_line};
-use palisade_benches::runtime_stream::{corpus, load, realistic, rule_texts};
+use palisade::runtime::{MatchMode, Schema, builtin, register_output_fields};
+use palisade_benches::runtime_stream::{load, realistic, rule_texts};
 
 /// CPU time of the benchmarking thread (as `runtime_cpu` in the `runtime`
 /// bench): on the shared machine wall time also counts other processes.
@@ -81,11 +75,8 @@ fn config(dedup: bool) -> PipelineConfig {
 }
 
 fn pipeline_in<M: Measurement>(c: &mut Criterion<M>, group: &str) {
-    let Some(texts) = rule_texts() else {
-        eprintln!(
-            "skipping runtime/pipeline: corpus not found at {}",
-            corpus().display()
-        );
+    let Some(texts) = palisade_testkit::corpus("falco").and_then(|falco| rule_texts(&falco)) else {
+        eprintln!("skipping runtime/pipeline: no official rules files");
         return;
     };
     let mut schema = Schema::falco();

@@ -47,10 +47,10 @@ pub mod pss {
 pub mod gatekeeper {
     pub use palisade_admission::gatekeeper::{
         ADMISSION_TARGET, CONSTRAINTS_GROUP, Constraint, ConstraintTemplate, GatekeeperError,
-        GatekeeperPolicy, InvalidConstraintError, InvalidTemplateError, KindSelector,
-        LabelSelector, Loaded, Match, MatchOutcome, NoTemplateError, RawViolation, RegoError,
-        RegoVersion, SelectorOperator, UnsupportedError, Wildcard, is_constraint,
-        is_constraint_api_version, is_template, load_manifests, load_paths, review_value,
+        GatekeeperPolicy, InvalidConstraintError, InvalidTemplateError, KindSelector, Loaded,
+        Match, MatchOutcome, NoTemplateError, RawViolation, RegoError, RegoVersion,
+        UnsupportedError, Wildcard, is_constraint, is_constraint_api_version, is_template,
+        load_manifests, load_paths, review_value,
     };
 }
 

@@ -29,8 +29,9 @@ use std::sync::Arc;
 use palisade_core::Severity;
 
 use crate::ast::Expr;
+use crate::compile;
 use crate::compile::bytecode::{Instr, Program};
-use crate::compile::{self, CompileError, EvtSet};
+pub use crate::compile::{CompileError, EvtSet};
 use crate::event::Event;
 use crate::fields::Schema;
 use crate::loader::Loaded;
@@ -94,7 +95,7 @@ pub struct Rule {
     pub condition: String,
     /// The event types on which it can fire.
     pub event_types: EvtSet,
-    /// Entry point of its code in the ruleset's [`Program`].
+    /// Entry point of its code in the ruleset's bytecode program.
     pub entry: u32,
 }
 
@@ -385,6 +386,10 @@ impl RuleSet {
     }
 
     /// The compiled code of every rule.
+    ///
+    /// Internal, not part of the API: public (and hidden from the docs) so
+    /// that the corpus tests can check which matchers the compiler chose.
+    #[doc(hidden)]
     pub fn program(&self) -> &Program {
         &self.inner.program
     }

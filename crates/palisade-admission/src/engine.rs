@@ -16,9 +16,7 @@
 //! assert!(audit.coverage.iter().all(|c| c.layer == Layer::Admission && c.of == 1));
 //! ```
 
-use palisade_core::{
-    Audit, Coverage, Engine, Finding, Layer, Manifest, Severity, Subject, Verdict,
-};
+use palisade_core::{Audit, Coverage, Engine, Finding, Layer, Manifest, Verdict};
 
 use crate::audit::audit;
 use crate::review::{AdmissionRequest, AdmissionResponse, Context, Decision, PolicySet};
@@ -110,15 +108,12 @@ impl Engine for AdmissionEngine {
     fn audit(&self) -> Audit {
         let report = audit(&self.policies, &self.inventory);
         let mut findings = report.findings();
-        findings.extend(report.errors.iter().map(|(object, e)| {
-            Finding::new(
-                Layer::Admission,
-                e.policy.clone(),
-                Severity::Error,
-                e.reason.clone(),
-            )
-            .with_subject(Subject::Object(object.clone()))
-        }));
+        findings.extend(
+            report
+                .errors
+                .iter()
+                .map(|(object, e)| e.to_finding(object.clone())),
+        );
         let coverage = report
             .coverage
             .iter()

@@ -177,3 +177,103 @@ impl Engine for RuntimeEngine {
         RuntimeVerdict { findings }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use palisade_core::Severity;
+
+    use crate::fields::{FieldDef, FieldType};
+    use crate::ruleset::RuleSpec;
+
+    /// An embedder's own event type: no copy into a `FlatEvent`.
+    struct AuditEvent {
+        verb: &'static str,
+        user: &'static str,
+        code: u16,
+    }
+
+    struct AuditFields {
+        verb: FieldRef,
+        user: FieldRef,
+    }
+
+    impl Event for (AuditEvent, std::sync::Arc<AuditFields>) {
+        fn event_code(&self) -> u16 {
+            self.0.code
+        }
+        fn value(&self, field: &FieldRef) -> Value<'_> {
+            if *field == self.1.verb {
+                Value::Str(self.0.verb)
+            } else if *field == self.1.user {
+                Value::Str(self.0.user)
+            } else {
+                Value::Absent
+            }
+        }
+    }
+
+    #[test]
+    fn embedders_bring_fields_sources_and_events() {
+        let mut schema = Schema::falco();
+        schema.register_source("k8s_audit");
+        let verb = schema
+            .register_field(FieldDef::new("ka.verb", FieldType::String, "verb").source("k8s_audit"))
+            .unwrap();
+        let user = schema
+            .register_field(
+                FieldDef::new("ka.user.name", FieldType::String, "user").source("k8s_audit"),
+            )
+            .unwrap();
+        let code = schema.register_event_type("k8s_audit_event").unwrap();
+        let fields = std::sync::Arc::new(AuditFields {
+            verb: FieldRef::new(&schema, verb, None),
+            user: FieldRef::new(&schema, user, None),
+        });
+        let mut builder = RuleSet::builder(schema);
+        builder.source("k8s_audit");
+        let mut spec = RuleSpec::new(
+            "exec by admin",
+            crate::parser::parse("ka.verb = create and ka.user.name startswith admin").unwrap(),
+            Severity::Warning,
+        );
+        spec.source = "k8s_audit".to_owned();
+        builder.add(spec).unwrap();
+        let syscall_rule = RuleSpec::new(
+            "syscall",
+            crate::parser::parse("proc.name = x").unwrap(),
+            Severity::Debug,
+        );
+        builder.add(syscall_rule).unwrap();
+        let rules = builder.build();
+        let mut matcher = rules.matcher();
+        let hit = (
+            AuditEvent {
+                verb: "create",
+                user: "admin-7",
+                code,
+            },
+            fields.clone(),
+        );
+        let miss = (
+            AuditEvent {
+                verb: "get",
+                user: "admin-7",
+                code,
+            },
+            fields,
+        );
+        let names: Vec<&str> = matcher
+            .matches(&hit)
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(names, ["exec by admin"]);
+        assert!(matcher.matches(&miss).is_empty());
+        let engine = RuntimeEngine::new(rules).unwrap();
+        let verdict = engine.evaluate(&mut engine.scratch(), &hit as &dyn Event);
+        assert!(!verdict.passed());
+        assert_eq!(verdict.findings()[0].policy, "exec by admin");
+    }
+}

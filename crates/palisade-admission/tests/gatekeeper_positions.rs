@@ -83,7 +83,7 @@ fn constraint_errors_point_at_the_field() {
         ),
         (
             "09_bad_selector_operator.yaml",
-            "09_bad_selector_operator.yaml:10:11: invalid constraint `c`: `spec.match.labelSelector.matchExpressions[0].operator` `Sometimes` is not In, NotIn, Exists or DoesNotExist",
+            "09_bad_selector_operator.yaml:10:11: invalid constraint `c`: `spec.match.labelSelector.matchExpressions[0].operator`: unknown operator `Sometimes` (expected In, NotIn, Exists or DoesNotExist)",
         ),
         (
             "19_expression_values_not_list.yaml",

@@ -23,6 +23,6 @@ pub use error::{
 pub use inputs::{FileKind, LoadedFile};
 pub use palisade_core::{
     Audit, EnforcementAction, Engine, Finding, FlowRef, Layer, Location, NetworkVerdict, ObjectRef,
-    ProcessRef, Severity, Subject, Verdict, manifest,
+    Position, Positions, ProcessRef, Severity, Subject, Verdict, manifest,
 };
 pub use report::{Coverage, Palisade, Report};

@@ -87,7 +87,7 @@ fn constraint_errors_point_at_the_field() {
         ),
         (
             "19_expression_values_not_list.yaml",
-            "19_expression_values_not_list.yaml:11:11: invalid constraint `c`: `spec.match.namespaceSelector.matchExpressions[0].values` is not a list",
+            "19_expression_values_not_list.yaml:11:11: invalid constraint `c`: `spec.match.namespaceSelector.matchExpressions[0].values`: `values` must be a sequence",
         ),
         (
             "22_spec_string.yaml",

@@ -353,6 +353,54 @@ fn the_network_audit_finds_the_webhook_protected() {
     }
 }
 
+#[test]
+fn the_combined_overlay_in_deploy_md_renders_and_pins_the_network() {
+    if !kustomize_available() {
+        return;
+    }
+    let doc = std::fs::read_to_string(repo().join("docs/deploy.md")).unwrap();
+    let start = doc
+        .find("# my-cluster/kustomization.yaml\n")
+        .expect("docs/deploy.md shows a combined overlay");
+    let block = &doc[start..];
+    let block = &block[..block.find("```").unwrap()];
+    // The example sits beside deploy/; here it points at the clone's deploy/
+    // by a relative path (kustomize refuses absolute ones).
+    let dir = Scratch::new("my-cluster");
+    let from = dir.0.canonicalize().unwrap();
+    let to = repo().join("deploy").canonicalize().unwrap();
+    let common = from
+        .components()
+        .zip(to.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut relative = PathBuf::new();
+    for _ in from.components().skip(common) {
+        relative.push("..");
+    }
+    relative.extend(to.components().skip(common));
+    let kustomization = block.replace("../deploy/", &format!("{}/", relative.display()));
+    std::fs::write(dir.0.join("kustomization.yaml"), kustomization).unwrap();
+    let r = render(&dir.0);
+    let policy = r
+        .named("NetworkPolicy", "palisade", "palisade-webhook")
+        .expect("the webhook's NetworkPolicy");
+    assert_eq!(
+        policy["spec"]["ingress"][0]["from"][0]["ipBlock"]["cidr"],
+        "10.0.0.10/32"
+    );
+    assert_eq!(
+        policy["spec"]["egress"][1]["to"][0]["ipBlock"]["cidr"],
+        "10.0.0.10/32"
+    );
+    assert!(
+        !r.of_kind("Certificate").is_empty(),
+        "the cert-manager overlay is included"
+    );
+    assert!(reachable(&r, "10.0.0.10", 8443));
+    assert!(!reachable(&r, "10.0.0.11", 8443));
+}
+
 // ---------------------------------------------------------------------------
 // Structure, and the real server behind it
 

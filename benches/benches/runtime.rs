@@ -11,8 +11,9 @@
 
 use std::hint::black_box;
 
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::measurement::Measurement;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use palisade_benches::cpu::ThreadCpu;
 use palisade_benches::runtime_stream::{adversarial, build, captures, load, realistic, rule_texts};
 use palisade_runtime::event::FlatEvent;
 use palisade_runtime::fields::Schema;
@@ -33,41 +34,6 @@ fn compile(c: &mut Criterion) {
         b.iter(|| build(&schema, black_box(&loaded), MatchMode::All))
     });
     group.finish();
-}
-
-/// CPU time of the benchmarking thread: on a shared, overloaded machine
-/// wall time counts the time other processes held the core; this does not.
-struct ThreadCpu;
-
-static WALL: WallTime = WallTime;
-
-impl Measurement for ThreadCpu {
-    type Intermediate = cpu_time::ThreadTime;
-    type Value = std::time::Duration;
-
-    fn start(&self) -> Self::Intermediate {
-        cpu_time::ThreadTime::now()
-    }
-
-    fn end(&self, start: Self::Intermediate) -> Self::Value {
-        start.elapsed()
-    }
-
-    fn add(&self, a: &Self::Value, b: &Self::Value) -> Self::Value {
-        *a + *b
-    }
-
-    fn zero(&self) -> Self::Value {
-        std::time::Duration::ZERO
-    }
-
-    fn to_f64(&self, value: &Self::Value) -> f64 {
-        value.as_nanos() as f64
-    }
-
-    fn formatter(&self) -> &dyn ValueFormatter {
-        WALL.formatter()
-    }
 }
 
 fn run<M: Measurement>(

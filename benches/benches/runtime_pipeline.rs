@@ -16,8 +16,9 @@
 use std::hint::black_box;
 use std::io::Write;
 
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::measurement::Measurement;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use palisade_benches::cpu::ThreadCpu;
 use palisade_benches::runtime_stream::{load, realistic, rule_texts};
 use palisade_runtime::alerts::Alert;
 use palisade_runtime::alerts::clock::FakeClock;
@@ -28,41 +29,6 @@ use palisade_runtime::fields::Schema;
 use palisade_runtime::output::register_output_fields;
 use palisade_runtime::ruleset::MatchMode;
 use palisade_runtime::sinks::writer::{LineFormat, write_line};
-
-/// CPU time of the benchmarking thread (as `runtime_cpu` in the `runtime`
-/// bench): on the shared machine wall time also counts other processes.
-struct ThreadCpu;
-
-static WALL: WallTime = WallTime;
-
-impl Measurement for ThreadCpu {
-    type Intermediate = cpu_time::ThreadTime;
-    type Value = std::time::Duration;
-
-    fn start(&self) -> Self::Intermediate {
-        cpu_time::ThreadTime::now()
-    }
-
-    fn end(&self, start: Self::Intermediate) -> Self::Value {
-        start.elapsed()
-    }
-
-    fn add(&self, a: &Self::Value, b: &Self::Value) -> Self::Value {
-        *a + *b
-    }
-
-    fn zero(&self) -> Self::Value {
-        std::time::Duration::ZERO
-    }
-
-    fn to_f64(&self, value: &Self::Value) -> f64 {
-        value.as_nanos() as f64
-    }
-
-    fn formatter(&self) -> &dyn ValueFormatter {
-        WALL.formatter()
-    }
-}
 
 fn config(dedup: bool) -> PipelineConfig {
     PipelineConfig {

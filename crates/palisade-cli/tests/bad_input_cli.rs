@@ -12,19 +12,15 @@
 //! must not say "panicked".
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn crates() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The cases of a layer's bad-input suite (not their `.expected` files).
 fn cases(krate: &str, kind: &str) -> Vec<PathBuf> {
     let dir = crates().join(krate).join("tests/bad_input").join(kind);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
+    let files = palisade_testkit::bad_input::cases(&dir).unwrap();
     assert!(
         files.len() >= 20,
         "{}: only {} cases",
@@ -52,11 +48,9 @@ fn run_all_with(
     let mut failures = Vec::new();
     let files = cases(krate, kind);
     for file in &files {
-        let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
-            .args(args(file))
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
+        let args = args(file);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = palisade_testkit::command::run(env!("CARGO_BIN_EXE_palisade"), &args);
         let stderr = String::from_utf8_lossy(&output.stderr);
         let name = file.file_name().unwrap().to_string_lossy();
         match output.status.code() {
@@ -200,5 +194,22 @@ fn network_policies() {
         &[1, 2],
         |f| vec!["network".into(), "audit".into(), s(f)],
         |f, stderr| stderr.contains(&format!("{}:", s(f))) && stderr.contains("warning"),
+    );
+}
+
+/// A condition nested 100,000 levels deep (too long for a case file's
+/// command line) is refused at the parser's depth limit.
+#[test]
+fn a_deeply_nested_condition_is_refused_at_the_depth_limit() {
+    let deep = "(".repeat(100_000);
+    let out = palisade_testkit::command::run(
+        env!("CARGO_BIN_EXE_palisade"),
+        &["runtime", "parse", &deep],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = palisade_testkit::command::text(&out.stderr);
+    assert!(
+        stderr.contains("exceeded max depth limit of 100"),
+        "{stderr}"
     );
 }

@@ -12,23 +12,12 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use palisade_runtime::builtin::DEMO_EVENTS;
-
-fn palisade(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the palisade binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use palisade_testkit::command::text;
 
 fn temp_path(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("palisade-alerts-cli-{}", std::process::id()));
@@ -42,6 +31,10 @@ fn temp_file(name: &str, content: &str) -> PathBuf {
     let path = temp_path(name);
     std::fs::write(&path, content).unwrap();
     path
+}
+
+fn palisade(args: &[&str]) -> Output {
+    palisade_testkit::command::run(env!("CARGO_BIN_EXE_palisade"), args)
 }
 
 /// Rule names of the text lines (`rule<TAB>priority<TAB>event`).
@@ -194,8 +187,9 @@ fn dedup_and_rate_limit_count_suppressed_alerts() {
 #[test]
 fn output_file_gets_falco_json_and_reads_stdin() {
     let file = temp_path("alerts.json");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args([
+    let out = palisade_testkit::command::run_with_stdin(
+        env!("CARGO_BIN_EXE_palisade"),
+        &[
             "runtime",
             "replay",
             "--events",
@@ -204,19 +198,9 @@ fn output_file_gets_falco_json_and_reads_stdin() {
             file.to_str().unwrap(),
             "--tags",
             "kernel",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(DEMO_EVENTS.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        ],
+        DEMO_EVENTS.as_bytes(),
+    );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "Kernel module load\tcritical\t10\n");
     let written = std::fs::read_to_string(&file).unwrap();

@@ -1,0 +1,311 @@
+//! The command line on the shared corpus (skipped with a notice when it is
+//! absent): the case files of `tests/cmd/` cannot name corpus paths, which
+//! `PALISADE_CORPUS` may move.
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "a failing test is the point"
+)]
+
+use std::collections::BTreeSet;
+use std::process::Output;
+
+use serde_json::Value;
+use palisade_testkit::command::text;
+
+fn palisade(args: &[&str]) -> Output {
+    palisade_testkit::command::run(env!("CARGO_BIN_EXE_palisade"), args)
+}
+
+fn lines(s: &str) -> BTreeSet<String> {
+    s.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn connlist_matches_netpol_analyzer_goldens_in_every_format() {
+    let Some(root) = palisade_testkit::corpus("network/netpol-analyzer") else {
+        return;
+    };
+    let dir = root.join("tests/netpol-analysis-example-minimal");
+    let golden = |ext: &str| {
+        std::fs::read_to_string(root.join(format!(
+            "test_outputs/connlist/netpol-analysis-example-minimal_connlist_output.{ext}"
+        )))
+        .unwrap()
+    };
+    for ext in ["txt", "csv", "md", "dot"] {
+        let out = palisade(&[
+            "network",
+            "connlist",
+            "--output",
+            ext,
+            dir.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0));
+        assert_eq!(
+            lines(&text(&out.stdout)),
+            lines(&golden(ext)),
+            "format {ext}"
+        );
+    }
+    let out = palisade(&["network", "connlist", "-o", "json", dir.to_str().unwrap()]);
+    let ours: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let theirs: Value = serde_json::from_str(&golden("json")).unwrap();
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+fn validate_loads_the_official_rules_files() {
+    let Some(dir) = palisade_testkit::corpus("falco/rules") else {
+        return;
+    };
+    let files: Vec<String> = [
+        "falco_rules.yaml",
+        "falco-incubating_rules.yaml",
+        "falco-sandbox_rules.yaml",
+    ]
+    .iter()
+    .map(|f| dir.join(f).display().to_string())
+    .collect();
+    let mut args = vec!["runtime", "validate"];
+    args.extend(files.iter().map(String::as_str));
+    let out = palisade(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("93 rules (81 enabled)"), "{stdout}");
+    assert!(stdout.contains("0 errors"), "{stdout}");
+
+    let out = palisade(&["--format", "json", "runtime", "validate", &files[0]]);
+    assert_eq!(out.status.code(), Some(0));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules = json["rules"].as_object().unwrap();
+    assert_eq!(rules.len(), 25);
+    let shell = &rules["Terminal shell in container"];
+    assert_eq!(shell["enabled"], true);
+    assert_eq!(shell["priority"], "Notice");
+    assert!(
+        shell["condition"]
+            .as_str()
+            .unwrap()
+            .starts_with("(evt.type in (execve, execveat) and ")
+    );
+    assert!(
+        shell["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "container")
+    );
+    assert!(json["macros"].as_u64().unwrap() > 50);
+    assert!(json["lists"].as_u64().unwrap() > 20);
+    assert_eq!(json["errors"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn filter_prints_the_recorded_matches_of_the_corpus() {
+    if palisade_testkit::corpus("falco/captures/captures.json").is_none() {
+        return;
+    }
+    let dir = palisade_testkit::corpus_root().join("falco");
+    let filters = std::fs::read_to_string(dir.join("captures/filters.jsonl")).unwrap();
+    let mut checked = 0;
+    for line in filters.lines() {
+        let record: Value = serde_json::from_str(line).unwrap();
+        let expected = record["matches"]["cat_write"].as_array().unwrap();
+        if expected.is_empty() {
+            continue;
+        }
+        let events = dir.join("captures/cat_write.events.jsonl");
+        let out = palisade(&[
+            "runtime",
+            "filter",
+            record["filter"].as_str().unwrap(),
+            "--events",
+            events.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let got: Vec<u64> = text(&out.stdout)
+            .lines()
+            .map(|l| l.parse().unwrap())
+            .collect();
+        let want: Vec<u64> = expected.iter().map(|v| v.as_u64().unwrap()).collect();
+        assert_eq!(got, want, "filter {}", record["filter"]);
+        checked += 1;
+        if checked == 15 {
+            break;
+        }
+    }
+    assert_eq!(checked, 15);
+}
+
+#[test]
+fn filter_expands_macros_and_lists_of_rules_files() {
+    if palisade_testkit::corpus("falco/captures/captures.json").is_none() {
+        return;
+    }
+    let dir = palisade_testkit::corpus_root().join("falco");
+    let rules = dir.join("rules/falco_rules.yaml");
+    let events = dir.join("captures/curl_google.events.jsonl");
+    let out = palisade(&[
+        "runtime",
+        "filter",
+        "open_read",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The recorded expansion of macro `open_read` (filters.jsonl, line 2).
+    let filters = std::fs::read_to_string(dir.join("captures/filters.jsonl")).unwrap();
+    let record: Value = serde_json::from_str(filters.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(record["from"], "macro:open_read");
+    let want: Vec<String> = record["matches"]["curl_google"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+    assert_eq!(text(&out.stdout).lines().collect::<Vec<_>>(), want);
+}
+
+#[test]
+fn verify_passes_a_gatekeeper_library_suite() {
+    let Some(dir) = palisade_testkit::corpus("admission/gatekeeper/general/allowedrepos") else {
+        return;
+    };
+    let out = palisade(&[
+        "--format",
+        "json",
+        "admission",
+        "verify",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["passed"], 5);
+    assert_eq!(json["failed"], 0);
+}
+
+#[test]
+fn pss_on_corpus_fixtures() {
+    let Some(root) = palisade_testkit::corpus("admission") else {
+        return;
+    };
+    let dir = root.join("pss/restricted/v1.30/pass");
+    let out = palisade(&[
+        "admission",
+        "pss",
+        "--level",
+        "restricted",
+        "--version",
+        "v1.30",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let dir = root.join("pss/baseline/v1.30/fail");
+    let out = palisade(&[
+        "--format",
+        "json",
+        "admission",
+        "pss",
+        "--level",
+        "baseline",
+        "--version",
+        "v1.30",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["allowed"] == false)
+    );
+}
+
+#[test]
+fn kyverno_tests_run_like_kyverno_test() {
+    let Some(root) = palisade_testkit::corpus("admission") else {
+        return;
+    };
+    let dir = root.join("kyverno/best-practices");
+    let out = palisade(&[
+        "--format",
+        "json",
+        "admission",
+        "test",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    assert!(cases.len() >= 20, "{}", cases.len());
+    assert_eq!(doc["failed"], 0);
+    assert_eq!(doc["passed"].as_u64().unwrap() as usize, cases.len());
+    for key in ["suite", "test", "case", "passed", "detail"] {
+        assert!(cases[0].get(key).is_some(), "{key}");
+    }
+    // `deny` policies are not supported: their cases fail with the load error.
+    let dir = root.join("kyverno-deny/other/block-updates-deletes");
+    let out = palisade(&[
+        "--color",
+        "never",
+        "admission",
+        "test",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("unsupported:") && stdout.contains("`validate.deny`"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("0 passed, 2 failed"), "{stdout}");
+}
+
+#[test]
+fn audit_runs_loaded_pattern_policies() {
+    let Some(root) = palisade_testkit::corpus("admission") else {
+        return;
+    };
+    let dir = root.join("kyverno/best-practices/disallow-default-namespace");
+    let policy = dir.join("disallow-default-namespace.yaml");
+    let resources = dir.join(".kyverno-test/resource.yaml");
+    let out = palisade(&[
+        "--format",
+        "json",
+        "admission",
+        "audit",
+        "--policies",
+        policy.to_str().unwrap(),
+        "--",
+        resources.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let objects: Vec<&str> = doc["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["object"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        objects,
+        ["Pod default/badpod01", "Deployment baddeployment01"]
+    );
+    assert_eq!(
+        doc["violations"][0]["action"], "dryrun",
+        "an Audit policy records"
+    );
+    assert_eq!(doc["coverage"][0]["share"], 1.0);
+}

@@ -22,7 +22,6 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use criterion::measurement::Measurement;
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use palisade::manifest;
 use palisade_admission::gatekeeper::{

@@ -10,8 +10,8 @@
 use std::collections::BTreeSet;
 use std::process::Output;
 
-use serde_json::Value;
 use palisade_testkit::command::text;
+use serde_json::Value;
 
 fn palisade(args: &[&str]) -> Output {
     palisade_testkit::command::run(env!("CARGO_BIN_EXE_palisade"), args)

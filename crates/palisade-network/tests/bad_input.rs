@@ -52,3 +52,41 @@ fn refused_fields_are_named() {
         );
     }
 }
+
+/// Each refused field is reported at the line and column where the field
+/// is written, not where its object starts.
+#[test]
+fn refused_fields_are_located_where_they_are_written() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_input/netpol");
+    for (file, location) in [
+        (
+            "25_except_outside_cidr.yaml",
+            "25_except_outside_cidr.yaml:15:22",
+        ),
+        (
+            "26_exists_with_values.yaml",
+            "26_exists_with_values.yaml:11:9",
+        ),
+        (
+            "27_cilium_port_out_of_range.yaml",
+            "27_cilium_port_out_of_range.yaml:12:15",
+        ),
+        (
+            "28_cilium_except_outside_cidr.yaml",
+            "28_cilium_except_outside_cidr.yaml:11:20",
+        ),
+    ] {
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        let report = load_reader(file, bytes.as_slice());
+        let mut issues = Issues::default();
+        let _ = Resolver::from_manifests(&report.objects, &mut issues);
+        let found: Vec<String> = issues
+            .iter()
+            .map(|i| format!("{} {i}", i.location().unwrap()))
+            .collect();
+        assert!(
+            found.iter().any(|f| f.starts_with(&format!("{location} "))),
+            "{file}: no issue at {location}: {found:#?}"
+        );
+    }
+}

@@ -1,15 +1,9 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 //! No input path can make the CLI panic: every case of every bad-input
 //! suite (`crates/*/tests/bad_input/<kind>/`) is run through the command
 //! that reads that kind of input. Each run must end with exit code 2 (bad
 //! input) or 1 (a verdict), never 101 (a panic) or a signal, and stderr
 //! must not say "panicked".
+#![allow(clippy::unwrap_used, reason = "a failing test is the point")]
 
 use std::path::{Path, PathBuf};
 

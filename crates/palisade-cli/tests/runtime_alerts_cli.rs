@@ -1,13 +1,7 @@
 //! `palisade runtime replay` alert options end to end: built-in rules by
 //! default, selection, dedup, rate limit, file and HTTP sinks, stdin,
 //! `--follow`, the summary table; and `palisade demo`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
+#![allow(clippy::unwrap_used, reason = "a failing test is the point")]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;

@@ -1,10 +1,8 @@
 //! The admission webhook end to end: the real `palisade` binary serving on
 //! loopback with a certificate made by `palisade admission cert`, called
 //! over TLS by a real HTTP client that trusts only the generated CA.
-
 #![allow(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
     reason = "a failing test is the point"

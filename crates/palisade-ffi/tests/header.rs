@@ -1,11 +1,4 @@
 //! The committed `include/palisade.h` equals a fresh `cbindgen` generation.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 
 use std::path::Path;
 

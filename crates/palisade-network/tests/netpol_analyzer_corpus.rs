@@ -1,13 +1,6 @@
 //! Every visible netpol-analyzer case: our connectivity list equals the
 //! golden `*_connlist_output.txt` as a set of lines (and the json, csv and md
 //! goldens where they exist).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

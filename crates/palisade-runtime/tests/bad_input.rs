@@ -1,10 +1,3 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 //! Bad-input suites of the runtime layer: every malformed rules file,
 //! condition and event stream under `tests/bad_input/<kind>/` gives the
 //! error in its `<case>.expected` file (file:line:column, or a position in

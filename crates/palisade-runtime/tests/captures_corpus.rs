@@ -1,10 +1,3 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 //! Every filter of `captures/filters.jsonl`, compiled and run on every
 //! capture, matches exactly the events sysdig matched.
 

@@ -1,10 +1,3 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 //! Golden bytecode listings: compiler changes show up in review. Run with
 //! `PALISADE_BLESS=1` to rewrite `tests/golden/*.txt`.
 

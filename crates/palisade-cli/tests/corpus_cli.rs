@@ -8,10 +8,16 @@
 )]
 
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::process::Output;
 
 use palisade_testkit::command::text;
 use serde_json::Value;
+
+/// A path as a command-line argument.
+fn arg(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
 
 fn palisade(args: &[&str]) -> Output {
     palisade_testkit::command::run(env!("CARGO_BIN_EXE_palisade"), args)
@@ -37,13 +43,7 @@ fn connlist_matches_netpol_analyzer_goldens_in_every_format() {
         .unwrap()
     };
     for ext in ["txt", "csv", "md", "dot"] {
-        let out = palisade(&[
-            "network",
-            "connlist",
-            "--output",
-            ext,
-            dir.to_str().unwrap(),
-        ]);
+        let out = palisade(&["network", "connlist", "--output", ext, arg(&dir)]);
         assert_eq!(out.status.code(), Some(0));
         assert_eq!(
             lines(&text(&out.stdout)),
@@ -51,7 +51,7 @@ fn connlist_matches_netpol_analyzer_goldens_in_every_format() {
             "format {ext}"
         );
     }
-    let out = palisade(&["network", "connlist", "-o", "json", dir.to_str().unwrap()]);
+    let out = palisade(&["network", "connlist", "-o", "json", arg(&dir)]);
     let ours: Value = serde_json::from_slice(&out.stdout).unwrap();
     let theirs: Value = serde_json::from_str(&golden("json")).unwrap();
     assert_eq!(ours, theirs);
@@ -124,7 +124,7 @@ fn filter_prints_the_recorded_matches_of_the_corpus() {
             "filter",
             record["filter"].as_str().unwrap(),
             "--events",
-            events.to_str().unwrap(),
+            arg(&events),
         ]);
         assert!(out.status.success(), "{}", text(&out.stderr));
         let got: Vec<u64> = text(&out.stdout)
@@ -154,9 +154,9 @@ fn filter_expands_macros_and_lists_of_rules_files() {
         "filter",
         "open_read",
         "--rules",
-        rules.to_str().unwrap(),
+        arg(&rules),
         "--events",
-        events.to_str().unwrap(),
+        arg(&events),
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     // The recorded expansion of macro `open_read` (filters.jsonl, line 2).
@@ -177,13 +177,7 @@ fn verify_passes_a_gatekeeper_library_suite() {
     let Some(dir) = palisade_testkit::corpus("admission/gatekeeper/general/allowedrepos") else {
         return;
     };
-    let out = palisade(&[
-        "--format",
-        "json",
-        "admission",
-        "verify",
-        dir.to_str().unwrap(),
-    ]);
+    let out = palisade(&["--format", "json", "admission", "verify", arg(&dir)]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -208,7 +202,7 @@ fn pss_on_corpus_fixtures() {
         "restricted",
         "--version",
         "v1.30",
-        dir.to_str().unwrap(),
+        arg(&dir),
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     let dir = root.join("pss/baseline/v1.30/fail");
@@ -221,7 +215,7 @@ fn pss_on_corpus_fixtures() {
         "baseline",
         "--version",
         "v1.30",
-        dir.to_str().unwrap(),
+        arg(&dir),
     ]);
     assert_eq!(out.status.code(), Some(1));
     let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -239,13 +233,7 @@ fn kyverno_tests_run_like_kyverno_test() {
         return;
     };
     let dir = root.join("kyverno/best-practices");
-    let out = palisade(&[
-        "--format",
-        "json",
-        "admission",
-        "test",
-        dir.to_str().unwrap(),
-    ]);
+    let out = palisade(&["--format", "json", "admission", "test", arg(&dir)]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     let cases = doc["cases"].as_array().unwrap();
@@ -257,13 +245,7 @@ fn kyverno_tests_run_like_kyverno_test() {
     }
     // `deny` policies are not supported: their cases fail with the load error.
     let dir = root.join("kyverno-deny/other/block-updates-deletes");
-    let out = palisade(&[
-        "--color",
-        "never",
-        "admission",
-        "test",
-        dir.to_str().unwrap(),
-    ]);
+    let out = palisade(&["--color", "never", "admission", "test", arg(&dir)]);
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout);
     assert!(
@@ -287,9 +269,9 @@ fn audit_runs_loaded_pattern_policies() {
         "admission",
         "audit",
         "--policies",
-        policy.to_str().unwrap(),
+        arg(&policy),
         "--",
-        resources.to_str().unwrap(),
+        arg(&resources),
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -273,6 +273,13 @@ fn pod(name: &str, privileged: bool) -> Json {
     })
 }
 
+/// Asserts `response` denies with HTTP status `code`; its message.
+fn denial(response: &Json, code: u16) -> &str {
+    assert_eq!(response["allowed"], false, "{response}");
+    assert_eq!(response["status"]["code"], code, "{response}");
+    response["status"]["message"].as_str().unwrap()
+}
+
 fn get_text(server: &Server, client: &reqwest::blocking::Client, path: &str) -> (u16, String) {
     let response = client.get(server.url(path)).send().unwrap();
     (response.status().as_u16(), response.text().unwrap())
@@ -297,9 +304,7 @@ fn gatekeeper_policy_denies_privileged_allows_compliant_and_reports() {
 
     let denied = server.validate(&review("uid-denied-1", pod("root", true)));
     assert_eq!(denied["uid"], "uid-denied-1");
-    assert_eq!(denied["allowed"], false);
-    assert_eq!(denied["status"]["code"], 403);
-    let message = denied["status"]["message"].as_str().unwrap();
+    let message = denial(&denied, 403);
     assert!(
         message.starts_with(
             "[psp-privileged-container] Privileged container is not allowed: nginx, securityContext:"
@@ -850,9 +855,7 @@ fn inventory_namespaces_select_constraints_and_feed_data_inventory() {
 
     // `shop` is labelled to enforce: the constraint applies.
     let shop = server.validate(&review_in("uid-shop-1", "shop", privileged_pod_in("shop")));
-    assert_eq!(shop["allowed"], false, "{shop}");
-    assert_eq!(shop["status"]["code"], 403);
-    let message = shop["status"]["message"].as_str().unwrap();
+    let message = denial(&shop, 403);
     assert!(
         message.starts_with("[privileged-where-enforced] Privileged container is not allowed"),
         "{message}"
@@ -864,9 +867,7 @@ fn inventory_namespaces_select_constraints_and_feed_data_inventory() {
     // evaluated and the request is denied as an error (code 500), as
     // Gatekeeper does when the Namespace cannot be found.
     let unknown = server.validate(&review_in("uid-new-3", "new", privileged_pod_in("new")));
-    assert_eq!(unknown["allowed"], false, "{unknown}");
-    assert_eq!(unknown["status"]["code"], 500);
-    let message = unknown["status"]["message"].as_str().unwrap();
+    let message = denial(&unknown, 500);
     assert!(
         message.contains("namespace `new` is not known"),
         "{message}"
@@ -907,8 +908,7 @@ fn inventory_namespaces_select_constraints_and_feed_data_inventory() {
         server.metric("palisade_webhook_inventory_generation") == Some(2.0)
     });
     let lab = server.validate(&review_in("uid-lab-6", "lab", privileged_pod_in("lab")));
-    assert_eq!(lab["allowed"], false, "{lab}");
-    assert_eq!(lab["status"]["code"], 403);
+    denial(&lab, 403);
     let new = server.validate(&review_in("uid-new-7", "new", privileged_pod_in("new")));
     assert_eq!(new["allowed"], true, "{new}");
 
@@ -997,9 +997,7 @@ fn pod_security_levels_come_from_inventory_namespace_labels() {
         pod
     };
     let secure = server.validate(&review_in("uid-psa-1", "secure", plain_pod("secure")));
-    assert_eq!(secure["allowed"], false, "{secure}");
-    assert_eq!(secure["status"]["code"], 403);
-    let message = secure["status"]["message"].as_str().unwrap();
+    let message = denial(&secure, 403);
     assert!(
         message.starts_with("[pod-security-admission]")
             && message.contains("violates PodSecurity \"restricted:latest\""),
@@ -1008,9 +1006,7 @@ fn pod_security_levels_come_from_inventory_namespace_labels() {
     let open = server.validate(&review_in("uid-psa-2", "open", plain_pod("open")));
     assert_eq!(open["allowed"], true, "{open}");
     let unknown = server.validate(&review_in("uid-psa-3", "elsewhere", plain_pod("elsewhere")));
-    assert_eq!(unknown["allowed"], false, "{unknown}");
-    assert_eq!(unknown["status"]["code"], 500);
-    let message = unknown["status"]["message"].as_str().unwrap();
+    let message = denial(&unknown, 500);
     assert!(
         message.contains("namespace `elsewhere` is not known"),
         "{message}"

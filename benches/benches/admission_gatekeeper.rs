@@ -22,7 +22,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use criterion::{Criterion, SamplingMode};
 use palisade::manifest;
 use palisade_admission::gatekeeper::{
     Constraint, ConstraintTemplate, GatekeeperPolicy, review_value,
@@ -231,10 +231,4 @@ fn gatekeeper(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(wall_clock, gatekeeper);
-criterion_group! {
-    name = cpu_time;
-    config = Criterion::default().with_measurement(ThreadCpu);
-    targets = gatekeeper_cpu
-}
-criterion_main!(wall_clock, cpu_time);
+palisade_benches::wall_and_cpu_main!(wall: gatekeeper; cpu: gatekeeper_cpu);

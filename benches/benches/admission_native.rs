@@ -11,7 +11,7 @@
 use std::hint::black_box;
 
 use criterion::measurement::Measurement;
-use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use criterion::{Criterion, SamplingMode};
 use palisade_admission::builtin::BuiltinPack;
 use palisade_admission::pss::{self, Level, LevelVersion, Version};
 use palisade_admission::{AdmissionRequest, Context};
@@ -105,10 +105,4 @@ fn cpu(c: &mut Criterion<ThreadCpu>) {
     bench(c, "cpu/");
 }
 
-criterion_group!(wall_clock, wall);
-criterion_group! {
-    name = cpu_time;
-    config = Criterion::default().with_measurement(ThreadCpu);
-    targets = cpu
-}
-criterion_main!(wall_clock, cpu_time);
+palisade_benches::wall_and_cpu_main!(wall: wall; cpu: cpu);

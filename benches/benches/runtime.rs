@@ -12,7 +12,7 @@
 use std::hint::black_box;
 
 use criterion::measurement::Measurement;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput};
 use palisade_benches::cpu::ThreadCpu;
 use palisade_benches::runtime_stream::{adversarial, build, captures, load, realistic, rule_texts};
 use palisade_runtime::event::FlatEvent;
@@ -101,10 +101,4 @@ fn matching_cpu(c: &mut Criterion<ThreadCpu>) {
     matching_in(c, "runtime/match_cpu");
 }
 
-criterion_group!(benches, compile, matching);
-criterion_group! {
-    name = cpu;
-    config = Criterion::default().with_measurement(ThreadCpu);
-    targets = matching_cpu
-}
-criterion_main!(benches, cpu);
+palisade_benches::wall_and_cpu_main!(wall: compile, matching; cpu: matching_cpu);

@@ -17,7 +17,7 @@ use std::hint::black_box;
 use std::io::Write;
 
 use criterion::measurement::Measurement;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput};
 use palisade_benches::cpu::ThreadCpu;
 use palisade_benches::runtime_stream::{load, realistic, rule_texts};
 use palisade_runtime::alerts::Alert;
@@ -145,10 +145,4 @@ fn pipeline_cpu(c: &mut Criterion<ThreadCpu>) {
     pipeline_in(c, "runtime/pipeline_cpu");
 }
 
-criterion_group!(benches, pipeline);
-criterion_group! {
-    name = cpu;
-    config = Criterion::default().with_measurement(ThreadCpu);
-    targets = pipeline_cpu
-}
-criterion_main!(benches, cpu);
+palisade_benches::wall_and_cpu_main!(wall: pipeline; cpu: pipeline_cpu);

@@ -46,6 +46,25 @@ impl Measurement for ThreadCpu {
     }
 }
 
+/// The `main` of a bench whose groups run twice: the `wall` targets with
+/// criterion's wall clock, the `cpu` targets with [`ThreadCpu`].
+///
+/// ```ignore
+/// palisade_benches::wall_and_cpu_main!(wall: compile, matching; cpu: matching_cpu);
+/// ```
+#[macro_export]
+macro_rules! wall_and_cpu_main {
+    (wall: $($wall:path),+; cpu: $($cpu:path),+) => {
+        criterion::criterion_group!(wall_clock, $($wall),+);
+        criterion::criterion_group! {
+            name = cpu_time;
+            config = criterion::Criterion::default().with_measurement($crate::cpu::ThreadCpu);
+            targets = $($cpu),+
+        }
+        criterion::criterion_main!(wall_clock, cpu_time);
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@
 //! expects a violation, read from the shared corpus (skipped when absent).
 //!
 //! `palisade`, `regorus` and `regorus_prebuilt` run a second time measuring the benchmark
-//! thread's CPU time (`cpu/...`, from `/proc/thread-self/schedstat`), which
+//! thread's CPU time (`cpu/...`, `palisade_benches::cpu::ThreadCpu`), which
 //! stays meaningful on a shared machine where the thread is often preempted.
 
 use std::hint::black_box;

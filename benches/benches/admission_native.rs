@@ -4,7 +4,7 @@
 //!
 //! Every benchmark runs twice: with criterion's wall-clock measurement
 //! (`admission/...`) and with the benchmark thread's CPU time
-//! (`cpu/admission/...`, read from `/proc/thread-self/schedstat`), which
+//! (`cpu/admission/...`, `palisade_benches::cpu::ThreadCpu`), which
 //! stays meaningful on a shared machine where the thread is often
 //! preempted (the wall clock then counts time other processes ran).
 

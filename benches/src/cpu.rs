@@ -46,6 +46,16 @@ impl Measurement for ThreadCpu {
     }
 }
 
+/// Runs `f` `n` times on this thread and returns the thread's CPU time per
+/// run, in nanoseconds (for figures a bench prints beside criterion's).
+pub fn cpu_ns_per_run(n: u32, mut f: impl FnMut(u32)) -> f64 {
+    let start = cpu_time::ThreadTime::now();
+    for i in 0..n {
+        f(i);
+    }
+    start.elapsed().as_secs_f64() * 1e9 / f64::from(n.max(1))
+}
+
 /// The `main` of a bench whose groups run twice: the `wall` targets with
 /// criterion's wall clock, the `cpu` targets with [`ThreadCpu`].
 ///
@@ -84,5 +94,8 @@ mod tests {
         let slept = cpu.end(start);
         assert!(slept < Duration::from_millis(100), "{slept:?}");
         assert_eq!(cpu.add(&busy, &cpu.zero()), busy);
+        let mut runs = 0;
+        assert!(cpu_ns_per_run(3, |_| runs += 1) >= 0.0);
+        assert_eq!(runs, 3);
     }
 }

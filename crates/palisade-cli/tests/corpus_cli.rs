@@ -7,11 +7,11 @@
     reason = "a failing test is the point"
 )]
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Output;
 
 use palisade_testkit::command::text;
+use palisade_testkit::compare::line_set;
 use serde_json::Value;
 
 /// A path as a command-line argument.
@@ -21,13 +21,6 @@ fn arg(path: &Path) -> &str {
 
 fn palisade(args: &[&str]) -> Output {
     palisade_testkit::command::run(env!("CARGO_BIN_EXE_palisade"), args)
-}
-
-fn lines(s: &str) -> BTreeSet<String> {
-    s.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 #[test]
@@ -46,8 +39,8 @@ fn connlist_matches_netpol_analyzer_goldens_in_every_format() {
         let out = palisade(&["network", "connlist", "--output", ext, arg(&dir)]);
         assert_eq!(out.status.code(), Some(0));
         assert_eq!(
-            lines(&text(&out.stdout)),
-            lines(&golden(ext)),
+            line_set(&text(&out.stdout)),
+            line_set(&golden(ext)),
             "format {ext}"
         );
     }

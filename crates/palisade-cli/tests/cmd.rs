@@ -2,6 +2,10 @@
 //! `.toml` or `.trycmd` file gives a command, its stdin, the expected
 //! stdout/stderr and exit code. `TRYCMD=overwrite cargo test -p palisade-cli
 //! --test cmd` rewrites the expected output after a deliberate change.
+//!
+//! trycmd compares output with every `\` read as `/` (so that paths
+//! compare on Windows); expected files therefore show a JSON escape `\"`
+//! as `/"`. Where a backslash itself matters it is checked below.
 
 #[test]
 fn cli_cases() {

@@ -180,6 +180,32 @@ fn verify_passes_a_gatekeeper_library_suite() {
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["passed"], 5);
     assert_eq!(json["failed"], 0);
+    // Each case is located where it is written in the suite file.
+    let suite = dir.join("suite.yaml");
+    let at: Vec<(&str, &str, u64, u64)> = json["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["case"].as_str().unwrap(),
+                c["file"].as_str().unwrap(),
+                c["line"].as_u64().unwrap(),
+                c["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let file = arg(&suite);
+    assert_eq!(
+        at,
+        [
+            ("example-allowed", file, 10, 5),
+            ("container-disallowed", file, 14, 5),
+            ("initcontainer-disallowed", file, 19, 5),
+            ("both-disallowed", file, 26, 5),
+            ("all-disallowed", file, 34, 5),
+        ]
+    );
 }
 
 #[test]
@@ -218,6 +244,14 @@ fn pss_on_corpus_fixtures() {
             .iter()
             .all(|r| r["allowed"] == false)
     );
+    let file = dir.join("hostnamespaces0.yaml");
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["file"] == arg(&file))
+        .unwrap();
+    assert_eq!((&row["line"], &row["column"]), (&1.into(), &1.into()));
 }
 
 #[test]
@@ -236,6 +270,46 @@ fn kyverno_tests_run_like_kyverno_test() {
     for key in ["suite", "test", "case", "passed", "detail"] {
         assert!(cases[0].get(key).is_some(), "{key}");
     }
+    // Each case is located at its `results` entry in the test file.
+    let suite = dir.join("disallow-default-namespace/.kyverno-test/kyverno-test.yaml");
+    let at: Vec<(&str, u64, u64)> = cases
+        .iter()
+        .filter(|c| c["suite"] == arg(&suite))
+        .map(|c| {
+            assert_eq!(c["file"], c["suite"]);
+            (
+                c["case"].as_str().unwrap(),
+                c["line"].as_u64().unwrap(),
+                c["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let case = |rule: &str, resource: &str| format!("disallow-default-namespace/{rule}/{resource}");
+    assert_eq!(
+        at.iter()
+            .map(|(c, l, col)| ((*c).to_owned(), *l, *col))
+            .collect::<Vec<_>>(),
+        [
+            (case("validate-namespace", "Pod/badpod01"), 10, 3),
+            (case("validate-namespace", "Pod/goodpod01"), 16, 3),
+            (
+                case(
+                    "validate-podcontroller-namespace",
+                    "Deployment/baddeployment01"
+                ),
+                22,
+                3
+            ),
+            (
+                case(
+                    "validate-podcontroller-namespace",
+                    "Deployment/gooddeployment01"
+                ),
+                28,
+                3
+            ),
+        ]
+    );
     // `deny` policies are not supported: their cases fail with the load error.
     let dir = root.join("kyverno-deny/other/block-updates-deletes");
     let out = palisade(&["--color", "never", "admission", "test", arg(&dir)]);
@@ -246,6 +320,22 @@ fn kyverno_tests_run_like_kyverno_test() {
         "{stdout}"
     );
     assert!(stdout.contains("0 passed, 2 failed"), "{stdout}");
+    // In JSON, the load error keeps its position in fields, not in `detail`.
+    let out = palisade(&["--format", "json", "admission", "test", arg(&dir)]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let case = &doc["cases"][0];
+    let test_file = dir.join(".kyverno-test/kyverno-test.yaml");
+    let message = "policy `block-updates-deletes` rule `block-updates-deletes`: `validate.deny` with JMESPath conditions is not supported";
+    assert_eq!(
+        (&case["file"], &case["line"], &case["column"]),
+        (&arg(&test_file).into(), &10.into(), &3.into())
+    );
+    assert_eq!(case["detail"], format!("unsupported: {message}"));
+    let policy = dir.join(".kyverno-test/../block-updates-deletes.yaml");
+    assert_eq!(
+        case["errors"],
+        serde_json::json!([{"file": arg(&policy), "line": 34, "column": 7, "message": message}])
+    );
 }
 
 #[test]

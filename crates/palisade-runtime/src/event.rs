@@ -333,10 +333,16 @@ impl FlatEvents {
             }
             let line_no = index + 1;
             let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line)
-                .map_err(|e| EventParseError {
-                    line: line_no,
-                    column: e.column(),
-                    message: e.to_string(),
+                .map_err(|e| {
+                    // serde's own position is within this one line: the
+                    // error's line and column replace it.
+                    let message = e.to_string();
+                    let suffix = format!(" at line {} column {}", e.line(), e.column());
+                    EventParseError {
+                        line: line_no,
+                        column: e.column(),
+                        message: message.strip_suffix(&suffix).unwrap_or(&message).to_owned(),
+                    }
                 })?;
             let mut row = Row {
                 cells: Vec::with_capacity(object.len()),

@@ -23,12 +23,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use criterion::{Criterion, SamplingMode};
-use palisade::manifest;
-use palisade_admission::gatekeeper::{
+use palisade_benches::cpu::ThreadCpu;
+
+use palisade::admission::gatekeeper::{
     Constraint, ConstraintTemplate, GatekeeperPolicy, review_value,
 };
-use palisade_admission::{AdmissionRequest, AdmissionReview, Context, PolicySet};
-use palisade_benches::cpu::ThreadCpu;
+use palisade::admission::{AdmissionRequest, AdmissionReview, Context, PolicySet};
+use palisade::manifest;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
@@ -172,7 +173,7 @@ fn load_cases() -> Vec<Case> {
     cases
 }
 
-fn run_palisade(case: &Case, context: &Context) -> palisade_admission::AdmissionResponse {
+fn run_palisade(case: &Case, context: &Context) -> palisade::admission::AdmissionResponse {
     case.policies.review(black_box(&case.request), context)
 }
 

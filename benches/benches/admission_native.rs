@@ -12,10 +12,11 @@ use std::hint::black_box;
 
 use criterion::measurement::Measurement;
 use criterion::{Criterion, SamplingMode};
-use palisade_admission::builtin::BuiltinPack;
-use palisade_admission::pss::{self, Level, LevelVersion, Version};
-use palisade_admission::{AdmissionRequest, Context};
 use palisade_benches::cpu::ThreadCpu;
+
+use palisade::admission::builtin::BuiltinPack;
+use palisade::admission::pss::{self, Level, LevelVersion, Version};
+use palisade::admission::{AdmissionRequest, Context};
 use serde_json::{Value, json};
 
 /// A Pod with two containers, an init container, limits, labels, probes

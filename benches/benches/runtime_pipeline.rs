@@ -18,17 +18,11 @@ use std::io::Write;
 
 use criterion::measurement::Measurement;
 use criterion::{Criterion, Throughput};
+use palisade::runtime::alerts::{Alert, FakeClock, Pipeline, PipelineConfig, Selection};
+use palisade::runtime::sinks::{LineFormat, write_line};
+use palisade::runtime::{MatchMode, Schema, builtin, register_output_fields};
 use palisade_benches::cpu::ThreadCpu;
 use palisade_benches::runtime_stream::{load, realistic, rule_texts};
-use palisade_runtime::alerts::Alert;
-use palisade_runtime::alerts::clock::FakeClock;
-use palisade_runtime::alerts::pipeline::{Pipeline, PipelineConfig};
-use palisade_runtime::alerts::selection::Selection;
-use palisade_runtime::builtin;
-use palisade_runtime::fields::Schema;
-use palisade_runtime::output::register_output_fields;
-use palisade_runtime::ruleset::MatchMode;
-use palisade_runtime::sinks::writer::{LineFormat, write_line};
 
 fn config(dedup: bool) -> PipelineConfig {
     PipelineConfig {

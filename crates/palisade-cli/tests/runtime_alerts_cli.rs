@@ -12,7 +12,7 @@ use std::process::Output;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use palisade_runtime::builtin::DEMO_EVENTS;
+use palisade::runtime::builtin::DEMO_EVENTS;
 use palisade_testkit::command::text;
 
 fn temp_path(name: &str) -> PathBuf {

@@ -16,8 +16,6 @@ fn committed_header_matches_a_fresh_generation() {
     let fresh = String::from_utf8(fresh).unwrap();
     // `PALISADE_BLESS=1 cargo test -p palisade-ffi --test header` rewrites it.
     if let Err(e) = palisade_testkit::bless::check(&crate_dir.join("include/palisade.h"), &fresh) {
-        panic!(
-            "include/palisade.h is out of date with src/lib.rs; commit the regenerated one\n{e}"
-        );
+        panic!("include/palisade.h is out of date with src/; commit the regenerated one\n{e}");
     }
 }

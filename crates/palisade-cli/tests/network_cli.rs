@@ -8,7 +8,7 @@
 )]
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn palisade(args: &[&str]) -> Output {
@@ -24,14 +24,6 @@ fn cluster() -> String {
         .join("../../examples/data/cluster.yaml")
         .display()
         .to_string()
-}
-
-fn corpus() -> PathBuf {
-    match std::env::var_os("PALISADE_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-    }
-    .join("network/netpol-analyzer")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -266,14 +258,9 @@ fn lines(s: &str) -> BTreeSet<String> {
 
 #[test]
 fn connlist_matches_netpol_analyzer_goldens_in_every_format() {
-    let root = corpus();
-    if !root.exists() {
-        eprintln!(
-            "skipping: netpol-analyzer corpus not found at {}",
-            root.display()
-        );
+    let Some(root) = palisade_testkit::corpus("network/netpol-analyzer") else {
         return;
-    }
+    };
     let dir = root.join("tests/netpol-analysis-example-minimal");
     let golden = |ext: &str| {
         std::fs::read_to_string(root.join(format!(

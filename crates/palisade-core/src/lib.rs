@@ -15,6 +15,7 @@ pub mod layer;
 pub mod location;
 pub mod manifest;
 pub mod positions;
+pub mod selector;
 pub mod severity;
 pub mod subject;
 pub mod yaml;

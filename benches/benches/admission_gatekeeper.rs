@@ -27,11 +27,11 @@ use std::time::Instant;
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
-use palisade::manifest;
-use palisade_admission::gatekeeper::{
+use palisade::admission::gatekeeper::{
     Constraint, ConstraintTemplate, GatekeeperPolicy, review_value,
 };
-use palisade_admission::{AdmissionRequest, AdmissionReview, Context, PolicySet};
+use palisade::admission::{AdmissionRequest, AdmissionReview, Context, PolicySet};
+use palisade::manifest;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
@@ -175,7 +175,7 @@ fn load_cases() -> Vec<Case> {
     cases
 }
 
-fn run_palisade(case: &Case, context: &Context) -> palisade_admission::AdmissionResponse {
+fn run_palisade(case: &Case, context: &Context) -> palisade::admission::AdmissionResponse {
     case.policies.review(black_box(&case.request), context)
 }
 

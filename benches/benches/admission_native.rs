@@ -15,9 +15,9 @@ use std::time::Instant;
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
-use palisade_admission::builtin::BuiltinPack;
-use palisade_admission::pss::{self, Level, LevelVersion, Version};
-use palisade_admission::{AdmissionRequest, Context};
+use palisade::admission::builtin::BuiltinPack;
+use palisade::admission::pss::{self, Level, LevelVersion, Version};
+use palisade::admission::{AdmissionRequest, Context};
 use serde_json::{Value, json};
 
 /// A Pod with two containers, an init container, limits, labels, probes

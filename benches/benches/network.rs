@@ -10,11 +10,11 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use palisade_network::Resolver;
-use palisade_network::inventory::EndpointId;
-use palisade_network::ports::Protocol;
-use palisade_network::resolver::{Flow, FlowEnd};
-use palisade_network::synthetic::{Sizes, cluster};
+use palisade::network::EndpointId;
+use palisade::network::Protocol;
+use palisade::network::Resolver;
+use palisade::network::synthetic::{Sizes, cluster};
+use palisade::network::{Flow, FlowEnd};
 
 /// Peak resident memory of this process so far, from `/proc/self/status`.
 fn peak_rss_kib() -> Option<u64> {

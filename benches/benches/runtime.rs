@@ -13,10 +13,8 @@ use std::hint::black_box;
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use palisade::runtime::{FlatEvent, MatchMode, RuleSet, Schema};
 use palisade_benches::runtime_stream::{adversarial, build, captures, load, realistic, rule_texts};
-use palisade_runtime::event::FlatEvent;
-use palisade_runtime::fields::Schema;
-use palisade_runtime::ruleset::{MatchMode, RuleSet};
 
 fn compile(c: &mut Criterion) {
     let Some(texts) = palisade_testkit::corpus("falco").and_then(|falco| rule_texts(&falco)) else {

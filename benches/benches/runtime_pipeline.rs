@@ -18,16 +18,10 @@ use std::io::Write;
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use palisade::runtime::alerts::{Alert, FakeClock, Pipeline, PipelineConfig, Selection};
+use palisade::runtime::sinks::{LineFormat, write_line};
+use palisade::runtime::{MatchMode, Schema, builtin, register_output_fields};
 use palisade_benches::runtime_stream::{load, realistic, rule_texts};
-use palisade_runtime::alerts::Alert;
-use palisade_runtime::alerts::clock::FakeClock;
-use palisade_runtime::alerts::pipeline::{Pipeline, PipelineConfig};
-use palisade_runtime::alerts::selection::Selection;
-use palisade_runtime::builtin;
-use palisade_runtime::fields::Schema;
-use palisade_runtime::output::register_output_fields;
-use palisade_runtime::ruleset::MatchMode;
-use palisade_runtime::sinks::writer::{LineFormat, write_line};
 
 /// CPU time of the benchmarking thread (as `runtime_cpu` in the `runtime`
 /// bench): on the shared machine wall time also counts other processes.

@@ -587,6 +587,19 @@ pub struct EvaluationError {
     pub reason: String,
 }
 
+impl EvaluationError {
+    /// The error as a finding (severity error) about `object`.
+    pub fn to_finding(&self, object: ObjectRef) -> Finding {
+        Finding::new(
+            Layer::Admission,
+            self.policy.clone(),
+            Severity::Error,
+            self.reason.clone(),
+        )
+        .with_subject(Subject::Object(object))
+    }
+}
+
 /// A compiled admission policy. Every backend implements it.
 pub trait Policy: Send + Sync + fmt::Debug {
     /// The policy's name (a constraint's `metadata.name`, ...), used in messages.
@@ -686,15 +699,7 @@ impl Decision {
             .iter()
             .map(|v| v.to_finding(object.clone()))
             .collect();
-        findings.extend(self.errors.iter().map(|e| {
-            Finding::new(
-                Layer::Admission,
-                e.policy.clone(),
-                Severity::Error,
-                e.reason.clone(),
-            )
-            .with_subject(Subject::Object(object.clone()))
-        }));
+        findings.extend(self.errors.iter().map(|e| e.to_finding(object.clone())));
         findings
     }
 }

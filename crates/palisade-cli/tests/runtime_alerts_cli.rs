@@ -16,7 +16,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use palisade_runtime::builtin::DEMO_EVENTS;
+use palisade::runtime::builtin::DEMO_EVENTS;
 
 fn palisade(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_palisade"))

@@ -9,6 +9,7 @@
     )
 )]
 
+pub mod coverage;
 pub mod engine;
 pub mod finding;
 pub mod layer;
@@ -21,6 +22,7 @@ pub mod subject;
 pub mod yaml;
 mod yaml_depth;
 
+pub use coverage::{Audit, Coverage};
 pub use engine::{Engine, Verdict};
 pub use finding::Finding;
 pub use layer::Layer;

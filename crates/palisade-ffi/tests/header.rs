@@ -29,7 +29,7 @@ fn committed_header_matches_a_fresh_generation() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == fresh,
-        "include/palisade.h is out of date with src/lib.rs; regenerate it with\n  \
+        "include/palisade.h is out of date with src/; regenerate it with\n  \
          PALISADE_BLESS=1 cargo test -p palisade-ffi --test header\nand commit it"
     );
 }

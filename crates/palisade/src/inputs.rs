@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use palisade_core::Manifest;
 use serde::Serialize;
 
-use crate::error::InputError;
+use crate::error::{InputError, ReadError};
 
 /// What a file became.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -107,18 +107,14 @@ pub fn is_falco_rules(text: &str) -> bool {
 /// Files under `dir` (recursively, sorted) with a `.yaml`, `.yml`, `.json`
 /// or `.jsonl` extension; `dir` itself when it is a file.
 pub fn input_files(dir: &Path) -> Result<Vec<PathBuf>, InputError> {
-    let meta = std::fs::metadata(dir).map_err(|e| InputError {
-        message: format!("cannot read `{}`: {e}", dir.display()),
-    })?;
+    let meta = std::fs::metadata(dir).map_err(|e| ReadError::new(dir, &e))?;
     if meta.is_file() {
         return Ok(vec![dir.to_path_buf()]);
     }
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d).map_err(|e| InputError {
-            message: format!("cannot read `{}`: {e}", d.display()),
-        })?;
+        let entries = std::fs::read_dir(&d).map_err(|e| ReadError::new(&d, &e))?;
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {

@@ -17,10 +17,12 @@ pub mod network;
 pub mod report;
 pub mod runtime;
 
-pub use error::{EventsError, InputError, PalisadeError, RulesError};
+pub use error::{
+    EventsError, InputError, PalisadeError, PoliciesError, ReadError, RulesError, RulesLoadError,
+};
 pub use inputs::{FileKind, LoadedFile};
 pub use palisade_core::{
-    EnforcementAction, Engine, Finding, FlowRef, Layer, Location, NetworkVerdict, ObjectRef,
+    Audit, EnforcementAction, Engine, Finding, FlowRef, Layer, Location, NetworkVerdict, ObjectRef,
     Position, Positions, ProcessRef, Severity, Subject, Verdict, manifest,
 };
 pub use report::{Coverage, Palisade, Report};

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use palisade_network::ports::Protocol;
-use palisade_network::resolver::{Flow, Verdict};
+use palisade::network::Protocol;
+use palisade::network::{Flow, FlowVerdict as Verdict};
 use serde::Serialize;
 
 use super::load;

@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use palisade_runtime::event::{FlatEvent, FlatEvents};
-use palisade_runtime::fields::Schema;
-use palisade_runtime::loader::{Loaded, Loader};
-use palisade_runtime::ruleset::{MatchMode, RuleSet, RuleSpec};
+use palisade::runtime::Schema;
+use palisade::runtime::{FlatEvent, FlatEvents};
+use palisade::runtime::{Loaded, Loader};
+use palisade::runtime::{MatchMode, RuleSet};
 
 use crate::exit::Exit;
 use crate::output::Output;
@@ -63,19 +63,13 @@ pub fn compile_rules(
     schema: &Schema,
     mode: MatchMode,
 ) -> Option<RuleSet> {
-    let mut builder = RuleSet::builder(schema.clone());
-    builder.mode(mode);
-    for rule in loaded.rules.iter().filter(|r| r.enabled) {
-        let mut spec = RuleSpec::new(rule.name.clone(), rule.condition.clone(), rule.priority);
-        spec.output.clone_from(&rule.output);
-        spec.tags = rule.tags.iter().cloned().collect();
-        spec.source.clone_from(&rule.source);
-        if let Err(e) = builder.add(spec) {
+    match RuleSet::from_loaded(loaded, schema, mode) {
+        Ok(rules) => Some(rules),
+        Err(e) => {
             out.error(&e.to_string());
-            return None;
+            None
         }
     }
-    Some(builder.build())
 }
 
 /// Reads a JSON-lines events file; prints the error.

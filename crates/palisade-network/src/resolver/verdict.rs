@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use palisade_core::{Engine, Finding, FlowRef, Layer, Location, NetworkVerdict, Subject};
+use palisade_core::{Finding, FlowRef, Layer, Location, NetworkVerdict, Subject};
 
 use super::evaluate::PeerRef;
 use super::{Catalog, Resolver};
@@ -424,21 +424,5 @@ impl Resolver {
             FlowEnd::Ip(ip) => Some(PeerRef::Ip(ip)),
             FlowEnd::Entity(e) => Some(PeerRef::Entity(e)),
         }
-    }
-}
-
-impl Engine for Resolver {
-    type Input = Flow;
-    type Verdict = Verdict;
-    type Scratch = ();
-
-    fn layer(&self) -> Layer {
-        Layer::Network
-    }
-
-    fn scratch(&self) -> Self::Scratch {}
-
-    fn evaluate(&self, _scratch: &mut (), flow: &Flow) -> Verdict {
-        self.check(flow)
     }
 }

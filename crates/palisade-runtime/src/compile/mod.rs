@@ -387,13 +387,6 @@ pub fn drop_indexed_tests(ir: Ir, indexed: &EvtSet) -> Ir {
     walk(ir, indexed).fold()
 }
 
-/// Checks that a resolved condition compiles against `schema` (fields
-/// known, operators fit their types, values parse), without keeping the
-/// result. The loader calls this to report compile errors per rule.
-pub fn check_condition(schema: &Schema, expr: &Expr) -> Result<(), CompileError> {
-    lower(expr, schema).map(|_| ())
-}
-
 /// Resolves, type-checks and folds a condition.
 pub fn lower(expr: &Expr, schema: &Schema) -> Result<Ir, CompileError> {
     Ok(lower_expr(expr, schema)?.fold())

@@ -12,6 +12,8 @@ use crate::boundary::{
     PalisadeStatus, c_string, drop_handle, guard, handle, handle_mut, invalid, new_handle, out_ptr,
     put, text,
 };
+#[cfg(doc)]
+use crate::palisade_string_free;
 
 /// Admission policies (opaque).
 #[derive(Debug, Default)]

@@ -193,7 +193,8 @@ enum PalisadeStatus palisade_network_new_from_text(const char *name,
 // Checks one flow: `from` and `to` are `NS/NAME` of a workload (or
 // `NS/NAME[Kind]`), an IP address or `entity:NAME`; `protocol` is `TCP`,
 // `UDP` or `SCTP`. Stores the verdict in `*allowed` and, when
-// `explanation_json` is not NULL, `{"allowed": bool, "because": [..]}` there.
+// `explanation_json` is not NULL, `{"allowed": bool, "because": [..]}` there,
+// each reason `{"text", "names": [{"name", "file", "line", "column"}]}`.
 //
 // # Safety
 // `network` a live handle; strings NUL-terminated; `allowed` writable;

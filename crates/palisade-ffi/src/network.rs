@@ -73,7 +73,8 @@ pub unsafe extern "C" fn palisade_network_new_from_text(
 /// Checks one flow: `from` and `to` are `NS/NAME` of a workload (or
 /// `NS/NAME[Kind]`), an IP address or `entity:NAME`; `protocol` is `TCP`,
 /// `UDP` or `SCTP`. Stores the verdict in `*allowed` and, when
-/// `explanation_json` is not NULL, `{"allowed": bool, "because": [..]}` there.
+/// `explanation_json` is not NULL, `{"allowed": bool, "because": [..]}` there,
+/// each reason `{"text", "names": [{"name", "file", "line", "column"}]}`.
 ///
 /// # Safety
 /// `network` a live handle; strings NUL-terminated; `allowed` writable;
@@ -127,7 +128,7 @@ pub unsafe extern "C" fn palisade_network_check(
         if !explanation_json.is_null() {
             let json = serde_json::json!({
                 "allowed": verdict.allowed,
-                "because": verdict.explanation(),
+                "because": verdict.explained(),
             });
             // SAFETY: not NULL and writable per the contract.
             unsafe { explanation_json.write(c_string(json.to_string())) };

@@ -11,7 +11,7 @@ pub use palisade_network::connlist::{ConnList, Connection, Format as ConnListFor
 pub use palisade_network::inventory::{Endpoint, EndpointId, Namespace};
 pub use palisade_network::ports::{NamedPort, Protocol};
 pub use palisade_network::resolver::{
-    Flow, FlowEnd, Identity, IdentityId, Reason, RuleRef, Verdict as FlowVerdict,
+    Explained, Flow, FlowEnd, Identity, IdentityId, Named, Reason, RuleRef, Verdict as FlowVerdict,
 };
 pub use palisade_network::{Catalog, Inventory, Issues, LoadIssue, PolicySet, Resolver};
 

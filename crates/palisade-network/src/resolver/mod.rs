@@ -39,7 +39,7 @@ use crate::ports::{NamedPort, PortSpec, Ports};
 pub use bitset::Bitset;
 pub use evaluate::{Grant, Outcome};
 pub use matrix::{Edge, Matrix, Reachability};
-pub use verdict::{Condition, Explained, Flow, FlowEnd, Reason, RuleRef, Verdict};
+pub use verdict::{Condition, Explained, Flow, FlowEnd, Named, Reason, RuleRef, Verdict};
 
 use selectors::SelectorCache;
 

@@ -23,6 +23,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use palisade_testkit::command::{self, text};
 use serde_json::{Value as Json, json};
 
 fn repo() -> PathBuf {
@@ -30,14 +31,7 @@ fn repo() -> PathBuf {
 }
 
 fn palisade(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .output()
-        .expect("the palisade binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    command::run(env!("CARGO_BIN_EXE_palisade"), args)
 }
 
 /// A directory of the test's own, removed when dropped.

@@ -573,6 +573,94 @@ fn webhook_configuration_service_ports_and_probes_fit_together() {
     }
 }
 
+#[test]
+fn the_inventory_containers_feed_the_webhook_with_the_rights_they_need() {
+    let Some(renderings) = renderings() else {
+        return;
+    };
+    for r in &renderings {
+        let (deployment, webhook) = webhook_container(r);
+        let pod = &deployment["spec"]["template"]["spec"];
+        let namespace = deployment["metadata"]["namespace"].as_str().unwrap();
+        let args = args_of(webhook);
+        let inventory = flag(&args, "--inventory").expect("the webhook reads an inventory");
+        let volume = webhook["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["mountPath"] == inventory)
+            .unwrap_or_else(|| panic!("{}: nothing mounted at {inventory}", r.name))["name"]
+            .clone();
+
+        // Every container that runs kubectl writes into that volume ...
+        let writers: Vec<&Json> = pod["initContainers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(pod["containers"].as_array().unwrap())
+            .filter(|c| c["args"].to_string().contains("kubectl get"))
+            .collect();
+        assert_eq!(
+            writers.len(),
+            2,
+            "{}: an init container and a sidecar",
+            r.name
+        );
+        let service_account = pod["serviceAccountName"].as_str().unwrap();
+        for writer in writers {
+            let mount = writer["volumeMounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["name"] == volume)
+                .unwrap_or_else(|| {
+                    panic!("{}: {} does not mount {volume}", r.name, writer["name"])
+                });
+            let dir = mount["mountPath"].as_str().unwrap();
+            let script = writer["args"].to_string();
+            assert!(
+                script.contains(&format!("mv {dir}/.")),
+                "{}: {} does not rename into {dir}: {script}",
+                r.name,
+                writer["name"]
+            );
+            // ... and may list every kind it gets, through the pod's service account.
+            for kind in script
+                .split("kubectl get ")
+                .skip(1)
+                .map(|rest| rest.split_whitespace().next().unwrap())
+            {
+                let granted = r.of_kind("ClusterRoleBinding").iter().any(|binding| {
+                    let bound = binding["subjects"].as_array().unwrap().iter().any(|s| {
+                        s["kind"] == "ServiceAccount"
+                            && s["name"] == service_account
+                            && s["namespace"] == namespace
+                    });
+                    let role = r.named(
+                        "ClusterRole",
+                        "",
+                        binding["roleRef"]["name"].as_str().unwrap(),
+                    );
+                    bound
+                        && role.is_some_and(|role| {
+                            role["rules"].as_array().unwrap().iter().any(|rule| {
+                                rule["resources"].as_array().unwrap().contains(&json!(kind))
+                                    && rule["verbs"].as_array().unwrap().contains(&json!("list"))
+                            })
+                        })
+                });
+                assert!(granted, "{}: `kubectl get {kind}` is not granted", r.name);
+            }
+        }
+        assert!(
+            r.named("ServiceAccount", namespace, service_account)
+                .is_some(),
+            "{}: ServiceAccount {service_account} not rendered",
+            r.name
+        );
+    }
+}
+
 /// A running server, killed when dropped.
 struct Server(Child);
 

@@ -951,3 +951,79 @@ fn dockerfile_builds_in_one_stage_and_runs_non_root_in_a_minimal_one() {
         );
     }
 }
+
+/// `major.minor` as numbers.
+fn rust_version(text: &str) -> (u64, u64) {
+    let mut parts = text.split('.').map(|p| p.parse::<u64>().unwrap());
+    (parts.next().unwrap(), parts.next().unwrap_or(0))
+}
+
+#[test]
+fn the_build_stage_rust_is_new_enough_for_the_locked_dependencies() {
+    let dockerfile = std::fs::read_to_string(repo().join("Dockerfile")).unwrap();
+    let image = dockerfile
+        .lines()
+        .find_map(|l| l.strip_prefix("ARG RUST_VERSION="))
+        .expect("the Dockerfile names its Rust version in `ARG RUST_VERSION=`");
+    let image = rust_version(image.trim());
+
+    // The binary's dependency tree (normal and build dependencies, on Linux)
+    // as Cargo.lock pins it, and the newest Rust any of them asks for.
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .args([
+            "--filter-platform",
+            "x86_64-unknown-linux-gnu",
+            "--manifest-path",
+        ])
+        .arg(repo().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        println!(
+            "notice: `cargo metadata --offline` failed, the Rust version check is skipped: {}",
+            text(&out.stderr)
+        );
+        return;
+    }
+    let metadata: Json = serde_json::from_slice(&out.stdout).unwrap();
+    let packages = metadata["packages"].as_array().unwrap();
+    let nodes = metadata["resolve"]["nodes"].as_array().unwrap();
+    let root = packages
+        .iter()
+        .find(|p| p["name"] == "palisade-cli")
+        .unwrap()["id"]
+        .clone();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut todo = vec![root];
+    let mut newest = ((0, 0), String::new());
+    while let Some(id) = todo.pop() {
+        if !seen.insert(id.to_string()) {
+            continue;
+        }
+        let package = packages.iter().find(|p| p["id"] == id).unwrap();
+        if let Some(wanted) = package["rust_version"].as_str() {
+            let wanted = rust_version(wanted);
+            if wanted > newest.0 {
+                newest = (wanted, package["name"].as_str().unwrap().to_owned());
+            }
+        }
+        let node = nodes.iter().find(|n| n["id"] == id).unwrap();
+        for dep in node["deps"].as_array().unwrap() {
+            let shipped = dep["dep_kinds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|k| k["kind"].is_null() || k["kind"] == "build");
+            if shipped {
+                todo.push(dep["pkg"].clone());
+            }
+        }
+    }
+    assert!(
+        image >= newest.0,
+        "the build stage's Rust {image:?} is older than {:?}, which `{}` needs",
+        newest.0,
+        newest.1
+    );
+}

@@ -10,7 +10,6 @@
 //! webhook path are called on it.
 #![allow(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
     reason = "a failing test is the point"

@@ -150,7 +150,7 @@ pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> PatternLoad {
     out
 }
 
-fn collect(path: &Path, out: &mut Vec<PathBuf>, depth: usize) {
+pub(crate) fn collect(path: &Path, out: &mut Vec<PathBuf>, depth: usize) {
     if depth > 32 || !path.is_dir() {
         return;
     }
@@ -240,18 +240,23 @@ pub fn load_str(name: &str, text: &str) -> PatternLoad {
     out
 }
 
-struct Loader<'a> {
-    file: &'a str,
-    policy: String,
-    errors: Vec<PatternLoadError>,
+pub(crate) struct Loader<'a> {
+    pub(crate) file: &'a str,
+    pub(crate) policy: String,
+    pub(crate) errors: Vec<PatternLoadError>,
 }
 
 impl Loader<'_> {
-    fn at(&self, node: &Node) -> Location {
+    pub(crate) fn at(&self, node: &Node) -> Location {
         Location::new(self.file, node.line, node.column)
     }
 
-    fn unsupported(&mut self, node: &Node, rule: Option<&str>, feature: impl Into<String>) {
+    pub(crate) fn unsupported(
+        &mut self,
+        node: &Node,
+        rule: Option<&str>,
+        feature: impl Into<String>,
+    ) {
         self.errors.push(
             UnsupportedError {
                 location: self.at(node),
@@ -263,7 +268,7 @@ impl Loader<'_> {
         );
     }
 
-    fn invalid(&mut self, node: &Node, message: impl Into<String>) {
+    pub(crate) fn invalid(&mut self, node: &Node, message: impl Into<String>) {
         self.errors.push(
             InvalidPolicyError {
                 location: self.at(node),
@@ -275,7 +280,7 @@ impl Loader<'_> {
 }
 
 /// The key node of `key` in a mapping (for positions of unsupported keys).
-fn key_node<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
+pub(crate) fn key_node<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
     node.entries()?
         .iter()
         .find(|(k, _)| k.as_str() == Some(key))
@@ -553,7 +558,7 @@ fn check_variables(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) {
     }
 }
 
-fn load_conditions(
+pub(crate) fn load_conditions(
     l: &mut Loader<'_>,
     node: &Node,
     json: &Value,
@@ -707,7 +712,7 @@ fn load_filter(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Filter {
     f
 }
 
-fn load_match(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> MatchBlock {
+pub(crate) fn load_match(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> MatchBlock {
     let mut block = MatchBlock::default();
     if node.entries().is_none() {
         l.invalid(node, "`match`/`exclude` must be a mapping");
@@ -758,7 +763,7 @@ fn can_autogen(rules: &[Rule]) -> bool {
     needed
 }
 
-fn rewrite_variables(text: &str, cronjob: bool) -> String {
+pub(crate) fn rewrite_variables(text: &str, cronjob: bool) -> String {
     let template = if cronjob {
         "spec.jobTemplate.spec.template."
     } else {
@@ -775,7 +780,7 @@ fn rewrite_variables(text: &str, cronjob: bool) -> String {
     out
 }
 
-fn rewrite_json(value: &Value, cronjob: bool) -> Value {
+pub(crate) fn rewrite_json(value: &Value, cronjob: bool) -> Value {
     match value {
         Value::String(s) => Value::String(rewrite_variables(s, cronjob)),
         Value::Array(items) => {
@@ -799,7 +804,7 @@ fn wrap(pattern: &Value, cronjob: bool) -> Value {
     }
 }
 
-fn with_kinds(block: &MatchBlock, kinds: &[String]) -> MatchBlock {
+pub(crate) fn with_kinds(block: &MatchBlock, kinds: &[String]) -> MatchBlock {
     let map = |f: &Filter| {
         let mut f = f.clone();
         if let Some(r) = &mut f.resources

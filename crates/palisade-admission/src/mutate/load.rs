@@ -1,0 +1,557 @@
+//! Loading Kyverno `mutate` rules from `ClusterPolicy`/`Policy` documents,
+//! unchanged, with every problem located (file, line, column).
+
+use std::path::Path;
+
+use palisade_core::Location;
+use palisade_core::yaml::{self, Node};
+use serde_json::Value;
+
+use crate::pattern::load::{
+    Loader, collect, key_node, load_conditions, load_match, rewrite_json, rewrite_variables,
+    with_kinds,
+};
+use crate::pattern::{
+    AUTOGEN_ANNOTATION, InvalidPolicyError, MatchBlock, POD_CONTROLLERS, PatternLoadError,
+    ReadPolicyError, Template, is_pattern_policy, parse_expr,
+};
+
+use super::{Foreach, MutatePolicy, MutateRule, Mutation};
+
+/// What a load produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MutateLoad {
+    /// The policies with mutate rules that loaded.
+    pub policies: Vec<MutatePolicy>,
+    /// The policies (or files) that did not, and why.
+    pub errors: Vec<PatternLoadError>,
+}
+
+/// Loads every policy with `mutate` rules in files and directories
+/// (recursively, `.yaml`/`.yml`/`.json`); other documents are ignored.
+pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> MutateLoad {
+    let mut out = MutateLoad::default();
+    for path in paths {
+        let path = path.as_ref();
+        let mut files = Vec::new();
+        collect(path, &mut files, 0);
+        if files.is_empty() && !path.is_dir() {
+            files.push(path.to_path_buf());
+        }
+        for file in files {
+            let load = load_file(&file);
+            out.policies.extend(load.policies);
+            out.errors.extend(load.errors);
+        }
+    }
+    out
+}
+
+/// Loads the mutate policies of one file.
+pub fn load_file(path: &Path) -> MutateLoad {
+    let name = path.display().to_string();
+    let read_error = |location, message| MutateLoad {
+        policies: Vec::new(),
+        errors: vec![ReadPolicyError { location, message }.into()],
+    };
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) => return read_error(Location::new(name, 1, 1), e.to_string()),
+    };
+    match palisade_core::location::decode_utf8(&name, &bytes) {
+        Ok(text) => load_str(&name, text),
+        Err((location, byte)) => read_error(location, format!("not valid UTF-8 (byte {byte})")),
+    }
+}
+
+/// Loads the mutate policies of a YAML text named `name`: every Kyverno
+/// `ClusterPolicy`/`Policy` with at least one `mutate` rule (its other
+/// rules are left to the validating engines).
+pub fn load_str(name: &str, text: &str) -> MutateLoad {
+    let mut out = MutateLoad::default();
+    for doc in yaml::parse_stream(text) {
+        match doc {
+            Err(e) => out.errors.push(
+                ReadPolicyError {
+                    location: Location::new(name, e.line, e.column),
+                    message: e.message,
+                }
+                .into(),
+            ),
+            Ok(doc) => {
+                let root = &doc.root;
+                let api = root.get("apiVersion").and_then(Node::as_str).unwrap_or("");
+                let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
+                if !is_pattern_policy(api, kind) || !has_mutate_rule(root) {
+                    continue;
+                }
+                match load_policy(name, root) {
+                    Ok(p) => out.policies.push(p),
+                    Err(errors) => out.errors.extend(errors),
+                }
+            }
+        }
+    }
+    out
+}
+
+fn has_mutate_rule(root: &Node) -> bool {
+    root.get("spec")
+        .and_then(|s| s.get("rules"))
+        .and_then(Node::items)
+        .is_some_and(|rules| rules.iter().any(|r| r.get("mutate").is_some()))
+}
+
+/// Loads the `mutate` rules of one `ClusterPolicy`/`Policy` document.
+pub fn load_policy(file: &str, root: &Node) -> Result<MutatePolicy, Vec<PatternLoadError>> {
+    let metadata = root.get("metadata");
+    let name = metadata
+        .and_then(|m| m.get("name"))
+        .and_then(Node::scalar_text)
+        .unwrap_or_default();
+    let mut l = Loader {
+        file,
+        policy: name.clone(),
+        errors: Vec::new(),
+    };
+    if name.is_empty() {
+        l.invalid(root, "missing `metadata.name`");
+    }
+    let namespace = (root.get("kind").and_then(Node::as_str) == Some("Policy")).then(|| {
+        metadata
+            .and_then(|m| m.get("namespace"))
+            .and_then(Node::scalar_text)
+            .unwrap_or_else(|| "default".to_owned())
+    });
+    let Some(rules) = root
+        .get("spec")
+        .and_then(|s| s.get("rules"))
+        .and_then(Node::items)
+    else {
+        l.invalid(root, "missing `spec.rules`");
+        return Err(l.errors);
+    };
+    let mut loaded = Vec::new();
+    let mut raw_conditions = Vec::new();
+    for rule in rules {
+        if rule.get("mutate").is_some()
+            && let Some((r, raw)) = load_rule(&mut l, rule)
+        {
+            loaded.push(r);
+            raw_conditions.push(raw);
+        }
+    }
+    if !l.errors.is_empty() {
+        return Err(l.errors);
+    }
+    let annotation = metadata
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get(AUTOGEN_ANNOTATION))
+        .and_then(Node::as_str);
+    let generated = autogen(&mut l, &loaded, &raw_conditions, annotation);
+    if !l.errors.is_empty() {
+        return Err(l.errors);
+    }
+    loaded.extend(generated);
+    Ok(MutatePolicy {
+        name,
+        namespace,
+        rules: loaded,
+        location: l.at(root),
+    })
+}
+
+/// A rule's preconditions as written, kept to re-read them for autogen rules.
+type RawConditions = Option<(Node, Value)>;
+
+fn load_rule(l: &mut Loader<'_>, node: &Node) -> Option<(MutateRule, RawConditions)> {
+    let name = node
+        .get("name")
+        .and_then(Node::scalar_text)
+        .unwrap_or_default();
+    let rule = Some(name.as_str());
+    let before = l.errors.len();
+    if name.is_empty() {
+        l.invalid(node, "a rule without `name`");
+    }
+    for (key, feature) in [
+        (
+            "context",
+            "`context` (variables from API calls, ConfigMaps or JMESPath)",
+        ),
+        ("celPreconditions", "`celPreconditions` (CEL)"),
+    ] {
+        if let Some(n) = key_node(node, key) {
+            l.unsupported(n, rule, feature);
+        }
+    }
+    let mutate = node.get("mutate")?;
+    if let Some(n) = key_node(mutate, "targets") {
+        l.unsupported(n, rule, "`mutate.targets` (mutating existing resources)");
+    }
+    let mutation = load_mutation(l, mutate, rule);
+    let match_ = match node.get("match") {
+        Some(m) => load_match(l, m, rule),
+        None => {
+            l.invalid(node, format!("rule `{name}` without `match`"));
+            MatchBlock::default()
+        }
+    };
+    let exclude = node.get("exclude").map(|e| load_match(l, e, rule));
+    let raw = node.get("preconditions").map(|p| (p.clone(), p.to_json()));
+    let preconditions = raw
+        .as_ref()
+        .and_then(|(n, v)| load_conditions(l, n, v, rule));
+    if l.errors.len() != before {
+        return None;
+    }
+    Some((
+        MutateRule {
+            name,
+            autogen_of: None,
+            match_,
+            exclude,
+            preconditions,
+            mutation: mutation?,
+            location: l.at(node),
+        },
+        raw,
+    ))
+}
+
+/// `patchStrategicMerge`, `patchesJson6902` or `foreach` (exactly one).
+fn load_mutation(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Option<Mutation> {
+    if node.entries().is_none() {
+        l.invalid(node, "`mutate` must be a mapping");
+        return None;
+    }
+    let smp = node.get("patchStrategicMerge");
+    let json = node.get("patchesJson6902");
+    let foreach = node.get("foreach");
+    let count = [smp, json, foreach].iter().filter(|n| n.is_some()).count();
+    if count != 1 {
+        l.invalid(
+            node,
+            "a mutation needs exactly one of `patchStrategicMerge`, `patchesJson6902` and `foreach`",
+        );
+        return None;
+    }
+    if let Some(smp) = smp {
+        if smp.entries().is_none() {
+            l.invalid(smp, "`patchStrategicMerge` must be a mapping");
+            return None;
+        }
+        check_patch(l, smp, rule, false);
+        return Some(Mutation::StrategicMerge(smp.to_json()));
+    }
+    if let Some(json) = json {
+        return load_json6902(l, json, rule).map(Mutation::Json6902);
+    }
+    let foreach = foreach?;
+    let Some(items) = foreach.items() else {
+        l.invalid(foreach, "`foreach` must be a list");
+        return None;
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let Some(list) = item.get("list").and_then(Node::scalar_text) else {
+            l.invalid(item, "a `foreach` entry without `list`");
+            continue;
+        };
+        if let Err(e) = parse_expr(list.trim()) {
+            let at = item.get("list").unwrap_or(item);
+            l.unsupported(at, rule, format!("the `foreach` list `{list}` ({e})"));
+            continue;
+        }
+        if let Some(n) = key_node(item, "context") {
+            l.unsupported(n, rule, "`context` in `foreach`");
+        }
+        let preconditions = item
+            .get("preconditions")
+            .and_then(|n| load_conditions(l, n, &n.to_json(), rule));
+        let Some(mutation) = load_mutation(l, item, rule) else {
+            continue;
+        };
+        out.push(Foreach {
+            list,
+            preconditions,
+            mutation: Box::new(mutation),
+        });
+    }
+    Some(Mutation::Foreach(out))
+}
+
+/// The operations of `patchesJson6902` (a YAML or JSON text), each with
+/// `op` and `path` checked.
+fn load_json6902(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Option<Vec<Value>> {
+    let Some(text) = node.as_str() else {
+        l.invalid(
+            node,
+            "`patchesJson6902` must be a string holding a list of operations",
+        );
+        return None;
+    };
+    // The text starts on the line after `|`; its own positions are shifted
+    // onto the policy file's.
+    let docs = yaml::parse_stream(text);
+    let first_line = node.line + u32::from(!text.starts_with('['));
+    let file = l.file;
+    let at =
+        |line: u32, column: u32| Location::new(file, first_line + line.saturating_sub(1), column);
+    let root = match docs.into_iter().next() {
+        Some(Ok(doc)) => doc.root,
+        Some(Err(e)) => {
+            let location = at(e.line, e.column);
+            l.errors.push(
+                InvalidPolicyError {
+                    location,
+                    message: format!("policy `{}`: `patchesJson6902`: {}", l.policy, e.message),
+                }
+                .into(),
+            );
+            return None;
+        }
+        None => return Some(Vec::new()),
+    };
+    let Some(items) = root.items() else {
+        l.invalid(node, "`patchesJson6902` must hold a list of operations");
+        return None;
+    };
+    let mut ops = Vec::new();
+    for item in items {
+        let location = at(item.line, item.column);
+        let mut bad = |message: String| {
+            l.errors.push(
+                InvalidPolicyError {
+                    location: location.clone(),
+                    message: format!("policy `{}`: `patchesJson6902`: {message}", l.policy),
+                }
+                .into(),
+            );
+        };
+        let op = item.get("op").and_then(Node::as_str).unwrap_or("");
+        let needs_value = match op {
+            "add" | "replace" | "test" => true,
+            "remove" => false,
+            "move" | "copy" => {
+                if item.get("from").and_then(Node::as_str).is_none() {
+                    bad(format!("`{op}` needs `from`"));
+                    continue;
+                }
+                false
+            }
+            other => {
+                bad(format!(
+                    "unknown operation `{other}` (one of add, remove, replace, move, copy, test)"
+                ));
+                continue;
+            }
+        };
+        match item.get("path").and_then(Node::as_str) {
+            Some(p) if p.is_empty() || p.starts_with('/') => {}
+            Some(p) => {
+                bad(format!(
+                    "the path `{p}` is not a JSON pointer (it must start with `/`)"
+                ));
+                continue;
+            }
+            None => {
+                bad(format!("`{op}` without `path`"));
+                continue;
+            }
+        }
+        if needs_value && item.get("value").is_none() {
+            bad(format!("`{op}` without `value`"));
+            continue;
+        }
+        let before = l.errors.len();
+        check_patch(l, item, rule, true);
+        if l.errors.len() == before {
+            ops.push(item.to_json());
+        }
+    }
+    Some(ops)
+}
+
+/// Refuses `{{ }}` variables outside the supported JMESPath subset, and
+/// anchors on list elements' keys where they cannot mean anything.
+fn check_patch(l: &mut Loader<'_>, node: &Node, rule: Option<&str>, json6902: bool) {
+    match &node.value {
+        yaml::Value::String(s) if s.contains("{{") => {
+            if let Err(e) = Template::parse(&Value::String(s.clone())) {
+                l.unsupported(node, rule, format!("the variable `{s}` ({e})"));
+            }
+        }
+        yaml::Value::Seq(items) => {
+            for item in items {
+                if !json6902 && item.as_str().is_some_and(is_anchor) {
+                    l.invalid(
+                        item,
+                        format!(
+                            "the anchor `{}` is a list element: anchors go on mapping keys",
+                            item.as_str().unwrap_or_default()
+                        ),
+                    );
+                }
+                check_patch(l, item, rule, json6902);
+            }
+        }
+        yaml::Value::Map(entries) => {
+            for (k, v) in entries {
+                if k.as_str().is_some_and(|s| s.contains("{{")) {
+                    l.unsupported(k, rule, "a variable in a patch key");
+                }
+                if !json6902
+                    && k.as_str().and_then(crate::pattern::anchor::parse).is_some()
+                    && v.items().is_some()
+                    && v.items()
+                        .is_some_and(|items| items.iter().any(|i| i.entries().is_none()))
+                {
+                    l.invalid(
+                        k,
+                        format!(
+                            "the anchor `{}` is on a list of scalars: anchors need a mapping or a scalar value",
+                            k.as_str().unwrap_or_default()
+                        ),
+                    );
+                }
+                check_patch(l, v, rule, json6902);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn is_anchor(s: &str) -> bool {
+    crate::pattern::anchor::parse(s).is_some()
+}
+
+/// Whether the rules qualify for autogen, as Kyverno decides it: every
+/// filter without names, selectors or annotations, no filter mixing Pod
+/// with other kinds, and some filter on Pod.
+fn can_autogen(rules: &[MutateRule]) -> bool {
+    let mut needed = false;
+    for rule in rules {
+        let blocks = std::iter::once(&rule.match_).chain(rule.exclude.iter());
+        for (i, block) in blocks.enumerate() {
+            for filter in block.any.iter().chain(&block.all) {
+                let Some(r) = &filter.resources else { continue };
+                let has_pod = r.kinds.iter().any(|k| k == "Pod");
+                if !r.names.is_empty()
+                    || r.selector.is_some()
+                    || !r.annotations.is_empty()
+                    || (r.kinds.len() > 1 && has_pod)
+                {
+                    return false;
+                }
+                if i == 0 && has_pod {
+                    needed = true;
+                }
+            }
+        }
+    }
+    needed
+}
+
+/// The mutation moved under the Pod template of a controller.
+fn autogen_mutation(m: &Mutation, cronjob: bool) -> Mutation {
+    let prefix = if cronjob {
+        "/spec/jobTemplate/spec/template"
+    } else {
+        "/spec/template"
+    };
+    match m {
+        Mutation::StrategicMerge(v) => {
+            let inner = rewrite_json(v, cronjob);
+            let template = serde_json::json!({ "template": inner });
+            Mutation::StrategicMerge(if cronjob {
+                serde_json::json!({"spec": {"jobTemplate": {"spec": template}}})
+            } else {
+                serde_json::json!({ "spec": template })
+            })
+        }
+        Mutation::Json6902(ops) => Mutation::Json6902(
+            ops.iter()
+                .map(|op| {
+                    let mut op = rewrite_json(op, cronjob);
+                    for key in ["path", "from"] {
+                        if let Some(Value::String(p)) = op.get_mut(key)
+                            && (p.starts_with("/spec") || p.starts_with("/metadata"))
+                        {
+                            *p = format!("{prefix}{p}");
+                        }
+                    }
+                    op
+                })
+                .collect(),
+        ),
+        Mutation::Foreach(list) => Mutation::Foreach(
+            list.iter()
+                .map(|f| Foreach {
+                    list: rewrite_variables(&f.list, cronjob),
+                    preconditions: f.preconditions.clone(),
+                    mutation: Box::new(autogen_mutation(&f.mutation, cronjob)),
+                })
+                .collect(),
+        ),
+    }
+}
+
+fn autogen(
+    l: &mut Loader<'_>,
+    rules: &[MutateRule],
+    raw: &[RawConditions],
+    annotation: Option<&str>,
+) -> Vec<MutateRule> {
+    let controllers: Vec<String> = match annotation {
+        Some("none") => return Vec::new(),
+        Some(list) => list.split(',').map(|s| s.trim().to_owned()).collect(),
+        None => POD_CONTROLLERS.iter().map(|s| (*s).to_owned()).collect(),
+    };
+    if !can_autogen(rules) {
+        return Vec::new();
+    }
+    let plain: Vec<String> = controllers
+        .iter()
+        .filter(|c| *c != "CronJob")
+        .cloned()
+        .collect();
+    let cron = controllers.iter().any(|c| c == "CronJob");
+    let mut out = Vec::new();
+    for (rule, raw) in rules.iter().zip(raw) {
+        let on_pod = rule.match_.any.iter().chain(&rule.match_.all).any(|f| {
+            f.resources
+                .as_ref()
+                .is_some_and(|r| r.kinds.iter().any(|k| k == "Pod"))
+        });
+        if !on_pod {
+            continue;
+        }
+        let mut variants = Vec::new();
+        if !plain.is_empty() {
+            variants.push((format!("autogen-{}", rule.name), plain.clone(), false));
+        }
+        if cron {
+            variants.push((
+                format!("autogen-cronjob-{}", rule.name),
+                vec!["CronJob".to_owned()],
+                true,
+            ));
+        }
+        for (name, kinds, cronjob) in variants {
+            let preconditions = raw.as_ref().and_then(|(node, json)| {
+                load_conditions(l, node, &rewrite_json(json, cronjob), Some(&rule.name))
+            });
+            out.push(MutateRule {
+                name,
+                autogen_of: Some(rule.name.clone()),
+                match_: with_kinds(&rule.match_, &kinds),
+                exclude: rule.exclude.as_ref().map(|e| with_kinds(e, &kinds)),
+                preconditions,
+                mutation: autogen_mutation(&rule.mutation, cronjob),
+                location: rule.location.clone(),
+            });
+        }
+    }
+    out
+}

@@ -139,6 +139,8 @@ fn texts(node: Option<&Node>) -> Vec<String> {
 struct Values {
     operations: BTreeMap<(String, String), String>,
     namespace_labels: BTreeMap<String, serde_json::Value>,
+    /// Variable values for mutate rules (`globalValues`, per-rule `values`).
+    variables: crate::mutate::Values,
 }
 
 fn load_values(path: &Path) -> Values {
@@ -169,6 +171,16 @@ fn load_values(path: &Path) -> Values {
         if let Some(op) = global {
             out.insert((String::new(), String::new()), op);
         }
+        for (k, v) in doc
+            .root
+            .get("globalValues")
+            .and_then(Node::entries)
+            .unwrap_or_default()
+        {
+            if let Some(k) = k.scalar_text() {
+                values.variables.global.insert(k, v.to_json());
+            }
+        }
         for policy in doc
             .root
             .get("policies")
@@ -176,6 +188,27 @@ fn load_values(path: &Path) -> Values {
             .unwrap_or_default()
         {
             let name = text(policy.get("name")).unwrap_or_default();
+            for rule in policy
+                .get("rules")
+                .and_then(Node::items)
+                .unwrap_or_default()
+            {
+                let rule_name = text(rule.get("name")).unwrap_or_default();
+                for (k, v) in rule
+                    .get("values")
+                    .and_then(Node::entries)
+                    .unwrap_or_default()
+                {
+                    if let Some(k) = k.scalar_text() {
+                        values
+                            .variables
+                            .rules
+                            .entry((name.clone(), rule_name.clone()))
+                            .or_default()
+                            .insert(k, v.to_json());
+                    }
+                }
+            }
             for resource in policy
                 .get("resources")
                 .and_then(Node::items)
@@ -341,6 +374,7 @@ pub fn run_test_file(path: &Path) -> Result<Vec<CaseOutcome>, TestFileError> {
                 let checked = crate::mutate::kyverno::check(
                     policy,
                     &request,
+                    &values.variables,
                     resource,
                     &e.rule,
                     patched.as_deref(),

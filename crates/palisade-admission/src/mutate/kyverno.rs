@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::pattern::PatternRequest;
 
-use super::{MutatePolicy, MutateStatus, MutationOutcome};
+use super::{MutatePolicy, MutateStatus, MutationOutcome, Values};
 
 /// The outcome of one expected result: the result the engine gives and a
 /// detail (empty when it agrees with the file).
@@ -26,11 +26,12 @@ pub(crate) struct Checked {
 pub(crate) fn check(
     policy: &MutatePolicy,
     req: &PatternRequest<'_>,
+    values: &Values,
     resource: &Manifest,
     rule: &str,
     patched: Option<&Path>,
 ) -> Checked {
-    let outcome = super::mutate(std::slice::from_ref(policy), req);
+    let outcome = super::mutate_with(std::slice::from_ref(policy), req, values);
     let base = rule
         .strip_prefix("autogen-cronjob-")
         .or_else(|| rule.strip_prefix("autogen-"))

@@ -8,15 +8,17 @@ use palisade_core::yaml::{self, Node};
 use serde_json::Value;
 
 use crate::pattern::load::{
-    Loader, collect, key_node, load_conditions, load_match, rewrite_json, rewrite_variables,
-    with_kinds,
+    Loader, collect, key_node, load_match, rewrite_json, rewrite_variables, with_kinds,
 };
 use crate::pattern::{
-    AUTOGEN_ANNOTATION, InvalidPolicyError, MatchBlock, POD_CONTROLLERS, PatternLoadError,
-    ReadPolicyError, Template, is_pattern_policy, parse_expr,
+    AUTOGEN_ANNOTATION, InvalidPolicyError, MatchBlock, Operator, POD_CONTROLLERS,
+    PatternLoadError, ReadPolicyError, is_pattern_policy,
 };
 
-use super::{Foreach, MutatePolicy, MutateRule, Mutation};
+use super::jmes;
+use super::{
+    Condition, Conditions, ContextEntry, ContextSource, Foreach, MutatePolicy, MutateRule, Mutation,
+};
 
 /// What a load produced.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -132,13 +134,11 @@ pub fn load_policy(file: &str, root: &Node) -> Result<MutatePolicy, Vec<PatternL
         return Err(l.errors);
     };
     let mut loaded = Vec::new();
-    let mut raw_conditions = Vec::new();
     for rule in rules {
         if rule.get("mutate").is_some()
-            && let Some((r, raw)) = load_rule(&mut l, rule)
+            && let Some(r) = load_rule(&mut l, rule)
         {
             loaded.push(r);
-            raw_conditions.push(raw);
         }
     }
     if !l.errors.is_empty() {
@@ -148,7 +148,7 @@ pub fn load_policy(file: &str, root: &Node) -> Result<MutatePolicy, Vec<PatternL
         .and_then(|m| m.get("annotations"))
         .and_then(|a| a.get(AUTOGEN_ANNOTATION))
         .and_then(Node::as_str);
-    let generated = autogen(&mut l, &loaded, &raw_conditions, annotation);
+    let generated = autogen(&loaded, annotation);
     if !l.errors.is_empty() {
         return Err(l.errors);
     }
@@ -161,10 +161,7 @@ pub fn load_policy(file: &str, root: &Node) -> Result<MutatePolicy, Vec<PatternL
     })
 }
 
-/// A rule's preconditions as written, kept to re-read them for autogen rules.
-type RawConditions = Option<(Node, Value)>;
-
-fn load_rule(l: &mut Loader<'_>, node: &Node) -> Option<(MutateRule, RawConditions)> {
+fn load_rule(l: &mut Loader<'_>, node: &Node) -> Option<MutateRule> {
     let name = node
         .get("name")
         .and_then(Node::scalar_text)
@@ -174,17 +171,10 @@ fn load_rule(l: &mut Loader<'_>, node: &Node) -> Option<(MutateRule, RawConditio
     if name.is_empty() {
         l.invalid(node, "a rule without `name`");
     }
-    for (key, feature) in [
-        (
-            "context",
-            "`context` (variables from API calls, ConfigMaps or JMESPath)",
-        ),
-        ("celPreconditions", "`celPreconditions` (CEL)"),
-    ] {
-        if let Some(n) = key_node(node, key) {
-            l.unsupported(n, rule, feature);
-        }
+    if let Some(n) = key_node(node, "celPreconditions") {
+        l.unsupported(n, rule, "`celPreconditions` (CEL)");
     }
+    let context = load_context(l, node.get("context"), rule);
     let mutate = node.get("mutate")?;
     if let Some(n) = key_node(mutate, "targets") {
         l.unsupported(n, rule, "`mutate.targets` (mutating existing resources)");
@@ -198,25 +188,134 @@ fn load_rule(l: &mut Loader<'_>, node: &Node) -> Option<(MutateRule, RawConditio
         }
     };
     let exclude = node.get("exclude").map(|e| load_match(l, e, rule));
-    let raw = node.get("preconditions").map(|p| (p.clone(), p.to_json()));
-    let preconditions = raw
-        .as_ref()
-        .and_then(|(n, v)| load_conditions(l, n, v, rule));
+    let preconditions = node
+        .get("preconditions")
+        .and_then(|n| load_conditions(l, n, rule));
     if l.errors.len() != before {
         return None;
     }
-    Some((
-        MutateRule {
-            name,
-            autogen_of: None,
-            match_,
-            exclude,
-            preconditions,
-            mutation: mutation?,
-            location: l.at(node),
-        },
-        raw,
-    ))
+    Some(MutateRule {
+        name,
+        autogen_of: None,
+        match_,
+        exclude,
+        context,
+        preconditions,
+        mutation: mutation?,
+        location: l.at(node),
+    })
+}
+
+/// A string with `{{ }}` whose expressions must compile.
+fn check_text(l: &mut Loader<'_>, node: &Node, text: &str) {
+    if text.contains("{{")
+        && let Err(e) = jmes::check_template(text)
+    {
+        l.invalid(node, e);
+    }
+}
+
+/// `preconditions`: `any`/`all` lists or a plain list.
+fn load_conditions(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Option<Conditions> {
+    let mut out = Conditions::default();
+    let mut list = |l: &mut Loader<'_>, node: Option<&Node>, all: bool| {
+        let Some(node) = node else { return };
+        let Some(items) = node.items() else {
+            l.invalid(node, "conditions must be a list");
+            return;
+        };
+        for item in items {
+            let op_node = item.get("operator");
+            let operator = op_node.and_then(Node::as_str).unwrap_or("");
+            let Some(op) = Operator::parse(operator) else {
+                l.unsupported(
+                    op_node.unwrap_or(item),
+                    rule,
+                    format!("the condition operator `{operator}`"),
+                );
+                continue;
+            };
+            for field in ["key", "value"] {
+                if let Some(n) = item.get(field) {
+                    check_patch(l, n, rule, true);
+                }
+            }
+            let get = |f: &str| item.get(f).map_or(Value::Null, Node::to_json);
+            let c = Condition {
+                key: get("key"),
+                operator: op,
+                value: get("value"),
+            };
+            if all {
+                out.all.push(c);
+            } else {
+                out.any.push(c);
+            }
+        }
+    };
+    if node.items().is_some() {
+        list(l, Some(node), true);
+    } else {
+        list(l, node.get("any"), false);
+        list(l, node.get("all"), true);
+    }
+    Some(out)
+}
+
+/// `context` entries.
+fn load_context(l: &mut Loader<'_>, node: Option<&Node>, rule: Option<&str>) -> Vec<ContextEntry> {
+    let Some(node) = node else {
+        return Vec::new();
+    };
+    let Some(items) = node.items() else {
+        l.invalid(node, "`context` must be a list");
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let Some(name) = item.get("name").and_then(Node::scalar_text) else {
+            l.invalid(item, "a `context` entry without `name`");
+            continue;
+        };
+        if let Some(var) = item.get("variable") {
+            let jmes_path = var.get("jmesPath").and_then(Node::scalar_text);
+            if let (Some(p), Some(n)) = (&jmes_path, var.get("jmesPath")) {
+                if p.contains("{{") {
+                    check_text(l, n, p);
+                } else if let Err(e) = jmes::check(p) {
+                    l.invalid(n, e);
+                }
+            }
+            for field in ["value", "default"] {
+                if let Some(n) = var.get(field) {
+                    check_patch(l, n, rule, true);
+                }
+            }
+            out.push(ContextEntry {
+                name,
+                source: ContextSource::Variable {
+                    value: var.get("value").map(Node::to_json),
+                    jmes_path,
+                    default: var.get("default").map(Node::to_json),
+                },
+            });
+            continue;
+        }
+        let kind = ["configMap", "apiCall", "imageRegistry", "globalReference"]
+            .into_iter()
+            .find(|k| item.get(k).is_some());
+        match kind {
+            Some(kind) => out.push(ContextEntry {
+                name,
+                source: ContextSource::External(kind.to_owned()),
+            }),
+            None => l.invalid(
+                item,
+                format!("`context` entry `{name}` has none of variable, configMap, apiCall, imageRegistry, globalReference"),
+            ),
+        }
+    }
+    out
 }
 
 /// `patchStrategicMerge`, `patchesJson6902` or `foreach` (exactly one).
@@ -258,22 +357,38 @@ fn load_mutation(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Option<
             l.invalid(item, "a `foreach` entry without `list`");
             continue;
         };
-        if let Err(e) = parse_expr(list.trim()) {
-            let at = item.get("list").unwrap_or(item);
-            l.unsupported(at, rule, format!("the `foreach` list `{list}` ({e})"));
+        let at = item.get("list").unwrap_or(item);
+        let checked = if list.contains("{{") {
+            jmes::check_template(&list)
+        } else {
+            jmes::check(&list)
+        };
+        if let Err(e) = checked {
+            l.invalid(at, format!("the `foreach` list: {e}"));
             continue;
         }
-        if let Some(n) = key_node(item, "context") {
-            l.unsupported(n, rule, "`context` in `foreach`");
-        }
+        let descending = match item.get("order").and_then(Node::as_str) {
+            None | Some("Ascending") => false,
+            Some("Descending") => true,
+            Some(other) => {
+                l.invalid(
+                    item,
+                    format!("`order` must be `Ascending` or `Descending`, not `{other}`"),
+                );
+                false
+            }
+        };
+        let context = load_context(l, item.get("context"), rule);
         let preconditions = item
             .get("preconditions")
-            .and_then(|n| load_conditions(l, n, &n.to_json(), rule));
+            .and_then(|n| load_conditions(l, n, rule));
         let Some(mutation) = load_mutation(l, item, rule) else {
             continue;
         };
         out.push(Foreach {
             list,
+            descending,
+            context,
             preconditions,
             mutation: Box::new(mutation),
         });
@@ -378,9 +493,7 @@ fn load_json6902(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Option<
 fn check_patch(l: &mut Loader<'_>, node: &Node, rule: Option<&str>, json6902: bool) {
     match &node.value {
         yaml::Value::String(s) if s.contains("{{") => {
-            if let Err(e) = Template::parse(&Value::String(s.clone())) {
-                l.unsupported(node, rule, format!("the variable `{s}` ({e})"));
-            }
+            check_text(l, node, s);
         }
         yaml::Value::Seq(items) => {
             for item in items {
@@ -489,7 +602,12 @@ fn autogen_mutation(m: &Mutation, cronjob: bool) -> Mutation {
             list.iter()
                 .map(|f| Foreach {
                     list: rewrite_variables(&f.list, cronjob),
-                    preconditions: f.preconditions.clone(),
+                    descending: f.descending,
+                    context: autogen_context(&f.context, cronjob),
+                    preconditions: f
+                        .preconditions
+                        .as_ref()
+                        .map(|c| autogen_conditions(c, cronjob)),
                     mutation: Box::new(autogen_mutation(&f.mutation, cronjob)),
                 })
                 .collect(),
@@ -497,12 +615,44 @@ fn autogen_mutation(m: &Mutation, cronjob: bool) -> Mutation {
     }
 }
 
-fn autogen(
-    l: &mut Loader<'_>,
-    rules: &[MutateRule],
-    raw: &[RawConditions],
-    annotation: Option<&str>,
-) -> Vec<MutateRule> {
+fn autogen_conditions(c: &Conditions, cronjob: bool) -> Conditions {
+    let map = |list: &[Condition]| {
+        list.iter()
+            .map(|c| Condition {
+                key: rewrite_json(&c.key, cronjob),
+                operator: c.operator,
+                value: rewrite_json(&c.value, cronjob),
+            })
+            .collect()
+    };
+    Conditions {
+        any: map(&c.any),
+        all: map(&c.all),
+    }
+}
+
+fn autogen_context(entries: &[ContextEntry], cronjob: bool) -> Vec<ContextEntry> {
+    entries
+        .iter()
+        .map(|e| ContextEntry {
+            name: e.name.clone(),
+            source: match &e.source {
+                ContextSource::Variable {
+                    value,
+                    jmes_path,
+                    default,
+                } => ContextSource::Variable {
+                    value: value.as_ref().map(|v| rewrite_json(v, cronjob)),
+                    jmes_path: jmes_path.as_ref().map(|p| rewrite_variables(p, cronjob)),
+                    default: default.clone(),
+                },
+                other => other.clone(),
+            },
+        })
+        .collect()
+}
+
+fn autogen(rules: &[MutateRule], annotation: Option<&str>) -> Vec<MutateRule> {
     let controllers: Vec<String> = match annotation {
         Some("none") => return Vec::new(),
         Some(list) => list.split(',').map(|s| s.trim().to_owned()).collect(),
@@ -518,7 +668,7 @@ fn autogen(
         .collect();
     let cron = controllers.iter().any(|c| c == "CronJob");
     let mut out = Vec::new();
-    for (rule, raw) in rules.iter().zip(raw) {
+    for rule in rules {
         let on_pod = rule.match_.any.iter().chain(&rule.match_.all).any(|f| {
             f.resources
                 .as_ref()
@@ -539,15 +689,16 @@ fn autogen(
             ));
         }
         for (name, kinds, cronjob) in variants {
-            let preconditions = raw.as_ref().and_then(|(node, json)| {
-                load_conditions(l, node, &rewrite_json(json, cronjob), Some(&rule.name))
-            });
             out.push(MutateRule {
                 name,
                 autogen_of: Some(rule.name.clone()),
                 match_: with_kinds(&rule.match_, &kinds),
                 exclude: rule.exclude.as_ref().map(|e| with_kinds(e, &kinds)),
-                preconditions,
+                context: autogen_context(&rule.context, cronjob),
+                preconditions: rule
+                    .preconditions
+                    .as_ref()
+                    .map(|c| autogen_conditions(c, cronjob)),
                 mutation: autogen_mutation(&rule.mutation, cronjob),
                 location: rule.location.clone(),
             });

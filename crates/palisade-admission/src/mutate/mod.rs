@@ -7,12 +7,14 @@
 //! `patchStrategicMerge` with Kyverno's anchors (`+(key)`, `(key)`,
 //! `<(key)`, `=(key)`, `X(key)`; see [`merge`]), `patchesJson6902`,
 //! `foreach` (a list expression, per-element patches, nested `foreach`,
-//! per-element `preconditions`), rule `preconditions`, `{{ }}` variables
-//! in the JMESPath subset of [`crate::pattern`] (`request.*`, `element`,
-//! `elementIndex`, `images`, `||`), and the rules Kyverno generates for
-//! Pod controllers. Policies load unchanged; what is not supported
-//! (`context`, other JMESPath) is refused at load with file, line and
-//! column.
+//! per-element `preconditions`, `order`), rule `preconditions`, `context`
+//! variables (`variable` entries; entries that read the cluster take their
+//! value from the caller, see [`Values`]), and `{{ }}` variables in
+//! JMESPath with Kyverno's functions as the corpus needs them
+//! (`request.*`, `element`, `elementIndex`, `elementN`, `images`, ...),
+//! and the rules Kyverno generates for Pod controllers. Policies load
+//! unchanged; what is not valid (bad JMESPath, bad patches, anchors on
+//! lists) is refused at load with file, line and column.
 //!
 //! ```
 //! use palisade_admission::mutate;
@@ -41,6 +43,7 @@
 //! assert_eq!(out.patches[0].policy, "add-team");
 //! ```
 
+mod jmes;
 pub(crate) mod kyverno;
 mod load;
 pub mod merge;
@@ -48,8 +51,12 @@ pub mod merge;
 use palisade_core::Location;
 use serde_json::{Value, json};
 
+use std::collections::BTreeMap;
+
 use crate::pattern::eval::{context, metadata_str};
-use crate::pattern::{Conditions, MatchBlock, PatternRequest, Template, block_matches, parse_expr};
+use crate::pattern::{MatchBlock, Operator, PatternRequest, Template, block_matches};
+
+use jmes::Missing;
 
 pub use load::{MutateLoad, load_file, load_paths, load_policy, load_str};
 
@@ -77,6 +84,8 @@ pub struct MutateRule {
     pub match_: MatchBlock,
     /// Which requests it leaves out.
     pub exclude: Option<MatchBlock>,
+    /// `context` entries, evaluated in order before the preconditions.
+    pub context: Vec<ContextEntry>,
     /// Conditions that must hold for the rule to apply.
     pub preconditions: Option<Conditions>,
     /// What the rule changes.
@@ -101,10 +110,192 @@ pub enum Mutation {
 pub struct Foreach {
     /// The list expression (`request.object.spec.containers`).
     pub list: String,
+    /// `order: Descending` walks the list from its end (so that removals
+    /// by index stay valid).
+    pub descending: bool,
+    /// `context` entries per element.
+    pub context: Vec<ContextEntry>,
     /// Conditions per element.
     pub preconditions: Option<Conditions>,
     /// What each element changes (`element`, `elementIndex` bound).
     pub mutation: Box<Mutation>,
+}
+
+/// One `context` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContextEntry {
+    /// The variable's name.
+    pub name: String,
+    /// Where its value comes from.
+    pub source: ContextSource,
+}
+
+/// Where a `context` variable's value comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ContextSource {
+    /// `variable`: a value (with variables), a JMESPath over the context,
+    /// or both (the path applied to the value), with a default for null.
+    Variable {
+        /// `value`.
+        value: Option<Value>,
+        /// `jmesPath`.
+        jmes_path: Option<String>,
+        /// `default`.
+        default: Option<Value>,
+    },
+    /// `configMap`, `apiCall`, `imageRegistry`, `globalReference`: read from
+    /// a cluster or a registry, so only a value the caller supplies (a test's
+    /// values file) is used; without one the rule errors.
+    External(String),
+}
+
+/// Conditions (`preconditions`): `any` and `all` lists, or a plain list
+/// (all).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Conditions {
+    /// At least one must hold (when not empty).
+    pub any: Vec<Condition>,
+    /// All must hold.
+    pub all: Vec<Condition>,
+}
+
+/// One condition, its key and value with variables as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    /// `key`.
+    pub key: Value,
+    /// `operator`.
+    pub operator: Operator,
+    /// `value`.
+    pub value: Value,
+}
+
+impl Conditions {
+    fn hold(&self, ctx: &Value) -> Result<bool, String> {
+        let one = |c: &Condition| -> Result<bool, String> {
+            let key = jmes::substitute(&c.key, ctx, Missing::Null)?;
+            let value = jmes::substitute(&c.value, ctx, Missing::Null)?;
+            let resolved = crate::pattern::Condition {
+                key: Template::Literal(key),
+                operator: c.operator,
+                value: Template::Literal(value),
+            };
+            Ok(resolved.holds(&Value::Null))
+        };
+        for c in &self.all {
+            if !one(c)? {
+                return Ok(false);
+            }
+        }
+        if self.any.is_empty() {
+            return Ok(true);
+        }
+        for c in &self.any {
+            if one(c)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+/// Values the caller supplies for variables, by dotted name
+/// (`request.operation`, `dictionary.data.x`): for every rule, and per
+/// (policy, rule). A `kyverno test` values file gives them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Values {
+    /// For every rule.
+    pub global: BTreeMap<String, Value>,
+    /// Per (policy, rule).
+    pub rules: BTreeMap<(String, String), BTreeMap<String, Value>>,
+}
+
+impl Values {
+    fn for_rule<'a>(
+        &'a self,
+        policy: &str,
+        rule: &str,
+    ) -> impl Iterator<Item = (&'a String, &'a Value)> + 'a {
+        let own = self.rules.get(&(policy.to_owned(), rule.to_owned()));
+        self.global.iter().chain(own.into_iter().flatten())
+    }
+}
+
+/// Sets `value` at the dotted `name` in the context object.
+fn set_dotted(ctx: &mut Value, name: &str, value: Value) {
+    let mut at = ctx;
+    let mut parts = name.split('.').peekable();
+    while let Some(part) = parts.next() {
+        if !at.is_object() {
+            *at = Value::Object(serde_json::Map::new());
+        }
+        let Some(map) = at.as_object_mut() else {
+            return;
+        };
+        if parts.peek().is_none() {
+            map.insert(part.to_owned(), value);
+            return;
+        }
+        at = map.entry(part.to_owned()).or_insert(Value::Null);
+    }
+}
+
+fn has_dotted(ctx: &Value, name: &str) -> bool {
+    let mut at = ctx;
+    for part in name.split('.') {
+        match at.get(part) {
+            Some(v) => at = v,
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Adds the `context` entries to `ctx` (values supplied by the caller win).
+fn add_context(entries: &[ContextEntry], ctx: &mut Value) -> Result<(), String> {
+    for entry in entries {
+        if has_dotted(ctx, &entry.name) {
+            continue;
+        }
+        let value = match &entry.source {
+            ContextSource::Variable {
+                value,
+                jmes_path,
+                default,
+            } => {
+                let base = match value {
+                    Some(v) => Some(jmes::substitute(v, ctx, Missing::Null)?),
+                    None => None,
+                };
+                let mut out = match (jmes_path, base) {
+                    (Some(path), Some(base)) => {
+                        let path = jmes::substitute_str(path, ctx, Missing::Null)?;
+                        jmes::search(path.as_str().unwrap_or_default(), &base)?
+                    }
+                    (Some(path), None) => {
+                        let path = jmes::substitute_str(path, ctx, Missing::Null)?;
+                        jmes::search(path.as_str().unwrap_or_default(), ctx)?
+                    }
+                    (None, Some(base)) => base,
+                    (None, None) => Value::Null,
+                };
+                if out.is_null()
+                    && let Some(d) = default
+                {
+                    out = jmes::substitute(d, ctx, Missing::Null)?;
+                }
+                out
+            }
+            ContextSource::External(kind) => {
+                return Err(format!(
+                    "`context` entry `{}` reads `{kind}` from the cluster; supply its value",
+                    entry.name
+                ));
+            }
+        };
+        set_dotted(ctx, &entry.name, value);
+    }
+    Ok(())
 }
 
 /// One RFC 6902 operation a mutation made, with who made it.
@@ -176,13 +367,23 @@ pub struct MutationOutcome {
 
 /// Applies every policy's rules in order to the request's object.
 pub fn mutate(policies: &[MutatePolicy], req: &PatternRequest<'_>) -> MutationOutcome {
+    mutate_with(policies, req, &Values::default())
+}
+
+/// [`mutate`] with values for variables the policies cannot compute
+/// themselves (cluster lookups, a test's values file).
+pub fn mutate_with(
+    policies: &[MutatePolicy],
+    req: &PatternRequest<'_>,
+    values: &Values,
+) -> MutationOutcome {
     let mut out = MutationOutcome {
         object: req.object.clone(),
         patches: Vec::new(),
         rules: Vec::new(),
     };
     for policy in policies {
-        policy.apply(req, &mut out);
+        policy.apply(req, values, &mut out);
     }
     out
 }
@@ -199,7 +400,7 @@ impl MutatePolicy {
     }
 
     /// Applies this policy's rules to `out.object`, appending what they did.
-    pub fn apply(&self, req: &PatternRequest<'_>, out: &mut MutationOutcome) {
+    pub fn apply(&self, req: &PatternRequest<'_>, values: &Values, out: &mut MutationOutcome) {
         for rule in &self.rules {
             // Each rule sees the object as the rules before it left it.
             let current = out.object.clone();
@@ -208,7 +409,11 @@ impl MutatePolicy {
             if !self.selects(rule, &request) {
                 continue;
             }
-            let ctx = context(&request);
+            let mut ctx = context(&request);
+            let rule_name = rule.autogen_of.as_deref().unwrap_or(&rule.name);
+            for (name, value) in values.for_rule(&self.name, rule_name) {
+                set_dotted(&mut ctx, name, value.clone());
+            }
             let result = |status, message: String| RuleMutation {
                 policy: self.name.clone(),
                 rule: rule.name.clone(),
@@ -216,14 +421,23 @@ impl MutatePolicy {
                 status,
                 message,
             };
-            if let Some(pre) = &rule.preconditions
-                && !pre.hold(&ctx)
-            {
-                out.rules.push(result(
-                    MutateStatus::Skip,
-                    "preconditions not met".to_owned(),
-                ));
+            if let Err(e) = add_context(&rule.context, &mut ctx) {
+                out.rules.push(result(MutateStatus::Error, e));
                 continue;
+            }
+            match rule.preconditions.as_ref().map(|p| p.hold(&ctx)) {
+                Some(Ok(false)) => {
+                    out.rules.push(result(
+                        MutateStatus::Skip,
+                        "preconditions not met".to_owned(),
+                    ));
+                    continue;
+                }
+                Some(Err(e)) => {
+                    out.rules.push(result(MutateStatus::Error, e));
+                    continue;
+                }
+                Some(Ok(true)) | None => {}
             }
             match apply_mutation(&rule.mutation, &current, &ctx, 0) {
                 Ok(Some(after)) => {
@@ -263,23 +477,6 @@ fn applied(op: &json_patch::PatchOperation, policy: &str, rule: &str) -> Applied
     }
 }
 
-/// Resolves every `{{ }}` variable of a patch in `ctx`.
-fn substitute(value: &Value, ctx: &Value) -> Value {
-    match value {
-        Value::String(s) if s.contains("{{") => match Template::parse(value) {
-            Ok(t) => t.resolve(ctx),
-            Err(_) => value.clone(),
-        },
-        Value::Array(items) => Value::Array(items.iter().map(|v| substitute(v, ctx)).collect()),
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, v)| (k.clone(), substitute(v, ctx)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
-
 /// The deepest `foreach` nesting followed.
 const MAX_FOREACH_DEPTH: usize = 8;
 
@@ -292,7 +489,7 @@ fn apply_mutation(
 ) -> Result<Option<Value>, String> {
     match m {
         Mutation::StrategicMerge(patch) => {
-            let patch = substitute(patch, ctx);
+            let patch = jmes::substitute(patch, ctx, Missing::Error)?;
             match merge::merge(Some(object), &patch) {
                 Ok(v) => Ok(Some(v)),
                 Err(merge::Skip::Local) => Ok(Some(object.clone())),
@@ -300,7 +497,7 @@ fn apply_mutation(
             }
         }
         Mutation::Json6902(ops) => {
-            let ops = substitute(&Value::Array(ops.clone()), ctx);
+            let ops = jmes::substitute(&Value::Array(ops.clone()), ctx, Missing::Error)?;
             let patch: json_patch::Patch = serde_json::from_value(ops)
                 .map_err(|e| format!("invalid `patchesJson6902` after variables: {e}"))?;
             let mut doc = object.clone();
@@ -313,19 +510,30 @@ fn apply_mutation(
             }
             let mut doc = object.clone();
             for entry in entries {
-                let expr = parse_expr(entry.list.trim())
-                    .map_err(|e| format!("`foreach` list `{}`: {e}", entry.list))?;
-                // The list is read from the object as it is now.
+                // The list is read from the object as it was before the
+                // entry (Kyverno evaluates it once).
                 let mut ctx_now = ctx.clone();
                 if let Some(r) = ctx_now.get_mut("request") {
                     r["object"] = doc.clone();
                 }
-                let elements = match expr.eval(&ctx_now) {
+                let list = jmes::substitute_str(entry.list.trim(), &ctx_now, Missing::Null)?;
+                let list = match list {
+                    Value::String(expr) => jmes::search(&expr, &ctx_now)?,
+                    other => other,
+                };
+                let elements = match list {
                     Value::Array(items) => items,
                     Value::Null => Vec::new(),
                     other => vec![other],
                 };
-                for (index, element) in elements.iter().enumerate() {
+                let mut order: Vec<usize> = (0..elements.len()).collect();
+                if entry.descending {
+                    order.reverse();
+                }
+                for index in order {
+                    let Some(element) = elements.get(index) else {
+                        continue;
+                    };
                     let mut el_ctx = ctx_now.clone();
                     if let Some(r) = el_ctx.get_mut("request") {
                         r["object"] = doc.clone();
@@ -336,8 +544,9 @@ fn apply_mutation(
                         map.insert(format!("element{depth}"), element.clone());
                         map.insert(format!("elementIndex{depth}"), json!(index));
                     }
+                    add_context(&entry.context, &mut el_ctx)?;
                     if let Some(pre) = &entry.preconditions
-                        && !pre.hold(&el_ctx)
+                        && !pre.hold(&el_ctx)?
                     {
                         continue;
                     }

@@ -130,6 +130,9 @@ pub fn check_template(text: &str) -> Result<(), String> {
     Err(format!("too many variables in `{text}`"))
 }
 
+/// How the error of a variable that resolved to null starts.
+pub const UNRESOLVED: &str = "variable `";
+
 /// How a variable that resolves to null is treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Missing {
@@ -149,7 +152,7 @@ pub fn substitute_str(text: &str, ctx: &Value, missing: Missing) -> Result<Value
         let inner = rest.get(open + 2..end - 2).unwrap_or("").to_owned();
         let value = search(&inner, ctx)?;
         if value.is_null() && missing == Missing::Error {
-            return Err(format!("variable `{}` not resolved", inner.trim()));
+            return Err(format!("{UNRESOLVED}{}` not resolved", inner.trim()));
         }
         if open == 0 && end == rest.len() {
             return Ok(value);
@@ -176,7 +179,17 @@ pub fn substitute(value: &Value, ctx: &Value, missing: Missing) -> Result<Value,
         ),
         Value::Object(m) => Value::Object(
             m.iter()
-                .map(|(k, v)| Ok((k.clone(), substitute(v, ctx, missing)?)))
+                .map(|(k, v)| {
+                    let key = if k.contains("{{") {
+                        match substitute_str(k, ctx, missing)? {
+                            Value::String(s) => s,
+                            other => other.to_string(),
+                        }
+                    } else {
+                        k.clone()
+                    };
+                    Ok((key, substitute(v, ctx, missing)?))
+                })
                 .collect::<Result<_, String>>()?,
         ),
         other => other.clone(),

@@ -174,7 +174,7 @@ fn load_rule(l: &mut Loader<'_>, node: &Node) -> Option<MutateRule> {
     if let Some(n) = key_node(node, "celPreconditions") {
         l.unsupported(n, rule, "`celPreconditions` (CEL)");
     }
-    let context = load_context(l, node.get("context"), rule);
+    let context = load_context(l, node.get("context"));
     let mutate = node.get("mutate")?;
     if let Some(n) = key_node(mutate, "targets") {
         l.unsupported(n, rule, "`mutate.targets` (mutating existing resources)");
@@ -237,7 +237,7 @@ fn load_conditions(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Optio
             };
             for field in ["key", "value"] {
                 if let Some(n) = item.get(field) {
-                    check_patch(l, n, rule, true);
+                    check_patch(l, n, true);
                 }
             }
             let get = |f: &str| item.get(f).map_or(Value::Null, Node::to_json);
@@ -263,7 +263,7 @@ fn load_conditions(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Optio
 }
 
 /// `context` entries.
-fn load_context(l: &mut Loader<'_>, node: Option<&Node>, rule: Option<&str>) -> Vec<ContextEntry> {
+fn load_context(l: &mut Loader<'_>, node: Option<&Node>) -> Vec<ContextEntry> {
     let Some(node) = node else {
         return Vec::new();
     };
@@ -288,7 +288,7 @@ fn load_context(l: &mut Loader<'_>, node: Option<&Node>, rule: Option<&str>) -> 
             }
             for field in ["value", "default"] {
                 if let Some(n) = var.get(field) {
-                    check_patch(l, n, rule, true);
+                    check_patch(l, n, true);
                 }
             }
             out.push(ContextEntry {
@@ -340,11 +340,11 @@ fn load_mutation(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Option<
             l.invalid(smp, "`patchStrategicMerge` must be a mapping");
             return None;
         }
-        check_patch(l, smp, rule, false);
+        check_patch(l, smp, false);
         return Some(Mutation::StrategicMerge(smp.to_json()));
     }
     if let Some(json) = json {
-        return load_json6902(l, json, rule).map(Mutation::Json6902);
+        return load_json6902(l, json).map(Mutation::Json6902);
     }
     let foreach = foreach?;
     let Some(items) = foreach.items() else {
@@ -378,7 +378,7 @@ fn load_mutation(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Option<
                 false
             }
         };
-        let context = load_context(l, item.get("context"), rule);
+        let context = load_context(l, item.get("context"));
         let preconditions = item
             .get("preconditions")
             .and_then(|n| load_conditions(l, n, rule));
@@ -398,7 +398,7 @@ fn load_mutation(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Option<
 
 /// The operations of `patchesJson6902` (a YAML or JSON text), each with
 /// `op` and `path` checked.
-fn load_json6902(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Option<Vec<Value>> {
+fn load_json6902(l: &mut Loader<'_>, node: &Node) -> Option<Vec<Value>> {
     let Some(text) = node.as_str() else {
         l.invalid(
             node,
@@ -480,7 +480,7 @@ fn load_json6902(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Option<
             continue;
         }
         let before = l.errors.len();
-        check_patch(l, item, rule, true);
+        check_patch(l, item, true);
         if l.errors.len() == before {
             ops.push(item.to_json());
         }
@@ -490,7 +490,7 @@ fn load_json6902(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Option<
 
 /// Refuses `{{ }}` variables outside the supported JMESPath subset, and
 /// anchors on list elements' keys where they cannot mean anything.
-fn check_patch(l: &mut Loader<'_>, node: &Node, rule: Option<&str>, json6902: bool) {
+fn check_patch(l: &mut Loader<'_>, node: &Node, json6902: bool) {
     match &node.value {
         yaml::Value::String(s) if s.contains("{{") => {
             check_text(l, node, s);
@@ -506,13 +506,13 @@ fn check_patch(l: &mut Loader<'_>, node: &Node, rule: Option<&str>, json6902: bo
                         ),
                     );
                 }
-                check_patch(l, item, rule, json6902);
+                check_patch(l, item, json6902);
             }
         }
         yaml::Value::Map(entries) => {
             for (k, v) in entries {
-                if k.as_str().is_some_and(|s| s.contains("{{")) {
-                    l.unsupported(k, rule, "a variable in a patch key");
+                if let Some(key) = k.as_str() {
+                    check_text(l, k, key);
                 }
                 if !json6902
                     && k.as_str().and_then(crate::pattern::anchor::parse).is_some()
@@ -528,7 +528,7 @@ fn check_patch(l: &mut Loader<'_>, node: &Node, rule: Option<&str>, json6902: bo
                         ),
                     );
                 }
-                check_patch(l, v, rule, json6902);
+                check_patch(l, v, json6902);
             }
         }
         _ => {}

@@ -55,22 +55,6 @@ fn matches(resource: &Value, pattern: &Value) -> bool {
     matches!(match_pattern(resource, pattern), PatternOutcome::Pass)
 }
 
-fn has_condition_anchors(patch: &Value) -> bool {
-    patch.as_object().is_some_and(|m| {
-        m.keys().any(|k| {
-            anchor::parse(k).is_some_and(|a| {
-                matches!(
-                    a.kind,
-                    AnchorKind::Condition
-                        | AnchorKind::Global
-                        | AnchorKind::Equality
-                        | AnchorKind::Negation
-                )
-            })
-        })
-    })
-}
-
 /// Checks the anchors of one map of the patch against the resource's map.
 fn check_anchors(
     resource: Option<&Map<String, Value>>,
@@ -173,30 +157,64 @@ pub fn merge(resource: Option<&Value>, patch: &Value) -> Result<Value, Skip> {
     }
 }
 
+/// Whether a patch value holds a testing anchor (anything but `+(key)`)
+/// at any depth.
+fn has_anchors_deep(patch: &Value, kinds: &[AnchorKind]) -> bool {
+    match patch {
+        Value::Object(m) => m.iter().any(|(k, v)| {
+            anchor::parse(k).is_some_and(|a| kinds.contains(&a.kind)) || has_anchors_deep(v, kinds)
+        }),
+        Value::Array(items) => items.iter().any(|v| has_anchors_deep(v, kinds)),
+        _ => false,
+    }
+}
+
+const TESTING: &[AnchorKind] = &[
+    AnchorKind::Condition,
+    AnchorKind::Global,
+    AnchorKind::Equality,
+    AnchorKind::Negation,
+    AnchorKind::Existence,
+];
+
 fn merge_list(resource: Option<&Vec<Value>>, patch: &[Value]) -> Result<Value, Skip> {
-    let conditional = patch.iter().any(has_condition_anchors);
+    let conditional = patch.iter().any(|p| has_anchors_deep(p, TESTING));
     let keyed = patch
         .iter()
         .all(|p| p.as_object().is_some_and(|m| m.contains_key("name")));
     if !conditional && !keyed {
         return Ok(Value::Array(patch.iter().map(strip_anchors).collect()));
     }
-    let mut out: Vec<Value> = resource.cloned().unwrap_or_default();
+    let Some(existing) = resource else {
+        // Nothing to test the anchors on: a global anchor skips the rule,
+        // other conditions leave the list absent.
+        if patch
+            .iter()
+            .any(|p| has_anchors_deep(p, &[AnchorKind::Global]))
+        {
+            return Err(Skip::Global);
+        }
+        if conditional {
+            return Err(Skip::Local);
+        }
+        return Ok(Value::Array(patch.iter().map(strip_anchors).collect()));
+    };
+    let mut out: Vec<Value> = existing.clone();
     for p in patch {
-        if has_condition_anchors(p) && !p.as_object().is_some_and(|m| m.contains_key("name")) {
-            // Applies to every element that satisfies its anchors.
-            let mut any = false;
+        let named = p.as_object().is_some_and(|m| m.contains_key("name"));
+        if has_anchors_deep(p, TESTING) && !named {
+            // Applies to every element that satisfies its anchors; a
+            // global anchor that no element satisfies skips the rule.
+            let mut matched = false;
             for item in &mut out {
-                match merge(Some(item), p) {
-                    Ok(merged) => {
-                        *item = merged;
-                        any = true;
-                    }
-                    Err(Skip::Global) => return Err(Skip::Global),
-                    Err(Skip::Local) => {}
+                if let Ok(merged) = merge(Some(item), p) {
+                    *item = merged;
+                    matched = true;
                 }
             }
-            let _ = any;
+            if !matched && has_anchors_deep(p, &[AnchorKind::Global]) {
+                return Err(Skip::Global);
+            }
             continue;
         }
         let name = p.get("name");
@@ -207,9 +225,7 @@ fn merge_list(resource: Option<&Vec<Value>>, patch: &[Value]) -> Result<Value, S
                 Err(Skip::Local) => {}
             },
             None => {
-                if p.as_object()
-                    .is_some_and(|m| check_anchors(None, m).is_ok())
-                {
+                if !has_anchors_deep(p, TESTING) {
                     out.push(strip_anchors(p));
                 }
             }
@@ -253,6 +269,26 @@ mod tests {
         let pod = json!({"spec": {"a": 1}});
         let patch = json!({"spec": {"<(a)": 2, "b": 3}});
         assert_eq!(merge(Some(&pod), &patch), Err(Skip::Global));
+    }
+
+    #[test]
+    fn global_anchor_in_a_list_needs_one_matching_element() {
+        let patch = json!({"metadata": {"annotations": {"+(a)": "t"}},
+                           "spec": {"volumes": [{"hostPath": {"<(path)": "*"}}]}});
+        let with = json!({"spec": {"volumes": [{"name": "v", "emptyDir": {}},
+                                               {"name": "h", "hostPath": {"path": "/x"}}]}});
+        let out = merge(Some(&with), &patch).unwrap();
+        assert_eq!(out["metadata"]["annotations"]["a"], "t");
+        assert_eq!(out["spec"]["volumes"], with["spec"]["volumes"]);
+        let without = json!({"spec": {"volumes": [{"name": "v", "emptyDir": {}}]}});
+        assert_eq!(merge(Some(&without), &patch), Err(Skip::Global));
+    }
+
+    #[test]
+    fn conditional_list_patch_does_not_create_the_list() {
+        let pod = json!({"spec": {"containers": [{"name": "a"}]}});
+        let patch = json!({"spec": {"initContainers": [{"(name)": "*", "env": [{"name": "x"}]}]}});
+        assert_eq!(merge(Some(&pod), &patch).unwrap(), pod);
     }
 
     #[test]

@@ -440,6 +440,9 @@ impl MutatePolicy {
                 Some(Ok(true)) | None => {}
             }
             match apply_mutation(&rule.mutation, &current, &ctx, 0) {
+                Ok(Some(after)) if after == current => out
+                    .rules
+                    .push(result(MutateStatus::Skip, "no patches applied".to_owned())),
                 Ok(Some(after)) => {
                     for op in json_patch::diff(&current, &after).iter() {
                         out.patches.push(applied(op, &self.name, &rule.name));
@@ -477,6 +480,48 @@ fn applied(op: &json_patch::PatchOperation, policy: &str, rule: &str) -> Applied
     }
 }
 
+/// Creates the missing parents of an `add` path, as Kyverno applies
+/// patches (objects, or lists where the next step is an index or `-`).
+fn ensure_parents(doc: &mut Value, path: &str) {
+    let steps: Vec<String> = path
+        .split('/')
+        .skip(1)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let Some((_, parents)) = steps.split_last() else {
+        return;
+    };
+    let mut at = doc;
+    for (i, step) in parents.iter().enumerate() {
+        let next_is_index = steps
+            .get(i + 1)
+            .is_some_and(|n| n == "-" || n.parse::<usize>().is_ok());
+        let fresh = || {
+            if next_is_index {
+                Value::Array(Vec::new())
+            } else {
+                Value::Object(serde_json::Map::new())
+            }
+        };
+        at = match at {
+            Value::Object(map) => {
+                let slot = map.entry(step.clone()).or_insert_with(fresh);
+                if slot.is_null() {
+                    *slot = fresh();
+                }
+                slot
+            }
+            Value::Array(items) => {
+                match step.parse::<usize>().ok().and_then(|n| items.get_mut(n)) {
+                    Some(item) => item,
+                    None => return,
+                }
+            }
+            _ => return,
+        };
+    }
+}
+
 /// The deepest `foreach` nesting followed.
 const MAX_FOREACH_DEPTH: usize = 8;
 
@@ -501,7 +546,12 @@ fn apply_mutation(
             let patch: json_patch::Patch = serde_json::from_value(ops)
                 .map_err(|e| format!("invalid `patchesJson6902` after variables: {e}"))?;
             let mut doc = object.clone();
-            json_patch::patch(&mut doc, &patch).map_err(|e| e.to_string())?;
+            for op in patch.iter() {
+                if let json_patch::PatchOperation::Add(add) = op {
+                    ensure_parents(&mut doc, add.path.to_string().as_str());
+                }
+                json_patch::patch(&mut doc, std::slice::from_ref(op)).map_err(|e| e.to_string())?;
+            }
             Ok(Some(doc))
         }
         Mutation::Foreach(entries) => {
@@ -550,9 +600,12 @@ fn apply_mutation(
                     {
                         continue;
                     }
-                    match apply_mutation(&entry.mutation, &doc, &el_ctx, depth + 1)? {
-                        Some(next) => doc = next,
-                        None => return Ok(None),
+                    match apply_mutation(&entry.mutation, &doc, &el_ctx, depth + 1) {
+                        Ok(Some(next)) => doc = next,
+                        Ok(None) => return Ok(None),
+                        // Kyverno skips an element whose variables do not resolve.
+                        Err(e) if e.starts_with(jmes::UNRESOLVED) => {}
+                        Err(e) => return Err(e),
                     }
                 }
             }

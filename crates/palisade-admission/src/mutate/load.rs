@@ -406,14 +406,19 @@ fn load_json6902(l: &mut Loader<'_>, node: &Node) -> Option<Vec<Value>> {
         );
         return None;
     };
-    // The text starts on the line after `|`; its own positions are shifted
-    // onto the policy file's.
-    let docs = yaml::parse_stream(text);
-    let first_line = node.line + u32::from(!text.starts_with('['));
+    // Positions inside the text are shifted onto the policy file's: the
+    // node of a block scalar (`|`) starts where its content starts, and
+    // every line of the content has the block's indentation.
+    let (line0, column0) = (node.line, node.column);
     let file = l.file;
-    let at =
-        |line: u32, column: u32| Location::new(file, first_line + line.saturating_sub(1), column);
-    let root = match docs.into_iter().next() {
+    let at = |line: u32, column: u32| {
+        Location::new(
+            file,
+            line0 + line.saturating_sub(1),
+            column0 + column.saturating_sub(1),
+        )
+    };
+    let root = match yaml::parse_stream(text).into_iter().next() {
         Some(Ok(doc)) => doc.root,
         Some(Err(e)) => {
             let location = at(e.line, e.column);
@@ -705,4 +710,18 @@ fn autogen(rules: &[MutateRule], annotation: Option<&str>) -> Vec<MutateRule> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_patch_errors_point_into_the_block() {
+        let text = "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: p}\nspec:\n  rules:\n  - name: r\n    match: {any: [{resources: {kinds: [Pod]}}]}\n    mutate:\n      patchesJson6902: |-\n        - op: add\n          path: /a\n          value: 1\n        - op: nope\n          path: /b\n";
+        let load = load_str("p.yaml", text);
+        let e = load.errors.first().unwrap();
+        // The operation's mapping: `op` on the file's line 13, column 11.
+        assert_eq!((e.location().line, e.location().column), (13, 11), "{e}");
+    }
 }

@@ -330,6 +330,26 @@ pub struct RuleMutation {
     pub status: MutateStatus,
     /// Why, for `Skip` and `Error`.
     pub message: String,
+    /// Where the rule is written.
+    pub location: Location,
+}
+
+impl std::fmt::Display for RuleMutation {
+    /// `file:line:column: policy `p` rule `r`: status: message`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: policy `{}` rule `{}`: {}",
+            self.location,
+            self.policy,
+            self.rule,
+            self.status.as_str()
+        )?;
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        Ok(())
+    }
 }
 
 /// How one rule went, as `kyverno test` names it.
@@ -420,6 +440,7 @@ impl MutatePolicy {
                 autogen_of: rule.autogen_of.clone(),
                 status,
                 message,
+                location: rule.location.clone(),
             };
             if let Err(e) = add_context(&rule.context, &mut ctx) {
                 out.rules.push(result(MutateStatus::Error, e));

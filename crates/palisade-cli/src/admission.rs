@@ -36,8 +36,7 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Run Kyverno `kyverno-test.yaml` files like `kyverno test` (pattern policies).
     Test(test::TestArgs),
-    /// Apply Kyverno `mutate` policies to manifests: the mutated objects, or
-    /// each object's JSON patches with `--format json`.
+    /// Apply Kyverno `mutate` policies to manifests: mutated YAML, or JSON patches
     Mutate(mutate::MutateArgs),
     /// Serve policies as a validating admission webhook over HTTPS.
     Serve(serve::ServeArgs),

@@ -17,9 +17,9 @@ use crate::output::Output;
 /// Arguments of `palisade admission mutate`.
 #[derive(Debug, Args)]
 pub struct MutateArgs {
-    /// Policy files or directories: Kyverno `ClusterPolicy`/`Policy` with
-    /// `mutate` rules (other documents are ignored).
-    #[arg(long = "policies", value_name = "DIR", num_args = 1.., required = true)]
+    /// A policy file or directory: Kyverno `ClusterPolicy`/`Policy` with
+    /// `mutate` rules (other documents are ignored); repeat for more.
+    #[arg(long = "policies", value_name = "DIR", required = true)]
     pub policies: Vec<PathBuf>,
     /// Manifest files or directories (`-` for standard input).
     #[arg(value_name = "MANIFESTS", required = true)]

@@ -8,11 +8,12 @@ use palisade_core::yaml::{self, Node};
 use serde_json::Value;
 
 use crate::pattern::load::{
-    Loader, collect, key_node, load_match, rewrite_json, rewrite_variables, with_kinds,
+    Loader, autogen_controllers, can_autogen_blocks, collect, key_node, load_match, matches_pods,
+    rewrite_json, rewrite_variables, with_kinds,
 };
 use crate::pattern::{
-    AUTOGEN_ANNOTATION, InvalidPolicyError, MatchBlock, Operator, POD_CONTROLLERS,
-    PatternLoadError, ReadPolicyError, is_pattern_policy,
+    AUTOGEN_ANNOTATION, InvalidPolicyError, MatchBlock, Operator, PatternLoadError,
+    ReadPolicyError, is_pattern_policy,
 };
 
 use super::jmes;
@@ -544,33 +545,6 @@ fn is_anchor(s: &str) -> bool {
     crate::pattern::anchor::parse(s).is_some()
 }
 
-/// Whether the rules qualify for autogen, as Kyverno decides it: every
-/// filter without names, selectors or annotations, no filter mixing Pod
-/// with other kinds, and some filter on Pod.
-fn can_autogen(rules: &[MutateRule]) -> bool {
-    let mut needed = false;
-    for rule in rules {
-        let blocks = std::iter::once(&rule.match_).chain(rule.exclude.iter());
-        for (i, block) in blocks.enumerate() {
-            for filter in block.any.iter().chain(&block.all) {
-                let Some(r) = &filter.resources else { continue };
-                let has_pod = r.kinds.iter().any(|k| k == "Pod");
-                if !r.names.is_empty()
-                    || r.selector.is_some()
-                    || !r.annotations.is_empty()
-                    || (r.kinds.len() > 1 && has_pod)
-                {
-                    return false;
-                }
-                if i == 0 && has_pod {
-                    needed = true;
-                }
-            }
-        }
-    }
-    needed
-}
-
 /// The mutation moved under the Pod template of a controller.
 fn autogen_mutation(m: &Mutation, cronjob: bool) -> Mutation {
     let prefix = if cronjob {
@@ -658,28 +632,15 @@ fn autogen_context(entries: &[ContextEntry], cronjob: bool) -> Vec<ContextEntry>
 }
 
 fn autogen(rules: &[MutateRule], annotation: Option<&str>) -> Vec<MutateRule> {
-    let controllers: Vec<String> = match annotation {
-        Some("none") => return Vec::new(),
-        Some(list) => list.split(',').map(|s| s.trim().to_owned()).collect(),
-        None => POD_CONTROLLERS.iter().map(|s| (*s).to_owned()).collect(),
+    let Some((plain, cron)) = autogen_controllers(annotation) else {
+        return Vec::new();
     };
-    if !can_autogen(rules) {
+    if !can_autogen_blocks(rules.iter().map(|r| (&r.match_, r.exclude.as_ref()))) {
         return Vec::new();
     }
-    let plain: Vec<String> = controllers
-        .iter()
-        .filter(|c| *c != "CronJob")
-        .cloned()
-        .collect();
-    let cron = controllers.iter().any(|c| c == "CronJob");
     let mut out = Vec::new();
     for rule in rules {
-        let on_pod = rule.match_.any.iter().chain(&rule.match_.all).any(|f| {
-            f.resources
-                .as_ref()
-                .is_some_and(|r| r.kinds.iter().any(|k| k == "Pod"))
-        });
-        if !on_pod {
+        if !matches_pods(&rule.match_) {
             continue;
         }
         let mut variants = Vec::new();

@@ -740,9 +740,17 @@ pub(crate) fn load_match(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) ->
 /// filter without names, selectors or annotations, no filter mixing Pod
 /// with other kinds, and some filter on Pod.
 fn can_autogen(rules: &[Rule]) -> bool {
+    can_autogen_blocks(rules.iter().map(|r| (&r.match_, r.exclude.as_ref())))
+}
+
+/// [`can_autogen`] on each rule's (`match`, `exclude`), for every kind of
+/// rule (validate and mutate).
+pub(crate) fn can_autogen_blocks<'a>(
+    rules: impl IntoIterator<Item = (&'a MatchBlock, Option<&'a MatchBlock>)>,
+) -> bool {
     let mut needed = false;
-    for rule in rules {
-        let blocks = std::iter::once(&rule.match_).chain(rule.exclude.iter());
+    for (match_, exclude) in rules {
+        let blocks = std::iter::once(match_).chain(exclude);
         for (i, block) in blocks.enumerate() {
             for filter in block.any.iter().chain(&block.all) {
                 let Some(r) = &filter.resources else { continue };
@@ -761,6 +769,32 @@ fn can_autogen(rules: &[Rule]) -> bool {
         }
     }
     needed
+}
+
+/// The controllers autogen generates rules for, from the annotation:
+/// (the controllers other than CronJob, whether CronJob is one);
+/// `None` when the annotation turns autogen off.
+pub(crate) fn autogen_controllers(annotation: Option<&str>) -> Option<(Vec<String>, bool)> {
+    let controllers: Vec<String> = match annotation {
+        Some("none") => return None,
+        Some(list) => list.split(',').map(|s| s.trim().to_owned()).collect(),
+        None => POD_CONTROLLERS.iter().map(|s| (*s).to_owned()).collect(),
+    };
+    let plain = controllers
+        .iter()
+        .filter(|c| *c != "CronJob")
+        .cloned()
+        .collect();
+    Some((plain, controllers.iter().any(|c| c == "CronJob")))
+}
+
+/// Whether a rule's `match` selects Pods (autogen generates rules for it).
+pub(crate) fn matches_pods(block: &MatchBlock) -> bool {
+    block.any.iter().chain(&block.all).any(|f| {
+        f.resources
+            .as_ref()
+            .is_some_and(|r| r.kinds.iter().any(|k| k == "Pod"))
+    })
 }
 
 pub(crate) fn rewrite_variables(text: &str, cronjob: bool) -> String {
@@ -826,28 +860,15 @@ fn autogen(
     raw: &[RawConditions],
     annotation: Option<&str>,
 ) -> Vec<Rule> {
-    let controllers: Vec<String> = match annotation {
-        Some("none") => return Vec::new(),
-        Some(list) => list.split(',').map(|s| s.trim().to_owned()).collect(),
-        None => POD_CONTROLLERS.iter().map(|s| (*s).to_owned()).collect(),
+    let Some((plain, cron)) = autogen_controllers(annotation) else {
+        return Vec::new();
     };
     if !can_autogen(rules) {
         return Vec::new();
     }
-    let plain: Vec<String> = controllers
-        .iter()
-        .filter(|c| *c != "CronJob")
-        .cloned()
-        .collect();
-    let cron = controllers.iter().any(|c| c == "CronJob");
     let mut out = Vec::new();
     for (rule, raw) in rules.iter().zip(raw) {
-        let on_pod = rule.match_.any.iter().chain(&rule.match_.all).any(|f| {
-            f.resources
-                .as_ref()
-                .is_some_and(|r| r.kinds.iter().any(|k| k == "Pod"))
-        });
-        if !on_pod {
+        if !matches_pods(&rule.match_) {
             continue;
         }
         let mut variants = Vec::new();

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::pattern::load::{
     Loader, autogen_controllers, can_autogen_blocks, collect, key_node, load_match, matches_pods,
-    rewrite_json, rewrite_variables, with_kinds,
+    policy_header, rewrite_json, rewrite_variables, with_kinds,
 };
 use crate::pattern::{
     AUTOGEN_ANNOTATION, InvalidPolicyError, MatchBlock, Operator, PatternLoadError,
@@ -107,25 +107,8 @@ fn has_mutate_rule(root: &Node) -> bool {
 
 /// Loads the `mutate` rules of one `ClusterPolicy`/`Policy` document.
 pub fn load_policy(file: &str, root: &Node) -> Result<MutatePolicy, Vec<PatternLoadError>> {
+    let (mut l, name, namespace) = policy_header(file, root);
     let metadata = root.get("metadata");
-    let name = metadata
-        .and_then(|m| m.get("name"))
-        .and_then(Node::scalar_text)
-        .unwrap_or_default();
-    let mut l = Loader {
-        file,
-        policy: name.clone(),
-        errors: Vec::new(),
-    };
-    if name.is_empty() {
-        l.invalid(root, "missing `metadata.name`");
-    }
-    let namespace = (root.get("kind").and_then(Node::as_str) == Some("Policy")).then(|| {
-        metadata
-            .and_then(|m| m.get("namespace"))
-            .and_then(Node::scalar_text)
-            .unwrap_or_else(|| "default".to_owned())
-    });
     let Some(rules) = root
         .get("spec")
         .and_then(|s| s.get("rules"))

@@ -322,8 +322,12 @@ fn failure_action(text: &str) -> Option<FailureAction> {
     }
 }
 
-/// Loads one `ClusterPolicy`/`Policy` document.
-pub fn load_policy(file: &str, root: &Node) -> Result<PatternPolicy, Vec<PatternLoadError>> {
+/// A policy document's loader, `metadata.name` (an error when missing)
+/// and, for a namespaced `Policy`, its namespace (`default` when unset).
+pub(crate) fn policy_header<'a>(
+    file: &'a str,
+    root: &Node,
+) -> (Loader<'a>, String, Option<String>) {
     let metadata = root.get("metadata");
     let name = metadata
         .and_then(|m| m.get("name"))
@@ -343,6 +347,13 @@ pub fn load_policy(file: &str, root: &Node) -> Result<PatternPolicy, Vec<Pattern
             .and_then(Node::scalar_text)
             .unwrap_or_else(|| "default".to_owned())
     });
+    (l, name, namespace)
+}
+
+/// Loads one `ClusterPolicy`/`Policy` document.
+pub fn load_policy(file: &str, root: &Node) -> Result<PatternPolicy, Vec<PatternLoadError>> {
+    let (mut l, name, namespace) = policy_header(file, root);
+    let metadata = root.get("metadata");
     let Some(spec) = root.get("spec").filter(|s| s.entries().is_some()) else {
         l.invalid(root, "missing `spec`");
         return Err(l.errors);

@@ -89,8 +89,34 @@ static RUNTIME: LazyLock<Runtime> = LazyLock::new(|| {
     rt
 });
 
+/// The deepest bracket nesting an expression may have: the `jmespath`
+/// parser recurses per level, so deeper input could exhaust the stack.
+const MAX_NESTING: usize = 64;
+
+/// Refuses expressions nested deeper than [`MAX_NESTING`].
+fn bounded(expression: &str) -> Result<(), String> {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for c in expression.chars() {
+        match c {
+            '(' | '[' | '{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest > MAX_NESTING {
+        return Err(format!(
+            "JMESPath nested {deepest} deep (at most {MAX_NESTING})"
+        ));
+    }
+    Ok(())
+}
+
 /// Checks that `expression` compiles.
 pub fn check(expression: &str) -> Result<(), String> {
+    bounded(expression)?;
     RUNTIME
         .compile(expression.trim())
         .map(|_| ())
@@ -99,6 +125,7 @@ pub fn check(expression: &str) -> Result<(), String> {
 
 /// Evaluates `expression` against `data`.
 pub fn search(expression: &str, data: &Value) -> Result<Value, String> {
+    bounded(expression)?;
     let expr = RUNTIME
         .compile(expression.trim())
         .map_err(|e| format!("JMESPath `{}`: {}", expression.trim(), e.reason))?;
@@ -223,6 +250,13 @@ mod tests {
             substitute_str("{{ length(a) }}", &ctx, Missing::Error).unwrap(),
             json!(2)
         );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_parsing() {
+        let deep = format!("{}a{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert!(check(&deep).unwrap_err().contains("nested 100000 deep"));
+        assert!(check(&format!("{}a{}", "(".repeat(60), ")".repeat(60))).is_ok());
     }
 
     #[test]

@@ -16,6 +16,7 @@
     reason = "a failing test is the point"
 )]
 
+use palisade_testkit::command::text;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -30,14 +31,7 @@ fn repo() -> PathBuf {
 }
 
 fn palisade(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .output()
-        .expect("the palisade binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    palisade_testkit::command::run(env!("CARGO_BIN_EXE_palisade"), args)
 }
 
 /// A directory of the test's own, removed when dropped.

@@ -8,19 +8,13 @@
     reason = "a failing test is the point"
 )]
 
+use palisade_testkit::command::text;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn palisade(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .output()
-        .expect("the palisade binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    palisade_testkit::command::run(env!("CARGO_BIN_EXE_palisade"), args)
 }
 
 fn scratch(name: &str) -> PathBuf {

@@ -220,6 +220,17 @@ fn check_json_locates_the_deciding_rule() {
                        "line": 125, "column": 7}]
         })
     );
+    // In text, the same reason with the position after it.
+    let out = palisade(&[
+        "network", "check", "--from", "shop/api", "--to", "data/db", "--port", "5432", &c,
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "\n  ingress: allowed by NetworkPolicy data/db-from-api spec.ingress[0] ({c}:125:7)\n"
+        )),
+        "{stdout}"
+    );
     // A denial names the isolating policies, each where it starts.
     let out = palisade(&[
         "--format", "json", "network", "check", "--from", "shop/web", "--to", "data/db", "--port",

@@ -236,8 +236,15 @@ impl AdmissionRequest {
                 }
             }
         }
-        AdmissionRequest::deserialize(request)
-            .map_err(|e| invalid(format!("invalid `request`: {e}")))
+        serde_path_to_error::deserialize(request).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." {
+                invalid(format!("invalid `request`: {inner}"))
+            } else {
+                invalid(format!("invalid `request.{path}`: {inner}"))
+            }
+        })
     }
 
     /// The request as JSON, in the wire format (the form Gatekeeper gives
@@ -850,7 +857,11 @@ mod tests {
             &json!({"kind": "AdmissionReview", "apiVersion": "admission.k8s.io/v1", "request": {"operation": "PATCH"}}),
         )
         .unwrap_err();
-        assert!(err.to_string().contains("invalid `request`"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("invalid `request.operation`: unknown variant `PATCH`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -74,14 +74,14 @@ pub fn compile_rules(
 
 /// Reads a JSON-lines events file; prints the error.
 pub fn read_events(out: &Output, path: &Path, schema: &Schema) -> Option<FlatEvents> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
         Err(e) => {
             out.error(&format!("cannot read `{}`: {e}", path.display()));
             return None;
         }
     };
-    match FlatEvents::parse(&text, schema) {
+    match FlatEvents::parse_bytes(&bytes, schema) {
         Ok(events) => Some(events),
         Err(e) => {
             out.error(&format!("{}: {e}", path.display()));

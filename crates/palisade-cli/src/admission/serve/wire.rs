@@ -342,7 +342,7 @@ mod tests {
             br#"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":7}}"#,
         )
         .unwrap_err();
-        assert!(err.contains("invalid `request`"), "{err}");
+        assert!(err.contains("invalid `request.uid`"), "{err}");
         let (request, v1beta1) = parse(
             br#"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1beta1","request":{"uid":"u1"}}"#,
         )

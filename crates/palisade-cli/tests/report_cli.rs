@@ -221,3 +221,29 @@ fn demo_json_is_one_document_with_every_layer() {
             .is_empty()
     );
 }
+
+/// Regression: a symbolic link back to an ancestor under the directory given
+/// to `palisade report` used to be walked forever; it is an error naming the
+/// link and where it leads.
+#[test]
+fn a_symlink_loop_under_the_report_directory_is_an_error_not_a_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::copy(
+        data().join("mixed/workloads.yaml"),
+        root.join("workloads.yaml"),
+    )
+    .unwrap();
+    std::fs::create_dir(root.join("nested")).unwrap();
+    std::os::unix::fs::symlink(root, root.join("nested/back")).unwrap();
+    let out = palisade(&["report", &arg(root.to_path_buf())]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        format!(
+            "error: cannot read `{}`: a symbolic link loop: it leads back to `{}`",
+            root.join("nested/back").display(),
+            root.display()
+        )
+    );
+}

@@ -563,6 +563,62 @@ fn policy_changes_are_picked_up_and_broken_sets_keep_the_old_one() {
     assert_eq!(validate(&server, &client, &privileged)["allowed"], false);
 }
 
+/// Policies mounted from a ConfigMap, laid out as the kubelet does: the
+/// visible files link through `..data` to a timestamped directory, and an
+/// update swaps `..data` atomically. Each policy is read once, and the swap
+/// is picked up.
+#[test]
+fn configmap_mounted_policies_load_once_and_follow_the_data_swap() {
+    let Some(corpus) = corpus() else { return };
+    let tmp = TempDir::new("configmap");
+    let certs = tmp.path().join("certs");
+    let mount = tmp.path().join("policies");
+    make_cert(&certs);
+    let first = mount.join("..2026_12_06_21_00_00.1");
+    write_privileged_policy(&corpus, &first);
+    std::os::unix::fs::symlink("..2026_12_06_21_00_00.1", mount.join("..data")).unwrap();
+    for name in ["template.yaml", "constraint.yaml"] {
+        std::os::unix::fs::symlink(format!("..data/{name}"), mount.join(name)).unwrap();
+    }
+    let server = Server::start(
+        &certs,
+        &[
+            "--policies",
+            mount.to_str().unwrap(),
+            "--reload-interval",
+            "200ms",
+        ],
+    );
+    let client = server.client(&certs);
+    server.wait_ready(&client);
+    assert_eq!(
+        get_text(&server, &client, "/readyz").1,
+        "ready: policy set 1 (1 policies)\n"
+    );
+    let privileged = review("uid-configmap", pod("root", true));
+    assert_eq!(validate(&server, &client, &privileged)["allowed"], false);
+
+    // The kubelet's update: a new timestamped directory, `..data_tmp`
+    // pointing at it, renamed over `..data`, the old directory removed.
+    let second = mount.join("..2026_12_06_21_05_00.2");
+    write_privileged_policy(&corpus, &second);
+    let constraint = second.join("constraint.yaml");
+    let text = std::fs::read_to_string(&constraint).unwrap();
+    let exempted = text.replace(
+        "excludedNamespaces: [\"kube-system\"]",
+        "excludedNamespaces: [\"kube-system\", \"shop\"]",
+    );
+    assert_ne!(text, exempted, "sample constraint changed shape");
+    std::fs::write(&constraint, exempted).unwrap();
+    std::os::unix::fs::symlink("..2026_12_06_21_05_00.2", mount.join("..data_tmp")).unwrap();
+    std::fs::rename(mount.join("..data_tmp"), mount.join("..data")).unwrap();
+    std::fs::remove_dir_all(&first).unwrap();
+    server.wait_for("policy set 2", || {
+        get_text(&server, &client, "/readyz").1 == "ready: policy set 2 (1 policies)\n"
+    });
+    assert_eq!(validate(&server, &client, &privileged)["allowed"], true);
+}
+
 #[test]
 fn renewed_certificate_is_served_without_restart() {
     let tmp = TempDir::new("certs");

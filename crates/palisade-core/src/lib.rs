@@ -17,6 +17,7 @@ pub mod manifest;
 pub mod selector;
 pub mod severity;
 pub mod subject;
+pub mod walk;
 pub mod yaml;
 mod yaml_depth;
 

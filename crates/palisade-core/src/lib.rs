@@ -9,6 +9,7 @@
     )
 )]
 
+pub mod duration;
 pub mod engine;
 pub mod finding;
 pub mod layer;

@@ -52,7 +52,7 @@ pub struct AlertArgs {
     pub disable_rules: Vec<String>,
     /// Suppress repeats of an alert within this window (`5m`, `30s`; `0` =
     /// off, the default for replays).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = palisade_core::duration::parse)]
     pub dedup_window: Option<Duration>,
     /// Fields that make two alerts of a rule repeats (default: all fields
     /// of the rule's output).
@@ -75,31 +75,12 @@ pub struct AlertArgs {
     #[arg(long)]
     pub follow: bool,
     /// With `--follow`, stop after the file has not grown for this long.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "follow")]
+    #[arg(long, value_name = "DURATION", value_parser = palisade_core::duration::parse, requires = "follow")]
     pub follow_idle: Option<Duration>,
 }
 
 fn parse_priority(text: &str) -> Result<Severity, String> {
     Severity::from_falco_priority(text).map_err(|e| e.to_string())
-}
-
-/// `250ms`, `30s`, `5m`, `1h`, or a bare number of seconds; `0` is zero.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration (write 250ms, 30s, 5m or 1h)"))?;
-    Ok(match unit {
-        "ms" => Duration::from_millis(n),
-        "" | "s" => Duration::from_secs(n),
-        "m" => Duration::from_secs(n * 60),
-        "h" => Duration::from_secs(n * 3600),
-        _ => return Err(format!("`{text}`: unknown unit `{unit}` (ms, s, m, h)")),
-    })
 }
 
 impl AlertArgs {
@@ -498,18 +479,4 @@ pub fn demo(out: &Output) -> Exit {
         }
     }
     Exit::Ok
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
-        assert!(parse_duration("5 parsecs").is_err());
-        assert!(parse_duration("m").is_err());
-    }
 }

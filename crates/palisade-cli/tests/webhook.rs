@@ -12,9 +12,8 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
@@ -24,23 +23,10 @@ use serde_json::{Value as Json, json};
 /// by the client, so no DNS is involved).
 const HOST: &str = "palisade.test";
 
-fn corpus() -> Option<PathBuf> {
-    let path = std::env::var_os("PALISADE_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    );
-    if path.is_dir() {
-        Some(path)
-    } else {
-        eprintln!("skipping: admission corpus not found at {}", path.display());
-        None
-    }
-}
-
 /// The Gatekeeper library's privileged-container template and its sample
 /// constraint, copied into `dir` (the test's own temporary directory).
 fn write_privileged_policy(corpus: &Path, dir: &Path) {
-    let base = corpus.join("admission/gatekeeper/pod-security-policy/privileged-containers");
+    let base = corpus.join("gatekeeper/pod-security-policy/privileged-containers");
     std::fs::create_dir_all(dir).unwrap();
     std::fs::copy(base.join("template.yaml"), dir.join("template.yaml")).unwrap();
     std::fs::copy(
@@ -48,33 +34,6 @@ fn write_privileged_policy(corpus: &Path, dir: &Path) {
         dir.join("constraint.yaml"),
     )
     .unwrap();
-}
-
-/// A directory removed when the test ends.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "palisade-webhook-{name}-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Runs `palisade admission cert` into `dir`.
@@ -303,8 +262,13 @@ fn metric(text: &str, sample: &str) -> Option<f64> {
 
 #[test]
 fn gatekeeper_policy_denies_privileged_allows_compliant_and_reports() {
-    let Some(corpus) = corpus() else { return };
-    let tmp = TempDir::new("decide");
+    let Some(corpus) = palisade_testkit::corpus("admission") else {
+        return;
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix("palisade-webhook-decide-")
+        .tempdir()
+        .unwrap();
     let certs = tmp.path().join("certs");
     let policies = tmp.path().join("policies");
     make_cert(&certs);
@@ -423,7 +387,10 @@ fn gatekeeper_policy_denies_privileged_allows_compliant_and_reports() {
 
 #[test]
 fn malformed_body_gets_400_and_oversized_body_413() {
-    let tmp = TempDir::new("bodies");
+    let tmp = tempfile::Builder::new()
+        .prefix("palisade-webhook-bodies-")
+        .tempdir()
+        .unwrap();
     make_cert(tmp.path());
     let server = Server::start(tmp.path(), &["--builtin", "--max-body-bytes", "65536"]);
     let client = server.client(tmp.path());
@@ -488,8 +455,13 @@ fn malformed_body_gets_400_and_oversized_body_413() {
 
 #[test]
 fn policy_changes_are_picked_up_and_broken_sets_keep_the_old_one() {
-    let Some(corpus) = corpus() else { return };
-    let tmp = TempDir::new("reload");
+    let Some(corpus) = palisade_testkit::corpus("admission") else {
+        return;
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix("palisade-webhook-reload-")
+        .tempdir()
+        .unwrap();
     let certs = tmp.path().join("certs");
     let policies = tmp.path().join("policies");
     make_cert(&certs);
@@ -569,8 +541,13 @@ fn policy_changes_are_picked_up_and_broken_sets_keep_the_old_one() {
 /// is picked up.
 #[test]
 fn configmap_mounted_policies_load_once_and_follow_the_data_swap() {
-    let Some(corpus) = corpus() else { return };
-    let tmp = TempDir::new("configmap");
+    let Some(corpus) = palisade_testkit::corpus("admission") else {
+        return;
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix("palisade-webhook-configmap-")
+        .tempdir()
+        .unwrap();
     let certs = tmp.path().join("certs");
     let mount = tmp.path().join("policies");
     make_cert(&certs);
@@ -621,7 +598,10 @@ fn configmap_mounted_policies_load_once_and_follow_the_data_swap() {
 
 #[test]
 fn renewed_certificate_is_served_without_restart() {
-    let tmp = TempDir::new("certs");
+    let tmp = tempfile::Builder::new()
+        .prefix("palisade-webhook-certs-")
+        .tempdir()
+        .unwrap();
     let certs = tmp.path().join("certs");
     make_cert(&certs);
     let server = Server::start(&certs, &["--builtin", "--reload-interval", "200ms"]);
@@ -662,7 +642,10 @@ fn renewed_certificate_is_served_without_restart() {
 
 #[test]
 fn slow_evaluation_gets_the_failure_policy_answer() {
-    let tmp = TempDir::new("deadline");
+    let tmp = tempfile::Builder::new()
+        .prefix("palisade-webhook-deadline-")
+        .tempdir()
+        .unwrap();
     let policies = tmp.path().join("policies");
     std::fs::create_dir_all(&policies).unwrap();
     // A Rego policy quadratic in the number of containers.
@@ -750,7 +733,10 @@ spec:
 
 #[test]
 fn sigterm_drains_in_flight_requests_then_exits() {
-    let tmp = TempDir::new("sigterm");
+    let tmp = tempfile::Builder::new()
+        .prefix("palisade-webhook-sigterm-")
+        .tempdir()
+        .unwrap();
     let policies = tmp.path().join("policies");
     std::fs::create_dir_all(&policies).unwrap();
     std::fs::write(policies.join("slow.yaml"), SLOW_TEMPLATE).unwrap();
@@ -800,7 +786,10 @@ fn sigterm_drains_in_flight_requests_then_exits() {
 
 #[test]
 fn broken_policies_at_startup_exit_with_the_errors() {
-    let tmp = TempDir::new("startup");
+    let tmp = tempfile::Builder::new()
+        .prefix("palisade-webhook-startup-")
+        .tempdir()
+        .unwrap();
     make_cert(tmp.path());
     let policies = tmp.path().join("policies");
     std::fs::create_dir_all(&policies).unwrap();
@@ -828,7 +817,10 @@ fn broken_policies_at_startup_exit_with_the_errors() {
 
 #[test]
 fn json_logs_and_v1beta1_reviews() {
-    let tmp = TempDir::new("json");
+    let tmp = tempfile::Builder::new()
+        .prefix("palisade-webhook-json-")
+        .tempdir()
+        .unwrap();
     make_cert(tmp.path());
     let server = Server::start_with(&["--format", "json"], tmp.path(), &["--builtin"]);
     let client = server.client(tmp.path());
@@ -895,15 +887,20 @@ fn namespace_yaml(name: &str, enforce: &str) -> String {
 
 #[test]
 fn inventory_namespaces_select_constraints_and_feed_data_inventory() {
-    let Some(corpus) = corpus() else { return };
-    let tmp = TempDir::new("inventory");
+    let Some(corpus) = palisade_testkit::corpus("admission") else {
+        return;
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix("palisade-webhook-inventory-")
+        .tempdir()
+        .unwrap();
     let certs = tmp.path().join("certs");
     let policies = tmp.path().join("policies");
     let inventory = tmp.path().join("inventory");
     make_cert(&certs);
     // The privileged-container template, constrained to namespaces labelled
     // `policy.example.com/enforce: "true"`.
-    let gatekeeper = corpus.join("admission/gatekeeper");
+    let gatekeeper = corpus.join("gatekeeper");
     std::fs::create_dir_all(&policies).unwrap();
     std::fs::copy(
         gatekeeper.join("pod-security-policy/privileged-containers/template.yaml"),
@@ -1105,7 +1102,10 @@ fn inventory_namespaces_select_constraints_and_feed_data_inventory() {
 
 #[test]
 fn broken_inventory_at_startup_exits_with_the_errors() {
-    let tmp = TempDir::new("inventory-broken");
+    let tmp = tempfile::Builder::new()
+        .prefix("palisade-webhook-inventory-broken-")
+        .tempdir()
+        .unwrap();
     let certs = tmp.path().join("certs");
     let inventory = tmp.path().join("inventory");
     make_cert(&certs);
@@ -1140,7 +1140,10 @@ fn broken_inventory_at_startup_exits_with_the_errors() {
 
 #[test]
 fn pod_security_levels_come_from_inventory_namespace_labels() {
-    let tmp = TempDir::new("pod-security");
+    let tmp = tempfile::Builder::new()
+        .prefix("palisade-webhook-pod-security-")
+        .tempdir()
+        .unwrap();
     let certs = tmp.path().join("certs");
     let policies = tmp.path().join("policies");
     let inventory = tmp.path().join("inventory");

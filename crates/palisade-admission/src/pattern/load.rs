@@ -56,11 +56,28 @@ impl PatternLoadError {
             PatternLoadError::Read(e) => &e.location,
         }
     }
+
+    /// What is wrong, without the position.
+    pub fn message(&self) -> String {
+        match self {
+            PatternLoadError::Unsupported(e) => {
+                unsupported_message(&e.policy, e.rule.as_deref(), &e.feature)
+            }
+            PatternLoadError::Invalid(e) => e.message.clone(),
+            PatternLoadError::Read(e) => e.message.clone(),
+        }
+    }
+}
+
+/// `policy `p` rule `r`: feature is not supported`.
+fn unsupported_message(policy: &str, rule: Option<&str>, feature: &str) -> String {
+    let rule = rule.map(|r| format!(" rule `{r}`")).unwrap_or_default();
+    format!("policy `{policy}`{rule}: {feature} is not supported")
 }
 
 /// A policy part that is not supported, so the policy is not loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
-#[error("{location}: policy `{policy}`{}: {feature} is not supported", rule.as_ref().map(|r| format!(" rule `{r}`")).unwrap_or_default())]
+#[error("{location}: {}", unsupported_message(policy, rule.as_deref(), feature))]
 #[diagnostic(
     code(palisade::pattern::unsupported),
     help(

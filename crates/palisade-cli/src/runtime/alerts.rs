@@ -6,15 +6,13 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, IsTerminal};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use clap::Args;
 use palisade_core::Severity;
 use palisade_runtime::alerts::clock::{FakeClock, SystemClock};
-use palisade_runtime::alerts::limits::RateLimit;
 use palisade_runtime::alerts::pipeline::{DedupKey, Pipeline, PipelineConfig};
 use palisade_runtime::alerts::selection::{Selection, Step};
 use palisade_runtime::alerts::{Alert, AlertKind};
@@ -28,60 +26,9 @@ use palisade_runtime::sinks::program::ProgramSink;
 use palisade_runtime::sinks::writer::{self, LineFormat};
 use palisade_runtime::sinks::{DEFAULT_QUEUE, Dispatcher, SinkStats};
 
-use super::replay::{Matching, ReplayArgs, load_rules};
+use super::replay::{AlertArgs, Matching, ReplayArgs, load_rules};
 use crate::exit::Exit;
 use crate::output::Output;
-
-/// Alert options of `palisade runtime replay`.
-#[derive(Debug, Args)]
-pub struct AlertArgs {
-    /// Only rules of at least this priority run (emergency … debug).
-    #[arg(long, value_name = "PRIORITY", value_parser = parse_priority)]
-    pub min_priority: Option<Severity>,
-    /// Only rules with one of these tags run (Falco's `-t`).
-    #[arg(long, value_name = "TAG", value_delimiter = ',', num_args = 1..)]
-    pub tags: Vec<String>,
-    /// Rules with one of these tags do not run (Falco's `-T`).
-    #[arg(long, value_name = "TAG", value_delimiter = ',', num_args = 1..)]
-    pub disable_tags: Vec<String>,
-    /// Only these rules run: exact names or globs (`'Read *'`).
-    #[arg(long = "rule", value_name = "NAME", num_args = 1..)]
-    pub rules_only: Vec<String>,
-    /// These rules do not run: exact names or globs (Falco's `-D`).
-    #[arg(long = "disable-rule", value_name = "NAME", num_args = 1..)]
-    pub disable_rules: Vec<String>,
-    /// Suppress repeats of an alert within this window (`5m`, `30s`; `0` =
-    /// off, the default for replays).
-    #[arg(long, value_name = "DURATION", value_parser = palisade_core::duration::parse)]
-    pub dedup_window: Option<Duration>,
-    /// Fields that make two alerts of a rule repeats (default: all fields
-    /// of the rule's output).
-    #[arg(long, value_name = "FIELD", value_delimiter = ',', num_args = 1..)]
-    pub dedup_fields: Option<Vec<String>>,
-    /// At most this many alerts per rule: `N/s`, `N/m`, `N/h`, with an
-    /// optional burst `N/m:B`.
-    #[arg(long, value_name = "RATE")]
-    pub rate_limit: Option<RateLimit>,
-    /// Also append alerts (Falco JSON, one per line) to this file.
-    #[arg(long, value_name = "FILE")]
-    pub output_file: Option<PathBuf>,
-    /// Also POST each alert as JSON to this URL.
-    #[arg(long, value_name = "URL")]
-    pub http_url: Option<String>,
-    /// Also pipe alerts (JSON lines) into this program (`sh -c`).
-    #[arg(long, value_name = "COMMAND")]
-    pub program: Option<String>,
-    /// Keep reading the events file as it grows.
-    #[arg(long)]
-    pub follow: bool,
-    /// With `--follow`, stop after the file has not grown for this long.
-    #[arg(long, value_name = "DURATION", value_parser = palisade_core::duration::parse, requires = "follow")]
-    pub follow_idle: Option<Duration>,
-}
-
-fn parse_priority(text: &str) -> Result<Severity, String> {
-    Severity::from_falco_priority(text).map_err(|e| e.to_string())
-}
 
 impl AlertArgs {
     fn selection(&self, matching: Matching) -> Selection {

@@ -21,6 +21,7 @@
 mod bitset;
 mod evaluate;
 mod matrix;
+mod peer;
 mod selectors;
 mod verdict;
 

@@ -2,6 +2,7 @@
 //! server a Kubernetes API server calls with AdmissionReviews.
 //!
 //! - [`args`]: the command line;
+//! - `app`: the state every handler shares;
 //! - `server`: routes, TLS accept loop, graceful shutdown;
 //! - `validate`: `POST /validate`;
 //! - `wire`: AdmissionReview JSON read and written in one pass;
@@ -12,6 +13,7 @@
 //! - `metrics`: Prometheus metrics;
 //! - `logbuffer`: log lines written to standard error off the request path.
 
+mod app;
 pub mod args;
 mod error;
 mod inventory;

@@ -11,9 +11,9 @@ use std::time::{Duration, SystemTime};
 
 use palisade_core::walk::{MANIFEST_EXTENSIONS, Walker, has_extension};
 
+use super::app::App;
 use super::inventory::InventorySource;
 use super::policies::PolicySource;
-use super::server::App;
 use super::tls::CertStore;
 
 /// How long files must stay unchanged before a reload starts, so a change

@@ -17,8 +17,8 @@ use palisade::EnforcementAction;
 use palisade_admission::review::Status;
 use palisade_admission::{AdmissionResponse, Decision};
 
+use super::app::App;
 use super::args::FailurePolicy;
-use super::server::App;
 use super::wire;
 
 /// How long a client has to send the whole body.

@@ -453,7 +453,7 @@ impl Schema {
     pub fn suggest(&self, name: &str) -> Option<String> {
         let mut best: Option<(usize, &str)> = None;
         for def in &self.data.fields {
-            let d = edit_distance(name, &def.name);
+            let d = strsim::levenshtein(name, &def.name);
             if best.is_none_or(|(b, _)| d < b) {
                 best = Some((d, &def.name));
             }
@@ -530,28 +530,6 @@ pub enum ResolveError {
         /// The argument given.
         arg: String,
     },
-}
-
-/// Levenshtein distance over bytes (names are ASCII).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b = b.as_bytes();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.bytes().enumerate() {
-        if let Some(first) = cur.first_mut() {
-            *first = i + 1;
-        }
-        for (j, &cb) in b.iter().enumerate() {
-            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != cb);
-            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
-            let ins = cur.get(j).copied().unwrap_or(0) + 1;
-            if let Some(slot) = cur.get_mut(j + 1) {
-                *slot = sub.min(del).min(ins);
-            }
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev.last().copied().unwrap_or(0)
 }
 
 use ArgSpec as A;

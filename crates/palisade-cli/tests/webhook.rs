@@ -53,6 +53,14 @@ fn make_cert(dir: &Path) {
     }
 }
 
+/// A directory removed when the test ends.
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("palisade-webhook-{name}-"))
+        .tempdir()
+        .unwrap()
+}
+
 /// A running `palisade admission serve`, killed when dropped.
 struct Server {
     child: Child,
@@ -265,10 +273,7 @@ fn gatekeeper_policy_denies_privileged_allows_compliant_and_reports() {
     let Some(corpus) = palisade_testkit::corpus("admission") else {
         return;
     };
-    let tmp = tempfile::Builder::new()
-        .prefix("palisade-webhook-decide-")
-        .tempdir()
-        .unwrap();
+    let tmp = temp_dir("decide");
     let certs = tmp.path().join("certs");
     let policies = tmp.path().join("policies");
     make_cert(&certs);
@@ -387,10 +392,7 @@ fn gatekeeper_policy_denies_privileged_allows_compliant_and_reports() {
 
 #[test]
 fn malformed_body_gets_400_and_oversized_body_413() {
-    let tmp = tempfile::Builder::new()
-        .prefix("palisade-webhook-bodies-")
-        .tempdir()
-        .unwrap();
+    let tmp = temp_dir("bodies");
     make_cert(tmp.path());
     let server = Server::start(tmp.path(), &["--builtin", "--max-body-bytes", "65536"]);
     let client = server.client(tmp.path());
@@ -458,10 +460,7 @@ fn policy_changes_are_picked_up_and_broken_sets_keep_the_old_one() {
     let Some(corpus) = palisade_testkit::corpus("admission") else {
         return;
     };
-    let tmp = tempfile::Builder::new()
-        .prefix("palisade-webhook-reload-")
-        .tempdir()
-        .unwrap();
+    let tmp = temp_dir("reload");
     let certs = tmp.path().join("certs");
     let policies = tmp.path().join("policies");
     make_cert(&certs);
@@ -544,10 +543,7 @@ fn configmap_mounted_policies_load_once_and_follow_the_data_swap() {
     let Some(corpus) = palisade_testkit::corpus("admission") else {
         return;
     };
-    let tmp = tempfile::Builder::new()
-        .prefix("palisade-webhook-configmap-")
-        .tempdir()
-        .unwrap();
+    let tmp = temp_dir("configmap");
     let certs = tmp.path().join("certs");
     let mount = tmp.path().join("policies");
     make_cert(&certs);
@@ -598,10 +594,7 @@ fn configmap_mounted_policies_load_once_and_follow_the_data_swap() {
 
 #[test]
 fn renewed_certificate_is_served_without_restart() {
-    let tmp = tempfile::Builder::new()
-        .prefix("palisade-webhook-certs-")
-        .tempdir()
-        .unwrap();
+    let tmp = temp_dir("certs");
     let certs = tmp.path().join("certs");
     make_cert(&certs);
     let server = Server::start(&certs, &["--builtin", "--reload-interval", "200ms"]);
@@ -642,10 +635,7 @@ fn renewed_certificate_is_served_without_restart() {
 
 #[test]
 fn slow_evaluation_gets_the_failure_policy_answer() {
-    let tmp = tempfile::Builder::new()
-        .prefix("palisade-webhook-deadline-")
-        .tempdir()
-        .unwrap();
+    let tmp = temp_dir("deadline");
     let policies = tmp.path().join("policies");
     std::fs::create_dir_all(&policies).unwrap();
     // A Rego policy quadratic in the number of containers.
@@ -733,10 +723,7 @@ spec:
 
 #[test]
 fn sigterm_drains_in_flight_requests_then_exits() {
-    let tmp = tempfile::Builder::new()
-        .prefix("palisade-webhook-sigterm-")
-        .tempdir()
-        .unwrap();
+    let tmp = temp_dir("sigterm");
     let policies = tmp.path().join("policies");
     std::fs::create_dir_all(&policies).unwrap();
     std::fs::write(policies.join("slow.yaml"), SLOW_TEMPLATE).unwrap();
@@ -786,10 +773,7 @@ fn sigterm_drains_in_flight_requests_then_exits() {
 
 #[test]
 fn broken_policies_at_startup_exit_with_the_errors() {
-    let tmp = tempfile::Builder::new()
-        .prefix("palisade-webhook-startup-")
-        .tempdir()
-        .unwrap();
+    let tmp = temp_dir("startup");
     make_cert(tmp.path());
     let policies = tmp.path().join("policies");
     std::fs::create_dir_all(&policies).unwrap();
@@ -817,10 +801,7 @@ fn broken_policies_at_startup_exit_with_the_errors() {
 
 #[test]
 fn json_logs_and_v1beta1_reviews() {
-    let tmp = tempfile::Builder::new()
-        .prefix("palisade-webhook-json-")
-        .tempdir()
-        .unwrap();
+    let tmp = temp_dir("json");
     make_cert(tmp.path());
     let server = Server::start_with(&["--format", "json"], tmp.path(), &["--builtin"]);
     let client = server.client(tmp.path());
@@ -890,10 +871,7 @@ fn inventory_namespaces_select_constraints_and_feed_data_inventory() {
     let Some(corpus) = palisade_testkit::corpus("admission") else {
         return;
     };
-    let tmp = tempfile::Builder::new()
-        .prefix("palisade-webhook-inventory-")
-        .tempdir()
-        .unwrap();
+    let tmp = temp_dir("inventory");
     let certs = tmp.path().join("certs");
     let policies = tmp.path().join("policies");
     let inventory = tmp.path().join("inventory");
@@ -1102,10 +1080,7 @@ fn inventory_namespaces_select_constraints_and_feed_data_inventory() {
 
 #[test]
 fn broken_inventory_at_startup_exits_with_the_errors() {
-    let tmp = tempfile::Builder::new()
-        .prefix("palisade-webhook-inventory-broken-")
-        .tempdir()
-        .unwrap();
+    let tmp = temp_dir("inventory-broken");
     let certs = tmp.path().join("certs");
     let inventory = tmp.path().join("inventory");
     make_cert(&certs);
@@ -1140,10 +1115,7 @@ fn broken_inventory_at_startup_exits_with_the_errors() {
 
 #[test]
 fn pod_security_levels_come_from_inventory_namespace_labels() {
-    let tmp = tempfile::Builder::new()
-        .prefix("palisade-webhook-pod-security-")
-        .tempdir()
-        .unwrap();
+    let tmp = temp_dir("pod-security");
     let certs = tmp.path().join("certs");
     let policies = tmp.path().join("policies");
     let inventory = tmp.path().join("inventory");

@@ -83,11 +83,11 @@ fn constraint_errors_point_at_the_field() {
         ),
         (
             "09_bad_selector_operator.yaml",
-            "09_bad_selector_operator.yaml:10:11: invalid constraint `c`: `spec.match.labelSelector.matchExpressions[0].operator` `Sometimes` is not In, NotIn, Exists or DoesNotExist",
+            "09_bad_selector_operator.yaml:10:11: invalid constraint `c`: `spec.match.labelSelector.matchExpressions[0].operator`: unknown operator `Sometimes` (expected In, NotIn, Exists or DoesNotExist)",
         ),
         (
             "19_expression_values_not_list.yaml",
-            "19_expression_values_not_list.yaml:11:11: invalid constraint `c`: `spec.match.namespaceSelector.matchExpressions[0].values` is not a list",
+            "19_expression_values_not_list.yaml:11:11: invalid constraint `c`: `spec.match.namespaceSelector.matchExpressions[0].values`: `values` must be a sequence",
         ),
         (
             "22_spec_string.yaml",

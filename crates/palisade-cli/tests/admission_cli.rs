@@ -219,4 +219,30 @@ fn verify_passes_a_gatekeeper_library_suite() {
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["passed"], 5);
     assert_eq!(json["failed"], 0);
+    // Each case is located where it is written in the suite file.
+    let suite = dir.join("suite.yaml");
+    let at: Vec<(&str, &str, u64, u64)> = json["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["case"].as_str().unwrap(),
+                c["file"].as_str().unwrap(),
+                c["line"].as_u64().unwrap(),
+                c["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let file = suite.to_str().unwrap();
+    assert_eq!(
+        at,
+        [
+            ("example-allowed", file, 10, 5),
+            ("container-disallowed", file, 14, 5),
+            ("initcontainer-disallowed", file, 19, 5),
+            ("both-disallowed", file, 26, 5),
+            ("all-disallowed", file, 34, 5),
+        ]
+    );
 }

@@ -86,12 +86,18 @@ fn pss_json_lists_pods_and_workloads_and_exits_1_when_denied() {
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 2, "the Service is not a pod: {rows:?}");
-    assert_eq!(rows[0]["object"], "Pod shop/good");
-    assert_eq!(rows[0]["allowed"], true);
-    assert_eq!(rows[0]["file"], "<stdin>:1");
-    assert_eq!(rows[1]["object"], "Deployment shop/bad");
-    assert_eq!(rows[1]["allowed"], false);
-    assert_eq!(rows[1]["reasons"][0], "host namespaces (hostNetwork=true)");
+    // Each object with its file, line and column as fields of their own.
+    assert_eq!(
+        rows[0],
+        serde_json::json!({"file": "<stdin>", "line": 1, "column": 1, "object": "Pod shop/good",
+                           "allowed": true, "reasons": []})
+    );
+    assert_eq!(
+        rows[1],
+        serde_json::json!({"file": "<stdin>", "line": 13, "column": 1,
+                           "object": "Deployment shop/bad", "allowed": false,
+                           "reasons": ["host namespaces (hostNetwork=true)"]})
+    );
 }
 
 #[test]
@@ -198,6 +204,14 @@ fn pss_on_corpus_fixtures() {
             .iter()
             .all(|r| r["allowed"] == false)
     );
+    let file = dir.join("hostnamespaces0.yaml");
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["file"] == file.to_str().unwrap())
+        .unwrap();
+    assert_eq!((&row["line"], &row["column"]), (&1.into(), &1.into()));
 }
 
 #[test]
@@ -220,11 +234,18 @@ fn audit_reports_violations_and_coverage() {
     assert_eq!(doc["objects"], 3);
     assert_eq!(doc["workloads"], 2);
     let violations = doc["violations"].as_array().unwrap();
-    assert!(
-        violations
-            .iter()
-            .any(|v| v["policy"] == "pod-security-restricted"
-                && v["object"] == "Deployment shop/bad")
+    let restricted = violations
+        .iter()
+        .find(|v| v["policy"] == "pod-security-restricted" && v["object"] == "Deployment shop/bad")
+        .unwrap();
+    // Where the object is, as separate fields.
+    assert_eq!(
+        (
+            &restricted["file"],
+            &restricted["line"],
+            &restricted["column"]
+        ),
+        (&"<stdin>".into(), &13.into(), &1.into())
     );
     assert!(
         !violations
@@ -274,6 +295,45 @@ fn kyverno_tests_run_like_kyverno_test() {
     for key in ["suite", "test", "case", "passed", "detail"] {
         assert!(cases[0].get(key).is_some(), "{key}");
     }
+    // Each case is located at its `results` entry in the test file.
+    let suite = dir.join("disallow-default-namespace/.kyverno-test/kyverno-test.yaml");
+    let at: Vec<(&str, u64, u64)> = cases
+        .iter()
+        .filter(|c| c["suite"] == suite.to_str().unwrap())
+        .map(|c| {
+            assert_eq!(c["file"], c["suite"]);
+            (
+                c["case"].as_str().unwrap(),
+                c["line"].as_u64().unwrap(),
+                c["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        at,
+        [
+            (
+                "disallow-default-namespace/validate-namespace/Pod/badpod01",
+                10,
+                3
+            ),
+            (
+                "disallow-default-namespace/validate-namespace/Pod/goodpod01",
+                16,
+                3
+            ),
+            (
+                "disallow-default-namespace/validate-podcontroller-namespace/Deployment/baddeployment01",
+                22,
+                3
+            ),
+            (
+                "disallow-default-namespace/validate-podcontroller-namespace/Deployment/gooddeployment01",
+                28,
+                3
+            ),
+        ]
+    );
     // `deny` policies are not supported: their cases fail with the load error.
     let dir = root.join("kyverno-deny/other/block-updates-deletes");
     let out = palisade(&[
@@ -290,6 +350,28 @@ fn kyverno_tests_run_like_kyverno_test() {
         "{stdout}"
     );
     assert!(stdout.contains("0 passed, 2 failed"), "{stdout}");
+    // In JSON, the load error keeps its position in fields, not in `detail`.
+    let out = palisade(&[
+        "--format",
+        "json",
+        "admission",
+        "test",
+        dir.to_str().unwrap(),
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let case = &doc["cases"][0];
+    let test_file = dir.join(".kyverno-test/kyverno-test.yaml");
+    let message = "policy `block-updates-deletes` rule `block-updates-deletes`: `validate.deny` with JMESPath conditions is not supported";
+    assert_eq!(
+        (&case["file"], &case["line"], &case["column"]),
+        (&test_file.to_str().unwrap().into(), &10.into(), &3.into())
+    );
+    assert_eq!(case["detail"], format!("unsupported: {message}"));
+    let policy = dir.join(".kyverno-test/../block-updates-deletes.yaml");
+    assert_eq!(
+        case["errors"],
+        serde_json::json!([{"file": policy.to_str().unwrap(), "line": 34, "column": 7, "message": message}])
+    );
 }
 
 #[test]

@@ -100,6 +100,13 @@ fn manifests_json_has_objects_and_errors_with_positions() {
     assert_eq!(objects[1]["kind"], "Secret");
     assert_eq!(objects[1]["item"], 1);
     assert_eq!(objects[3]["document"], 1);
+    // Every object's position as separate fields: list items start at
+    // their column inside the list.
+    let at: Vec<(u64, u64)> = objects
+        .iter()
+        .map(|o| (o["line"].as_u64().unwrap(), o["column"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(at, [(4, 5), (9, 5), (2, 1), (7, 1), (1, 1)]);
     let errors = doc["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0]["line"], 5);

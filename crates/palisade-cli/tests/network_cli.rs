@@ -114,7 +114,7 @@ fn check_with_addresses_and_json() {
     assert_eq!(json["allowed"], true);
     assert_eq!(json["from"], "203.0.113.9");
     assert!(
-        json["because"][0]
+        json["because"][0]["text"]
             .as_str()
             .unwrap()
             .contains("outside the cluster")
@@ -199,6 +199,54 @@ fn unsupported_policy_fields_are_reported_with_file_line_and_column() {
         "{stderr}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The reasons in JSON name each rule with where it is written (the rule's
+/// field in the policy), in fields of their own.
+#[test]
+fn check_json_locates_the_deciding_rule() {
+    let c = cluster();
+    let out = palisade(&[
+        "--format", "json", "network", "check", "--from", "shop/api", "--to", "data/db", "--port",
+        "5432", &c,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json["because"][1],
+        serde_json::json!({
+            "text": "ingress: allowed by NetworkPolicy data/db-from-api spec.ingress[0]",
+            "names": [{"name": "NetworkPolicy data/db-from-api spec.ingress[0]", "file": c,
+                       "line": 125, "column": 7}]
+        })
+    );
+    // A denial names the isolating policies, each where it starts.
+    let out = palisade(&[
+        "--format", "json", "network", "check", "--from", "shop/web", "--to", "data/db", "--port",
+        "5432", &c,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<(&str, u64, u64)> = json["because"][1]["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            assert_eq!(n["file"], c.as_str());
+            (
+                n["name"].as_str().unwrap(),
+                n["line"].as_u64().unwrap(),
+                n["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("NetworkPolicy data/db-from-api", 115, 1),
+            ("NetworkPolicy data/default-deny", 106, 1)
+        ]
+    );
 }
 
 fn lines(s: &str) -> BTreeSet<String> {

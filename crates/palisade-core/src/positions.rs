@@ -242,6 +242,12 @@ mod tests {
     }
 
     #[test]
+    fn a_slot_stays_small() {
+        // One slot per YAML node: its size is the index's cost per node.
+        assert_eq!(std::mem::size_of::<Slot>(), 28);
+    }
+
+    #[test]
     fn fields_items_and_the_root_are_found() {
         let p = index("a:\n  b:\n  - x\n  - c: 1\n    d: [1, 2]\n");
         assert_eq!(p.get(""), at(1, 1));

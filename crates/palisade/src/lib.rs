@@ -21,6 +21,6 @@ pub use error::{EventsError, InputError, PalisadeError, RulesError};
 pub use inputs::{FileKind, LoadedFile};
 pub use palisade_core::{
     EnforcementAction, Engine, Finding, FlowRef, Layer, Location, NetworkVerdict, ObjectRef,
-    ProcessRef, Severity, Subject, Verdict, manifest,
+    Position, Positions, ProcessRef, Severity, Subject, Verdict, manifest,
 };
 pub use report::{Coverage, Palisade, Report};

@@ -429,6 +429,21 @@ fn malformed_body_gets_400_and_oversized_body_413() {
         text,
         "request body exceeds the limit of 65536 bytes (`--max-body-bytes`)\n"
     );
+    // The same body sent in chunks, without a declared length, is counted
+    // as it arrives.
+    let chunked = client
+        .post(server.url("/validate"))
+        .header("content-type", "application/json")
+        .body(reqwest::blocking::Body::new(std::io::Cursor::new(
+            big.to_string().into_bytes(),
+        )))
+        .send()
+        .unwrap();
+    assert_eq!(chunked.status().as_u16(), 413);
+    assert_eq!(
+        chunked.text().unwrap(),
+        "request body exceeds the limit of 65536 bytes (`--max-body-bytes`)\n"
+    );
 
     // The server goes on serving; the built-in pack words its own messages.
     let denied = validate(&server, &client, &review("uid-after", pod("root", true)));
@@ -445,7 +460,7 @@ fn malformed_body_gets_400_and_oversized_body_413() {
             &metrics,
             "palisade_webhook_requests_total{verdict=\"invalid\",dry_run=\"false\"}"
         ),
-        Some(3.0),
+        Some(4.0),
         "{metrics}"
     );
     assert_eq!(

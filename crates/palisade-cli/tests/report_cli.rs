@@ -129,8 +129,8 @@ fn text_report_lists_inputs_findings_and_coverage() {
 
 #[test]
 fn clean_directory_exits_zero_and_bad_input_exits_two() {
-    let dir = std::env::temp_dir().join(format!("palisade-report-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
     std::fs::write(
         dir.join("ns.yaml"),
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: empty\n",
@@ -147,7 +147,6 @@ fn clean_directory_exits_zero_and_bad_input_exits_two() {
     let out = palisade(&["report", &arg(dir.clone())]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("broken.yaml"));
-    std::fs::remove_dir_all(&dir).unwrap();
     let out = palisade(&["report", "/nonexistent/palisade"]);
     assert_eq!(out.status.code(), Some(2));
 }

@@ -53,6 +53,35 @@ fn make_cert(dir: &Path) {
     }
 }
 
+/// Serves the policies under `policies`, reloaded every 200 ms; ready.
+fn serve_reloading(certs: &Path, policies: &Path) -> (Server, reqwest::blocking::Client) {
+    let server = Server::start(
+        certs,
+        &[
+            "--policies",
+            policies.to_str().unwrap(),
+            "--reload-interval",
+            "200ms",
+        ],
+    );
+    let client = server.client(certs);
+    server.wait_ready(&client);
+    (server, client)
+}
+
+/// Adds the `shop` namespace to the sample constraint's exclusions; the
+/// text it had before.
+fn exempt_shop(constraint: &Path) -> String {
+    let text = std::fs::read_to_string(constraint).unwrap();
+    let exempted = text.replace(
+        "excludedNamespaces: [\"kube-system\"]",
+        "excludedNamespaces: [\"kube-system\", \"shop\"]",
+    );
+    assert_ne!(text, exempted, "sample constraint changed shape");
+    std::fs::write(constraint, exempted).unwrap();
+    text
+}
+
 /// A directory removed when the test ends.
 fn temp_dir(name: &str) -> tempfile::TempDir {
     tempfile::Builder::new()
@@ -480,29 +509,13 @@ fn policy_changes_are_picked_up_and_broken_sets_keep_the_old_one() {
     let policies = tmp.path().join("policies");
     make_cert(&certs);
     write_privileged_policy(&corpus, &policies);
-    let server = Server::start(
-        &certs,
-        &[
-            "--policies",
-            policies.to_str().unwrap(),
-            "--reload-interval",
-            "200ms",
-        ],
-    );
-    let client = server.client(&certs);
-    server.wait_ready(&client);
+    let (server, client) = serve_reloading(&certs, &policies);
     let privileged = review("uid-reload", pod("root", true));
     assert_eq!(validate(&server, &client, &privileged)["allowed"], false);
 
     // Exempt the namespace: the same request is now allowed, no restart.
     let constraint = policies.join("constraint.yaml");
-    let text = std::fs::read_to_string(&constraint).unwrap();
-    let exempted = text.replace(
-        "excludedNamespaces: [\"kube-system\"]",
-        "excludedNamespaces: [\"kube-system\", \"shop\"]",
-    );
-    assert_ne!(text, exempted, "sample constraint changed shape");
-    std::fs::write(&constraint, exempted).unwrap();
+    let text = exempt_shop(&constraint);
     server.wait_for("policy set 2", || {
         get_text(&server, &client, "/readyz").1 == "ready: policy set 2 (1 policies)\n"
     });
@@ -568,17 +581,7 @@ fn configmap_mounted_policies_load_once_and_follow_the_data_swap() {
     for name in ["template.yaml", "constraint.yaml"] {
         std::os::unix::fs::symlink(format!("..data/{name}"), mount.join(name)).unwrap();
     }
-    let server = Server::start(
-        &certs,
-        &[
-            "--policies",
-            mount.to_str().unwrap(),
-            "--reload-interval",
-            "200ms",
-        ],
-    );
-    let client = server.client(&certs);
-    server.wait_ready(&client);
+    let (server, client) = serve_reloading(&certs, &mount);
     assert_eq!(
         get_text(&server, &client, "/readyz").1,
         "ready: policy set 1 (1 policies)\n"
@@ -590,14 +593,7 @@ fn configmap_mounted_policies_load_once_and_follow_the_data_swap() {
     // pointing at it, renamed over `..data`, the old directory removed.
     let second = mount.join("..2026_12_06_21_05_00.2");
     write_privileged_policy(&corpus, &second);
-    let constraint = second.join("constraint.yaml");
-    let text = std::fs::read_to_string(&constraint).unwrap();
-    let exempted = text.replace(
-        "excludedNamespaces: [\"kube-system\"]",
-        "excludedNamespaces: [\"kube-system\", \"shop\"]",
-    );
-    assert_ne!(text, exempted, "sample constraint changed shape");
-    std::fs::write(&constraint, exempted).unwrap();
+    exempt_shop(&second.join("constraint.yaml"));
     std::os::unix::fs::symlink("..2026_12_06_21_05_00.2", mount.join("..data_tmp")).unwrap();
     std::fs::rename(mount.join("..data_tmp"), mount.join("..data")).unwrap();
     std::fs::remove_dir_all(&first).unwrap();

@@ -44,6 +44,11 @@ pub enum Command {
     Report(crate::report::ReportArgs),
     /// Run Palisade on built-in example data.
     Demo,
+    /// Write a shell completion script to standard output (bash, zsh, fish,
+    /// powershell, elvish).
+    Completions(crate::install::CompletionsArgs),
+    /// Write a manual page for every command into a directory.
+    Manpages(crate::install::ManpagesArgs),
 }
 
 /// Arguments of `palisade manifests`.

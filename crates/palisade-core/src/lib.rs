@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod coverage;
 pub mod duration;
 pub mod engine;
 pub mod finding;
@@ -14,6 +15,7 @@ pub mod walk;
 pub mod yaml;
 mod yaml_depth;
 
+pub use coverage::{Audit, Coverage};
 pub use engine::{Engine, Verdict};
 pub use finding::Finding;
 pub use layer::Layer;

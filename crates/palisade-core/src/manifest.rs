@@ -333,17 +333,19 @@ pub fn load_reader(name: &str, reader: impl Read) -> LoadReport {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return error(format!("larger than the limit of {MAX_FILE_BYTES} bytes"));
     }
-    match String::from_utf8(bytes) {
-        Ok(text) => load_str(name, &text),
-        Err(e) => {
-            let valid = e.utf8_error().valid_up_to();
-            let before = e.as_bytes().get(..valid).unwrap_or_default();
-            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-            let column = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
-            error(format!(
-                "not valid UTF-8 at line {line}, column {column} (byte {valid})"
-            ))
-        }
+    match crate::location::decode_utf8(name, &bytes) {
+        Ok(text) => load_str(name, text),
+        Err((location, byte)) => LoadReport {
+            objects: Vec::new(),
+            errors: vec![
+                SyntaxError {
+                    location,
+                    document: 0,
+                    message: format!("not valid UTF-8 (byte {byte})"),
+                }
+                .into(),
+            ],
+        },
     }
 }
 
@@ -630,8 +632,10 @@ mod tests {
     fn invalid_utf8_is_reported_with_position() {
         let report = load_reader("bin.yaml", &b"kind: Pod\nname: \xff\n"[..]);
         assert_eq!(report.errors.len(), 1);
-        let message = report.errors[0].to_string();
-        assert!(message.contains("line 2, column 7"), "{message}");
+        assert_eq!(
+            report.errors[0].to_string(),
+            "bin.yaml:2:7: not valid UTF-8 (byte 16)"
+        );
     }
 
     #[test]

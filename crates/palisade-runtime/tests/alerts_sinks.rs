@@ -1,11 +1,5 @@
 //! Writer, file and program sinks behind their delivery threads.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
+#![allow(clippy::unwrap_used, reason = "a failing test is the point")]
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -7,7 +7,7 @@ use palisade_core::Manifest;
 use palisade_core::walk::{Walker, has_extension};
 use serde::Serialize;
 
-use crate::error::InputError;
+use crate::error::{InputError, ReadError};
 
 /// What a file became.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -111,7 +111,10 @@ pub fn is_falco_rules(text: &str) -> bool {
 pub fn input_files(dir: &Path) -> Result<Vec<PathBuf>, InputError> {
     Walker::new()
         .files(dir, |p| has_extension(p, &["yaml", "yml", "json", "jsonl"]))
-        .map_err(|e| InputError {
-            message: format!("cannot read `{}`: {}", e.path.display(), e.reason),
+        .map_err(|e| {
+            InputError::from(ReadError {
+                path: e.path,
+                reason: e.reason,
+            })
         })
 }

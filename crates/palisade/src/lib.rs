@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
+
 pub mod admission;
 pub mod error;
 pub mod inputs;
@@ -7,10 +8,13 @@ pub mod network;
 pub mod report;
 pub mod runtime;
 
-pub use error::{EventsError, InputError, PalisadeError, RulesError};
+pub use error::{
+    EventsError, InputError, PalisadeError, PoliciesError, ReadError, RulesError, RulesLoadError,
+};
 pub use inputs::{FileKind, LoadedFile};
 pub use palisade_core::{
-    EnforcementAction, Engine, Finding, FlowRef, Layer, Location, NetworkVerdict, ObjectRef,
-    Position, Positions, ProcessRef, Severity, Subject, Verdict, manifest,
+    Audit, EnforcementAction, Engine, Finding, FlowRef, Layer, Location, NetworkVerdict, ObjectRef,
+    Position, Positions, ProcessRef, Severity, Subject, Verdict, duration, manifest, selector,
+    walk,
 };
 pub use report::{Coverage, Palisade, Report};

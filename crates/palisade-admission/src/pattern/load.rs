@@ -162,14 +162,29 @@ pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> PatternLoad {
 /// Loads the pattern policies of one file.
 pub fn load_file(path: &Path) -> PatternLoad {
     let name = path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(text) => load_str(&name, &text),
-        Err(e) => PatternLoad {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            return PatternLoad {
+                policies: Vec::new(),
+                errors: vec![
+                    ReadPolicyError {
+                        location: Location::new(name, 1, 1),
+                        message: e.to_string(),
+                    }
+                    .into(),
+                ],
+            };
+        }
+    };
+    match palisade_core::location::decode_utf8(&name, &bytes) {
+        Ok(text) => load_str(&name, text),
+        Err((location, byte)) => PatternLoad {
             policies: Vec::new(),
             errors: vec![
                 ReadPolicyError {
-                    location: Location::new(name, 1, 1),
-                    message: e.to_string(),
+                    location,
+                    message: format!("not valid UTF-8 (byte {byte})"),
                 }
                 .into(),
             ],

@@ -11,20 +11,15 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use palisade_core::Severity;
-use palisade_runtime::alerts::clock::{FakeClock, SystemClock};
-use palisade_runtime::alerts::pipeline::{DedupKey, Pipeline, PipelineConfig};
-use palisade_runtime::alerts::selection::{Selection, Step};
-use palisade_runtime::alerts::{Alert, AlertKind};
-use palisade_runtime::builtin;
-use palisade_runtime::event::{FlatEvent, FlatEvents};
-use palisade_runtime::fields::Schema;
-use palisade_runtime::output::register_output_fields;
-use palisade_runtime::ruleset::MatchMode;
-use palisade_runtime::sinks::http::{HttpConfig, HttpSink};
-use palisade_runtime::sinks::program::ProgramSink;
-use palisade_runtime::sinks::writer::{self, LineFormat};
-use palisade_runtime::sinks::{DEFAULT_QUEUE, Dispatcher, SinkStats};
+use palisade::Severity;
+use palisade::runtime::alerts::{
+    Alert, AlertKind, DedupKey, FakeClock, Pipeline, PipelineConfig, Selection, Step, SystemClock,
+};
+use palisade::runtime::sinks::{
+    self as writer, DEFAULT_QUEUE, Dispatcher, HttpConfig, HttpSink, LineFormat, ProgramSink,
+    SinkStats,
+};
+use palisade::runtime::{FlatEvent, FlatEvents, MatchMode, Schema, alert_schema, builtin};
 
 use super::replay::{AlertArgs, Matching, ReplayArgs, load_rules};
 use crate::exit::Exit;
@@ -114,8 +109,7 @@ const BATCH: usize = 4096;
 
 /// Runs `palisade runtime replay` with the alert pipeline.
 pub fn run(out: &Output, args: &ReplayArgs) -> Exit {
-    let mut schema = Schema::falco();
-    register_output_fields(&mut schema);
+    let schema = alert_schema();
     let loaded = if args.rules.is_empty() {
         let loaded = builtin::load(&schema);
         out.note(&format!(

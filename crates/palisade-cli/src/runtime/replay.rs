@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use palisade_core::Severity;
-use palisade_runtime::alerts::limits::RateLimit;
-use palisade_runtime::event::{FlatEvent, FlatEvents};
-use palisade_runtime::fields::Schema;
-use palisade_runtime::loader::{Loaded, Loader};
-use palisade_runtime::ruleset::{MatchMode, RuleSet, RuleSpec};
+use palisade::Severity;
+use palisade::runtime::Schema;
+use palisade::runtime::alerts::RateLimit;
+use palisade::runtime::{FlatEvent, FlatEvents};
+use palisade::runtime::{Loaded, Loader};
+use palisade::runtime::{MatchMode, RuleSet};
 
 use crate::output::Output;
 
@@ -61,7 +61,7 @@ pub struct AlertArgs {
     pub disable_rules: Vec<String>,
     /// Suppress repeats of an alert within this window (`5m`, `30s`; `0` =
     /// off, the default for replays).
-    #[arg(long, value_name = "DURATION", value_parser = palisade_core::duration::parse)]
+    #[arg(long, value_name = "DURATION", value_parser = palisade::duration::parse)]
     pub dedup_window: Option<Duration>,
     /// Fields that make two alerts of a rule repeats (default: all fields
     /// of the rule's output).
@@ -84,7 +84,7 @@ pub struct AlertArgs {
     #[arg(long)]
     pub follow: bool,
     /// With `--follow`, stop after the file has not grown for this long.
-    #[arg(long, value_name = "DURATION", value_parser = palisade_core::duration::parse, requires = "follow")]
+    #[arg(long, value_name = "DURATION", value_parser = palisade::duration::parse, requires = "follow")]
     pub follow_idle: Option<Duration>,
 }
 
@@ -116,31 +116,25 @@ pub fn compile_rules(
     schema: &Schema,
     mode: MatchMode,
 ) -> Option<RuleSet> {
-    let mut builder = RuleSet::builder(schema.clone());
-    builder.mode(mode);
-    for rule in loaded.rules.iter().filter(|r| r.enabled) {
-        let mut spec = RuleSpec::new(rule.name.clone(), rule.condition.clone(), rule.priority);
-        spec.output.clone_from(&rule.output);
-        spec.tags = rule.tags.iter().cloned().collect();
-        spec.source.clone_from(&rule.source);
-        if let Err(e) = builder.add(spec) {
+    match RuleSet::from_loaded(loaded, schema, mode) {
+        Ok(rules) => Some(rules),
+        Err(e) => {
             out.error(&e.to_string());
-            return None;
+            None
         }
     }
-    Some(builder.build())
 }
 
 /// Reads a JSON-lines events file; prints the error.
 pub fn read_events(out: &Output, path: &Path, schema: &Schema) -> Option<FlatEvents> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
         Err(e) => {
             out.error(&format!("cannot read `{}`: {e}", path.display()));
             return None;
         }
     };
-    match FlatEvents::parse(&text, schema) {
+    match FlatEvents::parse_bytes(&bytes, schema) {
         Ok(events) => Some(events),
         Err(e) => {
             out.error(&format!("{}: {e}", path.display()));

@@ -23,13 +23,6 @@ use crate::fields::{FieldType, Schema};
 /// The largest regex program a condition may compile to, in bytes.
 pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
-/// Checks that a resolved condition compiles against `schema` (fields
-/// known, operators fit their types, values parse), without keeping the
-/// result. The loader calls this to report compile errors per rule.
-pub fn check_condition(schema: &Schema, expr: &Expr) -> Result<(), CompileError> {
-    lower(expr, schema).map(|_| ())
-}
-
 /// Resolves, type-checks and folds a condition.
 pub fn lower(expr: &Expr, schema: &Schema) -> Result<Ir, CompileError> {
     Ok(lower_expr(expr, schema)?.fold())

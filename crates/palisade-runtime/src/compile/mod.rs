@@ -17,10 +17,8 @@ mod ir;
 mod lower;
 pub mod pred;
 
-pub use error::{
-    CompileError, FieldError, MacroError, OperatorError, UnsupportedError, ValueError,
-};
+pub use error::CompileError;
 pub use evtset::EvtSet;
 pub use fold::drop_indexed_tests;
 pub use ir::Ir;
-pub use lower::{REGEX_SIZE_LIMIT, check_condition, lower, lower_indexed};
+pub use lower::{lower, lower_indexed};

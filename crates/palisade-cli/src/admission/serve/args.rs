@@ -44,18 +44,18 @@ pub struct ServeArgs {
     pub failure_policy: FailurePolicy,
     /// The evaluation deadline of one request (`500ms`, `2s`, `1m`); keep it
     /// below the webhook's `timeoutSeconds`.
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = palisade_core::duration::parse)]
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = palisade::duration::parse)]
     pub timeout: Duration,
     /// The largest request body accepted; larger ones get `413`.
     #[arg(long, value_name = "BYTES", default_value_t = 3 * 1024 * 1024)]
     pub max_body_bytes: usize,
     /// How often policy directories and certificate files are checked for
     /// changes.
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = palisade_core::duration::parse)]
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = palisade::duration::parse)]
     pub reload_interval: Duration,
     /// How long in-flight requests may take to finish after SIGTERM or
     /// ctrl-c before connections are closed.
-    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = palisade_core::duration::parse)]
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = palisade::duration::parse)]
     pub shutdown_timeout: Duration,
 }
 

@@ -14,8 +14,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
+use palisade::admission::Context;
 use palisade::manifest;
-use palisade_admission::Context;
 
 /// Where inventory objects come from.
 #[derive(Debug, Clone, Default)]

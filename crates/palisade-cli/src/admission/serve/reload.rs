@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use palisade_core::walk::{MANIFEST_EXTENSIONS, Walker, has_extension};
+use palisade::walk::{MANIFEST_EXTENSIONS, Walker, has_extension};
 
 use super::app::App;
 use super::inventory::InventorySource;

@@ -14,8 +14,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use palisade::EnforcementAction;
-use palisade_admission::review::Status;
-use palisade_admission::{AdmissionResponse, Decision};
+use palisade::admission::Status;
+use palisade::admission::{AdmissionResponse, Decision};
 
 use super::app::App;
 use super::args::FailurePolicy;

@@ -4,11 +4,12 @@
 use std::path::Path;
 
 use palisade_core::Location;
+use palisade_core::walk::{MANIFEST_EXTENSIONS, Walker, has_extension};
 use palisade_core::yaml::{self, Node};
 use serde_json::Value;
 
 use crate::pattern::load::{
-    Loader, autogen_controllers, can_autogen_blocks, collect, key_node, load_match, matches_pods,
+    Loader, autogen_controllers, can_autogen_blocks, key_node, load_match, matches_pods,
     policy_header, rewrite_json, rewrite_variables, with_kinds,
 };
 use crate::pattern::{
@@ -35,12 +36,20 @@ pub struct MutateLoad {
 pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> MutateLoad {
     let mut out = MutateLoad::default();
     for path in paths {
-        let path = path.as_ref();
-        let mut files = Vec::new();
-        collect(path, &mut files, 0);
-        if files.is_empty() && !path.is_dir() {
-            files.push(path.to_path_buf());
-        }
+        let files =
+            match Walker::new().files(path.as_ref(), |p| has_extension(p, &MANIFEST_EXTENSIONS)) {
+                Ok(files) => files,
+                Err(e) => {
+                    out.errors.push(
+                        ReadPolicyError {
+                            location: Location::new(e.path.display().to_string(), 1, 1),
+                            message: e.reason,
+                        }
+                        .into(),
+                    );
+                    continue;
+                }
+            };
         for file in files {
             let load = load_file(&file);
             out.policies.extend(load.policies);

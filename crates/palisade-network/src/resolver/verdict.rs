@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use palisade_core::{Finding, FlowRef, Layer, Location, NetworkVerdict, Subject};
 
-use super::evaluate::PeerRef;
+use super::peer::PeerRef;
 use super::{Catalog, Resolver};
 use crate::inventory::EndpointId;
 use crate::policy::{Action, Direction, Entity, L7};
@@ -256,11 +256,6 @@ impl Explained {
                 location,
             }],
         }
-    }
-
-    /// Where the rules and policies named are written.
-    pub fn locations(&self) -> impl Iterator<Item = &Location> {
-        self.names.iter().filter_map(|n| n.location.as_ref())
     }
 }
 

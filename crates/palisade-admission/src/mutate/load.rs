@@ -513,7 +513,11 @@ fn check_patch(l: &mut Loader<'_>, node: &Node, json6902: bool) {
                     check_text(l, k, key);
                 }
                 if !json6902
-                    && k.as_str().and_then(crate::pattern::anchor::parse).is_some()
+                    && k.as_str()
+                        .and_then(crate::pattern::anchor::parse)
+                        .is_some_and(|a| {
+                            a.kind != crate::pattern::anchor::AnchorKind::AddIfNotPresent
+                        })
                     && v.items().is_some()
                     && v.items()
                         .is_some_and(|items| items.iter().any(|i| i.entries().is_none()))
@@ -521,7 +525,7 @@ fn check_patch(l: &mut Loader<'_>, node: &Node, json6902: bool) {
                     l.invalid(
                         k,
                         format!(
-                            "the anchor `{}` is on a list of scalars: anchors need a mapping or a scalar value",
+                            "the anchor `{}` tests a list of scalars: a testing anchor needs a mapping or a scalar value",
                             k.as_str().unwrap_or_default()
                         ),
                     );

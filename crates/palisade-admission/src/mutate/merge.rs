@@ -179,9 +179,10 @@ const TESTING: &[AnchorKind] = &[
 
 fn merge_list(resource: Option<&Vec<Value>>, patch: &[Value]) -> Result<Value, Skip> {
     let conditional = patch.iter().any(|p| has_anchors_deep(p, TESTING));
-    let keyed = patch
-        .iter()
-        .all(|p| p.as_object().is_some_and(|m| m.contains_key("name")));
+    let keyed = !patch.is_empty()
+        && patch
+            .iter()
+            .all(|p| p.as_object().is_some_and(|m| m.contains_key("name")));
     if !conditional && !keyed {
         return Ok(Value::Array(patch.iter().map(strip_anchors).collect()));
     }
@@ -289,6 +290,16 @@ mod tests {
         let pod = json!({"spec": {"containers": [{"name": "a"}]}});
         let patch = json!({"spec": {"initContainers": [{"(name)": "*", "env": [{"name": "x"}]}]}});
         assert_eq!(merge(Some(&pod), &patch).unwrap(), pod);
+    }
+
+    #[test]
+    fn an_empty_list_replaces_the_list() {
+        let sc = json!({"capabilities": {"add": ["NET_RAW"], "drop": ["ALL"]}});
+        let patch = json!({"capabilities": {"add": []}});
+        assert_eq!(
+            merge(Some(&sc), &patch).unwrap(),
+            json!({"capabilities": {"add": [], "drop": ["ALL"]}})
+        );
     }
 
     #[test]

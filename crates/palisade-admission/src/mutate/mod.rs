@@ -47,6 +47,7 @@ mod jmes;
 pub(crate) mod kyverno;
 mod load;
 pub mod merge;
+pub mod remediation;
 
 use palisade_core::Location;
 use serde_json::{Value, json};

@@ -4,29 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::{Args, CommandFactory};
-use clap_complete::Shell;
+use clap::CommandFactory;
 
-use crate::args::Cli;
+use crate::args::{Cli, CompletionsArgs, ManpagesArgs};
 use crate::exit::Exit;
 use crate::output::Output;
-
-/// Arguments of `palisade completions`.
-#[derive(Debug, Args)]
-pub struct CompletionsArgs {
-    /// The shell to write the completion script for.
-    #[arg(value_enum)]
-    pub shell: Shell,
-}
-
-/// Arguments of `palisade manpages`.
-#[derive(Debug, Args)]
-pub struct ManpagesArgs {
-    /// The directory to write the pages into (created when missing), e.g.
-    /// `/usr/local/share/man/man1`.
-    #[arg(value_name = "DIR")]
-    pub dir: PathBuf,
-}
 
 /// `palisade completions SHELL`: the script on standard output.
 pub fn completions(args: &CompletionsArgs) -> Exit {

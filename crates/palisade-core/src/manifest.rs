@@ -67,17 +67,6 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    /// A manifest for `object`, without positions inside it: every field
-    /// is located at `source`. For objects built in code or received
-    /// without their text (an AdmissionReview).
-    pub fn new(object: Json, source: Source) -> Manifest {
-        Manifest {
-            object,
-            source,
-            positions: Arc::default(),
-        }
-    }
-
     /// Where the field at `path` (`spec.ingress[0].from`) is written, or
     /// the closest enclosing field that is (the object's start at worst).
     /// See [`Positions::get`] for the path form.

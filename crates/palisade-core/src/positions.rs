@@ -107,11 +107,6 @@ impl Positions {
         positions
     }
 
-    /// Where the document starts, when the index is not empty.
-    pub fn root(&self) -> Option<Position> {
-        self.slots.first().map(Slot::position)
-    }
-
     /// The position of the field at `path` (`spec.ingress[0].from`, the
     /// empty path for the root), or `None` when some part of it is not
     /// in the document.

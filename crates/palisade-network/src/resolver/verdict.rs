@@ -257,11 +257,6 @@ impl Explained {
             }],
         }
     }
-
-    /// Where the rules and policies named are written.
-    pub fn locations(&self) -> impl Iterator<Item = &Location> {
-        self.names.iter().filter_map(|n| n.location.as_ref())
-    }
 }
 
 impl fmt::Display for Explained {

@@ -26,20 +26,14 @@ impl Protocol {
             _ => None,
         }
     }
-
-    /// The upper-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Sctp => "SCTP",
-            Protocol::Tcp => "TCP",
-            Protocol::Udp => "UDP",
-        }
-    }
 }
 
-impl fmt::Display for Protocol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+palisade_core::names! {
+    /// The upper-case name.
+    Protocol {
+        Sctp => "SCTP",
+        Tcp => "TCP",
+        Udp => "UDP",
     }
 }
 

@@ -51,17 +51,6 @@ pub enum PolicyKind {
 }
 
 impl PolicyKind {
-    /// The Kubernetes kind.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PolicyKind::NetworkPolicy => "NetworkPolicy",
-            PolicyKind::AdminNetworkPolicy => "AdminNetworkPolicy",
-            PolicyKind::BaselineAdminNetworkPolicy => "BaselineAdminNetworkPolicy",
-            PolicyKind::CiliumNetworkPolicy => "CiliumNetworkPolicy",
-            PolicyKind::CiliumClusterwideNetworkPolicy => "CiliumClusterwideNetworkPolicy",
-        }
-    }
-
     /// The tier policies of this kind sit in.
     pub fn tier(self) -> Tier {
         match self {
@@ -74,9 +63,14 @@ impl PolicyKind {
     }
 }
 
-impl fmt::Display for PolicyKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+palisade_core::names! {
+    /// The Kubernetes kind.
+    PolicyKind {
+        NetworkPolicy => "NetworkPolicy",
+        AdminNetworkPolicy => "AdminNetworkPolicy",
+        BaselineAdminNetworkPolicy => "BaselineAdminNetworkPolicy",
+        CiliumNetworkPolicy => "CiliumNetworkPolicy",
+        CiliumClusterwideNetworkPolicy => "CiliumClusterwideNetworkPolicy",
     }
 }
 
@@ -111,19 +105,13 @@ impl Direction {
             Direction::Egress => 1,
         }
     }
-
-    /// `ingress` or `egress`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Ingress => "ingress",
-            Direction::Egress => "egress",
-        }
-    }
 }
 
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+palisade_core::names! {
+    /// `ingress` or `egress`.
+    Direction {
+        Ingress => "ingress",
+        Egress => "egress",
     }
 }
 
@@ -275,28 +263,22 @@ impl Entity {
         Entity::Unmanaged,
     ];
 
-    /// Cilium's name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Entity::Host => "host",
-            Entity::RemoteNode => "remote-node",
-            Entity::KubeApiserver => "kube-apiserver",
-            Entity::Health => "health",
-            Entity::Init => "init",
-            Entity::Ingress => "ingress",
-            Entity::Unmanaged => "unmanaged",
-        }
-    }
-
     /// Parses Cilium's name of a reserved entity.
     pub fn parse(text: &str) -> Option<Entity> {
         Entity::ALL.into_iter().find(|e| e.as_str() == text)
     }
 }
 
-impl fmt::Display for Entity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+palisade_core::names! {
+    /// Cilium's name.
+    Entity {
+        Host => "host",
+        RemoteNode => "remote-node",
+        KubeApiserver => "kube-apiserver",
+        Health => "health",
+        Init => "init",
+        Ingress => "ingress",
+        Unmanaged => "unmanaged",
     }
 }
 

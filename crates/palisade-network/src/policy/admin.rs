@@ -9,6 +9,7 @@ use super::{
     parse_cidr,
 };
 use crate::issues::{Issues, Origin, check_keys};
+use crate::json;
 use crate::labels::{Selector, parse_selector, parse_selector_with};
 use crate::ports::{PortRange, PortSpec, Protocol};
 
@@ -138,13 +139,7 @@ fn parse(m: &Manifest, kind: PolicyKind, origin: &Origin, issues: &mut Issues) -
                 }
             };
             let mut peers = Vec::new();
-            for (j, p) in item
-                .get(peers_key)
-                .and_then(Json::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
+            for (j, p) in json::items(item.get(peers_key)).enumerate() {
                 peers.extend(parse_peer(
                     p,
                     &format!("{path}.{peers_key}[{j}]"),
@@ -279,13 +274,7 @@ fn parse_peer(
                 "`nodes` peers are not modelled (nodes are not endpoints here); they match nothing",
             );
         }
-        for (i, n) in object
-            .get("networks")
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (i, n) in json::items(object.get("networks")).enumerate() {
             match n.as_str().and_then(parse_cidr) {
                 Some(cidr) => out.push(Peer::Cidr(CidrBlock {
                     cidr,

@@ -33,6 +33,7 @@ use super::{
 };
 use crate::inventory::{DEFAULT_NAMESPACE, NAMESPACE_NAME_LABEL};
 use crate::issues::{Issues, Origin, check_keys};
+use crate::json;
 use crate::labels::{Operator, Requirement, Selector, parse_selector};
 use crate::ports::{PortRange, PortSpec, Protocol};
 
@@ -334,13 +335,7 @@ impl Context<'_> {
                     continue;
                 };
                 let mut except = Vec::new();
-                for (i, e) in map
-                    .get("except")
-                    .and_then(Json::as_array)
-                    .into_iter()
-                    .flatten()
-                    .enumerate()
-                {
+                for (i, e) in json::items(map.get("except")).enumerate() {
                     match e.as_str().and_then(parse_cidr) {
                         // Cilium: "allow CIDR prefix .. does not contain exclude CIDR prefix".
                         Some(n) if !net.contains(&n.network()) => issues.invalid(
@@ -625,11 +620,7 @@ impl Context<'_> {
                     if let Some(host) = text(r, "host") {
                         d.push_str(&format!(" host {host}"));
                     }
-                    let headers: Vec<String> = r
-                        .get("headers")
-                        .and_then(Json::as_array)
-                        .into_iter()
-                        .flatten()
+                    let headers: Vec<String> = json::items(r.get("headers"))
                         .filter_map(|h| h.as_str().map(str::to_owned))
                         .collect();
                     if !headers.is_empty() {

@@ -9,6 +9,7 @@ use super::{
 };
 use crate::inventory::DEFAULT_NAMESPACE;
 use crate::issues::{Issues, Origin, check_keys};
+use crate::json;
 use crate::labels::parse_selector;
 use crate::ports::{PortRange, PortSpec, Protocol};
 
@@ -208,13 +209,7 @@ pub(super) fn parse_ip_block(
         return None;
     };
     let mut except = Vec::new();
-    for (i, e) in object
-        .get("except")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
+    for (i, e) in json::items(object.get("except")).enumerate() {
         match e.as_str().and_then(parse_cidr) {
             // Kubernetes: "must be a strict subset of `cidr`".
             Some(net) if !(cidr.contains(&net) && net.prefix_len() > cidr.prefix_len()) => {

@@ -11,7 +11,7 @@ use super::{
 use crate::issues::{Issues, Origin, check_keys};
 use crate::json;
 use crate::labels::{Selector, parse_selector, parse_selector_with};
-use crate::ports::{PortRange, PortSpec, Protocol};
+use crate::ports::{PortRange, PortSpec};
 
 /// Reads one `AdminNetworkPolicy`.
 pub fn parse_admin_network_policy(
@@ -305,32 +305,12 @@ fn parse_ports(
             origin,
             issues,
         );
-        let protocol = |v: &Json, issues: &mut Issues| -> Option<Protocol> {
-            match v.get("protocol") {
-                None | Some(Json::Null) => Some(Protocol::Tcp),
-                Some(p) => {
-                    let parsed = p.as_str().and_then(Protocol::parse);
-                    if parsed.is_none() {
-                        issues.invalid(
-                            origin,
-                            &format!("{at}.protocol"),
-                            "expected TCP, UDP or SCTP",
-                        );
-                    }
-                    parsed
-                }
-            }
-        };
-        let number = |v: Option<&Json>| {
-            v.and_then(Json::as_u64)
-                .and_then(|n| u16::try_from(n).ok())
-                .filter(|&n| n > 0)
-        };
         if let Some(pn) = object.get("portNumber") {
-            let Some(protocol) = protocol(pn, issues) else {
+            let Some(protocol) = super::parse_protocol(pn.get("protocol"), &at, origin, issues)
+            else {
                 continue;
             };
-            match number(pn.get("port")) {
+            match super::port_number(pn.get("port")) {
                 Some(port) => out.push(PortSpec::Range(PortRange {
                     protocol,
                     start: port,
@@ -343,10 +323,14 @@ fn parse_ports(
                 ),
             }
         } else if let Some(pr) = object.get("portRange") {
-            let Some(protocol) = protocol(pr, issues) else {
+            let Some(protocol) = super::parse_protocol(pr.get("protocol"), &at, origin, issues)
+            else {
                 continue;
             };
-            match (number(pr.get("start")), number(pr.get("end"))) {
+            match (
+                super::port_number(pr.get("start")),
+                super::port_number(pr.get("end")),
+            ) {
                 (Some(start), Some(end)) if start <= end => {
                     out.push(PortSpec::Range(PortRange {
                         protocol,

@@ -11,7 +11,7 @@ use crate::inventory::DEFAULT_NAMESPACE;
 use crate::issues::{Issues, Origin, check_keys};
 use crate::json;
 use crate::labels::parse_selector;
-use crate::ports::{PortRange, PortSpec, Protocol};
+use crate::ports::{PortRange, PortSpec};
 
 /// Reads one `NetworkPolicy`. Returns `None` only when the object cannot
 /// be a policy at all (no name, `spec` not a mapping).
@@ -244,29 +244,15 @@ fn parse_ports(
             origin,
             issues,
         );
-        let protocol = match object.get("protocol") {
-            None | Some(Json::Null) => Protocol::Tcp,
-            Some(v) => match v.as_str().and_then(Protocol::parse) {
-                Some(p) => p,
-                None => {
-                    issues.invalid(
-                        origin,
-                        &format!("{at}.protocol"),
-                        "expected TCP, UDP or SCTP",
-                    );
-                    continue;
-                }
-            },
+        let Some(protocol) = super::parse_protocol(object.get("protocol"), &at, origin, issues)
+        else {
+            continue;
         };
         let end = object.get("endPort").and_then(Json::as_u64);
         match object.get("port") {
             None | Some(Json::Null) => out.push(PortSpec::Protocol(protocol)),
-            Some(Json::Number(n)) => {
-                let Some(start) = n
-                    .as_u64()
-                    .and_then(|n| u16::try_from(n).ok())
-                    .filter(|&n| n > 0)
-                else {
+            port @ Some(Json::Number(_)) => {
+                let Some(start) = super::port_number(port) else {
                     issues.invalid(
                         origin,
                         &format!("{at}.port"),

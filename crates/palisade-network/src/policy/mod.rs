@@ -29,7 +29,7 @@ use palisade_core::Manifest;
 
 use crate::issues::{Issues, Origin};
 use crate::labels::Selector;
-use crate::ports::PortSpec;
+use crate::ports::{PortSpec, Protocol};
 
 pub use admin::{parse_admin_network_policy, parse_baseline_admin_network_policy};
 pub use cilium::parse_cilium_policy;
@@ -513,7 +513,6 @@ impl PolicySet {
     }
 }
 
-/// Parses a CIDR (`10.0.0.0/8`); host bits are cleared.
 /// The entries of a rule's `ports` list, with each entry's field path.
 /// `None` when the list is absent, null or empty (every port); a `ports`
 /// that is not a sequence, or an entry that is not a mapping, is reported
@@ -545,6 +544,41 @@ pub(crate) fn port_entries<'a>(
     Some(out)
 }
 
+/// The `protocol` field (`value`) of the port entry at `at`: TCP when absent
+/// or null; `None`, reported at `{at}.protocol`, when it is not TCP, UDP or
+/// SCTP.
+pub(crate) fn parse_protocol(
+    value: Option<&serde_json::Value>,
+    at: &str,
+    origin: &Origin,
+    issues: &mut Issues,
+) -> Option<Protocol> {
+    use serde_json::Value as Json;
+    match value {
+        None | Some(Json::Null) => Some(Protocol::Tcp),
+        Some(p) => {
+            let parsed = p.as_str().and_then(Protocol::parse);
+            if parsed.is_none() {
+                issues.invalid(
+                    origin,
+                    &format!("{at}.protocol"),
+                    "expected TCP, UDP or SCTP",
+                );
+            }
+            parsed
+        }
+    }
+}
+
+/// A port number in 1-65535, if `value` is one.
+pub(crate) fn port_number(value: Option<&serde_json::Value>) -> Option<u16> {
+    value
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|n| u16::try_from(n).ok())
+        .filter(|&n| n > 0)
+}
+
+/// Parses a CIDR (`10.0.0.0/8`); host bits are cleared.
 pub(crate) fn parse_cidr(text: &str) -> Option<IpNet> {
     text.trim().parse::<IpNet>().ok().map(|n| n.trunc())
 }

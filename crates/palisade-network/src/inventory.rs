@@ -427,14 +427,7 @@ impl Builder {
         let Some(name) = m.name() else { return };
         let ns = self.namespace_of(m);
         let spec = m.object.get("spec");
-        let selector = spec
-            .and_then(|s| s.get("selector"))
-            .and_then(Json::as_object)
-            .map(|map| {
-                map.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.text()?)))
-                    .collect()
-            });
+        let selector = string_map(spec.and_then(|s| s.get("selector")));
         let mut ports = Vec::new();
         for (i, p) in json::items(spec.and_then(|s| s.get("ports"))).enumerate() {
             let Some(port) = p
@@ -497,15 +490,17 @@ impl Builder {
 }
 
 fn labels_of(metadata: Option<&Json>) -> Labels {
-    metadata
-        .and_then(|m| m.get("labels"))
-        .and_then(Json::as_object)
-        .map(|map| {
-            map.iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.text()?)))
-                .collect()
-        })
-        .unwrap_or_default()
+    string_map(metadata.and_then(|m| m.get("labels"))).unwrap_or_default()
+}
+
+/// The entries of a mapping (`labels`, a Service's `selector`) whose values
+/// are text; `None` when `value` is not a mapping.
+fn string_map(value: Option<&Json>) -> Option<Labels> {
+    value.and_then(Json::as_object).map(|map| {
+        map.iter()
+            .filter_map(|(k, v)| Some((k.clone(), v.text()?)))
+            .collect()
+    })
 }
 
 /// Named container ports of a pod spec (`containers` and `initContainers`

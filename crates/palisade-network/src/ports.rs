@@ -140,6 +140,13 @@ impl Ports {
         self.normalize();
     }
 
+    /// The ports of `ranges`, sorted and merged.
+    fn normalized(ranges: Vec<PortRange>) -> Ports {
+        let mut out = Ports { ranges };
+        out.normalize();
+        out
+    }
+
     fn normalize(&mut self) {
         self.ranges.sort();
         let mut out: Vec<PortRange> = Vec::with_capacity(self.ranges.len());
@@ -167,9 +174,7 @@ impl Ports {
         }
         let mut ranges = self.ranges.clone();
         ranges.extend_from_slice(&other.ranges);
-        let mut out = Ports { ranges };
-        out.normalize();
-        out
+        Ports::normalized(ranges)
     }
 
     /// Ports in both sets.
@@ -190,9 +195,7 @@ impl Ports {
                 }
             }
         }
-        let mut out = Ports { ranges };
-        out.normalize();
-        out
+        Ports::normalized(ranges)
     }
 
     /// Ports in `self` but not in `other`.
@@ -222,9 +225,7 @@ impl Ports {
                 end,
             }));
         }
-        let mut out = Ports { ranges };
-        out.normalize();
-        out
+        Ports::normalized(ranges)
     }
 }
 

@@ -8,3 +8,6 @@ use serde_json::Value as Json;
 pub(crate) fn items(value: Option<&Json>) -> impl Iterator<Item = &Json> {
     value.and_then(Json::as_array).into_iter().flatten()
 }
+
+/// A JSON mapping.
+pub(crate) type Object = serde_json::Map<String, Json>;

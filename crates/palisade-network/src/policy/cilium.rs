@@ -101,10 +101,7 @@ struct Context<'a> {
 impl Context<'_> {
     fn rule(&self, spec: &Json, path: &str, issues: &mut Issues) -> Option<Policy> {
         let origin = self.origin;
-        let Some(object) = spec.as_object() else {
-            issues.invalid(origin, path, "a rule must be a mapping");
-            return None;
-        };
+        let object = issues.mapping(spec, origin, path, "a rule")?;
         check_keys(
             object,
             &[
@@ -237,8 +234,7 @@ impl Context<'_> {
         issues: &mut Issues,
     ) {
         let origin = self.origin;
-        let Some(object) = item.as_object() else {
-            issues.invalid(origin, path, "a rule must be a mapping");
+        let Some(object) = issues.mapping(item, origin, path, "a rule") else {
             return;
         };
         let (endpoints, requires, cidr, cidr_set, entities, groups, nodes) = match direction {
@@ -311,8 +307,7 @@ impl Context<'_> {
         if object.contains_key(cidr_set) {
             any_peer_field = true;
             for (at, set) in list(cidr_set, issues) {
-                let Some(map) = set.as_object() else {
-                    issues.invalid(origin, &at, "a CIDR rule must be a mapping");
+                let Some(map) = issues.mapping(&set, origin, &at, "a CIDR rule") else {
                     continue;
                 };
                 check_keys(
@@ -371,8 +366,7 @@ impl Context<'_> {
         if object.contains_key("toFQDNs") {
             any_peer_field = true;
             for (at, f) in list("toFQDNs", issues) {
-                let Some(map) = f.as_object() else {
-                    issues.invalid(origin, &at, "an FQDN selector must be a mapping");
+                let Some(map) = issues.mapping(&f, origin, &at, "an FQDN selector") else {
                     continue;
                 };
                 check_keys(map, &["matchName", "matchPattern"], &at, origin, issues);
@@ -454,8 +448,7 @@ impl Context<'_> {
         issues: &mut Issues,
     ) -> (Vec<PortSpec>, Option<L7>) {
         let origin = self.origin;
-        let Some(map) = value.as_object() else {
-            issues.invalid(origin, at, "a port rule must be a mapping");
+        let Some(map) = issues.mapping(value, origin, at, "a port rule") else {
             return (Vec::new(), None);
         };
         let keys: &[&str] = if action == Action::Deny {
@@ -505,8 +498,7 @@ impl Context<'_> {
 
     fn port(&self, value: &Json, at: &str, issues: &mut Issues) -> Vec<PortSpec> {
         let origin = self.origin;
-        let Some(map) = value.as_object() else {
-            issues.invalid(origin, at, "a port must be a mapping");
+        let Some(map) = issues.mapping(value, origin, at, "a port") else {
             return Vec::new();
         };
         check_keys(map, &["port", "endPort", "protocol"], at, origin, issues);

@@ -513,11 +513,40 @@ impl PolicySet {
     }
 }
 
+/// The port specs of the `ports` list of `rule` (at field path `path`):
+/// [`PortSpec::Any`] when the list is absent, null or empty; otherwise
+/// what `entry` reads from each entry (at its field path), whose keys must
+/// be among `keys`; `entry` reports what it cannot read and gives `None`.
+pub(crate) fn parse_ports(
+    rule: &serde_json::Map<String, serde_json::Value>,
+    path: &str,
+    keys: &[&str],
+    entry: fn(
+        &str,
+        &serde_json::Map<String, serde_json::Value>,
+        &Origin,
+        &mut Issues,
+    ) -> Option<PortSpec>,
+    origin: &Origin,
+    issues: &mut Issues,
+) -> Vec<PortSpec> {
+    let path = format!("{path}.ports");
+    let Some(entries) = port_entries(rule.get("ports"), &path, origin, issues) else {
+        return vec![PortSpec::Any];
+    };
+    let mut out = Vec::new();
+    for (at, object) in entries {
+        crate::issues::check_keys(object, keys, &at, origin, issues);
+        out.extend(entry(&at, object, origin, issues));
+    }
+    out
+}
+
 /// The entries of a rule's `ports` list, with each entry's field path.
 /// `None` when the list is absent, null or empty (every port); a `ports`
 /// that is not a sequence, or an entry that is not a mapping, is reported
 /// and allows nothing.
-pub(crate) fn port_entries<'a>(
+fn port_entries<'a>(
     ports: Option<&'a serde_json::Value>,
     path: &str,
     origin: &Origin,

@@ -73,6 +73,17 @@ enum Cond {
     Or(Vec<Cond>),
 }
 
+/// `field op rhs`, with `rhs` the `values` picked in `pool`: a list of them
+/// for `in`, else the first.
+fn pick_check(field: &str, op: &str, pool: &[&str], values: &[u8]) -> String {
+    let rhs = if op == "in" {
+        list(values.iter().map(|n| pick(pool, *n).to_owned()))
+    } else {
+        pick(pool, values.first().copied().unwrap_or(0)).to_owned()
+    };
+    format!("{field} {op} {rhs}")
+}
+
 fn list(items: impl Iterator<Item = String>) -> String {
     let v: Vec<String> = items.take(5).collect();
     if v.is_empty() { "(\"x\")".to_owned() } else { format!("({})", v.join(", ")) }
@@ -96,24 +107,10 @@ fn render_check(c: &Check) -> String {
             format!("{field} {op} {rhs}")
         }
         Check::Num { field, op, nums } => {
-            let op = pick(NUM_OPS, *op);
-            let field = pick(NUM_FIELDS, *field);
-            let rhs = if op == "in" {
-                list(nums.iter().map(|n| pick(NUMS, *n).to_owned()))
-            } else {
-                pick(NUMS, nums.first().copied().unwrap_or(0)).to_owned()
-            };
-            format!("{field} {op} {rhs}")
+            pick_check(pick(NUM_FIELDS, *field), pick(NUM_OPS, *op), NUMS, nums)
         }
         Check::Ip { field, op, ips } => {
-            let op = pick(IP_OPS, *op);
-            let field = pick(IP_FIELDS, *field);
-            let rhs = if op == "in" {
-                list(ips.iter().map(|n| pick(IPS, *n).to_owned()))
-            } else {
-                pick(IPS, ips.first().copied().unwrap_or(0)).to_owned()
-            };
-            format!("{field} {op} {rhs}")
+            pick_check(pick(IP_FIELDS, *field), pick(IP_OPS, *op), IPS, ips)
         }
         Check::Exists { field } => format!("{} exists", pick(STR_FIELDS, *field)),
         Check::Type { ty } => format!("evt.type = {}", pick(EV_TYPES, *ty)),

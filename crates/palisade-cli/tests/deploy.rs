@@ -134,6 +134,23 @@ impl Rendering {
         })
     }
 
+    /// The JSON `palisade args… <this rendering's file>` prints, which
+    /// must exit 0 (else the test fails saying `what`).
+    fn json_of(&self, args: &[&str], what: &str) -> Json {
+        let mut args = args.to_vec();
+        args.push(self.file());
+        let out = palisade(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {what}:\n{}{}",
+            self.name,
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
     fn file(&self) -> &str {
         self.file.to_str().unwrap()
     }
@@ -204,24 +221,17 @@ fn every_workload_passes_pod_security_restricted() {
         return;
     };
     for r in &renderings {
-        let out = palisade(&[
-            "admission",
-            "pss",
-            "--level",
-            "restricted",
-            "--format",
-            "json",
-            r.file(),
-        ]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}: not restricted:\n{}{}",
-            r.name,
-            text(&out.stdout),
-            text(&out.stderr)
+        let results = r.json_of(
+            &[
+                "admission",
+                "pss",
+                "--level",
+                "restricted",
+                "--format",
+                "json",
+            ],
+            "not restricted",
         );
-        let results: Json = serde_json::from_slice(&out.stdout).unwrap();
         let results = results.as_array().unwrap();
         let workloads = r.of_kind("Deployment").len();
         assert!(workloads >= 1, "{}: no workload rendered", r.name);
@@ -239,25 +249,18 @@ fn the_builtin_pack_and_the_shipped_policies_allow_every_object() {
     };
     let policies = repo().join("deploy/webhook/base/policies");
     for r in &renderings {
-        let out = palisade(&[
-            "admission",
-            "audit",
-            "--builtin",
-            "--policies",
-            policies.to_str().unwrap(),
-            "--format",
-            "json",
-            r.file(),
-        ]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}:\n{}{}",
-            r.name,
-            text(&out.stdout),
-            text(&out.stderr)
+        let audit = r.json_of(
+            &[
+                "admission",
+                "audit",
+                "--builtin",
+                "--policies",
+                policies.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+            "audit failed",
         );
-        let audit: Json = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(audit["violations"], json!([]), "{}", r.name);
         assert_eq!(
             audit["objects"],

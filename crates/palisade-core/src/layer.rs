@@ -1,7 +1,5 @@
 //! The three moments at which Palisade enforces policy.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 /// The layer a policy, rule or finding belongs to.
@@ -24,19 +22,13 @@ pub enum Layer {
 impl Layer {
     /// Every layer, in the order a workload meets them.
     pub const ALL: [Layer; 3] = [Layer::Admission, Layer::Runtime, Layer::Network];
-
-    /// The lower-case name used in output and serialization.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Layer::Admission => "admission",
-            Layer::Runtime => "runtime",
-            Layer::Network => "network",
-        }
-    }
 }
 
-impl fmt::Display for Layer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+crate::names! {
+    /// The lower-case name used in output and serialization.
+    Layer {
+        Admission => "admission",
+        Runtime => "runtime",
+        Network => "network",
     }
 }

@@ -7,6 +7,7 @@ pub mod finding;
 pub mod layer;
 pub mod location;
 pub mod manifest;
+pub mod names;
 pub mod positions;
 pub mod selector;
 pub mod severity;

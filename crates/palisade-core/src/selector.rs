@@ -49,16 +49,6 @@ impl Operator {
         }
     }
 
-    /// The operator as Kubernetes writes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Operator::In => "In",
-            Operator::NotIn => "NotIn",
-            Operator::Exists => "Exists",
-            Operator::DoesNotExist => "DoesNotExist",
-        }
-    }
-
     /// `true` for `In` and `NotIn`, which need at least one value
     /// (`Exists` and `DoesNotExist` take none).
     pub fn takes_values(self) -> bool {
@@ -66,9 +56,13 @@ impl Operator {
     }
 }
 
-impl fmt::Display for Operator {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+crate::names! {
+    /// The operator as Kubernetes writes it.
+    Operator {
+        In => "In",
+        NotIn => "NotIn",
+        Exists => "Exists",
+        DoesNotExist => "DoesNotExist",
     }
 }
 

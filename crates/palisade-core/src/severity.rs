@@ -12,7 +12,6 @@
 //! | network verdict | denied | [`Severity::Warning`] |
 //! | | allowed | [`Severity::Informational`] |
 
-use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -102,25 +101,19 @@ impl Severity {
             Severity::Debug => "Debug",
         }
     }
-
-    /// The lower-case name used in Palisade's own output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Emergency => "emergency",
-            Severity::Alert => "alert",
-            Severity::Critical => "critical",
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Notice => "notice",
-            Severity::Informational => "informational",
-            Severity::Debug => "debug",
-        }
-    }
 }
 
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+crate::names! {
+    /// The lower-case name used in Palisade's own output.
+    Severity {
+        Emergency => "emergency",
+        Alert => "alert",
+        Critical => "critical",
+        Error => "error",
+        Warning => "warning",
+        Notice => "notice",
+        Informational => "informational",
+        Debug => "debug",
     }
 }
 

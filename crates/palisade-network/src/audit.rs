@@ -349,6 +349,24 @@ mod tests {
     use crate::Issues;
     use palisade_core::manifest::load_str;
 
+    /// The findings for the manifests in `text`, which must load and
+    /// resolve without a problem.
+    fn audit_of(file: &str, text: &str) -> Vec<Finding> {
+        let report = load_str(file, text);
+        assert!(report.is_ok(), "{:?}", report.errors);
+        let mut issues = Issues::default();
+        let resolver = Resolver::from_manifests(&report.objects, &mut issues);
+        assert!(issues.is_empty(), "{issues:?}");
+        audit(&resolver)
+    }
+
+    /// Whether a finding of `policy` says `needle`.
+    fn has(findings: &[Finding], policy: &str, needle: &str) -> bool {
+        findings
+            .iter()
+            .any(|f| f.policy == policy && f.message.contains(needle))
+    }
+
     const EXTRA: &str = r#"
 ---
 apiVersion: policy.networking.k8s.io/v1alpha1
@@ -375,17 +393,8 @@ spec:
             "{}{EXTRA}",
             include_str!("../../../examples/data/cluster.yaml")
         );
-        let report = load_str("cluster.yaml", &text);
-        assert!(report.is_ok(), "{:?}", report.errors);
-        let mut issues = Issues::default();
-        let resolver = Resolver::from_manifests(&report.objects, &mut issues);
-        assert!(issues.is_empty(), "{issues:?}");
-        let findings = audit(&resolver);
-        let has = |policy: &str, needle: &str| {
-            findings
-                .iter()
-                .any(|f| f.policy == policy && f.message.contains(needle))
-        };
+        let findings = audit_of("cluster.yaml", &text);
+        let has = |policy: &str, needle: &str| has(&findings, policy, needle);
         assert!(has("network/unprotected-ingress", "shop/web[Deployment]"));
         assert!(!has("network/unprotected-ingress", "data/db"));
         assert!(has("network/no-default-deny-ingress", "`shop`"));
@@ -450,16 +459,8 @@ spec:
   egress:
   - toCIDR: [0.0.0.0/0]
 "#;
-        let report = load_str("cilium.yaml", text);
-        let mut issues = Issues::default();
-        let resolver = Resolver::from_manifests(&report.objects, &mut issues);
-        assert!(issues.is_empty(), "{issues:?}");
-        let findings = audit(&resolver);
-        let has = |policy: &str, needle: &str| {
-            findings
-                .iter()
-                .any(|f| f.policy == policy && f.message.contains(needle))
-        };
+        let findings = audit_of("cilium.yaml", text);
+        let has = |policy: &str, needle: &str| has(&findings, policy, needle);
         assert!(
             !has("network/no-default-deny-ingress", "`web`"),
             "{findings:?}"

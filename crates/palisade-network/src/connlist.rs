@@ -169,46 +169,33 @@ impl ConnList {
                 }
             }
         }
-        for (lo, hi) in external_pieces(resolver, Direction::Ingress) {
-            let name = external_name(lo, hi);
-            let mut used = false;
-            for (d, d_name) in &endpoints {
-                let Some(id) = resolver.identity_of(*d) else {
-                    continue;
-                };
-                let ports = resolver.external_ports(Direction::Ingress, id, lo, hi);
-                if !ports.is_empty() {
-                    used = true;
-                    lines.push(Connection {
-                        src: name.clone(),
-                        dst: d_name.clone(),
-                        conn: ports.to_string(),
-                    });
+        // Addresses outside the cluster: as sources of ingress, then as
+        // destinations of egress.
+        for direction in Direction::BOTH {
+            for (lo, hi) in external_pieces(resolver, direction) {
+                let name = external_name(lo, hi);
+                let mut used = false;
+                for (e, e_name) in &endpoints {
+                    let Some(id) = resolver.identity_of(*e) else {
+                        continue;
+                    };
+                    let ports = resolver.external_ports(direction, id, lo, hi);
+                    if !ports.is_empty() {
+                        used = true;
+                        let (src, dst) = match direction {
+                            Direction::Ingress => (name.clone(), e_name.clone()),
+                            Direction::Egress => (e_name.clone(), name.clone()),
+                        };
+                        lines.push(Connection {
+                            src,
+                            dst,
+                            conn: ports.to_string(),
+                        });
+                    }
                 }
-            }
-            if used {
-                list.add_external(name);
-            }
-        }
-        for (lo, hi) in external_pieces(resolver, Direction::Egress) {
-            let name = external_name(lo, hi);
-            let mut used = false;
-            for (s, s_name) in &endpoints {
-                let Some(id) = resolver.identity_of(*s) else {
-                    continue;
-                };
-                let ports = resolver.external_ports(Direction::Egress, id, lo, hi);
-                if !ports.is_empty() {
-                    used = true;
-                    lines.push(Connection {
-                        src: s_name.clone(),
-                        dst: name.clone(),
-                        conn: ports.to_string(),
-                    });
+                if used {
+                    list.add_external(name);
                 }
-            }
-            if used {
-                list.add_external(name);
             }
         }
         lines.sort();

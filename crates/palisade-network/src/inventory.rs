@@ -18,6 +18,7 @@ use palisade_core::selector::Tree;
 use serde_json::Value as Json;
 
 use crate::issues::{Issues, Origin};
+use crate::json;
 use crate::labels::Labels;
 use crate::ports::{NamedPort, Protocol};
 
@@ -426,22 +427,9 @@ impl Builder {
         let Some(name) = m.name() else { return };
         let ns = self.namespace_of(m);
         let spec = m.object.get("spec");
-        let selector = spec
-            .and_then(|s| s.get("selector"))
-            .and_then(Json::as_object)
-            .map(|map| {
-                map.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.text()?)))
-                    .collect()
-            });
+        let selector = string_map(spec.and_then(|s| s.get("selector")));
         let mut ports = Vec::new();
-        for (i, p) in spec
-            .and_then(|s| s.get("ports"))
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (i, p) in json::items(spec.and_then(|s| s.get("ports"))).enumerate() {
             let Some(port) = p
                 .get("port")
                 .and_then(Json::as_u64)
@@ -477,13 +465,7 @@ impl Builder {
 
     fn add_node(&mut self, m: &Manifest, origin: Origin) {
         let Some(name) = m.name() else { return };
-        let addresses = m
-            .object
-            .get("status")
-            .and_then(|s| s.get("addresses"))
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
+        let addresses = json::items(m.object.get("status").and_then(|s| s.get("addresses")))
             .filter_map(|a| a.get("address")?.as_str()?.parse().ok())
             .collect();
         self.nodes.push(Node {
@@ -508,15 +490,17 @@ impl Builder {
 }
 
 fn labels_of(metadata: Option<&Json>) -> Labels {
-    metadata
-        .and_then(|m| m.get("labels"))
-        .and_then(Json::as_object)
-        .map(|map| {
-            map.iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.text()?)))
-                .collect()
-        })
-        .unwrap_or_default()
+    string_map(metadata.and_then(|m| m.get("labels"))).unwrap_or_default()
+}
+
+/// The entries of a mapping (`labels`, a Service's `selector`) whose values
+/// are text; `None` when `value` is not a mapping.
+fn string_map(value: Option<&Json>) -> Option<Labels> {
+    value.and_then(Json::as_object).map(|map| {
+        map.iter()
+            .filter_map(|(k, v)| Some((k.clone(), v.text()?)))
+            .collect()
+    })
 }
 
 /// Named container ports of a pod spec (`containers` and `initContainers`
@@ -524,27 +508,12 @@ fn labels_of(metadata: Option<&Json>) -> Labels {
 fn container_ports(spec: Option<&Json>, origin: &Origin, issues: &mut Issues) -> Vec<NamedPort> {
     let mut out = Vec::new();
     let Some(spec) = spec else { return out };
-    let containers = spec
-        .get("containers")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-        .map(|c| ("containers", c));
-    let sidecars = spec
-        .get("initContainers")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
+    let containers = json::items(spec.get("containers")).map(|c| ("containers", c));
+    let sidecars = json::items(spec.get("initContainers"))
         .filter(|c| c.get("restartPolicy").and_then(Json::as_str) == Some("Always"))
         .map(|c| ("initContainers", c));
     for (list, container) in containers.chain(sidecars) {
-        for (i, port) in container
-            .get("ports")
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (i, port) in json::items(container.get("ports")).enumerate() {
             let Some(name) = port.get("name").and_then(Json::as_str) else {
                 continue;
             };
@@ -577,11 +546,7 @@ fn pod_ips(status: Option<&Json>) -> Vec<IpAddr> {
     let Some(status) = status else {
         return Vec::new();
     };
-    let mut ips: Vec<IpAddr> = status
-        .get("podIPs")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
+    let mut ips: Vec<IpAddr> = json::items(status.get("podIPs"))
         .filter_map(|p| p.get("ip")?.as_str()?.parse().ok())
         .collect();
     if let Some(ip) = status

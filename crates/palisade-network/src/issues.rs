@@ -251,6 +251,22 @@ impl Issues {
         );
     }
 
+    /// `value` as a mapping; when it is not one, records that `what` at
+    /// `field` must be a mapping.
+    pub(crate) fn mapping<'j>(
+        &mut self,
+        value: &'j serde_json::Value,
+        origin: &Origin,
+        field: &str,
+        what: &str,
+    ) -> Option<&'j serde_json::Map<String, serde_json::Value>> {
+        let map = value.as_object();
+        if map.is_none() {
+            self.invalid(origin, field, &format!("{what} must be a mapping"));
+        }
+        map
+    }
+
     /// Records a field left out of the model on purpose.
     pub fn ignored(&mut self, origin: &Origin, field: &str, message: &str) {
         self.0.push(

@@ -47,6 +47,7 @@ pub mod connlist;
 mod engine;
 pub mod inventory;
 pub mod issues;
+mod json;
 pub mod labels;
 pub mod limits;
 pub mod policy;

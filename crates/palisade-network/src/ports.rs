@@ -26,20 +26,14 @@ impl Protocol {
             _ => None,
         }
     }
-
-    /// The upper-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Sctp => "SCTP",
-            Protocol::Tcp => "TCP",
-            Protocol::Udp => "UDP",
-        }
-    }
 }
 
-impl fmt::Display for Protocol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+palisade_core::names! {
+    /// The upper-case name.
+    Protocol {
+        Sctp => "SCTP",
+        Tcp => "TCP",
+        Udp => "UDP",
     }
 }
 
@@ -146,6 +140,13 @@ impl Ports {
         self.normalize();
     }
 
+    /// The ports of `ranges`, sorted and merged.
+    fn normalized(ranges: Vec<PortRange>) -> Ports {
+        let mut out = Ports { ranges };
+        out.normalize();
+        out
+    }
+
     fn normalize(&mut self) {
         self.ranges.sort();
         let mut out: Vec<PortRange> = Vec::with_capacity(self.ranges.len());
@@ -173,9 +174,7 @@ impl Ports {
         }
         let mut ranges = self.ranges.clone();
         ranges.extend_from_slice(&other.ranges);
-        let mut out = Ports { ranges };
-        out.normalize();
-        out
+        Ports::normalized(ranges)
     }
 
     /// Ports in both sets.
@@ -196,9 +195,7 @@ impl Ports {
                 }
             }
         }
-        let mut out = Ports { ranges };
-        out.normalize();
-        out
+        Ports::normalized(ranges)
     }
 
     /// Ports in `self` but not in `other`.
@@ -228,9 +225,7 @@ impl Ports {
                 end,
             }));
         }
-        let mut out = Ports { ranges };
-        out.normalize();
-        out
+        Ports::normalized(ranges)
     }
 }
 

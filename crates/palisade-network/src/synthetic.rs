@@ -70,6 +70,41 @@ fn http() -> PortSpec {
     }
 }
 
+/// TCP port `port` alone.
+fn tcp(port: u16) -> PortSpec {
+    PortSpec::Range(PortRange {
+        protocol: Protocol::Tcp,
+        start: port,
+        end: port,
+    })
+}
+
+/// Every IPv4 address.
+fn world() -> Peer {
+    Peer::Cidr(CidrBlock {
+        cidr: net("0.0.0.0/0"),
+        except: Vec::new(),
+    })
+}
+
+/// An ingress rule for traffic from every pod of the `env=dev` namespaces
+/// to TCP ports 1 to `end`.
+fn from_dev_namespaces(action: Action, end: u16) -> Rule {
+    rule(
+        Direction::Ingress,
+        action,
+        Some(vec![Peer::Endpoints(EndpointSelector {
+            namespaces: NamespaceScope::Selector(Selector::from_labels([("env", "dev")])),
+            pods: Selector::everything(),
+        })]),
+        vec![PortSpec::Range(PortRange {
+            protocol: Protocol::Tcp,
+            start: 1,
+            end,
+        })],
+    )
+}
+
 fn rule(
     direction: Direction,
     action: Action,
@@ -188,11 +223,7 @@ pub fn cluster(sizes: Sizes) -> Catalog {
                             except: Vec::new(),
                         }),
                     ]),
-                    vec![PortSpec::Range(PortRange {
-                        protocol: Protocol::Tcp,
-                        start: 443,
-                        end: 443,
-                    })],
+                    vec![tcp(443)],
                 )]
             } else {
                 vec![rule(
@@ -235,21 +266,7 @@ pub fn cluster(sizes: Sizes) -> Catalog {
                 },
                 isolates: [false, false],
                 rules: vec![
-                    rule(
-                        Direction::Ingress,
-                        Action::Deny,
-                        Some(vec![Peer::Endpoints(EndpointSelector {
-                            namespaces: NamespaceScope::Selector(Selector::from_labels([(
-                                "env", "dev",
-                            )])),
-                            pods: Selector::everything(),
-                        })]),
-                        vec![PortSpec::Range(PortRange {
-                            protocol: Protocol::Tcp,
-                            start: 1,
-                            end: 1024,
-                        })],
-                    ),
+                    from_dev_namespaces(Action::Deny, 1024),
                     Rule {
                         l7: Some(crate::policy::L7 {
                             protocol: "http".to_owned(),
@@ -258,15 +275,8 @@ pub fn cluster(sizes: Sizes) -> Catalog {
                         ..rule(
                             Direction::Egress,
                             Action::Allow,
-                            Some(vec![Peer::Cidr(CidrBlock {
-                                cidr: net("0.0.0.0/0"),
-                                except: Vec::new(),
-                            })]),
-                            vec![PortSpec::Range(PortRange {
-                                protocol: Protocol::Tcp,
-                                start: 443,
-                                end: 443,
-                            })],
+                            Some(vec![world()]),
+                            vec![tcp(443)],
                         )
                     },
                 ],
@@ -338,21 +348,7 @@ pub fn cluster(sizes: Sizes) -> Catalog {
             },
             isolates: [false, false],
             rules: vec![
-                rule(
-                    Direction::Ingress,
-                    action,
-                    Some(vec![Peer::Endpoints(EndpointSelector {
-                        namespaces: NamespaceScope::Selector(Selector::from_labels([(
-                            "env", "dev",
-                        )])),
-                        pods: Selector::everything(),
-                    })]),
-                    vec![PortSpec::Range(PortRange {
-                        protocol: Protocol::Tcp,
-                        start: 1,
-                        end: u16::try_from(1000 + k % 9000).unwrap_or(1000),
-                    })],
-                ),
+                from_dev_namespaces(action, u16::try_from(1000 + k % 9000).unwrap_or(1000)),
                 rule(
                     Direction::Egress,
                     Action::Allow,
@@ -384,15 +380,8 @@ pub fn cluster(sizes: Sizes) -> Catalog {
             rules: vec![rule(
                 Direction::Egress,
                 Action::Deny,
-                Some(vec![Peer::Cidr(CidrBlock {
-                    cidr: net("0.0.0.0/0"),
-                    except: Vec::new(),
-                })]),
-                vec![PortSpec::Range(PortRange {
-                    protocol: Protocol::Tcp,
-                    start: 25,
-                    end: 25,
-                })],
+                Some(vec![world()]),
+                vec![tcp(25)],
             )],
             origin: Origin::none(),
         });

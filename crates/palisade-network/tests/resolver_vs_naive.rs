@@ -157,22 +157,37 @@ fn rule_strategy(kind: PolicyKind, own: Option<&'static str>) -> impl Strategy<V
         })
 }
 
+/// A namespaced policy of `kind` in one of the namespaces, named `{prefix}-{ns}`.
+fn namespaced_policy_strategy(
+    kind: PolicyKind,
+    prefix: &'static str,
+) -> impl Strategy<Value = Policy> {
+    (0..NAMESPACES.len()).prop_flat_map(move |n| {
+        let ns = NAMESPACES[n];
+        (
+            selector_strategy(),
+            any::<(bool, bool)>(),
+            proptest::collection::vec(rule_strategy(kind, Some(ns)), 0..3),
+        )
+            .prop_map(move |(pods, (i, e), rules)| Policy {
+                kind,
+                name: format!("{prefix}-{ns}"),
+                namespace: Some(ns.to_owned()),
+                priority: 0,
+                subject: EndpointSelector {
+                    namespaces: NamespaceScope::Named(ns.to_owned()),
+                    pods,
+                },
+                isolates: [i, e],
+                rules,
+                origin: Origin::none(),
+            })
+    })
+}
+
 fn policy_strategy() -> impl Strategy<Value = Policy> {
     prop_oneof![
-        3 => (0..NAMESPACES.len()).prop_flat_map(|n| {
-            let ns = NAMESPACES[n];
-            (selector_strategy(), any::<(bool, bool)>(), proptest::collection::vec(rule_strategy(PolicyKind::NetworkPolicy, Some(ns)), 0..3))
-                .prop_map(move |(pods, (i, e), rules)| Policy {
-                    kind: PolicyKind::NetworkPolicy,
-                    name: format!("np-{ns}"),
-                    namespace: Some(ns.to_owned()),
-                    priority: 0,
-                    subject: EndpointSelector { namespaces: NamespaceScope::Named(ns.to_owned()), pods },
-                    isolates: [i, e],
-                    rules,
-                    origin: Origin::none(),
-                })
-        }),
+        3 => namespaced_policy_strategy(PolicyKind::NetworkPolicy, "np"),
         2 => (0..4i32, scope_strategy(None), selector_strategy(), proptest::collection::vec(rule_strategy(PolicyKind::AdminNetworkPolicy, None), 0..4))
             .prop_map(|(priority, namespaces, pods, rules)| Policy {
                 kind: PolicyKind::AdminNetworkPolicy,
@@ -184,20 +199,7 @@ fn policy_strategy() -> impl Strategy<Value = Policy> {
                 rules,
                 origin: Origin::none(),
             }),
-        2 => (0..NAMESPACES.len()).prop_flat_map(|n| {
-            let ns = NAMESPACES[n];
-            (selector_strategy(), any::<(bool, bool)>(), proptest::collection::vec(rule_strategy(PolicyKind::CiliumNetworkPolicy, Some(ns)), 0..3))
-                .prop_map(move |(pods, (i, e), rules)| Policy {
-                    kind: PolicyKind::CiliumNetworkPolicy,
-                    name: format!("cnp-{ns}"),
-                    namespace: Some(ns.to_owned()),
-                    priority: 0,
-                    subject: EndpointSelector { namespaces: NamespaceScope::Named(ns.to_owned()), pods },
-                    isolates: [i, e],
-                    rules,
-                    origin: Origin::none(),
-                })
-        }),
+        2 => namespaced_policy_strategy(PolicyKind::CiliumNetworkPolicy, "cnp"),
         1 => (scope_strategy(None), selector_strategy(), proptest::collection::vec(rule_strategy(PolicyKind::BaselineAdminNetworkPolicy, None), 0..3))
             .prop_map(|(namespaces, pods, rules)| Policy {
                 kind: PolicyKind::BaselineAdminNetworkPolicy,

@@ -332,32 +332,6 @@ impl Operator {
         Operator::Exists,
     ];
 
-    /// The operator as written in conditions.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Operator::Eq => "=",
-            Operator::EqEq => "==",
-            Operator::Ne => "!=",
-            Operator::Lt => "<",
-            Operator::Le => "<=",
-            Operator::Gt => ">",
-            Operator::Ge => ">=",
-            Operator::Contains => "contains",
-            Operator::IContains => "icontains",
-            Operator::BContains => "bcontains",
-            Operator::StartsWith => "startswith",
-            Operator::BStartsWith => "bstartswith",
-            Operator::EndsWith => "endswith",
-            Operator::Glob => "glob",
-            Operator::IGlob => "iglob",
-            Operator::Regex => "regex",
-            Operator::In => "in",
-            Operator::Intersects => "intersects",
-            Operator::PMatch => "pmatch",
-            Operator::Exists => "exists",
-        }
-    }
-
     /// The operator written `text`, if any.
     pub fn from_name(text: &str) -> Option<Operator> {
         Operator::ALL.into_iter().find(|op| op.as_str() == text)
@@ -383,9 +357,29 @@ impl Operator {
     }
 }
 
-impl fmt::Display for Operator {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+palisade_core::names! {
+    /// The operator as written in conditions.
+    Operator {
+        Eq => "=",
+        EqEq => "==",
+        Ne => "!=",
+        Lt => "<",
+        Le => "<=",
+        Gt => ">",
+        Ge => ">=",
+        Contains => "contains",
+        IContains => "icontains",
+        BContains => "bcontains",
+        StartsWith => "startswith",
+        BStartsWith => "bstartswith",
+        EndsWith => "endswith",
+        Glob => "glob",
+        IGlob => "iglob",
+        Regex => "regex",
+        In => "in",
+        Intersects => "intersects",
+        PMatch => "pmatch",
+        Exists => "exists",
     }
 }
 

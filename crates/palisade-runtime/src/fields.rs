@@ -19,7 +19,6 @@
 //! ```
 
 use std::collections::HashMap;
-use std::fmt;
 
 /// The type of the values a field yields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,21 +44,6 @@ pub enum FieldType {
 }
 
 impl FieldType {
-    /// The lower-case name used in listings and messages.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FieldType::String => "string",
-            FieldType::Int => "int",
-            FieldType::UInt => "uint",
-            FieldType::Bool => "bool",
-            FieldType::IpAddr => "ipaddr",
-            FieldType::IpNet => "ipnet",
-            FieldType::Port => "port",
-            FieldType::Bytes => "bytes",
-            FieldType::StrList => "list",
-        }
-    }
-
     /// The type named as [`FieldType::as_str`] writes it.
     pub fn from_name(name: &str) -> Option<FieldType> {
         Some(match name {
@@ -82,9 +66,18 @@ impl FieldType {
     }
 }
 
-impl fmt::Display for FieldType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+palisade_core::names! {
+    /// The lower-case name used in listings and messages.
+    FieldType {
+        String => "string",
+        Int => "int",
+        UInt => "uint",
+        Bool => "bool",
+        IpAddr => "ipaddr",
+        IpNet => "ipnet",
+        Port => "port",
+        Bytes => "bytes",
+        StrList => "list",
     }
 }
 

@@ -24,12 +24,7 @@ fn compile_all(loaded: &Loaded, label: &str) -> (usize, usize) {
         loaded.errors.is_empty(),
         "{label}: {} load errors:\n{}",
         loaded.errors.len(),
-        loaded
-            .errors
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n")
+        palisade_testkit::compare::one_per_line(&loaded.errors)
     );
     let mut builder = RuleSet::builder(Schema::falco());
     let mut failures = Vec::new();

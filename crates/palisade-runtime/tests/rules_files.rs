@@ -25,12 +25,7 @@ fn assert_clean(label: &str, loaded: &Loaded, rules: usize, enabled: usize) {
         loaded.errors.is_empty(),
         "{label}: {} errors:\n{}",
         loaded.errors.len(),
-        loaded
-            .errors
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n")
+        palisade_testkit::compare::one_per_line(&loaded.errors)
     );
     assert!(
         loaded.schema_problems.is_empty(),

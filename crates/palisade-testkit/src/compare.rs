@@ -13,6 +13,15 @@ pub fn line_set(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// `items`, one a line (for a failing test's message).
+pub fn one_per_line<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,8 +8,6 @@ use palisade_core::EnforcementAction;
 use serde_json::Value;
 
 use super::containers::{ContainerList, containers, is_exempt, name_and_image};
-use crate::pss::has_pod_spec;
-use crate::review::{AdmissionRequest, Context, EvaluationError, Policy, Violation};
 
 /// The resource-limits policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,25 +215,8 @@ impl ResourceLimits {
     }
 }
 
-impl Policy for ResourceLimits {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn applies_to(&self, request: &AdmissionRequest, _: &Context) -> bool {
-        has_pod_spec(&request.kind.kind)
-    }
-
-    fn validate(
-        &self,
-        request: &AdmissionRequest,
-        _: &Context,
-    ) -> Result<Vec<Violation>, EvaluationError> {
-        Ok(super::violations(&self.name, self.action, request, |o| {
-            self.check(o)
-        }))
-    }
-}
+pod_spec_policy!(ResourceLimits, |policy, object, _request| policy
+    .check(object));
 
 #[cfg(test)]
 mod tests {

@@ -28,6 +28,42 @@
 //! assert!(policies.contains(&"no-privileged-containers"));
 //! ```
 
+/// Implements [`Policy`](crate::review::Policy) for a built-in policy (a
+/// struct with `name` and `action` fields) that applies to objects with a
+/// pod spec: its violations are the messages `$check` writes about the
+/// request's object, with `$policy` the policy and `$request` the request.
+macro_rules! pod_spec_policy {
+    ($ty:ty, |$policy:ident, $object:ident, $request:ident| $check:expr) => {
+        impl $crate::review::Policy for $ty {
+            fn name(&self) -> &str {
+                &self.name
+            }
+
+            fn applies_to(
+                &self,
+                request: &$crate::review::AdmissionRequest,
+                _: &$crate::review::Context,
+            ) -> bool {
+                $crate::pss::has_pod_spec(&request.kind.kind)
+            }
+
+            fn validate(
+                &self,
+                $request: &$crate::review::AdmissionRequest,
+                _: &$crate::review::Context,
+            ) -> Result<Vec<$crate::review::Violation>, $crate::review::EvaluationError> {
+                let $policy = self;
+                Ok(super::violations(
+                    &self.name,
+                    self.action,
+                    $request,
+                    |$object| $check,
+                ))
+            }
+        }
+    };
+}
+
 mod containers;
 mod labels;
 mod limits;

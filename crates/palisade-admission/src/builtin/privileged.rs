@@ -7,8 +7,7 @@ use palisade_core::EnforcementAction;
 use serde_json::Value;
 
 use super::containers::{ALL_LISTS, containers, is_exempt, name_and_image};
-use crate::pss::has_pod_spec;
-use crate::review::{AdmissionRequest, Context, EvaluationError, Operation, Policy, Violation};
+use crate::review::Operation;
 
 /// The no-privileged-containers policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,22 +52,5 @@ impl NoPrivileged {
     }
 }
 
-impl Policy for NoPrivileged {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn applies_to(&self, request: &AdmissionRequest, _: &Context) -> bool {
-        has_pod_spec(&request.kind.kind)
-    }
-
-    fn validate(
-        &self,
-        request: &AdmissionRequest,
-        _: &Context,
-    ) -> Result<Vec<Violation>, EvaluationError> {
-        Ok(super::violations(&self.name, self.action, request, |o| {
-            self.check(o, request.operation)
-        }))
-    }
-}
+pod_spec_policy!(NoPrivileged, |policy, object, request| policy
+    .check(object, request.operation));

@@ -5,8 +5,6 @@ use palisade_core::EnforcementAction;
 use serde_json::Value;
 
 use super::containers::{ALL_LISTS, containers, name_and_image};
-use crate::pss::has_pod_spec;
-use crate::review::{AdmissionRequest, Context, EvaluationError, Policy, Violation};
 
 /// The allowed-registries policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,22 +56,5 @@ impl AllowedRegistries {
     }
 }
 
-impl Policy for AllowedRegistries {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn applies_to(&self, request: &AdmissionRequest, _: &Context) -> bool {
-        has_pod_spec(&request.kind.kind)
-    }
-
-    fn validate(
-        &self,
-        request: &AdmissionRequest,
-        _: &Context,
-    ) -> Result<Vec<Violation>, EvaluationError> {
-        Ok(super::violations(&self.name, self.action, request, |o| {
-            self.check(o)
-        }))
-    }
-}
+pod_spec_policy!(AllowedRegistries, |policy, object, _request| policy
+    .check(object));

@@ -19,20 +19,12 @@ pub enum Level {
     Restricted,
 }
 
-impl Level {
+palisade_core::names! {
     /// The level's name as written in labels (`baseline`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Privileged => "privileged",
-            Level::Baseline => "baseline",
-            Level::Restricted => "restricted",
-        }
-    }
-}
-
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+    Level {
+        Privileged => "privileged",
+        Baseline => "baseline",
+        Restricted => "restricted",
     }
 }
 

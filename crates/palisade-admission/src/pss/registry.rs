@@ -85,31 +85,6 @@ impl CheckId {
         CheckId::SeccompProfileRestricted,
     ];
 
-    /// The check's ID as PSA writes it (`capabilities_baseline`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CheckId::AllowPrivilegeEscalation => "allowPrivilegeEscalation",
-            CheckId::AppArmorProfile => "appArmorProfile",
-            CheckId::CapabilitiesBaseline => "capabilities_baseline",
-            CheckId::CapabilitiesRestricted => "capabilities_restricted",
-            CheckId::HostNamespaces => "hostNamespaces",
-            CheckId::HostPathVolumes => "hostPathVolumes",
-            CheckId::HostPorts => "hostPorts",
-            CheckId::HostProbesAndHostLifecycle => "hostProbesAndHostLifecycle",
-            CheckId::Privileged => "privileged",
-            CheckId::ProcMount => "procMount",
-            CheckId::ProcMountRestricted => "procMount_restricted",
-            CheckId::RestrictedVolumes => "restrictedVolumes",
-            CheckId::RunAsNonRoot => "runAsNonRoot",
-            CheckId::RunAsUser => "runAsUser",
-            CheckId::SeLinuxOptions => "seLinuxOptions",
-            CheckId::SeccompProfileBaseline => "seccompProfile_baseline",
-            CheckId::SeccompProfileRestricted => "seccompProfile_restricted",
-            CheckId::Sysctls => "sysctls",
-            CheckId::WindowsHostProcess => "windowsHostProcess",
-        }
-    }
-
     /// The level the check belongs to.
     pub fn level(self) -> Level {
         match self {
@@ -125,9 +100,28 @@ impl CheckId {
     }
 }
 
-impl fmt::Display for CheckId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+palisade_core::names! {
+    /// The check's ID as PSA writes it (`capabilities_baseline`).
+    CheckId {
+        AllowPrivilegeEscalation => "allowPrivilegeEscalation",
+        AppArmorProfile => "appArmorProfile",
+        CapabilitiesBaseline => "capabilities_baseline",
+        CapabilitiesRestricted => "capabilities_restricted",
+        HostNamespaces => "hostNamespaces",
+        HostPathVolumes => "hostPathVolumes",
+        HostPorts => "hostPorts",
+        HostProbesAndHostLifecycle => "hostProbesAndHostLifecycle",
+        Privileged => "privileged",
+        ProcMount => "procMount",
+        ProcMountRestricted => "procMount_restricted",
+        RestrictedVolumes => "restrictedVolumes",
+        RunAsNonRoot => "runAsNonRoot",
+        RunAsUser => "runAsUser",
+        SeLinuxOptions => "seLinuxOptions",
+        SeccompProfileBaseline => "seccompProfile_baseline",
+        SeccompProfileRestricted => "seccompProfile_restricted",
+        Sysctls => "sysctls",
+        WindowsHostProcess => "windowsHostProcess",
     }
 }
 

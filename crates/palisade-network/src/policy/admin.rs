@@ -9,8 +9,9 @@ use super::{
     parse_cidr,
 };
 use crate::issues::{Issues, Origin, check_keys};
+use crate::json;
 use crate::labels::{Selector, parse_selector, parse_selector_with};
-use crate::ports::{PortRange, PortSpec, Protocol};
+use crate::ports::{PortRange, PortSpec};
 
 /// Reads one `AdminNetworkPolicy`.
 pub fn parse_admin_network_policy(
@@ -105,8 +106,7 @@ fn parse(m: &Manifest, kind: PolicyKind, origin: &Origin, issues: &mut Issues) -
         };
         for (i, item) in list.iter().enumerate() {
             let path = format!("spec.{key}[{i}]");
-            let Some(item) = item.as_object() else {
-                issues.invalid(origin, &path, "a rule must be a mapping");
+            let Some(item) = issues.mapping(item, origin, &path, "a rule") else {
                 continue;
             };
             check_keys(
@@ -138,13 +138,7 @@ fn parse(m: &Manifest, kind: PolicyKind, origin: &Origin, issues: &mut Issues) -
                 }
             };
             let mut peers = Vec::new();
-            for (j, p) in item
-                .get(peers_key)
-                .and_then(Json::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
+            for (j, p) in json::items(item.get(peers_key)).enumerate() {
                 peers.extend(parse_peer(
                     p,
                     &format!("{path}.{peers_key}[{j}]"),
@@ -153,7 +147,7 @@ fn parse(m: &Manifest, kind: PolicyKind, origin: &Origin, issues: &mut Issues) -
                     issues,
                 ));
             }
-            let ports = parse_ports(item.get("ports"), &format!("{path}.ports"), origin, issues);
+            let ports = super::parse_ports(item, &path, PORT_KEYS, port, origin, issues);
             rules.push(Rule {
                 direction,
                 action,
@@ -232,8 +226,7 @@ fn parse_peer(
     origin: &Origin,
     issues: &mut Issues,
 ) -> Vec<Peer> {
-    let Some(object) = peer.as_object() else {
-        issues.invalid(origin, path, "a peer must be a mapping");
+    let Some(object) = issues.mapping(peer, origin, path, "a peer") else {
         return Vec::new();
     };
     let allowed: &[&str] = match direction {
@@ -279,13 +272,7 @@ fn parse_peer(
                 "`nodes` peers are not modelled (nodes are not endpoints here); they match nothing",
             );
         }
-        for (i, n) in object
-            .get("networks")
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (i, n) in json::items(object.get("networks")).enumerate() {
             match n.as_str().and_then(parse_cidr) {
                 Some(cidr) => out.push(Peer::Cidr(CidrBlock {
                     cidr,
@@ -298,91 +285,59 @@ fn parse_peer(
     out
 }
 
-fn parse_ports(
-    ports: Option<&Json>,
-    path: &str,
-    origin: &Origin,
-    issues: &mut Issues,
-) -> Vec<PortSpec> {
-    let Some(entries) = super::port_entries(ports, path, origin, issues) else {
-        return vec![PortSpec::Any];
-    };
-    let mut out = Vec::new();
-    for (at, object) in entries {
-        check_keys(
-            object,
-            &["portNumber", "portRange", "namedPort"],
-            &at,
-            origin,
-            issues,
-        );
-        let protocol = |v: &Json, issues: &mut Issues| -> Option<Protocol> {
-            match v.get("protocol") {
-                None | Some(Json::Null) => Some(Protocol::Tcp),
-                Some(p) => {
-                    let parsed = p.as_str().and_then(Protocol::parse);
-                    if parsed.is_none() {
-                        issues.invalid(
-                            origin,
-                            &format!("{at}.protocol"),
-                            "expected TCP, UDP or SCTP",
-                        );
-                    }
-                    parsed
-                }
-            }
-        };
-        let number = |v: Option<&Json>| {
-            v.and_then(Json::as_u64)
-                .and_then(|n| u16::try_from(n).ok())
-                .filter(|&n| n > 0)
-        };
-        if let Some(pn) = object.get("portNumber") {
-            let Some(protocol) = protocol(pn, issues) else {
-                continue;
-            };
-            match number(pn.get("port")) {
-                Some(port) => out.push(PortSpec::Range(PortRange {
-                    protocol,
-                    start: port,
-                    end: port,
-                })),
-                None => issues.invalid(
-                    origin,
-                    &format!("{at}.portNumber.port"),
-                    "a port number must be in 1-65535",
-                ),
-            }
-        } else if let Some(pr) = object.get("portRange") {
-            let Some(protocol) = protocol(pr, issues) else {
-                continue;
-            };
-            match (number(pr.get("start")), number(pr.get("end"))) {
-                (Some(start), Some(end)) if start <= end => {
-                    out.push(PortSpec::Range(PortRange {
-                        protocol,
-                        start,
-                        end,
-                    }));
-                }
-                _ => issues.invalid(
+/// The keys of a `ports` entry.
+const PORT_KEYS: &[&str] = &["portNumber", "portRange", "namedPort"];
+
+/// One entry of an admin policy's `ports` list.
+fn port(at: &str, object: &json::Object, origin: &Origin, issues: &mut Issues) -> Option<PortSpec> {
+    if let Some(pn) = object.get("portNumber") {
+        let protocol = super::parse_protocol(pn.get("protocol"), at, origin, issues)?;
+        let port = super::port_number(pn.get("port"));
+        if port.is_none() {
+            issues.invalid(
+                origin,
+                &format!("{at}.portNumber.port"),
+                "a port number must be in 1-65535",
+            );
+        }
+        port.map(|port| {
+            PortSpec::Range(PortRange {
+                protocol,
+                start: port,
+                end: port,
+            })
+        })
+    } else if let Some(pr) = object.get("portRange") {
+        let protocol = super::parse_protocol(pr.get("protocol"), at, origin, issues)?;
+        match (
+            super::port_number(pr.get("start")),
+            super::port_number(pr.get("end")),
+        ) {
+            (Some(start), Some(end)) if start <= end => Some(PortSpec::Range(PortRange {
+                protocol,
+                start,
+                end,
+            })),
+            _ => {
+                issues.invalid(
                     origin,
                     &format!("{at}.portRange"),
                     "needs `start` <= `end`, both in 1-65535",
-                ),
+                );
+                None
             }
-        } else if let Some(name) = object.get("namedPort").and_then(Json::as_str) {
-            out.push(PortSpec::Named {
-                name: name.to_owned(),
-                protocol: None,
-            });
-        } else {
-            issues.invalid(
-                origin,
-                &at,
-                "expected `portNumber`, `portRange` or `namedPort`",
-            );
         }
+    } else if let Some(name) = object.get("namedPort").and_then(Json::as_str) {
+        Some(PortSpec::Named {
+            name: name.to_owned(),
+            protocol: None,
+        })
+    } else {
+        issues.invalid(
+            origin,
+            at,
+            "expected `portNumber`, `portRange` or `namedPort`",
+        );
+        None
     }
-    out
 }

@@ -33,6 +33,7 @@ use super::{
 };
 use crate::inventory::{DEFAULT_NAMESPACE, NAMESPACE_NAME_LABEL};
 use crate::issues::{Issues, Origin, check_keys};
+use crate::json;
 use crate::labels::{Operator, Requirement, Selector, parse_selector};
 use crate::ports::{PortRange, PortSpec, Protocol};
 
@@ -100,10 +101,7 @@ struct Context<'a> {
 impl Context<'_> {
     fn rule(&self, spec: &Json, path: &str, issues: &mut Issues) -> Option<Policy> {
         let origin = self.origin;
-        let Some(object) = spec.as_object() else {
-            issues.invalid(origin, path, "a rule must be a mapping");
-            return None;
-        };
+        let object = issues.mapping(spec, origin, path, "a rule")?;
         check_keys(
             object,
             &[
@@ -236,8 +234,7 @@ impl Context<'_> {
         issues: &mut Issues,
     ) {
         let origin = self.origin;
-        let Some(object) = item.as_object() else {
-            issues.invalid(origin, path, "a rule must be a mapping");
+        let Some(object) = issues.mapping(item, origin, path, "a rule") else {
             return;
         };
         let (endpoints, requires, cidr, cidr_set, entities, groups, nodes) = match direction {
@@ -310,8 +307,7 @@ impl Context<'_> {
         if object.contains_key(cidr_set) {
             any_peer_field = true;
             for (at, set) in list(cidr_set, issues) {
-                let Some(map) = set.as_object() else {
-                    issues.invalid(origin, &at, "a CIDR rule must be a mapping");
+                let Some(map) = issues.mapping(&set, origin, &at, "a CIDR rule") else {
                     continue;
                 };
                 check_keys(
@@ -334,13 +330,7 @@ impl Context<'_> {
                     continue;
                 };
                 let mut except = Vec::new();
-                for (i, e) in map
-                    .get("except")
-                    .and_then(Json::as_array)
-                    .into_iter()
-                    .flatten()
-                    .enumerate()
-                {
+                for (i, e) in json::items(map.get("except")).enumerate() {
                     match e.as_str().and_then(parse_cidr) {
                         // Cilium: "allow CIDR prefix .. does not contain exclude CIDR prefix".
                         Some(n) if !net.contains(&n.network()) => issues.invalid(
@@ -376,8 +366,7 @@ impl Context<'_> {
         if object.contains_key("toFQDNs") {
             any_peer_field = true;
             for (at, f) in list("toFQDNs", issues) {
-                let Some(map) = f.as_object() else {
-                    issues.invalid(origin, &at, "an FQDN selector must be a mapping");
+                let Some(map) = issues.mapping(&f, origin, &at, "an FQDN selector") else {
                     continue;
                 };
                 check_keys(map, &["matchName", "matchPattern"], &at, origin, issues);
@@ -459,8 +448,7 @@ impl Context<'_> {
         issues: &mut Issues,
     ) -> (Vec<PortSpec>, Option<L7>) {
         let origin = self.origin;
-        let Some(map) = value.as_object() else {
-            issues.invalid(origin, at, "a port rule must be a mapping");
+        let Some(map) = issues.mapping(value, origin, at, "a port rule") else {
             return (Vec::new(), None);
         };
         let keys: &[&str] = if action == Action::Deny {
@@ -510,8 +498,7 @@ impl Context<'_> {
 
     fn port(&self, value: &Json, at: &str, issues: &mut Issues) -> Vec<PortSpec> {
         let origin = self.origin;
-        let Some(map) = value.as_object() else {
-            issues.invalid(origin, at, "a port must be a mapping");
+        let Some(map) = issues.mapping(value, origin, at, "a port") else {
             return Vec::new();
         };
         check_keys(map, &["port", "endPort", "protocol"], at, origin, issues);
@@ -625,11 +612,7 @@ impl Context<'_> {
                     if let Some(host) = text(r, "host") {
                         d.push_str(&format!(" host {host}"));
                     }
-                    let headers: Vec<String> = r
-                        .get("headers")
-                        .and_then(Json::as_array)
-                        .into_iter()
-                        .flatten()
+                    let headers: Vec<String> = json::items(r.get("headers"))
                         .filter_map(|h| h.as_str().map(str::to_owned))
                         .collect();
                     if !headers.is_empty() {

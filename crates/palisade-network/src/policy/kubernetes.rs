@@ -9,8 +9,9 @@ use super::{
 };
 use crate::inventory::DEFAULT_NAMESPACE;
 use crate::issues::{Issues, Origin, check_keys};
+use crate::json;
 use crate::labels::parse_selector;
-use crate::ports::{PortRange, PortSpec, Protocol};
+use crate::ports::{PortRange, PortSpec};
 
 /// Reads one `NetworkPolicy`. Returns `None` only when the object cannot
 /// be a policy at all (no name, `spec` not a mapping).
@@ -76,8 +77,7 @@ pub fn parse_network_policy(m: &Manifest, origin: &Origin, issues: &mut Issues) 
         }
         for (i, item) in list.into_iter().flatten().enumerate() {
             let path = format!("spec.{key}[{i}]");
-            let Some(item) = item.as_object() else {
-                issues.invalid(origin, &path, "a rule must be a mapping");
+            let Some(item) = issues.mapping(item, origin, &path, "a rule") else {
                 continue;
             };
             check_keys(item, &[peers_key, "ports"], &path, origin, issues);
@@ -103,7 +103,7 @@ pub fn parse_network_policy(m: &Manifest, origin: &Origin, issues: &mut Issues) 
                     continue;
                 }
             };
-            let ports = parse_ports(item.get("ports"), &format!("{path}.ports"), origin, issues);
+            let ports = super::parse_ports(item, &path, PORT_KEYS, port, origin, issues);
             rules.push(Rule {
                 direction,
                 action: Action::Allow,
@@ -137,10 +137,7 @@ fn parse_peer(
     origin: &Origin,
     issues: &mut Issues,
 ) -> Option<Peer> {
-    let Some(object) = peer.as_object() else {
-        issues.invalid(origin, path, "a peer must be a mapping");
-        return None;
-    };
+    let object = issues.mapping(peer, origin, path, "a peer")?;
     check_keys(
         object,
         &["podSelector", "namespaceSelector", "ipBlock"],
@@ -190,10 +187,7 @@ pub(super) fn parse_ip_block(
     origin: &Origin,
     issues: &mut Issues,
 ) -> Option<CidrBlock> {
-    let Some(object) = block.as_object() else {
-        issues.invalid(origin, path, "`ipBlock` must be a mapping");
-        return None;
-    };
+    let object = issues.mapping(block, origin, path, "`ipBlock`")?;
     check_keys(object, &["cidr", "except"], path, origin, issues);
     let Some(text) = object.get("cidr").and_then(Json::as_str) else {
         issues.invalid(origin, path, "`ipBlock` needs a string `cidr`");
@@ -208,13 +202,7 @@ pub(super) fn parse_ip_block(
         return None;
     };
     let mut except = Vec::new();
-    for (i, e) in object
-        .get("except")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
+    for (i, e) in json::items(object.get("except")).enumerate() {
         match e.as_str().and_then(parse_cidr) {
             // Kubernetes: "must be a strict subset of `cidr`".
             Some(net) if !(cidr.contains(&net) && net.prefix_len() > cidr.prefix_len()) => {
@@ -231,101 +219,72 @@ pub(super) fn parse_ip_block(
     Some(CidrBlock { cidr, except })
 }
 
-fn parse_ports(
-    ports: Option<&Json>,
-    path: &str,
-    origin: &Origin,
-    issues: &mut Issues,
-) -> Vec<PortSpec> {
-    let Some(entries) = super::port_entries(ports, path, origin, issues) else {
-        return vec![PortSpec::Any];
-    };
-    let mut out = Vec::new();
-    for (at, object) in entries {
-        check_keys(
-            object,
-            &["protocol", "port", "endPort"],
-            &at,
-            origin,
-            issues,
-        );
-        let protocol = match object.get("protocol") {
-            None | Some(Json::Null) => Protocol::Tcp,
-            Some(v) => match v.as_str().and_then(Protocol::parse) {
-                Some(p) => p,
-                None => {
-                    issues.invalid(
-                        origin,
-                        &format!("{at}.protocol"),
-                        "expected TCP, UDP or SCTP",
-                    );
-                    continue;
-                }
-            },
-        };
-        let end = object.get("endPort").and_then(Json::as_u64);
-        match object.get("port") {
-            None | Some(Json::Null) => out.push(PortSpec::Protocol(protocol)),
-            Some(Json::Number(n)) => {
-                let Some(start) = n
-                    .as_u64()
-                    .and_then(|n| u16::try_from(n).ok())
-                    .filter(|&n| n > 0)
-                else {
-                    issues.invalid(
-                        origin,
-                        &format!("{at}.port"),
-                        "a port number must be in 1-65535",
-                    );
-                    continue;
-                };
-                let end = match end.map(u16::try_from) {
-                    None => start,
-                    Some(Ok(end)) if end >= start => end,
-                    Some(_) => {
-                        issues.invalid(
-                            origin,
-                            &format!("{at}.endPort"),
-                            "`endPort` must be in `port`-65535",
-                        );
-                        continue;
-                    }
-                };
-                out.push(PortSpec::Range(PortRange {
-                    protocol,
-                    start,
-                    end,
-                }));
-            }
-            Some(Json::String(name)) => {
-                if end.is_some() {
+/// The keys of a `ports` entry.
+const PORT_KEYS: &[&str] = &["protocol", "port", "endPort"];
+
+/// One entry of a NetworkPolicy's `ports` list.
+fn port(at: &str, object: &json::Object, origin: &Origin, issues: &mut Issues) -> Option<PortSpec> {
+    let protocol = super::parse_protocol(object.get("protocol"), at, origin, issues)?;
+    let end = object.get("endPort").and_then(Json::as_u64);
+    match object.get("port") {
+        None | Some(Json::Null) => Some(PortSpec::Protocol(protocol)),
+        port @ Some(Json::Number(_)) => {
+            let Some(start) = super::port_number(port) else {
+                issues.invalid(
+                    origin,
+                    &format!("{at}.port"),
+                    "a port number must be in 1-65535",
+                );
+                return None;
+            };
+            let end = match end.map(u16::try_from) {
+                None => start,
+                Some(Ok(end)) if end >= start => end,
+                Some(_) => {
                     issues.invalid(
                         origin,
                         &format!("{at}.endPort"),
-                        "`endPort` cannot be used with a named port",
+                        "`endPort` must be in `port`-65535",
                     );
-                    continue;
+                    return None;
                 }
-                match name.parse::<u16>() {
-                    Ok(n) if n > 0 => out.push(PortSpec::Range(PortRange {
-                        protocol,
-                        start: n,
-                        end: n,
-                    })),
-                    _ => out.push(PortSpec::Named {
-                        name: name.clone(),
-                        protocol: Some(protocol),
-                    }),
-                }
+            };
+            Some(PortSpec::Range(PortRange {
+                protocol,
+                start,
+                end,
+            }))
+        }
+        Some(Json::String(name)) => {
+            if end.is_some() {
+                issues.invalid(
+                    origin,
+                    &format!("{at}.endPort"),
+                    "`endPort` cannot be used with a named port",
+                );
+                return None;
             }
-            Some(_) => issues.invalid(
+            match name.parse::<u16>() {
+                Ok(n) if n > 0 => Some(PortSpec::Range(PortRange {
+                    protocol,
+                    start: n,
+                    end: n,
+                })),
+                _ => Some(PortSpec::Named {
+                    name: name.clone(),
+                    protocol: Some(protocol),
+                }),
+            }
+        }
+        Some(_) => {
+            issues.invalid(
                 origin,
                 &format!("{at}.port"),
                 "a port must be a number or a name",
-            ),
+            );
+            None
         }
     }
-    out
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ use palisade_core::Manifest;
 
 use crate::issues::{Issues, Origin};
 use crate::labels::Selector;
-use crate::ports::PortSpec;
+use crate::ports::{PortSpec, Protocol};
 
 pub use admin::{parse_admin_network_policy, parse_baseline_admin_network_policy};
 pub use cilium::parse_cilium_policy;
@@ -51,17 +51,6 @@ pub enum PolicyKind {
 }
 
 impl PolicyKind {
-    /// The Kubernetes kind.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PolicyKind::NetworkPolicy => "NetworkPolicy",
-            PolicyKind::AdminNetworkPolicy => "AdminNetworkPolicy",
-            PolicyKind::BaselineAdminNetworkPolicy => "BaselineAdminNetworkPolicy",
-            PolicyKind::CiliumNetworkPolicy => "CiliumNetworkPolicy",
-            PolicyKind::CiliumClusterwideNetworkPolicy => "CiliumClusterwideNetworkPolicy",
-        }
-    }
-
     /// The tier policies of this kind sit in.
     pub fn tier(self) -> Tier {
         match self {
@@ -74,9 +63,14 @@ impl PolicyKind {
     }
 }
 
-impl fmt::Display for PolicyKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+palisade_core::names! {
+    /// The Kubernetes kind.
+    PolicyKind {
+        NetworkPolicy => "NetworkPolicy",
+        AdminNetworkPolicy => "AdminNetworkPolicy",
+        BaselineAdminNetworkPolicy => "BaselineAdminNetworkPolicy",
+        CiliumNetworkPolicy => "CiliumNetworkPolicy",
+        CiliumClusterwideNetworkPolicy => "CiliumClusterwideNetworkPolicy",
     }
 }
 
@@ -111,19 +105,13 @@ impl Direction {
             Direction::Egress => 1,
         }
     }
-
-    /// `ingress` or `egress`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Ingress => "ingress",
-            Direction::Egress => "egress",
-        }
-    }
 }
 
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+palisade_core::names! {
+    /// `ingress` or `egress`.
+    Direction {
+        Ingress => "ingress",
+        Egress => "egress",
     }
 }
 
@@ -275,28 +263,22 @@ impl Entity {
         Entity::Unmanaged,
     ];
 
-    /// Cilium's name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Entity::Host => "host",
-            Entity::RemoteNode => "remote-node",
-            Entity::KubeApiserver => "kube-apiserver",
-            Entity::Health => "health",
-            Entity::Init => "init",
-            Entity::Ingress => "ingress",
-            Entity::Unmanaged => "unmanaged",
-        }
-    }
-
     /// Parses Cilium's name of a reserved entity.
     pub fn parse(text: &str) -> Option<Entity> {
         Entity::ALL.into_iter().find(|e| e.as_str() == text)
     }
 }
 
-impl fmt::Display for Entity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+palisade_core::names! {
+    /// Cilium's name.
+    Entity {
+        Host => "host",
+        RemoteNode => "remote-node",
+        KubeApiserver => "kube-apiserver",
+        Health => "health",
+        Init => "init",
+        Ingress => "ingress",
+        Unmanaged => "unmanaged",
     }
 }
 
@@ -531,12 +513,40 @@ impl PolicySet {
     }
 }
 
-/// Parses a CIDR (`10.0.0.0/8`); host bits are cleared.
+/// The port specs of the `ports` list of `rule` (at field path `path`):
+/// [`PortSpec::Any`] when the list is absent, null or empty; otherwise
+/// what `entry` reads from each entry (at its field path), whose keys must
+/// be among `keys`; `entry` reports what it cannot read and gives `None`.
+pub(crate) fn parse_ports(
+    rule: &serde_json::Map<String, serde_json::Value>,
+    path: &str,
+    keys: &[&str],
+    entry: fn(
+        &str,
+        &serde_json::Map<String, serde_json::Value>,
+        &Origin,
+        &mut Issues,
+    ) -> Option<PortSpec>,
+    origin: &Origin,
+    issues: &mut Issues,
+) -> Vec<PortSpec> {
+    let path = format!("{path}.ports");
+    let Some(entries) = port_entries(rule.get("ports"), &path, origin, issues) else {
+        return vec![PortSpec::Any];
+    };
+    let mut out = Vec::new();
+    for (at, object) in entries {
+        crate::issues::check_keys(object, keys, &at, origin, issues);
+        out.extend(entry(&at, object, origin, issues));
+    }
+    out
+}
+
 /// The entries of a rule's `ports` list, with each entry's field path.
 /// `None` when the list is absent, null or empty (every port); a `ports`
 /// that is not a sequence, or an entry that is not a mapping, is reported
 /// and allows nothing.
-pub(crate) fn port_entries<'a>(
+fn port_entries<'a>(
     ports: Option<&'a serde_json::Value>,
     path: &str,
     origin: &Origin,
@@ -563,6 +573,41 @@ pub(crate) fn port_entries<'a>(
     Some(out)
 }
 
+/// The `protocol` field (`value`) of the port entry at `at`: TCP when absent
+/// or null; `None`, reported at `{at}.protocol`, when it is not TCP, UDP or
+/// SCTP.
+pub(crate) fn parse_protocol(
+    value: Option<&serde_json::Value>,
+    at: &str,
+    origin: &Origin,
+    issues: &mut Issues,
+) -> Option<Protocol> {
+    use serde_json::Value as Json;
+    match value {
+        None | Some(Json::Null) => Some(Protocol::Tcp),
+        Some(p) => {
+            let parsed = p.as_str().and_then(Protocol::parse);
+            if parsed.is_none() {
+                issues.invalid(
+                    origin,
+                    &format!("{at}.protocol"),
+                    "expected TCP, UDP or SCTP",
+                );
+            }
+            parsed
+        }
+    }
+}
+
+/// A port number in 1-65535, if `value` is one.
+pub(crate) fn port_number(value: Option<&serde_json::Value>) -> Option<u16> {
+    value
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|n| u16::try_from(n).ok())
+        .filter(|&n| n > 0)
+}
+
+/// Parses a CIDR (`10.0.0.0/8`); host bits are cleared.
 pub(crate) fn parse_cidr(text: &str) -> Option<IpNet> {
     text.trim().parse::<IpNet>().ok().map(|n| n.trunc())
 }

@@ -382,46 +382,28 @@ impl Resolver {
         let mut conditions = Vec::new();
         let src = self.peer_ref(flow.src);
         let dst = self.peer_ref(flow.dst);
-        let egress_allowed = match src {
-            Some(PeerRef::Identity(s)) => match dst {
-                Some(d) => self.decide_port(
-                    Direction::Egress,
-                    s,
-                    d,
+        // One direction is allowed when its subject end (`from`) is not a
+        // workload (nothing here isolates it) or when the policies of that
+        // workload let the other end (`to`) through.
+        let mut allowed = |direction, from: Option<PeerRef>, to: Option<PeerRef>| match from {
+            Some(PeerRef::Identity(subject)) => to.is_some_and(|peer| {
+                self.decide_port(
+                    direction,
+                    subject,
+                    peer,
                     flow.protocol,
                     flow.port,
                     &mut because,
                     &mut conditions,
-                ),
-                None => false,
-            },
+                )
+            }),
             _ => {
-                because.push(Reason::External {
-                    direction: Direction::Egress,
-                });
+                because.push(Reason::External { direction });
                 true
             }
         };
-        let ingress_allowed = match dst {
-            Some(PeerRef::Identity(d)) => match src {
-                Some(s) => self.decide_port(
-                    Direction::Ingress,
-                    d,
-                    s,
-                    flow.protocol,
-                    flow.port,
-                    &mut because,
-                    &mut conditions,
-                ),
-                None => false,
-            },
-            _ => {
-                because.push(Reason::External {
-                    direction: Direction::Ingress,
-                });
-                true
-            }
-        };
+        let egress_allowed = allowed(Direction::Egress, src, dst);
+        let ingress_allowed = allowed(Direction::Ingress, dst, src);
         Verdict {
             allowed: egress_allowed && ingress_allowed,
             egress_allowed,

@@ -549,17 +549,17 @@ fn decimal(n: i128, buf: &mut [u8; 24]) -> &[u8] {
     buf.get(i..).unwrap_or(&[])
 }
 
-/// The single text value of `part` into `out`; `false` when absent.
-fn single_value<E: Event + ?Sized>(
+/// Calls `take` with the first value of `part`; `false` when absent.
+fn first_value<E: Event + ?Sized>(
     event: &E,
     part: &Part,
-    out: &mut Vec<u8>,
     pool: &mut [Vec<u8>],
+    mut take: impl FnMut(&[u8]),
 ) -> bool {
     let mut first = true;
     each_value(event, part, pool, &mut |v| {
         if first {
-            out.extend_from_slice(v);
+            take(v);
             first = false;
         }
     }) && !first
@@ -575,21 +575,15 @@ fn combine<E: Event + ?Sized>(
 ) -> bool {
     out.clear();
     match combine {
-        Combine::Concat(parts) => parts.iter().all(|p| {
-            let mut first = true;
-            each_value(event, p, pool, &mut |v| {
-                if first {
-                    out.extend_from_slice(c_str(v));
-                    first = false;
-                }
-            }) && !first
-        }),
+        Combine::Concat(parts) => parts
+            .iter()
+            .all(|p| first_value(event, p, pool, |v| out.extend_from_slice(c_str(v)))),
         Combine::Join { sep, items } => {
             let Some((sep_buf, rest)) = pool.split_first_mut() else {
                 return false;
             };
             sep_buf.clear();
-            if !single_value(event, sep, sep_buf, rest) {
+            if !first_value(event, sep, rest, |v| sep_buf.extend_from_slice(v)) {
                 return false;
             }
             let mut first = true;
@@ -627,7 +621,7 @@ fn getopt<E: Event + ?Sized>(
         return false;
     };
     opt_buf.clear();
-    if !single_value(event, optstring, opt_buf, rest) {
+    if !first_value(event, optstring, rest, |v| opt_buf.extend_from_slice(v)) {
         return false;
     }
     let mut valid = ByteSet::default();
@@ -754,32 +748,19 @@ fn read<'v, E: Event + ?Sized>(
     b: &'v mut Vec<u8>,
     pool: &'v mut [Vec<u8>],
 ) -> Value<'v> {
-    if let Some(comb) = source.combine.as_deref() {
-        let Some((out, rest)) = pool.split_first_mut() else {
-            return Value::Absent;
-        };
-        if !combine(event, comb, out, rest) {
-            return Value::Absent;
-        }
-        if source.xforms.is_empty() {
+    let value = match source.combine.as_deref() {
+        Some(comb) => {
+            let Some((out, rest)) = pool.split_first_mut() else {
+                return Value::Absent;
+            };
+            if !combine(event, comb, out, rest) {
+                return Value::Absent;
+            }
             let out: &'v Vec<u8> = out;
-            return bytes_value(out);
+            bytes_value(out)
         }
-        let value = bytes_value(out);
-        return match transform(value, &source.xforms, a, b) {
-            Transformed::Absent => Value::Absent,
-            Transformed::Num(n) => Value::UInt(n),
-            Transformed::InA => {
-                let a: &'v Vec<u8> = a;
-                bytes_value(a)
-            }
-            Transformed::InB => {
-                let b: &'v Vec<u8> = b;
-                bytes_value(b)
-            }
-        };
-    }
-    let value = event.value(&source.field);
+        None => event.value(&source.field),
+    };
     if source.xforms.is_empty() {
         return value;
     }

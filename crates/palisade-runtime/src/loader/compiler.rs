@@ -55,24 +55,22 @@ pub(crate) fn compile(
     };
     match state.run(sink, loaded) {
         Ok(()) => {
-            for (info, used) in collector.macros.iter().zip(&state.macro_used) {
-                if !used {
-                    sink.warn(
-                        "LOAD_UNUSED_MACRO",
-                        "Macro not referred to by any other rule/macro",
-                        &info.ctx,
-                    );
-                }
-            }
-            for (info, used) in collector.lists.iter().zip(&state.list_used) {
-                if !used {
-                    sink.warn(
-                        "LOAD_UNUSED_LIST",
-                        "List not referred to by any other rule/macro",
-                        &info.ctx,
-                    );
-                }
-            }
+            warn_unused(
+                sink,
+                "LOAD_UNUSED_MACRO",
+                "Macro",
+                collector
+                    .macros
+                    .iter()
+                    .map(|m| &m.ctx)
+                    .zip(&state.macro_used),
+            );
+            warn_unused(
+                sink,
+                "LOAD_UNUSED_LIST",
+                "List",
+                collector.lists.iter().map(|l| &l.ctx).zip(&state.list_used),
+            );
         }
         Err(failure) => {
             loaded.rules.clear();
@@ -211,21 +209,9 @@ impl State<'_> {
 
     fn compile_rules(&mut self, sink: &mut Sink<'_>, loaded: &mut Loaded) -> Result<(), Failure> {
         let macros = std::mem::take(&mut self.macros);
-        let result = {
-            let by_name: HashMap<&str, usize> = macros
-                .iter()
-                .enumerate()
-                .map(|(k, m)| (m.name.as_str(), k))
-                .collect();
-            let indexes = vec![0; macros.len()];
-            let table = MacroTable {
-                by_name: &by_name,
-                macros: &macros,
-                indexes: &indexes,
-                visibility: usize::MAX,
-            };
-            self.compile_rules_with(&table, sink, loaded)
-        };
+        let result = MacroTable::all_visible(&macros, |table| {
+            self.compile_rules_with(table, sink, loaded)
+        });
         self.macros = macros;
         result
     }
@@ -349,6 +335,22 @@ struct MacroTable<'m> {
 }
 
 impl<'m> MacroTable<'m> {
+    /// Calls `f` with a table in which every one of `macros` is visible.
+    fn all_visible<R>(macros: &[Macro], f: impl FnOnce(&MacroTable<'_>) -> R) -> R {
+        let by_name: HashMap<&str, usize> = macros
+            .iter()
+            .enumerate()
+            .map(|(k, m)| (m.name.as_str(), k))
+            .collect();
+        let indexes = vec![0; macros.len()];
+        f(&MacroTable {
+            by_name: &by_name,
+            macros,
+            indexes: &indexes,
+            visibility: usize::MAX,
+        })
+    }
+
     fn get(&self, name: &str) -> Option<(usize, &'m Expr)> {
         let &k = self.by_name.get(name)?;
         if *self.indexes.get(k)? >= self.visibility {
@@ -367,22 +369,8 @@ fn resolve(
     cond_ctx: &Context,
     item_ctx: &Context,
 ) -> (Result<Expr, Failure>, BTreeSet<usize>) {
-    let mut resolver = Resolver {
-        table,
-        path: Vec::new(),
-        errors: Vec::new(),
-        unknown: Vec::new(),
-        resolved: BTreeSet::new(),
-        depth: 0,
-    };
-    let out = resolver.expand(expr);
-    let used = std::mem::take(&mut resolver.resolved);
-    if let Some((message, pos)) = resolver.errors.first().cloned().or_else(|| {
-        resolver
-            .unknown
-            .first()
-            .map(|(name, pos)| (format!("Undefined macro '{name}' used in filter."), *pos))
-    }) {
+    let (out, used, problem) = Resolver::expand_all(table, expr);
+    if let Some((message, pos)) = problem {
         let ctx = Context {
             kind: item_ctx.kind,
             name: item_ctx.name.clone(),
@@ -499,6 +487,24 @@ fn field_token(rest: &str) -> &str {
     rest.get(..end).unwrap_or_default()
 }
 
+/// Warns `code` about each macro or list (`what`) that nothing refers to.
+fn warn_unused<'c>(
+    sink: &mut Sink<'_>,
+    code: &'static str,
+    what: &str,
+    items: impl Iterator<Item = (&'c Context, &'c bool)>,
+) {
+    for (ctx, used) in items {
+        if !used {
+            sink.warn(
+                code,
+                format!("{what} not referred to by any other rule/macro"),
+                ctx,
+            );
+        }
+    }
+}
+
 /// Warnings Falco's `filter_warning_resolver` gives: deprecated fields, and
 /// `<NA>` compared with `ka.*` / `jevt.*` fields.
 fn warn_condition(expr: &Expr, ctx: &Context, sink: &mut Sink<'_>) {
@@ -610,7 +616,33 @@ struct Resolver<'t, 'm> {
     depth: usize,
 }
 
-impl Resolver<'_, '_> {
+impl<'t, 'm> Resolver<'t, 'm> {
+    /// Expands the macros of `table` in `expr`: the expansion, the macros
+    /// it used, and the first problem in Falco's words (a reference loop
+    /// before an undefined macro).
+    fn expand_all(
+        table: &'t MacroTable<'m>,
+        expr: &Expr,
+    ) -> (Expr, BTreeSet<usize>, Option<(String, Pos)>) {
+        let mut resolver = Resolver {
+            table,
+            path: Vec::new(),
+            errors: Vec::new(),
+            unknown: Vec::new(),
+            resolved: BTreeSet::new(),
+            depth: 0,
+        };
+        let out = resolver.expand(expr);
+        let problem = resolver.errors.into_iter().next().or_else(|| {
+            resolver
+                .unknown
+                .into_iter()
+                .next()
+                .map(|(name, pos)| (format!("Undefined macro '{name}' used in filter."), pos))
+        });
+        (out, resolver.resolved, problem)
+    }
+
     fn expand(&mut self, expr: &Expr) -> Expr {
         if self.depth >= MAX_RESOLVED_DEPTH {
             if self.errors.is_empty() {
@@ -682,34 +714,10 @@ pub fn expand_macros(expr: &Expr, macros: &[(&str, &Expr)]) -> Result<Expr, (Str
             condition: (*condition).clone(),
         })
         .collect();
-    let by_name: HashMap<&str, usize> = owned
-        .iter()
-        .enumerate()
-        .map(|(k, m)| (m.name.as_str(), k))
-        .collect();
-    let indexes = vec![0; owned.len()];
-    let table = MacroTable {
-        by_name: &by_name,
-        macros: &owned,
-        indexes: &indexes,
-        visibility: usize::MAX,
-    };
-    let mut resolver = Resolver {
-        table: &table,
-        path: Vec::new(),
-        errors: Vec::new(),
-        unknown: Vec::new(),
-        resolved: BTreeSet::new(),
-        depth: 0,
-    };
-    let out = resolver.expand(expr);
-    if let Some(e) = resolver.errors.into_iter().next() {
-        return Err(e);
-    }
-    if let Some((name, pos)) = resolver.unknown.into_iter().next() {
-        return Err((format!("Undefined macro '{name}' used in filter."), pos));
-    }
-    Ok(out)
+    MacroTable::all_visible(&owned, |table| {
+        let (out, _, problem) = Resolver::expand_all(table, expr);
+        problem.map_or(Ok(out), Err)
+    })
 }
 
 /// Falco's `quote_item`: wraps an item holding a space in double quotes,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use palisade::manifest::{self, Manifest};
 use palisade_admission::gatekeeper::{
-    Constraint, ConstraintTemplate, GatekeeperPolicy, review_value,
+    Constraint, ConstraintTemplate, EngineChoice, GatekeeperPolicy, review_value,
 };
 use palisade_admission::{AdmissionRequest, AdmissionReview, Context, PolicySet};
 use regorus::Value;
@@ -170,10 +170,15 @@ pub fn load(root: &Path) -> Result<Loaded, String> {
             let constraint = Constraint::from_manifest(&load_one(&dir, test, "constraint")?)
                 .map_err(|e| format!("{template_name}: {e}"))?;
             let parameters = Value::from(constraint.parameters().clone());
-            let engine = template.engine().clone();
+            let engine = template
+                .engine()
+                .ok_or_else(|| format!("{template_name}: the template has no Rego"))?
+                .clone();
             let rule = template.rule().to_owned();
-            let policy = GatekeeperPolicy::bind(constraint, Arc::new(template))
-                .map_err(|e| format!("{template_name}: {e}"))?;
+            // The Rego side, as regorus runs it directly.
+            let policy =
+                GatekeeperPolicy::bind_with(constraint, Arc::new(template), EngineChoice::Rego)
+                    .map_err(|e| format!("{template_name}: {e}"))?;
             let cases = test
                 .get("cases")
                 .and_then(Json::as_array)

@@ -4,7 +4,9 @@
 //! - [`review`] — AdmissionReview `admission.k8s.io/v1` in and out, requests
 //!   from plain manifests, the [`Policy`] trait every backend implements and
 //!   the [`PolicySet`] that folds violations into a response;
-//! - [`gatekeeper`] — ConstraintTemplates and constraints, evaluated with `regorus`;
+//! - [`gatekeeper`] — ConstraintTemplates and constraints, evaluated with `regorus`
+//!   (Rego) or the [`cel`] engine (`K8sNativeValidation`);
+//! - [`cel`] — the CEL engine: expressions parsed and checked once, evaluated per request;
 //! - [`pss`] — Pod Security Standards (baseline, restricted; every version), native;
 //! - [`pattern`] — Kyverno-style `validate.pattern` / `anyPattern` policies;
 //! - [`builtin`] — the built-in policy pack;
@@ -25,6 +27,7 @@
 
 pub mod audit;
 pub mod builtin;
+pub mod cel;
 pub mod gatekeeper;
 pub mod kyverno_test;
 pub mod limits;

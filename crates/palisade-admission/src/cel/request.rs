@@ -1,0 +1,38 @@
+//! The CEL variables of an admission request: `object`, `oldObject`,
+//! `request` (without the objects, as the API server gives it) and
+//! `namespaceObject`.
+
+use cel_core::Value;
+use serde_json::Value as Json;
+
+use super::validation::Inputs;
+use super::value::{from_json, node_count};
+use crate::review::{AdmissionRequest, Context};
+
+/// The inputs of a request, with `params` as the parameter resource.
+pub fn inputs(request: &AdmissionRequest, context: &Context, params: Option<&Json>) -> Inputs {
+    let object = request.object.as_ref().filter(|o| !o.is_null());
+    let old_object = request.old_object.as_ref().filter(|o| !o.is_null());
+    let mut wire = request.to_json();
+    if let Some(map) = wire.as_object_mut() {
+        map.remove("object");
+        map.remove("oldObject");
+    }
+    let namespace = request
+        .namespace
+        .as_deref()
+        .and_then(|name| context.namespace(name));
+    let nodes = object.map_or(0, node_count)
+        + old_object.map_or(0, node_count)
+        + params.map_or(0, node_count)
+        + 1;
+    Inputs {
+        object: object.map_or(Value::Null, from_json),
+        old_object: old_object.map_or(Value::Null, from_json),
+        request: from_json(&wire),
+        params: params.map_or(Value::Null, from_json),
+        namespace_object: namespace.map_or(Value::Null, from_json),
+        preset_variables: Vec::new(),
+        nodes,
+    }
+}

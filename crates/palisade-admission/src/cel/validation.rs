@@ -1,0 +1,306 @@
+//! The part every CEL policy format shares: `matchConditions`,
+//! `variables`, `validations` and `auditAnnotations`, compiled once and
+//! evaluated with the variables of an admission request, as the Kubernetes
+//! API server evaluates a ValidatingAdmissionPolicy.
+
+use std::sync::Arc;
+
+use cel_core::{MapActivation, MapKey, Value, ValueMap};
+use palisade_core::Location;
+use serde_json::Value as Json;
+
+use super::error::{CompileError, EvalError};
+use super::expression::{Environment, Expression, type_name};
+
+/// A named expression (`matchConditions[]`, `variables[]`, `auditAnnotations[]`).
+#[derive(Debug, Clone)]
+pub struct Named {
+    /// `name` (`key` for an audit annotation).
+    pub name: String,
+    /// The compiled expression (`expression`, `valueExpression`).
+    pub expression: Expression,
+}
+
+/// One `validations[]` entry.
+#[derive(Debug, Clone)]
+pub struct Validation {
+    /// The condition that must hold.
+    pub expression: Expression,
+    /// `message`.
+    pub message: Option<String>,
+    /// `messageExpression`, which gives the message when it evaluates to a
+    /// non-empty string.
+    pub message_expression: Option<Expression>,
+    /// `reason` (`Invalid`, `Forbidden`, ...).
+    pub reason: Option<String>,
+}
+
+/// The compiled expressions of one policy.
+#[derive(Debug, Clone, Default)]
+pub struct ValidationSet {
+    /// `matchConditions`: all must hold for the policy to apply.
+    pub match_conditions: Vec<Named>,
+    /// `variables`, in order; each sees the ones before it.
+    pub variables: Vec<Named>,
+    /// `validations`.
+    pub validations: Vec<Validation>,
+    /// `auditAnnotations` (`key`, `valueExpression`).
+    pub audit_annotations: Vec<Named>,
+}
+
+/// The values a policy's expressions see.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    /// `object` (`null` on DELETE).
+    pub object: Value,
+    /// `oldObject` (`null` on CREATE).
+    pub old_object: Value,
+    /// `request`: the admission request's attributes.
+    pub request: Value,
+    /// `params`: the parameter resource, or `null`.
+    pub params: Value,
+    /// `namespaceObject`: the Namespace of a namespaced request, or `null`.
+    pub namespace_object: Value,
+    /// Entries of `variables` given by the policy format itself (Gatekeeper's
+    /// `variables.anyObject` and `variables.params`).
+    pub preset_variables: Vec<(String, Value)>,
+    /// The size of the input, for the cost limit (see [`super::cost`]).
+    pub nodes: u64,
+}
+
+/// A validation that did not hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Its message (`messageExpression`, `message`, or the expression).
+    pub message: String,
+    /// Its `reason`, when given.
+    pub reason: Option<String>,
+}
+
+/// What evaluating a [`ValidationSet`] gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A match condition was false: the policy does not apply.
+    NotMatched {
+        /// The condition's name.
+        condition: String,
+    },
+    /// Evaluated: the validations that failed (none when the request passes)
+    /// and the audit annotations (`key`, value).
+    Evaluated {
+        /// Failed validations.
+        failures: Vec<Failure>,
+        /// Audit annotations that gave a value.
+        annotations: Vec<(String, String)>,
+    },
+}
+
+/// Reads the `name`/`expression`-style entries at `path` of `spec`.
+fn named(
+    env: &Environment,
+    spec: &Json,
+    key: &str,
+    path: &str,
+    name_key: &str,
+    expression_key: &str,
+    location: Option<&Location>,
+) -> Result<Vec<Named>, CompileError> {
+    let Some(items) = spec.get(key).filter(|v| !v.is_null()) else {
+        return Ok(Vec::new());
+    };
+    let structural = |field: String, reason: String| CompileError {
+        location: location.cloned(),
+        field,
+        line: 1,
+        column: 1,
+        reason,
+    };
+    let items = items
+        .as_array()
+        .ok_or_else(|| structural(format!("{path}.{key}"), "is not a list".into()))?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let at = format!("{path}.{key}[{i}]");
+            let name = item
+                .get(name_key)
+                .and_then(Json::as_str)
+                .unwrap_or_default();
+            let source = item
+                .get(expression_key)
+                .and_then(Json::as_str)
+                .ok_or_else(|| structural(at.clone(), format!("`{expression_key}` is missing")))?;
+            Ok(Named {
+                name: name.to_owned(),
+                expression: env.compile(source, &format!("{at}.{expression_key}"), location)?,
+            })
+        })
+        .collect()
+}
+
+impl ValidationSet {
+    /// Reads and compiles the expressions of `spec` (the object holding
+    /// `matchConditions`, `variables`, `validations`, `auditAnnotations`),
+    /// naming fields from `path` (`spec`) in errors.
+    pub fn from_json(
+        env: &Environment,
+        spec: &Json,
+        path: &str,
+        location: Option<&Location>,
+    ) -> Result<ValidationSet, CompileError> {
+        let match_conditions = named(
+            env,
+            spec,
+            "matchConditions",
+            path,
+            "name",
+            "expression",
+            location,
+        )?;
+        let variables = named(env, spec, "variables", path, "name", "expression", location)?;
+        let audit_annotations = named(
+            env,
+            spec,
+            "auditAnnotations",
+            path,
+            "key",
+            "valueExpression",
+            location,
+        )?;
+        let mut validations = Vec::new();
+        if let Some(items) = spec.get("validations").and_then(Json::as_array) {
+            for (i, item) in items.iter().enumerate() {
+                let at = format!("{path}.validations[{i}]");
+                let source = item
+                    .get("expression")
+                    .and_then(Json::as_str)
+                    .ok_or_else(|| CompileError {
+                        location: location.cloned(),
+                        field: at.clone(),
+                        line: 1,
+                        column: 1,
+                        reason: "`expression` is missing".into(),
+                    })?;
+                let message_expression = item
+                    .get("messageExpression")
+                    .and_then(Json::as_str)
+                    .map(|m| env.compile(m, &format!("{at}.messageExpression"), location))
+                    .transpose()?;
+                validations.push(Validation {
+                    expression: env.compile(source, &format!("{at}.expression"), location)?,
+                    message: item
+                        .get("message")
+                        .and_then(Json::as_str)
+                        .map(str::to_owned),
+                    message_expression,
+                    reason: item.get("reason").and_then(Json::as_str).map(str::to_owned),
+                });
+            }
+        }
+        Ok(ValidationSet {
+            match_conditions,
+            variables,
+            validations,
+            audit_annotations,
+        })
+    }
+
+    /// Evaluates the set on `inputs`. An expression that fails to evaluate
+    /// (or a match condition or validation that is not a bool) is an error,
+    /// for the caller's `failurePolicy` to decide on.
+    pub fn evaluate(&self, inputs: &Inputs) -> Result<Outcome, EvalError> {
+        let mut activation = MapActivation::new();
+        activation.insert("object", inputs.object.clone());
+        activation.insert("oldObject", inputs.old_object.clone());
+        activation.insert("request", inputs.request.clone());
+        activation.insert("params", inputs.params.clone());
+        activation.insert("namespaceObject", inputs.namespace_object.clone());
+        let mut variables: Vec<(MapKey, Value)> = inputs
+            .preset_variables
+            .iter()
+            .map(|(k, v)| (MapKey::String(Arc::from(k.as_str())), v.clone()))
+            .collect();
+        let publish = |activation: &mut MapActivation, variables: &[(MapKey, Value)]| {
+            activation.insert(
+                "variables",
+                Value::Map(Arc::new(ValueMap::from_entries(variables.iter().cloned()))),
+            );
+        };
+        publish(&mut activation, &variables);
+        // Variables are evaluated in order; one that fails holds the error,
+        // which surfaces only where it is used (Kubernetes evaluates them lazily).
+        for variable in &self.variables {
+            let value = match variable.expression.evaluate(&activation, inputs.nodes) {
+                Ok(v) => v,
+                Err(e) => Value::error(cel_core::EvalError::new(
+                    cel_core::EvalErrorKind::InvalidArgument,
+                    e.reason,
+                )),
+            };
+            variables.push((MapKey::String(Arc::from(variable.name.as_str())), value));
+            publish(&mut activation, &variables);
+        }
+        for condition in &self.match_conditions {
+            if !condition
+                .expression
+                .evaluate_bool(&activation, inputs.nodes)?
+            {
+                return Ok(Outcome::NotMatched {
+                    condition: condition.name.clone(),
+                });
+            }
+        }
+        let mut failures = Vec::new();
+        for validation in &self.validations {
+            if validation
+                .expression
+                .evaluate_bool(&activation, inputs.nodes)?
+            {
+                continue;
+            }
+            // As the API server: a `messageExpression` that fails, or gives
+            // anything but a non-empty one-line string, leaves the message
+            // as if it were not set.
+            let evaluated = validation
+                .message_expression
+                .as_ref()
+                .and_then(|m| m.evaluate(&activation, inputs.nodes).ok())
+                .and_then(|v| match v {
+                    Value::String(s) if !s.trim().is_empty() && !s.contains('\n') => {
+                        Some(s.to_string())
+                    }
+                    _ => None,
+                });
+            let message = evaluated
+                .or_else(|| validation.message.clone().filter(|m| !m.is_empty()))
+                .unwrap_or_else(|| {
+                    format!(
+                        "failed expression: {}",
+                        validation.expression.source().trim()
+                    )
+                });
+            failures.push(Failure {
+                message,
+                reason: validation.reason.clone(),
+            });
+        }
+        let mut annotations = Vec::new();
+        for annotation in &self.audit_annotations {
+            match annotation.expression.evaluate(&activation, inputs.nodes)? {
+                Value::Null => {}
+                Value::String(s) => annotations.push((annotation.name.clone(), s.to_string())),
+                other => {
+                    return Err(annotation.expression.error(format!(
+                        "`valueExpression` must give a string or null, it gave {}",
+                        type_name(&other)
+                    )));
+                }
+            }
+        }
+        Ok(Outcome::Evaluated {
+            failures,
+            annotations,
+        })
+    }
+}

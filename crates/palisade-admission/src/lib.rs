@@ -37,7 +37,7 @@ pub mod pss;
 pub mod review;
 pub mod suite;
 
-pub use load::{LoadedPolicies, PolicyLoadError, load_policies};
+pub use load::{LoadedPolicies, PolicyLoadError, load_policies, load_policies_with};
 pub use review::{
     AdmissionRequest, AdmissionResponse, AdmissionReview, Context, Decision, EvaluationError,
     Operation, Policy, PolicySet, Violation,

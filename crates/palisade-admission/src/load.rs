@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::gatekeeper::{self, GatekeeperError};
+use crate::gatekeeper::{self, EngineChoice, GatekeeperError};
 use crate::pattern::{self, PatternLoadError};
 use crate::review::PolicySet;
 
@@ -29,6 +29,9 @@ pub struct LoadedPolicies {
     pub policies: PolicySet,
     /// Every problem met; the policies that loaded are still usable.
     pub errors: Vec<PolicyLoadError>,
+    /// Constraints left out because their template lacks the engine that
+    /// was forced (`--engine rego|cel`): reported, neither passed nor failed.
+    pub skipped: Vec<PolicyLoadError>,
 }
 
 /// Loads every policy under `paths` (files, or directories searched
@@ -38,14 +41,25 @@ pub struct LoadedPolicies {
 /// once (by the Gatekeeper reader, which also accepts what Go's YAML reader
 /// accepts).
 pub fn load_policies<P: AsRef<Path>>(paths: &[P]) -> LoadedPolicies {
+    load_policies_with(paths, EngineChoice::Auto)
+}
+
+/// [`load_policies`] running, in each Gatekeeper template, the
+/// implementation `engine` picks (`--engine auto|rego|cel`); a constraint
+/// whose template lacks a forced engine is left out and reported as
+/// [`GatekeeperError::EngineMissing`].
+pub fn load_policies_with<P: AsRef<Path>>(paths: &[P], engine: EngineChoice) -> LoadedPolicies {
     let mut loaded = LoadedPolicies::default();
-    let gatekeeper = gatekeeper::load_paths(paths);
+    let gatekeeper = gatekeeper::load_paths_with(paths, engine);
     for policy in gatekeeper.policies {
         loaded.policies.add(policy);
     }
-    loaded
-        .errors
-        .extend(gatekeeper.errors.into_iter().map(PolicyLoadError::from));
+    for e in gatekeeper.errors {
+        match e {
+            GatekeeperError::EngineMissing(_) => loaded.skipped.push(e.into()),
+            e => loaded.errors.push(e.into()),
+        }
+    }
     let patterns = pattern::load_paths(paths);
     for policy in patterns.policies {
         loaded.policies.add(policy);

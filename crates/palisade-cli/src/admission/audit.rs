@@ -7,8 +7,9 @@ use clap::Args;
 use palisade::manifest;
 use palisade_admission::audit::{self, AuditReport};
 use palisade_admission::builtin::BuiltinPack;
+use palisade_admission::gatekeeper::EngineChoice;
 use palisade_admission::pss::{Level, LevelVersion, PssPolicy, Version};
-use palisade_admission::{PolicySet, load_policies};
+use palisade_admission::{PolicySet, load_policies_with};
 use serde::Serialize;
 
 use crate::exit::Exit;
@@ -30,6 +31,11 @@ pub struct AuditArgs {
     /// Manifest files or inventory directories (`-` for standard input).
     #[arg(value_name = "MANIFESTS", required = true)]
     pub paths: Vec<PathBuf>,
+    /// Which implementation of Gatekeeper templates runs: `auto` (CEL where
+    /// a template has `K8sNativeValidation`, Rego otherwise, as Gatekeeper
+    /// does), `rego` or `cel` (templates without it are skipped).
+    #[arg(long, value_name = "ENGINE", default_value = "auto")]
+    pub engine: EngineChoice,
 }
 
 #[derive(Serialize)]
@@ -140,7 +146,10 @@ pub fn run(out: &Output, args: &AuditArgs) -> Exit {
     let mut set = PolicySet::new();
     let mut input_error = false;
     if !args.policies.is_empty() {
-        let loaded = load_policies(&args.policies);
+        let loaded = load_policies_with(&args.policies, args.engine);
+        for skipped in &loaded.skipped {
+            out.warning(&skipped.to_string());
+        }
         for e in &loaded.errors {
             out.error(&e.to_string());
         }

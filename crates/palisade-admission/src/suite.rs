@@ -30,7 +30,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use palisade_core::Manifest;
+use palisade_core::{Location, Manifest};
 use serde::Serialize;
 use serde_json::Value as Json;
 
@@ -52,6 +52,10 @@ pub struct CaseResult {
     pub test: String,
     /// The case's `name`.
     pub case: String,
+    /// Where the case is written in the suite file (`file`, `line` and
+    /// `column` in JSON).
+    #[serde(flatten)]
+    pub location: Location,
     /// Whether every assertion held.
     pub passed: bool,
     /// What was found (the violations, or why the case failed).
@@ -223,8 +227,9 @@ pub fn run_suite_with(path: &Path, engine: EngineChoice) -> Result<Vec<CaseResul
             .and_then(Json::as_array)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        for test in tests {
-            run_test(&suite_name, base, test, engine, &mut results);
+        for (i, test) in tests.iter().enumerate() {
+            let at = |field: &str| suite.locate(&format!("tests[{i}]{field}"));
+            run_test(&suite_name, base, test, engine, &at, &mut results);
         }
     }
     Ok(results)
@@ -234,11 +239,14 @@ fn text<'a>(json: &'a Json, key: &str) -> &'a str {
     json.get(key).and_then(Json::as_str).unwrap_or_default()
 }
 
+/// Runs one test of a suite with the implementation `engine` picks; `at`
+/// locates a field of the test (`.cases[0]`, the empty path for the test itself).
 fn run_test(
     suite: &str,
     base: &Path,
     test: &Json,
     engine: EngineChoice,
+    at: &dyn Fn(&str) -> Location,
     out: &mut Vec<CaseResult>,
 ) {
     let test_name = text(test, "name");
@@ -261,6 +269,7 @@ fn run_test(
             suite: suite.to_owned(),
             test: test_name.to_owned(),
             case: "(invalid constraint)".to_owned(),
+            location: at(""),
             passed,
             detail,
             skipped: false,
@@ -277,7 +286,7 @@ fn run_test(
         Err(LoadProblem::EngineMissing(reason)) => Some(reason.as_str()),
         _ => None,
     };
-    for case in cases {
+    for (j, case) in cases.iter().enumerate() {
         let case_name = text(case, "name");
         let skipped = skip_test
             || engine_missing.is_some()
@@ -299,6 +308,7 @@ fn run_test(
             suite: suite.to_owned(),
             test: test_name.to_owned(),
             case: case_name.to_owned(),
+            location: at(&format!(".cases[{j}]")),
             passed,
             detail,
             skipped,

@@ -28,7 +28,7 @@
 //!     "expression": "object.spec.containers.all(c, !(c.?securityContext.?privileged.orValue(false)))",
 //!     "message": "privileged containers are not allowed"
 //! }]});
-//! let set = ValidationSet::from_json(&env, &spec, "spec", None).unwrap();
+//! let set = ValidationSet::from_json(&env, &spec, "spec", &|_| None).unwrap();
 //! let pod = AdmissionRequest::from_object(json!({
 //!     "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
 //!     "spec": {"containers": [{"name": "c", "image": "nginx", "securityContext": {"privileged": true}}]}

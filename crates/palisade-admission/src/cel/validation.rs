@@ -103,13 +103,13 @@ fn named(
     path: &str,
     name_key: &str,
     expression_key: &str,
-    location: Option<&Location>,
+    locate: &dyn Fn(&str) -> Option<Location>,
 ) -> Result<Vec<Named>, CompileError> {
     let Some(items) = spec.get(key).filter(|v| !v.is_null()) else {
         return Ok(Vec::new());
     };
     let structural = |field: String, reason: String| CompileError {
-        location: location.cloned(),
+        location: locate(&field),
         field,
         line: 1,
         column: 1,
@@ -131,9 +131,10 @@ fn named(
                 .get(expression_key)
                 .and_then(Json::as_str)
                 .ok_or_else(|| structural(at.clone(), format!("`{expression_key}` is missing")))?;
+            let field = format!("{at}.{expression_key}");
             Ok(Named {
                 name: name.to_owned(),
-                expression: env.compile(source, &format!("{at}.{expression_key}"), location)?,
+                expression: env.compile(source, &field, locate(&field).as_ref())?,
             })
         })
         .collect()
@@ -142,13 +143,15 @@ fn named(
 impl ValidationSet {
     /// Reads and compiles the expressions of `spec` (the object holding
     /// `matchConditions`, `variables`, `validations`, `auditAnnotations`),
-    /// naming fields from `path` (`spec`) in errors.
+    /// naming fields from `path` (`spec`) in errors and placing them with
+    /// `locate` (a field path to its file, line and column).
     pub fn from_json(
         env: &Environment,
         spec: &Json,
         path: &str,
-        location: Option<&Location>,
+        locate: &dyn Fn(&str) -> Option<Location>,
     ) -> Result<ValidationSet, CompileError> {
+        let location = |field: &str| locate(field);
         let match_conditions = named(
             env,
             spec,
@@ -156,9 +159,9 @@ impl ValidationSet {
             path,
             "name",
             "expression",
-            location,
+            locate,
         )?;
-        let variables = named(env, spec, "variables", path, "name", "expression", location)?;
+        let variables = named(env, spec, "variables", path, "name", "expression", locate)?;
         let audit_annotations = named(
             env,
             spec,
@@ -166,7 +169,7 @@ impl ValidationSet {
             path,
             "key",
             "valueExpression",
-            location,
+            locate,
         )?;
         let mut validations = Vec::new();
         if let Some(items) = spec.get("validations").and_then(Json::as_array) {
@@ -176,7 +179,7 @@ impl ValidationSet {
                     .get("expression")
                     .and_then(Json::as_str)
                     .ok_or_else(|| CompileError {
-                        location: location.cloned(),
+                        location: location(&at),
                         field: at.clone(),
                         line: 1,
                         column: 1,
@@ -185,10 +188,14 @@ impl ValidationSet {
                 let message_expression = item
                     .get("messageExpression")
                     .and_then(Json::as_str)
-                    .map(|m| env.compile(m, &format!("{at}.messageExpression"), location))
+                    .map(|m| {
+                        let field = format!("{at}.messageExpression");
+                        env.compile(m, &field, location(&field).as_ref())
+                    })
                     .transpose()?;
+                let field = format!("{at}.expression");
                 validations.push(Validation {
-                    expression: env.compile(source, &format!("{at}.expression"), location)?,
+                    expression: env.compile(source, &field, location(&field).as_ref())?,
                     message: item
                         .get("message")
                         .and_then(Json::as_str)

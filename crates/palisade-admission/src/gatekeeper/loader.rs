@@ -69,7 +69,7 @@ pub fn load_manifests_with(manifests: &[Manifest], engine: EngineChoice) -> Load
                 },
                 None => loaded.errors.push(
                     NoTemplateError {
-                        location: c.location().cloned(),
+                        location: c.locate("kind"),
                         constraint: c.name().to_owned(),
                         kind: c.kind().to_owned(),
                     }

@@ -41,6 +41,16 @@ fn bad_templates_are_errors_with_positions() {
     });
 }
 
+/// CEL (`K8sNativeValidation`) templates: syntax errors, type errors,
+/// unknown variables and functions, malformed entries, each located at
+/// its field and inside the expression.
+#[test]
+fn bad_cel_templates_are_errors_with_positions() {
+    bad_input::run("tests/bad_input/cel_templates", |case| {
+        gatekeeper_error(case, CONSTRAINT)
+    });
+}
+
 #[test]
 fn bad_constraints_are_errors_with_positions() {
     bad_input::run("tests/bad_input/constraints", |case| {

@@ -7,7 +7,7 @@ use palisade_core::Location;
 /// unknown variable or function, a type error), or whose `messageExpression`
 /// or validation has the wrong type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
-#[error("{}`{field}`, line {line} column {column} of the expression: {reason}", where_prefix(.location.as_ref()))]
+#[error("{}`{field}`{}: {reason}", where_prefix(.location.as_ref()), inside(*.line, *.column))]
 #[diagnostic(
     code(palisade::admission::cel::compile),
     help(
@@ -19,9 +19,10 @@ pub struct CompileError {
     pub location: Option<Location>,
     /// The field holding the expression (`spec.validations[0].expression`).
     pub field: String,
-    /// The line within the expression, from 1.
+    /// The line within the expression, from 1 (0 when the entry itself is
+    /// malformed, not its expression).
     pub line: u32,
-    /// The column within that line, from 1.
+    /// The column within that line, from 1 (0 with `line` 0).
     pub column: u32,
     /// What is wrong.
     pub reason: String,
@@ -37,6 +38,15 @@ pub struct EvalError {
     pub field: String,
     /// What went wrong.
     pub reason: String,
+}
+
+/// `, line L column C of the expression`, or nothing for line 0.
+fn inside(line: u32, column: u32) -> String {
+    if line == 0 {
+        String::new()
+    } else {
+        format!(", line {line} column {column} of the expression")
+    }
 }
 
 /// `file:line:column: ` or nothing.

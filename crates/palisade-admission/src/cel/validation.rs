@@ -111,8 +111,8 @@ fn named(
     let structural = |field: String, reason: String| CompileError {
         location: locate(&field),
         field,
-        line: 1,
-        column: 1,
+        line: 0,
+        column: 0,
         reason,
     };
     let items = items
@@ -172,7 +172,21 @@ impl ValidationSet {
             locate,
         )?;
         let mut validations = Vec::new();
-        if let Some(items) = spec.get("validations").and_then(Json::as_array) {
+        let items = match spec.get("validations") {
+            None | Some(Json::Null) => &[][..],
+            Some(Json::Array(items)) => items.as_slice(),
+            Some(_) => {
+                let field = format!("{path}.validations");
+                return Err(CompileError {
+                    location: location(&field),
+                    field,
+                    line: 0,
+                    column: 0,
+                    reason: "is not a list".into(),
+                });
+            }
+        };
+        {
             for (i, item) in items.iter().enumerate() {
                 let at = format!("{path}.validations[{i}]");
                 let source = item
@@ -181,8 +195,8 @@ impl ValidationSet {
                     .ok_or_else(|| CompileError {
                         location: location(&at),
                         field: at.clone(),
-                        line: 1,
-                        column: 1,
+                        line: 0,
+                        column: 0,
                         reason: "`expression` is missing".into(),
                     })?;
                 let message_expression = item
@@ -309,5 +323,114 @@ impl ValidationSet {
             failures,
             annotations,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cel::request;
+    use crate::review::{AdmissionRequest, Context};
+    use serde_json::json;
+
+    fn set(spec: Json) -> ValidationSet {
+        let env = Environment::new(&[
+            "object",
+            "oldObject",
+            "request",
+            "params",
+            "namespaceObject",
+            "variables",
+        ]);
+        ValidationSet::from_json(&env, &spec, "spec", &|_| None).unwrap()
+    }
+
+    fn inputs(items: usize) -> Inputs {
+        let object = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "m"},
+            "data": (0..items).map(|i| (format!("k{i}"), json!("v"))).collect::<serde_json::Map<_, _>>()});
+        request::inputs(
+            &AdmissionRequest::from_object(object).unwrap(),
+            &Context::new(),
+            None,
+        )
+    }
+
+    #[test]
+    fn a_runaway_expression_is_a_cost_error_not_a_hang() {
+        let runaway = set(json!({"validations": [{"expression":
+            "object.data.all(a, object.data.all(b, object.data.all(c, a + b + c != '')))"}]}));
+        // Small input: evaluated.
+        assert!(matches!(
+            runaway.evaluate(&inputs(5)),
+            Ok(Outcome::Evaluated { .. })
+        ));
+        // 300 keys, three nested comprehensions: refused before running.
+        let err = runaway.evaluate(&inputs(300)).unwrap_err();
+        assert_eq!(err.field, "spec.validations[0].expression");
+        assert!(
+            err.reason
+                .starts_with("cost limit exceeded: 3 nested comprehensions"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn variables_match_conditions_and_messages_follow_the_api_server() {
+        let s = set(json!({
+            "matchConditions": [{"name": "configmaps", "expression": "object.kind == 'ConfigMap'"}],
+            "variables": [
+                {"name": "keys", "expression": "object.data.map(k, k)"},
+                {"name": "broken", "expression": "object.nosuch.field"}
+            ],
+            "validations": [
+                {"expression": "size(variables.keys) < 2", "messageExpression": "'too many keys: ' + string(size(variables.keys))"},
+                {"expression": "size(variables.keys) < 2", "message": "static", "messageExpression": "variables.broken"},
+                {"expression": "size(variables.keys) < 2"}
+            ],
+            "auditAnnotations": [{"key": "count", "valueExpression": "string(size(variables.keys))"}]
+        }));
+        let Outcome::Evaluated {
+            failures,
+            annotations,
+        } = s.evaluate(&inputs(3)).unwrap()
+        else {
+            panic!("not evaluated");
+        };
+        let messages: Vec<&str> = failures.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "too many keys: 3",
+                "static",
+                "failed expression: size(variables.keys) < 2"
+            ]
+        );
+        assert_eq!(annotations, [("count".to_owned(), "3".to_owned())]);
+        // An unused failing variable is no error; a used one is.
+        let uses_broken = set(json!({
+            "variables": [{"name": "broken", "expression": "object.nosuch.field"}],
+            "validations": [{"expression": "variables.broken == 1"}]
+        }));
+        assert!(uses_broken.evaluate(&inputs(1)).is_err());
+        // A false match condition: not applied.
+        let not_pods = set(json!({
+            "matchConditions": [{"name": "pods", "expression": "object.kind == 'Pod'"}],
+            "validations": [{"expression": "false"}]
+        }));
+        assert_eq!(
+            not_pods.evaluate(&inputs(1)).unwrap(),
+            Outcome::NotMatched {
+                condition: "pods".into()
+            }
+        );
+        // A validation that is not a bool is an error.
+        let not_bool = set(json!({"validations": [{"expression": "1"}]}));
+        assert!(
+            not_bool
+                .evaluate(&inputs(1))
+                .unwrap_err()
+                .reason
+                .contains("must give a bool")
+        );
     }
 }

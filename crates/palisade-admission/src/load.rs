@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use crate::cel::admission_policy::{self, AdmissionPolicyError};
 use crate::gatekeeper::{self, EngineChoice, GatekeeperError};
 use crate::pattern::{self, PatternLoadError};
 use crate::review::PolicySet;
@@ -20,6 +21,10 @@ pub enum PolicyLoadError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Pattern(#[from] PatternLoadError),
+    /// A ValidatingAdmissionPolicy or its binding.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    AdmissionPolicy(#[from] AdmissionPolicyError),
 }
 
 /// What [`load_policies`] found.
@@ -35,8 +40,8 @@ pub struct LoadedPolicies {
 }
 
 /// Loads every policy under `paths` (files, or directories searched
-/// recursively): Gatekeeper ConstraintTemplates with their constraints, then
-/// Kyverno-style `ClusterPolicy` / `Policy` pattern policies. Documents of
+/// recursively): Gatekeeper ConstraintTemplates with their constraints,
+/// ValidatingAdmissionPolicies with their bindings, then Kyverno-style `ClusterPolicy` / `Policy` pattern policies. Documents of
 /// other kinds are ignored. Files that cannot be read or parsed are reported
 /// once (by the Gatekeeper reader, which also accepts what Go's YAML reader
 /// accepts).
@@ -60,6 +65,16 @@ pub fn load_policies_with<P: AsRef<Path>>(paths: &[P], engine: EngineChoice) -> 
             e => loaded.errors.push(e.into()),
         }
     }
+    // ValidatingAdmissionPolicies and bindings (unreadable files are
+    // already reported by the Gatekeeper reader).
+    let manifests = palisade_core::manifest::load_paths(paths);
+    let vap = admission_policy::load_manifests(&manifests.objects);
+    for policy in vap.policies {
+        loaded.policies.add(policy);
+    }
+    loaded
+        .errors
+        .extend(vap.errors.into_iter().map(PolicyLoadError::from));
     let patterns = pattern::load_paths(paths);
     for policy in patterns.policies {
         loaded.policies.add(policy);

@@ -79,8 +79,8 @@ impl Engine for AdmissionEngine {
 }
 
 /// Loads policies from YAML or JSON text (as [`load_policies`] does from
-/// files): Gatekeeper ConstraintTemplates with their constraints, then
-/// pattern policies. `name` is used in error messages. A text that is not
+/// files): Gatekeeper ConstraintTemplates with their constraints,
+/// ValidatingAdmissionPolicies with their bindings, then pattern policies. `name` is used in error messages. A text that is not
 /// YAML gives one error.
 pub fn load_policies_str(name: &str, text: &str) -> Result<LoadedPolicies, String> {
     let report = palisade_core::manifest::load_str(name, text);
@@ -95,6 +95,13 @@ pub fn load_policies_str(name: &str, text: &str) -> Result<LoadedPolicies, Strin
     loaded
         .errors
         .extend(gatekeeper.errors.into_iter().map(PolicyLoadError::from));
+    let vap = palisade_admission::cel::admission_policy::load_manifests(&report.objects);
+    for policy in vap.policies {
+        loaded.policies.add(policy);
+    }
+    loaded
+        .errors
+        .extend(vap.errors.into_iter().map(PolicyLoadError::from));
     let patterns = palisade_admission::pattern::load_str(name, text);
     for policy in patterns.policies {
         loaded.policies.add(policy);

@@ -1,7 +1,8 @@
 //! CEL admission: one engine for the policy formats written in the Common
 //! Expression Language — Gatekeeper `K8sNativeValidation` templates (see
-//! [`crate::gatekeeper`]), with ValidatingAdmissionPolicy and Kyverno's CEL
-//! policies to come on the same parts.
+//! [`crate::gatekeeper`]) and Kubernetes ValidatingAdmissionPolicy with its
+//! bindings ([`admission_policy`]); Kyverno's CEL policies are to come on
+//! the same parts.
 //!
 //! - [`Environment`] declares the variables of a format and the library
 //!   (CEL standard library, strings/math/encoders/optional-values extensions
@@ -38,11 +39,13 @@
 //! assert_eq!(failures[0].message, "privileged containers are not allowed");
 //! ```
 
+pub mod admission_policy;
 pub mod cost;
 mod error;
 mod expression;
 pub mod library;
 pub mod request;
+pub mod resources;
 mod validation;
 pub mod value;
 

@@ -1,10 +1,12 @@
 //! The CEL variables of an admission request: `object`, `oldObject`,
-//! `request` (without the objects, as the API server gives it) and
-//! `namespaceObject`.
+//! `request` (without the objects, as the API server gives it; `operation`,
+//! `resource` and `userInfo` filled in for a request built from a plain
+//! manifest) and `namespaceObject`.
 
 use cel_core::Value;
 use serde_json::Value as Json;
 
+use super::resources::resource_of;
 use super::validation::Inputs;
 use super::value::{from_json, node_count};
 use crate::review::{AdmissionRequest, Context};
@@ -17,6 +19,16 @@ pub fn inputs(request: &AdmissionRequest, context: &Context, params: Option<&Jso
     if let Some(map) = wire.as_object_mut() {
         map.remove("object");
         map.remove("oldObject");
+        // What the API server always sets, for a request built from a plain
+        // manifest (a CREATE by an anonymous user).
+        let (group, version, resource) = resource_of(request);
+        map.entry("operation")
+            .or_insert_with(|| Json::from("CREATE"));
+        map.entry("resource").or_insert_with(
+            || serde_json::json!({"group": group, "version": version, "resource": resource}),
+        );
+        map.entry("userInfo")
+            .or_insert_with(|| serde_json::json!({"username": "", "groups": []}));
     }
     let namespace = request
         .namespace

@@ -1141,3 +1141,44 @@ fn pod_security_levels_come_from_inventory_namespace_labels() {
         "{message}"
     );
 }
+
+/// The ValidatingAdmissionPolicy fixtures of `admission_cel_cli.rs`.
+fn vap_fixture(binding: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/admission/vap")
+        .join(binding)
+}
+
+#[test]
+fn validating_admission_policy_denies_over_tls_and_a_warn_binding_warns() {
+    let tmp = TempDir::new("vap");
+    let certs = tmp.path().join("certs");
+    make_cert(&certs);
+
+    let deny = vap_fixture("deny");
+    let server = Server::start(&certs, &["--policies", deny.to_str().unwrap()]);
+    let client = server.client(&certs);
+    server.wait_ready(&client);
+    let response = validate(&server, &client, &review("u-vap-1", pod("web", true)));
+    assert_eq!(response["uid"], "u-vap-1");
+    assert_eq!(response["allowed"], false, "{response}");
+    assert_eq!(response["status"]["code"], 403);
+    assert_eq!(
+        response["status"]["message"],
+        "[no-privileged-containers] privileged containers are not allowed: nginx"
+    );
+    let response = validate(&server, &client, &review("u-vap-2", pod("web", false)));
+    assert_eq!(response["allowed"], true, "{response}");
+    drop(server);
+
+    let warn = vap_fixture("warn");
+    let server = Server::start(&certs, &["--policies", warn.to_str().unwrap()]);
+    let client = server.client(&certs);
+    server.wait_ready(&client);
+    let response = validate(&server, &client, &review("u-vap-3", pod("web", true)));
+    assert_eq!(response["allowed"], true, "{response}");
+    assert_eq!(
+        response["warnings"],
+        json!(["[no-privileged-containers] privileged containers are not allowed: nginx"])
+    );
+}

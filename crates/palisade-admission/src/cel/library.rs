@@ -1,8 +1,9 @@
 //! The Kubernetes CEL library functions that the CEL crate lacks, registered
 //! as declared, implemented functions (the standard library and the
 //! strings, math, encoders and optional-values extensions come with the
-//! crate): regular expressions (`find`, `findAll`) and lists (`isSorted`,
-//! `sum`, `min`, `max`, `indexOf`, `lastIndexOf`), as in
+//! crate): regular expressions (`find`, `findAll`, and `matches` with a
+//! per-thread cache of compiled expressions), lists (`isSorted`, `sum`,
+//! `min`, `max`, `indexOf`, `lastIndexOf`) and a lenient `orValue`, as in
 //! <https://kubernetes.io/docs/reference/using-api/cel/#cel-options-language-features-and-libraries>.
 
 use std::cell::RefCell;
@@ -84,6 +85,33 @@ fn dyn_list() -> CelType {
 /// Every function of the library, to add to an environment.
 pub fn functions() -> Vec<FunctionDecl> {
     vec![
+        // `matches` with the per-thread cache: the crate compiles the
+        // regular expression on every call.
+        method(
+            "matches",
+            "string_matches_string_cached",
+            vec![CelType::String, CelType::String],
+            CelType::Bool,
+            |args| match (string_arg(args, 0), string_arg(args, 1)) {
+                (Some(s), Some(p)) => {
+                    with_regex(p, |re| Value::Bool(re.is_match(s))).unwrap_or_else(fail)
+                }
+                _ => fail("matches: expected string arguments".into()),
+            },
+        ),
+        // `x.orValue(d)` on a value that is not an optional gives the value,
+        // as Kyverno's CEL evaluates it (`container.volumeMounts.orValue([])`
+        // in the Kyverno policies); tried after the optional overload.
+        method(
+            "orValue",
+            "dyn_or_value_dyn",
+            vec![CelType::Dyn, CelType::Dyn],
+            CelType::Dyn,
+            |args| match args.first() {
+                Some(Value::Optional(_)) | None => fail("orValue: expected an optional".into()),
+                Some(value) => value.clone(),
+            },
+        ),
         method(
             "find",
             "string_find_string",
@@ -237,5 +265,13 @@ mod tests {
         assert_eq!(eval("['b', 'c', 'a'].max()"), Value::from("c"));
         assert_eq!(eval("[1, 2, 1].lastIndexOf(1)"), Value::Int(2));
         assert_eq!(eval("[1, 2, 1].indexOf(5)"), Value::Int(-1));
+        assert_eq!(eval("'nginx:1'.matches('^ngin.*')"), Value::Bool(true));
+        assert_eq!(eval("'nginx:1'.matches('^x')"), Value::Bool(false));
+        assert_eq!(
+            eval("[1].orValue([])"),
+            Value::List(vec![Value::Int(1)].into())
+        );
+        assert_eq!(eval("optional.none().orValue(2)"), Value::Int(2));
+        assert_eq!(eval("optional.of(3).orValue(2)"), Value::Int(3));
     }
 }

@@ -51,4 +51,4 @@ pub mod value;
 
 pub use error::{CompileError, EvalError};
 pub use expression::{Environment, Expression};
-pub use validation::{Failure, Inputs, Named, Outcome, Validation, ValidationSet};
+pub use validation::{Failure, Inputs, Named, Outcome, Parts, Validation, ValidationSet};

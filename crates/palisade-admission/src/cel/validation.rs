@@ -95,49 +95,17 @@ pub enum Outcome {
     },
 }
 
-/// Reads the `name`/`expression`-style entries at `path` of `spec`.
-fn named(
-    env: &Environment,
-    spec: &Json,
-    key: &str,
-    path: &str,
-    name_key: &str,
-    expression_key: &str,
-    locate: &dyn Fn(&str) -> Option<Location>,
-) -> Result<Vec<Named>, CompileError> {
-    let Some(items) = spec.get(key).filter(|v| !v.is_null()) else {
-        return Ok(Vec::new());
-    };
-    let structural = |field: String, reason: String| CompileError {
-        location: locate(&field),
-        field,
-        line: 0,
-        column: 0,
-        reason,
-    };
-    let items = items
-        .as_array()
-        .ok_or_else(|| structural(format!("{path}.{key}"), "is not a list".into()))?;
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let at = format!("{path}.{key}[{i}]");
-            let name = item
-                .get(name_key)
-                .and_then(Json::as_str)
-                .unwrap_or_default();
-            let source = item
-                .get(expression_key)
-                .and_then(Json::as_str)
-                .ok_or_else(|| structural(at.clone(), format!("`{expression_key}` is missing")))?;
-            let field = format!("{at}.{expression_key}");
-            Ok(Named {
-                name: name.to_owned(),
-                expression: env.compile(source, &field, locate(&field).as_ref())?,
-            })
-        })
-        .collect()
+/// Where each list of a [`ValidationSet`] is: the JSON list and its field path.
+#[derive(Debug, Clone, Default)]
+pub struct Parts<'a> {
+    /// `matchConditions` (Kyverno: `celPreconditions`).
+    pub match_conditions: Option<(&'a Json, String)>,
+    /// `variables`.
+    pub variables: Option<(&'a Json, String)>,
+    /// `validations` (Kyverno: `validate.cel.expressions`).
+    pub validations: Option<(&'a Json, String)>,
+    /// `auditAnnotations`.
+    pub audit_annotations: Option<(&'a Json, String)>,
 }
 
 impl ValidationSet {
@@ -151,73 +119,105 @@ impl ValidationSet {
         path: &str,
         locate: &dyn Fn(&str) -> Option<Location>,
     ) -> Result<ValidationSet, CompileError> {
-        let location = |field: &str| locate(field);
-        let match_conditions = named(
+        let part = |key: &str| spec.get(key).map(|v| (v, format!("{path}.{key}")));
+        ValidationSet::from_parts(
             env,
-            spec,
-            "matchConditions",
-            path,
-            "name",
-            "expression",
+            Parts {
+                match_conditions: part("matchConditions"),
+                variables: part("variables"),
+                validations: part("validations"),
+                audit_annotations: part("auditAnnotations"),
+            },
             locate,
-        )?;
-        let variables = named(env, spec, "variables", path, "name", "expression", locate)?;
-        let audit_annotations = named(
-            env,
-            spec,
-            "auditAnnotations",
-            path,
-            "key",
-            "valueExpression",
-            locate,
-        )?;
-        let mut validations = Vec::new();
-        let items = match spec.get("validations") {
-            None | Some(Json::Null) => &[][..],
-            Some(Json::Array(items)) => items.as_slice(),
-            Some(_) => {
-                let field = format!("{path}.validations");
-                return Err(CompileError {
-                    location: location(&field),
-                    field,
+        )
+    }
+
+    /// Reads and compiles the lists of `parts`, wherever a policy format
+    /// keeps them (Kyverno: `celPreconditions`, `validate.cel.expressions`, ...).
+    pub fn from_parts(
+        env: &Environment,
+        parts: Parts<'_>,
+        locate: &dyn Fn(&str) -> Option<Location>,
+    ) -> Result<ValidationSet, CompileError> {
+        let list = |part: &Option<(&Json, String)>| -> Result<Vec<(String, Json)>, CompileError> {
+            match part {
+                None | Some((Json::Null, _)) => Ok(Vec::new()),
+                Some((Json::Array(items), path)) => Ok(items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| (format!("{path}[{i}]"), item.clone()))
+                    .collect()),
+                Some((_, path)) => Err(CompileError {
+                    location: locate(path),
+                    field: path.clone(),
                     line: 0,
                     column: 0,
                     reason: "is not a list".into(),
-                });
+                }),
             }
         };
-        {
-            for (i, item) in items.iter().enumerate() {
-                let at = format!("{path}.validations[{i}]");
-                let source = item
-                    .get("expression")
-                    .and_then(Json::as_str)
-                    .ok_or_else(|| CompileError {
-                        location: location(&at),
-                        field: at.clone(),
-                        line: 0,
-                        column: 0,
-                        reason: "`expression` is missing".into(),
-                    })?;
-                let message_expression = item
-                    .get("messageExpression")
-                    .and_then(Json::as_str)
-                    .map(|m| {
-                        let field = format!("{at}.messageExpression");
-                        env.compile(m, &field, location(&field).as_ref())
-                    })
-                    .transpose()?;
-                let field = format!("{at}.expression");
-                validations.push(Validation {
-                    expression: env.compile(source, &field, location(&field).as_ref())?,
-                    message: item
-                        .get("message")
+        let named = |part: &Option<(&Json, String)>,
+                     name_key: &str,
+                     expression_key: &str|
+         -> Result<Vec<Named>, CompileError> {
+            list(part)?
+                .into_iter()
+                .map(|(at, item)| {
+                    let name = item
+                        .get(name_key)
                         .and_then(Json::as_str)
-                        .map(str::to_owned),
-                    message_expression,
-                    reason: item.get("reason").and_then(Json::as_str).map(str::to_owned),
-                });
-            }
+                        .unwrap_or_default();
+                    let source =
+                        item.get(expression_key)
+                            .and_then(Json::as_str)
+                            .ok_or_else(|| CompileError {
+                                location: locate(&at),
+                                field: at.clone(),
+                                line: 0,
+                                column: 0,
+                                reason: format!("`{expression_key}` is missing"),
+                            })?;
+                    let field = format!("{at}.{expression_key}");
+                    Ok(Named {
+                        name: name.to_owned(),
+                        expression: env.compile(source, &field, locate(&field).as_ref())?,
+                    })
+                })
+                .collect()
+        };
+        let match_conditions = named(&parts.match_conditions, "name", "expression")?;
+        let variables = named(&parts.variables, "name", "expression")?;
+        let audit_annotations = named(&parts.audit_annotations, "key", "valueExpression")?;
+        let mut validations = Vec::new();
+        for (at, item) in list(&parts.validations)? {
+            let source = item
+                .get("expression")
+                .and_then(Json::as_str)
+                .ok_or_else(|| CompileError {
+                    location: locate(&at),
+                    field: at.clone(),
+                    line: 0,
+                    column: 0,
+                    reason: "`expression` is missing".into(),
+                })?;
+            let message_expression = item
+                .get("messageExpression")
+                .and_then(Json::as_str)
+                .map(|m| {
+                    let field = format!("{at}.messageExpression");
+                    env.compile(m, &field, locate(&field).as_ref())
+                })
+                .transpose()?;
+            let field = format!("{at}.expression");
+            validations.push(Validation {
+                expression: env.compile(source, &field, locate(&field).as_ref())?,
+                message: item
+                    .get("message")
+                    .and_then(Json::as_str)
+                    .map(str::to_owned),
+                message_expression,
+                reason: item.get("reason").and_then(Json::as_str).map(str::to_owned),
+            });
         }
         Ok(ValidationSet {
             match_conditions,

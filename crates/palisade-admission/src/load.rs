@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use crate::cel::admission_policy::{self, AdmissionPolicyError};
+use crate::cel::kyverno_policy;
 use crate::gatekeeper::{self, EngineChoice, GatekeeperError};
 use crate::pattern::{self, PatternLoadError};
 use crate::review::PolicySet;
@@ -41,7 +42,8 @@ pub struct LoadedPolicies {
 
 /// Loads every policy under `paths` (files, or directories searched
 /// recursively): Gatekeeper ConstraintTemplates with their constraints,
-/// ValidatingAdmissionPolicies with their bindings, then Kyverno-style `ClusterPolicy` / `Policy` pattern policies. Documents of
+/// ValidatingAdmissionPolicies with their bindings, Kyverno
+/// ValidatingPolicies, then Kyverno-style `ClusterPolicy` / `Policy` pattern policies. Documents of
 /// other kinds are ignored. Files that cannot be read or parsed are reported
 /// once (by the Gatekeeper reader, which also accepts what Go's YAML reader
 /// accepts).
@@ -75,6 +77,16 @@ pub fn load_policies_with<P: AsRef<Path>>(paths: &[P], engine: EngineChoice) -> 
     loaded
         .errors
         .extend(vap.errors.into_iter().map(PolicyLoadError::from));
+    let kyverno_cel = kyverno_policy::load_manifests(&manifests.objects);
+    for policy in kyverno_cel.policies {
+        loaded.policies.add(policy);
+    }
+    loaded.errors.extend(
+        kyverno_cel
+            .errors
+            .into_iter()
+            .map(|(_, e)| PolicyLoadError::from(e)),
+    );
     let patterns = pattern::load_paths(paths);
     for policy in patterns.policies {
         loaded.policies.add(policy);

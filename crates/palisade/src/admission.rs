@@ -102,6 +102,16 @@ pub fn load_policies_str(name: &str, text: &str) -> Result<LoadedPolicies, Strin
     loaded
         .errors
         .extend(vap.errors.into_iter().map(PolicyLoadError::from));
+    let kyverno_cel = palisade_admission::cel::kyverno_policy::load_manifests(&report.objects);
+    for policy in kyverno_cel.policies {
+        loaded.policies.add(policy);
+    }
+    loaded.errors.extend(
+        kyverno_cel
+            .errors
+            .into_iter()
+            .map(|(_, e)| PolicyLoadError::from(e)),
+    );
     let patterns = palisade_admission::pattern::load_str(name, text);
     for policy in patterns.policies {
         loaded.policies.add(policy);

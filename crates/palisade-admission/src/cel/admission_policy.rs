@@ -79,9 +79,11 @@ pub struct InvalidFieldError {
 
 /// An expression of a policy that does not compile.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
-#[error("ValidatingAdmissionPolicy `{policy}`: {error}")]
+#[error("{kind} `{policy}`: {error}")]
 #[diagnostic(code(palisade::admission::vap::expression))]
 pub struct ExpressionError {
+    /// `ValidatingAdmissionPolicy` or `ValidatingPolicy`.
+    pub kind: String,
     /// The policy's name.
     pub policy: String,
     /// The located expression error.
@@ -175,13 +177,23 @@ fn name_of(json: &Json) -> String {
 impl AdmissionPolicy {
     /// Reads and compiles a ValidatingAdmissionPolicy.
     pub fn from_manifest(manifest: &Manifest) -> Result<AdmissionPolicy, AdmissionPolicyError> {
+        AdmissionPolicy::from_manifest_as(manifest, "ValidatingAdmissionPolicy")
+    }
+
+    /// Reads and compiles the ValidatingAdmissionPolicy-shaped `spec` of a
+    /// `kind` (Kyverno's ValidatingPolicy has the same fields), naming the
+    /// kind in errors.
+    pub fn from_manifest_as(
+        manifest: &Manifest,
+        kind: &str,
+    ) -> Result<AdmissionPolicy, AdmissionPolicyError> {
         let json = &manifest.object;
         let locate = locator(manifest);
         let name = name_of(json);
         let invalid = |field: &str, reason: &str| {
             AdmissionPolicyError::Invalid(Box::new(InvalidFieldError {
                 location: locate(field),
-                kind: "ValidatingAdmissionPolicy".into(),
+                kind: kind.to_owned(),
                 name: name.clone(),
                 field: field.to_owned(),
                 reason: reason.to_owned(),
@@ -242,6 +254,7 @@ impl AdmissionPolicy {
         let expressions =
             ValidationSet::from_json(&env, spec, "spec", &locate).map_err(|error| {
                 AdmissionPolicyError::Expression(Box::new(ExpressionError {
+                    kind: kind.to_owned(),
                     policy: name.clone(),
                     error,
                 }))
@@ -258,6 +271,21 @@ impl AdmissionPolicy {
     /// `metadata.name`.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// `spec.matchConstraints`.
+    pub fn match_constraints(&self) -> &MatchResources {
+        &self.match_constraints
+    }
+
+    /// The compiled expressions.
+    pub fn expressions(&self) -> &ValidationSet {
+        &self.expressions
+    }
+
+    /// `true` with `failurePolicy: Fail` (the default).
+    pub fn fails_closed(&self) -> bool {
+        self.failure_policy == FailurePolicy::Fail
     }
 }
 

@@ -3,12 +3,14 @@
 
 use std::sync::Arc;
 
-use cel_core::{Activation, CelType, CheckErrorKind, CompileError as CelCompileError, Env, Value};
+use cel_core::{Activation, Ast, CelType, CheckErrorKind, Env, Value};
 use palisade_core::Location;
 
+use super::cluster;
 use super::cost::{COST_BUDGET, estimate, nesting};
 use super::error::{CompileError, EvalError};
 use super::library;
+use super::scope::rename_type_named_variables;
 
 /// The declarations expressions are checked against: the CEL standard
 /// library, its extensions (strings, math, encoders, optional values), the
@@ -23,7 +25,8 @@ impl Environment {
     pub fn new(variables: &[&str]) -> Environment {
         let mut env = Env::with_standard_library()
             .with_all_extensions()
-            .with_extension(library::functions());
+            .with_extension(library::functions())
+            .with_extension(cluster::functions());
         for name in variables {
             env.add_variable(*name, CelType::Dyn);
         }
@@ -51,28 +54,26 @@ impl Environment {
         if source.trim().is_empty() {
             return Err(error(0, "the expression is empty".into()));
         }
-        let ast = match self.env.compile(source) {
-            Ok(ast) => ast,
-            Err(CelCompileError::Parse(errors)) => {
-                let first = errors.first();
-                return Err(error(
-                    first.map_or(0, |e| e.span.start),
-                    first.map_or_else(|| "syntax error".into(), |e| e.message.clone()),
-                ));
+        let parsed = self.env.parse(source);
+        if let Some(first) = parsed.errors.first() {
+            return Err(error(first.span.start, first.message.clone()));
+        }
+        let Some(mut expr) = parsed.ast else {
+            return Err(error(0, "syntax error".into()));
+        };
+        rename_type_named_variables(&mut expr);
+        let checked = self.env.check(&expr);
+        let ast = if checked.errors.is_empty() {
+            Ast::new_checked(expr, source, checked)
+        } else {
+            // The checker infers `dyn` poorly through type parameters
+            // (`has(x) ? x : []` then `.map(c, c.image)` reports an
+            // undefined field on a type variable); only errors about
+            // concrete types and names are the expression's fault.
+            if let Some(real) = checked.errors.iter().find(|e| is_definite(&e.kind)) {
+                return Err(error(real.span.start, real.kind.to_string()));
             }
-            Err(CelCompileError::Check(errors)) => {
-                // The checker infers `dyn` poorly through type parameters
-                // (`has(x) ? x : []` then `.map(c, c.image)` reports an
-                // undefined field on a type variable); only errors about
-                // concrete types and names are the expression's fault.
-                if let Some(real) = errors.iter().find(|e| is_definite(&e.kind)) {
-                    return Err(error(real.span.start, real.kind.to_string()));
-                }
-                self.env
-                    .parse_only(source)
-                    .map_err(|e| error(0, e.to_string()))?
-            }
-            Err(other) => return Err(error(0, other.to_string())),
+            Ast::new_unchecked(expr, source)
         };
         let program = self
             .env

@@ -273,5 +273,12 @@ mod tests {
         );
         assert_eq!(eval("optional.none().orValue(2)"), Value::Int(2));
         assert_eq!(eval("optional.of(3).orValue(2)"), Value::Int(3));
+        // Iteration variables named like types are variables.
+        assert_eq!(eval("['a'].exists(type, type == 'a')"), Value::Bool(true));
+        assert_eq!(eval("[1].map(int, int + 1) == [2]"), Value::Bool(true));
+        assert_eq!(
+            eval("[[1]].all(type, type.all(type, type == 1))"),
+            Value::Bool(true)
+        );
     }
 }

@@ -40,12 +40,15 @@
 //! ```
 
 pub mod admission_policy;
+pub mod cluster;
 pub mod cost;
 mod error;
 mod expression;
+pub mod kyverno_policy;
 pub mod library;
 pub mod request;
 pub mod resources;
+mod scope;
 mod validation;
 pub mod value;
 

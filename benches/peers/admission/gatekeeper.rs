@@ -20,8 +20,10 @@ pub struct Case {
     pub template: String,
     /// `test/case` of the suite.
     pub name: String,
-    /// Palisade: the constraint bound to its compiled template.
+    /// Palisade: the constraint bound to its compiled template (Rego).
     pub policies: PolicySet,
+    /// Palisade with the template's `K8sNativeValidation` (CEL), when it has one.
+    pub cel: Option<PolicySet>,
     /// The request under review and the context (inventory) of the case.
     pub request: AdmissionRequest,
     /// Objects synced for the case.
@@ -41,6 +43,22 @@ impl Case {
     /// Palisade's path: match, input, engine clone, evaluation, response.
     pub fn palisade(&self) -> palisade_admission::AdmissionResponse {
         self.policies.review(&self.request, &self.context)
+    }
+
+    /// Palisade's path with the template's CEL.
+    pub fn palisade_cel(&self) -> Option<palisade_admission::AdmissionResponse> {
+        self.cel
+            .as_ref()
+            .map(|set| set.review(&self.request, &self.context))
+    }
+
+    /// Violations found by Palisade's CEL path.
+    pub fn palisade_cel_count(&self) -> Option<Result<usize, String>> {
+        let decision = self.cel.as_ref()?.evaluate(&self.request, &self.context);
+        Some(match decision.errors.first() {
+            Some(e) => Err(e.to_string()),
+            None => Ok(decision.violations.len()),
+        })
     }
 
     /// regorus directly: engine clone, the prepared input set, evaluation.
@@ -175,10 +193,22 @@ pub fn load(root: &Path) -> Result<Loaded, String> {
                 .ok_or_else(|| format!("{template_name}: the template has no Rego"))?
                 .clone();
             let rule = template.rule().to_owned();
+            let template = Arc::new(template);
+            // The CEL side, where the template has one.
+            let cel_policy = match template.cel() {
+                Some(_) => Some(
+                    GatekeeperPolicy::bind_with(
+                        constraint.clone(),
+                        Arc::clone(&template),
+                        EngineChoice::Cel,
+                    )
+                    .map_err(|e| format!("{template_name}: {e}"))?,
+                ),
+                None => None,
+            };
             // The Rego side, as regorus runs it directly.
-            let policy =
-                GatekeeperPolicy::bind_with(constraint, Arc::new(template), EngineChoice::Rego)
-                    .map_err(|e| format!("{template_name}: {e}"))?;
+            let policy = GatekeeperPolicy::bind_with(constraint, template, EngineChoice::Rego)
+                .map_err(|e| format!("{template_name}: {e}"))?;
             let cases = test
                 .get("cases")
                 .and_then(Json::as_array)
@@ -230,6 +260,11 @@ pub fn load(root: &Path) -> Result<Loaded, String> {
                     policies,
                     request,
                     context,
+                    cel: cel_policy.clone().map(|p| {
+                        let mut set = PolicySet::new();
+                        set.add(p);
+                        set
+                    }),
                     engine: engine.clone(),
                     rule: rule.clone(),
                     input,

@@ -436,55 +436,16 @@ pub fn run_test_file(path: &Path) -> Result<Vec<CaseOutcome>, TestFileError> {
                 out.push(outcome("error", CaseStatus::Failed, reason.clone()));
                 continue;
             }
-            if let Some(policy) = validating.iter().find(|p| p.name() == e.policy) {
-                let Some(resource) = resources
-                    .iter()
-                    .find(|m| matches_ref(m, reference, e.kind.as_deref()))
-                else {
-                    out.push(outcome(
-                        "error",
-                        CaseStatus::Failed,
-                        format!("resource `{reference}` not found"),
-                    ));
-                    continue;
-                };
-                let name = resource.name().unwrap_or("");
-                let operation = operations
-                    .get(&(e.policy.clone(), name.to_owned()))
-                    .or_else(|| operations.get(&(String::new(), String::new())))
-                    .map_or("CREATE", String::as_str);
-                let result =
-                    match AdmissionRequest::from_object(with_default_namespace(&resource.object)) {
-                        Ok(mut request) => {
-                            request.operation = Some(match operation {
-                                "UPDATE" => Operation::Update,
-                                "DELETE" => Operation::Delete,
-                                "CONNECT" => Operation::Connect,
-                                _ => Operation::Create,
-                            });
-                            if request.operation == Some(Operation::Delete) {
-                                request.old_object = request.object.take();
-                            }
-                            policy.decide(&request, &cel_context)
-                        }
-                        Err(err) => PolicyResult::Error(err.to_string()),
-                    };
-                let status = if result.as_str() == e.result {
-                    CaseStatus::Passed
-                } else {
-                    CaseStatus::Failed
-                };
-                out.push(outcome(result.as_str(), status, result.detail().to_owned()));
-                continue;
-            }
-            let Some(policy) = policies.iter().find(|p| p.name == e.policy) else {
+            let validating_policy = validating.iter().find(|p| p.name() == e.policy);
+            let pattern_policy = policies.iter().find(|p| p.name == e.policy);
+            if validating_policy.is_none() && pattern_policy.is_none() {
                 out.push(outcome(
                     "error",
                     CaseStatus::Failed,
                     format!("policy `{}` not found", e.policy),
                 ));
                 continue;
-            };
+            }
             let Some(resource) = resources
                 .iter()
                 .find(|m| matches_ref(m, reference, e.kind.as_deref()))
@@ -501,6 +462,36 @@ pub fn run_test_file(path: &Path) -> Result<Vec<CaseOutcome>, TestFileError> {
                 .get(&(e.policy.clone(), name.to_owned()))
                 .or_else(|| operations.get(&(String::new(), String::new())))
                 .map_or("CREATE", String::as_str);
+            let (Some(policy), None) = (pattern_policy, validating_policy) else {
+                let result = match (
+                    validating_policy,
+                    AdmissionRequest::from_object(with_default_namespace(&resource.object)),
+                ) {
+                    (Some(policy), Ok(mut request)) => {
+                        request.operation = Some(match operation {
+                            "UPDATE" => Operation::Update,
+                            "DELETE" => Operation::Delete,
+                            "CONNECT" => Operation::Connect,
+                            _ => Operation::Create,
+                        });
+                        if request.operation == Some(Operation::Delete) {
+                            request.old_object = request.object.take();
+                        }
+                        policy.decide(&request, &cel_context)
+                    }
+                    (_, Err(err)) => PolicyResult::Error(err.to_string()),
+                    (None, Ok(_)) => {
+                        PolicyResult::Error(format!("policy `{}` not found", e.policy))
+                    }
+                };
+                let status = if result.as_str() == e.result {
+                    CaseStatus::Passed
+                } else {
+                    CaseStatus::Failed
+                };
+                out.push(outcome(result.as_str(), status, result.detail().to_owned()));
+                continue;
+            };
             let mut request = PatternRequest::create(&resource.object);
             request.operation = operation;
             request.namespace_labels = resource

@@ -309,7 +309,7 @@ fn gatekeeper_policy_denies_privileged_allows_compliant_and_reports() {
     let message = denied["status"]["message"].as_str().unwrap();
     assert!(
         message.starts_with(
-            "[psp-privileged-container] Privileged container is not allowed: nginx, securityContext:"
+            "[psp-privileged-container] Privileged container is not allowed: nginx, securityContext.privileged: true"
         ),
         "{message}"
     );

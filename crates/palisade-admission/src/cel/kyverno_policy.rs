@@ -15,10 +15,9 @@ use serde_json::Value as Json;
 
 use super::admission_policy::{AdmissionPolicy, AdmissionPolicyError};
 use super::cluster::with_objects;
-use super::request::inputs;
+use super::request::{inputs, inputs_with};
 use super::resources::MatchResources;
 use super::validation::Outcome;
-use super::value::{from_json, node_count};
 use crate::review::{AdmissionRequest, Context, EvaluationError, Policy, Violation};
 
 /// The API group of Kyverno's CEL policies.
@@ -160,10 +159,10 @@ impl ValidatingPolicy {
         self.policy.name()
     }
 
-    /// The match constraints, and the object the expressions see: the
-    /// request's, or for a Pod controller covered by autogen, the controller
-    /// as its Pod template (with the request rewritten as a Pod's).
-    fn target(&self, request: &AdmissionRequest, context: &Context) -> Option<AdmissionRequest> {
+    /// Whether the policy applies, and the objects its expressions see:
+    /// the request's (`Some(None)`), or for a Pod controller covered by
+    /// autogen, the controller as its Pod template (`Some(Some(..))`).
+    fn target(&self, request: &AdmissionRequest, context: &Context) -> Option<Option<Templated>> {
         if let Some(ns) = &self.namespace
             && request.namespace.as_deref() != Some(ns.as_str())
         {
@@ -171,30 +170,30 @@ impl ValidatingPolicy {
         }
         let constraints: &MatchResources = self.policy.match_constraints();
         if constraints.matches(request, context, true) {
-            return Some(request.clone());
+            return Some(None);
         }
         let kind = request.kind.kind.as_str();
         if !self.controllers.iter().any(|c| c == kind) {
             return None;
         }
-        let mut pod = request.clone();
-        pod.object = request.object.as_ref().and_then(|o| with_template(o, kind));
-        pod.old_object = request
+        let object = request.object.as_ref().and_then(|o| with_template(o, kind));
+        let old_object = request
             .old_object
             .as_ref()
             .and_then(|o| with_template(o, kind));
-        pod.object.as_ref()?;
-        pod.kind = crate::review::GroupVersionKind::from_api_version("v1", "Pod");
-        pod.resource = None;
-        pod.sub_resource = None;
-        constraints.matches(&pod, context, true).then(|| {
-            // The expressions see the controller's kind and request, with the
-            // template in place of its metadata and spec.
-            let mut seen = request.clone();
-            seen.object = pod.object;
-            seen.old_object = pod.old_object;
-            seen
-        })
+        object.as_ref()?;
+        // Matched as a Pod of the controller's namespace.
+        let pod = AdmissionRequest {
+            kind: crate::review::GroupVersionKind::from_api_version("v1", "Pod"),
+            name: request.name.clone(),
+            namespace: request.namespace.clone(),
+            operation: request.operation,
+            object: object.clone(),
+            ..AdmissionRequest::default()
+        };
+        constraints
+            .matches(&pod, context, true)
+            .then_some(Some(Templated { object, old_object }))
     }
 
     /// Evaluates the policy on a request, as `kyverno test` reports it.
@@ -202,13 +201,23 @@ impl ValidatingPolicy {
         let Some(target) = self.target(request, context) else {
             return PolicyResult::Skip("the policy does not match the resource".into());
         };
-        let mut inputs = inputs(&target, context, None);
-        if let Some(o) = &target.object {
-            inputs.object = from_json(o);
-            inputs.nodes = inputs.nodes.max(node_count(o));
-        }
-        let objects: std::sync::Arc<[Json]> = context.objects().into();
-        let evaluated = with_objects(objects, || self.policy.expressions().evaluate(&inputs));
+        let inputs = match &target {
+            None => inputs(request, context, None),
+            Some(t) => inputs_with(
+                request,
+                t.object.as_ref(),
+                t.old_object.as_ref(),
+                context,
+                None,
+            ),
+        };
+        let expressions = self.policy.expressions();
+        let evaluated = if expressions.uses_cluster() {
+            let objects: std::sync::Arc<[Json]> = context.objects().into();
+            with_objects(objects, || expressions.evaluate(&inputs))
+        } else {
+            expressions.evaluate(&inputs)
+        };
         match evaluated {
             Ok(Outcome::NotMatched { condition }) => {
                 PolicyResult::Skip(format!("match condition `{condition}` is false"))
@@ -220,6 +229,12 @@ impl ValidatingPolicy {
             Err(e) => PolicyResult::Error(e.to_string()),
         }
     }
+}
+
+/// A Pod controller seen as its Pod template.
+struct Templated {
+    object: Option<Json>,
+    old_object: Option<Json>,
 }
 
 impl Policy for ValidatingPolicy {

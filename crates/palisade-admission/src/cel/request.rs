@@ -13,12 +13,37 @@ use crate::review::{AdmissionRequest, Context};
 
 /// The inputs of a request, with `params` as the parameter resource.
 pub fn inputs(request: &AdmissionRequest, context: &Context, params: Option<&Json>) -> Inputs {
-    let object = request.object.as_ref().filter(|o| !o.is_null());
-    let old_object = request.old_object.as_ref().filter(|o| !o.is_null());
-    let mut wire = request.to_json();
+    inputs_with(
+        request,
+        request.object.as_ref(),
+        request.old_object.as_ref(),
+        context,
+        params,
+    )
+}
+
+/// The request's attributes without its objects, as JSON (built from the
+/// fields, so the objects are never copied).
+fn attributes(request: &AdmissionRequest) -> Json {
+    let shallow = AdmissionRequest {
+        uid: request.uid.clone(),
+        kind: request.kind.clone(),
+        resource: request.resource.clone(),
+        sub_resource: request.sub_resource.clone(),
+        request_kind: request.request_kind.clone(),
+        request_resource: request.request_resource.clone(),
+        name: request.name.clone(),
+        namespace: request.namespace.clone(),
+        operation: request.operation,
+        user_info: request.user_info.clone(),
+        object: None,
+        old_object: None,
+        dry_run: request.dry_run,
+        options: request.options.clone(),
+        extra: request.extra.clone(),
+    };
+    let mut wire = shallow.to_json();
     if let Some(map) = wire.as_object_mut() {
-        map.remove("object");
-        map.remove("oldObject");
         // What the API server always sets, for a request built from a plain
         // manifest (a CREATE by an anonymous user).
         let (group, version, resource) = resource_of(request);
@@ -30,6 +55,20 @@ pub fn inputs(request: &AdmissionRequest, context: &Context, params: Option<&Jso
         map.entry("userInfo")
             .or_insert_with(|| serde_json::json!({"username": "", "groups": []}));
     }
+    wire
+}
+
+/// The inputs of a request whose expressions see `object` and `old_object`
+/// (a Pod controller's template for Kyverno's autogen, say).
+pub fn inputs_with(
+    request: &AdmissionRequest,
+    object: Option<&Json>,
+    old_object: Option<&Json>,
+    context: &Context,
+    params: Option<&Json>,
+) -> Inputs {
+    let object = object.filter(|o| !o.is_null());
+    let old_object = old_object.filter(|o| !o.is_null());
     let namespace = request
         .namespace
         .as_deref()
@@ -41,7 +80,7 @@ pub fn inputs(request: &AdmissionRequest, context: &Context, params: Option<&Jso
     Inputs {
         object: object.map_or(Value::Null, from_json),
         old_object: old_object.map_or(Value::Null, from_json),
-        request: from_json(&wire),
+        request: from_json(&attributes(request)),
         params: params.map_or(Value::Null, from_json),
         namespace_object: namespace.map_or(Value::Null, from_json),
         preset_variables: Vec::new(),

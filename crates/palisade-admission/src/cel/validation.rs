@@ -46,6 +46,9 @@ pub struct ValidationSet {
     pub validations: Vec<Validation>,
     /// `auditAnnotations` (`key`, `valueExpression`).
     pub audit_annotations: Vec<Named>,
+    /// Whether an expression calls Kyverno's `resource.*` library (which
+    /// then needs the cluster objects, see [`super::cluster`]).
+    pub uses_cluster: bool,
 }
 
 /// The values a policy's expressions see.
@@ -219,12 +222,25 @@ impl ValidationSet {
                 reason: item.get("reason").and_then(Json::as_str).map(str::to_owned),
             });
         }
+        let uses_cluster = match_conditions
+            .iter()
+            .chain(&variables)
+            .chain(&audit_annotations)
+            .map(|n| &n.expression)
+            .chain(validations.iter().map(|v| &v.expression))
+            .any(|e| e.source().contains("resource."));
         Ok(ValidationSet {
             match_conditions,
             variables,
             validations,
             audit_annotations,
+            uses_cluster,
         })
+    }
+
+    /// Whether an expression calls Kyverno's `resource.*` library.
+    pub fn uses_cluster(&self) -> bool {
+        self.uses_cluster
     }
 
     /// Evaluates the set on `inputs`. An expression that fails to evaluate

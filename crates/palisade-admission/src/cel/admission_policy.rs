@@ -23,7 +23,7 @@ use serde_json::Value as Json;
 
 use super::error::CompileError;
 use super::expression::Environment;
-use super::request::inputs;
+use super::request::inputs_with;
 use super::resources::MatchResources;
 use super::validation::{Outcome, ValidationSet};
 use super::value::{from_json, node_count};
@@ -557,7 +557,14 @@ impl BoundPolicy {
         params: Option<&Json>,
         out: &mut Vec<Violation>,
     ) -> Result<(), EvaluationError> {
-        let mut inputs = inputs(request, context, params);
+        let mut inputs = inputs_with(
+            request,
+            request.object.as_ref(),
+            request.old_object.as_ref(),
+            context,
+            params,
+            self.policy.expressions.needs(),
+        );
         if let Some(p) = params {
             inputs.nodes = inputs.nodes.saturating_add(node_count(p));
             inputs.params = from_json(p);

@@ -15,7 +15,7 @@ use serde_json::Value as Json;
 
 use super::admission_policy::{AdmissionPolicy, AdmissionPolicyError};
 use super::cluster::with_objects;
-use super::request::{inputs, inputs_with};
+use super::request::inputs_with;
 use super::resources::MatchResources;
 use super::validation::Outcome;
 use crate::review::{AdmissionRequest, Context, EvaluationError, Policy, Violation};
@@ -201,17 +201,25 @@ impl ValidatingPolicy {
         let Some(target) = self.target(request, context) else {
             return PolicyResult::Skip("the policy does not match the resource".into());
         };
+        let expressions = self.policy.expressions();
         let inputs = match &target {
-            None => inputs(request, context, None),
+            None => inputs_with(
+                request,
+                request.object.as_ref(),
+                request.old_object.as_ref(),
+                context,
+                None,
+                expressions.needs(),
+            ),
             Some(t) => inputs_with(
                 request,
                 t.object.as_ref(),
                 t.old_object.as_ref(),
                 context,
                 None,
+                expressions.needs(),
             ),
         };
-        let expressions = self.policy.expressions();
         let evaluated = if expressions.uses_cluster() {
             let objects: std::sync::Arc<[Json]> = context.objects().into();
             with_objects(objects, || expressions.evaluate(&inputs))

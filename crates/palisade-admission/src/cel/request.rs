@@ -11,6 +11,27 @@ use super::validation::Inputs;
 use super::value::{from_json, node_count};
 use crate::review::{AdmissionRequest, Context};
 
+/// Which variables a policy's expressions read (the others are left null,
+/// so a request is converted only as far as the policy looks at it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// `request`.
+    pub request: bool,
+    /// `namespaceObject`.
+    pub namespace_object: bool,
+    /// `oldObject`.
+    pub old_object: bool,
+}
+
+impl Needs {
+    /// Every variable.
+    pub const ALL: Needs = Needs {
+        request: true,
+        namespace_object: true,
+        old_object: true,
+    };
+}
+
 /// The inputs of a request, with `params` as the parameter resource.
 pub fn inputs(request: &AdmissionRequest, context: &Context, params: Option<&Json>) -> Inputs {
     inputs_with(
@@ -19,6 +40,7 @@ pub fn inputs(request: &AdmissionRequest, context: &Context, params: Option<&Jso
         request.old_object.as_ref(),
         context,
         params,
+        Needs::ALL,
     )
 }
 
@@ -66,12 +88,14 @@ pub fn inputs_with(
     old_object: Option<&Json>,
     context: &Context,
     params: Option<&Json>,
+    needs: Needs,
 ) -> Inputs {
     let object = object.filter(|o| !o.is_null());
-    let old_object = old_object.filter(|o| !o.is_null());
+    let old_object = old_object.filter(|o| !o.is_null() && needs.old_object);
     let namespace = request
         .namespace
         .as_deref()
+        .filter(|_| needs.namespace_object)
         .and_then(|name| context.namespace(name));
     let nodes = object.map_or(0, node_count)
         + old_object.map_or(0, node_count)
@@ -80,7 +104,11 @@ pub fn inputs_with(
     Inputs {
         object: object.map_or(Value::Null, from_json),
         old_object: old_object.map_or(Value::Null, from_json),
-        request: from_json(&attributes(request)),
+        request: if needs.request {
+            from_json(&attributes(request))
+        } else {
+            Value::Null
+        },
         params: params.map_or(Value::Null, from_json),
         namespace_object: namespace.map_or(Value::Null, from_json),
         preset_variables: Vec::new(),

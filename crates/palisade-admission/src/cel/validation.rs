@@ -11,6 +11,7 @@ use serde_json::Value as Json;
 
 use super::error::{CompileError, EvalError};
 use super::expression::{Environment, Expression, type_name};
+use super::request::Needs;
 
 /// A named expression (`matchConditions[]`, `variables[]`, `auditAnnotations[]`).
 #[derive(Debug, Clone)]
@@ -36,7 +37,7 @@ pub struct Validation {
 }
 
 /// The compiled expressions of one policy.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ValidationSet {
     /// `matchConditions`: all must hold for the policy to apply.
     pub match_conditions: Vec<Named>,
@@ -49,6 +50,8 @@ pub struct ValidationSet {
     /// Whether an expression calls Kyverno's `resource.*` library (which
     /// then needs the cluster objects, see [`super::cluster`]).
     pub uses_cluster: bool,
+    /// The request variables the expressions read.
+    pub needs: Needs,
 }
 
 /// The values a policy's expressions see.
@@ -229,13 +232,38 @@ impl ValidationSet {
             .map(|n| &n.expression)
             .chain(validations.iter().map(|v| &v.expression))
             .any(|e| e.source().contains("resource."));
+        let mentions = |name: &str| {
+            match_conditions
+                .iter()
+                .chain(&variables)
+                .chain(&audit_annotations)
+                .map(|n| &n.expression)
+                .chain(validations.iter().map(|v| &v.expression))
+                .chain(
+                    validations
+                        .iter()
+                        .filter_map(|v| v.message_expression.as_ref()),
+                )
+                .any(|e| e.source().contains(name))
+        };
+        let needs = Needs {
+            request: mentions("request"),
+            namespace_object: mentions("namespaceObject"),
+            old_object: mentions("oldObject"),
+        };
         Ok(ValidationSet {
             match_conditions,
             variables,
             validations,
             audit_annotations,
             uses_cluster,
+            needs,
         })
+    }
+
+    /// The request variables the expressions read.
+    pub fn needs(&self) -> Needs {
+        self.needs
     }
 
     /// Whether an expression calls Kyverno's `resource.*` library.

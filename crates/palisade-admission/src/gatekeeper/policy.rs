@@ -148,7 +148,18 @@ impl GatekeeperPolicy {
         context: &Context,
     ) -> Result<Vec<RawViolation>, EvaluationError> {
         let parameters = self.constraint.parameters();
-        let mut inputs = crate::cel::request::inputs(request, context, None);
+        let mut inputs = crate::cel::request::inputs_with(
+            request,
+            request.object.as_ref(),
+            request.old_object.as_ref(),
+            context,
+            None,
+            // `variables.anyObject` is the old object on DELETE.
+            crate::cel::request::Needs {
+                old_object: true,
+                ..cel.needs()
+            },
+        );
         let any_object = match &inputs.object {
             cel_core::Value::Null => inputs.old_object.clone(),
             object => object.clone(),

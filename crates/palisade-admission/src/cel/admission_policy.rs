@@ -79,7 +79,7 @@ pub struct InvalidFieldError {
 
 /// An expression of a policy that does not compile.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
-#[error("{kind} `{policy}`: {error}")]
+#[error("{}{kind} `{policy}`: {}", at(&.error.location), .error.without_location())]
 #[diagnostic(code(palisade::admission::vap::expression))]
 pub struct ExpressionError {
     /// `ValidatingAdmissionPolicy` or `ValidatingPolicy`.

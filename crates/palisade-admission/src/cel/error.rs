@@ -28,6 +28,18 @@ pub struct CompileError {
     pub reason: String,
 }
 
+impl CompileError {
+    /// The message without the leading location, for errors that put the
+    /// location first themselves.
+    pub fn without_location(&self) -> String {
+        CompileError {
+            location: None,
+            ..self.clone()
+        }
+        .to_string()
+    }
+}
+
 /// An expression that failed while evaluating (a missing field, a wrong
 /// type, a cost-limit breach).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]

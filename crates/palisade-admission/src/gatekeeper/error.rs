@@ -51,7 +51,7 @@ pub enum GatekeeperError {
 
 /// A template's `K8sNativeValidation` source does not compile.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
-#[error("CEL of ConstraintTemplate `{template}` does not compile: {error}")]
+#[error("{}CEL of ConstraintTemplate `{template}` does not compile: {}", at(&.error.location), .error.without_location())]
 #[diagnostic(code(palisade::gatekeeper::cel))]
 pub struct TemplateCelError {
     /// The template's name.

@@ -18,13 +18,14 @@ use std::sync::Arc;
 
 use cel_core::{CelType, Env, MapActivation, MapKey, Value, ValueMap};
 use criterion::{Criterion, criterion_group, criterion_main};
-use palisade::manifest;
-use palisade_admission::cel::kyverno_policy::{self, ValidatingPolicy};
-use palisade_admission::cel::value::from_json;
-use palisade_admission::gatekeeper::{
+use palisade::admission::cel::{
+    PolicyResult, ValidatingPolicy, from_json, is_validating_policy, load_validating_policies,
+};
+use palisade::admission::gatekeeper::{
     Constraint, ConstraintTemplate, EngineChoice, GatekeeperPolicy,
 };
-use palisade_admission::{AdmissionRequest, AdmissionReview, Context, Policy, pattern};
+use palisade::admission::{AdmissionRequest, AdmissionReview, Context, Policy, pattern};
+use palisade::manifest;
 use serde_json::{Value as Json, json};
 
 fn pod() -> Json {
@@ -141,7 +142,7 @@ fn pss_vpol(c: &mut Criterion, corpus: &Path) {
         .filter(|f| !f.to_string_lossy().contains(".kyverno-test"))
         .flat_map(|f| manifest::load_file(f).objects)
         .collect();
-    let palisade: Vec<ValidatingPolicy> = kyverno_policy::load_manifests(&manifests).policies;
+    let palisade: Vec<ValidatingPolicy> = load_validating_policies(&manifests).policies;
     let mut env = Env::with_standard_library().with_all_extensions();
     for v in [
         "object",
@@ -155,7 +156,7 @@ fn pss_vpol(c: &mut Criterion, corpus: &Path) {
     }
     let direct: Vec<Direct> = manifests
         .iter()
-        .filter(|m| kyverno_policy::is_validating_policy(m))
+        .filter(|m| is_validating_policy(m))
         .filter_map(|m| direct(&env, m.object.get("spec")?))
         .collect();
     assert_eq!(
@@ -175,12 +176,7 @@ fn pss_vpol(c: &mut Criterion, corpus: &Path) {
         b.iter(|| {
             palisade
                 .iter()
-                .filter(|p| {
-                    !matches!(
-                        p.decide(black_box(&request), &context),
-                        kyverno_policy::PolicyResult::Pass
-                    )
-                })
+                .filter(|p| !matches!(p.decide(black_box(&request), &context), PolicyResult::Pass))
                 .count()
         })
     });
@@ -283,9 +279,7 @@ fn load_compile(c: &mut Criterion, corpus: &Path) {
                 .iter()
                 .map(|f| pattern::load_file(f).policies.len())
                 .sum();
-            let validating = kyverno_policy::load_manifests(black_box(&vpol))
-                .policies
-                .len();
+            let validating = load_validating_policies(black_box(&vpol)).policies.len();
             let gk = templates
                 .iter()
                 .filter(|t| ConstraintTemplate::from_manifest(t).is_ok_and(|t| t.cel().is_some()))

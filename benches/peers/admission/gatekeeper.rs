@@ -5,11 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use palisade::manifest::{self, Manifest};
-use palisade_admission::gatekeeper::{
+use palisade::admission::gatekeeper::{
     Constraint, ConstraintTemplate, EngineChoice, GatekeeperPolicy, review_value,
 };
-use palisade_admission::{AdmissionRequest, AdmissionReview, Context, PolicySet};
+use palisade::admission::{AdmissionRequest, AdmissionReview, Context, PolicySet};
+use palisade::manifest::{self, Manifest};
 use regorus::Value;
 use serde::Deserialize;
 use serde_json::Value as Json;
@@ -41,12 +41,12 @@ pub struct Case {
 
 impl Case {
     /// Palisade's path: match, input, engine clone, evaluation, response.
-    pub fn palisade(&self) -> palisade_admission::AdmissionResponse {
+    pub fn palisade(&self) -> palisade::admission::AdmissionResponse {
         self.policies.review(&self.request, &self.context)
     }
 
     /// Palisade's path with the template's CEL.
-    pub fn palisade_cel(&self) -> Option<palisade_admission::AdmissionResponse> {
+    pub fn palisade_cel(&self) -> Option<palisade::admission::AdmissionResponse> {
         self.cel
             .as_ref()
             .map(|set| set.review(&self.request, &self.context))

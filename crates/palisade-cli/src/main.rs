@@ -12,6 +12,7 @@ mod admission;
 mod args;
 mod demo;
 mod exit;
+mod install;
 mod manifests;
 mod network;
 mod output;
@@ -40,6 +41,8 @@ fn main() -> ExitCode {
         Command::Manifests(args) => manifests::run(&out, &args),
         Command::Report(args) => report::run(&out, &args),
         Command::Demo => demo::run(&out),
+        Command::Completions(args) => install::completions(&out, &args),
+        Command::Manpages(args) => install::manpages(&out, &args),
     };
     code.into()
 }

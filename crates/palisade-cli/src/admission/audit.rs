@@ -4,12 +4,12 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use palisade::admission::audit::{self, AuditReport};
+use palisade::admission::builtin::BuiltinPack;
+use palisade::admission::gatekeeper::EngineChoice;
+use palisade::admission::pss::{Level, LevelVersion, PssPolicy, Version};
+use palisade::admission::{PolicySet, load_policies_with};
 use palisade::manifest;
-use palisade_admission::audit::{self, AuditReport};
-use palisade_admission::builtin::BuiltinPack;
-use palisade_admission::gatekeeper::EngineChoice;
-use palisade_admission::pss::{Level, LevelVersion, PssPolicy, Version};
-use palisade_admission::{PolicySet, load_policies_with};
 use serde::Serialize;
 
 use crate::exit::Exit;

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use palisade::admission::gatekeeper::EngineChoice;
+use palisade::admission::{AdmissionReview, Context, load_policies_with};
 use palisade::manifest;
-use palisade_admission::gatekeeper::EngineChoice;
-use palisade_admission::{AdmissionReview, Context, load_policies_with};
 
 use crate::exit::Exit;
 use crate::output::Output;

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use palisade_admission::gatekeeper::EngineChoice;
-use palisade_admission::suite;
+use palisade::admission::gatekeeper::EngineChoice;
+use palisade::admission::suite;
 
 use crate::exit::Exit;
 use crate::output::{Output, Style};

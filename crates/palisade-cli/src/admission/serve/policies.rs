@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use arc_swap::ArcSwapOption;
-use palisade_admission::builtin::BuiltinPack;
-use palisade_admission::gatekeeper::EngineChoice;
-use palisade_admission::pss::PodSecurityAdmission;
-use palisade_admission::{
+use palisade::admission::builtin::BuiltinPack;
+use palisade::admission::gatekeeper::EngineChoice;
+use palisade::admission::pss::PodSecurityAdmission;
+use palisade::admission::{
     AdmissionRequest, Context, EvaluationError, Policy, PolicySet, Violation,
 };
 
@@ -70,7 +70,7 @@ impl PolicySource {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let loaded = palisade_admission::load_policies_with(&self.paths, self.engine);
+        let loaded = palisade::admission::load_policies_with(&self.paths, self.engine);
         if !loaded.errors.is_empty() {
             return Err(loaded.errors.iter().map(ToString::to_string).collect());
         }

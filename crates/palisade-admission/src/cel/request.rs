@@ -8,29 +8,9 @@ use serde_json::Value as Json;
 
 use super::resources::resource_of;
 use super::validation::Inputs;
+pub use super::validation::Needs;
 use super::value::{from_json, node_count};
 use crate::review::{AdmissionRequest, Context};
-
-/// Which variables a policy's expressions read (the others are left null,
-/// so a request is converted only as far as the policy looks at it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Needs {
-    /// `request`.
-    pub request: bool,
-    /// `namespaceObject`.
-    pub namespace_object: bool,
-    /// `oldObject`.
-    pub old_object: bool,
-}
-
-impl Needs {
-    /// Every variable.
-    pub const ALL: Needs = Needs {
-        request: true,
-        namespace_object: true,
-        old_object: true,
-    };
-}
 
 /// The inputs of a request, with `params` as the parameter resource.
 pub fn inputs(request: &AdmissionRequest, context: &Context, params: Option<&Json>) -> Inputs {

@@ -11,7 +11,6 @@ use serde_json::Value as Json;
 
 use super::error::{CompileError, EvalError};
 use super::expression::{Environment, Expression, type_name};
-use super::request::Needs;
 
 /// A named expression (`matchConditions[]`, `variables[]`, `auditAnnotations[]`).
 #[derive(Debug, Clone)]
@@ -72,6 +71,27 @@ pub struct Inputs {
     pub preset_variables: Vec<(String, Value)>,
     /// The size of the input, for the cost limit (see [`super::cost`]).
     pub nodes: u64,
+}
+
+/// Which variables a policy's expressions read (the others are left null,
+/// so a request is converted only as far as the policy looks at it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// `request`.
+    pub request: bool,
+    /// `namespaceObject`.
+    pub namespace_object: bool,
+    /// `oldObject`.
+    pub old_object: bool,
+}
+
+impl Needs {
+    /// Every variable.
+    pub const ALL: Needs = Needs {
+        request: true,
+        namespace_object: true,
+        old_object: true,
+    };
 }
 
 /// A validation that did not hold.

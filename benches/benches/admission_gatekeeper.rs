@@ -26,7 +26,7 @@ use criterion::{Criterion, SamplingMode};
 use palisade_benches::cpu::ThreadCpu;
 
 use palisade::admission::gatekeeper::{
-    Constraint, ConstraintTemplate, GatekeeperPolicy, review_value,
+    Constraint, ConstraintTemplate, EngineChoice, GatekeeperPolicy, review_value,
 };
 use palisade::admission::{AdmissionRequest, AdmissionReview, Context, PolicySet};
 use palisade::manifest;
@@ -105,7 +105,9 @@ fn load_case(dir: &Path) -> Option<Case> {
     let constraint = Constraint::from_json(&constraint_json, None).ok()?;
     let parameters = constraint.parameters().clone();
     let mut policies = PolicySet::new();
-    policies.add(GatekeeperPolicy::new(constraint, Arc::new(template)));
+    // The Rego implementation (a template may also carry CEL).
+    policies
+        .add(GatekeeperPolicy::bind_with(constraint, Arc::new(template), EngineChoice::Rego).ok()?);
 
     // The same template through regorus directly: compiled and prepared once.
     let (rego, libs) = rego_modules(&template_json)?;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use palisade::admission::gatekeeper::{
-    Constraint, ConstraintTemplate, GatekeeperPolicy, review_value,
+    Constraint, ConstraintTemplate, EngineChoice, GatekeeperPolicy, review_value,
 };
 use palisade::admission::{AdmissionRequest, AdmissionReview, Context, PolicySet};
 use palisade::manifest::{self, Manifest};
@@ -20,8 +20,10 @@ pub struct Case {
     pub template: String,
     /// `test/case` of the suite.
     pub name: String,
-    /// Palisade: the constraint bound to its compiled template.
+    /// Palisade: the constraint bound to its compiled template (Rego).
     pub policies: PolicySet,
+    /// Palisade with the template's `K8sNativeValidation` (CEL), when it has one.
+    pub cel: Option<PolicySet>,
     /// The request under review and the context (inventory) of the case.
     pub request: AdmissionRequest,
     /// Objects synced for the case.
@@ -41,6 +43,22 @@ impl Case {
     /// Palisade's path: match, input, engine clone, evaluation, response.
     pub fn palisade(&self) -> palisade::admission::AdmissionResponse {
         self.policies.review(&self.request, &self.context)
+    }
+
+    /// Palisade's path with the template's CEL.
+    pub fn palisade_cel(&self) -> Option<palisade::admission::AdmissionResponse> {
+        self.cel
+            .as_ref()
+            .map(|set| set.review(&self.request, &self.context))
+    }
+
+    /// Violations found by Palisade's CEL path.
+    pub fn palisade_cel_count(&self) -> Option<Result<usize, String>> {
+        let decision = self.cel.as_ref()?.evaluate(&self.request, &self.context);
+        Some(match decision.errors.first() {
+            Some(e) => Err(e.to_string()),
+            None => Ok(decision.violations.len()),
+        })
     }
 
     /// regorus directly: engine clone, the prepared input set, evaluation.
@@ -170,9 +188,26 @@ pub fn load(root: &Path) -> Result<Loaded, String> {
             let constraint = Constraint::from_manifest(&load_one(&dir, test, "constraint")?)
                 .map_err(|e| format!("{template_name}: {e}"))?;
             let parameters = Value::from(constraint.parameters().clone());
-            let engine = template.engine().clone();
+            let engine = template
+                .engine()
+                .ok_or_else(|| format!("{template_name}: the template has no Rego"))?
+                .clone();
             let rule = template.rule().to_owned();
-            let policy = GatekeeperPolicy::bind(constraint, Arc::new(template))
+            let template = Arc::new(template);
+            // The CEL side, where the template has one.
+            let cel_policy = match template.cel() {
+                Some(_) => Some(
+                    GatekeeperPolicy::bind_with(
+                        constraint.clone(),
+                        Arc::clone(&template),
+                        EngineChoice::Cel,
+                    )
+                    .map_err(|e| format!("{template_name}: {e}"))?,
+                ),
+                None => None,
+            };
+            // The Rego side, as regorus runs it directly.
+            let policy = GatekeeperPolicy::bind_with(constraint, template, EngineChoice::Rego)
                 .map_err(|e| format!("{template_name}: {e}"))?;
             let cases = test
                 .get("cases")
@@ -225,6 +260,11 @@ pub fn load(root: &Path) -> Result<Loaded, String> {
                     policies,
                     request,
                     context,
+                    cel: cel_policy.clone().map(|p| {
+                        let mut set = PolicySet::new();
+                        set.add(p);
+                        set
+                    }),
                     engine: engine.clone(),
                     rule: rule.clone(),
                     input,

@@ -8,6 +8,9 @@
 //!    AdmissionResponse) and by regorus's API called directly on the same
 //!    compiled template with the input prepared once (engine clone, input
 //!    set, `violation` evaluated). Both count violations; they must agree.
+//!    For the templates that also carry a `K8sNativeValidation`, the same
+//!    cases through Palisade's CEL engine against regorus on their Rego
+//!    (same violation counts required).
 //! 2. Pod Security Standards: every PSS fixture pod of the corpus, checked
 //!    by Palisade's native PSS (`pss::evaluate` at the fixture's level,
 //!    `latest`) and by the Gatekeeper templates that check the same things
@@ -125,6 +128,31 @@ fn run_gatekeeper(dir: &Path, reps: u32) -> Result<bool, String> {
         entry.3 += ns_input;
         entry.4 += ns_converting;
     }
+    // The templates with a `K8sNativeValidation`: their CEL through
+    // Palisade against their Rego through regorus, on the same cases.
+    let (mut cel_ns, mut cel_regorus_ns, mut cel_cases, mut cel_agree, mut cel_disagree) =
+        (0.0, 0.0, 0usize, 0usize, 0usize);
+    let mut cel_templates = std::collections::BTreeSet::new();
+    for case in &loaded.cases {
+        let Some(count) = case.palisade_cel_count() else {
+            continue;
+        };
+        match (count, case.regorus_count()) {
+            (Ok(a), Ok(b)) if a == b => cel_agree += 1,
+            (ours, theirs) => {
+                cel_disagree += 1;
+                eprintln!(
+                    "gatekeeper cel: DISAGREE {}/{}: palisade CEL {ours:?}, regorus {theirs:?}",
+                    case.template, case.name
+                );
+            }
+        }
+        let (ours, theirs) = pair_best(reps, || case.palisade_cel(), || case.regorus());
+        cel_ns += ours;
+        cel_regorus_ns += theirs;
+        cel_cases += 1;
+        cel_templates.insert(case.template.as_str());
+    }
     let (mut overheads, mut overheads_converting) = (Vec::new(), Vec::new());
     let (mut total_palisade, mut total_regorus, mut total_converting) = (0.0, 0.0, 0.0);
     for (template, (cases, ours, theirs, input, converting)) in &per_template {
@@ -186,6 +214,32 @@ fn run_gatekeeper(dir: &Path, reps: u32) -> Result<bool, String> {
         ),
         &agreed,
     ]);
+    if cel_cases > 0 {
+        let n = cel_cases as f64;
+        let work = format!(
+            "admission: {} Gatekeeper PSP templates with CEL, {cel_cases} suite cases",
+            cel_templates.len()
+        );
+        let agreed = if cel_disagree == 0 {
+            format!("yes ({cel_agree}/{cel_agree} violation counts)")
+        } else {
+            format!("NO ({cel_disagree} of {} differ)", cel_agree + cel_disagree)
+        };
+        row(&[
+            &work,
+            "regorus 0.14 API on the templates' Rego, prepared input",
+            &format!("{}/review", human_ns(cel_regorus_ns / n)),
+            "1.00x (baseline)",
+            &agreed,
+        ]);
+        row(&[
+            &work,
+            "palisade-admission PolicySet::review, K8sNativeValidation (CEL on cel-core)",
+            &format!("{}/review", human_ns(cel_ns / n)),
+            &format!("{:.2}x", cel_regorus_ns / cel_ns),
+            &agreed,
+        ]);
+    }
     row(&[
         &work,
         "palisade-admission PolicySet::review",
@@ -198,7 +252,7 @@ fn run_gatekeeper(dir: &Path, reps: u32) -> Result<bool, String> {
         ),
         &agreed,
     ]);
-    Ok(disagree == 0)
+    Ok(disagree == 0 && cel_disagree == 0)
 }
 
 /// Runs the PSS comparison; `Ok(true)` when the verdicts agree.

@@ -134,7 +134,10 @@ pub fn side(psp: &Path, level: Level) -> Result<Side, String> {
             .map_err(|e| format!("{name}: parameters: {e}"))?;
         templates.push(Template {
             name,
-            engine: template.engine().clone(),
+            engine: template
+                .engine()
+                .ok_or_else(|| format!("{name}: the template has no Rego"))?
+                .clone(),
             rule: template.rule().to_owned(),
             parameters: Value::from(parameters),
         });

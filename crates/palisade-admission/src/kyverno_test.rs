@@ -18,7 +18,9 @@ use palisade_core::manifest::{self, Manifest};
 use palisade_core::walk::Walker;
 use palisade_core::yaml::{self, Node};
 
+use crate::cel::kyverno_policy::{self, PolicyResult, ValidatingPolicy};
 use crate::pattern::{self, PatternLoadError, PatternPolicy, PatternRequest, RuleStatus};
+use crate::review::{AdmissionRequest, Context, Operation};
 
 /// The file name `kyverno test` looks for.
 pub const TEST_FILE_NAME: &str = "kyverno-test.yaml";
@@ -126,6 +128,8 @@ fn texts(node: Option<&Node>) -> Vec<String> {
 struct Values {
     operations: BTreeMap<(String, String), String>,
     namespace_labels: BTreeMap<String, serde_json::Value>,
+    /// `namespaces`: Namespace objects (what `namespaceObject` is in CEL).
+    namespaces: Vec<serde_json::Value>,
     /// Variable values for mutate rules (`globalValues`, per-rule `values`).
     variables: crate::mutate::Values,
 }
@@ -150,6 +154,14 @@ fn load_values(path: &Path) -> Values {
                 values.namespace_labels.insert(name, labels);
             }
         }
+        values.namespaces.extend(
+            doc.root
+                .get("namespaces")
+                .and_then(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .map(Node::to_json),
+        );
         let global = doc
             .root
             .get("globalValues")
@@ -227,6 +239,67 @@ fn matches_ref(m: &Manifest, reference: &str, kind: Option<&str>) -> bool {
     }
 }
 
+/// Kinds that have no namespace.
+const CLUSTER_SCOPED: [&str; 16] = [
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "StorageClass",
+    "CustomResourceDefinition",
+    "PriorityClass",
+    "IngressClass",
+    "RuntimeClass",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "ClusterPolicy",
+    "APIService",
+];
+
+/// `object`, in namespace `default` when it is namespaced and names none.
+fn with_default_namespace(object: &serde_json::Value) -> serde_json::Value {
+    let mut object = object.clone();
+    let kind = object
+        .get("kind")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    if !CLUSTER_SCOPED.contains(&kind)
+        && object.pointer("/metadata/namespace").is_none()
+        && let Some(metadata) = object
+            .get_mut("metadata")
+            .and_then(serde_json::Value::as_object_mut)
+    {
+        metadata.insert("namespace".into(), "default".into());
+    }
+    object
+}
+
+/// The cluster objects of a `context.yaml` (kind `Context`, `spec.resources`).
+fn load_context(path: &Path) -> Result<Vec<serde_json::Value>, TestFileError> {
+    let report = manifest::load_file(path);
+    if let Some(e) = report.errors.first() {
+        return Err(TestFileError {
+            location: Location::new(path.display().to_string(), 1, 1),
+            message: format!("context file: {e}"),
+        });
+    }
+    Ok(report
+        .objects
+        .iter()
+        .filter(|m| m.kind() == Some("Context"))
+        .filter_map(|m| {
+            m.object
+                .pointer("/spec/resources")
+                .and_then(serde_json::Value::as_array)
+        })
+        .flatten()
+        .cloned()
+        .collect())
+}
+
 /// Runs one test file.
 pub fn run_test_file(path: &Path) -> Result<Vec<CaseOutcome>, TestFileError> {
     let suite = path.display().to_string();
@@ -257,6 +330,8 @@ pub fn run_test_file(path: &Path) -> Result<Vec<CaseOutcome>, TestFileError> {
     let mut policies: Vec<PatternPolicy> = Vec::new();
     let mut load_errors: Vec<PatternLoadError> = Vec::new();
     let mut failed_names: BTreeMap<String, Vec<PatternLoadError>> = BTreeMap::new();
+    let mut validating: Vec<ValidatingPolicy> = Vec::new();
+    let mut validating_failed: BTreeMap<String, String> = BTreeMap::new();
     let mut mutate_policies: Vec<crate::mutate::MutatePolicy> = Vec::new();
     for file in &policy_files {
         let file_path = dir.join(file);
@@ -288,6 +363,12 @@ pub fn run_test_file(path: &Path) -> Result<Vec<CaseOutcome>, TestFileError> {
         }
         policies.extend(load.policies);
         load_errors.extend(load.errors);
+        // Kyverno's CEL `ValidatingPolicy` documents of the same file.
+        let vpol = kyverno_policy::load_manifests(&manifest::load_file(&file_path).objects);
+        validating.extend(vpol.policies);
+        for (name, e) in vpol.errors {
+            validating_failed.insert(name, e.to_string());
+        }
     }
     let mut resources: Vec<Manifest> = Vec::new();
     for file in texts(root.get("resources")) {
@@ -305,6 +386,23 @@ pub fn run_test_file(path: &Path) -> Result<Vec<CaseOutcome>, TestFileError> {
         .map(|v| load_values(&dir.join(v)))
         .unwrap_or_default();
     let operations = &values.operations;
+    // What CEL expressions see of the cluster: the objects of the context
+    // file (`spec.resources`) and the Namespaces of the values file.
+    let mut cel_context = Context::new();
+    if let Some(file) = text(root.get("context")) {
+        for object in load_context(&dir.join(file))? {
+            cel_context.add_object(object);
+        }
+    }
+    for namespace in &values.namespaces {
+        cel_context.add_object(namespace.clone());
+    }
+    for (namespace, labels) in &values.namespace_labels {
+        cel_context.add_namespace(serde_json::json!({
+            "apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": namespace, "labels": labels}
+        }));
+    }
     let mut expected = Vec::new();
     for r in root
         .get("results")
@@ -322,6 +420,21 @@ pub fn run_test_file(path: &Path) -> Result<Vec<CaseOutcome>, TestFileError> {
             result: text(r.get("result")).unwrap_or_default(),
             patched: text(r.get("patchedResource")).or_else(|| text(r.get("patchedResources"))),
         });
+    }
+    // As `kyverno test`: namespaced resources without a namespace are in
+    // `default`, and every namespace of a resource exists (bare, when the
+    // context does not describe it).
+    for resource in &resources {
+        let object = with_default_namespace(&resource.object);
+        if let Some(ns) = object
+            .pointer("/metadata/namespace")
+            .and_then(serde_json::Value::as_str)
+            && cel_context.namespace(ns).is_none()
+        {
+            cel_context.add_object(serde_json::json!({
+                "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}
+            }));
+        }
     }
     let mut out = Vec::new();
     for e in &expected {
@@ -382,14 +495,20 @@ pub fn run_test_file(path: &Path) -> Result<Vec<CaseOutcome>, TestFileError> {
                 });
                 continue;
             }
-            let Some(policy) = policies.iter().find(|p| p.name == e.policy) else {
+            if let Some(reason) = validating_failed.get(&e.policy) {
+                out.push(outcome("error", CaseStatus::Failed, reason.clone()));
+                continue;
+            }
+            let validating_policy = validating.iter().find(|p| p.name() == e.policy);
+            let pattern_policy = policies.iter().find(|p| p.name == e.policy);
+            if validating_policy.is_none() && pattern_policy.is_none() {
                 out.push(outcome(
                     "error",
                     CaseStatus::Failed,
                     format!("policy `{}` not found", e.policy),
                 ));
                 continue;
-            };
+            }
             let Some(resource) = resources
                 .iter()
                 .find(|m| matches_ref(m, reference, e.kind.as_deref()))
@@ -406,6 +525,36 @@ pub fn run_test_file(path: &Path) -> Result<Vec<CaseOutcome>, TestFileError> {
                 .get(&(e.policy.clone(), name.to_owned()))
                 .or_else(|| operations.get(&(String::new(), String::new())))
                 .map_or("CREATE", String::as_str);
+            let (Some(policy), None) = (pattern_policy, validating_policy) else {
+                let result = match (
+                    validating_policy,
+                    AdmissionRequest::from_object(with_default_namespace(&resource.object)),
+                ) {
+                    (Some(policy), Ok(mut request)) => {
+                        request.operation = Some(match operation {
+                            "UPDATE" => Operation::Update,
+                            "DELETE" => Operation::Delete,
+                            "CONNECT" => Operation::Connect,
+                            _ => Operation::Create,
+                        });
+                        if request.operation == Some(Operation::Delete) {
+                            request.old_object = request.object.take();
+                        }
+                        policy.decide(&request, &cel_context)
+                    }
+                    (_, Err(err)) => PolicyResult::Error(err.to_string()),
+                    (None, Ok(_)) => {
+                        PolicyResult::Error(format!("policy `{}` not found", e.policy))
+                    }
+                };
+                let status = if result.as_str() == e.result {
+                    CaseStatus::Passed
+                } else {
+                    CaseStatus::Failed
+                };
+                out.push(outcome(result.as_str(), status, result.detail().to_owned()));
+                continue;
+            };
             let mut request = PatternRequest::create(&resource.object);
             request.operation = operation;
             request.namespace_labels = resource

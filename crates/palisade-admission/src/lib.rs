@@ -4,7 +4,9 @@
 //! - [`review`] — AdmissionReview `admission.k8s.io/v1` in and out, requests
 //!   from plain manifests, the [`Policy`] trait every backend implements and
 //!   the [`PolicySet`] that folds violations into a response;
-//! - [`gatekeeper`] — ConstraintTemplates and constraints, evaluated with `regorus`;
+//! - [`gatekeeper`] — ConstraintTemplates and constraints, evaluated with `regorus`
+//!   (Rego) or the [`cel`] engine (`K8sNativeValidation`);
+//! - [`cel`] — the CEL engine: expressions parsed and checked once, evaluated per request;
 //! - [`pss`] — Pod Security Standards (baseline, restricted; every version), native;
 //! - [`pattern`] — Kyverno-style `validate.pattern` / `anyPattern` policies;
 //! - [`builtin`] — the built-in policy pack;
@@ -16,6 +18,7 @@
 
 pub mod audit;
 pub mod builtin;
+pub mod cel;
 pub mod engine;
 pub mod gatekeeper;
 /// The runner behind `palisade admission test` (Kyverno CLI test files).
@@ -31,7 +34,7 @@ pub mod pss;
 pub mod review;
 pub mod suite;
 
-pub use load::{LoadedPolicies, PolicyLoadError, load_policies};
+pub use load::{LoadedPolicies, PolicyLoadError, load_policies, load_policies_with};
 pub use review::{
     AdmissionRequest, AdmissionResponse, AdmissionReview, Context, Decision, EvaluationError,
     Operation, Policy, PolicySet, Violation,

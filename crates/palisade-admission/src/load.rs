@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use crate::gatekeeper::{self, GatekeeperError};
+use crate::cel::admission_policy::{self, AdmissionPolicyError};
+use crate::cel::kyverno_policy;
+use crate::gatekeeper::{self, EngineChoice, GatekeeperError};
 use crate::pattern::{self, PatternLoadError};
 use crate::review::PolicySet;
 
@@ -20,6 +22,10 @@ pub enum PolicyLoadError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Pattern(#[from] PatternLoadError),
+    /// A ValidatingAdmissionPolicy or its binding.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    AdmissionPolicy(#[from] AdmissionPolicyError),
 }
 
 /// What [`load_policies`] found.
@@ -29,23 +35,58 @@ pub struct LoadedPolicies {
     pub policies: PolicySet,
     /// Every problem met; the policies that loaded are still usable.
     pub errors: Vec<PolicyLoadError>,
+    /// Constraints left out because their template lacks the engine that
+    /// was forced (`--engine rego|cel`): reported, neither passed nor failed.
+    pub skipped: Vec<PolicyLoadError>,
 }
 
 /// Loads every policy under `paths` (files, or directories searched
-/// recursively): Gatekeeper ConstraintTemplates with their constraints, then
-/// Kyverno-style `ClusterPolicy` / `Policy` pattern policies. Documents of
+/// recursively): Gatekeeper ConstraintTemplates with their constraints,
+/// ValidatingAdmissionPolicies with their bindings, Kyverno
+/// ValidatingPolicies, then Kyverno-style `ClusterPolicy` / `Policy` pattern policies. Documents of
 /// other kinds are ignored. Files that cannot be read or parsed are reported
 /// once (by the Gatekeeper reader, which also accepts what Go's YAML reader
 /// accepts).
 pub fn load_policies<P: AsRef<Path>>(paths: &[P]) -> LoadedPolicies {
+    load_policies_with(paths, EngineChoice::Auto)
+}
+
+/// [`load_policies`] running, in each Gatekeeper template, the
+/// implementation `engine` picks (`--engine auto|rego|cel`); a constraint
+/// whose template lacks a forced engine is left out and reported as
+/// [`GatekeeperError::EngineMissing`].
+pub fn load_policies_with<P: AsRef<Path>>(paths: &[P], engine: EngineChoice) -> LoadedPolicies {
     let mut loaded = LoadedPolicies::default();
-    let gatekeeper = gatekeeper::load_paths(paths);
+    let gatekeeper = gatekeeper::load_paths_with(paths, engine);
     for policy in gatekeeper.policies {
+        loaded.policies.add(policy);
+    }
+    for e in gatekeeper.errors {
+        match e {
+            GatekeeperError::EngineMissing(_) => loaded.skipped.push(e.into()),
+            e => loaded.errors.push(e.into()),
+        }
+    }
+    // ValidatingAdmissionPolicies and bindings (unreadable files are
+    // already reported by the Gatekeeper reader).
+    let manifests = palisade_core::manifest::load_paths(paths);
+    let vap = admission_policy::load_manifests(&manifests.objects);
+    for policy in vap.policies {
         loaded.policies.add(policy);
     }
     loaded
         .errors
-        .extend(gatekeeper.errors.into_iter().map(PolicyLoadError::from));
+        .extend(vap.errors.into_iter().map(PolicyLoadError::from));
+    let kyverno_cel = kyverno_policy::load_manifests(&manifests.objects);
+    for policy in kyverno_cel.policies {
+        loaded.policies.add(policy);
+    }
+    loaded.errors.extend(
+        kyverno_cel
+            .errors
+            .into_iter()
+            .map(|(_, e)| PolicyLoadError::from(e)),
+    );
     let patterns = pattern::load_paths(paths);
     for policy in patterns.policies {
         loaded.policies.add(policy);

@@ -34,7 +34,9 @@ use palisade_core::{Location, Manifest};
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::gatekeeper::{Constraint, ConstraintTemplate, GatekeeperPolicy};
+use crate::gatekeeper::{
+    Constraint, ConstraintTemplate, EngineChoice, GatekeeperError, GatekeeperPolicy,
+};
 use crate::review::{AdmissionRequest, AdmissionReview, Context, Policy};
 use palisade_core::manifest;
 use palisade_core::walk::{Walker, has_extension};
@@ -93,14 +95,27 @@ impl SuiteReport {
         self.cases.iter().filter(|c| c.skipped).count()
     }
 
-    /// `{"cases": [...], "passed": N, "failed": N}` (skipped cases left out).
+    /// `{"cases": [...], "passed": N, "failed": N}` (skipped cases left out),
+    /// with `"skipped": [...]` (each with its reason) when cases were skipped
+    /// because their template lacks the forced engine.
     pub fn to_json(&self) -> Json {
         let cases: Vec<&CaseResult> = self.cases.iter().filter(|c| !c.skipped).collect();
-        serde_json::json!({
+        let mut json = serde_json::json!({
             "cases": cases,
             "passed": self.passed(),
             "failed": self.failed(),
-        })
+        });
+        let skipped: Vec<&CaseResult> = self
+            .cases
+            .iter()
+            .filter(|c| c.skipped && c.detail != "skipped")
+            .collect();
+        if !skipped.is_empty()
+            && let Some(map) = json.as_object_mut()
+        {
+            map.insert("skipped".into(), serde_json::json!(skipped));
+        }
+        json
     }
 }
 
@@ -108,6 +123,14 @@ impl SuiteReport {
 /// are searched recursively, in sorted order, for YAML files holding a
 /// `kind: Suite` document) and runs them all.
 pub fn run_paths<P: AsRef<Path>>(paths: &[P]) -> SuiteReport {
+    run_paths_with(paths, EngineChoice::Auto)
+}
+
+/// [`run_paths`] running each template's implementation that `engine`
+/// picks (`gator verify` with `--enable-k8s-native-validation` for `auto`);
+/// the cases of a template without a forced engine are skipped, with the
+/// reason as their detail.
+pub fn run_paths_with<P: AsRef<Path>>(paths: &[P], engine: EngineChoice) -> SuiteReport {
     let mut report = SuiteReport::default();
     let mut suites = Vec::new();
     for path in paths {
@@ -122,7 +145,7 @@ pub fn run_paths<P: AsRef<Path>>(paths: &[P]) -> SuiteReport {
         }
     }
     for suite in suites {
-        match run_suite(&suite) {
+        match run_suite_with(&suite, engine) {
             Ok(mut cases) => report.cases.append(&mut cases),
             Err(e) => report.errors.push(e),
         }
@@ -147,6 +170,11 @@ fn looks_like_suite(text: &str) -> bool {
 
 /// Runs one suite file.
 pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
+    run_suite_with(path, EngineChoice::Auto)
+}
+
+/// [`run_suite`] with the engine choice of [`run_paths_with`].
+pub fn run_suite_with(path: &Path, engine: EngineChoice) -> Result<Vec<CaseResult>, String> {
     let report = manifest::load_file(path);
     if let Some(e) = report.errors.first() {
         return Err(e.to_string());
@@ -177,7 +205,7 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
             .unwrap_or_default();
         for (i, test) in tests.iter().enumerate() {
             let at = |field: &str| suite.locate(&format!("tests[{i}]{field}"));
-            run_test(&suite_name, base, test, &at, &mut results);
+            run_test(&suite_name, base, test, engine, &at, &mut results);
         }
     }
     Ok(results)
@@ -187,12 +215,13 @@ fn text<'a>(json: &'a Json, key: &str) -> &'a str {
     json.get(key).and_then(Json::as_str).unwrap_or_default()
 }
 
-/// Runs one test of a suite; `at` locates a field of the test
-/// (`.cases[0]`, the empty path for the test itself).
+/// Runs one test of a suite with the implementation `engine` picks; `at`
+/// locates a field of the test (`.cases[0]`, the empty path for the test itself).
 fn run_test(
     suite: &str,
     base: &Path,
     test: &Json,
+    engine: EngineChoice,
     at: &dyn Fn(&str) -> Location,
     out: &mut Vec<CaseResult>,
 ) {
@@ -205,7 +234,7 @@ fn run_test(
     let skip_test = test.get("skip").and_then(Json::as_bool) == Some(true);
     if !skip_test && test.get("invalid").and_then(Json::as_bool) == Some(true) {
         // The constraint must be refused; no case runs (as in gator).
-        let (passed, detail) = match load_policy(base, test) {
+        let (passed, detail) = match load_policy(base, test, engine) {
             Err(e) => (true, format!("refused as expected: {e}")),
             Ok(_) => (
                 false,
@@ -224,14 +253,23 @@ fn run_test(
         return;
     }
     let policy = if skip_test {
-        Err("skipped".to_owned())
+        Err(LoadProblem::Failed("skipped".to_owned()))
     } else {
-        load_policy(base, test)
+        load_policy(base, test, engine)
+    };
+    // A template without the forced engine: its cases are skipped, with why.
+    let engine_missing = match &policy {
+        Err(LoadProblem::EngineMissing(reason)) => Some(reason.as_str()),
+        _ => None,
     };
     for (j, case) in cases.iter().enumerate() {
         let case_name = text(case, "name");
-        let skipped = skip_test || case.get("skip").and_then(Json::as_bool) == Some(true);
-        let (passed, detail) = if skipped {
+        let skipped = skip_test
+            || engine_missing.is_some()
+            || case.get("skip").and_then(Json::as_bool) == Some(true);
+        let (passed, detail) = if let Some(reason) = engine_missing {
+            (false, reason.to_owned())
+        } else if skipped {
             (false, "skipped".to_owned())
         } else {
             match &policy {
@@ -239,7 +277,7 @@ fn run_test(
                     Ok(detail) => (true, detail),
                     Err(detail) => (false, detail),
                 },
-                Err(e) => (false, e.clone()),
+                Err(e) => (false, e.to_string()),
             }
         };
         out.push(CaseResult {
@@ -279,12 +317,37 @@ fn load_objects(base: &Path, file: &str) -> Result<Vec<Manifest>, String> {
     }
 }
 
-fn load_policy(base: &Path, test: &Json) -> Result<GatekeeperPolicy, String> {
-    let template = load_single(base, test, "template")?;
-    let template = ConstraintTemplate::from_manifest(&template).map_err(|e| e.to_string())?;
-    let constraint = load_single(base, test, "constraint")?;
-    let constraint = Constraint::from_manifest(&constraint).map_err(|e| e.to_string())?;
-    GatekeeperPolicy::bind(constraint, Arc::new(template)).map_err(|e| e.to_string())
+/// Why a test's policy is not there.
+enum LoadProblem {
+    /// The template lacks the forced engine: its cases are skipped.
+    EngineMissing(String),
+    /// The template or constraint could not be loaded: its cases fail.
+    Failed(String),
+}
+
+impl std::fmt::Display for LoadProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadProblem::EngineMissing(m) | LoadProblem::Failed(m) => f.write_str(m),
+        }
+    }
+}
+
+fn load_policy(
+    base: &Path,
+    test: &Json,
+    engine: EngineChoice,
+) -> Result<GatekeeperPolicy, LoadProblem> {
+    let template = load_single(base, test, "template").map_err(LoadProblem::Failed)?;
+    let template = ConstraintTemplate::from_manifest(&template)
+        .map_err(|e| LoadProblem::Failed(e.to_string()))?;
+    let constraint = load_single(base, test, "constraint").map_err(LoadProblem::Failed)?;
+    let constraint =
+        Constraint::from_manifest(&constraint).map_err(|e| LoadProblem::Failed(e.to_string()))?;
+    GatekeeperPolicy::bind_with(constraint, Arc::new(template), engine).map_err(|e| match e {
+        GatekeeperError::EngineMissing(_) => LoadProblem::EngineMissing(e.to_string()),
+        e => LoadProblem::Failed(e.to_string()),
+    })
 }
 
 /// The request to review for one object of a case's `object` file.

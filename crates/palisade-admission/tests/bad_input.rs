@@ -34,6 +34,33 @@ fn bad_templates_are_errors_with_positions() {
     });
 }
 
+/// CEL (`K8sNativeValidation`) templates: syntax errors, type errors,
+/// unknown variables and functions, malformed entries, each located at
+/// its field and inside the expression.
+#[test]
+fn bad_cel_templates_are_errors_with_positions() {
+    bad_input::run("tests/bad_input/cel_templates", |case| {
+        gatekeeper_error(case, CONSTRAINT)
+    });
+}
+
+/// ValidatingAdmissionPolicies and bindings: malformed fields, expressions
+/// that do not compile, bindings naming a missing policy or lacking the
+/// `paramRef` their policy needs; each located.
+#[test]
+fn bad_admission_policies_are_errors_with_positions() {
+    bad_input::run("tests/bad_input/admission_policies", |case| {
+        let report = load_reader(&case.path_str(), case.bytes);
+        if let Some(e) = report.errors.first() {
+            return Some(e.to_string());
+        }
+        palisade_admission::cel::admission_policy::load_manifests(&report.objects)
+            .errors
+            .first()
+            .map(ToString::to_string)
+    });
+}
+
 #[test]
 fn bad_constraints_are_errors_with_positions() {
     bad_input::run("tests/bad_input/constraints", |case| {

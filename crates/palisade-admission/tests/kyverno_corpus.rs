@@ -1,6 +1,7 @@
-//! The Kyverno pattern-policy corpus through the `kyverno test` runner:
-//! at least 95% of the visible results agree, and the ones that do not are
-//! exactly the documented list (also in `docs/admission.md`). The
+//! The Kyverno corpora through the `kyverno test` runner: pattern policies
+//! (at least 95% of the visible results agree), `validate.cel` rules and
+//! CEL `ValidatingPolicy` documents (at least 98% each); the ones that do
+//! not agree are exactly the documented list (also in `docs/admission.md`). The
 //! `kyverno-deny/` policies need JMESPath `deny`: every one of their cases
 //! is counted as unsupported at load, with the load error checked.
 
@@ -14,15 +15,85 @@ const KNOWN_DISAGREEMENTS: &[&str] = &[];
 
 #[test]
 fn pattern_policies_agree_with_kyverno() {
-    let Some(root) = palisade_testkit::corpus("admission/kyverno") else {
+    let Some((total, disagreements)) = run("admission/kyverno", 61) else {
         return;
     };
+    let agreeing = total - disagreements.len();
+    let names: Vec<String> = disagreements
+        .iter()
+        .map(|d| d.split(": want").next().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        KNOWN_DISAGREEMENTS,
+        "disagreements changed:\n{}",
+        disagreements.join("\n")
+    );
+    assert!(agreeing * 100 >= total * 95, "{agreeing}/{total} below 95%");
+}
+
+/// Kyverno `ClusterPolicy` rules with `validate.cel` (`kyverno-cel/`): every
+/// result agrees.
+#[test]
+fn cel_rules_agree_with_kyverno() {
+    let Some((total, disagreements)) = run("admission/kyverno-cel", 89) else {
+        return;
+    };
+    assert_eq!(total, 933, "the corpus README counts 933 results");
+    assert!(
+        disagreements.is_empty(),
+        "disagreements:\n{}",
+        disagreements.join("\n")
+    );
+}
+
+/// Policies of `kyverno-vpol/` whose results disagree with `kyverno test`
+/// (every result of each), each explained in `docs/admission.md`: they call
+/// Kyverno's `image.GetMetadata` (an OCI registry) or `time.now`.
+const VPOL_DISAGREEING_POLICIES: &[&str] = &["allowed-base-images", "block-stale-images"];
+
+/// Kyverno `ValidatingPolicy` (`kyverno-vpol/`): at least 98% agree, and the
+/// others are exactly the documented policies.
+#[test]
+fn validating_policies_agree_with_kyverno() {
+    let Some((total, disagreements)) = run("admission/kyverno-vpol", 70) else {
+        return;
+    };
+    assert_eq!(total, 1063, "the corpus README counts 1063 results");
+    let policies: std::collections::BTreeSet<&str> = disagreements
+        .iter()
+        .filter_map(|d| {
+            d.split_once(' ')
+                .map(|(_, case)| case.split('/').next().unwrap_or(""))
+        })
+        .collect();
+    assert_eq!(
+        policies.into_iter().collect::<Vec<_>>(),
+        VPOL_DISAGREEING_POLICIES,
+        "disagreements changed:\n{}",
+        disagreements.join("\n")
+    );
+    let agreeing = total - disagreements.len();
+    assert!(agreeing * 100 >= total * 98, "{agreeing}/{total} below 98%");
+}
+
+/// Runs every test file under the corpus folder `sub` (`files` of them):
+/// the number of results and the disagreements (`None` without the corpus).
+fn run(sub: &str, files_expected: usize) -> Option<(usize, Vec<String>)> {
+    let root = palisade_testkit::corpus(sub)?;
     let files = kyverno_test::find_test_files(&[&root]);
-    assert_eq!(files.len(), 61, "test file count changed");
+    assert_eq!(files.len(), files_expected, "test file count changed");
     let mut total = 0usize;
     let mut disagreements = Vec::new();
     for file in &files {
-        let cases = kyverno_test::run_test_file(file).unwrap_or_else(|e| panic!("{e}"));
+        let cases = match kyverno_test::run_test_file(file) {
+            Ok(cases) => cases,
+            // An unreadable test file fails the test as a disagreement.
+            Err(e) => {
+                disagreements.push(format!("{}: {e}", file.display()));
+                continue;
+            }
+        };
         for case in cases {
             total += 1;
             if !case.passed() {
@@ -41,19 +112,11 @@ fn pattern_policies_agree_with_kyverno() {
             }
         }
     }
-    let agreeing = total - disagreements.len();
-    eprintln!("kyverno corpus: {agreeing}/{total} results agree");
-    let names: Vec<String> = disagreements
-        .iter()
-        .map(|d| d.split(": want").next().unwrap_or("").to_owned())
-        .collect();
-    assert_eq!(
-        names,
-        KNOWN_DISAGREEMENTS,
-        "disagreements changed:\n{}",
-        disagreements.join("\n")
+    eprintln!(
+        "{sub}: {}/{total} results agree",
+        total - disagreements.len()
     );
-    assert!(agreeing * 100 >= total * 95, "{agreeing}/{total} below 95%");
+    Some((total, disagreements))
 }
 
 #[test]

@@ -333,7 +333,7 @@ fn gatekeeper_policy_denies_privileged_allows_compliant_and_reports() {
     let message = denial(&denied, 403);
     assert!(
         message.starts_with(
-            "[psp-privileged-container] Privileged container is not allowed: nginx, securityContext:"
+            "[psp-privileged-container] Privileged container is not allowed: nginx, securityContext.privileged: true"
         ),
         "{message}"
     );
@@ -1071,5 +1071,38 @@ fn pod_security_levels_come_from_inventory_namespace_labels() {
     assert!(
         message.contains("namespace `elsewhere` is not known"),
         "{message}"
+    );
+}
+
+/// The ValidatingAdmissionPolicy fixtures of `admission_cel_cli.rs`.
+fn vap_fixture(binding: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/admission/vap")
+        .join(binding)
+}
+
+#[test]
+fn validating_admission_policy_denies_over_tls_and_a_warn_binding_warns() {
+    let (_tmp, certs) = temp_with_certs("vap");
+
+    let deny = vap_fixture("deny");
+    let server = Server::start(&certs, &["--policies", deny.to_str().unwrap()]);
+    let response = server.validate(&review("u-vap-1", pod("web", true)));
+    assert_eq!(response["uid"], "u-vap-1");
+    assert_eq!(
+        denial(&response, 403),
+        "[no-privileged-containers] privileged containers are not allowed: nginx"
+    );
+    let response = server.validate(&review("u-vap-2", pod("web", false)));
+    assert_eq!(response["allowed"], true, "{response}");
+    drop(server);
+
+    let warn = vap_fixture("warn");
+    let server = Server::start(&certs, &["--policies", warn.to_str().unwrap()]);
+    let response = server.validate(&review("u-vap-3", pod("web", true)));
+    assert_eq!(response["allowed"], true, "{response}");
+    assert_eq!(
+        response["warnings"],
+        json!(["[no-privileged-containers] privileged containers are not allowed: nginx"])
     );
 }

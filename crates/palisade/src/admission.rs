@@ -14,6 +14,7 @@ pub use palisade_admission::review::{
 pub use palisade_admission::{
     AdmissionRequest, AdmissionResponse, AdmissionReview, Context, Decision, EvaluationError,
     LoadedPolicies, Operation, Policy, PolicyLoadError, PolicySet, Violation, load_policies,
+    load_policies_with,
 };
 
 /// Gatekeeper's audit: existing objects against every policy, with
@@ -52,6 +53,10 @@ pub mod gatekeeper {
         UnsupportedError, Wildcard, is_constraint, is_constraint_api_version, is_template,
         load_manifests, load_paths, review_value,
     };
+    pub use palisade_admission::gatekeeper::{
+        Backend, EngineChoice, EngineMissingError, TemplateCelError, load_manifests_with,
+        load_paths_with,
+    };
 }
 
 /// Kyverno-style YAML pattern policies (`ClusterPolicy`, `Policy`).
@@ -78,7 +83,9 @@ pub mod mutate {
 
 /// Gatekeeper `suite.yaml` files, run as `gator verify` does.
 pub mod suite {
-    pub use palisade_admission::suite::{CaseResult, SuiteReport, run_paths, run_suite};
+    pub use palisade_admission::suite::{
+        CaseResult, SuiteReport, run_paths, run_paths_with, run_suite, run_suite_with,
+    };
 }
 
 /// Kyverno CLI test files (`kyverno-test.yaml`), run as `kyverno test`
@@ -86,6 +93,23 @@ pub mod suite {
 pub mod kyverno_test {
     pub use palisade_admission::kyverno_test::{
         CaseOutcome, CaseStatus, TEST_FILE_NAME, TestFileError, find_test_files, run_test_file,
+    };
+}
+
+/// CEL admission: ValidatingAdmissionPolicy with bindings, Kyverno
+/// ValidatingPolicy, and the engine behind them and Gatekeeper's
+/// `K8sNativeValidation`.
+pub mod cel {
+    pub use palisade_admission::cel::admission_policy::{
+        AdmissionPolicy, AdmissionPolicyError, BoundPolicy, PolicyBinding,
+    };
+    pub use palisade_admission::cel::kyverno_policy::{
+        PolicyResult, ValidatingPolicy, is_validating_policy,
+        load_manifests as load_validating_policies,
+    };
+    pub use palisade_admission::cel::value::{from_json, node_count, to_json};
+    pub use palisade_admission::cel::{
+        CompileError, Environment, EvalError, Expression, Outcome, ValidationSet,
     };
 }
 
@@ -97,10 +121,11 @@ pub mod limits {
 use crate::error::InputError;
 
 /// Loads policies from YAML or JSON text (as [`load_policies`] does from
-/// files): Gatekeeper ConstraintTemplates with their constraints, then
-/// pattern policies. `name` is used in error messages. A text that is not
-/// YAML (or JSON) is an error, with its line and column; policies that do
-/// not load are in [`LoadedPolicies::errors`].
+/// files): Gatekeeper ConstraintTemplates with their constraints,
+/// ValidatingAdmissionPolicies with their bindings, Kyverno
+/// ValidatingPolicies, then pattern policies. `name` is used in error
+/// messages. A text that is not YAML (or JSON) is an error, with its line
+/// and column; policies that do not load are in [`LoadedPolicies::errors`].
 pub fn load_policies_str(name: &str, text: &str) -> Result<LoadedPolicies, InputError> {
     let report = palisade_core::manifest::load_str(name, text);
     if let Some(e) = report.errors.into_iter().next() {
@@ -114,6 +139,23 @@ pub fn load_policies_str(name: &str, text: &str) -> Result<LoadedPolicies, Input
     loaded
         .errors
         .extend(gatekeeper.errors.into_iter().map(PolicyLoadError::from));
+    let vap = palisade_admission::cel::admission_policy::load_manifests(&report.objects);
+    for policy in vap.policies {
+        loaded.policies.add(policy);
+    }
+    loaded
+        .errors
+        .extend(vap.errors.into_iter().map(PolicyLoadError::from));
+    let kyverno_cel = palisade_admission::cel::kyverno_policy::load_manifests(&report.objects);
+    for policy in kyverno_cel.policies {
+        loaded.policies.add(policy);
+    }
+    loaded.errors.extend(
+        kyverno_cel
+            .errors
+            .into_iter()
+            .map(|(_, e)| PolicyLoadError::from(e)),
+    );
     let patterns = palisade_admission::pattern::load_str(name, text);
     for policy in patterns.policies {
         loaded.policies.add(policy);

@@ -38,6 +38,44 @@ pub enum GatekeeperError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     NoTemplate(#[from] NoTemplateError),
+    /// A template's CEL (`K8sNativeValidation`) does not compile.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Cel(#[from] TemplateCelError),
+    /// The engine asked for (`--engine rego|cel`) is not in the template:
+    /// its constraints are skipped, neither passed nor failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    EngineMissing(#[from] EngineMissingError),
+}
+
+/// A template's `K8sNativeValidation` source does not compile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("{}CEL of ConstraintTemplate `{template}` does not compile: {}", at(&.error.location), .error.without_location())]
+#[diagnostic(code(palisade::gatekeeper::cel))]
+pub struct TemplateCelError {
+    /// The template's name.
+    pub template: String,
+    /// The located expression error.
+    pub error: crate::cel::CompileError,
+}
+
+/// A constraint whose template lacks the engine that was forced.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("{}skipped constraint `{constraint}`: ConstraintTemplate `{template}` has no {engine} implementation", at(.location))]
+#[diagnostic(
+    code(palisade::gatekeeper::engine_missing),
+    help("`--engine auto` runs CEL where a template has it and Rego otherwise")
+)]
+pub struct EngineMissingError {
+    /// Where the constraint is.
+    pub location: Option<Location>,
+    /// The constraint's name.
+    pub constraint: String,
+    /// The template's name.
+    pub template: String,
+    /// The engine that was asked for (`Rego`, `CEL`).
+    pub engine: String,
 }
 
 /// A ConstraintTemplate is malformed.

@@ -10,6 +10,7 @@ use palisade_core::Manifest;
 use palisade_core::manifest;
 
 use super::constraint::{Constraint, is_constraint_api_version};
+use super::engine::EngineChoice;
 use super::error::{GatekeeperError, NoTemplateError};
 use super::policy::GatekeeperPolicy;
 use super::template::ConstraintTemplate;
@@ -43,6 +44,13 @@ pub fn is_constraint(manifest: &Manifest) -> bool {
 /// Compiles every template among `manifests`, then binds every constraint to
 /// the template of its kind. Other objects are ignored.
 pub fn load_manifests(manifests: &[Manifest]) -> Loaded {
+    load_manifests_with(manifests, EngineChoice::Auto)
+}
+
+/// [`load_manifests`] running the implementation `engine` picks in each
+/// template; constraints of templates without a forced engine are reported
+/// as [`GatekeeperError::EngineMissing`].
+pub fn load_manifests_with(manifests: &[Manifest], engine: EngineChoice) -> Loaded {
     let mut loaded = Loaded::default();
     for m in manifests.iter().filter(|m| is_template(m)) {
         match ConstraintTemplate::from_manifest(m) {
@@ -55,7 +63,7 @@ pub fn load_manifests(manifests: &[Manifest]) -> Loaded {
     for m in manifests.iter().filter(|m| is_constraint(m)) {
         match Constraint::from_manifest(m) {
             Ok(c) => match loaded.templates.get(c.kind()) {
-                Some(t) => match GatekeeperPolicy::bind(c, Arc::clone(t)) {
+                Some(t) => match GatekeeperPolicy::bind_with(c, Arc::clone(t), engine) {
                     Ok(policy) => loaded.policies.push(policy),
                     Err(e) => loaded.errors.push(e),
                 },
@@ -77,8 +85,13 @@ pub fn load_manifests(manifests: &[Manifest]) -> Loaded {
 /// Loads files and directories (recursively) and compiles what they hold;
 /// unreadable files and malformed documents are reported in `errors`.
 pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Loaded {
+    load_paths_with(paths, EngineChoice::Auto)
+}
+
+/// [`load_paths`] with the engine choice of [`load_manifests_with`].
+pub fn load_paths_with<P: AsRef<Path>>(paths: &[P], engine: EngineChoice) -> Loaded {
     let report = manifest::load_paths(paths);
-    let mut loaded = load_manifests(&report.objects);
+    let mut loaded = load_manifests_with(&report.objects, engine);
     let mut errors: Vec<GatekeeperError> = report.errors.into_iter().map(Into::into).collect();
     errors.append(&mut loaded.errors);
     loaded.errors = errors;

@@ -23,8 +23,14 @@
 //!   `spec.enforcementAction` (deny, warn, dryrun) what a violation does.
 //!   `spec.parameters` must fit the template's `openAPIV3Schema` (types,
 //!   `enum`; unknown fields allowed, as Kubernetes prunes them).
+//! - A template's `code` entry with `engine: K8sNativeValidation` (CEL:
+//!   `variables`, `validations`, `matchConditions`) is compiled by the
+//!   [`crate::cel`] engine; the expressions see `variables.anyObject` and
+//!   `variables.params`. [`EngineChoice`] picks what runs: `auto` prefers CEL
+//!   as Gatekeeper does, `rego` and `cel` force one and a template without it
+//!   is skipped ([`GatekeeperError::EngineMissing`]).
 //! - Templates needing what Palisade does not run (`external_data`,
-//!   `http.send`, CEL-only `code`, other targets) are refused at load with
+//!   `http.send`, other targets) are refused at load with
 //!   [`GatekeeperError::Unsupported`].
 //!
 //! ```
@@ -68,6 +74,7 @@
 //! ```
 
 mod constraint;
+mod engine;
 mod error;
 mod loader;
 mod matcher;
@@ -79,11 +86,15 @@ mod template;
 mod value;
 
 pub use constraint::{CONSTRAINTS_GROUP, Constraint, is_constraint_api_version};
+pub use engine::{Backend, EngineChoice};
 pub use error::{
-    GatekeeperError, InvalidConstraintError, InvalidTemplateError, NoTemplateError, RegoError,
-    UnsupportedError,
+    EngineMissingError, GatekeeperError, InvalidConstraintError, InvalidTemplateError,
+    NoTemplateError, RegoError, TemplateCelError, UnsupportedError,
 };
-pub use loader::{Loaded, is_constraint, is_template, load_manifests, load_paths};
+pub use loader::{
+    Loaded, is_constraint, is_template, load_manifests, load_manifests_with, load_paths,
+    load_paths_with,
+};
 pub use matcher::{KindSelector, Match, MatchOutcome, Wildcard};
 pub use policy::{GatekeeperPolicy, review_value};
 pub use template::{ADMISSION_TARGET, ConstraintTemplate, RawViolation, RegoVersion};

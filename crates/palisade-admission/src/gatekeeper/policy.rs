@@ -7,7 +7,8 @@ use palisade_core::EnforcementAction;
 use regorus::Value;
 
 use super::constraint::Constraint;
-use super::error::{GatekeeperError, InvalidConstraintError};
+use super::engine::{Backend, EngineChoice};
+use super::error::{EngineMissingError, GatekeeperError, InvalidConstraintError};
 use super::matcher::MatchOutcome;
 use super::template::{ConstraintTemplate, RawViolation};
 use super::value::{object, to_rego};
@@ -21,6 +22,7 @@ use crate::review::{
 pub struct GatekeeperPolicy {
     constraint: Constraint,
     template: Arc<ConstraintTemplate>,
+    backend: Backend,
 }
 
 impl GatekeeperPolicy {
@@ -29,6 +31,17 @@ impl GatekeeperPolicy {
     pub fn bind(
         constraint: Constraint,
         template: Arc<ConstraintTemplate>,
+    ) -> Result<GatekeeperPolicy, GatekeeperError> {
+        GatekeeperPolicy::bind_with(constraint, template, EngineChoice::Auto)
+    }
+
+    /// [`GatekeeperPolicy::bind`] running the implementation `engine` picks;
+    /// a template without the forced engine gives
+    /// [`GatekeeperError::EngineMissing`] (the constraint is skipped).
+    pub fn bind_with(
+        constraint: Constraint,
+        template: Arc<ConstraintTemplate>,
+        engine: EngineChoice,
     ) -> Result<GatekeeperPolicy, GatekeeperError> {
         let invalid = |reason: String| {
             let field = super::constraint::named_field(&reason).unwrap_or("kind");
@@ -49,16 +62,41 @@ impl GatekeeperPolicy {
         template
             .check_parameters(constraint.parameters())
             .map_err(invalid)?;
-        Ok(GatekeeperPolicy::new(constraint, template))
+        let backend = engine
+            .resolve(template.has_rego(), template.cel().is_some())
+            .map_err(|missing| {
+                GatekeeperError::from(EngineMissingError {
+                    location: constraint.location().cloned(),
+                    constraint: constraint.name().to_owned(),
+                    template: template.name().to_owned(),
+                    engine: missing.as_str().to_owned(),
+                })
+            })?;
+        Ok(GatekeeperPolicy {
+            constraint,
+            template,
+            backend,
+        })
     }
 
     /// Binds a constraint to its template without checks (see
-    /// [`GatekeeperPolicy::bind`]).
+    /// [`GatekeeperPolicy::bind`]); CEL runs where the template has it.
     pub fn new(constraint: Constraint, template: Arc<ConstraintTemplate>) -> GatekeeperPolicy {
+        let backend = if template.cel().is_some() {
+            Backend::Cel
+        } else {
+            Backend::Rego
+        };
         GatekeeperPolicy {
             constraint,
             template,
+            backend,
         }
+    }
+
+    /// The implementation this constraint runs.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// The constraint.
@@ -78,6 +116,9 @@ impl GatekeeperPolicy {
         request: &AdmissionRequest,
         context: &Context,
     ) -> Result<Vec<RawViolation>, EvaluationError> {
+        if let (Backend::Cel, Some(cel)) = (self.backend, self.template.cel()) {
+            return self.cel_violations(cel, request, context);
+        }
         let input = object([
             ("review", review_value(request, context)),
             ("parameters", self.constraint.rego_parameters().clone()),
@@ -92,6 +133,57 @@ impl GatekeeperPolicy {
                 policy: self.constraint.name().to_owned(),
                 reason,
             })
+    }
+}
+
+impl GatekeeperPolicy {
+    /// The `K8sNativeValidation` violations: each failed validation's
+    /// message, as Gatekeeper's CEL driver reports them. The expressions see
+    /// `variables.anyObject` (the object, or the old object on DELETE) and
+    /// `variables.params` (the constraint's `spec.parameters`).
+    fn cel_violations(
+        &self,
+        cel: &crate::cel::ValidationSet,
+        request: &AdmissionRequest,
+        context: &Context,
+    ) -> Result<Vec<RawViolation>, EvaluationError> {
+        let parameters = self.constraint.parameters();
+        let mut inputs = crate::cel::request::inputs_with(
+            request,
+            request.object.as_ref(),
+            request.old_object.as_ref(),
+            context,
+            None,
+            // `variables.anyObject` is the old object on DELETE.
+            crate::cel::request::Needs {
+                old_object: true,
+                ..cel.needs()
+            },
+        );
+        let any_object = match &inputs.object {
+            cel_core::Value::Null => inputs.old_object.clone(),
+            object => object.clone(),
+        };
+        let params = crate::cel::value::from_json(parameters);
+        inputs.nodes = inputs
+            .nodes
+            .saturating_add(crate::cel::value::node_count(parameters));
+        inputs.params = params.clone();
+        inputs.preset_variables = vec![("anyObject".into(), any_object), ("params".into(), params)];
+        let outcome = cel.evaluate(&inputs).map_err(|e| EvaluationError {
+            policy: self.constraint.name().to_owned(),
+            reason: e.to_string(),
+        })?;
+        Ok(match outcome {
+            crate::cel::Outcome::NotMatched { .. } => Vec::new(),
+            crate::cel::Outcome::Evaluated { failures, .. } => failures
+                .into_iter()
+                .map(|f| RawViolation {
+                    msg: f.message,
+                    details: None,
+                })
+                .collect(),
+        })
     }
 }
 

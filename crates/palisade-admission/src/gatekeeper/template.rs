@@ -5,8 +5,13 @@ use palisade_core::{Location, Manifest, Positions};
 use regorus::{Engine, Value};
 use serde_json::Value as Json;
 
-use super::error::{GatekeeperError, InvalidTemplateError, RegoError, UnsupportedError};
+use std::sync::Arc;
+
+use super::error::{
+    GatekeeperError, InvalidTemplateError, RegoError, TemplateCelError, UnsupportedError,
+};
 use super::value::{object, to_json};
+use crate::cel::{Environment, ValidationSet};
 
 /// The only target Gatekeeper's admission templates use.
 pub const ADMISSION_TARGET: &str = "admission.k8s.gatekeeper.sh";
@@ -36,8 +41,19 @@ pub struct ConstraintTemplate {
     rego_version: RegoVersion,
     uses_inventory: bool,
     parameters_schema: Option<Json>,
-    engine: Engine,
+    engine: Option<Engine>,
+    cel: Option<Arc<ValidationSet>>,
 }
+
+/// The variables a `K8sNativeValidation` expression sees.
+const CEL_VARIABLES: [&str; 6] = [
+    "object",
+    "oldObject",
+    "request",
+    "params",
+    "namespaceObject",
+    "variables",
+];
 
 /// One result of a template's `violation` rule.
 #[derive(Debug, Clone, PartialEq)]
@@ -154,10 +170,43 @@ impl ConstraintTemplate {
                 ));
             }
         }
-        let source = RegoSource::of_target(target).map_err(|reason| match reason {
-            SourceProblem::Invalid(field, r) => invalid(&field, &r),
-            SourceProblem::Unsupported(field, r) => unsupported(&field, r),
-        })?;
+        let cel = cel_source(target)
+            .map(|(i, source)| {
+                let env = Environment::new(&CEL_VARIABLES);
+                let path = format!("spec.targets[0].code[{i}].source");
+                ValidationSet::from_json(&env, source, &path, &at)
+                    .map(Arc::new)
+                    .map_err(|error| {
+                        GatekeeperError::from(TemplateCelError {
+                            template: name.clone(),
+                            error,
+                        })
+                    })
+            })
+            .transpose()?;
+        let source = match RegoSource::of_target(target) {
+            Ok(source) => source,
+            // A CEL-only template: no Rego to compile.
+            Err(SourceProblem::Unsupported(..)) if cel.is_some() => {
+                let parameters_schema = template
+                    .pointer("/spec/crd/spec/validation/openAPIV3Schema")
+                    .filter(|s| s.is_object())
+                    .cloned();
+                return Ok(ConstraintTemplate {
+                    name,
+                    kind,
+                    location,
+                    rule: String::new(),
+                    rego_version: RegoVersion::V0,
+                    uses_inventory: false,
+                    parameters_schema,
+                    engine: None,
+                    cel,
+                });
+            }
+            Err(SourceProblem::Invalid(field, r)) => return Err(invalid(&field, &r)),
+            Err(SourceProblem::Unsupported(field, r)) => return Err(unsupported(&field, r)),
+        };
         for module in std::iter::once(&source.rego).chain(&source.libs) {
             for builtin in UNSUPPORTED_BUILTINS {
                 if mentions_call(module, builtin) {
@@ -205,7 +254,8 @@ impl ConstraintTemplate {
             rego_version,
             uses_inventory,
             parameters_schema,
-            engine,
+            engine: Some(engine),
+            cel,
         };
         compiled.prepare(rego_at)?;
         Ok(compiled)
@@ -215,7 +265,9 @@ impl ConstraintTemplate {
     /// module defines `violation`; an error names `rego_at`, where the
     /// module is written.
     fn prepare(&mut self, rego_at: Option<Location>) -> Result<(), GatekeeperError> {
-        let mut probe = self.engine.clone();
+        let Some(mut probe) = self.engine.clone() else {
+            return Ok(());
+        };
         probe.set_input(object([
             ("review", Value::new_object()),
             ("parameters", Value::new_object()),
@@ -230,7 +282,7 @@ impl ConstraintTemplate {
         }
         // Keep the analysis, drop the probe's input.
         probe.set_input(Value::new_object());
-        self.engine = probe;
+        self.engine = Some(probe);
         Ok(())
     }
 
@@ -274,13 +326,25 @@ impl ConstraintTemplate {
         }
     }
 
-    /// The prepared engine, with the template's modules loaded and analysed.
-    /// Clone it to evaluate; the rule to evaluate is [`ConstraintTemplate::rule`].
-    pub fn engine(&self) -> &Engine {
-        &self.engine
+    /// The prepared engine, with the template's modules loaded and analysed,
+    /// when the template has Rego. Clone it to evaluate; the rule to
+    /// evaluate is [`ConstraintTemplate::rule`].
+    pub fn engine(&self) -> Option<&Engine> {
+        self.engine.as_ref()
     }
 
-    /// The rule evaluated for violations (`data.<package>.violation`).
+    /// `true` when the template has a Rego implementation.
+    pub fn has_rego(&self) -> bool {
+        self.engine.is_some()
+    }
+
+    /// The compiled `K8sNativeValidation` implementation, when the template has one.
+    pub fn cel(&self) -> Option<&ValidationSet> {
+        self.cel.as_deref()
+    }
+
+    /// The rule evaluated for violations (`data.<package>.violation`;
+    /// empty for a CEL-only template).
     pub fn rule(&self) -> &str {
         &self.rule
     }
@@ -292,7 +356,9 @@ impl ConstraintTemplate {
         input: Value,
         inventory: Option<&Value>,
     ) -> Result<Vec<RawViolation>, String> {
-        let mut engine = self.engine.clone();
+        let Some(mut engine) = self.engine.clone() else {
+            return Err(format!("ConstraintTemplate `{}` has no Rego", self.name));
+        };
         if self.uses_inventory
             && let Some(inventory) = inventory
         {
@@ -434,7 +500,8 @@ impl RegoSource {
             }),
             None if target.get("code").is_some() => Err(SourceProblem::Unsupported(
                 format!("{TARGET}.code"),
-                "it has no `code` entry with `engine: Rego` (only CEL); Palisade runs Rego".into(),
+                "it has no `code` entry with `engine: Rego` or `engine: K8sNativeValidation`"
+                    .into(),
             )),
             None => Err(SourceProblem::Invalid(
                 TARGET.to_owned(),
@@ -442,6 +509,17 @@ impl RegoSource {
             )),
         }
     }
+}
+
+/// The `code` entry with `engine: K8sNativeValidation`: its index and `source`.
+fn cel_source(target: &Json) -> Option<(usize, &Json)> {
+    target
+        .get("code")?
+        .as_array()?
+        .iter()
+        .enumerate()
+        .find(|(_, c)| c.get("engine").and_then(Json::as_str) == Some("K8sNativeValidation"))
+        .map(|(i, c)| (i, c.get("source").unwrap_or(&Json::Null)))
 }
 
 /// Compiles the modules into an engine; returns it and the main package.
@@ -602,8 +680,32 @@ violation contains {"msg": "no labels"} if {
             "target": "admission.k8s.gatekeeper.sh",
             "code": [{"engine": "K8sNativeValidation", "source": {"validations": []}}]
         });
-        let err = ConstraintTemplate::from_json(&cel_only, None).unwrap_err();
+        let t = ConstraintTemplate::from_json(&cel_only, None).unwrap();
+        assert!(!t.has_rego() && t.cel().is_some());
+        assert!(
+            t.evaluate(super::super::value::to_rego(&json!({})), None)
+                .is_err()
+        );
+
+        let mut neither = template(V0);
+        neither["spec"]["targets"][0] = json!({
+            "target": "admission.k8s.gatekeeper.sh",
+            "code": [{"engine": "Other", "source": {}}]
+        });
+        let err = ConstraintTemplate::from_json(&neither, None).unwrap_err();
         assert!(matches!(err, GatekeeperError::Unsupported(_)), "{err}");
+
+        let mut bad_cel = cel_only.clone();
+        bad_cel["spec"]["targets"][0]["code"][0]["source"] =
+            json!({"validations": [{"expression": "object.spec +* 1"}]});
+        let err = ConstraintTemplate::from_json(&bad_cel, None).unwrap_err();
+        assert!(matches!(err, GatekeeperError::Cel(_)), "{err}");
+        assert!(
+            err.to_string().contains(
+                "`spec.targets[0].code[0].source.validations[0].expression`, line 1 column 14"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

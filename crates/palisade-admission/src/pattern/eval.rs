@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::policy::CelRule;
 use super::policy::{
     FailureAction, Filter, MatchBlock, PatternPolicy, Patterns, ResourceDescription, Rule,
 };
@@ -357,7 +358,10 @@ impl PatternPolicy {
                     continue;
                 }
             }
-            let (status, mut message) = apply(rule, req.object);
+            let (status, mut message) = match &rule.patterns {
+                Patterns::Cel(cel) => apply_cel(cel, req),
+                _ => apply(rule, req.object),
+            };
             if status == RuleStatus::Fail
                 && let Some(template) = &rule.message_template
             {
@@ -369,6 +373,68 @@ impl PatternPolicy {
             out.push(result(status, message));
         }
         out
+    }
+}
+
+/// The object a CEL rule sees: for an autogen rule, the controller with its
+/// Pod template's `metadata` and `spec` in place of its own.
+fn cel_object(object: &Value, pod_template: Option<bool>) -> Value {
+    let pointer = match pod_template {
+        None => return object.clone(),
+        Some(false) => "/spec/template",
+        Some(true) => "/spec/jobTemplate/spec/template",
+    };
+    let mut out = object.clone();
+    if let (Some(template), Some(map)) = (object.pointer(pointer), out.as_object_mut()) {
+        for key in ["metadata", "spec"] {
+            map.insert(
+                key.to_owned(),
+                template.get(key).cloned().unwrap_or(Value::Null),
+            );
+        }
+    }
+    out
+}
+
+/// Runs a `validate.cel` rule: `skip` when a `celPreconditions` entry is
+/// false, `fail` with the first failed expression's message, `pass`
+/// otherwise; an expression that cannot be evaluated fails the rule.
+fn apply_cel(cel: &CelRule, req: &PatternRequest<'_>) -> (RuleStatus, String) {
+    use crate::cel::{Outcome, value};
+    let object = cel_object(req.object, cel.pod_template);
+    let old_object = req.old_object.map(|o| cel_object(o, cel.pod_template));
+    let request = json!({
+        "operation": if req.operation.is_empty() { Value::Null } else { Value::from(req.operation) },
+        "userInfo": {"username": req.username.unwrap_or(""), "groups": req.groups},
+        "namespace": metadata_str(req.object, "namespace"),
+        "name": metadata_str(req.object, "name"),
+        "kind": {"group": gvk(req.object).group, "version": gvk(req.object).version, "kind": gvk(req.object).kind},
+    });
+    let inputs = crate::cel::Inputs {
+        nodes: value::node_count(&object) + old_object.as_ref().map_or(0, value::node_count) + 1,
+        object: value::from_json(&object),
+        old_object: old_object
+            .as_ref()
+            .map_or(cel_core::Value::Null, value::from_json),
+        request: value::from_json(&request),
+        params: cel_core::Value::Null,
+        namespace_object: req
+            .namespace_labels
+            .map_or(cel_core::Value::Null, |labels| {
+                value::from_json(&json!({"metadata": {"labels": labels}}))
+            }),
+        preset_variables: Vec::new(),
+    };
+    match cel.expressions.evaluate(&inputs) {
+        Ok(Outcome::NotMatched { condition }) => (
+            RuleStatus::Skip,
+            format!("cel precondition `{condition}` not met"),
+        ),
+        Ok(Outcome::Evaluated { failures, .. }) => match failures.first() {
+            None => (RuleStatus::Pass, "validation rule passed.".to_owned()),
+            Some(f) => (RuleStatus::Fail, f.message.clone()),
+        },
+        Err(e) => (RuleStatus::Fail, format!("error: {e}")),
     }
 }
 
@@ -411,6 +477,8 @@ fn apply(rule: &Rule, object: &Value) -> (RuleStatus, String) {
                 (RuleStatus::Fail, failed(failures.join(" ")))
             }
         }
+        // Evaluated by `apply_cel`, which needs the whole request.
+        Patterns::Cel(_) => (RuleStatus::Skip, String::new()),
     }
 }
 

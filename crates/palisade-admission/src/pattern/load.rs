@@ -2,6 +2,7 @@
 //! line and column) every part that this engine does not evaluate.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use palisade_core::Location;
 use palisade_core::selector::ProblemKind;
@@ -11,9 +12,10 @@ use serde_json::Value;
 
 use super::condition::{Condition, Conditions, Operator, Template};
 use super::policy::{
-    ActionOverride, FailureAction, Filter, LabelSelector, MatchBlock, PatternPolicy, Patterns,
-    ResourceDescription, Rule, SubjectFilter,
+    ActionOverride, CelRule, FailureAction, Filter, LabelSelector, MatchBlock, PatternPolicy,
+    Patterns, ResourceDescription, Rule, SubjectFilter,
 };
+use crate::cel::{Environment, Parts, ValidationSet};
 
 /// The Pod controllers Kyverno generates rules for by default.
 pub const POD_CONTROLLERS: [&str; 7] = [
@@ -411,8 +413,15 @@ fn load_rule(l: &mut Loader<'_>, node: &Node) -> Option<(Rule, RawConditions)> {
             "context",
             "`context` (variables from API calls, ConfigMaps or JMESPath)",
         ),
-        ("celPreconditions", "`celPreconditions` (CEL)"),
+        (
+            "celPreconditions",
+            "`celPreconditions` (CEL) outside a `validate.cel` rule",
+        ),
     ] {
+        let cel_rule = node.get("validate").is_some_and(|v| v.get("cel").is_some());
+        if key == "celPreconditions" && cel_rule {
+            continue;
+        }
         if let Some(n) = key_node(node, key) {
             l.unsupported(n, rule, feature);
         }
@@ -426,7 +435,6 @@ fn load_rule(l: &mut Loader<'_>, node: &Node) -> Option<(Rule, RawConditions)> {
     for (key, feature) in [
         ("deny", "`validate.deny` with JMESPath conditions"),
         ("foreach", "`validate.foreach`"),
-        ("cel", "`validate.cel` (CEL expressions)"),
         (
             "podSecurity",
             "`validate.podSecurity` (use the native Pod Security Standards instead)",
@@ -439,6 +447,7 @@ fn load_rule(l: &mut Loader<'_>, node: &Node) -> Option<(Rule, RawConditions)> {
         }
     }
     let patterns = match (validate.get("pattern"), validate.get("anyPattern")) {
+        (None, None) if validate.get("cel").is_some() => load_cel(l, node, rule),
         (Some(p), None) => {
             check_variables(l, p, rule);
             Some(Patterns::One(p.to_json()))
@@ -518,6 +527,77 @@ fn load_rule(l: &mut Loader<'_>, node: &Node) -> Option<(Rule, RawConditions)> {
         raw,
     ))
 }
+
+/// The node at `path` (`validate.cel.expressions[0].expression`) under `root`.
+fn node_at<'a>(root: &'a Node, path: &str) -> Option<&'a Node> {
+    path.split('.').try_fold(root, |node, step| {
+        let (key, index) = match step.split_once('[') {
+            Some((key, rest)) => (key, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (step, None),
+        };
+        let node = node.get(key)?;
+        match index {
+            Some(i) => node.items()?.get(i),
+            None => Some(node),
+        }
+    })
+}
+
+/// `validate.cel` of a rule (with the rule's `celPreconditions`), compiled
+/// by the CEL engine; errors point at the expression.
+fn load_cel(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Option<Patterns> {
+    let json = node.to_json();
+    let cel = json.pointer("/validate/cel")?;
+    fn part<'v>(value: Option<&'v Value>, path: &str) -> Option<(&'v Value, String)> {
+        value.map(|v| (v, path.to_owned()))
+    }
+    let parts = Parts {
+        match_conditions: part(json.get("celPreconditions"), "celPreconditions"),
+        variables: part(cel.get("variables"), "validate.cel.variables"),
+        validations: part(cel.get("expressions"), "validate.cel.expressions"),
+        audit_annotations: part(cel.get("auditAnnotations"), "validate.cel.auditAnnotations"),
+    };
+    for key in ["paramKind", "paramRef", "generate"] {
+        if let Some(n) = node
+            .get("validate")
+            .and_then(|v| v.get("cel"))
+            .and_then(|c| key_node(c, key))
+        {
+            l.unsupported(n, rule, format!("`validate.cel.{key}`"));
+            return None;
+        }
+    }
+    let file = l.file.to_owned();
+    let locate = |path: &str| {
+        node_at(node, path)
+            .or_else(|| node_at(node, "validate.cel"))
+            .map(|n| Location::new(file.as_str(), n.line, n.column))
+    };
+    match ValidationSet::from_parts(&Environment::new(&CEL_VARIABLES), parts, &locate) {
+        Ok(set) => Some(Patterns::Cel(CelRule {
+            expressions: Arc::new(set),
+            pod_template: None,
+        })),
+        Err(mut e) => {
+            let at = node_at(node, &e.field).unwrap_or(node);
+            // The loader's error names the file and position itself.
+            e.location = None;
+            let rule = rule.unwrap_or_default();
+            l.invalid(at, format!("rule `{rule}`: {e}"));
+            None
+        }
+    }
+}
+
+/// The variables a Kyverno `validate.cel` expression sees.
+const CEL_VARIABLES: [&str; 6] = [
+    "object",
+    "oldObject",
+    "request",
+    "params",
+    "namespaceObject",
+    "variables",
+];
 
 /// The message as a template when it has variables the subset can resolve.
 fn message_template(message: &str) -> Option<Template> {
@@ -881,6 +961,10 @@ fn autogen(
             let patterns = match &rule.patterns {
                 Patterns::One(p) => Patterns::One(wrap(p, cronjob)),
                 Patterns::Any(ps) => Patterns::Any(ps.iter().map(|p| wrap(p, cronjob)).collect()),
+                Patterns::Cel(c) => Patterns::Cel(CelRule {
+                    expressions: Arc::clone(&c.expressions),
+                    pod_template: Some(cronjob),
+                }),
             };
             out.push(Rule {
                 name,

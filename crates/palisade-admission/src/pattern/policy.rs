@@ -1,13 +1,15 @@
-//! The model of a Kyverno `ClusterPolicy` / `Policy` with `validate.pattern`
-//! or `validate.anyPattern` rules, as loaded.
+//! The model of a Kyverno `ClusterPolicy` / `Policy` with `validate.pattern`,
+//! `validate.anyPattern` or `validate.cel` rules, as loaded.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use palisade_core::Location;
 use palisade_core::selector::Selector;
 use serde_json::Value;
 
 use super::condition::{Conditions, Template};
+use crate::cel::ValidationSet;
 
 /// What a failed rule does at admission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,13 +104,36 @@ impl ActionOverride {
     }
 }
 
-/// `validate.pattern` or `validate.anyPattern`.
+/// `validate.pattern`, `validate.anyPattern` or `validate.cel`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Patterns {
     /// One pattern that must match.
     One(Value),
     /// Several patterns, one of which must match.
     Any(Vec<Value>),
+    /// CEL expressions (`validate.cel`, with the rule's `celPreconditions`).
+    Cel(CelRule),
+}
+
+/// A `validate.cel` rule compiled by the [`crate::cel`] engine.
+#[derive(Debug, Clone)]
+pub struct CelRule {
+    /// `celPreconditions` (as match conditions), `cel.variables`,
+    /// `cel.expressions` and `cel.auditAnnotations`.
+    pub expressions: Arc<ValidationSet>,
+    /// For an autogen rule, where the Pod template is: `Some(false)` in
+    /// `spec.template`, `Some(true)` in a CronJob's
+    /// `spec.jobTemplate.spec.template`. The expressions then see the
+    /// template's `metadata` and `spec` as the object's (Kyverno rewrites
+    /// `object.spec` and `object.metadata` the same way).
+    pub pod_template: Option<bool>,
+}
+
+impl PartialEq for CelRule {
+    fn eq(&self, other: &CelRule) -> bool {
+        Arc::ptr_eq(&self.expressions, &other.expressions)
+            && self.pod_template == other.pod_template
+    }
 }
 
 /// `match` or `exclude`: `any` and `all` lists of filters.

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use clap::Args;
 use palisade::admission::audit::{self, AuditReport};
 use palisade::admission::builtin::BuiltinPack;
+use palisade::admission::gatekeeper::EngineChoice;
 use palisade::admission::pss::{Level, LevelVersion, PssPolicy, Version};
-use palisade::admission::{PolicySet, load_policies};
+use palisade::admission::{PolicySet, load_policies_with};
 use palisade::manifest;
 use serde::Serialize;
 
@@ -30,6 +31,11 @@ pub struct AuditArgs {
     /// Manifest files or inventory directories (`-` for standard input).
     #[arg(value_name = "MANIFESTS", required = true)]
     pub paths: Vec<PathBuf>,
+    /// Which implementation of Gatekeeper templates runs: `auto` (CEL where
+    /// a template has `K8sNativeValidation`, Rego otherwise, as Gatekeeper
+    /// does), `rego` or `cel` (templates without it are skipped).
+    #[arg(long, value_name = "ENGINE", default_value = "auto")]
+    pub engine: EngineChoice,
 }
 
 #[derive(Serialize)]
@@ -142,7 +148,10 @@ pub fn run(out: &Output, args: &AuditArgs) -> Exit {
     let mut set = PolicySet::new();
     let mut input_error = false;
     if !args.policies.is_empty() {
-        let loaded = load_policies(&args.policies);
+        let loaded = load_policies_with(&args.policies, args.engine);
+        for skipped in &loaded.skipped {
+            out.warning(&skipped.to_string());
+        }
         for e in &loaded.errors {
             out.error(&e.to_string());
         }

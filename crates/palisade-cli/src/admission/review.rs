@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use palisade::admission::{AdmissionReview, Context, load_policies};
+use palisade::admission::gatekeeper::EngineChoice;
+use palisade::admission::{AdmissionReview, Context, load_policies_with};
 use palisade::manifest;
 
 use crate::exit::Exit;
@@ -26,13 +27,21 @@ pub struct ReviewArgs {
     /// for standard input.
     #[arg(value_name = "REVIEW.json")]
     pub review: PathBuf,
+    /// Which implementation of Gatekeeper templates runs: `auto` (CEL where
+    /// a template has `K8sNativeValidation`, Rego otherwise, as Gatekeeper
+    /// does), `rego` or `cel` (templates without it are skipped).
+    #[arg(long, value_name = "ENGINE", default_value = "auto")]
+    pub engine: EngineChoice,
 }
 
 /// Runs `palisade admission review`: prints the response AdmissionReview;
 /// exit 0 when allowed, 1 when denied, 2 when the review or a policy
 /// cannot be read.
 pub fn run(out: &Output, args: &ReviewArgs) -> Exit {
-    let loaded = load_policies(&args.policies);
+    let loaded = load_policies_with(&args.policies, args.engine);
+    for skipped in &loaded.skipped {
+        out.warning(&skipped.to_string());
+    }
     if !loaded.errors.is_empty() {
         for e in &loaded.errors {
             out.error(&e.to_string());

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use palisade::admission::gatekeeper::EngineChoice;
 use palisade::admission::suite;
 
 use crate::exit::Exit;
@@ -15,12 +16,17 @@ pub struct VerifyArgs {
     /// Suite files, or directories searched recursively for `kind: Suite` files.
     #[arg(value_name = "DIR", required = true)]
     pub paths: Vec<PathBuf>,
+    /// Which implementation of Gatekeeper templates runs: `auto` (CEL where
+    /// a template has `K8sNativeValidation`, Rego otherwise, as Gatekeeper
+    /// does), `rego` or `cel` (templates without it are skipped).
+    #[arg(long, value_name = "ENGINE", default_value = "auto")]
+    pub engine: EngineChoice,
 }
 
 /// Runs the suites: one line per case and a total (or one JSON object);
 /// exit 1 when a case fails, 2 when no suite could be run or one is unreadable.
 pub fn run(out: &Output, args: &VerifyArgs) -> Exit {
-    let report = suite::run_paths(&args.paths);
+    let report = suite::run_paths_with(&args.paths, args.engine);
     for e in &report.errors {
         out.error(e);
     }
@@ -29,7 +35,9 @@ pub fn run(out: &Output, args: &VerifyArgs) -> Exit {
     } else {
         for case in &report.cases {
             let name = format!("{} {}/{}", case.suite, case.test, case.case);
-            let line = if case.skipped {
+            let line = if case.skipped && case.detail != "skipped" {
+                format!("{} {name}: {}", out.paint(Style::Dim, "SKIP"), case.detail)
+            } else if case.skipped {
                 format!("{} {name}", out.paint(Style::Dim, "SKIP"))
             } else if case.passed {
                 format!("{} {name}", out.paint(Style::Green, "PASS"))

@@ -27,6 +27,11 @@ pub struct ServeArgs {
     /// `data.inventory`. Read again when they change.
     #[arg(long = "inventory", value_name = "DIR", num_args = 1..)]
     pub inventory: Vec<PathBuf>,
+    /// Which implementation of Gatekeeper templates runs: `auto` (CEL where
+    /// a template has `K8sNativeValidation`, Rego otherwise, as Gatekeeper
+    /// does), `rego` or `cel` (constraints of templates without it are not served).
+    #[arg(long, value_name = "ENGINE", default_value = "auto")]
+    pub engine: palisade::admission::gatekeeper::EngineChoice,
     /// The address to listen on, e.g. `0.0.0.0:8443` (port 0: any free port;
     /// the bound address is printed on standard output).
     #[arg(long, value_name = "ADDR")]

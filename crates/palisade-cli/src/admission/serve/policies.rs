@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwapOption;
 use palisade::admission::builtin::BuiltinPack;
+use palisade::admission::gatekeeper::EngineChoice;
 use palisade::admission::pss::PodSecurityAdmission;
 use palisade::admission::{
     AdmissionRequest, Context, EvaluationError, Policy, PolicySet, Violation,
@@ -18,6 +19,7 @@ pub struct PolicySource {
     paths: Vec<PathBuf>,
     builtin: bool,
     pod_security: bool,
+    engine: EngineChoice,
 }
 
 impl PolicySource {
@@ -30,7 +32,14 @@ impl PolicySource {
             paths,
             builtin,
             pod_security,
+            engine: EngineChoice::Auto,
         }
+    }
+
+    /// The same source running the Gatekeeper implementation `engine` picks.
+    pub fn with_engine(mut self, engine: EngineChoice) -> PolicySource {
+        self.engine = engine;
+        self
     }
 
     /// The policy files and directories.
@@ -61,7 +70,7 @@ impl PolicySource {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let loaded = palisade::admission::load_policies(&self.paths);
+        let loaded = palisade::admission::load_policies_with(&self.paths, self.engine);
         if !loaded.errors.is_empty() {
             return Err(loaded.errors.iter().map(ToString::to_string).collect());
         }

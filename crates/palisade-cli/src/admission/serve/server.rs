@@ -89,7 +89,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         }
         .into());
     }
-    let source = PolicySource::new(args.policies.clone(), args.builtin, args.pod_security);
+    let source = PolicySource::new(args.policies.clone(), args.builtin, args.pod_security)
+        .with_engine(args.engine);
     if let Err(errors) = reload::load_policies(&app, &source).await {
         let _ = stop.send(true);
         let _ = accepting.await;

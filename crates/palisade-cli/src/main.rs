@@ -17,6 +17,7 @@ mod network;
 mod output;
 mod report;
 mod runtime;
+mod score;
 
 use std::process::ExitCode;
 
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
         Command::Network(group) => network::run(&out, group),
         Command::Manifests(args) => manifests::run(&out, &args),
         Command::Report(args) => report::run(&out, &args),
+        Command::Score(args) => score::run(&out, &args),
         Command::Demo => demo::run(&out),
     };
     code.into()

@@ -14,6 +14,7 @@ pub mod admission;
 pub mod error;
 pub mod inputs;
 pub mod network;
+pub mod posture;
 pub mod report;
 pub mod runtime;
 
@@ -23,4 +24,5 @@ pub use palisade_core::{
     EnforcementAction, Engine, Finding, FlowRef, Layer, Location, NetworkVerdict, ObjectRef,
     ProcessRef, Severity, Subject, Verdict, manifest,
 };
+pub use posture::{Posture, PostureContext};
 pub use report::{Coverage, Palisade, Report};

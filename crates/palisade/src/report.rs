@@ -39,6 +39,7 @@ pub struct Palisade {
     network_issues: Vec<String>,
     inventory: Vec<Manifest>,
     workloads: Vec<Manifest>,
+    network_policies: Vec<Manifest>,
 }
 
 /// For one policy, the share of workloads it applies to.
@@ -195,6 +196,11 @@ impl Palisade {
             .filter(|m| m.kind().is_some_and(|k| WORKLOAD_KINDS.contains(&k)))
             .cloned()
             .collect();
+        let network_policies = manifests
+            .iter()
+            .filter(|m| inputs::object_kind(m) == FileKind::NetworkPolicy)
+            .cloned()
+            .collect();
         let inventory = manifests
             .into_iter()
             .filter(|m| inputs::object_kind(m) == FileKind::Inventory)
@@ -207,6 +213,7 @@ impl Palisade {
             network_issues,
             inventory,
             workloads,
+            network_policies,
         })
     }
 
@@ -238,6 +245,16 @@ impl Palisade {
     /// The workloads (Pods, Deployments, ...) of the inventory.
     pub fn workloads(&self) -> &[Manifest] {
         &self.workloads
+    }
+
+    /// The cluster objects (namespaces, workloads, ...) of the inputs.
+    pub fn inventory(&self) -> &[Manifest] {
+        &self.inventory
+    }
+
+    /// The network policies of the inputs, as written.
+    pub fn network_policies(&self) -> &[Manifest] {
+        &self.network_policies
     }
 
     /// Reads a JSON-lines event stream with the Falco field schema.

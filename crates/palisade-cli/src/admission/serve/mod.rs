@@ -8,7 +8,7 @@
 //! - `policies`: loading and atomically swapping the policy set;
 //! - `inventory`: cluster objects (Namespaces, `data.inventory`) from files;
 //! - `reload`: polling policy and certificate files for changes;
-//! - `tls`: rustls configuration with a reloadable certificate;
+//! - TLS, the accept loop and shutdown signals: the `palisade-https` crate;
 //! - `metrics`: Prometheus metrics;
 //! - `logbuffer`: log lines written to standard error off the request path.
 
@@ -20,7 +20,6 @@ mod metrics;
 mod policies;
 mod reload;
 mod server;
-mod tls;
 mod validate;
 mod wire;
 

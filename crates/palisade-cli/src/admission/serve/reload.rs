@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use super::inventory::InventorySource;
 use super::policies::PolicySource;
 use super::server::App;
-use super::tls::CertStore;
+use palisade_https::CertStore;
 
 /// How long files must stay unchanged before a reload starts, so a change
 /// made of several writes is read once it is complete.

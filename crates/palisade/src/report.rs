@@ -112,11 +112,21 @@ impl Palisade {
     /// assert!(!report.coverage.is_empty());
     /// ```
     pub fn load_dir(dir: &Path) -> Result<Palisade, PalisadeError> {
+        Palisade::load_dirs(&[dir])
+    }
+
+    /// Loads every input under each of `dirs`, as [`Palisade::load_dir`]
+    /// does for one (policies in one directory, the inventory in another).
+    pub fn load_dirs(dirs: &[&Path]) -> Result<Palisade, PalisadeError> {
         let mut files = Vec::new();
         let mut admission_files = Vec::new();
         let mut rules_files = Vec::new();
         let mut manifests = Vec::new();
-        for path in inputs::input_files(dir)? {
+        let mut paths = Vec::new();
+        for dir in dirs {
+            paths.extend(inputs::input_files(dir)?);
+        }
+        for path in paths {
             if path.extension().is_some_and(|e| e == "jsonl") {
                 files.push(LoadedFile {
                     path,

@@ -82,6 +82,9 @@ pub enum Command {
     /// 0 to 100 with the reasons behind every point lost, and the
     /// five-question form (`docs/posture.md`).
     Score(crate::score::ScoreArgs),
+    /// The console: an HTTPS service over every layer's findings and
+    /// alerts, with the posture and the history (SQLite or PostgreSQL).
+    Console(Box<crate::console::ConsoleArgs>),
     /// Run Palisade on built-in example data.
     Demo,
 }

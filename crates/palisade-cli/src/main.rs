@@ -10,6 +10,7 @@
 
 mod admission;
 mod args;
+mod console;
 mod demo;
 mod exit;
 mod manifests;
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
         Command::Manifests(args) => manifests::run(&out, &args),
         Command::Report(args) => report::run(&out, &args),
         Command::Score(args) => score::run(&out, &args),
+        Command::Console(args) => console::run(&out, *args),
         Command::Demo => demo::run(&out),
     };
     code.into()

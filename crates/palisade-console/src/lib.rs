@@ -20,6 +20,7 @@
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod demo;
 mod export;
 pub mod ingest;
 pub mod metrics;
@@ -97,6 +98,15 @@ pub async fn serve(
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ConsoleError> {
     let shutdown = ShutdownSignal::listen();
+    serve_until(config, ready, shutdown.received()).await
+}
+
+/// Runs the console until `stop` completes (tests and embedders).
+pub async fn serve_until(
+    config: ConsoleConfig,
+    ready: impl FnOnce(SocketAddr),
+    until: impl std::future::Future<Output = ()>,
+) -> Result<(), ConsoleError> {
     let (cert, key) = certificates(&config)?;
     let certs = Arc::new(CertStore::open(&cert, &key)?);
     let acceptor = TlsAcceptor::from(Arc::new(certs.server_config()?));
@@ -136,7 +146,7 @@ pub async fn serve(
     let watching = tokio::spawn(Arc::clone(&app).watch());
     ready(addr);
     tracing::info!(%addr, "console listening");
-    shutdown.received().await;
+    until.await;
     watching.abort();
     let _ = stop.send(true);
     let _ = accepting.await;

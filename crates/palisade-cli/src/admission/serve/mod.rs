@@ -61,7 +61,7 @@ pub fn run(out: &Output, args: ServeArgs) -> Exit {
 /// `--format json`; the level from `RUST_LOG` (default `info`). Lines are
 /// buffered and written by a background thread; the returned flusher
 /// writes what is left when dropped.
-fn init_logging(json: bool) -> logbuffer::LogFlusher {
+pub fn init_logging(json: bool) -> logbuffer::LogFlusher {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let (sink, flusher) = logbuffer::start();

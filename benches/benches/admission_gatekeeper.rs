@@ -46,13 +46,6 @@ struct Case {
     input_json: Json,
 }
 
-fn corpus() -> PathBuf {
-    std::env::var_os("PALISADE_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-        PathBuf::from,
-    )
-}
-
 fn first_object(path: &Path) -> Option<Json> {
     manifest::load_file(path)
         .objects
@@ -145,12 +138,10 @@ fn load_case(dir: &Path) -> Option<Case> {
 }
 
 fn load_cases() -> Vec<Case> {
-    let root = corpus().join("admission/gatekeeper/pod-security-policy");
+    let Some(root) = palisade_testkit::corpus("admission/gatekeeper/pod-security-policy") else {
+        return Vec::new();
+    };
     let Ok(entries) = std::fs::read_dir(&root) else {
-        eprintln!(
-            "skipping: gatekeeper corpus not found at {}",
-            root.display()
-        );
         return Vec::new();
     };
     let mut dirs: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();

@@ -13,19 +13,14 @@ use std::hint::black_box;
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use palisade_benches::runtime_stream::{
-    adversarial, build, captures, corpus, load, realistic, rule_texts,
-};
+use palisade_benches::runtime_stream::{adversarial, build, captures, load, realistic, rule_texts};
 use palisade_runtime::event::FlatEvent;
 use palisade_runtime::fields::Schema;
 use palisade_runtime::ruleset::{MatchMode, RuleSet};
 
 fn compile(c: &mut Criterion) {
-    let Some(texts) = rule_texts() else {
-        eprintln!(
-            "skipping runtime/compile: corpus not found at {}",
-            corpus().display()
-        );
+    let Some(texts) = palisade_testkit::corpus("falco").and_then(|falco| rule_texts(&falco)) else {
+        eprintln!("skipping runtime/compile: no official rules files");
         return;
     };
     let schema = Schema::falco();
@@ -98,10 +93,13 @@ fn run<M: Measurement>(
 }
 
 fn matching_in<M: Measurement>(c: &mut Criterion<M>, group: &str) {
-    let Some(texts) = rule_texts() else {
+    let Some(falco) = palisade_testkit::corpus("falco") else {
+        return;
+    };
+    let Some(texts) = rule_texts(&falco) else {
         eprintln!(
-            "skipping {group}: corpus not found at {}",
-            corpus().display()
+            "skipping {group}: no official rules files in {}",
+            falco.display()
         );
         return;
     };
@@ -118,11 +116,11 @@ fn matching_in<M: Measurement>(c: &mut Criterion<M>, group: &str) {
         &rules,
         &adversarial(&schema, 32),
     );
-    let replay = captures(&schema);
+    let replay = captures(&falco, &schema);
     if replay.is_empty() {
         eprintln!(
-            "skipping {group}/captures: no captures at {}",
-            corpus().display()
+            "skipping {group}/captures: no captures in {}",
+            falco.display()
         );
     } else {
         run(c, group, "captures", &rules, &replay);

@@ -18,7 +18,7 @@ use std::io::Write;
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use palisade_benches::runtime_stream::{corpus, load, realistic, rule_texts};
+use palisade_benches::runtime_stream::{load, realistic, rule_texts};
 use palisade_runtime::alerts::Alert;
 use palisade_runtime::alerts::clock::FakeClock;
 use palisade_runtime::alerts::pipeline::{Pipeline, PipelineConfig};
@@ -81,11 +81,8 @@ fn config(dedup: bool) -> PipelineConfig {
 }
 
 fn pipeline_in<M: Measurement>(c: &mut Criterion<M>, group: &str) {
-    let Some(texts) = rule_texts() else {
-        eprintln!(
-            "skipping runtime/pipeline: corpus not found at {}",
-            corpus().display()
-        );
+    let Some(texts) = palisade_testkit::corpus("falco").and_then(|falco| rule_texts(&falco)) else {
+        eprintln!("skipping runtime/pipeline: no official rules files");
         return;
     };
     let mut schema = Schema::falco();

@@ -2,20 +2,12 @@
 //! `runtime_pipeline`): the official rules files from the corpus, and
 //! deterministic synthetic streams.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use palisade_runtime::event::{FlatEvent, FlatEvents};
 use palisade_runtime::fields::Schema;
 use palisade_runtime::loader::{Loaded, Loader};
 use palisade_runtime::ruleset::{MatchMode, RuleSet, RuleSpec};
-
-/// The Falco corpus folder (`PALISADE_CORPUS` or `../shared/corpus`).
-pub fn corpus() -> PathBuf {
-    std::env::var_os("PALISADE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"))
-        .join("falco")
-}
 
 /// The three official rules files.
 pub const FILES: [&str; 3] = [
@@ -24,12 +16,13 @@ pub const FILES: [&str; 3] = [
     "falco-sandbox_rules.yaml",
 ];
 
-/// The official rules files' names and texts, if the corpus is there.
-pub fn rule_texts() -> Option<Vec<(String, String)>> {
+/// The official rules files' names and texts, read from `falco` (the
+/// corpus's Falco folder), if they are there.
+pub fn rule_texts(falco: &Path) -> Option<Vec<(String, String)>> {
     FILES
         .iter()
         .map(|f| {
-            let path = corpus().join("rules").join(f);
+            let path = falco.join("rules").join(f);
             std::fs::read_to_string(&path)
                 .ok()
                 .map(|t| ((*f).to_owned(), t))
@@ -222,9 +215,10 @@ pub fn adversarial(schema: &Schema, n: u64) -> Vec<FlatEvent> {
         .unwrap_or_default()
 }
 
-/// Every event of the corpus captures, in file order.
-pub fn captures(schema: &Schema) -> Vec<FlatEvent> {
-    let dir = corpus().join("captures");
+/// Every event of the captures under `falco` (the corpus's Falco
+/// folder), in file order.
+pub fn captures(falco: &Path, schema: &Schema) -> Vec<FlatEvent> {
+    let dir = falco.join("captures");
     let mut events = Vec::new();
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return events;

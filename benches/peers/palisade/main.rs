@@ -330,17 +330,7 @@ mod tests {
     use super::*;
 
     fn captures_dir() -> Option<PathBuf> {
-        let corpus = std::env::var_os("PALISADE_CORPUS").map_or_else(
-            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-            PathBuf::from,
-        );
-        let dir = corpus.join("falco/captures");
-        if dir.is_dir() {
-            Some(dir)
-        } else {
-            eprintln!("skipping: falco corpus not found at {}", dir.display());
-            None
-        }
+        palisade_testkit::corpus("falco/captures")
     }
 
     /// Matches filter `i` on exactly the evt.nums recorded for it.
@@ -386,7 +376,7 @@ mod tests {
     /// from `captures.json`.
     type Corpus = (Vec<Filter>, Vec<Capture>, HashMap<String, u64>);
 
-    fn corpus() -> Option<Corpus> {
+    fn recorded() -> Option<Corpus> {
         let dir = captures_dir()?;
         let filters = load_filters(&dir.join("filters.jsonl")).unwrap();
         let manifest: Value =
@@ -405,7 +395,7 @@ mod tests {
 
     #[test]
     fn loads_every_filter_and_event_of_the_corpus() {
-        let Some((filters, captures, expected_events)) = corpus() else {
+        let Some((filters, captures, expected_events)) = recorded() else {
             return;
         };
         assert_eq!(filters.len(), 803, "filters.jsonl records");
@@ -425,7 +415,7 @@ mod tests {
 
     #[test]
     fn replayed_matches_agree_and_empty_matches_disagree() {
-        let Some((filters, captures, _)) = corpus() else {
+        let Some((filters, captures, _)) = recorded() else {
             return;
         };
         for capture in &captures {

@@ -62,8 +62,14 @@ pub struct CaseOutcome {
     pub actual: String,
     /// How it turned out.
     pub status: CaseStatus,
-    /// Details: the engine's message or the load error.
+    /// Details: the engine's message, or the load errors' messages
+    /// (without their positions: those are in `load_errors`).
     pub detail: String,
+    /// Where the expected result is written in the test file (its
+    /// `results` entry).
+    pub location: Location,
+    /// For a policy that did not load: why, with where.
+    pub load_errors: Vec<PatternLoadError>,
 }
 
 impl CaseOutcome {
@@ -106,6 +112,7 @@ pub fn find_test_files<P: AsRef<Path>>(paths: &[P]) -> Vec<PathBuf> {
 }
 
 struct Expected {
+    location: Location,
     policy: String,
     rule: String,
     kind: Option<String>,
@@ -227,7 +234,7 @@ pub fn run_test_file(path: &Path) -> Result<Vec<CaseOutcome>, TestFileError> {
     }
     let mut policies: Vec<PatternPolicy> = Vec::new();
     let mut load_errors: Vec<PatternLoadError> = Vec::new();
-    let mut failed_names: BTreeMap<String, String> = BTreeMap::new();
+    let mut failed_names: BTreeMap<String, Vec<PatternLoadError>> = BTreeMap::new();
     for file in &policy_files {
         let file_path = dir.join(file);
         let load = pattern::load_file(&file_path);
@@ -242,9 +249,7 @@ pub fn run_test_file(path: &Path) -> Result<Vec<CaseOutcome>, TestFileError> {
                         .and_then(Node::scalar_text)
                         && !load.policies.iter().any(|p| p.name == name)
                     {
-                        let reasons: Vec<String> =
-                            load.errors.iter().map(ToString::to_string).collect();
-                        failed_names.insert(name, reasons.join("; "));
+                        failed_names.insert(name, load.errors.clone());
                     }
                 }
             }
@@ -277,6 +282,7 @@ pub fn run_test_file(path: &Path) -> Result<Vec<CaseOutcome>, TestFileError> {
         let mut names = texts(r.get("resources"));
         names.extend(text(r.get("resource")));
         expected.push(Expected {
+            location: Location::new(suite.clone(), r.line, r.column),
             policy: text(r.get("policy")).unwrap_or_default(),
             rule: text(r.get("rule")).unwrap_or_default(),
             kind: text(r.get("kind")),
@@ -302,13 +308,15 @@ pub fn run_test_file(path: &Path) -> Result<Vec<CaseOutcome>, TestFileError> {
                 actual: actual.to_owned(),
                 status,
                 detail,
+                location: e.location.clone(),
+                load_errors: Vec::new(),
             };
-            if let Some(reason) = failed_names.get(&e.policy) {
-                out.push(outcome(
-                    "unsupported",
-                    CaseStatus::Unsupported,
-                    reason.clone(),
-                ));
+            if let Some(errors) = failed_names.get(&e.policy) {
+                let messages: Vec<String> = errors.iter().map(PatternLoadError::message).collect();
+                out.push(CaseOutcome {
+                    load_errors: errors.clone(),
+                    ..outcome("unsupported", CaseStatus::Unsupported, messages.join("; "))
+                });
                 continue;
             }
             let Some(policy) = policies.iter().find(|p| p.name == e.policy) else {

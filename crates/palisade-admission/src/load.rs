@@ -65,26 +65,15 @@ mod tests {
     use super::*;
     use crate::review::{AdmissionRequest, Context};
     use serde_json::json;
-    use std::path::PathBuf;
-
-    fn corpus() -> PathBuf {
-        std::env::var_os("PALISADE_CORPUS").map_or_else(
-            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-            PathBuf::from,
-        )
-    }
 
     #[test]
     fn templates_and_pattern_policies_load_through_one_entry_point() {
-        let gk = corpus().join("admission/gatekeeper/general/allowedrepos");
-        let ky = corpus().join("admission/kyverno");
-        if !gk.is_dir() || !ky.is_dir() {
-            eprintln!(
-                "skipping: admission corpus not found at {}",
-                corpus().display()
-            );
+        let (Some(gk), Some(ky)) = (
+            palisade_testkit::corpus("admission/gatekeeper/general/allowedrepos"),
+            palisade_testkit::corpus("admission/kyverno"),
+        ) else {
             return;
-        }
+        };
         // The allowedrepos directory: one template, one constraint.
         let loaded = load_policies(&[&gk]);
         assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);

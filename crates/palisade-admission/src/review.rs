@@ -323,13 +323,20 @@ impl AdmissionReview {
 
     /// Reads an AdmissionReview from JSON text.
     pub fn from_json_str(text: &str) -> Result<AdmissionReview, ReviewError> {
+        AdmissionReview::from_json_slice(text.as_bytes())
+    }
+
+    /// Reads an AdmissionReview from raw JSON bytes (a request body or a
+    /// file's content); bytes that are not UTF-8 are a JSON error with their
+    /// line and column.
+    pub fn from_json_slice(bytes: &[u8]) -> Result<AdmissionReview, ReviewError> {
         let limit = crate::limits::MAX_REVIEW_BYTES;
-        if text.len() > limit {
+        if bytes.len() > limit {
             return Err(ReviewError::from(InvalidReviewError {
-                reason: format!("{} bytes, more than the limit of {limit}", text.len()),
+                reason: format!("{} bytes, more than the limit of {limit}", bytes.len()),
             }));
         }
-        let json: Json = serde_json::from_str(text).map_err(|e| {
+        let json: Json = serde_json::from_slice(bytes).map_err(|e| {
             ReviewError::from(InvalidReviewError {
                 reason: format!("not valid JSON: {e}"),
             })

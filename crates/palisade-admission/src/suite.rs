@@ -30,7 +30,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use palisade_core::Manifest;
+use palisade_core::{Location, Manifest};
 use serde::Serialize;
 use serde_json::Value as Json;
 
@@ -50,6 +50,10 @@ pub struct CaseResult {
     pub test: String,
     /// The case's `name`.
     pub case: String,
+    /// Where the case is written in the suite file (`file`, `line` and
+    /// `column` in JSON).
+    #[serde(flatten)]
+    pub location: Location,
     /// Whether every assertion held.
     pub passed: bool,
     /// What was found (the violations, or why the case failed).
@@ -195,8 +199,9 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
             .and_then(Json::as_array)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        for test in tests {
-            run_test(&suite_name, base, test, &mut results);
+        for (i, test) in tests.iter().enumerate() {
+            let at = |field: &str| suite.locate(&format!("tests[{i}]{field}"));
+            run_test(&suite_name, base, test, &at, &mut results);
         }
     }
     Ok(results)
@@ -206,7 +211,15 @@ fn text<'a>(json: &'a Json, key: &str) -> &'a str {
     json.get(key).and_then(Json::as_str).unwrap_or_default()
 }
 
-fn run_test(suite: &str, base: &Path, test: &Json, out: &mut Vec<CaseResult>) {
+/// Runs one test of a suite; `at` locates a field of the test
+/// (`.cases[0]`, the empty path for the test itself).
+fn run_test(
+    suite: &str,
+    base: &Path,
+    test: &Json,
+    at: &dyn Fn(&str) -> Location,
+    out: &mut Vec<CaseResult>,
+) {
     let test_name = text(test, "name");
     let cases = test
         .get("cases")
@@ -227,6 +240,7 @@ fn run_test(suite: &str, base: &Path, test: &Json, out: &mut Vec<CaseResult>) {
             suite: suite.to_owned(),
             test: test_name.to_owned(),
             case: "(invalid constraint)".to_owned(),
+            location: at(""),
             passed,
             detail,
             skipped: false,
@@ -238,7 +252,7 @@ fn run_test(suite: &str, base: &Path, test: &Json, out: &mut Vec<CaseResult>) {
     } else {
         load_policy(base, test)
     };
-    for case in cases {
+    for (j, case) in cases.iter().enumerate() {
         let case_name = text(case, "name");
         let skipped = skip_test || case.get("skip").and_then(Json::as_bool) == Some(true);
         let (passed, detail) = if skipped {
@@ -256,6 +270,7 @@ fn run_test(suite: &str, base: &Path, test: &Json, out: &mut Vec<CaseResult>) {
             suite: suite.to_owned(),
             test: test_name.to_owned(),
             case: case_name.to_owned(),
+            location: at(&format!(".cases[{j}]")),
             passed,
             detail,
             skipped,

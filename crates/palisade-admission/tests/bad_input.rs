@@ -7,82 +7,28 @@
 )]
 //! Bad-input suites of the admission layer: every malformed
 //! ConstraintTemplate, constraint, pattern policy and AdmissionReview under
-//! `tests/bad_input/<kind>/` gives an error that names the file (with line)
-//! or the field at fault, and nothing panics.
-
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
+//! `tests/bad_input/<kind>/` gives the error in its `<case>.expected` file
+//! (the file with line and column, or the field at fault), and nothing
+//! panics.
 
 use palisade_admission::AdmissionReview;
 use palisade_admission::gatekeeper::load_manifests;
-use palisade_core::manifest::load_str;
+use palisade_core::manifest::{load_reader, load_str};
+use palisade_testkit::bad_input::{self, Case};
 
-fn cases(kind: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/bad_input")
-        .join(kind);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    assert!(files.len() >= 20, "{kind}: only {} cases", files.len());
-    files
-}
-
-fn run(
-    kind: &str,
-    check: impl Fn(&str, &[u8]) -> Option<String>,
-    names_place: impl Fn(&str, &str) -> bool,
-) {
-    let mut failures = Vec::new();
-    let files = cases(kind);
-    for file in &files {
-        let bytes = std::fs::read(file).unwrap();
-        let name = file.file_name().unwrap().to_string_lossy().into_owned();
-        match catch_unwind(AssertUnwindSafe(|| check(&name, &bytes))) {
-            Err(_) => failures.push(format!("{name}: panicked")),
-            Ok(None) => failures.push(format!("{name}: accepted")),
-            Ok(Some(message)) if !names_place(&name, &message) => {
-                failures.push(format!("{name}: error does not say where: {message}"));
-            }
-            Ok(Some(_)) => {}
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{kind}: {} of {} cases failed:\n{}",
-        failures.len(),
-        files.len(),
-        failures.join("\n")
-    );
-}
-
-/// `name:line` appears in the message.
-fn names_file_line(name: &str, message: &str) -> bool {
-    message
-        .split(&format!("{name}:"))
-        .nth(1)
-        .is_some_and(|rest| rest.chars().next().is_some_and(|c| c.is_ascii_digit()))
-}
-
-/// Loads `text` (named `name`) with the template and constraint of the
-/// suite, as Gatekeeper files: the first error, if any.
-fn gatekeeper_error(name: &str, text: &str, with: &str) -> Option<String> {
-    let report = load_str(name, text);
+/// Loads the case as a Gatekeeper file beside `with` (the suite's template
+/// or constraint): the first error, if any.
+fn gatekeeper_error(case: &Case<'_>, with: &str) -> Option<String> {
+    let report = load_reader(&case.path_str(), case.bytes);
     if let Some(e) = report.errors.first() {
         return Some(e.to_string());
     }
     let mut manifests = report.objects;
     manifests.extend(load_str("fixture.yaml", with).objects);
-    let loaded = load_manifests(&manifests);
-    if let Some(e) = loaded.errors.first() {
-        return Some(e.to_string());
-    }
-    if loaded.policies.is_empty() {
-        return Some(format!("{name}:1: no constraint bound to a template"));
-    }
-    None
+    load_manifests(&manifests)
+        .errors
+        .first()
+        .map(ToString::to_string)
 }
 
 const TEMPLATE: &str = include_str!("bad_input/fixtures/template.yaml");
@@ -90,55 +36,33 @@ const CONSTRAINT: &str = include_str!("bad_input/fixtures/constraint.yaml");
 
 #[test]
 fn bad_templates_are_errors_with_positions() {
-    run(
-        "templates",
-        |name, bytes| match std::str::from_utf8(bytes) {
-            Err(e) => Some(format!("{name}:1: invalid UTF-8: {e}")),
-            Ok(text) => gatekeeper_error(name, text, CONSTRAINT),
-        },
-        names_file_line,
-    );
+    bad_input::run("tests/bad_input/templates", |case| {
+        gatekeeper_error(case, CONSTRAINT)
+    });
 }
 
 #[test]
 fn bad_constraints_are_errors_with_positions() {
-    run(
-        "constraints",
-        |name, bytes| match std::str::from_utf8(bytes) {
-            Err(e) => Some(format!("{name}:1: invalid UTF-8: {e}")),
-            Ok(text) => gatekeeper_error(name, text, TEMPLATE),
-        },
-        names_file_line,
-    );
+    bad_input::run("tests/bad_input/constraints", |case| {
+        gatekeeper_error(case, TEMPLATE)
+    });
 }
 
 #[test]
 fn bad_pattern_policies_are_errors_with_positions() {
-    run(
-        "patterns",
-        |name, bytes| match std::str::from_utf8(bytes) {
-            Err(e) => Some(format!("{name}:1: invalid UTF-8: {e}")),
-            Ok(text) => {
-                let load = palisade_admission::pattern::load_str(name, text);
-                load.errors.first().map(ToString::to_string)
-            }
-        },
-        names_file_line,
-    );
+    bad_input::run("tests/bad_input/patterns", |case| {
+        let load = palisade_admission::pattern::load_file(case.path);
+        load.errors.first().map(ToString::to_string)
+    });
 }
 
 #[test]
 fn bad_admission_reviews_are_errors_naming_the_field() {
-    run(
-        "reviews",
-        |name, bytes| match std::str::from_utf8(bytes) {
-            Err(e) => Some(format!("invalid UTF-8 at byte {}", e.valid_up_to())),
-            Ok(text) => AdmissionReview::from_json_str(text)
-                .err()
-                .map(|e| format!("{name}: {e}")),
-        },
-        |_, message| message.contains('`') || message.contains("line") || message.contains("byte"),
-    );
+    bad_input::run("tests/bad_input/reviews", |case| {
+        AdmissionReview::from_json_slice(case.bytes)
+            .err()
+            .map(|e| e.to_string())
+    });
 }
 
 /// Inputs that look wrong but that Gatekeeper or Kyverno accept stay

@@ -10,7 +10,7 @@
     reason = "a failing test is the point"
 )]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use palisade_admission::Operation;
 use palisade_admission::builtin::{
@@ -18,22 +18,6 @@ use palisade_admission::builtin::{
 };
 use palisade_core::manifest;
 use serde_json::Value;
-
-fn corpus() -> Option<PathBuf> {
-    let path = std::env::var_os("PALISADE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
-        .join("admission/gatekeeper");
-    if path.is_dir() {
-        Some(path)
-    } else {
-        eprintln!(
-            "skipping: Gatekeeper corpus not found at {}",
-            path.display()
-        );
-        None
-    }
-}
 
 fn load_one(path: &Path) -> Value {
     let report = manifest::load_path(path);
@@ -154,7 +138,9 @@ fn expects_violation(assertions: &Value) -> bool {
 
 #[test]
 fn builtin_pack_agrees_with_gatekeeper_library_samples() {
-    let Some(root) = corpus() else { return };
+    let Some(root) = palisade_testkit::corpus("admission/gatekeeper") else {
+        return;
+    };
     let templates = [
         ("general/allowedrepos", "allowedrepos"),
         ("general/containerlimits", "containerlimits"),

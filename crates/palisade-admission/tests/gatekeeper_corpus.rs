@@ -10,7 +10,7 @@
 //! verify`). The only failures allowed are the regorus divergences listed
 //! in `docs/admission.md`, and exactly those must fail.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use palisade_admission::suite;
 
@@ -23,23 +23,11 @@ const KNOWN_DIVERGENCES: &[&str] = &[
     "pod-security-policy/users/users-and-groups-together/example-allowed",
 ];
 
-fn corpus() -> PathBuf {
-    std::env::var_os("PALISADE_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    )
-}
-
 #[test]
 fn every_gatekeeper_library_case_passes() {
-    let root = corpus().join("admission/gatekeeper");
-    if !root.is_dir() {
-        eprintln!(
-            "skipping: gatekeeper corpus not found at {}",
-            root.display()
-        );
+    let Some(root) = palisade_testkit::corpus("admission/gatekeeper") else {
         return;
-    }
+    };
     let report = suite::run_paths(&[&root]);
     assert!(
         report.errors.is_empty(),

@@ -11,23 +11,9 @@
     reason = "a failing test is the point"
 )]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use palisade_admission::kyverno_test::{self, CaseStatus};
-
-fn corpus(sub: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PALISADE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
-        .join("admission")
-        .join(sub);
-    if path.is_dir() {
-        Some(path)
-    } else {
-        eprintln!("skipping: Kyverno corpus not found at {}", path.display());
-        None
-    }
-}
 
 /// Cases where this engine and `kyverno test` disagree, each explained in
 /// `docs/admission.md`.
@@ -35,7 +21,7 @@ const KNOWN_DISAGREEMENTS: &[&str] = &[];
 
 #[test]
 fn pattern_policies_agree_with_kyverno() {
-    let Some(root) = corpus("kyverno") else {
+    let Some(root) = palisade_testkit::corpus("admission/kyverno") else {
         return;
     };
     let files = kyverno_test::find_test_files(&[&root]);
@@ -79,7 +65,7 @@ fn pattern_policies_agree_with_kyverno() {
 
 #[test]
 fn deny_policies_are_unsupported_at_load() {
-    let Some(root) = corpus("kyverno-deny") else {
+    let Some(root) = palisade_testkit::corpus("admission/kyverno-deny") else {
         return;
     };
     let files = kyverno_test::find_test_files(&[&root]);

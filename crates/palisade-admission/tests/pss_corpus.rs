@@ -11,23 +11,8 @@
     reason = "a failing test is the point"
 )]
 
-use std::path::{Path, PathBuf};
-
 use palisade_admission::pss::{self, CheckId, Level, LevelVersion, Version};
 use palisade_core::manifest;
-
-fn corpus() -> Option<PathBuf> {
-    let path = std::env::var_os("PALISADE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
-        .join("admission/pss");
-    if path.is_dir() {
-        Some(path)
-    } else {
-        eprintln!("skipping: PSS corpus not found at {}", path.display());
-        None
-    }
-}
 
 /// The checks that can stand for `check` at `lv`: itself, or the restricted
 /// check that replaces it at that version.
@@ -68,7 +53,9 @@ fn expected_text(check: CheckId) -> &'static str {
 
 #[test]
 fn every_fixture_gets_its_verdict() {
-    let Some(root) = corpus() else { return };
+    let Some(root) = palisade_testkit::corpus("admission/pss") else {
+        return;
+    };
     let mut total = 0usize;
     let mut failures = Vec::new();
     let mut seen_versions = std::collections::BTreeSet::new();
@@ -137,7 +124,9 @@ fn every_fixture_gets_its_verdict() {
 
 #[test]
 fn latest_is_the_newest_version() {
-    let Some(root) = corpus() else { return };
+    let Some(root) = palisade_testkit::corpus("admission/pss") else {
+        return;
+    };
     // Every restricted v1.37 fixture gets the same verdict at `latest`.
     for outcome in ["pass", "fail"] {
         let report = manifest::load_path(&root.join("restricted/v1.37").join(outcome));

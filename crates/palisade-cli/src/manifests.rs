@@ -22,6 +22,7 @@ struct ObjectRow<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     item: Option<usize>,
     line: u32,
+    column: u32,
 }
 
 /// One error in JSON output.
@@ -124,5 +125,6 @@ fn row(m: &Manifest) -> ObjectRow<'_> {
         document: m.source.document,
         item: m.source.item,
         line: m.source.line,
+        column: m.source.column,
     }
 }

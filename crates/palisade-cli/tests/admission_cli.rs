@@ -25,13 +25,6 @@ fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/admission")
 }
 
-fn corpus() -> PathBuf {
-    std::env::var_os("PALISADE_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    )
-}
-
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -213,11 +206,9 @@ fn verify_input_errors_exit_2() {
 
 #[test]
 fn verify_passes_a_gatekeeper_library_suite() {
-    let dir = corpus().join("admission/gatekeeper/general/allowedrepos");
-    if !dir.is_dir() {
-        eprintln!("skipping: gatekeeper corpus not found at {}", dir.display());
+    let Some(dir) = palisade_testkit::corpus("admission/gatekeeper/general/allowedrepos") else {
         return;
-    }
+    };
     let out = palisade(&["--format", "json", "admission", "verify", path(&dir)]);
     assert_eq!(
         out.status.code(),

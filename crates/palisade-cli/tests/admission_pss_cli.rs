@@ -9,7 +9,6 @@
 )]
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 fn palisade(args: &[&str]) -> Output {
@@ -39,19 +38,6 @@ fn palisade_stdin(args: &[&str], input: &str) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn corpus() -> Option<PathBuf> {
-    let path = std::env::var_os("PALISADE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
-        .join("admission");
-    if path.is_dir() {
-        Some(path)
-    } else {
-        eprintln!("skipping: admission corpus not found at {}", path.display());
-        None
-    }
 }
 
 const PODS: &str = "apiVersion: v1
@@ -178,7 +164,9 @@ fn pss_rejects_bad_levels_and_versions() {
 
 #[test]
 fn pss_on_corpus_fixtures() {
-    let Some(root) = corpus() else { return };
+    let Some(root) = palisade_testkit::corpus("admission") else {
+        return;
+    };
     let dir = root.join("pss/restricted/v1.30/pass");
     let out = palisade(&[
         "admission",
@@ -266,7 +254,9 @@ fn audit_needs_policies() {
 
 #[test]
 fn kyverno_tests_run_like_kyverno_test() {
-    let Some(root) = corpus() else { return };
+    let Some(root) = palisade_testkit::corpus("admission") else {
+        return;
+    };
     let dir = root.join("kyverno/best-practices");
     let out = palisade(&[
         "--format",
@@ -317,7 +307,9 @@ fn demo_shows_the_builtin_pack() {
 
 #[test]
 fn audit_runs_loaded_pattern_policies() {
-    let Some(root) = corpus() else { return };
+    let Some(root) = palisade_testkit::corpus("admission") else {
+        return;
+    };
     let dir = root.join("kyverno/best-practices/disallow-default-namespace");
     let policy = dir.join("disallow-default-namespace.yaml");
     let resources = dir.join(".kyverno-test/resource.yaml");

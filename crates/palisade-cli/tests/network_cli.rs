@@ -8,7 +8,7 @@
 )]
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn palisade(args: &[&str]) -> Output {
@@ -24,14 +24,6 @@ fn cluster() -> String {
         .join("../../examples/data/cluster.yaml")
         .display()
         .to_string()
-}
-
-fn corpus() -> PathBuf {
-    match std::env::var_os("PALISADE_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-    }
-    .join("network/netpol-analyzer")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -190,7 +182,7 @@ fn check_input_errors_exit_2() {
 }
 
 #[test]
-fn unsupported_policy_fields_are_reported_with_file_and_line() {
+fn unsupported_policy_fields_are_reported_with_file_line_and_column() {
     let dir = std::env::temp_dir().join(format!("palisade-network-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("np.yaml");
@@ -203,7 +195,7 @@ fn unsupported_policy_fields_are_reported_with_file_and_line() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(
-        stderr.contains("np.yaml:5:1: NetworkPolicy p: `spec.ingress[0].portz`: unknown field"),
+        stderr.contains("np.yaml:12:5: NetworkPolicy p: `spec.ingress[0].portz`: unknown field"),
         "{stderr}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
@@ -218,14 +210,9 @@ fn lines(s: &str) -> BTreeSet<String> {
 
 #[test]
 fn connlist_matches_netpol_analyzer_goldens_in_every_format() {
-    let root = corpus();
-    if !root.exists() {
-        eprintln!(
-            "skipping: netpol-analyzer corpus not found at {}",
-            root.display()
-        );
+    let Some(root) = palisade_testkit::corpus("network/netpol-analyzer") else {
         return;
-    }
+    };
     let dir = root.join("tests/netpol-analysis-example-minimal");
     let golden = |ext: &str| {
         std::fs::read_to_string(root.join(format!(

@@ -22,14 +22,6 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn rules_dir() -> PathBuf {
-    let corpus = match std::env::var_os("PALISADE_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-    };
-    corpus.join("falco/rules")
-}
-
 /// Writes `content` to a fresh file under the target directory.
 fn temp_file(name: &str, content: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("runtime_cli");
@@ -79,11 +71,9 @@ fn parse_errors_exit_2_with_a_position() {
 
 #[test]
 fn validate_loads_the_official_rules_files() {
-    let dir = rules_dir();
-    if !dir.exists() {
-        eprintln!("skipping: rules corpus not found at {}", dir.display());
+    let Some(dir) = palisade_testkit::corpus("falco/rules") else {
         return;
-    }
+    };
     let files: Vec<String> = [
         "falco_rules.yaml",
         "falco-incubating_rules.yaml",

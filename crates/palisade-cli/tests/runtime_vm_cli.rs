@@ -22,19 +22,6 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("PALISADE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
-        .join("falco");
-    if dir.join("captures/captures.json").exists() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: falco corpus not found at {}", dir.display());
-        None
-    }
-}
-
 /// A scratch file unique to this test process.
 fn temp_file(name: &str, content: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("palisade-runtime-vm-cli-{}", std::process::id()));
@@ -68,7 +55,10 @@ const EVENTS: &str = r#"{"evt.type": "execve", "evt.dir": "<", "proc.name": "bas
 
 #[test]
 fn filter_prints_the_recorded_matches_of_the_corpus() {
-    let Some(dir) = corpus() else { return };
+    if palisade_testkit::corpus("falco/captures/captures.json").is_none() {
+        return;
+    }
+    let dir = palisade_testkit::corpus_root().join("falco");
     let filters = std::fs::read_to_string(dir.join("captures/filters.jsonl")).unwrap();
     let mut checked = 0;
     for line in filters.lines() {
@@ -102,7 +92,10 @@ fn filter_prints_the_recorded_matches_of_the_corpus() {
 
 #[test]
 fn filter_expands_macros_and_lists_of_rules_files() {
-    let Some(dir) = corpus() else { return };
+    if palisade_testkit::corpus("falco/captures/captures.json").is_none() {
+        return;
+    }
+    let dir = palisade_testkit::corpus_root().join("falco");
     let rules = dir.join("rules/falco_rules.yaml");
     let events = dir.join("captures/curl_google.events.jsonl");
     let out = palisade(&[

@@ -24,23 +24,10 @@ use serde_json::{Value as Json, json};
 /// by the client, so no DNS is involved).
 const HOST: &str = "palisade.test";
 
-fn corpus() -> Option<PathBuf> {
-    let path = std::env::var_os("PALISADE_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    );
-    if path.is_dir() {
-        Some(path)
-    } else {
-        eprintln!("skipping: admission corpus not found at {}", path.display());
-        None
-    }
-}
-
 /// The Gatekeeper library's privileged-container template and its sample
 /// constraint, copied into `dir` (the test's own temporary directory).
 fn write_privileged_policy(corpus: &Path, dir: &Path) {
-    let base = corpus.join("admission/gatekeeper/pod-security-policy/privileged-containers");
+    let base = corpus.join("gatekeeper/pod-security-policy/privileged-containers");
     std::fs::create_dir_all(dir).unwrap();
     std::fs::copy(base.join("template.yaml"), dir.join("template.yaml")).unwrap();
     std::fs::copy(
@@ -303,7 +290,9 @@ fn metric(text: &str, sample: &str) -> Option<f64> {
 
 #[test]
 fn gatekeeper_policy_denies_privileged_allows_compliant_and_reports() {
-    let Some(corpus) = corpus() else { return };
+    let Some(corpus) = palisade_testkit::corpus("admission") else {
+        return;
+    };
     let tmp = TempDir::new("decide");
     let certs = tmp.path().join("certs");
     let policies = tmp.path().join("policies");
@@ -488,7 +477,9 @@ fn malformed_body_gets_400_and_oversized_body_413() {
 
 #[test]
 fn policy_changes_are_picked_up_and_broken_sets_keep_the_old_one() {
-    let Some(corpus) = corpus() else { return };
+    let Some(corpus) = palisade_testkit::corpus("admission") else {
+        return;
+    };
     let tmp = TempDir::new("reload");
     let certs = tmp.path().join("certs");
     let policies = tmp.path().join("policies");
@@ -839,7 +830,9 @@ fn namespace_yaml(name: &str, enforce: &str) -> String {
 
 #[test]
 fn inventory_namespaces_select_constraints_and_feed_data_inventory() {
-    let Some(corpus) = corpus() else { return };
+    let Some(corpus) = palisade_testkit::corpus("admission") else {
+        return;
+    };
     let tmp = TempDir::new("inventory");
     let certs = tmp.path().join("certs");
     let policies = tmp.path().join("policies");
@@ -847,7 +840,7 @@ fn inventory_namespaces_select_constraints_and_feed_data_inventory() {
     make_cert(&certs);
     // The privileged-container template, constrained to namespaces labelled
     // `policy.example.com/enforce: "true"`.
-    let gatekeeper = corpus.join("admission/gatekeeper");
+    let gatekeeper = corpus.join("gatekeeper");
     std::fs::create_dir_all(&policies).unwrap();
     std::fs::copy(
         gatekeeper.join("pod-security-policy/privileged-containers/template.yaml"),

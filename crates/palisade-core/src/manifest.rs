@@ -18,9 +18,11 @@ use std::collections::HashSet;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 
+use crate::positions::Positions;
 use crate::yaml::{self, Node};
 use crate::{Location, ObjectRef};
 
@@ -52,16 +54,37 @@ impl Source {
     }
 }
 
-/// One Kubernetes object and where it came from.
+/// One Kubernetes object and where it came from, down to each field.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Manifest {
     /// The object as JSON, exactly as written.
     pub object: Json,
     /// Where it came from.
     pub source: Source,
+    /// Where each of its fields stands in the file (shared: cloning a
+    /// manifest does not copy it). Read only to report problems.
+    pub positions: Arc<Positions>,
 }
 
 impl Manifest {
+    /// A manifest for `object`, without positions inside it: every field
+    /// is located at `source`. For objects built in code or received
+    /// without their text (an AdmissionReview).
+    pub fn new(object: Json, source: Source) -> Manifest {
+        Manifest {
+            object,
+            source,
+            positions: Arc::default(),
+        }
+    }
+
+    /// Where the field at `path` (`spec.ingress[0].from`) is written, or
+    /// the closest enclosing field that is (the object's start at worst).
+    /// See [`Positions::get`] for the path form.
+    pub fn locate(&self, path: &str) -> Location {
+        self.positions.locate(&self.source.location(), path)
+    }
+
     /// `kind`, when present and a string.
     pub fn kind(&self) -> Option<&str> {
         self.object.get("kind")?.as_str()
@@ -557,6 +580,7 @@ fn add_node(
             line: node.line,
             column: node.column,
         },
+        positions: Arc::new(Positions::of(node)),
     });
 }
 

@@ -24,9 +24,7 @@ use std::fmt;
 
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 
-/// How deep a document may nest before it is refused (a guard against
-/// stack exhaustion on hostile input).
-pub const MAX_DEPTH: usize = 256;
+pub use crate::yaml_depth::MAX_DEPTH;
 
 /// One YAML node with its position (1-based line and column).
 #[derive(Debug, Clone, PartialEq)]

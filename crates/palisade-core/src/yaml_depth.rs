@@ -3,15 +3,23 @@
 //! The YAML parser and the tree it builds are recursive: a document nested
 //! 100,000 levels deep (`[[[[...`, `{a: {a: ...`, or ever deeper block
 //! indentation) would exhaust the stack while parsing or dropping the tree,
-//! before [`crate::yaml::MAX_DEPTH`] is checked on the converted tree. This
+//! before [`MAX_DEPTH`] is checked on the converted tree. This
 //! scan estimates the depth from the text alone: open flow brackets plus
 //! the levels of the block-indentation stack (compact `- - -` sequence
 //! entries included). The estimate errs high (brackets in plain scalars,
 //! indented block-scalar text), so its limit, [`MAX_SCAN_DEPTH`], is set
 //! above `MAX_DEPTH`; the exact check stays on the tree.
+//!
+//! Both limits live here, in a leaf module that imports nothing from the
+//! crate, so the reader ([`crate::yaml`], which re-exports [`MAX_DEPTH`])
+//! depends on this scan and not the other way round.
+
+/// How deep a document may nest before it is refused (a guard against
+/// stack exhaustion on hostile input).
+pub const MAX_DEPTH: usize = 256;
 
 /// The estimated nesting at which a document is refused before parsing.
-pub const MAX_SCAN_DEPTH: usize = crate::yaml::MAX_DEPTH + 64;
+pub const MAX_SCAN_DEPTH: usize = MAX_DEPTH + 64;
 
 /// Where the estimated nesting first goes over [`MAX_SCAN_DEPTH`]:
 /// 0-based line and 1-based column, in `text`.

@@ -14,47 +14,26 @@
     reason = "the driver calls the C ABI's exported functions with raw pointers"
 )]
 
-use std::path::{Path, PathBuf};
-
 #[path = "../../../fuzz/fuzz_targets/ffi_driver.rs"]
 mod ffi_driver;
 
-fn inputs(dir: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fuzz")
-        .join(dir);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Vec::new();
-    };
-    let mut files: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
-    files.sort();
-    files
-}
-
 #[test]
 fn seed_corpus_replays_through_the_c_abi() {
-    let seeds = inputs("seeds/ffi");
-    assert!(
-        seeds.len() >= 10,
-        "only {} seeds in fuzz/seeds/ffi",
-        seeds.len()
-    );
-    for file in seeds {
-        let data = std::fs::read(&file).unwrap();
-        assert!(
-            data.iter().filter(|&&b| b == ffi_driver::SEPARATOR).count() >= 9,
-            "{} does not fill every part",
-            file.display()
-        );
-        ffi_driver::run(&data);
-    }
+    palisade_testkit::fuzz::replay("seeds/ffi", 10, |data| {
+        if data.iter().filter(|&&b| b == ffi_driver::SEPARATOR).count() < 9 {
+            return Err("does not fill every part".to_owned());
+        }
+        ffi_driver::run(data);
+        Ok(())
+    });
 }
 
 #[test]
 fn regression_inputs_replay_through_the_c_abi() {
-    for file in inputs("regressions/ffi") {
-        ffi_driver::run(&std::fs::read(&file).unwrap());
-    }
+    palisade_testkit::fuzz::replay("regressions/ffi", 1, |data| {
+        ffi_driver::run(data);
+        Ok(())
+    });
 }
 
 #[test]

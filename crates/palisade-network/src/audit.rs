@@ -243,20 +243,22 @@ fn shadowed_by_deny(resolver: &Resolver, out: &mut Vec<Finding>) {
             subjects_covered && peers_covered && ports_covered
         });
         if let Some(d) = shadow {
-            out.push(with_location(
-                Finding::new(
-                    Layer::Network,
-                    "network/shadowed-by-deny",
-                    Severity::Warning,
-                    format!(
-                        "{} never takes effect: {} denies the same traffic first",
-                        catalog.describe_rule(r.id),
-                        catalog.describe_rule(d.id)
-                    ),
-                )
-                .with_subject(policy_subject(policy)),
-                policy,
-            ));
+            // Located at the rule that never takes effect.
+            let mut finding = Finding::new(
+                Layer::Network,
+                "network/shadowed-by-deny",
+                Severity::Warning,
+                format!(
+                    "{} never takes effect: {} denies the same traffic first",
+                    catalog.describe_rule(r.id),
+                    catalog.describe_rule(d.id)
+                ),
+            )
+            .with_subject(policy_subject(policy));
+            if let Some(l) = catalog.rule_location(r.id) {
+                finding = finding.with_location(l);
+            }
+            out.push(finding);
         }
     }
 }

@@ -238,7 +238,7 @@ struct Builder {
 impl Builder {
     fn add(&mut self, m: &Manifest, issues: &mut Issues) {
         let Some(kind) = m.kind() else { return };
-        let origin = Origin::new(m.object_ref().to_string(), &m.source);
+        let origin = Origin::of(m);
         match kind {
             "Namespace" => {
                 let Some(name) = m.name() else {

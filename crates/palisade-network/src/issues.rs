@@ -1,18 +1,28 @@
 //! Problems met while reading manifests and policies: nothing that is not
-//! understood is silently ignored; it is reported with file and line.
+//! understood is silently ignored; it is reported with the file, line and
+//! column of the offending field.
 
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
-use palisade_core::{Location, Source};
+use palisade_core::{Location, Manifest, Positions, Source};
 
 /// Where a piece of a policy or workload came from: the object and its
-/// position (the manifest [`Source`]).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// position (the manifest [`Source`]), and the positions of its fields so
+/// that a problem can point at the field it is about.
+///
+/// Two origins are equal when they name the same object at the same place;
+/// the field positions take no part in comparisons.
+#[derive(Debug, Clone)]
 pub struct Origin {
     /// `Kind namespace/name` of the object.
     pub object: String,
     /// Where the object starts, when it came from a file.
     pub location: Option<Location>,
+    /// Where each field of the object stands (empty when unknown).
+    positions: Arc<Positions>,
 }
 
 impl Origin {
@@ -21,15 +31,65 @@ impl Origin {
         Origin {
             object: String::new(),
             location: None,
+            positions: Arc::default(),
         }
     }
 
-    /// The origin of an object loaded from `source`.
+    /// The origin of an object loaded from `source`, without field
+    /// positions (every field is located at the object's start).
     pub fn new(object: impl Into<String>, source: &Source) -> Origin {
         Origin {
             object: object.into(),
             location: Some(source.location()),
+            positions: Arc::default(),
         }
+    }
+
+    /// The origin of manifest `m`, with the positions of its fields.
+    pub fn of(m: &Manifest) -> Origin {
+        Origin {
+            object: m.object_ref().to_string(),
+            location: Some(m.source.location()),
+            positions: Arc::clone(&m.positions),
+        }
+    }
+
+    /// Where `field` (`spec.ingress[0].from`) is written in the object,
+    /// or the closest enclosing field that is; `None` for an origin
+    /// without a file.
+    pub fn locate(&self, field: &str) -> Option<Location> {
+        let object = self.location.as_ref()?;
+        Some(self.positions.locate(object, field))
+    }
+
+    fn key(&self) -> (&str, Option<&Location>) {
+        (&self.object, self.location.as_ref())
+    }
+}
+
+impl PartialEq for Origin {
+    fn eq(&self, other: &Origin) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Origin {}
+
+impl Hash for Origin {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
+}
+
+impl PartialOrd for Origin {
+    fn partial_cmp(&self, other: &Origin) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Origin {
+    fn cmp(&self, other: &Origin) -> Ordering {
+        self.key().cmp(&other.key())
     }
 }
 
@@ -41,6 +101,16 @@ impl fmt::Display for Origin {
             (None, false) => f.write_str(&self.object),
             (None, true) => f.write_str("<built in>"),
         }
+    }
+}
+
+/// `file:line:column: Kind ns/name` with the field's position when known,
+/// else the origin as it displays.
+fn at(origin: &Origin, location: &Option<Location>) -> String {
+    match location {
+        Some(l) if origin.object.is_empty() => l.to_string(),
+        Some(l) => format!("{l}: {}", origin.object),
+        None => origin.to_string(),
     }
 }
 
@@ -65,12 +135,22 @@ pub enum LoadIssue {
 }
 
 impl LoadIssue {
-    /// Where the object holding the field starts.
+    /// The object holding the field, and where it starts.
     pub fn origin(&self) -> &Origin {
         match self {
             LoadIssue::Unsupported(e) => &e.origin,
             LoadIssue::Invalid(e) => &e.origin,
             LoadIssue::Ignored(e) => &e.origin,
+        }
+    }
+
+    /// Where the field is written (or the closest enclosing field that
+    /// is), when the object came from a file.
+    pub fn location(&self) -> Option<&Location> {
+        match self {
+            LoadIssue::Unsupported(e) => e.location.as_ref(),
+            LoadIssue::Invalid(e) => e.location.as_ref(),
+            LoadIssue::Ignored(e) => e.location.as_ref(),
         }
     }
 
@@ -91,7 +171,7 @@ impl LoadIssue {
 
 /// A field Palisade does not understand.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
-#[error("{origin}: `{field}`: {message}")]
+#[error("{}: `{field}`: {message}", at(.origin, .location))]
 #[diagnostic(
     code(palisade::network::unsupported),
     help("the verdicts do not take this field into account; remove it or file an issue")
@@ -99,6 +179,8 @@ impl LoadIssue {
 pub struct UnsupportedField {
     /// The object and its position.
     pub origin: Origin,
+    /// Where the field is written (or the closest enclosing field that is).
+    pub location: Option<Location>,
     /// The field path.
     pub field: String,
     /// What is not understood.
@@ -107,7 +189,7 @@ pub struct UnsupportedField {
 
 /// A field whose value is invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
-#[error("{origin}: `{field}`: {message}")]
+#[error("{}: `{field}`: {message}", at(.origin, .location))]
 #[diagnostic(
     code(palisade::network::invalid),
     help("fix the value; the API server would refuse it")
@@ -115,6 +197,8 @@ pub struct UnsupportedField {
 pub struct InvalidField {
     /// The object and its position.
     pub origin: Origin,
+    /// Where the field is written (or the closest enclosing field that is).
+    pub location: Option<Location>,
     /// The field path.
     pub field: String,
     /// What is wrong.
@@ -123,11 +207,13 @@ pub struct InvalidField {
 
 /// A field deliberately left out of the model.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
-#[error("{origin}: `{field}`: {message}")]
+#[error("{}: `{field}`: {message}", at(.origin, .location))]
 #[diagnostic(code(palisade::network::ignored))]
 pub struct IgnoredField {
     /// The object and its position.
     pub origin: Origin,
+    /// Where the field is written (or the closest enclosing field that is).
+    pub location: Option<Location>,
     /// The field path.
     pub field: String,
     /// Why it is left out.
@@ -144,6 +230,7 @@ impl Issues {
         self.0.push(
             UnsupportedField {
                 origin: origin.clone(),
+                location: origin.locate(field),
                 field: field.to_owned(),
                 message: message.to_owned(),
             }
@@ -156,6 +243,7 @@ impl Issues {
         self.0.push(
             InvalidField {
                 origin: origin.clone(),
+                location: origin.locate(field),
                 field: field.to_owned(),
                 message: message.to_owned(),
             }
@@ -168,6 +256,7 @@ impl Issues {
         self.0.push(
             IgnoredField {
                 origin: origin.clone(),
+                location: origin.locate(field),
                 field: field.to_owned(),
                 message: message.to_owned(),
             }

@@ -7,60 +7,33 @@
 )]
 //! Bad-input suite of the network layer: every malformed policy under
 //! `tests/bad_input/netpol/` is reported (a load error, or an issue naming
-//! the file, line and field), and building the resolver never panics.
+//! the file, line and field) with the message in its `<case>.expected`
+//! file, and building the resolver never panics.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use palisade_core::manifest::load_reader;
 use palisade_network::{Issues, Resolver};
 
 #[test]
 fn bad_network_policies_are_reported_with_positions() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_input/netpol");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    assert!(files.len() >= 20, "only {} cases", files.len());
-    let mut failures = Vec::new();
-    for file in &files {
-        let name = file.file_name().unwrap().to_string_lossy().into_owned();
-        let bytes = std::fs::read(file).unwrap();
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            let report = load_reader(&name, bytes.as_slice());
-            if let Some(e) = report.errors.first() {
-                return Some(e.to_string());
-            }
-            let mut issues = Issues::default();
-            let resolver = Resolver::from_manifests(&report.objects, &mut issues);
-            let _ = resolver.matrix();
-            issues.iter().next().map(|i| format!("{i} [{}]", i.field()))
-        }));
-        match outcome {
-            Err(_) => failures.push(format!("{name}: panicked")),
-            Ok(None) => failures.push(format!("{name}: accepted")),
-            Ok(Some(message)) if !message.contains(&name) => {
-                failures.push(format!("{name}: report does not name the file: {message}"));
-            }
-            Ok(Some(_)) => {}
+    palisade_testkit::bad_input::run("tests/bad_input/netpol", |case| {
+        let report = load_reader(&case.path_str(), case.bytes);
+        if let Some(e) = report.errors.first() {
+            return Some(e.to_string());
         }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        files.len(),
-        failures.join("\n")
-    );
+        let mut issues = Issues::default();
+        let resolver = Resolver::from_manifests(&report.objects, &mut issues);
+        let _ = resolver.matrix();
+        issues.iter().next().map(ToString::to_string)
+    });
 }
 
 /// The cases Kubernetes and Cilium refuse for one field each are reported
 /// on that field (not on something else in the file).
 #[test]
 fn refused_fields_are_named() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_input/netpol");
+    let dir = Path::new("tests/bad_input/netpol");
     for (file, field) in [
         ("25_except_outside_cidr.yaml", "ipBlock.except[0]"),
         ("26_exists_with_values.yaml", "matchExpressions[0].values"),
@@ -76,6 +49,44 @@ fn refused_fields_are_named() {
         assert!(
             fields.iter().any(|f| f.ends_with(field)),
             "{file}: no issue on `{field}`: {fields:?}"
+        );
+    }
+}
+
+/// Each refused field is reported at the line and column where the field
+/// is written, not where its object starts.
+#[test]
+fn refused_fields_are_located_where_they_are_written() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_input/netpol");
+    for (file, location) in [
+        (
+            "25_except_outside_cidr.yaml",
+            "25_except_outside_cidr.yaml:15:22",
+        ),
+        (
+            "26_exists_with_values.yaml",
+            "26_exists_with_values.yaml:11:9",
+        ),
+        (
+            "27_cilium_port_out_of_range.yaml",
+            "27_cilium_port_out_of_range.yaml:12:15",
+        ),
+        (
+            "28_cilium_except_outside_cidr.yaml",
+            "28_cilium_except_outside_cidr.yaml:11:20",
+        ),
+    ] {
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        let report = load_reader(file, bytes.as_slice());
+        let mut issues = Issues::default();
+        let _ = Resolver::from_manifests(&report.objects, &mut issues);
+        let found: Vec<String> = issues
+            .iter()
+            .map(|i| format!("{} {i}", i.location().unwrap()))
+            .collect();
+        assert!(
+            found.iter().any(|f| f.starts_with(&format!("{location} "))),
+            "{file}: no issue at {location}: {found:#?}"
         );
     }
 }

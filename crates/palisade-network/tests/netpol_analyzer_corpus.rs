@@ -15,14 +15,6 @@ use std::path::{Path, PathBuf};
 use palisade_network::connlist::{ConnList, Format};
 use palisade_network::{Issues, Resolver};
 
-fn corpus() -> PathBuf {
-    match std::env::var_os("PALISADE_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-    }
-    .join("network/netpol-analyzer")
-}
-
 fn connlist(dir: &Path) -> ConnList {
     // Files that are not Kubernetes objects (an old output file upstream
     // keeps among the inputs) are skipped, as netpol-analyzer does.
@@ -42,14 +34,9 @@ fn lines(text: &str) -> BTreeSet<String> {
 
 #[test]
 fn connlists_equal_the_goldens() {
-    let root = corpus();
-    if !root.exists() {
-        eprintln!(
-            "skipping: netpol-analyzer corpus not found at {}",
-            root.display()
-        );
+    let Some(root) = palisade_testkit::corpus("network/netpol-analyzer") else {
         return;
-    }
+    };
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join("tests"))
         .unwrap()
         .map(|e| e.unwrap().path())

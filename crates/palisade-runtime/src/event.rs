@@ -305,6 +305,23 @@ pub struct FlatEvents {
 }
 
 impl FlatEvents {
+    /// Reads JSON lines from raw bytes (a file's content): as
+    /// [`FlatEvents::parse`], and bytes that are not UTF-8 are an error at
+    /// the line and column where they start.
+    pub fn parse_bytes(bytes: &[u8], schema: &Schema) -> Result<FlatEvents, EventParseError> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => FlatEvents::parse(text, schema),
+            Err(e) => {
+                let before = bytes.get(..e.valid_up_to()).unwrap_or_default();
+                Err(EventParseError {
+                    line: before.iter().filter(|&&b| b == b'\n').count() + 1,
+                    column: before.iter().rev().take_while(|&&b| b != b'\n').count() + 1,
+                    message: format!("not valid UTF-8 (byte {})", e.valid_up_to()),
+                })
+            }
+        }
+    }
+
     /// Reads one JSON object per non-blank line. Keys are Falco field
     /// names (`proc.aname[2]`, `container.mount.dest[/etc]` included);
     /// `null` means absent. Values are typed by the schema: strings of IP

@@ -10,8 +10,6 @@
     reason = "a failing test is the point"
 )]
 
-use std::path::{Path, PathBuf};
-
 use palisade_core::Severity;
 use palisade_runtime::alerts::selection::{Selection, SelectionHandle, Step};
 use palisade_runtime::builtin;
@@ -20,20 +18,11 @@ use palisade_runtime::fields::Schema;
 use palisade_runtime::loader::Loader;
 use palisade_runtime::ruleset::MatchMode;
 
-fn corpus() -> PathBuf {
-    std::env::var_os("PALISADE_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    )
-}
-
 #[test]
 fn selection_agrees_with_the_matcher_on_official_rules_and_captures() {
-    let root = corpus().join("falco");
-    if !root.exists() {
-        eprintln!("skipping: falco corpus not found at {}", root.display());
+    let Some(root) = palisade_testkit::corpus("falco") else {
         return;
-    }
+    };
     let schema = Schema::falco();
     let mut loader = Loader::with_checker(&schema);
     // The built-in rules first (they fire on the demo events and captures),

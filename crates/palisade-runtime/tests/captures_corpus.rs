@@ -9,7 +9,6 @@
 //! capture, matches exactly the events sysdig matched.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use palisade_core::Severity;
 use palisade_runtime::event::FlatEvents;
@@ -17,23 +16,12 @@ use palisade_runtime::fields::Schema;
 use palisade_runtime::parser::parse;
 use palisade_runtime::ruleset::{MatchMode, RuleSet, RuleSpec};
 
-fn corpus() -> PathBuf {
-    std::env::var_os("PALISADE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
-        .join("falco/captures")
-}
-
 #[test]
 fn every_filter_matches_the_recorded_events() {
-    let dir = corpus();
-    if !dir.join("captures.json").exists() {
-        eprintln!(
-            "skipping: falco capture corpus not found at {}",
-            dir.display()
-        );
+    if palisade_testkit::corpus("falco/captures/captures.json").is_none() {
         return;
     }
+    let dir = palisade_testkit::corpus_root().join("falco/captures");
     let schema = Schema::falco();
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("captures.json")).unwrap()).unwrap();
@@ -131,14 +119,10 @@ fn every_filter_matches_the_recorded_events() {
 /// recorded events. `matches_among` over every rule must agree as well.
 #[test]
 fn all_filters_in_one_ruleset_match_the_recorded_events() {
-    let dir = corpus();
-    if !dir.join("captures.json").exists() {
-        eprintln!(
-            "skipping: falco capture corpus not found at {}",
-            dir.display()
-        );
+    if palisade_testkit::corpus("falco/captures/captures.json").is_none() {
         return;
     }
+    let dir = palisade_testkit::corpus_root().join("falco/captures");
     let schema = Schema::falco();
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("captures.json")).unwrap()).unwrap();

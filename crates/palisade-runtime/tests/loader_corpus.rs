@@ -10,21 +10,12 @@
     reason = "a failing test is the point"
 )]
 
-use std::path::{Path, PathBuf};
-
 use palisade_runtime::event::FlatEvents;
 use palisade_runtime::fields::Schema;
 use palisade_runtime::loader::{self, ConditionChecker, Loaded};
 use palisade_runtime::parser::parse;
 use palisade_runtime::ruleset::{MatchMode, RuleSet, RuleSpec};
 use serde_json::Value;
-
-fn corpus_dir() -> PathBuf {
-    match std::env::var_os("PALISADE_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-    }
-}
 
 fn messages(diags: &[loader::Diagnostic]) -> Vec<&str> {
     diags.iter().map(|d| d.message.as_str()).collect()
@@ -162,7 +153,8 @@ fn check(record: &Value, loaded: &Loaded) -> Vec<String> {
 /// condition *without* its exceptions must fire on the capture.
 fn detect(loaded: &Loaded, want: &Value) -> Result<(), String> {
     let capture = want["capture"].as_str().unwrap();
-    let path = corpus_dir().join(format!("falco/captures/{capture}.events.jsonl"));
+    let path =
+        palisade_testkit::corpus_root().join(format!("falco/captures/{capture}.events.jsonl"));
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let schema = Schema::falco();
     let events = FlatEvents::parse(&text, &schema).map_err(|e| e.to_string())?;
@@ -217,11 +209,8 @@ fn detect(loaded: &Loaded, want: &Value) -> Result<(), String> {
 }
 
 fn run_corpus(checker: &dyn ConditionChecker) -> Option<(usize, usize, Vec<String>)> {
-    let path = corpus_dir().join("falco/loader.jsonl");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!("skipping: loader corpus not found at {}", path.display());
-        return None;
-    };
+    let path = palisade_testkit::corpus("falco/loader.jsonl")?;
+    let text = std::fs::read_to_string(&path).unwrap();
     let mut count = 0;
     let mut failures = Vec::new();
     let mut expectations = 0;

@@ -8,18 +8,9 @@
 //! The three official Falco rules files load with zero errors and every
 //! rule (enabled or not) compiles, alone and together.
 
-use std::path::PathBuf;
-
 use palisade_runtime::fields::Schema;
 use palisade_runtime::loader::{Loaded, Loader};
 use palisade_runtime::ruleset::{RuleSet, RuleSpec};
-
-fn rules_dir() -> PathBuf {
-    std::env::var_os("PALISADE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
-        .join("falco/rules")
-}
 
 const FALCO: &str = "falco_rules.yaml";
 const INCUBATING: &str = "falco-incubating_rules.yaml";
@@ -29,7 +20,7 @@ fn load(files: &[&str]) -> Loaded {
     let schema = Schema::falco();
     let mut loader = Loader::with_checker(&schema);
     for f in files {
-        loader.add_file(&rules_dir().join(f));
+        loader.add_file(&palisade_testkit::corpus_root().join("falco/rules").join(f));
     }
     loader.finish()
 }
@@ -78,11 +69,7 @@ fn compile_all(loaded: &Loaded, label: &str) -> (usize, usize) {
 
 #[test]
 fn official_rules_files_compile() {
-    if !rules_dir().join(FALCO).exists() {
-        eprintln!(
-            "skipping: falco rules corpus not found at {}",
-            rules_dir().display()
-        );
+    if palisade_testkit::corpus(&format!("falco/rules/{FALCO}")).is_none() {
         return;
     }
     let cases: &[(&str, &[&str], usize, usize)] = &[

@@ -8,19 +8,10 @@
     reason = "a failing test is the point"
 )]
 
-use std::path::{Path, PathBuf};
-
 use palisade_runtime::event::FlatEvents;
 use palisade_runtime::fields::Schema;
 use palisade_runtime::loader::Loader;
 use palisade_runtime::output::{OutputFormat, RenderContext, register_output_fields};
-
-fn corpus() -> PathBuf {
-    std::env::var_os("PALISADE_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    )
-}
 
 const FILES: [(&str, usize); 3] = [
     ("falco_rules.yaml", 25),
@@ -30,11 +21,9 @@ const FILES: [(&str, usize); 3] = [
 
 #[test]
 fn every_official_rule_output_renders_on_captures() {
-    let root = corpus().join("falco");
-    if !root.exists() {
-        eprintln!("skipping: falco corpus not found at {}", root.display());
+    let Some(root) = palisade_testkit::corpus("falco") else {
         return;
-    }
+    };
     let mut schema = Schema::falco();
     register_output_fields(&mut schema);
     let mut captures = Vec::new();
@@ -117,11 +106,9 @@ fn every_official_rule_output_renders_on_captures() {
 
 #[test]
 fn official_output_renders_capture_values() {
-    let root = corpus().join("falco");
-    if !root.exists() {
-        eprintln!("skipping: falco corpus not found at {}", root.display());
+    let Some(root) = palisade_testkit::corpus("falco") else {
         return;
-    }
+    };
     let schema = Schema::falco();
     let events = FlatEvents::parse(
         &std::fs::read_to_string(root.join("captures/cat_write.events.jsonl")).unwrap(),

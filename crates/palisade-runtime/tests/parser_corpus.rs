@@ -10,16 +10,7 @@
     reason = "a failing test is the point"
 )]
 
-use std::path::{Path, PathBuf};
-
 use palisade_runtime::parser::parse;
-
-fn corpus_dir() -> PathBuf {
-    match std::env::var_os("PALISADE_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-    }
-}
 
 fn verdict(expr: &str, accept: bool) -> Result<(), String> {
     match (parse(expr), accept) {
@@ -31,11 +22,10 @@ fn verdict(expr: &str, accept: bool) -> Result<(), String> {
 
 #[test]
 fn parser_corpus_agrees_with_libsinsp() {
-    let path = corpus_dir().join("falco/parser.jsonl");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!("skipping: parser corpus not found at {}", path.display());
+    let Some(path) = palisade_testkit::corpus("falco/parser.jsonl") else {
         return;
     };
+    let text = std::fs::read_to_string(&path).unwrap();
     let mut checked = 0usize;
     let mut failures = Vec::new();
     let (mut accepts, mut rejects, mut same, mut printed) = (0, 0, 0, 0);

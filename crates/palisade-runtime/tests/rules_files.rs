@@ -10,28 +10,12 @@
     reason = "a failing test is the point"
 )]
 
-use std::path::{Path, PathBuf};
-
 use palisade_runtime::fields::Schema;
 use palisade_runtime::loader::{self, Loaded};
 
-fn rules_dir() -> PathBuf {
-    let corpus = match std::env::var_os("PALISADE_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-    };
-    corpus.join("falco/rules")
-}
-
 fn read(name: &str) -> Option<String> {
-    let path = rules_dir().join(name);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Some(text),
-        Err(_) => {
-            eprintln!("skipping: rules corpus not found at {}", path.display());
-            None
-        }
-    }
+    let path = palisade_testkit::corpus(&format!("falco/rules/{name}"))?;
+    Some(std::fs::read_to_string(path).unwrap())
 }
 
 const FALCO: &str = "falco_rules.yaml";
@@ -122,16 +106,15 @@ fn official_rules_files_load_together() {
 /// resolved trees must be the same trees.
 #[test]
 fn resolved_conditions_match_the_corpus_expansions() {
-    let path = rules_dir().join("../captures/filters.jsonl");
-    let (Ok(filters), Some(falco), Some(incubating), Some(sandbox)) = (
-        std::fs::read_to_string(&path),
+    let (Some(path), Some(falco), Some(incubating), Some(sandbox)) = (
+        palisade_testkit::corpus("falco/captures/filters.jsonl"),
         read(FALCO),
         read(INCUBATING),
         read(SANDBOX),
     ) else {
-        eprintln!("skipping: captures corpus not found at {}", path.display());
         return;
     };
+    let filters = std::fs::read_to_string(path).unwrap();
     let loads = [
         (FALCO, load(&[(FALCO, &falco)])),
         (

@@ -1,7 +1,9 @@
 //! Constraints: instances of a template's kind, with match criteria,
 //! parameters and an enforcement action.
 
-use palisade_core::{EnforcementAction, Location, Manifest};
+use std::sync::Arc;
+
+use palisade_core::{EnforcementAction, Location, Manifest, Positions};
 use serde_json::Value as Json;
 
 use super::error::{GatekeeperError, InvalidConstraintError};
@@ -17,6 +19,9 @@ pub struct Constraint {
     name: String,
     kind: String,
     location: Option<Location>,
+    /// Where each field stands, to point errors found later (binding to
+    /// a template) at the field.
+    positions: Arc<Positions>,
     matcher: Match,
     parameters: Json,
     rego_parameters: regorus::Value,
@@ -25,8 +30,13 @@ pub struct Constraint {
 
 impl Constraint {
     /// Reads a constraint loaded from a file.
+    /// Errors point at the offending field.
     pub fn from_manifest(manifest: &Manifest) -> Result<Constraint, GatekeeperError> {
-        Constraint::from_json(&manifest.object, Some(manifest.source.location()))
+        Constraint::read(
+            &manifest.object,
+            Some(manifest.source.location()),
+            Arc::clone(&manifest.positions),
+        )
     }
 
     /// Reads a constraint from its JSON form.
@@ -34,14 +44,23 @@ impl Constraint {
         constraint: &Json,
         location: Option<Location>,
     ) -> Result<Constraint, GatekeeperError> {
+        Constraint::read(constraint, location, Arc::default())
+    }
+
+    fn read(
+        constraint: &Json,
+        location: Option<Location>,
+        positions: Arc<Positions>,
+    ) -> Result<Constraint, GatekeeperError> {
+        let at = |field: &str| location.as_ref().map(|l| positions.locate(l, field));
         let name = constraint
             .pointer("/metadata/name")
             .and_then(Json::as_str)
             .unwrap_or_default()
             .to_owned();
-        let invalid = |reason: String| {
+        let invalid = |field: &str, reason: String| {
             GatekeeperError::from(InvalidConstraintError {
-                location: location.clone(),
+                location: at(field),
                 constraint: name.clone(),
                 reason,
             })
@@ -51,9 +70,10 @@ impl Constraint {
             .and_then(Json::as_str)
             .unwrap_or_default();
         if !is_constraint_api_version(api_version) {
-            return Err(invalid(format!(
-                "`apiVersion` `{api_version}` is not in group `{CONSTRAINTS_GROUP}`"
-            )));
+            return Err(invalid(
+                "apiVersion",
+                format!("`apiVersion` `{api_version}` is not in group `{CONSTRAINTS_GROUP}`"),
+            ));
         }
         let kind = constraint
             .get("kind")
@@ -61,40 +81,59 @@ impl Constraint {
             .unwrap_or_default()
             .to_owned();
         if kind.is_empty() {
-            return Err(invalid("`kind` is missing".into()));
+            return Err(invalid("kind", "`kind` is missing".into()));
         }
         if name.is_empty() {
-            return Err(invalid("`metadata.name` is missing".into()));
+            return Err(invalid(
+                "metadata.name",
+                "`metadata.name` is missing".into(),
+            ));
         }
         let spec = constraint.get("spec").unwrap_or(&Json::Null);
         if !(spec.is_object() || spec.is_null()) {
-            return Err(invalid("`spec` is not a mapping".into()));
+            return Err(invalid("spec", "`spec` is not a mapping".into()));
         }
-        let matcher = Match::from_json(spec.get("match")).map_err(invalid)?;
+        let matcher = Match::from_json(spec.get("match")).map_err(|reason| {
+            let field = named_field(&reason).unwrap_or("spec.match").to_owned();
+            invalid(&field, reason)
+        })?;
         let parameters = match spec.get("parameters") {
             None | Some(Json::Null) => Json::Object(serde_json::Map::new()),
             Some(p @ Json::Object(_)) => p.clone(),
-            Some(_) => return Err(invalid("`spec.parameters` is not a mapping".into())),
+            Some(_) => {
+                return Err(invalid(
+                    "spec.parameters",
+                    "`spec.parameters` is not a mapping".into(),
+                ));
+            }
         };
         let action = match spec.get("enforcementAction") {
             None | Some(Json::Null) => EnforcementAction::Deny,
             Some(Json::String(s)) if s.is_empty() => EnforcementAction::Deny,
             Some(Json::String(s)) if s.eq_ignore_ascii_case("scoped") => {
                 return Err(invalid(
+                    "spec.enforcementAction",
                     "`spec.enforcementAction: scoped` (per enforcement point) is not supported; use deny, warn or dryrun".into(),
                 ));
             }
             Some(Json::String(s)) => EnforcementAction::parse(s).ok_or_else(|| {
-                invalid(format!(
-                    "`spec.enforcementAction` `{s}` is not deny, warn or dryrun"
-                ))
+                invalid(
+                    "spec.enforcementAction",
+                    format!("`spec.enforcementAction` `{s}` is not deny, warn or dryrun"),
+                )
             })?,
-            Some(_) => return Err(invalid("`spec.enforcementAction` is not a string".into())),
+            Some(_) => {
+                return Err(invalid(
+                    "spec.enforcementAction",
+                    "`spec.enforcementAction` is not a string".into(),
+                ));
+            }
         };
         Ok(Constraint {
             name,
             kind,
             location,
+            positions,
             matcher,
             rego_parameters: to_rego(&parameters),
             parameters,
@@ -115,6 +154,13 @@ impl Constraint {
     /// Where it was loaded from.
     pub fn location(&self) -> Option<&Location> {
         self.location.as_ref()
+    }
+
+    /// Where `field` (`spec.parameters.labels[0]`) is written, or the
+    /// closest enclosing field that is; `None` when not loaded from a file.
+    pub fn locate(&self, field: &str) -> Option<Location> {
+        let start = self.location.as_ref()?;
+        Some(self.positions.locate(start, field))
     }
 
     /// `spec.match`.
@@ -143,6 +189,15 @@ pub fn is_constraint_api_version(api_version: &str) -> bool {
     api_version
         .split_once('/')
         .is_some_and(|(group, _)| group == CONSTRAINTS_GROUP)
+}
+
+/// The field a check's message is about: the messages of the match and
+/// parameter checks begin with it in backticks (`` `spec.match.kinds` is
+/// not a list ``). `None` for other messages.
+pub(crate) fn named_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix('`')?;
+    let (field, _) = rest.split_once('`')?;
+    field.starts_with("spec.").then_some(field)
 }
 
 #[cfg(test)]

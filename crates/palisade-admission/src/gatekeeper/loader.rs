@@ -61,7 +61,7 @@ pub fn load_manifests(manifests: &[Manifest]) -> Loaded {
                 },
                 None => loaded.errors.push(
                     NoTemplateError {
-                        location: c.location().cloned(),
+                        location: c.locate("kind"),
                         constraint: c.name().to_owned(),
                         kind: c.kind().to_owned(),
                     }

@@ -3,6 +3,8 @@
 
 use serde_json::Value as Json;
 
+use palisade_core::selector::{self, ProblemKind, Selector};
+
 use crate::review::{AdmissionRequest, Context};
 
 /// A namespace or name pattern: exact, `prefix*`, `*suffix` or `*infix*`.
@@ -33,105 +35,13 @@ pub struct KindSelector {
     pub kinds: Vec<String>,
 }
 
-/// A label selector requirement operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SelectorOperator {
-    /// The label's value is one of the values.
-    In,
-    /// The label is absent or its value is none of the values.
-    NotIn,
-    /// The label is present.
-    Exists,
-    /// The label is absent.
-    DoesNotExist,
-}
-
-/// A Kubernetes label selector (`matchLabels` and `matchExpressions`, ANDed).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LabelSelector {
-    /// `matchLabels`.
-    pub match_labels: Vec<(String, String)>,
-    /// `matchExpressions`: key, operator, values.
-    pub match_expressions: Vec<(String, SelectorOperator, Vec<String>)>,
-}
-
-impl LabelSelector {
-    /// Reads a selector; the error names the field.
-    pub fn from_json(json: &Json, field: &str) -> Result<LabelSelector, String> {
-        let mut selector = LabelSelector::default();
-        if json.is_null() {
-            return Ok(selector);
-        }
-        if !json.is_object() {
-            return Err(format!("`{field}` is not a mapping"));
-        }
-        if let Some(labels) = json.get("matchLabels").filter(|l| !l.is_null()) {
-            let labels = labels
-                .as_object()
-                .ok_or_else(|| format!("`{field}.matchLabels` is not a mapping"))?;
-            for (k, v) in labels {
-                let v = v
-                    .as_str()
-                    .ok_or_else(|| format!("`{field}.matchLabels.{k}` is not a string"))?;
-                selector.match_labels.push((k.clone(), v.to_owned()));
-            }
-        }
-        if let Some(exprs) = json.get("matchExpressions").filter(|e| !e.is_null()) {
-            let exprs = exprs
-                .as_array()
-                .ok_or_else(|| format!("`{field}.matchExpressions` is not a list"))?;
-            for (i, e) in exprs.iter().enumerate() {
-                let at = format!("{field}.matchExpressions[{i}]");
-                let key = e
-                    .get("key")
-                    .and_then(Json::as_str)
-                    .ok_or_else(|| format!("`{at}.key` is missing"))?;
-                let operator = match e.get("operator").and_then(Json::as_str) {
-                    Some("In") => SelectorOperator::In,
-                    Some("NotIn") => SelectorOperator::NotIn,
-                    Some("Exists") => SelectorOperator::Exists,
-                    Some("DoesNotExist") => SelectorOperator::DoesNotExist,
-                    other => {
-                        return Err(format!(
-                            "`{at}.operator` `{}` is not In, NotIn, Exists or DoesNotExist",
-                            other.unwrap_or_default()
-                        ));
-                    }
-                };
-                let values = string_list(e.get("values"), &format!("{at}.values"))?;
-                let needs_values =
-                    matches!(operator, SelectorOperator::In | SelectorOperator::NotIn);
-                if needs_values == values.is_empty() {
-                    return Err(format!(
-                        "`{at}.values` must be {} for operator {operator:?}",
-                        if needs_values { "non-empty" } else { "empty" }
-                    ));
-                }
-                selector
-                    .match_expressions
-                    .push((key.to_owned(), operator, values));
-            }
-        }
-        Ok(selector)
-    }
-
-    /// Whether the labels (of an object's `metadata.labels`) satisfy the selector.
-    pub fn matches(&self, labels: Option<&Json>) -> bool {
-        let get = |key: &str| labels.and_then(|l| l.get(key)).and_then(Json::as_str);
-        self.match_labels
-            .iter()
-            .all(|(k, v)| get(k) == Some(v.as_str()))
-            && self
-                .match_expressions
-                .iter()
-                .all(|(key, op, values)| match op {
-                    SelectorOperator::In => get(key).is_some_and(|v| values.iter().any(|x| x == v)),
-                    SelectorOperator::NotIn => {
-                        !get(key).is_some_and(|v| values.iter().any(|x| x == v))
-                    }
-                    SelectorOperator::Exists => get(key).is_some(),
-                    SelectorOperator::DoesNotExist => get(key).is_none(),
-                })
+/// Reads a label selector at `field`: the first invalid part is the error
+/// (fields a selector does not have are ignored, as Gatekeeper does).
+fn label_selector(json: &Json, field: &str) -> Result<Selector, String> {
+    let (selector, problems) = selector::parse(json, field, &[]);
+    match problems.iter().find(|p| p.kind == ProblemKind::Invalid) {
+        Some(problem) => Err(problem.to_string()),
+        None => Ok(selector),
     }
 }
 
@@ -160,9 +70,9 @@ pub struct Match {
     /// `excludedNamespaces`.
     pub excluded_namespaces: Vec<Wildcard>,
     /// `labelSelector`.
-    pub label_selector: Option<LabelSelector>,
+    pub label_selector: Option<Selector>,
     /// `namespaceSelector`.
-    pub namespace_selector: Option<LabelSelector>,
+    pub namespace_selector: Option<Selector>,
     /// `name`.
     pub name: Option<Wildcard>,
 }
@@ -218,11 +128,10 @@ impl Match {
         m.namespaces = wildcards("namespaces")?;
         m.excluded_namespaces = wildcards("excludedNamespaces")?;
         if let Some(s) = json.get("labelSelector").filter(|s| !s.is_null()) {
-            m.label_selector = Some(LabelSelector::from_json(s, "spec.match.labelSelector")?);
+            m.label_selector = Some(label_selector(s, "spec.match.labelSelector")?);
         }
         if let Some(s) = json.get("namespaceSelector").filter(|s| !s.is_null()) {
-            m.namespace_selector =
-                Some(LabelSelector::from_json(s, "spec.match.namespaceSelector")?);
+            m.namespace_selector = Some(label_selector(s, "spec.match.namespaceSelector")?);
         }
         m.name = match json.get("name") {
             None | Some(Json::Null) => None,
@@ -322,7 +231,7 @@ impl Match {
             return MatchOutcome::NotMatched;
         }
         if let Some(selector) = &self.label_selector
-            && !selector.matches(meta("labels"))
+            && !selector.matches(&meta("labels"))
         {
             return MatchOutcome::NotMatched;
         }
@@ -338,7 +247,7 @@ impl Match {
                 None
             };
             match (labels, own_namespace) {
-                (Some(labels), _) if !selector.matches(labels) => return MatchOutcome::NotMatched,
+                (Some(labels), _) if !selector.matches(&labels) => return MatchOutcome::NotMatched,
                 (None, Some(ns)) if !is_namespace => {
                     return MatchOutcome::UnknownNamespace(ns.to_owned());
                 }

@@ -84,6 +84,6 @@ pub use error::{
     UnsupportedError,
 };
 pub use loader::{Loaded, is_constraint, is_template, load_manifests, load_paths};
-pub use matcher::{KindSelector, LabelSelector, Match, MatchOutcome, SelectorOperator, Wildcard};
+pub use matcher::{KindSelector, Match, MatchOutcome, Wildcard};
 pub use policy::{GatekeeperPolicy, review_value};
 pub use template::{ADMISSION_TARGET, ConstraintTemplate, RawViolation, RegoVersion};

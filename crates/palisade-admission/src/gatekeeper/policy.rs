@@ -31,8 +31,9 @@ impl GatekeeperPolicy {
         template: Arc<ConstraintTemplate>,
     ) -> Result<GatekeeperPolicy, GatekeeperError> {
         let invalid = |reason: String| {
+            let field = super::constraint::named_field(&reason).unwrap_or("kind");
             GatekeeperError::from(InvalidConstraintError {
-                location: constraint.location().cloned(),
+                location: constraint.locate(field),
                 constraint: constraint.name().to_owned(),
                 reason,
             })

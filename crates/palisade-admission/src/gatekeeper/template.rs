@@ -1,7 +1,7 @@
 //! ConstraintTemplates: read, checked and compiled once into a prepared
 //! regorus engine that each evaluation clones.
 
-use palisade_core::{Location, Manifest};
+use palisade_core::{Location, Manifest, Positions};
 use regorus::{Engine, Value};
 use serde_json::Value as Json;
 
@@ -50,8 +50,13 @@ pub struct RawViolation {
 
 impl ConstraintTemplate {
     /// Reads and compiles a template loaded from a file.
+    /// Errors point at the offending field.
     pub fn from_manifest(manifest: &Manifest) -> Result<ConstraintTemplate, GatekeeperError> {
-        ConstraintTemplate::from_json(&manifest.object, Some(manifest.source.location()))
+        ConstraintTemplate::read(
+            &manifest.object,
+            Some(manifest.source.location()),
+            &manifest.positions,
+        )
     }
 
     /// Reads and compiles a template from its JSON form. `location` names
@@ -60,27 +65,38 @@ impl ConstraintTemplate {
         template: &Json,
         location: Option<Location>,
     ) -> Result<ConstraintTemplate, GatekeeperError> {
+        ConstraintTemplate::read(template, location, &Positions::default())
+    }
+
+    /// Reads and compiles a template starting at `location`, whose fields
+    /// stand at `positions`.
+    fn read(
+        template: &Json,
+        location: Option<Location>,
+        positions: &Positions,
+    ) -> Result<ConstraintTemplate, GatekeeperError> {
+        let at = |field: &str| location.as_ref().map(|l| positions.locate(l, field));
         let name = template
             .pointer("/metadata/name")
             .and_then(Json::as_str)
             .unwrap_or_default()
             .to_owned();
-        let invalid = |reason: &str| {
+        let invalid = |field: &str, reason: &str| {
             GatekeeperError::from(InvalidTemplateError {
-                location: location.clone(),
+                location: at(field),
                 template: name.clone(),
                 reason: reason.to_owned(),
             })
         };
-        let unsupported = |reason: String| {
+        let unsupported = |field: &str, reason: String| {
             GatekeeperError::from(UnsupportedError {
-                location: location.clone(),
+                location: at(field),
                 template: name.clone(),
                 reason,
             })
         };
         if template.get("kind").and_then(Json::as_str) != Some("ConstraintTemplate") {
-            return Err(invalid("`kind` is not `ConstraintTemplate`"));
+            return Err(invalid("kind", "`kind` is not `ConstraintTemplate`"));
         }
         match template.get("apiVersion").and_then(Json::as_str) {
             Some(
@@ -89,49 +105,68 @@ impl ConstraintTemplate {
                 | "templates.gatekeeper.sh/v1alpha1",
             ) => {}
             other => {
-                return Err(invalid(&format!(
-                    "`apiVersion` `{}` is not `templates.gatekeeper.sh/v1` or `v1beta1`",
-                    other.unwrap_or_default()
-                )));
+                return Err(invalid(
+                    "apiVersion",
+                    &format!(
+                        "`apiVersion` `{}` is not `templates.gatekeeper.sh/v1` or `v1beta1`",
+                        other.unwrap_or_default()
+                    ),
+                ));
             }
         }
         if name.is_empty() {
-            return Err(invalid("`metadata.name` is missing"));
+            return Err(invalid("metadata.name", "`metadata.name` is missing"));
         }
         let kind = template
             .pointer("/spec/crd/spec/names/kind")
             .and_then(Json::as_str)
             .filter(|k| !k.is_empty())
-            .ok_or_else(|| invalid("`spec.crd.spec.names.kind` is missing"))?
+            .ok_or_else(|| {
+                invalid(
+                    "spec.crd.spec.names.kind",
+                    "`spec.crd.spec.names.kind` is missing",
+                )
+            })?
             .to_owned();
         let targets = template
             .pointer("/spec/targets")
             .and_then(Json::as_array)
-            .ok_or_else(|| invalid("`spec.targets` is missing"))?;
+            .ok_or_else(|| invalid("spec.targets", "`spec.targets` is missing"))?;
         let target = match targets.as_slice() {
             [target] => target,
-            [] => return Err(invalid("`spec.targets` is empty")),
-            _ => return Err(unsupported("more than one entry in `spec.targets`".into())),
+            [] => return Err(invalid("spec.targets", "`spec.targets` is empty")),
+            _ => {
+                return Err(unsupported(
+                    "spec.targets[1]",
+                    "more than one entry in `spec.targets`".into(),
+                ));
+            }
         };
         match target.get("target").and_then(Json::as_str) {
             Some(ADMISSION_TARGET) => {}
             other => {
-                return Err(unsupported(format!(
-                    "target `{}`; only `{ADMISSION_TARGET}` is supported",
-                    other.unwrap_or_default()
-                )));
+                return Err(unsupported(
+                    "spec.targets[0].target",
+                    format!(
+                        "target `{}`; only `{ADMISSION_TARGET}` is supported",
+                        other.unwrap_or_default()
+                    ),
+                ));
             }
         }
         let source = RegoSource::of_target(target).map_err(|reason| match reason {
-            SourceProblem::Invalid(r) => invalid(&r),
-            SourceProblem::Unsupported(r) => unsupported(r),
+            SourceProblem::Invalid(field, r) => invalid(&field, &r),
+            SourceProblem::Unsupported(field, r) => unsupported(&field, r),
         })?;
         for module in std::iter::once(&source.rego).chain(&source.libs) {
             for builtin in UNSUPPORTED_BUILTINS {
                 if mentions_call(module, builtin) {
-                    return Err(unsupported(format!(
-                        "it calls `{builtin}`, which needs a cluster service Palisade does not run"
-                    )));
+                    return Err(unsupported(
+                        &source.field,
+                        format!(
+                            "it calls `{builtin}`, which needs a cluster service Palisade does not run"
+                        ),
+                    ));
                 }
             }
         }
@@ -149,7 +184,7 @@ impl ConstraintTemplate {
         }
         .map_err(|reason| {
             GatekeeperError::from(RegoError {
-                location: location.clone(),
+                location: at(&source.field),
                 template: name.clone(),
                 reason,
             })
@@ -161,6 +196,7 @@ impl ConstraintTemplate {
             .pointer("/spec/crd/spec/validation/openAPIV3Schema")
             .filter(|s| s.is_object())
             .cloned();
+        let rego_at = at(&source.field);
         let mut compiled = ConstraintTemplate {
             name,
             kind,
@@ -171,13 +207,14 @@ impl ConstraintTemplate {
             parameters_schema,
             engine,
         };
-        compiled.prepare()?;
+        compiled.prepare(rego_at)?;
         Ok(compiled)
     }
 
     /// Runs the analysis once (so clones start prepared) and checks that the
-    /// module defines `violation`.
-    fn prepare(&mut self) -> Result<(), GatekeeperError> {
+    /// module defines `violation`; an error names `rego_at`, where the
+    /// module is written.
+    fn prepare(&mut self, rego_at: Option<Location>) -> Result<(), GatekeeperError> {
         let mut probe = self.engine.clone();
         probe.set_input(object([
             ("review", Value::new_object()),
@@ -185,7 +222,7 @@ impl ConstraintTemplate {
         ]));
         if let Err(e) = probe.eval_rule(self.rule.clone()) {
             return Err(RegoError {
-                location: self.location.clone(),
+                location: rego_at,
                 template: self.name.clone(),
                 reason: format!("`{}`: {e}", self.rule),
             }
@@ -300,63 +337,84 @@ fn violations(results: &Value) -> Result<Vec<RawViolation>, String> {
 
 /// The Rego of a template's target.
 struct RegoSource {
+    /// Where the module is in the template (`spec.targets[0].rego`).
+    field: String,
     rego: String,
     libs: Vec<String>,
     version: Option<RegoVersion>,
 }
 
+/// What is wrong with a target's Rego, and the field path it is about.
 enum SourceProblem {
-    Invalid(String),
-    Unsupported(String),
+    Invalid(String, String),
+    Unsupported(String, String),
 }
 
 impl RegoSource {
     /// `rego` + `libs`, or the `code` entry with `engine: Rego`
     /// (`source.rego`, `source.libs`, `source.version`).
     fn of_target(target: &Json) -> Result<RegoSource, SourceProblem> {
-        let strings = |value: Option<&Json>, field: &str| -> Result<Vec<String>, SourceProblem> {
+        const TARGET: &str = "spec.targets[0]";
+        let strings = |value: Option<&Json>,
+                       field: &str,
+                       path: String|
+         -> Result<Vec<String>, SourceProblem> {
             match value {
                 None | Some(Json::Null) => Ok(Vec::new()),
                 Some(Json::Array(items)) => items
                     .iter()
-                    .map(|i| {
+                    .enumerate()
+                    .map(|(n, i)| {
                         i.as_str().map(str::to_owned).ok_or_else(|| {
-                            SourceProblem::Invalid(format!(
-                                "`{field}` holds a value that is not a string"
-                            ))
+                            SourceProblem::Invalid(
+                                format!("{path}[{n}]"),
+                                format!("`{field}` holds a value that is not a string"),
+                            )
                         })
                     })
                     .collect(),
-                Some(_) => Err(SourceProblem::Invalid(format!("`{field}` is not a list"))),
+                Some(_) => Err(SourceProblem::Invalid(
+                    path,
+                    format!("`{field}` is not a list"),
+                )),
             }
         };
         if let Some(code) = target.get("code").and_then(Json::as_array) {
             let rego_entry = code
                 .iter()
-                .find(|c| c.get("engine").and_then(Json::as_str) == Some("Rego"));
-            if let Some(entry) = rego_entry {
+                .enumerate()
+                .find(|(_, c)| c.get("engine").and_then(Json::as_str) == Some("Rego"));
+            if let Some((i, entry)) = rego_entry {
+                let at = format!("{TARGET}.code[{i}].source");
                 let source = entry.get("source").unwrap_or(&Json::Null);
                 let rego = source
                     .get("rego")
                     .and_then(Json::as_str)
                     .ok_or_else(|| {
                         SourceProblem::Invalid(
+                            format!("{at}.rego"),
                             "`code[].source.rego` is missing for `engine: Rego`".into(),
                         )
                     })?
                     .to_owned();
-                let libs = strings(source.get("libs"), "code[].source.libs")?;
+                let libs = strings(
+                    source.get("libs"),
+                    "code[].source.libs",
+                    format!("{at}.libs"),
+                )?;
                 let version = match source.get("version").and_then(Json::as_str) {
                     None => None,
                     Some("v0") => Some(RegoVersion::V0),
                     Some("v1") => Some(RegoVersion::V1),
                     Some(other) => {
-                        return Err(SourceProblem::Invalid(format!(
-                            "`code[].source.version` `{other}` is not `v0` or `v1`"
-                        )));
+                        return Err(SourceProblem::Invalid(
+                            format!("{at}.version"),
+                            format!("`code[].source.version` `{other}` is not `v0` or `v1`"),
+                        ));
                     }
                 };
                 return Ok(RegoSource {
+                    field: format!("{at}.rego"),
                     rego,
                     libs,
                     version,
@@ -365,14 +423,21 @@ impl RegoSource {
         }
         match target.get("rego").and_then(Json::as_str) {
             Some(rego) => Ok(RegoSource {
+                field: format!("{TARGET}.rego"),
                 rego: rego.to_owned(),
-                libs: strings(target.get("libs"), "spec.targets[0].libs")?,
+                libs: strings(
+                    target.get("libs"),
+                    "spec.targets[0].libs",
+                    format!("{TARGET}.libs"),
+                )?,
                 version: None,
             }),
             None if target.get("code").is_some() => Err(SourceProblem::Unsupported(
+                format!("{TARGET}.code"),
                 "it has no `code` entry with `engine: Rego` (only CEL); Palisade runs Rego".into(),
             )),
             None => Err(SourceProblem::Invalid(
+                TARGET.to_owned(),
                 "`spec.targets[0].rego` is missing".into(),
             )),
         }

@@ -4,13 +4,14 @@
 use std::path::{Path, PathBuf};
 
 use palisade_core::Location;
+use palisade_core::selector::ProblemKind;
 use palisade_core::yaml::{self, Node};
 use serde_json::Value;
 
 use super::condition::{Condition, Conditions, Operator, Template};
 use super::policy::{
-    ActionOverride, FailureAction, Filter, LabelExpression, LabelSelector, MatchBlock,
-    PatternPolicy, Patterns, ResourceDescription, Rule, SubjectFilter,
+    ActionOverride, FailureAction, Filter, LabelSelector, MatchBlock, PatternPolicy, Patterns,
+    ResourceDescription, Rule, SubjectFilter,
 };
 
 /// The Pod controllers Kyverno generates rules for by default.
@@ -54,11 +55,28 @@ impl PatternLoadError {
             PatternLoadError::Read(e) => &e.location,
         }
     }
+
+    /// What is wrong, without the position.
+    pub fn message(&self) -> String {
+        match self {
+            PatternLoadError::Unsupported(e) => {
+                unsupported_message(&e.policy, e.rule.as_deref(), &e.feature)
+            }
+            PatternLoadError::Invalid(e) => e.message.clone(),
+            PatternLoadError::Read(e) => e.message.clone(),
+        }
+    }
+}
+
+/// `policy `p` rule `r`: feature is not supported`.
+fn unsupported_message(policy: &str, rule: Option<&str>, feature: &str) -> String {
+    let rule = rule.map(|r| format!(" rule `{r}`")).unwrap_or_default();
+    format!("policy `{policy}`{rule}: {feature} is not supported")
 }
 
 /// A policy part that is not supported, so the policy is not loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
-#[error("{location}: policy `{policy}`{}: {feature} is not supported", rule.as_ref().map(|r| format!(" rule `{r}`")).unwrap_or_default())]
+#[error("{location}: {}", unsupported_message(policy, rule.as_deref(), feature))]
 #[diagnostic(
     code(palisade::pattern::unsupported),
     help(
@@ -586,7 +604,9 @@ fn load_overrides(l: &mut Loader<'_>, node: Option<&Node>) -> Vec<ActionOverride
             );
             continue;
         };
-        let namespace_selector = item.get("namespaceSelector").map(|s| load_selector(l, s));
+        let namespace_selector = item
+            .get("namespaceSelector")
+            .map(|s| load_selector(l, s, "namespaceSelector"));
         out.push(ActionOverride {
             action,
             namespaces: string_list(l, item.get("namespaces"), "namespaces"),
@@ -596,53 +616,14 @@ fn load_overrides(l: &mut Loader<'_>, node: Option<&Node>) -> Vec<ActionOverride
     out
 }
 
-fn load_selector(l: &mut Loader<'_>, node: &Node) -> LabelSelector {
-    let mut s = LabelSelector::default();
-    if let Some(labels) = node.get("matchLabels").and_then(Node::entries) {
-        for (k, v) in labels {
-            s.match_labels.push((
-                k.scalar_text().unwrap_or_default(),
-                v.scalar_text().unwrap_or_default(),
-            ));
+fn load_selector(l: &mut Loader<'_>, node: &Node, field: &str) -> LabelSelector {
+    let (selector, problems) = palisade_core::selector::parse(node, field, &[]);
+    for problem in problems {
+        if problem.kind == ProblemKind::Invalid {
+            l.invalid(problem.node, problem.to_string());
         }
     }
-    if let Some(exprs) = node.get("matchExpressions").and_then(Node::items) {
-        for e in exprs {
-            let operator = e
-                .get("operator")
-                .and_then(Node::scalar_text)
-                .unwrap_or_default();
-            if !matches!(
-                operator.as_str(),
-                "In" | "NotIn" | "Exists" | "DoesNotExist"
-            ) {
-                l.invalid(e, format!("unknown selector operator `{operator}`"));
-            }
-            let values = string_list(l, e.get("values"), "matchExpressions[].values");
-            // As Kubernetes' label selectors: `Exists`/`DoesNotExist` take no
-            // values, `In`/`NotIn` at least one.
-            let needs_values = matches!(operator.as_str(), "In" | "NotIn");
-            if matches!(operator.as_str(), "Exists" | "DoesNotExist") && !values.is_empty() {
-                l.invalid(
-                    e,
-                    format!("`matchExpressions[].values` must be empty for operator `{operator}`"),
-                );
-            } else if needs_values && values.is_empty() {
-                l.invalid(
-                    e,
-                    format!(
-                        "`matchExpressions[].values` must be non-empty for operator `{operator}`"
-                    ),
-                );
-            }
-            s.match_expressions.push(LabelExpression {
-                key: e.get("key").and_then(Node::scalar_text).unwrap_or_default(),
-                operator,
-                values,
-            });
-        }
-    }
-    s
+    LabelSelector(selector)
 }
 
 fn load_filter(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Filter {
@@ -671,8 +652,10 @@ fn load_filter(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Filter {
                     .collect()
             })
             .unwrap_or_default();
-        let selector = r.get("selector").map(|s| load_selector(l, s));
-        let namespace_selector = r.get("namespaceSelector").map(|s| load_selector(l, s));
+        let selector = r.get("selector").map(|s| load_selector(l, s, "selector"));
+        let namespace_selector = r
+            .get("namespaceSelector")
+            .map(|s| load_selector(l, s, "namespaceSelector"));
         f.resources = Some(ResourceDescription {
             kinds: string_list(l, r.get("kinds"), "resources.kinds"),
             names,

@@ -53,8 +53,8 @@ pub use load::{
     load_str,
 };
 pub use policy::{
-    ActionOverride, FailureAction, Filter, LabelExpression, LabelSelector, MatchBlock,
-    PatternPolicy, Patterns, ResourceDescription, Rule, SubjectFilter,
+    ActionOverride, FailureAction, Filter, LabelSelector, MatchBlock, PatternPolicy, Patterns,
+    ResourceDescription, Rule, SubjectFilter,
 };
 pub use validate::{Mismatch, PatternOutcome, match_pattern};
 

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use palisade_core::Location;
+use palisade_core::selector::Selector;
 use serde_json::Value;
 
 use super::condition::{Conditions, Template};
@@ -162,42 +163,14 @@ pub struct ResourceDescription {
     pub operations: Vec<String>,
 }
 
-/// A Kubernetes label selector.
+/// A Kubernetes label selector, as Kyverno matches it: `matchLabels`
+/// values may hold wildcards (`*`, `?`); requirements compare exactly.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LabelSelector {
-    /// `matchLabels` (values may hold wildcards, as Kyverno allows).
-    pub match_labels: Vec<(String, String)>,
-    /// `matchExpressions`.
-    pub match_expressions: Vec<LabelExpression>,
-}
-
-/// One `matchExpressions` entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LabelExpression {
-    /// The label key.
-    pub key: String,
-    /// `In`, `NotIn`, `Exists`, `DoesNotExist`.
-    pub operator: String,
-    /// The values.
-    pub values: Vec<String>,
-}
+pub struct LabelSelector(pub Selector);
 
 impl LabelSelector {
     /// `true` when `labels` (a JSON object, or null) satisfy the selector.
     pub fn matches(&self, labels: Option<&Value>) -> bool {
-        let get = |key: &str| labels.and_then(|l| l.get(key)).and_then(Value::as_str);
-        self.match_labels
-            .iter()
-            .all(|(k, v)| get(k).is_some_and(|actual| super::scalar::wildcard_match(v, actual)))
-            && self.match_expressions.iter().all(|e| {
-                let actual = get(&e.key);
-                match e.operator.as_str() {
-                    "In" => actual.is_some_and(|a| e.values.iter().any(|v| v == a)),
-                    "NotIn" => actual.is_none_or(|a| !e.values.iter().any(|v| v == a)),
-                    "Exists" => actual.is_some(),
-                    "DoesNotExist" => actual.is_none(),
-                    _ => false,
-                }
-            })
+        self.0.matches_with(&labels, super::scalar::wildcard_match)
     }
 }

@@ -38,6 +38,7 @@ struct ViolationRow<'a> {
     object: String,
     file: &'a str,
     line: u32,
+    column: u32,
     action: &'static str,
     message: &'a str,
 }
@@ -81,6 +82,7 @@ fn print(out: &Output, report: &AuditReport) {
                     object: v.object.to_string(),
                     file: &v.location.file,
                     line: v.location.line,
+                    column: v.location.column,
                     action: action_name(v.action),
                     message: &v.message,
                 })

@@ -40,6 +40,8 @@ fn parse_version(text: &str) -> Result<Version, String> {
 #[derive(Serialize)]
 struct Row {
     file: String,
+    line: u32,
+    column: u32,
     object: String,
     allowed: bool,
     reasons: Vec<String>,
@@ -58,10 +60,11 @@ pub fn run(out: &Output, args: &PssArgs) -> Exit {
         let Some(result) = pss::evaluate(lv, &m.object) else {
             continue;
         };
-        let location = m.source.location();
         rows.push((
             Row {
-                file: format!("{}:{}", location.file, location.line),
+                file: m.source.file.clone(),
+                line: m.source.line,
+                column: m.source.column,
                 object: m.object_ref().to_string(),
                 allowed: result.allowed(),
                 reasons: result.failures.iter().map(ToString::to_string).collect(),
@@ -77,17 +80,19 @@ pub fn run(out: &Output, args: &PssArgs) -> Exit {
         for (row, result) in &rows {
             if row.allowed {
                 out.line(&format!(
-                    "{} {} ({})",
+                    "{} {} ({}:{})",
                     out.paint(Style::Green, "ALLOWED"),
                     row.object,
-                    row.file
+                    row.file,
+                    row.line
                 ));
             } else {
                 out.line(&format!(
-                    "{} {} ({}): {}",
+                    "{} {} ({}:{}): {}",
                     out.paint(Style::Red, "DENIED"),
                     row.object,
                     row.file,
+                    row.line,
                     result.denial_message()
                 ));
                 for reason in &row.reasons {

@@ -18,13 +18,29 @@ pub struct TestArgs {
     pub paths: Vec<PathBuf>,
 }
 
+/// One case in JSON output; `file`, `line` and `column` say where its
+/// expected result is written in the test file.
 #[derive(Serialize)]
 struct CaseRow {
     suite: String,
     test: String,
     case: String,
+    file: String,
+    line: u32,
+    column: u32,
     passed: bool,
     detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<ErrorRow>,
+}
+
+/// Why a policy did not load, in JSON output.
+#[derive(Serialize)]
+struct ErrorRow {
+    file: String,
+    line: u32,
+    column: u32,
+    message: String,
 }
 
 #[derive(Serialize)]
@@ -56,8 +72,21 @@ pub fn run(out: &Output, args: &TestArgs) -> Exit {
                         suite: c.suite,
                         test: c.test,
                         case: c.case,
+                        file: c.location.file,
+                        line: c.location.line,
+                        column: c.location.column,
                         passed: c.status == CaseStatus::Passed,
                         detail,
+                        errors: c
+                            .load_errors
+                            .iter()
+                            .map(|e| ErrorRow {
+                                file: e.location().file.clone(),
+                                line: e.location().line,
+                                column: e.location().column,
+                                message: e.message(),
+                            })
+                            .collect(),
                     });
                 }
             }
@@ -80,11 +109,22 @@ pub fn run(out: &Output, args: &TestArgs) -> Exit {
             let name = format!("{} {}/{}", r.suite, r.test, r.case);
             if r.passed {
                 out.line(&format!("{} {name}", out.paint(Style::Green, "PASS")));
-            } else {
+            } else if r.errors.is_empty() {
                 out.line(&format!(
                     "{} {name}: {}",
                     out.paint(Style::Red, "FAIL"),
                     r.detail
+                ));
+            } else {
+                let errors: Vec<String> = r
+                    .errors
+                    .iter()
+                    .map(|e| format!("{}:{}:{}: {}", e.file, e.line, e.column, e.message))
+                    .collect();
+                out.line(&format!(
+                    "{} {name}: unsupported: {}",
+                    out.paint(Style::Red, "FAIL"),
+                    errors.join("; ")
                 ));
             }
         }

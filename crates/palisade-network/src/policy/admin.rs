@@ -9,7 +9,7 @@ use super::{
     parse_cidr,
 };
 use crate::issues::{Issues, Origin, check_keys};
-use crate::labels::Selector;
+use crate::labels::{Selector, parse_selector, parse_selector_with};
 use crate::ports::{PortRange, PortSpec, Protocol};
 
 /// Reads one `AdminNetworkPolicy`.
@@ -188,7 +188,7 @@ fn parse_subject(
     check_keys(object, &["namespaces", "pods"], path, origin, issues);
     if let Some(ns) = object.get("namespaces") {
         return Some(EndpointSelector {
-            namespaces: NamespaceScope::Selector(Selector::parse(
+            namespaces: NamespaceScope::Selector(parse_selector(
                 ns,
                 &format!("{path}.namespaces"),
                 origin,
@@ -213,11 +213,11 @@ fn parse_pods(pods: &Json, path: &str, origin: &Origin, issues: &mut Issues) -> 
     }
     let namespaces = pods
         .get("namespaceSelector")
-        .map(|s| Selector::parse(s, &format!("{path}.namespaceSelector"), origin, issues))
+        .map(|s| parse_selector(s, &format!("{path}.namespaceSelector"), origin, issues))
         .unwrap_or_default();
     let selector = pods
         .get("podSelector")
-        .map(|s| Selector::parse(s, &format!("{path}.podSelector"), origin, issues))
+        .map(|s| parse_selector(s, &format!("{path}.podSelector"), origin, issues))
         .unwrap_or_default();
     EndpointSelector {
         namespaces: NamespaceScope::Selector(namespaces),
@@ -253,7 +253,7 @@ fn parse_peer(
             );
         }
         out.push(Peer::Endpoints(EndpointSelector {
-            namespaces: NamespaceScope::Selector(Selector::parse_with(
+            namespaces: NamespaceScope::Selector(parse_selector_with(
                 ns,
                 &format!("{path}.namespaces"),
                 origin,

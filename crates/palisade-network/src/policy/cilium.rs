@@ -33,7 +33,7 @@ use super::{
 };
 use crate::inventory::{DEFAULT_NAMESPACE, NAMESPACE_NAME_LABEL};
 use crate::issues::{Issues, Origin, check_keys};
-use crate::labels::{Operator, Requirement, Selector};
+use crate::labels::{Operator, Requirement, Selector, parse_selector};
 use crate::ports::{PortRange, PortSpec, Protocol};
 
 /// The label key Cilium gives a pod's namespace.
@@ -725,7 +725,7 @@ impl Context<'_> {
     /// A Cilium endpoint selector as a peer (an entity for `reserved:` labels).
     fn selector(&self, value: &Json, at: &str, subject: bool, issues: &mut Issues) -> Option<Peer> {
         let origin = self.origin;
-        let raw = Selector::parse(value, at, origin, issues);
+        let raw = parse_selector(value, at, origin, issues);
         let mut pods = Selector::default();
         let mut namespaces = Selector::default();
         let mut names_namespace = false;

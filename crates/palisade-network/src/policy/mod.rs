@@ -455,7 +455,7 @@ impl PolicySet {
         let mut set = PolicySet::default();
         for m in manifests {
             let Some(kind) = m.kind() else { continue };
-            let origin = Origin::new(m.object_ref().to_string(), &m.source);
+            let origin = Origin::of(m);
             if set.policies.len() >= crate::limits::MAX_POLICIES {
                 let limit = crate::limits::MAX_POLICIES;
                 let message =

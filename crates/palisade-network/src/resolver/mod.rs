@@ -39,7 +39,7 @@ use crate::ports::{NamedPort, PortSpec, Ports};
 pub use bitset::Bitset;
 pub use evaluate::{Grant, Outcome};
 pub use matrix::{Edge, Matrix, Reachability};
-pub use verdict::{Condition, Flow, FlowEnd, Reason, RuleRef, Verdict};
+pub use verdict::{Condition, Explained, Flow, FlowEnd, Reason, RuleRef, Verdict};
 
 use selectors::SelectorCache;
 
@@ -71,6 +71,16 @@ impl Catalog {
     /// The rule a reference points to.
     pub fn rule(&self, rule: RuleRef) -> Option<&crate::policy::Rule> {
         self.policy(rule)?.rules.get(rule.rule as usize)
+    }
+
+    /// Where a rule is written: its field (`spec.ingress[0]`) in its
+    /// policy's file, when the policy came from one.
+    pub fn rule_location(&self, rule: RuleRef) -> Option<palisade_core::Location> {
+        let policy = self.policy(rule)?;
+        match self.rule(rule) {
+            Some(r) => policy.origin.locate(&r.path),
+            None => policy.origin.location.clone(),
+        }
     }
 
     /// `Kind ns/name` of the policy and the rule's path or name, for people.

@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use palisade_core::{Engine, Finding, FlowRef, Layer, NetworkVerdict, Subject};
+use palisade_core::{Engine, Finding, FlowRef, Layer, Location, NetworkVerdict, Subject};
 
 use super::evaluate::PeerRef;
 use super::{Catalog, Resolver};
@@ -140,32 +140,52 @@ impl Verdict {
         }
     }
 
-    /// The reasons, one sentence each, then the conditions.
+    /// The reasons, one sentence each, then the conditions, each with
+    /// where the rules and policies it names are written
+    /// (`file:line:column`, in parentheses).
     pub fn explanation(&self) -> Vec<String> {
-        let mut lines: Vec<String> = self
+        self.explained().iter().map(ToString::to_string).collect()
+    }
+
+    /// The reasons, then the conditions, each as a sentence without
+    /// positions and the positions of the rules or policies it names
+    /// apart (the form JSON output gives).
+    pub fn explained(&self) -> Vec<Explained> {
+        let mut lines: Vec<Explained> = self
             .because
             .iter()
             .map(|r| describe(&self.catalog, r))
             .collect();
         if self.allowed {
             for c in &self.conditions {
-                lines.push(match c {
-                    Condition::L7 { rule, l7 } => format!(
-                        "condition: allowed only for these {} requests: {} ({})",
-                        l7.protocol.to_uppercase(),
-                        l7.allowed.join("; "),
-                        self.catalog.describe_rule(*rule)
+                let (text, rule) = match c {
+                    Condition::L7 { rule, l7 } => (
+                        format!(
+                            "condition: allowed only for these {} requests: {}",
+                            l7.protocol.to_uppercase(),
+                            l7.allowed.join("; "),
+                        ),
+                        *rule,
                     ),
-                    Condition::Fqdn { rule, names } => format!(
-                        "condition: allowed only if the address is one of {} ({})",
-                        names
-                            .iter()
-                            .map(|n| format!("`{n}`"))
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        self.catalog.describe_rule(*rule)
+                    Condition::Fqdn { rule, names } => (
+                        format!(
+                            "condition: allowed only if the address is one of {}",
+                            names
+                                .iter()
+                                .map(|n| format!("`{n}`"))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        ),
+                        *rule,
                     ),
-                });
+                };
+                let named = self.catalog.describe_rule(rule);
+                let location = self.catalog.rule_location(rule);
+                lines.push(Explained::rule(
+                    format!("{text} ({named})"),
+                    named,
+                    location,
+                ));
             }
         }
         lines
@@ -188,7 +208,57 @@ fn end_name(catalog: &Catalog, end: FlowEnd) -> String {
     }
 }
 
-fn describe(catalog: &Catalog, reason: &Reason) -> String {
+/// One reason or condition of a verdict: a sentence, and the rules or
+/// policies it names with where each is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explained {
+    /// The sentence, without positions.
+    pub text: String,
+    /// Each rule or policy the sentence names (as it names it), and where
+    /// it is written when it came from a file: a rule at its field
+    /// (`spec.ingress[0]`), a policy at its start.
+    pub parts: Vec<(String, Option<Location>)>,
+    /// The sentence for people, positions in parentheses.
+    display: String,
+}
+
+impl Explained {
+    /// A sentence naming nothing.
+    fn plain(text: String) -> Explained {
+        Explained {
+            display: text.clone(),
+            text,
+            parts: Vec::new(),
+        }
+    }
+
+    /// A sentence naming one rule; its position goes after the sentence.
+    fn rule(text: String, named: String, location: Option<Location>) -> Explained {
+        Explained {
+            display: format!("{text}{}", in_parentheses(location.as_ref())),
+            text,
+            parts: vec![(named, location)],
+        }
+    }
+
+    /// Where the rules and policies named are written.
+    pub fn locations(&self) -> impl Iterator<Item = &Location> {
+        self.parts.iter().filter_map(|(_, l)| l.as_ref())
+    }
+}
+
+impl fmt::Display for Explained {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display)
+    }
+}
+
+/// ` (file:line:column)`, or nothing.
+fn in_parentheses(location: Option<&Location>) -> String {
+    location.map(|l| format!(" ({l})")).unwrap_or_default()
+}
+
+fn describe(catalog: &Catalog, reason: &Reason) -> Explained {
     match reason {
         Reason::Rule {
             direction,
@@ -200,41 +270,45 @@ fn describe(catalog: &Catalog, reason: &Reason) -> String {
                 Action::Deny => "denied by",
                 Action::Pass => "passed on to NetworkPolicies by",
             };
-            let at = catalog
-                .policy(*rule)
-                .and_then(|p| p.origin.location.as_ref())
-                .map(|l| format!(" ({l})"))
-                .unwrap_or_default();
-            format!("{direction}: {verb} {}{at}", catalog.describe_rule(*rule))
+            let named = catalog.describe_rule(*rule);
+            Explained::rule(
+                format!("{direction}: {verb} {named}"),
+                named,
+                catalog.rule_location(*rule),
+            )
         }
         Reason::Isolated {
             direction,
             policies,
         } => {
-            let names: Vec<String> = policies
+            let parts: Vec<(String, Option<Location>)> = policies
                 .iter()
                 .filter_map(|&p| catalog.policies.policies.get(p as usize))
-                .map(|p| {
-                    let at = p
-                        .origin
-                        .location
-                        .as_ref()
-                        .map(|l| format!(" ({l})"))
-                        .unwrap_or_default();
-                    format!("{}{at}", p.display_name())
-                })
+                .map(|p| (p.display_name(), p.origin.location.clone()))
                 .collect();
-            format!(
-                "{direction}: denied: isolated by {} and no rule allows it",
-                names.join(", ")
-            )
+            let sentence = |names: Vec<String>| {
+                format!(
+                    "{direction}: denied: isolated by {} and no rule allows it",
+                    names.join(", ")
+                )
+            };
+            Explained {
+                text: sentence(parts.iter().map(|(n, _)| n.clone()).collect()),
+                display: sentence(
+                    parts
+                        .iter()
+                        .map(|(n, l)| format!("{n}{}", in_parentheses(l.as_ref())))
+                        .collect(),
+                ),
+                parts,
+            }
         }
-        Reason::NoPolicy { direction } => {
-            format!("{direction}: allowed: no policy selects the endpoint in this direction")
-        }
-        Reason::External { direction } => {
-            format!("{direction}: not applicable: that end is outside the cluster")
-        }
+        Reason::NoPolicy { direction } => Explained::plain(format!(
+            "{direction}: allowed: no policy selects the endpoint in this direction"
+        )),
+        Reason::External { direction } => Explained::plain(format!(
+            "{direction}: not applicable: that end is outside the cluster"
+        )),
     }
 }
 

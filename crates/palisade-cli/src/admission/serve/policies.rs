@@ -172,15 +172,11 @@ mod tests {
 
     #[test]
     fn builtin_pack_and_directories_together() {
-        let corpus = std::env::var_os("PALISADE_CORPUS").map_or_else(
-            || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-            PathBuf::from,
-        );
-        let dir = corpus.join("admission/gatekeeper/pod-security-policy/privileged-containers");
-        if !dir.is_dir() {
-            eprintln!("skipping: corpus not found at {}", dir.display());
+        let Some(dir) = palisade_testkit::corpus(
+            "admission/gatekeeper/pod-security-policy/privileged-containers",
+        ) else {
             return;
-        }
+        };
         let policies = PolicySource::new(vec![dir], true, false).load().unwrap();
         assert_eq!(
             policies.native.len(),

@@ -1,0 +1,19 @@
+//! Test support for the Palisade workspace, used only as a
+//! dev-dependency (`publish = false`).
+//!
+//! - [`corpus`]: the shared corpus of real inputs (Falco, Gatekeeper,
+//!   Kyverno, Pod Security Admission, netpol-analyzer), found once for
+//!   every test and bench;
+//! - [`bad_input`]: suites of malformed inputs, each with its exact error
+//!   message in `<case>.expected`;
+//! - [`bless`]: expected-output files, compared, or regenerated with
+//!   `PALISADE_BLESS=1`;
+//! - [`fuzz`]: the fuzz targets' seeds and regression inputs, replayed by
+//!   `cargo test`.
+
+pub mod bad_input;
+pub mod bless;
+pub mod corpus;
+pub mod fuzz;
+
+pub use corpus::{corpus, corpus_root};

@@ -67,7 +67,8 @@ pub struct ConsoleArgs {
     /// How often the policy and inventory files are checked for change.
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
     pub reload_interval: Duration,
-    /// Start on the example data (`examples/data/mixed`, in-memory store)
+    /// Start on the example data (`examples/data/mixed`, a fresh store
+    /// `palisade-demo.db` in `--state-dir`)
     /// with a built-in stream of events.
     #[arg(long)]
     pub demo: bool,
@@ -114,7 +115,12 @@ pub fn run(out: &Output, args: ConsoleArgs) -> Exit {
     config.inventory = args.inventory;
     config.cluster = args.cluster;
     config.db = if args.demo && args.db == "palisade.db" {
-        "sqlite::memory:".to_owned()
+        // A fresh store for every demo, beside its certificate.
+        let db = args.state_dir.join("palisade-demo.db");
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+        db.display().to_string()
     } else {
         args.db
     };

@@ -436,7 +436,15 @@ fn json_body<T: serde::de::DeserializeOwned>(
         app.metrics.refuse("bad_request");
         (
             StatusCode::BAD_REQUEST,
-            axum::Json(json!({"error": printable(&e.to_string()), "line": e.line()})),
+            axum::Json(json!({
+                "error": format!(
+                    "line {}, column {}: {}",
+                    e.line(),
+                    e.column(),
+                    printable(ingest::without_position(&e.to_string()))
+                ),
+                "line": e.line()
+            })),
         )
             .into_response()
     })

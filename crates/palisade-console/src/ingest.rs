@@ -232,6 +232,21 @@ pub fn route(severity: Severity, mode: Mode) -> &'static str {
     }
 }
 
+/// A JSON parser's message without its own ` at line N column M` (the
+/// position is given apart, for the body rather than the line).
+pub fn without_position(message: &str) -> &str {
+    match message.rfind(" at line ") {
+        Some(at)
+            if message
+                .get(at + 9..)
+                .is_some_and(|rest| rest.split(" column ").count() == 2) =>
+        {
+            message.get(..at).unwrap_or(message)
+        }
+        _ => message,
+    }
+}
+
 /// Text with control characters (terminal escapes) shown as `\u{..}`, for
 /// messages that quote user input.
 pub fn printable(text: &str) -> String {
@@ -294,7 +309,7 @@ pub fn events(
             "line {}, column {}: {}",
             e.line,
             e.column,
-            printable(&e.message)
+            printable(without_position(&e.message))
         ),
         line: e.line,
     })?;
@@ -402,7 +417,7 @@ pub fn falco(tuning: &Tuning, cluster: &str, body: &str) -> Result<Batch, BatchE
                         "line {}, column {}: {}",
                         i + 1,
                         e.column(),
-                        printable(&e.to_string())
+                        printable(without_position(&e.to_string()))
                     ),
                     line: i + 1,
                 })?;

@@ -2,144 +2,25 @@
 //! real PostgreSQL server (started by the test from Debian's `postgresql`
 //! package; skipped with a notice where it is not installed).
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail by panicking"
+)]
+
+mod harness;
+
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use palisade_console::ConsoleConfig;
+use harness::{Console, TOKEN, config, temp};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
-
-const TOKEN: &str = "s3cret-token";
-
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/mixed")
-}
-
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("palisade-console-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-struct Console {
-    base: String,
-    client: reqwest::Client,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Console {
-    async fn start(config: ConsoleConfig) -> Console {
-        let state = config.state_dir.clone();
-        let (ready_tx, ready_rx) = oneshot::channel();
-        let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            palisade_console::serve_until(
-                config,
-                move |addr: SocketAddr| {
-                    let _ = ready_tx.send(addr);
-                },
-                async move {
-                    let _ = stop_rx.await;
-                },
-            )
-            .await
-            .unwrap();
-        });
-        let addr = tokio::time::timeout(Duration::from_secs(60), ready_rx)
-            .await
-            .unwrap()
-            .unwrap();
-        let ca = std::fs::read(state.join("console-ca.crt")).unwrap();
-        let client = reqwest::Client::builder()
-            .use_rustls_tls()
-            .tls_built_in_root_certs(false)
-            .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
-            .build()
-            .unwrap();
-        Console {
-            base: format!("https://localhost:{}", addr.port()),
-            client,
-            stop: Some(stop_tx),
-            task,
-        }
-    }
-
-    async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        let _ = self.task.await;
-    }
-
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<String>,
-    ) -> (u16, Value) {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(TOKEN);
-        if let Some(body) = body {
-            request = request.body(body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        self.call(reqwest::Method::GET, path, None).await
-    }
-
-    async fn post(&self, path: &str, body: &str) -> (u16, Value) {
-        self.call(reqwest::Method::POST, path, Some(body.to_owned()))
-            .await
-    }
-
-    async fn put(&self, path: &str, body: &str) -> (u16, Value) {
-        self.call(reqwest::Method::PUT, path, Some(body.to_owned()))
-            .await
-    }
-
-    async fn alerts(&self, rule: &str) -> Vec<Value> {
-        let (status, body) = self
-            .get(&format!("/api/v1/alerts?rule={}", urlencode(rule)))
-            .await;
-        assert_eq!(status, 200, "{body}");
-        body["items"].as_array().unwrap().clone()
-    }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 const SHADOW: &str = r#"{"evt.type": "openat", "evt.dir": "<", "evt.is_open_read": true, "fd.name": "/etc/shadow", "proc.name": "cat", "proc.pid": 4130, "container.id": "3ad7b26ded6d"}"#;
 const SHELL: &str = r#"{"evt.type": "execve", "evt.dir": "<", "proc.name": "bash", "proc.pid": 4121, "proc.cmdline": "bash -i", "proc.tty": 34816, "container.id": "3ad7b26ded6d", "user.name": "root"}"#;
-
-fn config(name: &str, db: &str) -> ConsoleConfig {
-    let state = temp(name);
-    std::fs::write(state.join("token"), TOKEN).unwrap();
-    let mut config = ConsoleConfig::new(examples());
-    config.db = db.to_owned();
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.state_dir = state;
-    config.token = Some(TOKEN.to_owned());
-    config
-}
 
 /// The suite every backend passes.
 async fn suite(name: &str, db: &str) {

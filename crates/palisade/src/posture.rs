@@ -327,7 +327,8 @@ impl Answers {
                     key.line,
                     key.column,
                     format!(
-                        "unknown question `{id}`; the questions are {}",
+                        "unknown question `{}`; the questions are {}",
+                        shown(id),
                         known.join(", ")
                     ),
                 ));
@@ -346,7 +347,10 @@ impl Answers {
                     return Err(error(
                         value.line,
                         value.column,
-                        format!("`{id}`: expected `yes`, `partly` or `no`, found `{found}`"),
+                        format!(
+                            "`{id}`: expected `yes`, `partly` or `no`, found `{}`",
+                            shown(&found)
+                        ),
                     ));
                 }
             };
@@ -359,6 +363,20 @@ impl Answers {
     pub fn get(&self, id: &str) -> Option<Answer> {
         self.answers.get(id).copied()
     }
+}
+
+/// Text from a file as shown in a message: control characters (terminal
+/// escapes) written as `\u{1b}`.
+fn shown(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// What the posture is computed from besides the loaded policies and

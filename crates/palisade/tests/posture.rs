@@ -70,7 +70,7 @@ fn the_example_data_scores_as_documented() {
 #[test]
 fn answers_and_operations_move_the_score() {
     let palisade = Palisade::load_dir(&examples()).unwrap();
-    let answers = Answers::load(&here().join("answers/good.yaml")).unwrap();
+    let answers = Answers::load(&here().join("good-answers.yaml")).unwrap();
     let answered = palisade.posture(&PostureContext {
         answers: answers.clone(),
         ..PostureContext::default()
@@ -134,12 +134,10 @@ fn an_empty_cluster_has_a_defined_score() {
 
 #[test]
 fn bad_answers_files_are_refused_with_their_position() {
-    for case in ["bad-value", "unknown-question", "not-a-mapping", "syntax"] {
-        let path = here().join(format!("answers/{case}.yaml"));
-        let text = std::fs::read_to_string(&path).unwrap();
-        let error = Answers::parse(&format!("{case}.yaml"), &text).unwrap_err();
-        let expected = std::fs::read_to_string(here().join(format!("answers/{case}.expected")))
-            .unwrap_or_default();
-        assert_eq!(error.to_string(), expected.trim_end(), "{case}");
-    }
+    palisade_testkit::bad_input::run("tests/posture/answers", |case| {
+        let text = String::from_utf8_lossy(case.bytes);
+        Answers::parse(&case.path_str(), &text)
+            .err()
+            .map(|e| e.to_string())
+    });
 }

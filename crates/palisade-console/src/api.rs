@@ -43,6 +43,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/findings", get(get_findings))
         .route("/summary", get(get_summary))
         .route("/policies", get(get_policies))
+        .route("/policies/export", get(export_policies))
         .route("/openapi.json", get(openapi))
         .fallback(not_found);
     Router::new()
@@ -671,6 +672,23 @@ async fn get_policies(State(app): State<Arc<App>>) -> Response {
         .map(|f| json!({"file": f.path.display().to_string(), "kind": f.kind.as_str(), "items": f.items}))
         .collect();
     axum::Json(json!({ "items": items })).into_response()
+}
+
+/// `GET /policies/export`: the active policy set as one Kubernetes `List`.
+async fn export_policies(State(app): State<Arc<App>>) -> Response {
+    let loaded = app.loaded();
+    let tuning = app.tuning();
+    let list = tokio::task::spawn_blocking(move || {
+        crate::export::policy_manifests(&loaded.palisade, &tuning.exceptions)
+    })
+    .await;
+    match list {
+        Ok(list) => axum::Json(list).into_response(),
+        Err(_) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "export failed".to_owned(),
+        ),
+    }
 }
 
 /// `GET /openapi.json`.

@@ -114,6 +114,23 @@ pub fn fingerprint(dirs: &[&Path]) -> u64 {
     hasher.finish()
 }
 
+/// Rule states and exceptions as stored.
+pub async fn load_tuning(store: &Store) -> Result<Tuning, StoreError> {
+    let mut tuning = Tuning::default();
+    for state in store.rule_states().await? {
+        tuning.disabled.insert(state.name.clone(), !state.enabled);
+        if let Ok(mode) = state.mode.parse::<Mode>() {
+            tuning.modes.insert(state.name, mode);
+        }
+    }
+    for (rule, body) in store.exceptions().await? {
+        if let Ok(exception) = serde_json::from_str::<Exception>(&body) {
+            tuning.exceptions.entry(rule).or_default().push(exception);
+        }
+    }
+    Ok(tuning)
+}
+
 impl App {
     /// The directories read.
     fn dirs(config: &ConsoleConfig) -> Vec<&Path> {
@@ -143,18 +160,7 @@ impl App {
         store: Store,
         loaded: Loaded,
     ) -> Result<App, StoreError> {
-        let mut tuning = Tuning::default();
-        for state in store.rule_states().await? {
-            tuning.disabled.insert(state.name.clone(), !state.enabled);
-            if let Ok(mode) = state.mode.parse::<Mode>() {
-                tuning.modes.insert(state.name, mode);
-            }
-        }
-        for (rule, body) in store.exceptions().await? {
-            if let Ok(exception) = serde_json::from_str::<Exception>(&body) {
-                tuning.exceptions.entry(rule).or_default().push(exception);
-            }
-        }
+        let tuning = load_tuning(&store).await?;
         let oncall = config
             .oncall_url
             .clone()
@@ -255,12 +261,18 @@ impl App {
         Ok(())
     }
 
-    /// Checks the files every `reload_interval`; on change, reloads and
-    /// audits again. A load that fails keeps the previous set (logged).
+    /// Every `reload_interval`: reads rule states and exceptions again
+    /// (replicas sharing a PostgreSQL store converge), and checks the files;
+    /// on change, reloads and audits again. A load that fails keeps the previous set (logged).
     pub async fn watch(self: Arc<Self>) {
         let mut last_retention = Instant::now();
         loop {
             tokio::time::sleep(self.config.reload_interval).await;
+            // Rule states and exceptions set through another replica.
+            match load_tuning(&self.store).await {
+                Ok(tuning) => self.set_tuning(tuning),
+                Err(e) => tracing::warn!(error = %e, "cannot read rule states"),
+            }
             let dirs = App::dirs(&self.config);
             let now = fingerprint(&dirs);
             if now != self.loaded().fingerprint {

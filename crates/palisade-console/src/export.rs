@@ -36,3 +36,58 @@ pub fn falco_exceptions(exceptions: &HashMap<String, Vec<Exception>>) -> String 
     }
     out
 }
+
+/// The active policy set as Kubernetes manifests, one `List` that `kubectl
+/// apply -f` takes: every admission policy object (ConstraintTemplates and
+/// constraints, pattern policies, admission policies and their bindings)
+/// and network policy of the loaded files, and the Falco rules files with
+/// the console's exceptions as the ConfigMap `palisade-falco-rules`.
+pub fn policy_manifests(
+    palisade: &palisade::Palisade,
+    exceptions: &HashMap<String, Vec<Exception>>,
+) -> serde_json::Value {
+    use palisade::inputs::{FileKind, object_kind};
+    let mut items = Vec::new();
+    let mut rules = serde_json::Map::new();
+    for file in palisade.files() {
+        match file.kind {
+            FileKind::FalcoRules => {
+                if let Ok(text) = std::fs::read_to_string(&file.path) {
+                    let name = file.path.file_name().map_or_else(
+                        || "rules.yaml".to_owned(),
+                        |n| n.to_string_lossy().into_owned(),
+                    );
+                    rules.insert(name, serde_json::Value::String(text));
+                }
+            }
+            FileKind::Inventory | FileKind::Events | FileKind::Ignored => {}
+            _ => {
+                let loaded = palisade::manifest::load_file(&file.path);
+                for m in loaded.objects {
+                    let policy = matches!(
+                        object_kind(&m),
+                        FileKind::Gatekeeper | FileKind::PatternPolicy | FileKind::NetworkPolicy
+                    ) || m.kind().is_some_and(|k| k.contains("AdmissionPolicy"));
+                    if policy {
+                        items.push(m.object);
+                    }
+                }
+            }
+        }
+    }
+    if !exceptions.is_empty() {
+        rules.insert(
+            "zz-console-exceptions.yaml".to_owned(),
+            serde_json::Value::String(falco_exceptions(exceptions)),
+        );
+    }
+    if !rules.is_empty() {
+        items.push(serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "palisade-falco-rules"},
+            "data": rules,
+        }));
+    }
+    serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items})
+}

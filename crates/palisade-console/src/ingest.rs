@@ -207,20 +207,11 @@ pub fn falco_priority(severity: Severity) -> String {
 
 /// A severity as a number, 0 (debug) to 7 (emergency), for ordering.
 pub fn rank(severity: Severity) -> i64 {
-    [
-        Severity::Debug,
-        Severity::Informational,
-        Severity::Notice,
-        Severity::Warning,
-        Severity::Error,
-        Severity::Critical,
-        Severity::Alert,
-        Severity::Emergency,
-    ]
-    .iter()
-    .position(|s| *s == severity)
-    .and_then(|i| i64::try_from(i).ok())
-    .unwrap_or(0)
+    Severity::ALL
+        .iter()
+        .position(|s| *s == severity)
+        .and_then(|i| i64::try_from(i).ok())
+        .unwrap_or(0)
 }
 
 /// `oncall` for CRITICAL and above and ERROR in alert mode, else `review`.
@@ -434,7 +425,7 @@ pub fn falco(tuning: &Tuning, cluster: &str, body: &str) -> Result<Batch, BatchE
     let now = now_ms();
     let mut checked = Vec::with_capacity(parsed.len());
     for (line, alert) in parsed {
-        let severity = Severity::from_str(&alert.priority).map_err(|_| BatchError {
+        let severity = Severity::from_falco_priority(&alert.priority).map_err(|_| BatchError {
             error: format!(
                 "line {line}: unknown priority `{}`",
                 printable(&alert.priority)

@@ -28,6 +28,7 @@ pub const DOCUMENT: &str = r##"{
     "/api/v1/findings": {"get": {"summary": "Findings of the latest audit", "parameters": [{"name": "layer", "in": "query"}, {"name": "severity", "in": "query"}, {"name": "namespace", "in": "query"}, {"name": "policy", "in": "query"}, {"name": "cluster", "in": "query"}, {"name": "limit", "in": "query"}, {"name": "cursor", "in": "query"}], "responses": {"200": {"description": "{items: [Finding], next}"}}}},
     "/api/v1/summary": {"get": {"summary": "Score, findings by layer and severity, alert counts, last audit", "responses": {"200": {"description": "{score, findings, alerts: {total, oncall, review}, last_audit}"}}}},
     "/api/v1/policies": {"get": {"summary": "Loaded input files and what they became", "responses": {"200": {"description": "{items: [{file, kind, items}]}"}}}},
+    "/api/v1/policies/export": {"get": {"summary": "The active policy set as one Kubernetes List (policies, and the Falco rules with the console's exceptions as a ConfigMap) for kubectl apply or GitOps", "responses": {"200": {"description": "a v1 List"}}}},
     "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "OpenMetrics text"}}}},
     "/healthz": {"get": {"summary": "Liveness (no token needed)", "security": [], "responses": {"200": {"description": "ok"}}}}
   }

@@ -171,6 +171,38 @@ async fn suite(name: &str, db: &str) {
         "{export}"
     );
 
+    // The active policy set as manifests, exceptions included.
+    let (status, list) = console.get("/api/v1/policies/export").await;
+    assert_eq!(status, 200);
+    let kinds: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["kind"].as_str())
+        .collect();
+    for kind in [
+        "ConstraintTemplate",
+        "K8sRequiredLabels",
+        "ClusterPolicy",
+        "NetworkPolicy",
+        "ConfigMap",
+    ] {
+        assert!(kinds.contains(&kind), "{kinds:?}");
+    }
+    assert!(!kinds.contains(&"Deployment"), "{kinds:?}");
+    let configmap = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "ConfigMap")
+        .unwrap();
+    assert!(
+        configmap["data"]["zz-console-exceptions.yaml"]
+            .as_str()
+            .unwrap()
+            .contains("exceptions: append")
+    );
+
     // Summary, posture, coverage.
     let (status, summary) = console.get("/api/v1/summary").await;
     assert_eq!(status, 200);

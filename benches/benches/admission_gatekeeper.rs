@@ -15,23 +15,21 @@
 //! expects a violation, read from the shared corpus (skipped when absent).
 //!
 //! `palisade`, `regorus` and `regorus_prebuilt` run a second time measuring the benchmark
-//! thread's CPU time (`cpu/...`, from `/proc/thread-self/schedstat`), which
+//! thread's CPU time (`cpu/...`, `palisade_benches::cpu::ThreadCpu`), which
 //! stays meaningful on a shared machine where the thread is often preempted.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use std::sync::OnceLock;
-use std::time::Instant;
+use criterion::{Criterion, SamplingMode};
+use palisade_benches::cpu::ThreadCpu;
 
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
-use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
-use palisade::manifest;
-use palisade_admission::gatekeeper::{
+use palisade::admission::gatekeeper::{
     Constraint, ConstraintTemplate, GatekeeperPolicy, review_value,
 };
-use palisade_admission::{AdmissionRequest, AdmissionReview, Context, PolicySet};
+use palisade::admission::{AdmissionRequest, AdmissionReview, Context, PolicySet};
+use palisade::manifest;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
@@ -175,7 +173,7 @@ fn load_cases() -> Vec<Case> {
     cases
 }
 
-fn run_palisade(case: &Case, context: &Context) -> palisade_admission::AdmissionResponse {
+fn run_palisade(case: &Case, context: &Context) -> palisade::admission::AdmissionResponse {
     case.policies.review(black_box(&case.request), context)
 }
 
@@ -193,7 +191,7 @@ fn run_regorus_prebuilt(case: &Case) -> Option<regorus::Value> {
     engine.eval_rule(case.rule.clone()).ok()
 }
 
-fn gatekeeper_cpu(c: &mut Criterion<CpuTime>) {
+fn gatekeeper_cpu(c: &mut Criterion<ThreadCpu>) {
     let context = Context::new();
     let mut group = c.benchmark_group("cpu/admission_gatekeeper");
     group.sampling_mode(SamplingMode::Flat);
@@ -210,54 +208,6 @@ fn gatekeeper_cpu(c: &mut Criterion<CpuTime>) {
         });
     }
     group.finish();
-}
-
-/// CPU time of the current thread in nanoseconds (the scheduler's
-/// `sum_exec_runtime`); the wall clock where `/proc` is not available.
-fn thread_cpu_ns() -> u64 {
-    static START: OnceLock<Instant> = OnceLock::new();
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or_else(|| {
-            let elapsed = START.get_or_init(Instant::now).elapsed().as_nanos();
-            u64::try_from(elapsed).unwrap_or(u64::MAX)
-        })
-}
-
-/// Criterion measurement of the benchmark thread's CPU time.
-struct CpuTime;
-
-static WALL_TIME: WallTime = WallTime;
-
-impl Measurement for CpuTime {
-    type Intermediate = u64;
-    type Value = u64;
-
-    fn start(&self) -> u64 {
-        thread_cpu_ns()
-    }
-
-    fn end(&self, start: u64) -> u64 {
-        thread_cpu_ns().saturating_sub(start)
-    }
-
-    fn add(&self, a: &u64, b: &u64) -> u64 {
-        a.saturating_add(*b)
-    }
-
-    fn zero(&self) -> u64 {
-        0
-    }
-
-    fn to_f64(&self, value: &u64) -> f64 {
-        *value as f64
-    }
-
-    fn formatter(&self) -> &dyn ValueFormatter {
-        // Values are nanoseconds, formatted like wall time.
-        WALL_TIME.formatter()
-    }
 }
 
 fn gatekeeper(c: &mut Criterion) {
@@ -282,10 +232,4 @@ fn gatekeeper(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(wall_clock, gatekeeper);
-criterion_group! {
-    name = cpu_time;
-    config = Criterion::default().with_measurement(CpuTime);
-    targets = gatekeeper_cpu
-}
-criterion_main!(wall_clock, cpu_time);
+palisade_benches::wall_and_cpu_main!(wall: gatekeeper; cpu: gatekeeper_cpu);

@@ -4,20 +4,19 @@
 //!
 //! Every benchmark runs twice: with criterion's wall-clock measurement
 //! (`admission/...`) and with the benchmark thread's CPU time
-//! (`cpu/admission/...`, read from `/proc/thread-self/schedstat`), which
+//! (`cpu/admission/...`, `palisade_benches::cpu::ThreadCpu`), which
 //! stays meaningful on a shared machine where the thread is often
 //! preempted (the wall clock then counts time other processes ran).
 
 use std::hint::black_box;
 
-use std::sync::OnceLock;
-use std::time::Instant;
+use criterion::measurement::Measurement;
+use criterion::{Criterion, SamplingMode};
+use palisade_benches::cpu::ThreadCpu;
 
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
-use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
-use palisade_admission::builtin::BuiltinPack;
-use palisade_admission::pss::{self, Level, LevelVersion, Version};
-use palisade_admission::{AdmissionRequest, Context};
+use palisade::admission::builtin::BuiltinPack;
+use palisade::admission::pss::{self, Level, LevelVersion, Version};
+use palisade::admission::{AdmissionRequest, Context};
 use serde_json::{Value, json};
 
 /// A Pod with two containers, an init container, limits, labels, probes
@@ -99,66 +98,12 @@ fn bench<M: Measurement + 'static>(c: &mut Criterion<M>, prefix: &str) {
     group.finish();
 }
 
-/// CPU time of the current thread, in nanoseconds (the scheduler's
-/// `sum_exec_runtime`); the wall clock where `/proc` is not available.
-fn thread_cpu_ns() -> u64 {
-    static START: OnceLock<Instant> = OnceLock::new();
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or_else(|| {
-            let elapsed = START.get_or_init(Instant::now).elapsed().as_nanos();
-            u64::try_from(elapsed).unwrap_or(u64::MAX)
-        })
-}
-
-/// Criterion measurement of the benchmark thread's CPU time.
-struct CpuTime;
-
-static WALL_TIME: WallTime = WallTime;
-
-impl Measurement for CpuTime {
-    type Intermediate = u64;
-    type Value = u64;
-
-    fn start(&self) -> u64 {
-        thread_cpu_ns()
-    }
-
-    fn end(&self, start: u64) -> u64 {
-        thread_cpu_ns().saturating_sub(start)
-    }
-
-    fn add(&self, a: &u64, b: &u64) -> u64 {
-        a.saturating_add(*b)
-    }
-
-    fn zero(&self) -> u64 {
-        0
-    }
-
-    fn to_f64(&self, value: &u64) -> f64 {
-        *value as f64
-    }
-
-    fn formatter(&self) -> &dyn ValueFormatter {
-        // Values are nanoseconds, formatted like wall time.
-        WALL_TIME.formatter()
-    }
-}
-
 fn wall(c: &mut Criterion) {
     bench(c, "");
 }
 
-fn cpu(c: &mut Criterion<CpuTime>) {
+fn cpu(c: &mut Criterion<ThreadCpu>) {
     bench(c, "cpu/");
 }
 
-criterion_group!(wall_clock, wall);
-criterion_group! {
-    name = cpu_time;
-    config = Criterion::default().with_measurement(CpuTime);
-    targets = cpu
-}
-criterion_main!(wall_clock, cpu_time);
+palisade_benches::wall_and_cpu_main!(wall: wall; cpu: cpu);

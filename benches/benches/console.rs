@@ -10,6 +10,14 @@
 //!
 //! The peak resident memory of the process with 1M alerts stored and
 //! served is printed at the end (`VmHWM`), as `docs/performance.md` records.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_possible_wrap,
+    reason = "a benchmark fails by panicking"
+)]
 
 use std::hint::black_box;
 use std::net::SocketAddr;
@@ -158,8 +166,8 @@ fn summary(c: &mut Criterion) {
                     NewAlert {
                         cluster: format!("cluster-{}", n % 7),
                         rule: format!("rule {}", n % 40),
-                        priority: if n % 3 == 0 { "Error" } else { "Warning" }.to_owned(),
-                        severity: if n % 3 == 0 { 4 } else { 3 },
+                        priority: if n.is_multiple_of(3) { "Error" } else { "Warning" }.to_owned(),
+                        severity: if n.is_multiple_of(3) { 4 } else { 3 },
                         output: format!(
                             "alert number {n} (container=c{} proc=p{})",
                             n % 1000,
@@ -169,7 +177,7 @@ fn summary(c: &mut Criterion) {
                         count: 1 + (n % 5) as i64,
                         first_seen: 1_700_000_000_000 + n as i64,
                         last_seen: 1_700_000_000_000 + n as i64,
-                        routed: if n % 3 == 0 { "oncall" } else { "review" }.to_owned(),
+                        routed: if n.is_multiple_of(3) { "oncall" } else { "review" }.to_owned(),
                     }
                 })
                 .collect();

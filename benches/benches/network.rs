@@ -10,34 +10,18 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use palisade_network::Resolver;
-use palisade_network::inventory::EndpointId;
-use palisade_network::ports::Protocol;
-use palisade_network::resolver::{Flow, FlowEnd};
-use palisade_network::synthetic::{Sizes, cluster};
+use palisade::network::EndpointId;
+use palisade::network::Protocol;
+use palisade::network::Resolver;
+use palisade::network::synthetic::{Sizes, cluster};
+use palisade::network::{Flow, FlowEnd};
+use palisade_benches::cpu::cpu_ns_per_run;
 
 /// Peak resident memory of this process so far, from `/proc/self/status`.
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// CPU time this thread has run so far, in nanoseconds (`/proc/self/schedstat`):
-/// unlike wall time, it does not count the time other processes of a busy
-/// machine hold the CPU.
-fn cpu_ns() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/self/schedstat").ok()?;
-    stat.split_whitespace().next()?.parse().ok()
-}
-
-/// Runs `f` `n` times and returns the CPU nanoseconds per run.
-fn cpu_per_run(n: u32, mut f: impl FnMut(u32)) -> Option<f64> {
-    let start = cpu_ns()?;
-    for i in 0..n {
-        f(i);
-    }
-    Some((cpu_ns()? - start) as f64 / f64::from(n))
 }
 
 fn network(c: &mut Criterion) {
@@ -97,25 +81,20 @@ fn network(c: &mut Criterion) {
         flows.len()
     );
     // CPU time per operation, robust to a busy machine.
-    let per_check = cpu_per_run(2_000_000, |i| {
+    let per_check = cpu_ns_per_run(2_000_000, |i| {
         black_box(
             resolver
                 .check(black_box(&flows[(i & 1023) as usize]))
                 .allowed,
         );
     });
-    let per_build = cpu_per_run(5, |_| {
+    let per_build = cpu_ns_per_run(5, |_| {
         black_box(Resolver::new(catalog.clone()));
     });
-    let per_matrix = cpu_per_run(3, |_| {
+    let per_matrix = cpu_ns_per_run(3, |_| {
         black_box(resolver.matrix());
     });
-    let fmt = |v: Option<f64>, div: f64, unit: &str| {
-        v.map_or_else(
-            || "unknown".to_owned(),
-            |v| format!("{:.1} {unit}", v / div),
-        )
-    };
+    let fmt = |v: f64, div: f64, unit: &str| format!("{:.1} {unit}", v / div);
     eprintln!(
         "network: CPU time per check {}, per build (incl. cloning the catalog) {}, per matrix {}",
         fmt(per_check, 1.0, "ns"),

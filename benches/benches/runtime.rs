@@ -11,12 +11,11 @@
 
 use std::hint::black_box;
 
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::Measurement;
+use criterion::{Criterion, Throughput};
+use palisade::runtime::{FlatEvent, MatchMode, RuleSet, Schema};
+use palisade_benches::cpu::ThreadCpu;
 use palisade_benches::runtime_stream::{adversarial, build, captures, load, realistic, rule_texts};
-use palisade_runtime::event::FlatEvent;
-use palisade_runtime::fields::Schema;
-use palisade_runtime::ruleset::{MatchMode, RuleSet};
 
 fn compile(c: &mut Criterion) {
     let Some(texts) = palisade_testkit::corpus("falco").and_then(|falco| rule_texts(&falco)) else {
@@ -33,41 +32,6 @@ fn compile(c: &mut Criterion) {
         b.iter(|| build(&schema, black_box(&loaded), MatchMode::All))
     });
     group.finish();
-}
-
-/// CPU time of the benchmarking thread: on a shared, overloaded machine
-/// wall time counts the time other processes held the core; this does not.
-struct ThreadCpu;
-
-static WALL: WallTime = WallTime;
-
-impl Measurement for ThreadCpu {
-    type Intermediate = cpu_time::ThreadTime;
-    type Value = std::time::Duration;
-
-    fn start(&self) -> Self::Intermediate {
-        cpu_time::ThreadTime::now()
-    }
-
-    fn end(&self, start: Self::Intermediate) -> Self::Value {
-        start.elapsed()
-    }
-
-    fn add(&self, a: &Self::Value, b: &Self::Value) -> Self::Value {
-        *a + *b
-    }
-
-    fn zero(&self) -> Self::Value {
-        std::time::Duration::ZERO
-    }
-
-    fn to_f64(&self, value: &Self::Value) -> f64 {
-        value.as_nanos() as f64
-    }
-
-    fn formatter(&self) -> &dyn ValueFormatter {
-        WALL.formatter()
-    }
 }
 
 fn run<M: Measurement>(
@@ -135,10 +99,4 @@ fn matching_cpu(c: &mut Criterion<ThreadCpu>) {
     matching_in(c, "runtime/match_cpu");
 }
 
-criterion_group!(benches, compile, matching);
-criterion_group! {
-    name = cpu;
-    config = Criterion::default().with_measurement(ThreadCpu);
-    targets = matching_cpu
-}
-criterion_main!(benches, cpu);
+palisade_benches::wall_and_cpu_main!(wall: compile, matching; cpu: matching_cpu);

@@ -16,53 +16,13 @@
 use std::hint::black_box;
 use std::io::Write;
 
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::Measurement;
+use criterion::{Criterion, Throughput};
+use palisade::runtime::alerts::{Alert, FakeClock, Pipeline, PipelineConfig, Selection};
+use palisade::runtime::sinks::{LineFormat, write_line};
+use palisade::runtime::{MatchMode, Schema, builtin, register_output_fields};
+use palisade_benches::cpu::ThreadCpu;
 use palisade_benches::runtime_stream::{load, realistic, rule_texts};
-use palisade_runtime::alerts::Alert;
-use palisade_runtime::alerts::clock::FakeClock;
-use palisade_runtime::alerts::pipeline::{Pipeline, PipelineConfig};
-use palisade_runtime::alerts::selection::Selection;
-use palisade_runtime::builtin;
-use palisade_runtime::fields::Schema;
-use palisade_runtime::output::register_output_fields;
-use palisade_runtime::ruleset::MatchMode;
-use palisade_runtime::sinks::writer::{LineFormat, write_line};
-
-/// CPU time of the benchmarking thread (as `runtime_cpu` in the `runtime`
-/// bench): on the shared machine wall time also counts other processes.
-struct ThreadCpu;
-
-static WALL: WallTime = WallTime;
-
-impl Measurement for ThreadCpu {
-    type Intermediate = cpu_time::ThreadTime;
-    type Value = std::time::Duration;
-
-    fn start(&self) -> Self::Intermediate {
-        cpu_time::ThreadTime::now()
-    }
-
-    fn end(&self, start: Self::Intermediate) -> Self::Value {
-        start.elapsed()
-    }
-
-    fn add(&self, a: &Self::Value, b: &Self::Value) -> Self::Value {
-        *a + *b
-    }
-
-    fn zero(&self) -> Self::Value {
-        std::time::Duration::ZERO
-    }
-
-    fn to_f64(&self, value: &Self::Value) -> f64 {
-        value.as_nanos() as f64
-    }
-
-    fn formatter(&self) -> &dyn ValueFormatter {
-        WALL.formatter()
-    }
-}
 
 fn config(dedup: bool) -> PipelineConfig {
     PipelineConfig {
@@ -179,10 +139,4 @@ fn pipeline_cpu(c: &mut Criterion<ThreadCpu>) {
     pipeline_in(c, "runtime/pipeline_cpu");
 }
 
-criterion_group!(benches, pipeline);
-criterion_group! {
-    name = cpu;
-    config = Criterion::default().with_measurement(ThreadCpu);
-    targets = pipeline_cpu
-}
-criterion_main!(benches, cpu);
+palisade_benches::wall_and_cpu_main!(wall: pipeline; cpu: pipeline_cpu);

@@ -2,4 +2,5 @@
 //! under `peers/`, runners of the engines users would otherwise use, on the
 //! same work. Figures go to `docs/performance.md`.
 
+pub mod cpu;
 pub mod runtime_stream;

@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use palisade_runtime::event::{FlatEvent, FlatEvents};
-use palisade_runtime::fields::Schema;
-use palisade_runtime::loader::{Loaded, Loader};
-use palisade_runtime::ruleset::{MatchMode, RuleSet, RuleSpec};
+use palisade::runtime::Schema;
+use palisade::runtime::{FlatEvent, FlatEvents};
+use palisade::runtime::{Loaded, Loader};
+use palisade::runtime::{MatchMode, RuleSet};
 
 /// The three official rules files.
 pub const FILES: [&str; 3] = [
@@ -39,17 +39,22 @@ pub fn load(schema: &Schema, texts: &[(String, String)]) -> Loaded {
     loader.finish()
 }
 
-/// Compiles the enabled rules (conditions only).
+/// Compiles the enabled rules (the one path every command takes).
+///
+/// # Panics
+///
+/// When a rule does not compile: the official rules all do (the runtime's
+/// `official_rules_compile` test), and a benchmark of a partial ruleset
+/// would measure something else.
+#[expect(
+    clippy::panic,
+    reason = "a benchmark setup failure; the message names the rule"
+)]
 pub fn build(schema: &Schema, loaded: &Loaded, mode: MatchMode) -> RuleSet {
-    let mut builder = RuleSet::builder(schema.clone());
-    builder.mode(mode);
-    for rule in loaded.rules.iter().filter(|r| r.enabled) {
-        let spec = RuleSpec::new(rule.name.clone(), rule.condition.clone(), rule.priority);
-        if let Err(e) = builder.add(spec) {
-            eprintln!("warning: {e}");
-        }
+    match RuleSet::from_loaded(loaded, schema, mode) {
+        Ok(rules) => rules,
+        Err(e) => panic!("the official rules compile: {e}"),
     }
-    builder.build()
 }
 
 /// A small deterministic generator (xorshift64*).

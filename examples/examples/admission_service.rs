@@ -16,10 +16,10 @@ struct Service {
 }
 
 impl Service {
-    fn start() -> Result<Service, String> {
+    fn start() -> Result<Service, Box<dyn std::error::Error>> {
         let loaded = load_policies_str("policies.yaml", &palisade_examples::gatekeeper_yaml())?;
-        if let Some(e) = loaded.errors.first() {
-            return Err(e.to_string());
+        if let Some(e) = loaded.errors.into_iter().next() {
+            return Err(e.into());
         }
         Ok(Service {
             admission: Arc::new(AdmissionEngine::new(loaded.policies)),
@@ -54,7 +54,7 @@ fn review(uid: &str, labels: &str) -> String {
     )
 }
 
-fn main() -> Result<(), String> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let service = Service::start()?;
     for (uid, labels) in [
         ("1", r#"{"app":"web"}"#),

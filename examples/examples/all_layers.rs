@@ -12,11 +12,11 @@ fn main() -> Result<(), palisade::PalisadeError> {
     }
     let events = palisade::runtime::FlatEvents::parse(
         palisade_examples::EVENTS_JSONL,
-        &palisade::runtime::Schema::falco(),
+        &palisade::runtime::alert_schema(),
     )
-    .map_err(|e| palisade::EventsError {
-        file: "events.jsonl".to_owned(),
-        message: e.to_string(),
+    .map_err(|source| palisade::EventsError::Parse {
+        path: "events.jsonl".into(),
+        source,
     })?;
     let report = palisade.report(Some(&events));
     for layer in Layer::ALL {

@@ -35,7 +35,7 @@ fn connections(text: &[(&str, &str)]) -> Result<BTreeMap<(String, String), Strin
         objects.extend(report.objects);
     }
     let (resolver, issues) = resolver(&objects);
-    for issue in issues {
+    for issue in &issues {
         eprintln!("warning: {issue}");
     }
     Ok(ConnList::new(&resolver)

@@ -1,6 +1,8 @@
 //! A runtime matcher fed from a channel of events on several threads: the
-//! compiled `RuleSet` is shared (it is `Send + Sync`, cheap to clone), each
-//! worker owns its `Matcher`.
+//! compiled rules (a `RuntimeEngine`: the `RuleSet` with its outputs
+//! compiled) are shared (`Send + Sync`, cheap to clone), each worker owns
+//! its scratch `Matcher`, and alerts render as `palisade runtime replay`
+//! renders them.
 //!
 //! `cargo run -p palisade-examples --example runtime_threads`
 
@@ -8,7 +10,8 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use palisade::runtime::{FlatEvents, MatchMode, compile_texts, format_output};
+use palisade::runtime::{Event, FlatEvents, MatchMode, compile_texts, engine};
+use palisade::{Engine, Verdict};
 
 const WORKERS: usize = 3;
 
@@ -18,6 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         MatchMode::All,
     )?;
     let events = FlatEvents::parse(palisade_examples::EVENTS_JSONL, rules.schema())?;
+    let rules = engine(rules)?;
 
     // The producer: events into a channel (a real service would read them
     // from a socket or a ring buffer). Workers share the receiving end.
@@ -30,19 +34,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let rx = Arc::clone(&rx);
         let alerts = alerts_tx.clone();
         workers.push(thread::spawn(move || {
-            let mut matcher = rules.matcher(); // per-thread scratch
+            let mut matcher = rules.scratch(); // per-thread scratch
             loop {
                 let next = rx
                     .lock()
                     .map_err(|_| ())
                     .and_then(|r| r.recv().map_err(|_| ()));
                 let Ok(event) = next else { break };
-                for rule in matcher.matches(&event).iter() {
+                let verdict = rules.evaluate(&mut matcher, &event as &dyn Event);
+                for alert in verdict.findings() {
                     let line = format!(
                         "worker {id}: {} [{}] {}",
-                        rule.name,
-                        rule.priority,
-                        format_output(&rule.output, &event)
+                        alert.policy, alert.severity, alert.message
                     );
                     if alerts.send(line).is_err() {
                         return;

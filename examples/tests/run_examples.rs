@@ -1,12 +1,6 @@
 //! Every example runs and prints what it promises. `cargo test` builds the
 //! example binaries next to this test's directory; they are run from there.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
+#![allow(clippy::unwrap_used, reason = "a failing test is the point")]
 
 use std::path::PathBuf;
 use std::process::Command;

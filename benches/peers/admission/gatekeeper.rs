@@ -5,11 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use palisade::manifest::{self, Manifest};
-use palisade_admission::gatekeeper::{
+use palisade::admission::gatekeeper::{
     Constraint, ConstraintTemplate, GatekeeperPolicy, review_value,
 };
-use palisade_admission::{AdmissionRequest, AdmissionReview, Context, PolicySet};
+use palisade::admission::{AdmissionRequest, AdmissionReview, Context, PolicySet};
+use palisade::manifest::{self, Manifest};
 use regorus::Value;
 use serde::Deserialize;
 use serde_json::Value as Json;
@@ -39,7 +39,7 @@ pub struct Case {
 
 impl Case {
     /// Palisade's path: match, input, engine clone, evaluation, response.
-    pub fn palisade(&self) -> palisade_admission::AdmissionResponse {
+    pub fn palisade(&self) -> palisade::admission::AdmissionResponse {
         self.policies.review(&self.request, &self.context)
     }
 

@@ -33,8 +33,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use palisade_admission::gatekeeper::review_value;
-use palisade_admission::pss::Level;
+use palisade::admission::gatekeeper::review_value;
+use palisade::admission::pss::Level;
 
 use crate::timing::{geomean, human_ns, pair_best};
 
@@ -239,13 +239,13 @@ fn run_pss(psp: &Path, fixtures: &Path, reps: u32) -> Result<bool, String> {
                 pod.name
             );
         }
-        let full = palisade_admission::pss::LevelVersion::new(
+        let full = palisade::admission::pss::LevelVersion::new(
             pod.level,
-            palisade_admission::pss::Version::Latest,
+            palisade::admission::pss::Version::Latest,
         );
         let (ns_native, ns_rego) = pair_best(
             reps,
-            || palisade_admission::pss::evaluate(full, &pod.object),
+            || palisade::admission::pss::evaluate(full, &pod.object),
             || side.rego(&inputs),
         );
         total_native += ns_native;

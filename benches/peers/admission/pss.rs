@@ -11,10 +11,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use palisade::admission::gatekeeper::{ConstraintTemplate, review_value};
+use palisade::admission::pss::{self, CheckId, Level, LevelVersion, Version};
+use palisade::admission::{AdmissionRequest, Context};
 use palisade::manifest;
-use palisade_admission::gatekeeper::{ConstraintTemplate, review_value};
-use palisade_admission::pss::{self, CheckId, Level, LevelVersion, Version};
-use palisade_admission::{AdmissionRequest, Context};
 use regorus::Value;
 use serde_json::{Value as Json, json};
 

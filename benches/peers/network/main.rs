@@ -1,7 +1,7 @@
 //! `peers-network`: the network rows of `benches/peers/run` (see
 //! `benches/peers/README.md`).
 //!
-//! Generated clusters (`palisade_network::synthetic::cluster`) of 100,
+//! Generated clusters (`palisade::network::synthetic::cluster`) of 100,
 //! 1,000 and 10,000 pods, with namespaces and policies in proportion (20
 //! pods and 4 policies per namespace: the network benchmark's mix of
 //! NetworkPolicies, CiliumNetworkPolicies, AdminNetworkPolicies and a
@@ -36,11 +36,11 @@ use std::net::IpAddr;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use palisade_network::inventory::EndpointId;
-use palisade_network::ports::Protocol;
-use palisade_network::resolver::{Flow, FlowEnd};
-use palisade_network::synthetic::{Sizes, cluster};
-use palisade_network::{Catalog, Resolver};
+use palisade::network::EndpointId;
+use palisade::network::Protocol;
+use palisade::network::synthetic::{Sizes, cluster};
+use palisade::network::{Catalog, Resolver};
+use palisade::network::{Flow, FlowEnd};
 
 use crate::naive::End;
 use crate::timing::{batch_best, human_ns};

@@ -9,12 +9,12 @@
 
 use std::net::IpAddr;
 
-use palisade_network::Catalog;
-use palisade_network::inventory::Endpoint;
-use palisade_network::policy::{
+use palisade::network::Catalog;
+use palisade::network::Endpoint;
+use palisade::network::policy::{
     Action, Direction, EndpointSelector, NamespaceScope, Peer, Policy, PolicyKind, Rule, Tier,
 };
-use palisade_network::ports::{NamedPort, Protocol};
+use palisade::network::{NamedPort, Protocol};
 
 /// One end of a flow, as the naive evaluator sees it.
 pub enum End<'a> {

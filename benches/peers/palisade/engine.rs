@@ -7,10 +7,10 @@
 //! [`FlatEvents::parse`] before timing starts.
 
 use palisade::Severity;
-use palisade_runtime::event::{FlatEvent, FlatEvents};
-use palisade_runtime::fields::Schema;
-use palisade_runtime::parser;
-use palisade_runtime::ruleset::{MatchMode, Matcher, RuleSet, RuleSpec};
+use palisade::runtime::Schema;
+use palisade::runtime::parse_condition;
+use palisade::runtime::{FlatEvent, FlatEvents};
+use palisade::runtime::{MatchMode, Matcher, RuleSet, RuleSpec};
 
 /// An engine under test, as the harness drives it.
 pub trait Engine {
@@ -58,7 +58,7 @@ pub fn compile(filters: &[&str]) -> Result<Compiled<Palisade>, Unavailable> {
     let mut rejected = Vec::new();
     let mut filter_of_rule = Vec::new();
     for (i, text) in filters.iter().enumerate() {
-        let condition = match parser::parse(text) {
+        let condition = match parse_condition(text) {
             Ok(condition) => condition,
             Err(e) => {
                 rejected.push((i, e.to_string()));

@@ -236,8 +236,15 @@ impl AdmissionRequest {
                 }
             }
         }
-        AdmissionRequest::deserialize(request)
-            .map_err(|e| invalid(format!("invalid `request`: {e}")))
+        serde_path_to_error::deserialize(request).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." {
+                invalid(format!("invalid `request`: {inner}"))
+            } else {
+                invalid(format!("invalid `request.{path}`: {inner}"))
+            }
+        })
     }
 
     /// The request as JSON, in the wire format (the form Gatekeeper gives
@@ -587,6 +594,19 @@ pub struct EvaluationError {
     pub reason: String,
 }
 
+impl EvaluationError {
+    /// The error as a finding (severity error) about `object`.
+    pub fn to_finding(&self, object: ObjectRef) -> Finding {
+        Finding::new(
+            Layer::Admission,
+            self.policy.clone(),
+            Severity::Error,
+            self.reason.clone(),
+        )
+        .with_subject(Subject::Object(object))
+    }
+}
+
 /// A compiled admission policy. Every backend implements it.
 pub trait Policy: Send + Sync + fmt::Debug {
     /// The policy's name (a constraint's `metadata.name`, ...), used in messages.
@@ -686,15 +706,7 @@ impl Decision {
             .iter()
             .map(|v| v.to_finding(object.clone()))
             .collect();
-        findings.extend(self.errors.iter().map(|e| {
-            Finding::new(
-                Layer::Admission,
-                e.policy.clone(),
-                Severity::Error,
-                e.reason.clone(),
-            )
-            .with_subject(Subject::Object(object.clone()))
-        }));
+        findings.extend(self.errors.iter().map(|e| e.to_finding(object.clone())));
         findings
     }
 }
@@ -845,7 +857,11 @@ mod tests {
             &json!({"kind": "AdmissionReview", "apiVersion": "admission.k8s.io/v1", "request": {"operation": "PATCH"}}),
         )
         .unwrap_err();
-        assert!(err.to_string().contains("invalid `request`"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("invalid `request.operation`: unknown variant `PATCH`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,10 +1,3 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 //! Bad-input suites of the admission layer: every malformed
 //! ConstraintTemplate, constraint, pattern policy and AdmissionReview under
 //! `tests/bad_input/<kind>/` gives the error in its `<case>.expected` file

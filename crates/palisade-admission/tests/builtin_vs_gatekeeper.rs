@@ -4,7 +4,6 @@
 //! parameters) finds a violation exactly when the suite expects one.
 #![allow(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
     reason = "a failing test is the point"

@@ -1,13 +1,11 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 //! One admission `PolicySet` (built-in pack, a Gatekeeper template with
 //! constraints evaluated by regorus, a pattern policy) shared by 8
 //! threads: every decision equals the single-threaded one.
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "a failing test is the point"
+)]
 
 use palisade_admission::builtin::BuiltinPack;
 use palisade_admission::{AdmissionRequest, Context, Decision, PolicySet};

@@ -1,10 +1,3 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 //! Every case of every template's `suite.yaml` in the Gatekeeper library
 //! corpus, through the suite runner (the same path as `palisade admission
 //! verify`). The only failures allowed are the regorus divergences listed

@@ -3,13 +3,6 @@
 //! exactly the documented list (also in `docs/admission.md`). The
 //! `kyverno-deny/` policies need JMESPath `deny`: every one of their cases
 //! is counted as unsupported at load, with the load error checked.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 
 use std::path::Path;
 

@@ -1,10 +1,3 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 //! Admission limits: AdmissionReview size and Rego evaluation time.
 
 use palisade_admission::limits::{MAX_REVIEW_BYTES, REGO_TIME_LIMIT};

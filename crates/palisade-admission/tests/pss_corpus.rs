@@ -3,13 +3,6 @@
 //! `fail/` are denied and the check named by the file prefix (or the
 //! restricted check that overrides it at that version) is among the
 //! failures.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 
 use palisade_admission::pss::{self, CheckId, Level, LevelVersion, Version};
 use palisade_core::manifest;

@@ -76,8 +76,8 @@ const DEMO_ALLOWED: &str = r#"{"apiVersion": "v1", "kind": "Pod",
 /// This layer's part of `palisade demo`: the built-in policy pack on a
 /// denied and an allowed Pod, with reasons.
 pub fn demo(out: &Output) -> Exit {
-    use palisade_admission::builtin::BuiltinPack;
-    use palisade_admission::{AdmissionRequest, Context};
+    use palisade::admission::builtin::BuiltinPack;
+    use palisade::admission::{AdmissionRequest, Context};
 
     let pack = BuiltinPack::default().policy_set();
     let context = Context::new();

@@ -11,7 +11,6 @@ use std::time::Duration;
 use clap::Args;
 use palisade_console::ConsoleConfig;
 
-use crate::admission::serve::args::parse_duration;
 use crate::exit::Exit;
 use crate::output::Output;
 
@@ -56,7 +55,7 @@ pub struct ConsoleArgs {
     #[arg(long)]
     pub oncall_slack: bool,
     /// Repeats of an alert within this window reach on-call once.
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = palisade::duration::parse)]
     pub dedup_window: Duration,
     /// The largest request body accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
@@ -65,7 +64,7 @@ pub struct ConsoleArgs {
     #[arg(long, value_name = "N", default_value_t = 1_000_000)]
     pub rate_limit: u64,
     /// How often the policy and inventory files are checked for change.
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = palisade::duration::parse)]
     pub reload_interval: Duration,
     /// Start on the example data (`examples/data/mixed`, a fresh store
     /// `palisade-demo.db` in `--state-dir`)

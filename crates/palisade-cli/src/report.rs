@@ -44,7 +44,7 @@ pub fn run(out: &Output, args: &ReportArgs) -> Exit {
         }
     };
     for issue in palisade.network_issues() {
-        out.warning(issue);
+        out.warning(&issue.to_string());
     }
     let events = match &args.events {
         Some(path) => match Palisade::read_events(path) {

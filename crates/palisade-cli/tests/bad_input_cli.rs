@@ -1,30 +1,21 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 //! No input path can make the CLI panic: every case of every bad-input
 //! suite (`crates/*/tests/bad_input/<kind>/`) is run through the command
 //! that reads that kind of input. Each run must end with exit code 2 (bad
 //! input) or 1 (a verdict), never 101 (a panic) or a signal, and stderr
-//! must not say "panicked".
+//! must not say "panicked"; and the CLI shows the library's message for the
+//! case, the one in its `<case>.expected` file.
+#![allow(clippy::unwrap_used, reason = "a failing test is the point")]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn crates() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The cases of a layer's bad-input suite (not their `.expected` files).
 fn cases(krate: &str, kind: &str) -> Vec<PathBuf> {
     let dir = crates().join(krate).join("tests/bad_input").join(kind);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
+    let files = palisade_testkit::bad_input::cases(&dir).unwrap();
     assert!(
         files.len() >= 20,
         "{}: only {} cases",
@@ -35,9 +26,20 @@ fn cases(krate: &str, kind: &str) -> Vec<PathBuf> {
 }
 
 /// Runs the CLI once per case with the arguments `args` gives; checks the
-/// exit code is one of `allowed` and that nothing panicked.
+/// exit code is one of `allowed`, that nothing panicked and that the output
+/// holds the case's expected message.
 fn run_all(krate: &str, kind: &str, allowed: &[i32], args: impl Fn(&Path) -> Vec<String>) {
     run_all_with(krate, kind, allowed, args, |_, _| false);
+}
+
+/// The case's `.expected` message, naming the case by the path the CLI is
+/// given (the suites name it relative to the layer crate).
+fn expected_message(krate: &str, file: &Path) -> String {
+    let expected = palisade_testkit::bad_input::expected_path(file);
+    let text = std::fs::read_to_string(&expected).unwrap();
+    let prefix = format!("{}/tests/bad_input/", s(&crates().join(krate)));
+    text.trim_end_matches('\n')
+        .replace("tests/bad_input/", &prefix)
 }
 
 /// [`run_all`], where `also_ok(file, stderr)` may accept exit code 0 (a
@@ -49,16 +51,25 @@ fn run_all_with(
     args: impl Fn(&Path) -> Vec<String>,
     also_ok: impl Fn(&Path, &str) -> bool,
 ) {
+    // `admission review` reads the review file as a manifest first: its
+    // messages are the manifest loader's, with positions (the suite's are
+    // those of `AdmissionReview::from_json_slice`, which has no file).
+    let check_message = kind != "reviews";
     let mut failures = Vec::new();
     let files = cases(krate, kind);
     for file in &files {
-        let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
-            .args(args(file))
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
+        let args = args(file);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = palisade_testkit::command::run(env!("CARGO_BIN_EXE_palisade"), &args);
         let stderr = String::from_utf8_lossy(&output.stderr);
         let name = file.file_name().unwrap().to_string_lossy();
+        let shown = format!("{}{stderr}", String::from_utf8_lossy(&output.stdout));
+        let message = expected_message(krate, file);
+        if check_message && !shown.contains(&message) {
+            failures.push(format!(
+                "{name}: the output does not show `{message}`:\n{shown}"
+            ));
+        }
         match output.status.code() {
             None => failures.push(format!("{name}: killed by a signal")),
             Some(code) if stderr.contains("panicked") || code == 101 => {
@@ -200,5 +211,22 @@ fn network_policies() {
         &[1, 2],
         |f| vec!["network".into(), "audit".into(), s(f)],
         |f, stderr| stderr.contains(&format!("{}:", s(f))) && stderr.contains("warning"),
+    );
+}
+
+/// A condition nested 100,000 levels deep (too long for a case file's
+/// command line) is refused at the parser's depth limit.
+#[test]
+fn a_deeply_nested_condition_is_refused_at_the_depth_limit() {
+    let deep = "(".repeat(100_000);
+    let out = palisade_testkit::command::run(
+        env!("CARGO_BIN_EXE_palisade"),
+        &["runtime", "parse", &deep],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = palisade_testkit::command::text(&out.stderr);
+    assert!(
+        stderr.contains("exceeded max depth limit of 100"),
+        "{stderr}"
     );
 }

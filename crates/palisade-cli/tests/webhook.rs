@@ -1,10 +1,8 @@
 //! The admission webhook end to end: the real `palisade` binary serving on
 //! loopback with a certificate made by `palisade admission cert`, called
 //! over TLS by a real HTTP client that trusts only the generated CA.
-
 #![allow(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
     reason = "a failing test is the point"
@@ -14,11 +12,11 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value as Json, json};
+use tempfile::TempDir;
 
 /// The host name in the test certificate (resolved to the server's address
 /// by the client, so no DNS is involved).
@@ -37,31 +35,42 @@ fn write_privileged_policy(corpus: &Path, dir: &Path) {
     .unwrap();
 }
 
-/// A directory removed when the test ends.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "palisade-webhook-{name}-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
+/// A fresh directory (removed when the test ends) holding a certificate
+/// for [`HOST`] in `certs/`.
+fn temp_with_certs(name: &str) -> (TempDir, PathBuf) {
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!("palisade-webhook-{name}-"))
+        .tempdir()
+        .unwrap();
+    let certs = tmp.path().join("certs");
+    make_cert(&certs);
+    (tmp, certs)
 }
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// Serves the policies under `policies`, reloaded every 200 ms.
+fn serve_reloading(certs: &Path, policies: &Path) -> Server {
+    Server::start(
+        certs,
+        &[
+            "--policies",
+            policies.to_str().unwrap(),
+            "--reload-interval",
+            "200ms",
+        ],
+    )
+}
+
+/// Adds the `shop` namespace to the sample constraint's exclusions; the
+/// text it had before.
+fn exempt_shop(constraint: &Path) -> String {
+    let text = std::fs::read_to_string(constraint).unwrap();
+    let exempted = text.replace(
+        "excludedNamespaces: [\"kube-system\"]",
+        "excludedNamespaces: [\"kube-system\", \"shop\"]",
+    );
+    assert_ne!(text, exempted, "sample constraint changed shape");
+    std::fs::write(constraint, exempted).unwrap();
+    text
 }
 
 /// Runs `palisade admission cert` into `dir`.
@@ -81,34 +90,44 @@ fn make_cert(dir: &Path) {
     }
 }
 
-/// A running `palisade admission serve`, killed when dropped.
+/// `palisade [global] admission serve` on a loopback port with the
+/// certificate in `certs`.
+fn serve_command(global: &[&str], certs: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_palisade"));
+    command
+        .args(global)
+        .args([
+            "admission",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+        ])
+        .arg(certs.join("tls.crt"))
+        .arg("--tls-key")
+        .arg(certs.join("tls.key"));
+    command
+}
+
+/// A running `palisade admission serve`, killed when dropped, with a
+/// client trusting only its CA.
 struct Server {
     child: Child,
     addr: SocketAddr,
     stderr: Arc<Mutex<String>>,
+    client: reqwest::blocking::Client,
 }
 
 impl Server {
-    /// Starts the server with a fresh certificate in `certs` and `extra`
-    /// arguments, and waits for its address.
+    /// Starts the server with the certificate in `certs` and `extra`
+    /// arguments, and waits until it is ready.
     fn start(certs: &Path, extra: &[&str]) -> Server {
         Server::start_with(&[], certs, extra)
     }
 
     /// Like [`Server::start`], with global options before the command.
     fn start_with(global: &[&str], certs: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
-            .args(global)
-            .args([
-                "admission",
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--tls-cert",
-            ])
-            .arg(certs.join("tls.crt"))
-            .arg("--tls-key")
-            .arg(certs.join("tls.key"))
+        let mut child = serve_command(global, certs)
             .args(extra)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
@@ -149,11 +168,21 @@ impl Server {
             .unwrap_or_else(|| panic!("unexpected first line `{line}`"))
             .parse()
             .unwrap();
-        Server {
+        let client = client_trusting(&std::fs::read(certs.join("ca.crt")).unwrap(), addr);
+        let server = Server {
             child,
             addr,
             stderr,
-        }
+            client,
+        };
+        server.wait_for("readiness", || {
+            server
+                .client
+                .get(server.url("/readyz"))
+                .send()
+                .is_ok_and(|r| r.status() == 200)
+        });
+        server
     }
 
     /// A client trusting only the CA in `certs`.
@@ -169,14 +198,36 @@ impl Server {
         self.stderr.lock().unwrap().clone()
     }
 
-    /// Waits until `/readyz` answers 200.
-    fn wait_ready(&self, client: &reqwest::blocking::Client) {
-        self.wait_for("readiness", || {
-            client
-                .get(self.url("/readyz"))
-                .send()
-                .is_ok_and(|r| r.status() == 200)
-        });
+    /// POSTs `body` to `/validate`: the status and the body.
+    fn post(&self, body: impl Into<reqwest::blocking::Body>) -> (u16, String) {
+        let response = self
+            .client
+            .post(self.url("/validate"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .unwrap();
+        (response.status().as_u16(), response.text().unwrap())
+    }
+
+    /// POSTs a review and returns the `response` member.
+    fn validate(&self, review: &Json) -> Json {
+        let (status, text) = self.post(review.to_string());
+        assert_eq!(status, 200, "server log:\n{}", self.logs());
+        let body: Json = serde_json::from_str(&text).unwrap();
+        assert_eq!(body["apiVersion"], "admission.k8s.io/v1");
+        assert_eq!(body["kind"], "AdmissionReview");
+        body["response"].clone()
+    }
+
+    /// GETs `path` with the server's client: the status and the body.
+    fn get(&self, path: &str) -> (u16, String) {
+        get_text(self, &self.client, path)
+    }
+
+    /// The value of a sample of `/metrics`, e.g. `name{labels}`.
+    fn metric(&self, sample: &str) -> Option<f64> {
+        metric(&self.get("/metrics").1, sample)
     }
 
     /// Polls `check` every 100 ms for up to 30 s.
@@ -230,20 +281,7 @@ fn client_trusting(ca: &[u8], addr: SocketAddr) -> reqwest::blocking::Client {
 
 /// An AdmissionReview v1 for a CREATE of `pod` in namespace `shop`.
 fn review(uid: &str, pod: Json) -> Json {
-    json!({
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "request": {
-            "uid": uid,
-            "kind": {"group": "", "version": "v1", "kind": "Pod"},
-            "resource": {"group": "", "version": "v1", "resource": "pods"},
-            "namespace": "shop",
-            "name": pod["metadata"]["name"],
-            "operation": "CREATE",
-            "userInfo": {"username": "alice"},
-            "object": pod,
-        }
-    })
+    review_in(uid, "shop", pod)
 }
 
 fn pod(name: &str, privileged: bool) -> Json {
@@ -261,19 +299,11 @@ fn pod(name: &str, privileged: bool) -> Json {
     })
 }
 
-/// POSTs a review and returns the `response` member.
-fn validate(server: &Server, client: &reqwest::blocking::Client, review: &Json) -> Json {
-    let response = client
-        .post(server.url("/validate"))
-        .header("content-type", "application/json")
-        .body(review.to_string())
-        .send()
-        .unwrap();
-    assert_eq!(response.status(), 200, "server log:\n{}", server.logs());
-    let body: Json = serde_json::from_str(&response.text().unwrap()).unwrap();
-    assert_eq!(body["apiVersion"], "admission.k8s.io/v1");
-    assert_eq!(body["kind"], "AdmissionReview");
-    body["response"].clone()
+/// Asserts `response` denies with HTTP status `code`; its message.
+fn denial(response: &Json, code: u16) -> &str {
+    assert_eq!(response["allowed"], false, "{response}");
+    assert_eq!(response["status"]["code"], code, "{response}");
+    response["status"]["message"].as_str().unwrap()
 }
 
 fn get_text(server: &Server, client: &reqwest::blocking::Client, path: &str) -> (u16, String) {
@@ -293,20 +323,14 @@ fn gatekeeper_policy_denies_privileged_allows_compliant_and_reports() {
     let Some(corpus) = palisade_testkit::corpus("admission") else {
         return;
     };
-    let tmp = TempDir::new("decide");
-    let certs = tmp.path().join("certs");
+    let (tmp, certs) = temp_with_certs("decide");
     let policies = tmp.path().join("policies");
-    make_cert(&certs);
     write_privileged_policy(&corpus, &policies);
     let server = Server::start(&certs, &["--policies", policies.to_str().unwrap()]);
-    let client = server.client(&certs);
-    server.wait_ready(&client);
 
-    let denied = validate(&server, &client, &review("uid-denied-1", pod("root", true)));
+    let denied = server.validate(&review("uid-denied-1", pod("root", true)));
     assert_eq!(denied["uid"], "uid-denied-1");
-    assert_eq!(denied["allowed"], false);
-    assert_eq!(denied["status"]["code"], 403);
-    let message = denied["status"]["message"].as_str().unwrap();
+    let message = denial(&denied, 403);
     assert!(
         message.starts_with(
             "[psp-privileged-container] Privileged container is not allowed: nginx, securityContext:"
@@ -314,11 +338,7 @@ fn gatekeeper_policy_denies_privileged_allows_compliant_and_reports() {
         "{message}"
     );
 
-    let allowed = validate(
-        &server,
-        &client,
-        &review("uid-allowed-2", pod("web", false)),
-    );
+    let allowed = server.validate(&review("uid-allowed-2", pod("web", false)));
     assert_eq!(allowed["uid"], "uid-allowed-2");
     assert_eq!(allowed["allowed"], true);
     assert!(allowed.get("status").is_none(), "{allowed}");
@@ -326,20 +346,17 @@ fn gatekeeper_policy_denies_privileged_allows_compliant_and_reports() {
     // A dry-run request is answered like any other, and marked.
     let mut dry = review("uid-dry-3", pod("root", true));
     dry["request"]["dryRun"] = json!(true);
-    let dry = validate(&server, &client, &dry);
+    let dry = server.validate(&dry);
     assert_eq!(dry["uid"], "uid-dry-3");
     assert_eq!(dry["allowed"], false);
     assert_eq!(dry["auditAnnotations"]["dry-run"], "true");
 
+    assert_eq!(server.get("/healthz"), (200, "ok\n".to_owned()));
     assert_eq!(
-        get_text(&server, &client, "/healthz"),
-        (200, "ok\n".to_owned())
-    );
-    assert_eq!(
-        get_text(&server, &client, "/readyz"),
+        server.get("/readyz"),
         (200, "ready: policy set 1 (1 policies)\n".to_owned())
     );
-    let (status, metrics) = get_text(&server, &client, "/metrics");
+    let (status, metrics) = server.get("/metrics");
     assert_eq!(status, 200);
     let requests = "palisade_webhook_requests_total";
     assert_eq!(
@@ -412,21 +429,9 @@ fn gatekeeper_policy_denies_privileged_allows_compliant_and_reports() {
 
 #[test]
 fn malformed_body_gets_400_and_oversized_body_413() {
-    let tmp = TempDir::new("bodies");
-    make_cert(tmp.path());
-    let server = Server::start(tmp.path(), &["--builtin", "--max-body-bytes", "65536"]);
-    let client = server.client(tmp.path());
-    server.wait_ready(&client);
-
-    let post = |body: Vec<u8>| {
-        let response = client
-            .post(server.url("/validate"))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .unwrap();
-        (response.status().as_u16(), response.text().unwrap())
-    };
+    let (_tmp, certs) = temp_with_certs("bodies");
+    let server = Server::start(&certs, &["--builtin", "--max-body-bytes", "65536"]);
+    let post = |body: Vec<u8>| server.post(body);
     let (status, text) = post(b"{\"apiVersion\": ".to_vec());
     assert_eq!(status, 400);
     assert!(
@@ -449,9 +454,19 @@ fn malformed_body_gets_400_and_oversized_body_413() {
         text,
         "request body exceeds the limit of 65536 bytes (`--max-body-bytes`)\n"
     );
+    // The same body sent in chunks, without a declared length, is counted
+    // as it arrives.
+    let (status, text) = server.post(reqwest::blocking::Body::new(std::io::Cursor::new(
+        big.to_string().into_bytes(),
+    )));
+    assert_eq!(status, 413);
+    assert_eq!(
+        text,
+        "request body exceeds the limit of 65536 bytes (`--max-body-bytes`)\n"
+    );
 
     // The server goes on serving; the built-in pack words its own messages.
-    let denied = validate(&server, &client, &review("uid-after", pod("root", true)));
+    let denied = server.validate(&review("uid-after", pod("root", true)));
     assert_eq!(denied["uid"], "uid-after");
     assert_eq!(denied["allowed"], false);
     let message = denied["status"]["message"].as_str().unwrap();
@@ -459,20 +474,16 @@ fn malformed_body_gets_400_and_oversized_body_413() {
         message.contains("[no-privileged-containers] Privileged container is not allowed: nginx"),
         "{message}"
     );
-    let (_, metrics) = get_text(&server, &client, "/metrics");
+    let metrics = server.get("/metrics").1;
     assert_eq!(
         metric(
             &metrics,
             "palisade_webhook_requests_total{verdict=\"invalid\",dry_run=\"false\"}"
         ),
-        Some(3.0),
+        Some(4.0),
         "{metrics}"
     );
-    assert_eq!(
-        get_text(&server, &client, "/nowhere").0,
-        404,
-        "unknown paths are not found"
-    );
+    assert_eq!(server.get("/nowhere").0, 404, "unknown paths are not found");
 }
 
 #[test]
@@ -480,38 +491,20 @@ fn policy_changes_are_picked_up_and_broken_sets_keep_the_old_one() {
     let Some(corpus) = palisade_testkit::corpus("admission") else {
         return;
     };
-    let tmp = TempDir::new("reload");
-    let certs = tmp.path().join("certs");
+    let (tmp, certs) = temp_with_certs("reload");
     let policies = tmp.path().join("policies");
-    make_cert(&certs);
     write_privileged_policy(&corpus, &policies);
-    let server = Server::start(
-        &certs,
-        &[
-            "--policies",
-            policies.to_str().unwrap(),
-            "--reload-interval",
-            "200ms",
-        ],
-    );
-    let client = server.client(&certs);
-    server.wait_ready(&client);
+    let server = serve_reloading(&certs, &policies);
     let privileged = review("uid-reload", pod("root", true));
-    assert_eq!(validate(&server, &client, &privileged)["allowed"], false);
+    assert_eq!(server.validate(&privileged)["allowed"], false);
 
     // Exempt the namespace: the same request is now allowed, no restart.
     let constraint = policies.join("constraint.yaml");
-    let text = std::fs::read_to_string(&constraint).unwrap();
-    let exempted = text.replace(
-        "excludedNamespaces: [\"kube-system\"]",
-        "excludedNamespaces: [\"kube-system\", \"shop\"]",
-    );
-    assert_ne!(text, exempted, "sample constraint changed shape");
-    std::fs::write(&constraint, exempted).unwrap();
+    let text = exempt_shop(&constraint);
     server.wait_for("policy set 2", || {
-        get_text(&server, &client, "/readyz").1 == "ready: policy set 2 (1 policies)\n"
+        server.get("/readyz").1 == "ready: policy set 2 (1 policies)\n"
     });
-    assert_eq!(validate(&server, &client, &privileged)["allowed"], true);
+    assert_eq!(server.validate(&privileged)["allowed"], true);
 
     // A broken file: the whole new set is refused, set 2 keeps serving.
     std::fs::write(
@@ -520,11 +513,12 @@ fn policy_changes_are_picked_up_and_broken_sets_keep_the_old_one() {
     )
     .unwrap();
     server.wait_for("the load error to be counted and logged", || {
-        let (_, metrics) = get_text(&server, &client, "/metrics");
-        metric(&metrics, "palisade_webhook_policy_load_errors_total").is_some_and(|v| v >= 1.0)
+        server
+            .metric("palisade_webhook_policy_load_errors_total")
+            .is_some_and(|v| v >= 1.0)
             && server.logs().contains("still serving the previous set")
     });
-    let (_, metrics) = get_text(&server, &client, "/metrics");
+    let metrics = server.get("/metrics").1;
     assert_eq!(
         metric(&metrics, "palisade_webhook_policy_set_generation"),
         Some(2.0)
@@ -537,7 +531,7 @@ fn policy_changes_are_picked_up_and_broken_sets_keep_the_old_one() {
         Some(1.0),
         "{metrics}"
     );
-    assert_eq!(validate(&server, &client, &privileged)["allowed"], true);
+    assert_eq!(server.validate(&privileged)["allowed"], true);
     let logs = server.logs();
     assert!(
         logs.contains("broken.yaml") && logs.contains("K8sNoSuchTemplate"),
@@ -549,19 +543,54 @@ fn policy_changes_are_picked_up_and_broken_sets_keep_the_old_one() {
     std::fs::remove_file(policies.join("broken.yaml")).unwrap();
     std::fs::write(&constraint, text).unwrap();
     server.wait_for("policy set 3", || {
-        get_text(&server, &client, "/readyz").1 == "ready: policy set 3 (1 policies)\n"
+        server.get("/readyz").1 == "ready: policy set 3 (1 policies)\n"
     });
-    assert_eq!(validate(&server, &client, &privileged)["allowed"], false);
+    assert_eq!(server.validate(&privileged)["allowed"], false);
+}
+
+/// Policies mounted from a ConfigMap, laid out as the kubelet does: the
+/// visible files link through `..data` to a timestamped directory, and an
+/// update swaps `..data` atomically. Each policy is read once, and the swap
+/// is picked up.
+#[test]
+fn configmap_mounted_policies_load_once_and_follow_the_data_swap() {
+    let Some(corpus) = palisade_testkit::corpus("admission") else {
+        return;
+    };
+    let (tmp, certs) = temp_with_certs("configmap");
+    let mount = tmp.path().join("policies");
+    let first = mount.join("..2026_12_06_21_00_00.1");
+    write_privileged_policy(&corpus, &first);
+    std::os::unix::fs::symlink("..2026_12_06_21_00_00.1", mount.join("..data")).unwrap();
+    for name in ["template.yaml", "constraint.yaml"] {
+        std::os::unix::fs::symlink(format!("..data/{name}"), mount.join(name)).unwrap();
+    }
+    let server = serve_reloading(&certs, &mount);
+    assert_eq!(
+        server.get("/readyz").1,
+        "ready: policy set 1 (1 policies)\n"
+    );
+    let privileged = review("uid-configmap", pod("root", true));
+    assert_eq!(server.validate(&privileged)["allowed"], false);
+
+    // The kubelet's update: a new timestamped directory, `..data_tmp`
+    // pointing at it, renamed over `..data`, the old directory removed.
+    let second = mount.join("..2026_12_06_21_05_00.2");
+    write_privileged_policy(&corpus, &second);
+    exempt_shop(&second.join("constraint.yaml"));
+    std::os::unix::fs::symlink("..2026_12_06_21_05_00.2", mount.join("..data_tmp")).unwrap();
+    std::fs::rename(mount.join("..data_tmp"), mount.join("..data")).unwrap();
+    std::fs::remove_dir_all(&first).unwrap();
+    server.wait_for("policy set 2", || {
+        server.get("/readyz").1 == "ready: policy set 2 (1 policies)\n"
+    });
+    assert_eq!(server.validate(&privileged)["allowed"], true);
 }
 
 #[test]
 fn renewed_certificate_is_served_without_restart() {
-    let tmp = TempDir::new("certs");
-    let certs = tmp.path().join("certs");
-    make_cert(&certs);
+    let (tmp, certs) = temp_with_certs("certs");
     let server = Server::start(&certs, &["--builtin", "--reload-interval", "200ms"]);
-    let old_client = server.client(&certs);
-    server.wait_ready(&old_client);
 
     // A new CA and certificate written over the files in place.
     let old_ca = std::fs::read(certs.join("ca.crt")).unwrap();
@@ -597,14 +626,13 @@ fn renewed_certificate_is_served_without_restart() {
 
 #[test]
 fn slow_evaluation_gets_the_failure_policy_answer() {
-    let tmp = TempDir::new("deadline");
+    let (tmp, certs) = temp_with_certs("deadline");
     let policies = tmp.path().join("policies");
     std::fs::create_dir_all(&policies).unwrap();
     // A Rego policy quadratic in the number of containers.
     std::fs::write(policies.join("slow.yaml"), SLOW_TEMPLATE).unwrap();
-    make_cert(tmp.path());
     let server = Server::start(
-        tmp.path(),
+        &certs,
         &[
             "--policies",
             policies.to_str().unwrap(),
@@ -614,22 +642,20 @@ fn slow_evaluation_gets_the_failure_policy_answer() {
             "ignore",
         ],
     );
-    let client = server.client(tmp.path());
-    server.wait_ready(&client);
 
     // Fast on one container: a normal decision.
-    let quick = validate(&server, &client, &review("uid-quick", pod("one", false)));
+    let quick = server.validate(&review("uid-quick", pod("one", false)));
     assert_eq!(quick["allowed"], true);
     assert!(quick.get("warnings").is_none(), "{quick}");
 
-    let slow = validate(&server, &client, &review("uid-slow", many_containers()));
+    let slow = server.validate(&review("uid-slow", many_containers()));
     assert_eq!(slow["uid"], "uid-slow");
     assert_eq!(slow["allowed"], true, "{slow}");
     assert_eq!(
         slow["warnings"][0],
         "palisade: policy evaluation exceeded its 250ms deadline; admitted by failure policy `ignore`"
     );
-    let (_, metrics) = get_text(&server, &client, "/metrics");
+    let metrics = server.get("/metrics").1;
     assert_eq!(
         metric(
             &metrics,
@@ -685,13 +711,12 @@ spec:
 
 #[test]
 fn sigterm_drains_in_flight_requests_then_exits() {
-    let tmp = TempDir::new("sigterm");
+    let (tmp, certs) = temp_with_certs("sigterm");
     let policies = tmp.path().join("policies");
     std::fs::create_dir_all(&policies).unwrap();
     std::fs::write(policies.join("slow.yaml"), SLOW_TEMPLATE).unwrap();
-    make_cert(tmp.path());
     let mut server = Server::start(
-        tmp.path(),
+        &certs,
         &[
             "--policies",
             policies.to_str().unwrap(),
@@ -699,12 +724,10 @@ fn sigterm_drains_in_flight_requests_then_exits() {
             "1500ms",
         ],
     );
-    let client = server.client(tmp.path());
-    server.wait_ready(&client);
     // A request still being evaluated when SIGTERM arrives gets its answer
     // (here the deadline's, denied by the default failure policy `fail`).
     let in_flight = std::thread::spawn({
-        let client = client.clone();
+        let client = server.client.clone();
         let url = server.url("/validate");
         move || {
             let response = client
@@ -717,8 +740,7 @@ fn sigterm_drains_in_flight_requests_then_exits() {
         }
     });
     server.wait_for("the request to be in flight", || {
-        let (_, metrics) = get_text(&server, &client, "/metrics");
-        metric(&metrics, "palisade_webhook_requests_in_flight") == Some(1.0)
+        server.metric("palisade_webhook_requests_in_flight") == Some(1.0)
     });
     let status = server.terminate();
     let answer = in_flight.join().unwrap();
@@ -735,22 +757,11 @@ fn sigterm_drains_in_flight_requests_then_exits() {
 
 #[test]
 fn broken_policies_at_startup_exit_with_the_errors() {
-    let tmp = TempDir::new("startup");
-    make_cert(tmp.path());
+    let (tmp, certs) = temp_with_certs("startup");
     let policies = tmp.path().join("policies");
     std::fs::create_dir_all(&policies).unwrap();
     std::fs::write(policies.join("bad.yaml"), "kind: [unclosed\n").unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args([
-            "admission",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--tls-cert",
-        ])
-        .arg(tmp.path().join("tls.crt"))
-        .arg("--tls-key")
-        .arg(tmp.path().join("tls.key"))
+    let output = serve_command(&[], &certs)
         .arg("--policies")
         .arg(&policies)
         .output()
@@ -763,14 +774,13 @@ fn broken_policies_at_startup_exit_with_the_errors() {
 
 #[test]
 fn json_logs_and_v1beta1_reviews() {
-    let tmp = TempDir::new("json");
-    make_cert(tmp.path());
-    let server = Server::start_with(&["--format", "json"], tmp.path(), &["--builtin"]);
-    let client = server.client(tmp.path());
-    server.wait_ready(&client);
+    let (_tmp, certs) = temp_with_certs("json");
+    let server = Server::start_with(&["--format", "json"], &certs, &["--builtin"]);
     let mut old = review("uid-beta", pod("web", false));
     old["apiVersion"] = json!("admission.k8s.io/v1beta1");
-    let response = client
+    // No content type: the API server sends one, but the body is what counts.
+    let response = server
+        .client
         .post(server.url("/validate"))
         .body(old.to_string())
         .send()
@@ -833,11 +843,9 @@ fn inventory_namespaces_select_constraints_and_feed_data_inventory() {
     let Some(corpus) = palisade_testkit::corpus("admission") else {
         return;
     };
-    let tmp = TempDir::new("inventory");
-    let certs = tmp.path().join("certs");
+    let (tmp, certs) = temp_with_certs("inventory");
     let policies = tmp.path().join("policies");
     let inventory = tmp.path().join("inventory");
-    make_cert(&certs);
     // The privileged-container template, constrained to namespaces labelled
     // `policy.example.com/enforce: "true"`.
     let gatekeeper = corpus.join("gatekeeper");
@@ -891,13 +899,11 @@ fn inventory_namespaces_select_constraints_and_feed_data_inventory() {
             "200ms",
         ],
     );
-    let client = server.client(&certs);
-    server.wait_ready(&client);
     // Log lines reach standard error from a background writer, in batches.
     server.wait_for("the inventory load line", || {
         server.logs().contains("inventory loaded")
     });
-    let (_, metrics) = get_text(&server, &client, "/metrics");
+    let metrics = server.get("/metrics").1;
     assert_eq!(
         metric(&metrics, "palisade_webhook_inventory_objects"),
         Some(3.0),
@@ -909,36 +915,20 @@ fn inventory_namespaces_select_constraints_and_feed_data_inventory() {
     );
 
     // `shop` is labelled to enforce: the constraint applies.
-    let shop = validate(
-        &server,
-        &client,
-        &review_in("uid-shop-1", "shop", privileged_pod_in("shop")),
-    );
-    assert_eq!(shop["allowed"], false, "{shop}");
-    assert_eq!(shop["status"]["code"], 403);
-    let message = shop["status"]["message"].as_str().unwrap();
+    let shop = server.validate(&review_in("uid-shop-1", "shop", privileged_pod_in("shop")));
+    let message = denial(&shop, 403);
     assert!(
         message.starts_with("[privileged-where-enforced] Privileged container is not allowed"),
         "{message}"
     );
     // `lab` is not: the same pod is admitted there.
-    let lab = validate(
-        &server,
-        &client,
-        &review_in("uid-lab-2", "lab", privileged_pod_in("lab")),
-    );
+    let lab = server.validate(&review_in("uid-lab-2", "lab", privileged_pod_in("lab")));
     assert_eq!(lab["allowed"], true, "{lab}");
     // A namespace the inventory does not hold: the selector cannot be
     // evaluated and the request is denied as an error (code 500), as
     // Gatekeeper does when the Namespace cannot be found.
-    let unknown = validate(
-        &server,
-        &client,
-        &review_in("uid-new-3", "new", privileged_pod_in("new")),
-    );
-    assert_eq!(unknown["allowed"], false, "{unknown}");
-    assert_eq!(unknown["status"]["code"], 500);
-    let message = unknown["status"]["message"].as_str().unwrap();
+    let unknown = server.validate(&review_in("uid-new-3", "new", privileged_pod_in("new")));
+    let message = denial(&unknown, 500);
     assert!(
         message.contains("namespace `new` is not known"),
         "{message}"
@@ -951,11 +941,7 @@ fn inventory_namespaces_select_constraints_and_feed_data_inventory() {
                "metadata": {"name": name, "namespace": "lab"},
                "spec": {"ports": [{"port": 80}], "selector": {"app": app}}})
     };
-    let clash = validate(
-        &server,
-        &client,
-        &review_in("uid-svc-4", "lab", service("web-copy", "web")),
-    );
+    let clash = server.validate(&review_in("uid-svc-4", "lab", service("web-copy", "web")));
     assert_eq!(clash["allowed"], false, "{clash}");
     let message = clash["status"]["message"].as_str().unwrap();
     assert!(
@@ -964,11 +950,7 @@ fn inventory_namespaces_select_constraints_and_feed_data_inventory() {
         ),
         "{message}"
     );
-    let own = validate(
-        &server,
-        &client,
-        &review_in("uid-svc-5", "lab", service("api", "api")),
-    );
+    let own = server.validate(&review_in("uid-svc-5", "lab", service("api", "api")));
     assert_eq!(own["allowed"], true, "{own}");
 
     // The inventory changes on disk: `lab` now enforces and `new` exists.
@@ -984,21 +966,11 @@ fn inventory_namespaces_select_constraints_and_feed_data_inventory() {
     )
     .unwrap();
     server.wait_for("inventory 2", || {
-        let (_, metrics) = get_text(&server, &client, "/metrics");
-        metric(&metrics, "palisade_webhook_inventory_generation") == Some(2.0)
+        server.metric("palisade_webhook_inventory_generation") == Some(2.0)
     });
-    let lab = validate(
-        &server,
-        &client,
-        &review_in("uid-lab-6", "lab", privileged_pod_in("lab")),
-    );
-    assert_eq!(lab["allowed"], false, "{lab}");
-    assert_eq!(lab["status"]["code"], 403);
-    let new = validate(
-        &server,
-        &client,
-        &review_in("uid-new-7", "new", privileged_pod_in("new")),
-    );
+    let lab = server.validate(&review_in("uid-lab-6", "lab", privileged_pod_in("lab")));
+    denial(&lab, 403);
+    let new = server.validate(&review_in("uid-new-7", "new", privileged_pod_in("new")));
     assert_eq!(new["allowed"], true, "{new}");
 
     // A broken inventory file: the previous inventory keeps serving.
@@ -1008,11 +980,7 @@ fn inventory_namespaces_select_constraints_and_feed_data_inventory() {
     )
     .unwrap();
     server.wait_for("the inventory error to be counted and logged", || {
-        let (_, metrics) = get_text(&server, &client, "/metrics");
-        metric(
-            &metrics,
-            "palisade_webhook_inventory_loads_total{result=\"error\"}",
-        ) == Some(1.0)
+        server.metric("palisade_webhook_inventory_loads_total{result=\"error\"}") == Some(1.0)
             && server
                 .logs()
                 .contains("still serving the previous inventory")
@@ -1022,7 +990,7 @@ fn inventory_namespaces_select_constraints_and_feed_data_inventory() {
         logs.contains("broken.yaml:1:1") && logs.contains("metadata.name"),
         "the error names the file and position:\n{logs}"
     );
-    let (_, metrics) = get_text(&server, &client, "/metrics");
+    let metrics = server.get("/metrics").1;
     assert_eq!(
         metric(&metrics, "palisade_webhook_inventory_generation"),
         Some(2.0)
@@ -1032,37 +1000,21 @@ fn inventory_namespaces_select_constraints_and_feed_data_inventory() {
         Some(1.0),
         "{metrics}"
     );
-    let new = validate(
-        &server,
-        &client,
-        &review_in("uid-new-8", "new", privileged_pod_in("new")),
-    );
+    let new = server.validate(&review_in("uid-new-8", "new", privileged_pod_in("new")));
     assert_eq!(new["allowed"], true, "{new}");
 }
 
 #[test]
 fn broken_inventory_at_startup_exits_with_the_errors() {
-    let tmp = TempDir::new("inventory-broken");
-    let certs = tmp.path().join("certs");
+    let (tmp, certs) = temp_with_certs("inventory-broken");
     let inventory = tmp.path().join("inventory");
-    make_cert(&certs);
     std::fs::create_dir_all(&inventory).unwrap();
     std::fs::write(
         inventory.join("namespaces.yaml"),
         "apiVersion: v1\nkind: Namespace\nmetadata: {name: [shop\n",
     )
     .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args([
-            "admission",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--tls-cert",
-        ])
-        .arg(certs.join("tls.crt"))
-        .arg("--tls-key")
-        .arg(certs.join("tls.key"))
+    let output = serve_command(&[], &certs)
         .arg("--inventory")
         .arg(&inventory)
         .output()
@@ -1077,11 +1029,9 @@ fn broken_inventory_at_startup_exits_with_the_errors() {
 
 #[test]
 fn pod_security_levels_come_from_inventory_namespace_labels() {
-    let tmp = TempDir::new("pod-security");
-    let certs = tmp.path().join("certs");
+    let (tmp, certs) = temp_with_certs("pod-security");
     let policies = tmp.path().join("policies");
     let inventory = tmp.path().join("inventory");
-    make_cert(&certs);
     std::fs::create_dir_all(&policies).unwrap();
     std::fs::create_dir_all(&inventory).unwrap();
     std::fs::write(
@@ -1100,8 +1050,6 @@ fn pod_security_levels_come_from_inventory_namespace_labels() {
             inventory.to_str().unwrap(),
         ],
     );
-    let client = server.client(&certs);
-    server.wait_ready(&client);
     // Not privileged, but without `runAsNonRoot`, a seccomp profile or
     // dropped capabilities: fine by default, not `restricted`.
     let plain_pod = |namespace: &str| {
@@ -1109,33 +1057,17 @@ fn pod_security_levels_come_from_inventory_namespace_labels() {
         pod["metadata"]["namespace"] = json!(namespace);
         pod
     };
-    let secure = validate(
-        &server,
-        &client,
-        &review_in("uid-psa-1", "secure", plain_pod("secure")),
-    );
-    assert_eq!(secure["allowed"], false, "{secure}");
-    assert_eq!(secure["status"]["code"], 403);
-    let message = secure["status"]["message"].as_str().unwrap();
+    let secure = server.validate(&review_in("uid-psa-1", "secure", plain_pod("secure")));
+    let message = denial(&secure, 403);
     assert!(
         message.starts_with("[pod-security-admission]")
             && message.contains("violates PodSecurity \"restricted:latest\""),
         "{message}"
     );
-    let open = validate(
-        &server,
-        &client,
-        &review_in("uid-psa-2", "open", plain_pod("open")),
-    );
+    let open = server.validate(&review_in("uid-psa-2", "open", plain_pod("open")));
     assert_eq!(open["allowed"], true, "{open}");
-    let unknown = validate(
-        &server,
-        &client,
-        &review_in("uid-psa-3", "elsewhere", plain_pod("elsewhere")),
-    );
-    assert_eq!(unknown["allowed"], false, "{unknown}");
-    assert_eq!(unknown["status"]["code"], 500);
-    let message = unknown["status"]["message"].as_str().unwrap();
+    let unknown = server.validate(&review_in("uid-psa-3", "elsewhere", plain_pod("elsewhere")));
+    let message = denial(&unknown, 500);
     assert!(
         message.contains("namespace `elsewhere` is not known"),
         "{message}"

@@ -511,7 +511,7 @@ async fn post_exception(
         Ok(e) => e,
         Err(r) => return r,
     };
-    if let Err(message) = exception.validate(&palisade::runtime::Schema::falco()) {
+    if let Err(message) = exception.validate(&palisade::runtime::alert_schema()) {
         app.metrics.refuse("bad_request");
         return error(StatusCode::BAD_REQUEST, message);
     }

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use palisade::runtime::{self, FlatEvents, Schema, Value};
-use palisade::{Palisade, Severity};
+use palisade::runtime::{self, Event, FlatEvents, Schema, Value};
+use palisade::{Engine, Palisade, Severity};
 use serde::{Deserialize, Serialize};
 
 use crate::store::{NewAlert, now_ms, parse_rfc3339};
@@ -294,7 +294,7 @@ pub fn events(
     cluster: &str,
     body: &str,
 ) -> Result<Batch, BatchError> {
-    let schema = Schema::falco();
+    let schema = runtime::alert_schema();
     let events = FlatEvents::parse(body, &schema).map_err(|e| BatchError {
         error: format!(
             "line {}, column {}: {}",
@@ -308,48 +308,61 @@ pub fn events(
         accepted: events.events().len(),
         ..Batch::default()
     };
-    let Some(rules) = palisade.rules() else {
+    let (Some(engine), Some(rules)) = (palisade.runtime(), palisade.rules()) else {
         return Ok(batch);
     };
     let now = now_ms();
     let mut dedup = Dedup::new();
-    let mut matcher = rules.matcher();
+    let mut scratch = engine.scratch();
     for event in events.events() {
-        for rule in matcher.matches(event).iter() {
-            if !tuning.enabled(&rule.name) {
+        let input: &dyn Event = event;
+        for finding in engine.evaluate(&mut scratch, input).findings {
+            let name = finding.policy;
+            if !tuning.enabled(&name) {
                 batch.disabled += 1;
                 continue;
             }
-            let get = |field: &str| match event.by_key(field) {
-                Value::Absent => None,
-                v => Some(runtime::value_text(v)),
-            };
-            if tuning.excepted(&rule.name, &get) {
+            let get = |field: &str| text(event.by_key(field));
+            if tuning.excepted(&name, &get) {
                 batch.excepted += 1;
                 continue;
             }
-            let output = runtime::format_output(&rule.output, event);
             let at = match event.by_key("evt.time") {
                 Value::UInt(ns) => i64::try_from(ns / 1_000_000).unwrap_or(now),
                 Value::Int(ns) => ns / 1_000_000,
                 _ => now,
             };
+            let template = rules.rule(&name).map_or("", |r| r.output.as_str());
             dedup.add(NewAlert {
                 cluster: cluster.to_owned(),
-                rule: rule.name.clone(),
-                priority: falco_priority(rule.priority),
-                severity: rank(rule.priority),
-                output,
-                fields: event_fields(event, &rule.output),
+                priority: falco_priority(finding.severity),
+                severity: rank(finding.severity),
+                output: finding.message,
+                fields: event_fields(event, template),
                 count: 1,
                 first_seen: at,
                 last_seen: at,
-                routed: route(rule.priority, tuning.mode(&rule.name)).to_owned(),
+                routed: route(finding.severity, tuning.mode(&name)).to_owned(),
+                rule: name,
             });
         }
     }
     batch.alerts = dedup.alerts;
     Ok(batch)
+}
+
+/// A value as text, as Falco prints it; `None` when absent.
+fn text(value: Value<'_>) -> Option<String> {
+    Some(match value {
+        Value::Absent => return None,
+        Value::Str(s) => s.to_owned(),
+        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        Value::Int(n) => n.to_string(),
+        Value::UInt(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Ip(ip) => ip.to_string(),
+        Value::Strs(list) => list.join(","),
+    })
 }
 
 /// The fields a rule's output names, with the event's values.
@@ -361,10 +374,8 @@ fn event_fields(event: &runtime::FlatEvent, template: &str) -> String {
             .unwrap_or(part.len());
         let key = part.get(..len).unwrap_or_default();
         if !key.is_empty() {
-            let value = match event.by_key(key) {
-                Value::Absent => serde_json::Value::Null,
-                v => serde_json::Value::String(runtime::value_text(v)),
-            };
+            let value =
+                text(event.by_key(key)).map_or(serde_json::Value::Null, serde_json::Value::String);
             map.insert(key.to_owned(), value);
         }
     }

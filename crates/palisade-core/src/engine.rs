@@ -40,9 +40,17 @@
 //! let mut scratch = engine.scratch();
 //! assert!(engine.evaluate(&mut scratch, "web").passed());
 //! assert_eq!(engine.evaluate(&mut scratch, "web-frontend").findings().len(), 1);
+//! // The report's path: audit, then every input.
+//! let names = ["web", "web-frontend", "database-primary"];
+//! assert_eq!(engine.run(names.iter().copied()).findings.len(), 2);
 //! ```
+//!
+//! `palisade::Palisade::report` drives every layer through
+//! [`Engine::run`]: the admission engine audits the inventory, the runtime
+//! engine evaluates events, the network resolver audits its policies; the
+//! findings and coverage rows land in one report.
 
-use crate::{Finding, Layer};
+use crate::{Audit, Finding, Layer};
 
 /// A compiled policy program: built once, evaluated many times, shared
 /// across threads.
@@ -64,6 +72,33 @@ pub trait Engine: Send + Sync {
 
     /// Evaluates one input.
     fn evaluate(&self, scratch: &mut Self::Scratch, input: &Self::Input) -> Self::Verdict;
+
+    /// What the engine finds without new input, and each policy's
+    /// coverage: admission audits the cluster objects it was given as
+    /// context (as Gatekeeper's audit does), network audits its policies
+    /// over its inventory. Nothing by default (a runtime ruleset only
+    /// finds things in events).
+    fn audit(&self) -> Audit {
+        Audit::default()
+    }
+
+    /// The whole path a report takes through one layer: [`Engine::audit`],
+    /// then every input evaluated in order on one scratch space, each
+    /// verdict's findings appended.
+    fn run<'a, I>(&self, inputs: I) -> Audit
+    where
+        I: IntoIterator<Item = &'a Self::Input>,
+        Self::Input: 'a,
+    {
+        let mut audit = self.audit();
+        let mut scratch = self.scratch();
+        for input in inputs {
+            audit
+                .findings
+                .extend(self.evaluate(&mut scratch, input).findings());
+        }
+        audit
+    }
 }
 
 /// The outcome of one evaluation, in the shared vocabulary.

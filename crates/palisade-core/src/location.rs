@@ -28,6 +28,27 @@ impl Location {
     }
 }
 
+/// `bytes` as text; where they are not UTF-8, the location in `file` of
+/// the first byte that is not (its column counted in characters, as
+/// everywhere) and that byte's offset.
+///
+/// ```
+/// let err = palisade_core::location::decode_utf8("a.yaml", b"kind: Pod\nname: \xff").unwrap_err();
+/// assert_eq!((err.0.to_string(), err.1), ("a.yaml:2:7".to_owned(), 16));
+/// ```
+pub fn decode_utf8<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, (Location, usize)> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let offset = e.valid_up_to();
+        // The prefix before the error is valid UTF-8.
+        let before =
+            std::str::from_utf8(bytes.get(..offset).unwrap_or_default()).unwrap_or_default();
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        (Location::new(file, at(line), at(column)), offset)
+    })
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}", self.file, self.line, self.column)

@@ -2,13 +2,7 @@
 //! regression inputs (`fuzz/regressions/ffi`, when there are any) through
 //! the target's own driver (`fuzz/fuzz_targets/ffi_driver.rs`, included by
 //! path): every call keeps the C ABI's contract and none reports a panic.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
+#![allow(clippy::panic, reason = "a failing test is the point")]
 #![allow(
     unsafe_code,
     reason = "the driver calls the C ABI's exported functions with raw pointers"

@@ -14,7 +14,11 @@
 //!   `petgraph` graph;
 //! - [`connlist`] — netpol-analyzer compatible connectivity lists;
 //! - [`audit`] — unprotected workloads, missing default-deny, shadowed rules;
-//! - [`synthetic`] — generated clusters of any size, for benchmarks.
+//! - `synthetic` (hidden, not part of the API) — generated clusters of any
+//!   size, public only for the benchmarks and peers runners (through
+//!   `palisade::network::synthetic`, hidden there too);
+//! - `engine` — the resolver behind `palisade_core::Engine` (flows in,
+//!   verdicts out; its audit is [`audit`] plus each policy's coverage).
 //!
 //! The user guide is `docs/network.md`.
 //!
@@ -38,18 +42,9 @@
 //! assert!(!denied.allowed);
 //! assert!(denied.explanation().iter().any(|l| l.contains("isolated by")));
 //! ```
-#![cfg_attr(
-    test,
-    allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
 pub mod audit;
 pub mod connlist;
+mod engine;
 pub mod inventory;
 pub mod issues;
 pub mod labels;
@@ -57,6 +52,9 @@ pub mod limits;
 pub mod policy;
 pub mod ports;
 pub mod resolver;
+/// Generated clusters for benchmarks: not part of the API (hidden from the
+/// docs), public only so that `benches/` can reach it through the facade.
+#[doc(hidden)]
 pub mod synthetic;
 
 pub use inventory::Inventory;

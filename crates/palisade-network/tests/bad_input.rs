@@ -1,10 +1,3 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 //! Bad-input suite of the network layer: every malformed policy under
 //! `tests/bad_input/netpol/` is reported (a load error, or an issue naming
 //! the file, line and field) with the message in its `<case>.expected`

@@ -1,10 +1,3 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 //! One `Resolver` shared by 8 threads: every flow check gives the same
 //! verdict and reasons as on one thread.
 

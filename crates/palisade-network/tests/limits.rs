@@ -1,10 +1,3 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 //! Network limits: the policy count.
 
 use palisade_core::manifest::load_str;

@@ -1,19 +1,12 @@
 //! Every visible netpol-analyzer case: our connectivity list equals the
 //! golden `*_connlist_output.txt` as a set of lines (and the json, csv and md
 //! goldens where they exist).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use palisade_network::connlist::{ConnList, Format};
 use palisade_network::{Issues, Resolver};
+use palisade_testkit::compare::line_set;
 
 fn connlist(dir: &Path) -> ConnList {
     // Files that are not Kubernetes objects (an old output file upstream
@@ -22,14 +15,6 @@ fn connlist(dir: &Path) -> ConnList {
     let mut issues = Issues::default();
     let resolver = Resolver::from_manifests(&report.objects, &mut issues);
     ConnList::new(&resolver)
-}
-
-fn lines(text: &str) -> BTreeSet<String> {
-    text.lines()
-        .map(str::trim_end)
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 #[test]
@@ -52,10 +37,10 @@ fn connlists_equal_the_goldens() {
         let golden_path = root
             .join("test_outputs/connlist")
             .join(format!("{name}_connlist_output.txt"));
-        let golden = lines(&std::fs::read_to_string(&golden_path).unwrap());
+        let golden = line_set(&std::fs::read_to_string(&golden_path).unwrap());
         golden_lines += golden.len();
         let list = connlist(dir);
-        let ours = lines(&list.render(Format::Txt));
+        let ours = line_set(&list.render(Format::Txt));
         if ours != golden {
             let missing: Vec<_> = golden.difference(&ours).take(3).cloned().collect();
             let extra: Vec<_> = ours.difference(&golden).take(3).cloned().collect();
@@ -88,11 +73,11 @@ fn connlists_equal_the_goldens() {
                             .unwrap()
                             .iter()
                             .map(ToString::to_string)
-                            .collect::<BTreeSet<_>>()
+                            .collect::<std::collections::BTreeSet<_>>()
                     };
                     set(&a) == set(&b)
                 }
-                _ => lines(&text) == lines(&list.render(format)),
+                _ => line_set(&text) == line_set(&list.render(format)),
             };
             if !same {
                 format_failures.push(ext);

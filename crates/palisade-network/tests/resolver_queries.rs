@@ -1,12 +1,6 @@
 //! The resolver's queries on the example cluster: the `Engine` trait,
 //! reachability of one workload, the matrix and its `petgraph` graph.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
+#![allow(clippy::unwrap_used, reason = "a failing test is the point")]
 
 use palisade_core::manifest::load_str;
 use palisade_core::{Engine, Layer, Subject, Verdict as _};

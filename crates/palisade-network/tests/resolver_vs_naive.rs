@@ -3,8 +3,6 @@
 //! for every pair and port, on random small clusters.
 #![allow(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
     clippy::indexing_slicing,
     reason = "a failing test is the point"
 )]

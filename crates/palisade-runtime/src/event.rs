@@ -309,16 +309,13 @@ impl FlatEvents {
     /// [`FlatEvents::parse`], and bytes that are not UTF-8 are an error at
     /// the line and column where they start.
     pub fn parse_bytes(bytes: &[u8], schema: &Schema) -> Result<FlatEvents, EventParseError> {
-        match std::str::from_utf8(bytes) {
+        match palisade_core::location::decode_utf8("", bytes) {
             Ok(text) => FlatEvents::parse(text, schema),
-            Err(e) => {
-                let before = bytes.get(..e.valid_up_to()).unwrap_or_default();
-                Err(EventParseError {
-                    line: before.iter().filter(|&&b| b == b'\n').count() + 1,
-                    column: before.iter().rev().take_while(|&&b| b != b'\n').count() + 1,
-                    message: format!("not valid UTF-8 (byte {})", e.valid_up_to()),
-                })
-            }
+            Err((at, byte)) => Err(EventParseError {
+                line: at.line as usize,
+                column: at.column as usize,
+                message: format!("not valid UTF-8 (byte {byte})"),
+            }),
         }
     }
 
@@ -336,10 +333,16 @@ impl FlatEvents {
             }
             let line_no = index + 1;
             let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line)
-                .map_err(|e| EventParseError {
-                    line: line_no,
-                    column: e.column(),
-                    message: e.to_string(),
+                .map_err(|e| {
+                    // serde's own position is within this one line: the
+                    // error's line and column replace it.
+                    let message = e.to_string();
+                    let suffix = format!(" at line {} column {}", e.line(), e.column());
+                    EventParseError {
+                        line: line_no,
+                        column: e.column(),
+                        message: message.strip_suffix(&suffix).unwrap_or(&message).to_owned(),
+                    }
                 })?;
             let mut row = Row {
                 cells: Vec::with_capacity(object.len()),

@@ -6,31 +6,28 @@
 //! - [`loader`] — rules files: rules, macros, lists, exceptions, append/override;
 //! - [`parser`] / [`ast`] — the condition language (a `pest` grammar) and its AST;
 //! - [`fields`] — the typed field schema, extensible by embedders;
-//! - [`compile`] — AST -> typed IR -> bytecode, event-type extraction;
-//! - [`ruleset`] / [`vm`] — the immutable `RuleSet` indexed by event type,
-//!   the per-thread `Matcher`, and the interpreter;
+//! - `compile` (internal) — AST -> typed IR -> bytecode, event-type
+//!   extraction;
+//! - [`ruleset`] — the immutable `RuleSet` indexed by event type and the
+//!   per-thread `Matcher`, run by the interpreter in `vm` (internal);
+//! - [`engine`] — the ruleset with its outputs compiled, behind
+//!   `palisade_core::Engine`;
 //! - [`event`] — the `Event` trait and `FlatEvent` (JSON lines);
 //! - [`disasm`] — bytecode listings;
-//! - `alerts` — output formatting, selection, dedup, rate limits, sinks
-//!   (alert pipeline issue).
+//! - [`output`] — rule outputs rendered as Falco does;
+//! - [`alerts`] / [`sinks`] — selection, dedup, rate limits, summaries, and
+//!   delivery (the HTTP and program sinks behind the `http-sink` and
+//!   `program-sink` features, on by default in this crate);
+//! - [`builtin`] — Palisade's own rules and demo events.
 //!
 //! See `docs/runtime.md` for the language, the semantics and embedding.
-
-#![cfg_attr(
-    test,
-    allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
 
 pub mod alerts;
 pub mod ast;
 pub mod builtin;
-pub mod compile;
+pub(crate) mod compile;
 pub mod disasm;
+pub mod engine;
 pub mod event;
 pub mod fields;
 pub mod loader;
@@ -38,4 +35,4 @@ pub mod output;
 pub mod parser;
 pub mod ruleset;
 pub mod sinks;
-pub mod vm;
+pub(crate) mod vm;

@@ -41,6 +41,7 @@ use std::sync::Arc;
 use crate::alerts::clock::{self, Nanos};
 use crate::event::{Event, Value};
 use crate::fields::{FieldRef, FieldType, Schema};
+use crate::ruleset::RuleSet;
 
 /// What absent values print as.
 pub const NA: &str = "<NA>";
@@ -72,6 +73,35 @@ pub struct UnknownOutputField {
     pub offset: usize,
     /// A close known name.
     pub suggestion: Option<String>,
+}
+
+/// A rule's output does not compile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("rule `{rule}`: {source}")]
+#[diagnostic(
+    code(palisade::runtime::alerts::output),
+    help("fix the `%field` placeholders of the rule's output")
+)]
+pub struct RuleOutputError {
+    /// The rule.
+    pub rule: String,
+    /// What is wrong.
+    pub source: FormatError,
+}
+
+/// Compiles the output of every rule of `rules`, in order: what the alert
+/// pipeline and the runtime engine render alerts with.
+pub fn compile_outputs(rules: &RuleSet) -> Result<Vec<OutputFormat>, RuleOutputError> {
+    rules
+        .rules()
+        .iter()
+        .map(|rule| {
+            OutputFormat::compile(&rule.output, rules.schema()).map_err(|source| RuleOutputError {
+                rule: rule.name.clone(),
+                source,
+            })
+        })
+        .collect()
 }
 
 /// Values an alert is rendered with besides the event's.
@@ -457,6 +487,15 @@ pub fn register_output_fields(schema: &mut Schema) {
             let _ = schema.register_field(crate::fields::FieldDef::new(name, ty, description));
         }
     }
+}
+
+/// The Falco schema with the output-only fields registered
+/// ([`register_output_fields`]): what rules are loaded against when their
+/// alerts will be rendered (`palisade runtime replay`, the facade's report).
+pub fn alert_schema() -> Schema {
+    let mut schema = Schema::falco();
+    register_output_fields(&mut schema);
+    schema
 }
 
 /// Fields printed in official rule outputs, missing from the condition

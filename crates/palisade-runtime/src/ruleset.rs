@@ -26,13 +26,15 @@
 
 use std::sync::Arc;
 
-use palisade_core::{Engine, Finding, Layer, Severity, Verdict};
+use palisade_core::Severity;
 
 use crate::ast::Expr;
+use crate::compile;
 use crate::compile::bytecode::{Instr, Program};
-use crate::compile::{self, CompileError, EvtSet};
+pub use crate::compile::{CompileError, EvtSet};
 use crate::event::Event;
 use crate::fields::Schema;
+use crate::loader::Loaded;
 use crate::vm;
 
 /// How many rules one event may fire, as Falco's `rule_matching` option.
@@ -93,7 +95,7 @@ pub struct Rule {
     pub condition: String,
     /// The event types on which it can fire.
     pub event_types: EvtSet,
-    /// Entry point of its code in the ruleset's [`Program`].
+    /// Entry point of its code in the ruleset's bytecode program.
     pub entry: u32,
 }
 
@@ -331,6 +333,42 @@ impl RuleSet {
         }
     }
 
+    /// Compiles every enabled rule of `loaded` (name, condition, priority,
+    /// output, tags and source, in rules-file order) into a ruleset of
+    /// `mode`: the one way from loaded rules files to a ruleset, used by
+    /// every command, the facade and the built-in rules. Loading errors are
+    /// the caller's to check ([`Loaded::is_ok`]); the first rule that does
+    /// not compile is the error.
+    ///
+    /// ```
+    /// use palisade_runtime::fields::Schema;
+    /// use palisade_runtime::loader::Loader;
+    /// use palisade_runtime::ruleset::{MatchMode, RuleSet};
+    ///
+    /// let schema = Schema::falco();
+    /// let mut loader = Loader::with_checker(&schema);
+    /// loader.add_str("rules.yaml", "- rule: shell\n  desc: d\n  condition: evt.type = execve and proc.name = bash\n  output: shell %proc.name\n  priority: WARNING\n  tags: [shell]\n");
+    /// let rules = RuleSet::from_loaded(&loader.finish(), &schema, MatchMode::All).unwrap();
+    /// assert_eq!(rules.rules()[0].output, "shell %proc.name");
+    /// assert_eq!(rules.rules()[0].tags, ["shell"]);
+    /// ```
+    pub fn from_loaded(
+        loaded: &Loaded,
+        schema: &Schema,
+        mode: MatchMode,
+    ) -> Result<RuleSet, RuleCompileError> {
+        let mut builder = RuleSet::builder(schema.clone());
+        builder.mode(mode);
+        for rule in loaded.rules.iter().filter(|r| r.enabled) {
+            let mut spec = RuleSpec::new(rule.name.clone(), rule.condition.clone(), rule.priority);
+            spec.output.clone_from(&rule.output);
+            spec.tags = rule.tags.iter().cloned().collect();
+            spec.source.clone_from(&rule.source);
+            builder.add(spec)?;
+        }
+        Ok(builder.build())
+    }
+
     /// The schema the rules were compiled against (events must use its
     /// event codes).
     pub fn schema(&self) -> &Schema {
@@ -348,6 +386,10 @@ impl RuleSet {
     }
 
     /// The compiled code of every rule.
+    ///
+    /// Internal, not part of the API: public (and hidden from the docs) so
+    /// that the corpus tests can check which matchers the compiler chose.
+    #[doc(hidden)]
     pub fn program(&self) -> &Program {
         &self.inner.program
     }
@@ -496,146 +538,9 @@ impl<'a> Matches<'a> {
     }
 }
 
-/// The rules one event fired, owned (the [`Engine`] verdict).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RuntimeVerdict {
-    /// Name, priority and output template of each fired rule.
-    pub alerts: Vec<(String, Severity, String)>,
-}
-
-impl Verdict for RuntimeVerdict {
-    fn passed(&self) -> bool {
-        self.alerts.is_empty()
-    }
-
-    fn findings(&self) -> Vec<Finding> {
-        self.alerts
-            .iter()
-            .map(|(name, priority, output)| {
-                Finding::new(Layer::Runtime, name.clone(), *priority, output.clone())
-            })
-            .collect()
-    }
-}
-
-impl Engine for RuleSet {
-    type Input = dyn Event;
-    type Verdict = RuntimeVerdict;
-    type Scratch = Matcher;
-
-    fn layer(&self) -> Layer {
-        Layer::Runtime
-    }
-
-    fn scratch(&self) -> Matcher {
-        self.matcher()
-    }
-
-    fn evaluate(&self, scratch: &mut Matcher, input: &dyn Event) -> RuntimeVerdict {
-        let alerts = scratch
-            .matches(input)
-            .iter()
-            .map(|r| (r.name.clone(), r.priority, r.output.clone()))
-            .collect();
-        RuntimeVerdict { alerts }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    use crate::event::Value;
-    use crate::fields::{FieldDef, FieldRef, FieldType};
-
-    /// An embedder's own event type: no copy into a `FlatEvent`.
-    struct AuditEvent {
-        verb: &'static str,
-        user: &'static str,
-        code: u16,
-    }
-
-    struct AuditFields {
-        verb: FieldRef,
-        user: FieldRef,
-    }
-
-    impl Event for (AuditEvent, std::sync::Arc<AuditFields>) {
-        fn event_code(&self) -> u16 {
-            self.0.code
-        }
-        fn value(&self, field: &FieldRef) -> Value<'_> {
-            if *field == self.1.verb {
-                Value::Str(self.0.verb)
-            } else if *field == self.1.user {
-                Value::Str(self.0.user)
-            } else {
-                Value::Absent
-            }
-        }
-    }
-
-    #[test]
-    fn embedders_bring_fields_sources_and_events() {
-        let mut schema = Schema::falco();
-        schema.register_source("k8s_audit");
-        let verb = schema
-            .register_field(FieldDef::new("ka.verb", FieldType::String, "verb").source("k8s_audit"))
-            .unwrap();
-        let user = schema
-            .register_field(
-                FieldDef::new("ka.user.name", FieldType::String, "user").source("k8s_audit"),
-            )
-            .unwrap();
-        let code = schema.register_event_type("k8s_audit_event").unwrap();
-        let fields = std::sync::Arc::new(AuditFields {
-            verb: FieldRef::new(&schema, verb, None),
-            user: FieldRef::new(&schema, user, None),
-        });
-        let mut builder = RuleSet::builder(schema);
-        builder.source("k8s_audit");
-        let mut spec = RuleSpec::new(
-            "exec by admin",
-            crate::parser::parse("ka.verb = create and ka.user.name startswith admin").unwrap(),
-            Severity::Warning,
-        );
-        spec.source = "k8s_audit".to_owned();
-        builder.add(spec).unwrap();
-        let syscall_rule = RuleSpec::new(
-            "syscall",
-            crate::parser::parse("proc.name = x").unwrap(),
-            Severity::Debug,
-        );
-        builder.add(syscall_rule).unwrap();
-        let rules = builder.build();
-        let mut matcher = rules.matcher();
-        let hit = (
-            AuditEvent {
-                verb: "create",
-                user: "admin-7",
-                code,
-            },
-            fields.clone(),
-        );
-        let miss = (
-            AuditEvent {
-                verb: "get",
-                user: "admin-7",
-                code,
-            },
-            fields,
-        );
-        let names: Vec<&str> = matcher
-            .matches(&hit)
-            .iter()
-            .map(|r| r.name.as_str())
-            .collect();
-        assert_eq!(names, ["exec by admin"]);
-        assert!(matcher.matches(&miss).is_empty());
-        let verdict = rules.evaluate(&mut rules.scratch(), &hit as &dyn Event);
-        assert!(!verdict.passed());
-        assert_eq!(verdict.findings()[0].policy, "exec by admin");
-    }
 
     #[test]
     fn check_families_answer_like_single_checks() {

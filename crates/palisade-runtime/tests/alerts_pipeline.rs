@@ -3,7 +3,6 @@
 //! alerts, selection changes while running, and Falco's JSON shape.
 #![allow(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
     reason = "a failing test is the point"

@@ -2,13 +2,6 @@
 //! rules over every capture event: all rules selected gives the same hits,
 //! and a selection gives exactly the selected subset (in `first` mode, the
 //! first selected hit).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 
 use palisade_core::Severity;
 use palisade_runtime::alerts::selection::{Selection, SelectionHandle, Step};

@@ -3,8 +3,6 @@
 //! quiet on a near miss and on its example exception.
 #![allow(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
     clippy::indexing_slicing,
     reason = "a failing test is the point"
 )]

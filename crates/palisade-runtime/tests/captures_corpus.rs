@@ -1,12 +1,10 @@
+//! Every filter of `captures/filters.jsonl`, compiled and run on every
+//! capture, matches exactly the events sysdig matched.
 #![allow(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
     clippy::indexing_slicing,
     reason = "a failing test is the point"
 )]
-//! Every filter of `captures/filters.jsonl`, compiled and run on every
-//! capture, matches exactly the events sysdig matched.
 
 use std::collections::BTreeMap;
 
@@ -16,11 +14,11 @@ use palisade_runtime::fields::Schema;
 use palisade_runtime::parser::parse;
 use palisade_runtime::ruleset::{MatchMode, RuleSet, RuleSpec};
 
-#[test]
-fn every_filter_matches_the_recorded_events() {
-    if palisade_testkit::corpus("falco/captures/captures.json").is_none() {
-        return;
-    }
+/// The Falco schema, every capture's events by name (each capture's event
+/// count checked against `captures.json`) and the text of `filters.jsonl`;
+/// `None` (with a notice) without the corpus.
+fn recorded() -> Option<(Schema, BTreeMap<String, FlatEvents>, String)> {
+    palisade_testkit::corpus("falco/captures/captures.json")?;
     let dir = palisade_testkit::corpus_root().join("falco/captures");
     let schema = Schema::falco();
     let manifest: serde_json::Value =
@@ -38,6 +36,14 @@ fn every_filter_matches_the_recorded_events() {
         captures.insert(name, events);
     }
     let filters = std::fs::read_to_string(dir.join("filters.jsonl")).unwrap();
+    Some((schema, captures, filters))
+}
+
+#[test]
+fn every_filter_matches_the_recorded_events() {
+    let Some((schema, captures, filters)) = recorded() else {
+        return;
+    };
     let (mut filters_ok, mut checks, mut checks_ok) = (0, 0, 0);
     let mut failures = Vec::new();
     let total = filters.lines().count();
@@ -119,20 +125,9 @@ fn every_filter_matches_the_recorded_events() {
 /// recorded events. `matches_among` over every rule must agree as well.
 #[test]
 fn all_filters_in_one_ruleset_match_the_recorded_events() {
-    if palisade_testkit::corpus("falco/captures/captures.json").is_none() {
+    let Some((schema, captures, filters)) = recorded() else {
         return;
-    }
-    let dir = palisade_testkit::corpus_root().join("falco/captures");
-    let schema = Schema::falco();
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("captures.json")).unwrap()).unwrap();
-    let mut captures = BTreeMap::new();
-    for cap in manifest["captures"].as_array().unwrap() {
-        let name = cap["name"].as_str().unwrap().to_owned();
-        let text = std::fs::read_to_string(dir.join(cap["events_file"].as_str().unwrap())).unwrap();
-        captures.insert(name, FlatEvents::parse(&text, &schema).unwrap());
-    }
-    let filters = std::fs::read_to_string(dir.join("filters.jsonl")).unwrap();
+    };
     let mut builder = RuleSet::builder(schema.clone());
     builder.mode(MatchMode::All);
     let mut expected: Vec<BTreeMap<String, Vec<u64>>> = Vec::new();

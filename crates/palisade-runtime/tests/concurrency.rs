@@ -1,12 +1,10 @@
+//! One compiled `RuleSet` shared by 8 threads, each with its own `Matcher`:
+//! every thread's matches equal the single-threaded ones.
 #![allow(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
     clippy::indexing_slicing,
     reason = "a failing test is the point"
 )]
-//! One compiled `RuleSet` shared by 8 threads, each with its own `Matcher`:
-//! every thread's matches equal the single-threaded ones.
 
 use palisade_runtime::event::FlatEvents;
 use palisade_runtime::fields::Schema;

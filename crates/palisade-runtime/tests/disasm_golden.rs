@@ -1,10 +1,3 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 //! Golden bytecode listings: compiler changes show up in review. Run with
 //! `PALISADE_BLESS=1` to rewrite `tests/golden/*.txt`.
 
@@ -86,7 +79,6 @@ const CASES: &[(&str, &[(&str, &str)])] = &[
 #[test]
 fn listings_match_golden_files() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-    let bless = std::env::var_os("PALISADE_BLESS").is_some_and(|v| v == "1");
     let mut mismatches = Vec::new();
     for (file, rules) in CASES {
         let mut builder = RuleSet::builder(Schema::falco());
@@ -100,17 +92,8 @@ fn listings_match_golden_files() {
                 .unwrap();
         }
         let got = listing(&builder.build(), None).unwrap();
-        let path = dir.join(format!("{file}.txt"));
-        if bless {
-            std::fs::write(&path, &got).unwrap();
-            continue;
-        }
-        let want = std::fs::read_to_string(&path).unwrap_or_default();
-        if want != got {
-            mismatches.push(format!(
-                "{}:\n--- want\n{want}--- got\n{got}",
-                path.display()
-            ));
+        if let Err(e) = palisade_testkit::bless::check(&dir.join(format!("{file}.txt")), &got) {
+            mismatches.push(e);
         }
     }
     assert!(

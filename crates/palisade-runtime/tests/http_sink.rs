@@ -1,12 +1,6 @@
 //! The HTTP sink against real HTTP servers on loopback: one that accepts,
 //! one that fails twice then succeeds, one that never answers.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
+#![allow(clippy::unwrap_used, reason = "a failing test is the point")]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

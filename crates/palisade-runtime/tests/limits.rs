@@ -1,10 +1,3 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 //! Runtime limits: condition depth and length, rules file size and item
 //! count, expanded list size, regex size, macro depth. Each gives an error
 //! saying which limit, never a crash or a hang.

@@ -1,11 +1,8 @@
 //! Conformance of the rules loader with Falco's rule-loader tests
 //! (`corpus/falco/loader.jsonl`): load verdicts, error and warning
 //! messages, resolved conditions, rule info and enabled-rule counts.
-
 #![allow(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
     clippy::indexing_slicing,
     reason = "a failing test is the point"
 )]

@@ -1,14 +1,13 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 //! The multi-input transformers `join`, `concat` and `getopt`: verdicts of
 //! the VM on fixed events (cases modelled on libsinsp's transformer unit
 //! tests), each also checked against the reference evaluator, and the
 //! compile errors for the forms libsinsp rejects.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a failing test is the point"
+)]
 
 mod reference;
 

@@ -1,10 +1,3 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 //! The three official Falco rules files load with zero errors and every
 //! rule (enabled or not) compiles, alone and together.
 

@@ -1,12 +1,5 @@
 //! Output formatting of every rule of the three official Falco rules files
 //! renders on capture events without error.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 
 use palisade_runtime::event::FlatEvents;
 use palisade_runtime::fields::Schema;

@@ -2,14 +2,6 @@
 //! (`corpus/falco/parser.jsonl`): every accept/reject verdict (whitespace
 //! variants included), every `same_as` pair and every `as_string` record.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
-
 use palisade_runtime::parser::parse;
 
 fn verdict(expr: &str, accept: bool) -> Result<(), String> {

@@ -1,14 +1,7 @@
 //! The three official Falco rules files load alone and together
 //! (`falco_rules.yaml` first) with zero errors, and every enabled rule
 //! compiles against the field schema.
-
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
+#![allow(clippy::unwrap_used, reason = "a failing test is the point")]
 
 use palisade_runtime::fields::Schema;
 use palisade_runtime::loader::{self, Loaded};

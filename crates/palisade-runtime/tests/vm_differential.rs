@@ -1,12 +1,11 @@
+//! Differential test: random conditions over random events give the same
+//! verdicts in the bytecode VM and in the reference AST walker.
 #![allow(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
     reason = "a failing test is the point"
 )]
-//! Differential test: random conditions over random events give the same
-//! verdicts in the bytecode VM and in the reference AST walker.
 
 mod reference;
 

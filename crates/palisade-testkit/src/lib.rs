@@ -8,11 +8,16 @@
 //!   message in `<case>.expected`;
 //! - [`bless`]: expected-output files, compared, or regenerated with
 //!   `PALISADE_BLESS=1`;
+//! - [`compare`]: outputs compared with another tool's as sets of lines;
+//! - [`command`]: running a built binary, for command-line tests that
+//!   case files cannot state;
 //! - [`fuzz`]: the fuzz targets' seeds and regression inputs, replayed by
 //!   `cargo test`.
 
 pub mod bad_input;
 pub mod bless;
+pub mod command;
+pub mod compare;
 pub mod corpus;
 pub mod fuzz;
 

@@ -3,89 +3,96 @@
 //! AdmissionReviews.
 //!
 //! [`AdmissionEngine`] is the admission layer behind the
-//! [`Engine`] trait.
+//! [`Engine`](crate::Engine) trait.
 
 pub use palisade_admission::audit::{AuditReport, AuditViolation, PolicyCoverage, audit};
 pub use palisade_admission::builtin::BuiltinPack;
+pub use palisade_admission::engine::{AdmissionEngine, AdmissionVerdict};
+pub use palisade_admission::review::{
+    ADMISSION_API_VERSION, GroupVersionKind, GroupVersionResource, ReviewError, Status, UserInfo,
+};
 pub use palisade_admission::{
     AdmissionRequest, AdmissionResponse, AdmissionReview, Context, Decision, EvaluationError,
     LoadedPolicies, Operation, Policy, PolicyLoadError, PolicySet, Violation, load_policies,
 };
 
-use palisade_core::{Engine, Finding, Layer};
-
-/// A policy set and the cluster context it evaluates against, as an
-/// [`Engine`]: input an [`AdmissionRequest`], verdict an [`AdmissionVerdict`].
-#[derive(Debug, Clone, Default)]
-pub struct AdmissionEngine {
-    /// The policies.
-    pub policies: PolicySet,
-    /// Cluster objects (namespaces, inventory) the policies may look at.
-    pub context: Context,
+/// Gatekeeper's audit: existing objects against every policy, with
+/// violations and each policy's coverage.
+pub mod audit {
+    pub use palisade_admission::audit::{AuditReport, AuditViolation, PolicyCoverage, audit};
 }
 
-impl AdmissionEngine {
-    /// An engine over `policies` with an empty context.
-    pub fn new(policies: PolicySet) -> AdmissionEngine {
-        AdmissionEngine {
-            policies,
-            context: Context::new(),
-        }
-    }
+/// The built-in policy pack (registries, labels, limits, privileged
+/// containers, Pod Security).
+pub mod builtin {
+    pub use palisade_admission::builtin::{
+        AllowedRegistries, BuiltinPack, ContainerList, LabelRegexError, NoPrivileged, PssPolicy,
+        RequiredLabel, RequiredLabels, ResourceLimits, is_exempt,
+    };
 }
 
-/// What [`AdmissionEngine`] decided on one request.
-#[derive(Debug, Clone)]
-pub struct AdmissionVerdict {
-    /// The decision (violations and evaluation errors).
-    pub decision: Decision,
-    /// The findings about the request's object.
-    pub findings: Vec<Finding>,
+/// Pod Security Standards, evaluated natively, and Pod Security Admission
+/// as Kubernetes runs it (namespace labels, exemptions).
+pub mod pss {
+    pub use palisade_admission::pss::{
+        CheckFailure, CheckId, Evaluation, Exemption, Exemptions, LABEL_PREFIX, LabelError, Level,
+        LevelVersion, NEWEST_MINOR, NamespacePolicy, NamespaceRequest, ParseCheckIdError,
+        ParseLevelError, ParseVersionError, PodSecurity, PodSecurityAdmission, PodSecurityDecision,
+        PodSecurityRequest, PodView, PssPolicy, Version, WORKLOAD_KINDS, checks_for, evaluate,
+        evaluate_pod, has_pod_spec, is_significant_pod_update, pod_view,
+    };
 }
 
-impl AdmissionVerdict {
-    /// The AdmissionResponse for this verdict.
-    pub fn response(&self) -> AdmissionResponse {
-        self.decision.response()
-    }
+/// Gatekeeper ConstraintTemplates (Rego, on regorus) and their constraints.
+pub mod gatekeeper {
+    pub use palisade_admission::gatekeeper::{
+        ADMISSION_TARGET, CONSTRAINTS_GROUP, Constraint, ConstraintTemplate, GatekeeperError,
+        GatekeeperPolicy, InvalidConstraintError, InvalidTemplateError, KindSelector, Loaded,
+        Match, MatchOutcome, NoTemplateError, RawViolation, RegoError, RegoVersion,
+        UnsupportedError, Wildcard, is_constraint, is_constraint_api_version, is_template,
+        load_manifests, load_paths, review_value,
+    };
 }
 
-impl palisade_core::Verdict for AdmissionVerdict {
-    fn passed(&self) -> bool {
-        self.decision.allowed()
-    }
-
-    fn findings(&self) -> Vec<Finding> {
-        self.findings.clone()
-    }
+/// Kyverno-style YAML pattern policies (`ClusterPolicy`, `Policy`).
+pub mod pattern {
+    pub use palisade_admission::pattern::{
+        AUTOGEN_ANNOTATION, FailureAction, InvalidPolicyError, Mismatch, POD_CONTROLLERS,
+        PatternLoad, PatternLoadError, PatternOutcome, PatternPolicy, PatternRequest,
+        ReadPolicyError, RuleResult, RuleStatus, UnsupportedError, is_pattern_policy, load_file,
+        load_paths, load_policy, load_str, match_pattern, wildcard_match,
+    };
 }
 
-impl Engine for AdmissionEngine {
-    type Input = AdmissionRequest;
-    type Verdict = AdmissionVerdict;
-    type Scratch = ();
-
-    fn layer(&self) -> Layer {
-        Layer::Admission
-    }
-
-    fn scratch(&self) {}
-
-    fn evaluate(&self, _scratch: &mut (), input: &AdmissionRequest) -> AdmissionVerdict {
-        let decision = self.policies.evaluate(input, &self.context);
-        let findings = decision.findings(input);
-        AdmissionVerdict { decision, findings }
-    }
+/// Gatekeeper `suite.yaml` files, run as `gator verify` does.
+pub mod suite {
+    pub use palisade_admission::suite::{CaseResult, SuiteReport, run_paths, run_suite};
 }
+
+/// Kyverno CLI test files (`kyverno-test.yaml`), run as `kyverno test`
+/// does, for pattern policies.
+pub mod kyverno_test {
+    pub use palisade_admission::kyverno_test::{
+        CaseOutcome, CaseStatus, TEST_FILE_NAME, TestFileError, find_test_files, run_test_file,
+    };
+}
+
+/// Limits on what one request or policy may cost.
+pub mod limits {
+    pub use palisade_admission::limits::{MAX_REGO_NESTING, MAX_REVIEW_BYTES, REGO_TIME_LIMIT};
+}
+
+use crate::error::InputError;
 
 /// Loads policies from YAML or JSON text (as [`load_policies`] does from
 /// files): Gatekeeper ConstraintTemplates with their constraints, then
 /// pattern policies. `name` is used in error messages. A text that is not
-/// YAML gives one error.
-pub fn load_policies_str(name: &str, text: &str) -> Result<LoadedPolicies, String> {
+/// YAML (or JSON) is an error, with its line and column; policies that do
+/// not load are in [`LoadedPolicies::errors`].
+pub fn load_policies_str(name: &str, text: &str) -> Result<LoadedPolicies, InputError> {
     let report = palisade_core::manifest::load_str(name, text);
-    if let Some(e) = report.errors.first() {
-        return Err(e.to_string());
+    if let Some(e) = report.errors.into_iter().next() {
+        return Err(e.into());
     }
     let mut loaded = LoadedPolicies::default();
     let gatekeeper = palisade_admission::gatekeeper::load_manifests(&report.objects);

@@ -1,14 +1,5 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
-#![cfg_attr(
-    test,
-    allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
 
 pub mod admission;
 pub mod error;
@@ -18,11 +9,14 @@ pub mod posture;
 pub mod report;
 pub mod runtime;
 
-pub use error::{EventsError, InputError, PalisadeError, RulesError};
+pub use error::{
+    EventsError, InputError, PalisadeError, PoliciesError, ReadError, RulesError, RulesLoadError,
+};
 pub use inputs::{FileKind, LoadedFile};
 pub use palisade_core::{
-    EnforcementAction, Engine, Finding, FlowRef, Layer, Location, NetworkVerdict, ObjectRef,
-    ProcessRef, Severity, Subject, Verdict, manifest,
+    Audit, EnforcementAction, Engine, Finding, FlowRef, Layer, Location, NetworkVerdict, ObjectRef,
+    Position, Positions, ProcessRef, Severity, Subject, Verdict, duration, manifest, selector,
+    walk,
 };
 pub use posture::{Posture, PostureContext};
 pub use report::{Coverage, Palisade, Report};

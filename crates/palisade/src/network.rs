@@ -8,17 +8,36 @@
 
 pub use palisade_network::audit::audit;
 pub use palisade_network::connlist::{ConnList, Connection, Format as ConnListFormat};
-pub use palisade_network::ports::Protocol;
-pub use palisade_network::resolver::{Flow, FlowEnd, Verdict as FlowVerdict};
+pub use palisade_network::inventory::{Endpoint, EndpointId, Namespace};
+pub use palisade_network::ports::{NamedPort, Protocol};
+pub use palisade_network::resolver::{
+    Explained, Flow, FlowEnd, Identity, IdentityId, Named, Reason, RuleRef, Verdict as FlowVerdict,
+};
 pub use palisade_network::{Catalog, Inventory, Issues, LoadIssue, PolicySet, Resolver};
+
+/// The typed model of network policies every format loads into: policies
+/// of a tier and kind, with rules of an action, direction, peers and ports.
+pub mod policy {
+    pub use palisade_network::policy::{
+        Action, CidrBlock, Direction, EndpointSelector, Entity, NamespaceScope, Peer, Policy,
+        PolicyKind, Rule, Tier,
+    };
+}
+
+/// Generated clusters of a given size, for benchmarks and differential
+/// tests. Not part of the stable API.
+#[doc(hidden)]
+pub mod synthetic {
+    pub use palisade_network::synthetic::{Sizes, cluster};
+}
 
 use palisade_core::Manifest;
 
-/// Compiles manifests (workloads, namespaces, policies) into a resolver;
-/// what was not understood is returned as messages.
-pub fn resolver(manifests: &[Manifest]) -> (Resolver, Vec<String>) {
+/// Compiles manifests (workloads, namespaces, policies) into a resolver,
+/// with every field that was not understood (each naming its object, file
+/// and line, and the field).
+pub fn resolver(manifests: &[Manifest]) -> (Resolver, Issues) {
     let mut issues = Issues::default();
     let resolver = Resolver::from_manifests(manifests, &mut issues);
-    let messages = (&issues).into_iter().map(ToString::to_string).collect();
-    (resolver, messages)
+    (resolver, issues)
 }

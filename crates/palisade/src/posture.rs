@@ -20,7 +20,7 @@ use palisade_core::yaml::{self, Value};
 use palisade_core::{Layer, Manifest, Severity, Subject};
 use serde::Serialize;
 
-use crate::error::InputError;
+use crate::error::ReadError;
 use crate::inputs::FileKind;
 use crate::report::Palisade;
 
@@ -259,6 +259,40 @@ pub const QUESTIONS: [(&str, &str); 5] = [
     ),
 ];
 
+/// An answers file could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[non_exhaustive]
+pub enum AnswersError {
+    /// The file could not be read.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Read(#[from] ReadError),
+    /// The file is not a valid answers file.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Invalid(#[from] InvalidAnswers),
+}
+
+/// An answers file that is not YAML, not a mapping, or answers wrongly.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("{file}:{line}:{column}: {message}")]
+#[diagnostic(
+    code(palisade::posture::answers),
+    help(
+        "an answers file maps question ids (admission, runtime, network, alerts, tests) to `yes`, `partly` or `no`"
+    )
+)]
+pub struct InvalidAnswers {
+    /// The file.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+    /// What is wrong.
+    pub message: String,
+}
+
 /// The user's answers to the questions Palisade cannot measure, read from
 /// an answers file: a YAML (or JSON) mapping of question id to `yes`,
 /// `partly` or `no`.
@@ -269,10 +303,8 @@ pub struct Answers {
 
 impl Answers {
     /// Reads an answers file.
-    pub fn load(path: &Path) -> Result<Answers, InputError> {
-        let text = std::fs::read_to_string(path).map_err(|e| InputError {
-            message: format!("cannot read `{}`: {e}", path.display()),
-        })?;
+    pub fn load(path: &Path) -> Result<Answers, AnswersError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ReadError::new(path, &e))?;
         Answers::parse(&path.display().to_string(), &text)
     }
 
@@ -284,9 +316,14 @@ impl Answers {
     /// let error = palisade::posture::Answers::parse("a.yaml", "alerts: maybe\n").unwrap_err();
     /// assert_eq!(error.to_string(), "a.yaml:1:9: `alerts`: expected `yes`, `partly` or `no`, found `maybe`");
     /// ```
-    pub fn parse(file: &str, text: &str) -> Result<Answers, InputError> {
-        let error = |line: u32, column: u32, message: String| InputError {
-            message: format!("{file}:{line}:{column}: {message}"),
+    pub fn parse(file: &str, text: &str) -> Result<Answers, AnswersError> {
+        let error = |line: u32, column: u32, message: String| {
+            AnswersError::from(InvalidAnswers {
+                file: file.to_owned(),
+                line,
+                column,
+                message,
+            })
         };
         let mut answers = BTreeMap::new();
         let docs = yaml::parse_stream(text);

@@ -3,14 +3,16 @@
 
 use std::path::Path;
 
-use palisade_core::{Finding, Layer, Manifest, ProcessRef, Severity, Subject, manifest};
+use palisade_core::{Audit, Engine, Finding, Layer, Manifest, Severity, manifest};
 use serde::Serialize;
 
 use crate::admission::{AdmissionEngine, load_policies};
-use crate::error::{EventsError, InputError, PalisadeError};
+use crate::error::{EventsError, InputError, PalisadeError, PoliciesError, ReadError};
 use crate::inputs::{self, FileKind, LoadedFile};
-use crate::network::{self, Resolver};
-use crate::runtime::{self, FlatEvent, FlatEvents, MatchMode, RuleSet, Schema};
+use crate::network::{self, Issues, Resolver};
+use crate::runtime::{self, Event, FlatEvents, MatchMode, RuntimeEngine};
+
+pub use palisade_core::Coverage;
 
 /// Object kinds that run containers: the workloads admission audits and
 /// coverage counts.
@@ -34,45 +36,12 @@ pub const FAIL_AT: Severity = Severity::Warning;
 pub struct Palisade {
     files: Vec<LoadedFile>,
     admission: AdmissionEngine,
-    rules: Option<RuleSet>,
+    runtime: Option<RuntimeEngine>,
     resolver: Resolver,
-    network_issues: Vec<String>,
-    inventory: Vec<Manifest>,
+    network_issues: Issues,
     workloads: Vec<Manifest>,
+    inventory: Vec<Manifest>,
     network_policies: Vec<Manifest>,
-}
-
-/// For one policy, the share of workloads it applies to.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Coverage {
-    /// The policy's name.
-    pub policy: String,
-    /// Its layer.
-    pub layer: Layer,
-    /// How many workloads it applies to.
-    pub applies_to: usize,
-    /// How many workloads there are.
-    pub of: usize,
-    /// `applies_to / of` (0 when there are no workloads).
-    pub share: f64,
-}
-
-impl Coverage {
-    fn new(policy: String, layer: Layer, applies_to: usize, of: usize) -> Coverage {
-        #[expect(clippy::cast_precision_loss, reason = "counts of workloads are small")]
-        let share = if of == 0 {
-            0.0
-        } else {
-            applies_to as f64 / of as f64
-        };
-        Coverage {
-            policy,
-            layer,
-            applies_to,
-            of,
-            share,
-        }
-    }
 }
 
 /// Findings of every layer, and policy coverage.
@@ -135,9 +104,8 @@ impl Palisade {
                 });
                 continue;
             }
-            let text = std::fs::read_to_string(&path).map_err(|e| InputError {
-                message: format!("cannot read `{}`: {e}", path.display()),
-            })?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| InputError::from(ReadError::new(&path, &e)))?;
             if inputs::is_falco_rules(&text) {
                 let items = text.lines().filter(|l| l.starts_with("- ")).count();
                 rules_files.push(path.clone());
@@ -149,11 +117,8 @@ impl Palisade {
                 continue;
             }
             let loaded = manifest::load_str(&path.display().to_string(), &text);
-            if let Some(e) = loaded.errors.first() {
-                return Err(InputError {
-                    message: e.to_string(),
-                }
-                .into());
+            if let Some(e) = loaded.errors.into_iter().next() {
+                return Err(InputError::from(e).into());
             }
             let mut kinds: Vec<FileKind> = loaded.objects.iter().map(inputs::object_kind).collect();
             kinds.sort();
@@ -183,46 +148,41 @@ impl Palisade {
         }
         let loaded = load_policies(&admission_files);
         if !loaded.errors.is_empty() {
-            let messages: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
-            return Err(InputError {
-                message: messages.join("; "),
-            }
+            return Err(InputError::from(PoliciesError {
+                errors: loaded.errors,
+            })
             .into());
         }
-        let mut admission = AdmissionEngine::new(loaded.policies);
-        for m in &manifests {
-            if inputs::object_kind(m) == FileKind::Inventory {
-                admission.context.add_object(m.object.clone());
-            }
-        }
-        let rules = if rules_files.is_empty() {
-            None
-        } else {
-            Some(runtime::compile_files(&rules_files, MatchMode::All)?)
-        };
-        let (resolver, network_issues) = network::resolver(&manifests);
-        let workloads = manifests
+        let inventory: Vec<Manifest> = manifests
             .iter()
-            .filter(|m| m.kind().is_some_and(|k| WORKLOAD_KINDS.contains(&k)))
+            .filter(|m| inputs::object_kind(m) == FileKind::Inventory)
             .cloned()
             .collect();
+        let admission = AdmissionEngine::new(loaded.policies).with_inventory(inventory.clone());
+        let runtime = if rules_files.is_empty() {
+            None
+        } else {
+            let rules = runtime::compile_files(&rules_files, MatchMode::All)?;
+            Some(runtime::engine(rules)?)
+        };
+        let (resolver, network_issues) = network::resolver(&manifests);
         let network_policies = manifests
             .iter()
             .filter(|m| inputs::object_kind(m) == FileKind::NetworkPolicy)
             .cloned()
             .collect();
-        let inventory = manifests
+        let workloads = manifests
             .into_iter()
-            .filter(|m| inputs::object_kind(m) == FileKind::Inventory)
+            .filter(|m| m.kind().is_some_and(|k| WORKLOAD_KINDS.contains(&k)))
             .collect();
         Ok(Palisade {
             files,
             admission,
-            rules,
+            runtime,
             resolver,
             network_issues,
-            inventory,
             workloads,
+            inventory,
             network_policies,
         })
     }
@@ -238,8 +198,14 @@ impl Palisade {
     }
 
     /// The compiled Falco rules, when the directory had rules files.
-    pub fn rules(&self) -> Option<&RuleSet> {
-        self.rules.as_ref()
+    pub fn rules(&self) -> Option<&runtime::RuleSet> {
+        self.runtime.as_ref().map(RuntimeEngine::rules)
+    }
+
+    /// The runtime engine (the rules with their outputs compiled), when the
+    /// directory had rules files.
+    pub fn runtime(&self) -> Option<&RuntimeEngine> {
+        self.runtime.as_ref()
     }
 
     /// The network resolver over the inventory and network policies.
@@ -248,7 +214,7 @@ impl Palisade {
     }
 
     /// Network policy fields that were not understood.
-    pub fn network_issues(&self) -> &[String] {
+    pub fn network_issues(&self) -> &Issues {
         &self.network_issues
     }
 
@@ -267,109 +233,35 @@ impl Palisade {
         &self.network_policies
     }
 
-    /// Reads a JSON-lines event stream with the Falco field schema.
+    /// Reads a JSON-lines event stream with the Falco field schema (and the
+    /// output-only fields, as the rules are loaded).
     pub fn read_events(path: &Path) -> Result<FlatEvents, PalisadeError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| EventsError {
-            file: file.clone(),
-            message: e.to_string(),
+        let text = std::fs::read_to_string(path).map_err(|e| EventsError::Read {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
         })?;
-        FlatEvents::parse(&text, &Schema::falco()).map_err(|e| {
-            EventsError {
-                file,
-                message: e.to_string(),
+        FlatEvents::parse(&text, &runtime::alert_schema()).map_err(|source| {
+            EventsError::Parse {
+                path: path.to_path_buf(),
+                source,
             }
             .into()
         })
     }
 
-    /// One report: admission audit of every workload, runtime alerts from
-    /// `events` (when given and rules were loaded), network audit findings,
-    /// and the coverage of every admission and network policy.
+    /// One report: every layer driven through [`Engine::run`], in order.
+    /// Admission audits every inventory object (violations, evaluation
+    /// errors, coverage from the policies' match criteria); the runtime
+    /// engine evaluates `events` (when given and rules were loaded), one
+    /// finding per fired rule with its output rendered from the event;
+    /// network audits its policies (findings, coverage by policy subject).
     pub fn report(&self, events: Option<&FlatEvents>) -> Report {
-        let mut report = Report::default();
-        // Admission: audit the inventory as Gatekeeper's audit does;
-        // coverage from the policies' match criteria.
-        let audit = crate::admission::audit(&self.admission.policies, &self.inventory);
-        report.findings.extend(audit.findings());
-        report
-            .findings
-            .extend(audit.errors.iter().map(|(object, e)| {
-                Finding::new(
-                    Layer::Admission,
-                    e.policy.clone(),
-                    Severity::Error,
-                    e.reason.clone(),
-                )
-                .with_subject(Subject::Object(object.clone()))
-            }));
-        for c in &audit.coverage {
-            report.coverage.push(Coverage::new(
-                c.policy.clone(),
-                Layer::Admission,
-                c.workloads,
-                c.total_workloads,
-            ));
+        let mut all = self.admission.run([]);
+        if let (Some(engine), Some(events)) = (&self.runtime, events) {
+            all.extend(engine.run(events.events().iter().map(|e| e as &dyn Event)));
         }
-        // Runtime: replay the events.
-        if let (Some(rules), Some(events)) = (&self.rules, events) {
-            report.findings.extend(alerts(rules, events.events()));
-        }
-        // Network: audit, and coverage by policy subject.
-        report.findings.extend(network::audit(&self.resolver));
-        let catalog = self.resolver.catalog();
-        let endpoints = catalog.inventory.endpoints.len();
-        for policy in &catalog.policies.policies {
-            let applies: usize = self
-                .resolver
-                .policy_subjects(policy)
-                .into_iter()
-                .filter_map(|id| self.resolver.identities().get(id.index()))
-                .map(|identity| identity.endpoints.len())
-                .sum();
-            report.coverage.push(Coverage::new(
-                policy.display_name(),
-                Layer::Network,
-                applies,
-                endpoints,
-            ));
-        }
-        report
-    }
-}
-
-/// Replays `events` through `rules`: one finding per fired rule, its
-/// output filled from the event, about the event's process.
-pub fn alerts(rules: &RuleSet, events: &[FlatEvent]) -> Vec<Finding> {
-    let mut matcher = rules.matcher();
-    let mut out = Vec::new();
-    for event in events {
-        for rule in matcher.matches(event).iter() {
-            let message = runtime::format_output(&rule.output, event);
-            out.push(
-                Finding::new(Layer::Runtime, rule.name.clone(), rule.priority, message)
-                    .with_subject(Subject::Process(process_of(event))),
-            );
-        }
-    }
-    out
-}
-
-fn process_of(event: &FlatEvent) -> ProcessRef {
-    use crate::runtime::Value;
-    let text = |key: &str| match event.by_key(key) {
-        Value::Absent => None,
-        v => Some(runtime::value_text(v)),
-    };
-    let pid = match event.by_key("proc.pid") {
-        Value::Int(n) => Some(n),
-        Value::UInt(n) => i64::try_from(n).ok(),
-        _ => None,
-    };
-    ProcessRef {
-        pid,
-        name: text("proc.name"),
-        cmdline: text("proc.cmdline"),
-        container_id: text("container.id"),
+        all.extend(self.resolver.run([]));
+        let Audit { findings, coverage } = all;
+        Report { findings, coverage }
     }
 }

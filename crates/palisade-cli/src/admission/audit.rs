@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use palisade::admission::audit::{self, AuditReport};
+use palisade::admission::builtin::BuiltinPack;
+use palisade::admission::pss::{Level, LevelVersion, PssPolicy, Version};
+use palisade::admission::{PolicySet, load_policies};
 use palisade::manifest;
-use palisade_admission::audit::{self, AuditReport};
-use palisade_admission::builtin::BuiltinPack;
-use palisade_admission::pss::{Level, LevelVersion, PssPolicy, Version};
-use palisade_admission::{PolicySet, load_policies};
 use serde::Serialize;
 
 use crate::exit::Exit;

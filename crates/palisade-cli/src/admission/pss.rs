@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use palisade::admission::pss::{self, Level, LevelVersion, Version};
 use palisade::manifest;
-use palisade_admission::pss::{self, Level, LevelVersion, Version};
 use serde::Serialize;
 
 use crate::exit::Exit;

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use palisade::admission::{AdmissionReview, Context, load_policies};
 use palisade::manifest;
-use palisade_admission::{AdmissionReview, Context, load_policies};
 
 use crate::exit::Exit;
 use crate::output::Output;

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use palisade_admission::kyverno_test::{self, CaseStatus};
+use palisade::admission::kyverno_test::{self, CaseStatus};
 use serde::Serialize;
 
 use crate::exit::Exit;

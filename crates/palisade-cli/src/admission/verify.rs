@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use palisade_admission::suite;
+use palisade::admission::suite;
 
 use crate::exit::Exit;
 use crate::output::{Output, Style};

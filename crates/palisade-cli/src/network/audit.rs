@@ -22,7 +22,7 @@ pub fn run(out: &Output, args: &AuditArgs) -> Exit {
     let Some(resolver) = load::resolver(out, &args.paths) else {
         return Exit::InputError;
     };
-    let findings = palisade_network::audit::audit(&resolver);
+    let findings = palisade::network::audit(&resolver);
     if out.json() {
         out.print_json(&findings);
     } else {

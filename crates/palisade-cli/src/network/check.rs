@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use palisade_network::ports::Protocol;
-use palisade_network::resolver::{Flow, Verdict};
+use palisade::network::Protocol;
+use palisade::network::{Flow, FlowVerdict as Verdict};
 use serde::Serialize;
 
 use super::load;
@@ -44,28 +44,7 @@ pub struct CheckJson {
     conditional: bool,
     egress_allowed: bool,
     ingress_allowed: bool,
-    because: Vec<ReasonJson>,
-}
-
-/// One reason or condition in JSON output: the sentence without
-/// positions, and each rule or policy it names with its position.
-#[derive(Serialize)]
-pub struct ReasonJson {
-    text: String,
-    names: Vec<NamedJson>,
-}
-
-/// A rule or policy a reason names, and where it is written (a rule at
-/// its field, `spec.ingress[0]`; a policy at its start).
-#[derive(Serialize)]
-pub struct NamedJson {
-    name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    file: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    line: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    column: Option<u32>,
+    because: Vec<palisade::network::Explained>,
 }
 
 /// Runs `palisade network check`.
@@ -118,23 +97,7 @@ pub fn json(verdict: &Verdict) -> CheckJson {
         conditional: verdict.allowed && !verdict.conditions.is_empty(),
         egress_allowed: verdict.egress_allowed,
         ingress_allowed: verdict.ingress_allowed,
-        because: verdict
-            .explained()
-            .into_iter()
-            .map(|e| ReasonJson {
-                text: e.text,
-                names: e
-                    .parts
-                    .into_iter()
-                    .map(|(name, at)| NamedJson {
-                        name,
-                        line: at.as_ref().map(|l| l.line),
-                        column: at.as_ref().map(|l| l.column),
-                        file: at.map(|l| l.file),
-                    })
-                    .collect(),
-            })
-            .collect(),
+        because: verdict.explained(),
     }
 }
 

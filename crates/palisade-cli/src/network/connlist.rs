@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use palisade_network::connlist::{ConnList, Format};
+use palisade::network::{ConnList, ConnListFormat as Format};
 
 use super::load;
 use crate::exit::Exit;

@@ -1,10 +1,10 @@
 //! The network part of `palisade demo`: the example cluster's connectivity
 //! matrix and one explained denial.
 
-use palisade_network::connlist::ConnList;
-use palisade_network::ports::Protocol;
-use palisade_network::resolver::Flow;
-use palisade_network::{Issues, Resolver};
+use palisade::network::ConnList;
+use palisade::network::Flow;
+use palisade::network::Protocol;
+use palisade::network::{Issues, Resolver};
 use serde::Serialize;
 
 use super::check;
@@ -16,7 +16,7 @@ const CLUSTER: &str = include_str!("../../../../examples/data/cluster.yaml");
 
 #[derive(Serialize)]
 struct DemoJson {
-    connections: Vec<palisade_network::connlist::Connection>,
+    connections: Vec<palisade::network::Connection>,
     denial: check::CheckJson,
 }
 

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use palisade_network::{Issues, Resolver};
+use palisade::network::{Issues, Resolver};
 
 use crate::output::Output;
 

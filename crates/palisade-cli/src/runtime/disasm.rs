@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use palisade_runtime::disasm::listing;
-use palisade_runtime::fields::Schema;
-use palisade_runtime::ruleset::MatchMode;
+use palisade::runtime::MatchMode;
+use palisade::runtime::Schema;
+use palisade::runtime::disasm::listing;
 
 use super::filter::compile_expr;
 use super::replay::{compile_rules, load_rules};

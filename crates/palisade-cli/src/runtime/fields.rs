@@ -1,6 +1,6 @@
 //! `palisade runtime fields`: the field schema.
 
-use palisade_runtime::fields::{ArgSpec, Schema};
+use palisade::runtime::{ArgSpec, Schema};
 
 use crate::exit::Exit;
 use crate::output::{Output, Style};

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 use palisade::Severity;
-use palisade_runtime::ast::Expr;
-use palisade_runtime::fields::Schema;
-use palisade_runtime::parser::parse;
-use palisade_runtime::ruleset::{RuleSet, RuleSpec};
+use palisade::runtime::Expr;
+use palisade::runtime::Schema;
+use palisade::runtime::parse_condition as parse;
+use palisade::runtime::{RuleSet, RuleSpec};
 
 use super::replay::{event_number, load_rules, read_events};
 use crate::exit::Exit;

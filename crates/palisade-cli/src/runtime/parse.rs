@@ -2,7 +2,7 @@
 //! and print it in Falco's canonical form.
 
 use clap::Args;
-use palisade_runtime::parser::parse;
+use palisade::runtime::parse_condition as parse;
 use serde_json::json;
 
 use crate::exit::Exit;

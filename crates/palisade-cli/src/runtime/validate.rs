@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use palisade_runtime::fields::Schema;
-use palisade_runtime::loader::{Diagnostic, Loaded, Loader};
-use palisade_runtime::ruleset::{RuleSet, RuleSpec};
+use palisade::runtime::Schema;
+use palisade::runtime::{Diagnostic, Loaded, Loader};
+use palisade::runtime::{MatchMode, RuleSet};
 use serde_json::{Map, Value, json};
 
 use crate::exit::Exit;
@@ -44,16 +44,11 @@ pub fn run(out: &Output, args: &ValidateArgs) -> Exit {
     let mut loaded = loader.finish();
     // The loader checked every condition; building the ruleset compiles the
     // enabled rules to bytecode as the engine would.
-    if loaded.is_ok() {
-        let mut builder = RuleSet::builder(schema.clone());
-        for rule in loaded.rules.iter().filter(|r| r.enabled) {
-            let mut spec = RuleSpec::new(rule.name.clone(), rule.condition.clone(), rule.priority);
-            spec.source.clone_from(&rule.source);
-            if let Err(e) = builder.add(spec) {
-                out.error(&format!("rule `{}`: {}", e.rule, e.source));
-                return Exit::InputError;
-            }
-        }
+    if loaded.is_ok()
+        && let Err(e) = RuleSet::from_loaded(&loaded, &schema, MatchMode::default())
+    {
+        out.error(&e.to_string());
+        return Exit::InputError;
     }
     if out.json() {
         out.print_json(&report_json(&loaded));

@@ -312,6 +312,11 @@ static void test_network(const char *data) {
                                &error) == PALISADE_STATUS_OK);
   CHECK(allowed);
   CHECK(explanation != NULL && strstr(explanation, "\"allowed\":true") != NULL);
+  /* The deciding rule is named apart from its position, which is in fields. */
+  CHECK(strstr(explanation,
+               "\"text\":\"ingress: allowed by NetworkPolicy data/db-from-api spec.ingress[0]\"") !=
+        NULL);
+  CHECK(strstr(explanation, "\"line\":125") != NULL && strstr(explanation, "\"column\":7") != NULL);
   palisade_string_free(explanation);
   explanation = NULL;
   CHECK(palisade_network_check(net, "shop/web", "data/db", "TCP", 5432, &allowed, &explanation,

@@ -4,9 +4,9 @@ use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use palisade_core::{Engine, Finding, FlowRef, Layer, Location, NetworkVerdict, Subject};
+use palisade_core::{Finding, FlowRef, Layer, Location, NetworkVerdict, Subject};
 
-use super::evaluate::PeerRef;
+use super::peer::PeerRef;
 use super::{Catalog, Resolver};
 use crate::inventory::EndpointId;
 use crate::policy::{Action, Direction, Entity, L7};
@@ -210,16 +210,30 @@ fn end_name(catalog: &Catalog, end: FlowEnd) -> String {
 
 /// One reason or condition of a verdict: a sentence, and the rules or
 /// policies it names with where each is written.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Serialized (the JSON of `palisade network check` and of the C ABI) as
+/// `{"text": .., "names": [{"name": .., "file": .., "line": .., "column": ..}]}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Explained {
     /// The sentence, without positions.
     pub text: String,
-    /// Each rule or policy the sentence names (as it names it), and where
-    /// it is written when it came from a file: a rule at its field
-    /// (`spec.ingress[0]`), a policy at its start.
-    pub parts: Vec<(String, Option<Location>)>,
+    /// Each rule or policy the sentence names, and where it is written.
+    pub names: Vec<Named>,
     /// The sentence for people, positions in parentheses.
+    #[serde(skip)]
     display: String,
+}
+
+/// A rule or policy a reason names (as the sentence names it), and where
+/// it is written when it came from a file: a rule at its field
+/// (`spec.ingress[0]`), a policy at its start.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Named {
+    /// `NetworkPolicy data/db-from-api spec.ingress[0]`.
+    pub name: String,
+    /// Where (`file`, `line` and `column` in JSON).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
 }
 
 impl Explained {
@@ -228,7 +242,7 @@ impl Explained {
         Explained {
             display: text.clone(),
             text,
-            parts: Vec::new(),
+            names: Vec::new(),
         }
     }
 
@@ -237,13 +251,11 @@ impl Explained {
         Explained {
             display: format!("{text}{}", in_parentheses(location.as_ref())),
             text,
-            parts: vec![(named, location)],
+            names: vec![Named {
+                name: named,
+                location,
+            }],
         }
-    }
-
-    /// Where the rules and policies named are written.
-    pub fn locations(&self) -> impl Iterator<Item = &Location> {
-        self.parts.iter().filter_map(|(_, l)| l.as_ref())
     }
 }
 
@@ -281,10 +293,13 @@ fn describe(catalog: &Catalog, reason: &Reason) -> Explained {
             direction,
             policies,
         } => {
-            let parts: Vec<(String, Option<Location>)> = policies
+            let names: Vec<Named> = policies
                 .iter()
                 .filter_map(|&p| catalog.policies.policies.get(p as usize))
-                .map(|p| (p.display_name(), p.origin.location.clone()))
+                .map(|p| Named {
+                    name: p.display_name(),
+                    location: p.origin.location.clone(),
+                })
                 .collect();
             let sentence = |names: Vec<String>| {
                 format!(
@@ -293,14 +308,14 @@ fn describe(catalog: &Catalog, reason: &Reason) -> Explained {
                 )
             };
             Explained {
-                text: sentence(parts.iter().map(|(n, _)| n.clone()).collect()),
+                text: sentence(names.iter().map(|n| n.name.clone()).collect()),
                 display: sentence(
-                    parts
+                    names
                         .iter()
-                        .map(|(n, l)| format!("{n}{}", in_parentheses(l.as_ref())))
+                        .map(|n| format!("{}{}", n.name, in_parentheses(n.location.as_ref())))
                         .collect(),
                 ),
-                parts,
+                names,
             }
         }
         Reason::NoPolicy { direction } => Explained::plain(format!(
@@ -424,21 +439,5 @@ impl Resolver {
             FlowEnd::Ip(ip) => Some(PeerRef::Ip(ip)),
             FlowEnd::Entity(e) => Some(PeerRef::Entity(e)),
         }
-    }
-}
-
-impl Engine for Resolver {
-    type Input = Flow;
-    type Verdict = Verdict;
-    type Scratch = ();
-
-    fn layer(&self) -> Layer {
-        Layer::Network
-    }
-
-    fn scratch(&self) -> Self::Scratch {}
-
-    fn evaluate(&self, _scratch: &mut (), flow: &Flow) -> Verdict {
-        self.check(flow)
     }
 }

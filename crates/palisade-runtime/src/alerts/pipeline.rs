@@ -17,7 +17,7 @@ use super::selection::{SelectingMatcher, Selection, SelectionHandle};
 use super::{Alert, AlertKind};
 use crate::event::{Event, Value};
 use crate::fields::FieldRef;
-use crate::output::{FieldValue, FormatError, OutputFormat, RenderContext};
+use crate::output::{FieldValue, FormatError, OutputFormat, RenderContext, compile_outputs};
 use crate::ruleset::RuleSet;
 
 /// The rule name of summary alerts.
@@ -210,14 +210,12 @@ impl Pipeline {
                     .collect::<Result<Vec<_>, _>>()?,
             ),
         };
+        let formats = compile_outputs(&rules).map_err(|e| PipelineError::Output {
+            rule: e.rule,
+            source: e.source,
+        })?;
         let mut outputs = Vec::with_capacity(rules.rules().len());
-        for rule in rules.rules() {
-            let format = OutputFormat::compile(&rule.output, schema).map_err(|source| {
-                PipelineError::Output {
-                    rule: rule.name.clone(),
-                    source,
-                }
-            })?;
+        for (rule, format) in rules.rules().iter().zip(formats) {
             let dedup_fields = match &key_fields {
                 Some(fields) => fields.clone(),
                 None => format.event_fields().map(|(_, f)| f.clone()).collect(),

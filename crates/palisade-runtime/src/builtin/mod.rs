@@ -27,7 +27,7 @@
 
 use crate::fields::Schema;
 use crate::loader::{Loaded, Loader};
-use crate::ruleset::{MatchMode, RuleCompileError, RuleSet, RuleSpec};
+use crate::ruleset::{MatchMode, RuleCompileError, RuleSet};
 
 /// The rules file text.
 pub const RULES: &str = include_str!("rules.yaml");
@@ -55,14 +55,5 @@ pub fn load(schema: &Schema) -> Loaded {
 /// output, tags, source) into a ruleset matching every rule
 /// ([`MatchMode::All`]; an alert pipeline's selection picks the mode).
 pub fn ruleset(loaded: &Loaded, schema: &Schema) -> Result<RuleSet, RuleCompileError> {
-    let mut builder = RuleSet::builder(schema.clone());
-    builder.mode(MatchMode::All);
-    for rule in loaded.rules.iter().filter(|r| r.enabled) {
-        let mut spec = RuleSpec::new(rule.name.clone(), rule.condition.clone(), rule.priority);
-        spec.output.clone_from(&rule.output);
-        spec.tags = rule.tags.iter().cloned().collect();
-        spec.source.clone_from(&rule.source);
-        builder.add(spec)?;
-    }
-    Ok(builder.build())
+    RuleSet::from_loaded(loaded, schema, MatchMode::All)
 }

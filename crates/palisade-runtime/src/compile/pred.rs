@@ -45,18 +45,6 @@ impl CmpOp {
             CmpOp::Ge => ord != Less,
         }
     }
-
-    /// The operator as written.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CmpOp::Eq => "=",
-            CmpOp::Ne => "!=",
-            CmpOp::Lt => "<",
-            CmpOp::Le => "<=",
-            CmpOp::Gt => ">",
-            CmpOp::Ge => ">=",
-        }
-    }
 }
 
 /// A field transformer applied to a value before the test.
@@ -208,19 +196,6 @@ impl StrSet {
             StrItems::Small(items) => Box::new(items.iter().map(|i| &**i)),
             StrItems::Hashed(set) => Box::new(set.iter().map(|i| &**i)),
         }
-    }
-
-    /// How many entries.
-    pub fn len(&self) -> usize {
-        match &self.items {
-            StrItems::Small(items) => items.len(),
-            StrItems::Hashed(set) => set.len(),
-        }
-    }
-
-    /// `true` when empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

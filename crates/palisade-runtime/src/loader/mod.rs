@@ -41,6 +41,7 @@
 
 mod collector;
 mod compiler;
+mod operators;
 mod reader;
 mod schema;
 
@@ -424,23 +425,32 @@ impl<'c> Loader<'c> {
                 .map(|_| bytes)
         });
         match read {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => self.add_str(&name, &text),
-                Err(_) => self.file_error(&name, "file is not valid utf-8".to_owned()),
+            Ok(bytes) => match palisade_core::location::decode_utf8(&name, &bytes) {
+                Ok(text) => self.add_str(&name, text),
+                Err((at, _)) => self.file_error_at(
+                    &name,
+                    at.line,
+                    at.column,
+                    "file is not valid utf-8".to_owned(),
+                ),
             },
             Err(e) => self.file_error(&name, format!("cannot read file: {e}")),
         }
     }
 
     fn file_error(&mut self, name: &str, message: String) {
+        self.file_error_at(name, 1, 1, message);
+    }
+
+    fn file_error_at(&mut self, name: &str, line: u32, column: u32, message: String) {
         self.errors.push(Diagnostic {
             level: Level::Error,
             code: "LOAD_ERR_FILE_READ",
             message,
             context: Context {
                 file: name.to_owned(),
-                line: 1,
-                column: 1,
+                line,
+                column,
                 kind: ItemKind::File,
                 name: String::new(),
             },

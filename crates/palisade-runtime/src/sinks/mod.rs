@@ -1,7 +1,11 @@
 //! Where alerts go: the [`Sink`] trait and its implementations — writers
 //! ([`writer::WriterSink`]: stdout, an append-only file, any `Write`),
-//! [`http::HttpSink`] (POST of JSON with timeouts and retries) and
-//! [`program::ProgramSink`] (a program reading alerts on its stdin).
+//! `http::HttpSink` (POST of JSON with timeouts and retries; cargo feature
+//! `http-sink`) and `program::ProgramSink` (a program reading alerts on its
+//! stdin; cargo feature `program-sink`). Both features are on by default
+//! in this crate; the facade `palisade` leaves them off unless asked for, so
+//! an embedder that only matches events builds no HTTP client and cannot
+//! start programs.
 //!
 //! Delivery runs off the hot path: a [`SinkWorker`] owns one sink on its
 //! own thread, fed through a bounded queue. When the queue is full the
@@ -17,7 +21,9 @@ use std::time::{Duration, Instant};
 
 use crate::alerts::Alert;
 
+#[cfg(feature = "http-sink")]
 pub mod http;
+#[cfg(feature = "program-sink")]
 pub mod program;
 pub mod writer;
 

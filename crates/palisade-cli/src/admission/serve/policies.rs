@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use arc_swap::ArcSwapOption;
-use palisade_admission::builtin::BuiltinPack;
-use palisade_admission::pss::PodSecurityAdmission;
-use palisade_admission::{
+use palisade::admission::builtin::BuiltinPack;
+use palisade::admission::pss::PodSecurityAdmission;
+use palisade::admission::{
     AdmissionRequest, Context, EvaluationError, Policy, PolicySet, Violation,
 };
 
@@ -61,7 +61,7 @@ impl PolicySource {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let loaded = palisade_admission::load_policies(&self.paths);
+        let loaded = palisade::admission::load_policies(&self.paths);
         if !loaded.errors.is_empty() {
             return Err(loaded.errors.iter().map(ToString::to_string).collect());
         }

@@ -10,8 +10,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use palisade_admission::review::{GroupVersionKind, GroupVersionResource, UserInfo};
-use palisade_admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
+use palisade::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
+use palisade::admission::{GroupVersionKind, GroupVersionResource, UserInfo};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
@@ -267,7 +267,7 @@ struct DryRun {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use palisade_admission::review::Status;
+    use palisade::admission::Status;
     use serde_json::json;
 
     /// A review as the API server sends it, with a member this crate does
@@ -342,7 +342,7 @@ mod tests {
             br#"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":7}}"#,
         )
         .unwrap_err();
-        assert!(err.contains("invalid `request`"), "{err}");
+        assert!(err.contains("invalid `request.uid`"), "{err}");
         let (request, v1beta1) = parse(
             br#"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1beta1","request":{"uid":"u1"}}"#,
         )

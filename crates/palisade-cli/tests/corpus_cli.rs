@@ -1,0 +1,376 @@
+//! The command line on the shared corpus (skipped with a notice when it is
+//! absent): the case files of `tests/cmd/` cannot name corpus paths, which
+//! `PALISADE_CORPUS` may move.
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "a failing test is the point"
+)]
+
+use std::path::Path;
+use std::process::Output;
+
+use palisade_testkit::command::text;
+use palisade_testkit::compare::line_set;
+use serde_json::Value;
+
+/// A path as a command-line argument.
+fn arg(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn palisade(args: &[&str]) -> Output {
+    palisade_testkit::command::run(env!("CARGO_BIN_EXE_palisade"), args)
+}
+
+#[test]
+fn connlist_matches_netpol_analyzer_goldens_in_every_format() {
+    let Some(root) = palisade_testkit::corpus("network/netpol-analyzer") else {
+        return;
+    };
+    let dir = root.join("tests/netpol-analysis-example-minimal");
+    let golden = |ext: &str| {
+        std::fs::read_to_string(root.join(format!(
+            "test_outputs/connlist/netpol-analysis-example-minimal_connlist_output.{ext}"
+        )))
+        .unwrap()
+    };
+    for ext in ["txt", "csv", "md", "dot"] {
+        let out = palisade(&["network", "connlist", "--output", ext, arg(&dir)]);
+        assert_eq!(out.status.code(), Some(0));
+        assert_eq!(
+            line_set(&text(&out.stdout)),
+            line_set(&golden(ext)),
+            "format {ext}"
+        );
+    }
+    let out = palisade(&["network", "connlist", "-o", "json", arg(&dir)]);
+    let ours: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let theirs: Value = serde_json::from_str(&golden("json")).unwrap();
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+fn validate_loads_the_official_rules_files() {
+    let Some(dir) = palisade_testkit::corpus("falco/rules") else {
+        return;
+    };
+    let files: Vec<String> = [
+        "falco_rules.yaml",
+        "falco-incubating_rules.yaml",
+        "falco-sandbox_rules.yaml",
+    ]
+    .iter()
+    .map(|f| dir.join(f).display().to_string())
+    .collect();
+    let mut args = vec!["runtime", "validate"];
+    args.extend(files.iter().map(String::as_str));
+    let out = palisade(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("93 rules (81 enabled)"), "{stdout}");
+    assert!(stdout.contains("0 errors"), "{stdout}");
+
+    let out = palisade(&["--format", "json", "runtime", "validate", &files[0]]);
+    assert_eq!(out.status.code(), Some(0));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules = json["rules"].as_object().unwrap();
+    assert_eq!(rules.len(), 25);
+    let shell = &rules["Terminal shell in container"];
+    assert_eq!(shell["enabled"], true);
+    assert_eq!(shell["priority"], "Notice");
+    assert!(
+        shell["condition"]
+            .as_str()
+            .unwrap()
+            .starts_with("(evt.type in (execve, execveat) and ")
+    );
+    assert!(
+        shell["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "container")
+    );
+    assert!(json["macros"].as_u64().unwrap() > 50);
+    assert!(json["lists"].as_u64().unwrap() > 20);
+    assert_eq!(json["errors"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn filter_prints_the_recorded_matches_of_the_corpus() {
+    if palisade_testkit::corpus("falco/captures/captures.json").is_none() {
+        return;
+    }
+    let dir = palisade_testkit::corpus_root().join("falco");
+    let filters = std::fs::read_to_string(dir.join("captures/filters.jsonl")).unwrap();
+    let mut checked = 0;
+    for line in filters.lines() {
+        let record: Value = serde_json::from_str(line).unwrap();
+        let expected = record["matches"]["cat_write"].as_array().unwrap();
+        if expected.is_empty() {
+            continue;
+        }
+        let events = dir.join("captures/cat_write.events.jsonl");
+        let out = palisade(&[
+            "runtime",
+            "filter",
+            record["filter"].as_str().unwrap(),
+            "--events",
+            arg(&events),
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let got: Vec<u64> = text(&out.stdout)
+            .lines()
+            .map(|l| l.parse().unwrap())
+            .collect();
+        let want: Vec<u64> = expected.iter().map(|v| v.as_u64().unwrap()).collect();
+        assert_eq!(got, want, "filter {}", record["filter"]);
+        checked += 1;
+        if checked == 15 {
+            break;
+        }
+    }
+    assert_eq!(checked, 15);
+}
+
+#[test]
+fn filter_expands_macros_and_lists_of_rules_files() {
+    if palisade_testkit::corpus("falco/captures/captures.json").is_none() {
+        return;
+    }
+    let dir = palisade_testkit::corpus_root().join("falco");
+    let rules = dir.join("rules/falco_rules.yaml");
+    let events = dir.join("captures/curl_google.events.jsonl");
+    let out = palisade(&[
+        "runtime",
+        "filter",
+        "open_read",
+        "--rules",
+        arg(&rules),
+        "--events",
+        arg(&events),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The recorded expansion of macro `open_read` (filters.jsonl, line 2).
+    let filters = std::fs::read_to_string(dir.join("captures/filters.jsonl")).unwrap();
+    let record: Value = serde_json::from_str(filters.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(record["from"], "macro:open_read");
+    let want: Vec<String> = record["matches"]["curl_google"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+    assert_eq!(text(&out.stdout).lines().collect::<Vec<_>>(), want);
+}
+
+#[test]
+fn verify_passes_a_gatekeeper_library_suite() {
+    let Some(dir) = palisade_testkit::corpus("admission/gatekeeper/general/allowedrepos") else {
+        return;
+    };
+    let out = palisade(&["--format", "json", "admission", "verify", arg(&dir)]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["passed"], 5);
+    assert_eq!(json["failed"], 0);
+    // Each case is located where it is written in the suite file.
+    let suite = dir.join("suite.yaml");
+    let at: Vec<(&str, &str, u64, u64)> = json["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["case"].as_str().unwrap(),
+                c["file"].as_str().unwrap(),
+                c["line"].as_u64().unwrap(),
+                c["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let file = arg(&suite);
+    assert_eq!(
+        at,
+        [
+            ("example-allowed", file, 10, 5),
+            ("container-disallowed", file, 14, 5),
+            ("initcontainer-disallowed", file, 19, 5),
+            ("both-disallowed", file, 26, 5),
+            ("all-disallowed", file, 34, 5),
+        ]
+    );
+}
+
+#[test]
+fn pss_on_corpus_fixtures() {
+    let Some(root) = palisade_testkit::corpus("admission") else {
+        return;
+    };
+    let dir = root.join("pss/restricted/v1.30/pass");
+    let out = palisade(&[
+        "admission",
+        "pss",
+        "--level",
+        "restricted",
+        "--version",
+        "v1.30",
+        arg(&dir),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let dir = root.join("pss/baseline/v1.30/fail");
+    let out = palisade(&[
+        "--format",
+        "json",
+        "admission",
+        "pss",
+        "--level",
+        "baseline",
+        "--version",
+        "v1.30",
+        arg(&dir),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["allowed"] == false)
+    );
+    let file = dir.join("hostnamespaces0.yaml");
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["file"] == arg(&file))
+        .unwrap();
+    assert_eq!((&row["line"], &row["column"]), (&1.into(), &1.into()));
+}
+
+#[test]
+fn kyverno_tests_run_like_kyverno_test() {
+    let Some(root) = palisade_testkit::corpus("admission") else {
+        return;
+    };
+    let dir = root.join("kyverno/best-practices");
+    let out = palisade(&["--format", "json", "admission", "test", arg(&dir)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    assert!(cases.len() >= 20, "{}", cases.len());
+    assert_eq!(doc["failed"], 0);
+    assert_eq!(doc["passed"].as_u64().unwrap() as usize, cases.len());
+    for key in ["suite", "test", "case", "passed", "detail"] {
+        assert!(cases[0].get(key).is_some(), "{key}");
+    }
+    // Each case is located at its `results` entry in the test file.
+    let suite = dir.join("disallow-default-namespace/.kyverno-test/kyverno-test.yaml");
+    let at: Vec<(&str, u64, u64)> = cases
+        .iter()
+        .filter(|c| c["suite"] == arg(&suite))
+        .map(|c| {
+            assert_eq!(c["file"], c["suite"]);
+            (
+                c["case"].as_str().unwrap(),
+                c["line"].as_u64().unwrap(),
+                c["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let case = |rule: &str, resource: &str| format!("disallow-default-namespace/{rule}/{resource}");
+    assert_eq!(
+        at.iter()
+            .map(|(c, l, col)| ((*c).to_owned(), *l, *col))
+            .collect::<Vec<_>>(),
+        [
+            (case("validate-namespace", "Pod/badpod01"), 10, 3),
+            (case("validate-namespace", "Pod/goodpod01"), 16, 3),
+            (
+                case(
+                    "validate-podcontroller-namespace",
+                    "Deployment/baddeployment01"
+                ),
+                22,
+                3
+            ),
+            (
+                case(
+                    "validate-podcontroller-namespace",
+                    "Deployment/gooddeployment01"
+                ),
+                28,
+                3
+            ),
+        ]
+    );
+    // `deny` policies are not supported: their cases fail with the load error.
+    let dir = root.join("kyverno-deny/other/block-updates-deletes");
+    let out = palisade(&["--color", "never", "admission", "test", arg(&dir)]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("unsupported:") && stdout.contains("`validate.deny`"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("0 passed, 2 failed"), "{stdout}");
+    // In JSON, the load error keeps its position in fields, not in `detail`.
+    let out = palisade(&["--format", "json", "admission", "test", arg(&dir)]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let case = &doc["cases"][0];
+    let test_file = dir.join(".kyverno-test/kyverno-test.yaml");
+    let message = "policy `block-updates-deletes` rule `block-updates-deletes`: `validate.deny` with JMESPath conditions is not supported";
+    assert_eq!(
+        (&case["file"], &case["line"], &case["column"]),
+        (&arg(&test_file).into(), &10.into(), &3.into())
+    );
+    assert_eq!(case["detail"], format!("unsupported: {message}"));
+    let policy = dir.join(".kyverno-test/../block-updates-deletes.yaml");
+    assert_eq!(
+        case["errors"],
+        serde_json::json!([{"file": arg(&policy), "line": 34, "column": 7, "message": message}])
+    );
+}
+
+#[test]
+fn audit_runs_loaded_pattern_policies() {
+    let Some(root) = palisade_testkit::corpus("admission") else {
+        return;
+    };
+    let dir = root.join("kyverno/best-practices/disallow-default-namespace");
+    let policy = dir.join("disallow-default-namespace.yaml");
+    let resources = dir.join(".kyverno-test/resource.yaml");
+    let out = palisade(&[
+        "--format",
+        "json",
+        "admission",
+        "audit",
+        "--policies",
+        arg(&policy),
+        "--",
+        arg(&resources),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let objects: Vec<&str> = doc["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["object"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        objects,
+        ["Pod default/badpod01", "Deployment baddeployment01"]
+    );
+    assert_eq!(
+        doc["violations"][0]["action"], "dryrun",
+        "an Audit policy records"
+    );
+    assert_eq!(doc["coverage"][0]["share"], 1.0);
+}

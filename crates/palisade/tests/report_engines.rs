@@ -1,0 +1,90 @@
+//! `Palisade::report` is the three layers' engines driven through
+//! `Engine::run`, and its runtime findings carry the output the alert
+//! pipeline renders for the same rule and event.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a failing test is the point"
+)]
+
+use std::path::{Path, PathBuf};
+
+use palisade::runtime::alerts::{AlertKind, FakeClock, Pipeline, PipelineConfig, Selection};
+use palisade::runtime::{Event, MatchMode};
+use palisade::{Engine, Layer, Palisade, Subject};
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data")
+}
+
+#[test]
+fn the_report_is_every_engine_run_in_layer_order() {
+    let palisade = Palisade::load_dir(&data().join("mixed")).unwrap();
+    let events = Palisade::read_events(&data().join("events.jsonl")).unwrap();
+    let report = palisade.report(Some(&events));
+
+    let mut expected = palisade.admission().run([]);
+    let runtime = palisade.runtime().expect("the directory has a rules file");
+    expected.extend(runtime.run(events.events().iter().map(|e| e as &dyn Event)));
+    expected.extend(palisade.resolver().run([]));
+
+    assert_eq!(report.findings, expected.findings);
+    assert_eq!(report.coverage, expected.coverage);
+    for layer in Layer::ALL {
+        assert!(
+            report.layer(layer).count() > 0,
+            "{layer}: the example data has findings in every layer"
+        );
+    }
+    // Layers come in order: admission, runtime, network.
+    let layers: Vec<Layer> = report.findings.iter().map(|f| f.layer).collect();
+    let mut sorted = layers.clone();
+    sorted.sort_by_key(|l| Layer::ALL.iter().position(|x| x == l));
+    assert_eq!(layers, sorted);
+}
+
+#[test]
+fn runtime_findings_render_outputs_as_the_alert_pipeline_does() {
+    let palisade = Palisade::load_dir(&data().join("mixed")).unwrap();
+    let events = Palisade::read_events(&data().join("events.jsonl")).unwrap();
+    let findings: Vec<_> = palisade
+        .report(Some(&events))
+        .findings
+        .into_iter()
+        .filter(|f| f.layer == Layer::Runtime)
+        .collect();
+
+    let rules = palisade.rules().unwrap().clone();
+    let config = PipelineConfig {
+        selection: Selection {
+            mode: MatchMode::All,
+            ..Selection::default()
+        },
+        dedup_window: None,
+        hostname: Some("test".to_owned()),
+        ..PipelineConfig::default()
+    };
+    let mut pipeline = Pipeline::new(rules, config, Box::new(FakeClock::new(0))).unwrap();
+    let mut alerts = Vec::new();
+    for event in events.events() {
+        pipeline.process(event, &mut |a| alerts.push(a));
+    }
+    let alerts: Vec<_> = alerts
+        .into_iter()
+        .filter(|a| a.kind == AlertKind::Rule)
+        .collect();
+
+    assert_eq!(findings.len(), alerts.len());
+    assert!(!findings.is_empty());
+    for (finding, alert) in findings.iter().zip(&alerts) {
+        assert_eq!(finding.policy, &*alert.rule);
+        assert_eq!(finding.severity, alert.priority);
+        // The pipeline's output line is `time: Priority ` + the rendered output.
+        let prefix = format!(": {} ", alert.priority.falco_name());
+        let (_, rendered) = alert.output.split_once(&prefix).unwrap();
+        assert_eq!(finding.message, rendered);
+        assert!(matches!(finding.subject, Some(Subject::Process(_))));
+    }
+}

@@ -166,7 +166,12 @@ fn summary(c: &mut Criterion) {
                     NewAlert {
                         cluster: format!("cluster-{}", n % 7),
                         rule: format!("rule {}", n % 40),
-                        priority: if n.is_multiple_of(3) { "Error" } else { "Warning" }.to_owned(),
+                        priority: if n.is_multiple_of(3) {
+                            "Error"
+                        } else {
+                            "Warning"
+                        }
+                        .to_owned(),
                         severity: if n.is_multiple_of(3) { 4 } else { 3 },
                         output: format!(
                             "alert number {n} (container=c{} proc=p{})",
@@ -177,7 +182,12 @@ fn summary(c: &mut Criterion) {
                         count: 1 + (n % 5) as i64,
                         first_seen: 1_700_000_000_000 + n as i64,
                         last_seen: 1_700_000_000_000 + n as i64,
-                        routed: if n.is_multiple_of(3) { "oncall" } else { "review" }.to_owned(),
+                        routed: if n.is_multiple_of(3) {
+                            "oncall"
+                        } else {
+                            "review"
+                        }
+                        .to_owned(),
                     }
                 })
                 .collect();

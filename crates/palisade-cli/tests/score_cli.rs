@@ -138,7 +138,8 @@ fn console_demo_serves_a_populated_console() {
             .get(format!("https://localhost:{port}/api/v1/summary"))
             .send()
             .unwrap()
-            .json()
+            .text()
+            .map(|t| serde_json::from_str(&t).unwrap())
             .unwrap();
         total = summary["alerts"]["total"].as_i64().unwrap_or(0);
         if total > 0 {

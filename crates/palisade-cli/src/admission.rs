@@ -13,7 +13,7 @@ use crate::exit::Exit;
 use crate::output::{Output, Style};
 
 mod cert;
-mod serve;
+pub(crate) mod serve;
 
 /// The `admission` command group.
 #[derive(Debug, Args)]

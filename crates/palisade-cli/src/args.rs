@@ -43,6 +43,13 @@ pub enum Command {
     /// Every layer over one directory of mixed inputs: findings and policy
     /// coverage in one report (exit 1 at a finding of warning or above).
     Report(crate::report::ReportArgs),
+    /// The security posture of one directory of mixed inputs: a score from
+    /// 0 to 100 with the reasons behind every point lost, and the
+    /// five-question form (`docs/posture.md`).
+    Score(crate::score::ScoreArgs),
+    /// The console: an HTTPS service over every layer's findings and
+    /// alerts, with the posture and the history (SQLite or PostgreSQL).
+    Console(Box<crate::console::ConsoleArgs>),
     /// Run Palisade on built-in example data.
     Demo,
     /// Write a shell completion script to standard output (bash, zsh, fish,

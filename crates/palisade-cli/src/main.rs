@@ -10,6 +10,7 @@
 
 mod admission;
 mod args;
+mod console;
 mod demo;
 mod exit;
 mod install;
@@ -18,6 +19,7 @@ mod network;
 mod output;
 mod report;
 mod runtime;
+mod score;
 
 use std::process::ExitCode;
 
@@ -40,6 +42,8 @@ fn main() -> ExitCode {
         Command::Network(group) => network::run(&out, group),
         Command::Manifests(args) => manifests::run(&out, &args),
         Command::Report(args) => report::run(&out, &args),
+        Command::Score(args) => score::run(&out, &args),
+        Command::Console(args) => console::run(&out, *args),
         Command::Demo => demo::run(&out),
         Command::Completions(args) => install::completions(&out, &args),
         Command::Manpages(args) => install::manpages(&out, &args),

@@ -26,6 +26,14 @@ pub struct ReportArgs {
     pub events: Option<PathBuf>,
 }
 
+/// The report's JSON: findings, coverage and the posture.
+#[derive(serde::Serialize)]
+struct WithPosture<'a> {
+    #[serde(flatten)]
+    report: &'a palisade::Report,
+    posture: &'a palisade::Posture,
+}
+
 /// Runs `palisade report`.
 pub fn run(out: &Output, args: &ReportArgs) -> Exit {
     let palisade = match Palisade::load_dir(&args.dir) {
@@ -52,8 +60,15 @@ pub fn run(out: &Output, args: &ReportArgs) -> Exit {
         out.warning("events given but no Falco rules file found; no runtime findings");
     }
     let report = palisade.report(events.as_ref());
+    let posture = palisade.posture(&palisade::PostureContext {
+        tests: Some(palisade::posture::TestResults::run(&args.dir)),
+        ..palisade::PostureContext::default()
+    });
     if out.json() {
-        out.print_json(&report);
+        out.print_json(&WithPosture {
+            report: &report,
+            posture: &posture,
+        });
     } else {
         out.line(&out.paint(Style::Bold, "Inputs"));
         for file in palisade.files() {
@@ -96,6 +111,8 @@ pub fn run(out: &Output, args: &ReportArgs) -> Exit {
                 c.policy
             ));
         }
+        out.line("");
+        crate::score::print(out, &posture);
         let failing = report
             .findings
             .iter()

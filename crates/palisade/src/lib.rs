@@ -5,6 +5,7 @@ pub mod admission;
 pub mod error;
 pub mod inputs;
 pub mod network;
+pub mod posture;
 pub mod report;
 pub mod runtime;
 
@@ -17,4 +18,5 @@ pub use palisade_core::{
     Position, Positions, ProcessRef, Severity, Subject, Verdict, duration, manifest, selector,
     walk,
 };
+pub use posture::{Posture, PostureContext};
 pub use report::{Coverage, Palisade, Report};

@@ -40,6 +40,8 @@ pub struct Palisade {
     resolver: Resolver,
     network_issues: Issues,
     workloads: Vec<Manifest>,
+    inventory: Vec<Manifest>,
+    network_policies: Vec<Manifest>,
 }
 
 /// Findings of every layer, and policy coverage.
@@ -79,11 +81,21 @@ impl Palisade {
     /// assert!(!report.coverage.is_empty());
     /// ```
     pub fn load_dir(dir: &Path) -> Result<Palisade, PalisadeError> {
+        Palisade::load_dirs(&[dir])
+    }
+
+    /// Loads every input under each of `dirs`, as [`Palisade::load_dir`]
+    /// does for one (policies in one directory, the inventory in another).
+    pub fn load_dirs(dirs: &[&Path]) -> Result<Palisade, PalisadeError> {
         let mut files = Vec::new();
         let mut admission_files = Vec::new();
         let mut rules_files = Vec::new();
         let mut manifests = Vec::new();
-        for path in inputs::input_files(dir)? {
+        let mut paths = Vec::new();
+        for dir in dirs {
+            paths.extend(inputs::input_files(dir)?);
+        }
+        for path in paths {
             if path.extension().is_some_and(|e| e == "jsonl") {
                 files.push(LoadedFile {
                     path,
@@ -146,7 +158,7 @@ impl Palisade {
             .filter(|m| inputs::object_kind(m) == FileKind::Inventory)
             .cloned()
             .collect();
-        let admission = AdmissionEngine::new(loaded.policies).with_inventory(inventory);
+        let admission = AdmissionEngine::new(loaded.policies).with_inventory(inventory.clone());
         let runtime = if rules_files.is_empty() {
             None
         } else {
@@ -154,6 +166,11 @@ impl Palisade {
             Some(runtime::engine(rules)?)
         };
         let (resolver, network_issues) = network::resolver(&manifests);
+        let network_policies = manifests
+            .iter()
+            .filter(|m| inputs::object_kind(m) == FileKind::NetworkPolicy)
+            .cloned()
+            .collect();
         let workloads = manifests
             .into_iter()
             .filter(|m| m.kind().is_some_and(|k| WORKLOAD_KINDS.contains(&k)))
@@ -165,6 +182,8 @@ impl Palisade {
             resolver,
             network_issues,
             workloads,
+            inventory,
+            network_policies,
         })
     }
 
@@ -202,6 +221,16 @@ impl Palisade {
     /// The workloads (Pods, Deployments, ...) of the inventory.
     pub fn workloads(&self) -> &[Manifest] {
         &self.workloads
+    }
+
+    /// The cluster objects (namespaces, workloads, ...) of the inputs.
+    pub fn inventory(&self) -> &[Manifest] {
+        &self.inventory
+    }
+
+    /// The network policies of the inputs, as written.
+    pub fn network_policies(&self) -> &[Manifest] {
+        &self.network_policies
     }
 
     /// Reads a JSON-lines event stream with the Falco field schema (and the

@@ -9,7 +9,7 @@
 //! - `policies`: loading and atomically swapping the policy set;
 //! - `inventory`: cluster objects (Namespaces, `data.inventory`) from files;
 //! - `reload`: polling policy and certificate files for changes;
-//! - `tls`: rustls configuration with a reloadable certificate;
+//! - TLS, the accept loop and shutdown signals: the `palisade-https` crate;
 //! - `metrics`: Prometheus metrics;
 //! - `logs`: log lines written to standard error off the request path.
 
@@ -22,7 +22,6 @@ mod metrics;
 mod policies;
 mod reload;
 mod server;
-mod tls;
 mod validate;
 mod wire;
 
@@ -64,7 +63,7 @@ pub fn run(out: &Output, args: ServeArgs) -> Exit {
 /// `--format json`; the level from `RUST_LOG` (default `info`). Lines are
 /// written by a background thread; the returned guard
 /// writes what is left when dropped.
-fn init_logging(json: bool) -> logs::LogGuard {
+pub fn init_logging(json: bool) -> logs::LogGuard {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let (sink, flusher) = logs::start(std::io::stderr());

@@ -14,7 +14,7 @@ use palisade::walk::{MANIFEST_EXTENSIONS, Walker, has_extension};
 use super::app::App;
 use super::inventory::InventorySource;
 use super::policies::PolicySource;
-use super::tls::CertStore;
+use palisade_https::CertStore;
 
 /// How long files must stay unchanged before a reload starts, so a change
 /// made of several writes is read once it is complete.

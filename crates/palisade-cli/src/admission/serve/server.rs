@@ -3,34 +3,25 @@
 
 use std::io::Write;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
 
 use super::app::App;
 use super::args::ServeArgs;
-use super::error::{BindError, InventoryLoadFailed, PolicyLoadFailed, ServeError};
+use super::error::{InventoryLoadFailed, PolicyLoadFailed, ServeError};
 use super::inventory::{InventorySource, InventoryStore};
 use super::metrics::{self, Metrics};
 use super::policies::{PolicySource, PolicyStore};
 use super::reload;
-use super::tls::CertStore;
 use super::validate;
-
-/// How long a client has to finish the TLS handshake, and to send the
-/// request headers.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+use palisade_https::{BindError, CertStore, ShutdownSignal, accept_loop};
 
 /// Runs the webhook until SIGTERM or ctrl-c, then drains in-flight requests.
 pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
@@ -158,111 +149,4 @@ async fn render_metrics(State(app): State<Arc<App>>) -> Response {
         app.metrics.render(),
     )
         .into_response()
-}
-
-/// Accepts connections until told to stop, then waits (up to
-/// `shutdown_timeout`) for the open ones to finish their requests.
-async fn accept_loop(
-    listener: TcpListener,
-    acceptor: TlsAcceptor,
-    router: Router,
-    mut stop: watch::Receiver<bool>,
-    shutdown_timeout: Duration,
-) {
-    let graceful = GracefulShutdown::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((tcp, peer)) => {
-                    let _ = tcp.set_nodelay(true);
-                    let watcher = graceful.watcher();
-                    let acceptor = acceptor.clone();
-                    let service = TowerToHyperService::new(router.clone());
-                    tokio::spawn(async move {
-                        let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                            Ok(Ok(tls)) => tls,
-                            Ok(Err(error)) => {
-                                tracing::debug!(%peer, %error, "TLS handshake failed");
-                                return;
-                            }
-                            Err(_) => {
-                                tracing::debug!(%peer, "TLS handshake timed out");
-                                return;
-                            }
-                        };
-                        let connection = http1::Builder::new()
-                            .timer(TokioTimer::new())
-                            .header_read_timeout(HANDSHAKE_TIMEOUT)
-                            .serve_connection(TokioIo::new(tls), service);
-                        if let Err(error) = watcher.watch(connection).await {
-                            tracing::debug!(%peer, %error, "connection ended with an error");
-                        }
-                    });
-                }
-                Err(error) => {
-                    // Out of file descriptors and the like: wait, do not spin.
-                    tracing::warn!(%error, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            _ = stop.changed() => break,
-        }
-    }
-    drop(listener);
-    tokio::select! {
-        () = graceful.shutdown() => tracing::info!("all connections drained"),
-        () = tokio::time::sleep(shutdown_timeout) => {
-            tracing::warn!(timeout = ?shutdown_timeout, "shutdown timeout passed; closing the remaining connections");
-        }
-    }
-}
-
-/// SIGTERM and ctrl-c, listened for from the start.
-struct ShutdownSignal {
-    #[cfg(unix)]
-    terminate: Option<tokio::signal::unix::Signal>,
-    #[cfg(unix)]
-    interrupt: Option<tokio::signal::unix::Signal>,
-}
-
-impl ShutdownSignal {
-    /// Starts listening (signals received from now on are kept).
-    fn listen() -> ShutdownSignal {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            ShutdownSignal {
-                terminate: signal(SignalKind::terminate()).ok(),
-                interrupt: signal(SignalKind::interrupt()).ok(),
-            }
-        }
-        #[cfg(not(unix))]
-        ShutdownSignal {}
-    }
-
-    /// Waits for ctrl-c or SIGTERM.
-    async fn received(self) {
-        #[cfg(unix)]
-        {
-            async fn next(signal: Option<tokio::signal::unix::Signal>) {
-                match signal {
-                    Some(mut signal) => {
-                        signal.recv().await;
-                    }
-                    None => std::future::pending::<()>().await,
-                }
-            }
-            tokio::select! {
-                () = next(self.interrupt) => tracing::info!("interrupted"),
-                () = next(self.terminate) => tracing::info!("SIGTERM received"),
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-            tracing::info!("interrupted");
-        }
-    }
 }

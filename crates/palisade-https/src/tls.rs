@@ -1,4 +1,4 @@
-//! TLS for the webhook: rustls (TLS 1.2 and 1.3, `ring` provider) with the
+//! TLS for the webhook and the console: rustls (TLS 1.2 and 1.3, `ring` provider) with the
 //! certificate and key read from PEM files and swapped atomically when the
 //! files change, so a renewed certificate (cert-manager, a rotated Secret)
 //! is served without a restart.
@@ -14,7 +14,7 @@ use rustls::sign::CertifiedKey;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use super::error::TlsError;
+use crate::error::TlsError;
 
 /// The served certificate, replaceable while the server runs.
 #[derive(Debug)]
@@ -147,7 +147,7 @@ mod tests {
     fn a_returning_client_resumes_its_session() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
-        let certs = crate::admission::cert::generate(&["palisade.test".to_owned()], 1).unwrap();
+        let certs = crate::dev_cert::generate(&["palisade.test".to_owned()], 1).unwrap();
         std::fs::write(dir.join("tls.crt"), &certs.server_cert).unwrap();
         std::fs::write(dir.join("tls.key"), &certs.server_key).unwrap();
         let store = Arc::new(CertStore::open(&dir.join("tls.crt"), &dir.join("tls.key")).unwrap());

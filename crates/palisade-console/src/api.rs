@@ -1,0 +1,710 @@
+//! The HTTP API under `/api/v1` (JSON), `/metrics` and `/healthz`.
+//!
+#![allow(
+    clippy::result_large_err,
+    reason = "helpers return the refusal response itself, built once per refused request"
+)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde_json::{Value, json};
+
+use crate::app::App;
+use crate::ingest::{self, Batch, BatchError, Exception, Mode, printable};
+use crate::store::{
+    AlertFilter, FindingFilter, RuleState, StoredAlert, now_ms, parse_rfc3339, rfc3339,
+};
+
+/// The largest page.
+const MAX_LIMIT: i64 = 1000;
+
+/// The routes.
+pub fn router(app: Arc<App>) -> Router {
+    let limit = app.config.max_body_bytes;
+    let api = Router::new()
+        .route("/events", post(post_events))
+        .route("/falco", post(post_falco))
+        .route("/flows", post(post_flows))
+        .route("/alerts", get(get_alerts))
+        .route("/rules", get(get_rules))
+        .route("/rules/{name}", put(put_rule))
+        .route("/rules/{name}/exceptions", post(post_exception))
+        .route("/exceptions/export", get(export_exceptions))
+        .route("/posture", get(get_posture))
+        .route("/coverage", get(get_coverage))
+        .route("/findings", get(get_findings))
+        .route("/summary", get(get_summary))
+        .route("/policies", get(get_policies))
+        .route("/policies/export", get(export_policies))
+        .route("/openapi.json", get(openapi))
+        .fallback(not_found);
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/metrics", get(metrics))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&app),
+            authenticate,
+        ))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(app)
+}
+
+fn error(status: StatusCode, message: String) -> Response {
+    (status, axum::Json(json!({ "error": message }))).into_response()
+}
+
+/// With `--token-file`, every call carries `Authorization: Bearer TOKEN`.
+async fn authenticate(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    if let Some(token) = &app.config.token {
+        let given = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        let ok = given.is_some_and(|g| {
+            // Compare every byte, whatever the first difference.
+            g.len() == token.len()
+                && g.bytes()
+                    .zip(token.bytes())
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    == 0
+        });
+        if !ok {
+            app.metrics.refuse("unauthorized");
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                axum::Json(
+                    json!({"error": "a bearer token is required (`Authorization: Bearer TOKEN`)"}),
+                ),
+            )
+                .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+async fn not_found(State(app): State<Arc<App>>) -> Response {
+    app.metrics.refuse("not_found");
+    error(
+        StatusCode::NOT_FOUND,
+        "no such endpoint; see /api/v1/openapi.json".to_owned(),
+    )
+}
+
+/// `?cluster=NAME` of ingest calls.
+fn cluster_of(app: &App, query: &HashMap<String, String>) -> Result<String, Response> {
+    match query.get("cluster") {
+        None => Ok(app.config.cluster.clone()),
+        Some(c)
+            if !c.is_empty()
+                && c.len() <= 253
+                && c.chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '.' | '_')) =>
+        {
+            Ok(c.clone())
+        }
+        Some(c) => {
+            app.metrics.refuse("bad_request");
+            Err(error(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "`cluster` must be 1 to 253 letters, digits, `-`, `.` or `_`: `{}`",
+                    printable(c)
+                ),
+            ))
+        }
+    }
+}
+
+/// The body as UTF-8, refusals counted.
+fn body_text(
+    app: &App,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<String, Response> {
+    let bytes = body.map_err(|rejection| {
+        let status = rejection.status();
+        app.metrics
+            .refuse(if status == StatusCode::PAYLOAD_TOO_LARGE {
+                "too_large"
+            } else {
+                "bad_request"
+            });
+        error(status, rejection.body_text())
+    })?;
+    String::from_utf8(bytes.to_vec()).map_err(|e| {
+        app.metrics.refuse("bad_request");
+        let line = bytes
+            .get(..e.utf8_error().valid_up_to())
+            .map_or(1, |b| b.iter().filter(|c| **c == b'\n').count() + 1);
+        (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"error": "the body is not UTF-8", "line": line})),
+        )
+            .into_response()
+    })
+}
+
+fn batch_error(app: &App, e: BatchError) -> Response {
+    app.metrics.refuse("bad_request");
+    (StatusCode::BAD_REQUEST, axum::Json(e)).into_response()
+}
+
+/// Counts, rate-limits, stores and routes a parsed batch.
+async fn store_batch(app: &Arc<App>, batch: Batch) -> Response {
+    let allowed = match app.limiter.lock() {
+        Ok(mut bucket) => bucket.take(batch.accepted),
+        Err(poisoned) => poisoned.into_inner().take(batch.accepted),
+    };
+    if !allowed {
+        app.metrics.refuse("rate_limited");
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "1")],
+            axum::Json(json!({"error": "ingestion rate limit reached; retry the whole batch after a second"})),
+        )
+            .into_response();
+    }
+    let _turn = app.ingest.lock().await;
+    let stored = match app.store.upsert_alerts(&batch.alerts).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "storing alerts failed");
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the store failed; nothing was stored, retry".to_owned(),
+            );
+        }
+    };
+    app.metrics.ingested.inc_by(batch.accepted as u64);
+    app.metrics
+        .alerts
+        .inc_by(batch.alerts.iter().map(|a| a.count.unsigned_abs()).sum());
+    app.metrics.disabled.inc_by(batch.disabled as u64);
+    app.metrics.excepted.inc_by(batch.excepted as u64);
+    if let Some(oncall) = &app.oncall {
+        let window = i64::try_from(app.config.dedup_window.as_millis()).unwrap_or(i64::MAX);
+        let now = now_ms();
+        for (alert, up) in batch.alerts.iter().zip(&stored) {
+            if alert.routed != "oncall" || up.notified_at.is_some_and(|at| now - at < window) {
+                continue;
+            }
+            if let Err(e) = app.store.mark_notified(up.id, now).await {
+                tracing::warn!(error = %e, "cannot record an on-call notification");
+                continue;
+            }
+            let sent = StoredAlert {
+                id: up.id,
+                rule: alert.rule.clone(),
+                priority: alert.priority.clone(),
+                count: up.count,
+                first_seen: rfc3339(alert.first_seen),
+                last_seen: rfc3339(alert.last_seen),
+                output: alert.output.clone(),
+                fields: serde_json::from_str(&alert.fields).unwrap_or(Value::Null),
+                cluster: alert.cluster.clone(),
+                routed: alert.routed.clone(),
+            };
+            let oncall = oncall.clone();
+            let app = Arc::clone(app);
+            tokio::task::spawn_blocking(move || match oncall.send(&sent) {
+                Ok(()) => {
+                    app.metrics.oncall_sent.inc();
+                }
+                Err(e) => {
+                    app.metrics.oncall_failed.inc();
+                    tracing::warn!(error = %printable(&e), "on-call sink refused an alert");
+                }
+            });
+        }
+    }
+    axum::Json(json!({"accepted": batch.accepted})).into_response()
+}
+
+/// `POST /events?cluster=NAME`: JSON lines of flat events.
+async fn post_events(
+    State(app): State<Arc<App>>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let cluster = match cluster_of(&app, &query) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let text = match body_text(&app, body) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let loaded = app.loaded();
+    let tuning = app.tuning();
+    let parsed = tokio::task::spawn_blocking(move || {
+        ingest::events(&loaded.palisade, &tuning, &cluster, &text)
+    })
+    .await;
+    match parsed {
+        Ok(Ok(batch)) => store_batch(&app, batch).await,
+        Ok(Err(e)) => batch_error(&app, e),
+        Err(_) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "matching failed".to_owned(),
+        ),
+    }
+}
+
+/// `POST /falco?cluster=NAME`: Falco's JSON alerts.
+async fn post_falco(
+    State(app): State<Arc<App>>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let cluster = match cluster_of(&app, &query) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let text = match body_text(&app, body) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    match ingest::falco(&app.tuning(), &cluster, &text) {
+        Ok(batch) => store_batch(&app, batch).await,
+        Err(e) => batch_error(&app, e),
+    }
+}
+
+/// `POST /flows`: waits for the network layer's flow evaluation.
+async fn post_flows(State(app): State<Arc<App>>) -> Response {
+    app.metrics.refuse("not_implemented");
+    error(
+        StatusCode::NOT_IMPLEMENTED,
+        "flow ingestion waits for the network layer's flow evaluation in the facade; nothing was stored".to_owned(),
+    )
+}
+
+fn limit_of(app: &App, query: &HashMap<String, String>) -> Result<i64, Response> {
+    match query.get("limit") {
+        None => Ok(100),
+        Some(l) => match l.parse::<i64>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            _ => {
+                app.metrics.refuse("bad_request");
+                Err(error(
+                    StatusCode::BAD_REQUEST,
+                    format!("`limit` must be 1 to {MAX_LIMIT}: `{}`", printable(l)),
+                ))
+            }
+        },
+    }
+}
+
+fn cursor_of(app: &App, query: &HashMap<String, String>) -> Result<i64, Response> {
+    match query.get("cursor") {
+        None => Ok(0),
+        Some(c) => c.parse::<i64>().map_err(|_| {
+            app.metrics.refuse("bad_request");
+            error(
+                StatusCode::BAD_REQUEST,
+                format!("`cursor` is not one this API gave: `{}`", printable(c)),
+            )
+        }),
+    }
+}
+
+fn reject_unknown(
+    app: &App,
+    query: &HashMap<String, String>,
+    known: &[&str],
+) -> Result<(), Response> {
+    match query.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => {
+            app.metrics.refuse("bad_request");
+            Err(error(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "unknown parameter `{}`; this endpoint takes {}",
+                    printable(k),
+                    known.join(", ")
+                ),
+            ))
+        }
+        None => Ok(()),
+    }
+}
+
+/// `GET /alerts`.
+async fn get_alerts(
+    State(app): State<Arc<App>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let parsed = (|| {
+        reject_unknown(
+            &app,
+            &query,
+            &["rule", "priority", "cluster", "since", "limit", "cursor"],
+        )?;
+        let since = match query.get("since") {
+            None => None,
+            Some(s) => Some(parse_rfc3339(s).ok_or_else(|| {
+                app.metrics.refuse("bad_request");
+                error(
+                    StatusCode::BAD_REQUEST,
+                    format!("`since` is not RFC 3339: `{}`", printable(s)),
+                )
+            })?),
+        };
+        Ok::<_, Response>(AlertFilter {
+            rule: query.get("rule").cloned(),
+            priority: query.get("priority").cloned(),
+            cluster: query.get("cluster").cloned(),
+            since,
+            after: cursor_of(&app, &query)?,
+            limit: limit_of(&app, &query)? + 1,
+        })
+    })();
+    let filter = match parsed {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    match app.store.alerts(&filter).await {
+        Ok(mut items) => {
+            let next = if items.len() as i64 == filter.limit {
+                items.pop();
+                items.last().map(|a| a.id.to_string())
+            } else {
+                None
+            };
+            axum::Json(json!({"items": items, "next": next})).into_response()
+        }
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    }
+}
+
+/// `GET /rules`.
+async fn get_rules(State(app): State<Arc<App>>) -> Response {
+    let loaded = app.loaded();
+    let tuning = app.tuning();
+    let items: Vec<Value> = loaded
+        .palisade
+        .rules()
+        .map(|rules| {
+            rules
+                .rules()
+                .iter()
+                .map(|r| {
+                    json!({
+                        "name": r.name,
+                        "enabled": !tuning.disabled.get(&r.name).copied().unwrap_or(false),
+                        "mode": tuning.modes.get(&r.name).copied().unwrap_or(Mode::Alert).as_str(),
+                        "tags": r.tags,
+                        "priority": ingest::falco_priority(r.priority),
+                        "exceptions": tuning.exceptions.get(&r.name).map_or(0, Vec::len),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    axum::Json(json!({ "items": items })).into_response()
+}
+
+/// The loaded rule named `name`, or a counted 404.
+fn known_rule(app: &App, name: &str) -> Result<(), Response> {
+    let loaded = app.loaded();
+    if loaded.palisade.rules().and_then(|r| r.rule(name)).is_some() {
+        Ok(())
+    } else {
+        app.metrics.refuse("not_found");
+        Err(error(
+            StatusCode::NOT_FOUND,
+            format!("no rule named `{}` is loaded", printable(name)),
+        ))
+    }
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(
+    app: &App,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<T, Response> {
+    let text = body_text(app, body)?;
+    serde_json::from_str(&text).map_err(|e| {
+        app.metrics.refuse("bad_request");
+        (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({
+                "error": format!(
+                    "line {}, column {}: {}",
+                    e.line(),
+                    e.column(),
+                    printable(ingest::without_position(&e.to_string()))
+                ),
+                "line": e.line()
+            })),
+        )
+            .into_response()
+    })
+}
+
+/// `PUT /rules/{name}` with `{"enabled": bool}` and/or `{"mode": "observe"|"alert"}`.
+async fn put_rule(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Change {
+        enabled: Option<bool>,
+        mode: Option<Mode>,
+    }
+    if let Err(r) = known_rule(&app, &name) {
+        return r;
+    }
+    let change: Change = match json_body(&app, body) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if change.enabled.is_none() && change.mode.is_none() {
+        app.metrics.refuse("bad_request");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "give `enabled` (true/false) and/or `mode` (`alert`/`observe`)".to_owned(),
+        );
+    }
+    let mut tuning = (*app.tuning()).clone();
+    let enabled = change
+        .enabled
+        .unwrap_or(!tuning.disabled.get(&name).copied().unwrap_or(false));
+    let mode = change
+        .mode
+        .unwrap_or(tuning.modes.get(&name).copied().unwrap_or(Mode::Alert));
+    let state = RuleState {
+        name: name.clone(),
+        enabled,
+        mode: mode.as_str().to_owned(),
+    };
+    if let Err(e) = app.store.save_rule_state(&state, now_ms()).await {
+        return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
+    }
+    tuning.disabled.insert(name.clone(), !enabled);
+    tuning.modes.insert(name.clone(), mode);
+    app.set_tuning(tuning);
+    axum::Json(json!({"name": name, "enabled": enabled, "mode": mode.as_str()})).into_response()
+}
+
+/// `POST /rules/{name}/exceptions` with `{"fields", "comps", "values"}`.
+async fn post_exception(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    if let Err(r) = known_rule(&app, &name) {
+        return r;
+    }
+    let exception: Exception = match json_body(&app, body) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    if let Err(message) = exception.validate(&palisade::runtime::alert_schema()) {
+        app.metrics.refuse("bad_request");
+        return error(StatusCode::BAD_REQUEST, message);
+    }
+    let text = serde_json::to_string(&exception).unwrap_or_default();
+    if let Err(e) = app.store.add_exception(&name, &text, now_ms()).await {
+        return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
+    }
+    let mut tuning = (*app.tuning()).clone();
+    tuning
+        .exceptions
+        .entry(name.clone())
+        .or_default()
+        .push(exception);
+    let count = tuning.exceptions.get(&name).map_or(0, Vec::len);
+    app.set_tuning(tuning);
+    (
+        StatusCode::CREATED,
+        axum::Json(json!({"rule": name, "exceptions": count})),
+    )
+        .into_response()
+}
+
+/// `GET /exceptions/export`: the exceptions as a Falco rules file that
+/// appends them to the rules (`override: exceptions: append`).
+async fn export_exceptions(State(app): State<Arc<App>>) -> Response {
+    let tuning = app.tuning();
+    let yaml = crate::export::falco_exceptions(&tuning.exceptions);
+    ([(header::CONTENT_TYPE, "application/yaml")], yaml).into_response()
+}
+
+/// The latest run's stored posture, coverage and id.
+async fn latest(app: &App) -> Result<(i64, i64, Value, Value), Response> {
+    match app.store.latest_run(&app.config.cluster).await {
+        Ok(Some((id, at, _score, posture, coverage))) => Ok((
+            id,
+            at,
+            serde_json::from_str(&posture).unwrap_or(Value::Null),
+            serde_json::from_str(&coverage).unwrap_or(Value::Null),
+        )),
+        Ok(None) => Err(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no audit has run yet".to_owned(),
+        )),
+        Err(e) => Err(error(StatusCode::SERVICE_UNAVAILABLE, e.to_string())),
+    }
+}
+
+/// `GET /posture`.
+async fn get_posture(State(app): State<Arc<App>>) -> Response {
+    match latest(&app).await {
+        Ok((_, _, posture, _)) => axum::Json(posture).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// `GET /coverage`.
+async fn get_coverage(State(app): State<Arc<App>>) -> Response {
+    match latest(&app).await {
+        Ok((_, _, _, coverage)) => axum::Json(json!({ "items": coverage })).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// `GET /findings`.
+async fn get_findings(
+    State(app): State<Arc<App>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if let Err(r) = reject_unknown(
+        &app,
+        &query,
+        &[
+            "layer",
+            "severity",
+            "namespace",
+            "policy",
+            "cluster",
+            "limit",
+            "cursor",
+        ],
+    ) {
+        return r;
+    }
+    if query
+        .get("cluster")
+        .is_some_and(|c| *c != app.config.cluster)
+    {
+        return axum::Json(json!({"items": [], "next": null})).into_response();
+    }
+    let (after, limit) = match (cursor_of(&app, &query), limit_of(&app, &query)) {
+        (Ok(a), Ok(l)) => (a, l),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    let (run, ..) = match latest(&app).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let filter = FindingFilter {
+        layer: query.get("layer").cloned(),
+        severity: query.get("severity").cloned(),
+        namespace: query.get("namespace").cloned(),
+        policy: query.get("policy").cloned(),
+        after,
+        limit: limit + 1,
+    };
+    match app.store.findings(run, &filter).await {
+        Ok(mut rows) => {
+            let next = if rows.len() as i64 == filter.limit {
+                rows.pop();
+                rows.last().map(|(id, _)| id.to_string())
+            } else {
+                None
+            };
+            let items: Vec<Value> = rows
+                .iter()
+                .map(|(_, body)| serde_json::from_str(body).unwrap_or(Value::Null))
+                .collect();
+            axum::Json(json!({"items": items, "next": next})).into_response()
+        }
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    }
+}
+
+/// `GET /summary`.
+async fn get_summary(State(app): State<Arc<App>>) -> Response {
+    let (run, at, posture, _) = match latest(&app).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let counts = match app.store.finding_counts(run).await {
+        Ok(c) => c,
+        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    };
+    let mut findings: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+    for (layer, severity, n) in counts {
+        findings.entry(layer).or_default().insert(severity, n);
+    }
+    let (oncall, review) = match app.store.alert_counts().await {
+        Ok(c) => c,
+        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    };
+    axum::Json(json!({
+        "score": posture.get("score").cloned().unwrap_or(Value::Null),
+        "findings": findings,
+        "alerts": {"total": oncall + review, "oncall": oncall, "review": review},
+        "last_audit": rfc3339(at),
+    }))
+    .into_response()
+}
+
+/// `GET /policies`: every loaded input file and what it became.
+async fn get_policies(State(app): State<Arc<App>>) -> Response {
+    let loaded = app.loaded();
+    let items: Vec<Value> = loaded
+        .palisade
+        .files()
+        .iter()
+        .map(|f| json!({"file": f.path.display().to_string(), "kind": f.kind.as_str(), "items": f.items}))
+        .collect();
+    axum::Json(json!({ "items": items })).into_response()
+}
+
+/// `GET /policies/export`: the active policy set as one Kubernetes `List`.
+async fn export_policies(State(app): State<Arc<App>>) -> Response {
+    let loaded = app.loaded();
+    let tuning = app.tuning();
+    let list = tokio::task::spawn_blocking(move || {
+        crate::export::policy_manifests(&loaded.palisade, &tuning.exceptions)
+    })
+    .await;
+    match list {
+        Ok(list) => axum::Json(list).into_response(),
+        Err(_) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "export failed".to_owned(),
+        ),
+    }
+}
+
+/// `GET /openapi.json`.
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::openapi::DOCUMENT,
+    )
+        .into_response()
+}
+
+/// `GET /metrics`.
+async fn metrics(State(app): State<Arc<App>>, _headers: HeaderMap) -> Response {
+    (
+        [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
+        app.metrics.render(),
+    )
+        .into_response()
+}

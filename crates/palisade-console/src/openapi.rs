@@ -1,0 +1,35 @@
+//! The OpenAPI document of the API (`GET /api/v1/openapi.json`).
+
+/// OpenAPI 3.1, written by hand next to the routes in `api`.
+pub const DOCUMENT: &str = r##"{
+  "openapi": "3.1.0",
+  "info": {"title": "Palisade console", "version": "1"},
+  "components": {
+    "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+    "schemas": {
+      "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}, "line": {"type": "integer"}}},
+      "Accepted": {"type": "object", "required": ["accepted"], "properties": {"accepted": {"type": "integer"}}},
+      "Alert": {"type": "object", "properties": {"id": {"type": "integer"}, "rule": {"type": "string"}, "priority": {"type": "string"}, "count": {"type": "integer"}, "first_seen": {"type": "string", "format": "date-time"}, "last_seen": {"type": "string", "format": "date-time"}, "output": {"type": "string"}, "fields": {"type": "object"}, "cluster": {"type": "string"}, "routed": {"enum": ["oncall", "review"]}}},
+      "Exception": {"type": "object", "required": ["fields", "values"], "properties": {"fields": {"type": "array", "items": {"type": "string"}}, "comps": {"type": "array", "items": {"type": "string"}}, "values": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}}}}
+    }
+  },
+  "security": [{"bearer": []}],
+  "paths": {
+    "/api/v1/events": {"post": {"summary": "Runtime events as JSON lines, matched by the loaded Falco rules", "parameters": [{"name": "cluster", "in": "query", "schema": {"type": "string"}}], "requestBody": {"content": {"application/x-ndjson": {}}}, "responses": {"200": {"description": "stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Accepted"}}}}, "400": {"description": "a bad line; nothing stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}, "413": {"description": "body too large"}, "429": {"description": "rate limited; nothing stored"}}}},
+    "/api/v1/falco": {"post": {"summary": "Falco JSON alerts (http_output), one object or JSON lines", "parameters": [{"name": "cluster", "in": "query", "schema": {"type": "string"}}], "responses": {"200": {"description": "stored"}, "400": {"description": "a bad line; nothing stored"}, "429": {"description": "rate limited"}}}},
+    "/api/v1/flows": {"post": {"summary": "Hubble flows (not yet: 501)", "responses": {"501": {"description": "waits for the network layer's flow evaluation"}}}},
+    "/api/v1/alerts": {"get": {"summary": "Deduplicated alerts", "parameters": [{"name": "rule", "in": "query"}, {"name": "priority", "in": "query"}, {"name": "cluster", "in": "query"}, {"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"}}, {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}, {"name": "cursor", "in": "query"}], "responses": {"200": {"description": "{items: [Alert], next}"}}}},
+    "/api/v1/rules": {"get": {"summary": "Rules with state", "responses": {"200": {"description": "{items: [{name, enabled, mode, tags, priority}]}"}}}},
+    "/api/v1/rules/{name}": {"put": {"summary": "Enable, disable, observe", "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {"enabled": {"type": "boolean"}, "mode": {"enum": ["alert", "observe"]}}}}}}, "responses": {"200": {"description": "the new state"}, "404": {"description": "unknown rule"}}}},
+    "/api/v1/rules/{name}/exceptions": {"post": {"summary": "Add an exception", "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Exception"}}}}, "responses": {"201": {"description": "added"}, "400": {"description": "invalid"}, "404": {"description": "unknown rule"}}}},
+    "/api/v1/exceptions/export": {"get": {"summary": "The exceptions as a Falco rules file (override: exceptions: append)", "responses": {"200": {"description": "YAML"}}}},
+    "/api/v1/posture": {"get": {"summary": "The posture (as palisade score --format json)", "responses": {"200": {"description": "{score, pillars, questions, form_score}"}}}},
+    "/api/v1/coverage": {"get": {"summary": "Policy coverage", "responses": {"200": {"description": "{items: [{policy, layer, applies_to, of, share}]}"}}}},
+    "/api/v1/findings": {"get": {"summary": "Findings of the latest audit", "parameters": [{"name": "layer", "in": "query"}, {"name": "severity", "in": "query"}, {"name": "namespace", "in": "query"}, {"name": "policy", "in": "query"}, {"name": "cluster", "in": "query"}, {"name": "limit", "in": "query"}, {"name": "cursor", "in": "query"}], "responses": {"200": {"description": "{items: [Finding], next}"}}}},
+    "/api/v1/summary": {"get": {"summary": "Score, findings by layer and severity, alert counts, last audit", "responses": {"200": {"description": "{score, findings, alerts: {total, oncall, review}, last_audit}"}}}},
+    "/api/v1/policies": {"get": {"summary": "Loaded input files and what they became", "responses": {"200": {"description": "{items: [{file, kind, items}]}"}}}},
+    "/api/v1/policies/export": {"get": {"summary": "The active policy set as one Kubernetes List (policies, and the Falco rules with the console's exceptions as a ConfigMap) for kubectl apply or GitOps", "responses": {"200": {"description": "a v1 List"}}}},
+    "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "OpenMetrics text"}}}},
+    "/healthz": {"get": {"summary": "Liveness (no token needed)", "security": [], "responses": {"200": {"description": "ok"}}}}
+  }
+}"##;

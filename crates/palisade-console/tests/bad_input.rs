@@ -1,0 +1,99 @@
+//! Bad input on every ingesting endpoint of a running console, over HTTPS:
+//! each case's exact answer (status and JSON body) is in `<case>.expected`,
+//! and after each suite nothing was stored.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail by panicking"
+)]
+
+mod harness;
+
+use harness::Console;
+use palisade_testkit::bad_input;
+
+fn answer(
+    runtime: &tokio::runtime::Runtime,
+    console: &Console,
+    path: &str,
+    body: &[u8],
+) -> Option<String> {
+    let (status, text) = runtime.block_on(async {
+        let response = console
+            .client
+            .post(format!("{}{path}", console.base))
+            .bearer_auth(harness::TOKEN)
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    });
+    (status != 200 && status != 201).then(|| format!("{status} {text}"))
+}
+
+#[test]
+fn bad_input_is_refused_with_a_clear_4xx_and_nothing_is_stored() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = harness::temp("bad-input-db");
+    let config = harness::config("bad-input", &dir.join("palisade.db").display().to_string());
+    let console = runtime.block_on(Console::start(config));
+
+    bad_input::run("tests/bad_input/events", |case| {
+        answer(&runtime, &console, "/api/v1/events", case.bytes)
+    });
+    bad_input::run("tests/bad_input/falco", |case| {
+        answer(&runtime, &console, "/api/v1/falco", case.bytes)
+    });
+    bad_input::run("tests/bad_input/exceptions", |case| {
+        answer(
+            &runtime,
+            &console,
+            "/api/v1/rules/Read%20sensitive%20file/exceptions",
+            case.bytes,
+        )
+    });
+
+    runtime.block_on(async {
+        let (status, alerts) = console.get("/api/v1/alerts").await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            alerts["items"],
+            serde_json::json!([]),
+            "a refused batch stored alerts"
+        );
+        let (_, rules) = console.get("/api/v1/rules").await;
+        let rule = rules["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "Read sensitive file")
+            .unwrap()
+            .clone();
+        assert_eq!(rule["exceptions"], 0, "a refused exception was stored");
+        let metrics = console
+            .client
+            .get(format!("{}/metrics", console.base))
+            .bearer_auth(harness::TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let refused: u64 = metrics
+            .lines()
+            .filter(|l| l.starts_with("palisade_console_refused_total{reason=\"bad_request\"}"))
+            .filter_map(|l| l.rsplit(" ").next()?.parse::<u64>().ok())
+            .sum();
+        assert!(refused >= 60, "refusals are counted: {refused}\n{metrics}");
+        console.stop().await;
+    });
+}

@@ -1,0 +1,502 @@
+//! A running console driven over HTTPS: the same suite on SQLite and on a
+//! real PostgreSQL server (started by the test from Debian's `postgresql`
+//! package; skipped with a notice where it is not installed).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail by panicking"
+)]
+
+mod harness;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use harness::{Console, TOKEN, config, temp};
+use serde_json::{Value, json};
+
+const SHADOW: &str = r#"{"evt.type": "openat", "evt.dir": "<", "evt.is_open_read": true, "fd.name": "/etc/shadow", "proc.name": "cat", "proc.pid": 4130, "container.id": "3ad7b26ded6d"}"#;
+const SHELL: &str = r#"{"evt.type": "execve", "evt.dir": "<", "proc.name": "bash", "proc.pid": 4121, "proc.cmdline": "bash -i", "proc.tty": 34816, "container.id": "3ad7b26ded6d", "user.name": "root"}"#;
+
+/// The suite every backend passes.
+async fn suite(name: &str, db: &str) {
+    let config = config(name, db);
+    let console = Console::start(config.clone()).await;
+
+    // Without the token: refused, reads too.
+    let bare = console
+        .client
+        .get(format!("{}/api/v1/summary", console.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status().as_u16(), 401);
+    let health = console
+        .client
+        .get(format!("{}/healthz", console.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+
+    // Dedup: 100 repeats are one alert counted 100 times.
+    let batch = vec![SHADOW; 100].join("\n");
+    let (status, body) = console.post("/api/v1/events", &batch).await;
+    assert_eq!(
+        (status, body.clone()),
+        (200, json!({"accepted": 100})),
+        "{body}"
+    );
+    let alerts = console.alerts("Read sensitive file").await;
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0]["count"], 100);
+    assert_eq!(alerts[0]["priority"], "Error");
+    assert_eq!(alerts[0]["routed"], "oncall");
+    assert_eq!(alerts[0]["cluster"], "default");
+    assert!(alerts[0]["first_seen"].as_str().unwrap().ends_with('Z'));
+
+    // A malformed line refuses the whole batch, with its line; nothing stored.
+    let bad = format!("{SHADOW}\n{SHADOW}\n{{\"evt.type\": \n");
+    let (status, body) = console.post("/api/v1/events", &bad).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["line"], 3, "{body}");
+    assert_eq!(console.alerts("Read sensitive file").await[0]["count"], 100);
+
+    // Falco's own JSON alert, as http_output sends it, with hostile strings.
+    let falco = json!({
+        "output": "shell <script>alert(1)</script> \u{1b}[31mred",
+        "priority": "Critical",
+        "rule": "Falco rule <b>x</b>",
+        "time": "2026-12-06T22:00:00.123456789Z",
+        "output_fields": {"proc.name": "sh", "container.id": "abc"},
+        "source": "syscall",
+        "tags": ["container"],
+        "hostname": "node-1"
+    });
+    let (status, body) = console
+        .post("/api/v1/falco?cluster=edge-1", &falco.to_string())
+        .await;
+    assert_eq!(
+        (status, body.clone()),
+        (200, json!({"accepted": 1})),
+        "{body}"
+    );
+    let stored = console.alerts("Falco rule <b>x</b>").await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["output"], falco["output"]);
+    assert_eq!(stored[0]["cluster"], "edge-1");
+    assert_eq!(stored[0]["priority"], "Critical");
+    assert_eq!(stored[0]["first_seen"], "2026-12-06T22:00:00.123Z");
+    let (status, _) = console
+        .post(
+            "/api/v1/falco",
+            r#"{"output": "x", "priority": "Loud", "rule": "r"}"#,
+        )
+        .await;
+    assert_eq!(status, 400);
+    let (status, _) = console
+        .post(
+            "/api/v1/falco",
+            r#"{"output": 1, "priority": "Error", "rule": "r"}"#,
+        )
+        .await;
+    assert_eq!(status, 400);
+
+    // Disable a rule: its events stop alerting.
+    let (status, body) = console
+        .put(
+            "/api/v1/rules/Terminal%20shell%20in%20container",
+            r#"{"enabled": false}"#,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = console.post("/api/v1/events", SHELL).await;
+    assert_eq!(status, 200);
+    assert!(
+        console
+            .alerts("Terminal shell in container")
+            .await
+            .is_empty()
+    );
+    let (status, _) = console
+        .put("/api/v1/rules/No%20such%20rule", r#"{"enabled": false}"#)
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = console
+        .put(
+            "/api/v1/rules/Read%20sensitive%20file",
+            r#"{"enabled": "no"}"#,
+        )
+        .await;
+    assert_eq!(status, 400);
+
+    // An exception for a known-good pattern: `cat` reading the file.
+    let (status, body) = console
+        .post(
+            "/api/v1/rules/Read%20sensitive%20file/exceptions",
+            r#"{"fields": ["proc.name"], "comps": ["="], "values": [["cat"]]}"#,
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, _) = console.post("/api/v1/events", SHADOW).await;
+    assert_eq!(status, 200);
+    assert_eq!(console.alerts("Read sensitive file").await[0]["count"], 100);
+    let (status, _) = console
+        .post(
+            "/api/v1/rules/Read%20sensitive%20file/exceptions",
+            r#"{"fields": ["no.such.field"], "values": [["x"]]}"#,
+        )
+        .await;
+    assert_eq!(status, 400);
+    let export = console
+        .client
+        .get(format!("{}/api/v1/exceptions/export", console.base))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        export.contains("- rule: \"Read sensitive file\""),
+        "{export}"
+    );
+    assert!(
+        export.contains("override:\n    exceptions: append"),
+        "{export}"
+    );
+
+    // The active policy set as manifests, exceptions included.
+    let (status, list) = console.get("/api/v1/policies/export").await;
+    assert_eq!(status, 200);
+    let kinds: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["kind"].as_str())
+        .collect();
+    for kind in [
+        "ConstraintTemplate",
+        "K8sRequiredLabels",
+        "ClusterPolicy",
+        "NetworkPolicy",
+        "ConfigMap",
+    ] {
+        assert!(kinds.contains(&kind), "{kinds:?}");
+    }
+    assert!(!kinds.contains(&"Deployment"), "{kinds:?}");
+    let configmap = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "ConfigMap")
+        .unwrap();
+    assert!(
+        configmap["data"]["zz-console-exceptions.yaml"]
+            .as_str()
+            .unwrap()
+            .contains("exceptions: append")
+    );
+
+    // Summary, posture, coverage.
+    let (status, summary) = console.get("/api/v1/summary").await;
+    assert_eq!(status, 200);
+    assert_eq!(summary["alerts"]["total"], 2, "{summary}");
+    assert_eq!(summary["alerts"]["oncall"], 2, "{summary}");
+    assert!(
+        summary["findings"]["admission"]["error"].as_i64().unwrap() > 0,
+        "{summary}"
+    );
+    let (_, posture) = console.get("/api/v1/posture").await;
+    assert_eq!(posture["pillars"].as_array().unwrap().len(), 4);
+    let alerts_q = posture["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["id"] == "alerts")
+        .unwrap();
+    assert_eq!(alerts_q["source"], "measured");
+    let (_, coverage) = console.get("/api/v1/coverage").await;
+    assert!(
+        coverage["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["policy"] == "disallow-privileged")
+    );
+    let (_, findings) = console
+        .get("/api/v1/findings?layer=admission&limit=1")
+        .await;
+    assert_eq!(findings["items"].as_array().unwrap().len(), 1);
+    assert!(findings["next"].is_string());
+    let (status, _) = console.get("/api/v1/findings?colour=red").await;
+    assert_eq!(status, 400);
+    let (status, _) = console.post("/api/v1/flows", "{}").await;
+    assert_eq!(status, 501);
+
+    // A huge body is refused before it is read whole.
+    let huge = "x".repeat(17 << 20);
+    // (on its own connection: the server closes it without reading the rest)
+    let refused = console
+        .client
+        .post(format!("{}/api/v1/events", console.base))
+        .bearer_auth(TOKEN)
+        .header("connection", "close")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 413);
+    let metrics = console
+        .client
+        .get(format!("{}/metrics", console.base))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("palisade_console_refused_total{reason=\"too_large\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("palisade_console_refused_total{reason=\"bad_request\"}"),
+        "{metrics}"
+    );
+
+    // Restart on the same store: the disabled rule and the exception stay.
+    console.stop().await;
+    let console = Console::start(config).await;
+    let (_, rules) = console.get("/api/v1/rules").await;
+    let shell = rules["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Terminal shell in container")
+        .unwrap()
+        .clone();
+    assert_eq!(shell["enabled"], false, "{rules}");
+    let (status, _) = console
+        .post("/api/v1/events", &format!("{SHELL}\n{SHADOW}"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        console
+            .alerts("Terminal shell in container")
+            .await
+            .is_empty()
+    );
+    assert_eq!(console.alerts("Read sensitive file").await[0]["count"], 100);
+    console.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_on_sqlite() {
+    let dir = temp("sqlite-db");
+    suite("sqlite", &dir.join("palisade.db").display().to_string()).await;
+}
+
+/// A PostgreSQL server on a temporary data directory and a loopback port.
+struct Postgres {
+    data: PathBuf,
+    bin: PathBuf,
+}
+
+impl Postgres {
+    fn start() -> Option<(Postgres, String)> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .flatten()
+            .map(|e| e.path().join("bin"))
+            .find(|p| p.join("initdb").exists())?;
+        let data = temp("pgdata");
+        let run = |args: &[&str]| {
+            let mut command = if nix_is_root() {
+                let mut c = std::process::Command::new("runuser");
+                c.args(["-u", "postgres", "--"]);
+                c
+            } else {
+                std::process::Command::new(args[0])
+            };
+            if nix_is_root() {
+                command.args(args);
+            } else {
+                command.args(&args[1..]);
+            }
+            command.output()
+        };
+        if nix_is_root() {
+            std::process::Command::new("chown")
+                .args(["-R", "postgres", &data.display().to_string()])
+                .status()
+                .ok()?;
+        }
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").ok()?;
+            l.local_addr().ok()?.port()
+        };
+        let initdb = bin.join("initdb").display().to_string();
+        let out = run(&[
+            &initdb,
+            "-D",
+            &data.join("db").display().to_string(),
+            "-U",
+            "palisade",
+            "--auth=trust",
+        ])
+        .ok()?;
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let pg_ctl = bin.join("pg_ctl").display().to_string();
+        let options = format!(
+            "-c listen_addresses=127.0.0.1 -p {port} -k {}",
+            data.display()
+        );
+        let out = run(&[
+            &pg_ctl,
+            "-D",
+            &data.join("db").display().to_string(),
+            "-o",
+            &options,
+            "-l",
+            &data.join("log").display().to_string(),
+            "-w",
+            "start",
+        ])
+        .ok()?;
+        assert!(
+            out.status.success(),
+            "pg_ctl: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Some((
+            Postgres { data, bin },
+            format!("postgres://palisade@127.0.0.1:{port}/postgres"),
+        ))
+    }
+}
+
+fn nix_is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let pg_ctl = self.bin.join("pg_ctl").display().to_string();
+        let db = self.data.join("db").display().to_string();
+        let mut command = if nix_is_root() {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--", &pg_ctl]);
+            c
+        } else {
+            std::process::Command::new(&pg_ctl)
+        };
+        let _ = command.args(["-D", &db, "-m", "fast", "stop"]).output();
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_on_postgresql() {
+    let Some((_server, url)) = Postgres::start() else {
+        eprintln!(
+            "NOTICE: PostgreSQL (Debian's `postgresql` package) is not installed: the PostgreSQL run of the console suite is skipped"
+        );
+        return;
+    };
+    suite("postgres", &url).await;
+}
+
+/// An HTTP sink that records what it is sent.
+async fn sink() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let kept = Arc::clone(&seen);
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| {
+            let kept = Arc::clone(&kept);
+            async move {
+                kept.lock()
+                    .unwrap()
+                    .push(serde_json::from_str(&body).unwrap_or(Value::Null));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (format!("http://{addr}/hook"), seen)
+}
+
+async fn wait_for(seen: &Arc<Mutex<Vec<Value>>>, n: usize) {
+    for _ in 0..100 {
+        if seen.lock().unwrap().len() >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn critical_and_error_reach_oncall_once_per_window_warning_never() {
+    let (url, seen) = sink().await;
+    let dir = temp("routing-db");
+    let mut config = config("routing", &dir.join("palisade.db").display().to_string());
+    config.oncall_url = Some(url);
+    config.dedup_window = Duration::from_millis(1500);
+    let console = Console::start(config).await;
+    let warning = r#"{"output": "w", "priority": "Warning", "rule": "warn rule"}"#;
+    let error = r#"{"output": "e", "priority": "Error", "rule": "error rule"}"#;
+    let critical = r#"{"output": "c", "priority": "Critical", "rule": "critical rule"}"#;
+    for _ in 0..3 {
+        for body in [warning, error, critical] {
+            assert_eq!(console.post("/api/v1/falco", body).await.0, 200);
+        }
+    }
+    wait_for(&seen, 2).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let rules = |seen: &Arc<Mutex<Vec<Value>>>| {
+        let mut r: Vec<String> = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|v| v["rule"].as_str().unwrap_or("").to_owned())
+            .collect();
+        r.sort();
+        r
+    };
+    assert_eq!(rules(&seen), ["critical rule", "error rule"]);
+    // After the window: once more each; the warning still never.
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    for body in [warning, error, critical] {
+        assert_eq!(console.post("/api/v1/falco", body).await.0, 200);
+    }
+    wait_for(&seen, 4).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        rules(&seen),
+        ["critical rule", "critical rule", "error rule", "error rule"]
+    );
+    let warn = console.alerts("warn rule").await;
+    assert_eq!(
+        (warn[0]["count"].as_i64(), warn[0]["routed"].as_str()),
+        (Some(4), Some("review"))
+    );
+    console.stop().await;
+}

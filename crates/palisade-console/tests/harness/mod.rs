@@ -1,0 +1,147 @@
+//! The console harness shared by the test files: a console started in
+//! this process on a loopback port, and an HTTPS client trusting its
+//! development CA.
+
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test harness: each test file uses part of it, and it fails by panicking"
+)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use palisade_console::ConsoleConfig;
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+pub const TOKEN: &str = "s3cret-token";
+
+pub fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/mixed")
+}
+
+pub fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("palisade-console-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub struct Console {
+    pub base: String,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Console {
+    pub async fn start(config: ConsoleConfig) -> Console {
+        let state = config.state_dir.clone();
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            palisade_console::serve_until(
+                config,
+                move |addr: SocketAddr| {
+                    let _ = ready_tx.send(addr);
+                },
+                async move {
+                    let _ = stop_rx.await;
+                },
+            )
+            .await
+            .unwrap();
+        });
+        let addr = tokio::time::timeout(Duration::from_secs(60), ready_rx)
+            .await
+            .unwrap()
+            .unwrap();
+        let ca = std::fs::read(state.join("console-ca.crt")).unwrap();
+        let client = reqwest::Client::builder()
+            .use_rustls_tls()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+            .build()
+            .unwrap();
+        Console {
+            base: format!("https://localhost:{}", addr.port()),
+            client,
+            stop: Some(stop_tx),
+            task,
+        }
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        let _ = self.task.await;
+    }
+
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<String>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(TOKEN);
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: &str) -> (u16, Value) {
+        self.call(reqwest::Method::POST, path, Some(body.to_owned()))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, body: &str) -> (u16, Value) {
+        self.call(reqwest::Method::PUT, path, Some(body.to_owned()))
+            .await
+    }
+
+    pub async fn alerts(&self, rule: &str) -> Vec<Value> {
+        let (status, body) = self
+            .get(&format!("/api/v1/alerts?rule={}", urlencode(rule)))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["items"].as_array().unwrap().clone()
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub fn config(name: &str, db: &str) -> ConsoleConfig {
+    let state = temp(name);
+    std::fs::write(state.join("token"), TOKEN).unwrap();
+    let mut config = ConsoleConfig::new(examples());
+    config.db = db.to_owned();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.state_dir = state;
+    config.token = Some(TOKEN.to_owned());
+    config
+}

@@ -105,6 +105,8 @@ struct Expected {
     kind: Option<String>,
     resources: Vec<String>,
     result: String,
+    /// `patchedResource(s)`: the expected mutated resource's file.
+    patched: Option<String>,
 }
 
 fn text(node: Option<&Node>) -> Option<String> {
@@ -124,6 +126,8 @@ fn texts(node: Option<&Node>) -> Vec<String> {
 struct Values {
     operations: BTreeMap<(String, String), String>,
     namespace_labels: BTreeMap<String, serde_json::Value>,
+    /// Variable values for mutate rules (`globalValues`, per-rule `values`).
+    variables: crate::mutate::Values,
 }
 
 fn load_values(path: &Path) -> Values {
@@ -154,6 +158,16 @@ fn load_values(path: &Path) -> Values {
         if let Some(op) = global {
             out.insert((String::new(), String::new()), op);
         }
+        for (k, v) in doc
+            .root
+            .get("globalValues")
+            .and_then(Node::entries)
+            .unwrap_or_default()
+        {
+            if let Some(k) = k.scalar_text() {
+                values.variables.global.insert(k, v.to_json());
+            }
+        }
         for policy in doc
             .root
             .get("policies")
@@ -161,6 +175,27 @@ fn load_values(path: &Path) -> Values {
             .unwrap_or_default()
         {
             let name = text(policy.get("name")).unwrap_or_default();
+            for rule in policy
+                .get("rules")
+                .and_then(Node::items)
+                .unwrap_or_default()
+            {
+                let rule_name = text(rule.get("name")).unwrap_or_default();
+                for (k, v) in rule
+                    .get("values")
+                    .and_then(Node::entries)
+                    .unwrap_or_default()
+                {
+                    if let Some(k) = k.scalar_text() {
+                        values
+                            .variables
+                            .rules
+                            .entry((name.clone(), rule_name.clone()))
+                            .or_default()
+                            .insert(k, v.to_json());
+                    }
+                }
+            }
             for resource in policy
                 .get("resources")
                 .and_then(Node::items)
@@ -222,9 +257,12 @@ pub fn run_test_file(path: &Path) -> Result<Vec<CaseOutcome>, TestFileError> {
     let mut policies: Vec<PatternPolicy> = Vec::new();
     let mut load_errors: Vec<PatternLoadError> = Vec::new();
     let mut failed_names: BTreeMap<String, Vec<PatternLoadError>> = BTreeMap::new();
+    let mut mutate_policies: Vec<crate::mutate::MutatePolicy> = Vec::new();
     for file in &policy_files {
         let file_path = dir.join(file);
         let load = pattern::load_file(&file_path);
+        let mutating = crate::mutate::load_file(&file_path);
+        mutate_policies.extend(mutating.policies);
         if !load.errors.is_empty() {
             // Name the policies of the file that did not load.
             if let Ok(text) = std::fs::read_to_string(&file_path) {
@@ -236,7 +274,14 @@ pub fn run_test_file(path: &Path) -> Result<Vec<CaseOutcome>, TestFileError> {
                         .and_then(Node::scalar_text)
                         && !load.policies.iter().any(|p| p.name == name)
                     {
-                        failed_names.insert(name, load.errors.clone());
+                        // A mutate policy that did not load says why in
+                        // mutate's terms, not as "`mutate` is not supported".
+                        let errors = if mutating.errors.is_empty() {
+                            load.errors.clone()
+                        } else {
+                            mutating.errors.clone()
+                        };
+                        failed_names.insert(name, errors);
                     }
                 }
             }
@@ -275,6 +320,7 @@ pub fn run_test_file(path: &Path) -> Result<Vec<CaseOutcome>, TestFileError> {
             kind: text(r.get("kind")),
             resources: names,
             result: text(r.get("result")).unwrap_or_default(),
+            patched: text(r.get("patchedResource")).or_else(|| text(r.get("patchedResources"))),
         });
     }
     let mut out = Vec::new();
@@ -298,6 +344,36 @@ pub fn run_test_file(path: &Path) -> Result<Vec<CaseOutcome>, TestFileError> {
                 location: e.location.clone(),
                 load_errors: Vec::new(),
             };
+            if let Some(policy) = mutate_policies.iter().find(|p| p.name == e.policy)
+                && let Some(resource) = resources
+                    .iter()
+                    .find(|m| matches_ref(m, reference, e.kind.as_deref()))
+            {
+                let mut request = PatternRequest::create(&resource.object);
+                request.operation = operations
+                    .get(&(e.policy.clone(), resource.name().unwrap_or("").to_owned()))
+                    .or_else(|| operations.get(&(String::new(), String::new())))
+                    .map_or("CREATE", String::as_str);
+                request.namespace_labels = resource
+                    .namespace()
+                    .and_then(|ns| values.namespace_labels.get(ns));
+                let patched = e.patched.as_ref().map(|f| dir.join(f));
+                let checked = crate::mutate::kyverno::check(
+                    policy,
+                    &request,
+                    &values.variables,
+                    resource,
+                    &e.rule,
+                    patched.as_deref(),
+                );
+                let status = if checked.actual == e.result {
+                    CaseStatus::Passed
+                } else {
+                    CaseStatus::Failed
+                };
+                out.push(outcome(checked.actual, status, checked.detail));
+                continue;
+            }
             if let Some(errors) = failed_names.get(&e.policy) {
                 let messages: Vec<String> = errors.iter().map(PatternLoadError::message).collect();
                 out.push(CaseOutcome {

@@ -8,6 +8,7 @@
 //! - [`pss`] — Pod Security Standards (baseline, restricted; every version), native;
 //! - [`pattern`] — Kyverno-style `validate.pattern` / `anyPattern` policies;
 //! - [`builtin`] — the built-in policy pack;
+//! - [`mutate`] — Kyverno `mutate` rules: the JSON patches made before validation;
 //! - [`audit`] — existing objects against all loaded policies, with coverage;
 //! - [`suite`] and [`kyverno_test`] — runners for Gatekeeper `suite.yaml` and
 //!   `kyverno-test.yaml` files;
@@ -24,6 +25,7 @@ pub mod gatekeeper;
 pub mod kyverno_test;
 pub mod limits;
 pub mod load;
+pub mod mutate;
 pub mod pattern;
 pub mod pss;
 pub mod review;

@@ -1,6 +1,7 @@
 //! `palisade admission …`: its commands arrive with the admission issue.
 
 mod audit;
+mod mutate;
 mod pss;
 mod review;
 mod test;
@@ -35,6 +36,8 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Run Kyverno `kyverno-test.yaml` files like `kyverno test` (pattern policies).
     Test(test::TestArgs),
+    /// Apply Kyverno `mutate` policies to manifests: mutated YAML, or JSON patches
+    Mutate(mutate::MutateArgs),
     /// Serve policies as a validating admission webhook over HTTPS.
     Serve(serve::ServeArgs),
     /// Write a development CA and a webhook server certificate signed by it.
@@ -50,6 +53,7 @@ pub fn run(out: &Output, group: Group) -> Exit {
             Command::Pss(args) => pss::run(out, &args),
             Command::Audit(args) => audit::run(out, &args),
             Command::Test(args) => test::run(out, &args),
+            Command::Mutate(args) => mutate::run(out, &args),
             Command::Serve(args) => serve::run(out, args),
             Command::Cert(args) => cert::run(out, &args),
         },

@@ -21,7 +21,7 @@ mod runtime;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use crate::args::{Cli, Command};
 use crate::output::Output;
@@ -41,8 +41,8 @@ fn main() -> ExitCode {
         Command::Manifests(args) => manifests::run(&out, &args),
         Command::Report(args) => report::run(&out, &args),
         Command::Demo => demo::run(&out),
-        Command::Completions(args) => install::completions(&out, &args),
-        Command::Manpages(args) => install::manpages(&out, &args),
+        Command::Completions(args) => install::completions(&out, &args, Cli::command()),
+        Command::Manpages(args) => install::manpages(&out, &args, Cli::command()),
     };
     code.into()
 }

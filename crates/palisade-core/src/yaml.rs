@@ -432,9 +432,64 @@ fn convert(
     })
 }
 
+/// Writes JSON data as one YAML document in block style (without the
+/// `---` marker), with `saphyr`'s emitter: map keys in their order,
+/// strings quoted where YAML would read them as something else.
+pub fn to_yaml_string(value: &serde_json::Value) -> String {
+    fn convert(value: &serde_json::Value) -> saphyr::Yaml<'_> {
+        use std::borrow::Cow;
+        match value {
+            serde_json::Value::Null => saphyr::Yaml::Value(Scalar::Null),
+            serde_json::Value::Bool(b) => saphyr::Yaml::Value(Scalar::Boolean(*b)),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => saphyr::Yaml::Value(Scalar::Integer(i)),
+                None => saphyr::Yaml::Value(Scalar::FloatingPoint(
+                    n.as_f64().unwrap_or_default().into(),
+                )),
+            },
+            serde_json::Value::String(s) => {
+                saphyr::Yaml::Value(Scalar::String(Cow::Borrowed(s.as_str())))
+            }
+            serde_json::Value::Array(items) => {
+                saphyr::Yaml::Sequence(items.iter().map(convert).collect())
+            }
+            serde_json::Value::Object(map) => {
+                let mut out = saphyr::Mapping::new();
+                for (k, v) in map {
+                    out.insert(
+                        saphyr::Yaml::Value(Scalar::String(Cow::Borrowed(k.as_str()))),
+                        convert(v),
+                    );
+                }
+                saphyr::Yaml::Mapping(out)
+            }
+        }
+    }
+    let doc = convert(value);
+    let mut out = String::new();
+    let mut emitter = saphyr::YamlEmitter::new(&mut out);
+    emitter.multiline(true);
+    if emitter.dump(&doc).is_err() {
+        // Writing into a `String` does not fail; keep JSON (valid YAML) if it did.
+        return value.to_string();
+    }
+    let body = out.strip_prefix("---\n").unwrap_or(&out).to_owned();
+    body + "\n"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_data_round_trips_through_yaml() {
+        let value = serde_json::json!({"metadata": {"name": "p", "labels": {"v": "1", "b": "true"}},
+            "spec": {"containers": [{"name": "c", "args": ["a: b", ""], "n": 3, "f": 1.5}],
+                     "empty": {}, "none": null, "list": []}});
+        let text = to_yaml_string(&value);
+        let back = parse_stream(&text).remove(0).unwrap().root.to_json();
+        assert_eq!(back, value, "{text}");
+    }
 
     #[test]
     fn positions_are_one_based_and_stream_relative() {

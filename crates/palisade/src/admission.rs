@@ -64,6 +64,18 @@ pub mod pattern {
     };
 }
 
+/// Mutation: Kyverno `mutate` rules, producing the RFC 6902 patches each
+/// policy makes, before validation.
+pub mod mutate {
+    pub use palisade_admission::mutate::{
+        AppliedPatch, Condition, Conditions, ContextEntry, ContextSource, Foreach, MutateLoad,
+        MutatePolicy, MutateRule, MutateStatus, Mutation, MutationOutcome, RuleMutation, Values,
+        load_file, load_paths, load_policy, load_str, merge, mutate, mutate_with, remediation,
+    };
+    /// Writes a (mutated) object as a YAML document.
+    pub use palisade_core::yaml::to_yaml_string;
+}
+
 /// Gatekeeper `suite.yaml` files, run as `gator verify` does.
 pub mod suite {
     pub use palisade_admission::suite::{CaseResult, SuiteReport, run_paths, run_suite};

@@ -103,7 +103,7 @@ fn gvk(object: &Value) -> Gvk<'_> {
     }
 }
 
-fn metadata_str<'a>(object: &'a Value, key: &str) -> &'a str {
+pub(crate) fn metadata_str<'a>(object: &'a Value, key: &str) -> &'a str {
     object
         .get("metadata")
         .and_then(|m| m.get(key))
@@ -290,7 +290,7 @@ pub fn images(object: &Value) -> Value {
     Value::Object(out)
 }
 
-fn context(req: &PatternRequest<'_>) -> Value {
+pub(crate) fn context(req: &PatternRequest<'_>) -> Value {
     json!({
         "request": {
             // A background scan has no operation: `request.operation` is null.

@@ -221,18 +221,23 @@ pub fn load_str(name: &str, text: &str) -> PatternLoad {
     out
 }
 
-struct Loader<'a> {
-    file: &'a str,
-    policy: String,
-    errors: Vec<PatternLoadError>,
+pub(crate) struct Loader<'a> {
+    pub(crate) file: &'a str,
+    pub(crate) policy: String,
+    pub(crate) errors: Vec<PatternLoadError>,
 }
 
 impl Loader<'_> {
-    fn at(&self, node: &Node) -> Location {
+    pub(crate) fn at(&self, node: &Node) -> Location {
         Location::new(self.file, node.line, node.column)
     }
 
-    fn unsupported(&mut self, node: &Node, rule: Option<&str>, feature: impl Into<String>) {
+    pub(crate) fn unsupported(
+        &mut self,
+        node: &Node,
+        rule: Option<&str>,
+        feature: impl Into<String>,
+    ) {
         self.errors.push(
             UnsupportedError {
                 location: self.at(node),
@@ -244,7 +249,7 @@ impl Loader<'_> {
         );
     }
 
-    fn invalid(&mut self, node: &Node, message: impl Into<String>) {
+    pub(crate) fn invalid(&mut self, node: &Node, message: impl Into<String>) {
         self.errors.push(
             InvalidPolicyError {
                 location: self.at(node),
@@ -256,7 +261,7 @@ impl Loader<'_> {
 }
 
 /// The key node of `key` in a mapping (for positions of unsupported keys).
-fn key_node<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
+pub(crate) fn key_node<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
     node.entries()?
         .iter()
         .find(|(k, _)| k.as_str() == Some(key))
@@ -298,8 +303,12 @@ fn failure_action(text: &str) -> Option<FailureAction> {
     }
 }
 
-/// Loads one `ClusterPolicy`/`Policy` document.
-pub fn load_policy(file: &str, root: &Node) -> Result<PatternPolicy, Vec<PatternLoadError>> {
+/// A policy document's loader, `metadata.name` (an error when missing)
+/// and, for a namespaced `Policy`, its namespace (`default` when unset).
+pub(crate) fn policy_header<'a>(
+    file: &'a str,
+    root: &Node,
+) -> (Loader<'a>, String, Option<String>) {
     let metadata = root.get("metadata");
     let name = metadata
         .and_then(|m| m.get("name"))
@@ -319,6 +328,13 @@ pub fn load_policy(file: &str, root: &Node) -> Result<PatternPolicy, Vec<Pattern
             .and_then(Node::scalar_text)
             .unwrap_or_else(|| "default".to_owned())
     });
+    (l, name, namespace)
+}
+
+/// Loads one `ClusterPolicy`/`Policy` document.
+pub fn load_policy(file: &str, root: &Node) -> Result<PatternPolicy, Vec<PatternLoadError>> {
+    let (mut l, name, namespace) = policy_header(file, root);
+    let metadata = root.get("metadata");
     let Some(spec) = root.get("spec").filter(|s| s.entries().is_some()) else {
         l.invalid(root, "missing `spec`");
         return Err(l.errors);
@@ -534,7 +550,7 @@ fn check_variables(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) {
     }
 }
 
-fn load_conditions(
+pub(crate) fn load_conditions(
     l: &mut Loader<'_>,
     node: &Node,
     json: &Value,
@@ -688,7 +704,7 @@ fn load_filter(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Filter {
     f
 }
 
-fn load_match(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> MatchBlock {
+pub(crate) fn load_match(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> MatchBlock {
     let mut block = MatchBlock::default();
     if node.entries().is_none() {
         l.invalid(node, "`match`/`exclude` must be a mapping");
@@ -716,9 +732,17 @@ fn load_match(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> MatchBlock
 /// filter without names, selectors or annotations, no filter mixing Pod
 /// with other kinds, and some filter on Pod.
 fn can_autogen(rules: &[Rule]) -> bool {
+    can_autogen_blocks(rules.iter().map(|r| (&r.match_, r.exclude.as_ref())))
+}
+
+/// [`can_autogen`] on each rule's (`match`, `exclude`), for every kind of
+/// rule (validate and mutate).
+pub(crate) fn can_autogen_blocks<'a>(
+    rules: impl IntoIterator<Item = (&'a MatchBlock, Option<&'a MatchBlock>)>,
+) -> bool {
     let mut needed = false;
-    for rule in rules {
-        let blocks = std::iter::once(&rule.match_).chain(rule.exclude.iter());
+    for (match_, exclude) in rules {
+        let blocks = std::iter::once(match_).chain(exclude);
         for (i, block) in blocks.enumerate() {
             for filter in block.any.iter().chain(&block.all) {
                 let Some(r) = &filter.resources else { continue };
@@ -739,7 +763,33 @@ fn can_autogen(rules: &[Rule]) -> bool {
     needed
 }
 
-fn rewrite_variables(text: &str, cronjob: bool) -> String {
+/// The controllers autogen generates rules for, from the annotation:
+/// (the controllers other than CronJob, whether CronJob is one);
+/// `None` when the annotation turns autogen off.
+pub(crate) fn autogen_controllers(annotation: Option<&str>) -> Option<(Vec<String>, bool)> {
+    let controllers: Vec<String> = match annotation {
+        Some("none") => return None,
+        Some(list) => list.split(',').map(|s| s.trim().to_owned()).collect(),
+        None => POD_CONTROLLERS.iter().map(|s| (*s).to_owned()).collect(),
+    };
+    let plain = controllers
+        .iter()
+        .filter(|c| *c != "CronJob")
+        .cloned()
+        .collect();
+    Some((plain, controllers.iter().any(|c| c == "CronJob")))
+}
+
+/// Whether a rule's `match` selects Pods (autogen generates rules for it).
+pub(crate) fn matches_pods(block: &MatchBlock) -> bool {
+    block.any.iter().chain(&block.all).any(|f| {
+        f.resources
+            .as_ref()
+            .is_some_and(|r| r.kinds.iter().any(|k| k == "Pod"))
+    })
+}
+
+pub(crate) fn rewrite_variables(text: &str, cronjob: bool) -> String {
     let template = if cronjob {
         "spec.jobTemplate.spec.template."
     } else {
@@ -756,7 +806,7 @@ fn rewrite_variables(text: &str, cronjob: bool) -> String {
     out
 }
 
-fn rewrite_json(value: &Value, cronjob: bool) -> Value {
+pub(crate) fn rewrite_json(value: &Value, cronjob: bool) -> Value {
     match value {
         Value::String(s) => Value::String(rewrite_variables(s, cronjob)),
         Value::Array(items) => {
@@ -780,7 +830,7 @@ fn wrap(pattern: &Value, cronjob: bool) -> Value {
     }
 }
 
-fn with_kinds(block: &MatchBlock, kinds: &[String]) -> MatchBlock {
+pub(crate) fn with_kinds(block: &MatchBlock, kinds: &[String]) -> MatchBlock {
     let map = |f: &Filter| {
         let mut f = f.clone();
         if let Some(r) = &mut f.resources
@@ -802,28 +852,15 @@ fn autogen(
     raw: &[RawConditions],
     annotation: Option<&str>,
 ) -> Vec<Rule> {
-    let controllers: Vec<String> = match annotation {
-        Some("none") => return Vec::new(),
-        Some(list) => list.split(',').map(|s| s.trim().to_owned()).collect(),
-        None => POD_CONTROLLERS.iter().map(|s| (*s).to_owned()).collect(),
+    let Some((plain, cron)) = autogen_controllers(annotation) else {
+        return Vec::new();
     };
     if !can_autogen(rules) {
         return Vec::new();
     }
-    let plain: Vec<String> = controllers
-        .iter()
-        .filter(|c| *c != "CronJob")
-        .cloned()
-        .collect();
-    let cron = controllers.iter().any(|c| c == "CronJob");
     let mut out = Vec::new();
     for (rule, raw) in rules.iter().zip(raw) {
-        let on_pod = rule.match_.any.iter().chain(&rule.match_.all).any(|f| {
-            f.resources
-                .as_ref()
-                .is_some_and(|r| r.kinds.iter().any(|k| k == "Pod"))
-        });
-        if !on_pod {
+        if !matches_pods(&rule.match_) {
             continue;
         }
         let mut variants = Vec::new();

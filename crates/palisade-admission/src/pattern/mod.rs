@@ -37,8 +37,8 @@
 mod admission;
 pub mod anchor;
 mod condition;
-mod eval;
-mod load;
+pub(crate) mod eval;
+pub(crate) mod load;
 mod policy;
 mod scalar;
 mod validate;

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use clap_complete::Shell;
 
 use crate::output::GlobalArgs;
 use crate::{admission, network, runtime};
@@ -54,9 +53,9 @@ pub enum Command {
     Demo,
     /// Write a shell completion script to standard output (bash, zsh, fish,
     /// powershell, elvish).
-    Completions(CompletionsArgs),
+    Completions(crate::install::CompletionsArgs),
     /// Write a manual page for every command into a directory.
-    Manpages(ManpagesArgs),
+    Manpages(crate::install::ManpagesArgs),
 }
 
 /// Arguments of `palisade manifests`.
@@ -65,21 +64,4 @@ pub struct ManifestsArgs {
     /// Files, directories (read recursively) or `-` for standard input.
     #[arg(required = true, value_name = "FILE|DIR|-")]
     pub paths: Vec<PathBuf>,
-}
-
-/// Arguments of `palisade completions`.
-#[derive(Debug, Args)]
-pub struct CompletionsArgs {
-    /// The shell to write the completion script for.
-    #[arg(value_enum)]
-    pub shell: Shell,
-}
-
-/// Arguments of `palisade manpages`.
-#[derive(Debug, Args)]
-pub struct ManpagesArgs {
-    /// The directory to write the pages into (created when missing), e.g.
-    /// `/usr/local/share/man/man1`.
-    #[arg(value_name = "DIR")]
-    pub dir: PathBuf,
 }

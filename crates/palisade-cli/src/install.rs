@@ -4,15 +4,32 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::CommandFactory;
+use clap::Args;
+use clap_complete::Shell;
 
-use crate::args::{Cli, CompletionsArgs, ManpagesArgs};
 use crate::exit::Exit;
 use crate::output::Output;
 
-/// `palisade completions SHELL`: the script on standard output.
-pub fn completions(out: &Output, args: &CompletionsArgs) -> Exit {
-    let mut command = Cli::command();
+/// Arguments of `palisade completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write the completion script for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// Arguments of `palisade manpages`.
+#[derive(Debug, Args)]
+pub struct ManpagesArgs {
+    /// The directory to write the pages into (created when missing), e.g.
+    /// `/usr/local/share/man/man1`.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+/// `palisade completions SHELL`: the script for `command` (the whole
+/// `palisade` command tree, passed in by `main`) on standard output.
+pub fn completions(out: &Output, args: &CompletionsArgs, mut command: clap::Command) -> Exit {
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut command, "palisade", &mut script);
     let mut stdout = std::io::stdout().lock();
@@ -27,14 +44,14 @@ pub fn completions(out: &Output, args: &CompletionsArgs) -> Exit {
     }
 }
 
-/// `palisade manpages DIR`: one page per command, `palisade.1`,
+/// `palisade manpages DIR`: one page per command of `command` (the whole
+/// `palisade` command tree, passed in by `main`): `palisade.1`,
 /// `palisade-admission.1`, `palisade-admission-serve.1`, ...
-pub fn manpages(out: &Output, args: &ManpagesArgs) -> Exit {
+pub fn manpages(out: &Output, args: &ManpagesArgs, mut command: clap::Command) -> Exit {
     if let Err(e) = std::fs::create_dir_all(&args.dir) {
         out.error(&format!("cannot create `{}`: {e}", args.dir.display()));
         return Exit::InputError;
     }
-    let mut command = Cli::command();
     // Propagates global options and versions into every subcommand.
     command.build();
     let mut written = Vec::new();

@@ -23,7 +23,7 @@ mod score;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use crate::args::{Cli, Command};
 use crate::output::Output;
@@ -45,8 +45,8 @@ fn main() -> ExitCode {
         Command::Score(args) => score::run(&out, &args),
         Command::Console(args) => console::run(&out, *args),
         Command::Demo => demo::run(&out),
-        Command::Completions(args) => install::completions(&out, &args),
-        Command::Manpages(args) => install::manpages(&out, &args),
+        Command::Completions(args) => install::completions(&out, &args, Cli::command()),
+        Command::Manpages(args) => install::manpages(&out, &args, Cli::command()),
     };
     code.into()
 }

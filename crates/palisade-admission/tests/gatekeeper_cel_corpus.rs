@@ -12,17 +12,10 @@
 //! (CEL where present) every case gives the result it gives with `rego`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use palisade_admission::gatekeeper::EngineChoice;
 use palisade_admission::suite::{self, SuiteReport};
-
-fn corpus() -> PathBuf {
-    std::env::var_os("PALISADE_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    )
-}
 
 /// `dir/test/case` -> (passed, skipped, detail).
 fn by_case(root: &Path, report: &SuiteReport) -> BTreeMap<String, (bool, bool, String)> {
@@ -45,14 +38,9 @@ fn by_case(root: &Path, report: &SuiteReport) -> BTreeMap<String, (bool, bool, S
 
 #[test]
 fn cel_templates_pass_their_suites_and_auto_agrees_with_rego() {
-    let root = corpus().join("admission/gatekeeper");
-    if !root.is_dir() {
-        eprintln!(
-            "skipping: gatekeeper corpus not found at {}",
-            root.display()
-        );
+    let Some(root) = palisade_testkit::corpus("admission/gatekeeper") else {
         return;
-    }
+    };
     let cel = suite::run_paths_with(&[&root], EngineChoice::Cel);
     assert!(cel.errors.is_empty(), "{:#?}", cel.errors);
     let cel_cases = by_case(&root, &cel);

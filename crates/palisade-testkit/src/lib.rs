@@ -1,7 +1,7 @@
 //! Test support for the Palisade workspace, used only as a
 //! dev-dependency (`publish = false`).
 //!
-//! - [`corpus`]: the shared corpus of real inputs (Falco, Gatekeeper,
+//! - [`corpus`](mod@corpus): the shared corpus of real inputs (Falco, Gatekeeper,
 //!   Kyverno, Pod Security Admission, netpol-analyzer), found once for
 //!   every test and bench;
 //! - [`bad_input`]: suites of malformed inputs, each with its exact error

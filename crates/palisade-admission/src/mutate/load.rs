@@ -4,13 +4,12 @@
 use std::path::Path;
 
 use palisade_core::Location;
-use palisade_core::walk::{MANIFEST_EXTENSIONS, Walker, has_extension};
 use palisade_core::yaml::{self, Node};
 use serde_json::Value;
 
 use crate::pattern::load::{
-    Loader, autogen_controllers, can_autogen_blocks, key_node, load_match, matches_pods,
-    policy_header, rewrite_json, rewrite_variables, with_kinds,
+    Loader, autogen_controllers, can_autogen_blocks, key_node, load_manifest_files, load_match,
+    matches_pods, policy_header, rewrite_json, rewrite_variables, with_kinds,
 };
 use crate::pattern::{
     AUTOGEN_ANNOTATION, InvalidPolicyError, MatchBlock, Operator, PatternLoadError,
@@ -34,29 +33,11 @@ pub struct MutateLoad {
 /// Loads every policy with `mutate` rules in files and directories
 /// (recursively, `.yaml`/`.yml`/`.json`); other documents are ignored.
 pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> MutateLoad {
-    let mut out = MutateLoad::default();
-    for path in paths {
-        let files =
-            match Walker::new().files(path.as_ref(), |p| has_extension(p, &MANIFEST_EXTENSIONS)) {
-                Ok(files) => files,
-                Err(e) => {
-                    out.errors.push(
-                        ReadPolicyError {
-                            location: Location::new(e.path.display().to_string(), 1, 1),
-                            message: e.reason,
-                        }
-                        .into(),
-                    );
-                    continue;
-                }
-            };
-        for file in files {
-            let load = load_file(&file);
-            out.policies.extend(load.policies);
-            out.errors.extend(load.errors);
-        }
-    }
-    out
+    let (policies, errors) = load_manifest_files(paths, |file| {
+        let load = load_file(file);
+        (load.policies, load.errors)
+    });
+    MutateLoad { policies, errors }
 }
 
 /// Loads the mutate policies of one file.

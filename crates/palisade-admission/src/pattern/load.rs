@@ -136,13 +136,29 @@ pub fn is_pattern_policy(api_version: &str, kind: &str) -> bool {
 /// Loads every pattern policy in files and directories (recursively,
 /// `.yaml`/`.yml`/`.json`); other documents are ignored.
 pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> PatternLoad {
-    let mut out = PatternLoad::default();
+    let (policies, errors) = load_manifest_files(paths, |file| {
+        let load = load_file(file);
+        (load.policies, load.errors)
+    });
+    PatternLoad { policies, errors }
+}
+
+/// Every manifest file under `paths` (recursively, `.yaml`/`.yml`/`.json`,
+/// in walk order) passed to `load_file`; what the loads produced, with one
+/// located error for each path that could not be walked. Shared by the
+/// pattern and mutate loaders.
+pub(crate) fn load_manifest_files<P: AsRef<Path>, T>(
+    paths: &[P],
+    mut load_file: impl FnMut(&Path) -> (Vec<T>, Vec<PatternLoadError>),
+) -> (Vec<T>, Vec<PatternLoadError>) {
+    let mut loaded = Vec::new();
+    let mut errors = Vec::new();
     for path in paths {
         let files =
             match Walker::new().files(path.as_ref(), |p| has_extension(p, &MANIFEST_EXTENSIONS)) {
                 Ok(files) => files,
                 Err(e) => {
-                    out.errors.push(
+                    errors.push(
                         ReadPolicyError {
                             location: Location::new(e.path.display().to_string(), 1, 1),
                             message: e.reason,
@@ -153,12 +169,12 @@ pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> PatternLoad {
                 }
             };
         for file in files {
-            let load = load_file(&file);
-            out.policies.extend(load.policies);
-            out.errors.extend(load.errors);
+            let (items, file_errors) = load_file(&file);
+            loaded.extend(items);
+            errors.extend(file_errors);
         }
     }
-    out
+    (loaded, errors)
 }
 
 /// Loads the pattern policies of one file.

@@ -152,16 +152,7 @@ async fn suite(name: &str, db: &str) {
         )
         .await;
     assert_eq!(status, 400);
-    let export = console
-        .client
-        .get(format!("{}/api/v1/exceptions/export", console.base))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let export = console.text("/api/v1/exceptions/export").await;
     assert!(
         export.contains("- rule: \"Read sensitive file\""),
         "{export}"
@@ -252,16 +243,7 @@ async fn suite(name: &str, db: &str) {
         .await
         .unwrap();
     assert_eq!(refused.status().as_u16(), 413);
-    let metrics = console
-        .client
-        .get(format!("{}/metrics", console.base))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = console.text("/metrics").await;
     assert!(
         metrics.contains("palisade_console_refused_total{reason=\"too_large\"} 1"),
         "{metrics}"

@@ -117,6 +117,17 @@ impl Console {
             .await
     }
 
+    /// The body of `GET path` as text (YAML exports, Prometheus metrics),
+    /// which must answer 200.
+    pub async fn text(&self, path: &str) -> String {
+        let (status, body) = self.get(path).await;
+        assert_eq!(status, 200, "{body}");
+        match body {
+            Value::String(text) => text,
+            other => other.to_string(),
+        }
+    }
+
     pub async fn alerts(&self, rule: &str) -> Vec<Value> {
         let (status, body) = self
             .get(&format!("/api/v1/alerts?rule={}", urlencode(rule)))

@@ -1,4 +1,5 @@
-//! The facade is the one way in: the CLI, the C ABI, the examples and the
+//! The facade is the one way in: the CLI, the console (and the HTTPS
+//! plumbing it shares with the webhook), the C ABI, the examples and the
 //! benches (criterion benches and `benches/peers`) name no layer crate in
 //! their `Cargo.toml` and reach none from their sources.
 #![allow(
@@ -23,8 +24,10 @@ fn root() -> PathBuf {
 }
 
 /// The packages above the facade, by directory.
-const ABOVE: [&str; 4] = [
+const ABOVE: [&str; 6] = [
     "crates/palisade-cli",
+    "crates/palisade-console",
+    "crates/palisade-https",
     "crates/palisade-ffi",
     "examples",
     "benches",

@@ -261,19 +261,14 @@ impl Collector {
     /// Defines (or redefines in place) a list.
     pub fn define_list(&mut self, name: String, items: Vec<String>, ctx: Context) {
         let id = self.next_id();
-        if let Some(prev) = self.lists.iter_mut().find(|l| l.name == name) {
-            prev.items = items;
-            prev.ctx = ctx;
-            prev.visibility = id;
-        } else {
-            self.lists.push(ListInfo {
-                name,
-                items,
-                ctx,
-                index: id,
-                visibility: id,
-            });
-        }
+        let list = ListInfo {
+            name,
+            items,
+            ctx,
+            index: id,
+            visibility: id,
+        };
+        define(&mut self.lists, list, |l| &l.name, |l| &mut l.index);
     }
 
     /// Appends items to an existing list.
@@ -299,21 +294,15 @@ impl Collector {
     /// Defines (or redefines in place) a macro.
     pub fn define_macro(&mut self, name: String, cond: String, ctx: Context, cond_ctx: Context) {
         let id = self.next_id();
-        if let Some(prev) = self.macros.iter_mut().find(|m| m.name == name) {
-            prev.cond = cond;
-            prev.ctx = ctx;
-            prev.cond_ctx = cond_ctx;
-            prev.visibility = id;
-        } else {
-            self.macros.push(MacroInfo {
-                name,
-                cond,
-                ctx,
-                cond_ctx,
-                index: id,
-                visibility: id,
-            });
-        }
+        let makro = MacroInfo {
+            name,
+            cond,
+            ctx,
+            cond_ctx,
+            index: id,
+            visibility: id,
+        };
+        define(&mut self.macros, makro, |m| &m.name, |m| &mut m.index);
     }
 
     /// Appends to an existing macro's condition.
@@ -361,7 +350,8 @@ impl Collector {
         checker: &dyn ConditionChecker,
         warn: &mut dyn FnMut(&'static str, String, &Context),
     ) -> Result<(), Failure> {
-        let prev = self.find_prev_rule(&info.name, &info.source, &info.ctx)?;
+        // A redefinition may not change the rule's source.
+        self.find_prev_rule(&info.name, &info.source, &info.ctx)?;
         let known = checker.has_source(&info.source);
         if !known {
             info.unknown_source = true;
@@ -380,18 +370,9 @@ impl Collector {
             validate_exception(known.then_some(info.source.as_str()), checker, ex)?;
         }
         let id = self.next_id();
-        match prev.and_then(|i| self.rules.get_mut(i)) {
-            Some(slot) => {
-                info.index = slot.index;
-                info.visibility = id;
-                *slot = info;
-            }
-            None => {
-                info.index = id;
-                info.visibility = id;
-                self.rules.push(info);
-            }
-        }
+        info.index = id;
+        info.visibility = id;
+        define(&mut self.rules, info, |r| &r.name, |r| &mut r.index);
         Ok(())
     }
 
@@ -552,6 +533,24 @@ impl Collector {
                 ctx,
             )),
         }
+    }
+}
+
+/// Puts a new definition (its index and visibility the current id) into
+/// `items`: in place of the one of the same name, keeping that one's index
+/// (its position in definition order), else at the end.
+fn define<T>(
+    items: &mut Vec<T>,
+    mut item: T,
+    name: fn(&T) -> &str,
+    index: fn(&mut T) -> &mut usize,
+) {
+    match items.iter_mut().find(|prev| name(prev) == name(&item)) {
+        Some(prev) => {
+            *index(&mut item) = *index(prev);
+            *prev = item;
+        }
+        None => items.push(item),
     }
 }
 

@@ -1,43 +1,19 @@
 //! CEL admission end to end through the binary: a ValidatingAdmissionPolicy
 //! denying privileged containers through `admission review` and `audit`, a
 //! Warn binding that warns and allows, and `verify --engine`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Output;
 
-use serde_json::{Value, json};
+use palisade_testkit::command::{arg, assert_exit, stdout_json};
+use serde_json::json;
 
 fn palisade(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the palisade binary runs")
+    palisade_testkit::command::run(env!("CARGO_BIN_EXE_palisade"), args)
 }
 
 fn vap() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/admission/vap")
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: stdout {} stderr {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
 }
 
 #[test]
@@ -46,16 +22,11 @@ fn a_deny_binding_denies_a_privileged_pod_in_review() {
         "admission",
         "review",
         "--policies",
-        path(&vap().join("deny")),
-        path(&vap().join("privileged-review.json")),
+        arg(&vap().join("deny")),
+        arg(&vap().join("privileged-review.json")),
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let response = &json(&out)["response"];
+    assert_exit(&out, 1);
+    let response = &stdout_json(&out)["response"];
     assert_eq!(response["uid"], "uid-vap");
     assert_eq!(response["allowed"], false);
     assert_eq!(response["status"]["code"], 403);
@@ -71,16 +42,11 @@ fn a_warn_binding_warns_and_allows() {
         "admission",
         "review",
         "--policies",
-        path(&vap().join("warn")),
-        path(&vap().join("privileged-review.json")),
+        arg(&vap().join("warn")),
+        arg(&vap().join("privileged-review.json")),
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let response = &json(&out)["response"];
+    assert_exit(&out, 0);
+    let response = &stdout_json(&out)["response"];
     assert_eq!(response["allowed"], true);
     assert_eq!(
         response["warnings"],
@@ -95,17 +61,12 @@ fn audit_reports_the_privileged_pod_only() {
         "json",
         "admission",
         "audit",
-        path(&vap().join("pods.yaml")),
+        arg(&vap().join("pods.yaml")),
         "--policies",
-        path(&vap().join("deny")),
+        arg(&vap().join("deny")),
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc = json(&out);
+    assert_exit(&out, 1);
+    let doc = stdout_json(&out);
     let violations = doc["violations"].as_array().unwrap();
     assert_eq!(violations.len(), 1, "{doc}");
     assert_eq!(violations[0]["policy"], "no-privileged-containers");
@@ -133,16 +94,11 @@ fn verify_engine_cel_skips_templates_without_cel_with_the_reason() {
         "verify",
         "--engine",
         "cel",
-        path(&cel_template),
-        path(&rego_only),
+        arg(&cel_template),
+        arg(&rego_only),
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc = json(&out);
+    assert_exit(&out, 0);
+    let doc = stdout_json(&out);
     assert_eq!(doc["failed"], 0);
     assert!(doc["passed"].as_u64().unwrap() > 0);
     let skipped = doc["skipped"].as_array().unwrap();
@@ -156,14 +112,8 @@ fn verify_engine_cel_skips_templates_without_cel_with_the_reason() {
             "{case}"
         );
     }
-    let bad = palisade(&[
-        "admission",
-        "verify",
-        "--engine",
-        "lua",
-        path(&cel_template),
-    ]);
-    assert_eq!(bad.status.code(), Some(2));
+    let bad = palisade(&["admission", "verify", "--engine", "lua", arg(&cel_template)]);
+    assert_exit(&bad, 2);
     assert!(
         String::from_utf8_lossy(&bad.stderr)
             .contains("unknown engine `lua`; expected auto, rego or cel")

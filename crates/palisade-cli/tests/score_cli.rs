@@ -1,23 +1,15 @@
 //! `palisade score`, the posture in `palisade report`, and `palisade
 //! console --demo` serving a populated console.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use palisade_testkit::command::{assert_exit, stdout_json};
+
 fn palisade(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .output()
-        .expect("the palisade binary runs")
+    palisade_testkit::command::run(env!("CARGO_BIN_EXE_palisade"), args)
 }
 
 fn mixed() -> String {
@@ -30,13 +22,8 @@ fn mixed() -> String {
 #[test]
 fn score_prints_the_documented_posture_as_json() {
     let out = palisade(&["score", &mixed(), "--format", "json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_exit(&out, 0);
+    let json: serde_json::Value = stdout_json(&out);
     // docs/posture.md: the example data scores 51.
     assert_eq!(json["score"], 51);
     assert_eq!(json["form_score"], 40);
@@ -64,7 +51,7 @@ fn score_takes_answers_and_refuses_a_bad_answers_file() {
         "--format",
         "json",
     ]);
-    let json: serde_json::Value = serde_json::from_slice(&good.stdout).unwrap();
+    let json: serde_json::Value = stdout_json(&good);
     let alerts = json["questions"]
         .as_array()
         .unwrap()
@@ -83,7 +70,7 @@ fn score_takes_answers_and_refuses_a_bad_answers_file() {
         "--answers",
         &dir.join("bad.yaml").display().to_string(),
     ]);
-    assert_eq!(bad.status.code(), Some(2));
+    assert_exit(&bad, 2);
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(
         stderr.contains(
@@ -97,7 +84,7 @@ fn score_takes_answers_and_refuses_a_bad_answers_file() {
 #[test]
 fn report_includes_the_posture() {
     let out = palisade(&["report", &mixed(), "--format", "json"]);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json: serde_json::Value = stdout_json(&out);
     assert_eq!(json["posture"]["score"], 51);
     assert!(json["findings"].is_array() && json["coverage"].is_array());
     let text = palisade(&["report", &mixed(), "--color", "never"]);

@@ -358,3 +358,38 @@ fn audit_runs_loaded_pattern_policies() {
     );
     assert_eq!(doc["coverage"][0]["share"], 1.0);
 }
+
+#[test]
+fn verify_engine_cel_skips_templates_without_cel_with_the_reason() {
+    let Some(corpus) = palisade_testkit::corpus("admission") else {
+        return;
+    };
+    let gk = corpus.join("gatekeeper");
+    let cel_template = gk.join("pod-security-policy/privileged-containers");
+    let rego_only = gk.join("general/allowedrepos");
+    let out = palisade(&[
+        "--format",
+        "json",
+        "admission",
+        "verify",
+        "--engine",
+        "cel",
+        arg(&cel_template),
+        arg(&rego_only),
+    ]);
+    assert_exit(&out, 0);
+    let doc = stdout_json(&out);
+    assert_eq!(doc["failed"], 0);
+    assert!(doc["passed"].as_u64().unwrap() > 0);
+    let skipped = doc["skipped"].as_array().unwrap();
+    assert!(!skipped.is_empty());
+    for case in skipped {
+        assert!(
+            case["detail"]
+                .as_str()
+                .unwrap()
+                .ends_with("ConstraintTemplate `k8sallowedrepos` has no CEL implementation"),
+            "{case}"
+        );
+    }
+}

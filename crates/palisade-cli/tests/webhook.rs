@@ -1074,7 +1074,7 @@ fn pod_security_levels_come_from_inventory_namespace_labels() {
     );
 }
 
-/// The ValidatingAdmissionPolicy fixtures of `admission_cel_cli.rs`.
+/// The ValidatingAdmissionPolicy fixtures of `tests/cmd/admission-cel.trycmd`.
 fn vap_fixture(binding: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/admission/vap")

@@ -10,7 +10,7 @@
 # nothing to its own filesystem, so it runs with a read-only root filesystem;
 # policies, inventory and certificates are mounted (deploy/webhook).
 
-ARG RUST_VERSION=1.88
+ARG RUST_VERSION=1.95
 
 FROM docker.io/library/rust:${RUST_VERSION}-bookworm AS build
 WORKDIR /src

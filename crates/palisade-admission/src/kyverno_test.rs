@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use palisade_core::Location;
 use palisade_core::manifest::{self, Manifest};
+use palisade_core::walk::Walker;
 use palisade_core::yaml::{self, Node};
 
 use crate::pattern::{self, PatternLoadError, PatternPolicy, PatternRequest, RuleStatus};
@@ -82,30 +83,16 @@ impl CaseOutcome {
 /// Every `kyverno-test.yaml` under the given paths (files or directories,
 /// walked recursively, including hidden `.kyverno-test` directories).
 pub fn find_test_files<P: AsRef<Path>>(paths: &[P]) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
-        if depth > 32 {
-            return;
-        }
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-        paths.sort();
-        for p in paths {
-            if p.is_dir() {
-                walk(&p, out, depth + 1);
-            } else if p.file_name().and_then(|n| n.to_str()) == Some(TEST_FILE_NAME) {
-                out.push(p);
-            }
-        }
-    }
+    let walker = Walker::new().include_hidden(true);
     let mut out = Vec::new();
     for path in paths {
         let path = path.as_ref();
-        if path.is_dir() {
-            walk(path, &mut out, 0);
-        } else {
-            out.push(path.to_path_buf());
+        match walker.files(path, |p| {
+            p.file_name().and_then(|n| n.to_str()) == Some(TEST_FILE_NAME)
+        }) {
+            Ok(mut files) => out.append(&mut files),
+            // Reading the path at fault reports what is wrong with it.
+            Err(e) => out.push(e.path),
         }
     }
     out

@@ -13,16 +13,6 @@
 //!   `kyverno-test.yaml` files;
 //! - [`load_policies`] — every policy kind from files and directories.
 
-#![cfg_attr(
-    test,
-    allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
 pub mod audit;
 pub mod builtin;
 pub mod engine;

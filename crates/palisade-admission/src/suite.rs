@@ -27,7 +27,7 @@
 //! as skipped and counted neither as passed nor failed.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use palisade_core::{Location, Manifest};
@@ -37,6 +37,7 @@ use serde_json::Value as Json;
 use crate::gatekeeper::{Constraint, ConstraintTemplate, GatekeeperPolicy};
 use crate::review::{AdmissionRequest, AdmissionReview, Context, Policy};
 use palisade_core::manifest;
+use palisade_core::walk::{Walker, has_extension};
 
 /// How deep directories are searched for suites.
 const MAX_DEPTH: usize = 32;
@@ -112,8 +113,9 @@ pub fn run_paths<P: AsRef<Path>>(paths: &[P]) -> SuiteReport {
     for path in paths {
         let path = path.as_ref();
         if path.is_dir() {
-            if let Err(e) = find_suites(path, 0, &mut suites) {
-                report.errors.push(e);
+            match Walker::new().max_depth(MAX_DEPTH).files(path, is_suite) {
+                Ok(mut found) => suites.append(&mut found),
+                Err(e) => report.errors.push(e.to_string()),
             }
         } else {
             suites.push(path.to_path_buf());
@@ -128,36 +130,10 @@ pub fn run_paths<P: AsRef<Path>>(paths: &[P]) -> SuiteReport {
     report
 }
 
-fn find_suites(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), String> {
-    if depth > MAX_DEPTH {
-        return Err(format!(
-            "{}: directories nested deeper than {MAX_DEPTH} levels",
-            dir.display()
-        ));
-    }
-    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            !p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with('.'))
-        })
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            find_suites(&path, depth + 1, out)?;
-        } else if matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml")
-        ) && fs::read_to_string(&path).is_ok_and(|text| looks_like_suite(&text))
-        {
-            out.push(path);
-        }
-    }
-    Ok(())
+/// A YAML file holding a `kind: Suite` document.
+fn is_suite(path: &Path) -> bool {
+    has_extension(path, &["yaml", "yml"])
+        && fs::read_to_string(path).is_ok_and(|text| looks_like_suite(&text))
 }
 
 /// A cheap first look before parsing: a `kind: Suite` line.

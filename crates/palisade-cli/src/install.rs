@@ -29,7 +29,7 @@ pub struct ManpagesArgs {
 }
 
 /// `palisade completions SHELL`: the script on standard output.
-pub fn completions(args: &CompletionsArgs) -> Exit {
+pub fn completions(out: &Output, args: &CompletionsArgs) -> Exit {
     let mut command = Cli::command();
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut command, "palisade", &mut script);
@@ -39,10 +39,7 @@ pub fn completions(args: &CompletionsArgs) -> Exit {
         // A closed pipe (`palisade completions bash | head`) is not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Ok,
         Err(e) => {
-            let _ = std::io::Write::write_all(
-                &mut std::io::stderr().lock(),
-                format!("error: cannot write the completion script: {e}\n").as_bytes(),
-            );
+            out.error(&format!("cannot write the completion script: {e}"));
             Exit::InputError
         }
     }

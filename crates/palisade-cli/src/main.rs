@@ -41,7 +41,7 @@ fn main() -> ExitCode {
         Command::Manifests(args) => manifests::run(&out, &args),
         Command::Report(args) => report::run(&out, &args),
         Command::Demo => demo::run(&out),
-        Command::Completions(args) => install::completions(&args),
+        Command::Completions(args) => install::completions(&out, &args),
         Command::Manpages(args) => install::manpages(&out, &args),
     };
     code.into()

@@ -43,7 +43,7 @@ pub fn run(out: &Output, group: Group) -> Exit {
     match group.command {
         Some(command) => match command {
             Command::Filter(args) => filter::run(out, &args),
-            Command::Replay(args) => replay::run(out, &args),
+            Command::Replay(args) => alerts::run(out, &args),
             Command::Disasm(args) => disasm::run(out, &args),
             Command::Fields => fields::run(out),
             Command::Parse(args) => parse::run(out, &args),

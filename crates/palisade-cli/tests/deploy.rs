@@ -10,7 +10,6 @@
 //! webhook path are called on it.
 #![allow(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
     reason = "a failing test is the point"
@@ -23,6 +22,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use palisade_testkit::command::{self, text};
 use serde_json::{Value as Json, json};
 
 fn repo() -> PathBuf {
@@ -30,14 +30,7 @@ fn repo() -> PathBuf {
 }
 
 fn palisade(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .output()
-        .expect("the palisade binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    command::run(env!("CARGO_BIN_EXE_palisade"), args)
 }
 
 /// A directory of the test's own, removed when dropped.
@@ -353,6 +346,54 @@ fn the_network_audit_finds_the_webhook_protected() {
     }
 }
 
+#[test]
+fn the_combined_overlay_in_deploy_md_renders_and_pins_the_network() {
+    if !kustomize_available() {
+        return;
+    }
+    let doc = std::fs::read_to_string(repo().join("docs/deploy.md")).unwrap();
+    let start = doc
+        .find("# my-cluster/kustomization.yaml\n")
+        .expect("docs/deploy.md shows a combined overlay");
+    let block = &doc[start..];
+    let block = &block[..block.find("```").unwrap()];
+    // The example sits beside deploy/; here it points at the clone's deploy/
+    // by a relative path (kustomize refuses absolute ones).
+    let dir = Scratch::new("my-cluster");
+    let from = dir.0.canonicalize().unwrap();
+    let to = repo().join("deploy").canonicalize().unwrap();
+    let common = from
+        .components()
+        .zip(to.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut relative = PathBuf::new();
+    for _ in from.components().skip(common) {
+        relative.push("..");
+    }
+    relative.extend(to.components().skip(common));
+    let kustomization = block.replace("../deploy/", &format!("{}/", relative.display()));
+    std::fs::write(dir.0.join("kustomization.yaml"), kustomization).unwrap();
+    let r = render(&dir.0);
+    let policy = r
+        .named("NetworkPolicy", "palisade", "palisade-webhook")
+        .expect("the webhook's NetworkPolicy");
+    assert_eq!(
+        policy["spec"]["ingress"][0]["from"][0]["ipBlock"]["cidr"],
+        "10.0.0.10/32"
+    );
+    assert_eq!(
+        policy["spec"]["egress"][1]["to"][0]["ipBlock"]["cidr"],
+        "10.0.0.10/32"
+    );
+    assert!(
+        !r.of_kind("Certificate").is_empty(),
+        "the cert-manager overlay is included"
+    );
+    assert!(reachable(&r, "10.0.0.10", 8443));
+    assert!(!reachable(&r, "10.0.0.11", 8443));
+}
+
 // ---------------------------------------------------------------------------
 // Structure, and the real server behind it
 
@@ -526,6 +567,94 @@ fn webhook_configuration_service_ports_and_probes_fit_together() {
         assert!(
             !r.of_kind("PodDisruptionBudget").is_empty(),
             "{}: no PodDisruptionBudget",
+            r.name
+        );
+    }
+}
+
+#[test]
+fn the_inventory_containers_feed_the_webhook_with_the_rights_they_need() {
+    let Some(renderings) = renderings() else {
+        return;
+    };
+    for r in &renderings {
+        let (deployment, webhook) = webhook_container(r);
+        let pod = &deployment["spec"]["template"]["spec"];
+        let namespace = deployment["metadata"]["namespace"].as_str().unwrap();
+        let args = args_of(webhook);
+        let inventory = flag(&args, "--inventory").expect("the webhook reads an inventory");
+        let volume = webhook["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["mountPath"] == inventory)
+            .unwrap_or_else(|| panic!("{}: nothing mounted at {inventory}", r.name))["name"]
+            .clone();
+
+        // Every container that runs kubectl writes into that volume ...
+        let writers: Vec<&Json> = pod["initContainers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(pod["containers"].as_array().unwrap())
+            .filter(|c| c["args"].to_string().contains("kubectl get"))
+            .collect();
+        assert_eq!(
+            writers.len(),
+            2,
+            "{}: an init container and a sidecar",
+            r.name
+        );
+        let service_account = pod["serviceAccountName"].as_str().unwrap();
+        for writer in writers {
+            let mount = writer["volumeMounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["name"] == volume)
+                .unwrap_or_else(|| {
+                    panic!("{}: {} does not mount {volume}", r.name, writer["name"])
+                });
+            let dir = mount["mountPath"].as_str().unwrap();
+            let script = writer["args"].to_string();
+            assert!(
+                script.contains(&format!("mv {dir}/.")),
+                "{}: {} does not rename into {dir}: {script}",
+                r.name,
+                writer["name"]
+            );
+            // ... and may list every kind it gets, through the pod's service account.
+            for kind in script
+                .split("kubectl get ")
+                .skip(1)
+                .map(|rest| rest.split_whitespace().next().unwrap())
+            {
+                let granted = r.of_kind("ClusterRoleBinding").iter().any(|binding| {
+                    let bound = binding["subjects"].as_array().unwrap().iter().any(|s| {
+                        s["kind"] == "ServiceAccount"
+                            && s["name"] == service_account
+                            && s["namespace"] == namespace
+                    });
+                    let role = r.named(
+                        "ClusterRole",
+                        "",
+                        binding["roleRef"]["name"].as_str().unwrap(),
+                    );
+                    bound
+                        && role.is_some_and(|role| {
+                            role["rules"].as_array().unwrap().iter().any(|rule| {
+                                rule["resources"].as_array().unwrap().contains(&json!(kind))
+                                    && rule["verbs"].as_array().unwrap().contains(&json!("list"))
+                            })
+                        })
+                });
+                assert!(granted, "{}: `kubectl get {kind}` is not granted", r.name);
+            }
+        }
+        assert!(
+            r.named("ServiceAccount", namespace, service_account)
+                .is_some(),
+            "{}: ServiceAccount {service_account} not rendered",
             r.name
         );
     }
@@ -820,4 +949,80 @@ fn dockerfile_builds_in_one_stage_and_runs_non_root_in_a_minimal_one() {
             ".dockerignore lacks `{entry}`"
         );
     }
+}
+
+/// `major.minor` as numbers.
+fn rust_version(text: &str) -> (u64, u64) {
+    let mut parts = text.split('.').map(|p| p.parse::<u64>().unwrap());
+    (parts.next().unwrap(), parts.next().unwrap_or(0))
+}
+
+#[test]
+fn the_build_stage_rust_is_new_enough_for_the_locked_dependencies() {
+    let dockerfile = std::fs::read_to_string(repo().join("Dockerfile")).unwrap();
+    let image = dockerfile
+        .lines()
+        .find_map(|l| l.strip_prefix("ARG RUST_VERSION="))
+        .expect("the Dockerfile names its Rust version in `ARG RUST_VERSION=`");
+    let image = rust_version(image.trim());
+
+    // The binary's dependency tree (normal and build dependencies, on Linux)
+    // as Cargo.lock pins it, and the newest Rust any of them asks for.
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .args([
+            "--filter-platform",
+            "x86_64-unknown-linux-gnu",
+            "--manifest-path",
+        ])
+        .arg(repo().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        println!(
+            "notice: `cargo metadata --offline` failed, the Rust version check is skipped: {}",
+            text(&out.stderr)
+        );
+        return;
+    }
+    let metadata: Json = serde_json::from_slice(&out.stdout).unwrap();
+    let packages = metadata["packages"].as_array().unwrap();
+    let nodes = metadata["resolve"]["nodes"].as_array().unwrap();
+    let root = packages
+        .iter()
+        .find(|p| p["name"] == "palisade-cli")
+        .unwrap()["id"]
+        .clone();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut todo = vec![root];
+    let mut newest = ((0, 0), String::new());
+    while let Some(id) = todo.pop() {
+        if !seen.insert(id.to_string()) {
+            continue;
+        }
+        let package = packages.iter().find(|p| p["id"] == id).unwrap();
+        if let Some(wanted) = package["rust_version"].as_str() {
+            let wanted = rust_version(wanted);
+            if wanted > newest.0 {
+                newest = (wanted, package["name"].as_str().unwrap().to_owned());
+            }
+        }
+        let node = nodes.iter().find(|n| n["id"] == id).unwrap();
+        for dep in node["deps"].as_array().unwrap() {
+            let shipped = dep["dep_kinds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|k| k["kind"].is_null() || k["kind"] == "build");
+            if shipped {
+                todo.push(dep["pkg"].clone());
+            }
+        }
+    }
+    assert!(
+        image >= newest.0,
+        "the build stage's Rust {image:?} is older than {:?}, which `{}` needs",
+        newest.0,
+        newest.1
+    );
 }

@@ -3,8 +3,6 @@
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "a failing test is the point"
 )]
 
@@ -12,15 +10,10 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn palisade(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .output()
-        .expect("the palisade binary runs")
-}
+use palisade_testkit::command::{self, text};
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+fn palisade(args: &[&str]) -> Output {
+    command::run(env!("CARGO_BIN_EXE_palisade"), args)
 }
 
 fn scratch(name: &str) -> PathBuf {

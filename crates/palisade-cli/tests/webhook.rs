@@ -47,6 +47,32 @@ fn temp_with_certs(name: &str) -> (TempDir, PathBuf) {
     (tmp, certs)
 }
 
+/// Serves the policies under `policies`, reloaded every 200 ms.
+fn serve_reloading(certs: &Path, policies: &Path) -> Server {
+    Server::start(
+        certs,
+        &[
+            "--policies",
+            policies.to_str().unwrap(),
+            "--reload-interval",
+            "200ms",
+        ],
+    )
+}
+
+/// Adds the `shop` namespace to the sample constraint's exclusions; the
+/// text it had before.
+fn exempt_shop(constraint: &Path) -> String {
+    let text = std::fs::read_to_string(constraint).unwrap();
+    let exempted = text.replace(
+        "excludedNamespaces: [\"kube-system\"]",
+        "excludedNamespaces: [\"kube-system\", \"shop\"]",
+    );
+    assert_ne!(text, exempted, "sample constraint changed shape");
+    std::fs::write(constraint, exempted).unwrap();
+    text
+}
+
 /// Runs `palisade admission cert` into `dir`.
 fn make_cert(dir: &Path) {
     let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
@@ -428,6 +454,16 @@ fn malformed_body_gets_400_and_oversized_body_413() {
         text,
         "request body exceeds the limit of 65536 bytes (`--max-body-bytes`)\n"
     );
+    // The same body sent in chunks, without a declared length, is counted
+    // as it arrives.
+    let (status, text) = server.post(reqwest::blocking::Body::new(std::io::Cursor::new(
+        big.to_string().into_bytes(),
+    )));
+    assert_eq!(status, 413);
+    assert_eq!(
+        text,
+        "request body exceeds the limit of 65536 bytes (`--max-body-bytes`)\n"
+    );
 
     // The server goes on serving; the built-in pack words its own messages.
     let denied = server.validate(&review("uid-after", pod("root", true)));
@@ -444,7 +480,7 @@ fn malformed_body_gets_400_and_oversized_body_413() {
             &metrics,
             "palisade_webhook_requests_total{verdict=\"invalid\",dry_run=\"false\"}"
         ),
-        Some(3.0),
+        Some(4.0),
         "{metrics}"
     );
     assert_eq!(server.get("/nowhere").0, 404, "unknown paths are not found");
@@ -458,27 +494,13 @@ fn policy_changes_are_picked_up_and_broken_sets_keep_the_old_one() {
     let (tmp, certs) = temp_with_certs("reload");
     let policies = tmp.path().join("policies");
     write_privileged_policy(&corpus, &policies);
-    let server = Server::start(
-        &certs,
-        &[
-            "--policies",
-            policies.to_str().unwrap(),
-            "--reload-interval",
-            "200ms",
-        ],
-    );
+    let server = serve_reloading(&certs, &policies);
     let privileged = review("uid-reload", pod("root", true));
     assert_eq!(server.validate(&privileged)["allowed"], false);
 
     // Exempt the namespace: the same request is now allowed, no restart.
     let constraint = policies.join("constraint.yaml");
-    let text = std::fs::read_to_string(&constraint).unwrap();
-    let exempted = text.replace(
-        "excludedNamespaces: [\"kube-system\"]",
-        "excludedNamespaces: [\"kube-system\", \"shop\"]",
-    );
-    assert_ne!(text, exempted, "sample constraint changed shape");
-    std::fs::write(&constraint, exempted).unwrap();
+    let text = exempt_shop(&constraint);
     server.wait_for("policy set 2", || {
         server.get("/readyz").1 == "ready: policy set 2 (1 policies)\n"
     });
@@ -524,6 +546,45 @@ fn policy_changes_are_picked_up_and_broken_sets_keep_the_old_one() {
         server.get("/readyz").1 == "ready: policy set 3 (1 policies)\n"
     });
     assert_eq!(server.validate(&privileged)["allowed"], false);
+}
+
+/// Policies mounted from a ConfigMap, laid out as the kubelet does: the
+/// visible files link through `..data` to a timestamped directory, and an
+/// update swaps `..data` atomically. Each policy is read once, and the swap
+/// is picked up.
+#[test]
+fn configmap_mounted_policies_load_once_and_follow_the_data_swap() {
+    let Some(corpus) = palisade_testkit::corpus("admission") else {
+        return;
+    };
+    let (tmp, certs) = temp_with_certs("configmap");
+    let mount = tmp.path().join("policies");
+    let first = mount.join("..2026_12_06_21_00_00.1");
+    write_privileged_policy(&corpus, &first);
+    std::os::unix::fs::symlink("..2026_12_06_21_00_00.1", mount.join("..data")).unwrap();
+    for name in ["template.yaml", "constraint.yaml"] {
+        std::os::unix::fs::symlink(format!("..data/{name}"), mount.join(name)).unwrap();
+    }
+    let server = serve_reloading(&certs, &mount);
+    assert_eq!(
+        server.get("/readyz").1,
+        "ready: policy set 1 (1 policies)\n"
+    );
+    let privileged = review("uid-configmap", pod("root", true));
+    assert_eq!(server.validate(&privileged)["allowed"], false);
+
+    // The kubelet's update: a new timestamped directory, `..data_tmp`
+    // pointing at it, renamed over `..data`, the old directory removed.
+    let second = mount.join("..2026_12_06_21_05_00.2");
+    write_privileged_policy(&corpus, &second);
+    exempt_shop(&second.join("constraint.yaml"));
+    std::os::unix::fs::symlink("..2026_12_06_21_05_00.2", mount.join("..data_tmp")).unwrap();
+    std::fs::rename(mount.join("..data_tmp"), mount.join("..data")).unwrap();
+    std::fs::remove_dir_all(&first).unwrap();
+    server.wait_for("policy set 2", || {
+        server.get("/readyz").1 == "ready: policy set 2 (1 policies)\n"
+    });
+    assert_eq!(server.validate(&privileged)["allowed"], true);
 }
 
 #[test]

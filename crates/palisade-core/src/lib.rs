@@ -1,15 +1,7 @@
 #![doc = include_str!("../README.md")]
-#![cfg_attr(
-    test,
-    allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
 
 pub mod coverage;
+pub mod duration;
 pub mod engine;
 pub mod finding;
 pub mod layer;
@@ -19,6 +11,7 @@ pub mod positions;
 pub mod selector;
 pub mod severity;
 pub mod subject;
+pub mod walk;
 pub mod yaml;
 mod yaml_depth;
 

@@ -14,15 +14,15 @@
 //! what did not, and the caller decides whether errors are fatal.
 //! See [`crate::yaml`] for the choice of YAML parser.
 
-use std::collections::HashSet;
 use std::fs;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::Value as Json;
 
 use crate::positions::Positions;
+use crate::walk::{MANIFEST_EXTENSIONS, Walker, has_extension};
 use crate::yaml::{self, Node};
 use crate::{Location, ObjectRef};
 
@@ -258,67 +258,28 @@ pub fn load_path(path: &Path) -> LoadReport {
     let mut report = LoadReport::default();
     match fs::metadata(path) {
         Ok(meta) if meta.is_dir() => {
-            let mut files = Vec::new();
-            let mut seen = HashSet::new();
-            if let Err(e) = collect_files(path, 0, &mut seen, &mut files) {
-                report.errors.push(e);
-            }
-            for file in files {
-                report.extend(load_file(&file));
+            match Walker::new()
+                .max_depth(MAX_DIR_DEPTH)
+                .files(path, |p| has_extension(p, &MANIFEST_EXTENSIONS))
+            {
+                Ok(files) => {
+                    for file in files {
+                        report.extend(load_file(&file));
+                    }
+                }
+                Err(e) => report.errors.push(
+                    ReadError {
+                        file: e.path.display().to_string(),
+                        reason: e.reason,
+                    }
+                    .into(),
+                ),
             }
         }
         Ok(_) => report.extend(load_file(path)),
         Err(e) => report.errors.push(read_error(path, &e)),
     }
     report
-}
-
-/// Files under `dir` with a manifest extension, sorted, recursively.
-fn collect_files(
-    dir: &Path,
-    depth: usize,
-    seen: &mut HashSet<PathBuf>,
-    out: &mut Vec<PathBuf>,
-) -> Result<(), ManifestError> {
-    if depth > MAX_DIR_DEPTH {
-        return Err(ReadError {
-            file: dir.display().to_string(),
-            reason: format!("directories nested deeper than {MAX_DIR_DEPTH} levels"),
-        }
-        .into());
-    }
-    // A directory reached twice (through a symbolic link) is walked once.
-    if let Ok(canonical) = fs::canonicalize(dir)
-        && !seen.insert(canonical)
-    {
-        return Ok(());
-    }
-    let entries = fs::read_dir(dir).map_err(|e| read_error(dir, &e))?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|p| {
-            !p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with('.'))
-        })
-        .collect();
-    paths.sort();
-    for path in paths {
-        if path.is_dir() {
-            collect_files(&path, depth + 1, seen, out)?;
-        } else if has_manifest_extension(&path) {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
-fn has_manifest_extension(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml" | "json")
-    )
 }
 
 fn read_error(path: &Path, e: &std::io::Error) -> ManifestError {

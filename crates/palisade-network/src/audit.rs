@@ -207,7 +207,7 @@ fn shadowed_by_deny(resolver: &Resolver, out: &mut Vec<Finding>) {
         else {
             continue;
         };
-        if r_subjects.is_empty() {
+        if r_subjects.is_clear() {
             continue;
         }
         let r_peers = r.peers.and_then(|i| resolver.identity_set(i));

@@ -14,10 +14,11 @@ use std::fmt;
 use std::net::IpAddr;
 
 use palisade_core::Manifest;
+use palisade_core::selector::Tree;
 use serde_json::Value as Json;
 
 use crate::issues::{Issues, Origin};
-use crate::labels::{Labels, scalar_text};
+use crate::labels::Labels;
 use crate::ports::{NamedPort, Protocol};
 
 /// The label every namespace carries with its own name.
@@ -430,7 +431,7 @@ impl Builder {
             .and_then(Json::as_object)
             .map(|map| {
                 map.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), scalar_text(v)?)))
+                    .filter_map(|(k, v)| Some((k.clone(), v.text()?)))
                     .collect()
             });
         let mut ports = Vec::new();
@@ -462,7 +463,7 @@ impl Builder {
                 name: p.get("name").and_then(Json::as_str).map(str::to_owned),
                 protocol,
                 port,
-                target: p.get("targetPort").and_then(scalar_text),
+                target: p.get("targetPort").and_then(Tree::text),
             });
         }
         self.services.push(Service {
@@ -512,7 +513,7 @@ fn labels_of(metadata: Option<&Json>) -> Labels {
         .and_then(Json::as_object)
         .map(|map| {
             map.iter()
-                .filter_map(|(k, v)| Some((k.clone(), scalar_text(v)?)))
+                .filter_map(|(k, v)| Some((k.clone(), v.text()?)))
                 .collect()
         })
         .unwrap_or_default()

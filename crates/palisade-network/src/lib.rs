@@ -42,16 +42,6 @@
 //! assert!(!denied.allowed);
 //! assert!(denied.explanation().iter().any(|l| l.contains("isolated by")));
 //! ```
-#![cfg_attr(
-    test,
-    allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
 pub mod audit;
 pub mod connlist;
 mod engine;

@@ -60,6 +60,22 @@ impl FieldType {
         }
     }
 
+    /// The type named as [`FieldType::as_str`] writes it.
+    pub fn from_name(name: &str) -> Option<FieldType> {
+        Some(match name {
+            "string" => FieldType::String,
+            "int" => FieldType::Int,
+            "uint" => FieldType::UInt,
+            "bool" => FieldType::Bool,
+            "ipaddr" => FieldType::IpAddr,
+            "ipnet" => FieldType::IpNet,
+            "port" => FieldType::Port,
+            "bytes" => FieldType::Bytes,
+            "list" => FieldType::StrList,
+            _ => return None,
+        })
+    }
+
     /// `true` for the integer-like types.
     pub fn is_numeric(self) -> bool {
         matches!(self, FieldType::Int | FieldType::UInt | FieldType::Port)
@@ -279,25 +295,10 @@ impl Schema {
         }
     }
 
-    /// Falco's `syscall` source with its fields and event types.
+    /// Falco's `syscall` source with its fields and event types (built once
+    /// per process from the tables in `fields/`; this is a cheap copy).
     pub fn falco() -> Schema {
-        let mut schema = Schema::empty();
-        schema.register_source("syscall");
-        for &(name, ty, arg, description) in FALCO_FIELDS {
-            let mut def = FieldDef::new(name, ty, description).arg(arg);
-            if name == "proc.aname" {
-                def.ty_without_arg = Some(FieldType::StrList);
-            }
-            // The built-in table has no duplicates (a unit test checks it).
-            let _ = schema.register_field(def);
-        }
-        for name in SYSCALL_EVENTS
-            .split_whitespace()
-            .chain(SINSP_EVENTS.split_whitespace())
-        {
-            let _ = schema.register_event_type(name);
-        }
-        schema
+        FALCO.clone()
     }
 
     /// Registers a field; its name must be new.
@@ -453,7 +454,7 @@ impl Schema {
     pub fn suggest(&self, name: &str) -> Option<String> {
         let mut best: Option<(usize, &str)> = None;
         for def in &self.data.fields {
-            let d = edit_distance(name, &def.name);
+            let d = strsim::levenshtein(name, &def.name);
             if best.is_none_or(|(b, _)| d < b) {
                 best = Some((d, &def.name));
             }
@@ -532,655 +533,62 @@ pub enum ResolveError {
     },
 }
 
-/// Levenshtein distance over bytes (names are ASCII).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b = b.as_bytes();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.bytes().enumerate() {
-        if let Some(first) = cur.first_mut() {
-            *first = i + 1;
-        }
-        for (j, &cb) in b.iter().enumerate() {
-            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != cb);
-            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
-            let ins = cur.get(j).copied().unwrap_or(0) + 1;
-            if let Some(slot) = cur.get_mut(j + 1) {
-                *slot = sub.min(del).min(ins);
-            }
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev.last().copied().unwrap_or(0)
+/// Falco's `syscall` fields, as data: one line per field (name, type,
+/// argument, description), read once by [`Schema::falco`].
+const FALCO_FIELDS: &str = include_str!("fields/falco_fields.txt");
+
+/// Falco's event types in code order, as data: names separated by blanks.
+const EVENT_TYPES: &str = include_str!("fields/event_types.txt");
+
+/// The lines of a table file that hold data (not blank, not `#` comments).
+fn table_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
-use ArgSpec as A;
-use FieldType as T;
+/// The first blank-separated word of `text` and the rest.
+fn next_word(text: &str) -> Option<(&str, &str)> {
+    let text = text.trim_start();
+    let end = text.find(char::is_whitespace).unwrap_or(text.len());
+    (end > 0).then(|| text.split_at(end))
+}
 
-/// Falco's `syscall` fields: name, type, argument, description.
-const FALCO_FIELDS: &[(&str, FieldType, ArgSpec, &str)] = &[
-    ("evt.num", T::UInt, A::None, "event number"),
-    (
-        "evt.time",
-        T::UInt,
-        A::None,
-        "event timestamp in nanoseconds",
-    ),
-    (
-        "evt.rawtime",
-        T::UInt,
-        A::None,
-        "absolute event timestamp in nanoseconds",
-    ),
-    (
-        "evt.type",
-        T::String,
-        A::None,
-        "event type name, e.g. `open`",
-    ),
-    (
-        "evt.dir",
-        T::String,
-        A::None,
-        "event direction: `>` enter, `<` exit",
-    ),
-    ("evt.cpu", T::Int, A::None, "CPU number"),
-    (
-        "evt.res",
-        T::String,
-        A::None,
-        "event return value as a string (`SUCCESS` or an errno name)",
-    ),
-    (
-        "evt.rawres",
-        T::Int,
-        A::None,
-        "event return value as a number",
-    ),
-    (
-        "evt.failed",
-        T::Bool,
-        A::None,
-        "`true` for events that returned an error",
-    ),
-    (
-        "evt.is_io",
-        T::Bool,
-        A::None,
-        "`true` for events that read or write",
-    ),
-    (
-        "evt.is_io_read",
-        T::Bool,
-        A::None,
-        "`true` for events that read",
-    ),
-    (
-        "evt.is_io_write",
-        T::Bool,
-        A::None,
-        "`true` for events that write",
-    ),
-    (
-        "evt.is_open_read",
-        T::Bool,
-        A::None,
-        "`true` for open events opening for reading",
-    ),
-    (
-        "evt.is_open_write",
-        T::Bool,
-        A::None,
-        "`true` for open events opening for writing",
-    ),
-    (
-        "evt.is_open_exec",
-        T::Bool,
-        A::None,
-        "`true` for open events creating executable files",
-    ),
-    (
-        "evt.arg",
-        T::String,
-        A::DotOrBracket,
-        "an event argument by name (`evt.arg.path`) or index (`evt.arg[0]`)",
-    ),
-    (
-        "evt.rawarg",
-        T::String,
-        A::DotOrBracket,
-        "an event argument by name, unformatted",
-    ),
-    (
-        "evt.args",
-        T::String,
-        A::None,
-        "all event arguments as text",
-    ),
-    (
-        "evt.buffer",
-        T::Bytes,
-        A::None,
-        "the binary data buffer of I/O events",
-    ),
-    (
-        "evt.buflen",
-        T::UInt,
-        A::None,
-        "length of the binary data buffer",
-    ),
-    ("evt.source", T::String, A::None, "the event source name"),
-    ("evt.hostname", T::String, A::None, "host name"),
-    ("proc.pid", T::Int, A::None, "process id"),
-    (
-        "proc.exe",
-        T::String,
-        A::None,
-        "first command line argument (argv[0])",
-    ),
-    ("proc.name", T::String, A::None, "process name"),
-    ("proc.args", T::String, A::None, "command line arguments"),
-    (
-        "proc.env",
-        T::String,
-        A::Optional,
-        "environment, or one variable with `proc.env[NAME]`",
-    ),
-    ("proc.cmdline", T::String, A::None, "full command line"),
-    (
-        "proc.exeline",
-        T::String,
-        A::None,
-        "full command line with argv[0]",
-    ),
-    ("proc.exepath", T::String, A::None, "full executable path"),
-    (
-        "proc.pexepath",
-        T::String,
-        A::None,
-        "parent's full executable path",
-    ),
-    ("proc.cwd", T::String, A::None, "current working directory"),
-    ("proc.nthreads", T::UInt, A::None, "number of threads"),
-    ("proc.ppid", T::Int, A::None, "parent process id"),
-    ("proc.pname", T::String, A::None, "parent process name"),
-    (
-        "proc.pcmdline",
-        T::String,
-        A::None,
-        "parent's full command line",
-    ),
-    (
-        "proc.pexe",
-        T::String,
-        A::None,
-        "parent's first command line argument",
-    ),
-    (
-        "proc.apid",
-        T::Int,
-        A::Optional,
-        "ancestor process id, `proc.apid[N]`",
-    ),
-    (
-        "proc.aname",
-        T::String,
-        A::Optional,
-        "ancestor name, `proc.aname[N]`; alone, every ancestor name",
-    ),
-    (
-        "proc.aexe",
-        T::String,
-        A::Optional,
-        "ancestor first argument, `proc.aexe[N]`",
-    ),
-    (
-        "proc.aexepath",
-        T::String,
-        A::Optional,
-        "ancestor executable path, `proc.aexepath[N]`",
-    ),
-    (
-        "proc.loginshellid",
-        T::Int,
-        A::None,
-        "pid of the oldest shell ancestor",
-    ),
-    (
-        "proc.duration",
-        T::UInt,
-        A::None,
-        "nanoseconds since the process started",
-    ),
-    (
-        "proc.tty",
-        T::UInt,
-        A::None,
-        "controlling terminal (0 for none)",
-    ),
-    ("proc.sid", T::Int, A::None, "session id"),
-    ("proc.sname", T::String, A::None, "session leader name"),
-    (
-        "proc.vpgid",
-        T::Int,
-        A::None,
-        "process group id in its pid namespace",
-    ),
-    (
-        "proc.vpid",
-        T::Int,
-        A::None,
-        "process id in its pid namespace",
-    ),
-    (
-        "proc.is_exe_writable",
-        T::Bool,
-        A::None,
-        "`true` when the executable is writable by its user",
-    ),
-    (
-        "proc.is_exe_upper_layer",
-        T::Bool,
-        A::None,
-        "`true` when the executable is in an overlay upper layer",
-    ),
-    (
-        "proc.is_exe_from_memfd",
-        T::Bool,
-        A::None,
-        "`true` when the executable is a memfd",
-    ),
-    (
-        "proc.is_vpgid_leader",
-        T::Bool,
-        A::None,
-        "`true` when the process leads its process group",
-    ),
-    (
-        "proc.is_container_healthcheck",
-        T::Bool,
-        A::None,
-        "`true` for container health checks",
-    ),
-    (
-        "proc.is_container_liveness_probe",
-        T::Bool,
-        A::None,
-        "`true` for liveness probes",
-    ),
-    (
-        "proc.is_container_readiness_probe",
-        T::Bool,
-        A::None,
-        "`true` for readiness probes",
-    ),
-    ("thread.tid", T::Int, A::None, "thread id"),
-    (
-        "thread.vtid",
-        T::Int,
-        A::None,
-        "thread id in its pid namespace",
-    ),
-    (
-        "thread.cap_permitted",
-        T::String,
-        A::None,
-        "permitted capabilities",
-    ),
-    (
-        "thread.cap_inheritable",
-        T::String,
-        A::None,
-        "inheritable capabilities",
-    ),
-    (
-        "thread.cap_effective",
-        T::String,
-        A::None,
-        "effective capabilities",
-    ),
-    ("fd.num", T::Int, A::None, "file descriptor number"),
-    (
-        "fd.type",
-        T::String,
-        A::None,
-        "fd type: `file`, `ipv4`, `unix`, ...",
-    ),
-    (
-        "fd.typechar",
-        T::String,
-        A::None,
-        "fd type as one letter: `f`, `4`, `6`, `u`, ...",
-    ),
-    (
-        "fd.name",
-        T::String,
-        A::None,
-        "fd full name (path, or connection tuple)",
-    ),
-    ("fd.directory", T::String, A::None, "directory of a file fd"),
-    (
-        "fd.filename",
-        T::String,
-        A::None,
-        "file name of a file fd, without directory",
-    ),
-    (
-        "fd.nameraw",
-        T::String,
-        A::None,
-        "fd name as the kernel gave it",
-    ),
-    ("fd.ip", T::IpAddr, A::None, "either endpoint's IP address"),
-    ("fd.cip", T::IpAddr, A::None, "client IP address"),
-    ("fd.sip", T::IpAddr, A::None, "server IP address"),
-    ("fd.lip", T::IpAddr, A::None, "local IP address"),
-    ("fd.rip", T::IpAddr, A::None, "remote IP address"),
-    ("fd.port", T::Port, A::None, "either endpoint's port"),
-    ("fd.cport", T::Port, A::None, "client port"),
-    ("fd.sport", T::Port, A::None, "server port"),
-    ("fd.lport", T::Port, A::None, "local port"),
-    ("fd.rport", T::Port, A::None, "remote port"),
-    (
-        "fd.l4proto",
-        T::String,
-        A::None,
-        "layer-4 protocol: `tcp`, `udp`, `icmp`, `raw`",
-    ),
-    (
-        "fd.sockfamily",
-        T::String,
-        A::None,
-        "socket family: `ip` or `unix`",
-    ),
-    (
-        "fd.is_server",
-        T::Bool,
-        A::None,
-        "`true` when the process is the server end",
-    ),
-    ("fd.uid", T::String, A::None, "unique fd id"),
-    (
-        "fd.containername",
-        T::String,
-        A::None,
-        "container id and fd name",
-    ),
-    (
-        "fd.containerdirectory",
-        T::String,
-        A::None,
-        "container id and directory",
-    ),
-    (
-        "fd.net",
-        T::IpNet,
-        A::None,
-        "either endpoint's IP, compared as a network",
-    ),
-    (
-        "fd.cnet",
-        T::IpNet,
-        A::None,
-        "client IP, compared as a network",
-    ),
-    (
-        "fd.snet",
-        T::IpNet,
-        A::None,
-        "server IP, compared as a network",
-    ),
-    (
-        "fd.lnet",
-        T::IpNet,
-        A::None,
-        "local IP, compared as a network",
-    ),
-    (
-        "fd.rnet",
-        T::IpNet,
-        A::None,
-        "remote IP, compared as a network",
-    ),
-    (
-        "fd.connected",
-        T::Bool,
-        A::None,
-        "`true` for connected sockets",
-    ),
-    (
-        "fd.name_changed",
-        T::Bool,
-        A::None,
-        "`true` when the event changed the fd name",
-    ),
-    ("fd.cip.name", T::String, A::None, "client host name"),
-    ("fd.sip.name", T::String, A::None, "server host name"),
-    ("fd.lip.name", T::String, A::None, "local host name"),
-    ("fd.rip.name", T::String, A::None, "remote host name"),
-    ("fd.dev", T::UInt, A::None, "device number"),
-    ("fd.ino", T::UInt, A::None, "inode number"),
-    ("user.uid", T::UInt, A::None, "user id"),
-    ("user.name", T::String, A::None, "user name"),
-    ("user.homedir", T::String, A::None, "home directory"),
-    ("user.shell", T::String, A::None, "login shell"),
-    (
-        "user.loginuid",
-        T::Int,
-        A::None,
-        "audit login user id (-1 for none)",
-    ),
-    (
-        "user.loginname",
-        T::String,
-        A::None,
-        "audit login user name",
-    ),
-    ("group.gid", T::UInt, A::None, "group id"),
-    ("group.name", T::String, A::None, "group name"),
-    (
-        "container.id",
-        T::String,
-        A::None,
-        "container id (`host` for host processes)",
-    ),
-    ("container.name", T::String, A::None, "container name"),
-    ("container.image", T::String, A::None, "container image"),
-    (
-        "container.image.id",
-        T::String,
-        A::None,
-        "container image id",
-    ),
-    (
-        "container.image.repository",
-        T::String,
-        A::None,
-        "container image repository",
-    ),
-    (
-        "container.image.tag",
-        T::String,
-        A::None,
-        "container image tag",
-    ),
-    (
-        "container.image.digest",
-        T::String,
-        A::None,
-        "container image digest",
-    ),
-    (
-        "container.type",
-        T::String,
-        A::None,
-        "container runtime type",
-    ),
-    (
-        "container.privileged",
-        T::Bool,
-        A::None,
-        "`true` for privileged containers",
-    ),
-    (
-        "container.mounts",
-        T::String,
-        A::None,
-        "every mount of the container",
-    ),
-    (
-        "container.mount",
-        T::String,
-        A::Required,
-        "a mount by index or source path",
-    ),
-    (
-        "container.mount.source",
-        T::String,
-        A::Required,
-        "mount source, by index or destination",
-    ),
-    (
-        "container.mount.dest",
-        T::String,
-        A::Required,
-        "mount destination, by index or source",
-    ),
-    (
-        "container.mount.mode",
-        T::String,
-        A::Required,
-        "mount mode, by index or path",
-    ),
-    (
-        "container.mount.rdwr",
-        T::String,
-        A::Required,
-        "mount read/write flag, by index or path",
-    ),
-    (
-        "container.mount.propagation",
-        T::String,
-        A::Required,
-        "mount propagation, by index or path",
-    ),
-    (
-        "container.start_ts",
-        T::UInt,
-        A::None,
-        "container start time",
-    ),
-    (
-        "container.duration",
-        T::UInt,
-        A::None,
-        "nanoseconds since the container started",
-    ),
-    ("k8s.ns.name", T::String, A::None, "Kubernetes namespace"),
-    ("k8s.pod.name", T::String, A::None, "Kubernetes pod name"),
-    ("k8s.pod.id", T::String, A::None, "Kubernetes pod uid"),
-    ("k8s.pod.uid", T::String, A::None, "Kubernetes pod uid"),
-    (
-        "k8s.pod.label",
-        T::String,
-        A::Required,
-        "a Kubernetes pod label",
-    ),
-    (
-        "k8s.pod.labels",
-        T::String,
-        A::None,
-        "Kubernetes pod labels",
-    ),
-    ("k8s.pod.ip", T::String, A::None, "Kubernetes pod IP"),
-    (
-        "k8s.pod.cni.json",
-        T::String,
-        A::None,
-        "Kubernetes pod CNI result",
-    ),
-    (
-        "fs.path.name",
-        T::String,
-        A::None,
-        "path of a filesystem event",
-    ),
-    (
-        "fs.path.nameraw",
-        T::String,
-        A::None,
-        "path of a filesystem event, as given",
-    ),
-    (
-        "fs.path.source",
-        T::String,
-        A::None,
-        "source path of a rename/link",
-    ),
-    (
-        "fs.path.sourceraw",
-        T::String,
-        A::None,
-        "source path of a rename/link, as given",
-    ),
-    (
-        "fs.path.target",
-        T::String,
-        A::None,
-        "target path of a rename/link",
-    ),
-    (
-        "fs.path.targetraw",
-        T::String,
-        A::None,
-        "target path of a rename/link, as given",
-    ),
-];
+/// One line of the field table as a field; `None` when it is malformed (a
+/// unit test checks that no line of the built-in table is).
+fn field_line(line: &str) -> Option<FieldDef> {
+    let (name, rest) = next_word(line)?;
+    let (ty, rest) = next_word(rest)?;
+    let (arg, rest) = next_word(rest)?;
+    let (ty, without_arg) = match ty.split_once('/') {
+        Some((with, without)) => (with, Some(FieldType::from_name(without)?)),
+        None => (ty, None),
+    };
+    let arg = match arg {
+        "-" => ArgSpec::None,
+        "required" => ArgSpec::Required,
+        "optional" => ArgSpec::Optional,
+        "dot-or-bracket" => ArgSpec::DotOrBracket,
+        _ => return None,
+    };
+    let mut def = FieldDef::new(name, FieldType::from_name(ty)?, rest.trim()).arg(arg);
+    def.ty_without_arg = without_arg;
+    Some(def)
+}
 
-/// Linux x86-64 system call names (libscap names its events after them).
-const SYSCALL_EVENTS: &str = "read write open close stat fstat lstat poll lseek mmap mprotect munmap brk \
-rt_sigaction rt_sigprocmask rt_sigreturn ioctl pread64 pwrite64 readv writev access pipe select \
-sched_yield mremap msync mincore madvise shmget shmat shmctl dup dup2 pause nanosleep getitimer alarm \
-setitimer getpid sendfile socket connect accept sendto recvfrom sendmsg recvmsg shutdown bind listen \
-getsockname getpeername socketpair setsockopt getsockopt clone fork vfork execve exit wait4 kill uname \
-semget semop semctl shmdt msgget msgsnd msgrcv msgctl fcntl flock fsync fdatasync truncate ftruncate \
-getdents getcwd chdir fchdir rename mkdir rmdir creat link unlink symlink readlink chmod fchmod chown \
-fchown lchown umask gettimeofday getrlimit getrusage sysinfo times ptrace getuid syslog getgid setuid \
-setgid geteuid getegid setpgid getppid getpgrp setsid setreuid setregid getgroups setgroups setresuid \
-getresuid setresgid getresgid getpgid setfsuid setfsgid getsid capget capset rt_sigpending \
-rt_sigtimedwait rt_sigqueueinfo rt_sigsuspend sigaltstack utime mknod uselib personality ustat statfs \
-fstatfs sysfs getpriority setpriority sched_setparam sched_getparam sched_setscheduler \
-sched_getscheduler sched_get_priority_max sched_get_priority_min sched_rr_get_interval mlock munlock \
-mlockall munlockall vhangup modify_ldt pivot_root _sysctl prctl arch_prctl adjtimex setrlimit chroot \
-sync acct settimeofday mount umount2 swapon swapoff reboot sethostname setdomainname iopl ioperm \
-create_module init_module delete_module get_kernel_syms query_module quotactl nfsservctl getpmsg \
-putpmsg afs_syscall tuxcall security gettid readahead setxattr lsetxattr fsetxattr getxattr lgetxattr \
-fgetxattr listxattr llistxattr flistxattr removexattr lremovexattr fremovexattr tkill time futex \
-sched_setaffinity sched_getaffinity set_thread_area io_setup io_destroy io_getevents io_submit \
-io_cancel get_thread_area lookup_dcookie epoll_create epoll_ctl_old epoll_wait_old remap_file_pages \
-getdents64 set_tid_address restart_syscall semtimedop fadvise64 timer_create timer_settime \
-timer_gettime timer_getoverrun timer_delete clock_settime clock_gettime clock_getres clock_nanosleep \
-exit_group epoll_wait epoll_ctl tgkill utimes vserver mbind set_mempolicy get_mempolicy mq_open \
-mq_unlink mq_timedsend mq_timedreceive mq_notify mq_getsetattr kexec_load waitid add_key request_key \
-keyctl ioprio_set ioprio_get inotify_init inotify_add_watch inotify_rm_watch migrate_pages openat \
-mkdirat mknodat fchownat futimesat newfstatat unlinkat renameat linkat symlinkat readlinkat fchmodat \
-faccessat pselect6 ppoll unshare set_robust_list get_robust_list splice tee sync_file_range vmsplice \
-move_pages utimensat epoll_pwait signalfd timerfd_create eventfd fallocate timerfd_settime \
-timerfd_gettime accept4 signalfd4 eventfd2 epoll_create1 dup3 pipe2 inotify_init1 preadv pwritev \
-rt_tgsigqueueinfo perf_event_open recvmmsg fanotify_init fanotify_mark prlimit64 name_to_handle_at \
-open_by_handle_at clock_adjtime syncfs sendmmsg setns getcpu process_vm_readv process_vm_writev kcmp \
-finit_module sched_setattr sched_getattr renameat2 seccomp getrandom memfd_create kexec_file_load bpf \
-execveat userfaultfd membarrier mlock2 copy_file_range preadv2 pwritev2 pkey_mprotect pkey_alloc \
-pkey_free statx io_pgetevents rseq pidfd_send_signal io_uring_setup io_uring_enter io_uring_register \
-open_tree move_mount fsopen fsconfig fsmount fspick pidfd_open clone3 close_range openat2 pidfd_getfd \
-faccessat2 process_madvise epoll_pwait2 mount_setattr quotactl_fd landlock_create_ruleset \
-landlock_add_rule landlock_restrict_self memfd_secret process_mrelease futex_waitv \
-set_mempolicy_home_node umount sigreturn";
-
-/// Events libsinsp produces that are not system calls.
-const SINSP_EVENTS: &str = "switch procexit container signaldeliver procinfo infra drop notification \
-cpu_hotplug k8s tracer mesos page_fault sysdigevent scapevent asyncevent pluginevent useradded \
-userdeleted groupadded groupdeleted";
+/// Falco's schema, built from the tables once per process.
+static FALCO: std::sync::LazyLock<Schema> = std::sync::LazyLock::new(|| {
+    let mut schema = Schema::empty();
+    schema.register_source("syscall");
+    for def in table_lines(FALCO_FIELDS).filter_map(field_line) {
+        // The built-in table has no duplicates (a unit test checks it).
+        let _ = schema.register_field(def);
+    }
+    for name in table_lines(EVENT_TYPES).flat_map(str::split_whitespace) {
+        let _ = schema.register_event_type(name);
+    }
+    schema
+});
 
 #[cfg(test)]
 mod tests {
@@ -1188,12 +596,47 @@ mod tests {
 
     #[test]
     fn builtin_table_has_no_duplicates() {
-        let mut names: Vec<_> = FALCO_FIELDS.iter().map(|f| f.0).collect();
+        let rows: Vec<&str> = table_lines(FALCO_FIELDS).collect();
+        let malformed: Vec<&&str> = rows.iter().filter(|l| field_line(l).is_none()).collect();
+        assert!(malformed.is_empty(), "{malformed:?}");
+        let mut names: Vec<String> = rows
+            .iter()
+            .filter_map(|l| field_line(l))
+            .map(|d| d.name)
+            .collect();
+        assert_eq!(names.len(), 136);
         names.sort_unstable();
         let before = names.len();
         names.dedup();
         assert_eq!(before, names.len());
         assert_eq!(Schema::falco().fields().count(), before);
+    }
+
+    #[test]
+    fn table_lines_keep_their_types_and_arguments() {
+        let s = Schema::falco();
+        let aname = s
+            .field(s.resolve("proc.aname", Some("2")).unwrap().id)
+            .unwrap();
+        assert_eq!(
+            (aname.ty, aname.ty_without_arg, aname.arg),
+            (
+                FieldType::String,
+                Some(FieldType::StrList),
+                ArgSpec::Optional
+            )
+        );
+        assert_eq!(
+            aname.description,
+            "ancestor name, `proc.aname[N]`; alone, every ancestor name"
+        );
+        assert_eq!(field_line("x.y  port  nonsense  words"), None);
+        assert_eq!(field_line("x.y  float  -  words"), None);
+        let def = field_line("fd.sip  ipaddr  -  server IP address").unwrap();
+        assert_eq!(
+            (def.ty, def.arg, def.description.as_str()),
+            (FieldType::IpAddr, ArgSpec::None, "server IP address")
+        );
     }
 
     #[test]
@@ -1231,6 +674,15 @@ mod tests {
     #[test]
     fn event_codes() {
         let s = Schema::falco();
+        assert_eq!(s.event_code("read"), Some(1));
+        assert_eq!(
+            s.event_name(s.event_code("groupdeleted").unwrap()),
+            Some("groupdeleted")
+        );
+        let names = table_lines(EVENT_TYPES)
+            .flat_map(str::split_whitespace)
+            .count();
+        assert_eq!(s.event_type_count(), names + 1);
         assert_eq!(
             s.event_code("open").and_then(|c| s.event_name(c)),
             Some("open")

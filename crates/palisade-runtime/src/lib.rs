@@ -22,16 +22,6 @@
 //!
 //! See `docs/runtime.md` for the language, the semantics and embedding.
 
-#![cfg_attr(
-    test,
-    allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
 pub mod alerts;
 pub mod ast;
 pub mod builtin;

@@ -26,17 +26,16 @@ fn alert(n: u64) -> Alert {
     }
 }
 
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("palisade-sinks-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    let _ = std::fs::remove_file(&path);
-    path
+/// A path named `name` in a fresh directory, removed with the returned guard.
+fn temp(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    (dir, path)
 }
 
 #[test]
 fn file_sink_appends_json_lines() {
-    let path = temp("alerts.jsonl");
+    let (_path_dir, path) = temp("alerts.jsonl");
     for round in 0..2 {
         let sink = writer::file(&path, LineFormat::Json).unwrap();
         let worker = SinkWorker::spawn(Box::new(sink), 16);
@@ -58,11 +57,11 @@ fn file_sink_appends_json_lines() {
 
 #[test]
 fn program_sink_pipes_text_lines() {
-    let path = temp("program.txt");
+    let (_path_dir, path) = temp("program.txt");
     let command = format!("cat >> '{}'", path.display());
     let mut dispatcher = Dispatcher::new();
     dispatcher.add(Box::new(ProgramSink::new(command, LineFormat::Text)), 8);
-    let file = temp("both.txt");
+    let (_file_dir, file) = temp("both.txt");
     dispatcher.add(Box::new(writer::file(&file, LineFormat::Text).unwrap()), 8);
     for n in 0..3 {
         dispatcher.send(alert(n));

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use palisade_core::Manifest;
+use palisade_core::walk::{Walker, has_extension};
 use serde::Serialize;
 
 use crate::error::{InputError, ReadError};
@@ -104,29 +105,16 @@ pub fn is_falco_rules(text: &str) -> bool {
         })
 }
 
-/// Files under `dir` (recursively, sorted) with a `.yaml`, `.yml`, `.json`
-/// or `.jsonl` extension; `dir` itself when it is a file.
+/// Files under `dir` (recursively, sorted, hidden entries skipped) with a
+/// `.yaml`, `.yml`, `.json` or `.jsonl` extension; `dir` itself when it is a
+/// file. A symbolic-link loop or directories nested too deep are errors.
 pub fn input_files(dir: &Path) -> Result<Vec<PathBuf>, InputError> {
-    let meta = std::fs::metadata(dir).map_err(|e| ReadError::new(dir, &e))?;
-    if meta.is_file() {
-        return Ok(vec![dir.to_path_buf()]);
-    }
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d).map_err(|e| ReadError::new(&d, &e))?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "yml" | "json" | "jsonl")
-            ) {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
+    Walker::new()
+        .files(dir, |p| has_extension(p, &["yaml", "yml", "json", "jsonl"]))
+        .map_err(|e| {
+            InputError::from(ReadError {
+                path: e.path,
+                reason: e.reason,
+            })
+        })
 }

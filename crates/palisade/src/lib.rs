@@ -1,14 +1,5 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
-#![cfg_attr(
-    test,
-    allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
 
 pub mod admission;
 pub mod error;
@@ -23,6 +14,7 @@ pub use error::{
 pub use inputs::{FileKind, LoadedFile};
 pub use palisade_core::{
     Audit, EnforcementAction, Engine, Finding, FlowRef, Layer, Location, NetworkVerdict, ObjectRef,
-    Position, Positions, ProcessRef, Severity, Subject, Verdict, manifest,
+    Position, Positions, ProcessRef, Severity, Subject, Verdict, duration, manifest, selector,
+    walk,
 };
 pub use report::{Coverage, Palisade, Report};

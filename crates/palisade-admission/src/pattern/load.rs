@@ -1,10 +1,11 @@
 //! Loading pattern policies from YAML with positions, refusing (with file,
 //! line and column) every part that this engine does not evaluate.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use palisade_core::Location;
 use palisade_core::selector::ProblemKind;
+use palisade_core::walk::{MANIFEST_EXTENSIONS, Walker, has_extension};
 use palisade_core::yaml::{self, Node};
 use serde_json::Value;
 
@@ -135,12 +136,20 @@ pub fn is_pattern_policy(api_version: &str, kind: &str) -> bool {
 pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> PatternLoad {
     let mut out = PatternLoad::default();
     for path in paths {
-        let path = path.as_ref();
-        let mut files = Vec::new();
-        collect(path, &mut files, 0);
-        if files.is_empty() && !path.is_dir() {
-            files.push(path.to_path_buf());
-        }
+        let files =
+            match Walker::new().files(path.as_ref(), |p| has_extension(p, &MANIFEST_EXTENSIONS)) {
+                Ok(files) => files,
+                Err(e) => {
+                    out.errors.push(
+                        ReadPolicyError {
+                            location: Location::new(e.path.display().to_string(), 1, 1),
+                            message: e.reason,
+                        }
+                        .into(),
+                    );
+                    continue;
+                }
+            };
         for file in files {
             let load = load_file(&file);
             out.policies.extend(load.policies);
@@ -148,34 +157,6 @@ pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> PatternLoad {
         }
     }
     out
-}
-
-fn collect(path: &Path, out: &mut Vec<PathBuf>, depth: usize) {
-    if depth > 32 || !path.is_dir() {
-        return;
-    }
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return;
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-    paths.sort();
-    for p in paths {
-        let hidden = p
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'));
-        if hidden {
-            continue;
-        }
-        if p.is_dir() {
-            collect(&p, out, depth + 1);
-        } else if matches!(
-            p.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml" | "json")
-        ) {
-            out.push(p);
-        }
-    }
 }
 
 /// Loads the pattern policies of one file.

@@ -297,47 +297,8 @@ pub(crate) fn parse_quantity(text: &str) -> Option<f64> {
     Some(sign * base * multiplier)
 }
 
-/// A Go duration (`1h30m`, `300ms`, `0`) in seconds.
-pub(crate) fn parse_duration(text: &str) -> Option<f64> {
-    let (sign, mut rest) = match text.as_bytes().first() {
-        Some(b'-') => (-1.0, text.get(1..)?),
-        Some(b'+') => (1.0, text.get(1..)?),
-        _ => (1.0, text),
-    };
-    if rest == "0" {
-        return Some(0.0);
-    }
-    if rest.is_empty() {
-        return None;
-    }
-    let mut total = 0.0;
-    while !rest.is_empty() {
-        let end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let (number, after) = rest.split_at(end);
-        if number.is_empty() {
-            return None;
-        }
-        let n: f64 = number.parse().ok()?;
-        let unit_end = after
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(after.len());
-        let (unit, next) = after.split_at(unit_end);
-        let scale = match unit {
-            "ns" => 1e-9,
-            "us" | "µs" | "μs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return None,
-        };
-        total += n * scale;
-        rest = next;
-    }
-    Some(sign * total)
-}
+/// A Go duration (`1h30m`, `300ms`, `0`) in seconds: the one grammar.
+pub(crate) use palisade_core::duration::parse_go as parse_duration;
 
 #[cfg(test)]
 mod tests {

@@ -6,16 +6,14 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, IsTerminal};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use clap::Args;
 use palisade::Severity;
 use palisade::runtime::alerts::{
-    Alert, AlertKind, DedupKey, FakeClock, Pipeline, PipelineConfig, RateLimit, Selection, Step,
-    SystemClock,
+    Alert, AlertKind, DedupKey, FakeClock, Pipeline, PipelineConfig, Selection, Step, SystemClock,
 };
 use palisade::runtime::sinks::{
     self as writer, DEFAULT_QUEUE, Dispatcher, HttpConfig, HttpSink, LineFormat, ProgramSink,
@@ -23,79 +21,9 @@ use palisade::runtime::sinks::{
 };
 use palisade::runtime::{FlatEvent, FlatEvents, MatchMode, Schema, alert_schema, builtin};
 
-use super::replay::{Matching, ReplayArgs, load_rules};
+use super::replay::{AlertArgs, Matching, ReplayArgs, load_rules};
 use crate::exit::Exit;
 use crate::output::Output;
-
-/// Alert options of `palisade runtime replay`.
-#[derive(Debug, Args)]
-pub struct AlertArgs {
-    /// Only rules of at least this priority run (emergency … debug).
-    #[arg(long, value_name = "PRIORITY", value_parser = parse_priority)]
-    pub min_priority: Option<Severity>,
-    /// Only rules with one of these tags run (Falco's `-t`).
-    #[arg(long, value_name = "TAG", value_delimiter = ',', num_args = 1..)]
-    pub tags: Vec<String>,
-    /// Rules with one of these tags do not run (Falco's `-T`).
-    #[arg(long, value_name = "TAG", value_delimiter = ',', num_args = 1..)]
-    pub disable_tags: Vec<String>,
-    /// Only these rules run: exact names or globs (`'Read *'`).
-    #[arg(long = "rule", value_name = "NAME", num_args = 1..)]
-    pub rules_only: Vec<String>,
-    /// These rules do not run: exact names or globs (Falco's `-D`).
-    #[arg(long = "disable-rule", value_name = "NAME", num_args = 1..)]
-    pub disable_rules: Vec<String>,
-    /// Suppress repeats of an alert within this window (`5m`, `30s`; `0` =
-    /// off, the default for replays).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub dedup_window: Option<Duration>,
-    /// Fields that make two alerts of a rule repeats (default: all fields
-    /// of the rule's output).
-    #[arg(long, value_name = "FIELD", value_delimiter = ',', num_args = 1..)]
-    pub dedup_fields: Option<Vec<String>>,
-    /// At most this many alerts per rule: `N/s`, `N/m`, `N/h`, with an
-    /// optional burst `N/m:B`.
-    #[arg(long, value_name = "RATE")]
-    pub rate_limit: Option<RateLimit>,
-    /// Also append alerts (Falco JSON, one per line) to this file.
-    #[arg(long, value_name = "FILE")]
-    pub output_file: Option<PathBuf>,
-    /// Also POST each alert as JSON to this URL.
-    #[arg(long, value_name = "URL")]
-    pub http_url: Option<String>,
-    /// Also pipe alerts (JSON lines) into this program (`sh -c`).
-    #[arg(long, value_name = "COMMAND")]
-    pub program: Option<String>,
-    /// Keep reading the events file as it grows.
-    #[arg(long)]
-    pub follow: bool,
-    /// With `--follow`, stop after the file has not grown for this long.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "follow")]
-    pub follow_idle: Option<Duration>,
-}
-
-fn parse_priority(text: &str) -> Result<Severity, String> {
-    Severity::from_falco_priority(text).map_err(|e| e.to_string())
-}
-
-/// `250ms`, `30s`, `5m`, `1h`, or a bare number of seconds; `0` is zero.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration (write 250ms, 30s, 5m or 1h)"))?;
-    Ok(match unit {
-        "ms" => Duration::from_millis(n),
-        "" | "s" => Duration::from_secs(n),
-        "m" => Duration::from_secs(n * 60),
-        "h" => Duration::from_secs(n * 3600),
-        _ => return Err(format!("`{text}`: unknown unit `{unit}` (ms, s, m, h)")),
-    })
-}
 
 impl AlertArgs {
     fn selection(&self, matching: Matching) -> Selection {
@@ -492,18 +420,4 @@ pub fn demo(out: &Output) -> Exit {
         }
     }
     Exit::Ok
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
-        assert!(parse_duration("5 parsecs").is_err());
-        assert!(parse_duration("m").is_err());
-    }
 }

@@ -1,15 +1,17 @@
-//! `palisade runtime replay`: run rules files over recorded events and
-//! print one line per alert.
+//! `palisade runtime replay`'s arguments (run by [`super::alerts`]), and
+//! the loading of rules and events the runtime commands share.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
+use palisade::Severity;
 use palisade::runtime::Schema;
+use palisade::runtime::alerts::RateLimit;
 use palisade::runtime::{FlatEvent, FlatEvents};
 use palisade::runtime::{Loaded, Loader};
 use palisade::runtime::{MatchMode, RuleSet};
 
-use crate::exit::Exit;
 use crate::output::Output;
 
 /// Arguments of `palisade runtime replay`.
@@ -27,7 +29,7 @@ pub struct ReplayArgs {
     pub matching: Matching,
     /// Selection, noise limits, sinks and input options.
     #[command(flatten)]
-    pub alerts: Box<super::alerts::AlertArgs>,
+    pub alerts: Box<AlertArgs>,
 }
 
 /// `--match` values.
@@ -37,6 +39,57 @@ pub enum Matching {
     First,
     /// Every matching rule.
     All,
+}
+
+/// Alert options of `palisade runtime replay`.
+#[derive(Debug, Args)]
+pub struct AlertArgs {
+    /// Only rules of at least this priority run (emergency … debug).
+    #[arg(long, value_name = "PRIORITY", value_parser = parse_priority)]
+    pub min_priority: Option<Severity>,
+    /// Only rules with one of these tags run (Falco's `-t`).
+    #[arg(long, value_name = "TAG", value_delimiter = ',', num_args = 1..)]
+    pub tags: Vec<String>,
+    /// Rules with one of these tags do not run (Falco's `-T`).
+    #[arg(long, value_name = "TAG", value_delimiter = ',', num_args = 1..)]
+    pub disable_tags: Vec<String>,
+    /// Only these rules run: exact names or globs (`'Read *'`).
+    #[arg(long = "rule", value_name = "NAME", num_args = 1..)]
+    pub rules_only: Vec<String>,
+    /// These rules do not run: exact names or globs (Falco's `-D`).
+    #[arg(long = "disable-rule", value_name = "NAME", num_args = 1..)]
+    pub disable_rules: Vec<String>,
+    /// Suppress repeats of an alert within this window (`5m`, `30s`; `0` =
+    /// off, the default for replays).
+    #[arg(long, value_name = "DURATION", value_parser = palisade::duration::parse)]
+    pub dedup_window: Option<Duration>,
+    /// Fields that make two alerts of a rule repeats (default: all fields
+    /// of the rule's output).
+    #[arg(long, value_name = "FIELD", value_delimiter = ',', num_args = 1..)]
+    pub dedup_fields: Option<Vec<String>>,
+    /// At most this many alerts per rule: `N/s`, `N/m`, `N/h`, with an
+    /// optional burst `N/m:B`.
+    #[arg(long, value_name = "RATE")]
+    pub rate_limit: Option<RateLimit>,
+    /// Also append alerts (Falco JSON, one per line) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+    /// Also POST each alert as JSON to this URL.
+    #[arg(long, value_name = "URL")]
+    pub http_url: Option<String>,
+    /// Also pipe alerts (JSON lines) into this program (`sh -c`).
+    #[arg(long, value_name = "COMMAND")]
+    pub program: Option<String>,
+    /// Keep reading the events file as it grows.
+    #[arg(long)]
+    pub follow: bool,
+    /// With `--follow`, stop after the file has not grown for this long.
+    #[arg(long, value_name = "DURATION", value_parser = palisade::duration::parse, requires = "follow")]
+    pub follow_idle: Option<Duration>,
+}
+
+fn parse_priority(text: &str) -> Result<Severity, String> {
+    Severity::from_falco_priority(text).map_err(|e| e.to_string())
 }
 
 /// Loads rules files in order with the full field schema; prints every
@@ -93,9 +146,4 @@ pub fn read_events(out: &Output, path: &Path, schema: &Schema) -> Option<FlatEve
 /// The number shown for an event: `evt.num`, or its 1-based line.
 pub fn event_number(event: &FlatEvent) -> u64 {
     event.num().unwrap_or(event.line() as u64)
-}
-
-/// Runs `palisade runtime replay` (through the alert pipeline).
-pub fn run(out: &Output, args: &ReplayArgs) -> Exit {
-    super::alerts::run(out, args)
 }

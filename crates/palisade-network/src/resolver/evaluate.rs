@@ -3,27 +3,11 @@
 //! match), default allow — for one port (with reasons) or for every port at
 //! once (as a port set).
 
-use std::net::IpAddr;
-
-use super::verdict::Condition;
-use super::verdict::{Reason, RuleRef};
+use super::peer::PeerRef;
+use super::verdict::{Condition, Reason, RuleRef};
 use super::{CompiledRule, IdentityId, Resolver};
-use crate::policy::{Action, Direction, Entity, Tier};
+use crate::policy::{Action, Direction, Tier};
 use crate::ports::{NamedPort, Ports, Protocol};
-
-/// The other end of the traffic, seen from the subject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PeerRef {
-    /// An identity in the cluster.
-    Identity(IdentityId),
-    /// One address outside the cluster.
-    Ip(IpAddr),
-    /// An inclusive range of IPv4 addresses outside the cluster (each rule
-    /// matches all of it or none of it).
-    V4Range(u32, u32),
-    /// A reserved Cilium entity (host, remote-node, ...).
-    Entity(Entity),
-}
 
 /// How a rule matches a peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,7 +13,8 @@ use std::collections::HashMap;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use super::evaluate::{Grant, Outcome, PeerRef};
+use super::evaluate::{Grant, Outcome};
+use super::peer::PeerRef;
 use super::{IdentityId, Resolver};
 use crate::inventory::EndpointId;
 use crate::policy::Direction;

@@ -18,9 +18,9 @@
 //! [`Resolver::graph`] (a `petgraph` graph whose edges carry the allowed
 //! ports and the rules that allowed them).
 
-mod bitset;
 mod evaluate;
 mod matrix;
+mod peer;
 mod selectors;
 mod verdict;
 
@@ -36,8 +36,9 @@ use crate::labels::Labels;
 use crate::policy::{CidrBlock, Direction, Peer, Policy, PolicySet, Tier};
 use crate::ports::{NamedPort, PortSpec, Ports};
 
-pub use bitset::Bitset;
 pub use evaluate::{Grant, Outcome};
+/// A set of identity ids, one bit each.
+pub use fixedbitset::FixedBitSet as Bitset;
 pub use matrix::{Edge, Matrix, Reachability};
 pub use verdict::{Condition, Explained, Flow, FlowEnd, Named, Reason, RuleRef, Verdict};
 
@@ -360,7 +361,7 @@ impl Resolver {
     pub fn policy_subjects(&self, policy: &Policy) -> Vec<IdentityId> {
         self.selectors
             .evaluate(&self.identities, &policy.subject)
-            .iter()
+            .ones()
             .filter_map(|i| u32::try_from(i).ok().map(IdentityId))
             .collect()
     }
@@ -371,7 +372,7 @@ impl Resolver {
             Peer::Endpoints(sel) => self
                 .selectors
                 .evaluate(&self.identities, sel)
-                .iter()
+                .ones()
                 .filter_map(|i| u32::try_from(i).ok().map(IdentityId))
                 .collect(),
             Peer::Cidr(_) | Peer::Entity(_) | Peer::Fqdn(_) | Peer::Service { .. } => Vec::new(),

@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
+use super::Bitset;
 use super::Identity;
-use super::bitset::Bitset;
 use crate::inventory::Inventory;
 use crate::labels::{Labels, Selector};
 use crate::policy::{EndpointSelector, NamespaceScope};
@@ -76,7 +76,7 @@ impl SelectorCache {
     pub(crate) fn members(&self, index: usize) -> Vec<usize> {
         self.sets
             .get(index)
-            .map(|s| s.iter().collect())
+            .map(|s| s.ones().collect())
             .unwrap_or_default()
     }
 
@@ -106,7 +106,7 @@ impl SelectorCache {
         if let Some(&i) = self.by_union.get(&key) {
             return i;
         }
-        let mut set = Bitset::new(self.size);
+        let mut set = Bitset::with_capacity(self.size);
         for &p in &key {
             if let Some(s) = self.sets.get(p) {
                 set.union_with(s);
@@ -147,15 +147,15 @@ impl SelectorCache {
             NamespaceScope::Named(name) => self.ns_index.get(name).copied().into_iter().collect(),
             NamespaceScope::Selector(s) => self.namespaces_of(s),
         };
-        let mut set = Bitset::new(self.size);
+        let mut set = Bitset::with_capacity(self.size);
         let everything = selector.pods.is_everything();
         for n in namespaces {
             for &i in self.ns_identities.get(n).into_iter().flatten() {
-                if everything
+                let selected = everything
                     || identities
                         .get(i)
-                        .is_some_and(|id| selector.pods.matches(&id.labels))
-                {
+                        .is_some_and(|id| selector.pods.matches(&id.labels));
+                if selected && i < set.len() {
                     set.insert(i);
                 }
             }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use palisade_core::{Finding, FlowRef, Layer, Location, NetworkVerdict, Subject};
 
-use super::evaluate::PeerRef;
+use super::peer::PeerRef;
 use super::{Catalog, Resolver};
 use crate::inventory::EndpointId;
 use crate::policy::{Action, Direction, Entity, L7};

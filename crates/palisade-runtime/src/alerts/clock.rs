@@ -61,74 +61,49 @@ impl Clock for FakeClock {
     }
 }
 
-/// Civil date (year, month, day) of a day count since 1970-01-01
-/// (H. Hinnant's algorithm).
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    (
-        y,
-        u32::try_from(m).unwrap_or(1),
-        u32::try_from(d).unwrap_or(1),
-    )
-}
-
-/// Splits `t` into (days since epoch, seconds of day, nanoseconds).
-fn split(t: Nanos) -> (i64, u64, u64) {
-    let secs = t / 1_000_000_000;
-    let nanos = t % 1_000_000_000;
-    (
-        i64::try_from(secs / 86_400).unwrap_or(0),
-        secs % 86_400,
-        nanos,
-    )
+/// The UTC date and time of `t` (the calendar arithmetic is the `time`
+/// crate's; every `u64` of nanoseconds is a date it can hold).
+fn utc(t: Nanos) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(t))
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
 /// `2024-05-01T10:20:05.408091526Z` (RFC 3339, UTC, nanoseconds), the
 /// `time` of an alert in Falco's JSON.
 pub fn rfc3339(t: Nanos, out: &mut String) {
-    let (days, sod, nanos) = split(t);
-    let (y, m, d) = civil(days);
-    let _ = write!(
-        out,
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
-        sod / 3600,
-        sod / 60 % 60,
-        sod % 60
-    );
+    date_time_with(t, 'T', out);
+    out.push('Z');
 }
 
 /// `10:20:05.408091526` (UTC), Falco's `%evt.time`.
 pub fn time_of_day(t: Nanos, out: &mut String) {
-    let (_, sod, nanos) = split(t);
+    let d = utc(t);
     let _ = write!(
         out,
-        "{:02}:{:02}:{:02}.{nanos:09}",
-        sod / 3600,
-        sod / 60 % 60,
-        sod % 60
+        "{:02}:{:02}:{:02}.{:09}",
+        d.hour(),
+        d.minute(),
+        d.second(),
+        d.nanosecond()
     );
 }
 
 /// `2024-05-01 10:20:05.408091526` (UTC), Falco's `%evt.datetime`.
 pub fn date_time(t: Nanos, out: &mut String) {
-    let (days, sod, nanos) = split(t);
-    let (y, m, d) = civil(days);
+    date_time_with(t, ' ', out);
+}
+
+/// The date, `separator`, and the time of day with nanoseconds.
+fn date_time_with(t: Nanos, separator: char, out: &mut String) {
+    let d = utc(t);
     let _ = write!(
         out,
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{nanos:09}",
-        sod / 3600,
-        sod / 60 % 60,
-        sod % 60
+        "{:04}-{:02}-{:02}{separator}",
+        d.year(),
+        u8::from(d.month()),
+        d.day()
     );
+    time_of_day(t, out);
 }
 
 #[cfg(test)]
@@ -151,6 +126,9 @@ mod tests {
         s.clear();
         rfc3339(951_782_400_000_000_000, &mut s);
         assert_eq!(s, "2000-02-29T00:00:00.000000000Z");
+        s.clear();
+        rfc3339(u64::MAX, &mut s);
+        assert_eq!(s, "2554-07-21T23:34:33.709551615Z");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use palisade_core::Severity;
 
-use super::reader::is_supported_comp;
+use super::operators::{is_modifier_comp, is_supported_comp};
 use super::{ConditionChecker, Context, Failure};
 
 const VALIDATE: &str = "LOAD_ERR_VALIDATE";
@@ -621,8 +621,7 @@ fn validate_exception(
             .trim_matches([' ', '\t', '\r', '\n'])
             .to_owned();
         let comp = ex.comps.item.as_str();
-        if !matches!(comp, "in" | "pmatch" | "intersects") && !super::reader::is_modifier_comp(comp)
-        {
+        if !matches!(comp, "in" | "pmatch" | "intersects") && !is_modifier_comp(comp) {
             return Err(Failure::new(
                 VALIDATE,
                 "When fields is a single value, comps must be one of (in, pmatch, intersects) or a modifier operator (e.g. startswith oneof)",

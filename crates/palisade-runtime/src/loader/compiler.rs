@@ -9,7 +9,7 @@ use crate::ast::{Expr, Operand, Pos, Rhs, TransformArg};
 use crate::parser;
 
 use super::collector::{Collector, ExceptionInfo};
-use super::reader::is_list_comp;
+use super::operators::is_list_comp;
 use super::{ConditionChecker, Context, Failure, List, Loaded, Macro, Rule, Sink};
 
 const COMPILE_CONDITION: &str = "LOAD_ERR_COMPILE_CONDITION";

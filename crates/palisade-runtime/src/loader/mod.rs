@@ -41,6 +41,7 @@
 
 mod collector;
 mod compiler;
+mod operators;
 mod reader;
 mod schema;
 

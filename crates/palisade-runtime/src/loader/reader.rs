@@ -17,62 +17,6 @@ const WARNING_APPEND: &str = "'append' key is deprecated. Add an 'append' entry 
 const WARNING_ENABLED: &str = "The standalone 'enabled' key usage is deprecated. The correct approach requires also a 'replace' entry under the 'override' key (i.e. 'enabled: replace').";
 const ERROR_OVERRIDE_APPEND: &str = "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.";
 
-/// The operators a check may use (Falco's `supported_operators`).
-pub const OPERATORS: [&str; 20] = [
-    "exists",
-    "<=",
-    "<",
-    ">=",
-    ">",
-    "==",
-    "=",
-    "!=",
-    "glob",
-    "iglob",
-    "contains",
-    "icontains",
-    "bcontains",
-    "startswith",
-    "bstartswith",
-    "endswith",
-    "regex",
-    "intersects",
-    "in",
-    "pmatch",
-];
-
-/// `true` for a string operator with a list modifier (`startswith oneof`).
-pub fn is_modifier_comp(op: &str) -> bool {
-    let Some((base, modifier)) = op.split_once(' ') else {
-        return false;
-    };
-    matches!(
-        base,
-        "=" | "=="
-            | "!="
-            | "contains"
-            | "icontains"
-            | "bcontains"
-            | "startswith"
-            | "bstartswith"
-            | "endswith"
-            | "glob"
-            | "iglob"
-            | "regex"
-    ) && matches!(modifier, "oneof" | "anyof" | "allof")
-}
-
-/// `true` for an operator usable in exception `comps`.
-pub fn is_supported_comp(op: &str) -> bool {
-    OPERATORS.contains(&op) || is_modifier_comp(op)
-}
-
-/// `true` for an operator whose right side is a list (`in`, `intersects`,
-/// `pmatch`, or a modified string operator).
-pub fn is_list_comp(op: &str) -> bool {
-    matches!(op, "in" | "intersects" | "pmatch") || is_modifier_comp(op)
-}
-
 /// Reads one file into `collector`.
 pub(crate) fn read_file(
     name: &str,

@@ -44,18 +44,18 @@ pub struct ServeArgs {
     pub failure_policy: FailurePolicy,
     /// The evaluation deadline of one request (`500ms`, `2s`, `1m`); keep it
     /// below the webhook's `timeoutSeconds`.
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = palisade::duration::parse)]
     pub timeout: Duration,
     /// The largest request body accepted; larger ones get `413`.
     #[arg(long, value_name = "BYTES", default_value_t = 3 * 1024 * 1024)]
     pub max_body_bytes: usize,
     /// How often policy directories and certificate files are checked for
     /// changes.
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = palisade::duration::parse)]
     pub reload_interval: Duration,
     /// How long in-flight requests may take to finish after SIGTERM or
     /// ctrl-c before connections are closed.
-    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = palisade::duration::parse)]
     pub shutdown_timeout: Duration,
 }
 
@@ -75,48 +75,5 @@ impl FailurePolicy {
             FailurePolicy::Fail => "fail",
             FailurePolicy::Ignore => "ignore",
         }
-    }
-}
-
-/// Reads a duration: a number with a unit `ms`, `s`, `m` or `h` (`250ms`,
-/// `1.5s`, `2m`); a bare number is seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration (e.g. `500ms`, `2s`, `1m`)"))?;
-    let seconds = match unit.trim() {
-        "ms" => value / 1000.0,
-        "" | "s" => value,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        other => {
-            return Err(format!(
-                "unknown duration unit `{other}`; use `ms`, `s`, `m` or `h`"
-            ));
-        }
-    };
-    Duration::try_from_secs_f64(seconds)
-        .map_err(|_| format!("`{text}` is out of range for a duration"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_with_units() {
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
-        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
-        assert!(parse_duration("2 weeks").is_err());
-        assert!(parse_duration("fast").is_err());
-        assert!(parse_duration("-1s").is_err());
     }
 }

@@ -125,34 +125,18 @@ impl InventoryStore {
 mod tests {
     use super::*;
 
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new(name: &str) -> TempDir {
-            let path = std::env::temp_dir()
-                .join(format!("palisade-inventory-{name}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&path);
-            std::fs::create_dir_all(&path).unwrap();
-            TempDir(path)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
     #[test]
     fn namespaces_and_objects_load_into_the_context() {
-        let dir = TempDir::new("load");
+        let dir = tempfile::tempdir().unwrap();
         std::fs::write(
-            dir.0.join("cluster.yaml"),
+            dir.path().join("cluster.yaml"),
             "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: {env: prod}\n---\n\
              apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  selector: {app: web}\n",
         )
         .unwrap();
-        let inventory = InventorySource::new(vec![dir.0.clone()]).load().unwrap();
+        let inventory = InventorySource::new(vec![dir.path().to_path_buf()])
+            .load()
+            .unwrap();
         assert_eq!((inventory.objects, inventory.namespaces), (2, 1));
         let shop = inventory.context.namespace("shop").unwrap();
         assert_eq!(shop["metadata"]["labels"]["env"], "prod");
@@ -165,13 +149,13 @@ mod tests {
 
     #[test]
     fn errors_name_file_and_line_and_fail_the_load() {
-        let dir = TempDir::new("errors");
+        let dir = tempfile::tempdir().unwrap();
         std::fs::write(
-            dir.0.join("bad.yaml"),
+            dir.path().join("bad.yaml"),
             "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ok\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  labels: {a: b}\n",
         )
         .unwrap();
-        let errors = InventorySource::new(vec![dir.0.clone()])
+        let errors = InventorySource::new(vec![dir.path().to_path_buf()])
             .load()
             .unwrap_err();
         assert_eq!(errors.len(), 1, "{errors:?}");
@@ -179,7 +163,7 @@ mod tests {
             errors[0].contains("bad.yaml:6:1") && errors[0].contains("metadata.name"),
             "{errors:?}"
         );
-        let missing = InventorySource::new(vec![dir.0.join("nope")])
+        let missing = InventorySource::new(vec![dir.path().join("nope")])
             .load()
             .unwrap_err();
         assert!(missing[0].contains("no such file"), "{missing:?}");

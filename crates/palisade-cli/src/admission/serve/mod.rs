@@ -2,6 +2,7 @@
 //! server a Kubernetes API server calls with AdmissionReviews.
 //!
 //! - [`args`]: the command line;
+//! - `app`: the state every handler shares;
 //! - `server`: routes, TLS accept loop, graceful shutdown;
 //! - `validate`: `POST /validate`;
 //! - `wire`: AdmissionReview JSON read and written in one pass;
@@ -10,12 +11,13 @@
 //! - `reload`: polling policy and certificate files for changes;
 //! - `tls`: rustls configuration with a reloadable certificate;
 //! - `metrics`: Prometheus metrics;
-//! - `logbuffer`: log lines written to standard error off the request path.
+//! - `logs`: log lines written to standard error off the request path.
 
+mod app;
 pub mod args;
 mod error;
 mod inventory;
-mod logbuffer;
+mod logs;
 mod metrics;
 mod policies;
 mod reload;
@@ -60,12 +62,12 @@ pub fn run(out: &Output, args: ServeArgs) -> Exit {
 
 /// Structured logs to standard error: text, or JSON lines with
 /// `--format json`; the level from `RUST_LOG` (default `info`). Lines are
-/// buffered and written by a background thread; the returned flusher
+/// written by a background thread; the returned guard
 /// writes what is left when dropped.
-fn init_logging(json: bool) -> logbuffer::LogFlusher {
+fn init_logging(json: bool) -> logs::LogGuard {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let (sink, flusher) = logbuffer::start();
+    let (sink, flusher) = logs::start(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(sink)

@@ -9,9 +9,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use palisade::walk::{MANIFEST_EXTENSIONS, Walker, has_extension};
+
+use super::app::App;
 use super::inventory::InventorySource;
 use super::policies::PolicySource;
-use super::server::App;
 use super::tls::CertStore;
 
 /// How long files must stay unchanged before a reload starts, so a change
@@ -215,7 +217,7 @@ async fn stamps(paths: Vec<PathBuf>) -> Vec<Stamp> {
     tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
         for path in &paths {
-            collect(path, &mut out, 0, true);
+            collect(path, &mut out);
         }
         out
     })
@@ -223,40 +225,21 @@ async fn stamps(paths: Vec<PathBuf>) -> Vec<Stamp> {
     .unwrap_or_default()
 }
 
-/// Walks `path` as the policy loaders do: directories recursively (hidden
-/// entries skipped), `.yaml`, `.yml` and `.json` files; a path given
-/// explicitly is stamped whatever its name, and even when missing.
-fn collect(path: &Path, out: &mut Vec<Stamp>, depth: usize, explicit: bool) {
-    if depth > 32 {
-        return;
-    }
-    let metadata = std::fs::metadata(path).ok();
-    if metadata.as_ref().is_some_and(std::fs::Metadata::is_dir) {
-        let Ok(entries) = std::fs::read_dir(path) else {
-            return;
-        };
-        let mut children: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-        children.sort();
-        for child in children {
-            let hidden = child
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with('.'));
-            if !hidden {
-                collect(&child, out, depth + 1, false);
-            }
-        }
-        return;
-    }
-    let policy_like = matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml" | "json")
-    );
-    if explicit || policy_like {
+/// Walks `path` as the policy loaders do (the shared walker: directories
+/// recursively, hidden and ConfigMap `..` entries skipped, links followed,
+/// `.yaml`, `.yml` and `.json` files); a path given explicitly is stamped
+/// whatever its name, and even when missing or when its walk fails (the
+/// loader then reports the error).
+fn collect(path: &Path, out: &mut Vec<Stamp>) {
+    let files = Walker::new()
+        .files(path, |p| has_extension(p, &MANIFEST_EXTENSIONS))
+        .unwrap_or_else(|_| vec![path.to_path_buf()]);
+    for file in files {
+        let metadata = std::fs::metadata(&file).ok();
         out.push(Stamp {
-            path: path.to_path_buf(),
             modified: metadata.as_ref().and_then(|m| m.modified().ok()),
             len: metadata.as_ref().map(std::fs::Metadata::len),
+            path: file,
         });
     }
 }

@@ -18,7 +18,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
 
-use super::args::{FailurePolicy, ServeArgs};
+use super::app::App;
+use super::args::ServeArgs;
 use super::error::{BindError, InventoryLoadFailed, PolicyLoadFailed, ServeError};
 use super::inventory::{InventorySource, InventoryStore};
 use super::metrics::{self, Metrics};
@@ -30,28 +31,6 @@ use super::validate;
 /// How long a client has to finish the TLS handshake, and to send the
 /// request headers.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// What every request handler shares.
-#[derive(Debug)]
-pub struct App {
-    /// The policy set being served.
-    pub store: PolicyStore,
-    /// The cluster objects policies look up (empty without `--inventory`).
-    pub inventory: InventoryStore,
-    /// Whether `--inventory` was given (then a namespace missing from it is
-    /// counted).
-    pub has_inventory: bool,
-    /// The metrics.
-    pub metrics: Metrics,
-    /// The evaluation deadline of one request.
-    pub timeout: Duration,
-    /// What to answer when the deadline passes.
-    pub failure_policy: FailurePolicy,
-    /// The largest request body accepted.
-    pub max_body_bytes: usize,
-    /// Turns to evaluate: one per core.
-    pub evaluations: Arc<Semaphore>,
-}
 
 /// Runs the webhook until SIGTERM or ctrl-c, then drains in-flight requests.
 pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {

@@ -145,8 +145,8 @@ mod tests {
 
     #[test]
     fn a_returning_client_resumes_its_session() {
-        let dir = std::env::temp_dir().join(format!("palisade-tls-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let certs = crate::admission::cert::generate(&["palisade.test".to_owned()], 1).unwrap();
         std::fs::write(dir.join("tls.crt"), &certs.server_cert).unwrap();
         std::fs::write(dir.join("tls.key"), &certs.server_key).unwrap();
@@ -177,7 +177,6 @@ mod tests {
             assert_eq!(server.alpn_protocol(), None);
             kinds.push(server.handshake_kind());
         }
-        let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(
             kinds,
             [

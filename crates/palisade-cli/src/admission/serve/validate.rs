@@ -17,8 +17,8 @@ use palisade::EnforcementAction;
 use palisade::admission::Status;
 use palisade::admission::{AdmissionResponse, Decision};
 
+use super::app::App;
 use super::args::FailurePolicy;
-use super::server::App;
 use super::wire;
 
 /// How long a client has to send the whole body.
@@ -301,37 +301,22 @@ enum BodyError {
 /// reads the 413 instead of a reset connection.
 async fn read_body(mut body: Body, limit: usize) -> Result<Bytes, BodyError> {
     use axum::body::HttpBody as _;
+    use http_body_util::{LengthLimitError, Limited};
     let declared = usize::try_from(body.size_hint().lower()).unwrap_or(usize::MAX);
     if declared > limit {
         drain(body, limit).await;
         return Err(BodyError::TooLarge);
     }
-    // A body that arrives in one frame (the usual case) is used as it is;
-    // only one in several frames is copied together.
-    let mut first: Option<Bytes> = None;
-    let mut buffer: Vec<u8> = Vec::new();
-    let mut len: usize = 0;
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| BodyError::Read(e.to_string()))?;
-        let Ok(data) = frame.into_data() else {
-            continue;
-        };
-        len = len.saturating_add(data.len());
-        if len > limit {
+    // `Limited` counts the bytes; a body that arrives in one frame (the
+    // usual case) comes out of `to_bytes` without a copy.
+    match Limited::new(&mut body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<LengthLimitError>() => {
             drain(body, limit).await;
-            return Err(BodyError::TooLarge);
+            Err(BodyError::TooLarge)
         }
-        match first.take() {
-            None if buffer.is_empty() => first = Some(data),
-            None => buffer.extend_from_slice(&data),
-            Some(earlier) => {
-                buffer.reserve(declared.max(len));
-                buffer.extend_from_slice(&earlier);
-                buffer.extend_from_slice(&data);
-            }
-        }
+        Err(e) => Err(BodyError::Read(e.to_string())),
     }
-    Ok(first.unwrap_or_else(|| Bytes::from(buffer)))
 }
 
 /// Discards what remains of a body, bounded in bytes and time.

@@ -12,6 +12,14 @@ fn palisade(args: &[&str]) -> Output {
     palisade_testkit::command::run(env!("CARGO_BIN_EXE_palisade"), args)
 }
 
+/// `palisade --format json ARGS`: its exit code checked, its output read
+/// as JSON.
+fn json_of(code: i32, args: &[&str]) -> Value {
+    let out = palisade(&[&["--format", "json"], args].concat());
+    assert_exit(&out, code);
+    stdout_json(&out)
+}
+
 #[test]
 fn connlist_matches_netpol_analyzer_goldens_in_every_format() {
     let Some(root) = palisade_testkit::corpus("network/netpol-analyzer") else {
@@ -60,9 +68,7 @@ fn validate_loads_the_official_rules_files() {
     assert!(stdout.contains("93 rules (81 enabled)"), "{stdout}");
     assert!(stdout.contains("0 errors"), "{stdout}");
 
-    let out = palisade(&["--format", "json", "runtime", "validate", &files[0]]);
-    assert_exit(&out, 0);
-    let json: Value = stdout_json(&out);
+    let json = json_of(0, &["runtime", "validate", &files[0]]);
     let rules = json["rules"].as_object().unwrap();
     assert_eq!(rules.len(), 25);
     let shell = &rules["Terminal shell in container"];
@@ -159,9 +165,7 @@ fn verify_passes_a_gatekeeper_library_suite() {
     let Some(dir) = palisade_testkit::corpus("admission/gatekeeper/general/allowedrepos") else {
         return;
     };
-    let out = palisade(&["--format", "json", "admission", "verify", arg(&dir)]);
-    assert_exit(&out, 0);
-    let json: Value = stdout_json(&out);
+    let json = json_of(0, &["admission", "verify", arg(&dir)]);
     assert_eq!(json["passed"], 5);
     assert_eq!(json["failed"], 0);
     // Each case is located where it is written in the suite file.
@@ -209,19 +213,18 @@ fn pss_on_corpus_fixtures() {
     ]);
     assert_exit(&out, 0);
     let dir = root.join("pss/baseline/v1.30/fail");
-    let out = palisade(&[
-        "--format",
-        "json",
-        "admission",
-        "pss",
-        "--level",
-        "baseline",
-        "--version",
-        "v1.30",
-        arg(&dir),
-    ]);
-    assert_exit(&out, 1);
-    let rows: Value = stdout_json(&out);
+    let rows = json_of(
+        1,
+        &[
+            "admission",
+            "pss",
+            "--level",
+            "baseline",
+            "--version",
+            "v1.30",
+            arg(&dir),
+        ],
+    );
     assert!(
         rows.as_array()
             .unwrap()
@@ -244,9 +247,7 @@ fn kyverno_tests_run_like_kyverno_test() {
         return;
     };
     let dir = root.join("kyverno/best-practices");
-    let out = palisade(&["--format", "json", "admission", "test", arg(&dir)]);
-    assert_exit(&out, 0);
-    let doc: Value = stdout_json(&out);
+    let doc = json_of(0, &["admission", "test", arg(&dir)]);
     let cases = doc["cases"].as_array().unwrap();
     assert!(cases.len() >= 20, "{}", cases.len());
     assert_eq!(doc["failed"], 0);
@@ -305,8 +306,7 @@ fn kyverno_tests_run_like_kyverno_test() {
     );
     assert!(stdout.contains("0 passed, 2 failed"), "{stdout}");
     // In JSON, the load error keeps its position in fields, not in `detail`.
-    let out = palisade(&["--format", "json", "admission", "test", arg(&dir)]);
-    let doc: Value = stdout_json(&out);
+    let doc = json_of(1, &["admission", "test", arg(&dir)]);
     let case = &doc["cases"][0];
     let test_file = dir.join(".kyverno-test/kyverno-test.yaml");
     let message = "policy `block-updates-deletes` rule `block-updates-deletes`: `validate.deny` with JMESPath conditions is not supported";
@@ -330,18 +330,17 @@ fn audit_runs_loaded_pattern_policies() {
     let dir = root.join("kyverno/best-practices/disallow-default-namespace");
     let policy = dir.join("disallow-default-namespace.yaml");
     let resources = dir.join(".kyverno-test/resource.yaml");
-    let out = palisade(&[
-        "--format",
-        "json",
-        "admission",
-        "audit",
-        "--policies",
-        arg(&policy),
-        "--",
-        arg(&resources),
-    ]);
-    assert_exit(&out, 1);
-    let doc: Value = stdout_json(&out);
+    let doc = json_of(
+        1,
+        &[
+            "admission",
+            "audit",
+            "--policies",
+            arg(&policy),
+            "--",
+            arg(&resources),
+        ],
+    );
     let objects: Vec<&str> = doc["violations"]
         .as_array()
         .unwrap()
@@ -367,18 +366,17 @@ fn verify_engine_cel_skips_templates_without_cel_with_the_reason() {
     let gk = corpus.join("gatekeeper");
     let cel_template = gk.join("pod-security-policy/privileged-containers");
     let rego_only = gk.join("general/allowedrepos");
-    let out = palisade(&[
-        "--format",
-        "json",
-        "admission",
-        "verify",
-        "--engine",
-        "cel",
-        arg(&cel_template),
-        arg(&rego_only),
-    ]);
-    assert_exit(&out, 0);
-    let doc = stdout_json(&out);
+    let doc = json_of(
+        0,
+        &[
+            "admission",
+            "verify",
+            "--engine",
+            "cel",
+            arg(&cel_template),
+            arg(&rego_only),
+        ],
+    );
     assert_eq!(doc["failed"], 0);
     assert!(doc["passed"].as_u64().unwrap() > 0);
     let skipped = doc["skipped"].as_array().unwrap();

@@ -15,6 +15,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
+use palisade_testkit::command::{arg, assert_exit};
 use serde_json::{Value as Json, json};
 use tempfile::TempDir;
 
@@ -75,16 +76,11 @@ fn exempt_shop(constraint: &Path) -> String {
 
 /// Runs `palisade admission cert` into `dir`.
 fn make_cert(dir: &Path) {
-    let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(["admission", "cert", "--dns", HOST, "--out"])
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "cert failed: {}",
-        String::from_utf8_lossy(&output.stderr)
+    let output = palisade_testkit::command::run(
+        env!("CARGO_BIN_EXE_palisade"),
+        &["admission", "cert", "--dns", HOST, "--out", arg(dir)],
     );
+    assert_exit(&output, 0);
     for file in ["ca.crt", "tls.crt", "tls.key"] {
         assert!(dir.join(file).is_file(), "{file} not written");
     }

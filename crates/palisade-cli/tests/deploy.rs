@@ -400,31 +400,44 @@ fn the_combined_overlay_in_deploy_md_renders_and_pins_the_network() {
 // ---------------------------------------------------------------------------
 // Structure, and the real server behind it
 
-/// The webhook container of the one Deployment.
-fn webhook_container(r: &Rendering) -> (&Json, &Json) {
-    let deployments = r.of_kind("Deployment");
-    assert_eq!(deployments.len(), 1, "{}", r.name);
-    let deployment = deployments[0];
-    let container = deployment["spec"]["template"]["spec"]["containers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| {
-            c["args"]
-                .as_array()
-                .is_some_and(|a| a.first() == Some(&json!("admission")))
-        })
-        .unwrap_or_else(|| panic!("{}: no container runs `palisade admission`", r.name));
-    (deployment, container)
+/// The webhook as a rendering deploys it: the one Deployment, its
+/// container running `palisade admission`, its namespace and the
+/// container's arguments.
+struct Webhook<'a> {
+    deployment: &'a Json,
+    container: &'a Json,
+    namespace: &'a str,
+    args: Vec<String>,
 }
 
-fn args_of(container: &Json) -> Vec<String> {
-    container["args"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap().to_owned())
-        .collect()
+impl Webhook<'_> {
+    fn of(r: &Rendering) -> Webhook<'_> {
+        let deployments = r.of_kind("Deployment");
+        assert_eq!(deployments.len(), 1, "{}", r.name);
+        let deployment = deployments[0];
+        let container = deployment["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                c["args"]
+                    .as_array()
+                    .is_some_and(|a| a.first() == Some(&json!("admission")))
+            })
+            .unwrap_or_else(|| panic!("{}: no container runs `palisade admission`", r.name));
+        let args = container["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_owned())
+            .collect();
+        Webhook {
+            deployment,
+            container,
+            namespace: deployment["metadata"]["namespace"].as_str().unwrap(),
+            args,
+        }
+    }
 }
 
 fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
@@ -460,9 +473,12 @@ fn webhook_configuration_service_ports_and_probes_fit_together() {
         return;
     };
     for r in &renderings {
-        let (deployment, container) = webhook_container(r);
-        let args = args_of(container);
-        let namespace = deployment["metadata"]["namespace"].as_str().unwrap();
+        let Webhook {
+            deployment,
+            container,
+            namespace,
+            args,
+        } = Webhook::of(r);
         let listen: SocketAddr = flag(&args, "--listen").unwrap().parse().unwrap();
         let pod_labels = &deployment["spec"]["template"]["metadata"]["labels"];
 
@@ -581,12 +597,10 @@ fn the_inventory_containers_feed_the_webhook_with_the_rights_they_need() {
         return;
     };
     for r in &renderings {
-        let (deployment, webhook) = webhook_container(r);
-        let pod = &deployment["spec"]["template"]["spec"];
-        let namespace = deployment["metadata"]["namespace"].as_str().unwrap();
-        let args = args_of(webhook);
-        let inventory = flag(&args, "--inventory").expect("the webhook reads an inventory");
-        let volume = webhook["volumeMounts"]
+        let webhook = Webhook::of(r);
+        let pod = &webhook.deployment["spec"]["template"]["spec"];
+        let inventory = flag(&webhook.args, "--inventory").expect("the webhook reads an inventory");
+        let volume = webhook.container["volumeMounts"]
             .as_array()
             .unwrap()
             .iter()
@@ -636,7 +650,7 @@ fn the_inventory_containers_feed_the_webhook_with_the_rights_they_need() {
                     let bound = binding["subjects"].as_array().unwrap().iter().any(|s| {
                         s["kind"] == "ServiceAccount"
                             && s["name"] == service_account
-                            && s["namespace"] == namespace
+                            && s["namespace"] == webhook.namespace
                     });
                     let role = r.named(
                         "ClusterRole",
@@ -655,7 +669,7 @@ fn the_inventory_containers_feed_the_webhook_with_the_rights_they_need() {
             }
         }
         assert!(
-            r.named("ServiceAccount", namespace, service_account)
+            r.named("ServiceAccount", webhook.namespace, service_account)
                 .is_some(),
             "{}: ServiceAccount {service_account} not rendered",
             r.name
@@ -679,8 +693,8 @@ impl Drop for Server {
 /// Service's DNS name, and the rendered Namespaces as the inventory sidecar
 /// writes them.
 fn serve_as_deployed(r: &Rendering, work: &Path) -> (Server, SocketAddr, String) {
-    let (deployment, container) = webhook_container(r);
-    let pod = &deployment["spec"]["template"]["spec"];
+    let webhook = Webhook::of(r);
+    let pod = &webhook.deployment["spec"]["template"]["spec"];
     let config =
         r.of_kind("ValidatingWebhookConfiguration")[0]["webhooks"][0]["clientConfig"]["service"]
             .clone();
@@ -691,7 +705,7 @@ fn serve_as_deployed(r: &Rendering, work: &Path) -> (Server, SocketAddr, String)
     );
 
     let mut mounts = Vec::new();
-    for mount in container["volumeMounts"].as_array().unwrap() {
+    for mount in webhook.container["volumeMounts"].as_array().unwrap() {
         let name = mount["name"].as_str().unwrap();
         let volume = pod["volumes"]
             .as_array()
@@ -702,9 +716,8 @@ fn serve_as_deployed(r: &Rendering, work: &Path) -> (Server, SocketAddr, String)
         let local = work.join(name);
         std::fs::create_dir_all(&local).unwrap();
         if let Some(cm) = volume.get("configMap") {
-            let namespace = deployment["metadata"]["namespace"].as_str().unwrap();
             let map = r
-                .named("ConfigMap", namespace, cm["name"].as_str().unwrap())
+                .named("ConfigMap", webhook.namespace, cm["name"].as_str().unwrap())
                 .unwrap_or_else(|| panic!("{}: ConfigMap {cm} not rendered", r.name));
             for (key, value) in map["data"].as_object().unwrap() {
                 std::fs::write(local.join(key), value.as_str().unwrap()).unwrap();
@@ -731,7 +744,8 @@ fn serve_as_deployed(r: &Rendering, work: &Path) -> (Server, SocketAddr, String)
         mounts.push((mount["mountPath"].as_str().unwrap().to_owned(), local));
     }
 
-    let args: Vec<String> = args_of(container)
+    let args: Vec<String> = webhook
+        .args
         .into_iter()
         .map(|arg| {
             if arg.starts_with("--listen=") {
@@ -788,7 +802,11 @@ fn the_deployed_arguments_serve_the_probe_and_webhook_paths() {
             .timeout(Duration::from_secs(20))
             .build()
             .unwrap();
-        let (deployment, container) = webhook_container(r);
+        let Webhook {
+            deployment,
+            container,
+            ..
+        } = Webhook::of(r);
         let url = |path: &str| format!("https://{host}:{}{path}", addr.port());
 
         // Every probe answers 200 once the policies are loaded.

@@ -32,16 +32,6 @@ use crate::review::{AdmissionRequest, Context, EvaluationError, Policy, Violatio
 /// The API group and version of both kinds.
 pub const API_VERSION: &str = "admissionregistration.k8s.io/v1";
 
-/// The variables a ValidatingAdmissionPolicy expression sees.
-const VARIABLES: [&str; 6] = [
-    "object",
-    "oldObject",
-    "request",
-    "params",
-    "namespaceObject",
-    "variables",
-];
-
 /// A ValidatingAdmissionPolicy or binding that could not be loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
 #[non_exhaustive]
@@ -250,7 +240,7 @@ impl AdmissionPolicy {
                 "a policy needs `validations` or `auditAnnotations`",
             ));
         }
-        let env = Environment::new(&VARIABLES);
+        let env = Environment::admission();
         let expressions =
             ValidationSet::from_json(&env, spec, "spec", &locate).map_err(|error| {
                 AdmissionPolicyError::Expression(Box::new(ExpressionError {

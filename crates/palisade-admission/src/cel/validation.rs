@@ -398,14 +398,7 @@ mod tests {
     use serde_json::json;
 
     fn set(spec: Json) -> ValidationSet {
-        let env = Environment::new(&[
-            "object",
-            "oldObject",
-            "request",
-            "params",
-            "namespaceObject",
-            "variables",
-        ]);
+        let env = Environment::admission();
         ValidationSet::from_json(&env, &spec, "spec", &|_| None).unwrap()
     }
 

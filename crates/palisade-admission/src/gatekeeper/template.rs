@@ -45,16 +45,6 @@ pub struct ConstraintTemplate {
     cel: Option<Arc<ValidationSet>>,
 }
 
-/// The variables a `K8sNativeValidation` expression sees.
-const CEL_VARIABLES: [&str; 6] = [
-    "object",
-    "oldObject",
-    "request",
-    "params",
-    "namespaceObject",
-    "variables",
-];
-
 /// One result of a template's `violation` rule.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawViolation {
@@ -172,7 +162,7 @@ impl ConstraintTemplate {
         }
         let cel = cel_source(target)
             .map(|(i, source)| {
-                let env = Environment::new(&CEL_VARIABLES);
+                let env = Environment::admission();
                 let path = format!("spec.targets[0].code[{i}].source");
                 ValidationSet::from_json(&env, source, &path, &at)
                     .map(Arc::new)

@@ -34,9 +34,12 @@ pub mod mutate;
 pub mod pattern;
 pub mod pss;
 pub mod review;
+mod string_list;
 pub mod suite;
 
-pub use load::{LoadedPolicies, PolicyLoadError, load_policies, load_policies_with};
+pub use load::{
+    LoadedPolicies, PolicyLoadError, load_policies, load_policies_str, load_policies_with,
+};
 pub use review::{
     AdmissionRequest, AdmissionResponse, AdmissionReview, Context, Decision, EvaluationError,
     Operation, Policy, PolicySet, Violation,

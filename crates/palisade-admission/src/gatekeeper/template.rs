@@ -12,6 +12,7 @@ use super::error::{
 };
 use super::value::{object, to_json};
 use crate::cel::{Environment, ValidationSet};
+use crate::string_list::{StringListError, string_list};
 
 /// The only target Gatekeeper's admission templates use.
 pub const ADMISSION_TARGET: &str = "admission.k8s.gatekeeper.sh";
@@ -415,25 +416,13 @@ impl RegoSource {
                        field: &str,
                        path: String|
          -> Result<Vec<String>, SourceProblem> {
-            match value {
-                None | Some(Json::Null) => Ok(Vec::new()),
-                Some(Json::Array(items)) => items
-                    .iter()
-                    .enumerate()
-                    .map(|(n, i)| {
-                        i.as_str().map(str::to_owned).ok_or_else(|| {
-                            SourceProblem::Invalid(
-                                format!("{path}[{n}]"),
-                                format!("`{field}` holds a value that is not a string"),
-                            )
-                        })
-                    })
-                    .collect(),
-                Some(_) => Err(SourceProblem::Invalid(
-                    path,
-                    format!("`{field}` is not a list"),
-                )),
-            }
+            string_list(value).map_err(|e| {
+                let at = match e {
+                    StringListError::NotAList => path,
+                    StringListError::NotAString { index } => format!("{path}[{index}]"),
+                };
+                SourceProblem::Invalid(at, e.message(field))
+            })
         };
         if let Some(code) = target.get("code").and_then(Json::as_array) {
             let rego_entry = code

@@ -174,24 +174,18 @@ impl ValidatingPolicy {
             return PolicyResult::Skip("the policy does not match the resource".into());
         };
         let expressions = self.policy.expressions();
-        let inputs = match &target {
-            None => inputs_with(
-                request,
-                request.object.as_ref(),
-                request.old_object.as_ref(),
-                context,
-                None,
-                expressions.needs(),
-            ),
-            Some(t) => inputs_with(
-                request,
-                t.object.as_ref(),
-                t.old_object.as_ref(),
-                context,
-                None,
-                expressions.needs(),
-            ),
+        let (object, old_object) = match &target {
+            None => (&request.object, &request.old_object),
+            Some(t) => (&t.object, &t.old_object),
         };
+        let inputs = inputs_with(
+            request,
+            object.as_ref(),
+            old_object.as_ref(),
+            context,
+            None,
+            expressions.needs(),
+        );
         let evaluated = if expressions.uses_cluster() {
             let objects: std::sync::Arc<[Json]> = context.objects().into();
             with_objects(objects, || expressions.evaluate(&inputs))

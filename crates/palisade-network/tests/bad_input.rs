@@ -10,16 +10,27 @@ use palisade_network::{Issues, Resolver};
 
 #[test]
 fn bad_network_policies_are_reported_with_positions() {
-    palisade_testkit::bad_input::run("tests/bad_input/netpol", |case| {
-        let report = load_reader(&case.path_str(), case.bytes);
-        if let Some(e) = report.errors.first() {
-            return Some(e.to_string());
-        }
-        let mut issues = Issues::default();
-        let resolver = Resolver::from_manifests(&report.objects, &mut issues);
-        let _ = resolver.matrix();
-        issues.iter().next().map(ToString::to_string)
-    });
+    palisade_testkit::bad_input::run("tests/bad_input/netpol", first_problem);
+}
+
+/// ClusterNetworkPolicy (`v1alpha2`) cases: wrong API version, tier,
+/// priority, action, port lists and peers.
+#[test]
+fn bad_cluster_network_policies_are_reported_with_positions() {
+    palisade_testkit::bad_input::run("tests/bad_input/cnp", first_problem);
+}
+
+/// The first problem of a case: a load error, or the first issue of
+/// building the resolver (whose matrix must not panic).
+fn first_problem(case: &palisade_testkit::bad_input::Case<'_>) -> Option<String> {
+    let report = load_reader(&case.path_str(), case.bytes);
+    if let Some(e) = report.errors.first() {
+        return Some(e.to_string());
+    }
+    let mut issues = Issues::default();
+    let resolver = Resolver::from_manifests(&report.objects, &mut issues);
+    let _ = resolver.matrix();
+    issues.iter().next().map(ToString::to_string)
 }
 
 /// The cases Kubernetes and Cilium refuse for one field each are reported

@@ -7,14 +7,17 @@
 //! Policies sit in one of three [`Tier`]s, evaluated in order for each
 //! direction and each port:
 //!
-//! 1. [`Tier::Admin`] (AdminNetworkPolicy): by ascending priority, rules in
-//!    order, the first matching rule decides (`Allow`, `Deny`, or `Pass` to
-//!    the next tier);
+//! 1. [`Tier::Admin`] (AdminNetworkPolicy, ClusterNetworkPolicy tier
+//!    `Admin`): by ascending priority (the two kinds interleaved; equal
+//!    priorities by name), rules in order, the first matching rule decides
+//!    (`Allow`/`Accept`, `Deny`, or `Pass` to the next tier);
 //! 2. [`Tier::Namespaced`] (NetworkPolicy, Cilium): an endpoint selected in a
 //!    direction is *isolated*: only what some rule allows passes, and a
 //!    matching `Deny` rule (Cilium) wins over every allow;
-//! 3. [`Tier::Baseline`] (BaselineAdminNetworkPolicy), only when no tier-2
-//!    policy isolates the endpoint: first matching rule decides;
+//! 3. [`Tier::Baseline`] (BaselineAdminNetworkPolicy, priority 0, and
+//!    ClusterNetworkPolicy tier `Baseline`), only when no tier-2 policy
+//!    isolates the endpoint: by ascending priority, the first matching rule
+//!    decides (`Pass` skips the rest of the tier: allowed by default);
 //!
 //! and what nothing decided is allowed.
 
@@ -31,7 +34,9 @@ use crate::issues::{Issues, Origin};
 use crate::labels::Selector;
 use crate::ports::{PortSpec, Protocol};
 
-pub use admin::{parse_admin_network_policy, parse_baseline_admin_network_policy};
+pub use admin::{
+    parse_admin_network_policy, parse_baseline_admin_network_policy, parse_cluster_network_policy,
+};
 pub use cilium::parse_cilium_policy;
 pub use kubernetes::parse_network_policy;
 
@@ -48,18 +53,34 @@ pub enum PolicyKind {
     CiliumNetworkPolicy,
     /// `cilium.io/v2` `CiliumClusterwideNetworkPolicy`.
     CiliumClusterwideNetworkPolicy,
+    /// `policy.networking.k8s.io/v1alpha2` `ClusterNetworkPolicy` of tier
+    /// `Admin`.
+    AdminClusterNetworkPolicy,
+    /// `policy.networking.k8s.io/v1alpha2` `ClusterNetworkPolicy` of tier
+    /// `Baseline`.
+    BaselineClusterNetworkPolicy,
 }
 
 impl PolicyKind {
     /// The tier policies of this kind sit in.
     pub fn tier(self) -> Tier {
         match self {
-            PolicyKind::AdminNetworkPolicy => Tier::Admin,
+            PolicyKind::AdminNetworkPolicy | PolicyKind::AdminClusterNetworkPolicy => Tier::Admin,
             PolicyKind::NetworkPolicy
             | PolicyKind::CiliumNetworkPolicy
             | PolicyKind::CiliumClusterwideNetworkPolicy => Tier::Namespaced,
-            PolicyKind::BaselineAdminNetworkPolicy => Tier::Baseline,
+            PolicyKind::BaselineAdminNetworkPolicy | PolicyKind::BaselineClusterNetworkPolicy => {
+                Tier::Baseline
+            }
         }
+    }
+
+    /// `true` for the two tiers of `ClusterNetworkPolicy`.
+    pub fn is_cluster_network_policy(self) -> bool {
+        matches!(
+            self,
+            PolicyKind::AdminClusterNetworkPolicy | PolicyKind::BaselineClusterNetworkPolicy
+        )
     }
 }
 
@@ -71,17 +92,21 @@ palisade_core::names! {
         BaselineAdminNetworkPolicy => "BaselineAdminNetworkPolicy",
         CiliumNetworkPolicy => "CiliumNetworkPolicy",
         CiliumClusterwideNetworkPolicy => "CiliumClusterwideNetworkPolicy",
+        AdminClusterNetworkPolicy => "ClusterNetworkPolicy",
+        BaselineClusterNetworkPolicy => "ClusterNetworkPolicy",
     }
 }
 
 /// Where a policy sits in the evaluation order (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Tier {
-    /// AdminNetworkPolicy: first match by priority.
+    /// AdminNetworkPolicy and ClusterNetworkPolicy tier `Admin`: first
+    /// match by priority.
     Admin,
     /// NetworkPolicy and Cilium: isolation, union of allows, deny wins.
     Namespaced,
-    /// BaselineAdminNetworkPolicy: first match, when nothing isolates.
+    /// BaselineAdminNetworkPolicy and ClusterNetworkPolicy tier `Baseline`:
+    /// first match by priority, when nothing isolates.
     Baseline,
 }
 
@@ -291,6 +316,15 @@ pub enum Peer {
     /// rules and `world`). In this model an IP block never selects pods
     /// (netpol-analyzer's model, and Cilium's for CIDR rules).
     Cidr(CidrBlock),
+    /// ClusterNetworkPolicy `networks`: addresses outside the cluster *and*
+    /// the pods (and nodes) whose IP falls in the block, as the v1alpha2 API
+    /// says ("cluster-internal traffic will be checked against the rule as
+    /// well"). A pod is in the block when one of the pod IPs its manifests
+    /// give (`status.podIP`) is; endpoints without IPs are in no block.
+    Network(CidrBlock),
+    /// ClusterNetworkPolicy `nodes`: the addresses (`status.addresses`) of
+    /// the inventory's nodes whose labels the selector selects.
+    Nodes(Selector),
     /// A reserved Cilium entity (`host`, `remote-node`, ...).
     Entity(Entity),
     /// A DNS name (`matchName`) or pattern (`matchPattern`, `*` wildcards)
@@ -312,6 +346,8 @@ impl fmt::Display for Peer {
         match self {
             Peer::Endpoints(e) => e.fmt(f),
             Peer::Cidr(c) => write!(f, "ipBlock {c}"),
+            Peer::Network(c) => write!(f, "network {c}"),
+            Peer::Nodes(s) => write!(f, "nodes {s}"),
             Peer::Entity(e) => write!(f, "entity {e}"),
             Peer::Fqdn(name) => write!(f, "FQDN `{name}`"),
             Peer::Service { namespace, name } => write!(f, "service {namespace}/{name}"),
@@ -414,17 +450,17 @@ pub struct PolicySet {
 }
 
 /// The policy kinds Palisade reads, with their API groups.
-const KNOWN: [(&str, &str); 3] = [
+const KNOWN: [(&str, &str); 4] = [
     ("NetworkPolicy", "networking.k8s.io/"),
     ("AdminNetworkPolicy", "policy.networking.k8s.io/"),
     ("BaselineAdminNetworkPolicy", "policy.networking.k8s.io/"),
+    ("ClusterNetworkPolicy", "policy.networking.k8s.io/"),
 ];
 
 /// Policy kinds that are recognized as network policies but not modelled
 /// yet; they are reported rather than skipped.
-const NOT_MODELLED: [&str; 5] = [
+const NOT_MODELLED: [&str; 4] = [
     "MultiNetworkPolicy",
-    "ClusterNetworkPolicy",
     "CiliumCIDRGroup",
     "CiliumEgressGatewayPolicy",
     "CiliumLocalRedirectPolicy",
@@ -487,6 +523,19 @@ impl PolicySet {
                     }
                     parse_network_policy(m, &origin, issues)
                 }
+                "ClusterNetworkPolicy" => {
+                    if api != "policy.networking.k8s.io/v1alpha2" {
+                        issues.unsupported(
+                            &origin,
+                            "apiVersion",
+                            &format!(
+                                "`{api}` is not supported (expected policy.networking.k8s.io/v1alpha2)"
+                            ),
+                        );
+                        continue;
+                    }
+                    parse_cluster_network_policy(m, &origin, issues)
+                }
                 _ if api != "policy.networking.k8s.io/v1alpha1" => {
                     issues.unsupported(
                         &origin,
@@ -530,8 +579,26 @@ pub(crate) fn parse_ports(
     origin: &Origin,
     issues: &mut Issues,
 ) -> Vec<PortSpec> {
-    let path = format!("{path}.ports");
-    let Some(entries) = port_entries(rule.get("ports"), &path, origin, issues) else {
+    parse_port_list(rule, "ports", path, keys, entry, origin, issues)
+}
+
+/// [`parse_ports`] for a list under another key (`protocols`).
+pub(crate) fn parse_port_list(
+    rule: &serde_json::Map<String, serde_json::Value>,
+    key: &str,
+    path: &str,
+    keys: &[&str],
+    entry: fn(
+        &str,
+        &serde_json::Map<String, serde_json::Value>,
+        &Origin,
+        &mut Issues,
+    ) -> Option<PortSpec>,
+    origin: &Origin,
+    issues: &mut Issues,
+) -> Vec<PortSpec> {
+    let path = format!("{path}.{key}");
+    let Some(entries) = port_entries(rule.get(key), &path, origin, issues) else {
         return vec![PortSpec::Any];
     };
     let mut out = Vec::new();
@@ -558,7 +625,8 @@ fn port_entries<'a>(
         Some(Json::Array(list)) if list.is_empty() => return None,
         Some(Json::Array(list)) => list,
         Some(_) => {
-            issues.invalid(origin, path, "`ports` must be a sequence");
+            let key = path.rsplit('.').next().unwrap_or(path);
+            issues.invalid(origin, path, &format!("`{key}` must be a sequence"));
             return Some(Vec::new());
         }
     };

@@ -190,7 +190,25 @@ impl Resolver {
         };
         // Tier 1: admin, first match.
         for r in rules(0..admin_end) {
-            if r.matches_peer(self, peer) && r.matches_port(protocol, port, named) {
+            if !r.matches_port(protocol, port, named) {
+                continue;
+            }
+            let how = r.peer_match(self, peer);
+            if how == PeerMatch::IfFqdn && r.action == Action::Allow {
+                // ClusterNetworkPolicy `domainNames`: accepted if the
+                // address is one of the names'.
+                reasons.push(Reason::Rule {
+                    direction,
+                    action: r.action,
+                    rule: r.id,
+                });
+                conditions.push(Condition::Fqdn {
+                    rule: r.id,
+                    names: r.fqdns.clone(),
+                });
+                return true;
+            }
+            if how == PeerMatch::Yes {
                 reasons.push(Reason::Rule {
                     direction,
                     action: r.action,
@@ -266,7 +284,7 @@ impl Resolver {
             });
             return false;
         }
-        // Tier 3: baseline, first match.
+        // Tier 3: baseline, first match; `Pass` leaves it to the default.
         for r in rules(namespaced_end..list.len()) {
             if r.matches_peer(self, peer) && r.matches_port(protocol, port, named) {
                 reasons.push(Reason::Rule {
@@ -274,7 +292,11 @@ impl Resolver {
                     action: r.action,
                     rule: r.id,
                 });
-                return r.action == Action::Allow;
+                match r.action {
+                    Action::Allow => return true,
+                    Action::Deny => return false,
+                    Action::Pass => break,
+                }
             }
         }
         reasons.push(Reason::NoPolicy { direction });
@@ -396,6 +418,7 @@ impl Resolver {
                 }
             } else {
                 let mut rest = lower;
+                let mut baseline_passed = Ports::none();
                 for r in baseline {
                     if rest.is_empty() {
                         break;
@@ -405,11 +428,16 @@ impl Resolver {
                         continue;
                     }
                     rest = rest.subtract(&hit);
-                    if r.action == Action::Allow {
-                        allowed = allowed.union(&hit);
-                        grants.push(Grant::Rule(r.id));
+                    match r.action {
+                        Action::Allow => {
+                            allowed = allowed.union(&hit);
+                            grants.push(Grant::Rule(r.id));
+                        }
+                        Action::Pass => baseline_passed = baseline_passed.union(&hit),
+                        Action::Deny => {}
                     }
                 }
+                let rest = rest.union(&baseline_passed);
                 if !rest.is_empty() {
                     allowed = allowed.union(&rest);
                     grants.push(Grant::Default);

@@ -50,6 +50,10 @@ pub mod issues;
 mod json;
 pub mod labels;
 pub mod limits;
+/// The naive reference evaluator, for the differential test and the peers
+/// benchmark: not part of the API (hidden from the docs).
+#[doc(hidden)]
+pub mod naive;
 pub mod policy;
 pub mod ports;
 pub mod resolver;

@@ -31,6 +31,13 @@ pub mod synthetic {
     pub use palisade_network::synthetic::{Sizes, cluster};
 }
 
+/// The naive reference evaluator (every policy walked for each decision),
+/// for the peers benchmark. Not part of the stable API.
+#[doc(hidden)]
+pub mod naive {
+    pub use palisade_network::naive::{End, allowed};
+}
+
 use palisade_core::Manifest;
 
 /// Compiles manifests (workloads, namespaces, policies) into a resolver,

@@ -219,7 +219,7 @@ fn parse(m: &Manifest, kind: PolicyKind, origin: &Origin, issues: &mut Issues) -
             let ports = if v2 {
                 parse_protocols(item, &path, origin, issues)
             } else {
-                super::parse_ports(item, &path, PORT_KEYS, port, origin, issues)
+                super::parse_port_list(item, "ports", &path, PORT_KEYS, port, origin, issues)
             };
             rules.push(Rule {
                 direction,
@@ -489,21 +489,28 @@ fn protocol_entry(
             return None;
         }
     };
-    match (
-        super::port_number(Some(start)),
-        super::port_number(Some(end)),
-    ) {
+    let bounds = (Some(start), Some(end));
+    let message = "ports must be in 1-65535 (a range needs `start` <= `end`)";
+    checked_range(protocol, bounds, (&field, message), origin, issues)
+}
+
+/// The range `start..=end` of `protocol` when both are port numbers in
+/// order; otherwise reports `message` at `field` and gives `None`.
+fn checked_range(
+    protocol: Protocol,
+    (start, end): (Option<&Json>, Option<&Json>),
+    (field, message): (&str, &str),
+    origin: &Origin,
+    issues: &mut Issues,
+) -> Option<PortSpec> {
+    match (super::port_number(start), super::port_number(end)) {
         (Some(start), Some(end)) if start <= end => Some(PortSpec::Range(PortRange {
             protocol,
             start,
             end,
         })),
         _ => {
-            issues.invalid(
-                origin,
-                &field,
-                "ports must be in 1-65535 (a range needs `start` <= `end`)",
-            );
+            issues.invalid(origin, field, message);
             None
         }
     }
@@ -533,24 +540,15 @@ fn port(at: &str, object: &json::Object, origin: &Origin, issues: &mut Issues) -
         })
     } else if let Some(pr) = object.get("portRange") {
         let protocol = super::parse_protocol(pr.get("protocol"), at, origin, issues)?;
-        match (
-            super::port_number(pr.get("start")),
-            super::port_number(pr.get("end")),
-        ) {
-            (Some(start), Some(end)) if start <= end => Some(PortSpec::Range(PortRange {
-                protocol,
-                start,
-                end,
-            })),
-            _ => {
-                issues.invalid(
-                    origin,
-                    &format!("{at}.portRange"),
-                    "needs `start` <= `end`, both in 1-65535",
-                );
-                None
-            }
-        }
+        let field = format!("{at}.portRange");
+        let message = "needs `start` <= `end`, both in 1-65535";
+        checked_range(
+            protocol,
+            (pr.get("start"), pr.get("end")),
+            (&field, message),
+            origin,
+            issues,
+        )
     } else if let Some(name) = object.get("namedPort").and_then(Json::as_str) {
         Some(PortSpec::Named {
             name: name.to_owned(),

@@ -562,27 +562,10 @@ impl PolicySet {
     }
 }
 
-/// The port specs of the `ports` list of `rule` (at field path `path`):
+/// The port specs of the list under `key` (`ports`, `protocols`) of `rule` (at field path `path`):
 /// [`PortSpec::Any`] when the list is absent, null or empty; otherwise
 /// what `entry` reads from each entry (at its field path), whose keys must
 /// be among `keys`; `entry` reports what it cannot read and gives `None`.
-pub(crate) fn parse_ports(
-    rule: &serde_json::Map<String, serde_json::Value>,
-    path: &str,
-    keys: &[&str],
-    entry: fn(
-        &str,
-        &serde_json::Map<String, serde_json::Value>,
-        &Origin,
-        &mut Issues,
-    ) -> Option<PortSpec>,
-    origin: &Origin,
-    issues: &mut Issues,
-) -> Vec<PortSpec> {
-    parse_port_list(rule, "ports", path, keys, entry, origin, issues)
-}
-
-/// [`parse_ports`] for a list under another key (`protocols`).
 pub(crate) fn parse_port_list(
     rule: &serde_json::Map<String, serde_json::Value>,
     key: &str,

@@ -146,6 +146,50 @@ impl CompiledRule {
     }
 }
 
+/// A first-match tier (admin, baseline) applied to a set of ports: each
+/// port is decided by the first rule (in order) whose ports hold it.
+struct FirstMatch {
+    /// The ports `Allow` rules decided.
+    allowed: Ports,
+    /// The ports `Pass` rules passed to the next tier.
+    passed: Ports,
+    /// The ports no rule matched.
+    rest: Ports,
+    /// The rules that allowed some port.
+    grants: Vec<Grant>,
+}
+
+impl FirstMatch {
+    /// Applies `rules` (each already known to match the peer) to `open`.
+    fn over(rules: &[&CompiledRule], named: &[NamedPort], open: Ports) -> FirstMatch {
+        let mut out = FirstMatch {
+            allowed: Ports::none(),
+            passed: Ports::none(),
+            rest: open,
+            grants: Vec::new(),
+        };
+        for r in rules {
+            if out.rest.is_empty() {
+                break;
+            }
+            let hit = r.resolve_ports(named).intersect(&out.rest);
+            if hit.is_empty() {
+                continue;
+            }
+            out.rest = out.rest.subtract(&hit);
+            match r.action {
+                Action::Allow => {
+                    out.allowed = out.allowed.union(&hit);
+                    out.grants.push(Grant::Rule(r.id));
+                }
+                Action::Pass => out.passed = out.passed.union(&hit),
+                Action::Deny => {}
+            }
+        }
+        out
+    }
+}
+
 impl Resolver {
     /// The destination's named ports for `subject` in `direction` toward `peer`.
     pub(crate) fn destination_ports(
@@ -352,10 +396,6 @@ impl Resolver {
         mut matches: impl FnMut(usize, &CompiledRule) -> bool,
     ) -> Outcome {
         let named = self.destination_ports(direction, subject, peer);
-        let mut remaining = Ports::all();
-        let mut allowed = Ports::none();
-        let mut passed = Ports::none();
-        let mut grants = Vec::new();
         let rules = list
             .iter()
             .filter_map(|&i| self.rules.get(i as usize))
@@ -363,31 +403,15 @@ impl Resolver {
         let mut namespaced_allow = Ports::none();
         let mut namespaced_deny = Ports::none();
         let mut namespaced_grants = Vec::new();
+        let mut admin = Vec::new();
         let mut baseline = Vec::new();
         for (position, r) in rules {
+            if !matches(position, r) {
+                continue;
+            }
             match r.tier {
-                Tier::Admin => {
-                    if remaining.is_empty() || !matches(position, r) {
-                        continue;
-                    }
-                    let hit = r.resolve_ports(named).intersect(&remaining);
-                    if hit.is_empty() {
-                        continue;
-                    }
-                    remaining = remaining.subtract(&hit);
-                    match r.action {
-                        Action::Allow => {
-                            allowed = allowed.union(&hit);
-                            grants.push(Grant::Rule(r.id));
-                        }
-                        Action::Pass => passed = passed.union(&hit),
-                        Action::Deny => {}
-                    }
-                }
+                Tier::Admin => admin.push(r),
                 Tier::Namespaced => {
-                    if !matches(position, r) {
-                        continue;
-                    }
                     let ports = r.resolve_ports(named);
                     match r.action {
                         Action::Deny => namespaced_deny = namespaced_deny.union(&ports),
@@ -397,14 +421,16 @@ impl Resolver {
                         }
                     }
                 }
-                Tier::Baseline => {
-                    if matches(position, r) {
-                        baseline.push(r);
-                    }
-                }
+                Tier::Baseline => baseline.push(r),
             }
         }
-        let lower = remaining.union(&passed).subtract(&namespaced_deny);
+        let FirstMatch {
+            mut allowed,
+            passed,
+            rest,
+            mut grants,
+        } = FirstMatch::over(&admin, named, Ports::all());
+        let lower = rest.union(&passed).subtract(&namespaced_deny);
         if !lower.is_empty() {
             if self.isolated(subject, direction) {
                 let hit = lower.intersect(&namespaced_allow);
@@ -417,27 +443,12 @@ impl Resolver {
                     }
                 }
             } else {
-                let mut rest = lower;
-                let mut baseline_passed = Ports::none();
-                for r in baseline {
-                    if rest.is_empty() {
-                        break;
-                    }
-                    let hit = r.resolve_ports(named).intersect(&rest);
-                    if hit.is_empty() {
-                        continue;
-                    }
-                    rest = rest.subtract(&hit);
-                    match r.action {
-                        Action::Allow => {
-                            allowed = allowed.union(&hit);
-                            grants.push(Grant::Rule(r.id));
-                        }
-                        Action::Pass => baseline_passed = baseline_passed.union(&hit),
-                        Action::Deny => {}
-                    }
-                }
-                let rest = rest.union(&baseline_passed);
+                // Baseline: what it passes, and what it does not decide,
+                // is allowed by default.
+                let base = FirstMatch::over(&baseline, named, lower);
+                allowed = allowed.union(&base.allowed);
+                grants.extend(base.grants);
+                let rest = base.rest.union(&base.passed);
                 if !rest.is_empty() {
                     allowed = allowed.union(&rest);
                     grants.push(Grant::Default);

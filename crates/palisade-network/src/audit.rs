@@ -452,13 +452,8 @@ spec:
     - ports: [{port: "80", protocol: TCP}]
       rules: {http: [{method: GET}]}
 ---
-apiVersion: cilium.io/v2
-kind: CiliumNetworkPolicy
-metadata: {name: b-out, namespace: web}
-spec:
-  endpointSelector: {matchLabels: {app: b}}
-  egress:
-  - toCIDR: [0.0.0.0/0]
+{apiVersion: cilium.io/v2, kind: CiliumNetworkPolicy, metadata: {name: b-out, namespace: web},
+  spec: {endpointSelector: {matchLabels: {app: b}}, egress: [{toCIDR: [0.0.0.0/0]}]}}
 "#;
         let findings = audit_of("cilium.yaml", text);
         let has = |policy: &str, needle: &str| has(&findings, policy, needle);

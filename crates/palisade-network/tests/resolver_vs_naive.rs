@@ -160,18 +160,13 @@ fn rule_strategy(kind: PolicyKind, own: Option<&'static str>) -> impl Strategy<V
         ),
         proptest::collection::vec(port_spec_strategy(), 1..3),
     )
-        .prop_map(|(ingress, action, peers, ports)| Rule {
-            direction: if ingress {
+        .prop_map(|(ingress, action, peers, ports)| {
+            let direction = if ingress {
                 Direction::Ingress
             } else {
                 Direction::Egress
-            },
-            action,
-            name: None,
-            path: String::new(),
-            peers,
-            ports,
-            l7: None,
+            };
+            Rule::new(direction, action, peers, ports)
         })
 }
 

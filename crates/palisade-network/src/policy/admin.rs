@@ -21,24 +21,6 @@ use crate::json;
 use crate::labels::{Selector, parse_selector, parse_selector_with};
 use crate::ports::{PortRange, PortSpec, Protocol};
 
-/// Reads one `AdminNetworkPolicy`.
-pub fn parse_admin_network_policy(
-    m: &Manifest,
-    origin: &Origin,
-    issues: &mut Issues,
-) -> Option<Policy> {
-    parse(m, PolicyKind::AdminNetworkPolicy, origin, issues)
-}
-
-/// Reads one `BaselineAdminNetworkPolicy` (a singleton named `default`).
-pub fn parse_baseline_admin_network_policy(
-    m: &Manifest,
-    origin: &Origin,
-    issues: &mut Issues,
-) -> Option<Policy> {
-    parse(m, PolicyKind::BaselineAdminNetworkPolicy, origin, issues)
-}
-
 /// Reads one `ClusterNetworkPolicy` (`policy.networking.k8s.io/v1alpha2`).
 pub fn parse_cluster_network_policy(
     m: &Manifest,
@@ -59,13 +41,21 @@ pub fn parse_cluster_network_policy(
             return None;
         }
     };
-    parse(m, kind, origin, issues)
+    parse_admin_policy(m, kind, origin, issues)
 }
 
 /// The lowest and highest `priority` of a ClusterNetworkPolicy.
 const CNP_PRIORITY: std::ops::RangeInclusive<i64> = 0..=1000;
 
-fn parse(m: &Manifest, kind: PolicyKind, origin: &Origin, issues: &mut Issues) -> Option<Policy> {
+/// Reads one `AdminNetworkPolicy` or `BaselineAdminNetworkPolicy` (a
+/// singleton named `default`), as `kind` says; [`parse_cluster_network_policy`]
+/// reads the v1alpha2 kind through the same code.
+pub fn parse_admin_policy(
+    m: &Manifest,
+    kind: PolicyKind,
+    origin: &Origin,
+    issues: &mut Issues,
+) -> Option<Policy> {
     let Some(name) = m.name() else {
         issues.invalid(origin, "metadata.name", &format!("a {kind} needs a name"));
         return None;

@@ -34,9 +34,7 @@ use crate::issues::{Issues, Origin};
 use crate::labels::Selector;
 use crate::ports::{PortSpec, Protocol};
 
-pub use admin::{
-    parse_admin_network_policy, parse_baseline_admin_network_policy, parse_cluster_network_policy,
-};
+pub use admin::{parse_admin_policy, parse_cluster_network_policy};
 pub use cilium::parse_cilium_policy;
 pub use kubernetes::parse_network_policy;
 
@@ -391,6 +389,24 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// A rule built in code: no name, no field path, no L7 conditions.
+    pub fn new(
+        direction: Direction,
+        action: Action,
+        peers: Option<Vec<Peer>>,
+        ports: Vec<PortSpec>,
+    ) -> Rule {
+        Rule {
+            direction,
+            action,
+            name: None,
+            path: String::new(),
+            peers,
+            ports,
+            l7: None,
+        }
+    }
+
     /// `true` when some port spec is a named port.
     pub fn has_named_ports(&self) -> bool {
         self.ports.iter().any(PortSpec::is_named)
@@ -546,8 +562,10 @@ impl PolicySet {
                     );
                     continue;
                 }
-                "AdminNetworkPolicy" => parse_admin_network_policy(m, &origin, issues),
-                _ => parse_baseline_admin_network_policy(m, &origin, issues),
+                "AdminNetworkPolicy" => {
+                    parse_admin_policy(m, PolicyKind::AdminNetworkPolicy, &origin, issues)
+                }
+                _ => parse_admin_policy(m, PolicyKind::BaselineAdminNetworkPolicy, &origin, issues),
             };
             if let Some(policy) = policy {
                 set.policies.push(policy);

@@ -146,6 +146,16 @@ impl CompiledRule {
     }
 }
 
+/// One port's question to a tier.
+struct Decide<'a> {
+    direction: Direction,
+    peer: PeerRef,
+    protocol: Protocol,
+    port: u16,
+    /// The destination's named ports.
+    named: &'a [NamedPort],
+}
+
 /// A first-match tier (admin, baseline) applied to a set of ports: each
 /// port is decided by the first rule (in order) whose ports hold it.
 struct FirstMatch {
@@ -232,38 +242,18 @@ impl Resolver {
                 .filter(move |h| h.may_match(self, peer, protocol, port))
                 .filter_map(|h| self.rules.get(h.rule as usize))
         };
+        let decide = Decide {
+            direction,
+            peer,
+            protocol,
+            port,
+            named,
+        };
         // Tier 1: admin, first match.
-        for r in rules(0..admin_end) {
-            if !r.matches_port(protocol, port, named) {
-                continue;
-            }
-            let how = r.peer_match(self, peer);
-            if how == PeerMatch::IfFqdn && r.action == Action::Allow {
-                // ClusterNetworkPolicy `domainNames`: accepted if the
-                // address is one of the names'.
-                reasons.push(Reason::Rule {
-                    direction,
-                    action: r.action,
-                    rule: r.id,
-                });
-                conditions.push(Condition::Fqdn {
-                    rule: r.id,
-                    names: r.fqdns.clone(),
-                });
-                return true;
-            }
-            if how == PeerMatch::Yes {
-                reasons.push(Reason::Rule {
-                    direction,
-                    action: r.action,
-                    rule: r.id,
-                });
-                match r.action {
-                    Action::Allow => return true,
-                    Action::Deny => return false,
-                    Action::Pass => break,
-                }
-            }
+        if let Some(allowed) =
+            self.first_match_port(rules(0..admin_end), &decide, reasons, conditions)
+        {
+            return allowed;
         }
         // Tier 2: a matching deny wins; an isolated subject needs an allow.
         for r in rules(admin_end..namespaced_end) {
@@ -329,22 +319,51 @@ impl Resolver {
             return false;
         }
         // Tier 3: baseline, first match; `Pass` leaves it to the default.
-        for r in rules(namespaced_end..list.len()) {
-            if r.matches_peer(self, peer) && r.matches_port(protocol, port, named) {
-                reasons.push(Reason::Rule {
-                    direction,
-                    action: r.action,
-                    rule: r.id,
-                });
-                match r.action {
-                    Action::Allow => return true,
-                    Action::Deny => return false,
-                    Action::Pass => break,
-                }
-            }
+        let baseline = rules(namespaced_end..list.len());
+        if let Some(allowed) = self.first_match_port(baseline, &decide, reasons, conditions) {
+            return allowed;
         }
         reasons.push(Reason::NoPolicy { direction });
         true
+    }
+
+    /// A first-match tier for one port: `Some(allowed)` when a rule decided
+    /// (an `Accept` of `domainNames` allows on that condition), `None` when
+    /// a rule passed or none matched.
+    fn first_match_port<'r>(
+        &self,
+        rules: impl Iterator<Item = &'r CompiledRule>,
+        q: &Decide<'_>,
+        reasons: &mut Vec<Reason>,
+        conditions: &mut Vec<Condition>,
+    ) -> Option<bool> {
+        for r in rules {
+            if !r.matches_port(q.protocol, q.port, q.named) {
+                continue;
+            }
+            let how = r.peer_match(self, q.peer);
+            let fqdn = how == PeerMatch::IfFqdn && r.action == Action::Allow;
+            if how != PeerMatch::Yes && !fqdn {
+                continue;
+            }
+            reasons.push(Reason::Rule {
+                direction: q.direction,
+                action: r.action,
+                rule: r.id,
+            });
+            if fqdn {
+                conditions.push(Condition::Fqdn {
+                    rule: r.id,
+                    names: r.fqdns.clone(),
+                });
+            }
+            return match r.action {
+                Action::Allow => Some(true),
+                Action::Deny => Some(false),
+                Action::Pass => None,
+            };
+        }
+        None
     }
 
     /// The ports `identity` allows in `direction` with the IPv4 addresses

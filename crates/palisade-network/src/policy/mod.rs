@@ -465,12 +465,32 @@ pub struct PolicySet {
     pub policies: Vec<Policy>,
 }
 
-/// The policy kinds Palisade reads, with their API groups.
-const KNOWN: [(&str, &str); 4] = [
-    ("NetworkPolicy", "networking.k8s.io/"),
-    ("AdminNetworkPolicy", "policy.networking.k8s.io/"),
-    ("BaselineAdminNetworkPolicy", "policy.networking.k8s.io/"),
-    ("ClusterNetworkPolicy", "policy.networking.k8s.io/"),
+/// The policy kinds Palisade reads, with their API group (objects of
+/// another group are not policies; an empty group takes every object of
+/// the kind) and the one version read.
+const KNOWN: [(&str, &str, &str); 6] = [
+    (
+        "NetworkPolicy",
+        "networking.k8s.io/",
+        "networking.k8s.io/v1",
+    ),
+    (
+        "AdminNetworkPolicy",
+        "policy.networking.k8s.io/",
+        "policy.networking.k8s.io/v1alpha1",
+    ),
+    (
+        "BaselineAdminNetworkPolicy",
+        "policy.networking.k8s.io/",
+        "policy.networking.k8s.io/v1alpha1",
+    ),
+    (
+        "ClusterNetworkPolicy",
+        "policy.networking.k8s.io/",
+        "policy.networking.k8s.io/v1alpha2",
+    ),
+    ("CiliumNetworkPolicy", "", "cilium.io/v2"),
+    ("CiliumClusterwideNetworkPolicy", "", "cilium.io/v2"),
 ];
 
 /// Policy kinds that are recognized as network policies but not modelled
@@ -498,21 +518,6 @@ impl PolicySet {
                 break;
             }
             let api = m.api_version().unwrap_or_default();
-            if matches!(
-                kind,
-                "CiliumNetworkPolicy" | "CiliumClusterwideNetworkPolicy"
-            ) {
-                if api != "cilium.io/v2" {
-                    issues.unsupported(
-                        &origin,
-                        "apiVersion",
-                        &format!("`{api}` is not supported (expected cilium.io/v2)"),
-                    );
-                    continue;
-                }
-                set.policies.extend(parse_cilium_policy(m, &origin, issues));
-                continue;
-            }
             if NOT_MODELLED.contains(&kind) {
                 issues.unsupported(
                     &origin,
@@ -521,54 +526,34 @@ impl PolicySet {
                 );
                 continue;
             }
-            let Some((_, group)) = KNOWN.iter().find(|(k, _)| *k == kind) else {
+            let Some(&(_, group, version)) = KNOWN.iter().find(|(k, _, _)| *k == kind) else {
                 continue;
             };
             if !api.starts_with(group) {
                 continue;
             }
-            let policy = match kind {
-                "NetworkPolicy" => {
-                    if api != "networking.k8s.io/v1" {
-                        issues.unsupported(
-                            &origin,
-                            "apiVersion",
-                            &format!("`{api}` is not supported (expected networking.k8s.io/v1)"),
-                        );
-                        continue;
-                    }
-                    parse_network_policy(m, &origin, issues)
+            if api != version {
+                let message = format!("`{api}` is not supported (expected {version})");
+                issues.unsupported(&origin, "apiVersion", &message);
+                continue;
+            }
+            match kind {
+                "NetworkPolicy" => set
+                    .policies
+                    .extend(parse_network_policy(m, &origin, issues)),
+                "ClusterNetworkPolicy" => set
+                    .policies
+                    .extend(parse_cluster_network_policy(m, &origin, issues)),
+                "AdminNetworkPolicy" | "BaselineAdminNetworkPolicy" => {
+                    let kind = if kind == "AdminNetworkPolicy" {
+                        PolicyKind::AdminNetworkPolicy
+                    } else {
+                        PolicyKind::BaselineAdminNetworkPolicy
+                    };
+                    set.policies
+                        .extend(parse_admin_policy(m, kind, &origin, issues));
                 }
-                "ClusterNetworkPolicy" => {
-                    if api != "policy.networking.k8s.io/v1alpha2" {
-                        issues.unsupported(
-                            &origin,
-                            "apiVersion",
-                            &format!(
-                                "`{api}` is not supported (expected policy.networking.k8s.io/v1alpha2)"
-                            ),
-                        );
-                        continue;
-                    }
-                    parse_cluster_network_policy(m, &origin, issues)
-                }
-                _ if api != "policy.networking.k8s.io/v1alpha1" => {
-                    issues.unsupported(
-                        &origin,
-                        "apiVersion",
-                        &format!(
-                            "`{api}` is not supported (expected policy.networking.k8s.io/v1alpha1)"
-                        ),
-                    );
-                    continue;
-                }
-                "AdminNetworkPolicy" => {
-                    parse_admin_policy(m, PolicyKind::AdminNetworkPolicy, &origin, issues)
-                }
-                _ => parse_admin_policy(m, PolicyKind::BaselineAdminNetworkPolicy, &origin, issues),
-            };
-            if let Some(policy) = policy {
-                set.policies.push(policy);
+                _ => set.policies.extend(parse_cilium_policy(m, &origin, issues)),
             }
         }
         set

@@ -126,6 +126,12 @@ pub(crate) fn peer_intervals(
 
 /// The External pieces of one side: sources (`Ingress`) or destinations (`Egress`).
 fn external_pieces(resolver: &Resolver, direction: Direction) -> Vec<(u32, u32)> {
+    pieces(&policy_intervals(resolver, direction))
+}
+
+/// The IPv4 intervals outside the cluster the policies name on one side:
+/// sources (`Ingress`) or destinations (`Egress`).
+pub(crate) fn policy_intervals(resolver: &Resolver, direction: Direction) -> Vec<(u32, u32)> {
     let mut intervals = Vec::new();
     for policy in &resolver.catalog().policies.policies {
         let counts = match direction {
@@ -144,7 +150,7 @@ fn external_pieces(resolver: &Resolver, direction: Direction) -> Vec<(u32, u32)>
             }
         }
     }
-    pieces(&intervals)
+    intervals
 }
 
 impl ConnList {

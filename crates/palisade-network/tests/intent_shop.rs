@@ -34,8 +34,17 @@ fn shop_with(implicit_dns: bool, keep: impl Fn(&Intent) -> bool) -> (IntentRepor
 }
 
 fn line(f: &PathFinding) -> String {
-    let port = f.port.map_or("*".to_owned(), |p| p.to_string());
+    let port = f
+        .ports
+        .as_ref()
+        .map_or("*".to_owned(), |r| r.start().to_string());
     format!("{} -> {} {}/{port}", f.from, f.to, f.protocol)
+}
+
+/// Asserts that one line of the finding's explanation holds `text`.
+fn explains(finding: &PathFinding, text: &str) {
+    let lines: Vec<String> = finding.because.iter().map(ToString::to_string).collect();
+    assert!(lines.iter().any(|l| l.contains(text)), "{text}: {lines:#?}");
 }
 
 #[test]
@@ -47,27 +56,13 @@ fn the_planted_paths_and_nothing_else() {
     assert_eq!(undeclared, ["shop/batch -> data/database TCP/5432"]);
     assert_eq!(blocked, ["shop/api -> data/database TCP/5432"]);
     // Each names the rule behind it.
-    let allowed_by: Vec<String> = report.undeclared[0]
-        .because
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    assert!(
-        allowed_by
-            .iter()
-            .any(|l| l.contains("allowed by NetworkPolicy shop/batch spec.egress[0]")),
-        "{allowed_by:#?}"
+    explains(
+        &report.undeclared[0],
+        "allowed by NetworkPolicy shop/batch spec.egress[0]",
     );
-    let denied_by: Vec<String> = report.blocked[0]
-        .because
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    assert!(
-        denied_by
-            .iter()
-            .any(|l| l.contains("ingress: denied: isolated by NetworkPolicy data/database")),
-        "{denied_by:#?}"
+    explains(
+        &report.blocked[0],
+        "ingress: denied: isolated by NetworkPolicy data/database",
     );
     assert_eq!(report.blocked[0].protocol, Protocol::Tcp);
 }

@@ -27,7 +27,7 @@ use crate::ports::{Ports, Protocol};
 use crate::resolver::{Condition, Explained, Flow, FlowEnd, Reason, Resolver};
 
 /// One path the comparison reports.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathFinding {
     /// The workload, `namespace/name`.
     pub from: String,
@@ -35,11 +35,8 @@ pub struct PathFinding {
     pub to: String,
     /// The protocol.
     pub protocol: Protocol,
-    /// The port, or the first of a range; `None`: every port.
-    pub port: Option<u16>,
-    /// The last port of a range (absent for one port or every port).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_port: Option<u16>,
+    /// The ports (one port is a range of one); `None`: every port.
+    pub ports: Option<std::ops::RangeInclusive<u16>>,
     /// The rules that allowed it (undeclared) or denied it (blocked), as
     /// the verdict of its first port explains them.
     pub because: Vec<Explained>,
@@ -55,6 +52,35 @@ pub struct IntentReport {
 }
 
 impl IntentReport {
+    /// The report as JSON: `{"undeclared": [{from, to, protocol, port,
+    /// allowed_by}], "blocked": [{from, to, protocol, port, denied_by}]}`,
+    /// `port` `null` for every port, `end_port` for a range.
+    pub fn to_json(&self) -> serde_json::Value {
+        let list = |findings: &[PathFinding], key: &str| -> Vec<serde_json::Value> {
+            findings
+                .iter()
+                .map(|f| {
+                    let port = f.ports.as_ref().map(|r| *r.start());
+                    let mut v = serde_json::json!({
+                        "from": f.from, "to": f.to, "protocol": f.protocol, "port": port,
+                    });
+                    if let Some(obj) = v.as_object_mut() {
+                        if let Some(r) = f.ports.as_ref().filter(|r| r.end() > r.start()) {
+                            obj.insert("end_port".into(), (*r.end()).into());
+                        }
+                        let because = serde_json::to_value(&f.because).unwrap_or_default();
+                        obj.insert(key.into(), because);
+                    }
+                    v
+                })
+                .collect()
+        };
+        serde_json::json!({
+            "undeclared": list(&self.undeclared, "allowed_by"),
+            "blocked": list(&self.blocked, "denied_by"),
+        })
+    }
+
     /// `true` when the policies allow exactly what is declared.
     pub fn is_clean(&self) -> bool {
         self.undeclared.is_empty() && self.blocked.is_empty()
@@ -96,7 +122,10 @@ pub fn compare(
     workload_pairs(resolver, &declared, &mut report);
     networks(resolver, &declared, &mut report);
     domains(resolver, &declared, &mut report);
-    let key = |f: &PathFinding| (f.from.clone(), f.to.clone(), f.protocol, f.port);
+    let key = |f: &PathFinding| {
+        let first = f.ports.as_ref().map(|r| *r.start());
+        (f.from.clone(), f.to.clone(), f.protocol, first)
+    };
     report.undeclared.sort_by_key(key);
     report.blocked.sort_by_key(key);
     report
@@ -277,8 +306,7 @@ fn push_findings(
             from: from.to_owned(),
             to: to.to_owned(),
             protocol: range.protocol,
-            port: (!every).then_some(range.start),
-            end_port: (!every && range.end > range.start).then_some(range.end),
+            ports: (!every).then_some(range.start..=range.end),
             because: verdict.explained(),
         });
     }
@@ -441,8 +469,7 @@ fn domains(resolver: &Resolver, declared: &Declared, report: &mut IntentReport) 
                 from: from.clone(),
                 to: domain.clone(),
                 protocol: Protocol::Tcp,
-                port: (!every).then_some(port),
-                end_port: None,
+                ports: (!every).then_some(port..=port),
                 because: verdict.explained(),
             });
         }
@@ -487,8 +514,7 @@ fn domains(resolver: &Resolver, declared: &Declared, report: &mut IntentReport) 
                         from: name_of(inventory, e),
                         to: name.clone(),
                         protocol: range.protocol,
-                        port: (!every).then_some(range.start),
-                        end_port: (!every && range.end > range.start).then_some(range.end),
+                        ports: (!every).then_some(range.start..=range.end),
                         because: because.clone(),
                     });
                 }

@@ -315,20 +315,11 @@ impl Reader<'_> {
     }
 
     fn call_v1(&self, item: &json::Object, path: &str, issues: &mut Issues) -> Option<Target> {
-        const KEYS: [&str; 11] = [
-            "name",
-            "kind",
-            "type",
-            "kafkaTopics",
-            "HTTPResources",
-            "databaseResources",
-            "awsActions",
-            "gcpPermissions",
-            "azureRoles",
-            "azureKeyVaultPolicy",
-            "internet",
-        ];
-        check_keys(item, &KEYS, path, self.origin, issues);
+        let keys: Vec<&str> = "name kind type kafkaTopics HTTPResources databaseResources \
+             awsActions gcpPermissions azureRoles azureKeyVaultPolicy internet"
+            .split_whitespace()
+            .collect();
+        check_keys(item, &keys, path, self.origin, issues);
         let kind = item.get("type").and_then(Json::as_str).unwrap_or("");
         if kind == "internet" || item.contains_key("internet") {
             let at = format!("{path}.internet");
@@ -360,47 +351,51 @@ impl Reader<'_> {
         }
     }
 
+    /// The items of the list `key` of `map` (at `at`) that `parse` reads;
+    /// each other item is reported with `message`.
+    fn list<T>(
+        &self,
+        map: &json::Object,
+        (at, key): (&str, &str),
+        parse: impl Fn(&Json) -> Option<T>,
+        message: &str,
+        issues: &mut Issues,
+    ) -> Vec<T> {
+        let mut out = Vec::new();
+        for (i, item) in json::items(map.get(key)).enumerate() {
+            match parse(item) {
+                Some(v) => out.push(v),
+                None => issues.invalid(self.origin, &format!("{at}.{key}[{i}]"), message),
+            }
+        }
+        out
+    }
+
     fn internet(&self, map: &json::Object, at: &str, issues: &mut Issues) -> Option<Target> {
         check_keys(map, &["domains", "ips", "ports"], at, self.origin, issues);
-        let mut networks = Vec::new();
-        for (i, ip) in json::items(map.get("ips")).enumerate() {
-            let parsed = ip.as_str().and_then(|t| {
-                t.parse::<IpNet>()
-                    .ok()
-                    .map(|n| n.trunc())
-                    .or_else(|| t.parse::<std::net::IpAddr>().ok().map(IpNet::from))
-            });
-            match parsed {
-                Some(net) => networks.push(net),
-                None => issues.invalid(
-                    self.origin,
-                    &format!("{at}.ips[{i}]"),
-                    "not an IP address or CIDR",
-                ),
-            }
-        }
-        let mut domains = Vec::new();
-        for (i, d) in json::items(map.get("domains")).enumerate() {
-            match d.as_str().filter(|d| !d.is_empty()) {
-                Some(d) => domains.push(d.to_ascii_lowercase()),
-                None => issues.invalid(
-                    self.origin,
-                    &format!("{at}.domains[{i}]"),
-                    "a domain must be a non-empty string",
-                ),
-            }
-        }
-        let mut ports = Vec::new();
-        for (i, p) in json::items(map.get("ports")).enumerate() {
-            match crate::policy::port_number(Some(p)) {
-                Some(port) => ports.push(port),
-                None => issues.invalid(
-                    self.origin,
-                    &format!("{at}.ports[{i}]"),
-                    "a port must be in 1-65535",
-                ),
-            }
-        }
+        let ip = |v: &Json| {
+            let text = v.as_str()?;
+            text.parse::<IpNet>()
+                .ok()
+                .map(|n| n.trunc())
+                .or_else(|| text.parse::<std::net::IpAddr>().ok().map(IpNet::from))
+        };
+        let networks = self.list(map, (at, "ips"), ip, "not an IP address or CIDR", issues);
+        let domain = |v: &Json| {
+            v.as_str()
+                .filter(|d| !d.is_empty())
+                .map(str::to_ascii_lowercase)
+        };
+        let message = "a domain must be a non-empty string";
+        let domains = self.list(map, (at, "domains"), domain, message, issues);
+        let port = |v: &Json| crate::policy::port_number(Some(v));
+        let ports = self.list(
+            map,
+            (at, "ports"),
+            port,
+            "a port must be in 1-65535",
+            issues,
+        );
         if networks.is_empty() && domains.is_empty() {
             issues.invalid(
                 self.origin,

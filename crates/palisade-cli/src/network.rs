@@ -1,9 +1,11 @@
-//! `palisade network …`: check one flow, list connectivity, audit policies.
+//! `palisade network …`: check one flow, list connectivity, audit policies,
+//! compare the policies with declared intent.
 
 mod audit;
 mod check;
 mod connlist;
 mod demo;
+mod intent;
 mod load;
 
 use clap::{Args, Subcommand};
@@ -32,6 +34,10 @@ pub enum Command {
     /// cross-namespace flows, egress to the world, policies that select
     /// nothing, rules shadowed by deny. Exits 1 when a warning is found.
     Audit(audit::AuditArgs),
+    /// Compare the policies with declared intent (Otterize ClientIntents):
+    /// paths allowed but not declared (too open) and declared but denied
+    /// (too tight), with the rules behind each. Exits 1 when either is found.
+    Intent(intent::IntentArgs),
 }
 
 /// Runs a command of the group.
@@ -40,6 +46,7 @@ pub fn run(out: &Output, group: Group) -> Exit {
         Some(Command::Check(args)) => check::run(out, &args),
         Some(Command::Connlist(args)) => connlist::run(out, &args),
         Some(Command::Audit(args)) => audit::run(out, &args),
+        Some(Command::Intent(args)) => intent::run(out, &args),
         None => {
             out.error("no network command given; see `palisade network --help`");
             Exit::InputError

@@ -302,12 +302,29 @@ fn push_findings(
             protocol: range.protocol,
             port: range.start,
         });
+        // A denied path is explained by the side(s) that denied it.
+        let explained = verdict.explained();
+        let because = if verdict.allowed {
+            explained
+        } else {
+            let denied = |d: Direction| match d {
+                Direction::Egress => !verdict.egress_allowed,
+                Direction::Ingress => !verdict.ingress_allowed,
+            };
+            verdict
+                .because
+                .iter()
+                .zip(explained)
+                .filter(|(r, _)| denied(r.direction()))
+                .map(|(_, e)| e)
+                .collect()
+        };
         list.push(PathFinding {
             from: from.to_owned(),
             to: to.to_owned(),
             protocol: range.protocol,
             ports: (!every).then_some(range.start..=range.end),
-            because: verdict.explained(),
+            because,
         });
     }
 }

@@ -5,6 +5,7 @@ mod audit;
 mod check;
 mod connlist;
 mod demo;
+mod generate;
 mod intent;
 mod load;
 
@@ -38,6 +39,10 @@ pub enum Command {
     /// paths allowed but not declared (too open) and declared but denied
     /// (too tight), with the rules behind each. Exits 1 when either is found.
     Intent(intent::IntentArgs),
+    /// Write least-privilege policies from declared intent (Otterize
+    /// ClientIntents): a default deny per namespace, DNS to kube-dns, and
+    /// exactly the declared paths, as NetworkPolicy or CiliumNetworkPolicy.
+    Generate(generate::GenerateArgs),
 }
 
 /// Runs a command of the group.
@@ -47,6 +52,7 @@ pub fn run(out: &Output, group: Group) -> Exit {
         Some(Command::Connlist(args)) => connlist::run(out, &args),
         Some(Command::Audit(args)) => audit::run(out, &args),
         Some(Command::Intent(args)) => intent::run(out, &args),
+        Some(Command::Generate(args)) => generate::run(out, &args),
         None => {
             out.error("no network command given; see `palisade network --help`");
             Exit::InputError

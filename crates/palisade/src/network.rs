@@ -52,7 +52,8 @@ pub mod policy {
 /// ```
 pub mod intent {
     pub use palisade_network::intent::{
-        Declaration, Intent, IntentReport, PathFinding, Target, WorkloadRef, compare,
+        Declaration, Flavor, GenerateError, Generated, Intent, IntentReport, PathFinding, Target,
+        WorkloadRef, compare, generate,
     };
 }
 

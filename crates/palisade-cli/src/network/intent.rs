@@ -4,8 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use palisade::network::Issues;
-use palisade::network::intent::{Declaration, IntentReport, PathFinding, compare};
+use palisade::network::intent::{IntentReport, PathFinding, compare};
 
 use super::load;
 use crate::exit::Exit;
@@ -32,21 +31,12 @@ pub struct IntentArgs {
 /// Runs `palisade network intent`: exit 1 when a path is undeclared or
 /// blocked.
 pub fn run(out: &Output, args: &IntentArgs) -> Exit {
-    let mut paths = args.policies.clone();
-    paths.extend(args.inventory.iter().cloned());
-    let Some(resolver) = load::resolver(out, &paths) else {
+    let mut cluster = args.policies.clone();
+    cluster.extend(args.inventory.iter().cloned());
+    let loaded = load::with_declaration(out, &cluster, &args.intents, args.no_implicit_dns);
+    let Some((resolver, declaration, mut issues)) = loaded else {
         return Exit::InputError;
     };
-    let report = palisade::manifest::load_paths(&args.intents);
-    for error in &report.errors {
-        out.error(&error.to_string());
-    }
-    if !report.is_ok() {
-        return Exit::InputError;
-    }
-    let mut issues = Issues::default();
-    let mut declaration = Declaration::from_manifests(&report.objects, &mut issues);
-    declaration.implicit_dns = !args.no_implicit_dns;
     let found = compare(&resolver, &declaration, &mut issues);
     load::report_issues(out, &issues);
     print(out, &found);

@@ -92,13 +92,13 @@ const SOME_ADDRESS: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 
 /// The declared paths resolved against the inventory.
 #[derive(Default)]
-struct Declared {
+pub(super) struct Declared {
     /// (client, target) endpoint pairs and their ports.
-    pairs: BTreeMap<(u32, u32), Ports>,
+    pub(super) pairs: BTreeMap<(u32, u32), Ports>,
     /// (client, block, ports).
-    networks: Vec<(u32, IpNet, Ports)>,
+    pub(super) networks: Vec<(u32, IpNet, Ports)>,
     /// (client, domain, listed ports).
-    domains: Vec<(u32, String, Vec<u16>)>,
+    pub(super) domains: Vec<(u32, String, Vec<u16>)>,
 }
 
 impl Declared {
@@ -117,7 +117,7 @@ pub fn compare(
     issues: &mut Issues,
 ) -> IntentReport {
     let inventory = &resolver.catalog().inventory;
-    let declared = resolve(inventory, declaration, issues);
+    let declared = resolve_declared(inventory, declaration, issues);
     let mut report = IntentReport::default();
     workload_pairs(resolver, &declared, &mut report);
     networks(resolver, &declared, &mut report);
@@ -135,7 +135,13 @@ fn find(inventory: &Inventory, workload: &WorkloadRef) -> Option<EndpointId> {
     inventory.find(&workload.reference())
 }
 
-fn resolve(inventory: &Inventory, declaration: &Declaration, issues: &mut Issues) -> Declared {
+/// The declaration's paths between the inventory's endpoints; what it names
+/// and the inventory does not hold goes to `issues`.
+pub(super) fn resolve_declared(
+    inventory: &Inventory,
+    declaration: &Declaration,
+    issues: &mut Issues,
+) -> Declared {
     let mut declared = Declared::default();
     let mut unknown_clients = BTreeSet::new();
     for intent in &declaration.intents {
@@ -262,7 +268,7 @@ pub(crate) fn service_backends(
 
 /// The cluster DNS: the pods of Service kube-system/kube-dns, or else the
 /// kube-system pods labelled `k8s-app: kube-dns`.
-fn dns_servers(inventory: &Inventory) -> Vec<EndpointId> {
+pub(super) fn dns_servers(inventory: &Inventory) -> Vec<EndpointId> {
     if let Some(service) = inventory
         .services
         .iter()

@@ -19,6 +19,7 @@
 //! workloads; they are reported as ignored.
 
 mod compare;
+mod generate;
 
 use ipnet::IpNet;
 use palisade_core::Manifest;
@@ -29,6 +30,7 @@ use crate::json;
 use crate::ports::{Ports, Protocol};
 
 pub use compare::{IntentReport, PathFinding, compare};
+pub use generate::{Flavor, GenerateError, Generated, generate};
 
 /// The API group of `ClientIntents`.
 pub const GROUP: &str = "k8s.otterize.com/";

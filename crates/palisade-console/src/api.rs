@@ -20,7 +20,8 @@ use serde_json::{Value, json};
 use crate::app::App;
 use crate::ingest::{self, Batch, BatchError, Exception, Mode, printable};
 use crate::store::{
-    AlertFilter, FindingFilter, RuleState, StoredAlert, now_ms, parse_rfc3339, rfc3339,
+    AlertFilter, DecisionFilter, FindingFilter, RuleState, StoredAlert, now_ms, parse_rfc3339,
+    rfc3339,
 };
 
 /// The largest page.
@@ -33,6 +34,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/events", post(post_events))
         .route("/falco", post(post_falco))
         .route("/flows", post(post_flows))
+        .route("/admission", post(post_admission))
+        .route("/decisions", get(get_decisions))
         .route("/alerts", get(get_alerts))
         .route("/rules", get(get_rules))
         .route("/rules/{name}", put(put_rule))
@@ -154,6 +157,37 @@ fn body_text(
     })
 }
 
+/// The `?cluster=` and the body of an ingest call, refusals counted.
+fn ingest_input(
+    app: &App,
+    query: &HashMap<String, String>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<(String, String), Response> {
+    let cluster = cluster_of(app, query)?;
+    Ok((cluster, body_text(app, body)?))
+}
+
+/// Takes `n` items from the ingestion rate limit; the counted 429 when
+/// none are left.
+fn rate_limit(app: &App, n: usize) -> Result<(), Response> {
+    let allowed = match app.limiter.lock() {
+        Ok(mut bucket) => bucket.take(n),
+        Err(poisoned) => poisoned.into_inner().take(n),
+    };
+    if allowed {
+        return Ok(());
+    }
+    app.metrics.refuse("rate_limited");
+    Err((
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, "1")],
+        axum::Json(
+            json!({"error": "ingestion rate limit reached; retry the whole batch after a second"}),
+        ),
+    )
+        .into_response())
+}
+
 fn batch_error(app: &App, e: BatchError) -> Response {
     app.metrics.refuse("bad_request");
     (StatusCode::BAD_REQUEST, axum::Json(e)).into_response()
@@ -161,18 +195,8 @@ fn batch_error(app: &App, e: BatchError) -> Response {
 
 /// Counts, rate-limits, stores and routes a parsed batch.
 async fn store_batch(app: &Arc<App>, batch: Batch) -> Response {
-    let allowed = match app.limiter.lock() {
-        Ok(mut bucket) => bucket.take(batch.accepted),
-        Err(poisoned) => poisoned.into_inner().take(batch.accepted),
-    };
-    if !allowed {
-        app.metrics.refuse("rate_limited");
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, "1")],
-            axum::Json(json!({"error": "ingestion rate limit reached; retry the whole batch after a second"})),
-        )
-            .into_response();
+    if let Err(r) = rate_limit(app, batch.accepted) {
+        return r;
     }
     let _turn = app.ingest.lock().await;
     let stored = match app.store.upsert_alerts(&batch.alerts).await {
@@ -236,12 +260,8 @@ async fn post_events(
     Query(query): Query<HashMap<String, String>>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
-    let cluster = match cluster_of(&app, &query) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let text = match body_text(&app, body) {
-        Ok(t) => t,
+    let (cluster, text) = match ingest_input(&app, &query, body) {
+        Ok(input) => input,
         Err(r) => return r,
     };
     let loaded = app.loaded();
@@ -266,17 +286,123 @@ async fn post_falco(
     Query(query): Query<HashMap<String, String>>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
-    let cluster = match cluster_of(&app, &query) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let text = match body_text(&app, body) {
-        Ok(t) => t,
+    let (cluster, text) = match ingest_input(&app, &query, body) {
+        Ok(input) => input,
         Err(r) => return r,
     };
     match ingest::falco(&app.tuning(), &cluster, &text) {
         Ok(batch) => store_batch(&app, batch).await,
         Err(e) => batch_error(&app, e),
+    }
+}
+
+/// `POST /admission?cluster=NAME`: admission decisions forwarded by the
+/// webhook (JSON lines of [`crate::decisions::AdmissionDecision`]).
+async fn post_admission(
+    State(app): State<Arc<App>>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let (cluster, text) = match ingest_input(&app, &query, body) {
+        Ok(input) => input,
+        Err(r) => return r,
+    };
+    let decisions = match crate::decisions::parse(&text) {
+        Ok(d) => d,
+        Err(e) => return batch_error(&app, e),
+    };
+    if let Err(r) = rate_limit(&app, decisions.len()) {
+        return r;
+    }
+    if let Err(e) = app.store.insert_decisions(&cluster, &decisions).await {
+        tracing::error!(error = %e, "storing admission decisions failed");
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the store failed; nothing was stored, retry".to_owned(),
+        );
+    }
+    app.metrics.decisions.inc_by(decisions.len() as u64);
+    axum::Json(json!({"accepted": decisions.len()})).into_response()
+}
+
+/// `GET /decisions?cluster=&namespace=&kind=&verdict=&policy=&since=&limit=&cursor=`.
+async fn get_decisions(
+    State(app): State<Arc<App>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let parsed = (|| {
+        reject_unknown(
+            &app,
+            &query,
+            &[
+                "cluster",
+                "namespace",
+                "kind",
+                "verdict",
+                "policy",
+                "since",
+                "limit",
+                "cursor",
+            ],
+        )?;
+        if let Some(v) = query.get("verdict")
+            && !crate::decisions::Verdict::ALL
+                .iter()
+                .any(|known| known.as_str() == v)
+        {
+            app.metrics.refuse("bad_request");
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "`verdict` must be allowed, denied, error or timeout: `{}`",
+                    printable(v)
+                ),
+            ));
+        }
+        Ok::<_, Response>(DecisionFilter {
+            cluster: query.get("cluster").cloned(),
+            namespace: query.get("namespace").cloned(),
+            kind: query.get("kind").cloned(),
+            verdict: query.get("verdict").cloned(),
+            policy: query.get("policy").cloned(),
+            since: since_of(&app, &query)?,
+            after: cursor_of(&app, &query)?,
+            limit: limit_of(&app, &query)? + 1,
+        })
+    })();
+    let filter = match parsed {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    match app.store.decisions(&filter).await {
+        Ok(items) => page(items, filter.limit, |d| d.id),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    }
+}
+
+/// `{"items", "next"}` of rows fetched with one more than the page (`limit`
+/// is the page plus one): `next` is the last served id when there is more.
+fn page<T: serde::Serialize>(mut items: Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> Response {
+    let next = if items.len() as i64 == limit {
+        items.pop();
+        items.last().map(|item| id(item).to_string())
+    } else {
+        None
+    };
+    axum::Json(json!({"items": items, "next": next})).into_response()
+}
+
+/// `?since=RFC3339`, in milliseconds.
+fn since_of(app: &App, query: &HashMap<String, String>) -> Result<Option<i64>, Response> {
+    match query.get("since") {
+        None => Ok(None),
+        Some(s) => parse_rfc3339(s).map(Some).ok_or_else(|| {
+            app.metrics.refuse("bad_request");
+            error(
+                StatusCode::BAD_REQUEST,
+                format!("`since` is not RFC 3339: `{}`", printable(s)),
+            )
+        }),
     }
 }
 
@@ -350,21 +476,11 @@ async fn get_alerts(
             &query,
             &["rule", "priority", "cluster", "since", "limit", "cursor"],
         )?;
-        let since = match query.get("since") {
-            None => None,
-            Some(s) => Some(parse_rfc3339(s).ok_or_else(|| {
-                app.metrics.refuse("bad_request");
-                error(
-                    StatusCode::BAD_REQUEST,
-                    format!("`since` is not RFC 3339: `{}`", printable(s)),
-                )
-            })?),
-        };
         Ok::<_, Response>(AlertFilter {
             rule: query.get("rule").cloned(),
             priority: query.get("priority").cloned(),
             cluster: query.get("cluster").cloned(),
-            since,
+            since: since_of(&app, &query)?,
             after: cursor_of(&app, &query)?,
             limit: limit_of(&app, &query)? + 1,
         })
@@ -374,15 +490,7 @@ async fn get_alerts(
         Err(r) => return r,
     };
     match app.store.alerts(&filter).await {
-        Ok(mut items) => {
-            let next = if items.len() as i64 == filter.limit {
-                items.pop();
-                items.last().map(|a| a.id.to_string())
-            } else {
-                None
-            };
-            axum::Json(json!({"items": items, "next": next})).into_response()
-        }
+        Ok(items) => page(items, filter.limit, |a| a.id),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     }
 }
@@ -653,10 +761,26 @@ async fn get_summary(State(app): State<Arc<App>>) -> Response {
         Ok(c) => c,
         Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     };
+    let mut admission: BTreeMap<&str, i64> = crate::decisions::Verdict::ALL
+        .iter()
+        .map(|v| (v.as_str(), 0))
+        .collect();
+    match app.store.decision_counts(None).await {
+        Ok(counts) => {
+            for (verdict, n) in counts {
+                if let Some(slot) = admission.get_mut(verdict.as_str()) {
+                    *slot += n;
+                }
+            }
+        }
+        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    }
+    let decided: i64 = admission.values().sum();
     axum::Json(json!({
         "score": posture.get("score").cloned().unwrap_or(Value::Null),
         "findings": findings,
         "alerts": {"total": oncall + review, "oncall": oncall, "review": review},
+        "admission": {"total": decided, "verdicts": admission},
         "last_audit": rfc3339(at),
     }))
     .into_response()

@@ -20,8 +20,10 @@
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod decisions;
 pub mod demo;
 mod export;
+pub mod forward;
 pub mod ingest;
 pub mod metrics;
 pub mod oncall;

@@ -25,6 +25,10 @@ pub enum ServeError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Runtime(#[from] RuntimeError),
+    /// Forwarding to the console (`--console`) could not start.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Console(#[from] palisade_console::forward::ForwardError),
 }
 
 /// The first policy set did not load.

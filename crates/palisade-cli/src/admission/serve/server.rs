@@ -40,17 +40,23 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         addr: args.listen,
         source,
     })?;
+    let console = super::console::start(&args)?;
+    let mut metrics = Metrics::new();
+    if let Some(console) = &console {
+        metrics.register_console(console);
+    }
     let app = Arc::new(App {
         store: PolicyStore::default(),
         inventory: InventoryStore::default(),
         has_inventory: !args.inventory.is_empty(),
-        metrics: Metrics::new(),
+        metrics,
         timeout: args.timeout,
         failure_policy: args.failure_policy,
         max_body_bytes: args.max_body_bytes,
         evaluations: Arc::new(Semaphore::new(
             std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
         )),
+        console,
     });
     let router = router(Arc::clone(&app));
     let (stop, stopped) = watch::channel(false);
@@ -103,6 +109,14 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     watching.abort();
     let _ = stop.send(true);
     let _ = accepting.await;
+    // The decisions still queued for the console, sent once.
+    let closing = Arc::clone(&app);
+    let _ = tokio::task::spawn_blocking(move || {
+        if let Some(console) = &closing.console {
+            console.close(std::time::Duration::from_secs(2));
+        }
+    })
+    .await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -410,8 +410,15 @@ pub fn json_lines<T: serde::de::DeserializeOwned>(
 ) -> Result<Vec<(usize, T)>, BatchError> {
     let mut parsed = Vec::new();
     for (i, line) in body.lines().enumerate() {
-        if line.trim().is_empty() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
             continue;
+        }
+        if !trimmed.starts_with('{') {
+            return Err(BatchError {
+                error: format!("line {}: each line must be one JSON object", i + 1),
+                line: i + 1,
+            });
         }
         let item = serde_json::from_str::<T>(line).map_err(|e| BatchError {
             error: format!(

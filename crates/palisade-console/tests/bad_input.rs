@@ -52,6 +52,9 @@ fn bad_input_is_refused_with_a_clear_4xx_and_nothing_is_stored() {
     bad_input::run("tests/bad_input/falco", |case| {
         answer(&runtime, &console, "/api/v1/falco", case.bytes)
     });
+    bad_input::run("tests/bad_input/admission", |case| {
+        answer(&runtime, &console, "/api/v1/admission", case.bytes)
+    });
     bad_input::run("tests/bad_input/exceptions", |case| {
         answer(
             &runtime,
@@ -68,6 +71,12 @@ fn bad_input_is_refused_with_a_clear_4xx_and_nothing_is_stored() {
             alerts["items"],
             serde_json::json!([]),
             "a refused batch stored alerts"
+        );
+        let (_, decisions) = console.get("/api/v1/decisions").await;
+        assert_eq!(
+            decisions["items"],
+            serde_json::json!([]),
+            "a refused batch stored decisions"
         );
         let (_, rules) = console.get("/api/v1/rules").await;
         let rule = rules["items"]

@@ -57,6 +57,7 @@ pub fn router(app: Arc<App>) -> Router {
             authenticate,
         ))
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(app)
 }
@@ -94,6 +95,15 @@ async fn authenticate(State(app): State<Arc<App>>, request: Request, next: Next)
         }
     }
     next.run(request).await
+}
+
+/// `GET /readyz`: 200 while the store answers, 503 (with the reason)
+/// when it does not, so a replica that lost its database leaves the Service.
+async fn readyz(State(app): State<Arc<App>>) -> Response {
+    match app.store.ping().await {
+        Ok(()) => "ready\n".into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {e}\n")).into_response(),
+    }
 }
 
 async fn not_found(State(app): State<Arc<App>>) -> Response {

@@ -34,6 +34,7 @@ pub const DOCUMENT: &str = r##"{
     "/api/v1/policies/export": {"get": {"summary": "The active policy set as one Kubernetes List (policies, and the Falco rules with the console's exceptions as a ConfigMap) for kubectl apply or GitOps", "responses": {"200": {"description": "a v1 List"}}}},
     "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1 JSON"}}}},
     "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "OpenMetrics text"}}}},
+    "/readyz": {"get": {"summary": "Readiness: the store answers (no token needed)", "security": [], "responses": {"200": {"description": "ready"}, "503": {"description": "the store does not answer"}}}},
     "/healthz": {"get": {"summary": "Liveness (no token needed)", "security": [], "responses": {"200": {"description": "ok"}}}}
   }
 }"##;

@@ -42,6 +42,13 @@ async fn suite(name: &str, db: &str) {
         .await
         .unwrap();
     assert_eq!(health.status().as_u16(), 200);
+    let ready = console
+        .client
+        .get(format!("{}/readyz", console.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status().as_u16(), 200);
 
     // Dedup: 100 repeats are one alert counted 100 times.
     let batch = vec![SHADOW; 100].join("\n");

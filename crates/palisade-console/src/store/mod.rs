@@ -184,6 +184,11 @@ impl Store {
         Ok(Store { pool, backend })
     }
 
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.fetch_all("SELECT 1", &[]).await.map(|_| ())
+    }
+
     /// Which backend this is.
     pub fn backend(&self) -> Backend {
         self.backend

@@ -146,10 +146,26 @@ pub async fn serve_until(
         Duration::from_secs(10),
     ));
     let watching = tokio::spawn(Arc::clone(&app).watch());
+    // A renewed certificate is served without a restart.
+    let interval = app.config.reload_interval;
+    let renewing = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(interval).await;
+            let certs = Arc::clone(&certs);
+            match tokio::task::spawn_blocking(move || certs.reload_if_changed()).await {
+                Ok(Some(Ok(()))) => tracing::info!("certificate reloaded"),
+                Ok(Some(Err(error))) => {
+                    tracing::error!(%error, "certificate not reloaded; still serving the previous one");
+                }
+                Ok(None) | Err(_) => {}
+            }
+        }
+    });
     ready(addr);
     tracing::info!(%addr, "console listening");
     until.await;
     watching.abort();
+    renewing.abort();
     let _ = stop.send(true);
     let _ = accepting.await;
     Ok(())

@@ -610,3 +610,36 @@ async fn critical_and_error_reach_oncall_once_per_window_warning_never() {
     );
     console.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewed_certificate_is_served_without_restart() {
+    let dir = temp("renew-db");
+    let mut config = config("renew", &dir.join("palisade.db").display().to_string());
+    config.reload_interval = Duration::from_millis(200);
+    let state = config.state_dir.clone();
+    let console = Console::start(config).await;
+    // A new pair from another CA, written where the console reads its own.
+    let renewed = palisade_https::dev_cert::generate(&["localhost".to_owned()], 30).unwrap();
+    std::fs::write(state.join("console-tls.crt"), &renewed.server_cert).unwrap();
+    std::fs::write(state.join("console-tls.key"), &renewed.server_key).unwrap();
+    let trusting_the_new_ca = reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(renewed.ca_cert.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let mut served = false;
+    for _ in 0..100 {
+        let answer = trusting_the_new_ca
+            .get(format!("{}/healthz", console.base))
+            .send()
+            .await;
+        if answer.is_ok_and(|a| a.status() == 200) {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(served, "the renewed certificate is not served");
+    console.stop().await;
+}

@@ -20,8 +20,8 @@ use serde_json::{Value, json};
 use crate::app::App;
 use crate::ingest::{self, Batch, BatchError, Exception, Mode, printable};
 use crate::store::{
-    AlertFilter, DecisionFilter, FindingFilter, RuleState, StoredAlert, now_ms, parse_rfc3339,
-    rfc3339,
+    ALERT_FILTERS, DECISION_FILTERS, FINDING_FILTERS, Filter, Filters, RuleState, StoredAlert,
+    now_ms, parse_rfc3339, rfc3339,
 };
 
 /// The largest page.
@@ -340,66 +340,74 @@ async fn get_decisions(
     State(app): State<Arc<App>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let parsed = (|| {
-        reject_unknown(
-            &app,
-            &query,
-            &[
-                "cluster",
-                "namespace",
-                "kind",
-                "verdict",
-                "policy",
-                "since",
-                "limit",
-                "cursor",
-            ],
-        )?;
-        if let Some(v) = query.get("verdict")
-            && !crate::decisions::Verdict::ALL
-                .iter()
-                .any(|known| known.as_str() == v)
-        {
-            app.metrics.refuse("bad_request");
-            return Err(error(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "`verdict` must be allowed, denied, error or timeout: `{}`",
-                    printable(v)
-                ),
-            ));
-        }
-        Ok::<_, Response>(DecisionFilter {
-            cluster: query.get("cluster").cloned(),
-            namespace: query.get("namespace").cloned(),
-            kind: query.get("kind").cloned(),
-            verdict: query.get("verdict").cloned(),
-            policy: query.get("policy").cloned(),
-            since: since_of(&app, &query)?,
-            after: cursor_of(&app, &query)?,
-            limit: limit_of(&app, &query)? + 1,
-        })
-    })();
-    let filter = match parsed {
+    if let Some(v) = query.get("verdict")
+        && !crate::decisions::Verdict::ALL
+            .iter()
+            .any(|known| known.as_str() == v)
+    {
+        app.metrics.refuse("bad_request");
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "`verdict` must be allowed, denied, error or timeout: `{}`",
+                printable(v)
+            ),
+        );
+    }
+    let filter = match list_filter(&app, &query, &DECISION_FILTERS, &[]) {
         Ok(f) => f,
         Err(r) => return r,
     };
     match app.store.decisions(&filter).await {
-        Ok(items) => page(items, filter.limit, |d| d.id),
+        Ok(items) => page(items.into_iter().map(|d| (d.id, d)).collect(), filter.limit),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     }
 }
 
-/// `{"items", "next"}` of rows fetched with one more than the page (`limit`
-/// is the page plus one): `next` is the last served id when there is more.
-fn page<T: serde::Serialize>(mut items: Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> Response {
-    let next = if items.len() as i64 == limit {
-        items.pop();
-        items.last().map(|item| id(item).to_string())
+/// `{"items", "next"}` of `(id, item)` rows fetched with one more than the
+/// page (`limit` is the page plus one): `next` is the last served id when
+/// there is more.
+fn page<T: serde::Serialize>(mut rows: Vec<(i64, T)>, limit: i64) -> Response {
+    let next = if rows.len() as i64 == limit {
+        rows.pop();
+        rows.last().map(|(id, _)| id.to_string())
     } else {
         None
     };
+    let items: Vec<T> = rows.into_iter().map(|(_, item)| item).collect();
     axum::Json(json!({"items": items, "next": next})).into_response()
+}
+
+/// The [`Filter`] of a list endpoint from its query: the parameters of
+/// `filters`, `since` when the list has a time, `limit` and `cursor`, and
+/// the endpoint's own `also` (read by the caller); anything else is refused.
+fn list_filter(
+    app: &App,
+    query: &HashMap<String, String>,
+    filters: &Filters,
+    also: &[&str],
+) -> Result<Filter, Response> {
+    let mut known: Vec<&str> = filters.conditions.iter().map(|(name, _)| *name).collect();
+    if filters.since.is_some() {
+        known.push("since");
+    }
+    known.extend(["limit", "cursor"]);
+    known.extend(also);
+    reject_unknown(app, query, &known)?;
+    let since = match filters.since {
+        Some(condition) => since_of(app, query)?.map(|ms| (condition, ms)),
+        None => None,
+    };
+    Ok(Filter {
+        conditions: filters
+            .conditions
+            .iter()
+            .filter_map(|(name, condition)| Some((*condition, query.get(*name)?.clone())))
+            .collect(),
+        since,
+        after: cursor_of(app, query)?,
+        limit: limit_of(app, query)? + 1,
+    })
 }
 
 /// `?since=RFC3339`, in milliseconds.
@@ -480,27 +488,12 @@ async fn get_alerts(
     State(app): State<Arc<App>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let parsed = (|| {
-        reject_unknown(
-            &app,
-            &query,
-            &["rule", "priority", "cluster", "since", "limit", "cursor"],
-        )?;
-        Ok::<_, Response>(AlertFilter {
-            rule: query.get("rule").cloned(),
-            priority: query.get("priority").cloned(),
-            cluster: query.get("cluster").cloned(),
-            since: since_of(&app, &query)?,
-            after: cursor_of(&app, &query)?,
-            limit: limit_of(&app, &query)? + 1,
-        })
-    })();
-    let filter = match parsed {
+    let filter = match list_filter(&app, &query, &ALERT_FILTERS, &[]) {
         Ok(f) => f,
         Err(r) => return r,
     };
     match app.store.alerts(&filter).await {
-        Ok(items) => page(items, filter.limit, |a| a.id),
+        Ok(items) => page(items.into_iter().map(|a| (a.id, a)).collect(), filter.limit),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     }
 }
@@ -698,57 +691,28 @@ async fn get_findings(
     State(app): State<Arc<App>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = reject_unknown(
-        &app,
-        &query,
-        &[
-            "layer",
-            "severity",
-            "namespace",
-            "policy",
-            "cluster",
-            "limit",
-            "cursor",
-        ],
-    ) {
-        return r;
-    }
+    let filter = match list_filter(&app, &query, &FINDING_FILTERS, &["cluster"]) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    // The audit's findings are the inventory's cluster's.
     if query
         .get("cluster")
         .is_some_and(|c| *c != app.config.cluster)
     {
-        return axum::Json(json!({"items": [], "next": null})).into_response();
+        return page(Vec::<(i64, Value)>::new(), filter.limit);
     }
-    let (after, limit) = match (cursor_of(&app, &query), limit_of(&app, &query)) {
-        (Ok(a), Ok(l)) => (a, l),
-        (Err(r), _) | (_, Err(r)) => return r,
-    };
     let (run, ..) = match latest(&app).await {
         Ok(l) => l,
         Err(r) => return r,
     };
-    let filter = FindingFilter {
-        layer: query.get("layer").cloned(),
-        severity: query.get("severity").cloned(),
-        namespace: query.get("namespace").cloned(),
-        policy: query.get("policy").cloned(),
-        after,
-        limit: limit + 1,
-    };
     match app.store.findings(run, &filter).await {
-        Ok(mut rows) => {
-            let next = if rows.len() as i64 == filter.limit {
-                rows.pop();
-                rows.last().map(|(id, _)| id.to_string())
-            } else {
-                None
-            };
-            let items: Vec<Value> = rows
-                .iter()
-                .map(|(_, body)| serde_json::from_str(body).unwrap_or(Value::Null))
-                .collect();
-            axum::Json(json!({"items": items, "next": next})).into_response()
-        }
+        Ok(rows) => page(
+            rows.into_iter()
+                .map(|(id, body)| (id, serde_json::from_str(&body).unwrap_or(Value::Null)))
+                .collect(),
+            filter.limit,
+        ),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     }
 }

@@ -263,26 +263,30 @@ impl Forwarder {
     /// `console_queue` (a gauge).
     pub fn register(&self, registry: &mut Registry) {
         let c = &self.counters;
-        registry.register(
-            "console_forwarded",
-            "Admission decisions the console took",
-            c.sent.clone(),
-        );
-        registry.register(
-            "console_dropped",
-            "Admission decisions dropped because the queue to the console was full",
-            c.dropped.clone(),
-        );
-        registry.register(
-            "console_failed",
-            "Admission decisions the console refused, or left unsent at shutdown",
-            c.failed.clone(),
-        );
-        registry.register(
-            "console_retries",
-            "Attempts to post a batch to the console that failed and were retried",
-            c.retries.clone(),
-        );
+        for (name, help, counter) in [
+            (
+                "console_forwarded",
+                "Admission decisions the console took",
+                &c.sent,
+            ),
+            (
+                "console_dropped",
+                "Admission decisions dropped because the queue to the console was full",
+                &c.dropped,
+            ),
+            (
+                "console_failed",
+                "Admission decisions the console refused, or left unsent at shutdown",
+                &c.failed,
+            ),
+            (
+                "console_retries",
+                "Attempts to post a batch to the console that failed and were retried",
+                &c.retries,
+            ),
+        ] {
+            registry.register(name, help, counter.clone());
+        }
         registry.register(
             "console_queue",
             "Admission decisions waiting to be sent to the console",

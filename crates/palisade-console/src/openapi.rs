@@ -50,7 +50,7 @@ mod tests {
             .filter_map(|l| l.trim().strip_prefix(".route(\""))
             .filter_map(|l| l.split('"').next())
             .map(|p| {
-                if p.starts_with("/api") || p == "/metrics" || p == "/healthz" {
+                if p.starts_with("/api") || ["/metrics", "/healthz", "/readyz"].contains(&p) {
                     p.to_owned()
                 } else {
                     format!("/api/v1{p}")

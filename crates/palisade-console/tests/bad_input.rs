@@ -87,16 +87,7 @@ fn bad_input_is_refused_with_a_clear_4xx_and_nothing_is_stored() {
             .unwrap()
             .clone();
         assert_eq!(rule["exceptions"], 0, "a refused exception was stored");
-        let metrics = console
-            .client
-            .get(format!("{}/metrics", console.base))
-            .bearer_auth(harness::TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = console.text("/metrics").await;
         let refused: u64 = metrics
             .lines()
             .filter(|l| l.starts_with("palisade_console_refused_total{reason=\"bad_request\"}"))

@@ -125,14 +125,12 @@ fn read_certified_key(
     key_path: &Path,
     provider: &CryptoProvider,
 ) -> Result<CertifiedKey, TlsError> {
-    let cert_error = |reason: String| TlsError {
-        path: cert_path.to_path_buf(),
+    let fail = |path: &Path, reason: String| TlsError {
+        path: path.to_path_buf(),
         reason,
     };
-    let key_error = |reason: String| TlsError {
-        path: key_path.to_path_buf(),
-        reason,
-    };
+    let cert_error = |reason| fail(cert_path, reason);
+    let key_error = |reason| fail(key_path, reason);
     let chain = CertificateDer::pem_file_iter(cert_path)
         .map_err(|e| cert_error(e.to_string()))?
         .collect::<Result<Vec<_>, _>>()

@@ -3,8 +3,9 @@
 
 use serde::Serialize;
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
-use super::{Bind, Select, Store, StoreError, rfc3339};
+use super::{Bind, Filter, Filters, Select, Store, StoreError, rfc3339};
 
 /// One deduplicated alert as stored and served.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -67,21 +68,32 @@ pub struct Upserted {
     pub notified_at: Option<i64>,
 }
 
-/// Filters of `GET /alerts`.
-#[derive(Debug, Clone, Default)]
-pub struct AlertFilter {
-    /// Only this rule.
-    pub rule: Option<String>,
-    /// Only this priority (Falco's spelling).
-    pub priority: Option<String>,
-    /// Only this cluster.
-    pub cluster: Option<String>,
-    /// Only alerts last seen at or after (ms).
-    pub since: Option<i64>,
-    /// Only ids above this (the cursor).
-    pub after: i64,
-    /// At most this many.
-    pub limit: i64,
+/// The filters of `GET /alerts`.
+pub const ALERT_FILTERS: Filters = Filters {
+    conditions: &[
+        ("rule", "rule = ?"),
+        ("priority", "priority = ?"),
+        ("cluster", "cluster = ?"),
+    ],
+    since: Some("last_seen >= ?"),
+};
+
+/// One row of `SELECT id, rule, priority, count, first_seen, last_seen,
+/// output, fields, cluster, routed FROM alerts`.
+fn stored_alert(row: &AnyRow) -> Result<StoredAlert, sqlx::Error> {
+    let fields: String = row.try_get(7)?;
+    Ok(StoredAlert {
+        id: row.try_get(0)?,
+        rule: row.try_get(1)?,
+        priority: row.try_get(2)?,
+        count: row.try_get(3)?,
+        first_seen: rfc3339(row.try_get(4)?),
+        last_seen: rfc3339(row.try_get(5)?),
+        output: row.try_get(6)?,
+        fields: serde_json::from_str(&fields).unwrap_or(serde_json::Value::Null),
+        cluster: row.try_get(8)?,
+        routed: row.try_get(9)?,
+    })
 }
 
 impl Store {
@@ -144,35 +156,15 @@ impl Store {
         Ok(())
     }
 
-    /// Alerts matching `filter`, by id.
-    pub async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<StoredAlert>, StoreError> {
-        let mut select = Select::from(
+    /// Alerts matching `filter` ([`ALERT_FILTERS`]), by id.
+    pub async fn alerts(&self, filter: &Filter) -> Result<Vec<StoredAlert>, StoreError> {
+        let rows = Select::from(
             "id, rule, priority, count, first_seen, last_seen, output, fields, cluster, routed",
             "alerts",
         )
-        .and("id > ?", Bind::Int(filter.after))
-        .eq("rule", filter.rule.as_deref())
-        .eq("priority", filter.priority.as_deref())
-        .eq("cluster", filter.cluster.as_deref());
-        if let Some(since) = filter.since {
-            select = select.and("last_seen >= ?", Bind::Int(since));
-        }
-        let rows = select.page(self, filter.limit).await?;
-        self.read_rows(&rows, |row| {
-            let fields: String = row.try_get(7)?;
-            Ok(StoredAlert {
-                id: row.try_get(0)?,
-                rule: row.try_get(1)?,
-                priority: row.try_get(2)?,
-                count: row.try_get(3)?,
-                first_seen: rfc3339(row.try_get(4)?),
-                last_seen: rfc3339(row.try_get(5)?),
-                output: row.try_get(6)?,
-                fields: serde_json::from_str(&fields).unwrap_or(serde_json::Value::Null),
-                cluster: row.try_get(8)?,
-                routed: row.try_get(9)?,
-            })
-        })
+        .page(self, filter)
+        .await?;
+        self.each(&rows, stored_alert)
     }
 
     /// Stored alerts by routing: `(oncall, review)`.

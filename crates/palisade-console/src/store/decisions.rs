@@ -5,7 +5,7 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{Bind, Select, Store, StoreError};
+use super::{Bind, Filter, Filters, Select, Store, StoreError};
 use crate::decisions::Received;
 
 /// One stored decision as `GET /decisions` serves it: the forwarded
@@ -21,26 +21,21 @@ pub struct StoredDecision {
     pub decision: serde_json::Value,
 }
 
-/// Filters of `GET /decisions`.
-#[derive(Debug, Clone, Default)]
-pub struct DecisionFilter {
-    /// Only this cluster.
-    pub cluster: Option<String>,
-    /// Only this namespace.
-    pub namespace: Option<String>,
-    /// Only this kind.
-    pub kind: Option<String>,
-    /// Only this verdict.
-    pub verdict: Option<String>,
-    /// Only decisions where this policy spoke.
-    pub policy: Option<String>,
-    /// Only decisions made at or after (ms).
-    pub since: Option<i64>,
-    /// Only ids above this (the cursor).
-    pub after: i64,
-    /// At most this many.
-    pub limit: i64,
-}
+/// The filters of `GET /decisions`; `policy` selects the decisions where
+/// that policy spoke.
+pub const DECISION_FILTERS: Filters = Filters {
+    conditions: &[
+        ("cluster", "cluster = ?"),
+        ("namespace", "namespace = ?"),
+        ("kind", "kind = ?"),
+        ("verdict", "verdict = ?"),
+        (
+            "policy",
+            "id IN (SELECT decision_id FROM decision_policies WHERE policy = ?)",
+        ),
+    ],
+    since: Some("at >= ?"),
+};
 
 impl Store {
     /// Stores a batch of decisions of `cluster` in one transaction.
@@ -97,28 +92,12 @@ impl Store {
         Ok(())
     }
 
-    /// Decisions matching `filter`, by id.
-    pub async fn decisions(
-        &self,
-        filter: &DecisionFilter,
-    ) -> Result<Vec<StoredDecision>, StoreError> {
-        let mut select = Select::from("id, cluster, body", "admission_decisions")
-            .and("id > ?", Bind::Int(filter.after))
-            .eq("cluster", filter.cluster.as_deref())
-            .eq("namespace", filter.namespace.as_deref())
-            .eq("kind", filter.kind.as_deref())
-            .eq("verdict", filter.verdict.as_deref());
-        if let Some(policy) = filter.policy.as_deref() {
-            select = select.and(
-                "id IN (SELECT decision_id FROM decision_policies WHERE policy = ?)",
-                Bind::Text(policy),
-            );
-        }
-        if let Some(since) = filter.since {
-            select = select.and("at >= ?", Bind::Int(since));
-        }
-        let rows = select.page(self, filter.limit).await?;
-        self.read_rows(&rows, |row| {
+    /// Decisions matching `filter` ([`DECISION_FILTERS`]), by id.
+    pub async fn decisions(&self, filter: &Filter) -> Result<Vec<StoredDecision>, StoreError> {
+        let rows = Select::from("id, cluster, body", "admission_decisions")
+            .page(self, filter)
+            .await?;
+        self.each(&rows, |row| {
             let body: String = row.try_get(2)?;
             Ok(StoredDecision {
                 id: row.try_get(0)?,

@@ -13,14 +13,12 @@ mod runs;
 pub mod schema;
 mod tuning;
 
-use std::str::FromStr;
-
 use sqlx::any::{AnyPoolOptions, AnyRow, install_default_drivers};
 use sqlx::{AnyPool, Row};
 
-pub use alerts::{AlertFilter, NewAlert, StoredAlert, Upserted};
-pub use decisions::{DecisionFilter, StoredDecision};
-pub use runs::{FindingFilter, Run, RunFinding};
+pub use alerts::{ALERT_FILTERS, NewAlert, StoredAlert, Upserted};
+pub use decisions::{DECISION_FILTERS, StoredDecision};
+pub use runs::{FINDING_FILTERS, Run, RunFinding};
 pub use tuning::RuleState;
 
 /// The store could not be opened or used.
@@ -48,17 +46,6 @@ pub enum Backend {
     Postgres,
 }
 
-impl FromStr for Backend {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Backend, String> {
-        match s {
-            "sqlite" => Ok(Backend::Sqlite),
-            "postgres" => Ok(Backend::Postgres),
-            _ => Err(format!("unknown backend `{s}`")),
-        }
-    }
-}
-
 /// The store.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -80,6 +67,42 @@ pub fn redact(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// The filters a list of the store takes: each query parameter with the
+/// condition it sets (`?` standing for its value), and the condition
+/// `since` sets, when the list has a time. The store owns the SQL; the API
+/// names the parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct Filters {
+    /// `(parameter, condition)`.
+    pub conditions: &'static [(&'static str, &'static str)],
+    /// The condition of `since` (milliseconds), when the list has a time.
+    pub since: Option<&'static str>,
+}
+
+impl Filters {
+    /// The condition set by `parameter`.
+    pub fn condition(&self, parameter: &str) -> Option<&'static str> {
+        self.conditions
+            .iter()
+            .find(|(name, _)| *name == parameter)
+            .map(|(_, condition)| *condition)
+    }
+}
+
+/// One filtered page of a list: the conditions of [`Filters`] with their
+/// values, the time, the cursor and the size.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// `(condition, value)`: each condition of the list's [`Filters`] given.
+    pub conditions: Vec<(&'static str, String)>,
+    /// `since`'s condition and its time (ms), when given.
+    pub since: Option<(&'static str, i64)>,
+    /// Only ids above this (the cursor).
+    pub after: i64,
+    /// At most this many.
+    pub limit: i64,
 }
 
 /// A value bound to a query.
@@ -116,17 +139,17 @@ impl<'a> Select<'a> {
         self
     }
 
-    /// `AND column = value` when `value` is set.
-    fn eq(self, column: &str, value: Option<&'a str>) -> Select<'a> {
-        match value {
-            Some(v) => self.and(&format!("{column} = ?"), Bind::Text(v)),
-            None => self,
+    /// Runs it with `filter`'s conditions, after its cursor, ordered by
+    /// `id` and at most its `limit` rows.
+    async fn page(mut self, store: &Store, filter: &'a Filter) -> Result<Vec<AnyRow>, StoreError> {
+        self = self.and("id > ?", Bind::Int(filter.after));
+        for (condition, value) in &filter.conditions {
+            self = self.and(condition, Bind::Text(value));
         }
-    }
-
-    /// Runs it, ordered by `id` and at most `limit` rows.
-    async fn page(mut self, store: &Store, limit: i64) -> Result<Vec<AnyRow>, StoreError> {
-        self.binds.push(Bind::Int(limit));
+        if let Some((condition, since)) = filter.since {
+            self = self.and(condition, Bind::Int(since));
+        }
+        self.binds.push(Bind::Int(filter.limit));
         self.sql
             .push_str(&format!(" ORDER BY id LIMIT ${}", self.binds.len()));
         let mut query = sqlx::query(&self.sql);
@@ -204,8 +227,8 @@ impl Store {
         }
     }
 
-    /// Each row of `rows` through `read`, a column error reported as the store's.
-    fn read_rows<T>(
+    /// `read` applied to every row, the first failure reported.
+    fn each<T>(
         &self,
         rows: &[AnyRow],
         read: impl Fn(&AnyRow) -> Result<T, sqlx::Error>,
@@ -238,7 +261,7 @@ impl Store {
         binds: &[Bind<'_>],
     ) -> Result<Vec<(String, i64)>, StoreError> {
         let rows = self.fetch_all(sql, binds).await?;
-        self.read_rows(&rows, |row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        self.each(&rows, |row| Ok((row.try_get(0)?, row.try_get(1)?)))
     }
 }
 

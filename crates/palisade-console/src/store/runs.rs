@@ -2,24 +2,18 @@
 
 use sqlx::Row;
 
-use super::{Bind, Select, Store, StoreError};
+use super::{Bind, Filter, Filters, Select, Store, StoreError};
 
-/// Filters of `GET /findings`.
-#[derive(Debug, Clone, Default)]
-pub struct FindingFilter {
-    /// Only this layer.
-    pub layer: Option<String>,
-    /// Only this severity.
-    pub severity: Option<String>,
-    /// Only this namespace.
-    pub namespace: Option<String>,
-    /// Only this policy.
-    pub policy: Option<String>,
-    /// Only ids above this (the cursor).
-    pub after: i64,
-    /// At most this many.
-    pub limit: i64,
-}
+/// The filters of `GET /findings` (within one run).
+pub const FINDING_FILTERS: Filters = Filters {
+    conditions: &[
+        ("layer", "layer = ?"),
+        ("severity", "severity = ?"),
+        ("namespace", "namespace = ?"),
+        ("policy", "policy = ?"),
+    ],
+    since: None,
+};
 
 /// One audit run to store.
 #[derive(Debug, Clone)]
@@ -99,7 +93,7 @@ impl Store {
                 &[Bind::Text(cluster)],
             )
             .await?;
-        let mut runs = self.read_rows(&rows, |row| {
+        let mut runs = self.each(&rows, |row| {
             Ok((
                 row.try_get(0)?,
                 row.try_get(1)?,
@@ -111,23 +105,18 @@ impl Store {
         Ok(runs.pop())
     }
 
-    /// Findings of run `run_id` matching the filters, after id `after`:
+    /// Findings of run `run_id` matching `filter` ([`FINDING_FILTERS`]):
     /// `(id, body)`.
     pub async fn findings(
         &self,
         run_id: i64,
-        filter: &FindingFilter,
+        filter: &Filter,
     ) -> Result<Vec<(i64, String)>, StoreError> {
         let rows = Select::from("id, body", "findings")
             .and("run_id = ?", Bind::Int(run_id))
-            .and("id > ?", Bind::Int(filter.after))
-            .eq("layer", filter.layer.as_deref())
-            .eq("severity", filter.severity.as_deref())
-            .eq("namespace", filter.namespace.as_deref())
-            .eq("policy", filter.policy.as_deref())
-            .page(self, filter.limit)
+            .page(self, filter)
             .await?;
-        self.read_rows(&rows, |row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        self.each(&rows, |row| Ok((row.try_get(0)?, row.try_get(1)?)))
     }
 
     /// Finding counts of run `run_id` by layer and severity.
@@ -141,7 +130,7 @@ impl Store {
                 &[Bind::Int(run_id)],
             )
             .await?;
-        self.read_rows(&rows, |row| {
+        self.each(&rows, |row| {
             Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
         })
     }

@@ -21,7 +21,7 @@ impl Store {
         let rows = self
             .fetch_all("SELECT name, enabled, mode FROM rule_states", &[])
             .await?;
-        self.read_rows(&rows, |row| {
+        self.each(&rows, |row| {
             let enabled: i64 = row.try_get(1)?;
             Ok(RuleState {
                 name: row.try_get(0)?,
@@ -52,7 +52,7 @@ impl Store {
         let rows = self
             .fetch_all("SELECT rule, body FROM exceptions ORDER BY id", &[])
             .await?;
-        self.read_rows(&rows, |row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        self.each(&rows, |row| Ok((row.try_get(0)?, row.try_get(1)?)))
     }
 
     /// Adds an exception.

@@ -31,7 +31,7 @@ pub enum Command {
     /// Apply Kyverno `mutate` policies to manifests: mutated YAML, or JSON patches
     Mutate(mutate::MutateArgs),
     /// Serve policies as a validating admission webhook over HTTPS.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Write a development CA and a webhook server certificate signed by it.
     Cert(cert::CertArgs),
 }
@@ -45,7 +45,7 @@ pub fn run(out: &Output, command: Command) -> Exit {
         Command::Audit(args) => audit::run(out, &args),
         Command::Test(args) => test::run(out, &args),
         Command::Mutate(args) => mutate::run(out, &args),
-        Command::Serve(args) => serve::run(out, args),
+        Command::Serve(args) => serve::run(out, *args),
         Command::Cert(args) => cert::run(out, &args),
     }
 }

@@ -136,6 +136,15 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         }
     };
     let (response, verdict, policies) = answer(&app, &outcome);
+    if let Some(console) = &app.console {
+        let found = match &outcome {
+            Outcome::Decided(d) | Outcome::TimedOut(d) => Some(d),
+            Outcome::Panicked => None,
+        };
+        console.record(super::console::decision(
+            &request, &response, verdict, dry_run, found,
+        ));
+    }
     let json = wire::Answer {
         response: &response,
         uid: &request.uid,

@@ -1,7 +1,7 @@
--- The console's store (PostgreSQL). The SQLite migration of the same
+-- The console's store ({{backend}}). The {{other}} migration of the same
 -- number holds the same tables and columns.
 CREATE TABLE alerts (
-    id BIGSERIAL PRIMARY KEY,
+    id {{id}},
     cluster TEXT NOT NULL,
     rule TEXT NOT NULL,
     priority TEXT NOT NULL,
@@ -27,13 +27,13 @@ CREATE TABLE rule_states (
     updated_at BIGINT NOT NULL
 );
 CREATE TABLE exceptions (
-    id BIGSERIAL PRIMARY KEY,
+    id {{id}},
     rule TEXT NOT NULL,
     body TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );
 CREATE TABLE runs (
-    id BIGSERIAL PRIMARY KEY,
+    id {{id}},
     cluster TEXT NOT NULL,
     at BIGINT NOT NULL,
     score BIGINT NOT NULL,
@@ -41,7 +41,7 @@ CREATE TABLE runs (
     coverage TEXT NOT NULL
 );
 CREATE TABLE findings (
-    id BIGSERIAL PRIMARY KEY,
+    id {{id}},
     run_id BIGINT NOT NULL,
     cluster TEXT NOT NULL,
     layer TEXT NOT NULL,

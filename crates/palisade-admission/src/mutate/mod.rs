@@ -43,6 +43,7 @@
 //! assert_eq!(out.patches[0].policy, "add-team");
 //! ```
 
+pub mod fix;
 mod jmes;
 pub(crate) mod kyverno;
 mod load;

@@ -191,10 +191,7 @@ impl<'a> Lines<'a> {
     /// Byte offset where 1-based line `n` starts (the end for lines past it).
     fn start(&self, n: u32) -> usize {
         let i = (n as usize).saturating_sub(1);
-        self.starts
-            .get(i)
-            .copied()
-            .unwrap_or(self.text.len())
+        self.starts.get(i).copied().unwrap_or(self.text.len())
     }
 
     /// Byte offset just past line `n`, its line break included.
@@ -316,26 +313,32 @@ fn plan_map(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     if !added.is_empty() {
-        let col = indent.ok_or(Unsafe)?;
-        let text = indented(&yaml::to_yaml_string(&Json::Object(added)), col, true);
-        let at = lines.end(last_end);
-        out.push(Splice {
-            from: at,
-            to: at,
-            text: with_break_before(lines, at, text),
-        });
+        insert_after(lines, last_end, indent, &Json::Object(added), out)?;
     }
     Ok(())
 }
 
-/// Text inserted at the very end of a stream that lacks a final newline
-/// starts on a new line.
-fn with_break_before(lines: &Lines<'_>, at: usize, text: String) -> String {
+/// Plans writing `value` (new entries or items) in block style after line
+/// `last`, at 1-based column `col`; text inserted at the very end of a
+/// stream that lacks a final newline starts on a new line.
+fn insert_after(
+    lines: &Lines<'_>,
+    last: u32,
+    col: Option<u32>,
+    value: &Json,
+    out: &mut Vec<Splice>,
+) -> Result<(), Unsafe> {
+    let mut text = indented(&yaml::to_yaml_string(value), col.ok_or(Unsafe)?, true);
+    let at = lines.end(last);
     if at == lines.text.len() && !lines.text.is_empty() && !lines.text.ends_with('\n') {
-        format!("\n{text}")
-    } else {
-        text
+        text.insert(0, '\n');
     }
+    out.push(Splice {
+        from: at,
+        to: at,
+        text,
+    });
+    Ok(())
 }
 
 fn prefix_is_blank(lines: &Lines<'_>, node: &Node) -> bool {
@@ -370,22 +373,8 @@ fn plan_entry(
         }
         _ => {}
     }
-    if end == key.line
-        && value.line == key.line
-        && !new.is_object()
-        && !new.is_array()
-        && let Some((from, to)) = scalar_span(lines, value)
-    {
-        let text = yaml::to_yaml_string(new);
-        let text = text.trim_end();
-        if !text.contains('\n') {
-            out.push(Splice {
-                from,
-                to,
-                text: text.to_owned(),
-            });
-            return Ok(());
-        }
+    if end == key.line && value.line == key.line && replace_scalar(lines, value, new, out) {
+        return Ok(());
     }
     // The entry written anew where it stands (a `- ` before the key stays).
     let mut one = Map::new();
@@ -397,6 +386,28 @@ fn plan_entry(
         text,
     });
     Ok(())
+}
+
+/// Plans replacing a one-line scalar by another, in place; `false` when
+/// either is not one (nothing planned).
+fn replace_scalar(lines: &Lines<'_>, node: &Node, new: &Json, out: &mut Vec<Splice>) -> bool {
+    if new.is_object() || new.is_array() {
+        return false;
+    }
+    let Some((from, to)) = scalar_span(lines, node) else {
+        return false;
+    };
+    let text = yaml::to_yaml_string(new);
+    let text = text.trim_end();
+    if text.contains('\n') {
+        return false;
+    }
+    out.push(Splice {
+        from,
+        to,
+        text: text.to_owned(),
+    });
+    true
 }
 
 /// Plans a block sequence that keeps its items and may gain more at its end.
@@ -421,34 +432,16 @@ fn plan_seq(
                 plan_map(lines, entries, a, out)?;
             }
             _ => {
-                if end != item.line || new.is_object() || new.is_array() {
+                if end != item.line || !replace_scalar(lines, item, new, out) {
                     return Err(Unsafe);
                 }
-                let (from, to) = scalar_span(lines, item).ok_or(Unsafe)?;
-                let text = yaml::to_yaml_string(new);
-                let text = text.trim_end();
-                if text.contains('\n') {
-                    return Err(Unsafe);
-                }
-                out.push(Splice {
-                    from,
-                    to,
-                    text: text.to_owned(),
-                });
             }
         }
     }
     if let Some(rest) = after.get(items.len()..)
         && !rest.is_empty()
     {
-        let col = dash_col.ok_or(Unsafe)?;
-        let text = indented(&yaml::to_yaml_string(&json!(rest)), col, true);
-        let at = lines.end(last_end);
-        out.push(Splice {
-            from: at,
-            to: at,
-            text: with_break_before(lines, at, text),
-        });
+        insert_after(lines, last_end, dash_col, &json!(rest), out)?;
     }
     Ok(())
 }

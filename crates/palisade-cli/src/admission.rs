@@ -1,7 +1,9 @@
 //! `palisade admission …`: its commands arrive with the admission issue.
 
 mod audit;
+mod fix;
 mod mutate;
+mod object_at;
 mod pss;
 mod review;
 mod test;
@@ -38,6 +40,8 @@ pub enum Command {
     Test(test::TestArgs),
     /// Apply Kyverno `mutate` policies to manifests: mutated YAML, or JSON patches
     Mutate(mutate::MutateArgs),
+    /// Fix manifests for Pod Security with the built-in pack and mutate policies
+    Fix(fix::FixArgs),
     /// Serve policies as a validating admission webhook over HTTPS.
     Serve(serve::ServeArgs),
     /// Write a development CA and a webhook server certificate signed by it.
@@ -54,6 +58,7 @@ pub fn run(out: &Output, group: Group) -> Exit {
             Command::Audit(args) => audit::run(out, &args),
             Command::Test(args) => test::run(out, &args),
             Command::Mutate(args) => mutate::run(out, &args),
+            Command::Fix(args) => fix::run(out, &args),
             Command::Serve(args) => serve::run(out, args),
             Command::Cert(args) => cert::run(out, &args),
         },

@@ -67,16 +67,18 @@ pub struct Unfixable {
     pub reason: String,
 }
 
-/// The fix of one object: the object after every fix, the changes in the
-/// order they were made, what still fails the level (empty when the object
-/// passes it, or is not a Pod or a workload), and the rules that failed to
-/// apply (their changes are not made).
+/// The fix of one object.
 #[derive(Debug, Clone, PartialEq)]
-#[expect(missing_docs, reason = "the fields are described on the struct")]
 pub struct ObjectFix {
-    pub object: Value,
+    /// The changes, in the order they were made.
     pub changes: Vec<Change>,
+    /// The object after every fix.
+    pub object: Value,
+    /// What still fails the level: empty when the object passes it, or is
+    /// not a Pod or a workload at all.
     pub unfixable: Vec<Unfixable>,
+    /// Rules that failed to apply; their changes are not made, and
+    /// `admission fix` reports them as warnings with the rule's position.
     pub errors: Vec<RuleMutation>,
 }
 
@@ -140,10 +142,10 @@ impl Fixer {
             })
             .unwrap_or_default();
         ObjectFix {
-            object: outcome.object,
             changes,
             unfixable,
             errors,
+            object: outcome.object,
         }
     }
 }

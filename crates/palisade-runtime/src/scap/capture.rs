@@ -93,6 +93,8 @@ pub struct Capture<'r> {
     blocks: BlockCounts,
     /// Whether every event record so far was a container event.
     leading_containers: bool,
+    /// The header of the first event block, read while opening.
+    pending: Option<BlockHeader>,
 }
 
 /// How many blocks of each kind a capture held so far.
@@ -188,8 +190,18 @@ impl<'r> Capture<'r> {
             num: 0,
             blocks: BlockCounts::default(),
             leading_containers: true,
+            pending: None,
         };
         capture.read_first_section()?;
+        // The metadata blocks up to the first event block, as libscap
+        // reads them when it opens a capture.
+        while let Some(h) = capture.read_header()? {
+            if EV.contains(&h.block_type) || EVF.contains(&h.block_type) {
+                capture.pending = Some(h);
+                break;
+            }
+            capture.metadata_block(&h)?;
+        }
         Ok(capture)
     }
 
@@ -203,7 +215,8 @@ impl<'r> Capture<'r> {
         self.header
     }
 
-    /// What the metadata blocks read so far said.
+    /// What the metadata blocks said: those before the first event block
+    /// once opened, and later ones as the events reach them.
     pub fn metadata(&self) -> &Metadata {
         &self.metadata
     }
@@ -300,9 +313,9 @@ impl<'r> Capture<'r> {
     }
 
     /// Reads the rest of a block into `self.buf` (body only) and checks its
-    /// trailer. `already` bytes after the header were consumed already.
-    fn read_body(&mut self, h: &BlockHeader, already: u32) -> Result<(), ScapError> {
-        let min = 12 + already;
+    /// trailer. `already` bytes after the header were consumed already; the
+    /// block must be at least `min` bytes long.
+    fn read_body(&mut self, h: &BlockHeader, already: u32, min: u32) -> Result<(), ScapError> {
         if h.len < min {
             return Err(self.err(
                 h.offset,
@@ -402,7 +415,8 @@ impl<'r> Capture<'r> {
 
     /// Parses a section header block whose header (and magic) was read.
     fn section_header(&mut self, h: &BlockHeader) -> Result<(), ScapError> {
-        self.read_body(h, 4)?;
+        // Header, magic, version, section length, trailer.
+        self.read_body(h, 4, 28)?;
         let mut cur = Cursor::new(&self.buf, self.header.endian, h.offset + 12);
         let parsed = (|| -> Result<(u16, u16), Short> {
             let major = cur.u16("section header")?;
@@ -425,7 +439,7 @@ impl<'r> Capture<'r> {
         if h.block_type == SHB {
             return self.section_header(h);
         }
-        self.read_body(h, 0)?;
+        self.read_body(h, 0, 12)?;
         let body_offset = h.offset + 8;
         let mut cur = Cursor::new(&self.buf, self.header.endian, body_offset);
         let t = h.block_type;
@@ -454,7 +468,11 @@ impl<'r> Capture<'r> {
     /// into [`Capture::metadata`].
     pub fn next_event(&mut self) -> Result<Option<RawEvent<'_>>, ScapError> {
         loop {
-            let Some(h) = self.read_header()? else {
+            let next = match self.pending.take() {
+                Some(h) => Some(h),
+                None => self.read_header()?,
+            };
+            let Some(h) = next else {
                 return Ok(None);
             };
             let t = h.block_type;
@@ -462,7 +480,7 @@ impl<'r> Capture<'r> {
                 self.metadata_block(&h)?;
                 continue;
             }
-            self.read_body(&h, 0)?;
+            self.read_body(&h, 0, 12)?;
             self.blocks.events += 1;
             if let Some((info, code)) = self.event_layout(&h)? {
                 self.num += 1;

@@ -35,6 +35,18 @@ fn captures() -> Option<Vec<(String, PathBuf, PathBuf)>> {
     )
 }
 
+/// The recorded events of an events file, by `evt.num`.
+fn by_num(events: &PathBuf) -> BTreeMap<u64, serde_json::Value> {
+    std::fs::read_to_string(events)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let e: serde_json::Value = serde_json::from_str(l).unwrap();
+            (e["evt.num"].as_u64().unwrap(), e)
+        })
+        .collect()
+}
+
 /// `evt.num evt.dir evt.type` of every shown event, and every event
 /// record's number (shown or not).
 fn shown(path: &PathBuf) -> (Vec<String>, u64) {
@@ -157,14 +169,7 @@ fn string_parameters_are_what_sysdig_printed() {
     };
     let mut compared = 0;
     for (name, scap, events) in &captures {
-        let expected: BTreeMap<u64, serde_json::Value> = std::fs::read_to_string(events)
-            .unwrap()
-            .lines()
-            .map(|l| {
-                let e: serde_json::Value = serde_json::from_str(l).unwrap();
-                (e["evt.num"].as_u64().unwrap(), e)
-            })
-            .collect();
+        let expected = by_num(events);
         let mut capture = Capture::open(scap).unwrap();
         while let Some(event) = capture.next_event().unwrap() {
             let Some(e) = expected.get(&event.num) else {
@@ -231,4 +236,61 @@ fn event_counts_per_type_agree_with_sysdig() {
         }
         assert_eq!(ours, theirs, "{name}");
     }
+}
+
+/// The thread table (process list, then clone/fork/execve/procexit) gives
+/// the `proc.*` values sysdig printed, on every shown event of every
+/// capture.
+#[test]
+fn process_fields_are_what_sysdig_printed() {
+    use palisade_runtime::scap::threads::ThreadTable;
+    let Some(captures) = captures() else {
+        return;
+    };
+    let fields: [(&str, Option<&str>, &str); 11] = [
+        ("proc.name", None, "proc.name"),
+        ("proc.exe", None, "proc.exe"),
+        ("proc.args", None, "proc.args"),
+        ("proc.cmdline", None, "proc.cmdline"),
+        ("proc.pname", None, "proc.pname"),
+        ("proc.pcmdline", None, "proc.pcmdline"),
+        ("proc.aname", Some("1"), "proc.aname[1]"),
+        ("proc.aname", Some("2"), "proc.aname[2]"),
+        ("proc.aname", Some("3"), "proc.aname[3]"),
+        ("proc.aname", Some("4"), "proc.aname[4]"),
+        ("proc.aname", Some("5"), "proc.aname[5]"),
+    ];
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for (name, scap, events) in &captures {
+        let expected = by_num(events);
+        let mut capture = Capture::open(scap).unwrap();
+        let mut table = ThreadTable::from_metadata(capture.metadata());
+        while let Some(event) = capture.next_event().unwrap() {
+            table.update(&event);
+            let Some(e) = expected.get(&event.num) else {
+                continue;
+            };
+            for (field, arg, key) in fields {
+                let want = e[key].as_str().map(str::to_owned);
+                let got = table.proc_field(event.tid, field, arg);
+                compared += 1;
+                if got != want {
+                    failures.push(format!("{name} {} {key}: {got:?} != {want:?}", event.num));
+                }
+            }
+        }
+    }
+    assert!(compared > 10_000, "{compared}");
+    assert!(
+        failures.is_empty(),
+        "{} of {compared} differ:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(40)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }

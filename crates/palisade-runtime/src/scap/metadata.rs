@@ -227,8 +227,8 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes.get(..end).unwrap_or(bytes)).into_owned()
 }
 
-/// NUL-separated strings.
-fn strings(bytes: &[u8]) -> Vec<String> {
+/// NUL-separated strings (empty ones dropped).
+pub(crate) fn strings(bytes: &[u8]) -> Vec<String> {
     bytes
         .split(|&b| b == 0)
         .filter(|s| !s.is_empty())

@@ -11,7 +11,9 @@
 //!   hands out [`RawEvent`]s numbered as libsinsp numbers them (`evt.num`);
 //! - [`event_info`](event_info::event_info) describes every event type
 //!   (generated from falcosecurity/libs' event table);
-//! - [`metadata`] holds what the metadata blocks said.
+//! - [`metadata`] holds what the metadata blocks said;
+//! - [`threads`] is the thread table libsinsp keeps (the first part of
+//!   its state).
 //!
 //! Every failure is a [`ScapError`] naming the capture and the byte offset.
 //! Block lengths are checked before anything is allocated, and a block
@@ -23,6 +25,7 @@ mod error;
 mod event;
 pub mod event_info;
 pub mod metadata;
+pub mod threads;
 
 pub use capture::{BlockCounts, Capture, Limits, SectionHeader};
 pub use cursor::Endian;

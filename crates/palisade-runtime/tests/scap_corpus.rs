@@ -294,3 +294,47 @@ fn process_fields_are_what_sysdig_printed() {
             .join("\n")
     );
 }
+
+/// `evt.res` and `evt.rawres` of every shown event are what sysdig printed.
+#[test]
+fn results_are_what_sysdig_printed() {
+    let Some(captures) = captures() else {
+        return;
+    };
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for (name, scap, events) in &captures {
+        let expected = by_num(events);
+        let mut capture = Capture::open(scap).unwrap();
+        while let Some(event) = capture.next_event().unwrap() {
+            let Some(e) = expected.get(&event.num) else {
+                continue;
+            };
+            let got = (event.res().map(|r| r.into_owned()), event.rawres());
+            let want = (
+                e["evt.res"].as_str().map(str::to_owned),
+                e["evt.rawres"].as_i64(),
+            );
+            compared += 1;
+            if got != want {
+                failures.push(format!(
+                    "{name} {} {}: {got:?} != {want:?}",
+                    event.num,
+                    event.type_name()
+                ));
+            }
+        }
+    }
+    assert!(compared > 1_000, "{compared}");
+    assert!(
+        failures.is_empty(),
+        "{} of {compared} differ:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(30)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}

@@ -72,9 +72,10 @@ pub mod scap {
     pub use palisade_runtime::scap::metadata::{
         Credentials, FdEntry, FdKind, Group, Interface, MachineInfo, Metadata, ThreadEntry, User,
     };
+    pub use palisade_runtime::scap::threads::{ThreadInfo, ThreadTable};
     pub use palisade_runtime::scap::{
         BlockCounts, Capture, Endian, Limits, Param, ParamValue, RawEvent, ScapError,
-        ScapErrorKind, SectionHeader, SockAddr,
+        ScapErrorKind, SectionHeader, SockAddr, errno_name,
     };
 }
 

@@ -57,6 +57,26 @@ impl<'a> RawEvent<'a> {
         super::event_info::direction(self.code)
     }
 
+    /// `evt.rawres`: an exit event's result (its first parameter), when it
+    /// has one; generic events carry none.
+    pub fn rawres(&self) -> Option<i64> {
+        if self.direction() != '<' || self.code == GENERIC_X {
+            return None;
+        }
+        self.param(0)?.value().as_i64()
+    }
+
+    /// `evt.res`: `SUCCESS` for a result of zero or more, otherwise the
+    /// error's name (`ENOENT`), or its number when the name is unknown.
+    pub fn res(&self) -> Option<std::borrow::Cow<'static, str>> {
+        let raw = self.rawres()?;
+        Some(if raw >= 0 {
+            "SUCCESS".into()
+        } else {
+            super::errno::errno_name(-raw).map_or_else(|| raw.to_string().into(), Into::into)
+        })
+    }
+
     /// Whether this is an internal event, which libsinsp consumes and never
     /// shows (process snapshots, container metadata).
     pub fn is_internal(&self) -> bool {

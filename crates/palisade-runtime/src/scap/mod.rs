@@ -21,6 +21,7 @@
 
 mod capture;
 mod cursor;
+mod errno;
 mod error;
 mod event;
 pub mod event_info;
@@ -29,5 +30,6 @@ pub mod threads;
 
 pub use capture::{BlockCounts, Capture, Limits, SectionHeader};
 pub use cursor::Endian;
+pub use errno::errno_name;
 pub use error::{ScapError, ScapErrorKind};
 pub use event::{Param, ParamValue, RawEvent, SockAddr};

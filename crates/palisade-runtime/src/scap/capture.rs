@@ -31,6 +31,10 @@ const INFRASTRUCTURE_EVENT_E: u16 = 286;
 /// Container events (`container`, `container` JSON v1 and v2): those at
 /// the start of a capture are consumed while libsinsp opens it, never shown.
 const CONTAINER_EVENTS: [u16; 3] = [228, 272, 324];
+/// The most parameters an event record may declare: event types have at
+/// most a few dozen, so this keeps a hostile count from sizing the
+/// parameter table (libscap only checks that the lengths fit).
+const MAX_PARAMS: u32 = 256;
 /// libscap's limit for ordinary event blocks.
 const MAX_SMALL_EVENT_BLOCK: u32 = 64 * 1024 + 8;
 
@@ -548,6 +552,14 @@ impl<'r> Capture<'r> {
         }
         match nparams {
             Some(nparams) => {
+                if nparams > MAX_PARAMS {
+                    return Err(bad(
+                        self,
+                        format!(
+                            "{nparams} parameters: more than any event type has ({MAX_PARAMS} at most)"
+                        ),
+                    ));
+                }
                 let width = if info.large_payload() { 4 } else { 2 };
                 let lens_end = hdr_len as u64 + u64::from(nparams) * width;
                 if lens_end > u64::from(len) {

@@ -1,7 +1,9 @@
-//! `palisade admission …`: review, verify, Pod Security, audit, test, mutate, serve, cert.
+//! `palisade admission …`: review, verify, Pod Security, audit, test, mutate, fix, serve, cert.
 
 mod audit;
+mod fix;
 mod mutate;
+mod object_at;
 mod pss;
 mod review;
 mod test;
@@ -30,8 +32,10 @@ pub enum Command {
     Test(test::TestArgs),
     /// Apply Kyverno `mutate` policies to manifests: mutated YAML, or JSON patches
     Mutate(mutate::MutateArgs),
+    /// Fix manifests for Pod Security with the built-in pack and mutate policies
+    Fix(fix::FixArgs),
     /// Serve policies as a validating admission webhook over HTTPS.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Write a development CA and a webhook server certificate signed by it.
     Cert(cert::CertArgs),
 }
@@ -45,7 +49,8 @@ pub fn run(out: &Output, command: Command) -> Exit {
         Command::Audit(args) => audit::run(out, &args),
         Command::Test(args) => test::run(out, &args),
         Command::Mutate(args) => mutate::run(out, &args),
-        Command::Serve(args) => serve::run(out, args),
+        Command::Fix(args) => fix::run(out, &args),
+        Command::Serve(args) => serve::run(out, *args),
         Command::Cert(args) => cert::run(out, &args),
     }
 }

@@ -6,22 +6,33 @@
 
 use palisade_admission::AdmissionReview;
 use palisade_admission::gatekeeper::load_manifests;
+use palisade_core::Manifest;
 use palisade_core::manifest::{load_reader, load_str};
 use palisade_testkit::bad_input::{self, Case};
+
+/// The case's first error: as a manifest file, or else the first that
+/// `load` finds in its objects.
+fn manifest_error(
+    case: &Case<'_>,
+    load: impl FnOnce(Vec<Manifest>) -> Option<String>,
+) -> Option<String> {
+    let report = load_reader(&case.path_str(), case.bytes);
+    match report.errors.first() {
+        Some(e) => Some(e.to_string()),
+        None => load(report.objects),
+    }
+}
 
 /// Loads the case as a Gatekeeper file beside `with` (the suite's template
 /// or constraint): the first error, if any.
 fn gatekeeper_error(case: &Case<'_>, with: &str) -> Option<String> {
-    let report = load_reader(&case.path_str(), case.bytes);
-    if let Some(e) = report.errors.first() {
-        return Some(e.to_string());
-    }
-    let mut manifests = report.objects;
-    manifests.extend(load_str("fixture.yaml", with).objects);
-    load_manifests(&manifests)
-        .errors
-        .first()
-        .map(ToString::to_string)
+    manifest_error(case, |mut manifests| {
+        manifests.extend(load_str("fixture.yaml", with).objects);
+        load_manifests(&manifests)
+            .errors
+            .first()
+            .map(ToString::to_string)
+    })
 }
 
 const TEMPLATE: &str = include_str!("bad_input/fixtures/template.yaml");
@@ -44,27 +55,25 @@ fn bad_cel_templates_are_errors_with_positions() {
     });
 }
 
+#[test]
+fn bad_constraints_are_errors_with_positions() {
+    bad_input::run("tests/bad_input/constraints", |case| {
+        gatekeeper_error(case, TEMPLATE)
+    });
+}
+
 /// ValidatingAdmissionPolicies and bindings: malformed fields, expressions
 /// that do not compile, bindings naming a missing policy or lacking the
 /// `paramRef` their policy needs; each located.
 #[test]
 fn bad_admission_policies_are_errors_with_positions() {
     bad_input::run("tests/bad_input/admission_policies", |case| {
-        let report = load_reader(&case.path_str(), case.bytes);
-        if let Some(e) = report.errors.first() {
-            return Some(e.to_string());
-        }
-        palisade_admission::cel::admission_policy::load_manifests(&report.objects)
-            .errors
-            .first()
-            .map(ToString::to_string)
-    });
-}
-
-#[test]
-fn bad_constraints_are_errors_with_positions() {
-    bad_input::run("tests/bad_input/constraints", |case| {
-        gatekeeper_error(case, TEMPLATE)
+        manifest_error(case, |manifests| {
+            palisade_admission::cel::admission_policy::load_manifests(&manifests)
+                .errors
+                .first()
+                .map(ToString::to_string)
+        })
     });
 }
 

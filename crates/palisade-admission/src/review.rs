@@ -374,6 +374,10 @@ pub struct AdmissionResponse {
     pub status: Option<Status>,
     /// Warnings shown to the user (from `warn` violations).
     pub warnings: Vec<String>,
+    /// For a mutating webhook: the RFC 6902 operations (a JSON array) the
+    /// API server applies to the object, sent as `patchType: JSONPatch`
+    /// with the array's JSON base64-encoded in `patch`.
+    pub patch: Option<Json>,
 }
 
 impl AdmissionResponse {
@@ -383,7 +387,16 @@ impl AdmissionResponse {
             allowed: true,
             status: None,
             warnings: Vec::new(),
+            patch: None,
         }
+    }
+
+    /// The `patch` member: the JSON Patch's JSON text, base64-encoded.
+    pub fn patch_base64(&self) -> Option<String> {
+        use base64::Engine as _;
+        let patch = self.patch.as_ref()?;
+        let text = serde_json::to_vec(patch).unwrap_or_default();
+        Some(base64::engine::general_purpose::STANDARD.encode(text))
     }
 
     /// The `response` member of an AdmissionReview, with `uid`.
@@ -401,6 +414,10 @@ impl AdmissionResponse {
         }
         if !self.warnings.is_empty() {
             response.insert("warnings".into(), Json::from(self.warnings.clone()));
+        }
+        if let Some(patch) = self.patch_base64() {
+            response.insert("patchType".into(), Json::from("JSONPatch"));
+            response.insert("patch".into(), Json::from(patch));
         }
         Json::Object(response)
     }
@@ -667,6 +684,7 @@ impl Decision {
                     reason: "InternalError".to_owned(),
                 }),
                 warnings,
+                patch: None,
             };
         }
         let denies: Vec<String> = self
@@ -680,6 +698,7 @@ impl Decision {
                 allowed: true,
                 status: None,
                 warnings,
+                patch: None,
             }
         } else {
             AdmissionResponse {
@@ -690,6 +709,7 @@ impl Decision {
                     reason: "Forbidden".to_owned(),
                 }),
                 warnings,
+                patch: None,
             }
         }
     }

@@ -75,10 +75,13 @@ pub mod mutate {
     pub use palisade_admission::mutate::{
         AppliedPatch, Condition, Conditions, ContextEntry, ContextSource, Foreach, MutateLoad,
         MutatePolicy, MutateRule, MutateStatus, Mutation, MutationOutcome, RuleMutation, Values,
-        load_file, load_paths, load_policy, load_str, merge, mutate, mutate_with, remediation,
+        fix, load_file, load_paths, load_policy, load_str, merge, mutate, mutate_request,
+        mutate_with, remediation,
     };
     /// Writes a (mutated) object as a YAML document.
     pub use palisade_core::yaml::to_yaml_string;
+    /// Why a fixed object could not be written back into its file.
+    pub use palisade_core::yaml_edit::EditError;
 }
 
 /// Gatekeeper `suite.yaml` files, run as `gator verify` does.

@@ -34,7 +34,7 @@
 //! assert_eq!(results[0].status, RuleStatus::Fail);
 //! ```
 
-mod admission;
+pub(crate) mod admission;
 pub mod anchor;
 mod condition;
 pub(crate) mod eval;

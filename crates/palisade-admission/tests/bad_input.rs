@@ -35,14 +35,17 @@ fn gatekeeper_error(case: &Case<'_>, with: &str) -> Option<String> {
     })
 }
 
+/// The bad-input suite in `dir`, each case loaded beside `with`.
+fn gatekeeper_suite(dir: &str, with: &str) {
+    bad_input::run(dir, |case| gatekeeper_error(case, with));
+}
+
 const TEMPLATE: &str = include_str!("bad_input/fixtures/template.yaml");
 const CONSTRAINT: &str = include_str!("bad_input/fixtures/constraint.yaml");
 
 #[test]
 fn bad_templates_are_errors_with_positions() {
-    bad_input::run("tests/bad_input/templates", |case| {
-        gatekeeper_error(case, CONSTRAINT)
-    });
+    gatekeeper_suite("tests/bad_input/templates", CONSTRAINT);
 }
 
 /// CEL (`K8sNativeValidation`) templates: syntax errors, type errors,
@@ -50,16 +53,12 @@ fn bad_templates_are_errors_with_positions() {
 /// its field and inside the expression.
 #[test]
 fn bad_cel_templates_are_errors_with_positions() {
-    bad_input::run("tests/bad_input/cel_templates", |case| {
-        gatekeeper_error(case, CONSTRAINT)
-    });
+    gatekeeper_suite("tests/bad_input/cel_templates", CONSTRAINT);
 }
 
 #[test]
 fn bad_constraints_are_errors_with_positions() {
-    bad_input::run("tests/bad_input/constraints", |case| {
-        gatekeeper_error(case, TEMPLATE)
-    });
+    gatekeeper_suite("tests/bad_input/constraints", TEMPLATE);
 }
 
 /// ValidatingAdmissionPolicies and bindings: malformed fields, expressions

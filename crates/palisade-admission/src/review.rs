@@ -261,12 +261,8 @@ impl AdmissionRequest {
     /// `metadata.labels` of the object under review, as (key, value) pairs.
     pub fn labels(&self) -> impl Iterator<Item = (&str, &str)> {
         self.subject_object()
-            .and_then(|o| o.get("metadata"))
-            .and_then(|m| m.get("labels"))
-            .and_then(Json::as_object)
             .into_iter()
-            .flat_map(|labels| labels.iter())
-            .filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)))
+            .flat_map(palisade_core::manifest::labels_of)
     }
 
     /// A reference to the object under review.

@@ -5,22 +5,13 @@
 //! or is reported with the check it cannot fix), and `--write` on a file
 //! with comments, flow style and several documents (kept as written where
 //! nothing changes).
-#![allow(
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Output;
 
-use palisade_testkit::command::text;
+use palisade_testkit::command::{arg, assert_exit, stdout_json, text};
 use serde_json::Value;
-
-fn arg(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
 
 fn palisade(args: &[&str]) -> Output {
     palisade_testkit::command::run(env!("CARGO_BIN_EXE_palisade"), args)
@@ -54,33 +45,28 @@ fn mutate_prints_patched_objects_and_their_patches() {
     let dir = root.join("other/add-imagepullsecrets");
     let policy = dir.join("add-imagepullsecrets.yaml");
     let resources = dir.join(".kyverno-test/resource.yaml");
-    // YAML: every object, mutated or not; the mutated one equals the
-    // corpus's expected patched resource as data.
-    let out = palisade(&[
-        "admission",
-        "mutate",
-        "--policies",
-        arg(&policy),
-        arg(&resources),
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let objects = documents(&text(&out.stdout));
+    let mutate = |format: &str| {
+        let out = palisade(&[
+            "--format",
+            format,
+            "admission",
+            "mutate",
+            "--policies",
+            arg(&policy),
+            arg(&resources),
+        ]);
+        assert_exit(&out, 0);
+        out
+    };
+    // Text, the default: every object as YAML, mutated or not; the mutated
+    // one equals the corpus's expected patched resource as data.
+    let objects = documents(&text(&mutate("text").stdout));
     assert_eq!(objects.len(), 3);
     let expected =
         std::fs::read_to_string(dir.join(".kyverno-test/patchedResource1.yaml")).unwrap();
     assert_eq!(objects[0], documents(&expected)[0]);
     // JSON: one entry per object with its position and patches.
-    let out = palisade(&[
-        "--format",
-        "json",
-        "admission",
-        "mutate",
-        "--policies",
-        arg(&policy),
-        arg(&resources),
-    ]);
-    assert_eq!(out.status.code(), Some(0));
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = stdout_json(&mutate("json"));
     let first = &doc[0];
     assert_eq!(
         (
@@ -118,7 +104,7 @@ fn mutate_refuses_bad_policies_with_positions() {
     let pod = dir.join("pod.yaml");
     std::fs::write(&pod, "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n").unwrap();
     let out = palisade(&["admission", "mutate", "--policies", arg(&policy), arg(&pod)]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     let stderr = text(&out.stderr);
     assert!(
         stderr.contains(&format!("{}:10:", arg(&policy))),
@@ -133,7 +119,7 @@ fn admission_test_checks_patched_resources() {
         return;
     };
     let out = palisade(&["--format", "json", "admission", "test", arg(&root)]);
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc: Value = stdout_json(&out);
     assert_eq!(doc["cases"].as_array().unwrap().len(), 67);
     assert_eq!(doc["passed"], 66, "{}", text(&out.stdout));
     assert_eq!(doc["failed"], 1);

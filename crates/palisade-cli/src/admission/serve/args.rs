@@ -72,6 +72,25 @@ pub struct ServeArgs {
     /// ctrl-c before connections are closed.
     #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = palisade::duration::parse)]
     pub shutdown_timeout: Duration,
+    /// Forward every decision to the console at this base URL
+    /// (`https://palisade-console.palisade.svc`), in batches, without
+    /// waiting: a console that is down or slow never slows admission.
+    #[arg(long, value_name = "URL")]
+    pub console: Option<String>,
+    /// The CA certificates (PEM) to trust for `--console` (default: the
+    /// public web's roots).
+    #[arg(long, value_name = "FILE", requires = "console")]
+    pub console_ca: Option<PathBuf>,
+    /// A file holding the console's bearer token (its `--token-file`).
+    #[arg(long, value_name = "FILE", requires = "console")]
+    pub console_token_file: Option<PathBuf>,
+    /// Decisions waiting for the console at most; beyond, new ones are
+    /// dropped and counted (`palisade_webhook_console_dropped_total`).
+    #[arg(long, value_name = "N", default_value_t = 10_000, requires = "console")]
+    pub console_queue: usize,
+    /// The cluster this webhook serves, as the console names it.
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    pub cluster: String,
 }
 
 /// What to answer when evaluation exceeds its deadline.

@@ -248,6 +248,12 @@ impl Metrics {
             .inc();
     }
 
+    /// Registers the `--console` forwarder's counters
+    /// (`palisade_webhook_console_*`).
+    pub fn register_console(&mut self, console: &palisade_console::forward::Forwarder) {
+        console.register(&mut self.registry);
+    }
+
     /// Every metric in the OpenMetrics text format.
     pub fn render(&self) -> String {
         let mut text = String::new();

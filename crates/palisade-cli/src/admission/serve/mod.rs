@@ -12,11 +12,13 @@
 //! - `inventory`: cluster objects (Namespaces, `data.inventory`) from files;
 //! - `reload`: polling policy and certificate files for changes;
 //! - TLS, the accept loop and shutdown signals: the `palisade-https` crate;
+//! - `console`: decisions forwarded to the console (`--console`);
 //! - `metrics`: Prometheus metrics;
 //! - `logs`: log lines written to standard error off the request path.
 
 mod app;
 pub mod args;
+mod console;
 mod error;
 mod inventory;
 mod logs;

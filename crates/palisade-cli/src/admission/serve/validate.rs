@@ -82,6 +82,19 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         }
     };
     let (response, verdict, policies) = answer(&app, &outcome);
+    if let Some(console) = &app.console {
+        let found = match &outcome {
+            Outcome::Decided(d) | Outcome::TimedOut(d) => Some(d),
+            Outcome::Panicked => None,
+        };
+        console.record(super::console::decision(
+            &review.request,
+            &response,
+            verdict,
+            review.dry_run,
+            found,
+        ));
+    }
     review.respond(&app, "validate", &response, verdict, &policies)
 }
 

@@ -81,12 +81,4 @@ fn bench<M: Measurement + 'static>(c: &mut Criterion<M>, prefix: &str) {
     group.finish();
 }
 
-fn wall(c: &mut Criterion) {
-    bench(c, "");
-}
-
-fn cpu(c: &mut Criterion<ThreadCpu>) {
-    bench(c, "cpu/");
-}
-
 palisade_benches::wall_and_cpu_main!(wall: wall; cpu: cpu);

@@ -40,6 +40,16 @@ fn pod() -> Value {
 /// rewrites it.
 const DEPLOYMENT: &str = "# web\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web  # the name\n  namespace: shop\nspec:\n  replicas: 3\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: ghcr.io/example/web:2   # pinned\n        ports:\n        - containerPort: 8080\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  ports: [{port: 80}]\n";
 
+/// Wall-clock runs (`mutate/...`).
+fn wall(c: &mut Criterion) {
+    bench(c, "");
+}
+
+/// CPU-time runs (`cpu/mutate/...`).
+fn cpu(c: &mut Criterion<ThreadCpu>) {
+    bench(c, "cpu/");
+}
+
 #[expect(clippy::expect_used, reason = "the benchmark's own inputs are valid")]
 fn bench<M: Measurement + 'static>(c: &mut Criterion<M>, prefix: &str) {
     let pack = remediation::remediation_pack();

@@ -26,14 +26,16 @@ fn pod() -> Value {
                "ports": [{"containerPort": 8080}],
                "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}})
     };
-    let mut pod = json!({
+    let mut proxy = app("proxy");
+    if let Some(c) = proxy.as_object_mut() {
+        c.insert("securityContext".to_owned(), json!({"privileged": true}));
+    }
+    json!({
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": "web", "namespace": "shop", "labels": {"app": "web"}},
-        "spec": {"initContainers": [app("migrate")], "containers": [app("web"), app("proxy")],
+        "spec": {"initContainers": [app("migrate")], "containers": [app("web"), proxy],
                  "volumes": [{"name": "cache", "emptyDir": {}}]}
-    });
-    pod["spec"]["containers"][1]["securityContext"] = json!({"privileged": true});
-    pod
+    })
 }
 
 /// A Deployment file with comments and a second document, as `fix --write`

@@ -49,6 +49,9 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .route("/metrics", get(metrics))
+        // The web pages (issue 18), behind the same authentication: their
+        // routes are all in `crate::pages::router`.
+        .merge(crate::pages::router())
         .layer(middleware::from_fn_with_state(
             Arc::clone(&app),
             authenticate,

@@ -305,21 +305,34 @@ impl Store {
             .await
             .map_err(|e| self.error(&e))?;
         rows.iter()
-            .map(|row| {
-                let fields: String = row.try_get(7)?;
-                Ok(StoredAlert {
-                    id: row.try_get(0)?,
-                    rule: row.try_get(1)?,
-                    priority: row.try_get(2)?,
-                    count: row.try_get(3)?,
-                    first_seen: rfc3339(row.try_get(4)?),
-                    last_seen: rfc3339(row.try_get(5)?),
-                    output: row.try_get(6)?,
-                    fields: serde_json::from_str(&fields).unwrap_or(serde_json::Value::Null),
-                    cluster: row.try_get(8)?,
-                    routed: row.try_get(9)?,
-                })
-            })
+            .map(stored_alert)
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(|e| self.error(&e))
+    }
+
+    /// The alerts routed `routed` (`oncall` or `review`), newest first (by
+    /// last seen, then id), strictly before the key `before` (`(last_seen
+    /// ms, id)` of the previous page's last row): the web pages' lists.
+    pub async fn recent_alerts(
+        &self,
+        routed: &str,
+        before: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<(i64, StoredAlert)>, StoreError> {
+        let (last_seen, id) = before.unwrap_or((i64::MAX, i64::MAX));
+        let mut query = sqlx::query(
+            "SELECT id, rule, priority, count, first_seen, last_seen, output, fields, cluster, routed FROM alerts \
+             WHERE routed = $1 AND (last_seen < $2 OR (last_seen = $2 AND id < $3)) \
+             ORDER BY last_seen DESC, id DESC LIMIT $4",
+        )
+        .bind(routed);
+        for value in [last_seen, id, limit] {
+            query = query.bind(value);
+        }
+        let rows = query.fetch_all(&self.pool).await;
+        let rows = rows.map_err(|e| self.error(&e))?;
+        rows.iter()
+            .map(|row| Ok((row.try_get(5)?, stored_alert(row)?)))
             .collect::<Result<Vec<_>, sqlx::Error>>()
             .map_err(|e| self.error(&e))
     }
@@ -599,6 +612,24 @@ pub struct RunFinding {
     pub namespace: String,
     /// The finding as `palisade report --format json` writes it.
     pub body: String,
+}
+
+/// One row of `SELECT id, rule, priority, count, first_seen, last_seen,
+/// output, fields, cluster, routed FROM alerts`.
+fn stored_alert(row: &sqlx::any::AnyRow) -> Result<StoredAlert, sqlx::Error> {
+    let fields: String = row.try_get(7)?;
+    Ok(StoredAlert {
+        id: row.try_get(0)?,
+        rule: row.try_get(1)?,
+        priority: row.try_get(2)?,
+        count: row.try_get(3)?,
+        first_seen: rfc3339(row.try_get(4)?),
+        last_seen: rfc3339(row.try_get(5)?),
+        output: row.try_get(6)?,
+        fields: serde_json::from_str(&fields).unwrap_or(serde_json::Value::Null),
+        cluster: row.try_get(8)?,
+        routed: row.try_get(9)?,
+    })
 }
 
 /// Milliseconds since the epoch as RFC 3339 (UTC, milliseconds).

@@ -1,0 +1,147 @@
+//! The frame every page shares: head, skip link, navigation, main region,
+//! a live region for the script's announcements, and the response headers
+//! that keep hostile data inert (CSP, nosniff, no framing).
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use maud::{DOCTYPE, Markup, html};
+
+/// The pages in the navigation, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    /// `/`
+    Overview,
+    /// `/runtime`
+    Runtime,
+}
+
+impl Nav {
+    const ALL: [Nav; 2] = [Nav::Overview, Nav::Runtime];
+
+    fn path(self) -> &'static str {
+        match self {
+            Nav::Overview => "/",
+            Nav::Runtime => "/runtime",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Nav::Overview => "Overview",
+            Nav::Runtime => "Runtime",
+        }
+    }
+}
+
+/// No script but our own file, no inline script or style, no framing, no
+/// form posts elsewhere: a string that slips through as markup still runs
+/// nothing.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+                   connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// A whole page: `title` as the document title and the `h1`, `body` inside `main`.
+pub fn frame(title: &str, active: Nav, csrf: &str, body: Markup) -> Response {
+    let markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="csrf-token" content=(csrf);
+                title { (title) " · Palisade console" }
+                link rel="stylesheet" href="/assets/console.css";
+                script src="/assets/console.js" defer {}
+            }
+            body {
+                a.skip href="#main" { "Skip to the content" }
+                header.top {
+                    span.brand { "Palisade console" }
+                    nav aria-label="Pages" {
+                        ul {
+                            @for nav in Nav::ALL {
+                                li {
+                                    @if nav == active {
+                                        a href=(nav.path()) aria-current="page" { (nav.label()) }
+                                    } @else {
+                                        a href=(nav.path()) { (nav.label()) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                main #main tabindex="-1" {
+                    h1 { (title) }
+                    (body)
+                }
+                div #announce role="status" aria-live="polite" {}
+            }
+        }
+    };
+    html_response(StatusCode::OK, markup)
+}
+
+/// A section headed `heading` with the table `id` (its caption, column
+/// headers and `rows`), or the sentence `empty` when `rows` is `None`.
+pub fn table_section(
+    id: &str,
+    heading: &str,
+    caption: &str,
+    columns: &[&str],
+    rows: Option<Markup>,
+    empty: &str,
+) -> Markup {
+    let heading_id = format!("{id}-h");
+    html! {
+        section aria-labelledby=(heading_id) {
+            h2 #(heading_id) { (heading) }
+            @match rows {
+                Some(rows) => {
+                    table #(id) {
+                        caption { (caption) }
+                        (head(columns))
+                        tbody { (rows) }
+                    }
+                }
+                None => { p { (empty) } }
+            }
+        }
+    }
+}
+
+/// A table's head row: one column header per name.
+pub fn head(columns: &[&str]) -> Markup {
+    html! {
+        thead { tr { @for column in columns { th scope="col" { (column) } } } }
+    }
+}
+
+/// An HTML answer with the pages' security headers.
+pub fn html_response(status: StatusCode, markup: Markup) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, CSP),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        markup.into_string(),
+    )
+        .into_response()
+}
+
+/// A page that could not be made (the store failed, no audit yet).
+pub fn unavailable(title: &str, active: Nav, reason: &str) -> Response {
+    let mut response = frame(
+        title,
+        active,
+        "",
+        html! {
+            p.problem role="alert" { "This page cannot be shown now: " (reason) }
+        },
+    );
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    response
+}

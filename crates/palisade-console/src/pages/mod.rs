@@ -1,0 +1,33 @@
+//! The web pages: server-rendered HTML (maud templates, compiled into the
+//! binary, every interpolated string escaped) with one small script and one
+//! stylesheet, both embedded ([`assets`]). Nothing is loaded from the
+//! internet: the console works in an air-gapped cluster.
+//!
+//! The pages read the store and the loaded policies directly; every button
+//! calls the JSON API under `/api/v1` (the same calls a script would make).
+//! Strings from the cluster or the event stream are hostile: the templates
+//! escape them, the script only ever sets `textContent`, and every page is
+//! served with a Content-Security-Policy that allows no inline script.
+
+mod assets;
+mod format;
+mod layout;
+mod overview;
+mod runtime;
+mod stream;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::app::App;
+
+/// The pages' routes: `/`, `/runtime`, the live stream and `/assets/*`.
+pub fn router() -> Router<Arc<App>> {
+    Router::new()
+        .route("/", get(overview::page))
+        .route("/runtime", get(runtime::page))
+        .route("/runtime/stream", get(stream::alerts))
+        .route("/assets/{name}", get(assets::serve))
+}

@@ -1,0 +1,192 @@
+//! `/`: where the cluster stands: the posture score with its pillars and
+//! the reasons behind every point lost, open findings by layer and
+//! severity, alert counts, and policy coverage at a glance.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::Response;
+use maud::{Markup, html};
+use serde_json::Value;
+
+use super::format::{LAYERS, SEVERITIES, band, percent, text, urgency};
+use super::layout::{Nav, frame, table_section, unavailable};
+use crate::app::App;
+use crate::store::rfc3339;
+
+const TITLE: &str = "Overview";
+
+/// `GET /`.
+async fn render(app: &App, csrf: &str) -> Response {
+    let run = match app.store.latest_run(&app.config.cluster).await {
+        Ok(Some(run)) => run,
+        Ok(None) => return unavailable(TITLE, Nav::Overview, "no audit has run yet"),
+        Err(e) => return unavailable(TITLE, Nav::Overview, &e.to_string()),
+    };
+    let (run_id, at, score, posture, coverage) = run;
+    let counts = match app.store.finding_counts(run_id).await {
+        Ok(c) => c,
+        Err(e) => return unavailable(TITLE, Nav::Overview, &e.to_string()),
+    };
+    let (oncall, review) = match app.store.alert_counts().await {
+        Ok(c) => c,
+        Err(e) => return unavailable(TITLE, Nav::Overview, &e.to_string()),
+    };
+    let posture: Value = serde_json::from_str(&posture).unwrap_or(Value::Null);
+    let coverage: Value = serde_json::from_str(&coverage).unwrap_or(Value::Null);
+    let body = html! {
+        p.meta { "Cluster " strong { (app.config.cluster) } ", last audit " time datetime=(rfc3339(at)) { (rfc3339(at)) } }
+        div.cards {
+            (score_card(score, &posture))
+            (alerts_card(oncall, review))
+        }
+        (findings_table(&counts))
+        (pillars(&posture))
+        (coverage_table(&coverage))
+    };
+    frame(TITLE, Nav::Overview, csrf, body)
+}
+
+/// `GET /`.
+pub async fn page(State(app): State<Arc<App>>) -> Response {
+    render(&app, "").await
+}
+
+fn score_card(score: i64, posture: &Value) -> Markup {
+    let form = posture.get("form_score").and_then(Value::as_i64);
+    html! {
+        section.card aria-labelledby="score-h" {
+            h2 #score-h { "Posture score" }
+            p.score class=(band(score)) {
+                span #score { (score) } span.of { " / 100" }
+            }
+            meter min="0" max="100" low="50" high="80" optimum="100" value=(score) aria-label="Posture score" { (score) " of 100" }
+            @if let Some(form) = form {
+                p { "The five questions of the calculator give " strong #form-score { (form) } " / 100." }
+            }
+        }
+    }
+}
+
+fn alerts_card(oncall: i64, review: i64) -> Markup {
+    html! {
+        section.card aria-labelledby="alerts-h" {
+            h2 #alerts-h { "Alerts" }
+            dl.counts {
+                div { dt { "Total" } dd #alerts-total { (oncall + review) } }
+                div { dt { "Escalated to on-call" } dd #alerts-oncall { (oncall) } }
+                div { dt { "For review" } dd #alerts-review { (review) } }
+            }
+            p { a href="/runtime" { "See the alerts" } }
+        }
+    }
+}
+
+fn findings_table(counts: &[(String, String, i64)]) -> Markup {
+    let mut by: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+    for (layer, severity, n) in counts {
+        *by.entry((layer.as_str(), severity.as_str())).or_default() += n;
+    }
+    let columns: Vec<&str> = SEVERITIES
+        .iter()
+        .copied()
+        .filter(|s| counts.iter().any(|(_, sev, _)| sev == s))
+        .collect();
+    let total: i64 = counts.iter().map(|(_, _, n)| n).sum();
+    html! {
+        section aria-labelledby="findings-h" {
+            h2 #findings-h { "Open findings by layer and severity" }
+            @if total == 0 {
+                p { "No open findings." }
+            } @else {
+                table #findings {
+                    caption { (total) " open findings in the latest audit" }
+                    thead { tr {
+                        th scope="col" { "Layer" }
+                        @for s in &columns { th scope="col" class=(urgency(s)) { (s) } }
+                        th scope="col" { "Total" }
+                    } }
+                    tbody {
+                        @for layer in LAYERS {
+                            tr {
+                                th scope="row" { (layer) }
+                                @for s in &columns {
+                                    td data-severity=(s) { (by.get(&(layer, *s)).copied().unwrap_or(0)) }
+                                }
+                                td { (by.iter().filter(|((l, _), _)| *l == layer).map(|(_, n)| n).sum::<i64>()) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn pillars(posture: &Value) -> Markup {
+    let empty = Vec::new();
+    let pillars = posture
+        .get("pillars")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty);
+    html! {
+        section aria-labelledby="pillars-h" {
+            h2 #pillars-h { "Pillars and the points lost" }
+            div.pillars {
+                @for pillar in pillars {
+                    @let name = text(&pillar["name"]);
+                    @let score = pillar.get("score").and_then(Value::as_i64).unwrap_or(0);
+                    article.pillar data-pillar=(name) aria-labelledby={ "pillar-" (name) } {
+                        h3 #{ "pillar-" (name) } { (name) }
+                        p {
+                            span.score class=(band(score)) { (score) } " / 100, weight " (text(&pillar["weight"])) "%"
+                        }
+                        @let reasons = pillar.get("reasons").and_then(Value::as_array);
+                        @match reasons {
+                            Some(reasons) if !reasons.is_empty() => {
+                                ul.reasons {
+                                    @for reason in reasons {
+                                        li {
+                                            span.points { "−" (text(&reason["points"])) }
+                                            " " (text(&reason["reason"]))
+                                        }
+                                    }
+                                }
+                            }
+                            _ => { p { "No points lost." } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn coverage_table(coverage: &Value) -> Markup {
+    let items = coverage.as_array().filter(|items| !items.is_empty());
+    let rows = items.map(|items| {
+        html! {
+            @for item in items {
+                @let share = item.get("share").and_then(Value::as_f64).unwrap_or(0.0);
+                tr {
+                    th scope="row" { (text(&item["policy"])) }
+                    td { (text(&item["layer"])) }
+                    td { (text(&item["applies_to"])) " of " (text(&item["of"])) }
+                    td {
+                        meter min="0" max="1" value=(share) aria-hidden="true" {}
+                        " " (percent(share))
+                    }
+                }
+            }
+        }
+    });
+    table_section(
+        "coverage",
+        "Policy coverage",
+        "Share of workloads each policy applies to",
+        &["Policy", "Layer", "Workloads", "Share"],
+        rows,
+        "No policy selects any workload.",
+    )
+}

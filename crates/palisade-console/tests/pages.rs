@@ -1,0 +1,319 @@
+//! The web pages in a real browser: a console started by the test on
+//! loopback (HTTPS, SQLite), headless Chromium driven through WebDriver.
+//! Data goes in through the API; the tests assert on what the pages show,
+//! click their buttons, and check the change through the API. Each test
+//! writes screenshots to `target/tmp/screenshots/`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests panic"
+)]
+
+mod browser;
+mod harness;
+
+use browser::Browser;
+use harness::{Console, config};
+use serde_json::{Value, json};
+
+/// The example event stream's event number `n` (one JSON line).
+fn event(n: u64) -> String {
+    let file = harness::examples().join("../events.jsonl");
+    std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .find(|l| serde_json::from_str::<Value>(l).unwrap()["evt.num"] == n)
+        .unwrap()
+        .to_owned()
+}
+
+/// A read of `/etc/shadow` by `cat` (rule `Read sensitive file`, ERROR).
+fn shadow() -> String {
+    event(2)
+}
+
+/// An interactive shell in a container (rule `Terminal shell in container`, WARNING).
+fn shell() -> String {
+    event(1)
+}
+
+/// A console on the example data (SQLite, no token: the login form has
+/// its own test) and a browser; `None` when the browser is not installed.
+async fn start(name: &str) -> Option<(Console, Browser)> {
+    let mut config = config(name, "");
+    config.db = config.state_dir.join("console.db").display().to_string();
+    config.token = None;
+    let console = Console::start(config).await;
+    match Browser::start(&console.base).await {
+        Some(browser) => Some((console, browser)),
+        None => {
+            console.stop().await;
+            None
+        }
+    }
+}
+
+/// Posts `n` reads of `/etc/shadow` in one batch.
+async fn post_shadows(console: &Console, n: usize) {
+    let (status, body) = console
+        .post("/api/v1/events", &vec![shadow(); n].join("\n"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// The CSS selector of `rule`'s row in the rules table.
+fn rule_row(rule: &str) -> String {
+    format!("#rules tr[data-rule=\"{rule}\"]")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overview_shows_the_posture_of_the_example_data() {
+    let Some((console, browser)) = start("pages-overview").await else {
+        return;
+    };
+    post_shadows(&console, 3).await;
+    let (_, posture) = console.get("/api/v1/posture").await;
+    let (_, summary) = console.get("/api/v1/summary").await;
+
+    browser.open("/").await;
+    assert_eq!(
+        browser.client.title().await.unwrap(),
+        "Overview · Palisade console"
+    );
+    assert_eq!(browser.text("#score").await, posture["score"].to_string());
+    assert_eq!(
+        browser.text("#form-score").await,
+        posture["form_score"].to_string()
+    );
+    // Every pillar with its score and each reason for points lost.
+    for pillar in posture["pillars"].as_array().unwrap() {
+        let name = pillar["name"].as_str().unwrap();
+        let card = format!("article[data-pillar=\"{name}\"]");
+        let text = browser.text(&card).await;
+        assert!(
+            text.contains(&format!("{} / 100", pillar["score"])),
+            "{text}"
+        );
+        for reason in pillar["reasons"].as_array().unwrap() {
+            assert!(
+                text.contains(reason["reason"].as_str().unwrap()),
+                "{name}: {text}"
+            );
+        }
+    }
+    // Findings by layer and severity: the table adds up to the summary.
+    for (layer, severities) in summary["findings"].as_object().unwrap() {
+        for (severity, n) in severities.as_object().unwrap() {
+            let cells = browser
+                .texts(&format!(
+                    "#findings tr:has(th[scope=row]) td[data-severity=\"{severity}\"]"
+                ))
+                .await;
+            let row = ["admission", "runtime", "network"]
+                .iter()
+                .position(|l| l == layer)
+                .unwrap();
+            assert_eq!(cells[row], n.to_string(), "{layer}/{severity}");
+        }
+    }
+    assert_eq!(browser.text("#alerts-total").await, "1");
+    assert_eq!(browser.text("#alerts-oncall").await, "1");
+    // Coverage at a glance: each policy with its share.
+    let (_, coverage) = console.get("/api/v1/coverage").await;
+    let rows = browser.texts("#coverage tbody tr").await;
+    assert_eq!(rows.len(), coverage["items"].as_array().unwrap().len());
+    assert!(
+        rows.iter().any(|r| r.starts_with("disallow-privileged")
+            && r.contains("3 of 4")
+            && r.ends_with("75%")),
+        "{rows:?}"
+    );
+    browser.screenshot("overview").await;
+    browser.close().await;
+    console.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runtime_page_lists_alerts_live_and_its_buttons_tune_the_rules() {
+    let Some((console, browser)) = start("pages-runtime").await else {
+        return;
+    };
+    post_shadows(&console, 100).await;
+
+    browser.open("/runtime").await;
+    // The escalated list: the deduplicated alert with its count.
+    let row = "#oncall tr[data-rule=\"Read sensitive file\"]";
+    assert_eq!(browser.text(&format!("{row} td.count")).await, "100");
+    let alert = &console.alerts("Read sensitive file").await[0];
+    let text = browser.text(row).await;
+    for key in ["first_seen", "last_seen", "output"] {
+        assert!(text.contains(alert[key].as_str().unwrap()), "{key}: {text}");
+    }
+    assert_eq!(browser.count("#review tbody tr").await, 0);
+
+    // Events posted now appear without a reload: a new alert (a WARNING:
+    // the review list), a new count.
+    let (status, _) = console.post("/api/v1/events", &shell()).await;
+    assert_eq!(status, 200);
+    let (status, _) = console.post("/api/v1/events", &shadow()).await;
+    assert_eq!(status, 200);
+    browser
+        .wait_text(
+            "#review tr[data-rule=\"Terminal shell in container\"] td.count",
+            |t| t == "1",
+        )
+        .await;
+    browser
+        .wait_text(&format!("{row} td.count"), |t| t == "101")
+        .await;
+    browser.screenshot("runtime").await;
+
+    // Disable a rule from the page: the API says so, its events stop alerting.
+    let shell_rule = rule_row("Terminal shell in container");
+    assert_eq!(
+        browser.text(&format!("{shell_rule} .state")).await,
+        "enabled"
+    );
+    browser
+        .click_until(
+            &format!("{shell_rule} button[data-action=enabled]"),
+            &format!("{shell_rule} .state"),
+            "disabled",
+        )
+        .await;
+    assert!(!rules_now(&console, "Terminal shell in container", "enabled").await);
+    let (status, _) = console.post("/api/v1/events", &shell()).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        console.alerts("Terminal shell in container").await[0]["count"],
+        1
+    );
+    // And back on.
+    browser
+        .click_until(
+            &format!("{shell_rule} button[data-action=enabled]"),
+            &format!("{shell_rule} .state"),
+            "enabled",
+        )
+        .await;
+    assert!(rules_now(&console, "Terminal shell in container", "enabled").await);
+
+    // Alert-only (observe) mode and back, from the page; the API agrees.
+    let shadow_rule = rule_row("Read sensitive file");
+    for (shown, stored) in [("alert-only", "observe"), ("alert", "alert")] {
+        browser
+            .click_until(
+                &format!("{shadow_rule} button[data-action=mode]"),
+                &format!("{shadow_rule} .mode"),
+                shown,
+            )
+            .await;
+        assert_eq!(rules(&console).await["Read sensitive file"]["mode"], stored);
+    }
+
+    // An exception pre-filled from the alert suppresses the next identical event.
+    browser.open("/runtime").await;
+    browser
+        .click(&format!("{row} details.exception summary"))
+        .await;
+    let checked = browser
+        .values(&format!("{row} input[type=checkbox]:checked"))
+        .await;
+    assert_eq!(
+        checked,
+        json!(["container.id", "fd.name", "proc.name"]),
+        "the string fields outside evt.* are pre-checked"
+    );
+    browser
+        .click(&format!("{row} form.exception button[type=submit]"))
+        .await;
+    browser
+        .wait_text(&format!("{shadow_rule} td.exceptions"), |t| t == "1")
+        .await;
+    let (status, _) = console.post("/api/v1/events", &shadow()).await;
+    assert_eq!(status, 200);
+    assert_eq!(console.alerts("Read sensitive file").await[0]["count"], 101);
+    let export = console.text("/api/v1/exceptions/export").await;
+    assert!(export.contains("/etc/shadow"), "{export}");
+
+    browser.close().await;
+    console.stop().await;
+}
+
+async fn rules(console: &Console) -> serde_json::Map<String, Value> {
+    let (status, body) = console.get("/api/v1/rules").await;
+    assert_eq!(status, 200);
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap().to_owned(), r.clone()))
+        .collect()
+}
+
+async fn rules_now(console: &Console, rule: &str, key: &str) -> bool {
+    rules(console).await[rule][key].as_bool().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_strings_render_as_text() {
+    let Some((console, browser)) = start("pages-hostile").await else {
+        return;
+    };
+    let rule = "<img src=x onerror=alert(1)>";
+    let output = "shell </code><script>alert(2)</script> \u{1b}[31mred\u{1b}[0m";
+    let falco = json!({
+        "output": output,
+        "priority": "Critical",
+        "rule": rule,
+        "time": "2026-12-06T22:00:00Z",
+        "output_fields": {"proc.name": "<b>sh</b>", "container.id": "\"><svg onload=alert(3)>"},
+        "source": "syscall",
+        "tags": [],
+        "hostname": "node-1"
+    });
+    let (status, body) = console.post("/api/v1/falco", &falco.to_string()).await;
+    assert_eq!(status, 200, "{body}");
+
+    browser.open("/runtime").await;
+    let row = "#oncall tbody tr";
+    assert_eq!(browser.text(&format!("{row} th")).await, rule);
+    assert_eq!(
+        browser.text(&format!("{row} code.output")).await,
+        "shell </code><script>alert(2)</script> \\u{1b}[31mred\\u{1b}[0m"
+    );
+    // Nothing of it became markup, and nothing ran.
+    assert_eq!(
+        browser
+            .count("main img, main script, main svg, main b")
+            .await,
+        0
+    );
+    assert!(
+        browser.client.get_alert_text().await.is_err(),
+        "a dialog opened"
+    );
+    // The live stream's rows are as inert as the page's.
+    let (status, _) = console.post("/api/v1/falco", &falco.to_string()).await;
+    assert_eq!(status, 200);
+    browser
+        .wait_text(&format!("{row} td.count"), |t| t == "2")
+        .await;
+    assert_eq!(
+        browser
+            .count("main img, main script, main svg, main b")
+            .await,
+        0
+    );
+    browser
+        .click(&format!("{row} details.exception summary"))
+        .await;
+    let values = browser.values("#oncall input[type=text]").await;
+    assert_eq!(values, json!(["\"><svg onload=alert(3)>", "<b>sh</b>"]));
+    assert!(browser.client.get_alert_text().await.is_err());
+    browser.screenshot("runtime-hostile").await;
+    browser.close().await;
+    console.stop().await;
+}

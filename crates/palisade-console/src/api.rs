@@ -49,14 +49,14 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .route("/metrics", get(metrics))
-        // The web pages (issue 18), behind the same authentication: their
-        // routes are all in `crate::pages::router`.
-        .merge(crate::pages::router())
         .layer(middleware::from_fn_with_state(
             Arc::clone(&app),
             authenticate,
         ))
         .route("/healthz", get(|| async { "ok\n" }))
+        // The web pages (issue 18): their routes, the login form and the
+        // session guard are all in `crate::pages`.
+        .merge(crate::pages::router(Arc::clone(&app)))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(app)
 }
@@ -81,6 +81,8 @@ async fn authenticate(State(app): State<Arc<App>>, request: Request, next: Next)
                     .fold(0u8, |acc, (a, b)| acc | (a ^ b))
                     == 0
         });
+        // Or the web pages' session cookie (and CSRF token when it changes state).
+        let ok = ok || crate::pages::session::admits(token, &request);
         if !ok {
             app.metrics.refuse("unauthorized");
             return (

@@ -15,6 +15,7 @@ mod browser;
 mod harness;
 
 use browser::Browser;
+use fantoccini::Locator;
 use harness::{Console, config};
 use serde_json::{Value, json};
 
@@ -61,6 +62,19 @@ async fn post_shadows(console: &Console, n: usize) {
         .post("/api/v1/events", &vec![shadow(); n].join("\n"))
         .await;
     assert_eq!(status, 200, "{body}");
+}
+
+/// Clicks the `action` button (`enabled` or `mode`) of the rules-table
+/// row `row` and waits until the row shows `shown`.
+async fn switch(browser: &Browser, row: &str, action: &str, shown: &str) {
+    let watch = if action == "enabled" { "state" } else { "mode" };
+    browser
+        .click_until(
+            &format!("{row} button[data-action={action}]"),
+            &format!("{row} .{watch}"),
+            shown,
+        )
+        .await;
 }
 
 /// The CSS selector of `rule`'s row in the rules table.
@@ -176,13 +190,7 @@ async fn runtime_page_lists_alerts_live_and_its_buttons_tune_the_rules() {
         browser.text(&format!("{shell_rule} .state")).await,
         "enabled"
     );
-    browser
-        .click_until(
-            &format!("{shell_rule} button[data-action=enabled]"),
-            &format!("{shell_rule} .state"),
-            "disabled",
-        )
-        .await;
+    switch(&browser, &shell_rule, "enabled", "disabled").await;
     assert!(!rules_now(&console, "Terminal shell in container", "enabled").await);
     let (status, _) = console.post("/api/v1/events", &shell()).await;
     assert_eq!(status, 200);
@@ -191,25 +199,13 @@ async fn runtime_page_lists_alerts_live_and_its_buttons_tune_the_rules() {
         1
     );
     // And back on.
-    browser
-        .click_until(
-            &format!("{shell_rule} button[data-action=enabled]"),
-            &format!("{shell_rule} .state"),
-            "enabled",
-        )
-        .await;
+    switch(&browser, &shell_rule, "enabled", "enabled").await;
     assert!(rules_now(&console, "Terminal shell in container", "enabled").await);
 
     // Alert-only (observe) mode and back, from the page; the API agrees.
     let shadow_rule = rule_row("Read sensitive file");
     for (shown, stored) in [("alert-only", "observe"), ("alert", "alert")] {
-        browser
-            .click_until(
-                &format!("{shadow_rule} button[data-action=mode]"),
-                &format!("{shadow_rule} .mode"),
-                shown,
-            )
-            .await;
+        switch(&browser, &shadow_rule, "mode", shown).await;
         assert_eq!(rules(&console).await["Read sensitive file"]["mode"], stored);
     }
 
@@ -314,6 +310,106 @@ async fn hostile_strings_render_as_text() {
     assert_eq!(values, json!(["\"><svg onload=alert(3)>", "<b>sh</b>"]));
     assert!(browser.client.get_alert_text().await.is_err());
     browser.screenshot("runtime-hostile").await;
+    browser.close().await;
+    console.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_token_the_pages_ask_for_it_once_and_buttons_carry_the_csrf_token() {
+    let mut config = config("pages-login", "");
+    config.db = config.state_dir.join("console.db").display().to_string();
+    let console = Console::start(config).await;
+    let Some(browser) = Browser::start(&console.base).await else {
+        console.stop().await;
+        return;
+    };
+    post_shadows(&console, 1).await;
+
+    // A page without a session: the login form, which then leads back.
+    browser.open("/runtime").await;
+    let url = browser.client.current_url().await.unwrap();
+    assert_eq!(
+        (url.path(), url.query()),
+        ("/login", Some("next=%2Fruntime"))
+    );
+    browser.screenshot("login").await;
+    let field = browser
+        .client
+        .find(Locator::Css("input#token"))
+        .await
+        .unwrap();
+    assert_eq!(browser.text("label[for=token]").await, "Console token");
+    field.send_keys("not-the-token").await.unwrap();
+    browser.click("form.login button[type=submit]").await;
+    assert_eq!(
+        browser.text("#login-problem").await,
+        "That is not the console's token."
+    );
+    assert!(browser.client.get_all_cookies().await.unwrap().is_empty());
+    browser
+        .client
+        .find(Locator::Css("input#token"))
+        .await
+        .unwrap()
+        .send_keys(harness::TOKEN)
+        .await
+        .unwrap();
+    browser.click("form.login button[type=submit]").await;
+    browser
+        .wait_text(
+            "#oncall tr[data-rule=\"Read sensitive file\"] td.count",
+            |t| t == "1",
+        )
+        .await;
+    assert_eq!(
+        browser.client.current_url().await.unwrap().path(),
+        "/runtime"
+    );
+    let cookies = browser.client.get_all_cookies().await.unwrap();
+    assert_eq!(cookies.len(), 1, "{cookies:?}");
+    let cookie = &cookies[0];
+    assert_eq!(cookie.name(), "palisade_session");
+    assert_eq!(cookie.http_only(), Some(true));
+    assert_eq!(cookie.secure(), Some(true));
+    assert_eq!(format!("{:?}", cookie.same_site()), "Some(Strict)");
+
+    // The buttons work through the cookie and the page's CSRF token.
+    let shell_rule = rule_row("Terminal shell in container");
+    switch(&browser, &shell_rule, "enabled", "disabled").await;
+    assert!(!rules_now(&console, "Terminal shell in container", "enabled").await);
+
+    // The cookie alone reads, but changes nothing without the CSRF token;
+    // a forged cookie reads nothing.
+    let session = format!("palisade_session={}", cookie.value());
+    let forged = format!("palisade_session=9999999999.{}", "0".repeat(64));
+    let status = |method: reqwest::Method, path: &str, cookie: &str| {
+        console
+            .client
+            .request(method, format!("{}/api/v1/{path}", console.base))
+            .header("cookie", cookie.to_owned())
+            .body(r#"{"enabled": false}"#)
+            .send()
+    };
+    let put = reqwest::Method::PUT;
+    let rule = "rules/Read%20sensitive%20file";
+    for (method, path, cookie, expected) in [
+        (put, rule, &session, 401),
+        (reqwest::Method::GET, "rules", &forged, 401),
+        (reqwest::Method::GET, "rules", &session, 200),
+    ] {
+        let answer = status(method.clone(), path, cookie).await.unwrap();
+        assert_eq!(answer.status(), expected, "{method} {path} {cookie}");
+    }
+    assert!(rules_now(&console, "Read sensitive file", "enabled").await);
+
+    // Log out: the cookie is gone, the pages ask again.
+    browser.click("#logout").await;
+    browser
+        .wait_text("label[for=token]", |t| t == "Console token")
+        .await;
+    assert!(browser.client.get_all_cookies().await.unwrap().is_empty());
+    browser.open("/").await;
+    assert_eq!(browser.client.current_url().await.unwrap().path(), "/login");
     browser.close().await;
     console.stop().await;
 }

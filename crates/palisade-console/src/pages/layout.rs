@@ -40,7 +40,10 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
                    connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// A whole page: `title` as the document title and the `h1`, `body` inside `main`.
-pub fn frame(title: &str, active: Nav, csrf: &str, body: Markup) -> Response {
+/// `active` is the page's place in the navigation (`None`: the login form);
+/// `csrf` the session's CSRF token (empty without a token; the log-out
+/// button shows only with a session).
+pub fn frame(title: &str, active: Option<Nav>, csrf: &str, body: Markup) -> Response {
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
@@ -60,7 +63,7 @@ pub fn frame(title: &str, active: Nav, csrf: &str, body: Markup) -> Response {
                         ul {
                             @for nav in Nav::ALL {
                                 li {
-                                    @if nav == active {
+                                    @if Some(nav) == active {
                                         a href=(nav.path()) aria-current="page" { (nav.label()) }
                                     } @else {
                                         a href=(nav.path()) { (nav.label()) }
@@ -68,6 +71,9 @@ pub fn frame(title: &str, active: Nav, csrf: &str, body: Markup) -> Response {
                                 }
                             }
                         }
+                    }
+                    @if !csrf.is_empty() {
+                        button #logout type="button" { "Log out" }
                     }
                 }
                 main #main tabindex="-1" {
@@ -136,7 +142,7 @@ pub fn html_response(status: StatusCode, markup: Markup) -> Response {
 pub fn unavailable(title: &str, active: Nav, reason: &str) -> Response {
     let mut response = frame(
         title,
-        active,
+        Some(active),
         "",
         html! {
             p.problem role="alert" { "This page cannot be shown now: " (reason) }

@@ -14,20 +14,28 @@ mod format;
 mod layout;
 mod overview;
 mod runtime;
+pub mod session;
 mod stream;
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
+use axum::middleware;
+use axum::routing::{get, post};
 
 use crate::app::App;
 
-/// The pages' routes: `/`, `/runtime`, the live stream and `/assets/*`.
-pub fn router() -> Router<Arc<App>> {
-    Router::new()
+/// The pages' routes: `/`, `/runtime`, the live stream and log-out behind
+/// the session guard ([`session::guard`]); `/login` and `/assets/*` open.
+pub fn router(app: Arc<App>) -> Router<Arc<App>> {
+    let guarded = Router::new()
         .route("/", get(overview::page))
         .route("/runtime", get(runtime::page))
         .route("/runtime/stream", get(stream::alerts))
+        .route("/logout", post(session::logout))
+        .route_layer(middleware::from_fn_with_state(app, session::guard));
+    Router::new()
+        .merge(guarded)
+        .route("/login", get(session::form).post(session::login))
         .route("/assets/{name}", get(assets::serve))
 }

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::extract::State;
 use axum::response::Response;
 use maud::{Markup, html};
@@ -12,6 +13,7 @@ use serde_json::Value;
 
 use super::format::{LAYERS, SEVERITIES, band, percent, text, urgency};
 use super::layout::{Nav, frame, table_section, unavailable};
+use super::session::Csrf;
 use crate::app::App;
 use crate::store::rfc3339;
 
@@ -45,12 +47,12 @@ async fn render(app: &App, csrf: &str) -> Response {
         (pillars(&posture))
         (coverage_table(&coverage))
     };
-    frame(TITLE, Nav::Overview, csrf, body)
+    frame(TITLE, Some(Nav::Overview), csrf, body)
 }
 
 /// `GET /`.
-pub async fn page(State(app): State<Arc<App>>) -> Response {
-    render(&app, "").await
+pub async fn page(State(app): State<Arc<App>>, Extension(csrf): Extension<Csrf>) -> Response {
+    render(&app, &csrf.0).await
 }
 
 fn score_card(score: i64, posture: &Value) -> Markup {

@@ -7,12 +7,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use maud::{Markup, html};
 
 use super::format::{text, urgency, visible};
 use super::layout::{Nav, frame, table_section, unavailable};
+use super::session::Csrf;
 use crate::app::App;
 use crate::ingest::{Mode, falco_priority};
 use crate::store::StoredAlert;
@@ -62,15 +64,16 @@ async fn render(app: &App, query: &HashMap<String, String>, csrf: &str) -> Respo
         (rules_table(app))
         @for list in &lists { (list) }
     };
-    frame(TITLE, Nav::Runtime, csrf, body)
+    frame(TITLE, Some(Nav::Runtime), csrf, body)
 }
 
 /// `GET /runtime`.
 pub async fn page(
     State(app): State<Arc<App>>,
     Query(query): Query<HashMap<String, String>>,
+    Extension(csrf): Extension<Csrf>,
 ) -> Response {
-    render(&app, &query, "").await
+    render(&app, &query, &csrf.0).await
 }
 
 fn rules_table(app: &App) -> Markup {

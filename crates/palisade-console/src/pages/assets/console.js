@@ -56,6 +56,11 @@
   }
 
   document.addEventListener("click", async (event) => {
+    if (event.target.closest("#logout")) {
+      await fetch("/logout", { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf() } });
+      location.href = "/login";
+      return;
+    }
     const button = event.target.closest("button[data-action]");
     if (!button) {
       return;

@@ -310,6 +310,33 @@ impl Store {
             .map_err(|e| self.error(&e))
     }
 
+    /// The distinct `(namespace, policy, severity)` of run `run_id`'s
+    /// findings of `layer`: the web pages' filter choices.
+    pub async fn finding_facets(
+        &self,
+        run_id: i64,
+        layer: &str,
+    ) -> Result<Vec<(String, String, String)>, StoreError> {
+        let query = sqlx::query(
+            "SELECT DISTINCT namespace, policy, severity FROM findings WHERE run_id = $1 AND layer = $2",
+        );
+        let rows = query.bind(run_id).bind(layer).fetch_all(&self.pool).await;
+        let rows = rows.map_err(|e| self.error(&e))?;
+        self.each(&rows, |row| {
+            Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+        })
+    }
+
+    /// `read` applied to every row, the first failure reported.
+    fn each<T>(
+        &self,
+        rows: &[sqlx::any::AnyRow],
+        read: impl Fn(&sqlx::any::AnyRow) -> Result<T, sqlx::Error>,
+    ) -> Result<Vec<T>, StoreError> {
+        let read: Result<Vec<T>, sqlx::Error> = rows.iter().map(read).collect();
+        read.map_err(|e| self.error(&e))
+    }
+
     /// The alerts routed `routed` (`oncall` or `review`), newest first (by
     /// last seen, then id), strictly before the key `before` (`(last_seen
     /// ms, id)` of the previous page's last row): the web pages' lists.
@@ -331,10 +358,7 @@ impl Store {
         }
         let rows = query.fetch_all(&self.pool).await;
         let rows = rows.map_err(|e| self.error(&e))?;
-        rows.iter()
-            .map(|row| Ok((row.try_get(5)?, stored_alert(row)?)))
-            .collect::<Result<Vec<_>, sqlx::Error>>()
-            .map_err(|e| self.error(&e))
+        self.each(&rows, |row| Ok((row.try_get(5)?, stored_alert(row)?)))
     }
 
     /// Stored alerts by routing: `(oncall, review)`.

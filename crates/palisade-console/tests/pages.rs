@@ -413,3 +413,83 @@ async fn with_a_token_the_pages_ask_for_it_once_and_buttons_carry_the_csrf_token
     browser.close().await;
     console.stop().await;
 }
+
+/// A pod whose name is markup, in the example data's namespace `data`.
+const HOSTILE_POD: &str = r#"---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: "<img src=x onerror=alert(1)>"
+  namespace: data
+spec:
+  containers:
+    - name: c
+      image: "registry.example/app:1"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admission_page_filters_by_namespace_and_shows_hostile_names_as_text() {
+    let mut config = config("pages-admission", "");
+    config.db = config.state_dir.join("console.db").display().to_string();
+    config.token = None;
+    let policies = config.state_dir.join("policies");
+    std::fs::create_dir_all(&policies).unwrap();
+    for entry in std::fs::read_dir(harness::examples()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, policies.join(path.file_name().unwrap())).unwrap();
+    }
+    let workloads = policies.join("workloads.yaml");
+    let text = std::fs::read_to_string(&workloads).unwrap() + HOSTILE_POD;
+    std::fs::write(&workloads, text).unwrap();
+    config.policies = policies;
+    let console = Console::start(config).await;
+    let Some(browser) = Browser::start(&console.base).await else {
+        console.stop().await;
+        return;
+    };
+
+    browser.open("/admission").await;
+    let objects = browser.texts("#violations tbody th").await;
+    let hostile = "Pod data/<img src=x onerror=alert(1)>";
+    assert!(objects.iter().any(|o| o == hostile), "{objects:?}");
+    assert_eq!(browser.count("main img, main script").await, 0);
+    assert!(
+        browser.client.get_alert_text().await.is_err(),
+        "a dialog opened"
+    );
+    let (_, all) = console.get("/api/v1/findings?layer=admission").await;
+    assert_eq!(objects.len(), all["items"].as_array().unwrap().len());
+    browser.screenshot("admission").await;
+
+    // Filter by namespace: only that namespace's rows, as the API counts them.
+    browser
+        .client
+        .find(Locator::Css("#f-namespace"))
+        .await
+        .unwrap()
+        .select_by_value("shop")
+        .await
+        .unwrap();
+    browser.click("form.filters button[type=submit]").await;
+    browser
+        .wait_text("#f-namespace option:checked", |t| t == "shop")
+        .await;
+    let url = browser.client.current_url().await.unwrap();
+    assert!(url.query().unwrap().contains("namespace=shop"), "{url}");
+    let namespaces = browser
+        .client
+        .execute(
+            "return Array.from(document.querySelectorAll('#violations tbody tr')).map(r => r.dataset.namespace)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (_, shop) = console
+        .get("/api/v1/findings?layer=admission&namespace=shop")
+        .await;
+    let expected = shop["items"].as_array().unwrap().len();
+    assert!(expected > 0);
+    assert_eq!(namespaces, json!(vec!["shop"; expected]));
+    browser.close().await;
+    console.stop().await;
+}

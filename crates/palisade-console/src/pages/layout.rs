@@ -11,16 +11,19 @@ use maud::{DOCTYPE, Markup, html};
 pub enum Nav {
     /// `/`
     Overview,
+    /// `/admission`
+    Admission,
     /// `/runtime`
     Runtime,
 }
 
 impl Nav {
-    const ALL: [Nav; 2] = [Nav::Overview, Nav::Runtime];
+    const ALL: [Nav; 3] = [Nav::Overview, Nav::Admission, Nav::Runtime];
 
     fn path(self) -> &'static str {
         match self {
             Nav::Overview => "/",
+            Nav::Admission => "/admission",
             Nav::Runtime => "/runtime",
         }
     }
@@ -28,6 +31,7 @@ impl Nav {
     fn label(self) -> &'static str {
         match self {
             Nav::Overview => "Overview",
+            Nav::Admission => "Admission",
             Nav::Runtime => "Runtime",
         }
     }

@@ -9,6 +9,7 @@
 //! escape them, the script only ever sets `textContent`, and every page is
 //! served with a Content-Security-Policy that allows no inline script.
 
+mod admission;
 mod assets;
 mod format;
 mod layout;
@@ -25,11 +26,12 @@ use axum::routing::{get, post};
 
 use crate::app::App;
 
-/// The pages' routes: `/`, `/runtime`, the live stream and log-out behind
+/// The pages' routes: `/`, `/admission`, `/runtime`, the live stream and log-out behind
 /// the session guard ([`session::guard`]); `/login` and `/assets/*` open.
 pub fn router(app: Arc<App>) -> Router<Arc<App>> {
     let guarded = Router::new()
         .route("/", get(overview::page))
+        .route("/admission", get(admission::page))
         .route("/runtime", get(runtime::page))
         .route("/runtime/stream", get(stream::alerts))
         .route("/logout", post(session::logout))

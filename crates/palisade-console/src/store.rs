@@ -310,6 +310,17 @@ impl Store {
             .map_err(|e| self.error(&e))
     }
 
+    /// The latest `limit` audit runs of `cluster` as `(at ms, score)`,
+    /// oldest first: the posture trend.
+    pub async fn scores(&self, cluster: &str, limit: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        let query = sqlx::query(
+            "SELECT at, score FROM (SELECT id, at, score FROM runs WHERE cluster = $1 ORDER BY id DESC LIMIT $2) AS latest ORDER BY id",
+        );
+        let rows = query.bind(cluster).bind(limit).fetch_all(&self.pool).await;
+        let rows = rows.map_err(|e| self.error(&e))?;
+        self.each(&rows, |row| Ok((row.try_get(0)?, row.try_get(1)?)))
+    }
+
     /// The distinct `(namespace, policy, severity)` of run `run_id`'s
     /// findings of `layer`: the web pages' filter choices.
     pub async fn finding_facets(

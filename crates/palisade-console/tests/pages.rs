@@ -14,9 +14,13 @@
 mod browser;
 mod harness;
 
+use std::path::PathBuf;
+use std::time::Duration;
+
 use browser::Browser;
 use fantoccini::Locator;
 use harness::{Console, config};
+use palisade_console::ConsoleConfig;
 use serde_json::{Value, json};
 
 /// The example event stream's event number `n` (one JSON line).
@@ -40,12 +44,18 @@ fn shell() -> String {
     event(1)
 }
 
-/// A console on the example data (SQLite, no token: the login form has
-/// its own test) and a browser; `None` when the browser is not installed.
-async fn start(name: &str) -> Option<(Console, Browser)> {
+/// The settings of a console on the example data: SQLite, no token (the
+/// login form has its own test).
+fn pages_config(name: &str) -> ConsoleConfig {
     let mut config = config(name, "");
     config.db = config.state_dir.join("console.db").display().to_string();
     config.token = None;
+    config
+}
+
+/// A console with `config`, and a browser; `None` when the browser is not
+/// installed.
+async fn launch(config: ConsoleConfig) -> Option<(Console, Browser)> {
     let console = Console::start(config).await;
     match Browser::start(&console.base).await {
         Some(browser) => Some((console, browser)),
@@ -54,6 +64,11 @@ async fn start(name: &str) -> Option<(Console, Browser)> {
             None
         }
     }
+}
+
+/// A console on the example data and a browser.
+async fn start(name: &str) -> Option<(Console, Browser)> {
+    launch(pages_config(name)).await
 }
 
 /// Posts `n` reads of `/etc/shadow` in one batch.
@@ -316,11 +331,9 @@ async fn hostile_strings_render_as_text() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_a_token_the_pages_ask_for_it_once_and_buttons_carry_the_csrf_token() {
-    let mut config = config("pages-login", "");
-    config.db = config.state_dir.join("console.db").display().to_string();
-    let console = Console::start(config).await;
-    let Some(browser) = Browser::start(&console.base).await else {
-        console.stop().await;
+    let mut config = pages_config("pages-login");
+    config.token = Some(harness::TOKEN.to_owned());
+    let Some((console, browser)) = launch(config).await else {
         return;
     };
     post_shadows(&console, 1).await;
@@ -414,6 +427,18 @@ async fn with_a_token_the_pages_ask_for_it_once_and_buttons_carry_the_csrf_token
     console.stop().await;
 }
 
+/// Points `config` at a copy of the example data; the copy's workloads file.
+fn copy_examples(config: &mut ConsoleConfig) -> PathBuf {
+    let policies = config.state_dir.join("policies");
+    std::fs::create_dir_all(&policies).unwrap();
+    for entry in std::fs::read_dir(harness::examples()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, policies.join(path.file_name().unwrap())).unwrap();
+    }
+    config.policies = policies.clone();
+    policies.join("workloads.yaml")
+}
+
 /// A pod whose name is markup, in the example data's namespace `data`.
 const HOSTILE_POD: &str = r#"---
 apiVersion: v1
@@ -429,22 +454,11 @@ spec:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admission_page_filters_by_namespace_and_shows_hostile_names_as_text() {
-    let mut config = config("pages-admission", "");
-    config.db = config.state_dir.join("console.db").display().to_string();
-    config.token = None;
-    let policies = config.state_dir.join("policies");
-    std::fs::create_dir_all(&policies).unwrap();
-    for entry in std::fs::read_dir(harness::examples()).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, policies.join(path.file_name().unwrap())).unwrap();
-    }
-    let workloads = policies.join("workloads.yaml");
+    let mut config = pages_config("pages-admission");
+    let workloads = copy_examples(&mut config);
     let text = std::fs::read_to_string(&workloads).unwrap() + HOSTILE_POD;
     std::fs::write(&workloads, text).unwrap();
-    config.policies = policies;
-    let console = Console::start(config).await;
-    let Some(browser) = Browser::start(&console.base).await else {
-        console.stop().await;
+    let Some((console, browser)) = launch(config).await else {
         return;
     };
 
@@ -490,6 +504,56 @@ async fn admission_page_filters_by_namespace_and_shows_hostile_names_as_text() {
     let expected = shop["items"].as_array().unwrap().len();
     assert!(expected > 0);
     assert_eq!(namespaces, json!(vec!["shop"; expected]));
+    browser.close().await;
+    console.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overview_trend_follows_the_audits() {
+    let mut config = pages_config("pages-trend");
+    config.reload_interval = Duration::from_millis(200);
+    let workloads = copy_examples(&mut config);
+    let Some((console, browser)) = launch(config).await else {
+        return;
+    };
+    let (_, before) = console.get("/api/v1/posture").await;
+    let (_, first) = console.get("/api/v1/summary").await;
+    // After `audits` runs, the trend goes from the first score to `last`.
+    let trend_is = |audits: u32, last: Value| {
+        let browser = &browser;
+        let first = before["score"].clone();
+        async move {
+            browser.open("/").await;
+            let caption = browser.text("figure.trend figcaption").await;
+            let from = format!("Score over the last {audits} audits: from {first} on");
+            assert!(caption.starts_with(&from), "{caption}");
+            assert!(caption.contains(&format!(" to {last} on ")), "{caption}");
+        }
+    };
+    trend_is(1, before["score"].clone()).await;
+
+    // A new violating pod: the files change, the console audits again.
+    let text = std::fs::read_to_string(&workloads).unwrap() + HOSTILE_POD;
+    std::fs::write(&workloads, text).unwrap();
+    let mut after = first.clone();
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        after = console.get("/api/v1/summary").await.1;
+        if after["last_audit"] != first["last_audit"] {
+            break;
+        }
+    }
+    assert_ne!(after["last_audit"], first["last_audit"], "no second audit");
+    trend_is(2, after["score"].clone()).await;
+    let points = browser
+        .client
+        .execute(
+            "return document.querySelector('#trend polyline').getAttribute('points').split(' ').length",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(points, json!(2));
     browser.close().await;
     console.stop().await;
 }

@@ -19,6 +19,9 @@ use crate::store::rfc3339;
 
 const TITLE: &str = "Overview";
 
+/// Audit runs drawn in the trend.
+const TREND: i64 = 60;
+
 /// `GET /`.
 async fn render(app: &App, csrf: &str) -> Response {
     let run = match app.store.latest_run(&app.config.cluster).await {
@@ -31,6 +34,10 @@ async fn render(app: &App, csrf: &str) -> Response {
         Ok(c) => c,
         Err(e) => return unavailable(TITLE, Nav::Overview, &e.to_string()),
     };
+    let trend = match app.store.scores(&app.config.cluster, TREND).await {
+        Ok(t) => t,
+        Err(e) => return unavailable(TITLE, Nav::Overview, &e.to_string()),
+    };
     let (oncall, review) = match app.store.alert_counts().await {
         Ok(c) => c,
         Err(e) => return unavailable(TITLE, Nav::Overview, &e.to_string()),
@@ -40,7 +47,7 @@ async fn render(app: &App, csrf: &str) -> Response {
     let body = html! {
         p.meta { "Cluster " strong { (app.config.cluster) } ", last audit " time datetime=(rfc3339(at)) { (rfc3339(at)) } }
         div.cards {
-            (score_card(score, &posture))
+            (score_card(score, &posture, &trend))
             (alerts_card(oncall, review))
         }
         (findings_table(&counts))
@@ -55,7 +62,48 @@ pub async fn page(State(app): State<Arc<App>>, Extension(csrf): Extension<Csrf>)
     render(&app, &csrf.0).await
 }
 
-fn score_card(score: i64, posture: &Value) -> Markup {
+/// The score over the latest audits as a line (an SVG drawn here: no chart
+/// library for one line), described in words for screen readers.
+fn trend_line(trend: &[(i64, i64)]) -> Markup {
+    const WIDTH: i64 = 300;
+    const HEIGHT: i64 = 60;
+    let steps = i64::try_from(trend.len().saturating_sub(1))
+        .unwrap_or(1)
+        .max(1);
+    let points: Vec<String> = trend
+        .iter()
+        .zip(0..)
+        .map(|((_, score), i)| {
+            format!(
+                "{},{}",
+                i * WIDTH / steps,
+                HEIGHT - score.clamp(&0, &100) * HEIGHT / 100
+            )
+        })
+        .collect();
+    let (first, last) = match (trend.first(), trend.last()) {
+        (Some(f), Some(l)) => (f, l),
+        _ => return html! {},
+    };
+    let words = format!(
+        "Score over the last {} audits: from {} on {} to {} on {}",
+        trend.len(),
+        first.1,
+        rfc3339(first.0),
+        last.1,
+        rfc3339(last.0)
+    );
+    html! {
+        figure.trend {
+            svg #trend role="img" aria-label=(words) viewBox={ "-2 -2 " (WIDTH + 4) " " (HEIGHT + 4) } preserveAspectRatio="none" {
+                polyline points=(points.join(" ")) {}
+            }
+            figcaption { (words) }
+        }
+    }
+}
+
+fn score_card(score: i64, posture: &Value, trend: &[(i64, i64)]) -> Markup {
     let form = posture.get("form_score").and_then(Value::as_i64);
     html! {
         section.card aria-labelledby="score-h" {
@@ -64,6 +112,7 @@ fn score_card(score: i64, posture: &Value) -> Markup {
                 span #score { (score) } span.of { " / 100" }
             }
             meter min="0" max="100" low="50" high="80" optimum="100" value=(score) aria-label="Posture score" { (score) " of 100" }
+            (trend_line(trend))
             @if let Some(form) = form {
                 p { "The five questions of the calculator give " strong #form-score { (form) } " / 100." }
             }

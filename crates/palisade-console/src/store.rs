@@ -321,6 +321,15 @@ impl Store {
         self.each(&rows, |row| Ok((row.try_get(0)?, row.try_get(1)?)))
     }
 
+    /// How many findings of run `run_id` each policy has: `(policy, n)`.
+    pub async fn policy_counts(&self, run_id: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        let query =
+            sqlx::query("SELECT policy, COUNT(*) FROM findings WHERE run_id = $1 GROUP BY policy");
+        let rows = query.bind(run_id).fetch_all(&self.pool).await;
+        let rows = rows.map_err(|e| self.error(&e))?;
+        self.each(&rows, |row| Ok((row.try_get(0)?, row.try_get(1)?)))
+    }
+
     /// The distinct `(namespace, policy, severity)` of run `run_id`'s
     /// findings of `layer`: the web pages' filter choices.
     pub async fn finding_facets(

@@ -71,6 +71,12 @@ async fn start(name: &str) -> Option<(Console, Browser)> {
     launch(pages_config(name)).await
 }
 
+/// Ends the browser's session, then the console.
+async fn finish(console: Console, browser: Browser) {
+    browser.close().await;
+    console.stop().await;
+}
+
 /// Posts `n` reads of `/etc/shadow` in one batch.
 async fn post_shadows(console: &Console, n: usize) {
     let (status, body) = console
@@ -160,8 +166,7 @@ async fn overview_shows_the_posture_of_the_example_data() {
         "{rows:?}"
     );
     browser.screenshot("overview").await;
-    browser.close().await;
-    console.stop().await;
+    finish(console, browser).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -249,8 +254,7 @@ async fn runtime_page_lists_alerts_live_and_its_buttons_tune_the_rules() {
     let export = console.text("/api/v1/exceptions/export").await;
     assert!(export.contains("/etc/shadow"), "{export}");
 
-    browser.close().await;
-    console.stop().await;
+    finish(console, browser).await;
 }
 
 async fn rules(console: &Console) -> serde_json::Map<String, Value> {
@@ -325,8 +329,7 @@ async fn hostile_strings_render_as_text() {
     assert_eq!(values, json!(["\"><svg onload=alert(3)>", "<b>sh</b>"]));
     assert!(browser.client.get_alert_text().await.is_err());
     browser.screenshot("runtime-hostile").await;
-    browser.close().await;
-    console.stop().await;
+    finish(console, browser).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -423,8 +426,7 @@ async fn with_a_token_the_pages_ask_for_it_once_and_buttons_carry_the_csrf_token
     assert!(browser.client.get_all_cookies().await.unwrap().is_empty());
     browser.open("/").await;
     assert_eq!(browser.client.current_url().await.unwrap().path(), "/login");
-    browser.close().await;
-    console.stop().await;
+    finish(console, browser).await;
 }
 
 /// Points `config` at a copy of the example data; the copy's workloads file.
@@ -476,14 +478,7 @@ async fn admission_page_filters_by_namespace_and_shows_hostile_names_as_text() {
     browser.screenshot("admission").await;
 
     // Filter by namespace: only that namespace's rows, as the API counts them.
-    browser
-        .client
-        .find(Locator::Css("#f-namespace"))
-        .await
-        .unwrap()
-        .select_by_value("shop")
-        .await
-        .unwrap();
+    browser.select("#f-namespace", "shop").await;
     browser.click("form.filters button[type=submit]").await;
     browser
         .wait_text("#f-namespace option:checked", |t| t == "shop")
@@ -504,8 +499,7 @@ async fn admission_page_filters_by_namespace_and_shows_hostile_names_as_text() {
     let expected = shop["items"].as_array().unwrap().len();
     assert!(expected > 0);
     assert_eq!(namespaces, json!(vec!["shop"; expected]));
-    browser.close().await;
-    console.stop().await;
+    finish(console, browser).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -554,6 +548,104 @@ async fn overview_trend_follows_the_audits() {
         .await
         .unwrap();
     assert_eq!(points, json!(2));
-    browser.close().await;
-    console.stop().await;
+    finish(console, browser).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policies_page_and_score_calculator() {
+    let Some((console, browser)) = start("pages-policies").await else {
+        return;
+    };
+    // Policies: each with its coverage and findings, as the API has them.
+    browser.open("/policies").await;
+    let (_, coverage) = console.get("/api/v1/coverage").await;
+    let rows = browser.texts("#policies tbody tr").await;
+    assert_eq!(rows.len(), coverage["items"].as_array().unwrap().len());
+    let (_, findings) = console
+        .get("/api/v1/findings?policy=disallow-privileged")
+        .await;
+    let expected = findings["items"].as_array().unwrap().len();
+    assert!(expected > 0);
+    let row = rows
+        .iter()
+        .find(|r| r.starts_with("disallow-privileged"))
+        .unwrap();
+    assert!(row.ends_with(&format!("3 of 4 (75%) {expected}")), "{row}");
+    let files = browser.texts("#files tbody tr").await;
+    let (_, loaded) = console.get("/api/v1/policies").await;
+    let expected: Vec<String> = loaded["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}",
+                f["file"].as_str().unwrap(),
+                f["kind"].as_str().unwrap(),
+                f["items"]
+            )
+        })
+        .collect();
+    assert_eq!(files, expected);
+    let export = browser.attr("a[download]", "href").await;
+    assert_eq!(export.as_deref(), Some("/api/v1/policies/export"));
+    browser.screenshot("policies").await;
+
+    finish(console, browser).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn score_calculator_takes_answers_where_nothing_was_measured() {
+    // Only the Falco rules: nothing tells how admission is enforced.
+    let mut config = pages_config("pages-score");
+    let rules_only = config.state_dir.join("rules-only");
+    std::fs::create_dir_all(&rules_only).unwrap();
+    let rules = harness::examples().join("falco-rules.yaml");
+    std::fs::copy(&rules, rules_only.join("falco-rules.yaml")).unwrap();
+    config.policies = rules_only;
+    let Some((console, browser)) = launch(config).await else {
+        return;
+    };
+    // The calculator: measured answers stand; the others can be changed,
+    // and the score follows.
+    browser.open("/score").await;
+    let (_, posture) = console.get("/api/v1/posture").await;
+    assert_eq!(
+        browser.text("#calculated").await,
+        posture["form_score"].to_string()
+    );
+    for question in posture["questions"].as_array().unwrap() {
+        let id = question["id"].as_str().unwrap();
+        let radios = browser.count(&format!("#q-{id} input[type=radio]")).await;
+        let measured = question["source"] == "measured";
+        assert_eq!(radios, if measured { 0 } else { 3 }, "{id}");
+    }
+    let admission = &posture["questions"][0];
+    assert_eq!(admission["id"], "admission");
+    assert_eq!(admission["source"], "answered", "{admission}");
+    assert_eq!(admission["points"], 0, "{admission}");
+    let points = admission["points"].as_i64().unwrap();
+    browser.click("label[for=admission-yes]").await;
+    browser.click("form.calculator button[type=submit]").await;
+    let expected = posture["form_score"].as_i64().unwrap() - points + 20;
+    browser
+        .wait_text("#calculated", |t| t == expected.to_string())
+        .await;
+    // A measured answer cannot be overridden through the address.
+    let runtime = &posture["questions"][1];
+    assert_eq!(
+        (
+            &runtime["id"],
+            &runtime["source"],
+            runtime["points"].as_i64().unwrap() > 0
+        ),
+        (&json!("runtime"), &json!("measured"), true)
+    );
+    browser.open("/score?runtime=no").await;
+    assert_eq!(
+        browser.text("#calculated").await,
+        posture["form_score"].to_string()
+    );
+    browser.screenshot("score").await;
+    finish(console, browser).await;
 }

@@ -15,16 +15,28 @@ pub enum Nav {
     Admission,
     /// `/runtime`
     Runtime,
+    /// `/policies`
+    Policies,
+    /// `/score`
+    Score,
 }
 
 impl Nav {
-    const ALL: [Nav; 3] = [Nav::Overview, Nav::Admission, Nav::Runtime];
+    const ALL: [Nav; 5] = [
+        Nav::Overview,
+        Nav::Admission,
+        Nav::Runtime,
+        Nav::Policies,
+        Nav::Score,
+    ];
 
     fn path(self) -> &'static str {
         match self {
             Nav::Overview => "/",
             Nav::Admission => "/admission",
             Nav::Runtime => "/runtime",
+            Nav::Policies => "/policies",
+            Nav::Score => "/score",
         }
     }
 
@@ -33,6 +45,8 @@ impl Nav {
             Nav::Overview => "Overview",
             Nav::Admission => "Admission",
             Nav::Runtime => "Runtime",
+            Nav::Policies => "Policies",
+            Nav::Score => "Score calculator",
         }
     }
 }

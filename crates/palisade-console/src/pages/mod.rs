@@ -14,7 +14,9 @@ mod assets;
 mod format;
 mod layout;
 mod overview;
+mod policies;
 mod runtime;
+mod score;
 pub mod session;
 mod stream;
 
@@ -26,7 +28,7 @@ use axum::routing::{get, post};
 
 use crate::app::App;
 
-/// The pages' routes: `/`, `/admission`, `/runtime`, the live stream and log-out behind
+/// The pages' routes: `/`, `/admission`, `/runtime`, `/policies`, `/score`, the live stream and log-out behind
 /// the session guard ([`session::guard`]); `/login` and `/assets/*` open.
 pub fn router(app: Arc<App>) -> Router<Arc<App>> {
     let guarded = Router::new()
@@ -34,6 +36,8 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/admission", get(admission::page))
         .route("/runtime", get(runtime::page))
         .route("/runtime/stream", get(stream::alerts))
+        .route("/policies", get(policies::page))
+        .route("/score", get(score::page))
         .route("/logout", post(session::logout))
         .route_layer(middleware::from_fn_with_state(app, session::guard));
     Router::new()

@@ -158,6 +158,18 @@ impl Browser {
             .unwrap()
     }
 
+    /// The attribute `name` of the first element matching `css`.
+    pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
+        let element = self.client.find(Locator::Css(css)).await.unwrap();
+        element.attr(name).await.unwrap()
+    }
+
+    /// Chooses `value` in the `select` element matching `css`.
+    pub async fn select(&self, css: &str, value: &str) {
+        let element = self.client.find(Locator::Css(css)).await.unwrap();
+        element.select_by_value(value).await.unwrap();
+    }
+
     /// How many elements match `css`.
     pub async fn count(&self, css: &str) -> usize {
         self.client.find_all(Locator::Css(css)).await.unwrap().len()

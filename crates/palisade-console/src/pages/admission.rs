@@ -2,25 +2,25 @@
 //! violate which policy now), filtered by namespace, policy and severity
 //! with a plain form (it works without the script), paged by 100.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::collections::BTreeSet;
 
-use axum::Extension;
-use axum::extract::{Query, State};
 use axum::response::Response;
 use maud::{Markup, html};
 use serde_json::Value;
 
+use super::audit::latest;
 use super::format::{SEVERITIES, text, urgency, visible};
-use super::layout::{Nav, frame, table_section, unavailable};
-use super::session::Csrf;
-use crate::app::App;
+use super::layout::{Nav, Page, field, table_section};
+use super::request::PageRequest;
 use crate::store::FindingFilter;
 
-const TITLE: &str = "Admission";
+const PAGE: Page = Page {
+    title: "Admission",
+    nav: Nav::Admission,
+};
 
 /// Findings per page.
-const PAGE: i64 = 100;
+const ROWS: i64 = 100;
 
 /// The filters, as the form names them.
 const FILTERS: [(&str, &str); 3] = [
@@ -30,35 +30,27 @@ const FILTERS: [(&str, &str); 3] = [
 ];
 
 /// `GET /admission?namespace=&policy=&severity=&after=`.
-pub async fn page(
-    State(app): State<Arc<App>>,
-    Query(query): Query<HashMap<String, String>>,
-    Extension(csrf): Extension<Csrf>,
-) -> Response {
+pub async fn page(request: PageRequest) -> Result<Response, Response> {
+    let PageRequest { app, query, csrf } = request;
     let chosen = |name: &str| query.get(name).filter(|v| !v.is_empty()).cloned();
-    let run = match app.store.latest_run(&app.config.cluster).await {
-        Ok(Some((run, ..))) => run,
-        Ok(None) => return unavailable(TITLE, Nav::Admission, "no audit has run yet"),
-        Err(e) => return unavailable(TITLE, Nav::Admission, &e.to_string()),
-    };
-    let facets = match app.store.finding_facets(run, "admission").await {
-        Ok(f) => f,
-        Err(e) => return unavailable(TITLE, Nav::Admission, &e.to_string()),
-    };
+    let run = latest(&app, PAGE).await?.id;
+    let facets = app.store.finding_facets(run, "admission").await;
+    let facets = facets.map_err(|e| PAGE.fail(e))?;
     let filter = FindingFilter {
         layer: Some("admission".to_owned()),
         severity: chosen("severity"),
         namespace: chosen("namespace"),
         policy: chosen("policy"),
         after: query.get("after").and_then(|a| a.parse().ok()).unwrap_or(0),
-        limit: PAGE + 1,
+        limit: ROWS + 1,
     };
-    let mut rows = match app.store.findings(run, &filter).await {
-        Ok(rows) => rows,
-        Err(e) => return unavailable(TITLE, Nav::Admission, &e.to_string()),
-    };
-    let more = rows.len() as i64 > PAGE;
-    rows.truncate(usize::try_from(PAGE).unwrap_or(0));
+    let mut rows = app
+        .store
+        .findings(run, &filter)
+        .await
+        .map_err(|e| PAGE.fail(e))?;
+    let more = rows.len() as i64 > ROWS;
+    rows.truncate(usize::try_from(ROWS).unwrap_or(0));
     let next = more.then(|| rows.last().map(|(id, _)| *id)).flatten();
     let findings: Vec<Value> = rows
         .iter()
@@ -82,7 +74,7 @@ pub async fn page(
             p { a rel="next" href=(next) { "More findings" } }
         }
     };
-    frame(TITLE, Some(Nav::Admission), &csrf.0, body)
+    Ok(PAGE.render(&csrf, body))
 }
 
 fn filter_form(
@@ -104,8 +96,7 @@ fn filter_form(
         form.filters method="get" action="/admission" aria-label="Filter the violations" {
             @for ((name, label), values) in FILTERS.iter().zip(&choices) {
                 @let current = chosen(name).unwrap_or_default();
-                div.filter {
-                    label for={ "f-" (name) } { (label) }
+                (field(&format!("f-{name}"), label, html! {
                     select #{ "f-" (name) } name=(name) {
                         option value="" selected[current.is_empty()] { "all" }
                         @for value in values {
@@ -114,7 +105,7 @@ fn filter_form(
                             }
                         }
                     }
-                }
+                }))
             }
             button type="submit" { "Filter" }
             " "

@@ -15,6 +15,8 @@ pub enum Nav {
     Admission,
     /// `/runtime`
     Runtime,
+    /// `/network`
+    Network,
     /// `/policies`
     Policies,
     /// `/score`
@@ -22,10 +24,11 @@ pub enum Nav {
 }
 
 impl Nav {
-    const ALL: [Nav; 5] = [
+    const ALL: [Nav; 6] = [
         Nav::Overview,
         Nav::Admission,
         Nav::Runtime,
+        Nav::Network,
         Nav::Policies,
         Nav::Score,
     ];
@@ -35,6 +38,7 @@ impl Nav {
             Nav::Overview => "/",
             Nav::Admission => "/admission",
             Nav::Runtime => "/runtime",
+            Nav::Network => "/network",
             Nav::Policies => "/policies",
             Nav::Score => "/score",
         }
@@ -45,6 +49,7 @@ impl Nav {
             Nav::Overview => "Overview",
             Nav::Admission => "Admission",
             Nav::Runtime => "Runtime",
+            Nav::Network => "Network",
             Nav::Policies => "Policies",
             Nav::Score => "Score calculator",
         }
@@ -133,6 +138,12 @@ pub fn table_section(
     }
 }
 
+/// A form control `control` (whose id is `id`) with its label, as one
+/// field of a row of filters.
+pub fn field(id: &str, label: &str, control: Markup) -> Markup {
+    html! { div.filter { label for=(id) { (label) } (control) } }
+}
+
 /// A table's head row: one column header per name.
 pub fn head(columns: &[&str]) -> Markup {
     html! {
@@ -154,6 +165,27 @@ pub fn html_response(status: StatusCode, markup: Markup) -> Response {
         markup.into_string(),
     )
         .into_response()
+}
+
+/// One page: its title and place in the navigation.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    /// The document title and `h1`.
+    pub title: &'static str,
+    /// Where it is in the navigation.
+    pub nav: Nav,
+}
+
+impl Page {
+    /// The page with `body`.
+    pub fn render(self, csrf: &str, body: Markup) -> Response {
+        frame(self.title, Some(self.nav), csrf, body)
+    }
+
+    /// The page saying why it cannot be shown now (503).
+    pub fn fail(self, reason: impl std::fmt::Display) -> Response {
+        unavailable(self.title, self.nav, &reason.to_string())
+    }
 }
 
 /// A page that could not be made (the store failed, no audit yet).

@@ -11,10 +11,13 @@
 
 mod admission;
 mod assets;
+mod audit;
 mod format;
 mod layout;
+mod network;
 mod overview;
 mod policies;
+mod request;
 mod runtime;
 mod score;
 pub mod session;
@@ -28,7 +31,7 @@ use axum::routing::{get, post};
 
 use crate::app::App;
 
-/// The pages' routes: `/`, `/admission`, `/runtime`, `/policies`, `/score`, the live stream and log-out behind
+/// The pages' routes: `/`, `/admission`, `/runtime`, `/network`, `/policies`, `/score`, the live stream and log-out behind
 /// the session guard ([`session::guard`]); `/login` and `/assets/*` open.
 pub fn router(app: Arc<App>) -> Router<Arc<App>> {
     let guarded = Router::new()
@@ -36,6 +39,7 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/admission", get(admission::page))
         .route("/runtime", get(runtime::page))
         .route("/runtime/stream", get(stream::alerts))
+        .route("/network", get(network::page))
         .route("/policies", get(policies::page))
         .route("/score", get(score::page))
         .route("/logout", post(session::logout))

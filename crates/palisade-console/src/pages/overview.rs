@@ -3,63 +3,47 @@
 //! severity, alert counts, and policy coverage at a glance.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use axum::Extension;
-use axum::extract::State;
 use axum::response::Response;
 use maud::{Markup, html};
 use serde_json::Value;
 
+use super::audit::latest;
 use super::format::{LAYERS, SEVERITIES, band, percent, text, urgency};
-use super::layout::{Nav, frame, table_section, unavailable};
-use super::session::Csrf;
-use crate::app::App;
+use super::layout::{Nav, Page, table_section};
+use super::request::PageRequest;
 use crate::store::rfc3339;
 
-const TITLE: &str = "Overview";
+const PAGE: Page = Page {
+    title: "Overview",
+    nav: Nav::Overview,
+};
 
 /// Audit runs drawn in the trend.
 const TREND: i64 = 60;
 
 /// `GET /`.
-async fn render(app: &App, csrf: &str) -> Response {
-    let run = match app.store.latest_run(&app.config.cluster).await {
-        Ok(Some(run)) => run,
-        Ok(None) => return unavailable(TITLE, Nav::Overview, "no audit has run yet"),
-        Err(e) => return unavailable(TITLE, Nav::Overview, &e.to_string()),
-    };
-    let (run_id, at, score, posture, coverage) = run;
-    let counts = match app.store.finding_counts(run_id).await {
-        Ok(c) => c,
-        Err(e) => return unavailable(TITLE, Nav::Overview, &e.to_string()),
-    };
-    let trend = match app.store.scores(&app.config.cluster, TREND).await {
-        Ok(t) => t,
-        Err(e) => return unavailable(TITLE, Nav::Overview, &e.to_string()),
-    };
-    let (oncall, review) = match app.store.alert_counts().await {
-        Ok(c) => c,
-        Err(e) => return unavailable(TITLE, Nav::Overview, &e.to_string()),
-    };
-    let posture: Value = serde_json::from_str(&posture).unwrap_or(Value::Null);
-    let coverage: Value = serde_json::from_str(&coverage).unwrap_or(Value::Null);
+pub async fn page(request: PageRequest) -> Result<Response, Response> {
+    let PageRequest { app, csrf, .. } = request;
+    let (app, csrf) = (&*app, &csrf);
+    let run = latest(app, PAGE).await?;
+    let (at, score, posture, coverage) = (run.at, run.score, &run.posture, &run.coverage);
+    let fail = |e| PAGE.fail(e);
+    let counts = app.store.finding_counts(run.id).await.map_err(fail)?;
+    let trend = app.store.scores(&app.config.cluster, TREND).await;
+    let trend = trend.map_err(fail)?;
+    let (oncall, review) = app.store.alert_counts().await.map_err(fail)?;
     let body = html! {
         p.meta { "Cluster " strong { (app.config.cluster) } ", last audit " time datetime=(rfc3339(at)) { (rfc3339(at)) } }
         div.cards {
-            (score_card(score, &posture, &trend))
+            (score_card(score, posture, &trend))
             (alerts_card(oncall, review))
         }
         (findings_table(&counts))
-        (pillars(&posture))
-        (coverage_table(&coverage))
+        (pillars(posture))
+        (coverage_table(coverage))
     };
-    frame(TITLE, Some(Nav::Overview), csrf, body)
-}
-
-/// `GET /`.
-pub async fn page(State(app): State<Arc<App>>, Extension(csrf): Extension<Csrf>) -> Response {
-    render(&app, &csrf.0).await
+    Ok(PAGE.render(csrf, body))
 }
 
 /// The score over the latest audits as a line (an SVG drawn here: no chart

@@ -4,34 +4,32 @@
 //! active set as manifests.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use axum::Extension;
-use axum::extract::State;
 use axum::response::Response;
 use maud::html;
 use serde_json::Value;
 
+use super::audit::latest;
 use super::format::{percent, text, visible};
-use super::layout::{Nav, frame, table_section, unavailable};
-use super::session::Csrf;
-use crate::app::App;
+use super::layout::{Nav, Page, table_section};
+use super::request::PageRequest;
 
-const TITLE: &str = "Policies";
+const PAGE: Page = Page {
+    title: "Policies",
+    nav: Nav::Policies,
+};
 
 /// `GET /policies`.
-pub async fn page(State(app): State<Arc<App>>, Extension(csrf): Extension<Csrf>) -> Response {
-    let (run, posture, coverage) = match app.store.latest_run(&app.config.cluster).await {
-        Ok(Some((run, _, _, posture, coverage))) => (run, posture, coverage),
-        Ok(None) => return unavailable(TITLE, Nav::Policies, "no audit has run yet"),
-        Err(e) => return unavailable(TITLE, Nav::Policies, &e.to_string()),
-    };
-    let counts: HashMap<String, i64> = match app.store.policy_counts(run).await {
-        Ok(c) => c.into_iter().collect(),
-        Err(e) => return unavailable(TITLE, Nav::Policies, &e.to_string()),
-    };
-    let posture: Value = serde_json::from_str(&posture).unwrap_or(Value::Null);
-    let coverage: Value = serde_json::from_str(&coverage).unwrap_or(Value::Null);
+pub async fn page(request: PageRequest) -> Result<Response, Response> {
+    let PageRequest { app, csrf, .. } = request;
+    let run = latest(&app, PAGE).await?;
+    let (posture, coverage) = (&run.posture, &run.coverage);
+    let counts = app
+        .store
+        .policy_counts(run.id)
+        .await
+        .map_err(|e| PAGE.fail(e))?;
+    let counts: HashMap<String, i64> = counts.into_iter().collect();
     let questions = posture.pointer("/questions").and_then(Value::as_array);
     let tests = questions.into_iter().flatten().find(|q| q["id"] == "tests");
     let loaded = app.loaded();
@@ -91,5 +89,5 @@ pub async fn page(State(app): State<Arc<App>>, Extension(csrf): Extension<Csrf>)
             "No files are loaded.",
         ))
     };
-    frame(TITLE, Some(Nav::Policies), &csrf.0, body)
+    Ok(PAGE.render(&csrf, body))
 }

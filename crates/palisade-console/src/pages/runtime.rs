@@ -4,25 +4,23 @@
 //! from its fields. The live stream ([`super::stream`]) keeps the lists
 //! current without a reload.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
-use axum::Extension;
-use axum::extract::{Query, State};
 use axum::response::Response;
 use maud::{Markup, html};
 
 use super::format::{text, urgency, visible};
-use super::layout::{Nav, frame, table_section, unavailable};
-use super::session::Csrf;
+use super::layout::{Nav, Page, table_section};
+use super::request::PageRequest;
 use crate::app::App;
 use crate::ingest::{Mode, falco_priority};
 use crate::store::StoredAlert;
 
-const TITLE: &str = "Runtime";
+const PAGE: Page = Page {
+    title: "Runtime",
+    nav: Nav::Runtime,
+};
 
 /// Alerts per list and page.
-pub const PAGE: i64 = 50;
+pub const ROWS: i64 = 50;
 
 /// The two lists: escalated alerts and the review list.
 pub const LISTS: [(&str, &str); 2] = [
@@ -41,39 +39,28 @@ fn key(text: Option<&String>) -> Option<(i64, i64)> {
 }
 
 /// `GET /runtime?oncall_before=&review_before=`.
-async fn render(app: &App, query: &HashMap<String, String>, csrf: &str) -> Response {
+pub async fn page(request: PageRequest) -> Result<Response, Response> {
+    let PageRequest { app, query, csrf } = request;
     let mut lists = Vec::new();
     for (routed, title) in LISTS {
         let param = format!("{routed}_before");
         let before = key(query.get(&param));
-        match app.store.recent_alerts(routed, before, PAGE + 1).await {
-            Ok(mut rows) => {
-                let more = rows.len() as i64 > PAGE;
-                rows.truncate(usize::try_from(PAGE).unwrap_or(0));
-                let next = if more {
-                    rows.last().map(|(at, a)| format!("{at}.{}", a.id))
-                } else {
-                    None
-                };
-                lists.push(alert_list(routed, title, &rows, next.as_deref(), &param));
-            }
-            Err(e) => return unavailable(TITLE, Nav::Runtime, &e.to_string()),
-        }
+        let rows = app.store.recent_alerts(routed, before, ROWS + 1).await;
+        let mut rows = rows.map_err(|e| PAGE.fail(e))?;
+        let more = rows.len() as i64 > ROWS;
+        rows.truncate(usize::try_from(ROWS).unwrap_or(0));
+        let next = if more {
+            rows.last().map(|(at, a)| format!("{at}.{}", a.id))
+        } else {
+            None
+        };
+        lists.push(alert_list(routed, title, &rows, next.as_deref(), &param));
     }
     let body = html! {
-        (rules_table(app))
+        (rules_table(&app))
         @for list in &lists { (list) }
     };
-    frame(TITLE, Some(Nav::Runtime), csrf, body)
-}
-
-/// `GET /runtime`.
-pub async fn page(
-    State(app): State<Arc<App>>,
-    Query(query): Query<HashMap<String, String>>,
-    Extension(csrf): Extension<Csrf>,
-) -> Response {
-    render(&app, &query, &csrf.0).await
+    Ok(PAGE.render(&csrf, body))
 }
 
 fn rules_table(app: &App) -> Markup {

@@ -3,37 +3,27 @@
 //! others may be changed in a form (`?QUESTION=yes|partly|no`, no script
 //! needed) and the resulting score is computed here.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
-use axum::Extension;
-use axum::extract::{Query, State};
 use axum::response::Response;
 use maud::html;
 use serde_json::Value;
 
+use super::audit::latest;
 use super::format::{band, text, visible};
-use super::layout::{Nav, frame, unavailable};
-use super::session::Csrf;
-use crate::app::App;
+use super::layout::{Nav, Page};
+use super::request::PageRequest;
 
-const TITLE: &str = "Score calculator";
+const PAGE: Page = Page {
+    title: "Score calculator",
+    nav: Nav::Score,
+};
 
 /// The answers and their points.
 const ANSWERS: [(&str, i64); 3] = [("yes", 20), ("partly", 10), ("no", 0)];
 
 /// `GET /score?admission=&runtime=&network=&alerts=&tests=`.
-pub async fn page(
-    State(app): State<Arc<App>>,
-    Query(query): Query<HashMap<String, String>>,
-    Extension(csrf): Extension<Csrf>,
-) -> Response {
-    let posture = match app.store.latest_run(&app.config.cluster).await {
-        Ok(Some((_, _, _, posture, _))) => posture,
-        Ok(None) => return unavailable(TITLE, Nav::Score, "no audit has run yet"),
-        Err(e) => return unavailable(TITLE, Nav::Score, &e.to_string()),
-    };
-    let posture: Value = serde_json::from_str(&posture).unwrap_or(Value::Null);
+pub async fn page(request: PageRequest) -> Result<Response, Response> {
+    let PageRequest { app, query, csrf } = request;
+    let posture = latest(&app, PAGE).await?.posture;
     let empty = Vec::new();
     let questions = posture
         .get("questions")
@@ -92,5 +82,5 @@ pub async fn page(
             "this calculator is the five-question form of it (docs/posture.md)."
         }
     };
-    frame(TITLE, Some(Nav::Score), &csrf.0, body)
+    Ok(PAGE.render(&csrf, body))
 }

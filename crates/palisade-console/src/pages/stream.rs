@@ -14,7 +14,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};
 use serde_json::json;
 
-use super::runtime::{LISTS, PAGE, alert_row};
+use super::runtime::{LISTS, ROWS, alert_row};
 use crate::app::App;
 
 /// How often the store is read for each open stream.
@@ -56,7 +56,7 @@ async fn changes(app: &App, sent: &Sent) -> (Vec<serde_json::Value>, Sent) {
     let mut changed = Vec::new();
     let mut now = Sent::new();
     for (routed, _) in LISTS {
-        match app.store.recent_alerts(routed, None, PAGE).await {
+        match app.store.recent_alerts(routed, None, ROWS).await {
             Ok(rows) => {
                 for (at, alert) in rows {
                     let state = (alert.count, at);

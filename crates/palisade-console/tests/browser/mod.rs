@@ -164,6 +164,12 @@ impl Browser {
         element.attr(name).await.unwrap()
     }
 
+    /// Types `text` into the field matching `css`.
+    pub async fn type_in(&self, css: &str, text: &str) {
+        let element = self.client.find(Locator::Css(css)).await.unwrap();
+        element.send_keys(text).await.unwrap();
+    }
+
     /// Chooses `value` in the `select` element matching `css`.
     pub async fn select(&self, css: &str, value: &str) {
         let element = self.client.find(Locator::Css(css)).await.unwrap();

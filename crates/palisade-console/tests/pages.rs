@@ -707,3 +707,47 @@ async fn network_page_explains_flows_and_shows_the_matrix() {
         );
     });
 }
+
+/// What every page must have to be usable with a keyboard and a screen
+/// reader: a language, one `h1`, a skip link to `main`, the current page
+/// marked in the navigation, a label for every form control, a caption and
+/// column headers for every table; and no request to another origin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_is_labelled_and_loads_nothing_from_elsewhere() {
+    with_browser!(pages_config("pages-a11y"), |console, browser| {
+        post_shadows(&console, 1).await;
+        const CHECK: &str = r#"
+            const problems = [];
+            if (!document.documentElement.lang) problems.push("no lang");
+            if (document.querySelectorAll("h1").length !== 1) problems.push("not one h1");
+            const skip = document.querySelector("a.skip");
+            if (!skip || !document.querySelector(skip.getAttribute("href"))) problems.push("no skip link");
+            if (!document.querySelector("nav [aria-current=page]")) problems.push("no current page");
+            for (const c of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+                const labelled = (c.id && document.querySelector(`label[for="${c.id}"]`)) || c.getAttribute("aria-label");
+                if (!labelled) problems.push("unlabelled " + (c.name || c.id));
+            }
+            for (const t of document.querySelectorAll("table")) {
+                if (!t.caption) problems.push("no caption: " + t.id);
+                if (!t.querySelector("th[scope=col]")) problems.push("no column headers: " + t.id);
+            }
+            for (const e of performance.getEntriesByType("resource")) {
+                if (new URL(e.name).origin !== location.origin) problems.push("elsewhere: " + e.name);
+            }
+            return problems;
+        "#;
+        for path in [
+            "/",
+            "/admission",
+            "/runtime",
+            "/network?from=shop%2Fapi&to=data%2Fdb&port=5432",
+            "/policies",
+            "/score",
+        ] {
+            browser.open(path).await;
+            browser.text("h1").await;
+            let problems = browser.client.execute(CHECK, vec![]).await.unwrap();
+            assert_eq!(problems, json!([]), "{path}");
+        }
+    });
+}

@@ -392,6 +392,16 @@ async fn with_a_token_the_pages_ask_for_it_once_and_buttons_carry_the_csrf_token
         assert_eq!(cookie.secure(), Some(true));
         assert_eq!(format!("{:?}", cookie.same_site()), "Some(Strict)");
 
+        // The live stream works through the cookie: a new alert appears.
+        let (status, _) = console.post("/api/v1/events", &shell()).await;
+        assert_eq!(status, 200);
+        browser
+            .wait_text(
+                "#review tr[data-rule=\"Terminal shell in container\"] td.count",
+                |t| t == "1",
+            )
+            .await;
+
         // The buttons work through the cookie and the page's CSRF token.
         let shell_rule = rule_row("Terminal shell in container");
         switch(&browser, &shell_rule, "enabled", "disabled").await;
@@ -749,5 +759,38 @@ async fn every_page_is_labelled_and_loads_nothing_from_elsewhere() {
             let problems = browser.client.execute(CHECK, vec![]).await.unwrap();
             assert_eq!(problems, json!([]), "{path}");
         }
+    });
+}
+
+/// The runtime lists page through their alerts, newest first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runtime_lists_page_through_the_alerts() {
+    with_browser!(pages_config("pages-paging"), |console, browser| {
+        // 60 distinct alerts (one container each), seen one second apart.
+        let batch: Vec<String> = (0..60_u64)
+            .map(|i| {
+                let mut event: Value = serde_json::from_str(&shadow()).unwrap();
+                event["container.id"] = json!(format!("c{i:02}"));
+                event["evt.time"] = json!(1_796_000_000_000_000_000_u64 + i * 1_000_000_000);
+                event.to_string()
+            })
+            .collect();
+        let (status, body) = console.post("/api/v1/events", &batch.join("\n")).await;
+        assert_eq!(status, 200, "{body}");
+        browser.open("/runtime").await;
+        let outputs = browser.texts("#oncall tbody code.output").await;
+        assert_eq!(outputs.len(), 50);
+        assert!(outputs[0].contains("container=c59"), "{outputs:?}");
+        assert!(outputs[49].contains("container=c10"), "{outputs:?}");
+        browser.click("a[rel=next]").await;
+        browser
+            .wait_text("#oncall tbody tr:first-child code.output", |t| {
+                t.contains("container=c09")
+            })
+            .await;
+        let older = browser.texts("#oncall tbody code.output").await;
+        assert_eq!(older.len(), 10, "{older:?}");
+        assert!(older[9].contains("container=c00"), "{older:?}");
+        assert_eq!(browser.count("a[rel=next]").await, 0);
     });
 }

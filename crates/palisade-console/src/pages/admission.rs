@@ -8,11 +8,10 @@ use axum::response::Response;
 use maud::{Markup, html};
 use serde_json::Value;
 
-use super::audit::latest;
+use super::audit::{findings_filter, latest};
 use super::format::{SEVERITIES, text, urgency, visible};
 use super::layout::{Nav, Page, field, table_section};
 use super::request::PageRequest;
-use crate::store::FindingFilter;
 
 const PAGE: Page = Page {
     title: "Admission",
@@ -36,14 +35,14 @@ pub async fn page(request: PageRequest) -> Result<Response, Response> {
     let run = latest(&app, PAGE).await?.id;
     let facets = app.store.finding_facets(run, "admission").await;
     let facets = facets.map_err(|e| PAGE.fail(e))?;
-    let filter = FindingFilter {
-        layer: Some("admission".to_owned()),
-        severity: chosen("severity"),
-        namespace: chosen("namespace"),
-        policy: chosen("policy"),
-        after: query.get("after").and_then(|a| a.parse().ok()).unwrap_or(0),
-        limit: ROWS + 1,
-    };
+    let mut equal = vec![("layer", "admission".to_owned())];
+    equal.extend(
+        FILTERS
+            .iter()
+            .filter_map(|(name, _)| chosen(name).map(|v| (*name, v))),
+    );
+    let after = query.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
+    let filter = findings_filter(&equal, after, ROWS + 1);
     let mut rows = app
         .store
         .findings(run, &filter)

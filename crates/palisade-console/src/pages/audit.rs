@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::layout::Page;
 use crate::app::App;
+use crate::store::{FINDING_FILTERS, Filter};
 
 /// The latest audit run of the console's cluster.
 #[derive(Debug)]
@@ -33,5 +34,20 @@ pub async fn latest(app: &App, page: Page) -> Result<LatestRun, Response> {
         }),
         Ok(None) => Err(page.fail("no audit has run yet")),
         Err(e) => Err(page.fail(e)),
+    }
+}
+
+/// A filter of the latest run's findings: `equal` lists `(parameter,
+/// value)` of [`FINDING_FILTERS`] (`layer`, `severity`, `namespace`,
+/// `policy`); a page of `limit` after id `after`.
+pub fn findings_filter(equal: &[(&str, String)], after: i64, limit: i64) -> Filter {
+    Filter {
+        conditions: equal
+            .iter()
+            .filter_map(|(name, value)| Some((FINDING_FILTERS.condition(name)?, value.clone())))
+            .collect(),
+        since: None,
+        after,
+        limit,
     }
 }

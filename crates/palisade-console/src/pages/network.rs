@@ -11,11 +11,10 @@ use maud::{Markup, html};
 use palisade::network::{Flow, Protocol, Resolver};
 use serde_json::Value;
 
-use super::audit::latest;
+use super::audit::{findings_filter, latest};
 use super::format::{text, urgency, visible};
 use super::layout::{Nav, Page, field, table_section};
 use super::request::PageRequest;
-use crate::store::FindingFilter;
 
 const PAGE: Page = Page {
     title: "Network",
@@ -32,14 +31,7 @@ const MATRIX: usize = 30;
 pub async fn page(request: PageRequest) -> Result<Response, Response> {
     let PageRequest { app, query, csrf } = request;
     let run = latest(&app, PAGE).await?.id;
-    let filter = FindingFilter {
-        layer: Some("network".to_owned()),
-        severity: None,
-        namespace: None,
-        policy: None,
-        after: 0,
-        limit: FINDINGS,
-    };
+    let filter = findings_filter(&[("layer", "network".to_owned())], 0, FINDINGS);
     let rows = app
         .store
         .findings(run, &filter)

@@ -85,6 +85,19 @@ macro_rules! with_browser {
     };
 }
 
+/// Posts the first shell event; its alert (a WARNING) appears in the
+/// open runtime page's review list without a reload.
+async fn first_shell_appears(console: &Console, browser: &Browser) {
+    let (status, _) = console.post("/api/v1/events", &shell()).await;
+    assert_eq!(status, 200);
+    browser
+        .wait_text(
+            "#review tr[data-rule=\"Terminal shell in container\"] td.count",
+            |t| t == "1",
+        )
+        .await;
+}
+
 /// Posts `n` reads of `/etc/shadow` in one batch.
 async fn post_shadows(console: &Console, n: usize) {
     let (status, body) = console
@@ -195,16 +208,9 @@ async fn runtime_page_lists_alerts_live_and_its_buttons_tune_the_rules() {
 
         // Events posted now appear without a reload: a new alert (a WARNING:
         // the review list), a new count.
-        let (status, _) = console.post("/api/v1/events", &shell()).await;
-        assert_eq!(status, 200);
+        first_shell_appears(&console, &browser).await;
         let (status, _) = console.post("/api/v1/events", &shadow()).await;
         assert_eq!(status, 200);
-        browser
-            .wait_text(
-                "#review tr[data-rule=\"Terminal shell in container\"] td.count",
-                |t| t == "1",
-            )
-            .await;
         browser
             .wait_text(&format!("{row} td.count"), |t| t == "101")
             .await;
@@ -393,14 +399,7 @@ async fn with_a_token_the_pages_ask_for_it_once_and_buttons_carry_the_csrf_token
         assert_eq!(format!("{:?}", cookie.same_site()), "Some(Strict)");
 
         // The live stream works through the cookie: a new alert appears.
-        let (status, _) = console.post("/api/v1/events", &shell()).await;
-        assert_eq!(status, 200);
-        browser
-            .wait_text(
-                "#review tr[data-rule=\"Terminal shell in container\"] td.count",
-                |t| t == "1",
-            )
-            .await;
+        first_shell_appears(&console, &browser).await;
 
         // The buttons work through the cookie and the page's CSRF token.
         let shell_rule = rule_row("Terminal shell in container");

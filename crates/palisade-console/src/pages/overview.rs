@@ -79,8 +79,11 @@ fn trend_line(trend: &[(i64, i64)]) -> Markup {
     );
     html! {
         figure.trend {
-            svg #trend role="img" aria-label=(words) viewBox={ "-2 -2 " (WIDTH + 4) " " (HEIGHT + 4) } preserveAspectRatio="none" {
-                polyline points=(points.join(" ")) {}
+            // One audit is no line yet: the words say it.
+            @if trend.len() > 1 {
+                svg #trend role="img" aria-label=(words) viewBox={ "-2 -2 " (WIDTH + 4) " " (HEIGHT + 4) } preserveAspectRatio="none" {
+                    polyline points=(points.join(" ")) {}
+                }
             }
             figcaption { (words) }
         }

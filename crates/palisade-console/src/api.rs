@@ -58,6 +58,9 @@ pub fn router(app: Arc<App>) -> Router {
         ))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
+        // The web pages (issue 18): their routes, the login form and the
+        // session guard are all in `crate::pages`.
+        .merge(crate::pages::router(Arc::clone(&app)))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(app)
 }
@@ -82,6 +85,8 @@ async fn authenticate(State(app): State<Arc<App>>, request: Request, next: Next)
                     .fold(0u8, |acc, (a, b)| acc | (a ^ b))
                     == 0
         });
+        // Or the web pages' session cookie (and CSRF token when it changes state).
+        let ok = ok || crate::pages::session::admits(token, &request);
         if !ok {
             app.metrics.refuse("unauthorized");
             return (

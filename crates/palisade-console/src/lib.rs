@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod oncall;
 mod openapi;
+mod pages;
 pub mod store;
 
 use std::net::SocketAddr;

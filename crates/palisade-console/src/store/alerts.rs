@@ -167,6 +167,33 @@ impl Store {
         self.each(&rows, stored_alert)
     }
 
+    /// The alerts routed `routed` (`oncall` or `review`), newest first (by
+    /// last seen, then id), strictly before the key `before` (`(last_seen
+    /// ms, id)` of the previous page's last row): the web pages' lists, as
+    /// `(last_seen ms, alert)`.
+    pub async fn recent_alerts(
+        &self,
+        routed: &str,
+        before: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<(i64, StoredAlert)>, StoreError> {
+        let (last_seen, id) = before.unwrap_or((i64::MAX, i64::MAX));
+        let rows = self
+            .fetch_all(
+                "SELECT id, rule, priority, count, first_seen, last_seen, output, fields, cluster, routed FROM alerts \
+                 WHERE routed = $1 AND (last_seen < $2 OR (last_seen = $2 AND id < $3)) \
+                 ORDER BY last_seen DESC, id DESC LIMIT $4",
+                &[
+                    Bind::Text(routed),
+                    Bind::Int(last_seen),
+                    Bind::Int(id),
+                    Bind::Int(limit),
+                ],
+            )
+            .await?;
+        self.each(&rows, |row| Ok((row.try_get(5)?, stored_alert(row)?)))
+    }
+
     /// Stored alerts by routing: `(oncall, review)`.
     pub async fn alert_counts(&self) -> Result<(i64, i64), StoreError> {
         let (mut oncall, mut review) = (0, 0);

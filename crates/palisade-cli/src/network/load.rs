@@ -34,6 +34,33 @@ pub fn report_issues(out: &Output, issues: &Issues) {
     }
 }
 
+/// The inputs the intent and flow commands share.
+#[derive(Debug, clap::Args)]
+pub struct ClusterArgs {
+    /// Policy manifests: files or directories (read recursively).
+    #[arg(long, required = true, value_name = "PATH")]
+    pub policies: Vec<PathBuf>,
+    /// Do not count DNS to kube-system `kube-dns` (UDP and TCP 53) as
+    /// declared for every workload.
+    #[arg(long)]
+    pub no_implicit_dns: bool,
+    /// The workloads, namespaces and services: files or directories.
+    #[arg(long, value_name = "PATH")]
+    pub inventory: Vec<PathBuf>,
+    /// Otterize ClientIntents (`v2beta1`, `v1alpha3`): files or directories.
+    #[arg(long, value_name = "PATH")]
+    pub intents: Vec<PathBuf>,
+}
+
+impl ClusterArgs {
+    /// Loads the policies with the inventory, and the intents.
+    pub fn load(&self, out: &Output) -> Option<(Resolver, Declaration, Issues)> {
+        let mut cluster = self.policies.clone();
+        cluster.extend(self.inventory.iter().cloned());
+        with_declaration(out, &cluster, &self.intents, self.no_implicit_dns)
+    }
+}
+
 /// Loads and compiles `cluster` (policies and inventory), then the
 /// ClientIntents in `intents` (manifest errors are fatal: `None`); what is
 /// not understood goes to the returned issues. `no_implicit_dns` turns off

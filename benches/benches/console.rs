@@ -20,14 +20,12 @@
 )]
 
 use std::hint::black_box;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use palisade_console::ConsoleConfig;
 use palisade_console::store::{NewAlert, Store};
-use tokio::sync::oneshot;
 
 const BATCH: usize = 10_000;
 
@@ -68,10 +66,12 @@ fn batch() -> String {
     out
 }
 
+/// The console on the example data in `runtime`, with a client trusting
+/// its development CA.
 struct Running {
     base: String,
     client: reqwest::Client,
-    stop: Option<oneshot::Sender<()>>,
+    _console: palisade_console::Running,
 }
 
 fn start(runtime: &tokio::runtime::Runtime, name: &str, db: &str) -> Running {
@@ -81,41 +81,17 @@ fn start(runtime: &tokio::runtime::Runtime, name: &str, db: &str) -> Running {
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.state_dir = state.clone();
     config.rate_limit = u64::MAX / 2;
-    let (ready_tx, ready_rx) = oneshot::channel();
-    let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    runtime.spawn(async move {
-        palisade_console::serve_until(
-            config,
-            move |addr: SocketAddr| {
-                let _ = ready_tx.send(addr);
-            },
-            async move {
-                let _ = stop_rx.await;
-            },
-        )
-        .await
-        .unwrap();
-    });
-    let addr = runtime.block_on(ready_rx).unwrap();
+    let console = runtime.block_on(palisade_console::start(config)).unwrap();
     let ca = std::fs::read(state.join("console-ca.crt")).unwrap();
-    let client = reqwest::Client::builder()
-        .use_rustls_tls()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
-        .build()
-        .unwrap();
     Running {
-        base: format!("https://localhost:{}", addr.port()),
-        client,
-        stop: Some(stop_tx),
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        base: format!("https://localhost:{}", console.addr.port()),
+        client: reqwest::Client::builder()
+            .use_rustls_tls()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+            .build()
+            .unwrap(),
+        _console: console,
     }
 }
 

@@ -10,18 +10,10 @@ mod generate;
 mod intent;
 mod load;
 
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 
 use crate::exit::Exit;
 use crate::output::Output;
-
-/// The `network` command group.
-#[derive(Debug, Args)]
-pub struct Group {
-    /// The command to run.
-    #[command(subcommand)]
-    pub command: Option<Command>,
-}
 
 /// Commands of the `network` group.
 #[derive(Debug, Subcommand)]
@@ -51,18 +43,14 @@ pub enum Command {
 }
 
 /// Runs a command of the group.
-pub fn run(out: &Output, group: Group) -> Exit {
-    match group.command {
-        Some(Command::Check(args)) => check::run(out, &args),
-        Some(Command::Connlist(args)) => connlist::run(out, &args),
-        Some(Command::Audit(args)) => audit::run(out, &args),
-        Some(Command::Intent(args)) => intent::run(out, &args),
-        Some(Command::Generate(args)) => generate::run(out, &args),
-        Some(Command::Flows(args)) => flows::run(out, &args),
-        None => {
-            out.error("no network command given; see `palisade network --help`");
-            Exit::InputError
-        }
+pub fn run(out: &Output, command: Command) -> Exit {
+    match command {
+        Command::Check(args) => check::run(out, &args),
+        Command::Connlist(args) => connlist::run(out, &args),
+        Command::Audit(args) => audit::run(out, &args),
+        Command::Intent(args) => intent::run(out, &args),
+        Command::Generate(args) => generate::run(out, &args),
+        Command::Flows(args) => flows::run(out, &args),
     }
 }
 

@@ -3,11 +3,12 @@
 //! Every kustomization under `deploy/` is rendered with `kubectl kustomize`
 //! (skipped with a notice where kubectl, with kustomize v5, is absent) and
 //! the rendering must pass Pod Security `restricted`, the built-in pack and
-//! the shipped policies, and a network audit that finds the webhook
-//! protected. The webhook configuration, Service, ports, probes and flags
-//! are then checked against the real server: the Deployment's own
-//! arguments start `palisade admission serve`, and the probe paths and the
-//! webhook path are called on it.
+//! the shipped policies, and a network audit that finds the webhook (or the
+//! console) protected. The webhook configuration, Service, ports, probes,
+//! storage and flags are then checked against the real server: the
+//! Deployment's own arguments start `palisade admission serve` or
+//! `palisade console`, and the probe paths, the webhook path and the
+//! console's API are called on it.
 #![allow(
     clippy::unwrap_used,
     clippy::panic,
@@ -122,6 +123,17 @@ struct Rendering {
 }
 
 impl Rendering {
+    /// `palisade-webhook` or `palisade-console`: the one Deployment's name.
+    fn service(&self) -> &str {
+        let deployments = self.of_kind("Deployment");
+        assert_eq!(deployments.len(), 1, "{}", self.name);
+        deployments[0]["metadata"]["name"].as_str().unwrap()
+    }
+
+    fn is_webhook(&self) -> bool {
+        self.service() == "palisade-webhook"
+    }
+
     fn of_kind(&self, kind: &str) -> Vec<&Json> {
         self.objects.iter().filter(|o| o["kind"] == kind).collect()
     }
@@ -203,6 +215,11 @@ fn renderings() -> Option<Vec<Rendering>> {
         "deploy/webhook/overlays/cert-manager",
         "deploy/webhook/overlays/fail-open",
         "deploy/webhook/overlays/pod-security",
+        "deploy/webhook/overlays/console",
+        "deploy/console",
+        "deploy/console/base",
+        "deploy/console/overlays/cert-manager",
+        "deploy/console/overlays/postgres",
     ] {
         assert!(
             names.iter().any(|n| n == expected),
@@ -279,8 +296,9 @@ fn the_builtin_pack_and_the_shipped_policies_allow_every_object() {
 }
 
 /// `palisade network check` from an address outside the cluster to the
-/// webhook pods.
+/// pods of the rendering's Deployment.
 fn reachable(r: &Rendering, from: &str, port: u16) -> bool {
+    let to = format!("palisade/{}", r.service());
     let out = palisade(&[
         "network",
         "check",
@@ -289,7 +307,7 @@ fn reachable(r: &Rendering, from: &str, port: u16) -> bool {
         "--from",
         from,
         "--to",
-        "palisade/palisade-webhook",
+        &to,
         "--port",
         &port.to_string(),
         r.file(),
@@ -300,7 +318,7 @@ fn reachable(r: &Rendering, from: &str, port: u16) -> bool {
 }
 
 #[test]
-fn the_network_audit_finds_the_webhook_protected() {
+fn the_network_audit_finds_each_server_protected() {
     let Some(renderings) = renderings() else {
         return;
     };
@@ -309,10 +327,14 @@ fn the_network_audit_finds_the_webhook_protected() {
         let findings: Json = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|_| panic!("{}: {}", r.name, text(&out.stderr)));
         let pinned = r.name.ends_with("api-server-cidr");
-        // The one finding left: egress to the API server, whose addresses
-        // the base cannot know (the api-server-cidr overlay narrows it).
+        // The one finding left: egress to the API server (and for the
+        // console the on-call sink, and the database with postgres), whose
+        // addresses the base cannot know (the api-server-cidr overlay
+        // narrows the webhook's).
         let allowed_egress = if pinned {
             "192.0.2.0-192.0.2.255 (TCP 443,6443)"
+        } else if r.name.ends_with("postgres") {
+            "0.0.0.0-255.255.255.255 (TCP 443,5432,6443)"
         } else {
             "0.0.0.0-255.255.255.255 (TCP 443,6443)"
         };
@@ -324,7 +346,7 @@ fn the_network_audit_finds_the_webhook_protected() {
                 r.name
             );
         }
-        // Only the webhook port is open, and with the overlay only to the API server.
+        // Only the server's port is open, and with the overlay only to the API server.
         assert!(
             !reachable(r, "10.1.2.3", 9090),
             "{}: port 9090 reachable",
@@ -400,8 +422,9 @@ fn the_combined_overlay_in_deploy_md_renders_and_pins_the_network() {
 // ---------------------------------------------------------------------------
 // Structure, and the real server behind it
 
-/// The webhook container of the one Deployment.
-fn webhook_container(r: &Rendering) -> (&Json, &Json) {
+/// The one Deployment and its container that runs `palisade admission`
+/// (the webhook) or `palisade console`.
+fn server_container(r: &Rendering) -> (&Json, &Json) {
     let deployments = r.of_kind("Deployment");
     assert_eq!(deployments.len(), 1, "{}", r.name);
     let deployment = deployments[0];
@@ -412,9 +435,10 @@ fn webhook_container(r: &Rendering) -> (&Json, &Json) {
         .find(|c| {
             c["args"]
                 .as_array()
-                .is_some_and(|a| a.first() == Some(&json!("admission")))
+                .and_then(|a| a.first())
+                .is_some_and(|a| a == "admission" || a == "console")
         })
-        .unwrap_or_else(|| panic!("{}: no container runs `palisade admission`", r.name));
+        .unwrap_or_else(|| panic!("{}: no container runs `palisade`", r.name));
     (deployment, container)
 }
 
@@ -454,17 +478,142 @@ fn container_port(r: &Rendering, container: &Json, port: &Json) -> u64 {
     }
 }
 
+/// The Service named `name` in the Deployment's namespace selects its pods,
+/// and its `port` leads to the port the server listens on.
+fn check_service(r: &Rendering, name: &str, port: &Json) {
+    let (deployment, container) = server_container(r);
+    let namespace = deployment["metadata"]["namespace"].as_str().unwrap();
+    let listen: SocketAddr = flag(&args_of(container), "--listen")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let pod_labels = &deployment["spec"]["template"]["metadata"]["labels"];
+    let service = r
+        .named("Service", namespace, name)
+        .unwrap_or_else(|| panic!("{}: Service {name} is not rendered", r.name));
+    for (key, value) in service["spec"]["selector"].as_object().unwrap() {
+        assert_eq!(&pod_labels[key], value, "{}: selector `{key}`", r.name);
+    }
+    let port = service["spec"]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["port"] == *port)
+        .unwrap_or_else(|| panic!("{}: the Service has no port {port}", r.name));
+    assert_eq!(
+        container_port(r, container, &port["targetPort"]),
+        u64::from(listen.port()),
+        "{}: Service targetPort vs --listen",
+        r.name
+    );
+}
+
+/// Each probe of the server container: an HTTPS GET of `path` on the port
+/// the server listens on.
+fn check_probes(r: &Rendering, probes: &[(&str, &str)]) {
+    let (_, container) = server_container(r);
+    let listen: SocketAddr = flag(&args_of(container), "--listen")
+        .unwrap()
+        .parse()
+        .unwrap();
+    for (probe, path) in probes {
+        let get = &container[*probe]["httpGet"];
+        assert_eq!(get["path"], *path, "{}: {probe}", r.name);
+        assert_eq!(get["scheme"], "HTTPS", "{}: {probe}", r.name);
+        assert_eq!(
+            container_port(r, container, &get["port"]),
+            u64::from(listen.port()),
+            "{}: {probe} port",
+            r.name
+        );
+    }
+}
+
+#[test]
+fn the_console_service_storage_and_probes_fit_together() {
+    let Some(renderings) = renderings() else {
+        return;
+    };
+    let consoles: Vec<&Rendering> = renderings.iter().filter(|r| !r.is_webhook()).collect();
+    assert_eq!(consoles.len(), 4, "the console's kustomizations");
+    for r in consoles {
+        let (deployment, container) = server_container(r);
+        check_service(r, "palisade-console", &json!(443));
+        check_probes(
+            r,
+            &[
+                ("startupProbe", "/healthz"),
+                ("readinessProbe", "/readyz"),
+                ("livenessProbe", "/healthz"),
+            ],
+        );
+        let args = args_of(container);
+        let pod = &deployment["spec"]["template"]["spec"];
+        let replicas = deployment["spec"]["replicas"].as_u64().unwrap();
+        let db = flag(&args, "--db").unwrap();
+        if r.name.ends_with("postgres") {
+            // The URL from the Secret, several replicas, a disruption budget.
+            assert_eq!(db, "$(PALISADE_CONSOLE_DB)", "{}", r.name);
+            let env = container["env"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["name"] == "PALISADE_CONSOLE_DB")
+                .unwrap_or_else(|| panic!("{}: no PALISADE_CONSOLE_DB", r.name));
+            assert_eq!(
+                env["valueFrom"]["secretKeyRef"],
+                json!({"name": "palisade-console-db", "key": "url"}),
+                "{}",
+                r.name
+            );
+            assert!(replicas >= 2, "{}", r.name);
+            assert!(r.of_kind("PersistentVolumeClaim").is_empty(), "{}", r.name);
+            assert!(!r.of_kind("PodDisruptionBudget").is_empty(), "{}", r.name);
+        } else {
+            // SQLite on the claim: one replica, recreated, the file on the
+            // mounted volume.
+            assert_eq!(replicas, 1, "{}", r.name);
+            assert_eq!(
+                deployment["spec"]["strategy"]["type"], "Recreate",
+                "{}",
+                r.name
+            );
+            let claim = pod["volumes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find_map(|v| v["persistentVolumeClaim"]["claimName"].as_str())
+                .unwrap_or_else(|| panic!("{}: no claim mounted", r.name));
+            assert!(
+                r.named("PersistentVolumeClaim", "palisade", claim)
+                    .is_some(),
+                "{}: claim {claim} not rendered",
+                r.name
+            );
+            let mounted = container["volumeMounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| db.starts_with(m["mountPath"].as_str().unwrap()) && m["readOnly"] != true);
+            assert!(mounted, "{}: --db={db} is not on a writable mount", r.name);
+        }
+        // Every API call carries the token from its Secret.
+        assert!(flag(&args, "--token-file").is_some(), "{}", r.name);
+        // The pod outlives the console's own drain (10 s).
+        let grace = pod["terminationGracePeriodSeconds"].as_f64().unwrap();
+        assert!(grace > 10.0, "{}: grace {grace}", r.name);
+    }
+}
+
 #[test]
 fn webhook_configuration_service_ports_and_probes_fit_together() {
     let Some(renderings) = renderings() else {
         return;
     };
-    for r in &renderings {
-        let (deployment, container) = webhook_container(r);
+    for r in renderings.iter().filter(|r| r.is_webhook()) {
+        let (deployment, container) = server_container(r);
         let args = args_of(container);
         let namespace = deployment["metadata"]["namespace"].as_str().unwrap();
-        let listen: SocketAddr = flag(&args, "--listen").unwrap().parse().unwrap();
-        let pod_labels = &deployment["spec"]["template"]["metadata"]["labels"];
 
         let configs = r.of_kind("ValidatingWebhookConfiguration");
         assert_eq!(configs.len(), 1, "{}", r.name);
@@ -475,34 +624,11 @@ fn webhook_configuration_service_ports_and_probes_fit_together() {
                 "{}: the server answers /validate",
                 r.name
             );
-            let service = r
-                .named(
-                    "Service",
-                    service_ref["namespace"].as_str().unwrap(),
-                    service_ref["name"].as_str().unwrap(),
-                )
-                .unwrap_or_else(|| panic!("{}: the webhook's Service is not rendered", r.name));
-            // The Service selects the webhook's pods ...
-            for (key, value) in service["spec"]["selector"].as_object().unwrap() {
-                assert_eq!(&pod_labels[key], value, "{}: selector `{key}`", r.name);
-            }
-            // ... and its port leads to the port the server listens on.
-            let port = service["spec"]["ports"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|p| p["port"] == service_ref["port"])
-                .unwrap_or_else(|| {
-                    panic!(
-                        "{}: the Service has no port {}",
-                        r.name, service_ref["port"]
-                    )
-                });
-            assert_eq!(
-                container_port(r, container, &port["targetPort"]),
-                u64::from(listen.port()),
-                "{}: Service targetPort vs --listen",
-                r.name
+            assert_eq!(service_ref["namespace"], namespace, "{}", r.name);
+            check_service(
+                r,
+                service_ref["name"].as_str().unwrap(),
+                &service_ref["port"],
             );
             // The answer is Palisade's: its deadline is below the API server's.
             let timeout = webhook["timeoutSeconds"].as_f64().unwrap();
@@ -537,18 +663,10 @@ fn webhook_configuration_service_ports_and_probes_fit_together() {
             }
         }
 
-        // Probes: served paths on the server's port, over HTTPS.
-        for (probe, path) in [("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")] {
-            let get = &container[probe]["httpGet"];
-            assert_eq!(get["path"], path, "{}: {probe}", r.name);
-            assert_eq!(get["scheme"], "HTTPS", "{}: {probe}", r.name);
-            assert_eq!(
-                container_port(r, container, &get["port"]),
-                u64::from(listen.port()),
-                "{}: {probe} port",
-                r.name
-            );
-        }
+        check_probes(
+            r,
+            &[("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")],
+        );
         // The pods outlive their drain: preStop sleep + --shutdown-timeout.
         let grace = deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
             .as_f64()
@@ -576,12 +694,12 @@ fn webhook_configuration_service_ports_and_probes_fit_together() {
 }
 
 #[test]
-fn the_inventory_containers_feed_the_webhook_with_the_rights_they_need() {
+fn the_inventory_containers_feed_the_server_with_the_rights_they_need() {
     let Some(renderings) = renderings() else {
         return;
     };
     for r in &renderings {
-        let (deployment, webhook) = webhook_container(r);
+        let (deployment, webhook) = server_container(r);
         let pod = &deployment["spec"]["template"]["spec"];
         let namespace = deployment["metadata"]["namespace"].as_str().unwrap();
         let args = args_of(webhook);
@@ -630,7 +748,7 @@ fn the_inventory_containers_feed_the_webhook_with_the_rights_they_need() {
             for kind in script
                 .split("kubectl get ")
                 .skip(1)
-                .map(|rest| rest.split_whitespace().next().unwrap())
+                .flat_map(|rest| rest.split_whitespace().next().unwrap().split(','))
             {
                 let granted = r.of_kind("ClusterRoleBinding").iter().any(|binding| {
                     let bound = binding["subjects"].as_array().unwrap().iter().any(|s| {
@@ -663,6 +781,9 @@ fn the_inventory_containers_feed_the_webhook_with_the_rights_they_need() {
     }
 }
 
+/// The token written into every mounted Secret.
+const DEPLOYED_TOKEN: &str = "deployed-token";
+
 /// A running server, killed when dropped.
 struct Server(Child);
 
@@ -679,15 +800,13 @@ impl Drop for Server {
 /// Service's DNS name, and the rendered Namespaces as the inventory sidecar
 /// writes them.
 fn serve_as_deployed(r: &Rendering, work: &Path) -> (Server, SocketAddr, String) {
-    let (deployment, container) = webhook_container(r);
+    let (deployment, container) = server_container(r);
     let pod = &deployment["spec"]["template"]["spec"];
-    let config =
-        r.of_kind("ValidatingWebhookConfiguration")[0]["webhooks"][0]["clientConfig"]["service"]
-            .clone();
+    // The Service is named as the Deployment (checked by the structure tests).
     let host = format!(
         "{}.{}.svc",
-        config["name"].as_str().unwrap(),
-        config["namespace"].as_str().unwrap()
+        r.service(),
+        deployment["metadata"]["namespace"].as_str().unwrap()
     );
 
     let mut mounts = Vec::new();
@@ -710,7 +829,8 @@ fn serve_as_deployed(r: &Rendering, work: &Path) -> (Server, SocketAddr, String)
                 std::fs::write(local.join(key), value.as_str().unwrap()).unwrap();
             }
         } else if volume.get("secret").is_some() {
-            // The documented step: `palisade admission cert` for the Service's name.
+            // The documented steps: `palisade admission cert` for the
+            // Service's name, and a token.
             let out = palisade(&[
                 "admission",
                 "cert",
@@ -720,6 +840,7 @@ fn serve_as_deployed(r: &Rendering, work: &Path) -> (Server, SocketAddr, String)
                 local.to_str().unwrap(),
             ]);
             assert!(out.status.success(), "{}", text(&out.stderr));
+            std::fs::write(local.join("token"), DEPLOYED_TOKEN).unwrap();
         } else if volume.get("emptyDir").is_some() {
             let namespaces: Vec<String> = r
                 .of_kind("Namespace")
@@ -736,6 +857,11 @@ fn serve_as_deployed(r: &Rendering, work: &Path) -> (Server, SocketAddr, String)
         .map(|arg| {
             if arg.starts_with("--listen=") {
                 return "--listen=127.0.0.1:0".to_owned();
+            }
+            // The database URL from the Secret: a local SQLite file here
+            // (the console's own suite runs the store on a real PostgreSQL).
+            if arg == "--db=$(PALISADE_CONSOLE_DB)" {
+                return format!("--db={}", work.join("console.db").display());
             }
             for (path, local) in &mounts {
                 if let Some((name, value)) = arg.split_once('=')
@@ -788,12 +914,14 @@ fn the_deployed_arguments_serve_the_probe_and_webhook_paths() {
             .timeout(Duration::from_secs(20))
             .build()
             .unwrap();
-        let (deployment, container) = webhook_container(r);
+        let (deployment, container) = server_container(r);
         let url = |path: &str| format!("https://{host}:{}{path}", addr.port());
 
         // Every probe answers 200 once the policies are loaded.
-        for probe in ["readinessProbe", "livenessProbe"] {
-            let path = container[probe]["httpGet"]["path"].as_str().unwrap();
+        for probe in ["startupProbe", "readinessProbe", "livenessProbe"] {
+            let Some(path) = container[probe]["httpGet"]["path"].as_str() else {
+                continue;
+            };
             let deadline = Instant::now() + Duration::from_secs(30);
             loop {
                 let status = client
@@ -810,6 +938,44 @@ fn the_deployed_arguments_serve_the_probe_and_webhook_paths() {
                 );
                 std::thread::sleep(Duration::from_millis(100));
             }
+        }
+
+        if !r.is_webhook() {
+            // The API answers with the token from its Secret, and the
+            // shipped rules load and detect the five behaviours.
+            let get = |path: &str| -> Json {
+                let response = client
+                    .get(url(path))
+                    .bearer_auth(DEPLOYED_TOKEN)
+                    .send()
+                    .unwrap();
+                assert_eq!(response.status().as_u16(), 200, "{}: {path}", r.name);
+                serde_json::from_str(&response.text().unwrap()).unwrap()
+            };
+            assert_eq!(
+                get("/api/v1/rules")["items"].as_array().unwrap().len(),
+                5,
+                "{}",
+                r.name
+            );
+            let posture = get("/api/v1/posture");
+            let runtime = posture["questions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|q| q["id"] == "runtime")
+                .unwrap();
+            assert!(
+                runtime["evidence"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("5 of 5 behaviours detected"),
+                "{}: {runtime}",
+                r.name
+            );
+            let refused = client.get(url("/api/v1/summary")).send().unwrap();
+            assert_eq!(refused.status().as_u16(), 401, "{}: no token", r.name);
+            continue;
         }
 
         // The webhook path answers a review of the webhook's own pod: allowed.

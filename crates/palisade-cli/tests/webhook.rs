@@ -15,6 +15,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
+use palisade_testkit::command::{arg, assert_exit};
 use serde_json::{Value as Json, json};
 use tempfile::TempDir;
 
@@ -75,16 +76,11 @@ fn exempt_shop(constraint: &Path) -> String {
 
 /// Runs `palisade admission cert` into `dir`.
 fn make_cert(dir: &Path) {
-    let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(["admission", "cert", "--dns", HOST, "--out"])
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "cert failed: {}",
-        String::from_utf8_lossy(&output.stderr)
+    let output = palisade_testkit::command::run(
+        env!("CARGO_BIN_EXE_palisade"),
+        &["admission", "cert", "--dns", HOST, "--out", arg(dir)],
     );
+    assert_exit(&output, 0);
     for file in ["ca.crt", "tls.crt", "tls.key"] {
         assert!(dir.join(file).is_file(), "{file} not written");
     }
@@ -127,8 +123,16 @@ impl Server {
 
     /// Like [`Server::start`], with global options before the command.
     fn start_with(global: &[&str], certs: &Path, extra: &[&str]) -> Server {
-        let mut child = serve_command(global, certs)
-            .args(extra)
+        let mut command = serve_command(global, certs);
+        command.args(extra);
+        Server::launch(command, certs, "/readyz")
+    }
+
+    /// Runs `command` (a server that prints `listening on https://ADDR`
+    /// first), with a client trusting the CA in `certs`, and waits until
+    /// `ready` answers 200.
+    fn launch(mut command: Command, certs: &Path, ready: &str) -> Server {
+        let mut child = command
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -178,7 +182,7 @@ impl Server {
         server.wait_for("readiness", || {
             server
                 .client
-                .get(server.url("/readyz"))
+                .get(server.url(ready))
                 .send()
                 .is_ok_and(|r| r.status() == 200)
         });
@@ -200,9 +204,14 @@ impl Server {
 
     /// POSTs `body` to `/validate`: the status and the body.
     fn post(&self, body: impl Into<reqwest::blocking::Body>) -> (u16, String) {
+        self.post_to("/validate", body)
+    }
+
+    /// POSTs `body` to `path`: the status and the body.
+    fn post_to(&self, path: &str, body: impl Into<reqwest::blocking::Body>) -> (u16, String) {
         let response = self
             .client
-            .post(self.url("/validate"))
+            .post(self.url(path))
             .header("content-type", "application/json")
             .body(body)
             .send()
@@ -210,9 +219,14 @@ impl Server {
         (response.status().as_u16(), response.text().unwrap())
     }
 
-    /// POSTs a review and returns the `response` member.
+    /// POSTs a review to `/validate` and returns the `response` member.
     fn validate(&self, review: &Json) -> Json {
-        let (status, text) = self.post(review.to_string());
+        self.review_at("/validate", review)
+    }
+
+    /// POSTs a review to `path` and returns the `response` member.
+    fn review_at(&self, path: &str, review: &Json) -> Json {
+        let (status, text) = self.post_to(path, review.to_string());
         assert_eq!(status, 200, "server log:\n{}", self.logs());
         let body: Json = serde_json::from_str(&text).unwrap();
         assert_eq!(body["apiVersion"], "admission.k8s.io/v1");
@@ -1074,7 +1088,7 @@ fn pod_security_levels_come_from_inventory_namespace_labels() {
     );
 }
 
-/// The ValidatingAdmissionPolicy fixtures of `admission_cel_cli.rs`.
+/// The ValidatingAdmissionPolicy fixtures of `tests/cmd/admission-cel.trycmd`.
 fn vap_fixture(binding: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/admission/vap")
@@ -1104,5 +1118,315 @@ fn validating_admission_policy_denies_over_tls_and_a_warn_binding_warns() {
     assert_eq!(
         response["warnings"],
         json!(["[no-privileged-containers] privileged containers are not allowed: nginx"])
+    );
+}
+
+/// The console's bearer token in the forwarding tests.
+const CONSOLE_TOKEN: &str = "console-token";
+
+/// The console's certificate (in `dir/console-certs`, for [`HOST`] and
+/// `127.0.0.1`, which the webhook dials) and token file, made once.
+fn console_files(dir: &Path) -> PathBuf {
+    let certs = dir.join("console-certs");
+    if !certs.join("tls.crt").exists() {
+        let made = Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(["admission", "cert", "--dns", HOST, "127.0.0.1", "--out"])
+            .arg(&certs)
+            .output()
+            .unwrap();
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        std::fs::write(dir.join("console-token"), CONSOLE_TOKEN).unwrap();
+    }
+    certs
+}
+
+/// `palisade console` on `listen` with the example policies, its store and
+/// files in `dir`.
+fn start_console(dir: &Path, listen: &str) -> Server {
+    let certs = console_files(dir);
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/mixed");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_palisade"));
+    command
+        .args(["console", "--listen", listen, "--policies"])
+        .arg(examples)
+        .arg("--db")
+        .arg(dir.join("console.db"))
+        .arg("--state-dir")
+        .arg(dir)
+        .arg("--token-file")
+        .arg(dir.join("console-token"))
+        .arg("--tls-cert")
+        .arg(certs.join("tls.crt"))
+        .arg("--tls-key")
+        .arg(certs.join("tls.key"));
+    Server::launch(command, &certs, "/healthz")
+}
+
+/// `GET path` on the console with its token: the JSON answer.
+fn console_get(console: &Server, path: &str) -> Json {
+    let response = console
+        .client
+        .get(console.url(path))
+        .bearer_auth(CONSOLE_TOKEN)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    serde_json::from_str(&response.text().unwrap()).unwrap()
+}
+
+/// The webhook's arguments forwarding to the console at `port`.
+fn forwarding_to(dir: &Path, port: u16) -> Vec<String> {
+    let certs = dir.join("console-certs");
+    vec![
+        "--console".to_owned(),
+        format!("https://127.0.0.1:{port}"),
+        "--console-ca".to_owned(),
+        certs.join("ca.crt").display().to_string(),
+        "--console-token-file".to_owned(),
+        dir.join("console-token").display().to_string(),
+        "--cluster".to_owned(),
+        "edge-1".to_owned(),
+    ]
+}
+
+#[test]
+fn decisions_are_forwarded_to_a_real_console_over_tls() {
+    let Some(corpus) = palisade_testkit::corpus("admission") else {
+        return;
+    };
+    let (tmp, certs) = temp_with_certs("forward");
+    write_privileged_policy(&corpus, &tmp.path().join("policies"));
+    let console = start_console(tmp.path(), "127.0.0.1:0");
+    let mut args = vec![
+        "--policies".to_owned(),
+        tmp.path().join("policies").display().to_string(),
+    ];
+    args.extend(forwarding_to(tmp.path(), console.addr.port()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let webhook = Server::start(&certs, &args);
+
+    let denied = webhook.validate(&review("uid-denied", pod("root", true)));
+    denial(&denied, 403);
+    let allowed = webhook.validate(&review("uid-allowed", pod("plain", false)));
+    assert_eq!(allowed["allowed"], true);
+
+    let mut decisions = Vec::new();
+    webhook.wait_for("the decisions in the console", || {
+        decisions = console_get(&console, "/api/v1/decisions?cluster=edge-1")["items"]
+            .as_array()
+            .unwrap()
+            .clone();
+        decisions.len() == 2
+    });
+    let by_uid = |uid: &str| decisions.iter().find(|d| d["uid"] == uid).unwrap().clone();
+    let d = by_uid("uid-denied");
+    assert_eq!(
+        (
+            &d["verdict"],
+            &d["allowed"],
+            &d["kind"],
+            &d["namespace"],
+            &d["name"],
+            &d["operation"]
+        ),
+        (
+            &json!("denied"),
+            &json!(false),
+            &json!("Pod"),
+            &json!("shop"),
+            &json!("root"),
+            &json!("CREATE")
+        ),
+        "{d}"
+    );
+    assert_eq!(d["cluster"], "edge-1");
+    assert_eq!(
+        d["policies"][0]["policy"], "psp-privileged-container",
+        "{d}"
+    );
+    assert_eq!(d["policies"][0]["action"], "deny", "{d}");
+    assert!(
+        d["policies"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Privileged container is not allowed"),
+        "{d}"
+    );
+    let a = by_uid("uid-allowed");
+    assert_eq!(
+        (&a["verdict"], &a["allowed"]),
+        (&json!("allowed"), &json!(true)),
+        "{a}"
+    );
+    assert_eq!(a["policies"], json!([]));
+
+    let only_denied = console_get(
+        &console,
+        "/api/v1/decisions?policy=psp-privileged-container",
+    );
+    assert_eq!(
+        only_denied["items"].as_array().unwrap().len(),
+        1,
+        "{only_denied}"
+    );
+    let summary = console_get(&console, "/api/v1/summary");
+    assert_eq!(summary["admission"]["verdicts"]["denied"], 1, "{summary}");
+    assert_eq!(summary["admission"]["verdicts"]["allowed"], 1, "{summary}");
+    assert_eq!(
+        webhook.metric("palisade_webhook_console_forwarded_total"),
+        Some(2.0)
+    );
+    assert_eq!(
+        webhook.metric("palisade_webhook_console_dropped_total"),
+        Some(0.0)
+    );
+}
+
+#[test]
+fn admission_answers_while_the_console_is_down_and_catches_up_when_it_returns() {
+    let Some(corpus) = palisade_testkit::corpus("admission") else {
+        return;
+    };
+    let (tmp, certs) = temp_with_certs("console-down");
+    write_privileged_policy(&corpus, &tmp.path().join("policies"));
+    // A port nothing listens on (yet).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    console_files(tmp.path());
+    let mut args = vec![
+        "--policies".to_owned(),
+        tmp.path().join("policies").display().to_string(),
+        "--console-queue".to_owned(),
+        "4".to_owned(),
+    ];
+    args.extend(forwarding_to(tmp.path(), port));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let webhook = Server::start(&certs, &args);
+
+    let answer_all = |prefix: &str| {
+        for i in 0..20 {
+            let privileged = i % 2 == 0;
+            let response = webhook.validate(&review(
+                &format!("{prefix}-{i}"),
+                pod(&format!("p{i}"), privileged),
+            ));
+            assert_eq!(response["allowed"], !privileged, "{response}");
+        }
+    };
+    // The first 20 make one batch, which the forwarder retries ...
+    answer_all("first");
+    webhook.wait_for("a retry", || {
+        webhook
+            .metric("palisade_webhook_console_retries_total")
+            .is_some_and(|n| n >= 1.0)
+    });
+    // ... while 4 more wait in the queue and the other 16 are dropped, counted;
+    // every review is still answered.
+    answer_all("second");
+    assert_eq!(
+        webhook.metric("palisade_webhook_console_dropped_total"),
+        Some(16.0)
+    );
+    assert_eq!(webhook.metric("palisade_webhook_console_queue"), Some(24.0));
+    assert_eq!(
+        webhook.metric("palisade_webhook_console_forwarded_total"),
+        Some(0.0)
+    );
+    assert_eq!(
+        webhook.metric("palisade_webhook_requests_total{verdict=\"denied\",dry_run=\"false\"}"),
+        Some(20.0)
+    );
+
+    // The console comes up on that port: what was kept arrives.
+    let console = start_console(tmp.path(), &format!("127.0.0.1:{port}"));
+    webhook.wait_for("the kept decisions to be forwarded", || {
+        webhook.metric("palisade_webhook_console_forwarded_total") == Some(24.0)
+    });
+    let stored = console_get(&console, "/api/v1/decisions?cluster=edge-1&limit=100");
+    assert_eq!(stored["items"].as_array().unwrap().len(), 24, "{stored}");
+    assert_eq!(webhook.metric("palisade_webhook_console_queue"), Some(0.0));
+}
+
+/// The JSON Patch of a mutating answer: `patchType: JSONPatch` and the
+/// base64 `patch`, decoded.
+fn json_patch_of(response: &Json) -> Json {
+    use base64::Engine as _;
+    assert_eq!(response["allowed"], true, "{response}");
+    assert_eq!(response["patchType"], "JSONPatch", "{response}");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(response["patch"].as_str().unwrap())
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+#[test]
+fn mutate_answers_a_json_patch_and_validate_admits_the_mutated_pod() {
+    let (_tmp, certs) = temp_with_certs("mutate");
+    let mutate = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/admission/mutate");
+    let (deny, mutate) = (vap_fixture("deny"), mutate.to_str().unwrap().to_owned());
+    let validating = ["--policies", deny.to_str().unwrap()];
+    let mutating = ["--remediation-pack", "--mutate-policies", &mutate];
+    let server = Server::start(&certs, &[&validating[..], &mutating[..]].concat());
+    // As sent, the privileged Pod is denied by the validating policy.
+    let privileged = pod("web", true);
+    let response = server.validate(&review("u-m-0", privileged.clone()));
+    denial(&response, 403);
+    // `/mutate`: the remediation pack, then the team label policy.
+    let response = server.review_at("/mutate", &review("u-m-1", privileged.clone()));
+    assert_eq!(response["uid"], "u-m-1");
+    let patch = json_patch_of(&response);
+    assert_eq!(
+        patch,
+        json!([
+            {"op": "add", "path": "/spec/securityContext",
+             "value": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}}},
+            {"op": "add", "path": "/spec/containers/0/securityContext/allowPrivilegeEscalation", "value": false},
+            {"op": "add", "path": "/spec/containers/0/securityContext/capabilities", "value": {"drop": ["ALL"]}},
+            {"op": "replace", "path": "/spec/containers/0/securityContext/privileged", "value": false},
+            {"op": "add", "path": "/metadata/labels/team", "value": "unassigned"}
+        ])
+    );
+    // The API server applies the patch, then calls `/validate` with the
+    // mutated object: admitted, and not mutated again.
+    let mut mutated = privileged;
+    let ops: json_patch::Patch = serde_json::from_value(patch).unwrap();
+    json_patch::patch(&mut mutated, &ops).unwrap();
+    let response = server.validate(&review("u-m-2", mutated.clone()));
+    assert_eq!(response["allowed"], true, "{response}");
+    assert!(response.get("patch").is_none(), "{response}");
+    // Mutating the mutated Pod again changes nothing: no patch.
+    let response = server.review_at("/mutate", &review("u-m-3", mutated));
+    assert_eq!(response["allowed"], true, "{response}");
+    assert!(response.get("patchType").is_none(), "{response}");
+    // A DELETE carries no object: allowed, nothing to patch.
+    let mut delete = review("u-m-4", pod("web", true));
+    delete["request"]["operation"] = json!("DELETE");
+    delete["request"]["oldObject"] = delete["request"]["object"].take();
+    let response = server.review_at("/mutate", &delete);
+    assert_eq!(response["allowed"], true, "{response}");
+    assert!(response.get("patch").is_none(), "{response}");
+    // Per mutator: the requests each policy changed.
+    assert_eq!(
+        server.metric(
+            "palisade_webhook_policy_verdicts_total{policy=\"palisade-remediation\",verdict=\"mutate\"}"
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        server.metric(
+            "palisade_webhook_policy_verdicts_total{policy=\"team-label\",verdict=\"mutate\"}"
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        server.metric("palisade_webhook_requests_total{verdict=\"mutated\",dry_run=\"false\"}"),
+        Some(1.0)
     );
 }

@@ -20,7 +20,8 @@ use serde_json::{Value, json};
 use crate::app::App;
 use crate::ingest::{self, Batch, BatchError, Exception, Mode, printable};
 use crate::store::{
-    AlertFilter, FindingFilter, RuleState, StoredAlert, now_ms, parse_rfc3339, rfc3339,
+    ALERT_FILTERS, DECISION_FILTERS, FINDING_FILTERS, Filter, Filters, RuleState, StoredAlert,
+    now_ms, parse_rfc3339, rfc3339,
 };
 
 /// The largest page.
@@ -33,6 +34,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/events", post(post_events))
         .route("/falco", post(post_falco))
         .route("/flows", post(post_flows))
+        .route("/admission", post(post_admission))
+        .route("/decisions", get(get_decisions))
         .route("/alerts", get(get_alerts))
         .route("/rules", get(get_rules))
         .route("/rules/{name}", put(put_rule))
@@ -54,6 +57,7 @@ pub fn router(app: Arc<App>) -> Router {
             authenticate,
         ))
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(app)
 }
@@ -91,6 +95,15 @@ async fn authenticate(State(app): State<Arc<App>>, request: Request, next: Next)
         }
     }
     next.run(request).await
+}
+
+/// `GET /readyz`: 200 while the store answers, 503 (with the reason)
+/// when it does not, so a replica that lost its database leaves the Service.
+async fn readyz(State(app): State<Arc<App>>) -> Response {
+    match app.store.ping().await {
+        Ok(()) => "ready\n".into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {e}\n")).into_response(),
+    }
 }
 
 async fn not_found(State(app): State<Arc<App>>) -> Response {
@@ -154,6 +167,37 @@ fn body_text(
     })
 }
 
+/// The `?cluster=` and the body of an ingest call, refusals counted.
+fn ingest_input(
+    app: &App,
+    query: &HashMap<String, String>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<(String, String), Response> {
+    let cluster = cluster_of(app, query)?;
+    Ok((cluster, body_text(app, body)?))
+}
+
+/// Takes `n` items from the ingestion rate limit; the counted 429 when
+/// none are left.
+fn rate_limit(app: &App, n: usize) -> Result<(), Response> {
+    let allowed = match app.limiter.lock() {
+        Ok(mut bucket) => bucket.take(n),
+        Err(poisoned) => poisoned.into_inner().take(n),
+    };
+    if allowed {
+        return Ok(());
+    }
+    app.metrics.refuse("rate_limited");
+    Err((
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, "1")],
+        axum::Json(
+            json!({"error": "ingestion rate limit reached; retry the whole batch after a second"}),
+        ),
+    )
+        .into_response())
+}
+
 fn batch_error(app: &App, e: BatchError) -> Response {
     app.metrics.refuse("bad_request");
     (StatusCode::BAD_REQUEST, axum::Json(e)).into_response()
@@ -161,18 +205,8 @@ fn batch_error(app: &App, e: BatchError) -> Response {
 
 /// Counts, rate-limits, stores and routes a parsed batch.
 async fn store_batch(app: &Arc<App>, batch: Batch) -> Response {
-    let allowed = match app.limiter.lock() {
-        Ok(mut bucket) => bucket.take(batch.accepted),
-        Err(poisoned) => poisoned.into_inner().take(batch.accepted),
-    };
-    if !allowed {
-        app.metrics.refuse("rate_limited");
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, "1")],
-            axum::Json(json!({"error": "ingestion rate limit reached; retry the whole batch after a second"})),
-        )
-            .into_response();
+    if let Err(r) = rate_limit(app, batch.accepted) {
+        return r;
     }
     let _turn = app.ingest.lock().await;
     let stored = match app.store.upsert_alerts(&batch.alerts).await {
@@ -236,12 +270,8 @@ async fn post_events(
     Query(query): Query<HashMap<String, String>>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
-    let cluster = match cluster_of(&app, &query) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let text = match body_text(&app, body) {
-        Ok(t) => t,
+    let (cluster, text) = match ingest_input(&app, &query, body) {
+        Ok(input) => input,
         Err(r) => return r,
     };
     let loaded = app.loaded();
@@ -266,17 +296,131 @@ async fn post_falco(
     Query(query): Query<HashMap<String, String>>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
-    let cluster = match cluster_of(&app, &query) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let text = match body_text(&app, body) {
-        Ok(t) => t,
+    let (cluster, text) = match ingest_input(&app, &query, body) {
+        Ok(input) => input,
         Err(r) => return r,
     };
     match ingest::falco(&app.tuning(), &cluster, &text) {
         Ok(batch) => store_batch(&app, batch).await,
         Err(e) => batch_error(&app, e),
+    }
+}
+
+/// `POST /admission?cluster=NAME`: admission decisions forwarded by the
+/// webhook (JSON lines of [`crate::decisions::AdmissionDecision`]).
+async fn post_admission(
+    State(app): State<Arc<App>>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let (cluster, text) = match ingest_input(&app, &query, body) {
+        Ok(input) => input,
+        Err(r) => return r,
+    };
+    let decisions = match crate::decisions::parse(&text) {
+        Ok(d) => d,
+        Err(e) => return batch_error(&app, e),
+    };
+    if let Err(r) = rate_limit(&app, decisions.len()) {
+        return r;
+    }
+    if let Err(e) = app.store.insert_decisions(&cluster, &decisions).await {
+        tracing::error!(error = %e, "storing admission decisions failed");
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the store failed; nothing was stored, retry".to_owned(),
+        );
+    }
+    app.metrics.decisions.inc_by(decisions.len() as u64);
+    axum::Json(json!({"accepted": decisions.len()})).into_response()
+}
+
+/// `GET /decisions?cluster=&namespace=&kind=&verdict=&policy=&since=&limit=&cursor=`.
+async fn get_decisions(
+    State(app): State<Arc<App>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(v) = query.get("verdict")
+        && !crate::decisions::Verdict::ALL
+            .iter()
+            .any(|known| known.as_str() == v)
+    {
+        app.metrics.refuse("bad_request");
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "`verdict` must be allowed, denied, error or timeout: `{}`",
+                printable(v)
+            ),
+        );
+    }
+    let filter = match list_filter(&app, &query, &DECISION_FILTERS, &[]) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    match app.store.decisions(&filter).await {
+        Ok(items) => page(items.into_iter().map(|d| (d.id, d)).collect(), filter.limit),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    }
+}
+
+/// `{"items", "next"}` of `(id, item)` rows fetched with one more than the
+/// page (`limit` is the page plus one): `next` is the last served id when
+/// there is more.
+fn page<T: serde::Serialize>(mut rows: Vec<(i64, T)>, limit: i64) -> Response {
+    let next = if rows.len() as i64 == limit {
+        rows.pop();
+        rows.last().map(|(id, _)| id.to_string())
+    } else {
+        None
+    };
+    let items: Vec<T> = rows.into_iter().map(|(_, item)| item).collect();
+    axum::Json(json!({"items": items, "next": next})).into_response()
+}
+
+/// The [`Filter`] of a list endpoint from its query: the parameters of
+/// `filters`, `since` when the list has a time, `limit` and `cursor`, and
+/// the endpoint's own `also` (read by the caller); anything else is refused.
+fn list_filter(
+    app: &App,
+    query: &HashMap<String, String>,
+    filters: &Filters,
+    also: &[&str],
+) -> Result<Filter, Response> {
+    let mut known: Vec<&str> = filters.conditions.iter().map(|(name, _)| *name).collect();
+    if filters.since.is_some() {
+        known.push("since");
+    }
+    known.extend(["limit", "cursor"]);
+    known.extend(also);
+    reject_unknown(app, query, &known)?;
+    let since = match filters.since {
+        Some(condition) => since_of(app, query)?.map(|ms| (condition, ms)),
+        None => None,
+    };
+    Ok(Filter {
+        conditions: filters
+            .conditions
+            .iter()
+            .filter_map(|(name, condition)| Some((*condition, query.get(*name)?.clone())))
+            .collect(),
+        since,
+        after: cursor_of(app, query)?,
+        limit: limit_of(app, query)? + 1,
+    })
+}
+
+/// `?since=RFC3339`, in milliseconds.
+fn since_of(app: &App, query: &HashMap<String, String>) -> Result<Option<i64>, Response> {
+    match query.get("since") {
+        None => Ok(None),
+        Some(s) => parse_rfc3339(s).map(Some).ok_or_else(|| {
+            app.metrics.refuse("bad_request");
+            error(
+                StatusCode::BAD_REQUEST,
+                format!("`since` is not RFC 3339: `{}`", printable(s)),
+            )
+        }),
     }
 }
 
@@ -344,45 +488,12 @@ async fn get_alerts(
     State(app): State<Arc<App>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let parsed = (|| {
-        reject_unknown(
-            &app,
-            &query,
-            &["rule", "priority", "cluster", "since", "limit", "cursor"],
-        )?;
-        let since = match query.get("since") {
-            None => None,
-            Some(s) => Some(parse_rfc3339(s).ok_or_else(|| {
-                app.metrics.refuse("bad_request");
-                error(
-                    StatusCode::BAD_REQUEST,
-                    format!("`since` is not RFC 3339: `{}`", printable(s)),
-                )
-            })?),
-        };
-        Ok::<_, Response>(AlertFilter {
-            rule: query.get("rule").cloned(),
-            priority: query.get("priority").cloned(),
-            cluster: query.get("cluster").cloned(),
-            since,
-            after: cursor_of(&app, &query)?,
-            limit: limit_of(&app, &query)? + 1,
-        })
-    })();
-    let filter = match parsed {
+    let filter = match list_filter(&app, &query, &ALERT_FILTERS, &[]) {
         Ok(f) => f,
         Err(r) => return r,
     };
     match app.store.alerts(&filter).await {
-        Ok(mut items) => {
-            let next = if items.len() as i64 == filter.limit {
-                items.pop();
-                items.last().map(|a| a.id.to_string())
-            } else {
-                None
-            };
-            axum::Json(json!({"items": items, "next": next})).into_response()
-        }
+        Ok(items) => page(items.into_iter().map(|a| (a.id, a)).collect(), filter.limit),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     }
 }
@@ -580,57 +691,28 @@ async fn get_findings(
     State(app): State<Arc<App>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = reject_unknown(
-        &app,
-        &query,
-        &[
-            "layer",
-            "severity",
-            "namespace",
-            "policy",
-            "cluster",
-            "limit",
-            "cursor",
-        ],
-    ) {
-        return r;
-    }
+    let filter = match list_filter(&app, &query, &FINDING_FILTERS, &["cluster"]) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    // The audit's findings are the inventory's cluster's.
     if query
         .get("cluster")
         .is_some_and(|c| *c != app.config.cluster)
     {
-        return axum::Json(json!({"items": [], "next": null})).into_response();
+        return page(Vec::<(i64, Value)>::new(), filter.limit);
     }
-    let (after, limit) = match (cursor_of(&app, &query), limit_of(&app, &query)) {
-        (Ok(a), Ok(l)) => (a, l),
-        (Err(r), _) | (_, Err(r)) => return r,
-    };
     let (run, ..) = match latest(&app).await {
         Ok(l) => l,
         Err(r) => return r,
     };
-    let filter = FindingFilter {
-        layer: query.get("layer").cloned(),
-        severity: query.get("severity").cloned(),
-        namespace: query.get("namespace").cloned(),
-        policy: query.get("policy").cloned(),
-        after,
-        limit: limit + 1,
-    };
     match app.store.findings(run, &filter).await {
-        Ok(mut rows) => {
-            let next = if rows.len() as i64 == filter.limit {
-                rows.pop();
-                rows.last().map(|(id, _)| id.to_string())
-            } else {
-                None
-            };
-            let items: Vec<Value> = rows
-                .iter()
-                .map(|(_, body)| serde_json::from_str(body).unwrap_or(Value::Null))
-                .collect();
-            axum::Json(json!({"items": items, "next": next})).into_response()
-        }
+        Ok(rows) => page(
+            rows.into_iter()
+                .map(|(id, body)| (id, serde_json::from_str(&body).unwrap_or(Value::Null)))
+                .collect(),
+            filter.limit,
+        ),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     }
 }
@@ -653,10 +735,26 @@ async fn get_summary(State(app): State<Arc<App>>) -> Response {
         Ok(c) => c,
         Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     };
+    let mut admission: BTreeMap<&str, i64> = crate::decisions::Verdict::ALL
+        .iter()
+        .map(|v| (v.as_str(), 0))
+        .collect();
+    match app.store.decision_counts(None).await {
+        Ok(counts) => {
+            for (verdict, n) in counts {
+                if let Some(slot) = admission.get_mut(verdict.as_str()) {
+                    *slot += n;
+                }
+            }
+        }
+        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    }
+    let decided: i64 = admission.values().sum();
     axum::Json(json!({
         "score": posture.get("score").cloned().unwrap_or(Value::Null),
         "findings": findings,
         "alerts": {"total": oncall + review, "oncall": oncall, "review": review},
+        "admission": {"total": decided, "verdicts": admission},
         "last_audit": rfc3339(at),
     }))
     .into_response()

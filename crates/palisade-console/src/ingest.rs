@@ -403,30 +403,43 @@ struct FalcoAlert {
     hostname: Option<String>,
 }
 
+/// JSON lines of `T` (blank lines skipped), each with its 1-based line:
+/// the first line that does not parse refuses the whole body.
+pub fn json_lines<T: serde::de::DeserializeOwned>(
+    body: &str,
+) -> Result<Vec<(usize, T)>, BatchError> {
+    let mut parsed = Vec::new();
+    for (i, line) in body.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        if !trimmed.starts_with('{') {
+            return Err(BatchError {
+                error: format!("line {}: each line must be one JSON object", i + 1),
+                line: i + 1,
+            });
+        }
+        let item = serde_json::from_str::<T>(line).map_err(|e| BatchError {
+            error: format!(
+                "line {}, column {}: {}",
+                i + 1,
+                e.column(),
+                printable(without_position(&e.to_string()))
+            ),
+            line: i + 1,
+        })?;
+        parsed.push((i + 1, item));
+    }
+    Ok(parsed)
+}
+
 /// Falco's own JSON alerts: one object, or JSON lines of them.
 pub fn falco(tuning: &Tuning, cluster: &str, body: &str) -> Result<Batch, BatchError> {
-    let mut parsed = Vec::new();
-    let trimmed = body.trim();
-    match serde_json::from_str::<FalcoAlert>(trimmed) {
-        Ok(one) => parsed.push((1, one)),
-        Err(_) => {
-            for (i, line) in body.lines().enumerate() {
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let alert = serde_json::from_str::<FalcoAlert>(line).map_err(|e| BatchError {
-                    error: format!(
-                        "line {}, column {}: {}",
-                        i + 1,
-                        e.column(),
-                        printable(without_position(&e.to_string()))
-                    ),
-                    line: i + 1,
-                })?;
-                parsed.push((i + 1, alert));
-            }
-        }
-    }
+    let parsed = match serde_json::from_str::<FalcoAlert>(body.trim()) {
+        Ok(one) => vec![(1, one)],
+        Err(_) => json_lines::<FalcoAlert>(body)?,
+    };
     if parsed.is_empty() {
         return Err(BatchError {
             error: "the body holds no Falco alert".to_owned(),

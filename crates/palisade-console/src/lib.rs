@@ -7,21 +7,14 @@
 //! disabled, observe mode, exceptions, dedup window, routing by priority)
 //! and stores the history in SQLite or PostgreSQL ([`store`]). The API is in
 //! [`api`]; `docs/console.md` is the user's guide.
-#![cfg_attr(
-    test,
-    allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
 
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod decisions;
 pub mod demo;
 mod export;
+pub mod forward;
 pub mod ingest;
 pub mod metrics;
 pub mod oncall;
@@ -33,23 +26,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use config::ConsoleConfig;
-use palisade_https::{BindError, CertStore, ShutdownSignal, TlsError, accept_loop};
-use tokio::net::TcpListener;
+use palisade_https::{ShutdownSignal, StartError, TlsError, TlsListener, accept_loop};
 use tokio::sync::watch;
-use tokio_rustls::TlsAcceptor;
 
 /// The console could not start.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[non_exhaustive]
 pub enum ConsoleError {
-    /// The certificate or key could not be used.
+    /// The certificate, the key or the socket could not be used.
     #[error(transparent)]
     #[diagnostic(transparent)]
-    Tls(#[from] TlsError),
-    /// The listening socket could not be opened.
-    #[error(transparent)]
-    #[diagnostic(transparent)]
-    Bind(#[from] BindError),
+    Https(#[from] StartError),
     /// The store could not be opened.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -101,15 +88,78 @@ pub async fn serve(
     serve_until(config, ready, shutdown.received()).await
 }
 
+/// A console serving in the background of this async runtime ([`start`]);
+/// told to stop when dropped.
+#[derive(Debug)]
+pub struct Running {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), ConsoleError>>,
+}
+
+impl Running {
+    /// Stops it and waits until it has (connections drained).
+    pub async fn stop(mut self) -> Result<(), ConsoleError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.task).await.unwrap_or(Ok(()))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Starts the console in the background of the current async runtime and
+/// returns once it serves (tests, benchmarks and embedders); the error if it
+/// cannot start.
+pub async fn start(config: ConsoleConfig) -> Result<Running, ConsoleError> {
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let mut task = tokio::spawn(serve_until(
+        config,
+        move |addr| {
+            let _ = ready_tx.send(addr);
+        },
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
+    match ready_rx.await {
+        Ok(addr) => Ok(Running {
+            addr,
+            stop: Some(stop_tx),
+            task,
+        }),
+        // It ended before it served: its error.
+        Err(_) => match (&mut task).await {
+            Ok(Err(e)) => Err(e),
+            Ok(Ok(())) | Err(_) => Err(ConsoleError::Load(app::LoadError {
+                message: "the console stopped before it served".to_owned(),
+            })),
+        },
+    }
+}
+
 /// Runs the console until `stop` completes (tests and embedders).
 pub async fn serve_until(
     config: ConsoleConfig,
     ready: impl FnOnce(SocketAddr),
     until: impl std::future::Future<Output = ()>,
 ) -> Result<(), ConsoleError> {
-    let (cert, key) = certificates(&config)?;
-    let certs = Arc::new(CertStore::open(&cert, &key)?);
-    let acceptor = TlsAcceptor::from(Arc::new(certs.server_config()?));
+    let (cert, key) = certificates(&config).map_err(StartError::from)?;
+    let TlsListener {
+        certs,
+        acceptor,
+        listener,
+        addr,
+    } = palisade_https::listen(&cert, &key, config.listen).await?;
     let store = store::Store::open(&config.db).await?;
     let first = {
         let config = config.clone();
@@ -119,16 +169,6 @@ pub async fn serve_until(
                 message: e.to_string(),
             })??
     };
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| BindError {
-            addr: config.listen,
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| BindError {
-        addr: config.listen,
-        source,
-    })?;
     if config.token.is_none() && !addr.ip().is_loopback() {
         tracing::warn!(%addr, "LISTENING BEYOND LOOPBACK WITHOUT A TOKEN: anyone who reaches this address can read and change the console; give --token-file");
     }
@@ -144,10 +184,26 @@ pub async fn serve_until(
         Duration::from_secs(10),
     ));
     let watching = tokio::spawn(Arc::clone(&app).watch());
+    // A renewed certificate is served without a restart.
+    let interval = app.config.reload_interval;
+    let renewing = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(interval).await;
+            let certs = Arc::clone(&certs);
+            match tokio::task::spawn_blocking(move || certs.reload_if_changed()).await {
+                Ok(Some(Ok(()))) => tracing::info!("certificate reloaded"),
+                Ok(Some(Err(error))) => {
+                    tracing::error!(%error, "certificate not reloaded; still serving the previous one");
+                }
+                Ok(None) | Err(_) => {}
+            }
+        }
+    });
     ready(addr);
     tracing::info!(%addr, "console listening");
     until.await;
     watching.abort();
+    renewing.abort();
     let _ = stop.send(true);
     let _ = accepting.await;
     Ok(())

@@ -29,6 +29,8 @@ pub struct Metrics {
     pub oncall_failed: Counter,
     /// Audit runs stored.
     pub audits: Counter,
+    /// Admission decisions stored (forwarded by webhooks).
+    pub decisions: Counter,
     /// Reloads of changed policies or inventory.
     pub reloads: Counter,
     /// Reloads that failed.
@@ -47,6 +49,7 @@ impl Metrics {
         let oncall_sent = Counter::default();
         let oncall_failed = Counter::default();
         let audits = Counter::default();
+        let decisions = Counter::default();
         let reloads = Counter::default();
         let reload_failures = Counter::default();
         registry.register(
@@ -81,6 +84,11 @@ impl Metrics {
             oncall_failed.clone(),
         );
         registry.register("audits", "Audit runs stored", audits.clone());
+        registry.register(
+            "admission_decisions",
+            "Admission decisions stored, as forwarded by webhooks",
+            decisions.clone(),
+        );
         registry.register("reloads", "Reloads of changed inputs", reloads.clone());
         registry.register(
             "reload_failures",
@@ -97,6 +105,7 @@ impl Metrics {
             oncall_sent,
             oncall_failed,
             audits,
+            decisions,
             reloads,
             reload_failures,
         }

@@ -52,6 +52,9 @@ fn bad_input_is_refused_with_a_clear_4xx_and_nothing_is_stored() {
     bad_input::run("tests/bad_input/falco", |case| {
         answer(&runtime, &console, "/api/v1/falco", case.bytes)
     });
+    bad_input::run("tests/bad_input/admission", |case| {
+        answer(&runtime, &console, "/api/v1/admission", case.bytes)
+    });
     bad_input::run("tests/bad_input/exceptions", |case| {
         answer(
             &runtime,
@@ -69,6 +72,12 @@ fn bad_input_is_refused_with_a_clear_4xx_and_nothing_is_stored() {
             serde_json::json!([]),
             "a refused batch stored alerts"
         );
+        let (_, decisions) = console.get("/api/v1/decisions").await;
+        assert_eq!(
+            decisions["items"],
+            serde_json::json!([]),
+            "a refused batch stored decisions"
+        );
         let (_, rules) = console.get("/api/v1/rules").await;
         let rule = rules["items"]
             .as_array()
@@ -78,16 +87,7 @@ fn bad_input_is_refused_with_a_clear_4xx_and_nothing_is_stored() {
             .unwrap()
             .clone();
         assert_eq!(rule["exceptions"], 0, "a refused exception was stored");
-        let metrics = console
-            .client
-            .get(format!("{}/metrics", console.base))
-            .bearer_auth(harness::TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = console.text("/metrics").await;
         let refused: u64 = metrics
             .lines()
             .filter(|l| l.starts_with("palisade_console_refused_total{reason=\"bad_request\"}"))

@@ -27,21 +27,20 @@ async fn suite(name: &str, db: &str) {
     let config = config(name, db);
     let console = Console::start(config.clone()).await;
 
-    // Without the token: refused, reads too.
-    let bare = console
-        .client
-        .get(format!("{}/api/v1/summary", console.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(bare.status().as_u16(), 401);
-    let health = console
-        .client
-        .get(format!("{}/healthz", console.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(health.status().as_u16(), 200);
+    // Without the token: refused, reads too; the probes need none.
+    for (path, status) in [
+        ("/api/v1/summary", 401),
+        ("/healthz", 200),
+        ("/readyz", 200),
+    ] {
+        let bare = console
+            .client
+            .get(format!("{}{path}", console.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bare.status().as_u16(), status, "{path}");
+    }
 
     // Dedup: 100 repeats are one alert counted 100 times.
     let batch = vec![SHADOW; 100].join("\n");
@@ -253,9 +252,13 @@ async fn suite(name: &str, db: &str) {
         "{metrics}"
     );
 
+    admission_decisions(&console).await;
+
     // Restart on the same store: the disabled rule and the exception stay.
     console.stop().await;
     let console = Console::start(config).await;
+    let (_, kept) = console.get("/api/v1/decisions?cluster=edge-1").await;
+    assert_eq!(kept["items"].as_array().unwrap().len(), 3, "{kept}");
     let (_, rules) = console.get("/api/v1/rules").await;
     let shell = rules["items"]
         .as_array()
@@ -277,6 +280,123 @@ async fn suite(name: &str, db: &str) {
     );
     assert_eq!(console.alerts("Read sensitive file").await[0]["count"], 100);
     console.stop().await;
+}
+
+/// One decision as the webhook forwards it.
+fn decision(uid: &str, namespace: &str, verdict: &str, policies: Value) -> String {
+    json!({
+        "time": "2026-12-07T01:00:00Z",
+        "uid": uid,
+        "operation": "CREATE",
+        "kind": "Pod",
+        "namespace": namespace,
+        "name": format!("pod-{uid}"),
+        "allowed": verdict == "allowed",
+        "verdict": verdict,
+        "policies": policies,
+    })
+    .to_string()
+}
+
+/// Decisions forwarded by webhooks: stored per cluster, read back with
+/// filters and paging, counted in the summary; a bad line stores nothing.
+async fn admission_decisions(console: &Console) {
+    let denied = json!([{"policy": "psp-privileged-container", "action": "deny",
+                          "message": "Privileged container is not allowed: <b>nginx</b>"}]);
+    let warned =
+        json!([{"policy": "disallow-latest-tag", "action": "warn", "message": "use a tag"}]);
+    let batch = [
+        decision("a1", "shop", "denied", denied.clone()),
+        decision("a2", "shop", "allowed", warned),
+        decision("a3", "kube-public", "allowed", json!([])),
+    ]
+    .join("\n");
+    let (status, body) = console
+        .post("/api/v1/admission?cluster=edge-1", &batch)
+        .await;
+    assert_eq!(
+        (status, body.clone()),
+        (200, json!({"accepted": 3})),
+        "{body}"
+    );
+    let other = decision("b1", "shop", "denied", denied);
+    assert_eq!(
+        console
+            .post("/api/v1/admission?cluster=edge-2", &other)
+            .await
+            .0,
+        200
+    );
+
+    let (status, all) = console.get("/api/v1/decisions?cluster=edge-1").await;
+    assert_eq!(status, 200, "{all}");
+    let items = all["items"].as_array().unwrap();
+    let uids: Vec<&str> = items.iter().map(|d| d["uid"].as_str().unwrap()).collect();
+    assert_eq!(uids, ["a1", "a2", "a3"]);
+    assert_eq!(items[0]["cluster"], "edge-1");
+    assert_eq!(items[0]["namespace"], "shop");
+    assert_eq!(items[0]["allowed"], false);
+    assert_eq!(items[0]["verdict"], "denied");
+    assert_eq!(items[0]["time"], "2026-12-07T01:00:00Z");
+    assert_eq!(
+        items[0]["policies"][0]["message"],
+        "Privileged container is not allowed: <b>nginx</b>"
+    );
+    let (_, denied) = console
+        .get("/api/v1/decisions?policy=psp-privileged-container")
+        .await;
+    let clusters: Vec<&str> = denied["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["cluster"].as_str().unwrap())
+        .collect();
+    assert_eq!(clusters, ["edge-1", "edge-2"]);
+    let (_, allowed) = console
+        .get("/api/v1/decisions?verdict=allowed&namespace=shop")
+        .await;
+    assert_eq!(allowed["items"].as_array().unwrap().len(), 1, "{allowed}");
+    let (_, first) = console.get("/api/v1/decisions?limit=2").await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let cursor = first["next"].as_str().unwrap();
+    let (_, rest) = console
+        .get(&format!("/api/v1/decisions?limit=2&cursor={cursor}"))
+        .await;
+    let rest: Vec<&str> = rest["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["uid"].as_str().unwrap())
+        .collect();
+    assert_eq!(rest, ["a3", "b1"]);
+    let (_, later) = console
+        .get("/api/v1/decisions?since=2026-12-07T01:00:01Z")
+        .await;
+    assert!(later["items"].as_array().unwrap().is_empty(), "{later}");
+    assert_eq!(console.get("/api/v1/decisions?verdict=maybe").await.0, 400);
+
+    // A bad line refuses the batch whole: the good line before it is not stored.
+    let bad = format!(
+        "{}\n{{\"uid\": 1}}\n",
+        decision("c1", "shop", "allowed", json!([]))
+    );
+    let (status, body) = console.post("/api/v1/admission", &bad).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["line"], 2, "{body}");
+    let (_, none) = console.get("/api/v1/decisions?cluster=default").await;
+    assert!(none["items"].as_array().unwrap().is_empty(), "{none}");
+
+    let (_, summary) = console.get("/api/v1/summary").await;
+    assert_eq!(
+        summary["admission"],
+        json!({"total": 4, "verdicts": {"allowed": 2, "denied": 2, "error": 0, "timeout": 0}}),
+        "{summary}"
+    );
+    let metrics = console.text("/metrics").await;
+    assert!(
+        metrics.contains("palisade_console_admission_decisions_total 4"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -480,5 +600,38 @@ async fn critical_and_error_reach_oncall_once_per_window_warning_never() {
         (warn[0]["count"].as_i64(), warn[0]["routed"].as_str()),
         (Some(4), Some("review"))
     );
+    console.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewed_certificate_is_served_without_restart() {
+    let dir = temp("renew-db");
+    let mut config = config("renew", &dir.join("palisade.db").display().to_string());
+    config.reload_interval = Duration::from_millis(200);
+    let state = config.state_dir.clone();
+    let console = Console::start(config).await;
+    // A new pair from another CA, written where the console reads its own.
+    let renewed = palisade_https::dev_cert::generate(&["localhost".to_owned()], 30).unwrap();
+    std::fs::write(state.join("console-tls.crt"), &renewed.server_cert).unwrap();
+    std::fs::write(state.join("console-tls.key"), &renewed.server_key).unwrap();
+    let trusting_the_new_ca = reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(renewed.ca_cert.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let mut served = false;
+    for _ in 0..100 {
+        let answer = trusting_the_new_ca
+            .get(format!("{}/healthz", console.base))
+            .send()
+            .await;
+        if answer.is_ok_and(|a| a.status() == 200) {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(served, "the renewed certificate is not served");
     console.stop().await;
 }

@@ -4,7 +4,8 @@
 //! is served without a restart.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use arc_swap::ArcSwap;
 use rustls::ServerConfig;
@@ -23,18 +24,30 @@ pub struct CertStore {
     key_path: PathBuf,
     provider: Arc<CryptoProvider>,
     current: ArcSwap<CertifiedKey>,
+    /// The files' (modification time, size) when last read.
+    seen: Mutex<[Stamp; 2]>,
+}
+
+/// A file's version as far as polling can tell.
+type Stamp = Option<(Option<SystemTime>, u64)>;
+
+fn stamp(path: &Path) -> Stamp {
+    let metadata = std::fs::metadata(path).ok()?;
+    Some((metadata.modified().ok(), metadata.len()))
 }
 
 impl CertStore {
     /// Reads the certificate chain and key for the first time.
     pub fn open(cert_path: &Path, key_path: &Path) -> Result<CertStore, TlsError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let seen = Mutex::new([stamp(cert_path), stamp(key_path)]);
         let key = read_certified_key(cert_path, key_path, &provider)?;
         Ok(CertStore {
             cert_path: cert_path.to_path_buf(),
             key_path: key_path.to_path_buf(),
             provider,
             current: ArcSwap::from_pointee(key),
+            seen,
         })
     }
 
@@ -49,6 +62,27 @@ impl CertStore {
         let key = read_certified_key(&self.cert_path, &self.key_path, &self.provider)?;
         self.current.store(Arc::new(key));
         Ok(())
+    }
+
+    /// Reads the files again when either changed (modification time or
+    /// size) since last read: `None` when neither did, else what
+    /// [`CertStore::reload`] gave. Servers call it on a timer, so a renewed
+    /// certificate (cert-manager, a rotated Secret) is served without a
+    /// restart; a pair that does not load yet (the key written after the
+    /// certificate) is tried again once the files change again.
+    pub fn reload_if_changed(&self) -> Option<Result<(), TlsError>> {
+        let now = [stamp(&self.cert_path), stamp(&self.key_path)];
+        {
+            let mut seen = match self.seen.lock() {
+                Ok(s) => s,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            if *seen == now {
+                return None;
+            }
+            *seen = now;
+        }
+        Some(self.reload())
     }
 
     /// A rustls server configuration serving this store's certificate over
@@ -91,14 +125,12 @@ fn read_certified_key(
     key_path: &Path,
     provider: &CryptoProvider,
 ) -> Result<CertifiedKey, TlsError> {
-    let cert_error = |reason: String| TlsError {
-        path: cert_path.to_path_buf(),
+    let fail = |path: &Path, reason: String| TlsError {
+        path: path.to_path_buf(),
         reason,
     };
-    let key_error = |reason: String| TlsError {
-        path: key_path.to_path_buf(),
-        reason,
-    };
+    let cert_error = |reason| fail(cert_path, reason);
+    let key_error = |reason| fail(key_path, reason);
     let chain = CertificateDer::pem_file_iter(cert_path)
         .map_err(|e| cert_error(e.to_string()))?
         .collect::<Result<Vec<_>, _>>()
@@ -141,6 +173,33 @@ mod tests {
                 return;
             }
         }
+    }
+
+    #[test]
+    fn a_changed_pair_is_reloaded_once_and_a_bad_one_keeps_the_old() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let write = |certs: &crate::dev_cert::DevCertificates| {
+            std::fs::write(dir.join("tls.crt"), &certs.server_cert).unwrap();
+            std::fs::write(dir.join("tls.key"), &certs.server_key).unwrap();
+        };
+        let first = crate::dev_cert::generate(&["a.test".to_owned()], 1).unwrap();
+        write(&first);
+        let store = CertStore::open(&dir.join("tls.crt"), &dir.join("tls.key")).unwrap();
+        let served = || store.current.load_full().cert[0].clone();
+        let before = served();
+        assert!(store.reload_if_changed().is_none(), "nothing changed");
+        // A new pair (a different size: longer names) is picked up, once.
+        let second = crate::dev_cert::generate(&["a-much-longer-name.test".to_owned()], 1).unwrap();
+        write(&second);
+        assert!(matches!(store.reload_if_changed(), Some(Ok(()))));
+        assert_ne!(served(), before);
+        assert!(store.reload_if_changed().is_none());
+        // A key that does not fit: an error, the second pair still served.
+        let after = served();
+        std::fs::write(dir.join("tls.key"), format!("{}\n", first.server_key)).unwrap();
+        assert!(matches!(store.reload_if_changed(), Some(Err(_))));
+        assert_eq!(served(), after);
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub fn run(out: &Output, args: &FlowsArgs) -> Exit {
     let Some((resolver, declaration, mut issues)) = args.cluster.load(out) else {
         return Exit::InputError;
     };
-    let declaration = (!args.cluster.intents.is_empty()).then_some(&declaration);
+    let declaration = args.cluster.has_intents().then_some(&declaration);
     let judge = FlowJudge::new(&resolver, declaration, &mut issues);
     load::report_issues(out, &issues);
     let report = judge.judge_export(&args.flows.display().to_string(), &text);

@@ -19,7 +19,7 @@ pub struct IntentArgs {
 /// Runs `palisade network intent`: exit 1 when a path is undeclared or
 /// blocked.
 pub fn run(out: &Output, args: &IntentArgs) -> Exit {
-    if args.cluster.intents.is_empty() {
+    if !args.cluster.has_intents() {
         out.error("`--intents PATH` is required: the ClientIntents to compare with");
         return Exit::InputError;
     }

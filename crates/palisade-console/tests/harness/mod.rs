@@ -11,13 +11,11 @@
     reason = "a test harness: each test file uses part of it, and it fails by panicking"
 )]
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use palisade_console::ConsoleConfig;
 use serde_json::Value;
-use tokio::sync::oneshot;
 
 pub const TOKEN: &str = "s3cret-token";
 
@@ -35,50 +33,37 @@ pub fn temp(name: &str) -> PathBuf {
 pub struct Console {
     pub base: String,
     pub client: reqwest::Client,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
+    running: palisade_console::Running,
+}
+
+/// A client trusting only the development CA the console wrote in `state`.
+pub fn client_trusting(state: &Path) -> reqwest::Client {
+    let ca = std::fs::read(state.join("console-ca.crt")).unwrap();
+    reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+        .build()
+        .unwrap()
 }
 
 impl Console {
     pub async fn start(config: ConsoleConfig) -> Console {
         let state = config.state_dir.clone();
-        let (ready_tx, ready_rx) = oneshot::channel();
-        let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            palisade_console::serve_until(
-                config,
-                move |addr: SocketAddr| {
-                    let _ = ready_tx.send(addr);
-                },
-                async move {
-                    let _ = stop_rx.await;
-                },
-            )
-            .await
-            .unwrap();
-        });
-        let addr = tokio::time::timeout(Duration::from_secs(60), ready_rx)
-            .await
-            .unwrap()
-            .unwrap();
-        let ca = std::fs::read(state.join("console-ca.crt")).unwrap();
-        let client = reqwest::Client::builder()
-            .use_rustls_tls()
-            .tls_built_in_root_certs(false)
-            .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
-            .build()
-            .unwrap();
+        let running =
+            tokio::time::timeout(Duration::from_secs(60), palisade_console::start(config))
+                .await
+                .unwrap()
+                .unwrap();
         Console {
-            base: format!("https://localhost:{}", addr.port()),
-            client,
-            stop: Some(stop_tx),
-            task,
+            base: format!("https://localhost:{}", running.addr.port()),
+            client: client_trusting(&state),
+            running,
         }
     }
 
-    pub async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        let _ = self.task.await;
+    pub async fn stop(self) {
+        self.running.stop().await.unwrap();
     }
 
     pub async fn call(

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use palisade_console::forward::Forwarder;
 use tokio::sync::Semaphore;
 
 use super::args::FailurePolicy;
@@ -32,4 +33,6 @@ pub struct App {
     pub max_body_bytes: usize,
     /// Turns to evaluate: one per core.
     pub evaluations: Arc<Semaphore>,
+    /// Where decisions are forwarded (`--console`).
+    pub console: Option<Forwarder>,
 }

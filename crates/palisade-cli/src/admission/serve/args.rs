@@ -17,6 +17,16 @@ pub struct ServeArgs {
     /// is given).
     #[arg(long)]
     pub builtin: bool,
+    /// Directories (or files) of Kyverno `ClusterPolicy`/`Policy` with
+    /// `mutate` rules, served at `POST /mutate` (a mutating webhook; the
+    /// answer carries a JSON Patch). Read again when they change.
+    #[arg(long = "mutate-policies", value_name = "DIR", num_args = 1..)]
+    pub mutate_policies: Vec<PathBuf>,
+    /// Also serve the built-in remediation pack at `POST /mutate` (the
+    /// Pod Security settings `admission fix` applies), before
+    /// `--mutate-policies`.
+    #[arg(long)]
+    pub remediation_pack: bool,
     /// Also serve Pod Security Admission: Pods are checked at the levels
     /// the `pod-security.kubernetes.io/*` labels of their Namespace (from
     /// `--inventory`) set; a Namespace not in the inventory is an error.
@@ -62,6 +72,25 @@ pub struct ServeArgs {
     /// ctrl-c before connections are closed.
     #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = palisade::duration::parse)]
     pub shutdown_timeout: Duration,
+    /// Forward every decision to the console at this base URL
+    /// (`https://palisade-console.palisade.svc`), in batches, without
+    /// waiting: a console that is down or slow never slows admission.
+    #[arg(long, value_name = "URL")]
+    pub console: Option<String>,
+    /// The CA certificates (PEM) to trust for `--console` (default: the
+    /// public web's roots).
+    #[arg(long, value_name = "FILE", requires = "console")]
+    pub console_ca: Option<PathBuf>,
+    /// A file holding the console's bearer token (its `--token-file`).
+    #[arg(long, value_name = "FILE", requires = "console")]
+    pub console_token_file: Option<PathBuf>,
+    /// Decisions waiting for the console at most; beyond, new ones are
+    /// dropped and counted (`palisade_webhook_console_dropped_total`).
+    #[arg(long, value_name = "N", default_value_t = 10_000, requires = "console")]
+    pub console_queue: usize,
+    /// The cluster this webhook serves, as the console names it.
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    pub cluster: String,
 }
 
 /// What to answer when evaluation exceeds its deadline.

@@ -1,18 +1,14 @@
 //! Why the webhook server could not start or keep running.
 
-pub use palisade_https::{BindError, TlsError};
+use palisade_https::StartError;
 
 /// The webhook server could not start.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum ServeError {
-    /// The certificate or key could not be used.
+    /// The certificate, the key or the socket could not be used.
     #[error(transparent)]
     #[diagnostic(transparent)]
-    Tls(#[from] TlsError),
-    /// The listening socket could not be opened.
-    #[error(transparent)]
-    #[diagnostic(transparent)]
-    Bind(#[from] BindError),
+    Https(#[from] StartError),
     /// The first policy set did not load.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -25,6 +21,10 @@ pub enum ServeError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Runtime(#[from] RuntimeError),
+    /// Forwarding to the console (`--console`) could not start.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Console(#[from] palisade_console::forward::ForwardError),
 }
 
 /// The first policy set did not load.

@@ -1,24 +1,29 @@
-//! `palisade admission serve`: a validating admission webhook, the HTTPS
-//! server a Kubernetes API server calls with AdmissionReviews.
+//! `palisade admission serve`: a validating and mutating admission
+//! webhook, the HTTPS server a Kubernetes API server calls with
+//! AdmissionReviews.
 //!
 //! - [`args`]: the command line;
 //! - `app`: the state every handler shares;
 //! - `server`: routes, TLS accept loop, graceful shutdown;
 //! - `validate`: `POST /validate`;
+//! - `mutate`: `POST /mutate` (mutate policies, answered with a JSON Patch);
 //! - `wire`: AdmissionReview JSON read and written in one pass;
 //! - `policies`: loading and atomically swapping the policy set;
 //! - `inventory`: cluster objects (Namespaces, `data.inventory`) from files;
 //! - `reload`: polling policy and certificate files for changes;
 //! - TLS, the accept loop and shutdown signals: the `palisade-https` crate;
+//! - `console`: decisions forwarded to the console (`--console`);
 //! - `metrics`: Prometheus metrics;
 //! - `logs`: log lines written to standard error off the request path.
 
 mod app;
 pub mod args;
+mod console;
 mod error;
 mod inventory;
 mod logs;
 mod metrics;
+mod mutate;
 mod policies;
 mod reload;
 mod server;

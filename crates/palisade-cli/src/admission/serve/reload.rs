@@ -142,12 +142,10 @@ pub async fn watch(
     certs: Arc<CertStore>,
     interval: Duration,
 ) {
-    let policy_paths: Vec<PathBuf> = source.paths().to_vec();
+    let policy_paths: Vec<PathBuf> = source.paths();
     let inventory_paths: Vec<PathBuf> = inventory.paths().to_vec();
-    let cert_paths: Vec<PathBuf> = certs.paths().iter().map(|p| p.to_path_buf()).collect();
     let mut policies_seen = stamps(policy_paths.clone()).await;
     let mut inventory_seen = stamps(inventory_paths.clone()).await;
-    let mut certs_seen = stamps(cert_paths.clone()).await;
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticker.tick().await;
@@ -169,10 +167,13 @@ pub async fn watch(
                 let _ = load_inventory(&app, &inventory).await;
             }
         }
-        let now = settled(&cert_paths, stamps(cert_paths.clone()).await).await;
-        if now != certs_seen {
-            certs_seen = now;
-            let result = match certs.reload() {
+        let certs_now = Arc::clone(&certs);
+        let reloaded = tokio::task::spawn_blocking(move || certs_now.reload_if_changed())
+            .await
+            .ok()
+            .flatten();
+        if let Some(reloaded) = reloaded {
+            let result = match reloaded {
                 Ok(()) => {
                     tracing::info!("certificate reloaded");
                     "ok"

@@ -9,48 +9,47 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
-use tokio_rustls::TlsAcceptor;
 
 use super::app::App;
 use super::args::ServeArgs;
 use super::error::{InventoryLoadFailed, PolicyLoadFailed, ServeError};
 use super::inventory::{InventorySource, InventoryStore};
 use super::metrics::{self, Metrics};
+use super::mutate;
 use super::policies::{PolicySource, PolicyStore};
 use super::reload;
 use super::validate;
-use palisade_https::{BindError, CertStore, ShutdownSignal, accept_loop};
+use palisade_https::{ShutdownSignal, TlsListener, accept_loop};
 
 /// Runs the webhook until SIGTERM or ctrl-c, then drains in-flight requests.
 pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     // Listen for SIGTERM and ctrl-c before anything else, so a signal that
     // arrives while the first policy set loads is not lost.
     let shutdown = ShutdownSignal::listen();
-    let certs = Arc::new(CertStore::open(&args.tls_cert, &args.tls_key)?);
-    let acceptor = TlsAcceptor::from(Arc::new(certs.server_config()?));
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .map_err(|source| BindError {
-            addr: args.listen,
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| BindError {
-        addr: args.listen,
-        source,
-    })?;
+    let TlsListener {
+        certs,
+        acceptor,
+        listener,
+        addr,
+    } = palisade_https::listen(&args.tls_cert, &args.tls_key, args.listen).await?;
+    let console = super::console::start(&args)?;
+    let mut metrics = Metrics::new();
+    if let Some(console) = &console {
+        metrics.register_console(console);
+    }
     let app = Arc::new(App {
         store: PolicyStore::default(),
         inventory: InventoryStore::default(),
         has_inventory: !args.inventory.is_empty(),
-        metrics: Metrics::new(),
+        metrics,
         timeout: args.timeout,
         failure_policy: args.failure_policy,
         max_body_bytes: args.max_body_bytes,
         evaluations: Arc::new(Semaphore::new(
             std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
         )),
+        console,
     });
     let router = router(Arc::clone(&app));
     let (stop, stopped) = watch::channel(false);
@@ -81,7 +80,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         .into());
     }
     let source = PolicySource::new(args.policies.clone(), args.builtin, args.pod_security)
-        .with_engine(args.engine);
+        .with_engine(args.engine)
+        .with_mutation(args.mutate_policies.clone(), args.remediation_pack);
     if let Err(errors) = reload::load_policies(&app, &source).await {
         let _ = stop.send(true);
         let _ = accepting.await;
@@ -103,6 +103,14 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     watching.abort();
     let _ = stop.send(true);
     let _ = accepting.await;
+    // The decisions still queued for the console, sent once.
+    let closing = Arc::clone(&app);
+    let _ = tokio::task::spawn_blocking(move || {
+        if let Some(console) = &closing.console {
+            console.close(std::time::Duration::from_secs(2));
+        }
+    })
+    .await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -111,6 +119,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
 fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/validate", post(validate::handle))
+        .route("/mutate", post(mutate::handle))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(render_metrics))

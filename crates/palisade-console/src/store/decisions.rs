@@ -1,0 +1,132 @@
+//! Admission decisions forwarded by the webhook: one row per decision, one
+//! row per policy that spoke (for the `policy` filter), and totals per
+//! cluster and verdict for the summary.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use super::{Bind, Filter, Filters, Select, Store, StoreError};
+use crate::decisions::Received;
+
+/// One stored decision as `GET /decisions` serves it: the forwarded
+/// decision with its id and cluster.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredDecision {
+    /// Its id (the cursor of the next page).
+    pub id: i64,
+    /// The cluster it came from.
+    pub cluster: String,
+    /// The decision as forwarded.
+    #[serde(flatten)]
+    pub decision: serde_json::Value,
+}
+
+/// The filters of `GET /decisions`; `policy` selects the decisions where
+/// that policy spoke.
+pub const DECISION_FILTERS: Filters = Filters {
+    conditions: &[
+        ("cluster", "cluster = ?"),
+        ("namespace", "namespace = ?"),
+        ("kind", "kind = ?"),
+        ("verdict", "verdict = ?"),
+        (
+            "policy",
+            "id IN (SELECT decision_id FROM decision_policies WHERE policy = ?)",
+        ),
+    ],
+    since: Some("at >= ?"),
+};
+
+impl Store {
+    /// Stores a batch of decisions of `cluster` in one transaction.
+    pub async fn insert_decisions(
+        &self,
+        cluster: &str,
+        decisions: &[Received],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(|e| self.error(&e))?;
+        for r in decisions {
+            let d = &r.decision;
+            let body = serde_json::to_string(d).unwrap_or_default();
+            let row = sqlx::query(
+                "INSERT INTO admission_decisions (cluster, at, uid, operation, kind, namespace, name, allowed, verdict, dry_run, body) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+            )
+            .bind(cluster)
+            .bind(r.at)
+            .bind(&d.uid)
+            .bind(&d.operation)
+            .bind(&d.kind)
+            .bind(&d.namespace)
+            .bind(&d.name)
+            .bind(i64::from(d.allowed))
+            .bind(d.verdict.as_str())
+            .bind(i64::from(d.dry_run))
+            .bind(&body)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| self.error(&e))?;
+            let id: i64 = row.try_get(0).map_err(|e| self.error(&e))?;
+            for p in &d.policies {
+                sqlx::query(
+                    "INSERT INTO decision_policies (decision_id, policy, action) VALUES ($1, $2, $3)",
+                )
+                .bind(id)
+                .bind(&p.policy)
+                .bind(&p.action)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.error(&e))?;
+            }
+            sqlx::query(
+                "INSERT INTO decision_counts (cluster, verdict, n) VALUES ($1, $2, 1) \
+                 ON CONFLICT (cluster, verdict) DO UPDATE SET n = decision_counts.n + 1",
+            )
+            .bind(cluster)
+            .bind(d.verdict.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.error(&e))?;
+        }
+        tx.commit().await.map_err(|e| self.error(&e))?;
+        Ok(())
+    }
+
+    /// Decisions matching `filter` ([`DECISION_FILTERS`]), by id.
+    pub async fn decisions(&self, filter: &Filter) -> Result<Vec<StoredDecision>, StoreError> {
+        let rows = Select::from("id, cluster, body", "admission_decisions")
+            .page(self, filter)
+            .await?;
+        self.each(&rows, |row| {
+            let body: String = row.try_get(2)?;
+            Ok(StoredDecision {
+                id: row.try_get(0)?,
+                cluster: row.try_get(1)?,
+                decision: serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+            })
+        })
+    }
+
+    /// Stored decisions by verdict, over every cluster or one.
+    pub async fn decision_counts(
+        &self,
+        cluster: Option<&str>,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        match cluster {
+            Some(c) => {
+                self.counts(
+                    "SELECT verdict, n FROM decision_counts WHERE cluster = $1",
+                    &[Bind::Text(c)],
+                )
+                .await
+            }
+            None => {
+                self.counts(
+                    "SELECT verdict, CAST(SUM(n) AS BIGINT) FROM decision_counts GROUP BY verdict",
+                    &[],
+                )
+                .await
+            }
+        }
+    }
+}

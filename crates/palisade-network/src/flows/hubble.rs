@@ -103,8 +103,10 @@ pub fn parse_line(line: usize, text_line: &str) -> Result<Option<FlowRecord>, Li
     if !flow.is_object() {
         return Err(error("expected `{\"flow\": {...}}`".to_owned()));
     }
-    let Some(verdict) = flow.get("verdict").and_then(Json::as_str) else {
-        return Err(error("the flow has no `verdict`".to_owned()));
+    let verdict = match flow.get("verdict") {
+        Some(Json::String(v)) => v,
+        Some(_) => return Err(error("`verdict` must be a string".to_owned())),
+        None => return Err(error("the flow has no `verdict`".to_owned())),
     };
     let ip = flow.get("IP").or_else(|| flow.get("ip"));
     let address = |key: &str| -> Option<IpAddr> { ip?.get(key)?.as_str()?.parse().ok() };

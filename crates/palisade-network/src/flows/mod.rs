@@ -317,11 +317,25 @@ impl<'a> FlowJudge<'a> {
         {
             return Ok(found);
         }
-        let pod = end.pod.as_deref().unwrap_or("?");
-        Err(Unjudged::UnknownEnd(format!(
-            "the {which} (pod `{}/{pod}`) is not a workload of the inventory; not judged",
-            end.namespace
-        )))
+        let ns = &end.namespace;
+        let message = match (&end.pod, ns.is_empty(), end.ip) {
+            (Some(pod), _, _) => {
+                format!("the {which} (pod `{ns}/{pod}`) is not a workload of the inventory")
+            }
+            (None, false, _) => {
+                let labels: Vec<String> =
+                    end.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                format!(
+                    "the {which} (namespace `{ns}`, labels [{}]) is not a workload of the inventory",
+                    labels.join(", ")
+                )
+            }
+            (None, true, Some(ip)) => {
+                format!("the {which} ({ip}) is not a workload of the inventory")
+            }
+            (None, true, None) => format!("the {which} has no namespace, labels or address"),
+        };
+        Err(Unjudged::UnknownEnd(format!("{message}; not judged")))
     }
 }
 

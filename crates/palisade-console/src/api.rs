@@ -62,6 +62,17 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
+/// A refused request: counted by its reason (the status: `bad_request`,
+/// `not_found`, `not_implemented`) and answered `{"error": message}`.
+fn refuse(app: &App, status: StatusCode, message: String) -> Response {
+    app.metrics.refuse(match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::NOT_IMPLEMENTED => "not_implemented",
+        _ => "bad_request",
+    });
+    error(status, message)
+}
+
 fn error(status: StatusCode, message: String) -> Response {
     (status, axum::Json(json!({ "error": message }))).into_response()
 }
@@ -107,8 +118,8 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
 }
 
 async fn not_found(State(app): State<Arc<App>>) -> Response {
-    app.metrics.refuse("not_found");
-    error(
+    refuse(
+        &app,
         StatusCode::NOT_FOUND,
         "no such endpoint; see /api/v1/openapi.json".to_owned(),
     )
@@ -126,16 +137,14 @@ fn cluster_of(app: &App, query: &HashMap<String, String>) -> Result<String, Resp
         {
             Ok(c.clone())
         }
-        Some(c) => {
-            app.metrics.refuse("bad_request");
-            Err(error(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "`cluster` must be 1 to 253 letters, digits, `-`, `.` or `_`: `{}`",
-                    printable(c)
-                ),
-            ))
-        }
+        Some(c) => Err(refuse(
+            app,
+            StatusCode::BAD_REQUEST,
+            format!(
+                "`cluster` must be 1 to 253 letters, digits, `-`, `.` or `_`: `{}`",
+                printable(c)
+            ),
+        )),
     }
 }
 
@@ -345,8 +354,8 @@ async fn get_decisions(
             .iter()
             .any(|known| known.as_str() == v)
     {
-        app.metrics.refuse("bad_request");
-        return error(
+        return refuse(
+            &app,
             StatusCode::BAD_REQUEST,
             format!(
                 "`verdict` must be allowed, denied, error or timeout: `{}`",
@@ -415,8 +424,8 @@ fn since_of(app: &App, query: &HashMap<String, String>) -> Result<Option<i64>, R
     match query.get("since") {
         None => Ok(None),
         Some(s) => parse_rfc3339(s).map(Some).ok_or_else(|| {
-            app.metrics.refuse("bad_request");
-            error(
+            refuse(
+                app,
                 StatusCode::BAD_REQUEST,
                 format!("`since` is not RFC 3339: `{}`", printable(s)),
             )
@@ -426,11 +435,8 @@ fn since_of(app: &App, query: &HashMap<String, String>) -> Result<Option<i64>, R
 
 /// `POST /flows`: waits for the network layer's flow evaluation.
 async fn post_flows(State(app): State<Arc<App>>) -> Response {
-    app.metrics.refuse("not_implemented");
-    error(
-        StatusCode::NOT_IMPLEMENTED,
-        "flow ingestion waits for the network layer's flow evaluation in the facade; nothing was stored".to_owned(),
-    )
+    refuse(&app, StatusCode::NOT_IMPLEMENTED,
+        "flow ingestion waits for the network layer's flow evaluation in the facade; nothing was stored".to_owned(),)
 }
 
 fn limit_of(app: &App, query: &HashMap<String, String>) -> Result<i64, Response> {
@@ -438,13 +444,11 @@ fn limit_of(app: &App, query: &HashMap<String, String>) -> Result<i64, Response>
         None => Ok(100),
         Some(l) => match l.parse::<i64>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            _ => {
-                app.metrics.refuse("bad_request");
-                Err(error(
-                    StatusCode::BAD_REQUEST,
-                    format!("`limit` must be 1 to {MAX_LIMIT}: `{}`", printable(l)),
-                ))
-            }
+            _ => Err(refuse(
+                app,
+                StatusCode::BAD_REQUEST,
+                format!("`limit` must be 1 to {MAX_LIMIT}: `{}`", printable(l)),
+            )),
         },
     }
 }
@@ -453,8 +457,8 @@ fn cursor_of(app: &App, query: &HashMap<String, String>) -> Result<i64, Response
     match query.get("cursor") {
         None => Ok(0),
         Some(c) => c.parse::<i64>().map_err(|_| {
-            app.metrics.refuse("bad_request");
-            error(
+            refuse(
+                app,
                 StatusCode::BAD_REQUEST,
                 format!("`cursor` is not one this API gave: `{}`", printable(c)),
             )
@@ -468,17 +472,15 @@ fn reject_unknown(
     known: &[&str],
 ) -> Result<(), Response> {
     match query.keys().find(|k| !known.contains(&k.as_str())) {
-        Some(k) => {
-            app.metrics.refuse("bad_request");
-            Err(error(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "unknown parameter `{}`; this endpoint takes {}",
-                    printable(k),
-                    known.join(", ")
-                ),
-            ))
-        }
+        Some(k) => Err(refuse(
+            app,
+            StatusCode::BAD_REQUEST,
+            format!(
+                "unknown parameter `{}`; this endpoint takes {}",
+                printable(k),
+                known.join(", ")
+            ),
+        )),
         None => Ok(()),
     }
 }
@@ -531,8 +533,8 @@ fn known_rule(app: &App, name: &str) -> Result<(), Response> {
     if loaded.palisade.rules().and_then(|r| r.rule(name)).is_some() {
         Ok(())
     } else {
-        app.metrics.refuse("not_found");
-        Err(error(
+        Err(refuse(
+            app,
             StatusCode::NOT_FOUND,
             format!("no rule named `{}` is loaded", printable(name)),
         ))
@@ -582,8 +584,8 @@ async fn put_rule(
         Err(r) => return r,
     };
     if change.enabled.is_none() && change.mode.is_none() {
-        app.metrics.refuse("bad_request");
-        return error(
+        return refuse(
+            &app,
             StatusCode::BAD_REQUEST,
             "give `enabled` (true/false) and/or `mode` (`alert`/`observe`)".to_owned(),
         );
@@ -623,8 +625,7 @@ async fn post_exception(
         Err(r) => return r,
     };
     if let Err(message) = exception.validate(&palisade::runtime::alert_schema()) {
-        app.metrics.refuse("bad_request");
-        return error(StatusCode::BAD_REQUEST, message);
+        return refuse(&app, StatusCode::BAD_REQUEST, message);
     }
     let text = serde_json::to_string(&exception).unwrap_or_default();
     if let Err(e) = app.store.add_exception(&name, &text, now_ms()).await {

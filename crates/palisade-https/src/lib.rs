@@ -14,7 +14,7 @@ mod shutdown;
 mod tls;
 
 pub use error::{BindError, TlsError};
-pub use listen::{StartError, TlsListener, listen};
+pub use listen::{Serving, StartError, TlsListener, listen};
 pub use serve::{HANDSHAKE_TIMEOUT, accept_loop};
 pub use shutdown::ShutdownSignal;
 pub use tls::CertStore;

@@ -152,17 +152,7 @@ impl<'a> Select<'a> {
         self.binds.push(Bind::Int(filter.limit));
         self.sql
             .push_str(&format!(" ORDER BY id LIMIT ${}", self.binds.len()));
-        let mut query = sqlx::query(&self.sql);
-        for bind in self.binds {
-            query = match bind {
-                Bind::Int(v) => query.bind(v),
-                Bind::Text(v) => query.bind(v),
-            };
-        }
-        query
-            .fetch_all(&store.pool)
-            .await
-            .map_err(|e| store.error(&e))
+        store.fetch_all(&self.sql, &self.binds).await
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -176,14 +176,26 @@ fn body_text(
     })
 }
 
-/// The `?cluster=` and the body of an ingest call, refusals counted.
-fn ingest_input(
-    app: &App,
-    query: &HashMap<String, String>,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<(String, String), Response> {
-    let cluster = cluster_of(app, query)?;
-    Ok((cluster, body_text(app, body)?))
+/// The `?cluster=NAME` and the UTF-8 body of an ingest call (`POST
+/// /events`, `/falco`, `/admission`); refusals counted.
+struct Ingest {
+    cluster: String,
+    text: String,
+}
+
+impl FromRequest<Arc<App>> for Ingest {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, app: &Arc<App>) -> Result<Ingest, Response> {
+        let query = Query::<HashMap<String, String>>::try_from_uri(request.uri())
+            .map_err(|e| refuse(app, StatusCode::BAD_REQUEST, e.body_text()))?;
+        let cluster = cluster_of(app, &query)?;
+        let body = Bytes::from_request(request, app).await;
+        Ok(Ingest {
+            cluster,
+            text: body_text(app, body)?,
+        })
+    }
 }
 
 /// Takes `n` items from the ingestion rate limit; the counted 429 when
@@ -274,15 +286,7 @@ async fn store_batch(app: &Arc<App>, batch: Batch) -> Response {
 }
 
 /// `POST /events?cluster=NAME`: JSON lines of flat events.
-async fn post_events(
-    State(app): State<Arc<App>>,
-    Query(query): Query<HashMap<String, String>>,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Response {
-    let (cluster, text) = match ingest_input(&app, &query, body) {
-        Ok(input) => input,
-        Err(r) => return r,
-    };
+async fn post_events(State(app): State<Arc<App>>, Ingest { cluster, text }: Ingest) -> Response {
     let loaded = app.loaded();
     let tuning = app.tuning();
     let parsed = tokio::task::spawn_blocking(move || {
@@ -300,15 +304,7 @@ async fn post_events(
 }
 
 /// `POST /falco?cluster=NAME`: Falco's JSON alerts.
-async fn post_falco(
-    State(app): State<Arc<App>>,
-    Query(query): Query<HashMap<String, String>>,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Response {
-    let (cluster, text) = match ingest_input(&app, &query, body) {
-        Ok(input) => input,
-        Err(r) => return r,
-    };
+async fn post_falco(State(app): State<Arc<App>>, Ingest { cluster, text }: Ingest) -> Response {
     match ingest::falco(&app.tuning(), &cluster, &text) {
         Ok(batch) => store_batch(&app, batch).await,
         Err(e) => batch_error(&app, e),
@@ -317,15 +313,7 @@ async fn post_falco(
 
 /// `POST /admission?cluster=NAME`: admission decisions forwarded by the
 /// webhook (JSON lines of [`crate::decisions::AdmissionDecision`]).
-async fn post_admission(
-    State(app): State<Arc<App>>,
-    Query(query): Query<HashMap<String, String>>,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Response {
-    let (cluster, text) = match ingest_input(&app, &query, body) {
-        Ok(input) => input,
-        Err(r) => return r,
-    };
+async fn post_admission(State(app): State<Arc<App>>, Ingest { cluster, text }: Ingest) -> Response {
     let decisions = match crate::decisions::parse(&text) {
         Ok(d) => d,
         Err(e) => return batch_error(&app, e),

@@ -78,14 +78,7 @@ fn bad_input_is_refused_with_a_clear_4xx_and_nothing_is_stored() {
             serde_json::json!([]),
             "a refused batch stored decisions"
         );
-        let (_, rules) = console.get("/api/v1/rules").await;
-        let rule = rules["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["name"] == "Read sensitive file")
-            .unwrap()
-            .clone();
+        let rule = console.rule("Read sensitive file").await;
         assert_eq!(rule["exceptions"], 0, "a refused exception was stored");
         let metrics = console.text("/metrics").await;
         let refused: u64 = metrics

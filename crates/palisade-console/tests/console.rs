@@ -259,15 +259,8 @@ async fn suite(name: &str, db: &str) {
     let console = Console::start(config).await;
     let (_, kept) = console.get("/api/v1/decisions?cluster=edge-1").await;
     assert_eq!(kept["items"].as_array().unwrap().len(), 3, "{kept}");
-    let (_, rules) = console.get("/api/v1/rules").await;
-    let shell = rules["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == "Terminal shell in container")
-        .unwrap()
-        .clone();
-    assert_eq!(shell["enabled"], false, "{rules}");
+    let shell = console.rule("Terminal shell in container").await;
+    assert_eq!(shell["enabled"], false, "{shell}");
     let (status, _) = console
         .post("/api/v1/events", &format!("{SHELL}\n{SHADOW}"))
         .await;
@@ -328,51 +321,46 @@ async fn admission_decisions(console: &Console) {
         200
     );
 
-    let (status, all) = console.get("/api/v1/decisions?cluster=edge-1").await;
-    assert_eq!(status, 200, "{all}");
-    let items = all["items"].as_array().unwrap();
-    let uids: Vec<&str> = items.iter().map(|d| d["uid"].as_str().unwrap()).collect();
-    assert_eq!(uids, ["a1", "a2", "a3"]);
-    assert_eq!(items[0]["cluster"], "edge-1");
-    assert_eq!(items[0]["namespace"], "shop");
-    assert_eq!(items[0]["allowed"], false);
-    assert_eq!(items[0]["verdict"], "denied");
-    assert_eq!(items[0]["time"], "2026-12-07T01:00:00Z");
+    // `field` of every decision `GET /api/v1/decisions?query` lists.
+    let listed = async |query: &str, field: &str| -> Vec<String> {
+        let (status, body) = console.get(&format!("/api/v1/decisions?{query}")).await;
+        assert_eq!(status, 200, "{body}");
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d[field].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(listed("cluster=edge-1", "uid").await, ["a1", "a2", "a3"]);
+    let (_, all) = console.get("/api/v1/decisions?cluster=edge-1").await;
+    let first = &all["items"][0];
     assert_eq!(
-        items[0]["policies"][0]["message"],
+        (&first["cluster"], &first["namespace"], &first["allowed"]),
+        (&json!("edge-1"), &json!("shop"), &json!(false))
+    );
+    assert_eq!(first["verdict"], "denied");
+    assert_eq!(first["time"], "2026-12-07T01:00:00Z");
+    assert_eq!(
+        first["policies"][0]["message"],
         "Privileged container is not allowed: <b>nginx</b>"
     );
-    let (_, denied) = console
-        .get("/api/v1/decisions?policy=psp-privileged-container")
-        .await;
-    let clusters: Vec<&str> = denied["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["cluster"].as_str().unwrap())
-        .collect();
-    assert_eq!(clusters, ["edge-1", "edge-2"]);
-    let (_, allowed) = console
-        .get("/api/v1/decisions?verdict=allowed&namespace=shop")
-        .await;
-    assert_eq!(allowed["items"].as_array().unwrap().len(), 1, "{allowed}");
-    let (_, first) = console.get("/api/v1/decisions?limit=2").await;
-    assert_eq!(first["items"].as_array().unwrap().len(), 2);
-    let cursor = first["next"].as_str().unwrap();
-    let (_, rest) = console
-        .get(&format!("/api/v1/decisions?limit=2&cursor={cursor}"))
-        .await;
-    let rest: Vec<&str> = rest["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["uid"].as_str().unwrap())
-        .collect();
-    assert_eq!(rest, ["a3", "b1"]);
-    let (_, later) = console
-        .get("/api/v1/decisions?since=2026-12-07T01:00:01Z")
-        .await;
-    assert!(later["items"].as_array().unwrap().is_empty(), "{later}");
+    assert_eq!(
+        listed("policy=psp-privileged-container", "cluster").await,
+        ["edge-1", "edge-2"]
+    );
+    assert_eq!(
+        listed("verdict=allowed&namespace=shop", "uid").await,
+        ["a2"]
+    );
+    let (_, page) = console.get("/api/v1/decisions?limit=2").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    let cursor = page["next"].as_str().unwrap();
+    assert_eq!(
+        listed(&format!("limit=2&cursor={cursor}"), "uid").await,
+        ["a3", "b1"]
+    );
+    assert!(listed("since=2026-12-07T01:00:01Z", "uid").await.is_empty());
     assert_eq!(console.get("/api/v1/decisions?verdict=maybe").await.0, 400);
 
     // A bad line refuses the batch whole: the good line before it is not stored.
@@ -383,8 +371,7 @@ async fn admission_decisions(console: &Console) {
     let (status, body) = console.post("/api/v1/admission", &bad).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["line"], 2, "{body}");
-    let (_, none) = console.get("/api/v1/decisions?cluster=default").await;
-    assert!(none["items"].as_array().unwrap().is_empty(), "{none}");
+    assert!(listed("cluster=default", "uid").await.is_empty());
 
     let (_, summary) = console.get("/api/v1/summary").await;
     assert_eq!(

@@ -113,6 +113,19 @@ impl Console {
         }
     }
 
+    /// The rule named `name` as `GET /api/v1/rules` lists it.
+    pub async fn rule(&self, name: &str) -> Value {
+        let (status, rules) = self.get("/api/v1/rules").await;
+        assert_eq!(status, 200, "{rules}");
+        rules["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("no rule `{name}`: {rules}"))
+            .clone()
+    }
+
     pub async fn alerts(&self, rule: &str) -> Vec<Value> {
         let (status, body) = self
             .get(&format!("/api/v1/alerts?rule={}", urlencode(rule)))

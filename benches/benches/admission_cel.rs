@@ -19,7 +19,8 @@ use std::sync::Arc;
 use cel_core::{CelType, Env, MapActivation, MapKey, Value, ValueMap};
 use criterion::{Criterion, criterion_group, criterion_main};
 use palisade::admission::cel::{
-    PolicyResult, ValidatingPolicy, from_json, is_validating_policy, load_validating_policies,
+    PolicyResult, VARIABLES, ValidatingPolicy, from_json, is_validating_policy,
+    load_validating_policies,
 };
 use palisade::admission::gatekeeper::{
     Constraint, ConstraintTemplate, EngineChoice, GatekeeperPolicy,
@@ -144,14 +145,7 @@ fn pss_vpol(c: &mut Criterion, corpus: &Path) {
         .collect();
     let palisade: Vec<ValidatingPolicy> = load_validating_policies(&manifests).policies;
     let mut env = Env::with_standard_library().with_all_extensions();
-    for v in [
-        "object",
-        "oldObject",
-        "request",
-        "params",
-        "namespaceObject",
-        "variables",
-    ] {
+    for v in VARIABLES {
         env.add_variable(v, CelType::Dyn);
     }
     let direct: Vec<Direct> = manifests

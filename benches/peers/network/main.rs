@@ -9,7 +9,7 @@
 //! pod <-> address outside the cluster) on four ports: every pair at 100
 //! pods, a deterministic sample of pairs above. Each decision is made by
 //! the resolver (`Resolver::check`, verdict with reasons) and by the naive
-//! evaluator (`naive.rs`: every policy walked for each decision); the
+//! evaluator (`palisade::network::naive`: every policy walked for each decision); the
 //! verdicts must agree. Reported: time per decision (each engine at its
 //! fastest of N passes over the sample), the resolver's build time, and
 //! how both grow with the cluster.
@@ -29,8 +29,6 @@
 )]
 mod timing;
 
-mod naive;
-
 use std::hint::black_box;
 use std::net::IpAddr;
 use std::process::ExitCode;
@@ -42,8 +40,8 @@ use palisade::network::synthetic::{Sizes, cluster};
 use palisade::network::{Catalog, Resolver};
 use palisade::network::{Flow, FlowEnd};
 
-use crate::naive::End;
 use crate::timing::{batch_best, human_ns};
+use palisade::network::naive::{self, End};
 
 const PORTS: [(Protocol, u16); 4] = [
     (Protocol::Tcp, 8080),

@@ -12,11 +12,13 @@
 //! - [`builtin`] — the built-in policy pack;
 //! - [`mutate`] — Kyverno `mutate` rules: the JSON patches made before validation;
 //! - [`audit`] — existing objects against all loaded policies, with coverage;
+//! - [`autogen`] — Kyverno's Pod controllers and their Pod templates, shared by its formats;
 //! - [`suite`] and [`kyverno_test`] — runners for Gatekeeper `suite.yaml` and
 //!   `kyverno-test.yaml` files;
 //! - [`load_policies`] — every policy kind from files and directories.
 
 pub mod audit;
+pub mod autogen;
 pub mod builtin;
 pub mod cel;
 pub mod engine;
@@ -32,9 +34,12 @@ pub mod mutate;
 pub mod pattern;
 pub mod pss;
 pub mod review;
+mod string_list;
 pub mod suite;
 
-pub use load::{LoadedPolicies, PolicyLoadError, load_policies, load_policies_with};
+pub use load::{
+    LoadedPolicies, PolicyLoadError, load_policies, load_policies_str, load_policies_with,
+};
 pub use review::{
     AdmissionRequest, AdmissionResponse, AdmissionReview, Context, Decision, EvaluationError,
     Operation, Policy, PolicySet, Violation,

@@ -8,7 +8,8 @@ use crate::cel::admission_policy::{self, AdmissionPolicyError};
 use crate::cel::kyverno_policy;
 use crate::gatekeeper::{self, EngineChoice, GatekeeperError};
 use crate::pattern::{self, PatternLoadError};
-use crate::review::PolicySet;
+use crate::review::{Policy, PolicySet};
+use palisade_core::{Manifest, ManifestError};
 
 /// A policy file or document that could not be loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
@@ -57,48 +58,69 @@ pub fn load_policies<P: AsRef<Path>>(paths: &[P]) -> LoadedPolicies {
 /// [`GatekeeperError::EngineMissing`].
 pub fn load_policies_with<P: AsRef<Path>>(paths: &[P], engine: EngineChoice) -> LoadedPolicies {
     let mut loaded = LoadedPolicies::default();
-    let gatekeeper = gatekeeper::load_paths_with(paths, engine);
-    for policy in gatekeeper.policies {
-        loaded.policies.add(policy);
-    }
-    for e in gatekeeper.errors {
-        match e {
-            GatekeeperError::EngineMissing(_) => loaded.skipped.push(e.into()),
-            e => loaded.errors.push(e.into()),
-        }
-    }
-    // ValidatingAdmissionPolicies and bindings (unreadable files are
-    // already reported by the Gatekeeper reader).
-    let manifests = palisade_core::manifest::load_paths(paths);
-    let vap = admission_policy::load_manifests(&manifests.objects);
-    for policy in vap.policies {
-        loaded.policies.add(policy);
-    }
-    loaded
-        .errors
-        .extend(vap.errors.into_iter().map(PolicyLoadError::from));
-    let kyverno_cel = kyverno_policy::load_manifests(&manifests.objects);
-    for policy in kyverno_cel.policies {
-        loaded.policies.add(policy);
-    }
-    loaded.errors.extend(
-        kyverno_cel
-            .errors
-            .into_iter()
-            .map(|(_, e)| PolicyLoadError::from(e)),
-    );
+    loaded.add_gatekeeper(gatekeeper::load_paths_with(paths, engine));
+    // Unreadable files are already reported by the Gatekeeper reader.
+    loaded.add_cel(&palisade_core::manifest::load_paths(paths).objects);
     let patterns = pattern::load_paths(paths);
-    for policy in patterns.policies {
-        loaded.policies.add(policy);
-    }
-    loaded.errors.extend(
+    loaded.add(
+        patterns.policies,
         patterns
             .errors
             .into_iter()
-            .filter(|e| !matches!(e, PatternLoadError::Read(_)))
-            .map(PolicyLoadError::from),
+            .filter(|e| !matches!(e, PatternLoadError::Read(_))),
     );
     loaded
+}
+
+/// Loads policies from YAML or JSON text, as [`load_policies`] does from
+/// files; `name` is used in error messages. A text that is not YAML (or
+/// JSON) is an error, with its line and column; policies that do not load
+/// are in [`LoadedPolicies::errors`].
+pub fn load_policies_str(name: &str, text: &str) -> Result<LoadedPolicies, ManifestError> {
+    let report = palisade_core::manifest::load_str(name, text);
+    if let Some(e) = report.errors.into_iter().next() {
+        return Err(e);
+    }
+    let mut loaded = LoadedPolicies::default();
+    loaded.add_gatekeeper(gatekeeper::load_manifests(&report.objects));
+    loaded.add_cel(&report.objects);
+    let patterns = pattern::load_str(name, text);
+    loaded.add(patterns.policies, patterns.errors);
+    Ok(loaded)
+}
+
+impl LoadedPolicies {
+    /// Adds `policies` and the `errors` met loading them.
+    fn add<P: Policy + 'static, E: Into<PolicyLoadError>>(
+        &mut self,
+        policies: Vec<P>,
+        errors: impl IntoIterator<Item = E>,
+    ) {
+        for policy in policies {
+            self.policies.add(policy);
+        }
+        self.errors.extend(errors.into_iter().map(Into::into));
+    }
+
+    /// Adds Gatekeeper's policies; a constraint left out for want of the
+    /// forced engine is skipped, not an error.
+    fn add_gatekeeper(&mut self, gatekeeper: gatekeeper::Loaded) {
+        let (skipped, errors): (Vec<_>, Vec<_>) = gatekeeper
+            .errors
+            .into_iter()
+            .partition(|e| matches!(e, GatekeeperError::EngineMissing(_)));
+        self.skipped.extend(skipped.into_iter().map(Into::into));
+        self.add(gatekeeper.policies, errors);
+    }
+
+    /// Adds the ValidatingAdmissionPolicies (each binding joined to its
+    /// policy) and Kyverno ValidatingPolicies among `manifests`.
+    fn add_cel(&mut self, manifests: &[Manifest]) {
+        let vap = admission_policy::load_manifests(manifests);
+        self.add(vap.policies, vap.errors);
+        let kyverno = kyverno_policy::load_manifests(manifests);
+        self.add(kyverno.policies, kyverno.errors.into_iter().map(|(_, e)| e));
+    }
 }
 
 #[cfg(test)]

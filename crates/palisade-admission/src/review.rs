@@ -261,12 +261,8 @@ impl AdmissionRequest {
     /// `metadata.labels` of the object under review, as (key, value) pairs.
     pub fn labels(&self) -> impl Iterator<Item = (&str, &str)> {
         self.subject_object()
-            .and_then(|o| o.get("metadata"))
-            .and_then(|m| m.get("labels"))
-            .and_then(Json::as_object)
             .into_iter()
-            .flat_map(|labels| labels.iter())
-            .filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)))
+            .flat_map(palisade_core::manifest::labels_of)
     }
 
     /// A reference to the object under review.
@@ -378,6 +374,10 @@ pub struct AdmissionResponse {
     pub status: Option<Status>,
     /// Warnings shown to the user (from `warn` violations).
     pub warnings: Vec<String>,
+    /// For a mutating webhook: the RFC 6902 operations (a JSON array) the
+    /// API server applies to the object, sent as `patchType: JSONPatch`
+    /// with the array's JSON base64-encoded in `patch`.
+    pub patch: Option<Json>,
 }
 
 impl AdmissionResponse {
@@ -387,7 +387,16 @@ impl AdmissionResponse {
             allowed: true,
             status: None,
             warnings: Vec::new(),
+            patch: None,
         }
+    }
+
+    /// The `patch` member: the JSON Patch's JSON text, base64-encoded.
+    pub fn patch_base64(&self) -> Option<String> {
+        use base64::Engine as _;
+        let patch = self.patch.as_ref()?;
+        let text = serde_json::to_vec(patch).unwrap_or_default();
+        Some(base64::engine::general_purpose::STANDARD.encode(text))
     }
 
     /// The `response` member of an AdmissionReview, with `uid`.
@@ -405,6 +414,10 @@ impl AdmissionResponse {
         }
         if !self.warnings.is_empty() {
             response.insert("warnings".into(), Json::from(self.warnings.clone()));
+        }
+        if let Some(patch) = self.patch_base64() {
+            response.insert("patchType".into(), Json::from("JSONPatch"));
+            response.insert("patch".into(), Json::from(patch));
         }
         Json::Object(response)
     }
@@ -671,6 +684,7 @@ impl Decision {
                     reason: "InternalError".to_owned(),
                 }),
                 warnings,
+                patch: None,
             };
         }
         let denies: Vec<String> = self
@@ -684,6 +698,7 @@ impl Decision {
                 allowed: true,
                 status: None,
                 warnings,
+                patch: None,
             }
         } else {
             AdmissionResponse {
@@ -694,6 +709,7 @@ impl Decision {
                     reason: "Forbidden".to_owned(),
                 }),
                 warnings,
+                patch: None,
             }
         }
     }

@@ -45,14 +45,7 @@ fn cel_policy_path(data: &[u8]) -> bool {
         serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}}),
     ]);
     if let Some(line) = text.lines().next() {
-        let env = Environment::new(&[
-            "object",
-            "oldObject",
-            "request",
-            "params",
-            "namespaceObject",
-            "variables",
-        ]);
+        let env = Environment::admission();
         if let Ok(expression) = env.compile(line, "fuzz", None) {
             let inputs = request::inputs(&request, &context, None);
             let mut activation = cel_core::MapActivation::new();

@@ -1,10 +1,3 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 //! The Gatekeeper library templates that carry a `K8sNativeValidation`
 //! (CEL) implementation, run with `--engine cel`: every case of their suites
 //! passes, as upstream CI runs `gator verify --enable-k8s-native-validation`;

@@ -1,27 +1,21 @@
-//! `palisade admission …`: its commands arrive with the admission issue.
+//! `palisade admission …`: review, verify, Pod Security, audit, test, mutate, fix, serve, cert.
 
 mod audit;
+mod fix;
 mod mutate;
+mod object_at;
 mod pss;
 mod review;
 mod test;
 mod verify;
 
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 
 use crate::exit::Exit;
 use crate::output::{Output, Style};
 
 mod cert;
 pub(crate) mod serve;
-
-/// The `admission` command group.
-#[derive(Debug, Args)]
-pub struct Group {
-    /// The command to run.
-    #[command(subcommand)]
-    pub command: Option<Command>,
-}
 
 /// Commands of the `admission` group.
 #[derive(Debug, Subcommand)]
@@ -38,6 +32,8 @@ pub enum Command {
     Test(test::TestArgs),
     /// Apply Kyverno `mutate` policies to manifests: mutated YAML, or JSON patches
     Mutate(mutate::MutateArgs),
+    /// Fix manifests for Pod Security with the built-in pack and mutate policies
+    Fix(fix::FixArgs),
     /// Serve policies as a validating admission webhook over HTTPS.
     Serve(Box<serve::ServeArgs>),
     /// Write a development CA and a webhook server certificate signed by it.
@@ -45,22 +41,17 @@ pub enum Command {
 }
 
 /// Runs a command of the group.
-pub fn run(out: &Output, group: Group) -> Exit {
-    match group.command {
-        Some(command) => match command {
-            Command::Review(args) => review::run(out, &args),
-            Command::Verify(args) => verify::run(out, &args),
-            Command::Pss(args) => pss::run(out, &args),
-            Command::Audit(args) => audit::run(out, &args),
-            Command::Test(args) => test::run(out, &args),
-            Command::Mutate(args) => mutate::run(out, &args),
-            Command::Serve(args) => serve::run(out, *args),
-            Command::Cert(args) => cert::run(out, &args),
-        },
-        None => {
-            out.error("no admission commands yet; see `palisade admission --help`");
-            Exit::InputError
-        }
+pub fn run(out: &Output, command: Command) -> Exit {
+    match command {
+        Command::Review(args) => review::run(out, &args),
+        Command::Verify(args) => verify::run(out, &args),
+        Command::Pss(args) => pss::run(out, &args),
+        Command::Audit(args) => audit::run(out, &args),
+        Command::Test(args) => test::run(out, &args),
+        Command::Mutate(args) => mutate::run(out, &args),
+        Command::Fix(args) => fix::run(out, &args),
+        Command::Serve(args) => serve::run(out, *args),
+        Command::Cert(args) => cert::run(out, &args),
     }
 }
 

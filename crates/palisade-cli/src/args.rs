@@ -29,14 +29,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Deploy-time policy: Gatekeeper, Pod Security Standards, pattern policies.
-    #[command(subcommand_required = true, arg_required_else_help = true)]
-    Admission(admission::Group),
+    #[command(subcommand, arg_required_else_help = true)]
+    Admission(admission::Command),
     /// Execution-time detection: Falco rules on system events.
-    #[command(subcommand_required = true, arg_required_else_help = true)]
-    Runtime(runtime::Group),
+    #[command(subcommand, arg_required_else_help = true)]
+    Runtime(runtime::Command),
     /// Traffic-time policy: NetworkPolicy, Cilium, AdminNetworkPolicy.
-    #[command(subcommand_required = true, arg_required_else_help = true)]
-    Network(network::Group),
+    #[command(subcommand, arg_required_else_help = true)]
+    Network(network::Command),
     /// List the Kubernetes objects found in files, directories or stdin (`-`).
     Manifests(ManifestsArgs),
     /// Every layer over one directory of mixed inputs: findings and policy

@@ -37,9 +37,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = Output::new(&cli.global);
     let code = match cli.command {
-        Command::Admission(group) => admission::run(&out, group),
-        Command::Runtime(group) => runtime::run(&out, group),
-        Command::Network(group) => network::run(&out, group),
+        Command::Admission(command) => admission::run(&out, command),
+        Command::Runtime(command) => runtime::run(&out, command),
+        Command::Network(command) => network::run(&out, command),
         Command::Manifests(args) => manifests::run(&out, &args),
         Command::Report(args) => report::run(&out, &args),
         Command::Score(args) => score::run(&out, &args),

@@ -1,23 +1,18 @@
-//! `palisade network …`: check one flow, list connectivity, audit policies.
+//! `palisade network …`: check one flow, list connectivity, audit policies,
+//! compare the policies with declared intent.
 
 mod audit;
 mod check;
 mod connlist;
 mod demo;
+mod generate;
+mod intent;
 mod load;
 
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 
 use crate::exit::Exit;
 use crate::output::Output;
-
-/// The `network` command group.
-#[derive(Debug, Args)]
-pub struct Group {
-    /// The command to run.
-    #[command(subcommand)]
-    pub command: Option<Command>,
-}
 
 /// Commands of the `network` group.
 #[derive(Debug, Subcommand)]
@@ -32,18 +27,24 @@ pub enum Command {
     /// cross-namespace flows, egress to the world, policies that select
     /// nothing, rules shadowed by deny. Exits 1 when a warning is found.
     Audit(audit::AuditArgs),
+    /// Compare the policies with declared intent (Otterize ClientIntents):
+    /// paths allowed but not declared (too open) and declared but denied
+    /// (too tight), with the rules behind each. Exits 1 when either is found.
+    Intent(intent::IntentArgs),
+    /// Write least-privilege policies from declared intent (Otterize
+    /// ClientIntents): a default deny per namespace, DNS to kube-dns, and
+    /// exactly the declared paths, as NetworkPolicy or CiliumNetworkPolicy.
+    Generate(generate::GenerateArgs),
 }
 
 /// Runs a command of the group.
-pub fn run(out: &Output, group: Group) -> Exit {
-    match group.command {
-        Some(Command::Check(args)) => check::run(out, &args),
-        Some(Command::Connlist(args)) => connlist::run(out, &args),
-        Some(Command::Audit(args)) => audit::run(out, &args),
-        None => {
-            out.error("no network command given; see `palisade network --help`");
-            Exit::InputError
-        }
+pub fn run(out: &Output, command: Command) -> Exit {
+    match command {
+        Command::Check(args) => check::run(out, &args),
+        Command::Connlist(args) => connlist::run(out, &args),
+        Command::Audit(args) => audit::run(out, &args),
+        Command::Intent(args) => intent::run(out, &args),
+        Command::Generate(args) => generate::run(out, &args),
     }
 }
 

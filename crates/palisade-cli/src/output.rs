@@ -145,6 +145,13 @@ impl Output {
         let label = paint(self.color_stderr, Style::Red, "error");
         let _ = writeln!(std::io::stderr().lock(), "{label}: {text}");
     }
+
+    /// The value of a step that can fail on its input; on an error, prints
+    /// it and gives `None` (the command then exits with
+    /// [`Exit::InputError`](crate::exit::Exit::InputError)).
+    pub fn checked<T, E: std::fmt::Display>(&self, result: Result<T, E>) -> Option<T> {
+        result.map_err(|e| self.error(&e.to_string())).ok()
+    }
 }
 
 fn paint(enabled: bool, style: Style, text: &str) -> String {

@@ -36,25 +36,19 @@ struct WithPosture<'a> {
 
 /// Runs `palisade report`.
 pub fn run(out: &Output, args: &ReportArgs) -> Exit {
-    let palisade = match Palisade::load_dir(&args.dir) {
-        Ok(p) => p,
-        Err(e) => {
-            out.error(&e.to_string());
-            return Exit::InputError;
-        }
+    let Some(palisade) = out.checked(Palisade::load_dir(&args.dir)) else {
+        return Exit::InputError;
     };
     for issue in palisade.network_issues() {
         out.warning(&issue.to_string());
     }
-    let events = match &args.events {
-        Some(path) => match Palisade::read_events(path) {
-            Ok(events) => Some(events),
-            Err(e) => {
-                out.error(&e.to_string());
-                return Exit::InputError;
-            }
-        },
-        None => None,
+    let Some(events) = out.checked(
+        args.events
+            .as_deref()
+            .map(Palisade::read_events)
+            .transpose(),
+    ) else {
+        return Exit::InputError;
     };
     if events.is_some() && palisade.rules().is_none() {
         out.warning("events given but no Falco rules file found; no runtime findings");

@@ -1,6 +1,6 @@
-//! `palisade runtime …`: its commands arrive with the runtime issues.
+//! `palisade runtime …`: filter, replay, disasm, fields, parse, validate.
 
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 
 use crate::exit::Exit;
 use crate::output::Output;
@@ -12,14 +12,6 @@ mod filter;
 mod parse;
 mod replay;
 mod validate;
-
-/// The `runtime` command group.
-#[derive(Debug, Args)]
-pub struct Group {
-    /// The command to run.
-    #[command(subcommand)]
-    pub command: Option<Command>,
-}
 
 /// Commands of the `runtime` group.
 #[derive(Debug, Subcommand)]
@@ -39,20 +31,14 @@ pub enum Command {
 }
 
 /// Runs a command of the group.
-pub fn run(out: &Output, group: Group) -> Exit {
-    match group.command {
-        Some(command) => match command {
-            Command::Filter(args) => filter::run(out, &args),
-            Command::Replay(args) => alerts::run(out, &args),
-            Command::Disasm(args) => disasm::run(out, &args),
-            Command::Fields => fields::run(out),
-            Command::Parse(args) => parse::run(out, &args),
-            Command::Validate(args) => validate::run(out, &args),
-        },
-        None => {
-            out.error("no runtime commands yet; see `palisade runtime --help`");
-            Exit::InputError
-        }
+pub fn run(out: &Output, command: Command) -> Exit {
+    match command {
+        Command::Filter(args) => filter::run(out, &args),
+        Command::Replay(args) => alerts::run(out, &args),
+        Command::Disasm(args) => disasm::run(out, &args),
+        Command::Fields => fields::run(out),
+        Command::Parse(args) => parse::run(out, &args),
+        Command::Validate(args) => validate::run(out, &args),
     }
 }
 

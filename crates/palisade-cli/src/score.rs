@@ -33,28 +33,21 @@ pub struct ScoreArgs {
 
 /// Runs `palisade score`.
 pub fn run(out: &Output, args: &ScoreArgs) -> Exit {
-    let palisade = match Palisade::load_dir(&args.dir) {
-        Ok(p) => p,
-        Err(e) => {
-            out.error(&e.to_string());
-            return Exit::InputError;
-        }
+    let Some(palisade) = out.checked(Palisade::load_dir(&args.dir)) else {
+        return Exit::InputError;
     };
+    // Events are read only to be checked: the posture does not use them.
     if let Some(path) = &args.events
-        && let Err(e) = Palisade::read_events(path)
+        && out.checked(Palisade::read_events(path)).is_none()
     {
-        out.error(&e.to_string());
         return Exit::InputError;
     }
-    let answers = match &args.answers {
-        Some(path) => match Answers::load(path) {
-            Ok(a) => a,
-            Err(e) => {
-                out.error(&e.to_string());
-                return Exit::InputError;
-            }
-        },
-        None => Answers::default(),
+    let Some(answers) = out.checked(
+        args.answers
+            .as_deref()
+            .map_or_else(|| Ok(Answers::default()), Answers::load),
+    ) else {
+        return Exit::InputError;
     };
     let context = PostureContext {
         operations: None,

@@ -196,8 +196,28 @@ fn admission_reviews() {
 
 #[test]
 fn manifests() {
-    run_all("palisade-core", "manifests", &[2], |f| {
-        vec!["manifests".into(), s(f)]
+    for command in [&["manifests"][..], &["admission", "fix"]] {
+        run_all("palisade-core", "manifests", &[2], |f| {
+            let mut args: Vec<String> = command.iter().map(|c| (*c).to_owned()).collect();
+            args.push(s(f));
+            args
+        });
+    }
+}
+
+#[test]
+fn mutate_policies_in_fix() {
+    // Exit 1 for a rule that fails on the object (the case's message then
+    // names the rule), 2 for a policy that does not load.
+    run_all("palisade-admission", "mutate", &[1, 2], |f| {
+        vec![
+            "admission".into(),
+            "fix".into(),
+            "--no-pack".into(),
+            "--policies".into(),
+            s(f),
+            fixture("fix/pod.yaml"),
+        ]
     });
 }
 

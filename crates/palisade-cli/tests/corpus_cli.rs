@@ -1,26 +1,23 @@
 //! The command line on the shared corpus (skipped with a notice when it is
 //! absent): the case files of `tests/cmd/` cannot name corpus paths, which
 //! `PALISADE_CORPUS` may move.
-#![allow(
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 
-use std::path::Path;
 use std::process::Output;
 
-use palisade_testkit::command::text;
+use palisade_testkit::command::{arg, assert_exit, stdout_json, text};
 use palisade_testkit::compare::line_set;
 use serde_json::Value;
 
-/// A path as a command-line argument.
-fn arg(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
 fn palisade(args: &[&str]) -> Output {
     palisade_testkit::command::run(env!("CARGO_BIN_EXE_palisade"), args)
+}
+
+/// `palisade --format json ARGS`: its exit code checked, its output read
+/// as JSON.
+fn json_of(code: i32, args: &[&str]) -> Value {
+    let out = palisade(&[&["--format", "json"], args].concat());
+    assert_exit(&out, code);
+    stdout_json(&out)
 }
 
 #[test]
@@ -37,7 +34,7 @@ fn connlist_matches_netpol_analyzer_goldens_in_every_format() {
     };
     for ext in ["txt", "csv", "md", "dot"] {
         let out = palisade(&["network", "connlist", "--output", ext, arg(&dir)]);
-        assert_eq!(out.status.code(), Some(0));
+        assert_exit(&out, 0);
         assert_eq!(
             line_set(&text(&out.stdout)),
             line_set(&golden(ext)),
@@ -45,7 +42,7 @@ fn connlist_matches_netpol_analyzer_goldens_in_every_format() {
         );
     }
     let out = palisade(&["network", "connlist", "-o", "json", arg(&dir)]);
-    let ours: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ours: Value = stdout_json(&out);
     let theirs: Value = serde_json::from_str(&golden("json")).unwrap();
     assert_eq!(ours, theirs);
 }
@@ -66,14 +63,12 @@ fn validate_loads_the_official_rules_files() {
     let mut args = vec!["runtime", "validate"];
     args.extend(files.iter().map(String::as_str));
     let out = palisade(&args);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_exit(&out, 0);
     let stdout = text(&out.stdout);
     assert!(stdout.contains("93 rules (81 enabled)"), "{stdout}");
     assert!(stdout.contains("0 errors"), "{stdout}");
 
-    let out = palisade(&["--format", "json", "runtime", "validate", &files[0]]);
-    assert_eq!(out.status.code(), Some(0));
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = json_of(0, &["runtime", "validate", &files[0]]);
     let rules = json["rules"].as_object().unwrap();
     assert_eq!(rules.len(), 25);
     let shell = &rules["Terminal shell in container"];
@@ -167,17 +162,11 @@ fn filter_expands_macros_and_lists_of_rules_files() {
 
 #[test]
 fn verify_passes_a_gatekeeper_library_suite() {
-    let Some(dir) = palisade_testkit::corpus("admission/gatekeeper/general/allowedrepos") else {
+    let Some(library) = palisade_testkit::corpus("admission/gatekeeper") else {
         return;
     };
-    let out = palisade(&["--format", "json", "admission", "verify", arg(&dir)]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let dir = library.join("general/allowedrepos");
+    let json = json_of(0, &["admission", "verify", arg(&dir)]);
     assert_eq!(json["passed"], 5);
     assert_eq!(json["failed"], 0);
     // Each case is located where it is written in the suite file.
@@ -206,6 +195,33 @@ fn verify_passes_a_gatekeeper_library_suite() {
             ("all-disallowed", file, 34, 5),
         ]
     );
+    // With `--engine cel`, a template without a CEL implementation (this
+    // one) is skipped with the reason; one with it is verified.
+    let with_cel = library.join("pod-security-policy/privileged-containers");
+    let doc = json_of(
+        0,
+        &[
+            "admission",
+            "verify",
+            "--engine",
+            "cel",
+            arg(&with_cel),
+            arg(&dir),
+        ],
+    );
+    assert_eq!(doc["failed"], 0);
+    assert!(doc["passed"].as_u64().unwrap() > 0);
+    let skipped = doc["skipped"].as_array().unwrap();
+    assert!(!skipped.is_empty());
+    for case in skipped {
+        assert!(
+            case["detail"]
+                .as_str()
+                .unwrap()
+                .ends_with("ConstraintTemplate `k8sallowedrepos` has no CEL implementation"),
+            "{case}"
+        );
+    }
 }
 
 #[test]
@@ -223,21 +239,20 @@ fn pss_on_corpus_fixtures() {
         "v1.30",
         arg(&dir),
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert_exit(&out, 0);
     let dir = root.join("pss/baseline/v1.30/fail");
-    let out = palisade(&[
-        "--format",
-        "json",
-        "admission",
-        "pss",
-        "--level",
-        "baseline",
-        "--version",
-        "v1.30",
-        arg(&dir),
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = json_of(
+        1,
+        &[
+            "admission",
+            "pss",
+            "--level",
+            "baseline",
+            "--version",
+            "v1.30",
+            arg(&dir),
+        ],
+    );
     assert!(
         rows.as_array()
             .unwrap()
@@ -260,9 +275,7 @@ fn kyverno_tests_run_like_kyverno_test() {
         return;
     };
     let dir = root.join("kyverno/best-practices");
-    let out = palisade(&["--format", "json", "admission", "test", arg(&dir)]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = json_of(0, &["admission", "test", arg(&dir)]);
     let cases = doc["cases"].as_array().unwrap();
     assert!(cases.len() >= 20, "{}", cases.len());
     assert_eq!(doc["failed"], 0);
@@ -313,7 +326,7 @@ fn kyverno_tests_run_like_kyverno_test() {
     // `deny` policies are not supported: their cases fail with the load error.
     let dir = root.join("kyverno-deny/other/block-updates-deletes");
     let out = palisade(&["--color", "never", "admission", "test", arg(&dir)]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_exit(&out, 1);
     let stdout = text(&out.stdout);
     assert!(
         stdout.contains("unsupported:") && stdout.contains("`validate.deny`"),
@@ -321,8 +334,7 @@ fn kyverno_tests_run_like_kyverno_test() {
     );
     assert!(stdout.contains("0 passed, 2 failed"), "{stdout}");
     // In JSON, the load error keeps its position in fields, not in `detail`.
-    let out = palisade(&["--format", "json", "admission", "test", arg(&dir)]);
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = json_of(1, &["admission", "test", arg(&dir)]);
     let case = &doc["cases"][0];
     let test_file = dir.join(".kyverno-test/kyverno-test.yaml");
     let message = "policy `block-updates-deletes` rule `block-updates-deletes`: `validate.deny` with JMESPath conditions is not supported";
@@ -346,18 +358,17 @@ fn audit_runs_loaded_pattern_policies() {
     let dir = root.join("kyverno/best-practices/disallow-default-namespace");
     let policy = dir.join("disallow-default-namespace.yaml");
     let resources = dir.join(".kyverno-test/resource.yaml");
-    let out = palisade(&[
-        "--format",
-        "json",
-        "admission",
-        "audit",
-        "--policies",
-        arg(&policy),
-        "--",
-        arg(&resources),
-    ]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = json_of(
+        1,
+        &[
+            "admission",
+            "audit",
+            "--policies",
+            arg(&policy),
+            "--",
+            arg(&resources),
+        ],
+    );
     let objects: Vec<&str> = doc["violations"]
         .as_array()
         .unwrap()

@@ -5,15 +5,14 @@
 //! `tests/cmd/runtime-replay-*`.)
 #![allow(clippy::unwrap_used, reason = "a failing test is the point")]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::Output;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use palisade::runtime::builtin::DEMO_EVENTS;
 use palisade_testkit::command::text;
+use palisade_testkit::http::PostServer;
 
 fn temp_path(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("palisade-alerts-cli-{}", std::process::id()));
@@ -95,39 +94,8 @@ fn output_file_gets_falco_json_and_reads_stdin() {
 
 #[test]
 fn http_url_posts_each_alert() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/falco", listener.local_addr().unwrap());
-    let bodies = Arc::new(Mutex::new(Vec::new()));
-    let log = Arc::clone(&bodies);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            loop {
-                let mut length = 0;
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                    break;
-                }
-                loop {
-                    line.clear();
-                    reader.read_line(&mut line).unwrap();
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap();
-                    }
-                    if line == "\r\n" {
-                        break;
-                    }
-                }
-                let mut body = vec![0; length];
-                reader.read_exact(&mut body).unwrap();
-                log.lock().unwrap().push(String::from_utf8(body).unwrap());
-                stream
-                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-                    .unwrap();
-            }
-        }
-    });
+    let server = PostServer::start("/falco", |_| 200);
+    let url = server.url.clone();
     let out = palisade(&[
         "runtime",
         "replay",
@@ -139,8 +107,8 @@ fn http_url_posts_each_alert() {
         "warning",
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    let bodies = bodies.lock().unwrap();
-    let rules: Vec<String> = bodies
+    let rules: Vec<String> = server
+        .bodies()
         .iter()
         .map(|b| {
             let v: serde_json::Value = serde_json::from_str(b).unwrap();

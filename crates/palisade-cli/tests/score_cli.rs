@@ -1,23 +1,16 @@
-//! `palisade score`, the posture in `palisade report`, and `palisade
-//! console --demo` serving a populated console.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
+//! The posture in `palisade report`, and `palisade console --demo` serving
+//! a populated console. (`palisade score` itself, with and without an
+//! answers file, is the case file `tests/cmd/score.trycmd`.)
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use palisade_testkit::command::stdout_json;
+
 fn palisade(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .output()
-        .expect("the palisade binary runs")
+    palisade_testkit::command::run(env!("CARGO_BIN_EXE_palisade"), args)
 }
 
 fn mixed() -> String {
@@ -28,76 +21,9 @@ fn mixed() -> String {
 }
 
 #[test]
-fn score_prints_the_documented_posture_as_json() {
-    let out = palisade(&["score", &mixed(), "--format", "json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    // docs/posture.md: the example data scores 51.
-    assert_eq!(json["score"], 51);
-    assert_eq!(json["form_score"], 40);
-    let names: Vec<&str> = json["pillars"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["admission", "runtime", "network", "hygiene"]);
-    assert_eq!(json["questions"].as_array().unwrap().len(), 5);
-}
-
-#[test]
-fn score_takes_answers_and_refuses_a_bad_answers_file() {
-    let dir = std::env::temp_dir().join(format!("palisade-score-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("good.yaml"), "alerts: yes\n").unwrap();
-    std::fs::write(dir.join("bad.yaml"), "alerts: sometimes\n").unwrap();
-    let good = palisade(&[
-        "score",
-        &mixed(),
-        "--answers",
-        &dir.join("good.yaml").display().to_string(),
-        "--format",
-        "json",
-    ]);
-    let json: serde_json::Value = serde_json::from_slice(&good.stdout).unwrap();
-    let alerts = json["questions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["id"] == "alerts")
-        .unwrap()
-        .clone();
-    assert_eq!(
-        (alerts["answer"].as_str(), alerts["source"].as_str()),
-        (Some("yes"), Some("answered"))
-    );
-    assert_eq!(json["form_score"], 60);
-    let bad = palisade(&[
-        "score",
-        &mixed(),
-        "--answers",
-        &dir.join("bad.yaml").display().to_string(),
-    ]);
-    assert_eq!(bad.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&bad.stderr);
-    assert!(
-        stderr.contains(
-            "bad.yaml:1:9: `alerts`: expected `yes`, `partly` or `no`, found `sometimes`"
-        ),
-        "{stderr}"
-    );
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
-#[test]
 fn report_includes_the_posture() {
     let out = palisade(&["report", &mixed(), "--format", "json"]);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json: serde_json::Value = stdout_json(&out);
     assert_eq!(json["posture"]["score"], 51);
     assert!(json["findings"].is_array() && json["coverage"].is_array());
     let text = palisade(&["report", &mixed(), "--color", "never"]);

@@ -15,6 +15,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
+use palisade_testkit::command::{arg, assert_exit};
 use serde_json::{Value as Json, json};
 use tempfile::TempDir;
 
@@ -75,16 +76,11 @@ fn exempt_shop(constraint: &Path) -> String {
 
 /// Runs `palisade admission cert` into `dir`.
 fn make_cert(dir: &Path) {
-    let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(["admission", "cert", "--dns", HOST, "--out"])
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "cert failed: {}",
-        String::from_utf8_lossy(&output.stderr)
+    let output = palisade_testkit::command::run(
+        env!("CARGO_BIN_EXE_palisade"),
+        &["admission", "cert", "--dns", HOST, "--out", arg(dir)],
     );
+    assert_exit(&output, 0);
     for file in ["ca.crt", "tls.crt", "tls.key"] {
         assert!(dir.join(file).is_file(), "{file} not written");
     }
@@ -208,9 +204,14 @@ impl Server {
 
     /// POSTs `body` to `/validate`: the status and the body.
     fn post(&self, body: impl Into<reqwest::blocking::Body>) -> (u16, String) {
+        self.post_to("/validate", body)
+    }
+
+    /// POSTs `body` to `path`: the status and the body.
+    fn post_to(&self, path: &str, body: impl Into<reqwest::blocking::Body>) -> (u16, String) {
         let response = self
             .client
-            .post(self.url("/validate"))
+            .post(self.url(path))
             .header("content-type", "application/json")
             .body(body)
             .send()
@@ -218,9 +219,14 @@ impl Server {
         (response.status().as_u16(), response.text().unwrap())
     }
 
-    /// POSTs a review and returns the `response` member.
+    /// POSTs a review to `/validate` and returns the `response` member.
     fn validate(&self, review: &Json) -> Json {
-        let (status, text) = self.post(review.to_string());
+        self.review_at("/validate", review)
+    }
+
+    /// POSTs a review to `path` and returns the `response` member.
+    fn review_at(&self, path: &str, review: &Json) -> Json {
+        let (status, text) = self.post_to(path, review.to_string());
         assert_eq!(status, 200, "server log:\n{}", self.logs());
         let body: Json = serde_json::from_str(&text).unwrap();
         assert_eq!(body["apiVersion"], "admission.k8s.io/v1");
@@ -1082,7 +1088,7 @@ fn pod_security_levels_come_from_inventory_namespace_labels() {
     );
 }
 
-/// The ValidatingAdmissionPolicy fixtures of `admission_cel_cli.rs`.
+/// The ValidatingAdmissionPolicy fixtures of `tests/cmd/admission-cel.trycmd`.
 fn vap_fixture(binding: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/admission/vap")
@@ -1346,4 +1352,81 @@ fn admission_answers_while_the_console_is_down_and_catches_up_when_it_returns() 
     let stored = console_get(&console, "/api/v1/decisions?cluster=edge-1&limit=100");
     assert_eq!(stored["items"].as_array().unwrap().len(), 24, "{stored}");
     assert_eq!(webhook.metric("palisade_webhook_console_queue"), Some(0.0));
+}
+
+/// The JSON Patch of a mutating answer: `patchType: JSONPatch` and the
+/// base64 `patch`, decoded.
+fn json_patch_of(response: &Json) -> Json {
+    use base64::Engine as _;
+    assert_eq!(response["allowed"], true, "{response}");
+    assert_eq!(response["patchType"], "JSONPatch", "{response}");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(response["patch"].as_str().unwrap())
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+#[test]
+fn mutate_answers_a_json_patch_and_validate_admits_the_mutated_pod() {
+    let (_tmp, certs) = temp_with_certs("mutate");
+    let mutate = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/admission/mutate");
+    let (deny, mutate) = (vap_fixture("deny"), mutate.to_str().unwrap().to_owned());
+    let validating = ["--policies", deny.to_str().unwrap()];
+    let mutating = ["--remediation-pack", "--mutate-policies", &mutate];
+    let server = Server::start(&certs, &[&validating[..], &mutating[..]].concat());
+    // As sent, the privileged Pod is denied by the validating policy.
+    let privileged = pod("web", true);
+    let response = server.validate(&review("u-m-0", privileged.clone()));
+    denial(&response, 403);
+    // `/mutate`: the remediation pack, then the team label policy.
+    let response = server.review_at("/mutate", &review("u-m-1", privileged.clone()));
+    assert_eq!(response["uid"], "u-m-1");
+    let patch = json_patch_of(&response);
+    assert_eq!(
+        patch,
+        json!([
+            {"op": "add", "path": "/spec/securityContext",
+             "value": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}}},
+            {"op": "add", "path": "/spec/containers/0/securityContext/allowPrivilegeEscalation", "value": false},
+            {"op": "add", "path": "/spec/containers/0/securityContext/capabilities", "value": {"drop": ["ALL"]}},
+            {"op": "replace", "path": "/spec/containers/0/securityContext/privileged", "value": false},
+            {"op": "add", "path": "/metadata/labels/team", "value": "unassigned"}
+        ])
+    );
+    // The API server applies the patch, then calls `/validate` with the
+    // mutated object: admitted, and not mutated again.
+    let mut mutated = privileged;
+    let ops: json_patch::Patch = serde_json::from_value(patch).unwrap();
+    json_patch::patch(&mut mutated, &ops).unwrap();
+    let response = server.validate(&review("u-m-2", mutated.clone()));
+    assert_eq!(response["allowed"], true, "{response}");
+    assert!(response.get("patch").is_none(), "{response}");
+    // Mutating the mutated Pod again changes nothing: no patch.
+    let response = server.review_at("/mutate", &review("u-m-3", mutated));
+    assert_eq!(response["allowed"], true, "{response}");
+    assert!(response.get("patchType").is_none(), "{response}");
+    // A DELETE carries no object: allowed, nothing to patch.
+    let mut delete = review("u-m-4", pod("web", true));
+    delete["request"]["operation"] = json!("DELETE");
+    delete["request"]["oldObject"] = delete["request"]["object"].take();
+    let response = server.review_at("/mutate", &delete);
+    assert_eq!(response["allowed"], true, "{response}");
+    assert!(response.get("patch").is_none(), "{response}");
+    // Per mutator: the requests each policy changed.
+    assert_eq!(
+        server.metric(
+            "palisade_webhook_policy_verdicts_total{policy=\"palisade-remediation\",verdict=\"mutate\"}"
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        server.metric(
+            "palisade_webhook_policy_verdicts_total{policy=\"team-label\",verdict=\"mutate\"}"
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        server.metric("palisade_webhook_requests_total{verdict=\"mutated\",dry_run=\"false\"}"),
+        Some(1.0)
+    );
 }

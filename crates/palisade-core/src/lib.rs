@@ -15,6 +15,7 @@ pub mod subject;
 pub mod walk;
 pub mod yaml;
 mod yaml_depth;
+pub mod yaml_edit;
 
 pub use coverage::{Audit, Coverage};
 pub use engine::{Engine, Verdict};

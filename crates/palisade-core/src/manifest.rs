@@ -97,13 +97,7 @@ impl Manifest {
     /// `metadata.labels` as (key, value) pairs; values that are not strings
     /// are skipped.
     pub fn labels(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.object
-            .get("metadata")
-            .and_then(|m| m.get("labels"))
-            .and_then(Json::as_object)
-            .into_iter()
-            .flat_map(|labels| labels.iter())
-            .filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)))
+        labels_of(&self.object)
     }
 
     /// A reference to the object (`metadata.generateName` stands in for a
@@ -534,6 +528,18 @@ fn add_node(
         },
         positions: Arc::new(Positions::of(node)),
     });
+}
+
+/// `metadata.labels` of a Kubernetes object as (key, value) pairs; values
+/// that are not strings are skipped.
+pub fn labels_of(object: &Json) -> impl Iterator<Item = (&str, &str)> {
+    object
+        .get("metadata")
+        .and_then(|m| m.get("labels"))
+        .and_then(Json::as_object)
+        .into_iter()
+        .flat_map(|labels| labels.iter())
+        .filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)))
 }
 
 #[cfg(test)]

@@ -183,14 +183,19 @@ pub fn parse_stream(text: &str) -> Vec<Result<Document, SyntaxError>> {
 }
 
 /// A slice of the stream holding one document, starting at a line start.
-struct Chunk<'a> {
-    text: &'a str,
+pub(crate) struct Chunk<'a> {
+    /// The document's text, its `---` line included.
+    pub(crate) text: &'a str,
+    /// Byte offset of the chunk in the stream.
+    pub(crate) start: usize,
     /// 0-based line number of the chunk's first line in the stream.
-    first_line: u32,
+    pub(crate) first_line: u32,
 }
 
-/// Splits at lines that start with the document marker `---`.
-fn split_documents(text: &str) -> Vec<Chunk<'_>> {
+/// Splits at lines that start with the document marker `---`; chunks with
+/// nothing but markers, comments and blank lines are left out (a
+/// document's index is its place among the others).
+pub(crate) fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     let mut chunks = Vec::new();
     let mut start = 0usize;
     let mut start_line = 0u32;
@@ -202,6 +207,7 @@ fn split_documents(text: &str) -> Vec<Chunk<'_>> {
         if is_marker && offset > start {
             chunks.push(Chunk {
                 text: text.get(start..offset).unwrap_or_default(),
+                start,
                 first_line: start_line,
             });
             start = offset;
@@ -211,6 +217,7 @@ fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     }
     chunks.push(Chunk {
         text: text.get(start..).unwrap_or_default(),
+        start,
         first_line: start_line,
     });
     chunks.retain(|c| has_content(c.text));
@@ -436,8 +443,20 @@ fn convert(
 /// `---` marker), with `saphyr`'s emitter: map keys in their order,
 /// strings quoted where YAML would read them as something else.
 pub fn to_yaml_string(value: &serde_json::Value) -> String {
-    fn convert(value: &serde_json::Value) -> saphyr::Yaml<'_> {
+    emit(value, None)
+}
+
+/// [`to_yaml_string`], with mapping keys in the order `like` has them
+/// (keys `like` lacks come after, in the map's order): an edited object
+/// written back in the order its author wrote it.
+pub fn to_yaml_string_like(value: &serde_json::Value, like: &Node) -> String {
+    emit(value, Some(like))
+}
+
+fn emit(value: &serde_json::Value, like: Option<&Node>) -> String {
+    fn convert<'a>(value: &'a serde_json::Value, like: Option<&Node>) -> saphyr::Yaml<'a> {
         use std::borrow::Cow;
+        let key = |k: &'a str| saphyr::Yaml::Value(Scalar::String(Cow::Borrowed(k)));
         match value {
             serde_json::Value::Null => saphyr::Yaml::Value(Scalar::Null),
             serde_json::Value::Bool(b) => saphyr::Yaml::Value(Scalar::Boolean(*b)),
@@ -450,22 +469,40 @@ pub fn to_yaml_string(value: &serde_json::Value) -> String {
             serde_json::Value::String(s) => {
                 saphyr::Yaml::Value(Scalar::String(Cow::Borrowed(s.as_str())))
             }
-            serde_json::Value::Array(items) => {
-                saphyr::Yaml::Sequence(items.iter().map(convert).collect())
-            }
+            serde_json::Value::Array(items) => saphyr::Yaml::Sequence(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| convert(v, like.and_then(|n| n.items()?.get(i))))
+                    .collect(),
+            ),
             serde_json::Value::Object(map) => {
                 let mut out = saphyr::Mapping::new();
+                let written: Vec<(&Node, &Node)> = like
+                    .and_then(Node::entries)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|(k, v)| (k, v))
+                    .collect();
+                for (k, child) in &written {
+                    let name = k.scalar_text().unwrap_or_default();
+                    if let Some((name, v)) = map.get_key_value(&name) {
+                        out.insert(key(name), convert(v, Some(child)));
+                    }
+                }
                 for (k, v) in map {
-                    out.insert(
-                        saphyr::Yaml::Value(Scalar::String(Cow::Borrowed(k.as_str()))),
-                        convert(v),
-                    );
+                    let seen = written
+                        .iter()
+                        .any(|(w, _)| w.scalar_text().as_deref() == Some(k.as_str()));
+                    if !seen {
+                        out.insert(key(k), convert(v, None));
+                    }
                 }
                 saphyr::Yaml::Mapping(out)
             }
         }
     }
-    let doc = convert(value);
+    let doc = convert(value, like);
     let mut out = String::new();
     let mut emitter = saphyr::YamlEmitter::new(&mut out);
     emitter.multiline(true);

@@ -2,7 +2,6 @@
 //! answered.
 
 use std::ffi::c_char;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
 use palisade::admission::{AdmissionEngine, AdmissionReview, load_policies, load_policies_str};
@@ -183,5 +182,5 @@ pub unsafe extern "C" fn palisade_admission_review(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn palisade_admission_free(admission: *mut PalisadeAdmission) {
     // SAFETY: forwarded contract.
-    let _ = catch_unwind(AssertUnwindSafe(|| unsafe { drop_handle(admission) }));
+    unsafe { drop_handle(admission) }
 }

@@ -144,13 +144,40 @@ pub(crate) unsafe fn new_handle<T>(out: *mut *mut T, value: T) -> Result<(), Fai
     unsafe { put(out, "out", Box::into_raw(Box::new(value))) }
 }
 
-/// Frees a handle made by [`new_handle`].
+/// The body of every `palisade_*_new_from_text` export: reads the `name`
+/// and `text` arguments, builds the handle's value from them with `build`,
+/// and stores it as a new handle in `*out`.
+///
+/// # Safety
+/// `name` and `text_arg` NULL or NUL-terminated; `out` NULL or points to a
+/// writable pointer; `error` NULL or writable.
+pub(crate) unsafe fn new_from_text<T>(
+    name: *const c_char,
+    text_arg: *const c_char,
+    out: *mut *mut T,
+    error: *mut *mut c_char,
+    build: impl FnOnce(&str, &str) -> Result<T, Failure>,
+) -> PalisadeStatus {
+    guard(error, || {
+        // SAFETY: forwarded contract.
+        let (name, body) = unsafe { (text(name, "name")?, text(text_arg, "text")?) };
+        out_ptr(out, "out")?;
+        let value = build(name, body)?;
+        // SAFETY: forwarded contract.
+        unsafe { new_handle(out, value) }
+    })
+}
+
+/// Frees a handle made by [`new_handle`], with every panic (of a `Drop`)
+/// caught: the body of every `palisade_*_free` export.
 ///
 /// # Safety
 /// `p` is NULL or a handle from this library not freed before.
 pub(crate) unsafe fn drop_handle<T>(p: *mut T) {
-    if !p.is_null() {
-        // SAFETY: made by `Box::into_raw` in `new_handle`, freed once per the contract.
-        drop(unsafe { Box::from_raw(p) });
-    }
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        if !p.is_null() {
+            // SAFETY: made by `Box::into_raw` in `new_handle`, freed once per the contract.
+            drop(unsafe { Box::from_raw(p) });
+        }
+    }));
 }

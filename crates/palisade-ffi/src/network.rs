@@ -2,15 +2,14 @@
 //! reasons; connectivity lists.
 
 use std::ffi::c_char;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
 use palisade::manifest;
 use palisade::network::{ConnList, ConnListFormat, Flow, Protocol, Resolver};
 
 use crate::boundary::{
-    Failure, PalisadeStatus, c_string, drop_handle, failure, guard, handle, invalid, new_handle,
-    out_ptr, text,
+    Failure, PalisadeStatus, c_string, drop_handle, failure, guard, handle, invalid, new_from_text,
+    new_handle, out_ptr, text,
 };
 
 /// Network policies compiled against an inventory (opaque).
@@ -60,14 +59,12 @@ pub unsafe extern "C" fn palisade_network_new_from_text(
     out: *mut *mut PalisadeNetwork,
     error: *mut *mut c_char,
 ) -> PalisadeStatus {
-    guard(error, || {
-        // SAFETY: forwarded contract.
-        let (name, body) = unsafe { (text(name, "name")?, text(text_yaml, "text")?) };
-        out_ptr(out, "out")?;
-        let network = network_handle(manifest::load_str(name, body))?;
-        // SAFETY: forwarded contract.
-        unsafe { new_handle(out, network) }
-    })
+    // SAFETY: forwarded contract.
+    unsafe {
+        new_from_text(name, text_yaml, out, error, |name, body| {
+            network_handle(manifest::load_str(name, body))
+        })
+    }
 }
 
 /// Checks one flow: `from` and `to` are `NS/NAME` of a workload (or
@@ -166,5 +163,5 @@ pub unsafe extern "C" fn palisade_network_connlist_json(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn palisade_network_free(network: *mut PalisadeNetwork) {
     // SAFETY: forwarded contract.
-    let _ = catch_unwind(AssertUnwindSafe(|| unsafe { drop_handle(network) }));
+    unsafe { drop_handle(network) }
 }

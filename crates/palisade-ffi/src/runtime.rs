@@ -2,7 +2,6 @@
 //! as JSON or as field/value pairs.
 
 use std::ffi::{CString, c_char};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, RwLock};
 
 use palisade::Engine as _;
@@ -13,8 +12,8 @@ use palisade::runtime::{
 };
 
 use crate::boundary::{
-    Failure, PalisadeStatus, drop_handle, failure, guard, handle, handle_mut, invalid, new_handle,
-    out_ptr, put, text,
+    Failure, PalisadeStatus, drop_handle, failure, guard, handle, handle_mut, invalid,
+    new_from_text, new_handle, out_ptr, put, text,
 };
 
 /// A severity, from the least to the most urgent (Falco's priorities).
@@ -157,15 +156,14 @@ pub unsafe extern "C" fn palisade_rules_new_from_text(
     out: *mut *mut PalisadeRules,
     error: *mut *mut c_char,
 ) -> PalisadeStatus {
-    guard(error, || {
-        // SAFETY: forwarded contract.
-        let (name, body) = unsafe { (text(name, "name")?, text(text_yaml, "text")?) };
-        out_ptr(out, "out")?;
-        let rules =
-            compile_texts(&[(name, body)], MatchMode::All).map_err(|e| invalid(e.to_string()))?;
-        // SAFETY: forwarded contract.
-        unsafe { new_handle(out, rules_handle(rules)?) }
-    })
+    // SAFETY: forwarded contract.
+    unsafe {
+        new_from_text(name, text_yaml, out, error, |name, body| {
+            let rules = compile_texts(&[(name, body)], MatchMode::All)
+                .map_err(|e| invalid(e.to_string()))?;
+            rules_handle(rules)
+        })
+    }
 }
 
 /// Compiles the Falco rules files `paths[0..count]`, loaded in order, into
@@ -275,7 +273,7 @@ pub unsafe extern "C" fn palisade_rules_field(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn palisade_rules_free(rules: *mut PalisadeRules) {
     // SAFETY: forwarded contract.
-    let _ = catch_unwind(AssertUnwindSafe(|| unsafe { drop_handle(rules) }));
+    unsafe { drop_handle(rules) }
 }
 
 /// Creates a matcher over `rules` in `*out`: one per thread.
@@ -488,5 +486,5 @@ pub unsafe extern "C" fn palisade_matcher_alert(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn palisade_matcher_free(matcher: *mut PalisadeMatcher) {
     // SAFETY: forwarded contract.
-    let _ = catch_unwind(AssertUnwindSafe(|| unsafe { drop_handle(matcher) }));
+    unsafe { drop_handle(matcher) }
 }

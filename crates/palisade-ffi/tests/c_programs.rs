@@ -109,16 +109,30 @@ fn c_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-#[test]
-fn c_test_program_covers_every_export_and_passes() {
+/// Each C program of `dir` compiled and run, with its standard output;
+/// `None`, with a printed notice, when there is no C compiler.
+fn compile_and_run_all(dir: &Path) -> Option<Vec<(PathBuf, String)>> {
     if !have("cc") {
         eprintln!("skipping: no C compiler `cc` found");
-        return;
+        return None;
     }
-    let files = c_files(&crate_dir().join("tests/c"));
-    assert!(!files.is_empty());
-    for file in files {
-        let stdout = compile_and_run(&file);
+    let runs = c_files(dir)
+        .into_iter()
+        .map(|file| {
+            let stdout = compile_and_run(&file);
+            (file, stdout)
+        })
+        .collect();
+    Some(runs)
+}
+
+#[test]
+fn c_test_program_covers_every_export_and_passes() {
+    let Some(runs) = compile_and_run_all(&crate_dir().join("tests/c")) else {
+        return;
+    };
+    assert!(!runs.is_empty());
+    for (_, stdout) in runs {
         assert!(stdout.contains(" 0 failures"), "{stdout}");
     }
 }
@@ -144,14 +158,11 @@ fn every_export_in_the_header_is_called_by_the_c_tests() {
 
 #[test]
 fn c_examples_compile_and_run() {
-    if !have("cc") {
-        eprintln!("skipping: no C compiler `cc` found");
+    let Some(runs) = compile_and_run_all(&crate_dir().join("../../examples/c")) else {
         return;
-    }
-    let files = c_files(&crate_dir().join("../../examples/c"));
-    assert_eq!(files.len(), 3, "one example per layer: {files:?}");
-    for file in files {
-        let stdout = compile_and_run(&file);
+    };
+    assert_eq!(runs.len(), 3, "one example per layer");
+    for (file, stdout) in runs {
         assert!(!stdout.is_empty(), "{} printed nothing", file.display());
     }
 }

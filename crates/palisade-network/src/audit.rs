@@ -15,7 +15,7 @@ use std::net::Ipv4Addr;
 use palisade_core::{Finding, FlowRef, Layer, ObjectRef, Severity, Subject};
 
 use crate::inventory::{Endpoint, EndpointId};
-use crate::policy::{Action, Direction, NamespaceScope, Peer, Policy, Tier};
+use crate::policy::{Action, Direction, NamespaceScope, Policy, Tier};
 use crate::resolver::{Bitset, IdentityId, Resolver};
 
 fn endpoint_subject(e: &Endpoint) -> Subject {
@@ -269,9 +269,10 @@ fn egress_to_world(resolver: &Resolver, out: &mut Vec<Finding>) {
     for p in &resolver.catalog().policies.policies {
         for rule in p.rules.iter().filter(|r| r.direction == Direction::Egress) {
             for peer in rule.peers.iter().flatten() {
-                if let Peer::Cidr(block) = peer {
-                    intervals.extend(block.ipv4_intervals());
-                }
+                intervals.extend(crate::connlist::peer_intervals(
+                    peer,
+                    &resolver.catalog().inventory,
+                ));
             }
         }
     }
@@ -451,13 +452,8 @@ spec:
     - ports: [{port: "80", protocol: TCP}]
       rules: {http: [{method: GET}]}
 ---
-apiVersion: cilium.io/v2
-kind: CiliumNetworkPolicy
-metadata: {name: b-out, namespace: web}
-spec:
-  endpointSelector: {matchLabels: {app: b}}
-  egress:
-  - toCIDR: [0.0.0.0/0]
+{apiVersion: cilium.io/v2, kind: CiliumNetworkPolicy, metadata: {name: b-out, namespace: web},
+  spec: {endpointSelector: {matchLabels: {app: b}}, egress: [{toCIDR: [0.0.0.0/0]}]}}
 "#;
         let findings = audit_of("cilium.yaml", text);
         let has = |policy: &str, needle: &str| has(&findings, policy, needle);

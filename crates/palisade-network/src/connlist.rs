@@ -101,8 +101,37 @@ pub(crate) fn pieces(intervals: &[(u32, u32)]) -> Vec<(u32, u32)> {
         .collect()
 }
 
+/// The IPv4 addresses outside the cluster `peer` names, as inclusive
+/// intervals: IP blocks, ClusterNetworkPolicy networks, and the addresses
+/// of the nodes a `nodes` peer selects.
+pub(crate) fn peer_intervals(
+    peer: &Peer,
+    inventory: &crate::inventory::Inventory,
+) -> Vec<(u32, u32)> {
+    match peer {
+        Peer::Cidr(block) | Peer::Network(block) => block.ipv4_intervals(),
+        Peer::Nodes(selector) => inventory
+            .nodes
+            .iter()
+            .filter(|n| selector.matches(&n.labels))
+            .flat_map(|n| &n.addresses)
+            .filter_map(|ip| match ip {
+                std::net::IpAddr::V4(v4) => Some((u32::from(*v4), u32::from(*v4))),
+                std::net::IpAddr::V6(_) => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The External pieces of one side: sources (`Ingress`) or destinations (`Egress`).
 fn external_pieces(resolver: &Resolver, direction: Direction) -> Vec<(u32, u32)> {
+    pieces(&policy_intervals(resolver, direction))
+}
+
+/// The IPv4 intervals outside the cluster the policies name on one side:
+/// sources (`Ingress`) or destinations (`Egress`).
+pub(crate) fn policy_intervals(resolver: &Resolver, direction: Direction) -> Vec<(u32, u32)> {
     let mut intervals = Vec::new();
     for policy in &resolver.catalog().policies.policies {
         let counts = match direction {
@@ -117,13 +146,11 @@ fn external_pieces(resolver: &Resolver, direction: Direction) -> Vec<(u32, u32)>
         }
         for rule in policy.rules.iter().filter(|r| r.direction == direction) {
             for peer in rule.peers.iter().flatten() {
-                if let Peer::Cidr(block) = peer {
-                    intervals.extend(block.ipv4_intervals());
-                }
+                intervals.extend(peer_intervals(peer, &resolver.catalog().inventory));
             }
         }
     }
-    pieces(&intervals)
+    intervals
 }
 
 impl ConnList {

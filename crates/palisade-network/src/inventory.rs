@@ -605,13 +605,10 @@ spec:
   containers: [{name: c, ports: [{name: dns, containerPort: 53, protocol: UDP}]}]
 status: {podIP: 10.0.0.5}
 ---
-apiVersion: v1
-kind: Pod
-metadata:
-  name: coredns-2
-  namespace: kube-system
-  labels: {k8s-app: kube-dns}
-  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: coredns-7d, controller: true}]
+# The second replica, written as a flow mapping.
+{apiVersion: v1, kind: Pod, metadata: {name: coredns-2, namespace: kube-system,
+  labels: {k8s-app: kube-dns},
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: coredns-7d, controller: true}]}}
 ---
 apiVersion: v1
 kind: Pod

@@ -135,32 +135,30 @@ pub enum LoadIssue {
 }
 
 impl LoadIssue {
+    /// The object, the field's location and its path, whatever the kind.
+    fn parts(&self) -> (&Origin, Option<&Location>, &str) {
+        let (origin, location, field) = match self {
+            LoadIssue::Unsupported(e) => (&e.origin, &e.location, &e.field),
+            LoadIssue::Invalid(e) => (&e.origin, &e.location, &e.field),
+            LoadIssue::Ignored(e) => (&e.origin, &e.location, &e.field),
+        };
+        (origin, location.as_ref(), field)
+    }
+
     /// The object holding the field, and where it starts.
     pub fn origin(&self) -> &Origin {
-        match self {
-            LoadIssue::Unsupported(e) => &e.origin,
-            LoadIssue::Invalid(e) => &e.origin,
-            LoadIssue::Ignored(e) => &e.origin,
-        }
+        self.parts().0
     }
 
     /// Where the field is written (or the closest enclosing field that
     /// is), when the object came from a file.
     pub fn location(&self) -> Option<&Location> {
-        match self {
-            LoadIssue::Unsupported(e) => e.location.as_ref(),
-            LoadIssue::Invalid(e) => e.location.as_ref(),
-            LoadIssue::Ignored(e) => e.location.as_ref(),
-        }
+        self.parts().1
     }
 
     /// The field path inside the object (`spec.ingress[0].from[1]`).
     pub fn field(&self) -> &str {
-        match self {
-            LoadIssue::Unsupported(e) => &e.field,
-            LoadIssue::Invalid(e) => &e.field,
-            LoadIssue::Ignored(e) => &e.field,
-        }
+        self.parts().2
     }
 
     /// `true` for warnings (ignored on purpose), `false` for errors.
@@ -169,55 +167,59 @@ impl LoadIssue {
     }
 }
 
-/// A field Palisade does not understand.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
-#[error("{}: `{field}`: {message}", at(.origin, .location))]
-#[diagnostic(
-    code(palisade::network::unsupported),
-    help("the verdicts do not take this field into account; remove it or file an issue")
-)]
-pub struct UnsupportedField {
-    /// The object and its position.
-    pub origin: Origin,
-    /// Where the field is written (or the closest enclosing field that is).
-    pub location: Option<Location>,
-    /// The field path.
-    pub field: String,
-    /// What is not understood.
-    pub message: String,
+/// Declares one kind of field problem: the object, where the field is
+/// written, its path and the message (one shape for the three kinds).
+macro_rules! field_problem {
+    ($(#[$meta:meta])* $name:ident, $message:literal) => {
+        #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+        #[error("{}: `{field}`: {message}", at(.origin, .location))]
+        $(#[$meta])*
+        pub struct $name {
+            /// The object and its position.
+            pub origin: Origin,
+            /// Where the field is written (or the closest enclosing field that is).
+            pub location: Option<Location>,
+            /// The field path.
+            pub field: String,
+            #[doc = $message]
+            pub message: String,
+        }
+
+        impl $name {
+            fn at(origin: &Origin, field: &str, message: &str) -> $name {
+                $name {
+                    origin: origin.clone(),
+                    location: origin.locate(field),
+                    field: field.to_owned(),
+                    message: message.to_owned(),
+                }
+            }
+        }
+    };
 }
 
-/// A field whose value is invalid.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
-#[error("{}: `{field}`: {message}", at(.origin, .location))]
-#[diagnostic(
-    code(palisade::network::invalid),
-    help("fix the value; the API server would refuse it")
-)]
-pub struct InvalidField {
-    /// The object and its position.
-    pub origin: Origin,
-    /// Where the field is written (or the closest enclosing field that is).
-    pub location: Option<Location>,
-    /// The field path.
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
+field_problem! {
+    /// A field Palisade does not understand.
+    #[diagnostic(
+        code(palisade::network::unsupported),
+        help("the verdicts do not take this field into account; remove it or file an issue")
+    )]
+    UnsupportedField, "What is not understood."
 }
 
-/// A field deliberately left out of the model.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
-#[error("{}: `{field}`: {message}", at(.origin, .location))]
-#[diagnostic(code(palisade::network::ignored))]
-pub struct IgnoredField {
-    /// The object and its position.
-    pub origin: Origin,
-    /// Where the field is written (or the closest enclosing field that is).
-    pub location: Option<Location>,
-    /// The field path.
-    pub field: String,
-    /// Why it is left out.
-    pub message: String,
+field_problem! {
+    /// A field whose value is invalid.
+    #[diagnostic(
+        code(palisade::network::invalid),
+        help("fix the value; the API server would refuse it")
+    )]
+    InvalidField, "What is wrong."
+}
+
+field_problem! {
+    /// A field deliberately left out of the model.
+    #[diagnostic(code(palisade::network::ignored))]
+    IgnoredField, "Why it is left out."
 }
 
 /// The problems of one load, in the order they were met.
@@ -227,28 +229,13 @@ pub struct Issues(Vec<LoadIssue>);
 impl Issues {
     /// Records a field that is not understood.
     pub fn unsupported(&mut self, origin: &Origin, field: &str, message: &str) {
-        self.0.push(
-            UnsupportedField {
-                origin: origin.clone(),
-                location: origin.locate(field),
-                field: field.to_owned(),
-                message: message.to_owned(),
-            }
-            .into(),
-        );
+        self.0
+            .push(UnsupportedField::at(origin, field, message).into());
     }
 
     /// Records an invalid field.
     pub fn invalid(&mut self, origin: &Origin, field: &str, message: &str) {
-        self.0.push(
-            InvalidField {
-                origin: origin.clone(),
-                location: origin.locate(field),
-                field: field.to_owned(),
-                message: message.to_owned(),
-            }
-            .into(),
-        );
+        self.0.push(InvalidField::at(origin, field, message).into());
     }
 
     /// `value` as a mapping; when it is not one, records that `what` at
@@ -269,15 +256,7 @@ impl Issues {
 
     /// Records a field left out of the model on purpose.
     pub fn ignored(&mut self, origin: &Origin, field: &str, message: &str) {
-        self.0.push(
-            IgnoredField {
-                origin: origin.clone(),
-                location: origin.locate(field),
-                field: field.to_owned(),
-                message: message.to_owned(),
-            }
-            .into(),
-        );
+        self.0.push(IgnoredField::at(origin, field, message).into());
     }
 
     /// Adds another list's issues after these.

@@ -13,6 +13,9 @@
 //!   `check(flow)` with reasons, reachability, the identity matrix and its
 //!   `petgraph` graph;
 //! - [`connlist`] — netpol-analyzer compatible connectivity lists;
+//! - [`intent`] — declared intent (Otterize `ClientIntents`) compared with
+//!   what the policies allow: paths allowed but not declared, declared but
+//!   denied;
 //! - [`audit`] — unprotected workloads, missing default-deny, shadowed rules;
 //! - `synthetic` (hidden, not part of the API) — generated clusters of any
 //!   size, public only for the benchmarks and peers runners (through
@@ -45,11 +48,16 @@
 pub mod audit;
 pub mod connlist;
 mod engine;
+pub mod intent;
 pub mod inventory;
 pub mod issues;
 mod json;
 pub mod labels;
 pub mod limits;
+/// The naive reference evaluator, for the differential test and the peers
+/// benchmark: not part of the API (hidden from the docs).
+#[doc(hidden)]
+pub mod naive;
 pub mod policy;
 pub mod ports;
 pub mod resolver;

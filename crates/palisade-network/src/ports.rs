@@ -37,6 +37,13 @@ palisade_core::names! {
     }
 }
 
+/// Serialized as its upper-case name (`"TCP"`).
+impl serde::Serialize for Protocol {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// The lowest port policies name.
 pub const MIN_PORT: u16 = 1;
 /// The highest port.

@@ -90,7 +90,7 @@ fn world() -> Peer {
 /// An ingress rule for traffic from every pod of the `env=dev` namespaces
 /// to TCP ports 1 to `end`.
 fn from_dev_namespaces(action: Action, end: u16) -> Rule {
-    rule(
+    Rule::new(
         Direction::Ingress,
         action,
         Some(vec![Peer::Endpoints(EndpointSelector {
@@ -103,23 +103,6 @@ fn from_dev_namespaces(action: Action, end: u16) -> Rule {
             end,
         })],
     )
-}
-
-fn rule(
-    direction: Direction,
-    action: Action,
-    peers: Option<Vec<Peer>>,
-    ports: Vec<PortSpec>,
-) -> Rule {
-    Rule {
-        direction,
-        action,
-        name: None,
-        path: String::new(),
-        peers,
-        ports,
-        l7: None,
-    }
 }
 
 /// Generates a cluster of `sizes`.
@@ -207,7 +190,7 @@ pub fn cluster(sizes: Sizes) -> Catalog {
             }
             let subject = Selector::from_labels([("app", format!("app-{a}"))]);
             let rules = if a == 0 {
-                vec![rule(
+                vec![Rule::new(
                     Direction::Ingress,
                     Action::Allow,
                     Some(vec![
@@ -226,7 +209,7 @@ pub fn cluster(sizes: Sizes) -> Catalog {
                     vec![tcp(443)],
                 )]
             } else {
-                vec![rule(
+                vec![Rule::new(
                     Direction::Ingress,
                     Action::Allow,
                     Some(vec![Peer::Endpoints(EndpointSelector {
@@ -272,7 +255,7 @@ pub fn cluster(sizes: Sizes) -> Catalog {
                             protocol: "http".to_owned(),
                             allowed: vec!["GET /".to_owned()],
                         }),
-                        ..rule(
+                        ..Rule::new(
                             Direction::Egress,
                             Action::Allow,
                             Some(vec![world()]),
@@ -297,7 +280,7 @@ pub fn cluster(sizes: Sizes) -> Catalog {
             tier,
             [false, true],
             vec![
-                rule(
+                Rule::new(
                     Direction::Egress,
                     Action::Allow,
                     Some(vec![Peer::Endpoints(EndpointSelector {
@@ -315,7 +298,7 @@ pub fn cluster(sizes: Sizes) -> Catalog {
                         }),
                     ],
                 ),
-                rule(
+                Rule::new(
                     Direction::Egress,
                     Action::Allow,
                     Some(vec![Peer::Cidr(CidrBlock {
@@ -349,7 +332,7 @@ pub fn cluster(sizes: Sizes) -> Catalog {
             isolates: [false, false],
             rules: vec![
                 from_dev_namespaces(action, u16::try_from(1000 + k % 9000).unwrap_or(1000)),
-                rule(
+                Rule::new(
                     Direction::Egress,
                     Action::Allow,
                     Some(vec![Peer::Endpoints(EndpointSelector {
@@ -377,7 +360,7 @@ pub fn cluster(sizes: Sizes) -> Catalog {
                 pods: Selector::everything(),
             },
             isolates: [false, false],
-            rules: vec![rule(
+            rules: vec![Rule::new(
                 Direction::Egress,
                 Action::Deny,
                 Some(vec![world()]),

@@ -6,20 +6,49 @@
 use std::path::Path;
 
 use palisade_core::manifest::load_reader;
+use palisade_network::intent::{Declaration, compare};
 use palisade_network::{Issues, Resolver};
 
 #[test]
 fn bad_network_policies_are_reported_with_positions() {
-    palisade_testkit::bad_input::run("tests/bad_input/netpol", |case| {
+    palisade_testkit::bad_input::run("tests/bad_input/netpol", first_problem);
+}
+
+/// ClusterNetworkPolicy (`v1alpha2`) cases: wrong API version, tier,
+/// priority, action, port lists and peers.
+#[test]
+fn bad_cluster_network_policies_are_reported_with_positions() {
+    palisade_testkit::bad_input::run("tests/bad_input/cnp", first_problem);
+}
+
+/// Otterize ClientIntents cases: versions, missing and malformed fields,
+/// targets that are not compared, workloads the inventory does not hold.
+#[test]
+fn bad_client_intents_are_reported_with_positions() {
+    palisade_testkit::bad_input::run("tests/bad_input/intents", |case| {
         let report = load_reader(&case.path_str(), case.bytes);
         if let Some(e) = report.errors.first() {
             return Some(e.to_string());
         }
         let mut issues = Issues::default();
         let resolver = Resolver::from_manifests(&report.objects, &mut issues);
-        let _ = resolver.matrix();
+        let declaration = Declaration::from_manifests(&report.objects, &mut issues);
+        let _ = compare(&resolver, &declaration, &mut issues);
         issues.iter().next().map(ToString::to_string)
     });
+}
+
+/// The first problem of a case: a load error, or the first issue of
+/// building the resolver (whose matrix must not panic).
+fn first_problem(case: &palisade_testkit::bad_input::Case<'_>) -> Option<String> {
+    let report = load_reader(&case.path_str(), case.bytes);
+    if let Some(e) = report.errors.first() {
+        return Some(e.to_string());
+    }
+    let mut issues = Issues::default();
+    let resolver = Resolver::from_manifests(&report.objects, &mut issues);
+    let _ = resolver.matrix();
+    issues.iter().next().map(ToString::to_string)
 }
 
 /// The cases Kubernetes and Cilium refuse for one field each are reported

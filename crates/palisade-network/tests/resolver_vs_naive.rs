@@ -13,9 +13,10 @@ use ipnet::IpNet;
 use palisade_network::inventory::{Endpoint, EndpointId, Inventory};
 use palisade_network::issues::Origin;
 use palisade_network::labels::{Labels, Operator, Requirement, Selector};
+use palisade_network::naive::End;
 use palisade_network::policy::{
     Action, CidrBlock, Direction, EndpointSelector, NamespaceScope, Peer, Policy, PolicyKind,
-    PolicySet, Rule, Tier,
+    PolicySet, Rule,
 };
 use palisade_network::ports::{NamedPort, PortRange, PortSpec, Protocol};
 use palisade_network::resolver::{Flow, FlowEnd};
@@ -119,17 +120,34 @@ fn peer_strategy(own: Option<&'static str>) -> impl Strategy<Value = Peer> {
             },
         })
     });
+    // ClusterNetworkPolicy `networks`: pods by IP (`POD_IPS`) and addresses.
+    let network = (0..3usize).prop_map(|i| {
+        Peer::Network(CidrBlock {
+            cidr: ["10.1.7.1/32", "10.1.0.0/16", "0.0.0.0/0"][i]
+                .parse()
+                .unwrap(),
+            except: Vec::new(),
+        })
+    });
     prop_oneof![
         3 => (scope_strategy(own), selector_strategy())
             .prop_map(|(namespaces, pods)| Peer::Endpoints(EndpointSelector { namespaces, pods })),
         1 => cidr,
+        1 => network,
     ]
 }
+
+/// Pod IPs the generated endpoints may have.
+const POD_IPS: [&str; 3] = ["10.1.7.1", "10.1.7.2", "10.2.0.9"];
 
 fn rule_strategy(kind: PolicyKind, own: Option<&'static str>) -> impl Strategy<Value = Rule> {
     let actions: Vec<Action> = match kind {
         PolicyKind::NetworkPolicy => vec![Action::Allow],
-        PolicyKind::AdminNetworkPolicy => vec![Action::Allow, Action::Deny, Action::Pass],
+        PolicyKind::AdminNetworkPolicy
+        | PolicyKind::AdminClusterNetworkPolicy
+        | PolicyKind::BaselineClusterNetworkPolicy => {
+            vec![Action::Allow, Action::Deny, Action::Pass]
+        }
         _ => vec![Action::Allow, Action::Deny],
     };
     let any_peer = kind == PolicyKind::NetworkPolicy;
@@ -142,18 +160,13 @@ fn rule_strategy(kind: PolicyKind, own: Option<&'static str>) -> impl Strategy<V
         ),
         proptest::collection::vec(port_spec_strategy(), 1..3),
     )
-        .prop_map(|(ingress, action, peers, ports)| Rule {
-            direction: if ingress {
+        .prop_map(|(ingress, action, peers, ports)| {
+            let direction = if ingress {
                 Direction::Ingress
             } else {
                 Direction::Egress
-            },
-            action,
-            name: None,
-            path: String::new(),
-            peers,
-            ports,
-            l7: None,
+            };
+            Rule::new(direction, action, peers, ports)
         })
 }
 
@@ -188,18 +201,10 @@ fn namespaced_policy_strategy(
 fn policy_strategy() -> impl Strategy<Value = Policy> {
     prop_oneof![
         3 => namespaced_policy_strategy(PolicyKind::NetworkPolicy, "np"),
-        2 => (0..4i32, scope_strategy(None), selector_strategy(), proptest::collection::vec(rule_strategy(PolicyKind::AdminNetworkPolicy, None), 0..4))
-            .prop_map(|(priority, namespaces, pods, rules)| Policy {
-                kind: PolicyKind::AdminNetworkPolicy,
-                name: format!("anp-{priority}"),
-                namespace: None,
-                priority,
-                subject: EndpointSelector { namespaces, pods },
-                isolates: [false, false],
-                rules,
-                origin: Origin::none(),
-            }),
+        2 => cluster_scoped_strategy(PolicyKind::AdminNetworkPolicy, "anp"),
         2 => namespaced_policy_strategy(PolicyKind::CiliumNetworkPolicy, "cnp"),
+        2 => cluster_scoped_strategy(PolicyKind::AdminClusterNetworkPolicy, "ccnp"),
+        1 => cluster_scoped_strategy(PolicyKind::BaselineClusterNetworkPolicy, "bcnp"),
         1 => (scope_strategy(None), selector_strategy(), proptest::collection::vec(rule_strategy(PolicyKind::BaselineAdminNetworkPolicy, None), 0..3))
             .prop_map(|(namespaces, pods, rules)| Policy {
                 kind: PolicyKind::BaselineAdminNetworkPolicy,
@@ -214,13 +219,39 @@ fn policy_strategy() -> impl Strategy<Value = Policy> {
     ]
 }
 
+/// An AdminNetworkPolicy, or a ClusterNetworkPolicy of one tier, named
+/// `{prefix}-{priority}`, with a priority that may tie with the others' (and
+/// the BaselineAdminNetworkPolicy's 0).
+fn cluster_scoped_strategy(
+    kind: PolicyKind,
+    prefix: &'static str,
+) -> impl Strategy<Value = Policy> {
+    (
+        0..4i32,
+        scope_strategy(None),
+        selector_strategy(),
+        proptest::collection::vec(rule_strategy(kind, None), 0..4),
+    )
+        .prop_map(move |(priority, namespaces, pods, rules)| Policy {
+            kind,
+            name: format!("{prefix}-{priority}"),
+            namespace: None,
+            priority,
+            subject: EndpointSelector { namespaces, pods },
+            isolates: [false, false],
+            rules,
+            origin: Origin::none(),
+        })
+}
+
 fn endpoint_strategy() -> impl Strategy<Value = Endpoint> {
     (
         0..NAMESPACES.len(),
         labels_strategy(),
         any::<(bool, bool)>(),
+        proptest::option::of(0..POD_IPS.len()),
     )
-        .prop_map(|(n, labels, (http, dns))| {
+        .prop_map(|(n, labels, (http, dns), ip)| {
             let mut ports = Vec::new();
             if http {
                 ports.push(NamedPort {
@@ -242,7 +273,10 @@ fn endpoint_strategy() -> impl Strategy<Value = Endpoint> {
                 kind: "Pod".into(),
                 labels,
                 ports,
-                ips: Vec::new(),
+                ips: ip
+                    .map(|i| POD_IPS[i].parse().unwrap())
+                    .into_iter()
+                    .collect(),
                 pods: 1,
                 origin: Origin::none(),
             }
@@ -282,122 +316,13 @@ fn cluster_strategy() -> impl Strategy<Value = Catalog> {
         })
 }
 
-// ---- the naive evaluator: no identities, no caches, every policy every time ----
-
-enum NaivePeer<'a> {
-    Endpoint(&'a Endpoint),
-    Ip(IpAddr),
-}
-
-fn ns_labels<'a>(c: &'a Catalog, ns: &str) -> &'a Labels {
-    &c.inventory.namespace(ns).unwrap().labels
-}
-
-fn selects(c: &Catalog, sel: &EndpointSelector, e: &Endpoint) -> bool {
-    let ns_ok = match &sel.namespaces {
-        NamespaceScope::Named(n) => *n == e.namespace,
-        NamespaceScope::Selector(s) => s.matches(ns_labels(c, &e.namespace)),
-    };
-    ns_ok && sel.pods.matches(&e.labels)
-}
-
-fn peer_matches(c: &Catalog, rule: &Rule, peer: &NaivePeer) -> bool {
-    let Some(peers) = &rule.peers else {
-        return true;
-    };
-    peers.iter().any(|p| match (p, peer) {
-        (Peer::Endpoints(sel), NaivePeer::Endpoint(e)) => selects(c, sel, e),
-        (Peer::Cidr(block), NaivePeer::Ip(ip)) => block.contains(ip),
-        _ => false,
-    })
-}
-
-fn naive_direction(
-    c: &Catalog,
-    direction: Direction,
-    subject: &Endpoint,
-    peer: &NaivePeer,
-    dst_ports: &[NamedPort],
-    proto: Protocol,
-    port: u16,
-) -> bool {
-    let policies = &c.policies.policies;
-    let matching = |r: &Rule| {
-        r.direction == direction
-            && peer_matches(c, r, peer)
-            && r.ports.iter().any(|s| s.contains(proto, port, dst_ports))
-    };
-    let mut anps: Vec<(usize, &Policy)> = policies
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.tier() == Tier::Admin && selects(c, &p.subject, subject))
-        .collect();
-    anps.sort_by(|a, b| (a.1.priority, &a.1.name, a.0).cmp(&(b.1.priority, &b.1.name, b.0)));
-    'admin: for (_, p) in anps {
-        for r in &p.rules {
-            if matching(r) {
-                match r.action {
-                    Action::Allow => return true,
-                    Action::Deny => return false,
-                    Action::Pass => break 'admin,
-                }
-            }
-        }
-    }
-    // Tier 2: NetworkPolicy rules count when their policy isolates the
-    // direction, Cilium rules always; a matching deny wins.
-    let namespaced: Vec<&Policy> = policies
-        .iter()
-        .filter(|p| p.tier() == Tier::Namespaced && selects(c, &p.subject, subject))
-        .collect();
-    let counts = |p: &Policy| p.kind != PolicyKind::NetworkPolicy || p.isolates(direction);
-    let any_rule = |action: Action| {
-        namespaced
-            .iter()
-            .filter(|p| counts(p))
-            .any(|p| p.rules.iter().any(|r| r.action == action && matching(r)))
-    };
-    if any_rule(Action::Deny) {
-        return false;
-    }
-    if namespaced.iter().any(|p| p.isolates(direction)) {
-        return any_rule(Action::Allow);
-    }
-    for p in policies
-        .iter()
-        .filter(|p| p.tier() == Tier::Baseline && selects(c, &p.subject, subject))
-    {
-        for r in &p.rules {
-            if matching(r) {
-                return r.action == Action::Allow;
-            }
-        }
-    }
-    true
-}
-
-fn naive(c: &Catalog, src: &NaivePeer, dst: &NaivePeer, proto: Protocol, port: u16) -> bool {
-    let dst_ports: &[NamedPort] = match dst {
-        NaivePeer::Endpoint(e) => &e.ports,
-        NaivePeer::Ip(_) => &[],
-    };
-    let egress = match src {
-        NaivePeer::Endpoint(s) => {
-            naive_direction(c, Direction::Egress, s, dst, dst_ports, proto, port)
-        }
-        NaivePeer::Ip(_) => true,
-    };
-    let ingress = match dst {
-        NaivePeer::Endpoint(d) => {
-            naive_direction(c, Direction::Ingress, d, src, dst_ports, proto, port)
-        }
-        NaivePeer::Ip(_) => true,
-    };
-    egress && ingress
+/// The naive reference's view of a flow end.
+fn naive(c: &Catalog, src: &End, dst: &End, proto: Protocol, port: u16) -> bool {
+    palisade_network::naive::allowed(c, src, dst, proto, port)
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1024, .. ProptestConfig::default() })]
 
     #[test]
     fn resolver_agrees_with_the_naive_evaluator(catalog in cluster_strategy()) {
@@ -411,7 +336,7 @@ proptest! {
                 let idb = EndpointId(b as u32);
                 let cell = matrix.ports(resolver.identity_of(ida).unwrap(), resolver.identity_of(idb).unwrap());
                 for &(proto, port) in &PORTS {
-                    let expected = naive(&catalog, &NaivePeer::Endpoint(ea), &NaivePeer::Endpoint(eb), proto, port);
+                    let expected = naive(&catalog, &End::Pod(ea), &End::Pod(eb), proto, port);
                     let flow = Flow { src: FlowEnd::Endpoint(ida), dst: FlowEnd::Endpoint(idb), protocol: proto, port };
                     let verdict = resolver.check(&flow);
                     prop_assert_eq!(verdict.allowed, expected, "check {} -> {} {}/{}: {}", ea, eb, proto, port, verdict);
@@ -421,9 +346,9 @@ proptest! {
             for ip in &ips {
                 for &(proto, port) in &PORTS {
                     let out = resolver.check(&Flow { src: FlowEnd::Endpoint(ida), dst: FlowEnd::Ip(*ip), protocol: proto, port });
-                    prop_assert_eq!(out.allowed, naive(&catalog, &NaivePeer::Endpoint(ea), &NaivePeer::Ip(*ip), proto, port), "{}", out);
+                    prop_assert_eq!(out.allowed, naive(&catalog, &End::Pod(ea), &End::Ip(*ip), proto, port), "{}", out);
                     let inn = resolver.check(&Flow { src: FlowEnd::Ip(*ip), dst: FlowEnd::Endpoint(ida), protocol: proto, port });
-                    prop_assert_eq!(inn.allowed, naive(&catalog, &NaivePeer::Ip(*ip), &NaivePeer::Endpoint(ea), proto, port), "{}", inn);
+                    prop_assert_eq!(inn.allowed, naive(&catalog, &End::Ip(*ip), &End::Pod(ea), proto, port), "{}", inn);
                 }
             }
         }

@@ -485,14 +485,25 @@ impl fmt::Display for Expr {
 }
 
 fn write_logical(out: &mut String, op: &str, children: &[Expr]) {
-    out.push('(');
-    for (i, child) in children.iter().enumerate() {
-        if i > 0 {
-            out.push(' ');
-            out.push_str(op);
-            out.push(' ');
-        }
+    write_list(out, &format!(" {op} "), children, |out, child| {
         child.write_canonical(out);
+    });
+}
+
+/// Appends `items` in parentheses, `separator` between them, each written
+/// by `write`: Falco's list syntax `(a,b)`, in conditions and outputs.
+pub(crate) fn write_list<T>(
+    out: &mut String,
+    separator: &str,
+    items: impl IntoIterator<Item = T>,
+    mut write: impl FnMut(&mut String, T),
+) {
+    out.push('(');
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(separator);
+        }
+        write(out, item);
     }
     out.push(')');
 }
@@ -515,14 +526,7 @@ impl Operand {
             }
             Operand::Transform(t) => {
                 out.push_str(t.kind.as_str());
-                out.push('(');
-                for (i, arg) in t.args.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    arg.write_canonical(out);
-                }
-                out.push(')');
+                write_list(out, ",", &t.args, |out, arg| arg.write_canonical(out));
                 write_field_arg(out, t.arg.as_deref());
             }
         }
@@ -557,14 +561,7 @@ impl TransformArg {
             TransformArg::Operand(o) => o.write_canonical(out),
             TransformArg::Literal(v) => out.push_str(&escape_value(&v.text)),
             TransformArg::List { items, .. } => {
-                out.push('(');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    item.write_canonical(out);
-                }
-                out.push(')');
+                write_list(out, ",", items, |out, item| item.write_canonical(out));
             }
         }
     }
@@ -597,14 +594,9 @@ impl Rhs {
         match self {
             Rhs::Value(v) => out.push_str(&escape_value(&v.text)),
             Rhs::List(l) => {
-                out.push('(');
-                for (i, v) in l.values.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    out.push_str(&escape_value(v));
-                }
-                out.push(')');
+                write_list(out, ", ", &l.values, |out, v| {
+                    out.push_str(&escape_value(v))
+                });
             }
             Rhs::Operand(o) => o.write_canonical(out),
         }

@@ -19,6 +19,7 @@
 //!   delivery (the HTTP and program sinks behind the `http-sink` and
 //!   `program-sink` features, on by default in this crate);
 //! - [`builtin`] — Palisade's own rules and demo events.
+//! - [`scap`] — `.scap` captures read natively (blocks, event records, metadata);
 //!
 //! See `docs/runtime.md` for the language, the semantics and embedding.
 
@@ -34,5 +35,6 @@ pub mod loader;
 pub mod output;
 pub mod parser;
 pub mod ruleset;
+pub mod scap;
 pub mod sinks;
 pub(crate) mod vm;

@@ -39,6 +39,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use crate::alerts::clock::{self, Nanos};
+use crate::ast::write_list;
 use crate::event::{Event, Value};
 use crate::fields::{FieldRef, FieldType, Schema};
 use crate::ruleset::RuleSet;
@@ -451,14 +452,7 @@ pub fn render_value(value: Value<'_>, out: &mut String) {
             let _ = write!(out, "{ip}");
         }
         Value::Strs(items) => {
-            out.push('(');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(item);
-            }
-            out.push(')');
+            write_list(out, ",", items.iter(), |out, item| out.push_str(item));
         }
     }
 }

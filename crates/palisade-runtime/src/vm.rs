@@ -94,27 +94,23 @@ pub(crate) fn check<E: Event + ?Sized>(
 /// function of its own, so that this dispatch stays small.
 #[inline]
 fn first_check<E: Event + ?Sized>(program: &Program, i: u32, event: &E, state: &mut State) -> bool {
-    let generation = state.generation;
-    match program.member_of.get(i as usize) {
+    let by_family = match program.member_of.get(i as usize) {
         Some(&Member::Value { family, position }) => {
-            if let Some(answer) = value_check(program, family, position, event, state) {
-                if let Some(slot) = state.memo.get_mut(i as usize) {
-                    *slot = (generation << 1) | u32::from(answer);
-                }
-                return answer;
-            }
+            value_check(program, family, position, event, state)
         }
         Some(&Member::Pattern { family, position }) => {
-            if let Some(answer) = pattern_check(program, family, position, event, state) {
-                if let Some(slot) = state.memo.get_mut(i as usize) {
-                    *slot = (generation << 1) | u32::from(answer);
-                }
-                return answer;
-            }
+            pattern_check(program, family, position, event, state)
         }
-        _ => {}
+        _ => None,
+    };
+    let answer = match by_family {
+        Some(answer) => answer,
+        None => eval_check(program, i, event, state),
+    };
+    if let Some(slot) = state.memo.get_mut(i as usize) {
+        *slot = (state.generation << 1) | u32::from(answer);
     }
-    eval_check(program, i, event, state)
+    answer
 }
 
 /// Member `position` of value family `family`: one lookup of the event's
@@ -147,17 +143,13 @@ fn value_check<E: Event + ?Sized>(
     }
 }
 
-/// Check `i` evaluated alone on `event`, memoized.
+/// Check `i` evaluated alone on `event`.
 #[inline(never)]
 fn eval_check<E: Event + ?Sized>(program: &Program, i: u32, event: &E, state: &mut State) -> bool {
-    let acc = program
+    program
         .checks
         .get(i as usize)
-        .is_some_and(|c| c.eval(event, &mut state.scratch));
-    if let Some(slot) = state.memo.get_mut(i as usize) {
-        *slot = (state.generation << 1) | u32::from(acc);
-    }
-    acc
+        .is_some_and(|c| c.eval(event, &mut state.scratch))
 }
 
 /// Member `position` of pattern family `family`: on the family's first

@@ -10,6 +10,7 @@ use palisade_runtime::fields::Schema;
 use palisade_runtime::loader::Loader;
 use palisade_runtime::parser::parse;
 use palisade_runtime::ruleset::{RuleSet, RuleSpec};
+use palisade_runtime::scap::Capture;
 use palisade_testkit::bad_input;
 
 #[test]
@@ -57,5 +58,23 @@ fn bad_event_streams_are_errors_with_line_and_column() {
         FlatEvents::parse_bytes(case.bytes, &schema)
             .err()
             .map(|e| e.to_string())
+    });
+}
+
+#[test]
+fn bad_captures_are_errors_with_byte_offsets() {
+    // The cases are written by `scripts/scap_bad_inputs.py`.
+    bad_input::run("tests/bad_input/scap", |case| {
+        let mut capture = match Capture::from_reader(case.path_str(), case.bytes) {
+            Ok(capture) => capture,
+            Err(e) => return Some(e.to_string()),
+        };
+        loop {
+            match capture.next_event() {
+                Ok(Some(_)) => {}
+                Ok(None) => return None,
+                Err(e) => return Some(e.to_string()),
+            }
+        }
     });
 }

@@ -1,6 +1,6 @@
-//! Replays `fuzz/regressions/{condition,rules_file}/*` through the code
-//! paths of those fuzz targets: parse/compile and load/compile must end
-//! with a result, not a crash.
+//! Replays `fuzz/regressions/{condition,rules_file,scap_reader}/*` through
+//! the code paths of those fuzz targets: parse/compile, load/compile and
+//! reading a capture must end with a result, not a crash.
 
 use palisade_core::Severity;
 use palisade_runtime::fields::Schema;
@@ -39,5 +39,30 @@ fn rules_file_regressions_replay() {
             return Err("loaded without an error".to_owned());
         }
         Ok(())
+    });
+}
+
+#[test]
+fn scap_reader_regressions_replay() {
+    palisade_testkit::fuzz::replay("regressions/scap_reader", 2, |data| {
+        let limits = palisade_runtime::scap::Limits {
+            max_block_len: 1 << 20,
+        };
+        let Ok(mut capture) =
+            palisade_runtime::scap::Capture::with_limits("fuzz.scap", data, limits)
+        else {
+            return Ok(());
+        };
+        loop {
+            match capture.next_event() {
+                Ok(Some(event)) => {
+                    let _ = event.type_name();
+                    for param in event.params() {
+                        let _ = param.value();
+                    }
+                }
+                Ok(None) | Err(_) => return Ok(()),
+            }
+        }
     });
 }

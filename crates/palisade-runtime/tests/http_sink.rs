@@ -2,10 +2,9 @@
 //! one that fails twice then succeeds, one that never answers.
 #![allow(clippy::unwrap_used, reason = "a failing test is the point")]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use palisade_core::Severity;
@@ -18,65 +17,13 @@ use palisade_runtime::parser::parse;
 use palisade_runtime::ruleset::{RuleSet, RuleSpec};
 use palisade_runtime::sinks::SinkWorker;
 use palisade_runtime::sinks::http::{HttpConfig, HttpSink};
+use palisade_testkit::http::{Log, PostServer};
 
-/// Reads one HTTP request (headers and a Content-Length body).
-fn read_request(stream: &mut TcpStream) -> Option<String> {
-    let mut reader = BufReader::new(stream.try_clone().ok()?);
-    let mut length = 0;
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line).ok()?;
-    if !request_line.starts_with("POST ") {
-        return None;
-    }
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let lower = line.to_ascii_lowercase();
-        if let Some(v) = lower.strip_prefix("content-length:") {
-            length = v.trim().parse().ok()?;
-        }
-        if line == "\r\n" {
-            break;
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    String::from_utf8(body).ok()
-}
-
-/// A server answering each POST with the status `answer(n)` gives for the
-/// n-th request (0-based); records the bodies.
-/// Status and body of each request a test server received.
-type Log = Arc<Mutex<Vec<(u16, String)>>>;
-
+/// A recording server (the testkit's), as the URL and the log the tests
+/// read.
 fn server(answer: fn(usize) -> u16) -> (String, Log) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/alerts", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let log = Arc::clone(&log);
-            std::thread::spawn(move || {
-                while let Some(body) = read_request(&mut stream) {
-                    let mut log = log.lock().unwrap();
-                    let status = answer(log.len());
-                    log.push((status, body));
-                    drop(log);
-                    let reply = format!(
-                        "HTTP/1.1 {status} X\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok"
-                    );
-                    if stream.write_all(reply.as_bytes()).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (url, seen)
+    let server = PostServer::start("/alerts", answer);
+    (server.url, server.log)
 }
 
 fn alert(n: u64) -> Alert {

@@ -10,7 +10,11 @@
 //!   `PALISADE_BLESS=1`;
 //! - [`compare`]: outputs compared with another tool's as sets of lines;
 //! - [`command`]: running a built binary, for command-line tests that
-//!   case files cannot state;
+//!   case files cannot state, and reading its exit code and JSON output;
+//! - [`http`]: a real HTTP server on loopback recording what is POSTed
+//!   to it;
+//! - [`sources`]: the Rust files of a folder, for tests that read the
+//!   workspace's own code;
 //! - [`fuzz`]: the fuzz targets' seeds and regression inputs, replayed by
 //!   `cargo test`.
 
@@ -20,5 +24,7 @@ pub mod command;
 pub mod compare;
 pub mod corpus;
 pub mod fuzz;
+pub mod http;
+pub mod sources;
 
 pub use corpus::{corpus, corpus_root};

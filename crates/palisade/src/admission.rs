@@ -75,10 +75,13 @@ pub mod mutate {
     pub use palisade_admission::mutate::{
         AppliedPatch, Condition, Conditions, ContextEntry, ContextSource, Foreach, MutateLoad,
         MutatePolicy, MutateRule, MutateStatus, Mutation, MutationOutcome, RuleMutation, Values,
-        load_file, load_paths, load_policy, load_str, merge, mutate, mutate_with, remediation,
+        fix, load_file, load_paths, load_policy, load_str, merge, mutate, mutate_request,
+        mutate_with, remediation,
     };
     /// Writes a (mutated) object as a YAML document.
     pub use palisade_core::yaml::to_yaml_string;
+    /// Why a fixed object could not be written back into its file.
+    pub use palisade_core::yaml_edit::EditError;
 }
 
 /// Gatekeeper `suite.yaml` files, run as `gator verify` does.
@@ -107,6 +110,7 @@ pub mod cel {
         PolicyResult, ValidatingPolicy, is_validating_policy,
         load_manifests as load_validating_policies,
     };
+    pub use palisade_admission::cel::request::VARIABLES;
     pub use palisade_admission::cel::value::{from_json, node_count, to_json};
     pub use palisade_admission::cel::{
         CompileError, Environment, EvalError, Expression, Outcome, ValidationSet,
@@ -127,41 +131,5 @@ use crate::error::InputError;
 /// messages. A text that is not YAML (or JSON) is an error, with its line
 /// and column; policies that do not load are in [`LoadedPolicies::errors`].
 pub fn load_policies_str(name: &str, text: &str) -> Result<LoadedPolicies, InputError> {
-    let report = palisade_core::manifest::load_str(name, text);
-    if let Some(e) = report.errors.into_iter().next() {
-        return Err(e.into());
-    }
-    let mut loaded = LoadedPolicies::default();
-    let gatekeeper = palisade_admission::gatekeeper::load_manifests(&report.objects);
-    for policy in gatekeeper.policies {
-        loaded.policies.add(policy);
-    }
-    loaded
-        .errors
-        .extend(gatekeeper.errors.into_iter().map(PolicyLoadError::from));
-    let vap = palisade_admission::cel::admission_policy::load_manifests(&report.objects);
-    for policy in vap.policies {
-        loaded.policies.add(policy);
-    }
-    loaded
-        .errors
-        .extend(vap.errors.into_iter().map(PolicyLoadError::from));
-    let kyverno_cel = palisade_admission::cel::kyverno_policy::load_manifests(&report.objects);
-    for policy in kyverno_cel.policies {
-        loaded.policies.add(policy);
-    }
-    loaded.errors.extend(
-        kyverno_cel
-            .errors
-            .into_iter()
-            .map(|(_, e)| PolicyLoadError::from(e)),
-    );
-    let patterns = palisade_admission::pattern::load_str(name, text);
-    for policy in patterns.policies {
-        loaded.policies.add(policy);
-    }
-    loaded
-        .errors
-        .extend(patterns.errors.into_iter().map(PolicyLoadError::from));
-    Ok(loaded)
+    Ok(palisade_admission::load::load_policies_str(name, text)?)
 }

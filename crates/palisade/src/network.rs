@@ -24,11 +24,51 @@ pub mod policy {
     };
 }
 
+/// Declared intent: Otterize `ClientIntents` (`v2beta1`, `v1alpha3`)
+/// compared with what the policies allow — paths allowed but not declared
+/// (too open) and declared but denied (too tight), each with the rules
+/// behind it.
+///
+/// ```
+/// use palisade::manifest::load_str;
+/// use palisade::network::intent::{Declaration, compare};
+/// use palisade::network::{Issues, Resolver};
+///
+/// let cluster = load_str("cluster.yaml", include_str!("../../../examples/data/cluster.yaml"));
+/// let intents = load_str("intents.yaml", r#"
+/// apiVersion: k8s.otterize.com/v2beta1
+/// kind: ClientIntents
+/// metadata: {name: api, namespace: shop}
+/// spec:
+///   workload: {name: api}
+///   targets: [{kubernetes: {name: db.data}}]
+/// "#);
+/// let mut issues = Issues::default();
+/// let resolver = Resolver::from_manifests(&cluster.objects, &mut issues);
+/// let declaration = Declaration::from_manifests(&intents.objects, &mut issues);
+/// let report = compare(&resolver, &declaration, &mut issues);
+/// // The API may reach the database on 5432 only; the intent declares every port.
+/// assert!(report.blocked.iter().any(|f| f.from == "shop/api" && f.to == "data/db"));
+/// ```
+pub mod intent {
+    pub use palisade_network::intent::{
+        Declaration, Flavor, GenerateError, Generated, Intent, IntentReport, PathFinding, Target,
+        WorkloadRef, compare, generate,
+    };
+}
+
 /// Generated clusters of a given size, for benchmarks and differential
 /// tests. Not part of the stable API.
 #[doc(hidden)]
 pub mod synthetic {
     pub use palisade_network::synthetic::{Sizes, cluster};
+}
+
+/// The naive reference evaluator (every policy walked for each decision),
+/// for the peers benchmark. Not part of the stable API.
+#[doc(hidden)]
+pub mod naive {
+    pub use palisade_network::naive::{End, allowed};
 }
 
 use palisade_core::Manifest;

@@ -51,6 +51,34 @@ pub mod builtin {
     pub use palisade_runtime::builtin::{DEMO_EVENTS, FILE_NAME, RULES, add_to, load, ruleset};
 }
 
+/// `.scap` captures (sysdig, Falco) read natively, without libscap: plain
+/// or gzip-compressed, streamed block by block, every event record with its
+/// decoded parameters, numbered and shown as libsinsp numbers and shows
+/// them; the metadata blocks (machine, threads, fds, interfaces, users).
+///
+/// ```no_run
+/// let mut capture = palisade::runtime::scap::Capture::open("trace.scap")?;
+/// while let Some(event) = capture.next_event()? {
+///     if event.shown {
+///         println!("{} {} {}", event.num, event.direction(), event.type_name());
+///     }
+/// }
+/// # Ok::<(), palisade::runtime::scap::ScapError>(())
+/// ```
+pub mod scap {
+    pub use palisade_runtime::scap::event_info::{
+        EventInfo, ParamFormat, ParamInfo, ParamType, event_count, event_info, syscall_name,
+    };
+    pub use palisade_runtime::scap::metadata::{
+        Credentials, FdEntry, FdKind, Group, Interface, MachineInfo, Metadata, ThreadEntry, User,
+    };
+    pub use palisade_runtime::scap::threads::{ThreadInfo, ThreadTable};
+    pub use palisade_runtime::scap::{
+        BlockCounts, Capture, Endian, Limits, Param, ParamValue, RawEvent, ScapError,
+        ScapErrorKind, SectionHeader, SockAddr, errno_name,
+    };
+}
+
 /// The bytecode of compiled rules, as text (`palisade runtime disasm`).
 pub mod disasm {
     pub use palisade_runtime::disasm::{event_types, listing};

@@ -1,12 +1,5 @@
 //! The facade's errors are typed: each variant carries the layer's located
 //! error (file, line, column), and is a miette diagnostic with a code.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 
 use miette::Diagnostic as _;
 use palisade::admission::load_policies_str;

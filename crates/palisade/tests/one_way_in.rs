@@ -2,15 +2,10 @@
 //! plumbing it shares with the webhook), the C ABI, the examples and the
 //! benches (criterion benches and `benches/peers`) name no layer crate in
 //! their `Cargo.toml` and reach none from their sources.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 
 use std::path::{Path, PathBuf};
+
+use palisade_testkit::sources::rust_files;
 
 const LAYERS: [&str; 4] = [
     "palisade-core",
@@ -54,25 +49,12 @@ fn no_manifest_above_the_facade_names_a_layer_crate() {
     }
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            if path.file_name().is_some_and(|n| n != "target") {
-                rust_files(&path, out);
-            }
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
 #[test]
 fn no_source_above_the_facade_reaches_into_a_layer_crate() {
-    let mut files = Vec::new();
-    for dir in ABOVE {
-        rust_files(&root().join(dir), &mut files);
-    }
+    let files: Vec<PathBuf> = ABOVE
+        .iter()
+        .flat_map(|dir| rust_files(&root().join(dir)))
+        .collect();
     assert!(files.len() > 50, "found {} files", files.len());
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();

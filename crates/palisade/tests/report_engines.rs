@@ -1,13 +1,6 @@
 //! `Palisade::report` is the three layers' engines driven through
 //! `Engine::run`, and its runtime findings carry the output the alert
 //! pipeline renders for the same rule and event.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a failing test is the point"
-)]
 
 use std::path::{Path, PathBuf};
 

@@ -32,16 +32,6 @@ use crate::review::{AdmissionRequest, Context, EvaluationError, Policy, Violatio
 /// The API group and version of both kinds.
 pub const API_VERSION: &str = "admissionregistration.k8s.io/v1";
 
-/// The variables a ValidatingAdmissionPolicy expression sees.
-const VARIABLES: [&str; 6] = [
-    "object",
-    "oldObject",
-    "request",
-    "params",
-    "namespaceObject",
-    "variables",
-];
-
 /// A ValidatingAdmissionPolicy or binding that could not be loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
 #[non_exhaustive]
@@ -167,11 +157,66 @@ fn locator(manifest: &Manifest) -> impl Fn(&str) -> Option<Location> + '_ {
     move |field: &str| Some(manifest.locate(field))
 }
 
-fn name_of(json: &Json) -> String {
-    json.pointer("/metadata/name")
-        .and_then(Json::as_str)
-        .unwrap_or_default()
-        .to_owned()
+impl AdmissionPolicyError {
+    fn invalid(
+        location: Option<Location>,
+        kind: &str,
+        name: &str,
+        field: &str,
+        reason: String,
+    ) -> AdmissionPolicyError {
+        AdmissionPolicyError::Invalid(Box::new(InvalidFieldError {
+            location,
+            kind: kind.to_owned(),
+            name: name.to_owned(),
+            field: field.to_owned(),
+            reason,
+        }))
+    }
+}
+
+/// One policy or binding manifest being read: its kind and name, for errors
+/// that name the field at fault and where it is.
+struct Reading<'m> {
+    manifest: &'m Manifest,
+    kind: &'m str,
+    name: String,
+}
+
+impl<'m> Reading<'m> {
+    fn new(manifest: &'m Manifest, kind: &'m str) -> Reading<'m> {
+        let name = manifest
+            .object
+            .pointer("/metadata/name")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        Reading {
+            manifest,
+            kind,
+            name,
+        }
+    }
+
+    /// `field` is malformed.
+    fn invalid(&self, field: &str, reason: &str) -> AdmissionPolicyError {
+        AdmissionPolicyError::invalid(
+            Some(self.manifest.locate(field)),
+            self.kind,
+            &self.name,
+            field,
+            reason.to_owned(),
+        )
+    }
+
+    /// `spec`, which must be an object.
+    fn spec(&self) -> Result<&'m Json, AdmissionPolicyError> {
+        self.manifest
+            .object
+            .get("spec")
+            .filter(|s| s.is_object())
+            .ok_or_else(|| self.invalid("spec", "is missing"))
+    }
 }
 
 impl AdmissionPolicy {
@@ -187,22 +232,9 @@ impl AdmissionPolicy {
         manifest: &Manifest,
         kind: &str,
     ) -> Result<AdmissionPolicy, AdmissionPolicyError> {
-        let json = &manifest.object;
-        let locate = locator(manifest);
-        let name = name_of(json);
-        let invalid = |field: &str, reason: &str| {
-            AdmissionPolicyError::Invalid(Box::new(InvalidFieldError {
-                location: locate(field),
-                kind: kind.to_owned(),
-                name: name.clone(),
-                field: field.to_owned(),
-                reason: reason.to_owned(),
-            }))
-        };
-        let spec = json
-            .get("spec")
-            .filter(|s| s.is_object())
-            .ok_or_else(|| invalid("spec", "is missing"))?;
+        let reading = Reading::new(manifest, kind);
+        let invalid = |field: &str, reason: &str| reading.invalid(field, reason);
+        let spec = reading.spec()?;
         let failure_policy = match spec.get("failurePolicy").and_then(Json::as_str) {
             None | Some("Fail") => FailurePolicy::Fail,
             Some("Ignore") => FailurePolicy::Ignore,
@@ -250,17 +282,17 @@ impl AdmissionPolicy {
                 "a policy needs `validations` or `auditAnnotations`",
             ));
         }
-        let env = Environment::new(&VARIABLES);
-        let expressions =
-            ValidationSet::from_json(&env, spec, "spec", &locate).map_err(|error| {
+        let env = Environment::admission();
+        let expressions = ValidationSet::from_json(&env, spec, "spec", &locator(manifest))
+            .map_err(|error| {
                 AdmissionPolicyError::Expression(Box::new(ExpressionError {
                     kind: kind.to_owned(),
-                    policy: name.clone(),
+                    policy: reading.name.clone(),
                     error,
                 }))
             })?;
         Ok(AdmissionPolicy {
-            name,
+            name: reading.name,
             failure_policy,
             match_constraints,
             param_kind,
@@ -292,22 +324,9 @@ impl AdmissionPolicy {
 impl PolicyBinding {
     /// Reads a ValidatingAdmissionPolicyBinding.
     pub fn from_manifest(manifest: &Manifest) -> Result<PolicyBinding, AdmissionPolicyError> {
-        let json = &manifest.object;
-        let locate = locator(manifest);
-        let name = name_of(json);
-        let invalid = |field: &str, reason: &str| {
-            AdmissionPolicyError::Invalid(Box::new(InvalidFieldError {
-                location: locate(field),
-                kind: "ValidatingAdmissionPolicyBinding".into(),
-                name: name.clone(),
-                field: field.to_owned(),
-                reason: reason.to_owned(),
-            }))
-        };
-        let spec = json
-            .get("spec")
-            .filter(|s| s.is_object())
-            .ok_or_else(|| invalid("spec", "is missing"))?;
+        let reading = Reading::new(manifest, "ValidatingAdmissionPolicyBinding");
+        let invalid = |field: &str, reason: &str| reading.invalid(field, reason);
+        let spec = reading.spec()?;
         let policy_name = spec
             .get("policyName")
             .and_then(Json::as_str)
@@ -391,10 +410,10 @@ impl PolicyBinding {
             ),
         };
         Ok(PolicyBinding {
-            name,
+            name: reading.name,
             location: Some(manifest.source.location()),
             policy_name,
-            policy_name_location: locate("spec.policyName"),
+            policy_name_location: Some(manifest.locate("spec.policyName")),
             param_ref,
             actions,
             match_resources,
@@ -459,18 +478,16 @@ pub fn load_manifests(manifests: &[Manifest]) -> Loaded {
         match policies.get(&binding.policy_name) {
             Some(policy) => {
                 if policy.param_kind.is_some() && binding.param_ref.is_none() {
-                    loaded.errors.push(AdmissionPolicyError::Invalid(Box::new(
-                        InvalidFieldError {
-                            location: binding.location.clone(),
-                            kind: "ValidatingAdmissionPolicyBinding".into(),
-                            name: binding.name.clone(),
-                            field: "spec.paramRef".into(),
-                            reason: format!(
-                                "is missing, and ValidatingAdmissionPolicy `{}` has a `paramKind`",
-                                policy.name
-                            ),
-                        },
-                    )));
+                    loaded.errors.push(AdmissionPolicyError::invalid(
+                        binding.location.clone(),
+                        "ValidatingAdmissionPolicyBinding",
+                        &binding.name,
+                        "spec.paramRef",
+                        format!(
+                            "is missing, and ValidatingAdmissionPolicy `{}` has a `paramKind`",
+                            policy.name
+                        ),
+                    ));
                     continue;
                 }
                 loaded.policies.push(BoundPolicy {

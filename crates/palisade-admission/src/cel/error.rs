@@ -29,6 +29,17 @@ pub struct CompileError {
 }
 
 impl CompileError {
+    /// A malformed entry at `field` (not its expression: line and column 0).
+    pub fn malformed(location: Option<Location>, field: &str, reason: String) -> CompileError {
+        CompileError {
+            location,
+            field: field.to_owned(),
+            line: 0,
+            column: 0,
+            reason,
+        }
+    }
+
     /// The message without the leading location, for errors that put the
     /// location first themselves.
     pub fn without_location(&self) -> String {

@@ -33,6 +33,12 @@ impl Environment {
         Environment { env: Arc::new(env) }
     }
 
+    /// The environment of admission expressions: the variables of
+    /// [`request::VARIABLES`](super::request::VARIABLES).
+    pub fn admission() -> Environment {
+        Environment::new(&super::request::VARIABLES)
+    }
+
     /// Parses and checks `source`, the expression in `field` of the file at
     /// `location`. Errors give the line and column within the expression.
     pub fn compile(

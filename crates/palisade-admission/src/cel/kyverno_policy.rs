@@ -13,6 +13,8 @@
 use palisade_core::{EnforcementAction, Manifest};
 use serde_json::Value as Json;
 
+use crate::autogen::{POD_CONTROLLERS, with_template};
+
 use super::admission_policy::{AdmissionPolicy, AdmissionPolicyError};
 use super::cluster::with_objects;
 use super::request::inputs_with;
@@ -22,17 +24,6 @@ use crate::review::{AdmissionRequest, Context, EvaluationError, Policy, Violatio
 
 /// The API group of Kyverno's CEL policies.
 pub const GROUP: &str = "policies.kyverno.io";
-
-/// The Pod controllers autogen covers by default, as Kyverno's.
-const CONTROLLERS: [&str; 7] = [
-    "DaemonSet",
-    "Deployment",
-    "Job",
-    "StatefulSet",
-    "ReplicaSet",
-    "ReplicationController",
-    "CronJob",
-];
 
 /// `true` for a `ValidatingPolicy` or `NamespacedValidatingPolicy`.
 pub fn is_validating_policy(manifest: &Manifest) -> bool {
@@ -87,29 +78,6 @@ impl PolicyResult {
     }
 }
 
-/// The Pod template of a controller kind, as a JSON pointer.
-fn template_pointer(kind: &str) -> &'static str {
-    if kind == "CronJob" {
-        "/spec/jobTemplate/spec/template"
-    } else {
-        "/spec/template"
-    }
-}
-
-/// The controller with its Pod template's `metadata` and `spec` in place of its own.
-fn with_template(object: &Json, kind: &str) -> Option<Json> {
-    let template = object.pointer(template_pointer(kind))?;
-    let mut out = object.clone();
-    let map = out.as_object_mut()?;
-    for key in ["metadata", "spec"] {
-        map.insert(
-            key.to_owned(),
-            template.get(key).cloned().unwrap_or(Json::Null),
-        );
-    }
-    Some(out)
-}
-
 impl ValidatingPolicy {
     /// Reads and compiles a ValidatingPolicy; errors name the field and the
     /// expression.
@@ -125,7 +93,7 @@ impl ValidatingPolicy {
                 .filter_map(Json::as_str)
                 .map(str::to_owned)
                 .collect(),
-            None => CONTROLLERS.iter().map(|c| (*c).to_owned()).collect(),
+            None => POD_CONTROLLERS.iter().map(|c| (*c).to_owned()).collect(),
         };
         let actions = match manifest
             .object
@@ -176,11 +144,15 @@ impl ValidatingPolicy {
         if !self.controllers.iter().any(|c| c == kind) {
             return None;
         }
-        let object = request.object.as_ref().and_then(|o| with_template(o, kind));
+        let cronjob = kind == "CronJob";
+        let object = request
+            .object
+            .as_ref()
+            .and_then(|o| with_template(o, cronjob));
         let old_object = request
             .old_object
             .as_ref()
-            .and_then(|o| with_template(o, kind));
+            .and_then(|o| with_template(o, cronjob));
         object.as_ref()?;
         // Matched as a Pod of the controller's namespace.
         let pod = AdmissionRequest {
@@ -202,24 +174,18 @@ impl ValidatingPolicy {
             return PolicyResult::Skip("the policy does not match the resource".into());
         };
         let expressions = self.policy.expressions();
-        let inputs = match &target {
-            None => inputs_with(
-                request,
-                request.object.as_ref(),
-                request.old_object.as_ref(),
-                context,
-                None,
-                expressions.needs(),
-            ),
-            Some(t) => inputs_with(
-                request,
-                t.object.as_ref(),
-                t.old_object.as_ref(),
-                context,
-                None,
-                expressions.needs(),
-            ),
+        let (object, old_object) = match &target {
+            None => (&request.object, &request.old_object),
+            Some(t) => (&t.object, &t.old_object),
         };
+        let inputs = inputs_with(
+            request,
+            object.as_ref(),
+            old_object.as_ref(),
+            context,
+            None,
+            expressions.needs(),
+        );
         let evaluated = if expressions.uses_cluster() {
             let objects: std::sync::Arc<[Json]> = context.objects().into();
             with_objects(objects, || expressions.evaluate(&inputs))

@@ -24,7 +24,7 @@
 //! use palisade_admission::{AdmissionRequest, Context};
 //! use serde_json::json;
 //!
-//! let env = Environment::new(&["object", "oldObject", "request", "params", "namespaceObject", "variables"]);
+//! let env = Environment::admission();
 //! let spec = json!({"validations": [{
 //!     "expression": "object.spec.containers.all(c, !(c.?securityContext.?privileged.orValue(false)))",
 //!     "message": "privileged containers are not allowed"

@@ -12,6 +12,7 @@ use palisade_core::selector::{self, Selector};
 use serde_json::Value as Json;
 
 use crate::review::{AdmissionRequest, Context, Operation};
+use crate::string_list::string_list;
 
 /// One `resourceRules[]` / `excludeResourceRules[]` entry.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,18 +47,7 @@ pub struct MatchResources {
 }
 
 fn strings(json: &Json, key: &str) -> Result<Vec<String>, String> {
-    match json.get(key) {
-        None | Some(Json::Null) => Ok(Vec::new()),
-        Some(Json::Array(items)) => items
-            .iter()
-            .map(|i| {
-                i.as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| format!("`{key}` holds a value that is not a string"))
-            })
-            .collect(),
-        Some(_) => Err(format!("`{key}` is not a list")),
-    }
+    string_list(json.get(key)).map_err(|e| e.message(key))
 }
 
 impl ResourceRule {

@@ -29,28 +29,17 @@ fn renamed(name: &str) -> String {
 
 /// Renames comprehension variables that are type names, in place.
 pub fn rename_type_named_variables(expr: &mut SpannedExpr) {
-    match &mut expr.node {
-        Expr::Comprehension(c) => {
-            for body in [
-                &mut *c.iter_range,
-                &mut *c.accu_init,
-                &mut *c.loop_condition,
-                &mut *c.loop_step,
-                &mut *c.result,
-            ] {
-                rename_type_named_variables(body);
-            }
-            for var in [&mut c.iter_var, &mut c.iter_var2] {
-                if TYPE_NAMES.contains(&var.as_str()) {
-                    let from = std::mem::take(var);
-                    *var = renamed(&from);
-                    // The variable is visible in the step and condition only.
-                    replace_ident(&mut c.loop_condition, &from, var);
-                    replace_ident(&mut c.loop_step, &from, var);
-                }
+    for_each_child(expr, &mut rename_type_named_variables);
+    if let Expr::Comprehension(c) = &mut expr.node {
+        for var in [&mut c.iter_var, &mut c.iter_var2] {
+            if TYPE_NAMES.contains(&var.as_str()) {
+                let from = std::mem::take(var);
+                *var = renamed(&from);
+                // The variable is visible in the step and condition only.
+                replace_ident(&mut c.loop_condition, &from, var);
+                replace_ident(&mut c.loop_step, &from, var);
             }
         }
-        _ => for_each_child(expr, &mut rename_type_named_variables),
     }
 }
 

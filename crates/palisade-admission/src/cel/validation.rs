@@ -173,14 +173,26 @@ impl ValidationSet {
                     .enumerate()
                     .map(|(i, item)| (format!("{path}[{i}]"), item.clone()))
                     .collect()),
-                Some((_, path)) => Err(CompileError {
-                    location: locate(path),
-                    field: path.clone(),
-                    line: 0,
-                    column: 0,
-                    reason: "is not a list".into(),
-                }),
+                Some((_, path)) => Err(CompileError::malformed(
+                    locate(path),
+                    path,
+                    "is not a list".into(),
+                )),
             }
+        };
+        // The text of `key` in the entry at `at`, which must have it.
+        let required = |item: &'_ Json, at: &str, key: &str| -> Result<String, CompileError> {
+            item.get(key)
+                .and_then(Json::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    CompileError::malformed(locate(at), at, format!("`{key}` is missing"))
+                })
+        };
+        // `source`, the expression in `key` of the entry at `at`.
+        let compile = |source: &str, at: &str, key: &str| {
+            let field = format!("{at}.{key}");
+            env.compile(source, &field, locate(&field).as_ref())
         };
         let named = |part: &Option<(&Json, String)>,
                      name_key: &str,
@@ -193,20 +205,13 @@ impl ValidationSet {
                         .get(name_key)
                         .and_then(Json::as_str)
                         .unwrap_or_default();
-                    let source =
-                        item.get(expression_key)
-                            .and_then(Json::as_str)
-                            .ok_or_else(|| CompileError {
-                                location: locate(&at),
-                                field: at.clone(),
-                                line: 0,
-                                column: 0,
-                                reason: format!("`{expression_key}` is missing"),
-                            })?;
-                    let field = format!("{at}.{expression_key}");
                     Ok(Named {
                         name: name.to_owned(),
-                        expression: env.compile(source, &field, locate(&field).as_ref())?,
+                        expression: compile(
+                            &required(&item, &at, expression_key)?,
+                            &at,
+                            expression_key,
+                        )?,
                     })
                 })
                 .collect()
@@ -216,27 +221,14 @@ impl ValidationSet {
         let audit_annotations = named(&parts.audit_annotations, "key", "valueExpression")?;
         let mut validations = Vec::new();
         for (at, item) in list(&parts.validations)? {
-            let source = item
-                .get("expression")
-                .and_then(Json::as_str)
-                .ok_or_else(|| CompileError {
-                    location: locate(&at),
-                    field: at.clone(),
-                    line: 0,
-                    column: 0,
-                    reason: "`expression` is missing".into(),
-                })?;
+            let source = required(&item, &at, "expression")?;
             let message_expression = item
                 .get("messageExpression")
                 .and_then(Json::as_str)
-                .map(|m| {
-                    let field = format!("{at}.messageExpression");
-                    env.compile(m, &field, locate(&field).as_ref())
-                })
+                .map(|m| compile(m, &at, "messageExpression"))
                 .transpose()?;
-            let field = format!("{at}.expression");
             validations.push(Validation {
-                expression: env.compile(source, &field, locate(&field).as_ref())?,
+                expression: compile(&source, &at, "expression")?,
                 message: item
                     .get("message")
                     .and_then(Json::as_str)
@@ -245,20 +237,18 @@ impl ValidationSet {
                 reason: item.get("reason").and_then(Json::as_str).map(str::to_owned),
             });
         }
-        let uses_cluster = match_conditions
-            .iter()
-            .chain(&variables)
-            .chain(&audit_annotations)
-            .map(|n| &n.expression)
-            .chain(validations.iter().map(|v| &v.expression))
-            .any(|e| e.source().contains("resource."));
-        let mentions = |name: &str| {
+        // Every expression but the messages.
+        let expressions = || {
             match_conditions
                 .iter()
                 .chain(&variables)
                 .chain(&audit_annotations)
                 .map(|n| &n.expression)
                 .chain(validations.iter().map(|v| &v.expression))
+        };
+        let uses_cluster = expressions().any(|e| e.source().contains("resource."));
+        let mentions = |name: &str| {
+            expressions()
                 .chain(
                     validations
                         .iter()
@@ -398,14 +388,7 @@ mod tests {
     use serde_json::json;
 
     fn set(spec: Json) -> ValidationSet {
-        let env = Environment::new(&[
-            "object",
-            "oldObject",
-            "request",
-            "params",
-            "namespaceObject",
-            "variables",
-        ]);
+        let env = Environment::admission();
         ValidationSet::from_json(&env, &spec, "spec", &|_| None).unwrap()
     }
 

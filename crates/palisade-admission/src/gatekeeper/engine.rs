@@ -1,7 +1,6 @@
 //! Which implementation of a template runs: Rego or CEL
 //! (`K8sNativeValidation`), chosen as Gatekeeper chooses or forced.
 
-use std::fmt;
 use std::str::FromStr;
 
 /// The engine asked for (`--engine auto|rego|cel`).
@@ -25,25 +24,26 @@ pub enum Backend {
     Cel,
 }
 
-impl Backend {
+palisade_core::names! {
     /// `Rego` or `CEL`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Backend::Rego => "Rego",
-            Backend::Cel => "CEL",
-        }
+    Backend {
+        Rego => "Rego",
+        Cel => "CEL",
+    }
+}
+
+palisade_core::names! {
+    /// `auto`, `rego` or `cel`.
+    EngineChoice {
+        Auto => "auto",
+        Rego => "rego",
+        Cel => "cel",
     }
 }
 
 impl EngineChoice {
-    /// `auto`, `rego` or `cel`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EngineChoice::Auto => "auto",
-            EngineChoice::Rego => "rego",
-            EngineChoice::Cel => "cel",
-        }
-    }
+    /// Every choice.
+    pub const ALL: [EngineChoice; 3] = [EngineChoice::Auto, EngineChoice::Rego, EngineChoice::Cel];
 
     /// The backend to run for a template that has Rego (`has_rego`) and/or
     /// CEL (`has_cel`); `Err` names the forced engine the template lacks.
@@ -59,24 +59,14 @@ impl EngineChoice {
     }
 }
 
-impl fmt::Display for EngineChoice {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 impl FromStr for EngineChoice {
     type Err = String;
 
     fn from_str(s: &str) -> Result<EngineChoice, String> {
-        match s {
-            "auto" => Ok(EngineChoice::Auto),
-            "rego" => Ok(EngineChoice::Rego),
-            "cel" => Ok(EngineChoice::Cel),
-            other => Err(format!(
-                "unknown engine `{other}`; expected auto, rego or cel"
-            )),
-        }
+        EngineChoice::ALL
+            .into_iter()
+            .find(|e| e.as_str() == s)
+            .ok_or_else(|| format!("unknown engine `{s}`; expected auto, rego or cel"))
     }
 }
 

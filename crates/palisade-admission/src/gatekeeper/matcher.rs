@@ -78,18 +78,7 @@ pub struct Match {
 }
 
 fn string_list(value: Option<&Json>, field: &str) -> Result<Vec<String>, String> {
-    match value {
-        None | Some(Json::Null) => Ok(Vec::new()),
-        Some(Json::Array(items)) => items
-            .iter()
-            .map(|i| {
-                i.as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| format!("`{field}` holds a value that is not a string"))
-            })
-            .collect(),
-        Some(_) => Err(format!("`{field}` is not a list")),
-    }
+    crate::string_list::string_list(value).map_err(|e| e.message(field))
 }
 
 impl Match {

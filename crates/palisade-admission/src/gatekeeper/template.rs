@@ -12,6 +12,7 @@ use super::error::{
 };
 use super::value::{object, to_json};
 use crate::cel::{Environment, ValidationSet};
+use crate::string_list::{StringListError, string_list};
 
 /// The only target Gatekeeper's admission templates use.
 pub const ADMISSION_TARGET: &str = "admission.k8s.gatekeeper.sh";
@@ -44,16 +45,6 @@ pub struct ConstraintTemplate {
     engine: Option<Engine>,
     cel: Option<Arc<ValidationSet>>,
 }
-
-/// The variables a `K8sNativeValidation` expression sees.
-const CEL_VARIABLES: [&str; 6] = [
-    "object",
-    "oldObject",
-    "request",
-    "params",
-    "namespaceObject",
-    "variables",
-];
 
 /// One result of a template's `violation` rule.
 #[derive(Debug, Clone, PartialEq)]
@@ -172,7 +163,7 @@ impl ConstraintTemplate {
         }
         let cel = cel_source(target)
             .map(|(i, source)| {
-                let env = Environment::new(&CEL_VARIABLES);
+                let env = Environment::admission();
                 let path = format!("spec.targets[0].code[{i}].source");
                 ValidationSet::from_json(&env, source, &path, &at)
                     .map(Arc::new)
@@ -425,25 +416,13 @@ impl RegoSource {
                        field: &str,
                        path: String|
          -> Result<Vec<String>, SourceProblem> {
-            match value {
-                None | Some(Json::Null) => Ok(Vec::new()),
-                Some(Json::Array(items)) => items
-                    .iter()
-                    .enumerate()
-                    .map(|(n, i)| {
-                        i.as_str().map(str::to_owned).ok_or_else(|| {
-                            SourceProblem::Invalid(
-                                format!("{path}[{n}]"),
-                                format!("`{field}` holds a value that is not a string"),
-                            )
-                        })
-                    })
-                    .collect(),
-                Some(_) => Err(SourceProblem::Invalid(
-                    path,
-                    format!("`{field}` is not a list"),
-                )),
-            }
+            string_list(value).map_err(|e| {
+                let at = match e {
+                    StringListError::NotAList => path,
+                    StringListError::NotAString { index } => format!("{path}[{index}]"),
+                };
+                SourceProblem::Invalid(at, e.message(field))
+            })
         };
         if let Some(code) = target.get("code").and_then(Json::as_array) {
             let rego_entry = code

@@ -43,6 +43,8 @@
 //! assert_eq!(out.patches[0].policy, "add-team");
 //! ```
 
+mod admission;
+pub mod fix;
 mod jmes;
 pub(crate) mod kyverno;
 mod load;
@@ -59,6 +61,7 @@ use crate::pattern::{MatchBlock, Operator, PatternRequest, Template, block_match
 
 use jmes::Missing;
 
+pub use admission::mutate_request;
 pub use load::{MutateLoad, load_file, load_paths, load_policy, load_str};
 
 /// A policy's `mutate` rules, as loaded.

@@ -379,21 +379,9 @@ impl PatternPolicy {
 /// The object a CEL rule sees: for an autogen rule, the controller with its
 /// Pod template's `metadata` and `spec` in place of its own.
 fn cel_object(object: &Value, pod_template: Option<bool>) -> Value {
-    let pointer = match pod_template {
-        None => return object.clone(),
-        Some(false) => "/spec/template",
-        Some(true) => "/spec/jobTemplate/spec/template",
-    };
-    let mut out = object.clone();
-    if let (Some(template), Some(map)) = (object.pointer(pointer), out.as_object_mut()) {
-        for key in ["metadata", "spec"] {
-            map.insert(
-                key.to_owned(),
-                template.get(key).cloned().unwrap_or(Value::Null),
-            );
-        }
-    }
-    out
+    pod_template
+        .and_then(|cronjob| crate::autogen::with_template(object, cronjob))
+        .unwrap_or_else(|| object.clone())
 }
 
 /// Runs a `validate.cel` rule: `skip` when a `celPreconditions` entry is

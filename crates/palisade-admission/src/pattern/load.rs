@@ -15,18 +15,8 @@ use super::policy::{
     ActionOverride, CelRule, FailureAction, Filter, LabelSelector, MatchBlock, PatternPolicy,
     Patterns, ResourceDescription, Rule, SubjectFilter,
 };
+use crate::autogen::POD_CONTROLLERS;
 use crate::cel::{Environment, Parts, ValidationSet};
-
-/// The Pod controllers Kyverno generates rules for by default.
-pub const POD_CONTROLLERS: [&str; 7] = [
-    "DaemonSet",
-    "Deployment",
-    "Job",
-    "StatefulSet",
-    "ReplicaSet",
-    "ReplicationController",
-    "CronJob",
-];
 
 /// The annotation that chooses the controllers (`none` turns autogen off).
 pub const AUTOGEN_ANNOTATION: &str = "pod-policies.kyverno.io/autogen-controllers";
@@ -589,7 +579,7 @@ fn load_cel(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Option<Patte
             .or_else(|| node_at(node, "validate.cel"))
             .map(|n| Location::new(file.as_str(), n.line, n.column))
     };
-    match ValidationSet::from_parts(&Environment::new(&CEL_VARIABLES), parts, &locate) {
+    match ValidationSet::from_parts(&Environment::admission(), parts, &locate) {
         Ok(set) => Some(Patterns::Cel(CelRule {
             expressions: Arc::new(set),
             pod_template: None,
@@ -604,16 +594,6 @@ fn load_cel(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Option<Patte
         }
     }
 }
-
-/// The variables a Kyverno `validate.cel` expression sees.
-const CEL_VARIABLES: [&str; 6] = [
-    "object",
-    "oldObject",
-    "request",
-    "params",
-    "namespaceObject",
-    "variables",
-];
 
 /// The message as a template when it has variables the subset can resolve.
 fn message_template(message: &str) -> Option<Template> {

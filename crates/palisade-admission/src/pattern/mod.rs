@@ -34,7 +34,7 @@
 //! assert_eq!(results[0].status, RuleStatus::Fail);
 //! ```
 
-mod admission;
+pub(crate) mod admission;
 pub mod anchor;
 mod condition;
 pub(crate) mod eval;
@@ -43,14 +43,14 @@ mod policy;
 mod scalar;
 mod validate;
 
+pub use crate::autogen::POD_CONTROLLERS;
 pub use condition::{
     Condition, Conditions, Expr, Operator, Segment, Template, TextPart, parse_expr,
 };
 pub use eval::{PatternRequest, RuleResult, RuleStatus, block_matches, images};
 pub use load::{
-    AUTOGEN_ANNOTATION, InvalidPolicyError, POD_CONTROLLERS, PatternLoad, PatternLoadError,
-    ReadPolicyError, UnsupportedError, is_pattern_policy, load_file, load_paths, load_policy,
-    load_str,
+    AUTOGEN_ANNOTATION, InvalidPolicyError, PatternLoad, PatternLoadError, ReadPolicyError,
+    UnsupportedError, is_pattern_policy, load_file, load_paths, load_policy, load_str,
 };
 pub use policy::{
     ActionOverride, FailureAction, Filter, LabelSelector, MatchBlock, PatternPolicy, Patterns,

@@ -28,6 +28,11 @@ palisade_core::names! {
     }
 }
 
+impl Level {
+    /// Every level, from the least restricted.
+    pub const ALL: [Level; 3] = [Level::Privileged, Level::Baseline, Level::Restricted];
+}
+
 /// A level that is not `privileged`, `baseline` or `restricted`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
 #[error("unknown Pod Security level `{value}`: must be one of privileged, baseline, restricted")]
@@ -40,14 +45,12 @@ pub struct ParseLevelError {
 impl FromStr for Level {
     type Err = ParseLevelError;
     fn from_str(s: &str) -> Result<Level, ParseLevelError> {
-        match s {
-            "privileged" => Ok(Level::Privileged),
-            "baseline" => Ok(Level::Baseline),
-            "restricted" => Ok(Level::Restricted),
-            _ => Err(ParseLevelError {
+        Level::ALL
+            .into_iter()
+            .find(|l| l.as_str() == s)
+            .ok_or_else(|| ParseLevelError {
                 value: s.to_owned(),
-            }),
-        }
+            })
     }
 }
 

@@ -11,6 +11,7 @@ use palisade::manifest;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::object_at::ObjectAt;
 use crate::exit::Exit;
 use crate::output::Output;
 
@@ -42,10 +43,8 @@ struct PatchRow<'a> {
 /// One object in JSON output.
 #[derive(Serialize)]
 struct Row<'a> {
-    file: &'a str,
-    line: u32,
-    column: u32,
-    object: String,
+    #[serde(flatten)]
+    at: ObjectAt<'a>,
     patches: Vec<PatchRow<'a>>,
 }
 
@@ -99,10 +98,7 @@ pub fn run(out: &Output, args: &MutateArgs) -> Exit {
             .iter()
             .zip(&outcomes)
             .map(|(m, outcome)| Row {
-                file: &m.source.file,
-                line: m.source.line,
-                column: m.source.column,
-                object: m.object_ref().to_string(),
+                at: ObjectAt::of(m),
                 patches: outcome
                     .patches
                     .iter()

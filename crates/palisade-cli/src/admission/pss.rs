@@ -24,7 +24,7 @@ pub struct PssArgs {
     pub paths: Vec<PathBuf>,
 }
 
-fn parse_level(text: &str) -> Result<Level, String> {
+pub(super) fn parse_level(text: &str) -> Result<Level, String> {
     match text.parse::<Level>() {
         Ok(Level::Privileged) => Err("use `baseline` or `restricted`".to_owned()),
         Ok(level) => Ok(level),
@@ -32,7 +32,7 @@ fn parse_level(text: &str) -> Result<Level, String> {
     }
 }
 
-fn parse_version(text: &str) -> Result<Version, String> {
+pub(super) fn parse_version(text: &str) -> Result<Version, String> {
     text.parse::<Version>().map_err(|e| e.to_string())
 }
 
@@ -45,6 +45,17 @@ struct Row {
     object: String,
     allowed: bool,
     reasons: Vec<String>,
+    /// Each reason with the Pod Security check that gave it.
+    failures: Vec<Failure>,
+}
+
+/// One failed check in JSON output.
+#[derive(Serialize)]
+struct Failure {
+    /// The check's ID as PSA names it (`hostNamespaces`).
+    check: String,
+    /// The reason, as in `reasons`.
+    reason: String,
 }
 
 /// Runs the command: one line per Pod or workload (or a JSON list); exit 1
@@ -68,6 +79,14 @@ pub fn run(out: &Output, args: &PssArgs) -> Exit {
                 object: m.object_ref().to_string(),
                 allowed: result.allowed(),
                 reasons: result.failures.iter().map(ToString::to_string).collect(),
+                failures: result
+                    .failures
+                    .iter()
+                    .map(|f| Failure {
+                        check: f.check.to_string(),
+                        reason: f.to_string(),
+                    })
+                    .collect(),
             },
             result,
         ));

@@ -123,20 +123,16 @@ pub fn run(out: &Output, args: &ReplayArgs) -> Exit {
         };
         loaded
     };
-    let rules = match builtin::ruleset(&loaded, &schema) {
-        Ok(rules) => rules,
-        Err(e) => {
-            out.error(&e.to_string());
-            return Exit::InputError;
-        }
+    let Some(rules) = out.checked(builtin::ruleset(&loaded, &schema)) else {
+        return Exit::InputError;
     };
     let a = &args.alerts;
-    let mut pipeline = match Pipeline::new(rules, a.config(args.matching), Box::new(SystemClock)) {
-        Ok(p) => p,
-        Err(e) => {
-            out.error(&e.to_string());
-            return Exit::InputError;
-        }
+    let Some(mut pipeline) = out.checked(Pipeline::new(
+        rules,
+        a.config(args.matching),
+        Box::new(SystemClock),
+    )) else {
+        return Exit::InputError;
     };
     let mut dispatcher = Dispatcher::new();
     if let Some(path) = &a.output_file {

@@ -116,13 +116,7 @@ pub fn compile_rules(
     schema: &Schema,
     mode: MatchMode,
 ) -> Option<RuleSet> {
-    match RuleSet::from_loaded(loaded, schema, mode) {
-        Ok(rules) => Some(rules),
-        Err(e) => {
-            out.error(&e.to_string());
-            None
-        }
-    }
+    out.checked(RuleSet::from_loaded(loaded, schema, mode))
 }
 
 /// Reads a JSON-lines events file; prints the error.

@@ -600,62 +600,45 @@ impl Context<'_> {
                 .unwrap_or_default()
         };
         let text = |v: &Json, key: &str| v.get(key).and_then(Json::as_str).map(str::to_owned);
-        if map.contains_key("http") {
-            let allowed = entries("http")
-                .iter()
-                .map(|r| {
-                    let mut d = format!(
-                        "{} {}",
-                        text(r, "method").unwrap_or_else(|| "any method".to_owned()),
-                        text(r, "path").unwrap_or_else(|| "any path".to_owned())
-                    );
-                    if let Some(host) = text(r, "host") {
-                        d.push_str(&format!(" host {host}"));
-                    }
-                    let headers: Vec<String> = json::items(r.get("headers"))
-                        .filter_map(|h| h.as_str().map(str::to_owned))
-                        .collect();
-                    if !headers.is_empty() {
-                        d.push_str(&format!(" with headers {}", headers.join(", ")));
-                    }
-                    if r.get("headerMatches").is_some() {
-                        d.push_str(" with header matches");
-                    }
-                    d
-                })
+        let http = |r: &Json| {
+            let mut d = format!(
+                "{} {}",
+                text(r, "method").unwrap_or_else(|| "any method".to_owned()),
+                text(r, "path").unwrap_or_else(|| "any path".to_owned())
+            );
+            if let Some(host) = text(r, "host") {
+                d.push_str(&format!(" host {host}"));
+            }
+            let headers: Vec<String> = json::items(r.get("headers"))
+                .filter_map(|h| h.as_str().map(str::to_owned))
                 .collect();
-            return Some(L7 {
-                protocol: "http".to_owned(),
-                allowed,
-            });
-        }
-        if map.contains_key("dns") {
-            let allowed = entries("dns")
-                .iter()
-                .filter_map(|r| text(r, "matchName").or_else(|| text(r, "matchPattern")))
+            if !headers.is_empty() {
+                d.push_str(&format!(" with headers {}", headers.join(", ")));
+            }
+            if r.get("headerMatches").is_some() {
+                d.push_str(" with header matches");
+            }
+            Some(d)
+        };
+        let dns = |r: &Json| {
+            text(r, "matchName")
+                .or_else(|| text(r, "matchPattern"))
                 .map(|n| format!("DNS queries for `{n}`"))
-                .collect();
+        };
+        let kafka = |r: &Json| {
+            let role = text(r, "role").or_else(|| text(r, "apiKey"));
+            let topic = text(r, "topic").unwrap_or_else(|| "any".to_owned());
+            Some(format!(
+                "{} topic {topic}",
+                role.unwrap_or_else(|| "any request".to_owned())
+            ))
+        };
+        type Describe<'a> = &'a dyn Fn(&Json) -> Option<String>;
+        let known: [(&str, Describe<'_>); 3] = [("http", &http), ("dns", &dns), ("kafka", &kafka)];
+        if let Some((protocol, describe)) = known.iter().find(|(k, _)| map.contains_key(*k)) {
             return Some(L7 {
-                protocol: "dns".to_owned(),
-                allowed,
-            });
-        }
-        if map.contains_key("kafka") {
-            let allowed = entries("kafka")
-                .iter()
-                .map(|r| {
-                    format!(
-                        "{} topic {}",
-                        text(r, "role")
-                            .or_else(|| text(r, "apiKey"))
-                            .unwrap_or_else(|| "any request".to_owned()),
-                        text(r, "topic").unwrap_or_else(|| "any".to_owned())
-                    )
-                })
-                .collect();
-            return Some(L7 {
-                protocol: "kafka".to_owned(),
-                allowed,
+                protocol: (*protocol).to_owned(),
+                allowed: entries(protocol).iter().filter_map(describe).collect(),
             });
         }
         let protocol = map

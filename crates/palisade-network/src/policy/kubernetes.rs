@@ -103,7 +103,8 @@ pub fn parse_network_policy(m: &Manifest, origin: &Origin, issues: &mut Issues) 
                     continue;
                 }
             };
-            let ports = super::parse_ports(item, &path, PORT_KEYS, port, origin, issues);
+            let ports =
+                super::parse_port_list(item, "ports", &path, PORT_KEYS, port, origin, issues);
             rules.push(Rule {
                 direction,
                 action: Action::Allow,

@@ -7,14 +7,17 @@
 //! Policies sit in one of three [`Tier`]s, evaluated in order for each
 //! direction and each port:
 //!
-//! 1. [`Tier::Admin`] (AdminNetworkPolicy): by ascending priority, rules in
-//!    order, the first matching rule decides (`Allow`, `Deny`, or `Pass` to
-//!    the next tier);
+//! 1. [`Tier::Admin`] (AdminNetworkPolicy, ClusterNetworkPolicy tier
+//!    `Admin`): by ascending priority (the two kinds interleaved; equal
+//!    priorities by name), rules in order, the first matching rule decides
+//!    (`Allow`/`Accept`, `Deny`, or `Pass` to the next tier);
 //! 2. [`Tier::Namespaced`] (NetworkPolicy, Cilium): an endpoint selected in a
 //!    direction is *isolated*: only what some rule allows passes, and a
 //!    matching `Deny` rule (Cilium) wins over every allow;
-//! 3. [`Tier::Baseline`] (BaselineAdminNetworkPolicy), only when no tier-2
-//!    policy isolates the endpoint: first matching rule decides;
+//! 3. [`Tier::Baseline`] (BaselineAdminNetworkPolicy, priority 0, and
+//!    ClusterNetworkPolicy tier `Baseline`), only when no tier-2 policy
+//!    isolates the endpoint: by ascending priority, the first matching rule
+//!    decides (`Pass` skips the rest of the tier: allowed by default);
 //!
 //! and what nothing decided is allowed.
 
@@ -31,7 +34,7 @@ use crate::issues::{Issues, Origin};
 use crate::labels::Selector;
 use crate::ports::{PortSpec, Protocol};
 
-pub use admin::{parse_admin_network_policy, parse_baseline_admin_network_policy};
+pub use admin::{parse_admin_policy, parse_cluster_network_policy};
 pub use cilium::parse_cilium_policy;
 pub use kubernetes::parse_network_policy;
 
@@ -48,18 +51,34 @@ pub enum PolicyKind {
     CiliumNetworkPolicy,
     /// `cilium.io/v2` `CiliumClusterwideNetworkPolicy`.
     CiliumClusterwideNetworkPolicy,
+    /// `policy.networking.k8s.io/v1alpha2` `ClusterNetworkPolicy` of tier
+    /// `Admin`.
+    AdminClusterNetworkPolicy,
+    /// `policy.networking.k8s.io/v1alpha2` `ClusterNetworkPolicy` of tier
+    /// `Baseline`.
+    BaselineClusterNetworkPolicy,
 }
 
 impl PolicyKind {
     /// The tier policies of this kind sit in.
     pub fn tier(self) -> Tier {
         match self {
-            PolicyKind::AdminNetworkPolicy => Tier::Admin,
+            PolicyKind::AdminNetworkPolicy | PolicyKind::AdminClusterNetworkPolicy => Tier::Admin,
             PolicyKind::NetworkPolicy
             | PolicyKind::CiliumNetworkPolicy
             | PolicyKind::CiliumClusterwideNetworkPolicy => Tier::Namespaced,
-            PolicyKind::BaselineAdminNetworkPolicy => Tier::Baseline,
+            PolicyKind::BaselineAdminNetworkPolicy | PolicyKind::BaselineClusterNetworkPolicy => {
+                Tier::Baseline
+            }
         }
+    }
+
+    /// `true` for the two tiers of `ClusterNetworkPolicy`.
+    pub fn is_cluster_network_policy(self) -> bool {
+        matches!(
+            self,
+            PolicyKind::AdminClusterNetworkPolicy | PolicyKind::BaselineClusterNetworkPolicy
+        )
     }
 }
 
@@ -71,17 +90,21 @@ palisade_core::names! {
         BaselineAdminNetworkPolicy => "BaselineAdminNetworkPolicy",
         CiliumNetworkPolicy => "CiliumNetworkPolicy",
         CiliumClusterwideNetworkPolicy => "CiliumClusterwideNetworkPolicy",
+        AdminClusterNetworkPolicy => "ClusterNetworkPolicy",
+        BaselineClusterNetworkPolicy => "ClusterNetworkPolicy",
     }
 }
 
 /// Where a policy sits in the evaluation order (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Tier {
-    /// AdminNetworkPolicy: first match by priority.
+    /// AdminNetworkPolicy and ClusterNetworkPolicy tier `Admin`: first
+    /// match by priority.
     Admin,
     /// NetworkPolicy and Cilium: isolation, union of allows, deny wins.
     Namespaced,
-    /// BaselineAdminNetworkPolicy: first match, when nothing isolates.
+    /// BaselineAdminNetworkPolicy and ClusterNetworkPolicy tier `Baseline`:
+    /// first match by priority, when nothing isolates.
     Baseline,
 }
 
@@ -291,6 +314,15 @@ pub enum Peer {
     /// rules and `world`). In this model an IP block never selects pods
     /// (netpol-analyzer's model, and Cilium's for CIDR rules).
     Cidr(CidrBlock),
+    /// ClusterNetworkPolicy `networks`: addresses outside the cluster *and*
+    /// the pods (and nodes) whose IP falls in the block, as the v1alpha2 API
+    /// says ("cluster-internal traffic will be checked against the rule as
+    /// well"). A pod is in the block when one of the pod IPs its manifests
+    /// give (`status.podIP`) is; endpoints without IPs are in no block.
+    Network(CidrBlock),
+    /// ClusterNetworkPolicy `nodes`: the addresses (`status.addresses`) of
+    /// the inventory's nodes whose labels the selector selects.
+    Nodes(Selector),
     /// A reserved Cilium entity (`host`, `remote-node`, ...).
     Entity(Entity),
     /// A DNS name (`matchName`) or pattern (`matchPattern`, `*` wildcards)
@@ -312,6 +344,8 @@ impl fmt::Display for Peer {
         match self {
             Peer::Endpoints(e) => e.fmt(f),
             Peer::Cidr(c) => write!(f, "ipBlock {c}"),
+            Peer::Network(c) => write!(f, "network {c}"),
+            Peer::Nodes(s) => write!(f, "nodes {s}"),
             Peer::Entity(e) => write!(f, "entity {e}"),
             Peer::Fqdn(name) => write!(f, "FQDN `{name}`"),
             Peer::Service { namespace, name } => write!(f, "service {namespace}/{name}"),
@@ -355,6 +389,24 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// A rule built in code: no name, no field path, no L7 conditions.
+    pub fn new(
+        direction: Direction,
+        action: Action,
+        peers: Option<Vec<Peer>>,
+        ports: Vec<PortSpec>,
+    ) -> Rule {
+        Rule {
+            direction,
+            action,
+            name: None,
+            path: String::new(),
+            peers,
+            ports,
+            l7: None,
+        }
+    }
+
     /// `true` when some port spec is a named port.
     pub fn has_named_ports(&self) -> bool {
         self.ports.iter().any(PortSpec::is_named)
@@ -413,18 +465,38 @@ pub struct PolicySet {
     pub policies: Vec<Policy>,
 }
 
-/// The policy kinds Palisade reads, with their API groups.
-const KNOWN: [(&str, &str); 3] = [
-    ("NetworkPolicy", "networking.k8s.io/"),
-    ("AdminNetworkPolicy", "policy.networking.k8s.io/"),
-    ("BaselineAdminNetworkPolicy", "policy.networking.k8s.io/"),
+/// The policy kinds Palisade reads, with their API group (objects of
+/// another group are not policies; an empty group takes every object of
+/// the kind) and the one version read.
+const KNOWN: [(&str, &str, &str); 6] = [
+    (
+        "NetworkPolicy",
+        "networking.k8s.io/",
+        "networking.k8s.io/v1",
+    ),
+    (
+        "AdminNetworkPolicy",
+        "policy.networking.k8s.io/",
+        "policy.networking.k8s.io/v1alpha1",
+    ),
+    (
+        "BaselineAdminNetworkPolicy",
+        "policy.networking.k8s.io/",
+        "policy.networking.k8s.io/v1alpha1",
+    ),
+    (
+        "ClusterNetworkPolicy",
+        "policy.networking.k8s.io/",
+        "policy.networking.k8s.io/v1alpha2",
+    ),
+    ("CiliumNetworkPolicy", "", "cilium.io/v2"),
+    ("CiliumClusterwideNetworkPolicy", "", "cilium.io/v2"),
 ];
 
 /// Policy kinds that are recognized as network policies but not modelled
 /// yet; they are reported rather than skipped.
-const NOT_MODELLED: [&str; 5] = [
+const NOT_MODELLED: [&str; 4] = [
     "MultiNetworkPolicy",
-    "ClusterNetworkPolicy",
     "CiliumCIDRGroup",
     "CiliumEgressGatewayPolicy",
     "CiliumLocalRedirectPolicy",
@@ -446,21 +518,6 @@ impl PolicySet {
                 break;
             }
             let api = m.api_version().unwrap_or_default();
-            if matches!(
-                kind,
-                "CiliumNetworkPolicy" | "CiliumClusterwideNetworkPolicy"
-            ) {
-                if api != "cilium.io/v2" {
-                    issues.unsupported(
-                        &origin,
-                        "apiVersion",
-                        &format!("`{api}` is not supported (expected cilium.io/v2)"),
-                    );
-                    continue;
-                }
-                set.policies.extend(parse_cilium_policy(m, &origin, issues));
-                continue;
-            }
             if NOT_MODELLED.contains(&kind) {
                 issues.unsupported(
                     &origin,
@@ -469,39 +526,34 @@ impl PolicySet {
                 );
                 continue;
             }
-            let Some((_, group)) = KNOWN.iter().find(|(k, _)| *k == kind) else {
+            let Some(&(_, group, version)) = KNOWN.iter().find(|(k, _, _)| *k == kind) else {
                 continue;
             };
             if !api.starts_with(group) {
                 continue;
             }
-            let policy = match kind {
-                "NetworkPolicy" => {
-                    if api != "networking.k8s.io/v1" {
-                        issues.unsupported(
-                            &origin,
-                            "apiVersion",
-                            &format!("`{api}` is not supported (expected networking.k8s.io/v1)"),
-                        );
-                        continue;
-                    }
-                    parse_network_policy(m, &origin, issues)
+            if api != version {
+                let message = format!("`{api}` is not supported (expected {version})");
+                issues.unsupported(&origin, "apiVersion", &message);
+                continue;
+            }
+            match kind {
+                "NetworkPolicy" => set
+                    .policies
+                    .extend(parse_network_policy(m, &origin, issues)),
+                "ClusterNetworkPolicy" => set
+                    .policies
+                    .extend(parse_cluster_network_policy(m, &origin, issues)),
+                "AdminNetworkPolicy" | "BaselineAdminNetworkPolicy" => {
+                    let kind = if kind == "AdminNetworkPolicy" {
+                        PolicyKind::AdminNetworkPolicy
+                    } else {
+                        PolicyKind::BaselineAdminNetworkPolicy
+                    };
+                    set.policies
+                        .extend(parse_admin_policy(m, kind, &origin, issues));
                 }
-                _ if api != "policy.networking.k8s.io/v1alpha1" => {
-                    issues.unsupported(
-                        &origin,
-                        "apiVersion",
-                        &format!(
-                            "`{api}` is not supported (expected policy.networking.k8s.io/v1alpha1)"
-                        ),
-                    );
-                    continue;
-                }
-                "AdminNetworkPolicy" => parse_admin_network_policy(m, &origin, issues),
-                _ => parse_baseline_admin_network_policy(m, &origin, issues),
-            };
-            if let Some(policy) = policy {
-                set.policies.push(policy);
+                _ => set.policies.extend(parse_cilium_policy(m, &origin, issues)),
             }
         }
         set
@@ -513,12 +565,13 @@ impl PolicySet {
     }
 }
 
-/// The port specs of the `ports` list of `rule` (at field path `path`):
+/// The port specs of the list under `key` (`ports`, `protocols`) of `rule` (at field path `path`):
 /// [`PortSpec::Any`] when the list is absent, null or empty; otherwise
 /// what `entry` reads from each entry (at its field path), whose keys must
 /// be among `keys`; `entry` reports what it cannot read and gives `None`.
-pub(crate) fn parse_ports(
+pub(crate) fn parse_port_list(
     rule: &serde_json::Map<String, serde_json::Value>,
+    key: &str,
     path: &str,
     keys: &[&str],
     entry: fn(
@@ -530,8 +583,8 @@ pub(crate) fn parse_ports(
     origin: &Origin,
     issues: &mut Issues,
 ) -> Vec<PortSpec> {
-    let path = format!("{path}.ports");
-    let Some(entries) = port_entries(rule.get("ports"), &path, origin, issues) else {
+    let path = format!("{path}.{key}");
+    let Some(entries) = port_entries(rule.get(key), &path, origin, issues) else {
         return vec![PortSpec::Any];
     };
     let mut out = Vec::new();
@@ -558,7 +611,8 @@ fn port_entries<'a>(
         Some(Json::Array(list)) if list.is_empty() => return None,
         Some(Json::Array(list)) => list,
         Some(_) => {
-            issues.invalid(origin, path, "`ports` must be a sequence");
+            let key = path.rsplit('.').next().unwrap_or(path);
+            issues.invalid(origin, path, &format!("`{key}` must be a sequence"));
             return Some(Vec::new());
         }
     };

@@ -146,6 +146,60 @@ impl CompiledRule {
     }
 }
 
+/// One port's question to a tier.
+struct Decide<'a> {
+    direction: Direction,
+    peer: PeerRef,
+    protocol: Protocol,
+    port: u16,
+    /// The destination's named ports.
+    named: &'a [NamedPort],
+}
+
+/// A first-match tier (admin, baseline) applied to a set of ports: each
+/// port is decided by the first rule (in order) whose ports hold it.
+struct FirstMatch {
+    /// The ports `Allow` rules decided.
+    allowed: Ports,
+    /// The ports `Pass` rules passed to the next tier.
+    passed: Ports,
+    /// The ports no rule matched.
+    rest: Ports,
+    /// The rules that allowed some port.
+    grants: Vec<Grant>,
+}
+
+impl FirstMatch {
+    /// Applies `rules` (each already known to match the peer) to `open`.
+    fn over(rules: &[&CompiledRule], named: &[NamedPort], open: Ports) -> FirstMatch {
+        let mut out = FirstMatch {
+            allowed: Ports::none(),
+            passed: Ports::none(),
+            rest: open,
+            grants: Vec::new(),
+        };
+        for r in rules {
+            if out.rest.is_empty() {
+                break;
+            }
+            let hit = r.resolve_ports(named).intersect(&out.rest);
+            if hit.is_empty() {
+                continue;
+            }
+            out.rest = out.rest.subtract(&hit);
+            match r.action {
+                Action::Allow => {
+                    out.allowed = out.allowed.union(&hit);
+                    out.grants.push(Grant::Rule(r.id));
+                }
+                Action::Pass => out.passed = out.passed.union(&hit),
+                Action::Deny => {}
+            }
+        }
+        out
+    }
+}
+
 impl Resolver {
     /// The destination's named ports for `subject` in `direction` toward `peer`.
     pub(crate) fn destination_ports(
@@ -188,20 +242,18 @@ impl Resolver {
                 .filter(move |h| h.may_match(self, peer, protocol, port))
                 .filter_map(|h| self.rules.get(h.rule as usize))
         };
+        let decide = Decide {
+            direction,
+            peer,
+            protocol,
+            port,
+            named,
+        };
         // Tier 1: admin, first match.
-        for r in rules(0..admin_end) {
-            if r.matches_peer(self, peer) && r.matches_port(protocol, port, named) {
-                reasons.push(Reason::Rule {
-                    direction,
-                    action: r.action,
-                    rule: r.id,
-                });
-                match r.action {
-                    Action::Allow => return true,
-                    Action::Deny => return false,
-                    Action::Pass => break,
-                }
-            }
+        if let Some(allowed) =
+            self.first_match_port(rules(0..admin_end), &decide, reasons, conditions)
+        {
+            return allowed;
         }
         // Tier 2: a matching deny wins; an isolated subject needs an allow.
         for r in rules(admin_end..namespaced_end) {
@@ -266,19 +318,52 @@ impl Resolver {
             });
             return false;
         }
-        // Tier 3: baseline, first match.
-        for r in rules(namespaced_end..list.len()) {
-            if r.matches_peer(self, peer) && r.matches_port(protocol, port, named) {
-                reasons.push(Reason::Rule {
-                    direction,
-                    action: r.action,
-                    rule: r.id,
-                });
-                return r.action == Action::Allow;
-            }
+        // Tier 3: baseline, first match; `Pass` leaves it to the default.
+        let baseline = rules(namespaced_end..list.len());
+        if let Some(allowed) = self.first_match_port(baseline, &decide, reasons, conditions) {
+            return allowed;
         }
         reasons.push(Reason::NoPolicy { direction });
         true
+    }
+
+    /// A first-match tier for one port: `Some(allowed)` when a rule decided
+    /// (an `Accept` of `domainNames` allows on that condition), `None` when
+    /// a rule passed or none matched.
+    fn first_match_port<'r>(
+        &self,
+        rules: impl Iterator<Item = &'r CompiledRule>,
+        q: &Decide<'_>,
+        reasons: &mut Vec<Reason>,
+        conditions: &mut Vec<Condition>,
+    ) -> Option<bool> {
+        for r in rules {
+            if !r.matches_port(q.protocol, q.port, q.named) {
+                continue;
+            }
+            let how = r.peer_match(self, q.peer);
+            let fqdn = how == PeerMatch::IfFqdn && r.action == Action::Allow;
+            if how != PeerMatch::Yes && !fqdn {
+                continue;
+            }
+            reasons.push(Reason::Rule {
+                direction: q.direction,
+                action: r.action,
+                rule: r.id,
+            });
+            if fqdn {
+                conditions.push(Condition::Fqdn {
+                    rule: r.id,
+                    names: r.fqdns.clone(),
+                });
+            }
+            return match r.action {
+                Action::Allow => Some(true),
+                Action::Deny => Some(false),
+                Action::Pass => None,
+            };
+        }
+        None
     }
 
     /// The ports `identity` allows in `direction` with the IPv4 addresses
@@ -330,10 +415,6 @@ impl Resolver {
         mut matches: impl FnMut(usize, &CompiledRule) -> bool,
     ) -> Outcome {
         let named = self.destination_ports(direction, subject, peer);
-        let mut remaining = Ports::all();
-        let mut allowed = Ports::none();
-        let mut passed = Ports::none();
-        let mut grants = Vec::new();
         let rules = list
             .iter()
             .filter_map(|&i| self.rules.get(i as usize))
@@ -341,31 +422,15 @@ impl Resolver {
         let mut namespaced_allow = Ports::none();
         let mut namespaced_deny = Ports::none();
         let mut namespaced_grants = Vec::new();
+        let mut admin = Vec::new();
         let mut baseline = Vec::new();
         for (position, r) in rules {
+            if !matches(position, r) {
+                continue;
+            }
             match r.tier {
-                Tier::Admin => {
-                    if remaining.is_empty() || !matches(position, r) {
-                        continue;
-                    }
-                    let hit = r.resolve_ports(named).intersect(&remaining);
-                    if hit.is_empty() {
-                        continue;
-                    }
-                    remaining = remaining.subtract(&hit);
-                    match r.action {
-                        Action::Allow => {
-                            allowed = allowed.union(&hit);
-                            grants.push(Grant::Rule(r.id));
-                        }
-                        Action::Pass => passed = passed.union(&hit),
-                        Action::Deny => {}
-                    }
-                }
+                Tier::Admin => admin.push(r),
                 Tier::Namespaced => {
-                    if !matches(position, r) {
-                        continue;
-                    }
                     let ports = r.resolve_ports(named);
                     match r.action {
                         Action::Deny => namespaced_deny = namespaced_deny.union(&ports),
@@ -375,14 +440,16 @@ impl Resolver {
                         }
                     }
                 }
-                Tier::Baseline => {
-                    if matches(position, r) {
-                        baseline.push(r);
-                    }
-                }
+                Tier::Baseline => baseline.push(r),
             }
         }
-        let lower = remaining.union(&passed).subtract(&namespaced_deny);
+        let FirstMatch {
+            mut allowed,
+            passed,
+            rest,
+            mut grants,
+        } = FirstMatch::over(&admin, named, Ports::all());
+        let lower = rest.union(&passed).subtract(&namespaced_deny);
         if !lower.is_empty() {
             if self.isolated(subject, direction) {
                 let hit = lower.intersect(&namespaced_allow);
@@ -395,21 +462,12 @@ impl Resolver {
                     }
                 }
             } else {
-                let mut rest = lower;
-                for r in baseline {
-                    if rest.is_empty() {
-                        break;
-                    }
-                    let hit = r.resolve_ports(named).intersect(&rest);
-                    if hit.is_empty() {
-                        continue;
-                    }
-                    rest = rest.subtract(&hit);
-                    if r.action == Action::Allow {
-                        allowed = allowed.union(&hit);
-                        grants.push(Grant::Rule(r.id));
-                    }
-                }
+                // Baseline: what it passes, and what it does not decide,
+                // is allowed by default.
+                let base = FirstMatch::over(&baseline, named, lower);
+                allowed = allowed.union(&base.allowed);
+                grants.extend(base.grants);
+                let rest = base.rest.union(&base.passed);
                 if !rest.is_empty() {
                     allowed = allowed.union(&rest);
                     grants.push(Grant::Default);

@@ -40,6 +40,7 @@ pub use evaluate::{Grant, Outcome};
 /// A set of identity ids, one bit each.
 pub use fixedbitset::FixedBitSet as Bitset;
 pub use matrix::{Edge, Matrix, Reachability};
+pub(crate) use verdict::describe;
 pub use verdict::{Condition, Explained, Flow, FlowEnd, Named, Reason, RuleRef, Verdict};
 
 use selectors::SelectorCache;
@@ -163,6 +164,9 @@ pub struct Resolver {
     hot_map: [Vec<Vec<evaluate::Hot>>; 2],
     /// Per direction, per identity: the tier-2 policies that isolate it.
     isolated_by: [Vec<Arc<[u32]>>; 2],
+    /// ClusterNetworkPolicy `networks` blocks and the selector-cache set of
+    /// the identities in each.
+    network_sets: Vec<(CidrBlock, usize)>,
 }
 
 impl Resolver {
@@ -186,16 +190,21 @@ impl Resolver {
         }
         let mut tables: HashMap<&[NamedPort], u32> = HashMap::new();
         let mut port_tables: Vec<Vec<NamedPort>> = Vec::new();
-        let mut by_key: HashMap<(&str, &Labels, u32), IdentityId> = HashMap::new();
+        let mut by_key: HashMap<(&str, &Labels, u32, u32), IdentityId> = HashMap::new();
         let mut identities: Vec<Identity> = Vec::new();
         let mut port_table: Vec<u32> = Vec::new();
         let mut endpoint_identity = Vec::with_capacity(inv.endpoints.len());
+        // ClusterNetworkPolicy `networks` select pods by IP: endpoints of one
+        // label set in different blocks must be different identities.
+        let networks = NetworkBlocks::new(&catalog);
+        let mut identity_blocks: Vec<u32> = Vec::new();
         for (e, endpoint) in inv.endpoints.iter().enumerate() {
             let table = *tables.entry(endpoint.ports.as_slice()).or_insert_with(|| {
                 port_tables.push(endpoint.ports.clone());
                 u32::try_from(port_tables.len() - 1).unwrap_or(u32::MAX)
             });
-            let key = (endpoint.namespace.as_str(), &endpoint.labels, table);
+            let blocks = networks.signature_of(e);
+            let key = (endpoint.namespace.as_str(), &endpoint.labels, table, blocks);
             let id = *by_key.entry(key).or_insert_with(|| {
                 identities.push(Identity {
                     namespace: endpoint.namespace.clone(),
@@ -204,6 +213,7 @@ impl Resolver {
                     endpoints: Vec::new(),
                 });
                 port_table.push(table);
+                identity_blocks.push(blocks);
                 IdentityId(u32::try_from(identities.len() - 1).unwrap_or(u32::MAX))
             });
             if let Some(identity) = identities.get_mut(id.index()) {
@@ -215,6 +225,7 @@ impl Resolver {
         }
         // 2. Selector cache.
         let mut selectors = SelectorCache::new(inv, &identities);
+        let network_sets = networks.identity_sets(&identity_blocks, &mut selectors);
         // 3. Rules, in evaluation order.
         let policies = &catalog.policies.policies;
         let mut keyed: Vec<(Tier, i32, &str, usize)> = policies
@@ -260,6 +271,7 @@ impl Resolver {
                     &mut selectors,
                     &identities,
                     &catalog.inventory,
+                    &network_sets,
                     rule,
                     policy.tier(),
                     RuleRef {
@@ -308,6 +320,7 @@ impl Resolver {
             rule_map,
             hot_map,
             isolated_by: [to_arcs(iso_in), to_arcs(iso_out)],
+            network_sets,
         }
     }
 
@@ -375,7 +388,22 @@ impl Resolver {
                 .ones()
                 .filter_map(|i| u32::try_from(i).ok().map(IdentityId))
                 .collect(),
-            Peer::Cidr(_) | Peer::Entity(_) | Peer::Fqdn(_) | Peer::Service { .. } => Vec::new(),
+            Peer::Network(block) => self
+                .network_sets
+                .iter()
+                .find(|(b, _)| b == block)
+                .and_then(|&(_, set)| self.selectors.get(set))
+                .map(|set| {
+                    set.ones()
+                        .filter_map(|i| u32::try_from(i).ok().map(IdentityId))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Peer::Cidr(_)
+            | Peer::Nodes(_)
+            | Peer::Entity(_)
+            | Peer::Fqdn(_)
+            | Peer::Service { .. } => Vec::new(),
         }
     }
 
@@ -446,10 +474,98 @@ impl Resolver {
     }
 }
 
+/// The distinct ClusterNetworkPolicy `networks` blocks of a catalog, and
+/// which of them each endpoint's pod IPs fall in.
+struct NetworkBlocks {
+    blocks: Vec<CidrBlock>,
+    /// Per endpoint: the index of its signature in `signatures`.
+    endpoint_signature: Vec<u32>,
+    /// Distinct sorted lists of block indices (`0`: no block).
+    signatures: Vec<Vec<usize>>,
+}
+
+impl NetworkBlocks {
+    fn new(catalog: &Catalog) -> NetworkBlocks {
+        let mut blocks: Vec<CidrBlock> = Vec::new();
+        let peers = catalog
+            .policies
+            .policies
+            .iter()
+            .flat_map(|p| &p.rules)
+            .flat_map(|r| r.peers.iter().flatten());
+        for peer in peers {
+            if let Peer::Network(block) = peer
+                && !blocks.contains(block)
+            {
+                blocks.push(block.clone());
+            }
+        }
+        let mut signatures: Vec<Vec<usize>> = vec![Vec::new()];
+        let mut index: HashMap<Vec<usize>, u32> = HashMap::from([(Vec::new(), 0)]);
+        let endpoint_signature = catalog
+            .inventory
+            .endpoints
+            .iter()
+            .map(|e| {
+                if blocks.is_empty() {
+                    return 0;
+                }
+                let inside: Vec<usize> = (0..blocks.len())
+                    .filter(|&b| {
+                        blocks
+                            .get(b)
+                            .is_some_and(|block| e.ips.iter().any(|ip| block.contains(ip)))
+                    })
+                    .collect();
+                *index.entry(inside.clone()).or_insert_with(|| {
+                    signatures.push(inside);
+                    u32::try_from(signatures.len() - 1).unwrap_or(u32::MAX)
+                })
+            })
+            .collect();
+        NetworkBlocks {
+            blocks,
+            endpoint_signature,
+            signatures,
+        }
+    }
+
+    /// The signature (which blocks hold its IPs) of endpoint `e`.
+    fn signature_of(&self, e: usize) -> u32 {
+        self.endpoint_signature.get(e).copied().unwrap_or(0)
+    }
+
+    /// Each block with the selector-cache set of the identities in it.
+    fn identity_sets(
+        &self,
+        identity_blocks: &[u32],
+        selectors: &mut SelectorCache,
+    ) -> Vec<(CidrBlock, usize)> {
+        self.blocks
+            .iter()
+            .enumerate()
+            .map(|(b, block)| {
+                let mut set = Bitset::with_capacity(identity_blocks.len());
+                for (i, &sig) in identity_blocks.iter().enumerate() {
+                    if self
+                        .signatures
+                        .get(sig as usize)
+                        .is_some_and(|s| s.contains(&b))
+                    {
+                        set.insert(i);
+                    }
+                }
+                (block.clone(), selectors.insert(set))
+            })
+            .collect()
+    }
+}
+
 fn compile_rule(
     selectors: &mut SelectorCache,
     identities: &[Identity],
     inventory: &Inventory,
+    network_sets: &[(CidrBlock, usize)],
     rule: &crate::policy::Rule,
     tier: Tier,
     id: RuleRef,
@@ -462,6 +578,24 @@ fn compile_rule(
         match peer {
             Peer::Endpoints(sel) => endpoint_sets.push(selectors.select(sel, identities)),
             Peer::Cidr(block) => cidrs.push(block.clone()),
+            Peer::Network(block) => {
+                cidrs.push(block.clone());
+                if let Some(&(_, set)) = network_sets.iter().find(|(b, _)| b == block) {
+                    endpoint_sets.push(set);
+                }
+            }
+            Peer::Nodes(selector) => {
+                for node in inventory
+                    .nodes
+                    .iter()
+                    .filter(|n| selector.matches(&n.labels))
+                {
+                    cidrs.extend(node.addresses.iter().map(|&ip| CidrBlock {
+                        cidr: ipnet::IpNet::from(ip),
+                        except: Vec::new(),
+                    }));
+                }
+            }
             Peer::Entity(e) => entities.push(*e),
             Peer::Fqdn(name) => fqdns.push(name.clone()),
             Peer::Service { namespace, name } => {

@@ -98,6 +98,13 @@ impl SelectorCache {
         i
     }
 
+    /// Adds a set computed elsewhere (the identities in a CIDR block);
+    /// returns its index.
+    pub(crate) fn insert(&mut self, set: Bitset) -> usize {
+        self.sets.push(set);
+        self.sets.len() - 1
+    }
+
     /// The index of the union of several sets.
     pub(crate) fn union(&mut self, parts: &[usize]) -> usize {
         let mut key = parts.to_vec();

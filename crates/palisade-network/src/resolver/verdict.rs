@@ -270,7 +270,8 @@ fn in_parentheses(location: Option<&Location>) -> String {
     location.map(|l| format!(" ({l})")).unwrap_or_default()
 }
 
-fn describe(catalog: &Catalog, reason: &Reason) -> Explained {
+/// The sentence and names of one reason.
+pub(crate) fn describe(catalog: &Catalog, reason: &Reason) -> Explained {
     match reason {
         Reason::Rule {
             direction,

@@ -261,19 +261,14 @@ impl Collector {
     /// Defines (or redefines in place) a list.
     pub fn define_list(&mut self, name: String, items: Vec<String>, ctx: Context) {
         let id = self.next_id();
-        if let Some(prev) = self.lists.iter_mut().find(|l| l.name == name) {
-            prev.items = items;
-            prev.ctx = ctx;
-            prev.visibility = id;
-        } else {
-            self.lists.push(ListInfo {
-                name,
-                items,
-                ctx,
-                index: id,
-                visibility: id,
-            });
-        }
+        let list = ListInfo {
+            name,
+            items,
+            ctx,
+            index: id,
+            visibility: id,
+        };
+        define(&mut self.lists, list, |l| &l.name, |l| &mut l.index);
     }
 
     /// Appends items to an existing list.
@@ -299,21 +294,15 @@ impl Collector {
     /// Defines (or redefines in place) a macro.
     pub fn define_macro(&mut self, name: String, cond: String, ctx: Context, cond_ctx: Context) {
         let id = self.next_id();
-        if let Some(prev) = self.macros.iter_mut().find(|m| m.name == name) {
-            prev.cond = cond;
-            prev.ctx = ctx;
-            prev.cond_ctx = cond_ctx;
-            prev.visibility = id;
-        } else {
-            self.macros.push(MacroInfo {
-                name,
-                cond,
-                ctx,
-                cond_ctx,
-                index: id,
-                visibility: id,
-            });
-        }
+        let makro = MacroInfo {
+            name,
+            cond,
+            ctx,
+            cond_ctx,
+            index: id,
+            visibility: id,
+        };
+        define(&mut self.macros, makro, |m| &m.name, |m| &mut m.index);
     }
 
     /// Appends to an existing macro's condition.
@@ -361,7 +350,8 @@ impl Collector {
         checker: &dyn ConditionChecker,
         warn: &mut dyn FnMut(&'static str, String, &Context),
     ) -> Result<(), Failure> {
-        let prev = self.find_prev_rule(&info.name, &info.source, &info.ctx)?;
+        // A redefinition may not change the rule's source.
+        self.find_prev_rule(&info.name, &info.source, &info.ctx)?;
         let known = checker.has_source(&info.source);
         if !known {
             info.unknown_source = true;
@@ -372,29 +362,41 @@ impl Collector {
             );
         }
         for ex in &mut info.exceptions {
-            if !ex.fields.is_valid() {
-                return Err(Failure::new(
-                    VALIDATE,
-                    "Rule exception item must have fields property with a list of fields",
-                    &ex.ctx,
-                ));
-            }
+            require(
+                ex.fields.is_valid(),
+                "Rule exception item must have fields property with a list of fields",
+                &ex.ctx,
+            )?;
             validate_exception(known.then_some(info.source.as_str()), checker, ex)?;
         }
         let id = self.next_id();
-        match prev.and_then(|i| self.rules.get_mut(i)) {
-            Some(slot) => {
-                info.index = slot.index;
-                info.visibility = id;
-                *slot = info;
-            }
-            None => {
-                info.index = id;
-                info.visibility = id;
-                self.rules.push(info);
-            }
-        }
+        info.index = id;
+        info.visibility = id;
+        define(&mut self.rules, info, |r| &r.name, |r| &mut r.index);
         Ok(())
+    }
+
+    /// The existing rule `update` amends, its visibility moved to this
+    /// update. Fails with `missing` when no rule by that name exists (or
+    /// one of another source does), with `empty` when the update sets
+    /// nothing.
+    fn amended_rule(
+        &mut self,
+        update: &RuleUpdate,
+        ctx: &Context,
+        missing: &'static str,
+        empty: &'static str,
+    ) -> Result<Option<&mut RuleInfo>, Failure> {
+        let Some(i) = self.find_prev_rule(&update.name, &update.source, ctx)? else {
+            return Err(Failure::new(VALIDATE, missing, ctx));
+        };
+        require(update.has_any_value(), empty, ctx)?;
+        let id = self.next_id();
+        let mut rule = self.rules.get_mut(i);
+        if let Some(rule) = rule.as_mut() {
+            rule.visibility = id;
+        }
+        Ok(rule)
     }
 
     /// Applies `append: true` or `override: {key: append}` to a rule.
@@ -404,23 +406,13 @@ impl Collector {
         checker: &dyn ConditionChecker,
         ctx: &Context,
     ) -> Result<(), Failure> {
-        let prev = self.find_prev_rule(&update.name, &update.source, ctx)?;
-        let Some(i) = prev else {
-            return Err(Failure::new(
-                VALIDATE,
-                "Rule uses 'append' or 'override.<key>: append' but no rule by that name already exists",
-                ctx,
-            ));
-        };
-        if !update.has_any_value() {
-            return Err(Failure::new(
-                VALIDATE,
-                "Appended rule must have exceptions or condition property",
-                ctx,
-            ));
-        }
-        let id = self.next_id();
-        let Some(rule) = self.rules.get_mut(i) else {
+        let Some(rule) = self.amended_rule(
+            &update,
+            ctx,
+            "Rule uses 'append' or 'override.<key>: append' but no rule by that name already exists",
+            "Appended rule must have exceptions or condition property",
+        )?
+        else {
             return Ok(());
         };
         let source = (!rule.unknown_source).then(|| rule.source.clone());
@@ -446,66 +438,47 @@ impl Collector {
             for mut ex in exceptions {
                 match rule.exceptions.iter_mut().find(|p| p.name == ex.name) {
                     None => {
-                        if !ex.fields.is_valid() {
-                            return Err(Failure::new(
-                                VALIDATE,
-                                "Rule exception must have fields property with a list of fields",
-                                &ex.ctx,
-                            ));
-                        }
-                        if ex.values.is_empty() {
-                            return Err(Failure::new(
-                                VALIDATE,
-                                "Rule exception must have values property with a list of values",
-                                &ex.ctx,
-                            ));
-                        }
+                        require(
+                            ex.fields.is_valid(),
+                            "Rule exception must have fields property with a list of fields",
+                            &ex.ctx,
+                        )?;
+                        require(
+                            !ex.values.is_empty(),
+                            "Rule exception must have values property with a list of values",
+                            &ex.ctx,
+                        )?;
                         validate_exception(source.as_deref(), checker, &mut ex)?;
                         rule.exceptions.push(ex);
                     }
                     Some(prev_ex) => {
-                        if ex.fields.is_valid() {
-                            return Err(Failure::new(
-                                VALIDATE,
-                                "Can not append exception fields to existing exception, only values",
-                                &ex.ctx,
-                            ));
-                        }
-                        if ex.comps.is_valid() {
-                            return Err(Failure::new(
-                                VALIDATE,
-                                "Can not append exception comps to existing exception, only values",
-                                &ex.ctx,
-                            ));
-                        }
+                        require(
+                            !ex.fields.is_valid(),
+                            "Can not append exception fields to existing exception, only values",
+                            &ex.ctx,
+                        )?;
+                        require(
+                            !ex.comps.is_valid(),
+                            "Can not append exception comps to existing exception, only values",
+                            &ex.ctx,
+                        )?;
                         prev_ex.values.extend(ex.values);
                     }
                 }
             }
         }
-        rule.visibility = id;
         Ok(())
     }
 
     /// Applies `override: {key: replace}` to a rule.
     pub fn replace_rule(&mut self, update: RuleUpdate, ctx: &Context) -> Result<(), Failure> {
-        let prev = self.find_prev_rule(&update.name, &update.source, ctx)?;
-        let Some(i) = prev else {
-            return Err(Failure::new(
-                VALIDATE,
-                "An 'override.<key>: replace' to a rule was requested but no rule by that name already exists",
-                ctx,
-            ));
-        };
-        if !update.has_any_value() {
-            return Err(Failure::new(
-                VALIDATE,
-                "The rule must have at least one field that can be replaced",
-                ctx,
-            ));
-        }
-        let id = self.next_id();
-        let Some(rule) = self.rules.get_mut(i) else {
+        let Some(rule) = self.amended_rule(
+            &update,
+            ctx,
+            "An 'override.<key>: replace' to a rule was requested but no rule by that name already exists",
+            "The rule must have at least one field that can be replaced",
+        )?
+        else {
             return Ok(());
         };
         if let Some(cond) = update.cond {
@@ -544,7 +517,6 @@ impl Collector {
         if let Some(v) = update.skip_if_unknown_filter {
             rule.skip_if_unknown_filter = v;
         }
-        rule.visibility = id;
         Ok(())
     }
 
@@ -564,6 +536,24 @@ impl Collector {
     }
 }
 
+/// Puts a new definition (its index and visibility the current id) into
+/// `items`: in place of the one of the same name, keeping that one's index
+/// (its position in definition order), else at the end.
+fn define<T>(
+    items: &mut Vec<T>,
+    mut item: T,
+    name: fn(&T) -> &str,
+    index: fn(&mut T) -> &mut usize,
+) {
+    match items.iter_mut().find(|prev| name(prev) == name(&item)) {
+        Some(prev) => {
+            *index(&mut item) = *index(prev);
+            *prev = item;
+        }
+        None => items.push(item),
+    }
+}
+
 /// Fills in default comparison operators and checks fields and operators,
 /// as Falco's `validate_exception_info`.
 fn validate_exception(
@@ -576,13 +566,11 @@ fn validate_exception(
             ex.comps.is_list = true;
             ex.comps.items = vec![Entry::scalar("="); ex.fields.items.len()];
         }
-        if ex.fields.items.len() != ex.comps.items.len() {
-            return Err(Failure::new(
-                VALIDATE,
-                "Fields and comps lists must have equal length",
-                &ex.ctx,
-            ));
-        }
+        require(
+            ex.fields.items.len() == ex.comps.items.len(),
+            "Fields and comps lists must have equal length",
+            &ex.ctx,
+        )?;
         for comp in &mut ex.comps.items {
             comp.item = comp.item.trim_matches([' ', '\t', '\r', '\n']).to_owned();
             if !is_supported_comp(&comp.item) {
@@ -608,26 +596,22 @@ fn validate_exception(
         if !ex.comps.is_valid() {
             ex.comps = Entry::scalar("in");
         }
-        if ex.comps.is_list {
-            return Err(Failure::new(
-                VALIDATE,
-                "Fields and comps must both be strings",
-                &ex.ctx,
-            ));
-        }
+        require(
+            !ex.comps.is_list,
+            "Fields and comps must both be strings",
+            &ex.ctx,
+        )?;
         ex.comps.item = ex
             .comps
             .item
             .trim_matches([' ', '\t', '\r', '\n'])
             .to_owned();
         let comp = ex.comps.item.as_str();
-        if !matches!(comp, "in" | "pmatch" | "intersects") && !is_modifier_comp(comp) {
-            return Err(Failure::new(
-                VALIDATE,
-                "When fields is a single value, comps must be one of (in, pmatch, intersects) or a modifier operator (e.g. startswith oneof)",
-                &ex.ctx,
-            ));
-        }
+        require(
+            matches!(comp, "in" | "pmatch" | "intersects") || is_modifier_comp(comp),
+            "When fields is a single value, comps must be one of (in, pmatch, intersects) or a modifier operator (e.g. startswith oneof)",
+            &ex.ctx,
+        )?;
         if let Some(source) = source
             && !checker.is_valid_field(source, &ex.fields.item)
         {
@@ -639,6 +623,15 @@ fn validate_exception(
         }
     }
     Ok(())
+}
+
+/// `Ok` when `holds`, else a validation failure with `message` at `ctx`.
+fn require(holds: bool, message: &'static str, ctx: &Context) -> Result<(), Failure> {
+    if holds {
+        Ok(())
+    } else {
+        Err(Failure::new(VALIDATE, message, ctx))
+    }
 }
 
 /// Parses `x.y.z` (each part a decimal number).

@@ -17,6 +17,16 @@ pub struct ServeArgs {
     /// is given).
     #[arg(long)]
     pub builtin: bool,
+    /// Directories (or files) of Kyverno `ClusterPolicy`/`Policy` with
+    /// `mutate` rules, served at `POST /mutate` (a mutating webhook; the
+    /// answer carries a JSON Patch). Read again when they change.
+    #[arg(long = "mutate-policies", value_name = "DIR", num_args = 1..)]
+    pub mutate_policies: Vec<PathBuf>,
+    /// Also serve the built-in remediation pack at `POST /mutate` (the
+    /// Pod Security settings `admission fix` applies), before
+    /// `--mutate-policies`.
+    #[arg(long)]
+    pub remediation_pack: bool,
     /// Also serve Pod Security Admission: Pods are checked at the levels
     /// the `pod-security.kubernetes.io/*` labels of their Namespace (from
     /// `--inventory`) set; a Namespace not in the inventory is an error.

@@ -15,7 +15,8 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
     /// `allowed`, `denied`, `error` (a policy failed), `timeout`, `invalid`
-    /// (a malformed or oversized body) or `unavailable` (no policies yet).
+    /// (a malformed or oversized body), `unavailable` (no policies yet), or
+    /// `mutated` (`/mutate` answered with a patch).
     pub verdict: &'static str,
     /// `true` for dry-run requests.
     pub dry_run: bool,
@@ -26,7 +27,8 @@ pub struct RequestLabels {
 pub struct PolicyLabels {
     /// The policy (constraint, pattern policy or built-in policy).
     pub policy: String,
-    /// `deny`, `warn`, `dryrun` or `error`.
+    /// `deny`, `warn`, `dryrun`, `error`, or `mutate` (it changed the
+    /// object at `/mutate`).
     pub verdict: &'static str,
 }
 

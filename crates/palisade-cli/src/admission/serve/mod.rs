@@ -1,10 +1,12 @@
-//! `palisade admission serve`: a validating admission webhook, the HTTPS
-//! server a Kubernetes API server calls with AdmissionReviews.
+//! `palisade admission serve`: a validating and mutating admission
+//! webhook, the HTTPS server a Kubernetes API server calls with
+//! AdmissionReviews.
 //!
 //! - [`args`]: the command line;
 //! - `app`: the state every handler shares;
 //! - `server`: routes, TLS accept loop, graceful shutdown;
 //! - `validate`: `POST /validate`;
+//! - `mutate`: `POST /mutate` (mutate policies, answered with a JSON Patch);
 //! - `wire`: AdmissionReview JSON read and written in one pass;
 //! - `policies`: loading and atomically swapping the policy set;
 //! - `inventory`: cluster objects (Namespaces, `data.inventory`) from files;
@@ -21,6 +23,7 @@ mod error;
 mod inventory;
 mod logs;
 mod metrics;
+mod mutate;
 mod policies;
 mod reload;
 mod server;

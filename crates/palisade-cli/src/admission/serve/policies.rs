@@ -8,6 +8,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwapOption;
 use palisade::admission::builtin::BuiltinPack;
 use palisade::admission::gatekeeper::EngineChoice;
+use palisade::admission::mutate::{self, MutatePolicy, remediation};
 use palisade::admission::pss::PodSecurityAdmission;
 use palisade::admission::{
     AdmissionRequest, Context, EvaluationError, Policy, PolicySet, Violation,
@@ -20,6 +21,9 @@ pub struct PolicySource {
     builtin: bool,
     pod_security: bool,
     engine: EngineChoice,
+    /// Kyverno mutate policies, and whether the remediation pack comes first.
+    mutate_paths: Vec<PathBuf>,
+    remediation: bool,
 }
 
 impl PolicySource {
@@ -33,7 +37,21 @@ impl PolicySource {
             builtin,
             pod_security,
             engine: EngineChoice::Auto,
+            mutate_paths: Vec::new(),
+            remediation: false,
         }
+    }
+
+    /// The same source also serving mutation (`/mutate`): the remediation
+    /// pack when `remediation` is set, then the mutate policies of `paths`.
+    /// A source that only mutates serves no built-in validation pack.
+    pub fn with_mutation(mut self, paths: Vec<PathBuf>, remediation: bool) -> PolicySource {
+        if self.paths.is_empty() && (remediation || !paths.is_empty()) {
+            self.builtin = false;
+        }
+        self.mutate_paths = paths;
+        self.remediation = remediation;
+        self
     }
 
     /// The same source running the Gatekeeper implementation `engine` picks.
@@ -42,9 +60,36 @@ impl PolicySource {
         self
     }
 
-    /// The policy files and directories.
-    pub fn paths(&self) -> &[PathBuf] {
-        &self.paths
+    /// The policy files and directories (validation, then mutation).
+    pub fn paths(&self) -> Vec<PathBuf> {
+        self.paths
+            .iter()
+            .chain(&self.mutate_paths)
+            .cloned()
+            .collect()
+    }
+
+    /// The mutate policies: the remediation pack first when asked for;
+    /// load errors as messages naming file, line and column.
+    fn load_mutation(&self) -> Result<Vec<MutatePolicy>, Vec<String>> {
+        let mut out = Vec::new();
+        if self.remediation {
+            out.extend(remediation::remediation_pack().policies);
+        }
+        if self.mutate_paths.is_empty() {
+            return Ok(out);
+        }
+        let loaded = mutate::load_paths(&self.mutate_paths);
+        if !loaded.errors.is_empty() {
+            return Err(loaded.errors.iter().map(ToString::to_string).collect());
+        }
+        if loaded.policies.is_empty() {
+            return Err(vec![
+                "no policies with `mutate` rules found under `--mutate-policies`".to_owned(),
+            ]);
+        }
+        out.extend(loaded.policies);
+        Ok(out)
     }
 
     /// Loads and compiles a whole set. Any error makes the whole set fail
@@ -58,6 +103,7 @@ impl PolicySource {
         if self.pod_security {
             policies.native.add(LabelledPodSecurity::default());
         }
+        policies.mutate = self.load_mutation()?;
         if self.paths.is_empty() {
             return Ok(policies);
         }
@@ -127,12 +173,15 @@ pub struct Policies {
     /// Policies from files (Rego templates, pattern policies), whose cost the
     /// server cannot bound: run on the blocking pool under the deadline.
     pub guarded: PolicySet,
+    /// Mutate policies, served at `/mutate` in order (on the blocking pool
+    /// under the deadline too).
+    pub mutate: Vec<MutatePolicy>,
 }
 
 impl Policies {
     /// How many policies in all.
     pub fn len(&self) -> usize {
-        self.native.len() + self.guarded.len()
+        self.native.len() + self.guarded.len() + self.mutate.len()
     }
 }
 
@@ -217,6 +266,7 @@ mod tests {
         let builtin = Policies {
             native: BuiltinPack::default().policy_set(),
             guarded: PolicySet::new(),
+            mutate: Vec::new(),
         };
         assert_eq!(store.install(builtin), 2);
         assert_eq!(first.number, 1);

@@ -142,7 +142,7 @@ pub async fn watch(
     certs: Arc<CertStore>,
     interval: Duration,
 ) {
-    let policy_paths: Vec<PathBuf> = source.paths().to_vec();
+    let policy_paths: Vec<PathBuf> = source.paths();
     let inventory_paths: Vec<PathBuf> = inventory.paths().to_vec();
     let mut policies_seen = stamps(policy_paths.clone()).await;
     let mut inventory_seen = stamps(inventory_paths.clone()).await;

@@ -16,6 +16,7 @@ use super::args::ServeArgs;
 use super::error::{InventoryLoadFailed, PolicyLoadFailed, ServeError};
 use super::inventory::{InventorySource, InventoryStore};
 use super::metrics::{self, Metrics};
+use super::mutate;
 use super::policies::{PolicySource, PolicyStore};
 use super::reload;
 use super::validate;
@@ -66,7 +67,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         .into());
     }
     let source = PolicySource::new(args.policies.clone(), args.builtin, args.pod_security)
-        .with_engine(args.engine);
+        .with_engine(args.engine)
+        .with_mutation(args.mutate_policies.clone(), args.remediation_pack);
     if let Err(errors) = reload::load_policies(&app, &source).await {
         serving.stop().await;
         return Err(PolicyLoadFailed {
@@ -102,6 +104,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
 fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/validate", post(validate::handle))
+        .route("/mutate", post(mutate::handle))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(render_metrics))

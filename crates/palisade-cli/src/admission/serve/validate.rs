@@ -15,10 +15,11 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use palisade::EnforcementAction;
 use palisade::admission::Status;
-use palisade::admission::{AdmissionResponse, Decision};
+use palisade::admission::{AdmissionRequest, AdmissionResponse, Decision};
 
 use super::app::App;
 use super::args::FailurePolicy;
+use super::policies::Generation;
 use super::wire;
 
 /// How long a client has to send the whole body.
@@ -26,68 +27,13 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Handles `POST /validate`.
 pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
-    let _in_flight = InFlight::new(&app);
-    let reading = read_body(request.into_body(), app.max_body_bytes);
-    let body = match tokio::time::timeout(BODY_TIMEOUT, reading)
-        .await
-        .unwrap_or(Err(BodyError::Slow))
-    {
-        Ok(body) => body,
-        Err(BodyError::TooLarge) => {
-            app.metrics.request("invalid", false);
-            tracing::warn!(limit = app.max_body_bytes, "request body too large");
-            let mut response = plain(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!(
-                    "request body exceeds the limit of {} bytes (`--max-body-bytes`)",
-                    app.max_body_bytes
-                ),
-            );
-            response
-                .headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            return response;
-        }
-        Err(BodyError::Slow) => {
-            app.metrics.request("invalid", false);
-            tracing::warn!("request body not received in time");
-            return plain(
-                StatusCode::REQUEST_TIMEOUT,
-                format!(
-                    "request body not received within {}",
-                    format_duration(BODY_TIMEOUT)
-                ),
-            );
-        }
-        Err(BodyError::Read(reason)) => {
-            app.metrics.request("invalid", false);
-            return plain(
-                StatusCode::BAD_REQUEST,
-                format!("cannot read the request body: {reason}"),
-            );
-        }
-    };
-    let started = Instant::now();
-    let (request, v1beta1) = match wire::parse(&body) {
-        Ok(parsed) => parsed,
-        Err(message) => {
-            app.metrics.request("invalid", false);
-            tracing::warn!(error = %message, "malformed AdmissionReview");
-            return plain(StatusCode::BAD_REQUEST, message);
-        }
-    };
-    drop(body);
-    let dry_run = request.dry_run == Some(true);
-    let Some(generation) = app.store.current() else {
-        app.metrics.request("unavailable", dry_run);
-        return plain(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "policies are not loaded yet".to_owned(),
-        );
+    let review = match Review::receive(&app, request).await {
+        Ok(review) => review,
+        Err(response) => return response,
     };
     // Shared with the blocking pool when file policies run there.
-    let request = Arc::new(request);
-    let number = generation.number;
+    let request = Arc::clone(&review.request);
+    let generation = Arc::clone(&review.generation);
     let inventory = app.inventory.current();
     let is_namespace = request.kind.kind == "Namespace" && request.kind.group.is_empty();
     if app.has_inventory
@@ -142,39 +88,155 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
             Outcome::Panicked => None,
         };
         console.record(super::console::decision(
-            &request, &response, verdict, dry_run, found,
+            &review.request,
+            &response,
+            verdict,
+            review.dry_run,
+            found,
         ));
     }
-    let json = wire::Answer {
-        response: &response,
-        uid: &request.uid,
-        v1beta1,
-        dry_run,
+    review.respond(&app, "validate", &response, verdict, &policies)
+}
+
+/// A received AdmissionReview, counted in flight until answered.
+pub(super) struct Review<'a> {
+    _in_flight: InFlight<'a>,
+    /// The request (shared with the blocking pool).
+    pub(super) request: Arc<AdmissionRequest>,
+    /// The policy set it is answered with.
+    pub(super) generation: Arc<Generation>,
+    v1beta1: bool,
+    dry_run: bool,
+    started: Instant,
+}
+
+impl<'a> Review<'a> {
+    /// Reads and parses the review of an HTTP request and takes the
+    /// current policy set; or the answer to send instead (413, 408, 400,
+    /// 503 before the first policy set).
+    pub(super) async fn receive(app: &'a App, request: Request) -> Result<Review<'a>, Response> {
+        let in_flight = InFlight::new(app);
+        let (request, v1beta1, started) = read_review(app, request).await?;
+        let dry_run = request.dry_run == Some(true);
+        let Some(generation) = app.store.current() else {
+            app.metrics.request("unavailable", dry_run);
+            return Err(plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "policies are not loaded yet".to_owned(),
+            ));
+        };
+        Ok(Review {
+            _in_flight: in_flight,
+            request: Arc::new(request),
+            generation,
+            v1beta1,
+            dry_run,
+            started,
+        })
     }
-    .to_vec();
-    let elapsed = started.elapsed();
-    app.metrics.request(verdict, dry_run);
-    app.metrics.latency.observe(elapsed.as_secs_f64());
-    tracing::info!(
-        target: "palisade::webhook::decision",
-        uid = %request.uid,
-        kind = %request.kind.kind,
-        namespace = %request.namespace.as_deref().unwrap_or_default(),
-        name = %request.name,
-        operation = request.operation.map_or("", |o| o.as_str()),
-        verdict,
-        policy = %policies,
-        latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-        dry_run,
-        generation = number,
-        "decision"
-    );
-    let mut http = (StatusCode::OK, json).into_response();
-    http.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    http
+
+    /// Answers with `response`: counted, timed, logged in one line
+    /// (`endpoint` is `validate` or `mutate`; `verdict` and the `policies`
+    /// that decided), and sent as the AdmissionReview JSON.
+    pub(super) fn respond(
+        self,
+        app: &App,
+        endpoint: &'static str,
+        response: &AdmissionResponse,
+        verdict: &'static str,
+        policies: &str,
+    ) -> Response {
+        let request = &self.request;
+        let json = wire::Answer {
+            response,
+            uid: &request.uid,
+            v1beta1: self.v1beta1,
+            dry_run: self.dry_run,
+        }
+        .to_vec();
+        let elapsed = self.started.elapsed();
+        app.metrics.request(verdict, self.dry_run);
+        app.metrics.latency.observe(elapsed.as_secs_f64());
+        tracing::info!(
+            target: "palisade::webhook::decision",
+            endpoint,
+            uid = %request.uid,
+            kind = %request.kind.kind,
+            namespace = %request.namespace.as_deref().unwrap_or_default(),
+            name = %request.name,
+            operation = request.operation.map_or("", |o| o.as_str()),
+            verdict,
+            policy = %policies,
+            latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+            dry_run = self.dry_run,
+            generation = self.generation.number,
+            "decision"
+        );
+        let mut http = (StatusCode::OK, json).into_response();
+        http.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        http
+    }
+}
+
+/// Reads and parses the AdmissionReview of a request: the request,
+/// whether it came as `v1beta1`, and when its body was complete; or the
+/// answer to send instead (413, 408, 400; counted as `invalid`).
+async fn read_review(
+    app: &App,
+    request: Request,
+) -> Result<(AdmissionRequest, bool, Instant), Response> {
+    let reading = read_body(request.into_body(), app.max_body_bytes);
+    let body = match tokio::time::timeout(BODY_TIMEOUT, reading)
+        .await
+        .unwrap_or(Err(BodyError::Slow))
+    {
+        Ok(body) => body,
+        Err(BodyError::TooLarge) => {
+            app.metrics.request("invalid", false);
+            tracing::warn!(limit = app.max_body_bytes, "request body too large");
+            let mut response = plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "request body exceeds the limit of {} bytes (`--max-body-bytes`)",
+                    app.max_body_bytes
+                ),
+            );
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return Err(response);
+        }
+        Err(BodyError::Slow) => {
+            app.metrics.request("invalid", false);
+            tracing::warn!("request body not received in time");
+            return Err(plain(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "request body not received within {}",
+                    format_duration(BODY_TIMEOUT)
+                ),
+            ));
+        }
+        Err(BodyError::Read(reason)) => {
+            app.metrics.request("invalid", false);
+            return Err(plain(
+                StatusCode::BAD_REQUEST,
+                format!("cannot read the request body: {reason}"),
+            ));
+        }
+    };
+    let started = Instant::now();
+    match wire::parse(&body) {
+        Ok((request, v1beta1)) => Ok((request, v1beta1, started)),
+        Err(message) => {
+            app.metrics.request("invalid", false);
+            tracing::warn!(error = %message, "malformed AdmissionReview");
+            Err(plain(StatusCode::BAD_REQUEST, message))
+        }
+    }
 }
 
 /// Counts a request in `palisade_webhook_requests_in_flight` while alive.
@@ -241,56 +303,65 @@ fn answer(app: &App, outcome: &Outcome) -> (AdmissionResponse, &'static str, Str
             } else {
                 "denied"
             };
-            let policies = if names.is_empty() {
-                "-".to_owned()
-            } else {
-                names.join(",")
-            };
-            (decision.response(), verdict, policies)
+            (decision.response(), verdict, policy_list(&names))
         }
-        Outcome::Panicked => (
-            AdmissionResponse {
-                allowed: false,
-                status: Some(Status {
-                    code: 500,
-                    message: "palisade: a policy failed unexpectedly; denied".to_owned(),
-                    reason: "InternalError".to_owned(),
-                }),
-                warnings: Vec::new(),
-            },
-            "error",
-            "-".to_owned(),
-        ),
-        Outcome::TimedOut(native) => {
-            app.metrics
-                .timeouts
-                .get_or_create(&super::metrics::TimeoutLabels {
-                    failure_policy: app.failure_policy.as_str(),
-                })
-                .inc();
-            let deadline = format_duration(app.timeout);
-            let response = match app.failure_policy {
-                FailurePolicy::Fail => AdmissionResponse {
-                    allowed: false,
-                    status: Some(Status {
-                        code: 504,
-                        message: format!(
-                            "palisade: policy evaluation exceeded its {deadline} deadline; denied by failure policy `fail`"
-                        ),
-                        reason: "Timeout".to_owned(),
-                    }),
-                    warnings: Vec::new(),
-                },
-                // What the built-in pack found still stands.
-                FailurePolicy::Ignore => {
-                    let mut response = native.response();
-                    response.warnings.push(format!(
-                        "palisade: policy evaluation exceeded its {deadline} deadline; admitted by failure policy `ignore`"
-                    ));
-                    response
-                }
-            };
-            (response, "timeout", "-".to_owned())
+        Outcome::Panicked => (panicked(), "error", "-".to_owned()),
+        // With `ignore`, what the built-in pack found still stands.
+        Outcome::TimedOut(native) => (timed_out(app, native.response()), "timeout", "-".to_owned()),
+    }
+}
+
+/// The policies that decided, for logs: comma-separated, `-` when none.
+pub(super) fn policy_list(names: &[&str]) -> String {
+    if names.is_empty() {
+        "-".to_owned()
+    } else {
+        names.join(",")
+    }
+}
+
+/// The answer when a policy panicked (a bug): denied.
+pub(super) fn panicked() -> AdmissionResponse {
+    AdmissionResponse {
+        allowed: false,
+        status: Some(Status {
+            code: 500,
+            message: "palisade: a policy failed unexpectedly; denied".to_owned(),
+            reason: "InternalError".to_owned(),
+        }),
+        warnings: Vec::new(),
+        patch: None,
+    }
+}
+
+/// The answer when evaluation passed its deadline, by `--failure-policy`:
+/// denied (`fail`), or `admitted` with a warning (`ignore`); counted.
+pub(super) fn timed_out(app: &App, mut admitted: AdmissionResponse) -> AdmissionResponse {
+    app.metrics
+        .timeouts
+        .get_or_create(&super::metrics::TimeoutLabels {
+            failure_policy: app.failure_policy.as_str(),
+        })
+        .inc();
+    let deadline = format_duration(app.timeout);
+    match app.failure_policy {
+        FailurePolicy::Fail => AdmissionResponse {
+            allowed: false,
+            status: Some(Status {
+                code: 504,
+                message: format!(
+                    "palisade: policy evaluation exceeded its {deadline} deadline; denied by failure policy `fail`"
+                ),
+                reason: "Timeout".to_owned(),
+            }),
+            warnings: Vec::new(),
+            patch: None,
+        },
+        FailurePolicy::Ignore => {
+            admitted.warnings.push(format!(
+                "palisade: policy evaluation exceeded its {deadline} deadline; admitted by failure policy `ignore`"
+            ));
+            admitted
         }
     }
 }
@@ -345,7 +416,7 @@ async fn drain(mut body: Body, budget: usize) {
 }
 
 /// A plain-text response.
-fn plain(status: StatusCode, message: String) -> Response {
+pub(super) fn plain(status: StatusCode, message: String) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],

@@ -241,6 +241,10 @@ impl Serialize for Body<'_, '_> {
         if !response.warnings.is_empty() {
             map.serialize_entry("warnings", &response.warnings)?;
         }
+        if let Some(patch) = response.patch_base64() {
+            map.serialize_entry("patchType", "JSONPatch")?;
+            map.serialize_entry("patch", &patch)?;
+        }
         if answer.dry_run {
             map.serialize_entry("auditAnnotations", &DryRun { dry_run: "true" })?;
         }
@@ -361,8 +365,13 @@ mod tests {
                 reason: "Forbidden".to_owned(),
             }),
             warnings: vec!["[w] careful".to_owned()],
+            patch: None,
         };
-        for response in [AdmissionResponse::allow(), denied] {
+        let mut patched = AdmissionResponse::allow();
+        patched.patch = Some(serde_json::json!([
+            {"op": "add", "path": "/metadata/labels", "value": {"team": "shop"}}
+        ]));
+        for response in [AdmissionResponse::allow(), denied, patched] {
             let text = Answer {
                 response: &response,
                 uid: "u-1",

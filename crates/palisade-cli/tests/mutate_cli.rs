@@ -17,17 +17,6 @@ fn palisade(args: &[&str]) -> Output {
     palisade_testkit::command::run(env!("CARGO_BIN_EXE_palisade"), args)
 }
 
-fn json(out: &Output) -> Value {
-    let parsed = serde_json::from_slice(&out.stdout);
-    assert!(
-        parsed.is_ok(),
-        "{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    parsed.unwrap()
-}
-
 /// The documents of a YAML text, as JSON data.
 fn documents(text: &str) -> Vec<Value> {
     palisade::manifest::load_str("out.yaml", text)
@@ -142,7 +131,7 @@ fn fix_out_on_the_restricted_failures() {
     ]);
     // Something is unfixable (host namespaces, volumes, ...): exit 1.
     assert_eq!(fixed.status.code(), Some(1), "{}", text(&fixed.stderr));
-    let rows = json(&fixed);
+    let rows = stdout_json(&fixed);
     let rows = rows.as_array().unwrap();
     // Same relative paths: every fixture has its copy.
     let names = |dir: &Path| -> BTreeSet<String> {
@@ -163,7 +152,7 @@ fn fix_out_on_the_restricted_failures() {
         "restricted",
         arg(out_dir.path()),
     ]);
-    let checked = json(&checked);
+    let checked = stdout_json(&checked);
     let checked = checked.as_array().unwrap();
     assert_eq!(checked.len(), rows.len());
     let mut passing = 0;

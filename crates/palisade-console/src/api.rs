@@ -20,8 +20,8 @@ use serde_json::{Value, json};
 use crate::app::App;
 use crate::ingest::{self, Batch, BatchError, Exception, Mode, printable};
 use crate::store::{
-    ALERT_FILTERS, DECISION_FILTERS, FINDING_FILTERS, Filter, Filters, RuleState, StoredAlert,
-    now_ms, parse_rfc3339, rfc3339,
+    ALERT_FILTERS, DECISION_FILTERS, FINDING_FILTERS, Filter, Filters, RuleState, StoreError,
+    StoredAlert, now_ms, parse_rfc3339, rfc3339,
 };
 
 /// The largest page.
@@ -351,12 +351,34 @@ async fn get_decisions(
             ),
         );
     }
-    let filter = match list_filter(&app, &query, &DECISION_FILTERS, &[]) {
+    list(
+        &app,
+        &query,
+        &DECISION_FILTERS,
+        async |f| app.store.decisions(f).await,
+        |d| d.id,
+    )
+    .await
+}
+
+/// A list endpoint: its [`Filter`] from the query, the rows `fetch` finds
+/// with it, one page of them by `id`.
+async fn list<T: serde::Serialize>(
+    app: &App,
+    query: &HashMap<String, String>,
+    filters: &Filters,
+    fetch: impl AsyncFnOnce(&Filter) -> Result<Vec<T>, StoreError>,
+    id: impl Fn(&T) -> i64,
+) -> Response {
+    let filter = match list_filter(app, query, filters, &[]) {
         Ok(f) => f,
         Err(r) => return r,
     };
-    match app.store.decisions(&filter).await {
-        Ok(items) => page(items.into_iter().map(|d| (d.id, d)).collect(), filter.limit),
+    match fetch(&filter).await {
+        Ok(items) => page(
+            items.into_iter().map(|item| (id(&item), item)).collect(),
+            filter.limit,
+        ),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     }
 }
@@ -478,14 +500,14 @@ async fn get_alerts(
     State(app): State<Arc<App>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let filter = match list_filter(&app, &query, &ALERT_FILTERS, &[]) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    match app.store.alerts(&filter).await {
-        Ok(items) => page(items.into_iter().map(|a| (a.id, a)).collect(), filter.limit),
-        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-    }
+    list(
+        &app,
+        &query,
+        &ALERT_FILTERS,
+        async |f| app.store.alerts(f).await,
+        |a| a.id,
+    )
+    .await
 }
 
 /// `GET /rules`.

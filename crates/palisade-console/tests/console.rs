@@ -151,15 +151,15 @@ async fn suite(name: &str, db: &str) {
         )
         .await;
     assert_eq!(status, 400);
-    let export = console.text("/api/v1/exceptions/export").await;
-    assert!(
-        export.contains("- rule: \"Read sensitive file\""),
-        "{export}"
-    );
-    assert!(
-        export.contains("override:\n    exceptions: append"),
-        "{export}"
-    );
+    console
+        .text_holds(
+            "/api/v1/exceptions/export",
+            &[
+                "- rule: \"Read sensitive file\"",
+                "override:\n    exceptions: append",
+            ],
+        )
+        .await;
 
     // The active policy set as manifests, exceptions included.
     let (status, list) = console.get("/api/v1/policies/export").await;
@@ -242,15 +242,15 @@ async fn suite(name: &str, db: &str) {
         .await
         .unwrap();
     assert_eq!(refused.status().as_u16(), 413);
-    let metrics = console.text("/metrics").await;
-    assert!(
-        metrics.contains("palisade_console_refused_total{reason=\"too_large\"} 1"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("palisade_console_refused_total{reason=\"bad_request\"}"),
-        "{metrics}"
-    );
+    console
+        .text_holds(
+            "/metrics",
+            &[
+                "palisade_console_refused_total{reason=\"too_large\"} 1",
+                "palisade_console_refused_total{reason=\"bad_request\"}",
+            ],
+        )
+        .await;
 
     admission_decisions(&console).await;
 
@@ -379,11 +379,12 @@ async fn admission_decisions(console: &Console) {
         json!({"total": 4, "verdicts": {"allowed": 2, "denied": 2, "error": 0, "timeout": 0}}),
         "{summary}"
     );
-    let metrics = console.text("/metrics").await;
-    assert!(
-        metrics.contains("palisade_console_admission_decisions_total 4"),
-        "{metrics}"
-    );
+    console
+        .text_holds(
+            "/metrics",
+            &["palisade_console_admission_decisions_total 4"],
+        )
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

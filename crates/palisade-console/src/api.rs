@@ -20,8 +20,8 @@ use serde_json::{Value, json};
 use crate::app::App;
 use crate::ingest::{self, Batch, BatchError, Exception, Mode, printable};
 use crate::store::{
-    ALERT_FILTERS, DECISION_FILTERS, FINDING_FILTERS, Filter, Filters, RuleState, StoreError,
-    StoredAlert, now_ms, parse_rfc3339, rfc3339,
+    FINDING_FILTERS, Filter, Filters, Listed, RuleState, StoredAlert, StoredDecision, now_ms,
+    parse_rfc3339, rfc3339,
 };
 
 /// The largest page.
@@ -351,32 +351,19 @@ async fn get_decisions(
             ),
         );
     }
-    list(
-        &app,
-        &query,
-        &DECISION_FILTERS,
-        async |f| app.store.decisions(f).await,
-        |d| d.id,
-    )
-    .await
+    list::<StoredDecision>(&app, &query).await
 }
 
-/// A list endpoint: its [`Filter`] from the query, the rows `fetch` finds
-/// with it, one page of them by `id`.
-async fn list<T: serde::Serialize>(
-    app: &App,
-    query: &HashMap<String, String>,
-    filters: &Filters,
-    fetch: impl AsyncFnOnce(&Filter) -> Result<Vec<T>, StoreError>,
-    id: impl Fn(&T) -> i64,
-) -> Response {
-    let filter = match list_filter(app, query, filters, &[]) {
+/// A list endpoint: its [`Filter`] from the query, one page of the rows
+/// the store finds with it.
+async fn list<T: Listed>(app: &App, query: &HashMap<String, String>) -> Response {
+    let filter = match list_filter(app, query, &T::FILTERS, &[]) {
         Ok(f) => f,
         Err(r) => return r,
     };
-    match fetch(&filter).await {
+    match app.store.list::<T>(&filter).await {
         Ok(items) => page(
-            items.into_iter().map(|item| (id(&item), item)).collect(),
+            items.into_iter().map(|item| (item.id(), item)).collect(),
             filter.limit,
         ),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
@@ -500,14 +487,7 @@ async fn get_alerts(
     State(app): State<Arc<App>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    list(
-        &app,
-        &query,
-        &ALERT_FILTERS,
-        async |f| app.store.alerts(f).await,
-        |a| a.id,
-    )
-    .await
+    list::<StoredAlert>(&app, &query).await
 }
 
 /// `GET /rules`.

@@ -115,12 +115,8 @@ async fn suite(name: &str, db: &str) {
     assert_eq!(status, 200, "{body}");
     let (status, _) = console.post("/api/v1/events", SHELL).await;
     assert_eq!(status, 200);
-    assert!(
-        console
-            .alerts("Terminal shell in container")
-            .await
-            .is_empty()
-    );
+    let shells = console.alerts("Terminal shell in container").await;
+    assert!(shells.is_empty(), "{shells:?}");
     let (status, _) = console
         .put("/api/v1/rules/No%20such%20rule", r#"{"enabled": false}"#)
         .await;
@@ -265,12 +261,8 @@ async fn suite(name: &str, db: &str) {
         .post("/api/v1/events", &format!("{SHELL}\n{SHADOW}"))
         .await;
     assert_eq!(status, 200);
-    assert!(
-        console
-            .alerts("Terminal shell in container")
-            .await
-            .is_empty()
-    );
+    let shells = console.alerts("Terminal shell in container").await;
+    assert!(shells.is_empty(), "{shells:?}");
     assert_eq!(console.alerts("Read sensitive file").await[0]["count"], 100);
     console.stop().await;
 }
@@ -420,7 +412,14 @@ impl Postgres {
             } else {
                 command.args(&args[1..]);
             }
-            command.output()
+            let out = command.output().ok()?;
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                args[0],
+                String::from_utf8_lossy(&out.stderr)
+            );
+            Some(())
         };
         if nix_is_root() {
             std::process::Command::new("chown")
@@ -433,26 +432,20 @@ impl Postgres {
             l.local_addr().ok()?.port()
         };
         let initdb = bin.join("initdb").display().to_string();
-        let out = run(&[
+        run(&[
             &initdb,
             "-D",
             &data.join("db").display().to_string(),
             "-U",
             "palisade",
             "--auth=trust",
-        ])
-        .ok()?;
-        assert!(
-            out.status.success(),
-            "initdb: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        ])?;
         let pg_ctl = bin.join("pg_ctl").display().to_string();
         let options = format!(
             "-c listen_addresses=127.0.0.1 -p {port} -k {}",
             data.display()
         );
-        let out = run(&[
+        run(&[
             &pg_ctl,
             "-D",
             &data.join("db").display().to_string(),
@@ -462,13 +455,7 @@ impl Postgres {
             &data.join("log").display().to_string(),
             "-w",
             "start",
-        ])
-        .ok()?;
-        assert!(
-            out.status.success(),
-            "pg_ctl: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        ])?;
         Some((
             Postgres { data, bin },
             format!("postgres://palisade@127.0.0.1:{port}/postgres"),

@@ -5,8 +5,9 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{Bind, Filter, Filters, Select, Store, StoreError};
+use super::{Bind, Filters, Listed, Store, StoreError};
 use crate::decisions::Received;
+use sqlx::any::AnyRow;
 
 /// One stored decision as `GET /decisions` serves it: the forwarded
 /// decision with its id and cluster.
@@ -19,6 +20,25 @@ pub struct StoredDecision {
     /// The decision as forwarded.
     #[serde(flatten)]
     pub decision: serde_json::Value,
+}
+
+impl Listed for StoredDecision {
+    const TABLE: &'static str = "admission_decisions";
+    const COLUMNS: &'static str = "id, cluster, body";
+    const FILTERS: Filters = DECISION_FILTERS;
+
+    fn read(row: &AnyRow) -> Result<StoredDecision, sqlx::Error> {
+        let body: String = row.try_get(2)?;
+        Ok(StoredDecision {
+            id: row.try_get(0)?,
+            cluster: row.try_get(1)?,
+            decision: serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+        })
+    }
+
+    fn id(&self) -> i64 {
+        self.id
+    }
 }
 
 /// The filters of `GET /decisions`; `policy` selects the decisions where
@@ -90,21 +110,6 @@ impl Store {
         }
         tx.commit().await.map_err(|e| self.error(&e))?;
         Ok(())
-    }
-
-    /// Decisions matching `filter` ([`DECISION_FILTERS`]), by id.
-    pub async fn decisions(&self, filter: &Filter) -> Result<Vec<StoredDecision>, StoreError> {
-        let rows = Select::from("id, cluster, body", "admission_decisions")
-            .page(self, filter)
-            .await?;
-        self.each(&rows, |row| {
-            let body: String = row.try_get(2)?;
-            Ok(StoredDecision {
-                id: row.try_get(0)?,
-                cluster: row.try_get(1)?,
-                decision: serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
-            })
-        })
     }
 
     /// Stored decisions by verdict, over every cluster or one.

@@ -91,6 +91,21 @@ impl Filters {
     }
 }
 
+/// A row type a list endpoint serves ([`Store::list`]): its table, the
+/// columns read, its filters, and its id (the cursor).
+pub trait Listed: serde::Serialize + Sized {
+    /// The table.
+    const TABLE: &'static str;
+    /// The columns [`Listed::read`] reads, in order.
+    const COLUMNS: &'static str;
+    /// The filters of its list.
+    const FILTERS: Filters;
+    /// One row of `SELECT COLUMNS FROM TABLE`.
+    fn read(row: &AnyRow) -> Result<Self, sqlx::Error>;
+    /// Its id.
+    fn id(&self) -> i64;
+}
+
 /// One filtered page of a list: the conditions of [`Filters`] with their
 /// values, the time, the cursor and the size.
 #[derive(Debug, Clone, Default)]
@@ -195,6 +210,14 @@ impl Store {
             .map_err(|e| fail(&e))?;
         migrator.run(&pool).await.map_err(|e| fail(&e))?;
         Ok(Store { pool, backend })
+    }
+
+    /// The rows of `T` matching `filter`, by id.
+    pub async fn list<T: Listed>(&self, filter: &Filter) -> Result<Vec<T>, StoreError> {
+        let rows = Select::from(T::COLUMNS, T::TABLE)
+            .page(self, filter)
+            .await?;
+        self.each(&rows, T::read)
     }
 
     /// Checks that the database answers.

@@ -321,7 +321,8 @@ async fn post_admission(State(app): State<Arc<App>>, Ingest { cluster, text }: I
     if let Err(r) = rate_limit(&app, decisions.len()) {
         return r;
     }
-    if let Err(e) = app.store.insert_decisions(&cluster, &decisions).await {
+    let stored: Vec<_> = decisions.iter().map(|d| d.to_store()).collect();
+    if let Err(e) = app.store.insert_decisions(&cluster, &stored).await {
         tracing::error!(error = %e, "storing admission decisions failed");
         return error(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -6,8 +6,35 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::{Bind, Filters, Listed, Store, StoreError};
-use crate::decisions::Received;
 use sqlx::any::AnyRow;
+
+/// One decision to store: what the filters read, apart, and the whole
+/// decision as forwarded (`body`, JSON text).
+#[derive(Debug, Clone)]
+pub struct NewDecision {
+    /// When it was answered (ms since the epoch).
+    pub at: i64,
+    /// The review's uid.
+    pub uid: String,
+    /// The operation.
+    pub operation: String,
+    /// The object's kind.
+    pub kind: String,
+    /// The object's namespace.
+    pub namespace: String,
+    /// The object's name.
+    pub name: String,
+    /// What the API server was told.
+    pub allowed: bool,
+    /// `allowed`, `denied`, `error` or `timeout`.
+    pub verdict: &'static str,
+    /// A dry-run request.
+    pub dry_run: bool,
+    /// `(policy, action)` of each policy that spoke.
+    pub policies: Vec<(String, String)>,
+    /// The decision as forwarded, JSON text.
+    pub body: String,
+}
 
 /// One stored decision as `GET /decisions` serves it: the forwarded
 /// decision with its id and cluster.
@@ -62,38 +89,36 @@ impl Store {
     pub async fn insert_decisions(
         &self,
         cluster: &str,
-        decisions: &[Received],
+        decisions: &[NewDecision],
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(|e| self.error(&e))?;
-        for r in decisions {
-            let d = &r.decision;
-            let body = serde_json::to_string(d).unwrap_or_default();
+        for d in decisions {
             let row = sqlx::query(
                 "INSERT INTO admission_decisions (cluster, at, uid, operation, kind, namespace, name, allowed, verdict, dry_run, body) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
             )
             .bind(cluster)
-            .bind(r.at)
+            .bind(d.at)
             .bind(&d.uid)
             .bind(&d.operation)
             .bind(&d.kind)
             .bind(&d.namespace)
             .bind(&d.name)
             .bind(i64::from(d.allowed))
-            .bind(d.verdict.as_str())
+            .bind(d.verdict)
             .bind(i64::from(d.dry_run))
-            .bind(&body)
+            .bind(&d.body)
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| self.error(&e))?;
             let id: i64 = row.try_get(0).map_err(|e| self.error(&e))?;
-            for p in &d.policies {
+            for (policy, action) in &d.policies {
                 sqlx::query(
                     "INSERT INTO decision_policies (decision_id, policy, action) VALUES ($1, $2, $3)",
                 )
                 .bind(id)
-                .bind(&p.policy)
-                .bind(&p.action)
+                .bind(policy)
+                .bind(action)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| self.error(&e))?;
@@ -103,7 +128,7 @@ impl Store {
                  ON CONFLICT (cluster, verdict) DO UPDATE SET n = decision_counts.n + 1",
             )
             .bind(cluster)
-            .bind(d.verdict.as_str())
+            .bind(d.verdict)
             .execute(&mut *tx)
             .await
             .map_err(|e| self.error(&e))?;

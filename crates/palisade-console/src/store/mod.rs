@@ -17,7 +17,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow, install_default_drivers};
 use sqlx::{AnyPool, Row};
 
 pub use alerts::{ALERT_FILTERS, NewAlert, StoredAlert, Upserted};
-pub use decisions::{DECISION_FILTERS, StoredDecision};
+pub use decisions::{DECISION_FILTERS, NewDecision, StoredDecision};
 pub use runs::{FINDING_FILTERS, Run, RunFinding};
 pub use tuning::RuleState;
 

@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
+use palisade_https::body::{BodyError, read_body};
 use serde_json::{Value, json};
 
 use crate::app::App;
@@ -23,6 +24,9 @@ use crate::store::{
     FINDING_FILTERS, Filter, Filters, Listed, RuleState, StoredAlert, StoredDecision, now_ms,
     parse_rfc3339, rfc3339,
 };
+
+/// How long a client has to send an ingest body.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The largest page.
 const MAX_LIMIT: i64 = 1000;
@@ -163,6 +167,11 @@ fn body_text(
             });
         error(status, rejection.body_text())
     })?;
+    utf8(app, bytes)
+}
+
+/// The body as UTF-8; the counted 400 with the line of the first bad byte.
+fn utf8(app: &App, bytes: Bytes) -> Result<String, Response> {
     String::from_utf8(bytes.to_vec()).map_err(|e| {
         app.metrics.refuse("bad_request");
         let line = bytes
@@ -190,10 +199,30 @@ impl FromRequest<Arc<App>> for Ingest {
         let query = Query::<HashMap<String, String>>::try_from_uri(request.uri())
             .map_err(|e| refuse(app, StatusCode::BAD_REQUEST, e.body_text()))?;
         let cluster = cluster_of(app, &query)?;
-        let body = Bytes::from_request(request, app).await;
+        let limit = app.config.max_body_bytes;
+        let body = read_body(request.into_body(), limit, BODY_TIMEOUT).await;
+        let bytes = body.map_err(|e| match e {
+            BodyError::TooLarge => {
+                app.metrics.refuse("too_large");
+                error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("the body is larger than {limit} bytes (`--max-body-bytes`)"),
+                )
+            }
+            BodyError::Slow => refuse(
+                app,
+                StatusCode::BAD_REQUEST,
+                "the body did not arrive within 10 s".to_owned(),
+            ),
+            BodyError::Read(reason) => refuse(
+                app,
+                StatusCode::BAD_REQUEST,
+                format!("cannot read the body: {reason}"),
+            ),
+        })?;
         Ok(Ingest {
             cluster,
-            text: body_text(app, body)?,
+            text: utf8(app, bytes)?,
         })
     }
 }

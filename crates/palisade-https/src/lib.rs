@@ -6,6 +6,7 @@
 //! SIGTERM/ctrl-c ([`ShutdownSignal`]) and development certificates
 //! ([`dev_cert`]).
 
+pub mod body;
 pub mod dev_cert;
 mod error;
 mod listen;

@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Bind, Filters, Listed, Store, StoreError, rfc3339};
+use super::{Bind, Filters, Listed, Store, StoreError, json_column, rfc3339};
 
 /// One deduplicated alert as stored and served.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -68,24 +68,21 @@ pub struct Upserted {
     pub notified_at: Option<i64>,
 }
 
-/// The filters of `GET /alerts`.
-pub const ALERT_FILTERS: Filters = Filters {
-    conditions: &[
-        ("rule", "rule = ?"),
-        ("priority", "priority = ?"),
-        ("cluster", "cluster = ?"),
-    ],
-    since: Some("last_seen >= ?"),
-};
-
 impl Listed for StoredAlert {
     const TABLE: &'static str = "alerts";
     const COLUMNS: &'static str =
         "id, rule, priority, count, first_seen, last_seen, output, fields, cluster, routed";
-    const FILTERS: Filters = ALERT_FILTERS;
+    /// The filters of `GET /alerts`.
+    const FILTERS: Filters = Filters {
+        conditions: &[
+            ("rule", "rule = ?"),
+            ("priority", "priority = ?"),
+            ("cluster", "cluster = ?"),
+        ],
+        since: Some("last_seen >= ?"),
+    };
 
     fn read(row: &AnyRow) -> Result<StoredAlert, sqlx::Error> {
-        let fields: String = row.try_get(7)?;
         Ok(StoredAlert {
             id: row.try_get(0)?,
             rule: row.try_get(1)?,
@@ -94,7 +91,7 @@ impl Listed for StoredAlert {
             first_seen: rfc3339(row.try_get(4)?),
             last_seen: rfc3339(row.try_get(5)?),
             output: row.try_get(6)?,
-            fields: serde_json::from_str(&fields).unwrap_or(serde_json::Value::Null),
+            fields: json_column(row, 7)?,
             cluster: row.try_get(8)?,
             routed: row.try_get(9)?,
         })

@@ -5,7 +5,7 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{Bind, Filters, Listed, Store, StoreError};
+use super::{Bind, Filters, Listed, Store, StoreError, json_column};
 use sqlx::any::AnyRow;
 
 /// One decision to store: what the filters read, apart, and the whole
@@ -52,14 +52,27 @@ pub struct StoredDecision {
 impl Listed for StoredDecision {
     const TABLE: &'static str = "admission_decisions";
     const COLUMNS: &'static str = "id, cluster, body";
-    const FILTERS: Filters = DECISION_FILTERS;
+    /// The filters of `GET /decisions`; `policy` selects the decisions where
+    /// that policy spoke.
+    const FILTERS: Filters = Filters {
+        conditions: &[
+            ("cluster", "cluster = ?"),
+            ("namespace", "namespace = ?"),
+            ("kind", "kind = ?"),
+            ("verdict", "verdict = ?"),
+            (
+                "policy",
+                "id IN (SELECT decision_id FROM decision_policies WHERE policy = ?)",
+            ),
+        ],
+        since: Some("at >= ?"),
+    };
 
     fn read(row: &AnyRow) -> Result<StoredDecision, sqlx::Error> {
-        let body: String = row.try_get(2)?;
         Ok(StoredDecision {
             id: row.try_get(0)?,
             cluster: row.try_get(1)?,
-            decision: serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+            decision: json_column(row, 2)?,
         })
     }
 
@@ -67,22 +80,6 @@ impl Listed for StoredDecision {
         self.id
     }
 }
-
-/// The filters of `GET /decisions`; `policy` selects the decisions where
-/// that policy spoke.
-pub const DECISION_FILTERS: Filters = Filters {
-    conditions: &[
-        ("cluster", "cluster = ?"),
-        ("namespace", "namespace = ?"),
-        ("kind", "kind = ?"),
-        ("verdict", "verdict = ?"),
-        (
-            "policy",
-            "id IN (SELECT decision_id FROM decision_policies WHERE policy = ?)",
-        ),
-    ],
-    since: Some("at >= ?"),
-};
 
 impl Store {
     /// Stores a batch of decisions of `cluster` in one transaction.

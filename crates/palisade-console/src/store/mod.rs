@@ -16,8 +16,8 @@ mod tuning;
 use sqlx::any::{AnyPoolOptions, AnyRow, install_default_drivers};
 use sqlx::{AnyPool, Row};
 
-pub use alerts::{ALERT_FILTERS, NewAlert, StoredAlert, Upserted};
-pub use decisions::{DECISION_FILTERS, NewDecision, StoredDecision};
+pub use alerts::{NewAlert, StoredAlert, Upserted};
+pub use decisions::{NewDecision, StoredDecision};
 pub use runs::{FINDING_FILTERS, Run, RunFinding};
 pub use tuning::RuleState;
 
@@ -311,6 +311,13 @@ impl Store {
         tx.commit().await.map_err(|e| self.error(&e))?;
         Ok(gone)
     }
+}
+
+/// Column `index` of `row`, JSON text stored by the console, parsed (`null`
+/// if it does not parse).
+fn json_column(row: &AnyRow, index: usize) -> Result<serde_json::Value, sqlx::Error> {
+    let text: String = row.try_get(index)?;
+    Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
 }
 
 /// Milliseconds since the epoch as RFC 3339 (UTC, milliseconds).

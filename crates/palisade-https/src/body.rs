@@ -18,7 +18,7 @@ pub enum BodyError {
 }
 
 /// Reads the whole body, up to `limit` bytes, within `deadline`. A body
-/// over the limit is drained (up to another `limit` bytes, for at most a
+/// over the limit is drained (up to twice the limit in all, for at most a
 /// second) so the client reads the 413 instead of a reset connection.
 pub async fn read_body(body: Body, limit: usize, deadline: Duration) -> Result<Bytes, BodyError> {
     tokio::time::timeout(deadline, read_limited(body, limit))
@@ -29,7 +29,9 @@ pub async fn read_body(body: Body, limit: usize, deadline: Duration) -> Result<B
 async fn read_limited(mut body: Body, limit: usize) -> Result<Bytes, BodyError> {
     let declared = usize::try_from(body.size_hint().lower()).unwrap_or(usize::MAX);
     if declared > limit {
-        drain(body, limit).await;
+        // Nothing read yet: the same total as a body found too large
+        // while reading (the limit, then up to the limit more).
+        drain(body, limit.saturating_mul(2)).await;
         return Err(BodyError::TooLarge);
     }
     // `Limited` counts the bytes; a body that arrives in one frame (the

@@ -1156,13 +1156,19 @@ fn rust_version(text: &str) -> (u64, u64) {
 }
 
 #[test]
-fn the_build_stage_rust_is_new_enough_for_the_locked_dependencies() {
+fn the_build_stage_and_the_declared_rust_are_new_enough_for_the_locked_dependencies() {
     let dockerfile = std::fs::read_to_string(repo().join("Dockerfile")).unwrap();
     let image = dockerfile
         .lines()
         .find_map(|l| l.strip_prefix("ARG RUST_VERSION="))
         .expect("the Dockerfile names its Rust version in `ARG RUST_VERSION=`");
     let image = rust_version(image.trim());
+    let manifest = std::fs::read_to_string(repo().join("Cargo.toml")).unwrap();
+    let declared = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .expect("the workspace declares `rust-version`");
+    let declared = rust_version(declared.trim().trim_matches('"'));
 
     // The binary's dependency tree (normal and build dependencies, on Linux)
     // as Cargo.lock pins it, and the newest Rust any of them asks for.
@@ -1222,5 +1228,17 @@ fn the_build_stage_rust_is_new_enough_for_the_locked_dependencies() {
         "the build stage's Rust {image:?} is older than {:?}, which `{}` needs",
         newest.0,
         newest.1
+    );
+    assert!(
+        declared >= newest.0,
+        "Cargo.toml's `rust-version` {declared:?} is older than {:?}, which `{}` needs",
+        newest.0,
+        newest.1
+    );
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let promise = format!("({}.{} or newer)", declared.0, declared.1);
+    assert!(
+        readme.contains(&promise),
+        "README.md's quick start does not say `{promise}`"
     );
 }

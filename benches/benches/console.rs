@@ -98,12 +98,17 @@ fn start(runtime: &tokio::runtime::Runtime, name: &str, db: &str) -> Running {
     }
 }
 
-fn ingest(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+/// The client's and the server's runtime: two threads, as the machine's cores.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+fn ingest(c: &mut Criterion) {
+    let runtime = runtime();
     let dir = temp("ingest-db");
     let console = start(
         &runtime,
@@ -128,11 +133,7 @@ fn ingest(c: &mut Criterion) {
 }
 
 fn summary(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     let dir = temp("summary-db");
     let db = dir.join("palisade.db").display().to_string();
     runtime.block_on(async {

@@ -6,7 +6,10 @@
 //!   alerts; the rest match nothing), with parsing, matching, dedup, storage
 //!   and the answer; throughput in events per second;
 //! - `console/summary_1m_alerts`: `GET /api/v1/summary` with 1,000,000
-//!   distinct stored alerts (the store is filled once, directly, before).
+//!   distinct stored alerts (the store is filled once, directly, before);
+//! - `console/{overview,runtime}_page_1m_alerts`, `runtime_page_deep_1m_alerts`:
+//!   the web pages `/` and `/runtime` (first page, and a page 500,000
+//!   alerts deep) over the same alerts.
 //!
 //! The peak resident memory of the process with 1M alerts stored and
 //! served is printed at the end (`VmHWM`), as `docs/performance.md` records.
@@ -95,12 +98,17 @@ fn start(runtime: &tokio::runtime::Runtime, name: &str, db: &str) -> Running {
     }
 }
 
-fn ingest(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+/// The client's and the server's runtime: two threads, as the machine's cores.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+fn ingest(c: &mut Criterion) {
+    let runtime = runtime();
     let dir = temp("ingest-db");
     let console = start(
         &runtime,
@@ -125,11 +133,7 @@ fn ingest(c: &mut Criterion) {
 }
 
 fn summary(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     let dir = temp("summary-db");
     let db = dir.join("palisade.db").display().to_string();
     runtime.block_on(async {
@@ -185,13 +189,26 @@ fn summary(c: &mut Criterion) {
     });
     assert_eq!(first["alerts"]["total"], 1_000_000, "{first}");
     let mut group = c.benchmark_group("console");
-    group.bench_function("summary_1m_alerts", |b| {
-        b.iter(|| {
-            let response = runtime.block_on(console.client.get(&url).send()).unwrap();
-            assert_eq!(response.status().as_u16(), 200);
-            black_box(runtime.block_on(response.bytes()).unwrap());
+    // The summary, and the web pages over the same alerts (the runtime
+    // page's first page, and one 500,000 alerts deep in the review list).
+    for (name, path) in [
+        ("summary_1m_alerts", "/api/v1/summary"),
+        ("overview_page_1m_alerts", "/"),
+        ("runtime_page_1m_alerts", "/runtime"),
+        (
+            "runtime_page_deep_1m_alerts",
+            "/runtime?review_before=1700000500000.500001",
+        ),
+    ] {
+        let url = format!("{}{path}", console.base);
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let response = runtime.block_on(console.client.get(&url).send()).unwrap();
+                assert_eq!(response.status().as_u16(), 200);
+                black_box(runtime.block_on(response.bytes()).unwrap());
+            });
         });
-    });
+    }
     group.finish();
     // One page of alerts too, to have touched the table while measuring memory.
     runtime.block_on(async {

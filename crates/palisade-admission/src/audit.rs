@@ -17,7 +17,7 @@
 //! let report = audit(&BuiltinPack::default().policy_set(), &objects);
 //! assert_eq!(report.workloads, 1);
 //! assert!(report.violations.iter().any(|v| v.policy == "resource-limits"));
-//! let coverage = report.coverage.iter().find(|c| c.policy == "resource-limits").unwrap();
+//! let coverage = report.coverage_of("resource-limits").unwrap();
 //! assert_eq!(coverage.share(), 1.0);
 //! ```
 
@@ -97,6 +97,11 @@ pub struct AuditReport {
 }
 
 impl AuditReport {
+    /// The coverage of the policy named `policy`.
+    pub fn coverage_of(&self, policy: &str) -> Option<&PolicyCoverage> {
+        self.coverage.iter().find(|c| c.policy == policy)
+    }
+
     /// Every violation as a finding.
     pub fn findings(&self) -> Vec<Finding> {
         self.violations
@@ -176,20 +181,12 @@ apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n";
         let objects = manifest::load_str("inv.yaml", text).objects;
         let report = audit(&BuiltinPack::default().policy_set(), &objects);
         assert_eq!((report.objects, report.workloads), (3, 1));
-        let labels = report
-            .coverage
-            .iter()
-            .find(|c| c.policy == "required-labels")
-            .unwrap();
+        let labels = report.coverage_of("required-labels").unwrap();
         assert_eq!(
             (labels.objects, labels.workloads, labels.violating),
             (3, 1, 2)
         );
-        let limits = report
-            .coverage
-            .iter()
-            .find(|c| c.policy == "resource-limits")
-            .unwrap();
+        let limits = report.coverage_of("resource-limits").unwrap();
         assert_eq!((limits.objects, limits.violating), (1, 0));
         assert!(
             report

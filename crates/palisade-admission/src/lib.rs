@@ -12,13 +12,12 @@
 //! - [`builtin`] — the built-in policy pack;
 //! - [`mutate`] — Kyverno `mutate` rules: the JSON patches made before validation;
 //! - [`audit`] — existing objects against all loaded policies, with coverage;
-//! - [`autogen`] — Kyverno's Pod controllers and their Pod templates, shared by its formats;
 //! - [`suite`] and [`kyverno_test`] — runners for Gatekeeper `suite.yaml` and
 //!   `kyverno-test.yaml` files;
 //! - [`load_policies`] — every policy kind from files and directories.
 
 pub mod audit;
-pub mod autogen;
+pub(crate) mod autogen;
 pub mod builtin;
 pub mod cel;
 pub mod engine;

@@ -6,22 +6,38 @@
 
 use palisade_admission::AdmissionReview;
 use palisade_admission::gatekeeper::load_manifests;
+use palisade_core::Manifest;
 use palisade_core::manifest::{load_reader, load_str};
 use palisade_testkit::bad_input::{self, Case};
+
+/// The case's first error: as a manifest file, or else the first that
+/// `load` finds in its objects.
+fn manifest_error(
+    case: &Case<'_>,
+    load: impl FnOnce(Vec<Manifest>) -> Option<String>,
+) -> Option<String> {
+    let report = load_reader(&case.path_str(), case.bytes);
+    match report.errors.first() {
+        Some(e) => Some(e.to_string()),
+        None => load(report.objects),
+    }
+}
 
 /// Loads the case as a Gatekeeper file beside `with` (the suite's template
 /// or constraint): the first error, if any.
 fn gatekeeper_error(case: &Case<'_>, with: &str) -> Option<String> {
-    let report = load_reader(&case.path_str(), case.bytes);
-    if let Some(e) = report.errors.first() {
-        return Some(e.to_string());
-    }
-    let mut manifests = report.objects;
-    manifests.extend(load_str("fixture.yaml", with).objects);
-    load_manifests(&manifests)
-        .errors
-        .first()
-        .map(ToString::to_string)
+    manifest_error(case, |mut manifests| {
+        manifests.extend(load_str("fixture.yaml", with).objects);
+        load_manifests(&manifests)
+            .errors
+            .first()
+            .map(ToString::to_string)
+    })
+}
+
+/// The bad-input suite in `dir`, each case loaded beside `with`.
+fn gatekeeper_suite(dir: &str, with: &str) {
+    bad_input::run(dir, |case| gatekeeper_error(case, with));
 }
 
 const TEMPLATE: &str = include_str!("bad_input/fixtures/template.yaml");
@@ -29,9 +45,7 @@ const CONSTRAINT: &str = include_str!("bad_input/fixtures/constraint.yaml");
 
 #[test]
 fn bad_templates_are_errors_with_positions() {
-    bad_input::run("tests/bad_input/templates", |case| {
-        gatekeeper_error(case, CONSTRAINT)
-    });
+    gatekeeper_suite("tests/bad_input/templates", CONSTRAINT);
 }
 
 /// CEL (`K8sNativeValidation`) templates: syntax errors, type errors,
@@ -39,9 +53,12 @@ fn bad_templates_are_errors_with_positions() {
 /// its field and inside the expression.
 #[test]
 fn bad_cel_templates_are_errors_with_positions() {
-    bad_input::run("tests/bad_input/cel_templates", |case| {
-        gatekeeper_error(case, CONSTRAINT)
-    });
+    gatekeeper_suite("tests/bad_input/cel_templates", CONSTRAINT);
+}
+
+#[test]
+fn bad_constraints_are_errors_with_positions() {
+    gatekeeper_suite("tests/bad_input/constraints", TEMPLATE);
 }
 
 /// ValidatingAdmissionPolicies and bindings: malformed fields, expressions
@@ -50,21 +67,12 @@ fn bad_cel_templates_are_errors_with_positions() {
 #[test]
 fn bad_admission_policies_are_errors_with_positions() {
     bad_input::run("tests/bad_input/admission_policies", |case| {
-        let report = load_reader(&case.path_str(), case.bytes);
-        if let Some(e) = report.errors.first() {
-            return Some(e.to_string());
-        }
-        palisade_admission::cel::admission_policy::load_manifests(&report.objects)
-            .errors
-            .first()
-            .map(ToString::to_string)
-    });
-}
-
-#[test]
-fn bad_constraints_are_errors_with_positions() {
-    bad_input::run("tests/bad_input/constraints", |case| {
-        gatekeeper_error(case, TEMPLATE)
+        manifest_error(case, |manifests| {
+            palisade_admission::cel::admission_policy::load_manifests(&manifests)
+                .errors
+                .first()
+                .map(ToString::to_string)
+        })
     });
 }
 

@@ -5,6 +5,7 @@ mod audit;
 mod check;
 mod connlist;
 mod demo;
+mod flows;
 mod generate;
 mod intent;
 mod load;
@@ -35,6 +36,10 @@ pub enum Command {
     /// ClientIntents): a default deny per namespace, DNS to kube-dns, and
     /// exactly the declared paths, as NetworkPolicy or CiliumNetworkPolicy.
     Generate(generate::GenerateArgs),
+    /// Judge observed flows (Hubble's JSON export) against the policies and
+    /// the declared intent: each flow's verdict on the side it was observed
+    /// at, and drift, declared-but-dropped or undeclared. Exits 1 on a finding.
+    Flows(flows::FlowsArgs),
 }
 
 /// Runs a command of the group.
@@ -45,7 +50,13 @@ pub fn run(out: &Output, command: Command) -> Exit {
         Command::Audit(args) => audit::run(out, &args),
         Command::Intent(args) => intent::run(out, &args),
         Command::Generate(args) => generate::run(out, &args),
+        Command::Flows(args) => flows::run(out, &args),
     }
+}
+
+/// Exit 1 when something was found, else 0.
+fn exit_on(found: bool) -> Exit {
+    if found { Exit::Violation } else { Exit::Ok }
 }
 
 /// This layer's part of `palisade demo`: the example cluster's connectivity

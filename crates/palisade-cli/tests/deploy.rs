@@ -216,6 +216,7 @@ fn renderings() -> Option<Vec<Rendering>> {
         "deploy/webhook/overlays/fail-open",
         "deploy/webhook/overlays/pod-security",
         "deploy/webhook/overlays/console",
+        "deploy/webhook/overlays/mutate",
         "deploy/console",
         "deploy/console/base",
         "deploy/console/overlays/cert-manager",
@@ -605,6 +606,26 @@ fn the_console_service_storage_and_probes_fit_together() {
     }
 }
 
+/// Every webhook of the rendering's webhook configurations, with the path
+/// the server answers its kind on (`/validate`, `/mutate`).
+fn webhooks(r: &Rendering) -> Vec<(&'static str, &Json)> {
+    [
+        ("ValidatingWebhookConfiguration", "/validate"),
+        ("MutatingWebhookConfiguration", "/mutate"),
+    ]
+    .into_iter()
+    .flat_map(|(kind, path)| {
+        r.of_kind(kind).into_iter().flat_map(move |config| {
+            config["webhooks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |w| (path, w))
+        })
+    })
+    .collect()
+}
+
 #[test]
 fn webhook_configuration_service_ports_and_probes_fit_together() {
     let Some(renderings) = renderings() else {
@@ -615,13 +636,17 @@ fn webhook_configuration_service_ports_and_probes_fit_together() {
         let args = args_of(container);
         let namespace = deployment["metadata"]["namespace"].as_str().unwrap();
 
-        let configs = r.of_kind("ValidatingWebhookConfiguration");
-        assert_eq!(configs.len(), 1, "{}", r.name);
-        for webhook in configs[0]["webhooks"].as_array().unwrap() {
+        assert_eq!(
+            r.of_kind("ValidatingWebhookConfiguration").len(),
+            1,
+            "{}",
+            r.name
+        );
+        for (path, webhook) in webhooks(r) {
             let service_ref = &webhook["clientConfig"]["service"];
             assert_eq!(
-                service_ref["path"], "/validate",
-                "{}: the server answers /validate",
+                service_ref["path"], path,
+                "{}: the server answers {path}",
                 r.name
             );
             assert_eq!(service_ref["namespace"], namespace, "{}", r.name);
@@ -978,12 +1003,7 @@ fn the_deployed_arguments_serve_the_probe_and_webhook_paths() {
             continue;
         }
 
-        // The webhook path answers a review of the webhook's own pod: allowed.
-        let path = r.of_kind("ValidatingWebhookConfiguration")[0]["webhooks"][0]["clientConfig"]
-            ["service"]["path"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        // Each webhook path answers a review of the webhook's own pod: allowed.
         let namespace = deployment["metadata"]["namespace"].clone();
         let template = &deployment["spec"]["template"];
         let review = json!({
@@ -1008,16 +1028,25 @@ fn the_deployed_arguments_serve_the_probe_and_webhook_paths() {
                 },
             },
         });
-        let resp = client
-            .post(url(&path))
-            .header("Content-Type", "application/json")
-            .body(review.to_string())
-            .send()
-            .unwrap();
-        assert_eq!(resp.status().as_u16(), 200, "{}: POST {path}", r.name);
-        let answer: Json = serde_json::from_str(&resp.text().unwrap()).unwrap();
-        assert_eq!(answer["response"]["uid"], "deploy-test", "{}", r.name);
-        assert_eq!(answer["response"]["allowed"], true, "{}: {answer}", r.name);
+        for (path, _) in webhooks(r) {
+            let resp = client
+                .post(url(path))
+                .header("Content-Type", "application/json")
+                .body(review.to_string())
+                .send()
+                .unwrap();
+            assert_eq!(resp.status().as_u16(), 200, "{}: POST {path}", r.name);
+            let answer: Json = serde_json::from_str(&resp.text().unwrap()).unwrap();
+            assert_eq!(answer["response"]["uid"], "deploy-test", "{}", r.name);
+            assert_eq!(answer["response"]["allowed"], true, "{}: {answer}", r.name);
+        }
+        // The mutate overlay registers /mutate, and only it.
+        assert_eq!(
+            webhooks(r).iter().any(|(path, _)| *path == "/mutate"),
+            r.name.ends_with("mutate"),
+            "{}",
+            r.name
+        );
     }
 }
 
@@ -1127,13 +1156,19 @@ fn rust_version(text: &str) -> (u64, u64) {
 }
 
 #[test]
-fn the_build_stage_rust_is_new_enough_for_the_locked_dependencies() {
+fn the_build_stage_and_the_declared_rust_are_new_enough_for_the_locked_dependencies() {
     let dockerfile = std::fs::read_to_string(repo().join("Dockerfile")).unwrap();
     let image = dockerfile
         .lines()
         .find_map(|l| l.strip_prefix("ARG RUST_VERSION="))
         .expect("the Dockerfile names its Rust version in `ARG RUST_VERSION=`");
     let image = rust_version(image.trim());
+    let manifest = std::fs::read_to_string(repo().join("Cargo.toml")).unwrap();
+    let declared = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .expect("the workspace declares `rust-version`");
+    let declared = rust_version(declared.trim().trim_matches('"'));
 
     // The binary's dependency tree (normal and build dependencies, on Linux)
     // as Cargo.lock pins it, and the newest Rust any of them asks for.
@@ -1193,5 +1228,17 @@ fn the_build_stage_rust_is_new_enough_for_the_locked_dependencies() {
         "the build stage's Rust {image:?} is older than {:?}, which `{}` needs",
         newest.0,
         newest.1
+    );
+    assert!(
+        declared >= newest.0,
+        "Cargo.toml's `rust-version` {declared:?} is older than {:?}, which `{}` needs",
+        newest.0,
+        newest.1
+    );
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let promise = format!("({}.{} or newer)", declared.0, declared.1);
+    assert!(
+        readme.contains(&promise),
+        "README.md's quick start does not say `{promise}`"
     );
 }

@@ -10,19 +10,23 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
+use palisade_https::body::{BodyError, read_body};
 use serde_json::{Value, json};
 
 use crate::app::App;
 use crate::ingest::{self, Batch, BatchError, Exception, Mode, printable};
 use crate::store::{
-    ALERT_FILTERS, DECISION_FILTERS, FINDING_FILTERS, Filter, Filters, RuleState, StoredAlert,
-    now_ms, parse_rfc3339, rfc3339,
+    FINDING_FILTERS, Filter, Filters, Listed, RuleState, StoredAlert, StoredDecision, now_ms,
+    parse_rfc3339, rfc3339,
 };
+
+/// How long a client has to send an ingest body.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The largest page.
 const MAX_LIMIT: i64 = 1000;
@@ -58,8 +62,22 @@ pub fn router(app: Arc<App>) -> Router {
         ))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
+        // The web pages (issue 18): their routes, the login form and the
+        // session guard are all in `crate::pages`.
+        .merge(crate::pages::router(Arc::clone(&app)))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(app)
+}
+
+/// A refused request: counted by its reason (the status: `bad_request`,
+/// `not_found`, `not_implemented`) and answered `{"error": message}`.
+fn refuse(app: &App, status: StatusCode, message: String) -> Response {
+    app.metrics.refuse(match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::NOT_IMPLEMENTED => "not_implemented",
+        _ => "bad_request",
+    });
+    error(status, message)
 }
 
 fn error(status: StatusCode, message: String) -> Response {
@@ -82,6 +100,8 @@ async fn authenticate(State(app): State<Arc<App>>, request: Request, next: Next)
                     .fold(0u8, |acc, (a, b)| acc | (a ^ b))
                     == 0
         });
+        // Or the web pages' session cookie (and CSRF token when it changes state).
+        let ok = ok || crate::pages::session::admits(token, &request);
         if !ok {
             app.metrics.refuse("unauthorized");
             return (
@@ -107,8 +127,8 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
 }
 
 async fn not_found(State(app): State<Arc<App>>) -> Response {
-    app.metrics.refuse("not_found");
-    error(
+    refuse(
+        &app,
         StatusCode::NOT_FOUND,
         "no such endpoint; see /api/v1/openapi.json".to_owned(),
     )
@@ -126,16 +146,14 @@ fn cluster_of(app: &App, query: &HashMap<String, String>) -> Result<String, Resp
         {
             Ok(c.clone())
         }
-        Some(c) => {
-            app.metrics.refuse("bad_request");
-            Err(error(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "`cluster` must be 1 to 253 letters, digits, `-`, `.` or `_`: `{}`",
-                    printable(c)
-                ),
-            ))
-        }
+        Some(c) => Err(refuse(
+            app,
+            StatusCode::BAD_REQUEST,
+            format!(
+                "`cluster` must be 1 to 253 letters, digits, `-`, `.` or `_`: `{}`",
+                printable(c)
+            ),
+        )),
     }
 }
 
@@ -154,6 +172,11 @@ fn body_text(
             });
         error(status, rejection.body_text())
     })?;
+    utf8(app, bytes)
+}
+
+/// The body as UTF-8; the counted 400 with the line of the first bad byte.
+fn utf8(app: &App, bytes: Bytes) -> Result<String, Response> {
     String::from_utf8(bytes.to_vec()).map_err(|e| {
         app.metrics.refuse("bad_request");
         let line = bytes
@@ -167,14 +190,46 @@ fn body_text(
     })
 }
 
-/// The `?cluster=` and the body of an ingest call, refusals counted.
-fn ingest_input(
-    app: &App,
-    query: &HashMap<String, String>,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<(String, String), Response> {
-    let cluster = cluster_of(app, query)?;
-    Ok((cluster, body_text(app, body)?))
+/// The `?cluster=NAME` and the UTF-8 body of an ingest call (`POST
+/// /events`, `/falco`, `/admission`); refusals counted.
+struct Ingest {
+    cluster: String,
+    text: String,
+}
+
+impl FromRequest<Arc<App>> for Ingest {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, app: &Arc<App>) -> Result<Ingest, Response> {
+        let query = Query::<HashMap<String, String>>::try_from_uri(request.uri())
+            .map_err(|e| refuse(app, StatusCode::BAD_REQUEST, e.body_text()))?;
+        let cluster = cluster_of(app, &query)?;
+        let limit = app.config.max_body_bytes;
+        let body = read_body(request.into_body(), limit, BODY_TIMEOUT).await;
+        let bytes = body.map_err(|e| match e {
+            BodyError::TooLarge => {
+                app.metrics.refuse("too_large");
+                error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("the body is larger than {limit} bytes (`--max-body-bytes`)"),
+                )
+            }
+            BodyError::Slow => refuse(
+                app,
+                StatusCode::BAD_REQUEST,
+                "the body did not arrive within 10 s".to_owned(),
+            ),
+            BodyError::Read(reason) => refuse(
+                app,
+                StatusCode::BAD_REQUEST,
+                format!("cannot read the body: {reason}"),
+            ),
+        })?;
+        Ok(Ingest {
+            cluster,
+            text: utf8(app, bytes)?,
+        })
+    }
 }
 
 /// Takes `n` items from the ingestion rate limit; the counted 429 when
@@ -265,15 +320,7 @@ async fn store_batch(app: &Arc<App>, batch: Batch) -> Response {
 }
 
 /// `POST /events?cluster=NAME`: JSON lines of flat events.
-async fn post_events(
-    State(app): State<Arc<App>>,
-    Query(query): Query<HashMap<String, String>>,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Response {
-    let (cluster, text) = match ingest_input(&app, &query, body) {
-        Ok(input) => input,
-        Err(r) => return r,
-    };
+async fn post_events(State(app): State<Arc<App>>, Ingest { cluster, text }: Ingest) -> Response {
     let loaded = app.loaded();
     let tuning = app.tuning();
     let parsed = tokio::task::spawn_blocking(move || {
@@ -291,15 +338,7 @@ async fn post_events(
 }
 
 /// `POST /falco?cluster=NAME`: Falco's JSON alerts.
-async fn post_falco(
-    State(app): State<Arc<App>>,
-    Query(query): Query<HashMap<String, String>>,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Response {
-    let (cluster, text) = match ingest_input(&app, &query, body) {
-        Ok(input) => input,
-        Err(r) => return r,
-    };
+async fn post_falco(State(app): State<Arc<App>>, Ingest { cluster, text }: Ingest) -> Response {
     match ingest::falco(&app.tuning(), &cluster, &text) {
         Ok(batch) => store_batch(&app, batch).await,
         Err(e) => batch_error(&app, e),
@@ -308,15 +347,7 @@ async fn post_falco(
 
 /// `POST /admission?cluster=NAME`: admission decisions forwarded by the
 /// webhook (JSON lines of [`crate::decisions::AdmissionDecision`]).
-async fn post_admission(
-    State(app): State<Arc<App>>,
-    Query(query): Query<HashMap<String, String>>,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Response {
-    let (cluster, text) = match ingest_input(&app, &query, body) {
-        Ok(input) => input,
-        Err(r) => return r,
-    };
+async fn post_admission(State(app): State<Arc<App>>, Ingest { cluster, text }: Ingest) -> Response {
     let decisions = match crate::decisions::parse(&text) {
         Ok(d) => d,
         Err(e) => return batch_error(&app, e),
@@ -324,7 +355,8 @@ async fn post_admission(
     if let Err(r) = rate_limit(&app, decisions.len()) {
         return r;
     }
-    if let Err(e) = app.store.insert_decisions(&cluster, &decisions).await {
+    let stored: Vec<_> = decisions.iter().map(|d| d.to_store()).collect();
+    if let Err(e) = app.store.insert_decisions(&cluster, &stored).await {
         tracing::error!(error = %e, "storing admission decisions failed");
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -345,8 +377,8 @@ async fn get_decisions(
             .iter()
             .any(|known| known.as_str() == v)
     {
-        app.metrics.refuse("bad_request");
-        return error(
+        return refuse(
+            &app,
             StatusCode::BAD_REQUEST,
             format!(
                 "`verdict` must be allowed, denied, error or timeout: `{}`",
@@ -354,12 +386,21 @@ async fn get_decisions(
             ),
         );
     }
-    let filter = match list_filter(&app, &query, &DECISION_FILTERS, &[]) {
+    list::<StoredDecision>(&app, &query).await
+}
+
+/// A list endpoint: its [`Filter`] from the query, one page of the rows
+/// the store finds with it.
+async fn list<T: Listed>(app: &App, query: &HashMap<String, String>) -> Response {
+    let filter = match list_filter(app, query, &T::FILTERS, &[]) {
         Ok(f) => f,
         Err(r) => return r,
     };
-    match app.store.decisions(&filter).await {
-        Ok(items) => page(items.into_iter().map(|d| (d.id, d)).collect(), filter.limit),
+    match app.store.list::<T>(&filter).await {
+        Ok(items) => page(
+            items.into_iter().map(|item| (item.id(), item)).collect(),
+            filter.limit,
+        ),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     }
 }
@@ -415,8 +456,8 @@ fn since_of(app: &App, query: &HashMap<String, String>) -> Result<Option<i64>, R
     match query.get("since") {
         None => Ok(None),
         Some(s) => parse_rfc3339(s).map(Some).ok_or_else(|| {
-            app.metrics.refuse("bad_request");
-            error(
+            refuse(
+                app,
                 StatusCode::BAD_REQUEST,
                 format!("`since` is not RFC 3339: `{}`", printable(s)),
             )
@@ -426,11 +467,8 @@ fn since_of(app: &App, query: &HashMap<String, String>) -> Result<Option<i64>, R
 
 /// `POST /flows`: waits for the network layer's flow evaluation.
 async fn post_flows(State(app): State<Arc<App>>) -> Response {
-    app.metrics.refuse("not_implemented");
-    error(
-        StatusCode::NOT_IMPLEMENTED,
-        "flow ingestion waits for the network layer's flow evaluation in the facade; nothing was stored".to_owned(),
-    )
+    refuse(&app, StatusCode::NOT_IMPLEMENTED,
+        "flow ingestion waits for the network layer's flow evaluation in the facade; nothing was stored".to_owned(),)
 }
 
 fn limit_of(app: &App, query: &HashMap<String, String>) -> Result<i64, Response> {
@@ -438,13 +476,11 @@ fn limit_of(app: &App, query: &HashMap<String, String>) -> Result<i64, Response>
         None => Ok(100),
         Some(l) => match l.parse::<i64>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            _ => {
-                app.metrics.refuse("bad_request");
-                Err(error(
-                    StatusCode::BAD_REQUEST,
-                    format!("`limit` must be 1 to {MAX_LIMIT}: `{}`", printable(l)),
-                ))
-            }
+            _ => Err(refuse(
+                app,
+                StatusCode::BAD_REQUEST,
+                format!("`limit` must be 1 to {MAX_LIMIT}: `{}`", printable(l)),
+            )),
         },
     }
 }
@@ -453,8 +489,8 @@ fn cursor_of(app: &App, query: &HashMap<String, String>) -> Result<i64, Response
     match query.get("cursor") {
         None => Ok(0),
         Some(c) => c.parse::<i64>().map_err(|_| {
-            app.metrics.refuse("bad_request");
-            error(
+            refuse(
+                app,
                 StatusCode::BAD_REQUEST,
                 format!("`cursor` is not one this API gave: `{}`", printable(c)),
             )
@@ -468,17 +504,15 @@ fn reject_unknown(
     known: &[&str],
 ) -> Result<(), Response> {
     match query.keys().find(|k| !known.contains(&k.as_str())) {
-        Some(k) => {
-            app.metrics.refuse("bad_request");
-            Err(error(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "unknown parameter `{}`; this endpoint takes {}",
-                    printable(k),
-                    known.join(", ")
-                ),
-            ))
-        }
+        Some(k) => Err(refuse(
+            app,
+            StatusCode::BAD_REQUEST,
+            format!(
+                "unknown parameter `{}`; this endpoint takes {}",
+                printable(k),
+                known.join(", ")
+            ),
+        )),
         None => Ok(()),
     }
 }
@@ -488,14 +522,7 @@ async fn get_alerts(
     State(app): State<Arc<App>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let filter = match list_filter(&app, &query, &ALERT_FILTERS, &[]) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    match app.store.alerts(&filter).await {
-        Ok(items) => page(items.into_iter().map(|a| (a.id, a)).collect(), filter.limit),
-        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-    }
+    list::<StoredAlert>(&app, &query).await
 }
 
 /// `GET /rules`.
@@ -531,8 +558,8 @@ fn known_rule(app: &App, name: &str) -> Result<(), Response> {
     if loaded.palisade.rules().and_then(|r| r.rule(name)).is_some() {
         Ok(())
     } else {
-        app.metrics.refuse("not_found");
-        Err(error(
+        Err(refuse(
+            app,
             StatusCode::NOT_FOUND,
             format!("no rule named `{}` is loaded", printable(name)),
         ))
@@ -582,8 +609,8 @@ async fn put_rule(
         Err(r) => return r,
     };
     if change.enabled.is_none() && change.mode.is_none() {
-        app.metrics.refuse("bad_request");
-        return error(
+        return refuse(
+            &app,
             StatusCode::BAD_REQUEST,
             "give `enabled` (true/false) and/or `mode` (`alert`/`observe`)".to_owned(),
         );
@@ -623,8 +650,7 @@ async fn post_exception(
         Err(r) => return r,
     };
     if let Err(message) = exception.validate(&palisade::runtime::alert_schema()) {
-        app.metrics.refuse("bad_request");
-        return error(StatusCode::BAD_REQUEST, message);
+        return refuse(&app, StatusCode::BAD_REQUEST, message);
     }
     let text = serde_json::to_string(&exception).unwrap_or_default();
     if let Err(e) = app.store.add_exception(&name, &text, now_ms()).await {

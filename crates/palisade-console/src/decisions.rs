@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ingest::{BatchError, json_lines, printable};
-use crate::store::parse_rfc3339;
+use crate::store::{NewDecision, parse_rfc3339};
 
 /// The longest message kept per policy (longer ones are cut by the sender).
 pub const MAX_MESSAGE: usize = 4096;
@@ -103,6 +103,30 @@ pub struct Received {
     pub at: i64,
     /// The decision.
     pub decision: AdmissionDecision,
+}
+
+impl Received {
+    /// The decision as the store keeps it.
+    pub fn to_store(&self) -> NewDecision {
+        let d = &self.decision;
+        NewDecision {
+            at: self.at,
+            uid: d.uid.clone(),
+            operation: d.operation.clone(),
+            kind: d.kind.clone(),
+            namespace: d.namespace.clone(),
+            name: d.name.clone(),
+            allowed: d.allowed,
+            verdict: d.verdict.as_str(),
+            dry_run: d.dry_run,
+            policies: d
+                .policies
+                .iter()
+                .map(|p| (p.policy.clone(), p.action.clone()))
+                .collect(),
+            body: serde_json::to_string(d).unwrap_or_default(),
+        }
+    }
 }
 
 /// Reads a forwarded batch whole: JSON lines of [`AdmissionDecision`],

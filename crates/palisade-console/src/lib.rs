@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod oncall;
 mod openapi;
+mod pages;
 pub mod store;
 
 use std::net::SocketAddr;
@@ -26,8 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use config::ConsoleConfig;
-use palisade_https::{ShutdownSignal, StartError, TlsError, TlsListener, accept_loop};
-use tokio::sync::watch;
+use palisade_https::{ShutdownSignal, StartError, TlsError};
 
 /// The console could not start.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -154,12 +154,8 @@ pub async fn serve_until(
     until: impl std::future::Future<Output = ()>,
 ) -> Result<(), ConsoleError> {
     let (cert, key) = certificates(&config).map_err(StartError::from)?;
-    let TlsListener {
-        certs,
-        acceptor,
-        listener,
-        addr,
-    } = palisade_https::listen(&cert, &key, config.listen).await?;
+    let tls = palisade_https::listen(&cert, &key, config.listen).await?;
+    let (certs, addr) = (Arc::clone(&tls.certs), tls.addr);
     let store = store::Store::open(&config.db).await?;
     let first = {
         let config = config.clone();
@@ -174,15 +170,7 @@ pub async fn serve_until(
     }
     let app = Arc::new(app::App::new(config, store, first).await?);
     app.audit().await?;
-    let router = api::router(Arc::clone(&app));
-    let (stop, stopped) = watch::channel(false);
-    let accepting = tokio::spawn(accept_loop(
-        listener,
-        acceptor,
-        router,
-        stopped,
-        Duration::from_secs(10),
-    ));
+    let serving = tls.serve(api::router(Arc::clone(&app)), Duration::from_secs(10));
     let watching = tokio::spawn(Arc::clone(&app).watch());
     // A renewed certificate is served without a restart.
     let interval = app.config.reload_interval;
@@ -204,7 +192,6 @@ pub async fn serve_until(
     until.await;
     watching.abort();
     renewing.abort();
-    let _ = stop.send(true);
-    let _ = accepting.await;
+    serving.stop().await;
     Ok(())
 }

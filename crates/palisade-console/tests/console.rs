@@ -115,12 +115,8 @@ async fn suite(name: &str, db: &str) {
     assert_eq!(status, 200, "{body}");
     let (status, _) = console.post("/api/v1/events", SHELL).await;
     assert_eq!(status, 200);
-    assert!(
-        console
-            .alerts("Terminal shell in container")
-            .await
-            .is_empty()
-    );
+    let shells = console.alerts("Terminal shell in container").await;
+    assert!(shells.is_empty(), "{shells:?}");
     let (status, _) = console
         .put("/api/v1/rules/No%20such%20rule", r#"{"enabled": false}"#)
         .await;
@@ -151,15 +147,15 @@ async fn suite(name: &str, db: &str) {
         )
         .await;
     assert_eq!(status, 400);
-    let export = console.text("/api/v1/exceptions/export").await;
-    assert!(
-        export.contains("- rule: \"Read sensitive file\""),
-        "{export}"
-    );
-    assert!(
-        export.contains("override:\n    exceptions: append"),
-        "{export}"
-    );
+    console
+        .text_holds(
+            "/api/v1/exceptions/export",
+            &[
+                "- rule: \"Read sensitive file\"",
+                "override:\n    exceptions: append",
+            ],
+        )
+        .await;
 
     // The active policy set as manifests, exceptions included.
     let (status, list) = console.get("/api/v1/policies/export").await;
@@ -242,15 +238,15 @@ async fn suite(name: &str, db: &str) {
         .await
         .unwrap();
     assert_eq!(refused.status().as_u16(), 413);
-    let metrics = console.text("/metrics").await;
-    assert!(
-        metrics.contains("palisade_console_refused_total{reason=\"too_large\"} 1"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("palisade_console_refused_total{reason=\"bad_request\"}"),
-        "{metrics}"
-    );
+    console
+        .text_holds(
+            "/metrics",
+            &[
+                "palisade_console_refused_total{reason=\"too_large\"} 1",
+                "palisade_console_refused_total{reason=\"bad_request\"}",
+            ],
+        )
+        .await;
 
     admission_decisions(&console).await;
 
@@ -259,25 +255,14 @@ async fn suite(name: &str, db: &str) {
     let console = Console::start(config).await;
     let (_, kept) = console.get("/api/v1/decisions?cluster=edge-1").await;
     assert_eq!(kept["items"].as_array().unwrap().len(), 3, "{kept}");
-    let (_, rules) = console.get("/api/v1/rules").await;
-    let shell = rules["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == "Terminal shell in container")
-        .unwrap()
-        .clone();
-    assert_eq!(shell["enabled"], false, "{rules}");
+    let shell = console.rule("Terminal shell in container").await;
+    assert_eq!(shell["enabled"], false, "{shell}");
     let (status, _) = console
         .post("/api/v1/events", &format!("{SHELL}\n{SHADOW}"))
         .await;
     assert_eq!(status, 200);
-    assert!(
-        console
-            .alerts("Terminal shell in container")
-            .await
-            .is_empty()
-    );
+    let shells = console.alerts("Terminal shell in container").await;
+    assert!(shells.is_empty(), "{shells:?}");
     assert_eq!(console.alerts("Read sensitive file").await[0]["count"], 100);
     console.stop().await;
 }
@@ -328,51 +313,46 @@ async fn admission_decisions(console: &Console) {
         200
     );
 
-    let (status, all) = console.get("/api/v1/decisions?cluster=edge-1").await;
-    assert_eq!(status, 200, "{all}");
-    let items = all["items"].as_array().unwrap();
-    let uids: Vec<&str> = items.iter().map(|d| d["uid"].as_str().unwrap()).collect();
-    assert_eq!(uids, ["a1", "a2", "a3"]);
-    assert_eq!(items[0]["cluster"], "edge-1");
-    assert_eq!(items[0]["namespace"], "shop");
-    assert_eq!(items[0]["allowed"], false);
-    assert_eq!(items[0]["verdict"], "denied");
-    assert_eq!(items[0]["time"], "2026-12-07T01:00:00Z");
+    // `field` of every decision `GET /api/v1/decisions?query` lists.
+    let listed = async |query: &str, field: &str| -> Vec<String> {
+        let (status, body) = console.get(&format!("/api/v1/decisions?{query}")).await;
+        assert_eq!(status, 200, "{body}");
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d[field].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(listed("cluster=edge-1", "uid").await, ["a1", "a2", "a3"]);
+    let (_, all) = console.get("/api/v1/decisions?cluster=edge-1").await;
+    let first = &all["items"][0];
     assert_eq!(
-        items[0]["policies"][0]["message"],
+        (&first["cluster"], &first["namespace"], &first["allowed"]),
+        (&json!("edge-1"), &json!("shop"), &json!(false))
+    );
+    assert_eq!(first["verdict"], "denied");
+    assert_eq!(first["time"], "2026-12-07T01:00:00Z");
+    assert_eq!(
+        first["policies"][0]["message"],
         "Privileged container is not allowed: <b>nginx</b>"
     );
-    let (_, denied) = console
-        .get("/api/v1/decisions?policy=psp-privileged-container")
-        .await;
-    let clusters: Vec<&str> = denied["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["cluster"].as_str().unwrap())
-        .collect();
-    assert_eq!(clusters, ["edge-1", "edge-2"]);
-    let (_, allowed) = console
-        .get("/api/v1/decisions?verdict=allowed&namespace=shop")
-        .await;
-    assert_eq!(allowed["items"].as_array().unwrap().len(), 1, "{allowed}");
-    let (_, first) = console.get("/api/v1/decisions?limit=2").await;
-    assert_eq!(first["items"].as_array().unwrap().len(), 2);
-    let cursor = first["next"].as_str().unwrap();
-    let (_, rest) = console
-        .get(&format!("/api/v1/decisions?limit=2&cursor={cursor}"))
-        .await;
-    let rest: Vec<&str> = rest["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["uid"].as_str().unwrap())
-        .collect();
-    assert_eq!(rest, ["a3", "b1"]);
-    let (_, later) = console
-        .get("/api/v1/decisions?since=2026-12-07T01:00:01Z")
-        .await;
-    assert!(later["items"].as_array().unwrap().is_empty(), "{later}");
+    assert_eq!(
+        listed("policy=psp-privileged-container", "cluster").await,
+        ["edge-1", "edge-2"]
+    );
+    assert_eq!(
+        listed("verdict=allowed&namespace=shop", "uid").await,
+        ["a2"]
+    );
+    let (_, page) = console.get("/api/v1/decisions?limit=2").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    let cursor = page["next"].as_str().unwrap();
+    assert_eq!(
+        listed(&format!("limit=2&cursor={cursor}"), "uid").await,
+        ["a3", "b1"]
+    );
+    assert!(listed("since=2026-12-07T01:00:01Z", "uid").await.is_empty());
     assert_eq!(console.get("/api/v1/decisions?verdict=maybe").await.0, 400);
 
     // A bad line refuses the batch whole: the good line before it is not stored.
@@ -383,8 +363,7 @@ async fn admission_decisions(console: &Console) {
     let (status, body) = console.post("/api/v1/admission", &bad).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["line"], 2, "{body}");
-    let (_, none) = console.get("/api/v1/decisions?cluster=default").await;
-    assert!(none["items"].as_array().unwrap().is_empty(), "{none}");
+    assert!(listed("cluster=default", "uid").await.is_empty());
 
     let (_, summary) = console.get("/api/v1/summary").await;
     assert_eq!(
@@ -392,11 +371,12 @@ async fn admission_decisions(console: &Console) {
         json!({"total": 4, "verdicts": {"allowed": 2, "denied": 2, "error": 0, "timeout": 0}}),
         "{summary}"
     );
-    let metrics = console.text("/metrics").await;
-    assert!(
-        metrics.contains("palisade_console_admission_decisions_total 4"),
-        "{metrics}"
-    );
+    console
+        .text_holds(
+            "/metrics",
+            &["palisade_console_admission_decisions_total 4"],
+        )
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -432,7 +412,14 @@ impl Postgres {
             } else {
                 command.args(&args[1..]);
             }
-            command.output()
+            let out = command.output().ok()?;
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                args[0],
+                String::from_utf8_lossy(&out.stderr)
+            );
+            Some(())
         };
         if nix_is_root() {
             std::process::Command::new("chown")
@@ -445,26 +432,20 @@ impl Postgres {
             l.local_addr().ok()?.port()
         };
         let initdb = bin.join("initdb").display().to_string();
-        let out = run(&[
+        run(&[
             &initdb,
             "-D",
             &data.join("db").display().to_string(),
             "-U",
             "palisade",
             "--auth=trust",
-        ])
-        .ok()?;
-        assert!(
-            out.status.success(),
-            "initdb: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        ])?;
         let pg_ctl = bin.join("pg_ctl").display().to_string();
         let options = format!(
             "-c listen_addresses=127.0.0.1 -p {port} -k {}",
             data.display()
         );
-        let out = run(&[
+        run(&[
             &pg_ctl,
             "-D",
             &data.join("db").display().to_string(),
@@ -474,13 +455,7 @@ impl Postgres {
             &data.join("log").display().to_string(),
             "-w",
             "start",
-        ])
-        .ok()?;
-        assert!(
-            out.status.success(),
-            "pg_ctl: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        ])?;
         Some((
             Postgres { data, bin },
             format!("postgres://palisade@127.0.0.1:{port}/postgres"),

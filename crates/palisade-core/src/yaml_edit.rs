@@ -376,10 +376,17 @@ fn plan_entry(
     if end == key.line && value.line == key.line && replace_scalar(lines, value, new, out) {
         return Ok(());
     }
-    // The entry written anew where it stands (a `- ` before the key stays).
+    // The entry written anew where it stands (a `- ` before the key stays),
+    // the keys it had still in their order.
     let mut one = Map::new();
     one.insert(key.as_str().ok_or(Unsafe)?.to_owned(), new.clone());
-    let text = indented(&yaml::to_yaml_string(&Json::Object(one)), key.column, false);
+    let like = Node {
+        value: Value::Map(vec![(key.clone(), value.clone())]),
+        line: key.line,
+        column: key.column,
+    };
+    let text = yaml::to_yaml_string_like(&Json::Object(one), &like);
+    let text = indented(&text, key.column, false);
     out.push(Splice {
         from: lines.at(key.line, key.column),
         to: lines.end(end),
@@ -585,6 +592,9 @@ mod tests {
         let out = rewrite(text, json!({"z": 1, "list": ["a", "c"], "y": "text\n"}));
         assert!(out.layout_kept);
         assert_eq!(out.text, "# top\nz: 1\nlist:\n  - a\n  - c\ny: |\n  text\n");
+        // A flow mapping that changes keeps its keys' order.
+        let out = rewrite("m: {z: 1, a: 2}\n", json!({"m": {"z": 1, "a": 3}}));
+        assert_eq!(out.text, "m:\n  z: 1\n  a: 3\n");
         // Deleting the first key of an item would take its dash.
         let text = "# top\nz: 1 # c\nlist:\n- name: a\n  v: 1\n";
         let out = rewrite(text, json!({"list": [{"v": 1}], "z": 2}));

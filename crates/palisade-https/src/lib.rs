@@ -6,6 +6,7 @@
 //! SIGTERM/ctrl-c ([`ShutdownSignal`]) and development certificates
 //! ([`dev_cert`]).
 
+pub mod body;
 pub mod dev_cert;
 mod error;
 mod listen;
@@ -14,7 +15,7 @@ mod shutdown;
 mod tls;
 
 pub use error::{BindError, TlsError};
-pub use listen::{StartError, TlsListener, listen};
+pub use listen::{Serving, StartError, TlsListener, listen};
 pub use serve::{HANDSHAKE_TIMEOUT, accept_loop};
 pub use shutdown::ShutdownSignal;
 pub use tls::CertStore;

@@ -4,8 +4,12 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
+use axum::Router;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
 use crate::error::{BindError, TlsError};
@@ -54,4 +58,35 @@ pub async fn listen(cert: &Path, key: &Path, addr: SocketAddr) -> Result<TlsList
         listener,
         addr,
     })
+}
+
+impl TlsListener {
+    /// Serves `router` in the background until [`Serving::stop`].
+    pub fn serve(self, router: Router, shutdown_timeout: Duration) -> Serving {
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(crate::serve::accept_loop(
+            self.listener,
+            self.acceptor,
+            router,
+            stopped,
+            shutdown_timeout,
+        ));
+        Serving { stop, task }
+    }
+}
+
+/// An accept loop serving in the background ([`TlsListener::serve`]).
+#[derive(Debug)]
+pub struct Serving {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Serving {
+    /// Stops accepting connections and waits until the open ones have
+    /// finished (or the shutdown timeout passed).
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
 }

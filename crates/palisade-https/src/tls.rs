@@ -148,31 +148,26 @@ mod tests {
     use super::*;
     use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConnection};
 
+    /// Moves what `from` has to write into `to`; whether there was anything.
+    fn pump<A, B>(
+        from: &mut rustls::ConnectionCommon<A>,
+        to: &mut rustls::ConnectionCommon<B>,
+    ) -> bool {
+        let mut bytes = Vec::new();
+        while from.wants_write() {
+            from.write_tls(&mut bytes).unwrap();
+        }
+        let mut records = &bytes[..];
+        while !records.is_empty() {
+            to.read_tls(&mut records).unwrap();
+            to.process_new_packets().unwrap();
+        }
+        !bytes.is_empty()
+    }
+
     /// Moves TLS records between the two ends until neither has more.
     fn exchange(client: &mut ClientConnection, server: &mut ServerConnection) {
-        loop {
-            let mut to_server = Vec::new();
-            while client.wants_write() {
-                client.write_tls(&mut to_server).unwrap();
-            }
-            let mut records = &to_server[..];
-            while !records.is_empty() {
-                server.read_tls(&mut records).unwrap();
-                server.process_new_packets().unwrap();
-            }
-            let mut to_client = Vec::new();
-            while server.wants_write() {
-                server.write_tls(&mut to_client).unwrap();
-            }
-            let mut records = &to_client[..];
-            while !records.is_empty() {
-                client.read_tls(&mut records).unwrap();
-                client.process_new_packets().unwrap();
-            }
-            if to_server.is_empty() && to_client.is_empty() {
-                return;
-            }
-        }
+        while pump(client, server) | pump(server, client) {}
     }
 
     #[test]

@@ -13,6 +13,8 @@
 //!   `check(flow)` with reasons, reachability, the identity matrix and its
 //!   `petgraph` graph;
 //! - [`connlist`] — netpol-analyzer compatible connectivity lists;
+//! - [`flows`] — observed flows (Hubble's JSON export) judged against the
+//!   policies and the declaration;
 //! - [`intent`] — declared intent (Otterize `ClientIntents`) compared with
 //!   what the policies allow: paths allowed but not declared, declared but
 //!   denied;
@@ -48,6 +50,7 @@
 pub mod audit;
 pub mod connlist;
 mod engine;
+pub mod flows;
 pub mod intent;
 pub mod inventory;
 pub mod issues;

@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use palisade_core::manifest::load_reader;
+use palisade_network::flows::FlowJudge;
 use palisade_network::intent::{Declaration, compare};
 use palisade_network::{Issues, Resolver};
 
@@ -35,6 +36,25 @@ fn bad_client_intents_are_reported_with_positions() {
         let declaration = Declaration::from_manifests(&report.objects, &mut issues);
         let _ = compare(&resolver, &declaration, &mut issues);
         issues.iter().next().map(ToString::to_string)
+    });
+}
+
+/// Hubble export cases, judged against the shop example
+/// (`tests/intent/shop`): lines that are not flow records, records without
+/// a port, ends that are not in the inventory — each reported with its
+/// line and column, never a panic.
+#[test]
+fn bad_flow_exports_are_reported_with_positions() {
+    let shop = Path::new("tests/intent/shop");
+    let cluster =
+        palisade_core::manifest::load_paths(&[shop.join("inventory"), shop.join("policies")]);
+    let mut issues = Issues::default();
+    let resolver = Resolver::from_manifests(&cluster.objects, &mut issues);
+    let judge = FlowJudge::new(&resolver, None, &mut issues);
+    palisade_testkit::bad_input::run("tests/bad_input/flows", |case| {
+        let text = String::from_utf8_lossy(case.bytes);
+        let report = judge.judge_export(&case.path_str(), &text);
+        report.problems.first().map(ToString::to_string)
     });
 }
 

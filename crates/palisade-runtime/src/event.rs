@@ -117,10 +117,17 @@ impl Layout {
     }
 
     /// The column of `key`, adding it (resolved against `schema`) when new.
-    fn intern(&mut self, key: &str, schema: &Schema) -> (u32, Option<FieldType>) {
+    /// A key that names no field of the schema is an error, as a condition
+    /// or an output naming it is (a misspelt key would otherwise be an
+    /// absent value that no rule matches).
+    fn intern(&mut self, key: &str, schema: &Schema) -> Result<(u32, Option<FieldType>), String> {
         if let Some(&col) = self.by_key.get(key) {
-            return (col, self.types.get(col as usize).copied().flatten());
+            return Ok((col, self.types.get(col as usize).copied().flatten()));
         }
+        let Some((name, arg)) = split_key(key) else {
+            return Err(format!("`{key}` is not a field name (an unclosed `[`)"));
+        };
+        let r = schema.resolve(name, arg).map_err(|e| e.to_string())?;
         let col = u32::try_from(self.keys.len()).unwrap_or(u32::MAX);
         self.keys.push(key.to_owned());
         self.by_key.insert(key.to_owned(), col);
@@ -130,44 +137,37 @@ impl Layout {
         if key == "evt.type" {
             self.evt_type = Some(col);
         }
-        let resolved = split_key(key)
-            .filter(|(name, arg)| schema.knows(name, *arg))
-            .and_then(|(name, arg)| schema.resolve(name, arg).ok());
-        let ty = resolved
-            .as_ref()
-            .and_then(|r| schema.field(r.id).map(|d| d.type_for(r.arg.is_some())));
-        if let Some(r) = resolved {
-            if r.slot != FieldRef::NO_SLOT {
-                let slot = r.slot as usize;
-                if self.by_slot.len() <= slot {
-                    self.by_slot.resize(slot + 1, u32::MAX);
+        let ty = schema.field(r.id).map(|d| d.type_for(r.arg.is_some()));
+        if r.slot != FieldRef::NO_SLOT {
+            let slot = r.slot as usize;
+            if self.by_slot.len() <= slot {
+                self.by_slot.resize(slot + 1, u32::MAX);
+            }
+            if let Some(c) = self.by_slot.get_mut(slot) {
+                *c = col;
+            }
+        }
+        let id = r.id.0 as usize;
+        match r.arg {
+            None => {
+                if self.plain.len() <= id {
+                    self.plain.resize(id + 1, None);
                 }
-                if let Some(c) = self.by_slot.get_mut(slot) {
-                    *c = col;
+                if let Some(c) = self.plain.get_mut(id) {
+                    *c = Some(col);
                 }
             }
-            let id = r.id.0 as usize;
-            match r.arg {
-                None => {
-                    if self.plain.len() <= id {
-                        self.plain.resize(id + 1, None);
-                    }
-                    if let Some(c) = self.plain.get_mut(id) {
-                        *c = Some(col);
-                    }
+            Some(arg) => {
+                if self.with_arg.len() <= id {
+                    self.with_arg.resize(id + 1, Vec::new());
                 }
-                Some(arg) => {
-                    if self.with_arg.len() <= id {
-                        self.with_arg.resize(id + 1, Vec::new());
-                    }
-                    if let Some(list) = self.with_arg.get_mut(id) {
-                        list.push((arg, col));
-                    }
+                if let Some(list) = self.with_arg.get_mut(id) {
+                    list.push((arg, col));
                 }
             }
         }
         self.types.push(ty);
-        (col, ty)
+        Ok((col, ty))
     }
 
     /// The keys, in column order.
@@ -320,10 +320,11 @@ impl FlatEvents {
     }
 
     /// Reads one JSON object per non-blank line. Keys are Falco field
-    /// names (`proc.aname[2]`, `container.mount.dest[/etc]` included);
-    /// `null` means absent. Values are typed by the schema: strings of IP
-    /// fields are parsed as addresses, numbers as the field's integer type,
-    /// arrays of strings are multi-valued fields.
+    /// names of `schema` (`proc.aname[2]`, `container.mount.dest[/etc]`
+    /// included); a key naming no field is an error, with the closest
+    /// field name when one is close. `null` means absent. Values are typed
+    /// by the schema: strings of IP fields must be addresses, numbers take
+    /// the field's integer type, arrays of strings are multi-valued fields.
     pub fn parse(text: &str, schema: &Schema) -> Result<FlatEvents, EventParseError> {
         let mut layout = Layout::default();
         let mut rows = Vec::new();
@@ -352,16 +353,15 @@ impl FlatEvents {
                 code: 0,
             };
             for (key, json) in object {
-                let (col, ty) = layout.intern(&key, schema);
-                let cell = row
-                    .convert(&key, json, ty)
-                    .map_err(|message| EventParseError {
-                        line: line_no,
-                        // The column of the key (best effort: escapes in
-                        // the key make it 1).
-                        column: line.find(&format!("\"{key}\"")).map_or(1, |c| c + 1),
-                        message,
-                    })?;
+                let at_key = |message| EventParseError {
+                    line: line_no,
+                    // The column of the key (best effort: escapes in the
+                    // key make it 1).
+                    column: line.find(&format!("\"{key}\"")).map_or(1, |c| c + 1),
+                    message,
+                };
+                let (col, ty) = layout.intern(&key, schema).map_err(at_key)?;
+                let cell = row.convert(&key, json, ty).map_err(at_key)?;
                 if let (true, Cell::Str(start, len)) = (key == "evt.type", cell) {
                     let name = row
                         .text
@@ -434,7 +434,7 @@ impl Row {
     ) -> Result<Cell, String> {
         use serde_json::Value as J;
         // A value of the wrong JSON type for the field's schema type is an
-        // error (unknown fields take any value).
+        // error.
         let expected = match (ty, &json) {
             (None, _) | (_, J::Null) => None,
             (Some(t), J::Number(_)) if t.is_numeric() => None,
@@ -489,9 +489,13 @@ impl Row {
                         self.ip6.push(ip);
                         Cell::Ip6(index)
                     }
+                    // libsinsp gives these fields addresses only (an
+                    // `ipnet` field's value is the address too).
                     Err(_) => {
-                        let (start, len) = self.push_text(&s)?;
-                        Cell::Str(start, len)
+                        return Err(format!(
+                            "`{key}` ({} field) must be an IP address, found `{s}`",
+                            ty.map_or("ipaddr", FieldType::as_str)
+                        ));
                     }
                 },
                 Some(FieldType::Bytes) => {
@@ -583,6 +587,27 @@ mod tests {
                 "`fd.sip` (ipaddr field) must be a string, found a boolean",
                 2,
             ),
+            (
+                r#"{"evt.num": 1, "fd.sip": "10.0.0.300"}"#,
+                "`fd.sip` (ipaddr field) must be an IP address, found `10.0.0.300`",
+                16,
+            ),
+            (
+                r#"{"fd.snet": "10.0.0.0/8"}"#,
+                "`fd.snet` (ipnet field) must be an IP address, found `10.0.0.0/8`",
+                2,
+            ),
+            (
+                r#"{"proc.nmae": "bash"}"#,
+                "unknown field `proc.nmae`, did you mean `proc.name`?",
+                2,
+            ),
+            (r#"{"x.custom": 1}"#, "unknown field `x.custom`", 2),
+            (
+                r#"{"proc.aname[2": "sshd"}"#,
+                "`proc.aname[2` is not a field name (an unclosed `[`)",
+                2,
+            ),
         ] {
             let err = FlatEvents::parse(line, &schema).unwrap_err();
             assert_eq!(
@@ -591,8 +616,9 @@ mod tests {
                 "{line}"
             );
         }
-        // Unknown fields and `null` take anything; numbers stay numbers.
-        let ok = r#"{"evt.num": 1, "proc.name": null, "x.custom": 1, "proc.pid": -1}"#;
+        // `null` takes any field; numbers stay numbers; IPv6 addresses are
+        // addresses.
+        let ok = r#"{"evt.num": 1, "proc.name": null, "proc.pid": -1, "fd.sip": "2001:db8::3"}"#;
         assert!(FlatEvents::parse(ok, &schema).is_ok());
     }
 }

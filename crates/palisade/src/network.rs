@@ -57,6 +57,39 @@ pub mod intent {
     };
 }
 
+/// Observed flows: Hubble's JSON export (`hubble observe -o json`) judged
+/// against the policies and, when given, the declaration — each record on
+/// the side it was observed at, with the deciding rules and a finding
+/// (`drift`, `declared-but-dropped`, `undeclared`). What the console's flow
+/// ingestion uses.
+///
+/// ```
+/// use palisade::manifest::load_str;
+/// use palisade::network::flows::FlowJudge;
+/// use palisade::network::{Issues, Resolver};
+///
+/// let cluster = load_str("cluster.yaml", include_str!("../../../examples/data/cluster.yaml"));
+/// let mut issues = Issues::default();
+/// let resolver = Resolver::from_manifests(&cluster.objects, &mut issues);
+/// let judge = FlowJudge::new(&resolver, None, &mut issues);
+/// // One record per line.
+/// let export = concat!(
+///     r#"{"flow": {"verdict": "FORWARDED", "traffic_direction": "INGRESS", "#,
+///     r#""l4": {"TCP": {"destination_port": 5432}}, "#,
+///     r#""source": {"namespace": "shop", "labels": ["k8s:app=web", "k8s:tier=frontend"]}, "#,
+///     r#""destination": {"namespace": "data", "labels": ["k8s:app=db"]}}}"#,
+/// );
+/// let report = judge.judge_export("hubble.json", export);
+/// // The database's policies deny the web tier: the cluster does not run them.
+/// assert_eq!(report.summary.drift, 1);
+/// ```
+pub mod flows {
+    pub use palisade_network::flows::{
+        FlowFinding, FlowJudge, FlowProblem, FlowRecord, FlowReport, FlowSummary, JudgedFlow,
+        ObservedDirection, ObservedEnd, Unjudged, parse_line,
+    };
+}
+
 /// Generated clusters of a given size, for benchmarks and differential
 /// tests. Not part of the stable API.
 #[doc(hidden)]

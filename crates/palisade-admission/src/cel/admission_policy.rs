@@ -21,7 +21,7 @@ use palisade_core::selector::{self, Selector};
 use palisade_core::{EnforcementAction, Location, Manifest};
 use serde_json::Value as Json;
 
-use super::error::CompileError;
+use super::error::{CompileError, at};
 use super::expression::Environment;
 use super::request::inputs_with;
 use super::resources::MatchResources;
@@ -93,13 +93,6 @@ pub struct NoPolicyError {
     pub policy: String,
 }
 
-fn at(location: &Option<Location>) -> String {
-    location
-        .as_ref()
-        .map(|l| format!("{l}: "))
-        .unwrap_or_default()
-}
-
 /// `failurePolicy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailurePolicy {
@@ -150,6 +143,69 @@ pub struct BoundPolicy {
     policy: Arc<AdmissionPolicy>,
     binding: PolicyBinding,
     label: String,
+}
+
+/// An entry of `validationActions`: `Deny`, `Warn`, or `Audit` (recorded
+/// as a `dryrun` violation).
+pub(crate) fn validation_action(name: &str) -> Option<EnforcementAction> {
+    match name {
+        "Deny" => Some(EnforcementAction::Deny),
+        "Warn" => Some(EnforcementAction::Warn),
+        "Audit" => Some(EnforcementAction::Dryrun),
+        _ => None,
+    }
+}
+
+/// `key` of `json`, unless absent or `null`.
+fn present<'j>(json: &'j Json, key: &str) -> Option<&'j Json> {
+    json.get(key).filter(|v| !v.is_null())
+}
+
+/// The string in `key` of `json`.
+fn text(json: &Json, key: &str) -> Option<String> {
+    json.get(key).and_then(Json::as_str).map(str::to_owned)
+}
+
+impl ParamRef {
+    /// Reads a binding's `spec.paramRef`; `invalid` makes the error for a
+    /// field.
+    fn from_json(
+        json: &Json,
+        invalid: &dyn Fn(&str, &str) -> AdmissionPolicyError,
+    ) -> Result<ParamRef, AdmissionPolicyError> {
+        let selector = present(json, "selector")
+            .map(|s| {
+                let (selector, problems) = selector::parse(s, "spec.paramRef.selector", &[]);
+                match problems.first() {
+                    Some(problem) => Err(invalid(&problem.field, &problem.message)),
+                    None => Ok(selector),
+                }
+            })
+            .transpose()?;
+        let name = text(json, "name");
+        if name.is_some() == selector.is_some() {
+            return Err(invalid(
+                "spec.paramRef",
+                "needs exactly one of `name` and `selector`",
+            ));
+        }
+        let deny_when_missing = match text(json, "parameterNotFoundAction").as_deref() {
+            Some("Deny") => true,
+            None | Some("Allow") => false,
+            Some(other) => {
+                return Err(invalid(
+                    "spec.paramRef.parameterNotFoundAction",
+                    &format!("`{other}` is not `Allow` or `Deny`"),
+                ));
+            }
+        };
+        Ok(ParamRef {
+            name,
+            namespace: text(json, "namespace"),
+            selector,
+            deny_when_missing,
+        })
+    }
 }
 
 /// A locator for the fields of one manifest.
@@ -256,17 +312,12 @@ impl AdmissionPolicy {
                 "is missing: the policy would match nothing",
             ));
         }
-        let param_kind = match spec.get("paramKind") {
-            None | Some(Json::Null) => None,
-            Some(p) => {
-                let text = |k: &str| p.get(k).and_then(Json::as_str).map(str::to_owned);
-                match (text("apiVersion"), text("kind")) {
-                    (Some(v), Some(k)) => Some((v, k)),
-                    _ => {
-                        return Err(invalid("spec.paramKind", "needs `apiVersion` and `kind`"));
-                    }
-                }
-            }
+        let param_kind = match present(spec, "paramKind") {
+            None => None,
+            Some(p) => match (text(p, "apiVersion"), text(p, "kind")) {
+                (Some(v), Some(k)) => Some((v, k)),
+                _ => return Err(invalid("spec.paramKind", "needs `apiVersion` and `kind`")),
+            },
         };
         if spec
             .get("validations")
@@ -345,14 +396,13 @@ impl PolicyBinding {
             })?
             .iter()
             .enumerate()
-            .map(|(i, a)| match a.as_str() {
-                Some("Deny") => Ok(EnforcementAction::Deny),
-                Some("Warn") => Ok(EnforcementAction::Warn),
-                Some("Audit") => Ok(EnforcementAction::Dryrun),
-                _ => Err(invalid(
-                    &format!("spec.validationActions[{i}]"),
-                    "is not `Deny`, `Warn` or `Audit`",
-                )),
+            .map(|(i, a)| {
+                a.as_str().and_then(validation_action).ok_or_else(|| {
+                    invalid(
+                        &format!("spec.validationActions[{i}]"),
+                        "is not `Deny`, `Warn` or `Audit`",
+                    )
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         if actions.contains(&EnforcementAction::Deny) && actions.contains(&EnforcementAction::Warn)
@@ -362,53 +412,15 @@ impl PolicyBinding {
                 "`Deny` and `Warn` may not be used together",
             ));
         }
-        let param_ref = match spec.get("paramRef") {
-            None | Some(Json::Null) => None,
-            Some(p) => {
-                let text = |k: &str| p.get(k).and_then(Json::as_str).map(str::to_owned);
-                let selector = match p.get("selector") {
-                    None | Some(Json::Null) => None,
-                    Some(s) => {
-                        let (selector, problems) =
-                            selector::parse(s, "spec.paramRef.selector", &[]);
-                        if let Some(problem) = problems.first() {
-                            return Err(invalid(&problem.field, &problem.message));
-                        }
-                        Some(selector)
-                    }
-                };
-                let name = text("name");
-                if name.is_some() == selector.is_some() {
-                    return Err(invalid(
-                        "spec.paramRef",
-                        "needs exactly one of `name` and `selector`",
-                    ));
-                }
-                let deny_when_missing = match text("parameterNotFoundAction").as_deref() {
-                    Some("Deny") => true,
-                    None | Some("Allow") => false,
-                    Some(other) => {
-                        return Err(invalid(
-                            "spec.paramRef.parameterNotFoundAction",
-                            &format!("`{other}` is not `Allow` or `Deny`"),
-                        ));
-                    }
-                };
-                Some(ParamRef {
-                    name,
-                    namespace: text("namespace"),
-                    selector,
-                    deny_when_missing,
-                })
-            }
-        };
-        let match_resources = match spec.get("matchResources") {
-            None | Some(Json::Null) => None,
-            Some(m) => Some(
+        let param_ref = present(spec, "paramRef")
+            .map(|p| ParamRef::from_json(p, &invalid))
+            .transpose()?;
+        let match_resources = present(spec, "matchResources")
+            .map(|m| {
                 MatchResources::from_json(m, "spec.matchResources")
-                    .map_err(|(field, reason)| invalid(&field, &reason))?,
-            ),
-        };
+                    .map_err(|(field, reason)| invalid(&field, &reason))
+            })
+            .transpose()?;
         Ok(PolicyBinding {
             name: reading.name,
             location: Some(manifest.source.location()),

@@ -7,7 +7,7 @@ use palisade_core::Location;
 /// unknown variable or function, a type error), or whose `messageExpression`
 /// or validation has the wrong type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
-#[error("{}`{field}`{}: {reason}", where_prefix(.location.as_ref()), inside(*.line, *.column))]
+#[error("{}`{field}`{}: {reason}", at(.location), inside(*.line, *.column))]
 #[diagnostic(
     code(palisade::admission::cel::compile),
     help(
@@ -72,7 +72,11 @@ fn inside(line: u32, column: u32) -> String {
     }
 }
 
-/// `file:line:column: ` or nothing.
-fn where_prefix(location: Option<&Location>) -> String {
-    location.map(|l| format!("{l}: ")).unwrap_or_default()
+/// `file:line:column: ` or nothing: the start of an error message that
+/// puts its location first.
+pub(crate) fn at(location: &Option<Location>) -> String {
+    location
+        .as_ref()
+        .map(|l| format!("{l}: "))
+        .unwrap_or_default()
 }

@@ -12,6 +12,18 @@ use super::error::{CompileError, EvalError};
 use super::library;
 use super::scope::rename_type_named_variables;
 
+/// The variables every admission expression sees — ValidatingAdmissionPolicy,
+/// Gatekeeper `K8sNativeValidation`, Kyverno `validate.cel` and
+/// ValidatingPolicy alike; `request::Inputs` holds their values.
+pub const VARIABLES: [&str; 6] = [
+    "object",
+    "oldObject",
+    "request",
+    "params",
+    "namespaceObject",
+    "variables",
+];
+
 /// The declarations expressions are checked against: the CEL standard
 /// library, its extensions (strings, math, encoders, optional values), the
 /// Kubernetes library and the variables of one policy format, all `dyn`.
@@ -34,9 +46,9 @@ impl Environment {
     }
 
     /// The environment of admission expressions: the variables of
-    /// [`request::VARIABLES`](super::request::VARIABLES).
+    /// [`VARIABLES`].
     pub fn admission() -> Environment {
-        Environment::new(&super::request::VARIABLES)
+        Environment::new(&VARIABLES)
     }
 
     /// Parses and checks `source`, the expression in `field` of the file at

@@ -15,7 +15,7 @@ use serde_json::Value as Json;
 
 use crate::autogen::{POD_CONTROLLERS, with_template};
 
-use super::admission_policy::{AdmissionPolicy, AdmissionPolicyError};
+use super::admission_policy::{AdmissionPolicy, AdmissionPolicyError, validation_action};
 use super::cluster::with_objects;
 use super::request::inputs_with;
 use super::resources::MatchResources;
@@ -103,12 +103,7 @@ impl ValidatingPolicy {
             Some(list) if !list.is_empty() => list
                 .iter()
                 .filter_map(Json::as_str)
-                .filter_map(|a| match a {
-                    "Deny" => Some(EnforcementAction::Deny),
-                    "Warn" => Some(EnforcementAction::Warn),
-                    "Audit" => Some(EnforcementAction::Dryrun),
-                    _ => None,
-                })
+                .filter_map(validation_action)
                 .collect(),
             _ => vec![EnforcementAction::Deny],
         };

@@ -82,22 +82,55 @@ fn dyn_list() -> CelType {
     CelType::list(CelType::Dyn)
 }
 
+/// `string.<name>(pattern)`: `f` on the string and the regular expression,
+/// compiled once per thread.
+fn regex_method(
+    name: &'static str,
+    id: &str,
+    result: CelType,
+    f: fn(&regex::Regex, &str) -> Value,
+) -> FunctionDecl {
+    method(
+        name,
+        id,
+        vec![CelType::String, CelType::String],
+        result,
+        move |args| match (string_arg(args, 0), string_arg(args, 1)) {
+            (Some(s), Some(p)) => with_regex(p, |re| f(re, s)).unwrap_or_else(fail),
+            _ => fail(format!("{name}: expected string arguments")),
+        },
+    )
+}
+
+/// `list.<name>()`: `f` on the items.
+fn list_method(
+    name: &'static str,
+    id: &str,
+    result: CelType,
+    f: fn(&[Value]) -> Value,
+) -> FunctionDecl {
+    method(
+        name,
+        id,
+        vec![dyn_list()],
+        result,
+        move |args| match list_arg(args, 0) {
+            Some(items) => f(items),
+            None => fail(format!("{name}: expected a list")),
+        },
+    )
+}
+
 /// Every function of the library, to add to an environment.
 pub fn functions() -> Vec<FunctionDecl> {
     vec![
         // `matches` with the per-thread cache: the crate compiles the
         // regular expression on every call.
-        method(
+        regex_method(
             "matches",
             "string_matches_string_cached",
-            vec![CelType::String, CelType::String],
             CelType::Bool,
-            |args| match (string_arg(args, 0), string_arg(args, 1)) {
-                (Some(s), Some(p)) => {
-                    with_regex(p, |re| Value::Bool(re.is_match(s))).unwrap_or_else(fail)
-                }
-                _ => fail("matches: expected string arguments".into()),
-            },
+            |re, s| Value::Bool(re.is_match(s)),
         ),
         // `x.orValue(d)` on a value that is not an optional gives the value,
         // as Kyverno's CEL evaluates it (`container.volumeMounts.orValue([])`
@@ -112,77 +145,30 @@ pub fn functions() -> Vec<FunctionDecl> {
                 Some(value) => value.clone(),
             },
         ),
-        method(
-            "find",
-            "string_find_string",
-            vec![CelType::String, CelType::String],
-            CelType::String,
-            |args| match (string_arg(args, 0), string_arg(args, 1)) {
-                (Some(s), Some(p)) => with_regex(p, |re| {
-                    Value::from(re.find(s).map(|m| m.as_str()).unwrap_or_default())
-                })
-                .unwrap_or_else(fail),
-                _ => fail("find: expected string arguments".into()),
-            },
-        ),
-        method(
+        regex_method("find", "string_find_string", CelType::String, |re, s| {
+            Value::from(re.find(s).map(|m| m.as_str()).unwrap_or_default())
+        }),
+        regex_method(
             "findAll",
             "string_find_all_string",
-            vec![CelType::String, CelType::String],
             CelType::list(CelType::String),
-            |args| match (string_arg(args, 0), string_arg(args, 1)) {
-                (Some(s), Some(p)) => with_regex(p, |re| {
-                    Value::List(re.find_iter(s).map(|m| Value::from(m.as_str())).collect())
-                })
-                .unwrap_or_else(fail),
-                _ => fail("findAll: expected string arguments".into()),
-            },
+            |re, s| Value::List(re.find_iter(s).map(|m| Value::from(m.as_str())).collect()),
         ),
-        method(
-            "isSorted",
-            "list_is_sorted",
-            vec![dyn_list()],
-            CelType::Bool,
-            |args| match list_arg(args, 0) {
-                Some(items) => Value::Bool(items.windows(2).all(|w| match w {
-                    [a, b] => compare(a, b).is_some_and(|o| o.is_le()),
-                    _ => true,
-                })),
-                None => fail("isSorted: expected a list".into()),
-            },
-        ),
-        method(
-            "sum",
-            "list_sum",
-            vec![dyn_list()],
-            CelType::Dyn,
-            |args| match list_arg(args, 0) {
-                Some(items) => sum(items),
-                None => fail("sum: expected a list".into()),
-            },
-        ),
-        method("min", "list_min", vec![dyn_list()], CelType::Dyn, |args| {
-            extreme(args, std::cmp::Ordering::Less, "min")
+        list_method("isSorted", "list_is_sorted", CelType::Bool, |items| {
+            Value::Bool(items.windows(2).all(|w| match w {
+                [a, b] => compare(a, b).is_some_and(|o| o.is_le()),
+                _ => true,
+            }))
         }),
-        method("max", "list_max", vec![dyn_list()], CelType::Dyn, |args| {
-            extreme(args, std::cmp::Ordering::Greater, "max")
+        list_method("sum", "list_sum", CelType::Dyn, sum),
+        list_method("min", "list_min", CelType::Dyn, |items| {
+            extreme(items, std::cmp::Ordering::Less, "min")
         }),
-        FunctionDecl::new("indexOf").with_overload(
-            OverloadDecl::method(
-                "list_index_of",
-                vec![dyn_list(), CelType::Dyn],
-                CelType::Int,
-            )
-            .with_impl(|args| position(args, false)),
-        ),
-        FunctionDecl::new("lastIndexOf").with_overload(
-            OverloadDecl::method(
-                "list_last_index_of",
-                vec![dyn_list(), CelType::Dyn],
-                CelType::Int,
-            )
-            .with_impl(|args| position(args, true)),
-        ),
+        list_method("max", "list_max", CelType::Dyn, |items| {
+            extreme(items, std::cmp::Ordering::Greater, "max")
+        }),
+        position_method("indexOf", "list_index_of", false),
+        position_method("lastIndexOf", "list_last_index_of", true),
     ]
 }
 
@@ -210,10 +196,7 @@ fn sum(items: &[Value]) -> Value {
     total
 }
 
-fn extreme(args: &[Value], keep: std::cmp::Ordering, name: &str) -> Value {
-    let Some(items) = list_arg(args, 0) else {
-        return fail(format!("{name}: expected a list"));
-    };
+fn extreme(items: &[Value], keep: std::cmp::Ordering, name: &str) -> Value {
     let mut best: Option<&Value> = None;
     for item in items {
         best = match best {
@@ -229,16 +212,26 @@ fn extreme(args: &[Value], keep: std::cmp::Ordering, name: &str) -> Value {
         .unwrap_or_else(|| fail(format!("{name}: the list is empty")))
 }
 
-fn position(args: &[Value], last: bool) -> Value {
-    let (Some(items), Some(needle)) = (list_arg(args, 0), args.get(1)) else {
-        return fail("indexOf: expected a list".into());
-    };
-    let found = if last {
-        items.iter().rposition(|v| v == needle)
-    } else {
-        items.iter().position(|v| v == needle)
-    };
-    Value::Int(found.map_or(-1, |i| i64::try_from(i).unwrap_or(i64::MAX)))
+/// `list.<name>(value)`: the first (or `last`) index of the value, -1 when
+/// absent.
+fn position_method(name: &'static str, id: &str, last: bool) -> FunctionDecl {
+    method(
+        name,
+        id,
+        vec![dyn_list(), CelType::Dyn],
+        CelType::Int,
+        move |args| {
+            let (Some(items), Some(needle)) = (list_arg(args, 0), args.get(1)) else {
+                return fail(format!("{name}: expected a list"));
+            };
+            let found = if last {
+                items.iter().rposition(|v| v == needle)
+            } else {
+                items.iter().position(|v| v == needle)
+            };
+            Value::Int(found.map_or(-1, |i| i64::try_from(i).unwrap_or(i64::MAX)))
+        },
+    )
 }
 
 #[cfg(test)]

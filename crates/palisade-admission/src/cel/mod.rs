@@ -42,7 +42,7 @@
 pub mod admission_policy;
 pub mod cluster;
 pub mod cost;
-mod error;
+pub(crate) mod error;
 mod expression;
 pub mod kyverno_policy;
 pub mod library;

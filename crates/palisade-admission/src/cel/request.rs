@@ -12,17 +12,7 @@ pub use super::validation::Needs;
 use super::value::{from_json, node_count};
 use crate::review::{AdmissionRequest, Context};
 
-/// The variables every admission expression sees — ValidatingAdmissionPolicy,
-/// Gatekeeper `K8sNativeValidation`, Kyverno `validate.cel` and
-/// ValidatingPolicy alike; [`Inputs`] holds their values.
-pub const VARIABLES: [&str; 6] = [
-    "object",
-    "oldObject",
-    "request",
-    "params",
-    "namespaceObject",
-    "variables",
-];
+pub use super::expression::VARIABLES;
 
 /// The inputs of a request, with `params` as the parameter resource.
 pub fn inputs(request: &AdmissionRequest, context: &Context, params: Option<&Json>) -> Inputs {

@@ -2,13 +2,7 @@
 
 use palisade_core::{Location, ManifestError};
 
-/// Where an error is, when known: `file:line:column: ` or nothing.
-fn at(location: &Option<Location>) -> String {
-    location
-        .as_ref()
-        .map(|l| format!("{l}: "))
-        .unwrap_or_default()
-}
+use crate::cel::error::at;
 
 /// A Gatekeeper template or constraint could not be loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]

@@ -273,6 +273,37 @@ pub fn rewrite_file(
     Ok(out)
 }
 
+/// The fix of a whole manifest file's text: every object it holds, fixed,
+/// and the text with them written back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileFix {
+    /// Each object read, where it stands and its fix.
+    pub objects: Vec<(palisade_core::manifest::Source, ObjectFix)>,
+    /// The rewritten text, or why it could not be written.
+    pub text: Result<RewrittenFile, palisade_core::yaml_edit::EditError>,
+}
+
+/// Reads the objects of a file's text (`name` decides YAML or JSON), fixes
+/// them with `fixer` and writes them back (see [`rewrite_file`]).
+pub fn fix_text(fixer: &Fixer, name: &str, text: &str) -> FileFix {
+    let report = palisade_core::manifest::load_str(name, text);
+    let objects: Vec<_> = report
+        .objects
+        .iter()
+        .map(|m| (m.source.clone(), fixer.fix(&m.object)))
+        .collect();
+    let fixed: Vec<FixedObject<'_>> = objects
+        .iter()
+        .map(|(source, fix)| FixedObject {
+            document: source.document,
+            item: source.item,
+            object: &fix.object,
+        })
+        .collect();
+    let text = rewrite_file(name, text, &fixed);
+    FileFix { objects, text }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1004,11 +1004,24 @@ spec:
             team: "?*"
 "#;
 
+    /// The one policy of `text`, which must load without errors.
+    fn loaded(text: &str) -> PatternPolicy {
+        let load = load_str("p.yaml", text);
+        assert!(load.errors.is_empty(), "{:?}", load.errors);
+        assert_eq!(load.policies.len(), 1);
+        load.policies.into_iter().next().unwrap()
+    }
+
+    /// The first error of `text`, whose policy must not load.
+    fn refused(text: &str) -> String {
+        let load = load_str("p.yaml", text);
+        assert!(load.policies.is_empty(), "{:?}", load.policies);
+        load.errors[0].to_string()
+    }
+
     #[test]
     fn loads_and_generates_controller_rules() {
-        let load = load_str("p.yaml", POLICY);
-        assert!(load.errors.is_empty(), "{:?}", load.errors);
-        let p = &load.policies[0];
+        let p = &loaded(POLICY);
         assert_eq!(p.failure_action, FailureAction::Enforce);
         let names: Vec<&str> = p.rules.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(
@@ -1027,9 +1040,7 @@ spec:
             "  validationFailureAction: Enforce\n",
             "  validationFailureAction: Enforce\n  validationFailureActionOverrides:\n  - action: Audit\n    namespaces: [dev-*]\n",
         );
-        let load = load_str("p.yaml", &text);
-        assert!(load.errors.is_empty(), "{:?}", load.errors);
-        let p = &load.policies[0];
+        let p = &loaded(&text);
         let pod = |ns: &str| serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": ns}});
         let (dev, prod) = (pod("dev-1"), pod("prod"));
         let rule = &p.rules[0];
@@ -1049,11 +1060,9 @@ spec:
             "message: \"label `team` is required\"",
             "message: \"{{ request.object.metadata.name }} needs label `team`\"",
         );
-        let load = load_str("p.yaml", &text);
-        assert!(load.errors.is_empty(), "{:?}", load.errors);
         let pod =
             serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"}});
-        let results = load.policies[0].evaluate(&crate::pattern::PatternRequest::create(&pod));
+        let results = loaded(&text).evaluate(&crate::pattern::PatternRequest::create(&pod));
         assert!(
             results[0]
                 .message
@@ -1069,9 +1078,7 @@ spec:
             "      pattern:\n        metadata:\n          labels:\n            team: \"?*\"\n",
             "      deny:\n        conditions:\n          any:\n          - key: \"{{ request.object.metadata.name }}\"\n            operator: Equals\n            value: x\n",
         );
-        let load = load_str("p.yaml", &text);
-        assert!(load.policies.is_empty());
-        let message = load.errors[0].to_string();
+        let message = refused(&text);
         assert!(
             message.starts_with(
                 "p.yaml:15:7: policy `require-labels` rule `check-team`: `validate.deny`"
@@ -1086,11 +1093,7 @@ spec:
             "team: \"?*\"",
             "team: \"{{ request.object.metadata.name }}\"",
         );
-        let load = load_str("p.yaml", &text);
-        assert!(
-            load.errors[0].to_string().contains("p.yaml:18:19"),
-            "{}",
-            load.errors[0]
-        );
+        let message = refused(&text);
+        assert!(message.contains("p.yaml:18:19"), "{message}");
     }
 }

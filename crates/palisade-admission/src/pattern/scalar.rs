@@ -132,8 +132,8 @@ fn string_pattern(value: &Value, pattern: &str) -> bool {
         },
         op => {
             let rest = pattern.get(op.prefix_len()..).unwrap_or("").trim();
-            compare_duration(value, rest, op)
-                || compare_quantity(value, rest, op)
+            compare_parsed(value, rest, op, parse_duration)
+                || compare_parsed(value, rest, op, parse_quantity)
                 || compare_string(value, rest, op)
         }
     }
@@ -165,21 +165,10 @@ fn number_text(value: &Value) -> Option<String> {
     }
 }
 
-fn compare_duration(value: &Value, pattern: &str, op: Op) -> bool {
-    let (Some(p), Some(v)) = (
-        parse_duration(pattern),
-        number_text(value).and_then(|t| parse_duration(&t)),
-    ) else {
-        return false;
-    };
-    v.partial_cmp(&p).is_some_and(|o| compare(o, op))
-}
-
-fn compare_quantity(value: &Value, pattern: &str, op: Op) -> bool {
-    let (Some(p), Some(v)) = (
-        parse_quantity(pattern),
-        number_text(value).and_then(|t| parse_quantity(&t)),
-    ) else {
+/// Compares `value` with `pattern` when `parse` reads both (as durations,
+/// or as quantities).
+fn compare_parsed(value: &Value, pattern: &str, op: Op, parse: fn(&str) -> Option<f64>) -> bool {
+    let (Some(p), Some(v)) = (parse(pattern), number_text(value).and_then(|t| parse(&t))) else {
         return false;
     };
     v.partial_cmp(&p).is_some_and(|o| compare(o, op))

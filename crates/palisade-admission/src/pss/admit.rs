@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::fields::PodView;
 use super::level::{Level, LevelVersion, Version};
 use super::registry::{Evaluation, evaluate_pod};
 use super::workload::{has_pod_spec, is_significant_pod_update, pod_view};
@@ -46,6 +47,18 @@ pub struct LabelError {
     pub value: String,
     /// What is wrong with it.
     pub message: String,
+}
+
+impl std::fmt::Display for LabelError {
+    /// As the API server words a field error:
+    /// `metadata.labels[key]: Invalid value: "value": message`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "metadata.labels[{}]: Invalid value: \"{}\": {}",
+            self.label, self.value, self.message
+        )
+    }
 }
 
 impl NamespacePolicy {
@@ -250,26 +263,30 @@ pub struct PodSecurity {
     pub exemptions: Exemptions,
 }
 
-fn labels_of(object: &Value) -> impl Iterator<Item = (&str, &str)> {
-    object
-        .get("metadata")
-        .and_then(|m| m.get("labels"))
+/// The pairs of a `labels` map; a value that is not a string reads as `""`.
+fn label_pairs(labels: Option<&Value>) -> impl Iterator<Item = (&str, &str)> {
+    labels
         .and_then(Value::as_object)
         .into_iter()
         .flatten()
         .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or("")))
 }
 
+fn labels_of(object: &Value) -> impl Iterator<Item = (&str, &str)> {
+    label_pairs(object.get("metadata").and_then(|m| m.get("labels")))
+}
+
+/// `metadata.name` of an object (`""` when missing).
+fn name_of(object: &Value) -> &str {
+    object
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
 fn invalid_labels_message(name: &str, errors: &[LabelError]) -> String {
-    let items: Vec<String> = errors
-        .iter()
-        .map(|e| {
-            format!(
-                "metadata.labels[{}]: Invalid value: \"{}\": {}",
-                e.label, e.value, e.message
-            )
-        })
-        .collect();
+    let items: Vec<String> = errors.iter().map(ToString::to_string).collect();
     let detail = match items.as_slice() {
         [one] => one.clone(),
         many => format!("[{}]", many.join(", ")),
@@ -317,12 +334,7 @@ impl PodSecurity {
         if !request.subresource.is_empty() {
             return PodSecurityDecision::allow();
         }
-        let name = request
-            .namespace
-            .get("metadata")
-            .and_then(|m| m.get("name"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let name = name_of(request.namespace);
         let (policy, errors) =
             NamespacePolicy::from_labels(labels_of(request.namespace), self.defaults);
         let exempt = self.exemptions.namespaces.iter().any(|n| n == name);
@@ -375,6 +387,14 @@ impl PodSecurity {
         }
     }
 
+    /// Whether the pod's `runtimeClassName` is exempt.
+    fn exempt_runtime_class(&self, pod: &PodView<'_>) -> bool {
+        pod.spec
+            .get("runtimeClassName")
+            .and_then(Value::as_str)
+            .is_some_and(|c| self.exemptions.runtime_classes.iter().any(|e| e == c))
+    }
+
     /// PSA's warnings about existing Pods under a new enforce level: one
     /// line naming the namespace, then one per distinct set of reasons,
     /// naming the first Pod (by name) and how many others share it.
@@ -387,12 +407,7 @@ impl PodSecurity {
         let mut by_reason: Vec<(String, String, usize)> = Vec::new();
         for pod in pods {
             let Some(view) = pod_view(pod) else { continue };
-            let exempt_class = view
-                .spec
-                .get("runtimeClassName")
-                .and_then(Value::as_str)
-                .is_some_and(|c| self.exemptions.runtime_classes.iter().any(|e| e == c));
-            if exempt_class {
+            if self.exempt_runtime_class(&view) {
                 continue;
             }
             let result = evaluate_pod(enforce, &view);
@@ -400,12 +415,7 @@ impl PodSecurity {
                 continue;
             }
             let reason = result.forbidden_reason();
-            let pod_name = pod
-                .get("metadata")
-                .and_then(|m| m.get("name"))
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned();
+            let pod_name = name_of(pod).to_owned();
             match by_reason.iter_mut().find(|(r, _, _)| *r == reason) {
                 Some(entry) => {
                     if pod_name < entry.1 {
@@ -470,13 +480,8 @@ impl PodSecurity {
         {
             return PodSecurityDecision::exempt(Exemption::User);
         }
-        let labels = request
-            .namespace_labels
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or("")));
-        let (policy, errors) = NamespacePolicy::from_labels(labels, self.defaults);
+        let (policy, errors) =
+            NamespacePolicy::from_labels(label_pairs(request.namespace_labels), self.defaults);
         if errors.is_empty() {
             let nothing_to_do = if is_pod {
                 policy.fully_privileged()
@@ -497,22 +502,12 @@ impl PodSecurity {
         let Some(pod) = pod_view(request.object) else {
             return PodSecurityDecision::allow();
         };
-        if let Some(class) = pod.spec.get("runtimeClassName").and_then(Value::as_str)
-            && self.exemptions.runtime_classes.iter().any(|c| c == class)
-        {
+        if self.exempt_runtime_class(&pod) {
             return PodSecurityDecision::exempt(Exemption::RuntimeClass);
         }
         let mut decision = PodSecurityDecision::allow();
         if !errors.is_empty() {
-            let text: Vec<String> = errors
-                .iter()
-                .map(|e| {
-                    format!(
-                        "metadata.labels[{}]: Invalid value: \"{}\": {}",
-                        e.label, e.value, e.message
-                    )
-                })
-                .collect();
+            let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
             decision.audit_annotations.insert(
                 "error".to_owned(),
                 format!("Failed to parse policy: {}", text.join(", ")),

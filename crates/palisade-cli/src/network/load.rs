@@ -34,6 +34,54 @@ pub fn report_issues(out: &Output, issues: &Issues) {
     }
 }
 
+/// The inputs the intent and flow commands share.
+#[derive(Debug, clap::Args)]
+pub struct ClusterArgs {
+    /// Policy manifests: files or directories (read recursively).
+    #[arg(long, required = true, value_name = "PATH")]
+    pub policies: Vec<PathBuf>,
+    /// Do not count DNS to kube-system `kube-dns` (UDP and TCP 53) as
+    /// declared for every workload.
+    #[arg(long)]
+    pub no_implicit_dns: bool,
+    /// The workloads, namespaces and services (`--inventory`), and the
+    /// Otterize ClientIntents, `v2beta1` or `v1alpha3` (`--intents`): files
+    /// or directories.
+    #[command(flatten)]
+    pub sources: Sources,
+}
+
+/// The inventory and intents paths of [`ClusterArgs`].
+#[derive(Debug, clap::Args)]
+pub struct Sources {
+    #[arg(
+        long,
+        value_name = "PATH",
+        help = "The workloads, namespaces and services: files or directories"
+    )]
+    inventory: Vec<PathBuf>,
+    #[arg(
+        long,
+        value_name = "PATH",
+        help = "Otterize ClientIntents (`v2beta1`, `v1alpha3`): files or directories"
+    )]
+    intents: Vec<PathBuf>,
+}
+
+impl ClusterArgs {
+    /// Loads the policies with the inventory, and the intents.
+    pub fn load(&self, out: &Output) -> Option<(Resolver, Declaration, Issues)> {
+        let mut cluster = self.policies.clone();
+        cluster.extend(self.sources.inventory.iter().cloned());
+        with_declaration(out, &cluster, &self.sources.intents, self.no_implicit_dns)
+    }
+
+    /// `true` when ClientIntents were given.
+    pub fn has_intents(&self) -> bool {
+        !self.sources.intents.is_empty()
+    }
+}
+
 /// Loads and compiles `cluster` (policies and inventory), then the
 /// ClientIntents in `intents` (manifest errors are fatal: `None`); what is
 /// not understood goes to the returned issues. `no_implicit_dns` turns off

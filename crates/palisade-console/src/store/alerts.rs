@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Bind, Filter, Filters, Select, Store, StoreError, rfc3339};
+use super::{Bind, Filters, Listed, Store, StoreError, json_column, rfc3339};
 
 /// One deduplicated alert as stored and served.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -68,32 +68,38 @@ pub struct Upserted {
     pub notified_at: Option<i64>,
 }
 
-/// The filters of `GET /alerts`.
-pub const ALERT_FILTERS: Filters = Filters {
-    conditions: &[
-        ("rule", "rule = ?"),
-        ("priority", "priority = ?"),
-        ("cluster", "cluster = ?"),
-    ],
-    since: Some("last_seen >= ?"),
-};
+impl Listed for StoredAlert {
+    const TABLE: &'static str = "alerts";
+    const COLUMNS: &'static str =
+        "id, rule, priority, count, first_seen, last_seen, output, fields, cluster, routed";
+    /// The filters of `GET /alerts`.
+    const FILTERS: Filters = Filters {
+        conditions: &[
+            ("rule", "rule = ?"),
+            ("priority", "priority = ?"),
+            ("cluster", "cluster = ?"),
+        ],
+        since: Some("last_seen >= ?"),
+    };
 
-/// One row of `SELECT id, rule, priority, count, first_seen, last_seen,
-/// output, fields, cluster, routed FROM alerts`.
-fn stored_alert(row: &AnyRow) -> Result<StoredAlert, sqlx::Error> {
-    let fields: String = row.try_get(7)?;
-    Ok(StoredAlert {
-        id: row.try_get(0)?,
-        rule: row.try_get(1)?,
-        priority: row.try_get(2)?,
-        count: row.try_get(3)?,
-        first_seen: rfc3339(row.try_get(4)?),
-        last_seen: rfc3339(row.try_get(5)?),
-        output: row.try_get(6)?,
-        fields: serde_json::from_str(&fields).unwrap_or(serde_json::Value::Null),
-        cluster: row.try_get(8)?,
-        routed: row.try_get(9)?,
-    })
+    fn read(row: &AnyRow) -> Result<StoredAlert, sqlx::Error> {
+        Ok(StoredAlert {
+            id: row.try_get(0)?,
+            rule: row.try_get(1)?,
+            priority: row.try_get(2)?,
+            count: row.try_get(3)?,
+            first_seen: rfc3339(row.try_get(4)?),
+            last_seen: rfc3339(row.try_get(5)?),
+            output: row.try_get(6)?,
+            fields: json_column(row, 7)?,
+            cluster: row.try_get(8)?,
+            routed: row.try_get(9)?,
+        })
+    }
+
+    fn id(&self) -> i64 {
+        self.id
+    }
 }
 
 impl Store {
@@ -156,15 +162,31 @@ impl Store {
         Ok(())
     }
 
-    /// Alerts matching `filter` ([`ALERT_FILTERS`]), by id.
-    pub async fn alerts(&self, filter: &Filter) -> Result<Vec<StoredAlert>, StoreError> {
-        let rows = Select::from(
-            "id, rule, priority, count, first_seen, last_seen, output, fields, cluster, routed",
-            "alerts",
-        )
-        .page(self, filter)
-        .await?;
-        self.each(&rows, stored_alert)
+    /// The alerts routed `routed` (`oncall` or `review`), newest first (by
+    /// last seen, then id), strictly before the key `before` (`(last_seen
+    /// ms, id)` of the previous page's last row): the web pages' lists, as
+    /// `(last_seen ms, alert)`.
+    pub async fn recent_alerts(
+        &self,
+        routed: &str,
+        before: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<(i64, StoredAlert)>, StoreError> {
+        let (last_seen, id) = before.unwrap_or((i64::MAX, i64::MAX));
+        let rows = self
+            .fetch_all(
+                "SELECT id, rule, priority, count, first_seen, last_seen, output, fields, cluster, routed FROM alerts \
+                 WHERE routed = $1 AND (last_seen < $2 OR (last_seen = $2 AND id < $3)) \
+                 ORDER BY last_seen DESC, id DESC LIMIT $4",
+                &[
+                    Bind::Text(routed),
+                    Bind::Int(last_seen),
+                    Bind::Int(id),
+                    Bind::Int(limit),
+                ],
+            )
+            .await?;
+        self.each(&rows, |row| Ok((row.try_get(5)?, StoredAlert::read(row)?)))
     }
 
     /// Stored alerts by routing: `(oncall, review)`.

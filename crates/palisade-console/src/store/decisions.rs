@@ -5,8 +5,36 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{Bind, Filter, Filters, Select, Store, StoreError};
-use crate::decisions::Received;
+use super::{Bind, Filters, Listed, Store, StoreError, json_column};
+use sqlx::any::AnyRow;
+
+/// One decision to store: what the filters read, apart, and the whole
+/// decision as forwarded (`body`, JSON text).
+#[derive(Debug, Clone)]
+pub struct NewDecision {
+    /// When it was answered (ms since the epoch).
+    pub at: i64,
+    /// The review's uid.
+    pub uid: String,
+    /// The operation.
+    pub operation: String,
+    /// The object's kind.
+    pub kind: String,
+    /// The object's namespace.
+    pub namespace: String,
+    /// The object's name.
+    pub name: String,
+    /// What the API server was told.
+    pub allowed: bool,
+    /// `allowed`, `denied`, `error` or `timeout`.
+    pub verdict: &'static str,
+    /// A dry-run request.
+    pub dry_run: bool,
+    /// `(policy, action)` of each policy that spoke.
+    pub policies: Vec<(String, String)>,
+    /// The decision as forwarded, JSON text.
+    pub body: String,
+}
 
 /// One stored decision as `GET /decisions` serves it: the forwarded
 /// decision with its id and cluster.
@@ -21,59 +49,73 @@ pub struct StoredDecision {
     pub decision: serde_json::Value,
 }
 
-/// The filters of `GET /decisions`; `policy` selects the decisions where
-/// that policy spoke.
-pub const DECISION_FILTERS: Filters = Filters {
-    conditions: &[
-        ("cluster", "cluster = ?"),
-        ("namespace", "namespace = ?"),
-        ("kind", "kind = ?"),
-        ("verdict", "verdict = ?"),
-        (
-            "policy",
-            "id IN (SELECT decision_id FROM decision_policies WHERE policy = ?)",
-        ),
-    ],
-    since: Some("at >= ?"),
-};
+impl Listed for StoredDecision {
+    const TABLE: &'static str = "admission_decisions";
+    const COLUMNS: &'static str = "id, cluster, body";
+    /// The filters of `GET /decisions`; `policy` selects the decisions where
+    /// that policy spoke.
+    const FILTERS: Filters = Filters {
+        conditions: &[
+            ("cluster", "cluster = ?"),
+            ("namespace", "namespace = ?"),
+            ("kind", "kind = ?"),
+            ("verdict", "verdict = ?"),
+            (
+                "policy",
+                "id IN (SELECT decision_id FROM decision_policies WHERE policy = ?)",
+            ),
+        ],
+        since: Some("at >= ?"),
+    };
+
+    fn read(row: &AnyRow) -> Result<StoredDecision, sqlx::Error> {
+        Ok(StoredDecision {
+            id: row.try_get(0)?,
+            cluster: row.try_get(1)?,
+            decision: json_column(row, 2)?,
+        })
+    }
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
 
 impl Store {
     /// Stores a batch of decisions of `cluster` in one transaction.
     pub async fn insert_decisions(
         &self,
         cluster: &str,
-        decisions: &[Received],
+        decisions: &[NewDecision],
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(|e| self.error(&e))?;
-        for r in decisions {
-            let d = &r.decision;
-            let body = serde_json::to_string(d).unwrap_or_default();
+        for d in decisions {
             let row = sqlx::query(
                 "INSERT INTO admission_decisions (cluster, at, uid, operation, kind, namespace, name, allowed, verdict, dry_run, body) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
             )
             .bind(cluster)
-            .bind(r.at)
+            .bind(d.at)
             .bind(&d.uid)
             .bind(&d.operation)
             .bind(&d.kind)
             .bind(&d.namespace)
             .bind(&d.name)
             .bind(i64::from(d.allowed))
-            .bind(d.verdict.as_str())
+            .bind(d.verdict)
             .bind(i64::from(d.dry_run))
-            .bind(&body)
+            .bind(&d.body)
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| self.error(&e))?;
             let id: i64 = row.try_get(0).map_err(|e| self.error(&e))?;
-            for p in &d.policies {
+            for (policy, action) in &d.policies {
                 sqlx::query(
                     "INSERT INTO decision_policies (decision_id, policy, action) VALUES ($1, $2, $3)",
                 )
                 .bind(id)
-                .bind(&p.policy)
-                .bind(&p.action)
+                .bind(policy)
+                .bind(action)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| self.error(&e))?;
@@ -83,28 +125,13 @@ impl Store {
                  ON CONFLICT (cluster, verdict) DO UPDATE SET n = decision_counts.n + 1",
             )
             .bind(cluster)
-            .bind(d.verdict.as_str())
+            .bind(d.verdict)
             .execute(&mut *tx)
             .await
             .map_err(|e| self.error(&e))?;
         }
         tx.commit().await.map_err(|e| self.error(&e))?;
         Ok(())
-    }
-
-    /// Decisions matching `filter` ([`DECISION_FILTERS`]), by id.
-    pub async fn decisions(&self, filter: &Filter) -> Result<Vec<StoredDecision>, StoreError> {
-        let rows = Select::from("id, cluster, body", "admission_decisions")
-            .page(self, filter)
-            .await?;
-        self.each(&rows, |row| {
-            let body: String = row.try_get(2)?;
-            Ok(StoredDecision {
-                id: row.try_get(0)?,
-                cluster: row.try_get(1)?,
-                decision: serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
-            })
-        })
     }
 
     /// Stored decisions by verdict, over every cluster or one.

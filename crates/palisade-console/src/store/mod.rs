@@ -16,8 +16,8 @@ mod tuning;
 use sqlx::any::{AnyPoolOptions, AnyRow, install_default_drivers};
 use sqlx::{AnyPool, Row};
 
-pub use alerts::{ALERT_FILTERS, NewAlert, StoredAlert, Upserted};
-pub use decisions::{DECISION_FILTERS, StoredDecision};
+pub use alerts::{NewAlert, StoredAlert, Upserted};
+pub use decisions::{NewDecision, StoredDecision};
 pub use runs::{FINDING_FILTERS, Run, RunFinding};
 pub use tuning::RuleState;
 
@@ -91,6 +91,21 @@ impl Filters {
     }
 }
 
+/// A row type a list endpoint serves ([`Store::list`]): its table, the
+/// columns read, its filters, and its id (the cursor).
+pub trait Listed: serde::Serialize + Sized {
+    /// The table.
+    const TABLE: &'static str;
+    /// The columns [`Listed::read`] reads, in order.
+    const COLUMNS: &'static str;
+    /// The filters of its list.
+    const FILTERS: Filters;
+    /// One row of `SELECT COLUMNS FROM TABLE`.
+    fn read(row: &AnyRow) -> Result<Self, sqlx::Error>;
+    /// Its id.
+    fn id(&self) -> i64;
+}
+
 /// One filtered page of a list: the conditions of [`Filters`] with their
 /// values, the time, the cursor and the size.
 #[derive(Debug, Clone, Default)]
@@ -152,17 +167,7 @@ impl<'a> Select<'a> {
         self.binds.push(Bind::Int(filter.limit));
         self.sql
             .push_str(&format!(" ORDER BY id LIMIT ${}", self.binds.len()));
-        let mut query = sqlx::query(&self.sql);
-        for bind in self.binds {
-            query = match bind {
-                Bind::Int(v) => query.bind(v),
-                Bind::Text(v) => query.bind(v),
-            };
-        }
-        query
-            .fetch_all(&store.pool)
-            .await
-            .map_err(|e| store.error(&e))
+        store.fetch_all(&self.sql, &self.binds).await
     }
 }
 
@@ -205,6 +210,14 @@ impl Store {
             .map_err(|e| fail(&e))?;
         migrator.run(&pool).await.map_err(|e| fail(&e))?;
         Ok(Store { pool, backend })
+    }
+
+    /// The rows of `T` matching `filter`, by id.
+    pub async fn list<T: Listed>(&self, filter: &Filter) -> Result<Vec<T>, StoreError> {
+        let rows = Select::from(T::COLUMNS, T::TABLE)
+            .page(self, filter)
+            .await?;
+        self.each(&rows, T::read)
     }
 
     /// Checks that the database answers.
@@ -298,6 +311,13 @@ impl Store {
         tx.commit().await.map_err(|e| self.error(&e))?;
         Ok(gone)
     }
+}
+
+/// Column `index` of `row`, JSON text stored by the console, parsed (`null`
+/// if it does not parse).
+fn json_column(row: &AnyRow, index: usize) -> Result<serde_json::Value, sqlx::Error> {
+    let text: String = row.try_get(index)?;
+    Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
 }
 
 /// Milliseconds since the epoch as RFC 3339 (UTC, milliseconds).

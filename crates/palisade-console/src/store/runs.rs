@@ -134,4 +134,43 @@ impl Store {
             Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
         })
     }
+
+    /// The distinct `(namespace, policy, severity)` of run `run_id`'s
+    /// findings of `layer`: the web pages' filter choices.
+    pub async fn finding_facets(
+        &self,
+        run_id: i64,
+        layer: &str,
+    ) -> Result<Vec<(String, String, String)>, StoreError> {
+        let rows = self
+            .fetch_all(
+                "SELECT DISTINCT namespace, policy, severity FROM findings WHERE run_id = $1 AND layer = $2",
+                &[Bind::Int(run_id), Bind::Text(layer)],
+            )
+            .await?;
+        self.each(&rows, |row| {
+            Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+        })
+    }
+
+    /// How many findings of run `run_id` each policy has: `(policy, n)`.
+    pub async fn policy_counts(&self, run_id: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        self.counts(
+            "SELECT policy, COUNT(*) FROM findings WHERE run_id = $1 GROUP BY policy",
+            &[Bind::Int(run_id)],
+        )
+        .await
+    }
+
+    /// The latest `limit` audit runs of `cluster` as `(at ms, score)`,
+    /// oldest first: the posture trend.
+    pub async fn scores(&self, cluster: &str, limit: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        let rows = self
+            .fetch_all(
+                "SELECT at, score FROM (SELECT id, at, score FROM runs WHERE cluster = $1 ORDER BY id DESC LIMIT $2) AS latest ORDER BY id",
+                &[Bind::Text(cluster), Bind::Int(limit)],
+            )
+            .await?;
+        self.each(&rows, |row| Ok((row.try_get(0)?, row.try_get(1)?)))
+    }
 }

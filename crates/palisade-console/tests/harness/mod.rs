@@ -113,6 +113,43 @@ impl Console {
         }
     }
 
+    /// `POST path` with `body`: `None` when accepted (200 or 201), else
+    /// the status and the answer's text (what a bad-input case expects).
+    pub async fn refusal(&self, path: &str, body: &[u8]) -> Option<String> {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(TOKEN)
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status != 200 && status != 201).then(|| format!("{status} {text}"))
+    }
+
+    /// Asserts that the text `GET path` answers holds every one of `parts`.
+    pub async fn text_holds(&self, path: &str, parts: &[&str]) {
+        let text = self.text(path).await;
+        for part in parts {
+            assert!(text.contains(part), "`{part}` not in {path}:\n{text}");
+        }
+    }
+
+    /// The rule named `name` as `GET /api/v1/rules` lists it.
+    pub async fn rule(&self, name: &str) -> Value {
+        let (status, rules) = self.get("/api/v1/rules").await;
+        assert_eq!(status, 200, "{rules}");
+        rules["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("no rule `{name}`: {rules}"))
+            .clone()
+    }
+
     pub async fn alerts(&self, rule: &str) -> Vec<Value> {
         let (status, body) = self
             .get(&format!("/api/v1/alerts?rule={}", urlencode(rule)))

@@ -92,7 +92,7 @@ const SOME_ADDRESS: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 
 /// The declared paths resolved against the inventory.
 #[derive(Default)]
-pub(super) struct Declared {
+pub(crate) struct Declared {
     /// (client, target) endpoint pairs and their ports.
     pub(super) pairs: BTreeMap<(u32, u32), Ports>,
     /// (client, block, ports).
@@ -102,6 +102,24 @@ pub(super) struct Declared {
 }
 
 impl Declared {
+    /// Whether the path `src` -> `dst` on `protocol`/`port` is declared
+    /// (workload to workload, or workload to a declared address).
+    pub(crate) fn holds(&self, src: FlowEnd, dst: FlowEnd, protocol: Protocol, port: u16) -> bool {
+        let FlowEnd::Endpoint(a) = src else {
+            return false;
+        };
+        match dst {
+            FlowEnd::Endpoint(b) => self
+                .pairs
+                .get(&(a.0, b.0))
+                .is_some_and(|p| p.contains(protocol, port)),
+            FlowEnd::Ip(ip) => self.networks.iter().any(|(c, net, ports)| {
+                *c == a.0 && net.contains(&ip) && ports.contains(protocol, port)
+            }),
+            FlowEnd::Entity(_) => false,
+        }
+    }
+
     fn add(&mut self, from: EndpointId, to: EndpointId, ports: &Ports) {
         let cell = self.pairs.entry((from.0, to.0)).or_default();
         *cell = cell.union(ports);
@@ -137,7 +155,7 @@ fn find(inventory: &Inventory, workload: &WorkloadRef) -> Option<EndpointId> {
 
 /// The declaration's paths between the inventory's endpoints; what it names
 /// and the inventory does not hold goes to `issues`.
-pub(super) fn resolve_declared(
+pub(crate) fn resolve_declared(
     inventory: &Inventory,
     declaration: &Declaration,
     issues: &mut Issues,

@@ -29,6 +29,7 @@ use crate::issues::{Issues, Origin, check_keys};
 use crate::json;
 use crate::ports::{Ports, Protocol};
 
+pub(crate) use compare::{Declared, resolve_declared};
 pub use compare::{IntentReport, PathFinding, compare};
 pub use generate::{Flavor, GenerateError, Generated, generate};
 

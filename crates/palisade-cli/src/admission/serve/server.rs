@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::Semaphore;
 
 use super::app::App;
 use super::args::ServeArgs;
@@ -20,19 +20,15 @@ use super::mutate;
 use super::policies::{PolicySource, PolicyStore};
 use super::reload;
 use super::validate;
-use palisade_https::{ShutdownSignal, TlsListener, accept_loop};
+use palisade_https::ShutdownSignal;
 
 /// Runs the webhook until SIGTERM or ctrl-c, then drains in-flight requests.
 pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     // Listen for SIGTERM and ctrl-c before anything else, so a signal that
     // arrives while the first policy set loads is not lost.
     let shutdown = ShutdownSignal::listen();
-    let TlsListener {
-        certs,
-        acceptor,
-        listener,
-        addr,
-    } = palisade_https::listen(&args.tls_cert, &args.tls_key, args.listen).await?;
+    let tls = palisade_https::listen(&args.tls_cert, &args.tls_key, args.listen).await?;
+    let (certs, addr) = (Arc::clone(&tls.certs), tls.addr);
     let console = super::console::start(&args)?;
     let mut metrics = Metrics::new();
     if let Some(console) = &console {
@@ -51,15 +47,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         )),
         console,
     });
-    let router = router(Arc::clone(&app));
-    let (stop, stopped) = watch::channel(false);
-    let accepting = tokio::spawn(accept_loop(
-        listener,
-        acceptor,
-        router,
-        stopped,
-        args.shutdown_timeout,
-    ));
+    let serving = tls.serve(router(Arc::clone(&app)), args.shutdown_timeout);
     // Scripts and tests read the bound address (port 0 picks one) here.
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "listening on https://{addr}");
@@ -71,8 +59,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     if !args.inventory.is_empty()
         && let Err(errors) = reload::load_inventory(&app, &inventory).await
     {
-        let _ = stop.send(true);
-        let _ = accepting.await;
+        serving.stop().await;
         return Err(InventoryLoadFailed {
             count: errors.len(),
             messages: errors.join("\n"),
@@ -83,8 +70,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         .with_engine(args.engine)
         .with_mutation(args.mutate_policies.clone(), args.remediation_pack);
     if let Err(errors) = reload::load_policies(&app, &source).await {
-        let _ = stop.send(true);
-        let _ = accepting.await;
+        serving.stop().await;
         return Err(PolicyLoadFailed {
             count: errors.len(),
             messages: errors.join("\n"),
@@ -101,8 +87,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     shutdown.received().await;
     tracing::info!("shutting down: no new connections, draining in-flight requests");
     watching.abort();
-    let _ = stop.send(true);
-    let _ = accepting.await;
+    serving.stop().await;
     // The decisions still queued for the console, sent once.
     let closing = Arc::clone(&app);
     let _ = tokio::task::spawn_blocking(move || {

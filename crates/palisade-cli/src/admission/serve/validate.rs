@@ -8,14 +8,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use http_body_util::BodyExt;
 use palisade::EnforcementAction;
 use palisade::admission::Status;
 use palisade::admission::{AdmissionRequest, AdmissionResponse, Decision};
+use palisade_https::body::{BodyError, read_body};
 
 use super::app::App;
 use super::args::FailurePolicy;
@@ -188,11 +187,7 @@ async fn read_review(
     app: &App,
     request: Request,
 ) -> Result<(AdmissionRequest, bool, Instant), Response> {
-    let reading = read_body(request.into_body(), app.max_body_bytes);
-    let body = match tokio::time::timeout(BODY_TIMEOUT, reading)
-        .await
-        .unwrap_or(Err(BodyError::Slow))
-    {
+    let body = match read_body(request.into_body(), app.max_body_bytes, BODY_TIMEOUT).await {
         Ok(body) => body,
         Err(BodyError::TooLarge) => {
             app.metrics.request("invalid", false);
@@ -364,55 +359,6 @@ pub(super) fn timed_out(app: &App, mut admitted: AdmissionResponse) -> Admission
             admitted
         }
     }
-}
-
-/// Why a body could not be read.
-enum BodyError {
-    /// It is larger than the limit.
-    TooLarge,
-    /// The connection failed while reading it.
-    Read(String),
-    /// It did not arrive in time.
-    Slow,
-}
-
-/// Reads the whole body, up to `limit` bytes. A body over the limit is
-/// drained (up to another `limit` bytes, for at most a second) so the client
-/// reads the 413 instead of a reset connection.
-async fn read_body(mut body: Body, limit: usize) -> Result<Bytes, BodyError> {
-    use axum::body::HttpBody as _;
-    use http_body_util::{LengthLimitError, Limited};
-    let declared = usize::try_from(body.size_hint().lower()).unwrap_or(usize::MAX);
-    if declared > limit {
-        drain(body, limit).await;
-        return Err(BodyError::TooLarge);
-    }
-    // `Limited` counts the bytes; a body that arrives in one frame (the
-    // usual case) comes out of `to_bytes` without a copy.
-    match Limited::new(&mut body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<LengthLimitError>() => {
-            drain(body, limit).await;
-            Err(BodyError::TooLarge)
-        }
-        Err(e) => Err(BodyError::Read(e.to_string())),
-    }
-}
-
-/// Discards what remains of a body, bounded in bytes and time.
-async fn drain(mut body: Body, budget: usize) {
-    let discard = async {
-        let mut left = budget;
-        while let Some(Ok(frame)) = body.frame().await {
-            if let Ok(data) = frame.into_data() {
-                if data.len() >= left {
-                    break;
-                }
-                left -= data.len();
-            }
-        }
-    };
-    let _ = tokio::time::timeout(Duration::from_secs(1), discard).await;
 }
 
 /// A plain-text response.

@@ -60,3 +60,16 @@ pub fn replay(folder: &str, at_least: usize, check: impl Fn(&[u8]) -> Result<(),
         failures.join("\n")
     );
 }
+
+/// Replays every file of `fuzz/<folder>`, read as text (invalid UTF-8
+/// replaced, as the fuzz targets read it), through `errors`, which loads it
+/// and returns how many errors the load reported: each input must be
+/// refused with at least one error, not accepted and not a crash.
+pub fn replay_refused(folder: &str, at_least: usize, errors: impl Fn(&str) -> usize) {
+    replay(folder, at_least, |data| {
+        if errors(&String::from_utf8_lossy(data)) == 0 {
+            return Err("loaded without an error".to_owned());
+        }
+        Ok(())
+    });
+}

@@ -9,11 +9,11 @@ use serde_json::Value;
 
 use crate::pattern::load::{
     Loader, autogen_controllers, can_autogen_blocks, key_node, load_manifest_files, load_match,
-    matches_pods, policy_header, rewrite_json, rewrite_variables, with_kinds,
+    load_policy_documents, matches_pods, policy_header, read_policy_file, rewrite_json,
+    rewrite_variables, with_kinds,
 };
 use crate::pattern::{
     AUTOGEN_ANNOTATION, InvalidPolicyError, MatchBlock, Operator, PatternLoadError,
-    ReadPolicyError, is_pattern_policy,
 };
 
 use super::jmes;
@@ -42,50 +42,19 @@ pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> MutateLoad {
 
 /// Loads the mutate policies of one file.
 pub fn load_file(path: &Path) -> MutateLoad {
-    let name = path.display().to_string();
-    let read_error = |location, message| MutateLoad {
-        policies: Vec::new(),
-        errors: vec![ReadPolicyError { location, message }.into()],
-    };
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) => return read_error(Location::new(name, 1, 1), e.to_string()),
-    };
-    match palisade_core::location::decode_utf8(&name, &bytes) {
-        Ok(text) => load_str(&name, text),
-        Err((location, byte)) => read_error(location, format!("not valid UTF-8 (byte {byte})")),
-    }
+    let (policies, errors) = read_policy_file(path, |name, text| {
+        let load = load_str(name, text);
+        (load.policies, load.errors)
+    });
+    MutateLoad { policies, errors }
 }
 
 /// Loads the mutate policies of a YAML text named `name`: every Kyverno
 /// `ClusterPolicy`/`Policy` with at least one `mutate` rule (its other
 /// rules are left to the validating engines).
 pub fn load_str(name: &str, text: &str) -> MutateLoad {
-    let mut out = MutateLoad::default();
-    for doc in yaml::parse_stream(text) {
-        match doc {
-            Err(e) => out.errors.push(
-                ReadPolicyError {
-                    location: Location::new(name, e.line, e.column),
-                    message: e.message,
-                }
-                .into(),
-            ),
-            Ok(doc) => {
-                let root = &doc.root;
-                let api = root.get("apiVersion").and_then(Node::as_str).unwrap_or("");
-                let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
-                if !is_pattern_policy(api, kind) || !has_mutate_rule(root) {
-                    continue;
-                }
-                match load_policy(name, root) {
-                    Ok(p) => out.policies.push(p),
-                    Err(errors) => out.errors.extend(errors),
-                }
-            }
-        }
-    }
-    out
+    let (policies, errors) = load_policy_documents(name, text, has_mutate_rule, load_policy);
+    MutateLoad { policies, errors }
 }
 
 fn has_mutate_rule(root: &Node) -> bool {

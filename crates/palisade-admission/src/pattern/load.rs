@@ -169,43 +169,56 @@ pub(crate) fn load_manifest_files<P: AsRef<Path>, T>(
 
 /// Loads the pattern policies of one file.
 pub fn load_file(path: &Path) -> PatternLoad {
+    let (policies, errors) = read_policy_file(path, |name, text| {
+        let load = load_str(name, text);
+        (load.policies, load.errors)
+    });
+    PatternLoad { policies, errors }
+}
+
+/// Reads the file at `path` as UTF-8 and hands its text (named by its
+/// path) to `load`; a file that cannot be read or decoded is one located
+/// error.
+pub(crate) fn read_policy_file<T>(
+    path: &Path,
+    load: impl FnOnce(&str, &str) -> (Vec<T>, Vec<PatternLoadError>),
+) -> (Vec<T>, Vec<PatternLoadError>) {
     let name = path.display().to_string();
+    let read_error = |location, message| {
+        (
+            Vec::new(),
+            vec![ReadPolicyError { location, message }.into()],
+        )
+    };
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
-        Err(e) => {
-            return PatternLoad {
-                policies: Vec::new(),
-                errors: vec![
-                    ReadPolicyError {
-                        location: Location::new(name, 1, 1),
-                        message: e.to_string(),
-                    }
-                    .into(),
-                ],
-            };
-        }
+        Err(e) => return read_error(Location::new(name, 1, 1), e.to_string()),
     };
     match palisade_core::location::decode_utf8(&name, &bytes) {
-        Ok(text) => load_str(&name, text),
-        Err((location, byte)) => PatternLoad {
-            policies: Vec::new(),
-            errors: vec![
-                ReadPolicyError {
-                    location,
-                    message: format!("not valid UTF-8 (byte {byte})"),
-                }
-                .into(),
-            ],
-        },
+        Ok(text) => load(&name, text),
+        Err((location, byte)) => read_error(location, format!("not valid UTF-8 (byte {byte})")),
     }
 }
 
 /// Loads the pattern policies of a YAML text named `name`.
 pub fn load_str(name: &str, text: &str) -> PatternLoad {
-    let mut out = PatternLoad::default();
+    let (policies, errors) = load_policy_documents(name, text, |_| true, load_policy);
+    PatternLoad { policies, errors }
+}
+
+/// Loads, with `load`, every Kyverno `ClusterPolicy`/`Policy` document of
+/// the YAML text named `name` that `wanted` accepts; other documents are
+/// ignored, YAML errors located.
+pub(crate) fn load_policy_documents<T>(
+    name: &str,
+    text: &str,
+    wanted: impl Fn(&Node) -> bool,
+    load: impl Fn(&str, &Node) -> Result<T, Vec<PatternLoadError>>,
+) -> (Vec<T>, Vec<PatternLoadError>) {
+    let (mut loaded, mut errors) = (Vec::new(), Vec::new());
     for doc in yaml::parse_stream(text) {
         match doc {
-            Err(e) => out.errors.push(
+            Err(e) => errors.push(
                 ReadPolicyError {
                     location: Location::new(name, e.line, e.column),
                     message: e.message,
@@ -216,17 +229,17 @@ pub fn load_str(name: &str, text: &str) -> PatternLoad {
                 let root = &doc.root;
                 let api = root.get("apiVersion").and_then(Node::as_str).unwrap_or("");
                 let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
-                if !is_pattern_policy(api, kind) {
+                if !is_pattern_policy(api, kind) || !wanted(root) {
                     continue;
                 }
-                match load_policy(name, root) {
-                    Ok(p) => out.policies.push(p),
-                    Err(errors) => out.errors.extend(errors),
+                match load(name, root) {
+                    Ok(p) => loaded.push(p),
+                    Err(e) => errors.extend(e),
                 }
             }
         }
     }
-    out
+    (loaded, errors)
 }
 
 pub(crate) struct Loader<'a> {

@@ -38,17 +38,9 @@ impl InventorySource {
     /// half-written file never replaces a complete inventory); the errors
     /// come back as messages naming file, line and column.
     pub fn load(&self) -> Result<Inventory, Vec<String>> {
-        let mut errors = Vec::new();
-        for path in &self.paths {
-            if !path.exists() {
-                errors.push(format!("`{}`: no such file or directory", path.display()));
-            }
-        }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
+        super::paths::require_existing(&self.paths)?;
         let report = manifest::load_paths(&self.paths);
-        errors.extend(report.errors.iter().map(ToString::to_string));
+        let mut errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
         for object in &report.objects {
             if object.name().is_none() {
                 errors.push(format!(

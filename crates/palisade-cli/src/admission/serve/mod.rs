@@ -24,6 +24,7 @@ mod inventory;
 mod logs;
 mod metrics;
 mod mutate;
+mod paths;
 mod policies;
 mod reload;
 mod server;

@@ -107,15 +107,7 @@ impl PolicySource {
         if self.paths.is_empty() {
             return Ok(policies);
         }
-        let mut errors = Vec::new();
-        for path in &self.paths {
-            if !path.exists() {
-                errors.push(format!("`{}`: no such file or directory", path.display()));
-            }
-        }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
+        super::paths::require_existing(&self.paths)?;
         let loaded = palisade::admission::load_policies_with(&self.paths, self.engine);
         if !loaded.errors.is_empty() {
             return Err(loaded.errors.iter().map(ToString::to_string).collect());

@@ -1,7 +1,7 @@
 //! The metadata blocks before (and between) the events: machine info, the
 //! process and thread list, each thread's open file descriptors, the
 //! network interfaces, and the user and group lists. Each parser reads one
-//! block body with a [`Cursor`] and stores typed entries in [`Metadata`].
+//! block body with a `Cursor` and stores typed entries in [`Metadata`].
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

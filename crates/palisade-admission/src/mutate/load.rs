@@ -8,13 +8,11 @@ use palisade_core::yaml::{self, Node};
 use serde_json::Value;
 
 use crate::pattern::load::{
-    Loader, autogen_controllers, can_autogen_blocks, key_node, load_manifest_files, load_match,
-    load_policy_documents, matches_pods, policy_header, read_policy_file, rewrite_json,
-    rewrite_variables, with_kinds,
+    Loader, autogen_annotation, autogen_controllers, autogen_variants, can_autogen_blocks,
+    key_node, load_manifest_files, load_match, load_policy_documents, matches_pods, policy_header,
+    read_policy_file, rewrite_json, rewrite_variables, with_kinds,
 };
-use crate::pattern::{
-    AUTOGEN_ANNOTATION, InvalidPolicyError, MatchBlock, Operator, PatternLoadError,
-};
+use crate::pattern::{InvalidPolicyError, MatchBlock, Operator, PatternLoadError};
 
 use super::jmes;
 use super::{
@@ -87,10 +85,7 @@ pub fn load_policy(file: &str, root: &Node) -> Result<MutatePolicy, Vec<PatternL
     if !l.errors.is_empty() {
         return Err(l.errors);
     }
-    let annotation = metadata
-        .and_then(|m| m.get("annotations"))
-        .and_then(|a| a.get(AUTOGEN_ANNOTATION))
-        .and_then(Node::as_str);
+    let annotation = autogen_annotation(metadata);
     let generated = autogen(&loaded, annotation);
     if !l.errors.is_empty() {
         return Err(l.errors);
@@ -207,13 +202,7 @@ fn load_conditions(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Optio
 
 /// `context` entries.
 fn load_context(l: &mut Loader<'_>, node: Option<&Node>) -> Vec<ContextEntry> {
-    let Some(node) = node else {
-        return Vec::new();
-    };
-    let Some(items) = node.items() else {
-        l.invalid(node, "`context` must be a list");
-        return Vec::new();
-    };
+    let items = l.list_items(node, "`context` must be a list");
     let mut out = Vec::new();
     for item in items {
         let Some(name) = item.get("name").and_then(Node::scalar_text) else {
@@ -589,18 +578,7 @@ fn autogen(rules: &[MutateRule], annotation: Option<&str>) -> Vec<MutateRule> {
         if !matches_pods(&rule.match_) {
             continue;
         }
-        let mut variants = Vec::new();
-        if !plain.is_empty() {
-            variants.push((format!("autogen-{}", rule.name), plain.clone(), false));
-        }
-        if cron {
-            variants.push((
-                format!("autogen-cronjob-{}", rule.name),
-                vec!["CronJob".to_owned()],
-                true,
-            ));
-        }
-        for (name, kinds, cronjob) in variants {
+        for (name, kinds, cronjob) in autogen_variants(&rule.name, &plain, cron) {
             out.push(MutateRule {
                 name,
                 autogen_of: Some(rule.name.clone()),

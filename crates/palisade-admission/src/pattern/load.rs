@@ -279,6 +279,18 @@ impl Loader<'_> {
             .into(),
         );
     }
+
+    /// The items of an optional list field: none when it is absent; when it
+    /// is not a list, `message` is reported at it and none.
+    pub(crate) fn list_items<'n>(&mut self, node: Option<&'n Node>, message: &str) -> &'n [Node] {
+        let Some(node) = node else {
+            return &[];
+        };
+        node.items().unwrap_or_else(|| {
+            self.invalid(node, message);
+            &[]
+        })
+    }
 }
 
 /// The key node of `key` in a mapping (for positions of unsupported keys).
@@ -391,10 +403,7 @@ pub fn load_policy(file: &str, root: &Node) -> Result<PatternPolicy, Vec<Pattern
     if !l.errors.is_empty() {
         return Err(l.errors);
     }
-    let annotation = metadata
-        .and_then(|m| m.get("annotations"))
-        .and_then(|a| a.get(AUTOGEN_ANNOTATION))
-        .and_then(Node::as_str);
+    let annotation = autogen_annotation(metadata);
     let generated = autogen(&mut l, &loaded, &raw_conditions, annotation);
     if !l.errors.is_empty() {
         return Err(l.errors);
@@ -685,13 +694,7 @@ pub(crate) fn load_conditions(
 }
 
 fn load_overrides(l: &mut Loader<'_>, node: Option<&Node>) -> Vec<ActionOverride> {
-    let Some(node) = node else {
-        return Vec::new();
-    };
-    let Some(items) = node.items() else {
-        l.invalid(node, "failure action overrides must be a list");
-        return Vec::new();
-    };
+    let items = l.list_items(node, "failure action overrides must be a list");
     let mut out = Vec::new();
     for item in items {
         let action = item
@@ -869,6 +872,38 @@ pub(crate) fn autogen_controllers(annotation: Option<&str>) -> Option<(Vec<Strin
     Some((plain, controllers.iter().any(|c| c == "CronJob")))
 }
 
+/// The policy's autogen annotation ([`AUTOGEN_ANNOTATION`])
+/// in its `metadata`, when set.
+pub(crate) fn autogen_annotation(metadata: Option<&Node>) -> Option<&str> {
+    metadata
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get(AUTOGEN_ANNOTATION))
+        .and_then(Node::as_str)
+}
+
+/// The rules autogen makes of rule `rule`, as `(name, kinds, cronjob)`:
+/// `autogen-<rule>` for the controllers other than CronJob (when there are
+/// any) and `autogen-cronjob-<rule>` for CronJob (whose Pod template sits
+/// one level deeper).
+pub(crate) fn autogen_variants(
+    rule: &str,
+    plain: &[String],
+    cron: bool,
+) -> Vec<(String, Vec<String>, bool)> {
+    let mut variants = Vec::new();
+    if !plain.is_empty() {
+        variants.push((format!("autogen-{rule}"), plain.to_vec(), false));
+    }
+    if cron {
+        variants.push((
+            format!("autogen-cronjob-{rule}"),
+            vec!["CronJob".to_owned()],
+            true,
+        ));
+    }
+    variants
+}
+
 /// Whether a rule's `match` selects Pods (autogen generates rules for it).
 pub(crate) fn matches_pods(block: &MatchBlock) -> bool {
     block.any.iter().chain(&block.all).any(|f| {
@@ -952,18 +987,7 @@ fn autogen(
         if !matches_pods(&rule.match_) {
             continue;
         }
-        let mut variants = Vec::new();
-        if !plain.is_empty() {
-            variants.push((format!("autogen-{}", rule.name), plain.clone(), false));
-        }
-        if cron {
-            variants.push((
-                format!("autogen-cronjob-{}", rule.name),
-                vec!["CronJob".to_owned()],
-                true,
-            ));
-        }
-        for (name, kinds, cronjob) in variants {
+        for (name, kinds, cronjob) in autogen_variants(&rule.name, &plain, cron) {
             let preconditions = raw.as_ref().and_then(|(node, json)| {
                 load_conditions(l, node, &rewrite_json(json, cronjob), Some(&rule.name))
             });

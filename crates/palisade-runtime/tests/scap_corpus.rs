@@ -12,7 +12,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use palisade_runtime::scap::Capture;
+use palisade_runtime::scap::threads::ThreadTable;
+use palisade_runtime::scap::{Capture, RawEvent};
 
 /// `(name, capture path, events file path)` of every corpus capture.
 fn captures() -> Option<Vec<(String, PathBuf, PathBuf)>> {
@@ -45,6 +46,41 @@ fn by_num(events: &PathBuf) -> BTreeMap<u64, serde_json::Value> {
             (e["evt.num"].as_u64().unwrap(), e)
         })
         .collect()
+}
+
+/// Visits every event of every capture that sysdig printed, in order,
+/// with the capture's name, its thread table brought up to that event, and
+/// what sysdig printed for it.
+fn each_printed_event(
+    captures: &[(String, PathBuf, PathBuf)],
+    mut visit: impl FnMut(&str, &ThreadTable, &RawEvent<'_>, &serde_json::Value),
+) {
+    for (name, scap, events) in captures {
+        let expected = by_num(events);
+        let mut capture = Capture::open(scap).unwrap();
+        let mut table = ThreadTable::from_metadata(capture.metadata());
+        while let Some(event) = capture.next_event().unwrap() {
+            table.update(&event);
+            if let Some(e) = expected.get(&event.num) {
+                visit(name, &table, &event, e);
+            }
+        }
+    }
+}
+
+/// Fails listing (the first 40 of) `failures` when there are any.
+fn assert_none_differ(failures: &[String], compared: usize) {
+    assert!(
+        failures.is_empty(),
+        "{} of {compared} differ:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(40)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
 
 /// `evt.num evt.dir evt.type` of every shown event, and every event
@@ -168,32 +204,25 @@ fn string_parameters_are_what_sysdig_printed() {
         return;
     };
     let mut compared = 0;
-    for (name, scap, events) in &captures {
-        let expected = by_num(events);
-        let mut capture = Capture::open(scap).unwrap();
-        while let Some(event) = capture.next_event().unwrap() {
-            let Some(e) = expected.get(&event.num) else {
+    each_printed_event(&captures, |name, _, event, e| {
+        for arg in ["name", "path", "filename", "oldpath", "newpath", "target"] {
+            let key = format!("evt.arg.{arg}");
+            let Some(want) = e[&key].as_str() else {
                 continue;
             };
-            for arg in ["name", "path", "filename", "oldpath", "newpath", "target"] {
-                let key = format!("evt.arg.{arg}");
-                let Some(want) = e[&key].as_str() else {
-                    continue;
-                };
-                let got = event.param_named(arg).unwrap().value();
-                let palisade_runtime::scap::ParamValue::Str(bytes) = got else {
-                    panic!("{name} {}: {key} is {got:?}", event.num);
-                };
-                assert_eq!(
-                    String::from_utf8_lossy(bytes),
-                    want,
-                    "{name} {}: {key}",
-                    event.num
-                );
-                compared += 1;
-            }
+            let got = event.param_named(arg).unwrap().value();
+            let palisade_runtime::scap::ParamValue::Str(bytes) = got else {
+                panic!("{name} {}: {key} is {got:?}", event.num);
+            };
+            assert_eq!(
+                String::from_utf8_lossy(bytes),
+                want,
+                "{name} {}: {key}",
+                event.num
+            );
+            compared += 1;
         }
-    }
+    });
     assert!(compared > 100, "only {compared} parameters compared");
 }
 
@@ -243,7 +272,6 @@ fn event_counts_per_type_agree_with_sysdig() {
 /// capture.
 #[test]
 fn process_fields_are_what_sysdig_printed() {
-    use palisade_runtime::scap::threads::ThreadTable;
     let Some(captures) = captures() else {
         return;
     };
@@ -262,37 +290,18 @@ fn process_fields_are_what_sysdig_printed() {
     ];
     let mut failures = Vec::new();
     let mut compared = 0;
-    for (name, scap, events) in &captures {
-        let expected = by_num(events);
-        let mut capture = Capture::open(scap).unwrap();
-        let mut table = ThreadTable::from_metadata(capture.metadata());
-        while let Some(event) = capture.next_event().unwrap() {
-            table.update(&event);
-            let Some(e) = expected.get(&event.num) else {
-                continue;
-            };
-            for (field, arg, key) in fields {
-                let want = e[key].as_str().map(str::to_owned);
-                let got = table.proc_field(event.tid, field, arg);
-                compared += 1;
-                if got != want {
-                    failures.push(format!("{name} {} {key}: {got:?} != {want:?}", event.num));
-                }
+    each_printed_event(&captures, |name, table, event, e| {
+        for (field, arg, key) in fields {
+            let want = e[key].as_str().map(str::to_owned);
+            let got = table.proc_field(event.tid, field, arg);
+            compared += 1;
+            if got != want {
+                failures.push(format!("{name} {} {key}: {got:?} != {want:?}", event.num));
             }
         }
-    }
+    });
     assert!(compared > 10_000, "{compared}");
-    assert!(
-        failures.is_empty(),
-        "{} of {compared} differ:\n{}",
-        failures.len(),
-        failures
-            .iter()
-            .take(40)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_none_differ(&failures, compared);
 }
 
 /// `evt.res` and `evt.rawres` of every shown event are what sysdig printed.
@@ -303,38 +312,21 @@ fn results_are_what_sysdig_printed() {
     };
     let mut failures = Vec::new();
     let mut compared = 0;
-    for (name, scap, events) in &captures {
-        let expected = by_num(events);
-        let mut capture = Capture::open(scap).unwrap();
-        while let Some(event) = capture.next_event().unwrap() {
-            let Some(e) = expected.get(&event.num) else {
-                continue;
-            };
-            let got = (event.res().map(|r| r.into_owned()), event.rawres());
-            let want = (
-                e["evt.res"].as_str().map(str::to_owned),
-                e["evt.rawres"].as_i64(),
-            );
-            compared += 1;
-            if got != want {
-                failures.push(format!(
-                    "{name} {} {}: {got:?} != {want:?}",
-                    event.num,
-                    event.type_name()
-                ));
-            }
+    each_printed_event(&captures, |name, _, event, e| {
+        let got = (event.res().map(|r| r.into_owned()), event.rawres());
+        let want = (
+            e["evt.res"].as_str().map(str::to_owned),
+            e["evt.rawres"].as_i64(),
+        );
+        compared += 1;
+        if got != want {
+            failures.push(format!(
+                "{name} {} {}: {got:?} != {want:?}",
+                event.num,
+                event.type_name()
+            ));
         }
-    }
+    });
     assert!(compared > 1_000, "{compared}");
-    assert!(
-        failures.is_empty(),
-        "{} of {compared} differ:\n{}",
-        failures.len(),
-        failures
-            .iter()
-            .take(30)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_none_differ(&failures, compared);
 }

@@ -46,6 +46,7 @@ pub mod pss {
 
 /// Gatekeeper ConstraintTemplates (Rego, on regorus) and their constraints.
 pub mod gatekeeper {
+    pub use palisade_admission::gatekeeper::RegoMode;
     pub use palisade_admission::gatekeeper::{
         ADMISSION_TARGET, CONSTRAINTS_GROUP, Constraint, ConstraintTemplate, GatekeeperError,
         GatekeeperPolicy, InvalidConstraintError, InvalidTemplateError, KindSelector, Loaded,

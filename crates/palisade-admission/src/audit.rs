@@ -24,6 +24,7 @@
 use palisade_core::{EnforcementAction, Finding, Layer, Location, Manifest, ObjectRef, Subject};
 
 use crate::pss::has_pod_spec;
+use crate::request_cache::RequestCache;
 use crate::review::{AdmissionRequest, Context, EvaluationError, PolicySet};
 
 /// One violation found by the audit.
@@ -136,13 +137,14 @@ pub fn audit(policies: &PolicySet, objects: &[Manifest]) -> AuditReport {
             continue;
         };
         let object = m.object_ref();
+        let cache = RequestCache::new();
         for (policy, cov) in policies.policies().iter().zip(coverage.iter_mut()) {
             if !policy.applies_to(&request, &context) {
                 continue;
             }
             cov.objects += 1;
             cov.workloads += usize::from(is_workload);
-            match policy.validate(&request, &context) {
+            match policy.validate_cached(&request, &context, &cache) {
                 Ok(violations) => {
                     cov.violating += usize::from(!violations.is_empty());
                     report

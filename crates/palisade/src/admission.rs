@@ -13,8 +13,8 @@ pub use palisade_admission::review::{
 };
 pub use palisade_admission::{
     AdmissionRequest, AdmissionResponse, AdmissionReview, Context, Decision, EvaluationError,
-    LoadedPolicies, Operation, Policy, PolicyLoadError, PolicySet, Violation, load_policies,
-    load_policies_with,
+    LoadedPolicies, Operation, Policy, PolicyLoadError, PolicySet, RequestCache, Violation,
+    load_policies, load_policies_with,
 };
 
 /// Gatekeeper's audit: existing objects against every policy, with

@@ -47,6 +47,7 @@ impl CompiledRule {
     /// when the template reads no data).
     pub(crate) fn evaluate(&self, input: Value, data: Option<Value>) -> Result<Value, String> {
         let mut vm = self.take();
+        let has_data = data.is_some();
         let result = (|| {
             if let Some(data) = data {
                 vm.set_data(data).map_err(|e| e.to_string())?;
@@ -56,7 +57,7 @@ impl CompiledRule {
         })();
         // Drop the request's documents before the machine waits for the next.
         vm.set_input(Value::Null);
-        if vm.set_data(Value::new_object()).is_ok() {
+        if !has_data || vm.set_data(Value::new_object()).is_ok() {
             self.give_back(vm);
         }
         result

@@ -2,7 +2,7 @@
 //! against what the policies allow.
 
 use clap::Args;
-use palisade::network::intent::{IntentReport, PathFinding, compare};
+use palisade::network::intent::{IntentReport, compare};
 
 use super::load;
 use crate::exit::Exit;
@@ -37,29 +37,15 @@ pub fn run(out: &Output, args: &IntentArgs) -> Exit {
 }
 
 fn print(out: &Output, report: &IntentReport) {
-    let undeclared = out.paint(Style::Yellow, "UNDECLARED");
-    let blocked = out.paint(Style::Red, "BLOCKED");
-    for (word, list) in [(undeclared, &report.undeclared), (blocked, &report.blocked)] {
-        for finding in list {
-            out.line(&format!("{word} {}", path(finding)));
-            for reason in &finding.because {
-                out.line(&format!("  {reason}"));
-            }
-        }
-    }
+    super::print_paths(
+        out,
+        &out.paint(Style::Yellow, "UNDECLARED"),
+        &report.undeclared,
+    );
+    super::print_paths(out, &out.paint(Style::Red, "BLOCKED"), &report.blocked);
     out.note(&format!(
         "{} undeclared (allowed, not declared: too open), {} blocked (declared, denied: too tight)",
         report.undeclared.len(),
         report.blocked.len()
     ));
-}
-
-/// `from => to PROTOCOL/port`, the port `*` for every port.
-fn path(f: &PathFinding) -> String {
-    let ports = match &f.ports {
-        None => "*".to_owned(),
-        Some(r) if r.start() == r.end() => r.start().to_string(),
-        Some(r) => format!("{}-{}", r.start(), r.end()),
-    };
-    format!("{} => {} {}/{ports}", f.from, f.to, f.protocol)
 }

@@ -22,25 +22,10 @@ use ipnet::IpNet;
 use super::{Declaration, Intent, Target, WorkloadRef, internet_ports};
 use crate::inventory::{EndpointId, Inventory, Service};
 use crate::issues::Issues;
+use crate::paths::{self, PathFinding, push_findings};
 use crate::policy::{Action, Direction, Peer};
 use crate::ports::{Ports, Protocol};
-use crate::resolver::{Condition, Explained, Flow, FlowEnd, Reason, Resolver};
-
-/// One path the comparison reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PathFinding {
-    /// The workload, `namespace/name`.
-    pub from: String,
-    /// The workload (`namespace/name`), address range or domain name.
-    pub to: String,
-    /// The protocol.
-    pub protocol: Protocol,
-    /// The ports (one port is a range of one); `None`: every port.
-    pub ports: Option<std::ops::RangeInclusive<u16>>,
-    /// The rules that allowed it (undeclared) or denied it (blocked), as
-    /// the verdict of its first port explains them.
-    pub because: Vec<Explained>,
-}
+use crate::resolver::{Condition, Flow, FlowEnd, Reason, Resolver};
 
 /// What the comparison found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -56,28 +41,9 @@ impl IntentReport {
     /// allowed_by}], "blocked": [{from, to, protocol, port, denied_by}]}`,
     /// `port` `null` for every port, `end_port` for a range.
     pub fn to_json(&self) -> serde_json::Value {
-        let list = |findings: &[PathFinding], key: &str| -> Vec<serde_json::Value> {
-            findings
-                .iter()
-                .map(|f| {
-                    let port = f.ports.as_ref().map(|r| *r.start());
-                    let mut v = serde_json::json!({
-                        "from": f.from, "to": f.to, "protocol": f.protocol, "port": port,
-                    });
-                    if let Some(obj) = v.as_object_mut() {
-                        if let Some(r) = f.ports.as_ref().filter(|r| r.end() > r.start()) {
-                            obj.insert("end_port".into(), (*r.end()).into());
-                        }
-                        let because = serde_json::to_value(&f.because).unwrap_or_default();
-                        obj.insert(key.into(), because);
-                    }
-                    v
-                })
-                .collect()
-        };
         serde_json::json!({
-            "undeclared": list(&self.undeclared, "allowed_by"),
-            "blocked": list(&self.blocked, "denied_by"),
+            "undeclared": paths::to_json(&self.undeclared, "allowed_by"),
+            "blocked": paths::to_json(&self.blocked, "denied_by"),
         })
     }
 
@@ -140,12 +106,8 @@ pub fn compare(
     workload_pairs(resolver, &declared, &mut report);
     networks(resolver, &declared, &mut report);
     domains(resolver, &declared, &mut report);
-    let key = |f: &PathFinding| {
-        let first = f.ports.as_ref().map(|r| *r.start());
-        (f.from.clone(), f.to.clone(), f.protocol, first)
-    };
-    report.undeclared.sort_by_key(key);
-    report.blocked.sort_by_key(key);
+    paths::sort(&mut report.undeclared);
+    paths::sort(&mut report.blocked);
     report
 }
 
@@ -309,50 +271,6 @@ pub(super) fn dns_servers(inventory: &Inventory) -> Vec<EndpointId> {
         .collect()
 }
 
-/// One finding per range of `ports`, explained by the verdict of `flow` at
-/// the range's first port.
-fn push_findings(
-    list: &mut Vec<PathFinding>,
-    resolver: &Resolver,
-    (from, to): (&str, &str),
-    flow: (FlowEnd, FlowEnd),
-    ports: &Ports,
-) {
-    for range in ports.ranges() {
-        let every = range.start == crate::ports::MIN_PORT && range.end == crate::ports::MAX_PORT;
-        let verdict = resolver.check(&Flow {
-            src: flow.0,
-            dst: flow.1,
-            protocol: range.protocol,
-            port: range.start,
-        });
-        // A denied path is explained by the side(s) that denied it.
-        let explained = verdict.explained();
-        let because = if verdict.allowed {
-            explained
-        } else {
-            let denied = |d: Direction| match d {
-                Direction::Egress => !verdict.egress_allowed,
-                Direction::Ingress => !verdict.ingress_allowed,
-            };
-            verdict
-                .because
-                .iter()
-                .zip(explained)
-                .filter(|(r, _)| denied(r.direction()))
-                .map(|(_, e)| e)
-                .collect()
-        };
-        list.push(PathFinding {
-            from: from.to_owned(),
-            to: to.to_owned(),
-            protocol: range.protocol,
-            ports: (!every).then_some(range.start..=range.end),
-            because,
-        });
-    }
-}
-
 fn name_of(inventory: &Inventory, e: u32) -> String {
     inventory
         .endpoint(EndpointId(e))
@@ -378,7 +296,13 @@ fn workload_pairs(resolver: &Resolver, declared: &Declared, report: &mut IntentR
         let blocked = ports.subtract(matrix.ports(ia, ib));
         let names = (name_of(inventory, a), name_of(inventory, b));
         let names = (names.0.as_str(), names.1.as_str());
-        push_findings(&mut report.blocked, resolver, names, ends(a, b), &blocked);
+        let (src, dst) = ends(a, b);
+        push_findings(
+            &mut report.blocked,
+            names,
+            Some((resolver, src, dst)),
+            &blocked,
+        );
     }
     let identities = resolver.identities();
     for (i, src) in identities.iter().enumerate() {
@@ -401,8 +325,9 @@ fn workload_pairs(resolver: &Resolver, declared: &Declared, report: &mut IntentR
                     };
                     let names = (name_of(inventory, a.0), name_of(inventory, b.0));
                     let names = (names.0.as_str(), names.1.as_str());
-                    let flow = ends(a.0, b.0);
-                    push_findings(&mut report.undeclared, resolver, names, flow, &open);
+                    let (src, dst) = ends(a.0, b.0);
+                    let flow = Some((resolver, src, dst));
+                    push_findings(&mut report.undeclared, names, flow, &open);
                 }
             }
         }
@@ -452,15 +377,16 @@ fn networks(resolver: &Resolver, declared: &Declared, report: &mut IntentReport)
                 })
                 .fold(Ports::none(), |acc, (_, _, p)| acc.union(p));
             let to = range_name(lo, hi);
-            let flow = (
+            let flow = Some((
+                resolver,
                 FlowEnd::Endpoint(EndpointId(e)),
                 FlowEnd::Ip(IpAddr::V4(Ipv4Addr::from(lo))),
-            );
+            ));
             let names = (from.as_str(), to.as_str());
             let open = allowed.subtract(&declared_ports);
-            push_findings(&mut report.undeclared, resolver, names, flow, &open);
+            push_findings(&mut report.undeclared, names, flow, &open);
             let tight = declared_ports.subtract(&allowed);
-            push_findings(&mut report.blocked, resolver, names, flow, &tight);
+            push_findings(&mut report.blocked, names, flow, &tight);
         }
     }
 }

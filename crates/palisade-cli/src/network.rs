@@ -68,6 +68,17 @@ fn exit_on(found: bool) -> Exit {
     if found { Exit::Violation } else { Exit::Ok }
 }
 
+/// Prints `json` (with `--format json`) or the text `print` writes, then
+/// exits 1 when something was `found`.
+fn report(out: &Output, json: &serde_json::Value, print: impl FnOnce(), found: bool) -> Exit {
+    if out.json() {
+        out.print_json(json);
+    } else {
+        print();
+    }
+    exit_on(found)
+}
+
 /// This layer's part of `palisade demo`: the example cluster's connectivity
 /// matrix and one explained denial.
 pub fn demo(out: &Output) -> Exit {

@@ -72,9 +72,7 @@ fn connlist_reads_policies_and_inventory_given_as_flags() {
         new1.join("bank_pod_list.json"),
         new1.join("bank_ns_list.json"),
     );
-    let flags = [
-        "network",
-        "connlist",
+    let inputs = [
         "--policies",
         arg(&policies),
         "--inventory",
@@ -82,52 +80,29 @@ fn connlist_reads_policies_and_inventory_given_as_flags() {
         "--inventory",
         arg(&namespaces),
     ];
+    let with_inputs = |command: &[&str]| palisade(&[command, &inputs[..]].concat());
     // The flags, and the flags mixed with the positional form, read the
     // same manifests as the directory.
-    let mixed = [
+    let mixed = palisade(&[
         "network",
         "connlist",
         "--policies",
         arg(&policies),
         arg(&pods),
         arg(&namespaces),
-    ];
-    for args in [&flags[..], &mixed[..]] {
-        let out = palisade(args);
+    ]);
+    for out in [with_inputs(&["network", "connlist"]), mixed] {
         assert_exit(&out, 0);
-        assert_eq!(line_set(&text(&out.stdout)), line_set(&golden), "{args:?}");
+        assert_eq!(line_set(&text(&out.stdout)), line_set(&golden));
     }
     // Audit and check take the flags too.
-    let out = palisade(&[
-        "network",
-        "audit",
-        "--policies",
-        arg(&policies),
-        "--inventory",
-        arg(&pods),
-    ]);
+    let out = with_inputs(&["network", "audit"]);
     assert_exit(&out, 1);
-    assert!(
-        text(&out.stdout).contains("network/unprotected-egress"),
-        "{}",
-        text(&out.stdout)
-    );
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("network/unprotected-egress"), "{stdout}");
     let check = |from: &str, to: &str| {
-        palisade(&[
-            "network",
-            "check",
-            "--from",
-            from,
-            "--to",
-            to,
-            "--port",
-            "8080",
-            "--policies",
-            arg(&policies),
-            "--inventory",
-            arg(&pods),
-            "--inventory",
-            arg(&namespaces),
+        with_inputs(&[
+            "network", "check", "--from", from, "--to", to, "--port", "8080",
         ])
     };
     // new1.yaml lets the bank UI reach the account command on TCP 8080,

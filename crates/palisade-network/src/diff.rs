@@ -11,7 +11,7 @@
 //! - An opened path is explained by the rules that allow it after the
 //!   change; a closed path by the rules that deny it after the change, or
 //!   by nothing when one of its ends is gone (listed in
-//!   [`PolicyDiff::removed_workloads`]).
+//!   [`PolicyDiff::workloads`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
@@ -56,12 +56,11 @@ pub struct PolicyDiff {
     /// The paths opened, one per pair, protocol and port range, with the
     /// rules that allow them after the change.
     pub opened: Vec<PathFinding>,
-    /// The paths closed, with the rules that deny them after the change.
+    /// The paths closed, one per pair, protocol and port range, with the
+    /// rules that deny them after the change.
     pub closed: Vec<PathFinding>,
-    /// Endpoints only the cluster after the change holds.
-    pub added_workloads: Vec<String>,
-    /// Endpoints only the cluster before the change holds.
-    pub removed_workloads: Vec<String>,
+    /// The endpoints only one side holds (the topology changed too).
+    pub workloads: Workloads,
 }
 
 impl PolicyDiff {
@@ -78,9 +77,19 @@ impl PolicyDiff {
         serde_json::json!({
             "opened": paths::to_json(&self.opened, "allowed_by"),
             "closed": paths::to_json(&self.closed, "denied_by"),
-            "workloads": {"added": self.added_workloads, "removed": self.removed_workloads},
+            "workloads": self.workloads,
         })
     }
+}
+
+/// The endpoints (`ns/name[Kind]`) only one side of a diff holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Workloads {
+    /// Only after the change: what they may reach, and what may reach
+    /// them, is opened.
+    pub added: Vec<String>,
+    /// Only before the change: their paths are closed, without reasons.
+    pub removed: Vec<String>,
 }
 
 /// Compares the connectivity `before` and `after` a change of policies.
@@ -119,8 +128,10 @@ pub fn diff(before: &Resolver, after: &Resolver) -> PolicyDiff {
             .collect()
     };
     let (old, new) = (names(before), names(after));
-    out.added_workloads = new.difference(&old).cloned().collect();
-    out.removed_workloads = old.difference(&new).cloned().collect();
+    out.workloads = Workloads {
+        added: new.difference(&old).cloned().collect(),
+        removed: old.difference(&new).cloned().collect(),
+    };
     for change in &out.changes {
         let ends = (change.src.as_str(), change.dst.as_str());
         let flow = flow_in(after, change);

@@ -85,7 +85,7 @@ pub mod intent {
 /// assert!(found.closed.is_empty());
 /// ```
 pub mod diff {
-    pub use palisade_network::diff::{Change, PolicyDiff, diff};
+    pub use palisade_network::diff::{Change, PolicyDiff, Workloads, diff};
 }
 
 /// Paths between two ends on some ports with the rules behind them, as

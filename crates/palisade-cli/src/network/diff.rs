@@ -13,11 +13,12 @@ use crate::output::{Output, Style};
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// The policies before the change (with their workloads, unless
-    /// `--inventory` gives them): files or directories.
-    #[arg(long, required = true, value_name = "PATH")]
+    /// `--inventory` gives them): files or directories, one or more after
+    /// the flag, or the flag repeated.
+    #[arg(long, required = true, value_name = "PATH", num_args = 1..)]
     pub before: Vec<PathBuf>,
-    /// The policies after the change: files or directories.
-    #[arg(long, required = true, value_name = "PATH")]
+    /// The policies after the change, given as `--before` gives them.
+    #[arg(long, required = true, value_name = "PATH", num_args = 1..)]
     pub after: Vec<PathBuf>,
     /// The workloads, namespaces and services both sides share: files or
     /// directories.
@@ -37,20 +38,16 @@ pub fn run(out: &Output, args: &DiffArgs) -> Exit {
         return Exit::InputError;
     };
     let found = diff(&before, &after);
-    if out.json() {
-        out.print_json(&found.to_json());
-    } else {
-        print(out, &found);
-    }
-    super::exit_on(!found.is_empty())
+    let changed = !found.is_empty();
+    super::report(out, &found.to_json(), || print(out, &found), changed)
 }
 
 fn print(out: &Output, found: &PolicyDiff) {
     super::print_paths(out, &out.paint(Style::Yellow, "OPENED"), &found.opened);
     super::print_paths(out, &out.paint(Style::Green, "CLOSED"), &found.closed);
     for (word, list) in [
-        ("workload added:", &found.added_workloads),
-        ("workload removed:", &found.removed_workloads),
+        ("workload added:", &found.workloads.added),
+        ("workload removed:", &found.workloads.removed),
     ] {
         for name in list {
             out.line(&format!("{word} {name}"));

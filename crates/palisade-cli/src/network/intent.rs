@@ -28,12 +28,12 @@ pub fn run(out: &Output, args: &IntentArgs) -> Exit {
     };
     let found = compare(&resolver, &declaration, &mut issues);
     load::report_issues(out, &issues);
-    if out.json() {
-        out.print_json(&found.to_json());
-    } else {
-        print(out, &found);
-    }
-    super::exit_on(!found.is_clean())
+    super::report(
+        out,
+        &found.to_json(),
+        || print(out, &found),
+        !found.is_clean(),
+    )
 }
 
 fn print(out: &Output, report: &IntentReport) {

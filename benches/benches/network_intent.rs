@@ -2,7 +2,8 @@
 //! cluster (10,000 pods in 500 namespaces, 2,000 policies): judging Hubble
 //! flow records (goal: 1 M flows/s), comparing a declaration with the
 //! policies (`network intent`), and writing least-privilege policies from
-//! it (`network generate`). The declaration: in each namespace, every pod
+//! it (`network generate`), and what removing every tenth policy opens and
+//! closes (`network diff`). The declaration: in each namespace, every pod
 //! of `app-a` calls every pod of `app-(a+1)` (2,500 ClientIntents, 10,000
 //! declared paths), plus the implicit DNS.
 #![allow(
@@ -14,6 +15,7 @@ use std::fmt::Write as _;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use palisade::network::diff::diff;
 use palisade::network::flows::{FlowJudge, FlowRecord, ObservedDirection, ObservedEnd};
 use palisade::network::intent::{Declaration, Flavor, compare, generate};
 use palisade::network::synthetic::{Sizes, cluster};
@@ -55,6 +57,7 @@ fn record(line: usize, src: &Endpoint, dst: &Endpoint, port: (Protocol, u16)) ->
         reserved: Vec::new(),
         pod: Some(e.name.clone()),
         ip: None,
+        names: Vec::new(),
     };
     FlowRecord {
         line,
@@ -128,6 +131,25 @@ fn network_intent(c: &mut Criterion) {
     let per_generate = cpu_ns_per_run(3, |_| {
         black_box(write());
     });
+    // A change: every tenth policy removed.
+    let mut changed = catalog.clone();
+    let mut index = 0usize;
+    changed.policies.policies.retain(|_| {
+        index += 1;
+        !index.is_multiple_of(10)
+    });
+    let after = Resolver::new(changed);
+    let start = std::time::Instant::now();
+    let found = diff(&resolver, &after);
+    let diff_wall = start.elapsed();
+    eprintln!(
+        "network diff: every tenth of {} policies removed: {} pairs of ends changed, {} paths opened, {} closed; {:.2} s wall",
+        catalog.policies.policies.len(),
+        found.changes.len(),
+        found.opened.len(),
+        found.closed.len(),
+        diff_wall.as_secs_f64(),
+    );
     eprintln!(
         "network intent: {} intents; judging a flow record {:.0} ns CPU ({:.2} M flows/s on one core); intent compare {:.2} s CPU ({:.2} s wall; {} undeclared, {} blocked); generate (kubernetes) {:.1} ms CPU",
         declaration.intents.len(),

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::connlist::{self, Cuts, End, allowed_between};
-use crate::paths::{self, PathFinding, push_findings};
+use crate::paths::{self, Explain, PathFinding, push_findings};
 use crate::policy::Direction;
 use crate::ports::Ports;
 use crate::resolver::{FlowEnd, Resolver};
@@ -134,9 +134,13 @@ pub fn diff(before: &Resolver, after: &Resolver) -> PolicyDiff {
     };
     for change in &out.changes {
         let ends = (change.src.as_str(), change.dst.as_str());
-        let flow = flow_in(after, change);
-        push_findings(&mut out.opened, ends, flow, &change.opened());
-        push_findings(&mut out.closed, ends, flow, &change.closed());
+        let explained = flow_in(after, change).map(|(src, dst)| paths::decisive(after, src, dst));
+        let explain: Explain<'_> = match &explained {
+            Some(explain) => explain,
+            None => &paths::unexplained,
+        };
+        push_findings(&mut out.opened, ends, &change.opened(), explain);
+        push_findings(&mut out.closed, ends, &change.closed(), explain);
     }
     paths::sort(&mut out.opened);
     paths::sort(&mut out.closed);
@@ -144,10 +148,7 @@ pub fn diff(before: &Resolver, after: &Resolver) -> PolicyDiff {
 }
 
 /// The change's ends in `resolver`, when it holds both.
-fn flow_in<'r>(
-    resolver: &'r Resolver,
-    change: &Change,
-) -> Option<(&'r Resolver, FlowEnd, FlowEnd)> {
+fn flow_in(resolver: &Resolver, change: &Change) -> Option<(FlowEnd, FlowEnd)> {
     let end = |name: &str| match name.strip_suffix("[External]") {
         Some(range) => {
             let first = range.split_once('-').map_or(range, |(lo, _)| lo);
@@ -158,7 +159,7 @@ fn flow_in<'r>(
         }
         None => resolver.flow_end(name),
     };
-    Some((resolver, end(&change.src)?, end(&change.dst)?))
+    Some((end(&change.src)?, end(&change.dst)?))
 }
 
 /// Names the changes, merging adjacent External ranges that changed alike

@@ -53,6 +53,7 @@
 pub mod audit;
 pub mod connlist;
 pub mod diff;
+mod domains;
 mod engine;
 pub mod flows;
 pub mod intent;

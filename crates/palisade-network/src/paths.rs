@@ -25,60 +25,66 @@ pub struct PathFinding {
     pub because: Vec<Explained>,
 }
 
-/// One finding per range of `ports`, from `from` to `to`; with `flow`,
-/// each explained by `resolver`'s verdict at the range's first port (a
-/// denied path by the side(s) that denied it), else without reasons.
+/// How a finding is explained: the reasons for one protocol and port
+/// (the first of its range).
+pub(crate) type Explain<'a> = &'a dyn Fn(Protocol, u16) -> Vec<Explained>;
+
+/// One finding per range of `ports`, from `from` to `to`, each explained
+/// at the range's first port.
 pub(crate) fn push_findings(
     list: &mut Vec<PathFinding>,
     (from, to): (&str, &str),
-    flow: Option<(&Resolver, FlowEnd, FlowEnd)>,
     ports: &Ports,
+    explain: Explain<'_>,
 ) {
     for range in ports.ranges() {
         let every = range.start == MIN_PORT && range.end == MAX_PORT;
-        let because = flow.map_or_else(Vec::new, |(resolver, src, dst)| {
-            decisive(resolver, src, dst, range.protocol, range.start)
-        });
         list.push(PathFinding {
             from: from.to_owned(),
             to: to.to_owned(),
             protocol: range.protocol,
             ports: (!every).then_some(range.start..=range.end),
-            because,
+            because: explain(range.protocol, range.start),
         });
     }
 }
 
-/// The reasons of `resolver`'s verdict on one flow: all of them when it is
-/// allowed, those of the side(s) that denied it when it is denied.
-fn decisive(
+/// No reasons.
+pub(crate) fn unexplained(_: Protocol, _: u16) -> Vec<Explained> {
+    Vec::new()
+}
+
+/// The reasons of `resolver`'s verdict on a flow from `src` to `dst`: all
+/// of them when it is allowed, those of the side(s) that denied it when it
+/// is denied.
+pub(crate) fn decisive(
     resolver: &Resolver,
     src: FlowEnd,
     dst: FlowEnd,
-    protocol: Protocol,
-    port: u16,
-) -> Vec<Explained> {
-    let verdict = resolver.check(&Flow {
-        src,
-        dst,
-        protocol,
-        port,
-    });
-    let explained = verdict.explained();
-    if verdict.allowed {
-        return explained;
+) -> impl Fn(Protocol, u16) -> Vec<Explained> + '_ {
+    move |protocol, port| {
+        let verdict = resolver.check(&Flow {
+            src,
+            dst,
+            protocol,
+            port,
+        });
+        let explained = verdict.explained();
+        if verdict.allowed {
+            return explained;
+        }
+        let denied = |d: Direction| match d {
+            Direction::Egress => !verdict.egress_allowed,
+            Direction::Ingress => !verdict.ingress_allowed,
+        };
+        verdict
+            .because
+            .iter()
+            .zip(explained)
+            .filter(|(r, _)| denied(r.direction()))
+            .map(|(_, e)| e)
+            .collect()
     }
-    let denied = |d: Direction| match d {
-        Direction::Egress => !verdict.egress_allowed,
-        Direction::Ingress => !verdict.ingress_allowed,
-    };
-    verdict
-        .because
-        .iter()
-        .zip(explained)
-        .filter(|(r, _)| denied(r.direction()))
-        .map(|(_, e)| e)
-        .collect()
 }
 
 /// `findings` as a JSON array of `{from, to, protocol, port, [end_port],

@@ -22,6 +22,10 @@ pub struct ObservedEnd {
     pub pod: Option<String>,
     /// The address from the `IP` section.
     pub ip: Option<IpAddr>,
+    /// The DNS names the address was resolved from (`source_names`,
+    /// `destination_names`: Cilium's DNS proxy cache), lowercased without
+    /// the final dot.
+    pub names: Vec<String>,
 }
 
 /// The side a flow was observed at.
@@ -109,14 +113,23 @@ pub fn parse_line(line: usize, text_line: &str) -> Result<Option<FlowRecord>, Li
         None => return Err(error("the flow has no `verdict`".to_owned())),
     };
     let ip = flow.get("IP").or_else(|| flow.get("ip"));
-    let address = |key: &str| -> Option<IpAddr> { ip?.get(key)?.as_str()?.parse().ok() };
-    let end = |key: &str, address: Option<IpAddr>| {
-        flow.get(key)
+    let end = |key: &str, (snake, camel): (&str, &str)| {
+        let address = ip
+            .and_then(|ip| ip.get(key))
+            .and_then(Json::as_str)
+            .and_then(|a| a.parse().ok());
+        let mut end = flow
+            .get(key)
             .map(|e| observed_end(e, address))
             .unwrap_or(ObservedEnd {
                 ip: address,
                 ..ObservedEnd::default()
-            })
+            });
+        end.names = crate::json::items(field(flow, snake, camel))
+            .filter_map(Json::as_str)
+            .map(crate::domains::normalize)
+            .collect();
+        end
     };
     let direction = match text(flow, "traffic_direction", "trafficDirection") {
         Some("EGRESS") => ObservedDirection::Egress,
@@ -131,8 +144,8 @@ pub fn parse_line(line: usize, text_line: &str) -> Result<Option<FlowRecord>, Li
     Ok(Some(FlowRecord {
         line,
         verdict: verdict.to_owned(),
-        source: end("source", address("source")),
-        destination: end("destination", address("destination")),
+        source: end("source", ("source_names", "sourceNames")),
+        destination: end("destination", ("destination_names", "destinationNames")),
         l4: flow.get("l4").and_then(layer4),
         direction,
         is_reply,
@@ -162,6 +175,7 @@ fn observed_end(end: &Json, ip: Option<IpAddr>) -> ObservedEnd {
         reserved,
         pod: text(end, "pod_name", "podName").map(str::to_owned),
         ip,
+        names: Vec::new(),
     }
 }
 

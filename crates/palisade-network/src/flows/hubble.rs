@@ -73,6 +73,12 @@ pub struct LineError {
     pub message: String,
 }
 
+/// The DNS names of the source and of the destination, in both spellings.
+const NAMES: [(&str, &str); 2] = [
+    ("source_names", "sourceNames"),
+    ("destination_names", "destinationNames"),
+];
+
 /// A field under either spelling.
 fn field<'a>(object: &'a Json, snake: &str, camel: &str) -> Option<&'a Json> {
     object.get(snake).or_else(|| object.get(camel))
@@ -113,6 +119,14 @@ pub fn parse_line(line: usize, text_line: &str) -> Result<Option<FlowRecord>, Li
         None => return Err(error("the flow has no `verdict`".to_owned())),
     };
     let ip = flow.get("IP").or_else(|| flow.get("ip"));
+    for (snake, camel) in NAMES {
+        let names = field(flow, snake, camel);
+        let listed =
+            names.is_none_or(|n| n.as_array().is_some_and(|a| a.iter().all(Json::is_string)));
+        if !listed {
+            return Err(error(format!("`{snake}` must be a list of DNS names")));
+        }
+    }
     let end = |key: &str, (snake, camel): (&str, &str)| {
         let address = ip
             .and_then(|ip| ip.get(key))
@@ -144,8 +158,8 @@ pub fn parse_line(line: usize, text_line: &str) -> Result<Option<FlowRecord>, Li
     Ok(Some(FlowRecord {
         line,
         verdict: verdict.to_owned(),
-        source: end("source", ("source_names", "sourceNames")),
-        destination: end("destination", ("destination_names", "destinationNames")),
+        source: end("source", NAMES[0]),
+        destination: end("destination", NAMES[1]),
         l4: flow.get("l4").and_then(layer4),
         direction,
         is_reply,

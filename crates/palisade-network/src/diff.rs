@@ -13,14 +13,15 @@
 //!   by nothing when one of its ends is gone (listed in
 //!   [`PolicyDiff::workloads`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::connlist::{self, Cuts, End, allowed_between};
+use crate::connlist::{self, Cuts, End};
+use crate::inventory::EndpointId;
 use crate::paths::{self, Explain, PathFinding, push_findings};
 use crate::policy::Direction;
 use crate::ports::Ports;
-use crate::resolver::{FlowEnd, Resolver};
+use crate::resolver::{FlowEnd, IdentityId, Resolver};
 
 /// The ports one ordered pair of ends allowed before and after.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,26 +94,52 @@ pub struct Workloads {
 }
 
 /// Compares the connectivity `before` and `after` a change of policies.
+/// Only what changed is kept: the two matrices are walked side by side.
 pub fn diff(before: &Resolver, after: &Resolver) -> PolicyDiff {
     let cuts: Cuts = Direction::BOTH.map(|d| {
         let mut intervals = connlist::policy_intervals(before, d);
         intervals.extend(connlist::policy_intervals(after, d));
         connlist::pieces(&intervals)
     });
-    let allowed = |resolver| -> BTreeMap<(End, End), Ports> {
-        allowed_between(resolver, &cuts)
-            .into_iter()
-            .map(|(src, dst, ports)| ((src, dst), ports))
-            .collect()
-    };
-    let (was, is) = (allowed(before), allowed(after));
-    let keys: BTreeSet<&(End, End)> = was.keys().chain(is.keys()).collect();
+    let ends = endpoint_ends(before, after);
+    let (was, is) = (before.matrix(), after.matrix());
     let none = Ports::none();
     let mut changed = Vec::new();
-    for key in keys {
-        let (b, a) = (was.get(key).unwrap_or(&none), is.get(key).unwrap_or(&none));
-        if b != a {
-            changed.push((key.clone(), b.clone(), a.clone()));
+    for (a, a_was, a_is) in &ends {
+        for (b, b_was, b_is) in &ends {
+            if a == b {
+                continue;
+            }
+            let old = a_was.zip(*b_was).map_or(&none, |(x, y)| was.ports(x, y));
+            let new = a_is.zip(*b_is).map_or(&none, |(x, y)| is.ports(x, y));
+            if old != new {
+                let key = (End::Endpoint(a.clone()), End::Endpoint(b.clone()));
+                changed.push((key, old.clone(), new.clone()));
+            }
+        }
+    }
+    // Addresses outside the cluster, piece by piece, once per pair of
+    // identities (before, after).
+    for (direction, pieces) in Direction::BOTH.into_iter().zip(&cuts) {
+        for &(lo, hi) in pieces {
+            let ports = |r: &Resolver, id: Option<IdentityId>| {
+                id.map_or_else(Ports::none, |id| r.external_ports(direction, id, lo, hi))
+            };
+            let mut seen: HashMap<Sides, Option<(Ports, Ports)>> = HashMap::new();
+            for (name, id_was, id_is) in &ends {
+                let change = seen.entry((*id_was, *id_is)).or_insert_with(|| {
+                    let (old, new) = (ports(before, *id_was), ports(after, *id_is));
+                    (old != new).then_some((old, new))
+                });
+                let Some((old, new)) = change.clone() else {
+                    continue;
+                };
+                let (outside, inside) = (End::External(lo, hi), End::Endpoint(name.clone()));
+                changed.push(match direction {
+                    Direction::Ingress => ((outside, inside), old, new),
+                    Direction::Egress => ((inside, outside), old, new),
+                });
+            }
         }
     }
     let mut out = PolicyDiff {
@@ -145,6 +172,34 @@ pub fn diff(before: &Resolver, after: &Resolver) -> PolicyDiff {
     paths::sort(&mut out.opened);
     paths::sort(&mut out.closed);
     out
+}
+
+/// An endpoint's identity before and after the change.
+type Sides = (Option<IdentityId>, Option<IdentityId>);
+
+/// Every endpoint of either side by name, with its identity before and
+/// after (`None` where that side does not hold it).
+fn endpoint_ends(
+    before: &Resolver,
+    after: &Resolver,
+) -> Vec<(String, Option<IdentityId>, Option<IdentityId>)> {
+    let mut ends: BTreeMap<String, Sides> = BTreeMap::new();
+    for (side, resolver) in [before, after].into_iter().enumerate() {
+        for (i, e) in resolver.catalog().inventory.endpoints.iter().enumerate() {
+            let id = u32::try_from(i)
+                .ok()
+                .and_then(|i| resolver.identity_of(EndpointId(i)));
+            let cell = ends.entry(e.to_string()).or_default();
+            if side == 0 {
+                cell.0 = id;
+            } else {
+                cell.1 = id;
+            }
+        }
+    }
+    ends.into_iter()
+        .map(|(name, (b, a))| (name, b, a))
+        .collect()
 }
 
 /// The change's ends in `resolver`, when it holds both.

@@ -222,8 +222,6 @@ async fn suite(name: &str, db: &str) {
     assert!(findings["next"].is_string());
     let (status, _) = console.get("/api/v1/findings?colour=red").await;
     assert_eq!(status, 400);
-    let (status, _) = console.post("/api/v1/flows", "{}").await;
-    assert_eq!(status, 501);
 
     // A huge body is refused before it is read whole.
     let huge = "x".repeat(17 << 20);
@@ -249,6 +247,7 @@ async fn suite(name: &str, db: &str) {
         .await;
 
     admission_decisions(&console).await;
+    flow_findings(&console).await;
 
     // Restart on the same store: the disabled rule and the exception stay.
     console.stop().await;
@@ -265,6 +264,198 @@ async fn suite(name: &str, db: &str) {
     assert!(shells.is_empty(), "{shells:?}");
     assert_eq!(console.alerts("Read sensitive file").await[0]["count"], 100);
     console.stop().await;
+}
+
+/// A Hubble record (`hubble observe -o json`) between two pods of the
+/// example inventory, seen at `direction` with `verdict`.
+pub fn hubble(verdict: &str, direction: &str, from: &[&str], to: &[&str], port: u16) -> String {
+    let end = |labels: &[&str]| json!({"namespace": labels[0], "labels": labels[1..].iter().map(|l| format!("k8s:{l}")).collect::<Vec<_>>()});
+    json!({"flow": {
+        "time": "2026-12-07T04:00:00.000000001Z",
+        "verdict": verdict,
+        "traffic_direction": direction,
+        "l4": {"TCP": {"source_port": 40000, "destination_port": port}},
+        "source": end(from),
+        "destination": end(to),
+    }})
+    .to_string()
+}
+
+const WEB: &[&str] = &["shop", "app=web", "tier=frontend"];
+const API: &[&str] = &["shop", "app=api", "tier=backend"];
+const DB: &[&str] = &["data", "app=db"];
+
+/// Flows judged against the example policies, stored as network findings:
+/// repeats counted, listed by `/flows` and `/findings` (paged across the
+/// audit's and the flows'), counted in `/summary` of every cluster and of one.
+async fn flow_findings(console: &Console) {
+    let (_, before) = console.get("/api/v1/summary").await;
+    let network_errors = before["findings"]["network"]["error"].as_i64().unwrap_or(0);
+    let web_db = hubble("FORWARDED", "INGRESS", WEB, DB, 5432);
+    let world = json!({"flow": {
+        "verdict": "FORWARDED", "traffic_direction": "EGRESS",
+        "l4": {"TCP": {"destination_port": 443}},
+        "source": {"namespace": "data", "labels": ["k8s:app=db"]},
+        "destination": {"labels": ["reserved:world"]},
+        "IP": {"source": "10.0.0.5", "destination": "203.0.113.7"},
+    }});
+    let reply = json!({"flow": {
+        "verdict": "FORWARDED", "traffic_direction": "INGRESS", "is_reply": true,
+        "l4": {"TCP": {"destination_port": 5432}},
+        "source": {"namespace": "data", "labels": ["k8s:app=db"]},
+        "destination": {"namespace": "shop", "labels": ["k8s:app=api", "k8s:tier=backend"]},
+    }});
+    let ghost = hubble("FORWARDED", "INGRESS", &["billing", "app=ghost"], DB, 5432);
+    let body = [
+        web_db.clone(),
+        web_db.clone(),
+        web_db,
+        hubble("DROPPED", "INGRESS", API, DB, 5432),
+        hubble("FORWARDED", "INGRESS", API, DB, 5432),
+        world.to_string(),
+        reply.to_string(),
+        ghost,
+    ]
+    .join("\n");
+    let (status, answer) = console.post("/api/v1/flows?cluster=edge-1", &body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["accepted"], 8, "{answer}");
+    assert_eq!(answer["judged"], 6, "{answer}");
+    assert_eq!(answer["findings"]["drift"], 5, "{answer}");
+    let problems = answer["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{answer}");
+    assert!(
+        problems[0]
+            .as_str()
+            .unwrap()
+            .starts_with("body:8:1: the source"),
+        "{answer}"
+    );
+
+    // One row per flow, repeats counted; the rules that decided come along.
+    let (status, flows) = console.get("/api/v1/flows?cluster=edge-1").await;
+    assert_eq!(status, 200, "{flows}");
+    let items = flows["items"].as_array().unwrap();
+    let by = |from: &str, to: &str| {
+        items
+            .iter()
+            .find(|f| f["subject"]["from"] == from && f["subject"]["to"] == to)
+            .unwrap_or_else(|| panic!("no flow {from} => {to}: {flows}"))
+    };
+    assert_eq!(items.len(), 3, "{flows}");
+    let web = by("shop/web", "data/db");
+    assert_eq!(web["count"], 3, "{web}");
+    assert_eq!(web["layer"], "network");
+    assert_eq!(web["severity"], "error");
+    assert_eq!(web["policy"], "network/flow-drift");
+    assert_eq!(web["cluster"], "edge-1");
+    assert_eq!(web["flow"]["observed"], "FORWARDED");
+    assert_eq!(web["flow"]["verdict"], "denied");
+    assert!(
+        web["flow"]["decided_by"]
+            .to_string()
+            .contains("default-deny")
+            || web["flow"]["decided_by"]
+                .to_string()
+                .contains("db-from-api"),
+        "{web}"
+    );
+    assert!(
+        web["message"].as_str().unwrap().contains("forwarded"),
+        "{web}"
+    );
+    let api = by("shop/api", "data/db");
+    assert_eq!(
+        (api["severity"].clone(), api["count"].clone()),
+        (json!("warning"), json!(1)),
+        "{api}"
+    );
+    assert_eq!(api["flow"]["observed"], "DROPPED");
+    let out = by("data/db", "203.0.113.7");
+    assert_eq!(out["severity"], "error", "{out}");
+    // Posting the same again counts, adds no row.
+    let (status, _) = console
+        .post(
+            "/api/v1/flows?cluster=edge-1",
+            &hubble("FORWARDED", "INGRESS", WEB, DB, 5432),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, again) = console
+        .get("/api/v1/flows?cluster=edge-1&severity=error")
+        .await;
+    let again = again["items"].as_array().unwrap();
+    assert_eq!(again.len(), 2, "{again:?}");
+    assert_eq!(
+        by("shop/web", "data/db")["count"],
+        3,
+        "the list above is a snapshot"
+    );
+    assert!(again.iter().any(|f| f["count"] == 4), "{again:?}");
+    let (_, other) = console.get("/api/v1/flows?cluster=default").await;
+    assert_eq!(other["items"], json!([]), "{other}");
+
+    // `/findings`: the audit's network findings, then the flows', paged.
+    let (_, audit) = console
+        .get("/api/v1/findings?layer=network&cluster=default&limit=1000")
+        .await;
+    let audit_n = audit["items"].as_array().unwrap().len();
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/findings?layer=network&limit=2&cursor={c}"),
+            None => "/api/v1/findings?layer=network&limit=2".to_owned(),
+        };
+        let (status, page) = console.get(&path).await;
+        assert_eq!(status, 200, "{page}");
+        seen.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+        assert!(seen.len() < 1000, "paging does not end");
+    }
+    assert_eq!(seen.len(), audit_n + 3, "{seen:?}");
+    assert_eq!(seen.iter().filter(|f| f["flow"].is_object()).count(), 3);
+    let (_, edge) = console.get("/api/v1/findings?cluster=edge-1").await;
+    assert_eq!(edge["items"].as_array().unwrap().len(), 3, "{edge}");
+    let (status, _) = console.get("/api/v1/findings?cursor=flow:x").await;
+    assert_eq!(status, 400);
+
+    // The summary counts them, overall and for the cluster.
+    let (_, summary) = console.get("/api/v1/summary").await;
+    assert_eq!(
+        summary["findings"]["network"]["error"].as_i64().unwrap(),
+        network_errors + 2,
+        "{summary}"
+    );
+    let (_, edge) = console.get("/api/v1/summary?cluster=edge-1").await;
+    assert_eq!(edge["flows"]["records"], 9, "{edge}");
+    assert_eq!(edge["flows"]["drift"], 6, "{edge}");
+    assert_eq!(edge["flows"]["unknown-endpoints"], 1, "{edge}");
+    assert_eq!(
+        edge["findings"],
+        json!({"network": {"error": 2, "warning": 1}}),
+        "{edge}"
+    );
+    assert_eq!(edge["alerts"]["total"], 1, "{edge}");
+    let (status, _) = console.get("/api/v1/summary?cluster=a%20b").await;
+    assert_eq!(status, 400);
+
+    // A bad line refuses the batch: nothing more is stored or counted.
+    let bad = format!(
+        "{}\n{{\"flow\": ",
+        hubble("FORWARDED", "INGRESS", WEB, DB, 5432)
+    );
+    let (status, refused) = console.post("/api/v1/flows?cluster=edge-1", &bad).await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["line"], 2, "{refused}");
+    let (_, after) = console.get("/api/v1/summary?cluster=edge-1").await;
+    assert_eq!(after["flows"], edge["flows"]);
+    console
+        .text_holds("/metrics", &["palisade_console_flow_records_total 9"])
+        .await;
 }
 
 /// One decision as the webhook forwards it.

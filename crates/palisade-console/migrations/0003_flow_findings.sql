@@ -39,3 +39,10 @@ CREATE TABLE cluster_alert_counts (
 );
 INSERT INTO cluster_alert_counts (cluster, routed, n)
     SELECT cluster, routed, COUNT(*) FROM alerts GROUP BY cluster, routed;
+-- Rule tags switched on or off (`PUT /api/v1/tags/{name}`): a rule with a
+-- tag switched off does not alert, as Falco's `-T`.
+CREATE TABLE tag_states (
+    name TEXT PRIMARY KEY,
+    enabled BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);

@@ -44,6 +44,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/rules", get(get_rules))
         .route("/rules/{name}", put(put_rule))
         .route("/rules/{name}/exceptions", post(post_exception))
+        .route("/tags", get(get_tags))
+        .route("/tags/{name}", put(put_tag))
         .route("/exceptions/export", get(export_exceptions))
         .route("/posture", get(get_posture))
         .route("/coverage", get(get_coverage))
@@ -683,6 +685,61 @@ async fn put_rule(
     tuning.modes.insert(name.clone(), mode);
     app.set_tuning(tuning);
     axum::Json(json!({"name": name, "enabled": enabled, "mode": mode.as_str()})).into_response()
+}
+
+/// `GET /tags`: every tag of the loaded rules, whether it is on, and how
+/// many rules carry it.
+async fn get_tags(State(app): State<Arc<App>>) -> Response {
+    let loaded = app.loaded();
+    let tuning = app.tuning();
+    let items: Vec<Value> = crate::ingest::tags(&loaded.palisade)
+        .into_iter()
+        .map(|(tag, rules)| {
+            json!({"name": tag, "enabled": !tuning.disabled_tags.contains(&tag), "rules": rules})
+        })
+        .collect();
+    axum::Json(json!({ "items": items })).into_response()
+}
+
+/// `PUT /tags/{name}` with `{"enabled": bool}`: a tag switched off stops
+/// the alerts of every rule that carries it (events and Falco alerts).
+async fn put_tag(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Change {
+        enabled: bool,
+    }
+    let loaded = app.loaded();
+    let Some(rules) = crate::ingest::tags(&loaded.palisade).remove(&name) else {
+        return refuse(
+            &app,
+            StatusCode::NOT_FOUND,
+            format!("no loaded rule has the tag `{}`", printable(&name)),
+        );
+    };
+    let change: Change = match json_body(&app, body) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if let Err(e) = app
+        .store
+        .save_tag_state(&name, change.enabled, now_ms())
+        .await
+    {
+        return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
+    }
+    let mut tuning = (*app.tuning()).clone();
+    if change.enabled {
+        tuning.disabled_tags.remove(&name);
+    } else {
+        tuning.disabled_tags.insert(name.clone());
+    }
+    app.set_tuning(tuning);
+    axum::Json(json!({"name": name, "enabled": change.enabled, "rules": rules})).into_response()
 }
 
 /// `POST /rules/{name}/exceptions` with `{"fields", "comps", "values"}`.

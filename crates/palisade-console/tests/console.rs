@@ -248,6 +248,7 @@ async fn suite(name: &str, db: &str) {
 
     admission_decisions(&console).await;
     flow_findings(&console).await;
+    tags(&console).await;
 
     // Restart on the same store: the disabled rule and the exception stay.
     console.stop().await;
@@ -256,6 +257,14 @@ async fn suite(name: &str, db: &str) {
     assert_eq!(kept["items"].as_array().unwrap().len(), 3, "{kept}");
     let shell = console.rule("Terminal shell in container").await;
     assert_eq!(shell["enabled"], false, "{shell}");
+    let (_, tags) = console.get("/api/v1/tags").await;
+    assert!(
+        tags["items"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"name": "software_mgmt", "enabled": false, "rules": 1})),
+        "{tags}"
+    );
     let (status, _) = console
         .post("/api/v1/events", &format!("{SHELL}\n{SHADOW}"))
         .await;
@@ -456,6 +465,72 @@ async fn flow_findings(console: &Console) {
     console
         .text_holds("/metrics", &["palisade_console_flow_records_total 9"])
         .await;
+}
+
+/// Tags switched off and on: the rules that carry a tag that is off do not
+/// alert (events and Falco alerts); unknown tags are 404.
+async fn tags(console: &Console) {
+    let (status, tags) = console.get("/api/v1/tags").await;
+    assert_eq!(status, 200, "{tags}");
+    assert!(
+        tags["items"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"name": "container", "enabled": true, "rules": 2})),
+        "{tags}"
+    );
+    let (status, body) = console
+        .put("/api/v1/tags/software_mgmt", r#"{"enabled": false}"#)
+        .await;
+    assert_eq!(
+        (status, body.clone()),
+        (
+            200,
+            json!({"name": "software_mgmt", "enabled": false, "rules": 1})
+        ),
+        "{body}"
+    );
+    let apt = r#"{"evt.type": "execve", "evt.dir": "<", "proc.name": "apt", "proc.cmdline": "apt install nmap", "container.id": "3ad7b26ded6d"}"#;
+    let (status, _) = console.post("/api/v1/events?cluster=tags", apt).await;
+    assert_eq!(status, 200);
+    assert!(
+        console
+            .alerts("Package manager in container")
+            .await
+            .is_empty()
+    );
+    let falco = |rule: &str| {
+        json!({"output": "x", "priority": "Notice", "rule": rule, "tags": ["software_mgmt"]})
+            .to_string()
+    };
+    let (status, _) = console
+        .post("/api/v1/falco?cluster=tags", &falco("Falco apt"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(console.alerts("Falco apt").await.is_empty());
+    // On again for events: the next one alerts; off again to see it kept.
+    let (status, _) = console
+        .put("/api/v1/tags/software_mgmt", r#"{"enabled": true}"#)
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = console.post("/api/v1/events?cluster=tags", apt).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        console.alerts("Package manager in container").await.len(),
+        1
+    );
+    let (status, _) = console
+        .put("/api/v1/tags/software_mgmt", r#"{"enabled": false}"#)
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = console
+        .put("/api/v1/tags/no_such_tag", r#"{"enabled": false}"#)
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = console
+        .put("/api/v1/tags/container", r#"{"enabled": "no"}"#)
+        .await;
+    assert_eq!(status, 400);
 }
 
 /// One decision as the webhook forwards it.

@@ -23,7 +23,7 @@ const MIGRATIONS: [(i64, &str, &str); 3] = [
     ),
     (
         3,
-        "flow findings and clusters",
+        "flow findings, clusters and tag states",
         include_str!("../../migrations/0003_flow_findings.sql"),
     ),
 ];

@@ -701,6 +701,13 @@ async fn get_tags(State(app): State<Arc<App>>) -> Response {
     axum::Json(json!({ "items": items })).into_response()
 }
 
+/// The body of `PUT /tags/{name}`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TagChange {
+    enabled: bool,
+}
+
 /// `PUT /tags/{name}` with `{"enabled": bool}`: a tag switched off stops
 /// the alerts of every rule that carries it (events and Falco alerts).
 async fn put_tag(
@@ -708,11 +715,6 @@ async fn put_tag(
     Path(name): Path<String>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Change {
-        enabled: bool,
-    }
     let loaded = app.loaded();
     let Some(rules) = crate::ingest::tags(&loaded.palisade).remove(&name) else {
         return refuse(
@@ -721,7 +723,7 @@ async fn put_tag(
             format!("no loaded rule has the tag `{}`", printable(&name)),
         );
     };
-    let change: Change = match json_body(&app, body) {
+    let change: TagChange = match json_body(&app, body) {
         Ok(c) => c,
         Err(r) => return r,
     };

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use harness::{Console, TOKEN, config, temp};
+use harness::{API, Console, DB, TOKEN, WEB, config, hubble, temp};
 use serde_json::{Value, json};
 
 const SHADOW: &str = r#"{"evt.type": "openat", "evt.dir": "<", "evt.is_open_read": true, "fd.name": "/etc/shadow", "proc.name": "cat", "proc.pid": 4130, "container.id": "3ad7b26ded6d"}"#;
@@ -257,14 +257,8 @@ async fn suite(name: &str, db: &str) {
     assert_eq!(kept["items"].as_array().unwrap().len(), 3, "{kept}");
     let shell = console.rule("Terminal shell in container").await;
     assert_eq!(shell["enabled"], false, "{shell}");
-    let (_, tags) = console.get("/api/v1/tags").await;
-    assert!(
-        tags["items"]
-            .as_array()
-            .unwrap()
-            .contains(&json!({"name": "software_mgmt", "enabled": false, "rules": 1})),
-        "{tags}"
-    );
+    let kept = console.tag("software_mgmt").await;
+    assert_eq!(kept["enabled"], false, "{kept}");
     let (status, _) = console
         .post("/api/v1/events", &format!("{SHELL}\n{SHADOW}"))
         .await;
@@ -274,25 +268,6 @@ async fn suite(name: &str, db: &str) {
     assert_eq!(console.alerts("Read sensitive file").await[0]["count"], 100);
     console.stop().await;
 }
-
-/// A Hubble record (`hubble observe -o json`) between two pods of the
-/// example inventory, seen at `direction` with `verdict`.
-pub fn hubble(verdict: &str, direction: &str, from: &[&str], to: &[&str], port: u16) -> String {
-    let end = |labels: &[&str]| json!({"namespace": labels[0], "labels": labels[1..].iter().map(|l| format!("k8s:{l}")).collect::<Vec<_>>()});
-    json!({"flow": {
-        "time": "2026-12-07T04:00:00.000000001Z",
-        "verdict": verdict,
-        "traffic_direction": direction,
-        "l4": {"TCP": {"source_port": 40000, "destination_port": port}},
-        "source": end(from),
-        "destination": end(to),
-    }})
-    .to_string()
-}
-
-const WEB: &[&str] = &["shop", "app=web", "tier=frontend"];
-const API: &[&str] = &["shop", "app=api", "tier=backend"];
-const DB: &[&str] = &["data", "app=db"];
 
 /// Flows judged against the example policies, stored as network findings:
 /// repeats counted, listed by `/flows` and `/findings` (paged across the
@@ -470,14 +445,10 @@ async fn flow_findings(console: &Console) {
 /// Tags switched off and on: the rules that carry a tag that is off do not
 /// alert (events and Falco alerts); unknown tags are 404.
 async fn tags(console: &Console) {
-    let (status, tags) = console.get("/api/v1/tags").await;
-    assert_eq!(status, 200, "{tags}");
-    assert!(
-        tags["items"]
-            .as_array()
-            .unwrap()
-            .contains(&json!({"name": "container", "enabled": true, "rules": 2})),
-        "{tags}"
+    let container = console.tag("container").await;
+    assert_eq!(
+        container,
+        json!({"name": "container", "enabled": true, "rules": 2})
     );
     let (status, body) = console
         .put("/api/v1/tags/software_mgmt", r#"{"enabled": false}"#)
@@ -490,15 +461,7 @@ async fn tags(console: &Console) {
         ),
         "{body}"
     );
-    let apt = r#"{"evt.type": "execve", "evt.dir": "<", "proc.name": "apt", "proc.cmdline": "apt install nmap", "container.id": "3ad7b26ded6d"}"#;
-    let (status, _) = console.post("/api/v1/events?cluster=tags", apt).await;
-    assert_eq!(status, 200);
-    assert!(
-        console
-            .alerts("Package manager in container")
-            .await
-            .is_empty()
-    );
+    assert!(console.apt("/api/v1/events?cluster=tags").await.is_empty());
     let falco = |rule: &str| {
         json!({"output": "x", "priority": "Notice", "rule": rule, "tags": ["software_mgmt"]})
             .to_string()
@@ -513,12 +476,7 @@ async fn tags(console: &Console) {
         .put("/api/v1/tags/software_mgmt", r#"{"enabled": true}"#)
         .await;
     assert_eq!(status, 200);
-    let (status, _) = console.post("/api/v1/events?cluster=tags", apt).await;
-    assert_eq!(status, 200);
-    assert_eq!(
-        console.alerts("Package manager in container").await.len(),
-        1
-    );
+    assert_eq!(console.apt("/api/v1/events?cluster=tags").await.len(), 1);
     let (status, _) = console
         .put("/api/v1/tags/software_mgmt", r#"{"enabled": false}"#)
         .await;

@@ -834,3 +834,62 @@ async fn a_renewed_certificate_is_served_without_restart() {
     assert!(served, "the renewed certificate is not served");
     console.stop().await;
 }
+
+/// With Otterize `ClientIntents` among the inputs, flows are judged
+/// against the declaration too: a declared path that was dropped, an
+/// allowed path nobody declared.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flows_are_judged_against_the_declared_intents() {
+    let dir = temp("console-intents-db");
+    let mut config = config(
+        "console-intents",
+        &dir.join("console.db").display().to_string(),
+    );
+    let intents = config.state_dir.join("intents");
+    std::fs::create_dir_all(&intents).unwrap();
+    // The API declares the database, on every port.
+    std::fs::write(
+        intents.join("api.yaml"),
+        "apiVersion: k8s.otterize.com/v2beta1\nkind: ClientIntents\nmetadata: {name: api, namespace: shop}\nspec:\n  workload: {name: api}\n  targets: [{kubernetes: {name: db.data}}]\n",
+    )
+    .unwrap();
+    config.inventory = Some(intents);
+    let console = Console::start(config).await;
+    let body = [
+        // Declared, allowed, forwarded: nothing to say.
+        hubble("FORWARDED", "INGRESS", API, DB, 5432),
+        // Declared (every port), denied (5432 only), dropped.
+        hubble("DROPPED", "INGRESS", API, DB, 8080),
+        // Allowed (the shop namespace has no policies), declared by nobody.
+        hubble("FORWARDED", "INGRESS", WEB, API, 9090),
+    ]
+    .join("\n");
+    let (status, answer) = console.post("/api/v1/flows", &body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["findings"],
+        json!({"drift": 0, "declared-but-dropped": 1, "undeclared": 1}),
+        "{answer}"
+    );
+    let (_, flows) = console.get("/api/v1/flows").await;
+    let items = flows["items"].as_array().unwrap();
+    let by = |policy: &str| {
+        items
+            .iter()
+            .find(|f| f["policy"] == policy)
+            .unwrap_or_else(|| panic!("no {policy}: {flows}"))
+    };
+    let dropped = by("network/flow-declared-but-dropped");
+    assert_eq!(dropped["severity"], "warning");
+    assert_eq!(dropped["flow"]["declared"], true);
+    assert_eq!(dropped["subject"]["port"], 8080);
+    let undeclared = by("network/flow-undeclared");
+    assert_eq!(undeclared["severity"], "notice");
+    assert_eq!(undeclared["flow"]["declared"], false);
+    assert_eq!(undeclared["subject"]["from"], "shop/web");
+    let (_, only) = console
+        .get("/api/v1/flows?policy=network/flow-undeclared")
+        .await;
+    assert_eq!(only["items"].as_array().unwrap().len(), 1, "{only}");
+    console.stop().await;
+}

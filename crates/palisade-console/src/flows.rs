@@ -40,7 +40,7 @@ pub struct FlowBatch {
 
 impl FlowBatch {
     /// Records that could not be judged (`body:line:column: message`), the
-    /// first [`PROBLEMS`].
+    /// first 20.
     pub fn problems(&self) -> Vec<String> {
         self.report
             .problems

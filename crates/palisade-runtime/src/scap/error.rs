@@ -111,4 +111,15 @@ pub enum ScapErrorKind {
         /// What is wrong.
         message: String,
     },
+    /// A field of a shown event does not fit the schema it is read with
+    /// (a schema without the Falco fields).
+    #[error("event {num}: field `{key}`: {message}")]
+    Field {
+        /// The event's number (`evt.num`).
+        num: u64,
+        /// The field.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
 }

@@ -1,0 +1,333 @@
+//! The Falco fields of a capture's events, as libsinsp extracts them: an
+//! event record plus the state kept so far ([`CaptureState`]: threads,
+//! users) give one JSON object per shown event, with the field names and
+//! value forms of `sysdig -j` (and of the corpus's `<capture>.events.jsonl`),
+//! which [`FlatEventsBuilder`](crate::event::FlatEventsBuilder) turns into
+//! events the rules run on.
+//!
+//! [`FIELDS`] lists the fields derived; every other field is absent, as a
+//! field libsinsp cannot derive from a capture is.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use super::event::{Param, ParamValue, RawEvent};
+use super::event_info::{ParamFormat, ParamType};
+use super::metadata::Metadata;
+use super::threads::{ThreadInfo, ThreadTable};
+
+/// The fields each event carries (`null` when the event has no value), in
+/// the corpus's order.
+pub const FIELDS: &[&str] = &[
+    "evt.num",
+    "evt.type",
+    "evt.dir",
+    "evt.res",
+    "evt.rawres",
+    "evt.is_open_read",
+    "evt.is_open_write",
+    "evt.is_open_exec",
+    "evt.arg.cmd",
+    "evt.arg.domain",
+    "evt.arg.filename",
+    "evt.arg.flags",
+    "evt.arg.mode",
+    "evt.arg.name",
+    "evt.arg.newpath",
+    "evt.arg.oldpath",
+    "evt.arg.path",
+    "evt.arg.request",
+    "evt.arg.target",
+    "evt.arg.uid",
+    "proc.name",
+    "proc.pname",
+    "proc.cmdline",
+    "proc.pcmdline",
+    "proc.args",
+    "proc.exe",
+    "proc.exepath",
+    "proc.cwd",
+    "proc.tty",
+    "proc.vpid",
+    "proc.duration",
+    "proc.aname[1]",
+    "proc.aname[2]",
+    "proc.aname[3]",
+    "proc.aname[4]",
+    "proc.aname[5]",
+    "user.name",
+    "user.uid",
+    "user.loginuid",
+    "container.id",
+    "proc.aname",
+];
+
+/// `PPM_O_*` bits of open flags.
+const O_RDONLY: u64 = 1 << 0;
+const O_WRONLY: u64 = 1 << 1;
+const O_CREAT: u64 = 1 << 2;
+const O_TMPFILE: u64 = 1 << 13;
+/// Execute bits of a mode (`PPM_S_IX*`).
+const S_IXANY: u64 = (1 << 6) | (1 << 3) | 1;
+
+/// How far `proc.aname` (without index) walks up.
+const MAX_ANAME: usize = 64;
+
+/// What libsinsp knows while reading a capture: the thread table and the
+/// user names of the capture's user list.
+#[derive(Debug, Clone, Default)]
+pub struct CaptureState {
+    /// The threads.
+    pub threads: ThreadTable,
+    users: HashMap<u32, String>,
+}
+
+impl CaptureState {
+    /// The state the metadata blocks describe.
+    pub fn from_metadata(metadata: &Metadata) -> Self {
+        Self {
+            threads: ThreadTable::from_metadata(metadata),
+            users: metadata
+                .credentials
+                .users
+                .iter()
+                .map(|u| (u.uid, u.name.clone()))
+                .collect(),
+        }
+    }
+
+    /// Applies what `event` changes; call it for every event record, in
+    /// order, before [`CaptureState::fields`] on it.
+    pub fn update(&mut self, event: &RawEvent<'_>) {
+        self.threads.update(event);
+    }
+
+    /// The values of [`FIELDS`] for `event` (after
+    /// [`CaptureState::update`] with it): one JSON object, `null` for a
+    /// field the event has no value for.
+    pub fn fields(&self, event: &RawEvent<'_>) -> Map<String, Value> {
+        let mut out = Map::with_capacity(FIELDS.len());
+        let thread = self.threads.get(event.tid);
+        for &field in FIELDS {
+            out.insert(field.to_owned(), self.field(event, thread, field));
+        }
+        out
+    }
+
+    fn field(&self, event: &RawEvent<'_>, thread: Option<&ThreadInfo>, field: &str) -> Value {
+        if let Some(name) = field.strip_prefix("evt.arg.") {
+            return event
+                .param_named(name)
+                .and_then(|p| param_text(&p))
+                .map_or(Value::Null, Value::String);
+        }
+        let tid = event.tid;
+        let proc_str = |name: &str, arg: Option<&str>| {
+            self.threads
+                .proc_field(tid, name, arg)
+                .map_or(Value::Null, Value::String)
+        };
+        match field {
+            "evt.num" => event.num.into(),
+            "evt.type" => event.type_name().into(),
+            "evt.dir" => event.direction().to_string().into(),
+            "evt.res" => event.res().map_or(Value::Null, |r| r.into_owned().into()),
+            "evt.rawres" => event.rawres().map_or(Value::Null, Into::into),
+            "evt.is_open_read" => open_flag(event, |f, _| f & O_RDONLY != 0).into(),
+            "evt.is_open_write" => open_flag(event, |f, _| f & O_WRONLY != 0).into(),
+            "evt.is_open_exec" => open_flag(event, |f, mode| {
+                f & (O_TMPFILE | O_CREAT) != 0 && mode & S_IXANY != 0
+            })
+            .into(),
+            "proc.exepath" => thread.map_or(Value::Null, |t| t.exepath.clone().into()),
+            "proc.cwd" => thread.map_or(Value::Null, |t| self.cwd(t).into()),
+            "proc.tty" => thread.map_or(Value::Null, |t| t.tty.into()),
+            "proc.vpid" => thread.and_then(|t| t.vpid).map_or(Value::Null, Into::into),
+            "proc.duration" => thread
+                .and_then(|t| t.clone_ts)
+                .map_or(Value::Null, |ts| event.ts.saturating_sub(ts).into()),
+            "user.uid" => thread.map_or(Value::Null, |t| t.uid.unwrap_or(u32::MAX).into()),
+            "user.name" => thread
+                .and_then(|t| t.uid)
+                .and_then(|uid| self.users.get(&uid))
+                .map_or(Value::Null, |n| n.clone().into()),
+            "user.loginuid" => thread.map_or(Value::Null, |t| {
+                // A 32-bit id, compared as signed (`-1`: none).
+                i64::from(t.loginuid.unwrap_or(u32::MAX) as i32).into()
+            }),
+            "container.id" => thread.map_or(Value::Null, |t| container_id(&t.cgroups).into()),
+            "proc.aname" => match thread {
+                Some(_) => Value::Array(
+                    (1..=MAX_ANAME)
+                        .map_while(|n| {
+                            self.threads
+                                .proc_field(tid, "proc.aname", Some(&n.to_string()))
+                        })
+                        .map(Value::String)
+                        .collect(),
+                ),
+                None => Value::Null,
+            },
+            _ => match field.split_once('[') {
+                Some((name, arg)) => proc_str(name, arg.strip_suffix(']')),
+                None => proc_str(field, None),
+            },
+        }
+    }
+
+    /// A thread's working directory is its process's.
+    fn cwd(&self, t: &ThreadInfo) -> String {
+        self.threads
+            .get(t.pid)
+            .map_or_else(|| t.cwd.clone(), |main| main.cwd.clone())
+    }
+}
+
+/// The container a thread runs in, from its cgroups: the short (12
+/// characters) id of a Docker, containerd or CRI-O container, `host`
+/// otherwise.
+fn container_id(cgroups: &[String]) -> String {
+    for cg in cgroups {
+        let path = cg.split_once('=').map_or(cg.as_str(), |(_, p)| p);
+        for part in path.split('/') {
+            let part = part
+                .trim_start_matches("docker-")
+                .trim_start_matches("crio-")
+                .trim_start_matches("cri-containerd-")
+                .trim_end_matches(".scope");
+            if part.len() == 64 && part.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return part.get(..12).unwrap_or(part).to_owned();
+            }
+        }
+    }
+    "host".to_owned()
+}
+
+/// `evt.is_open_*`: `test(flags, mode)` on the flags of the open events
+/// libsinsp looks at (open's exit, openat's enter, openat/openat2's newer
+/// exits); false for every other event.
+fn open_flag(event: &RawEvent<'_>, test: impl Fn(u64, u64) -> bool) -> bool {
+    let opens = matches!(
+        (event.info.name, event.direction()),
+        ("open", '<') | ("openat", '>') | ("openat" | "openat2", '<')
+    );
+    if !opens {
+        return false;
+    }
+    let flags = event.param_named("flags").and_then(|p| p.value().as_u64());
+    let mode = event.param_named("mode").and_then(|p| p.value().as_u64());
+    flags.is_some_and(|f| test(f, mode.unwrap_or(0)))
+}
+
+/// A parameter as `evt.arg.NAME` gives it: strings as they are, flags and
+/// enumerations by their names, numbers in the parameter's format.
+fn param_text(p: &Param<'_>) -> Option<String> {
+    let value = p.value();
+    let names = p.info.map_or(&[][..], |i| i.value_names());
+    let format = p.info.map_or(ParamFormat::Na, |i| i.format);
+    match (p.kind(), value) {
+        (_, ParamValue::Empty) => None,
+        (_, ParamValue::Str(b)) => Some(String::from_utf8_lossy(b).into_owned()),
+        (ParamType::Flags8 | ParamType::Flags16 | ParamType::Flags32 | ParamType::Mode, v)
+            if !names.is_empty() =>
+        {
+            let v = v.as_u64()?;
+            let text = flag_names(v, names);
+            Some(if text.is_empty() {
+                number(v, format)
+            } else {
+                text
+            })
+        }
+        (ParamType::Enumflags8 | ParamType::Enumflags16 | ParamType::Enumflags32, v) => {
+            let v = v.as_u64()?;
+            Some(
+                names
+                    .iter()
+                    .find(|(_, value)| *value == v)
+                    .map_or_else(|| number(v, format), |(n, _)| (*n).to_owned()),
+            )
+        }
+        (_, ParamValue::Int(i)) if format != ParamFormat::Hex && format != ParamFormat::Oct => {
+            Some(i.to_string())
+        }
+        (_, v @ (ParamValue::Int(_) | ParamValue::UInt(_))) => Some(number(v.as_u64()?, format)),
+        _ => None,
+    }
+}
+
+/// A number as libsinsp prints it: `PF_HEX` in upper-case digits without
+/// a prefix, `PF_OCT` with a leading zero, decimal otherwise.
+fn number(v: u64, format: ParamFormat) -> String {
+    match format {
+        ParamFormat::Hex => format!("{v:X}"),
+        ParamFormat::Oct if v == 0 => "0".to_owned(),
+        ParamFormat::Oct => format!("0{v:o}"),
+        _ => v.to_string(),
+    }
+}
+
+/// Flag names as libsinsp joins them: in table order, a flag is named when
+/// all its bits are set (and then removed, so that `O_RDWR` hides
+/// `O_RDONLY`), a zero flag only for a zero value; an entry equal to the
+/// whole value ends the walk with its name.
+fn flag_names(value: u64, names: &[(&str, u64)]) -> String {
+    let mut left = value;
+    let mut out = String::new();
+    let push = |name: &str, out: &mut String| {
+        if !out.is_empty() {
+            out.push('|');
+        }
+        out.push_str(name);
+    };
+    for &(name, flag) in names {
+        if flag == value {
+            push(name, &mut out);
+            break;
+        }
+        if (flag == 0 && value == 0) || (flag != 0 && left & flag == flag && left != 0) {
+            push(name, &mut out);
+            left &= !flag;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_are_named_as_libsinsp_names_them() {
+        let names = [
+            ("O_RDWR", 3),
+            ("O_WRONLY", 2),
+            ("O_RDONLY", 1),
+            ("O_CLOEXEC", 4096),
+        ];
+        assert_eq!(flag_names(4097, &names), "O_RDONLY|O_CLOEXEC");
+        assert_eq!(flag_names(3, &names), "O_RDWR");
+        assert_eq!(flag_names(0, &names), "");
+        let access = [("F_OK", 0), ("R_OK", 4), ("W_OK", 2), ("X_OK", 1)];
+        assert_eq!(flag_names(0, &access), "F_OK");
+        assert_eq!(flag_names(4, &access), "R_OK");
+        assert_eq!(flag_names(6, &access), "R_OK|W_OK");
+    }
+
+    #[test]
+    fn numbers_take_their_format() {
+        assert_eq!(number(0x541b, ParamFormat::Hex), "541B");
+        assert_eq!(number(0o666, ParamFormat::Oct), "0666");
+        assert_eq!(number(0, ParamFormat::Oct), "0");
+        assert_eq!(number(0o1000, ParamFormat::Oct), "01000");
+        assert_eq!(number(1000, ParamFormat::Dec), "1000");
+    }
+
+    #[test]
+    fn container_ids_come_from_cgroups() {
+        let id = "697956520d89f5a9c2b3e8b1c0e2b9a1d3c4e5f60718293a4b5c6d7e8f901234";
+        assert_eq!(container_id(&[format!("cpu=/docker/{id}")]), "697956520d89");
+        assert_eq!(container_id(&["cpu=/user.slice".to_owned()]), "host");
+    }
+}

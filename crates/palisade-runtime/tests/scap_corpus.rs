@@ -17,21 +17,10 @@ use palisade_runtime::scap::{Capture, CaptureEvents, FIELDS, RawEvent};
 
 /// `(name, capture path, events file path)` of every corpus capture.
 fn captures() -> Option<Vec<(String, PathBuf, PathBuf)>> {
-    let dir = palisade_testkit::corpus("falco/captures")?;
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("captures.json")).unwrap()).unwrap();
     Some(
-        manifest["captures"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| {
-                (
-                    c["name"].as_str().unwrap().to_owned(),
-                    dir.join(c["file"].as_str().unwrap()),
-                    dir.join(c["events_file"].as_str().unwrap()),
-                )
-            })
+        palisade_testkit::captures()?
+            .into_iter()
+            .map(|c| (c.name, c.scap, c.events))
             .collect(),
     )
 }

@@ -27,4 +27,4 @@ pub mod fuzz;
 pub mod http;
 pub mod sources;
 
-pub use corpus::{corpus, corpus_root};
+pub use corpus::{captures, corpus, corpus_root};

@@ -6,7 +6,7 @@ use thiserror::Error;
 
 /// A capture could not be read.
 #[derive(Debug, Error, Diagnostic)]
-#[error("{file}: byte {offset}{}: {kind}", if *.decompressed { " of the decompressed stream" } else { "" })]
+#[error("{file}: {}", self.located())]
 #[diagnostic(help(
     "the capture is truncated or corrupt; libscap (sysdig, Falco) would refuse it too"
 ))]
@@ -20,6 +20,19 @@ pub struct ScapError {
     pub decompressed: bool,
     /// What went wrong.
     pub kind: ScapErrorKind,
+}
+
+impl ScapError {
+    /// The error without the capture's name: `byte N: what` (`byte N of
+    /// the decompressed stream: what` for a gzip-compressed capture).
+    pub fn located(&self) -> String {
+        let stream = if self.decompressed {
+            " of the decompressed stream"
+        } else {
+            ""
+        };
+        format!("byte {}{stream}: {}", self.offset, self.kind)
+    }
 }
 
 /// What went wrong, without the location.

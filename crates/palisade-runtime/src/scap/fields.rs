@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 use super::event::{Param, ParamValue, RawEvent};
 use super::event_info::{ParamFormat, ParamType};
+use super::fds::{FdInfo, FdTable, FdType, Role, fd_bits};
 use super::metadata::Metadata;
 use super::threads::{ThreadInfo, ThreadTable};
 
@@ -56,11 +57,28 @@ pub const FIELDS: &[&str] = &[
     "proc.aname[3]",
     "proc.aname[4]",
     "proc.aname[5]",
+    "fd.name",
+    "fd.directory",
+    "fd.filename",
+    "fd.typechar",
+    "fd.type",
+    "fd.num",
+    "fd.sip",
+    "fd.cip",
+    "fd.sport",
+    "fd.cport",
+    "fd.l4proto",
+    "fd.connected",
+    "fd.name_changed",
+    "fd.sockfamily",
     "user.name",
     "user.uid",
     "user.loginuid",
     "container.id",
     "proc.aname",
+    "fd.snet",
+    "fd.cnet",
+    "fd.rnet",
 ];
 
 /// `PPM_O_*` bits of open flags.
@@ -80,6 +98,8 @@ const MAX_ANAME: usize = 64;
 pub struct CaptureState {
     /// The threads.
     pub threads: ThreadTable,
+    /// The descriptors.
+    pub fds: FdTable,
     users: HashMap<u32, String>,
 }
 
@@ -88,6 +108,7 @@ impl CaptureState {
     pub fn from_metadata(metadata: &Metadata) -> Self {
         Self {
             threads: ThreadTable::from_metadata(metadata),
+            fds: FdTable::from_metadata(metadata),
             users: metadata
                 .credentials
                 .users
@@ -101,6 +122,25 @@ impl CaptureState {
     /// order, before [`CaptureState::fields`] on it.
     pub fn update(&mut self, event: &RawEvent<'_>) {
         self.threads.update(event);
+        if event.direction() == '<'
+            && matches!(event.info.name, "clone" | "fork" | "vfork" | "clone3")
+        {
+            // A new process starts with a copy of its parent's descriptors.
+            let res = event
+                .param(0)
+                .and_then(|p| p.value().as_i64())
+                .unwrap_or(-1);
+            let child = if res == 0 { event.tid } else { res };
+            if let Some(c) = self.threads.get(child).filter(|_| res >= 0) {
+                let parent = self.threads.get(c.ptid).map_or(c.ptid, |p| p.pid);
+                self.fds.fork(parent, c.pid);
+            }
+        }
+        let (pid, cwd) = self
+            .threads
+            .get(event.tid)
+            .map_or((event.tid, String::new()), |t| (t.pid, self.cwd(t)));
+        self.fds.update(event, pid, &cwd);
     }
 
     /// The values of [`FIELDS`] for `event` (after
@@ -116,6 +156,9 @@ impl CaptureState {
     }
 
     fn field(&self, event: &RawEvent<'_>, thread: Option<&ThreadInfo>, field: &str) -> Value {
+        if field.starts_with("fd.") {
+            return self.fd_field(event, thread, field);
+        }
         if let Some(name) = field.strip_prefix("evt.arg.") {
             return event
                 .param_named(name)
@@ -176,11 +219,129 @@ impl CaptureState {
         }
     }
 
+    /// An `fd.*` field: absent for events about no descriptor; from the
+    /// descriptor table when the descriptor is known, otherwise what
+    /// libsinsp makes of the event alone.
+    fn fd_field(&self, event: &RawEvent<'_>, thread: Option<&ThreadInfo>, field: &str) -> Value {
+        let Some(thread) = thread.filter(|_| fd_bits(event) != 0) else {
+            return Value::Null;
+        };
+        let num = self.fds.last_fd(event.tid);
+        if field == "fd.num" {
+            return num.into();
+        }
+        match self.fds.get(thread.pid, num) {
+            Some(_) if field == "fd.name" && self.fds.event_name().is_some() => {
+                self.fds.event_name().map_or(Value::Null, Into::into)
+            }
+            Some(info) => fd_info_field(info, field),
+            None => fd_from_event(event, field),
+        }
+    }
+
     /// A thread's working directory is its process's.
     fn cwd(&self, t: &ThreadInfo) -> String {
         self.threads
             .get(t.pid)
             .map_or_else(|| t.cwd.clone(), |main| main.cwd.clone())
+    }
+}
+
+/// A field of a known descriptor.
+fn fd_info_field(info: &FdInfo, field: &str) -> Value {
+    let server = matches!(info.kind, FdType::Ipv4Server | FdType::Ipv6Server);
+    let endpoints = info.kind.is_ip() && info.role != Role::None;
+    let sip = info
+        .server
+        .filter(|_| endpoints)
+        .map(|(ip, _)| ip.to_string());
+    let cip = info
+        .client
+        .filter(|_| endpoints && !server)
+        .map(|(ip, _)| ip.to_string());
+    let opt = |v: Option<String>| v.map_or(Value::Null, Value::String);
+    match field {
+        "fd.name" => info.name.clone().into(),
+        "fd.directory" => match info.kind {
+            FdType::File => directory(&info.name).into(),
+            FdType::Directory => info.name.clone().into(),
+            _ => Value::Null,
+        },
+        "fd.filename" if info.is_file() => filename(&info.name).into(),
+        "fd.typechar" => info.kind.typechar().to_string().into(),
+        "fd.type" => info.kind.name().map_or(Value::Null, Into::into),
+        "fd.sip" | "fd.snet" => opt(sip),
+        // The remote end: the server's address, for a connected socket.
+        "fd.rnet" => opt(sip.filter(|_| !server)),
+        "fd.cip" | "fd.cnet" => opt(cip),
+        "fd.sport" => info
+            .server
+            .filter(|_| endpoints)
+            .map_or(Value::Null, |(_, p)| p.into()),
+        "fd.cport" if server => 0.into(),
+        "fd.cport" => info
+            .client
+            .filter(|_| endpoints)
+            .map_or(Value::Null, |(_, p)| p.into()),
+        "fd.l4proto" => info.l4proto_name().into(),
+        "fd.connected" => info.connected.into(),
+        "fd.name_changed" => false.into(),
+        "fd.sockfamily" => info.sockfamily().map_or(Value::Null, Into::into),
+        _ => Value::Null,
+    }
+}
+
+/// A field of an event about a descriptor the table does not hold: the
+/// type its creating call implies, and the name an exit event carries.
+fn fd_from_event(event: &RawEvent<'_>, field: &str) -> Value {
+    let name = event.info.name;
+    let exit = event.direction() == '<';
+    let named = || -> Option<String> {
+        if !exit {
+            return None;
+        }
+        Some(match name {
+            "open" | "creat" | "connect" | "accept" | "accept4" => event
+                .param(1)
+                .and_then(|p| param_text(&p))
+                .unwrap_or_default(),
+            _ => String::new(),
+        })
+    };
+    match field {
+        "fd.typechar" => match name {
+            "open" | "openat" | "openat2" | "creat" => "f",
+            "socket" | "accept" | "accept4" => "4",
+            "pipe" | "pipe2" => "p",
+            _ => "o",
+        }
+        .into(),
+        "fd.name" => named().map_or(Value::Null, Into::into),
+        "fd.directory" => named().map_or(Value::Null, |n| directory(&n).into()),
+        _ => Value::Null,
+    }
+}
+
+/// `fd.directory` of a file: its name up to the last `/` (`/` for a name
+/// without one, or right under the root).
+fn directory(name: &str) -> String {
+    match name.rfind('/') {
+        Some(pos) if pos != 0 => {
+            if pos < name.len() - 1 {
+                name.get(..pos).unwrap_or(name).to_owned()
+            } else {
+                name.to_owned()
+            }
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+/// `fd.filename` of a file: its name after the last `/`.
+fn filename(name: &str) -> String {
+    match name.rfind('/') {
+        Some(pos) if pos < name.len() - 1 => name.get(pos + 1..).unwrap_or(name).to_owned(),
+        _ => name.to_owned(),
     }
 }
 

@@ -30,6 +30,7 @@ mod error;
 mod event;
 pub mod event_info;
 pub mod events;
+pub mod fds;
 pub mod fields;
 pub mod metadata;
 pub mod threads;

@@ -76,45 +76,36 @@ impl FdType {
         }
     }
 
+    /// `fd.typechar`, and `fd.type` (`None` for an unknown descriptor, as
+    /// sysdig 0.29.3 shows).
+    fn chars(self) -> (char, Option<&'static str>) {
+        match self {
+            FdType::Unknown => ('o', None),
+            FdType::Other => ('X', None),
+            FdType::File => ('f', Some("file")),
+            FdType::Directory => ('d', Some("directory")),
+            FdType::Ipv4 | FdType::Ipv4Server => ('4', Some("ipv4")),
+            FdType::Ipv6 | FdType::Ipv6Server => ('6', Some("ipv6")),
+            FdType::Fifo => ('p', Some("pipe")),
+            FdType::Unix => ('u', Some("unix")),
+            FdType::Event => ('e', Some("event")),
+            FdType::Signalfd => ('s', Some("signalfd")),
+            FdType::Eventpoll => ('l', Some("eventpoll")),
+            FdType::Inotify => ('i', Some("inotify")),
+            FdType::Timerfd => ('t', Some("timerfd")),
+            FdType::Netlink => ('n', Some("netlink")),
+            FdType::Bpf => ('b', Some("bpf")),
+        }
+    }
+
     /// `fd.typechar`.
     pub fn typechar(self) -> char {
-        match self {
-            FdType::Unknown => 'o',
-            FdType::File => 'f',
-            FdType::Directory => 'd',
-            FdType::Ipv4 | FdType::Ipv4Server => '4',
-            FdType::Ipv6 | FdType::Ipv6Server => '6',
-            FdType::Fifo => 'p',
-            FdType::Unix => 'u',
-            FdType::Event => 'e',
-            FdType::Signalfd => 's',
-            FdType::Eventpoll => 'l',
-            FdType::Inotify => 'i',
-            FdType::Timerfd => 't',
-            FdType::Netlink => 'n',
-            FdType::Bpf => 'b',
-            FdType::Other => 'X',
-        }
+        self.chars().0
     }
 
     /// `fd.type` (`None` for an unknown descriptor, as sysdig 0.29.3 shows).
     pub fn name(self) -> Option<&'static str> {
-        Some(match self {
-            FdType::Unknown | FdType::Other => return None,
-            FdType::File => "file",
-            FdType::Directory => "directory",
-            FdType::Ipv4 | FdType::Ipv4Server => "ipv4",
-            FdType::Ipv6 | FdType::Ipv6Server => "ipv6",
-            FdType::Fifo => "pipe",
-            FdType::Unix => "unix",
-            FdType::Event => "event",
-            FdType::Signalfd => "signalfd",
-            FdType::Eventpoll => "eventpoll",
-            FdType::Inotify => "inotify",
-            FdType::Timerfd => "timerfd",
-            FdType::Netlink => "netlink",
-            FdType::Bpf => "bpf",
-        })
+        self.chars().1
     }
 
     /// Whether it is an IPv4 or IPv6 socket (listening or not).

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
+use super::containers::{ContainerInfo, ContainerTable};
 use super::event::{Param, ParamValue, RawEvent};
 use super::event_info::{ParamFormat, ParamType};
 use super::fds::{FdInfo, FdTable, FdType, Role, fd_bits};
@@ -75,6 +76,22 @@ pub const FIELDS: &[&str] = &[
     "user.uid",
     "user.loginuid",
     "container.id",
+    "container.image.repository",
+    "container.privileged",
+    "container.mount.dest[/]",
+    "container.mount.dest[/etc]",
+    "container.mount.dest[/etc/kubernetes]",
+    "container.mount.dest[/etc/kubernetes/manifests]",
+    "container.mount.dest[/home/admin]",
+    "container.mount.dest[/proc*]",
+    "container.mount.dest[/root*]",
+    "container.mount.dest[/run/containerd/containerd.sock]",
+    "container.mount.dest[/var/lib/kubelet]",
+    "container.mount.dest[/var/lib/kubelet/pki]",
+    "container.mount.dest[/var/run/crio/crio.sock]",
+    "container.mount.dest[/var/run/docker.sock]",
+    "k8s.ns.name",
+    "k8s.pod.name",
     "proc.aname",
     "fd.snet",
     "fd.cnet",
@@ -100,6 +117,8 @@ pub struct CaptureState {
     pub threads: ThreadTable,
     /// The descriptors.
     pub fds: FdTable,
+    /// The containers.
+    pub containers: ContainerTable,
     users: HashMap<u32, String>,
 }
 
@@ -109,6 +128,7 @@ impl CaptureState {
         Self {
             threads: ThreadTable::from_metadata(metadata),
             fds: FdTable::from_metadata(metadata),
+            containers: ContainerTable::default(),
             users: metadata
                 .credentials
                 .users
@@ -122,6 +142,7 @@ impl CaptureState {
     /// order, before [`CaptureState::fields`] on it.
     pub fn update(&mut self, event: &RawEvent<'_>) {
         self.threads.update(event);
+        self.containers.update(event);
         if event.direction() == '<'
             && matches!(event.info.name, "clone" | "fork" | "vfork" | "clone3")
         {
@@ -158,6 +179,10 @@ impl CaptureState {
     fn field(&self, event: &RawEvent<'_>, thread: Option<&ThreadInfo>, field: &str) -> Value {
         if field.starts_with("fd.") {
             return self.fd_field(event, thread, field);
+        }
+        if field.starts_with("k8s.") || field.starts_with("container.") && field != "container.id" {
+            let container = thread.and_then(|t| self.containers.get(&container_id(&t.cgroups)));
+            return container.map_or(Value::Null, |c| container_field(c, field));
         }
         if let Some(name) = field.strip_prefix("evt.arg.") {
             return event
@@ -342,6 +367,22 @@ fn filename(name: &str) -> String {
     match name.rfind('/') {
         Some(pos) if pos < name.len() - 1 => name.get(pos + 1..).unwrap_or(name).to_owned(),
         _ => name.to_owned(),
+    }
+}
+
+/// A `container.*` or `k8s.*` field of a container the capture described.
+fn container_field(c: &ContainerInfo, field: &str) -> Value {
+    let opt = |v: &Option<String>| v.clone().map_or(Value::Null, Value::String);
+    match field {
+        "container.image.repository" => opt(&c.image_repository),
+        "container.privileged" => c.privileged.map_or(Value::Null, Value::Bool),
+        "k8s.ns.name" => opt(&c.pod_namespace),
+        "k8s.pod.name" => opt(&c.pod_name),
+        _ => field
+            .strip_prefix("container.mount.dest[")
+            .and_then(|s| s.strip_suffix(']'))
+            .and_then(|source| c.mount_dest(source))
+            .map_or(Value::Null, Into::into),
     }
 }
 

@@ -24,6 +24,7 @@
 //! larger than [`Limits::max_block_len`] is refused.
 
 mod capture;
+pub mod containers;
 mod cursor;
 mod errno;
 mod error;

@@ -21,8 +21,9 @@ pub struct ReportArgs {
     /// and inventory manifests.
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
-    /// Events to replay through the Falco rules, one JSON object per line.
-    #[arg(long, value_name = "FILE.jsonl")]
+    /// Events to replay through the Falco rules: one JSON object per line,
+    /// or a `.scap` capture (plain or gzip).
+    #[arg(long, value_name = "FILE")]
     pub events: Option<PathBuf>,
 }
 

@@ -559,3 +559,94 @@ fn audit_runs_loaded_pattern_policies() {
     );
     assert_eq!(doc["coverage"][0]["share"], 1.0);
 }
+
+/// `(name, capture, events file)` of every corpus capture.
+fn corpus_captures() -> Option<Vec<(String, String, String)>> {
+    Some(
+        palisade_testkit::captures()?
+            .into_iter()
+            .map(|c| (c.name, arg(&c.scap).to_owned(), arg(&c.events).to_owned()))
+            .collect(),
+    )
+}
+
+/// `runtime events X.scap --format json` prints, for every capture, the
+/// events sysdig printed: same events, and every field it prints has the
+/// value sysdig printed.
+#[test]
+fn runtime_events_prints_what_sysdig_printed() {
+    let Some(captures) = corpus_captures() else {
+        return;
+    };
+    let mut fields_compared = 0;
+    for (name, scap, events) in &captures {
+        let out = palisade(&["--format", "json", "runtime", "events", scap]);
+        assert_exit(&out, 0);
+        let ours: Vec<Value> = text(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let theirs: Vec<Value> = std::fs::read_to_string(events)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(ours.len(), theirs.len(), "{name}: events");
+        for (o, t) in ours.iter().zip(&theirs) {
+            for (field, value) in o.as_object().unwrap() {
+                assert_eq!(value, &t[field], "{name} event {}: {field}", o["evt.num"]);
+                fields_compared += 1;
+            }
+        }
+    }
+    assert!(fields_compared > 50_000, "{fields_compared}");
+}
+
+/// A capture is a one-step rule test: `runtime replay --events X.scap`
+/// fires the same alerts, on the same events, with the same outputs, as
+/// replaying the events sysdig printed from it; `runtime filter` on the
+/// capture prints the events the filter matched there.
+#[test]
+fn replaying_a_capture_fires_what_its_printed_events_fire() {
+    let rules = "tests/fixtures/runtime/capture-rules.yaml";
+    let Some(captures) = corpus_captures() else {
+        return;
+    };
+    let mut alerts = 0;
+    for (name, scap, events) in &captures {
+        let replay = |input: &str| {
+            let out = palisade(&[
+                "--format", "json", "runtime", "replay", "--match", "all", "--rules", rules,
+                "--events", input,
+            ]);
+            assert!(matches!(out.status.code(), Some(0 | 1)), "{name}: {out:?}");
+            text(&out.stdout)
+                .lines()
+                .map(|l| {
+                    let a: Value = serde_json::from_str(l).unwrap();
+                    // The output without its leading time: the alert's
+                    // clock, not the event's.
+                    let output = a["output"].as_str().unwrap();
+                    let output = output.split_once(' ').unwrap().1.to_owned();
+                    (a["evt_num"].clone(), a["rule"].clone(), output)
+                })
+                .collect::<Vec<_>>()
+        };
+        let from_capture = replay(scap);
+        assert_eq!(from_capture, replay(events), "{name}");
+        alerts += from_capture.len();
+        let filter = |input: &str| {
+            let out = palisade(&[
+                "runtime",
+                "filter",
+                "evt.type = open and proc.aname[2] = bash",
+                "--events",
+                input,
+            ]);
+            assert_exit(&out, 0);
+            text(&out.stdout)
+        };
+        assert_eq!(filter(scap), filter(events), "{name}: filter");
+    }
+    assert!(alerts > 20, "only {alerts} alerts");
+}

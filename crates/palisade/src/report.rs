@@ -233,14 +233,32 @@ impl Palisade {
         &self.network_policies
     }
 
-    /// Reads a JSON-lines event stream with the Falco field schema (and the
-    /// output-only fields, as the rules are loaded).
+    /// Reads an event stream with the Falco field schema (and the
+    /// output-only fields, as the rules are loaded): JSON lines, or a
+    /// `.scap` capture (plain or gzip, recognized by its first bytes),
+    /// whose shown events carry the fields the native reader derives.
     pub fn read_events(path: &Path) -> Result<FlatEvents, PalisadeError> {
-        let text = std::fs::read_to_string(path).map_err(|e| EventsError::Read {
+        let read_error = |e: std::io::Error| EventsError::Read {
             path: path.to_path_buf(),
             reason: e.to_string(),
-        })?;
-        FlatEvents::parse(&text, &runtime::alert_schema()).map_err(|source| {
+        };
+        let bytes = std::fs::read(path).map_err(read_error)?;
+        let schema = runtime::alert_schema();
+        if runtime::scap::is_capture(&bytes) {
+            return runtime::scap::CaptureEvents::from_reader(
+                path.display().to_string(),
+                bytes.as_slice(),
+            )
+            .and_then(|events| events.read_all(&schema))
+            .map_err(|e| {
+                EventsError::Capture {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                }
+                .into()
+            });
+        }
+        FlatEvents::parse_bytes(&bytes, &schema).map_err(|source| {
             EventsError::Parse {
                 path: path.to_path_buf(),
                 source,

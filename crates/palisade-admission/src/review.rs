@@ -442,6 +442,11 @@ pub struct Context {
     inventory: Json,
     /// The inventory in the Gatekeeper backend's own form, built on first use.
     pub(crate) rego_inventory: std::sync::OnceLock<regorus::Value>,
+    /// The objects shared with CEL evaluations (`resource.Get`), built on
+    /// first use.
+    shared_objects: std::sync::OnceLock<std::sync::Arc<[Json]>>,
+    /// Image metadata (`kyverno test`'s `context.yaml` `spec.images`).
+    images: std::sync::Arc<[Json]>,
 }
 
 impl Context {
@@ -483,7 +488,32 @@ impl Context {
             insert_path(&mut self.inventory, &path, object.clone());
             self.rego_inventory = std::sync::OnceLock::new();
         }
+        self.shared_objects = std::sync::OnceLock::new();
         self.objects.push(object);
+    }
+
+    /// Adds the metadata of an image, as `kyverno test`'s `context.yaml`
+    /// gives it (`{image, config, manifest, ...}`): what Kyverno's
+    /// `image.GetMetadata` answers instead of asking the registry.
+    pub fn add_image(&mut self, metadata: Json) {
+        let mut images = self.images.to_vec();
+        images.push(metadata);
+        self.images = images.into();
+    }
+
+    /// The image metadata added with [`Context::add_image`].
+    pub fn images(&self) -> &[Json] {
+        &self.images
+    }
+
+    /// The objects and image metadata, shared (cheaply cloned) with CEL
+    /// evaluations.
+    pub(crate) fn shared(&self) -> (std::sync::Arc<[Json]>, std::sync::Arc<[Json]>) {
+        let objects = self
+            .shared_objects
+            .get_or_init(|| self.objects.as_slice().into())
+            .clone();
+        (objects, self.images.clone())
     }
 
     /// Remembers a namespace object without adding it to the inventory.

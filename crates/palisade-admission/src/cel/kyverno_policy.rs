@@ -16,7 +16,7 @@ use serde_json::Value as Json;
 use crate::autogen::{POD_CONTROLLERS, with_template};
 
 use super::admission_policy::{AdmissionPolicy, AdmissionPolicyError, validation_action};
-use super::cluster::with_objects;
+use super::cluster::with_context;
 use super::request::inputs_with;
 use super::resources::MatchResources;
 use super::validation::Outcome;
@@ -182,8 +182,7 @@ impl ValidatingPolicy {
             expressions.needs(),
         );
         let evaluated = if expressions.uses_cluster() {
-            let objects: std::sync::Arc<[Json]> = context.objects().into();
-            with_objects(objects, || expressions.evaluate(&inputs))
+            with_context(context, || expressions.evaluate(&inputs))
         } else {
             expressions.evaluate(&inputs)
         };

@@ -46,8 +46,9 @@ pub struct ValidationSet {
     pub validations: Vec<Validation>,
     /// `auditAnnotations` (`key`, `valueExpression`).
     pub audit_annotations: Vec<Named>,
-    /// Whether an expression calls Kyverno's `resource.*` library (which
-    /// then needs the cluster objects, see [`super::cluster`]).
+    /// Whether an expression calls Kyverno's `resource.*` or
+    /// `image.GetMetadata` (which then need the cluster objects and image
+    /// metadata, see [`super::cluster`]).
     pub uses_cluster: bool,
     /// The request variables the expressions read.
     pub needs: Needs,
@@ -246,7 +247,8 @@ impl ValidationSet {
                 .map(|n| &n.expression)
                 .chain(validations.iter().map(|v| &v.expression))
         };
-        let uses_cluster = expressions().any(|e| e.source().contains("resource."));
+        let uses_cluster = expressions()
+            .any(|e| e.source().contains("resource.") || e.source().contains("image.GetMetadata"));
         let mentions = |name: &str| {
             expressions()
                 .chain(

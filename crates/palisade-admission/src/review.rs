@@ -445,6 +445,8 @@ pub struct Context {
     /// The objects shared with CEL evaluations (`resource.Get`), built on
     /// first use.
     shared_objects: std::sync::OnceLock<std::sync::Arc<[Json]>>,
+    /// The RBAC objects compiled for the CEL `authorizer`, on first use.
+    rbac: std::sync::OnceLock<Option<std::sync::Arc<crate::cel::rbac::Rbac>>>,
     /// Image metadata (`kyverno test`'s `context.yaml` `spec.images`).
     images: std::sync::Arc<[Json]>,
 }
@@ -489,6 +491,7 @@ impl Context {
             self.rego_inventory = std::sync::OnceLock::new();
         }
         self.shared_objects = std::sync::OnceLock::new();
+        self.rbac = std::sync::OnceLock::new();
         self.objects.push(object);
     }
 
@@ -506,14 +509,24 @@ impl Context {
         &self.images
     }
 
-    /// The objects and image metadata, shared (cheaply cloned) with CEL
-    /// evaluations.
-    pub(crate) fn shared(&self) -> (std::sync::Arc<[Json]>, std::sync::Arc<[Json]>) {
+    /// The objects, image metadata and RBAC rules, shared (cheaply
+    /// cloned) with CEL evaluations.
+    pub(crate) fn shared(&self) -> crate::cel::cluster::Cluster {
         let objects = self
             .shared_objects
             .get_or_init(|| self.objects.as_slice().into())
             .clone();
-        (objects, self.images.clone())
+        let rbac = self
+            .rbac
+            .get_or_init(|| {
+                crate::cel::rbac::Rbac::from_objects(&self.objects).map(std::sync::Arc::new)
+            })
+            .clone();
+        crate::cel::cluster::Cluster {
+            objects,
+            images: self.images.clone(),
+            rbac,
+        }
     }
 
     /// Remembers a namespace object without adding it to the inventory.

@@ -12,12 +12,22 @@ use std::sync::Arc;
 use cel_core::{CelType, EvalError, FunctionDecl, OverloadDecl, Timestamp, Value};
 use serde_json::Value as Json;
 
+use super::rbac::Rbac;
 use super::resources::plural;
 use super::value::from_json;
 use crate::review::Context;
 
-/// What the library sees: cluster objects and image metadata.
-type Cluster = (Arc<[Json]>, Arc<[Json]>);
+/// What the library sees: cluster objects, image metadata and the RBAC
+/// rules among the objects (for the `authorizer`).
+#[derive(Debug, Clone)]
+pub(crate) struct Cluster {
+    /// The cluster objects.
+    pub objects: Arc<[Json]>,
+    /// Image metadata.
+    pub images: Arc<[Json]>,
+    /// The RBAC objects compiled, when there are any.
+    pub rbac: Option<Arc<Rbac>>,
+}
 
 thread_local! {
     static CLUSTER: RefCell<Option<Cluster>> = const { RefCell::new(None) };
@@ -34,7 +44,29 @@ fn with_cluster<T>(cluster: Cluster, f: impl FnOnce() -> T) -> T {
 /// Runs `f` with `objects` as what `resource.Get`/`resource.List` see (and
 /// no image metadata).
 pub fn with_objects<T>(objects: Arc<[Json]>, f: impl FnOnce() -> T) -> T {
-    with_cluster((objects, Arc::from([])), f)
+    let rbac = Rbac::from_objects(&objects).map(Arc::new);
+    with_cluster(
+        Cluster {
+            objects,
+            images: Arc::from([]),
+            rbac,
+        },
+        f,
+    )
+}
+
+/// The RBAC rules of the evaluation's cluster: `Err` with the reason when
+/// none were given.
+pub(crate) fn rbac() -> Result<Arc<Rbac>, String> {
+    CLUSTER.with(|cluster| {
+        cluster
+            .borrow()
+            .as_ref()
+            .and_then(|c| c.rbac.clone())
+            .ok_or_else(|| {
+                "authorizer: no RBAC objects (Roles, ClusterRoles and their bindings) were given in the inventory, so no check can be answered".to_owned()
+            })
+    })
 }
 
 /// Runs `f` with the objects and image metadata of `context` as what the
@@ -57,8 +89,9 @@ fn same_image(a: &str, b: &str) -> bool {
 fn image_metadata(reference: &str) -> Option<Value> {
     CLUSTER.with(|cluster| {
         let cluster = cluster.borrow();
-        let (_, images) = cluster.as_ref()?;
-        images
+        cluster
+            .as_ref()?
+            .images
             .iter()
             .find(|m| {
                 m.get("image")
@@ -76,7 +109,7 @@ fn select(api_version: &str, resource: &str, namespace: &str, name: Option<&str>
         let cluster = cluster.borrow();
         cluster
             .iter()
-            .flat_map(|(objects, _)| objects.iter())
+            .flat_map(|c| c.objects.iter())
             .filter(|o| {
                 let text = |p: &str| o.pointer(p).and_then(Json::as_str).unwrap_or_default();
                 text("/apiVersion") == api_version

@@ -46,9 +46,11 @@ impl Environment {
     }
 
     /// The environment of admission expressions: the variables of
-    /// [`VARIABLES`].
+    /// [`VARIABLES`] and `authorizer` (see [`super::library`]).
     pub fn admission() -> Environment {
-        Environment::new(&VARIABLES)
+        let mut variables = VARIABLES.to_vec();
+        variables.push("authorizer");
+        Environment::new(&variables)
     }
 
     /// Parses and checks `source`, the expression in `field` of the file at

@@ -46,6 +46,7 @@ pub(crate) mod error;
 mod expression;
 pub mod kyverno_policy;
 pub mod library;
+pub mod rbac;
 pub mod request;
 pub mod resources;
 mod scope;

@@ -9,8 +9,11 @@ use cel_core::{MapActivation, MapKey, Value, ValueMap};
 use palisade_core::Location;
 use serde_json::Value as Json;
 
+use super::cluster::with_context;
 use super::error::{CompileError, EvalError};
 use super::expression::{Environment, Expression, type_name};
+use super::library::authorizer;
+use crate::review::Context;
 
 /// A named expression (`matchConditions[]`, `variables[]`, `auditAnnotations[]`).
 #[derive(Debug, Clone)]
@@ -84,6 +87,8 @@ pub struct Needs {
     pub namespace_object: bool,
     /// `oldObject`.
     pub old_object: bool,
+    /// `authorizer` (which also needs `request`, for the user).
+    pub authorizer: bool,
 }
 
 impl Needs {
@@ -92,6 +97,7 @@ impl Needs {
         request: true,
         namespace_object: true,
         old_object: true,
+        authorizer: true,
     };
 }
 
@@ -247,8 +253,11 @@ impl ValidationSet {
                 .map(|n| &n.expression)
                 .chain(validations.iter().map(|v| &v.expression))
         };
-        let uses_cluster = expressions()
-            .any(|e| e.source().contains("resource.") || e.source().contains("image.GetMetadata"));
+        let uses_cluster = expressions().any(|e| {
+            ["resource.", "image.GetMetadata", "authorizer"]
+                .iter()
+                .any(|name| e.source().contains(name))
+        });
         let mentions = |name: &str| {
             expressions()
                 .chain(
@@ -258,10 +267,12 @@ impl ValidationSet {
                 )
                 .any(|e| e.source().contains(name))
         };
+        let authorizer = mentions("authorizer");
         let needs = Needs {
-            request: mentions("request"),
+            request: mentions("request") || authorizer,
             namespace_object: mentions("namespaceObject"),
             old_object: mentions("oldObject"),
+            authorizer,
         };
         Ok(ValidationSet {
             match_conditions,
@@ -283,6 +294,17 @@ impl ValidationSet {
         self.uses_cluster
     }
 
+    /// Evaluates the set on `inputs` with `context` as the cluster that
+    /// Kyverno's `resource.*` and `image.*` libraries and the `authorizer`
+    /// see (see [`super::cluster`]).
+    pub fn evaluate_with(&self, inputs: &Inputs, context: &Context) -> Result<Outcome, EvalError> {
+        if self.uses_cluster {
+            with_context(context, || self.evaluate(inputs))
+        } else {
+            self.evaluate(inputs)
+        }
+    }
+
     /// Evaluates the set on `inputs`. An expression that fails to evaluate
     /// (or a match condition or validation that is not a bool) is an error,
     /// for the caller's `failurePolicy` to decide on.
@@ -293,6 +315,9 @@ impl ValidationSet {
         activation.insert("request", inputs.request.clone());
         activation.insert("params", inputs.params.clone());
         activation.insert("namespaceObject", inputs.namespace_object.clone());
+        if self.needs.authorizer {
+            activation.insert("authorizer", authorizer::for_request(&inputs.request));
+        }
         let mut variables: Vec<(MapKey, Value)> = inputs
             .preset_variables
             .iter()

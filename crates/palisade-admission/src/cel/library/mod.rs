@@ -11,6 +11,7 @@
 //! Each is tested against the cases of the API server's own tests
 //! (`k8s.io/apiserver/pkg/cel/library/*_test.go`).
 
+pub(crate) mod authorizer;
 pub mod net;
 mod opaque;
 pub mod quantity;
@@ -265,6 +266,7 @@ pub fn functions() -> Vec<FunctionDecl> {
     all.extend(net::functions());
     all.extend(url::functions());
     all.extend(semver::functions());
+    all.extend(authorizer::functions());
     all
 }
 

@@ -50,6 +50,7 @@ pub mod rbac;
 pub mod request;
 pub mod resources;
 mod scope;
+mod select;
 mod validation;
 pub mod value;
 

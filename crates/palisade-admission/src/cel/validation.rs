@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use cel_core::{MapActivation, MapKey, Value, ValueMap};
+use cel_core::{Activation, MapKey, Value, ValueMap};
 use palisade_core::Location;
 use serde_json::Value as Json;
 
@@ -55,6 +55,33 @@ pub struct ValidationSet {
     pub uses_cluster: bool,
     /// The request variables the expressions read.
     pub needs: Needs,
+    /// The names of `variables` as map keys, made once.
+    variable_keys: Vec<MapKey>,
+}
+
+/// The variables of one evaluation, resolved by name without a hash map
+/// (the crate's `MapActivation` hashes and clones an owned name per
+/// binding on every evaluation).
+struct Bindings<'i> {
+    inputs: &'i Inputs,
+    variables: Arc<ValueMap>,
+    authorizer: Option<Value>,
+}
+
+impl Activation for Bindings<'_> {
+    fn resolve(&self, name: &str) -> Option<Value> {
+        let inputs = self.inputs;
+        Some(match name {
+            "object" => inputs.object.clone(),
+            "oldObject" => inputs.old_object.clone(),
+            "request" => inputs.request.clone(),
+            "params" => inputs.params.clone(),
+            "namespaceObject" => inputs.namespace_object.clone(),
+            "variables" => Value::Map(Arc::clone(&self.variables)),
+            "authorizer" => self.authorizer.clone()?,
+            _ => return None,
+        })
+    }
 }
 
 /// The values a policy's expressions see.
@@ -274,7 +301,12 @@ impl ValidationSet {
             old_object: mentions("oldObject"),
             authorizer,
         };
+        let variable_keys = variables
+            .iter()
+            .map(|v| MapKey::String(Arc::from(v.name.as_str())))
+            .collect();
         Ok(ValidationSet {
+            variable_keys,
             match_conditions,
             variables,
             validations,
@@ -309,30 +341,21 @@ impl ValidationSet {
     /// (or a match condition or validation that is not a bool) is an error,
     /// for the caller's `failurePolicy` to decide on.
     pub fn evaluate(&self, inputs: &Inputs) -> Result<Outcome, EvalError> {
-        let mut activation = MapActivation::new();
-        activation.insert("object", inputs.object.clone());
-        activation.insert("oldObject", inputs.old_object.clone());
-        activation.insert("request", inputs.request.clone());
-        activation.insert("params", inputs.params.clone());
-        activation.insert("namespaceObject", inputs.namespace_object.clone());
-        if self.needs.authorizer {
-            activation.insert("authorizer", authorizer::for_request(&inputs.request));
+        let mut variables = ValueMap::new();
+        for (name, value) in &inputs.preset_variables {
+            variables.insert(MapKey::String(Arc::from(name.as_str())), value.clone());
         }
-        let mut variables: Vec<(MapKey, Value)> = inputs
-            .preset_variables
-            .iter()
-            .map(|(k, v)| (MapKey::String(Arc::from(k.as_str())), v.clone()))
-            .collect();
-        let publish = |activation: &mut MapActivation, variables: &[(MapKey, Value)]| {
-            activation.insert(
-                "variables",
-                Value::Map(Arc::new(ValueMap::from_entries(variables.iter().cloned()))),
-            );
+        let mut activation = Bindings {
+            inputs,
+            variables: Arc::new(variables),
+            authorizer: self
+                .needs
+                .authorizer
+                .then(|| authorizer::for_request(&inputs.request)),
         };
-        publish(&mut activation, &variables);
         // Variables are evaluated in order; one that fails holds the error,
         // which surfaces only where it is used (Kubernetes evaluates them lazily).
-        for variable in &self.variables {
+        for (variable, key) in self.variables.iter().zip(&self.variable_keys) {
             let value = match variable.expression.evaluate(&activation, inputs.nodes) {
                 Ok(v) => v,
                 Err(e) => Value::error(cel_core::EvalError::new(
@@ -340,8 +363,8 @@ impl ValidationSet {
                     e.reason,
                 )),
             };
-            variables.push((MapKey::String(Arc::from(variable.name.as_str())), value));
-            publish(&mut activation, &variables);
+            // The map is shared only when a value kept `variables` itself.
+            Arc::make_mut(&mut activation.variables).insert(key.clone(), value);
         }
         for condition in &self.match_conditions {
             if !condition

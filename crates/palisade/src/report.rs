@@ -6,7 +6,8 @@ use std::path::Path;
 use palisade_core::{Audit, Engine, Finding, Layer, Manifest, Severity, manifest};
 use serde::Serialize;
 
-use crate::admission::{AdmissionEngine, load_policies};
+use crate::admission::gatekeeper::EngineChoice;
+use crate::admission::{AdmissionEngine, PolicyLoadError, load_policies_with};
 use crate::error::{EventsError, InputError, PalisadeError, PoliciesError, ReadError};
 use crate::inputs::{self, FileKind, LoadedFile};
 use crate::network::{self, Issues, Resolver};
@@ -42,6 +43,7 @@ pub struct Palisade {
     workloads: Vec<Manifest>,
     inventory: Vec<Manifest>,
     network_policies: Vec<Manifest>,
+    skipped: Vec<PolicyLoadError>,
 }
 
 /// Findings of every layer, and policy coverage.
@@ -87,6 +89,15 @@ impl Palisade {
     /// Loads every input under each of `dirs`, as [`Palisade::load_dir`]
     /// does for one (policies in one directory, the inventory in another).
     pub fn load_dirs(dirs: &[&Path]) -> Result<Palisade, PalisadeError> {
+        Palisade::load_dirs_with(dirs, EngineChoice::Auto)
+    }
+
+    /// [`Palisade::load_dirs`] running, in each Gatekeeper template, the
+    /// implementation `engine` picks (`palisade report --engine
+    /// auto|rego|cel`): the constraints of a template without the forced
+    /// engine are left out and listed by [`Palisade::skipped`], neither
+    /// passed nor failed.
+    pub fn load_dirs_with(dirs: &[&Path], engine: EngineChoice) -> Result<Palisade, PalisadeError> {
         let mut files = Vec::new();
         let mut admission_files = Vec::new();
         let mut rules_files = Vec::new();
@@ -128,10 +139,12 @@ impl Palisade {
                 [one] => *one,
                 _ => FileKind::Mixed,
             };
-            if kinds
-                .iter()
-                .any(|k| matches!(k, FileKind::Gatekeeper | FileKind::PatternPolicy))
-            {
+            if kinds.iter().any(|k| {
+                matches!(
+                    k,
+                    FileKind::Gatekeeper | FileKind::PatternPolicy | FileKind::CelPolicy
+                )
+            }) {
                 admission_files.push(path.clone());
             }
             files.push(LoadedFile {
@@ -146,7 +159,7 @@ impl Palisade {
                 )
             }));
         }
-        let loaded = load_policies(&admission_files);
+        let loaded = load_policies_with(&admission_files, engine);
         if !loaded.errors.is_empty() {
             return Err(InputError::from(PoliciesError {
                 errors: loaded.errors,
@@ -184,7 +197,14 @@ impl Palisade {
             workloads,
             inventory,
             network_policies,
+            skipped: loaded.skipped,
         })
+    }
+
+    /// The Gatekeeper constraints left out because their template lacks the
+    /// engine [`Palisade::load_dirs_with`] forced, each with the reason.
+    pub fn skipped(&self) -> &[PolicyLoadError] {
+        &self.skipped
     }
 
     /// Every input file and what it became.

@@ -12,8 +12,11 @@ use crate::pattern::load::{
     key_node, load_manifest_files, load_match, load_policy_documents, matches_pods, policy_header,
     read_policy_file, rewrite_json, rewrite_variables, with_kinds,
 };
-use crate::pattern::{InvalidPolicyError, MatchBlock, Operator, PatternLoadError};
+use crate::pattern::{
+    InvalidPolicyError, MatchBlock, Operator, PatternLoadError, is_pattern_policy,
+};
 
+use super::gatekeeper;
 use super::jmes;
 use super::template::{Query, Template};
 use super::{
@@ -52,8 +55,80 @@ pub fn load_file(path: &Path) -> MutateLoad {
 /// `ClusterPolicy`/`Policy` with at least one `mutate` rule (its other
 /// rules are left to the validating engines).
 pub fn load_str(name: &str, text: &str) -> MutateLoad {
-    let (policies, errors) = load_policy_documents(name, text, has_mutate_rule, load_policy);
+    let wanted = |api: &str, kind: &str, root: &Node| {
+        gatekeeper::is_mutator(api, kind) || (is_pattern_policy(api, kind) && has_mutate_rule(root))
+    };
+    let load = |file: &str, root: &Node| {
+        let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
+        if gatekeeper::KINDS.contains(&kind) {
+            load_mutator(file, kind, root)
+        } else {
+            load_policy(file, root)
+        }
+    };
+    let (policies, errors) = load_policy_documents(name, text, wanted, load);
     MutateLoad { policies, errors }
+}
+
+/// Loads a Gatekeeper mutator as a policy of one rule (named after its
+/// kind); an error is located at the document.
+fn load_mutator(
+    file: &str,
+    kind: &str,
+    root: &Node,
+) -> Result<MutatePolicy, Vec<PatternLoadError>> {
+    let (mut l, name, _) = policy_header(file, root);
+    match gatekeeper::Mutator::from_json(kind, &root.to_json()) {
+        Ok(m) => Ok(MutatePolicy {
+            name,
+            namespace: None,
+            rules: vec![MutateRule {
+                name: kind.to_owned(),
+                autogen_of: None,
+                match_: MatchBlock::default(),
+                exclude: None,
+                context: Vec::new(),
+                preconditions: None,
+                mutation: Mutation::Gatekeeper(Box::new(m)),
+                location: l.at(root),
+            }],
+            location: l.at(root),
+        }),
+        Err(e) => {
+            let at = field_named(root, &e).unwrap_or(root);
+            l.invalid(at, format!("{kind}: {e}"));
+            Err(l.errors)
+        }
+    }
+}
+
+/// The node of the first field an error message names in backticks
+/// (`spec.parameters.pathTests[0].subPath`), or the nearest parent of it
+/// the document has.
+fn field_named<'a>(root: &'a Node, message: &str) -> Option<&'a Node> {
+    let field = message
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .find(|t| t.starts_with("spec."))?;
+    let mut at = root;
+    for part in field.split('.') {
+        let (name, index) = match part.split_once('[') {
+            Some((name, rest)) => (name, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        let Some(next) = at.get(name) else {
+            return Some(at);
+        };
+        at = next;
+        if let Some(i) = index {
+            match at.items().and_then(|items| items.get(i)) {
+                Some(item) => at = item,
+                None => return Some(at),
+            }
+        }
+    }
+    Some(at)
 }
 
 fn has_mutate_rule(root: &Node) -> bool {
@@ -557,6 +632,7 @@ fn autogen_mutation(m: &Mutation, cronjob: bool) -> Result<Mutation, String> {
                 })
                 .collect::<Result<_, _>>()?,
         ),
+        Mutation::Gatekeeper(m) => Mutation::Gatekeeper(m.clone()),
         Mutation::Foreach(list) => Mutation::Foreach(
             list.iter()
                 .map(|f| {

@@ -45,9 +45,11 @@
 
 mod admission;
 pub mod fix;
+pub mod gatekeeper;
 mod jmes;
 pub(crate) mod kyverno;
 mod load;
+pub mod location;
 pub mod merge;
 pub mod remediation;
 pub mod template;
@@ -112,6 +114,10 @@ pub enum Mutation {
     Json6902(Vec<Template>),
     /// `foreach`: entries applied in order.
     Foreach(Vec<Foreach>),
+    /// A Gatekeeper mutator (`Assign`, `AssignMetadata`, `ModifySet`,
+    /// `AssignImage`): it selects objects with its own `applyTo` and
+    /// `match`, so the rule's `match` block is empty.
+    Gatekeeper(Box<gatekeeper::Mutator>),
 }
 
 /// One `foreach` entry.
@@ -414,6 +420,8 @@ enum Applied {
     Changed(Value),
     /// A global anchor did not match: the rule does not apply.
     Global,
+    /// The rule did not apply, for this reason.
+    Skipped(&'static str),
 }
 
 impl MutatePolicy {
@@ -422,6 +430,9 @@ impl MutatePolicy {
             && metadata_str(req.object, "namespace") != ns
         {
             return false;
+        }
+        if let Mutation::Gatekeeper(m) = &rule.mutation {
+            return m.selects(req);
         }
         block_matches(&rule.match_, req)
             && !rule.exclude.as_ref().is_some_and(|e| block_matches(e, req))
@@ -448,60 +459,69 @@ impl MutatePolicy {
             if !self.selects(rule, &request) {
                 continue;
             }
+            if let Mutation::Gatekeeper(m) = &rule.mutation {
+                let applied = m.apply(&out.object).map(|after| match after {
+                    Some(after) => Applied::Changed(after),
+                    None => Applied::Same,
+                });
+                self.record(rule, applied, out, base);
+                continue;
+            }
             let mut scope = base.get_or_insert_with(|| base_scope(&request)).clone();
             let rule_name = rule.autogen_of.as_deref().unwrap_or(&rule.name);
             for (name, value) in values.for_rule(&self.name, rule_name) {
                 scope.set(name, template::to_var_ref(value));
             }
-            let result = |status, message: String| RuleMutation {
-                policy: self.name.clone(),
-                rule: rule.name.clone(),
-                autogen_of: rule.autogen_of.clone(),
-                status,
-                message,
-                location: rule.location.clone(),
-            };
             if let Err(e) = add_context(&rule.context, &mut scope) {
-                out.rules.push(result(MutateStatus::Error, e));
+                self.record(rule, Err(e), out, base);
                 continue;
             }
-            match rule.preconditions.as_ref().map(|p| p.hold(&scope)) {
-                Some(Ok(false)) => {
-                    out.rules.push(result(
-                        MutateStatus::Skip,
-                        "preconditions not met".to_owned(),
-                    ));
-                    continue;
-                }
-                Some(Err(e)) => {
-                    out.rules.push(result(MutateStatus::Error, e));
-                    continue;
-                }
-                Some(Ok(true)) | None => {}
-            }
-            match apply_mutation(&rule.mutation, &out.object, &scope, 0) {
-                Ok(Applied::Same) => out
-                    .rules
-                    .push(result(MutateStatus::Skip, "no patches applied".to_owned())),
-                Ok(Applied::Changed(after)) => {
-                    for op in json_patch::diff(&out.object, &after).iter() {
-                        out.patches.push(applied(op, &self.name, &rule.name));
-                    }
-                    out.object = after;
-                    *base = None;
-                    out.rules.push(result(MutateStatus::Pass, String::new()));
-                }
-                Ok(Applied::Global) => out.rules.push(result(
-                    MutateStatus::Skip,
-                    "a global anchor did not match".to_owned(),
-                )),
-                Err(e) => out.rules.push(result(MutateStatus::Error, e)),
-            }
+            let applied = match rule.preconditions.as_ref().map(|p| p.hold(&scope)) {
+                Some(Ok(false)) => Ok(Applied::Skipped("preconditions not met")),
+                Some(Err(e)) => Err(e),
+                Some(Ok(true)) | None => apply_mutation(&rule.mutation, &out.object, &scope, 0),
+            };
+            self.record(rule, applied, out, base);
         }
+    }
+
+    /// Records what a rule did, and takes its change.
+    fn record(
+        &self,
+        rule: &MutateRule,
+        applied: Result<Applied, String>,
+        out: &mut MutationOutcome,
+        base: &mut Option<Scope>,
+    ) {
+        let (status, message) = match applied {
+            Ok(Applied::Same) => (MutateStatus::Skip, "no patches applied".to_owned()),
+            Ok(Applied::Skipped(why)) => (MutateStatus::Skip, why.to_owned()),
+            Ok(Applied::Changed(after)) => {
+                for op in json_patch::diff(&out.object, &after).iter() {
+                    out.patches.push(applied_patch(op, &self.name, &rule.name));
+                }
+                out.object = after;
+                *base = None;
+                (MutateStatus::Pass, String::new())
+            }
+            Ok(Applied::Global) => (
+                MutateStatus::Skip,
+                "a global anchor did not match".to_owned(),
+            ),
+            Err(e) => (MutateStatus::Error, e),
+        };
+        out.rules.push(RuleMutation {
+            policy: self.name.clone(),
+            rule: rule.name.clone(),
+            autogen_of: rule.autogen_of.clone(),
+            status,
+            message,
+            location: rule.location.clone(),
+        });
     }
 }
 
-fn applied(op: &json_patch::PatchOperation, policy: &str, rule: &str) -> AppliedPatch {
+fn applied_patch(op: &json_patch::PatchOperation, policy: &str, rule: &str) -> AppliedPatch {
     use json_patch::PatchOperation as P;
     let (name, path, value, from) = match op {
         P::Add(o) => ("add", o.path.to_string(), Some(o.value.clone()), None),
@@ -581,6 +601,10 @@ fn apply_mutation(
         }
     };
     match m {
+        Mutation::Gatekeeper(mutator) => Ok(match mutator.apply(object)? {
+            Some(after) => Applied::Changed(after),
+            None => Applied::Same,
+        }),
         Mutation::StrategicMerge(patch) => {
             let patch = patch.eval(scope, Missing::Error)?;
             match merge::merge(Some(object), &patch) {
@@ -656,6 +680,7 @@ fn apply_mutation(
                         }
                         Ok(Applied::Same) => {}
                         Ok(Applied::Global) => return Ok(Applied::Global),
+                        Ok(Applied::Skipped(_)) => {}
                         // Kyverno skips an element whose variables do not resolve.
                         Err(e) if e.starts_with(jmes::UNRESOLVED) => {}
                         Err(e) => return Err(e),

@@ -117,6 +117,11 @@ fn bounded(expression: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The runtime with Kyverno's functions.
+pub fn runtime() -> &'static Runtime {
+    &RUNTIME
+}
+
 /// Compiles `expression` (trimmed) with Kyverno's functions.
 pub fn compile(expression: &str) -> Result<Expression<'static>, String> {
     bounded(expression)?;

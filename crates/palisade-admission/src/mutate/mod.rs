@@ -232,7 +232,11 @@ impl Values {
         policy: &str,
         rule: &str,
     ) -> impl Iterator<Item = (&'a String, &'a Value)> + 'a {
-        let own = self.rules.get(&(policy.to_owned(), rule.to_owned()));
+        let own = if self.rules.is_empty() {
+            None
+        } else {
+            self.rules.get(&(policy.to_owned(), rule.to_owned()))
+        };
         self.global.iter().chain(own.into_iter().flatten())
     }
 }
@@ -412,6 +416,25 @@ fn base_scope(req: &PatternRequest<'_>) -> Scope {
     scope
 }
 
+/// Brings the variables that come from the object up to its new state:
+/// `request.object` (converting only what changed), `request.name`,
+/// `request.namespace` and `images`.
+fn refresh_scope(scope: &mut Scope, old: &Value, new: &Value) {
+    scope.replace_object(old, new);
+    for field in ["name", "namespace"] {
+        if metadata_str(old, field) != metadata_str(new, field) {
+            scope.set(
+                &format!("request.{field}"),
+                to_var(json!(metadata_str(new, field))),
+            );
+        }
+    }
+    let images = crate::pattern::eval::images(new);
+    if images != crate::pattern::eval::images(old) {
+        scope.set("images", to_var(images));
+    }
+}
+
 /// What a mutation did to the object.
 enum Applied {
     /// Nothing changed.
@@ -500,8 +523,10 @@ impl MutatePolicy {
                 for op in json_patch::diff(&out.object, &after).iter() {
                     out.patches.push(applied_patch(op, &self.name, &rule.name));
                 }
+                if let Some(scope) = base {
+                    refresh_scope(scope, &out.object, &after);
+                }
                 out.object = after;
-                *base = None;
                 (MutateStatus::Pass, String::new())
             }
             Ok(Applied::Global) => (
@@ -634,14 +659,9 @@ fn apply_mutation(
                 return Err(format!("`foreach` nested deeper than {MAX_FOREACH_DEPTH}"));
             }
             let mut doc = Cow::Borrowed(object);
-            // The scope's `request.object` is behind `doc` after a change.
-            let mut stale = false;
             let mut scope = scope.clone();
             let (element_n, index_n) = (format!("element{depth}"), format!("elementIndex{depth}"));
             for entry in entries {
-                if std::mem::take(&mut stale) {
-                    scope.set("request.object", template::to_var_ref(&doc));
-                }
                 // The list is read from the object as it was before the
                 // entry (Kyverno evaluates it once).
                 let list = entry.list.search(&scope, scope.root())?;
@@ -658,9 +678,6 @@ fn apply_mutation(
                     let Some(element) = elements.get(index) else {
                         continue;
                     };
-                    if std::mem::take(&mut stale) {
-                        scope.set("request.object", template::to_var_ref(&doc));
-                    }
                     let mut el_scope = scope.clone();
                     let index_var = to_var(json!(index));
                     el_scope.set("element", element.clone());
@@ -675,8 +692,8 @@ fn apply_mutation(
                     }
                     match apply_mutation(&entry.mutation, &doc, &el_scope, depth + 1) {
                         Ok(Applied::Changed(next)) => {
+                            scope.replace_object(&doc, &next);
                             doc = Cow::Owned(next);
-                            stale = true;
                         }
                         Ok(Applied::Same) => {}
                         Ok(Applied::Global) => return Ok(Applied::Global),

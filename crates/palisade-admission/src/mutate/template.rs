@@ -39,9 +39,13 @@ impl Expr {
         self.compiled.as_str()
     }
 
+    /// Searches `data` as it is: `Expression::search` would serialize a
+    /// `Rcvar` into a new value first (the crate only avoids that with a
+    /// nightly-only feature), which cost a copy of the whole scope per
+    /// expression.
     fn search(&self, data: &Rcvar) -> Result<Rcvar, String> {
-        self.compiled
-            .search(data)
+        let mut ctx = jmespath::Context::new(self.as_str(), jmes::runtime());
+        jmespath::interpret(data, self.compiled.as_ast(), &mut ctx)
             .map_err(|e| format!("JMESPath `{}`: {}", self.as_str(), e.reason))
     }
 }
@@ -310,7 +314,65 @@ pub(crate) fn to_value(var: &Rcvar) -> Result<Value, String> {
     serde_json::to_value(&**var).map_err(|e| e.to_string())
 }
 
+/// `new` as a JMESPath value, sharing every part that is equal in `old`
+/// (whose value is `old_var`): after a patch only the changed path is
+/// converted again.
+pub(crate) fn to_var_reusing(new: &Value, old: &Value, old_var: &Rcvar) -> Rcvar {
+    if new == old {
+        return old_var.clone();
+    }
+    match (new, old, &**old_var) {
+        (Value::Object(n), Value::Object(o), Variable::Object(vars)) => {
+            Rcvar::new(Variable::Object(
+                n.iter()
+                    .map(|(k, v)| {
+                        let var = match (o.get(k), vars.get(k)) {
+                            (Some(was), Some(var)) => to_var_reusing(v, was, var),
+                            _ => to_var_ref(v),
+                        };
+                        (k.clone(), var)
+                    })
+                    .collect(),
+            ))
+        }
+        (Value::Array(n), Value::Array(o), Variable::Array(vars))
+            if n.len() == o.len() && o.len() == vars.len() =>
+        {
+            Rcvar::new(Variable::Array(
+                n.iter()
+                    .zip(o)
+                    .zip(vars)
+                    .map(|((v, was), var)| to_var_reusing(v, was, var))
+                    .collect(),
+            ))
+        }
+        _ => to_var_ref(new),
+    }
+}
+
 impl Scope {
+    /// The value at the dotted `name`, when set.
+    pub fn get(&self, name: &str) -> Option<&Rcvar> {
+        let mut at = &self.root;
+        for part in name.split('.') {
+            match &**at {
+                Variable::Object(map) => at = map.get(part)?,
+                _ => return None,
+            }
+        }
+        Some(at)
+    }
+
+    /// Replaces `request.object` (which holds `old`) with `new`, converting
+    /// only what changed.
+    pub fn replace_object(&mut self, old: &Value, new: &Value) {
+        let var = match self.get("request.object") {
+            Some(var) => to_var_reusing(new, old, var),
+            None => to_var_ref(new),
+        };
+        self.set("request.object", var);
+    }
+
     /// The scope holding `ctx` (an object).
     pub fn new(ctx: &Value) -> Scope {
         Scope {
@@ -346,17 +408,7 @@ impl Scope {
 
     /// Whether the dotted `name` is set (even to null).
     pub fn has(&self, name: &str) -> bool {
-        let mut at = &self.root;
-        for part in name.split('.') {
-            match &**at {
-                Variable::Object(map) => match map.get(part) {
-                    Some(v) => at = v,
-                    None => return false,
-                },
-                _ => return false,
-            }
-        }
-        true
+        self.get(name).is_some()
     }
 }
 
@@ -441,5 +493,16 @@ mod tests {
             scope.to_value().unwrap(),
             json!({"request": {"object": {"a": 2}, "name": "p"}, "element": "e"})
         );
+        // Replacing the object shares what did not change.
+        let old = json!({"a": {"x": [1, 2]}, "b": {"y": 1}});
+        let new = json!({"a": {"x": [1, 2]}, "b": {"y": 2}, "c": 3});
+        let mut scope = Scope::new(&json!({"request": {"object": old}}));
+        let a_before = scope.get("request.object.a").unwrap().clone();
+        scope.replace_object(&old, &new);
+        assert!(Arc::ptr_eq(
+            &a_before,
+            scope.get("request.object.a").unwrap()
+        ));
+        assert_eq!(to_value(scope.get("request.object").unwrap()).unwrap(), new);
     }
 }

@@ -115,6 +115,29 @@ pub fn run(out: &Output, args: &ReportArgs) -> Exit {
                 c.policy
             ));
         }
+        if !report.fixes.is_empty() {
+            out.line("");
+            out.line(&out.paint(Style::Bold, "Fixes (palisade admission fix)"));
+            for fix in &report.fixes {
+                out.line(&format!("  {} ({})", fix.object, fix.location));
+                for c in &fix.changes {
+                    let value = c
+                        .value
+                        .as_ref()
+                        .map(|v| format!(" {v}"))
+                        .unwrap_or_default();
+                    out.line(&format!("    {} {}{value}: {}", c.op, c.path, c.reason));
+                }
+                for u in &fix.unfixable {
+                    out.line(&format!(
+                        "    {} {}: {}",
+                        out.paint(Style::Yellow, "unfixable"),
+                        u.check,
+                        u.reason
+                    ));
+                }
+            }
+        }
         out.line("");
         crate::score::print(out, &posture);
         let failing = report

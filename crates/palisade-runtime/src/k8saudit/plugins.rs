@@ -3,7 +3,8 @@
 //!
 //! Palisade loads no plugin: its `k8s_audit` source stands for Falco's
 //! `k8saudit` plugin (the `ka.*` fields) and its `json` plugin (the
-//! `jevt.*` fields), at the versions in [`PluginVersions::default`]. A
+//! `jevt.*` fields), and its syscall schema for the `container` plugin, at
+//! the versions in [`PluginVersions::default`]. A
 //! requirement holds when one of its alternatives names one of these with
 //! a compatible version: the same major version, and not older. Other
 //! versions can be claimed (`--plugin-version k8saudit=0.7.0`), e.g. to load
@@ -21,14 +22,17 @@ pub struct PluginVersions {
 pub type Version = (u64, u64, u64);
 
 impl Default for PluginVersions {
-    /// `k8saudit` 0.18.0 and `json` 0.7.0: today's plugins, whose fields
-    /// the `k8s_audit` source gives (the `ka.*` fields of the k8saudit
-    /// plugin, and its `initContainers`/`ephemeralContainers` ones).
+    /// `k8saudit` 0.18.0 and `json` 0.7.0, whose fields the `k8s_audit`
+    /// source gives (the `ka.*` fields of the k8saudit plugin, its
+    /// `initContainers`/`ephemeralContainers` ones included, and `jevt.*`);
+    /// `container` 0.4.0, whose `container.*` fields the syscall schema
+    /// holds (the version Falco's own rules files require).
     fn default() -> PluginVersions {
         PluginVersions {
             plugins: vec![
                 ("k8saudit".to_owned(), (0, 18, 0)),
                 ("json".to_owned(), (0, 7, 0)),
+                ("container".to_owned(), (0, 4, 0)),
             ],
         }
     }

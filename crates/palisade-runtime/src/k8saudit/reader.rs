@@ -57,8 +57,18 @@ impl AuditEvents {
     /// As [`AuditEvents::parse`], from a file's bytes: bytes that are not
     /// UTF-8 are an error at their line and column.
     pub fn parse_bytes(bytes: &[u8], schema: &Schema) -> Result<AuditEvents, AuditReadError> {
+        AuditEvents::parse_bytes_limited(bytes, schema, MAX_EVENT_BYTES)
+    }
+
+    /// As [`AuditEvents::parse_bytes`], refusing events larger than
+    /// `max_bytes`.
+    pub fn parse_bytes_limited(
+        bytes: &[u8],
+        schema: &Schema,
+        max_bytes: usize,
+    ) -> Result<AuditEvents, AuditReadError> {
         match palisade_core::location::decode_utf8("", bytes) {
-            Ok(text) => Ok(AuditEvents::parse(text, schema)),
+            Ok(text) => Ok(AuditEvents::parse_limited(text, schema, max_bytes)),
             Err((at, byte)) => Err(AuditReadError {
                 line: at.line as usize,
                 column: at.column as usize,
@@ -97,24 +107,17 @@ impl AuditEvents {
 }
 
 /// `true` when `text` holds audit events: its first JSON value is an object
-/// of `kind` `Event` or `EventList`, or of an `audit.k8s.io` `apiVersion`.
+/// with a `kind` or an `apiVersion` (Kubernetes objects have them; no Falco
+/// field is named so, so syscall JSON lines never do).
 pub fn is_audit_text(text: &str) -> bool {
     let first = text.trim_start();
     let mut values = serde_json::Deserializer::from_str(first).into_iter::<serde_json::Value>();
     let Some(Ok(serde_json::Value::Object(head))) = values.next() else {
         // A first line that does not parse: judge by its words.
         let line = first.lines().next().unwrap_or("");
-        return line.contains("\"audit.k8s.io/")
-            || line.contains("\"kind\":\"Event")
-            || line.contains("\"kind\": \"Event");
+        return line.contains("\"kind\"") || line.contains("\"apiVersion\"");
     };
-    matches!(
-        head.get("kind").and_then(|k| k.as_str()),
-        Some("Event" | "EventList")
-    ) || head
-        .get("apiVersion")
-        .and_then(|v| v.as_str())
-        .is_some_and(|v| v.starts_with("audit.k8s.io/"))
+    head.contains_key("kind") || head.contains_key("apiVersion")
 }
 
 /// Line and column of byte offsets, moving forward only.
@@ -202,12 +205,9 @@ impl Reader<'_> {
                     let message = e.to_string();
                     let suffix = format!(" at line {} column {}", e.line(), e.column());
                     let message = message.strip_suffix(&suffix).unwrap_or(&message).to_owned();
-                    let (eline, ecolumn) = if e.line() <= 1 {
-                        (line, column + e.column().saturating_sub(1))
-                    } else {
-                        (line + e.line() - 1, e.column())
-                    };
-                    self.error(eline, ecolumn.max(1), format!("invalid JSON: {message}"));
+                    let at = start + error_offset(rest, e.line(), e.column());
+                    let (eline, ecolumn) = self.lines.at(text, at);
+                    self.error(eline, ecolumn, format!("invalid JSON: {message}"));
                     pos = next_value_line(text, start);
                 }
             }
@@ -269,6 +269,33 @@ impl Reader<'_> {
             .events
             .push(AuditEvent::new(value, Arc::clone(&self.shared), num, line));
     }
+}
+
+/// The byte offset in `text` of serde's error position (1-based `line`,
+/// `column` counted in bytes, 0 when the error follows a line's newline:
+/// the newline itself is then the place).
+fn error_offset(text: &str, line: usize, column: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut line_start = 0;
+    for _ in 1..line {
+        match bytes
+            .get(line_start..)
+            .and_then(|rest| memchr::memchr(b'\n', rest))
+        {
+            Some(nl) => line_start += nl + 1,
+            None => break,
+        }
+    }
+    let offset = match column {
+        0 => line_start.saturating_sub(1),
+        c => line_start + c - 1,
+    };
+    // On a character boundary, for the column count.
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
 }
 
 /// The `kind` of an audit object, its `apiVersion` checked.
@@ -398,6 +425,8 @@ mod tests {
         assert!(is_audit_text(
             "{\"apiVersion\":\"audit.k8s.io/v1\",\"kind\":\"EventList\",\"items\":[]}"
         ));
+        assert!(is_audit_text("{\"kind\": 0}"));
+        assert!(is_audit_text("{\"kind\":\"Event\",\"auditID\":\"trunc"));
         assert!(!is_audit_text("{\"evt.type\":\"open\"}"));
         assert!(!is_audit_text(""));
     }

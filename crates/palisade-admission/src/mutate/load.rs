@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use crate::pattern::load::{
     Loader, autogen_annotation, autogen_controllers, autogen_variants, can_autogen_blocks,
-    key_node, load_manifest_files, load_match, load_policy_documents, matches_pods, policy_header,
-    read_policy_file, rewrite_json, rewrite_variables, with_kinds,
+    key_node, load_manifest_files, load_match_exclude, load_policy_documents, matches_pods,
+    policy_header, read_policy_file, rewrite_json, rewrite_variables, with_kinds,
 };
 use crate::pattern::{
     InvalidPolicyError, MatchBlock, Operator, PatternLoadError, is_pattern_policy,
@@ -200,14 +200,7 @@ fn load_rule(l: &mut Loader<'_>, node: &Node) -> Option<MutateRule> {
         l.unsupported(n, rule, "`mutate.targets` (mutating existing resources)");
     }
     let mutation = load_mutation(l, mutate, rule);
-    let match_ = match node.get("match") {
-        Some(m) => load_match(l, m, rule),
-        None => {
-            l.invalid(node, format!("rule `{name}` without `match`"));
-            MatchBlock::default()
-        }
-    };
-    let exclude = node.get("exclude").map(|e| load_match(l, e, rule));
+    let (match_, exclude) = load_match_exclude(l, node, &name, rule);
     let preconditions = node
         .get("preconditions")
         .and_then(|n| load_conditions(l, n, rule));

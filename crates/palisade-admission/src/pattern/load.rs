@@ -247,6 +247,24 @@ pub(crate) fn load_policy_documents<T>(
     (loaded, errors)
 }
 
+/// A rule's `match` (required) and `exclude` blocks.
+pub(crate) fn load_match_exclude(
+    l: &mut Loader<'_>,
+    node: &Node,
+    name: &str,
+    rule: Option<&str>,
+) -> (MatchBlock, Option<MatchBlock>) {
+    let match_ = match node.get("match") {
+        Some(m) => load_match(l, m, rule),
+        None => {
+            l.invalid(node, format!("rule `{name}` without `match`"));
+            MatchBlock::default()
+        }
+    };
+    let exclude = node.get("exclude").map(|e| load_match(l, e, rule));
+    (match_, exclude)
+}
+
 pub(crate) struct Loader<'a> {
     pub(crate) file: &'a str,
     pub(crate) policy: String,
@@ -527,14 +545,7 @@ fn load_rule(l: &mut Loader<'_>, node: &Node) -> Option<(Rule, RawConditions)> {
         None => None,
     };
     let action_overrides = load_overrides(l, validate.get("failureActionOverrides"));
-    let match_ = match node.get("match") {
-        Some(m) => load_match(l, m, rule),
-        None => {
-            l.invalid(node, format!("rule `{name}` without `match`"));
-            MatchBlock::default()
-        }
-    };
-    let exclude = node.get("exclude").map(|e| load_match(l, e, rule));
+    let (match_, exclude) = load_match_exclude(l, node, &name, rule);
     let raw = node.get("preconditions").map(|p| (p.clone(), p.to_json()));
     let preconditions = raw
         .as_ref()

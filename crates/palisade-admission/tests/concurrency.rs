@@ -103,14 +103,5 @@ fn shared_policy_set_gives_the_same_decisions_on_8_threads() {
     );
     assert!(expected.iter().any(|d| !d.allowed()));
     assert!(expected.iter().all(|d| d.errors.is_empty()), "{expected:?}");
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..8)
-            .map(|_| scope.spawn(|| (0..5).map(|_| decide(&set, &requests)).collect::<Vec<_>>()))
-            .collect();
-        for handle in handles {
-            for run in handle.join().unwrap() {
-                assert_eq!(run, expected);
-            }
-        }
-    });
+    palisade_testkit::threads::agree(8, 5, &expected, || decide(&set, &requests));
 }

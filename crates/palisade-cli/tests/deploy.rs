@@ -216,7 +216,7 @@ fn renderings() -> Option<Vec<Rendering>> {
         "deploy/webhook/overlays/fail-open",
         "deploy/webhook/overlays/pod-security",
         "deploy/webhook/overlays/console",
-        "deploy/webhook/overlays/mutate",
+        "deploy/webhook/overlays/remediation",
         "deploy/console",
         "deploy/console/base",
         "deploy/console/overlays/cert-manager",
@@ -636,12 +636,12 @@ fn webhook_configuration_service_ports_and_probes_fit_together() {
         let args = args_of(container);
         let namespace = deployment["metadata"]["namespace"].as_str().unwrap();
 
-        assert_eq!(
-            r.of_kind("ValidatingWebhookConfiguration").len(),
-            1,
-            "{}",
-            r.name
-        );
+        for kind in [
+            "ValidatingWebhookConfiguration",
+            "MutatingWebhookConfiguration",
+        ] {
+            assert_eq!(r.of_kind(kind).len(), 1, "{}: {kind}", r.name);
+        }
         for (path, webhook) in webhooks(r) {
             let service_ref = &webhook["clientConfig"]["service"];
             assert_eq!(
@@ -1040,11 +1040,33 @@ fn the_deployed_arguments_serve_the_probe_and_webhook_paths() {
             assert_eq!(answer["response"]["uid"], "deploy-test", "{}", r.name);
             assert_eq!(answer["response"]["allowed"], true, "{}: {answer}", r.name);
         }
-        // The mutate overlay registers /mutate, and only it.
+        // `/mutate` remediates a Pod that misses the restricted settings
+        // only where the remediation pack is served (the remediation
+        // overlay): the base registers `/mutate` but mutates nothing.
+        let mut bare = review.clone();
+        bare["request"]["object"]["spec"] = json!({
+            "containers": [{"name": "app", "image": "registry.example/app:1.0"}],
+        });
+        let resp = client
+            .post(url("/mutate"))
+            .header("Content-Type", "application/json")
+            .body(bare.to_string())
+            .send()
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "{}: POST /mutate", r.name);
+        let answer: Json = serde_json::from_str(&resp.text().unwrap()).unwrap();
+        assert_eq!(answer["response"]["allowed"], true, "{}: {answer}", r.name);
+        let remediates = args_of(container).iter().any(|a| a == "--remediation-pack");
         assert_eq!(
-            webhooks(r).iter().any(|(path, _)| *path == "/mutate"),
-            r.name.ends_with("mutate"),
-            "{}",
+            remediates,
+            r.name.ends_with("remediation"),
+            "{}: --remediation-pack",
+            r.name
+        );
+        assert_eq!(
+            answer["response"]["patchType"] == "JSONPatch",
+            remediates,
+            "{}: {answer}",
             r.name
         );
     }

@@ -46,20 +46,5 @@ fn shared_resolver_gives_the_same_verdicts_on_8_threads() {
     assert!(ends.len() > 3);
     let expected = verdicts(&resolver, &ends);
     assert!(expected.iter().any(|v| v.0) && expected.iter().any(|v| !v.0));
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..8)
-            .map(|_| {
-                scope.spawn(|| {
-                    (0..10)
-                        .map(|_| verdicts(&resolver, &ends))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for handle in handles {
-            for run in handle.join().unwrap() {
-                assert_eq!(run, expected);
-            }
-        }
-    });
+    palisade_testkit::threads::agree(8, 10, &expected, || verdicts(&resolver, &ends));
 }

@@ -88,20 +88,5 @@ fn shared_ruleset_gives_the_same_matches_on_8_threads() {
     let expected = matches(&rules, &events);
     let fired: usize = expected.iter().map(Vec::len).sum();
     assert!(fired > 50, "only {fired} matches: the test needs a mix");
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..8)
-            .map(|_| {
-                scope.spawn(|| {
-                    (0..20)
-                        .map(|_| matches(&rules, &events))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for handle in handles {
-            for run in handle.join().unwrap() {
-                assert_eq!(run, expected);
-            }
-        }
-    });
+    palisade_testkit::threads::agree(8, 20, &expected, || matches(&rules, &events));
 }

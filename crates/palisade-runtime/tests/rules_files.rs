@@ -15,6 +15,12 @@ const FALCO: &str = "falco_rules.yaml";
 const INCUBATING: &str = "falco-incubating_rules.yaml";
 const SANDBOX: &str = "falco-sandbox_rules.yaml";
 
+/// The three official files, in [`FALCO`], [`INCUBATING`], [`SANDBOX`]
+/// order (`None`, with the corpus notice, without the corpus).
+fn official() -> Option<[String; 3]> {
+    Some([read(FALCO)?, read(INCUBATING)?, read(SANDBOX)?])
+}
+
 fn load(files: &[(&str, &str)]) -> Loaded {
     let schema = Schema::falco();
     loader::load(files.iter().copied(), &schema)
@@ -45,9 +51,7 @@ fn assert_clean(label: &str, loaded: &Loaded, rules: usize, enabled: usize) {
 
 #[test]
 fn official_rules_files_load_alone() {
-    let (Some(falco), Some(incubating), Some(sandbox)) =
-        (read(FALCO), read(INCUBATING), read(SANDBOX))
-    else {
+    let Some([falco, incubating, sandbox]) = official() else {
         return;
     };
     // Each file is self-contained. The sandbox file disables 12 of its 37 rules.
@@ -66,9 +70,7 @@ fn official_rules_files_load_alone() {
 
 #[test]
 fn official_rules_files_load_together() {
-    let (Some(falco), Some(incubating), Some(sandbox)) =
-        (read(FALCO), read(INCUBATING), read(SANDBOX))
-    else {
+    let Some([falco, incubating, sandbox]) = official() else {
         return;
     };
     let all = load(&[
@@ -94,11 +96,9 @@ fn official_rules_files_load_together() {
 /// resolved trees must be the same trees.
 #[test]
 fn resolved_conditions_match_the_corpus_expansions() {
-    let (Some(path), Some(falco), Some(incubating), Some(sandbox)) = (
+    let (Some(path), Some([falco, incubating, sandbox])) = (
         palisade_testkit::corpus("falco/captures/filters.jsonl"),
-        read(FALCO),
-        read(INCUBATING),
-        read(SANDBOX),
+        official(),
     ) else {
         return;
     };

@@ -16,7 +16,9 @@
 //! - [`sources`]: the Rust files of a folder, for tests that read the
 //!   workspace's own code;
 //! - [`fuzz`]: the fuzz targets' seeds and regression inputs, replayed by
-//!   `cargo test`.
+//!   `cargo test`;
+//! - [`threads`]: one engine shared by many threads gives each the answers
+//!   it gives one.
 
 pub mod bad_input;
 pub mod bless;
@@ -26,5 +28,6 @@ pub mod corpus;
 pub mod fuzz;
 pub mod http;
 pub mod sources;
+pub mod threads;
 
-pub use corpus::{corpus, corpus_root};
+pub use corpus::{captures, corpus, corpus_root};

@@ -13,8 +13,8 @@ pub use palisade_admission::review::{
 };
 pub use palisade_admission::{
     AdmissionRequest, AdmissionResponse, AdmissionReview, Context, Decision, EvaluationError,
-    LoadedPolicies, Operation, Policy, PolicyLoadError, PolicySet, Violation, load_policies,
-    load_policies_with,
+    LoadedPolicies, Operation, Policy, PolicyLoadError, PolicySet, RequestCache, Violation,
+    load_policies, load_policies_with,
 };
 
 /// Gatekeeper's audit: existing objects against every policy, with
@@ -46,6 +46,7 @@ pub mod pss {
 
 /// Gatekeeper ConstraintTemplates (Rego, on regorus) and their constraints.
 pub mod gatekeeper {
+    pub use palisade_admission::gatekeeper::RegoMode;
     pub use palisade_admission::gatekeeper::{
         ADMISSION_TARGET, CONSTRAINTS_GROUP, Constraint, ConstraintTemplate, GatekeeperError,
         GatekeeperPolicy, InvalidConstraintError, InvalidTemplateError, KindSelector, Loaded,

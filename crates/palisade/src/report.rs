@@ -9,7 +9,8 @@ use palisade_core::{
 };
 use serde::Serialize;
 
-use crate::admission::{AdmissionEngine, load_policies};
+use crate::admission::gatekeeper::EngineChoice;
+use crate::admission::{AdmissionEngine, PolicyLoadError, load_policies_with};
 use crate::error::{EventsError, InputError, PalisadeError, PoliciesError, ReadError};
 use crate::inputs::{self, FileKind, LoadedFile};
 use crate::network::{self, Issues, Resolver};
@@ -45,6 +46,7 @@ pub struct Palisade {
     workloads: Vec<Manifest>,
     inventory: Vec<Manifest>,
     network_policies: Vec<Manifest>,
+    skipped: Vec<PolicyLoadError>,
 }
 
 /// Findings of every layer, and policy coverage.
@@ -108,6 +110,15 @@ impl Palisade {
     /// Loads every input under each of `dirs`, as [`Palisade::load_dir`]
     /// does for one (policies in one directory, the inventory in another).
     pub fn load_dirs(dirs: &[&Path]) -> Result<Palisade, PalisadeError> {
+        Palisade::load_dirs_with(dirs, EngineChoice::Auto)
+    }
+
+    /// [`Palisade::load_dirs`] running, in each Gatekeeper template, the
+    /// implementation `engine` picks (`palisade report --engine
+    /// auto|rego|cel`): the constraints of a template without the forced
+    /// engine are left out and listed by [`Palisade::skipped`], neither
+    /// passed nor failed.
+    pub fn load_dirs_with(dirs: &[&Path], engine: EngineChoice) -> Result<Palisade, PalisadeError> {
         let mut files = Vec::new();
         let mut admission_files = Vec::new();
         let mut rules_files = Vec::new();
@@ -149,10 +160,12 @@ impl Palisade {
                 [one] => *one,
                 _ => FileKind::Mixed,
             };
-            if kinds
-                .iter()
-                .any(|k| matches!(k, FileKind::Gatekeeper | FileKind::PatternPolicy))
-            {
+            if kinds.iter().any(|k| {
+                matches!(
+                    k,
+                    FileKind::Gatekeeper | FileKind::PatternPolicy | FileKind::CelPolicy
+                )
+            }) {
                 admission_files.push(path.clone());
             }
             files.push(LoadedFile {
@@ -167,7 +180,7 @@ impl Palisade {
                 )
             }));
         }
-        let loaded = load_policies(&admission_files);
+        let loaded = load_policies_with(&admission_files, engine);
         if !loaded.errors.is_empty() {
             return Err(InputError::from(PoliciesError {
                 errors: loaded.errors,
@@ -205,7 +218,14 @@ impl Palisade {
             workloads,
             inventory,
             network_policies,
+            skipped: loaded.skipped,
         })
+    }
+
+    /// The Gatekeeper constraints left out because their template lacks the
+    /// engine [`Palisade::load_dirs_with`] forced, each with the reason.
+    pub fn skipped(&self) -> &[PolicyLoadError] {
+        &self.skipped
     }
 
     /// Every input file and what it became.
@@ -254,14 +274,32 @@ impl Palisade {
         &self.network_policies
     }
 
-    /// Reads a JSON-lines event stream with the Falco field schema (and the
-    /// output-only fields, as the rules are loaded).
+    /// Reads an event stream with the Falco field schema (and the
+    /// output-only fields, as the rules are loaded): JSON lines, or a
+    /// `.scap` capture (plain or gzip, recognized by its first bytes),
+    /// whose shown events carry the fields the native reader derives.
     pub fn read_events(path: &Path) -> Result<FlatEvents, PalisadeError> {
-        let text = std::fs::read_to_string(path).map_err(|e| EventsError::Read {
+        let read_error = |e: std::io::Error| EventsError::Read {
             path: path.to_path_buf(),
             reason: e.to_string(),
-        })?;
-        FlatEvents::parse(&text, &runtime::alert_schema()).map_err(|source| {
+        };
+        let bytes = std::fs::read(path).map_err(read_error)?;
+        let schema = runtime::alert_schema();
+        if runtime::scap::is_capture(&bytes) {
+            return runtime::scap::CaptureEvents::from_reader(
+                path.display().to_string(),
+                bytes.as_slice(),
+            )
+            .and_then(|events| events.read_all(&schema))
+            .map_err(|e| {
+                EventsError::Capture {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                }
+                .into()
+            });
+        }
+        FlatEvents::parse_bytes(&bytes, &schema).map_err(|source| {
             EventsError::Parse {
                 path: path.to_path_buf(),
                 source,

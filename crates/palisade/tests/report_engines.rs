@@ -82,6 +82,52 @@ fn runtime_findings_render_outputs_as_the_alert_pipeline_does() {
     }
 }
 
+/// `Palisade::read_events` takes `.scap` captures too (recognized by their
+/// first bytes): every corpus capture gives the events sysdig printed from
+/// it, and a report over the capture has the runtime findings of a report
+/// over those printed events.
+#[test]
+fn captures_are_read_as_events_and_reported_as_their_printed_events() {
+    let Some(dir) = palisade_testkit::corpus("falco/captures") else {
+        return;
+    };
+    let palisade = Palisade::load_dir(&data().join("mixed")).unwrap();
+    let runtime_findings = |events: &palisade::runtime::FlatEvents| {
+        let findings: Vec<_> = palisade
+            .report(Some(events))
+            .findings
+            .into_iter()
+            .filter(|f| f.layer == Layer::Runtime)
+            .map(|f| (f.policy, f.subject, f.message))
+            .collect();
+        findings
+    };
+    let mut events_read = 0;
+    for capture in [
+        "cat_write",
+        "connect_localhost",
+        "curl_google",
+        "open-multiple-files",
+        "psp_run_as_user_65534_container",
+        "psp_write_tmp_test",
+        "single_ipv6_conn",
+    ] {
+        let scap = Palisade::read_events(&dir.join(format!("{capture}.scap"))).unwrap();
+        let printed = Palisade::read_events(&dir.join(format!("{capture}.events.jsonl"))).unwrap();
+        let nums = |events: &palisade::runtime::FlatEvents| -> Vec<Option<u64>> {
+            events.events().iter().map(|e| e.num()).collect()
+        };
+        assert_eq!(nums(&scap), nums(&printed), "{capture}");
+        assert_eq!(
+            runtime_findings(&scap),
+            runtime_findings(&printed),
+            "{capture}"
+        );
+        events_read += scap.events().len();
+    }
+    assert!(events_read > 1_400, "{events_read}");
+}
+
 /// The report lists, for each workload with admission findings, the fix
 /// `admission fix` would make: the privileged `shop/debug` Pod of the
 /// example data, and nothing for workloads the pack leaves unchanged; the

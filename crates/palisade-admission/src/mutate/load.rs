@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::pattern::load::{
     Loader, autogen_annotation, autogen_controllers, autogen_variants, can_autogen_blocks,
     key_node, load_manifest_files, load_match_exclude, load_policy_documents, matches_pods,
-    policy_header, read_policy_file, rewrite_json, rewrite_variables, with_kinds,
+    policy_header, read_policy_file, rewrite_json, rewrite_variables, rule_name, with_kinds,
 };
 use crate::pattern::{
     InvalidPolicyError, MatchBlock, Operator, PatternLoadError, is_pattern_policy,
@@ -182,15 +182,8 @@ pub fn load_policy(file: &str, root: &Node) -> Result<MutatePolicy, Vec<PatternL
 }
 
 fn load_rule(l: &mut Loader<'_>, node: &Node) -> Option<MutateRule> {
-    let name = node
-        .get("name")
-        .and_then(Node::scalar_text)
-        .unwrap_or_default();
+    let (name, before) = rule_name(l, node);
     let rule = Some(name.as_str());
-    let before = l.errors.len();
-    if name.is_empty() {
-        l.invalid(node, "a rule without `name`");
-    }
     if let Some(n) = key_node(node, "celPreconditions") {
         l.unsupported(n, rule, "`celPreconditions` (CEL)");
     }
@@ -200,7 +193,7 @@ fn load_rule(l: &mut Loader<'_>, node: &Node) -> Option<MutateRule> {
         l.unsupported(n, rule, "`mutate.targets` (mutating existing resources)");
     }
     let mutation = load_mutation(l, mutate, rule);
-    let (match_, exclude) = load_match_exclude(l, node, &name, rule);
+    let (match_, exclude) = load_match_exclude(l, node, &name);
     let preconditions = node
         .get("preconditions")
         .and_then(|n| load_conditions(l, n, rule));

@@ -247,24 +247,6 @@ pub(crate) fn load_policy_documents<T>(
     (loaded, errors)
 }
 
-/// A rule's `match` (required) and `exclude` blocks.
-pub(crate) fn load_match_exclude(
-    l: &mut Loader<'_>,
-    node: &Node,
-    name: &str,
-    rule: Option<&str>,
-) -> (MatchBlock, Option<MatchBlock>) {
-    let match_ = match node.get("match") {
-        Some(m) => load_match(l, m, rule),
-        None => {
-            l.invalid(node, format!("rule `{name}` without `match`"));
-            MatchBlock::default()
-        }
-    };
-    let exclude = node.get("exclude").map(|e| load_match(l, e, rule));
-    (match_, exclude)
-}
-
 pub(crate) struct Loader<'a> {
     pub(crate) file: &'a str,
     pub(crate) policy: String,
@@ -447,15 +429,8 @@ pub fn load_policy(file: &str, root: &Node) -> Result<PatternPolicy, Vec<Pattern
 type RawConditions = Option<(Node, Value)>;
 
 fn load_rule(l: &mut Loader<'_>, node: &Node) -> Option<(Rule, RawConditions)> {
-    let name = node
-        .get("name")
-        .and_then(Node::scalar_text)
-        .unwrap_or_default();
+    let (name, before) = rule_name(l, node);
     let rule = Some(name.as_str());
-    let before = l.errors.len();
-    if name.is_empty() {
-        l.invalid(node, "a rule without `name`");
-    }
     for (key, feature) in [
         ("mutate", "`mutate`"),
         ("generate", "`generate`"),
@@ -545,7 +520,7 @@ fn load_rule(l: &mut Loader<'_>, node: &Node) -> Option<(Rule, RawConditions)> {
         None => None,
     };
     let action_overrides = load_overrides(l, validate.get("failureActionOverrides"));
-    let (match_, exclude) = load_match_exclude(l, node, &name, rule);
+    let (match_, exclude) = load_match_exclude(l, node, &name);
     let raw = node.get("preconditions").map(|p| (p.clone(), p.to_json()));
     let preconditions = raw
         .as_ref()
@@ -810,6 +785,40 @@ fn load_filter(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Filter {
         }
     }
     f
+}
+
+/// The `name` a rule opens with (an error when it is missing) and the
+/// number of errors before the rule, so that its loader can tell whether
+/// the rule itself added any.
+pub(crate) fn rule_name(l: &mut Loader<'_>, node: &Node) -> (String, usize) {
+    let name = node
+        .get("name")
+        .and_then(Node::scalar_text)
+        .unwrap_or_default();
+    let before = l.errors.len();
+    if name.is_empty() {
+        l.invalid(node, "a rule without `name`");
+    }
+    (name, before)
+}
+
+/// A rule's `match` block (required: an error and an empty block when it
+/// is missing) and its optional `exclude` block.
+pub(crate) fn load_match_exclude(
+    l: &mut Loader<'_>,
+    node: &Node,
+    name: &str,
+) -> (MatchBlock, Option<MatchBlock>) {
+    let rule = Some(name);
+    let match_ = match node.get("match") {
+        Some(m) => load_match(l, m, rule),
+        None => {
+            l.invalid(node, format!("rule `{name}` without `match`"));
+            MatchBlock::default()
+        }
+    };
+    let exclude = node.get("exclude").map(|e| load_match(l, e, rule));
+    (match_, exclude)
 }
 
 pub(crate) fn load_match(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> MatchBlock {

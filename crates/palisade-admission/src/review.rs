@@ -444,6 +444,13 @@ pub struct Context {
     inventory: Json,
     /// The inventory in the Gatekeeper backend's own form, built on first use.
     pub(crate) rego_inventory: std::sync::OnceLock<regorus::Value>,
+    /// The objects shared with CEL evaluations (`resource.Get`), built on
+    /// first use.
+    shared_objects: std::sync::OnceLock<std::sync::Arc<[Json]>>,
+    /// The RBAC objects compiled for the CEL `authorizer`, on first use.
+    rbac: std::sync::OnceLock<Option<std::sync::Arc<crate::cel::rbac::Rbac>>>,
+    /// Image metadata (`kyverno test`'s `context.yaml` `spec.images`).
+    images: std::sync::Arc<[Json]>,
 }
 
 impl Context {
@@ -485,7 +492,43 @@ impl Context {
             insert_path(&mut self.inventory, &path, object.clone());
             self.rego_inventory = std::sync::OnceLock::new();
         }
+        self.shared_objects = std::sync::OnceLock::new();
+        self.rbac = std::sync::OnceLock::new();
         self.objects.push(object);
+    }
+
+    /// Adds the metadata of an image, as `kyverno test`'s `context.yaml`
+    /// gives it (`{image, config, manifest, ...}`): what Kyverno's
+    /// `image.GetMetadata` answers instead of asking the registry.
+    pub fn add_image(&mut self, metadata: Json) {
+        let mut images = self.images.to_vec();
+        images.push(metadata);
+        self.images = images.into();
+    }
+
+    /// The image metadata added with [`Context::add_image`].
+    pub fn images(&self) -> &[Json] {
+        &self.images
+    }
+
+    /// The objects, image metadata and RBAC rules, shared (cheaply
+    /// cloned) with CEL evaluations.
+    pub(crate) fn shared(&self) -> crate::cel::cluster::Cluster {
+        let objects = self
+            .shared_objects
+            .get_or_init(|| self.objects.as_slice().into())
+            .clone();
+        let rbac = self
+            .rbac
+            .get_or_init(|| {
+                crate::cel::rbac::Rbac::from_objects(&self.objects).map(std::sync::Arc::new)
+            })
+            .clone();
+        crate::cel::cluster::Cluster {
+            objects,
+            images: self.images.clone(),
+            rbac,
+        }
     }
 
     /// Remembers a namespace object without adding it to the inventory.

@@ -77,7 +77,7 @@ pub mod mutate {
         AppliedPatch, Condition, Conditions, ContextEntry, ContextSource, Foreach, MutateLoad,
         MutatePolicy, MutateRule, MutateStatus, Mutation, MutationOutcome, RuleMutation, Values,
         fix, load_file, load_paths, load_policy, load_str, merge, mutate, mutate_request,
-        mutate_with, remediation,
+        mutate_with, remediation, template,
     };
     /// Writes a (mutated) object as a YAML document.
     pub use palisade_core::yaml::to_yaml_string;

@@ -54,7 +54,17 @@ pub mod builtin {
 /// `.scap` captures (sysdig, Falco) read natively, without libscap: plain
 /// or gzip-compressed, streamed block by block, every event record with its
 /// decoded parameters, numbered and shown as libsinsp numbers and shows
-/// them; the metadata blocks (machine, threads, fds, interfaces, users).
+/// them; the metadata blocks (machine, threads, fds, interfaces, users);
+/// and the shown events as events rules run on ([`CaptureEvents`](scap::CaptureEvents),
+/// with the Falco fields listed in [`FIELDS`](scap::FIELDS)).
+///
+/// ```no_run
+/// use palisade::runtime::{Event, alert_schema};
+/// let events = palisade::runtime::scap::CaptureEvents::open("trace.scap")?
+///     .read_all(&alert_schema())?;
+/// println!("{} events", events.events().len());
+/// # Ok::<(), palisade::runtime::scap::ScapError>(())
+/// ```
 ///
 /// ```no_run
 /// let mut capture = palisade::runtime::scap::Capture::open("trace.scap")?;
@@ -76,6 +86,35 @@ pub mod scap {
     pub use palisade_runtime::scap::{
         BlockCounts, Capture, Endian, Limits, Param, ParamValue, RawEvent, ScapError,
         ScapErrorKind, SectionHeader, SockAddr, errno_name,
+    };
+    pub use palisade_runtime::scap::{CaptureEvents, CaptureState, FIELDS, is_capture};
+}
+
+/// Kubernetes API server audit events under Falco's k8saudit rules: the
+/// `k8s_audit` event source, with the `ka.*` fields of Falco's k8saudit
+/// plugin and the `jevt.*` fields of its json plugin. Rules of `source:
+/// k8s_audit` load beside syscall rules ([`alert_schema`] holds both
+/// sources); an audit event runs only the `k8s_audit` ones.
+///
+/// ```
+/// use palisade::runtime::k8saudit::AuditEvents;
+///
+/// let rules = palisade::runtime::compile_texts(
+///     &[("k8s.yaml", "- rule: exec\n  desc: d\n  condition: ka.target.subresource = exec\n  output: exec by %ka.user.name\n  priority: NOTICE\n  source: k8s_audit\n")],
+///     palisade::runtime::MatchMode::First,
+/// ).unwrap();
+/// let log = r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"1","verb":"create","objectRef":{"resource":"pods","subresource":"exec"},"user":{"username":"bob"}}"#;
+/// let events = AuditEvents::parse(log, rules.schema());
+/// let fired = rules.matcher().matches(&events.events()[0]).len();
+/// assert_eq!(fired, 1);
+/// ```
+pub mod k8saudit {
+    pub use palisade_runtime::k8saudit::plugins::{
+        PluginRequirementError, PluginVersionError, PluginVersions, Version,
+    };
+    pub use palisade_runtime::k8saudit::reader::{MAX_EVENT_BYTES, is_audit_text};
+    pub use palisade_runtime::k8saudit::{
+        AuditEvent, AuditEvents, AuditReadError, SOURCE, register, schema,
     };
 }
 

@@ -185,10 +185,12 @@ impl GatekeeperPolicy {
             .saturating_add(crate::cel::value::node_count(parameters));
         inputs.params = params.clone();
         inputs.preset_variables = vec![("anyObject".into(), any_object), ("params".into(), params)];
-        let outcome = cel.evaluate(&inputs).map_err(|e| EvaluationError {
-            policy: self.constraint.name().to_owned(),
-            reason: e.to_string(),
-        })?;
+        let outcome = cel
+            .evaluate_with(&inputs, context)
+            .map_err(|e| EvaluationError {
+                policy: self.constraint.name().to_owned(),
+                reason: e.to_string(),
+            })?;
         Ok(match outcome {
             crate::cel::Outcome::NotMatched { .. } => Vec::new(),
             crate::cel::Outcome::Evaluated { failures, .. } => failures

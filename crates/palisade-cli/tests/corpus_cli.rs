@@ -47,6 +47,180 @@ fn connlist_matches_netpol_analyzer_goldens_in_every_format() {
     assert_eq!(ours, theirs);
 }
 
+/// netpol-analyzer's semanticDiff bank example: one inventory
+/// (`bank_*.json`) and two policy files, `new1.yaml` and `new1a.yaml`.
+fn bank(root: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let tests = root.join("tests");
+    (
+        tests.join("semanticDiff-same-topologies-new1"),
+        tests.join("semanticDiff-same-topologies-new1a"),
+    )
+}
+
+#[test]
+fn connlist_reads_policies_and_inventory_given_as_flags() {
+    let Some(root) = palisade_testkit::corpus("network/netpol-analyzer") else {
+        return;
+    };
+    let (new1, _) = bank(&root);
+    let golden = std::fs::read_to_string(
+        root.join("test_outputs/connlist/semanticDiff-same-topologies-new1_connlist_output.txt"),
+    )
+    .unwrap();
+    let (policies, pods, namespaces) = (
+        new1.join("new1.yaml"),
+        new1.join("bank_pod_list.json"),
+        new1.join("bank_ns_list.json"),
+    );
+    let inputs = [
+        "--policies",
+        arg(&policies),
+        "--inventory",
+        arg(&pods),
+        "--inventory",
+        arg(&namespaces),
+    ];
+    let with_inputs = |command: &[&str]| palisade(&[command, &inputs[..]].concat());
+    // The flags, and the flags mixed with the positional form, read the
+    // same manifests as the directory.
+    let mixed = palisade(&[
+        "network",
+        "connlist",
+        "--policies",
+        arg(&policies),
+        arg(&pods),
+        arg(&namespaces),
+    ]);
+    for out in [with_inputs(&["network", "connlist"]), mixed] {
+        assert_exit(&out, 0);
+        assert_eq!(line_set(&text(&out.stdout)), line_set(&golden));
+    }
+    // Audit and check take the flags too.
+    let out = with_inputs(&["network", "audit"]);
+    assert_exit(&out, 1);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("network/unprotected-egress"), "{stdout}");
+    let check = |from: &str, to: &str| {
+        with_inputs(&[
+            "network", "check", "--from", from, "--to", to, "--port", "8080",
+        ])
+    };
+    // new1.yaml lets the bank UI reach the account command on TCP 8080,
+    // and the account query reach nothing but the UI.
+    assert_exit(
+        &check("demo/cog-agents-bank-ui", "demo/cog-agents-account-command"),
+        0,
+    );
+    assert_exit(
+        &check(
+            "demo/cog-agents-account-query",
+            "demo/cog-agents-account-command",
+        ),
+        1,
+    );
+}
+
+#[test]
+fn diff_lists_what_the_goldens_of_the_two_policy_files_differ_in() {
+    let Some(root) = palisade_testkit::corpus("network/netpol-analyzer") else {
+        return;
+    };
+    let (new1, new1a) = bank(&root);
+    let (pods, namespaces) = (
+        new1.join("bank_pod_list.json"),
+        new1.join("bank_ns_list.json"),
+    );
+    let (before, after) = (new1.join("new1.yaml"), new1a.join("new1a.yaml"));
+    let found = json_of(
+        1,
+        &[
+            "network",
+            "diff",
+            "--before",
+            arg(&before),
+            "--after",
+            arg(&after),
+            "--inventory",
+            arg(&pods),
+            "--inventory",
+            arg(&namespaces),
+        ],
+    );
+    // The goldens: new1a narrows query => UI to UDP 8080 and drops
+    // UI => command (TCP 8080, 9090, UDP 8080); nothing opens.
+    let pairs = |key: &str| -> std::collections::BTreeSet<(String, String)> {
+        found[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["from"].as_str().unwrap().to_owned(),
+                    f["to"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(pairs("opened"), Default::default(), "{found}");
+    let expected: std::collections::BTreeSet<(String, String)> = [
+        (
+            "demo/cog-agents-account-query[DaemonSet]",
+            "demo/cog-agents-bank-ui[DaemonSet]",
+        ),
+        (
+            "demo/cog-agents-bank-ui[DaemonSet]",
+            "demo/cog-agents-account-command[DaemonSet]",
+        ),
+    ]
+    .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    .into();
+    assert_eq!(pairs("closed"), expected, "{found}");
+    let closed = found["closed"].as_array().unwrap();
+    // UI => command: exactly TCP 8080, TCP 9090 and UDP 8080 closed.
+    let ports: Vec<(String, u64)> = closed
+        .iter()
+        .filter(|f| f["from"] == "demo/cog-agents-bank-ui[DaemonSet]")
+        .map(|f| {
+            (
+                f["protocol"].as_str().unwrap().to_owned(),
+                f["port"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ports,
+        [
+            ("TCP".to_owned(), 8080),
+            ("TCP".to_owned(), 9090),
+            ("UDP".to_owned(), 8080)
+        ]
+    );
+    // Each closed path names the new1a.yaml policy that now denies it.
+    for f in closed {
+        let text = f["denied_by"].to_string();
+        assert!(
+            text.contains("new1a.yaml") && text.contains("isolated by"),
+            "{f}"
+        );
+    }
+    // The same policies on both sides change nothing (exit 0).
+    let same = json_of(
+        0,
+        &[
+            "network",
+            "diff",
+            "--before",
+            arg(&before),
+            "--after",
+            arg(&before),
+            "--inventory",
+            arg(&pods),
+        ],
+    );
+    assert_eq!(same["opened"], Value::Array(Vec::new()));
+    assert_eq!(same["closed"], Value::Array(Vec::new()));
+}
+
 #[test]
 fn validate_loads_the_official_rules_files() {
     let Some(dir) = palisade_testkit::corpus("falco/rules") else {

@@ -3,7 +3,11 @@
 //! `userspace/libsinsp/test/filter_compiler.ut.cpp` and
 //! `userspace/libsinsp/sinsp_filtercheck.cpp`): which checks compile, and
 //! what they match.
-#![allow(clippy::unwrap_used, reason = "a failing test is the point")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "a failing test is the point"
+)]
 
 use palisade_core::Severity;
 use palisade_runtime::event::FlatEvents;

@@ -58,8 +58,15 @@ fn scap_reader_regressions_replay() {
                         let _ = param.value();
                     }
                 }
-                Ok(None) | Err(_) => return Ok(()),
+                Ok(None) | Err(_) => break,
             }
         }
+        // The state and fields over the same bytes.
+        if let Ok(capture) = palisade_runtime::scap::Capture::with_limits("fuzz.scap", data, limits)
+        {
+            let mut events = palisade_runtime::scap::CaptureEvents::new(capture);
+            while let Ok(Some(_)) = events.next_object() {}
+        }
+        Ok(())
     });
 }

@@ -650,3 +650,36 @@ fn replaying_a_capture_fires_what_its_printed_events_fire() {
     }
     assert!(alerts > 20, "only {alerts} alerts");
 }
+
+/// `runtime events --fields` prints the chosen fields in order, `<NA>` for
+/// absent values, and refuses a field the reader does not derive.
+#[test]
+fn runtime_events_prints_chosen_fields() {
+    let Some(captures) = corpus_captures() else {
+        return;
+    };
+    let (_, cat, _) = captures.iter().find(|c| c.0 == "cat_write").unwrap();
+    let out = palisade(&[
+        "runtime",
+        "events",
+        cat,
+        "--fields",
+        "evt.num,evt.type,proc.name,fd.name,evt.arg.flags",
+    ]);
+    assert_exit(&out, 0);
+    let text = text(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 85);
+    assert_eq!(lines[0], "131 execve cat <NA> <NA>");
+    assert_eq!(
+        lines[10],
+        "141 open cat /etc/ld.so.cache O_RDONLY|O_CLOEXEC"
+    );
+    let out = palisade(&["runtime", "events", cat, "--fields", "evt.num,proc.env"]);
+    assert_exit(&out, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("`proc.env` is not a field the capture reader derives"),
+        "{out:?}"
+    );
+}

@@ -50,15 +50,10 @@ fn scap_reader_regressions_replay() {
         else {
             return Ok(());
         };
-        loop {
-            match capture.next_event() {
-                Ok(Some(event)) => {
-                    let _ = event.type_name();
-                    for param in event.params() {
-                        let _ = param.value();
-                    }
-                }
-                Ok(None) | Err(_) => break,
+        while let Ok(Some(event)) = capture.next_event() {
+            let _ = event.type_name();
+            for param in event.params() {
+                let _ = param.value();
             }
         }
         // The state and fields over the same bytes.

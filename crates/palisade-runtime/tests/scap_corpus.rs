@@ -215,31 +215,44 @@ fn string_parameters_are_what_sysdig_printed() {
     assert!(compared > 100, "only {compared} parameters compared");
 }
 
+/// Whether `sysdig` is installed (a notice when not: the differential
+/// tests then have nothing to compare with).
+fn have_sysdig() -> bool {
+    let found = std::process::Command::new("sysdig")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !found {
+        eprintln!("skipping: sysdig is not installed (apt-get install sysdig)");
+    }
+    found
+}
+
+/// What `sysdig -r CAPTURE -p FORMAT` prints, one string per line.
+fn sysdig_lines(scap: &PathBuf, format: &str) -> Vec<String> {
+    let out = std::process::Command::new("sysdig")
+        .arg("-r")
+        .arg(scap)
+        .args(["-p", format])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}: sysdig failed", scap.display());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Differential: `sysdig -r` (when installed) counts the same events per
 /// type and direction.
 #[test]
 fn event_counts_per_type_agree_with_sysdig() {
-    let Some(captures) = captures() else {
+    let Some(captures) = captures().filter(|_| have_sysdig()) else {
         return;
     };
-    if std::process::Command::new("sysdig")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipping: sysdig is not installed (apt-get install sysdig)");
-        return;
-    }
     for (name, scap, _) in &captures {
-        let out = std::process::Command::new("sysdig")
-            .args(["-r"])
-            .arg(scap)
-            .args(["-p", "%evt.num %evt.dir %evt.type"])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{name}: sysdig failed");
         let mut theirs: BTreeMap<String, u64> = BTreeMap::new();
-        for line in String::from_utf8_lossy(&out.stdout).lines() {
+        for line in sysdig_lines(scap, "%evt.num %evt.dir %evt.type") {
             let mut words = line.splitn(2, ' ');
             let _num = words.next();
             *theirs
@@ -364,17 +377,9 @@ fn capture_events_carry_the_fields_sysdig_printed() {
 /// capture.
 #[test]
 fn fields_beyond_the_corpus_agree_with_sysdig() {
-    let Some(captures) = captures() else {
+    let Some(captures) = captures().filter(|_| have_sysdig()) else {
         return;
     };
-    if std::process::Command::new("sysdig")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipping: sysdig is not installed (apt-get install sysdig)");
-        return;
-    }
     let extra = &FIELDS[FIELDS.len() - FIELDS_BEYOND_CORPUS..];
     let format: Vec<String> = std::iter::once("evt.num")
         .chain(extra.iter().copied())
@@ -382,17 +387,7 @@ fn fields_beyond_the_corpus_agree_with_sysdig() {
         .collect();
     let mut compared = 0;
     for (name, scap, _) in &captures {
-        let out = std::process::Command::new("sysdig")
-            .arg("-r")
-            .arg(scap)
-            .args(["-p", &format.join(" ")])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{name}: sysdig failed");
-        let theirs: Vec<String> = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_owned)
-            .collect();
+        let theirs = sysdig_lines(scap, &format.join(" "));
         let mut reader = CaptureEvents::open(scap).unwrap();
         let mut ours = Vec::new();
         while let Some(object) = reader.next_object().unwrap() {

@@ -5,8 +5,8 @@
 //! it (`network generate`), the comparison on the policies written, and
 //! what removing one namespace's ingress allows from them closes
 //! (`network diff`). The declaration: in each namespace, every pod
-//! of `app-a` calls every pod of `app-(a+1)` (2,500 ClientIntents, 10,000
-//! declared paths), plus the implicit DNS.
+//! of `app-a` calls every pod of `app-(a+1)` (10,000 ClientIntents, 40,000
+//! declared targets), plus the implicit DNS. Figures: docs/performance.md.
 #![allow(
     clippy::indexing_slicing,
     reason = "indices are taken modulo the array lengths"

@@ -36,6 +36,8 @@ use palisade_core::{EnforcementAction, Finding, Layer, ObjectRef, Severity, Subj
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
+use crate::request_cache::RequestCache;
+
 /// The `apiVersion` of the AdmissionReview this module reads and writes.
 pub const ADMISSION_API_VERSION: &str = "admission.k8s.io/v1";
 
@@ -679,6 +681,19 @@ pub trait Policy: Send + Sync + fmt::Debug {
         request: &AdmissionRequest,
         context: &Context,
     ) -> Result<Vec<Violation>, EvaluationError>;
+
+    /// [`Policy::validate`] sharing `cache` with the other policies
+    /// evaluated on the same request and context (what [`PolicySet`]
+    /// calls); the default ignores the cache.
+    fn validate_cached(
+        &self,
+        request: &AdmissionRequest,
+        context: &Context,
+        cache: &RequestCache,
+    ) -> Result<Vec<Violation>, EvaluationError> {
+        let _ = cache;
+        self.validate(request, context)
+    }
 }
 
 /// What a [`PolicySet`] found on one request.
@@ -815,11 +830,12 @@ impl PolicySet {
     /// Runs every policy that applies to the request.
     pub fn evaluate(&self, request: &AdmissionRequest, context: &Context) -> Decision {
         let mut decision = Decision::default();
+        let cache = RequestCache::new();
         for policy in &self.policies {
             if !policy.applies_to(request, context) {
                 continue;
             }
-            match policy.validate(request, context) {
+            match policy.validate_cached(request, context, &cache) {
                 Ok(violations) => decision.violations.extend(violations),
                 Err(e) => decision.errors.push(e),
             }

@@ -22,8 +22,9 @@ pub struct ReportArgs {
     /// and inventory manifests.
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
-    /// Events to replay through the Falco rules, one JSON object per line.
-    #[arg(long, value_name = "FILE.jsonl")]
+    /// Events to replay through the Falco rules: one JSON object per line,
+    /// or a `.scap` capture (plain or gzip).
+    #[arg(long, value_name = "FILE")]
     pub events: Option<PathBuf>,
     /// Which implementation of Gatekeeper templates runs: `auto` (CEL where
     /// a template has `K8sNativeValidation`, Rego otherwise, as Gatekeeper
@@ -113,6 +114,29 @@ pub fn run(out: &Output, args: &ReportArgs) -> Exit {
                 c.of,
                 c.policy
             ));
+        }
+        if !report.fixes.is_empty() {
+            out.line("");
+            out.line(&out.paint(Style::Bold, "Fixes (palisade admission fix)"));
+            for fix in &report.fixes {
+                out.line(&format!("  {} ({})", fix.object, fix.location));
+                for c in &fix.changes {
+                    let value = c
+                        .value
+                        .as_ref()
+                        .map(|v| format!(" {v}"))
+                        .unwrap_or_default();
+                    out.line(&format!("    {} {}{value}: {}", c.op, c.path, c.reason));
+                }
+                for u in &fix.unfixable {
+                    out.line(&format!(
+                        "    {} {}: {}",
+                        out.paint(Style::Yellow, "unfixable"),
+                        u.check,
+                        u.reason
+                    ));
+                }
+            }
         }
         out.line("");
         crate::score::print(out, &posture);

@@ -3,7 +3,10 @@
 
 use std::path::Path;
 
-use palisade_core::{Audit, Engine, Finding, Layer, Manifest, Severity, manifest};
+use palisade_admission::mutate::fix::{Change, Fixer, Unfixable};
+use palisade_core::{
+    Audit, Engine, Finding, Layer, Location, Manifest, ObjectRef, Severity, Subject, manifest,
+};
 use serde::Serialize;
 
 use crate::admission::gatekeeper::EngineChoice;
@@ -54,6 +57,24 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// One row per admission and network policy.
     pub coverage: Vec<Coverage>,
+    /// For each workload with admission findings, what the built-in
+    /// remediation pack (`palisade admission fix`) would change, and the
+    /// Pod Security checks no patch can fix; workloads the pack leaves
+    /// unchanged are not listed.
+    pub fixes: Vec<WorkloadFix>,
+}
+
+/// The fix of one workload with admission findings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkloadFix {
+    /// The workload.
+    pub object: ObjectRef,
+    /// Where its manifest is.
+    pub location: Location,
+    /// The changes, in order (RFC 6902 operations with their reasons).
+    pub changes: Vec<Change>,
+    /// What still fails Pod Security `restricted` after them.
+    pub unfixable: Vec<Unfixable>,
 }
 
 impl Report {
@@ -253,14 +274,32 @@ impl Palisade {
         &self.network_policies
     }
 
-    /// Reads a JSON-lines event stream with the Falco field schema (and the
-    /// output-only fields, as the rules are loaded).
+    /// Reads an event stream with the Falco field schema (and the
+    /// output-only fields, as the rules are loaded): JSON lines, or a
+    /// `.scap` capture (plain or gzip, recognized by its first bytes),
+    /// whose shown events carry the fields the native reader derives.
     pub fn read_events(path: &Path) -> Result<FlatEvents, PalisadeError> {
-        let text = std::fs::read_to_string(path).map_err(|e| EventsError::Read {
+        let read_error = |e: std::io::Error| EventsError::Read {
             path: path.to_path_buf(),
             reason: e.to_string(),
-        })?;
-        FlatEvents::parse(&text, &runtime::alert_schema()).map_err(|source| {
+        };
+        let bytes = std::fs::read(path).map_err(read_error)?;
+        let schema = runtime::alert_schema();
+        if runtime::scap::is_capture(&bytes) {
+            return runtime::scap::CaptureEvents::from_reader(
+                path.display().to_string(),
+                bytes.as_slice(),
+            )
+            .and_then(|events| events.read_all(&schema))
+            .map_err(|e| {
+                EventsError::Capture {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                }
+                .into()
+            });
+        }
+        FlatEvents::parse_bytes(&bytes, &schema).map_err(|source| {
             EventsError::Parse {
                 path: path.to_path_buf(),
                 source,
@@ -282,6 +321,44 @@ impl Palisade {
         }
         all.extend(self.resolver.run([]));
         let Audit { findings, coverage } = all;
-        Report { findings, coverage }
+        let fixes = self.fixes(&findings);
+        Report {
+            findings,
+            coverage,
+            fixes,
+        }
+    }
+
+    /// What the built-in remediation pack changes in each workload that
+    /// has an admission finding (in inventory order).
+    pub fn fixes(&self, findings: &[Finding]) -> Vec<WorkloadFix> {
+        let flagged: std::collections::BTreeSet<&ObjectRef> = findings
+            .iter()
+            .filter(|f| f.layer == Layer::Admission)
+            .filter_map(|f| match &f.subject {
+                Some(Subject::Object(o)) => Some(o),
+                _ => None,
+            })
+            .collect();
+        if flagged.is_empty() {
+            return Vec::new();
+        }
+        let fixer = Fixer::with_pack(Vec::new());
+        self.workloads
+            .iter()
+            .filter_map(|w| {
+                let object = w.object_ref();
+                if !flagged.contains(&object) {
+                    return None;
+                }
+                let fix = fixer.fix(&w.object);
+                (!fix.changes.is_empty()).then(|| WorkloadFix {
+                    object,
+                    location: w.source.location(),
+                    changes: fix.changes,
+                    unfixable: fix.unfixable,
+                })
+            })
+            .collect()
     }
 }

@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 use palisade::Severity;
 use palisade::runtime::Schema;
 use palisade::runtime::alerts::RateLimit;
+use palisade::runtime::scap;
 use palisade::runtime::{FlatEvent, FlatEvents};
 use palisade::runtime::{Loaded, Loader};
 use palisade::runtime::{MatchMode, RuleSet};
@@ -20,9 +21,9 @@ pub struct ReplayArgs {
     /// Rules files, loaded in order (default: the built-in rules).
     #[arg(long = "rules", value_name = "FILE", num_args = 1..)]
     pub rules: Vec<PathBuf>,
-    /// Events, one JSON object per line (Falco field names as keys); `-`
-    /// reads standard input.
-    #[arg(long, value_name = "FILE.jsonl")]
+    /// Events, one JSON object per line (Falco field names as keys), or a
+    /// `.scap` capture (plain or gzip); `-` reads standard input.
+    #[arg(long, value_name = "FILE")]
     pub events: PathBuf,
     /// Which rules an event fires: the first matching one, or all.
     #[arg(long = "match", value_enum, default_value_t = Matching::First)]
@@ -119,7 +120,8 @@ pub fn compile_rules(
     out.checked(RuleSet::from_loaded(loaded, schema, mode))
 }
 
-/// Reads a JSON-lines events file; prints the error.
+/// Reads an events file, JSON lines or a `.scap` capture (told apart by
+/// its first bytes); prints the error.
 pub fn read_events(out: &Output, path: &Path, schema: &Schema) -> Option<FlatEvents> {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
@@ -128,6 +130,13 @@ pub fn read_events(out: &Output, path: &Path, schema: &Schema) -> Option<FlatEve
             return None;
         }
     };
+    if scap::is_capture(&bytes) {
+        let name = path.display().to_string();
+        return out.checked(
+            scap::CaptureEvents::from_reader(name, bytes.as_slice())
+                .and_then(|events| events.read_all(schema)),
+        );
+    }
     match FlatEvents::parse_bytes(&bytes, schema) {
         Ok(events) => Some(events),
         Err(e) => {

@@ -12,7 +12,9 @@ use crate::pattern::load::{
     key_node, load_manifest_files, load_match_exclude, load_policy_documents, matches_pods,
     policy_header, read_policy_file, rewrite_json, rewrite_variables, rule_name, with_kinds,
 };
-use crate::pattern::{InvalidPolicyError, Operator, PatternLoadError, is_pattern_policy};
+use crate::pattern::{
+    InvalidPolicyError, MatchBlock, Operator, PatternLoadError, is_pattern_policy,
+};
 
 use super::gatekeeper;
 use super::jmes;

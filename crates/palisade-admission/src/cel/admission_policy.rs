@@ -23,10 +23,13 @@ use serde_json::Value as Json;
 
 use super::error::{CompileError, at};
 use super::expression::Environment;
-use super::request::inputs_with;
+use super::request::inputs_cached;
 use super::resources::MatchResources;
 use super::validation::{Outcome, ValidationSet};
-use super::value::{from_json, node_count};
+use crate::request_cache::RequestCache;
+
+/// What [`Policy::validate`] gives.
+type Validated = Result<Vec<Violation>, EvaluationError>;
 use crate::review::{AdmissionRequest, Context, EvaluationError, Policy, Violation};
 
 /// The API group and version of both kinds.
@@ -599,20 +602,16 @@ impl BoundPolicy {
         request: &AdmissionRequest,
         context: &Context,
         params: Option<&Json>,
+        cache: &RequestCache,
         out: &mut Vec<Violation>,
     ) -> Result<(), EvaluationError> {
-        let mut inputs = inputs_with(
+        let inputs = inputs_cached(
             request,
-            request.object.as_ref(),
-            request.old_object.as_ref(),
             context,
             params,
             self.policy.expressions.needs(),
+            cache,
         );
-        if let Some(p) = params {
-            inputs.nodes = inputs.nodes.saturating_add(node_count(p));
-            inputs.params = from_json(p);
-        }
         match self.policy.expressions.evaluate_with(&inputs, context) {
             Ok(Outcome::NotMatched { .. }) => Ok(()),
             Ok(Outcome::Evaluated { failures, .. }) => {
@@ -648,14 +647,19 @@ impl Policy for BoundPolicy {
                 .is_none_or(|m| m.matches(request, context, false))
     }
 
-    fn validate(
+    fn validate(&self, request: &AdmissionRequest, context: &Context) -> Validated {
+        self.validate_cached(request, context, &RequestCache::new())
+    }
+
+    fn validate_cached(
         &self,
         request: &AdmissionRequest,
         context: &Context,
-    ) -> Result<Vec<Violation>, EvaluationError> {
+        cache: &RequestCache,
+    ) -> Validated {
         let mut out = Vec::new();
         match self.params(request, context) {
-            None => self.evaluate_with(request, context, None, &mut out)?,
+            None => self.evaluate_with(request, context, None, cache, &mut out)?,
             Some(params) if params.is_empty() => {
                 let deny = self
                     .binding
@@ -671,7 +675,7 @@ impl Policy for BoundPolicy {
             }
             Some(params) => {
                 for p in params {
-                    self.evaluate_with(request, context, Some(p), &mut out)?;
+                    self.evaluate_with(request, context, Some(p), cache, &mut out)?;
                 }
             }
         }

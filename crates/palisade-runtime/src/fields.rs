@@ -111,6 +111,10 @@ pub struct FieldDef {
     pub source: String,
     /// What it holds, in words.
     pub description: String,
+    /// Its values (without argument) are a list as a plugin's `isList`
+    /// field (libsinsp's `EPF_IS_LIST`): `in` holds when every item is in
+    /// the set, `intersects` when one is.
+    pub list: bool,
 }
 
 impl FieldDef {
@@ -123,7 +127,16 @@ impl FieldDef {
             arg: ArgSpec::None,
             source: "syscall".to_owned(),
             description: description.into(),
+            list: false,
         }
+    }
+
+    /// The same field, yielding a list of strings when given without
+    /// argument (a plugin's `isList` field; with an argument, one item).
+    pub fn list(mut self) -> FieldDef {
+        self.list = true;
+        self.ty_without_arg = Some(FieldType::StrList);
+        self
     }
 
     /// The same field, taking an argument as `arg` says.
@@ -263,6 +276,9 @@ struct SchemaData {
     fields: Vec<FieldDef>,
     by_name: HashMap<String, FieldId>,
     event_types: Vec<String>,
+    /// The event source of each event type (`None`: the ruleset's default
+    /// source, see `RuleSetBuilder::source`).
+    event_sources: Vec<Option<String>>,
     event_by_name: HashMap<String, EventCode>,
     sources: Vec<String>,
 }
@@ -282,6 +298,7 @@ impl Schema {
                 fields: Vec::new(),
                 by_name: HashMap::new(),
                 event_types: vec!["<unknown>".to_owned()],
+                event_sources: vec![None],
                 event_by_name: HashMap::new(),
                 sources: Vec::new(),
             }),
@@ -319,8 +336,28 @@ impl Schema {
     }
 
     /// Registers an event type name and returns its code (the existing one
-    /// when it is known).
+    /// when it is known). Its events are of the ruleset's default source
+    /// (`RuleSetBuilder::source`).
     pub fn register_event_type(&mut self, name: &str) -> Result<EventCode, SchemaError> {
+        self.register_typed_event(name, None)
+    }
+
+    /// Registers an event type of event source `source` (registered too):
+    /// a ruleset runs only the rules of `source` on events of this type.
+    pub fn register_source_event_type(
+        &mut self,
+        name: &str,
+        source: &str,
+    ) -> Result<EventCode, SchemaError> {
+        self.register_source(source);
+        self.register_typed_event(name, Some(source))
+    }
+
+    fn register_typed_event(
+        &mut self,
+        name: &str,
+        source: Option<&str>,
+    ) -> Result<EventCode, SchemaError> {
         let this = std::sync::Arc::make_mut(&mut self.data);
         if let Some(&code) = this.event_by_name.get(name) {
             return Ok(code);
@@ -333,6 +370,7 @@ impl Schema {
         }
         let code = EventCode::try_from(this.event_types.len()).unwrap_or(0);
         this.event_types.push(name.to_owned());
+        this.event_sources.push(source.map(str::to_owned));
         this.event_by_name.insert(name.to_owned(), code);
         Ok(code)
     }
@@ -469,6 +507,16 @@ impl Schema {
             .map(String::as_str)
     }
 
+    /// The event source of event code `code`, when its type was registered
+    /// with one (Falco's syscall event types are `syscall`; code 0 and
+    /// types registered by [`Schema::register_event_type`] have none).
+    pub fn event_source(&self, code: EventCode) -> Option<&str> {
+        self.data
+            .event_sources
+            .get(usize::from(code))
+            .and_then(|s| s.as_deref())
+    }
+
     /// How many event codes exist (including 0).
     pub fn event_type_count(&self) -> usize {
         self.data.event_types.len()
@@ -578,7 +626,7 @@ static FALCO: std::sync::LazyLock<Schema> = std::sync::LazyLock::new(|| {
         let _ = schema.register_field(def);
     }
     for name in table_lines(EVENT_TYPES).flat_map(str::split_whitespace) {
-        let _ = schema.register_event_type(name);
+        let _ = schema.register_source_event_type(name, "syscall");
     }
     schema
 });

@@ -13,6 +13,8 @@
 //! - [`engine`] — the ruleset with its outputs compiled, behind
 //!   `palisade_core::Engine`;
 //! - [`event`] — the `Event` trait and `FlatEvent` (JSON lines);
+//! - [`k8saudit`] — the `k8s_audit` source: Kubernetes audit events and
+//!   the `ka.*`/`jevt.*` fields of Falco's k8saudit and json plugins;
 //! - [`disasm`] — bytecode listings;
 //! - [`output`] — rule outputs rendered as Falco does;
 //! - [`alerts`] / [`sinks`] — selection, dedup, rate limits, summaries, and
@@ -31,6 +33,7 @@ pub mod disasm;
 pub mod engine;
 pub mod event;
 pub mod fields;
+pub mod k8saudit;
 pub mod loader;
 pub mod output;
 pub mod parser;

@@ -605,11 +605,12 @@ pub fn register_output_fields(schema: &mut Schema) {
     }
 }
 
-/// The Falco schema with the output-only fields registered
+/// The Falco schema with the `k8s_audit` source
+/// ([`crate::k8saudit::schema`]) and the output-only fields registered
 /// ([`register_output_fields`]): what rules are loaded against when their
 /// alerts will be rendered (`palisade runtime replay`, the facade's report).
 pub fn alert_schema() -> Schema {
-    let mut schema = Schema::falco();
+    let mut schema = crate::k8saudit::schema();
     register_output_fields(&mut schema);
     schema
 }

@@ -243,8 +243,11 @@ impl RuleSetBuilder {
         self
     }
 
-    /// Sets the event source matched (default `syscall`); rules of other
-    /// sources are kept but never run.
+    /// Sets the default event source (default `syscall`): the source of
+    /// events whose type the schema registered without one
+    /// ([`Schema::register_event_type`], and code 0). Every event runs only
+    /// the rules of its type's source ([`Schema::event_source`]): a ruleset
+    /// holds `syscall` and `k8s_audit` rules side by side.
     pub fn source(&mut self, source: &str) -> &mut RuleSetBuilder {
         self.source = source.to_owned();
         self
@@ -277,7 +280,10 @@ impl RuleSetBuilder {
                 .zip(&runs)
                 .zip(&self.specialized)
                 .enumerate()
-                .filter(|(_, ((r, _), _))| r.source == self.source && r.event_types.contains(code))
+                .filter(|(_, ((r, _), _))| {
+                    r.source == source_of(&self.schema, &self.source, code)
+                        && r.event_types.contains(code)
+                })
                 .map(|(i, ((_, &run), specialized))| {
                     let run = specialized
                         .iter()
@@ -288,8 +294,15 @@ impl RuleSetBuilder {
                 .collect();
             index.push(ids.into_boxed_slice());
         }
+        let code_sources = (0..count)
+            .map(|code| {
+                let code = u16::try_from(code).unwrap_or(0);
+                source_of(&self.schema, &self.source, code).into()
+            })
+            .collect();
         RuleSet {
             inner: Arc::new(Inner {
+                code_sources,
                 schema: self.schema,
                 rules: self.rules,
                 program: self.program,
@@ -301,8 +314,15 @@ impl RuleSetBuilder {
     }
 }
 
+/// The event source of events of type `code`: the schema's, or `default`.
+fn source_of<'a>(schema: &'a Schema, default: &'a str, code: u16) -> &'a str {
+    schema.event_source(code).unwrap_or(default)
+}
+
 #[derive(Debug)]
 struct Inner {
+    /// The event source of each event code.
+    code_sources: Box<[Box<str>]>,
     schema: Schema,
     rules: Vec<Rule>,
     program: Program,
@@ -399,6 +419,17 @@ impl RuleSet {
         self.inner.mode
     }
 
+    /// `true` when `rule` runs on events of type `code`: the code is one
+    /// of its event types, of its event source.
+    pub fn runs_on(&self, rule: &Rule, code: u16) -> bool {
+        rule.event_types.contains(code)
+            && self
+                .inner
+                .code_sources
+                .get(usize::from(code))
+                .is_some_and(|s| **s == *rule.source)
+    }
+
     /// How many rules events of type `code` run.
     pub fn indexed_rules(&self, code: u16) -> usize {
         self.inner
@@ -425,7 +456,7 @@ impl RuleSet {
     ) -> bool {
         match self.inner.rules.get(index) {
             // The index guarantees a rule only sees events of its types.
-            Some(rule) if rule.event_types.contains(event.event_code()) => {
+            Some(rule) if self.runs_on(rule, event.event_code()) => {
                 scratch.state.next_event();
                 vm::run(&self.inner.program, rule.entry, event, &mut scratch.state)
             }
@@ -488,7 +519,7 @@ impl Matcher {
             else {
                 continue;
             };
-            if !rule.event_types.contains(code) {
+            if !self.set.runs_on(rule, code) {
                 continue;
             }
             // As in `matches`.

@@ -7,6 +7,7 @@ use palisade_core::Severity;
 use palisade_runtime::builtin;
 use palisade_runtime::event::FlatEvents;
 use palisade_runtime::fields::Schema;
+use palisade_runtime::k8saudit::{self, AuditEvents};
 use palisade_runtime::loader::Loader;
 use palisade_runtime::parser::parse;
 use palisade_runtime::ruleset::{RuleSet, RuleSpec};
@@ -77,4 +78,26 @@ fn bad_captures_are_errors_with_byte_offsets() {
             }
         }
     });
+}
+
+#[test]
+fn bad_audit_events_are_counted_with_line_and_column() {
+    let schema = k8saudit::schema();
+    // A small limit, so that a "huge" request object stays a small case.
+    bad_input::run(
+        "tests/bad_input/k8saudit",
+        |case| match AuditEvents::parse_bytes_limited(case.bytes, &schema, 4096) {
+            Err(e) => Some(e.to_string()),
+            Ok(events) if events.errors().is_empty() => None,
+            Ok(events) => Some(
+                events
+                    .errors()
+                    .iter()
+                    .map(ToString::to_string)
+                    .chain([format!("{} events read", events.events().len())])
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+        },
+    );
 }

@@ -90,6 +90,34 @@ pub mod scap {
     pub use palisade_runtime::scap::{CaptureEvents, CaptureState, FIELDS, is_capture};
 }
 
+/// Kubernetes API server audit events under Falco's k8saudit rules: the
+/// `k8s_audit` event source, with the `ka.*` fields of Falco's k8saudit
+/// plugin and the `jevt.*` fields of its json plugin. Rules of `source:
+/// k8s_audit` load beside syscall rules ([`alert_schema`] holds both
+/// sources); an audit event runs only the `k8s_audit` ones.
+///
+/// ```
+/// use palisade::runtime::k8saudit::AuditEvents;
+///
+/// let rules = palisade::runtime::compile_texts(
+///     &[("k8s.yaml", "- rule: exec\n  desc: d\n  condition: ka.target.subresource = exec\n  output: exec by %ka.user.name\n  priority: NOTICE\n  source: k8s_audit\n")],
+///     palisade::runtime::MatchMode::First,
+/// ).unwrap();
+/// let log = r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"1","verb":"create","objectRef":{"resource":"pods","subresource":"exec"},"user":{"username":"bob"}}"#;
+/// let events = AuditEvents::parse(log, rules.schema());
+/// let fired = rules.matcher().matches(&events.events()[0]).len();
+/// assert_eq!(fired, 1);
+/// ```
+pub mod k8saudit {
+    pub use palisade_runtime::k8saudit::plugins::{
+        PluginRequirementError, PluginVersionError, PluginVersions, Version,
+    };
+    pub use palisade_runtime::k8saudit::reader::{MAX_EVENT_BYTES, is_audit_text};
+    pub use palisade_runtime::k8saudit::{
+        AuditEvent, AuditEvents, AuditReadError, SOURCE, register, schema,
+    };
+}
+
 /// The bytecode of compiled rules, as text (`palisade runtime disasm`).
 pub mod disasm {
     pub use palisade_runtime::disasm::{event_types, listing};

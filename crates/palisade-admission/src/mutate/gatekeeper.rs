@@ -95,6 +95,16 @@ pub enum AssignValue {
     FromMetadata(String),
 }
 
+/// `parameters.assignIf`: conditions on the value at the location (null
+/// when absent).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssignIf {
+    /// `in`: the value must be one of these.
+    pub within: Option<Vec<Value>>,
+    /// `notIn`: the value must be none of these.
+    pub not_within: Option<Vec<Value>>,
+}
+
 /// One Gatekeeper mutator, loaded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mutator {
@@ -108,8 +118,8 @@ pub struct Mutator {
     pub location: Vec<Node>,
     /// `parameters.pathTests`: the depth (node index) each condition holds at.
     pub path_tests: Vec<(usize, PathCondition)>,
-    /// `parameters.assignIf`: `in` and `notIn`.
-    pub assign_if: Option<(Option<Vec<Value>>, Option<Vec<Value>>)>,
+    /// `parameters.assignIf`.
+    pub assign_if: Option<AssignIf>,
     /// What it does.
     pub operation: Operation,
 }
@@ -368,7 +378,10 @@ impl Mutator {
                         Some(_) => Err(format!("`spec.parameters.assignIf.{f}` must be a list")),
                     }
                 };
-                Some((list("in")?, list("notIn")?))
+                Some(AssignIf {
+                    within: list("in")?,
+                    not_within: list("notIn")?,
+                })
             }
         };
         Ok(Mutator {
@@ -601,12 +614,15 @@ impl Walk<'_> {
     }
 
     fn assign_if_holds(&self, current: Option<&Value>) -> bool {
-        let Some((within, not_within)) = &self.mutator.assign_if else {
+        let Some(cond) = &self.mutator.assign_if else {
             return true;
         };
         let current = current.unwrap_or(&Value::Null);
-        within.as_ref().is_none_or(|l| l.contains(current))
-            && not_within.as_ref().is_none_or(|l| !l.contains(current))
+        cond.within.as_ref().is_none_or(|l| l.contains(current))
+            && cond
+                .not_within
+                .as_ref()
+                .is_none_or(|l| !l.contains(current))
     }
 
     /// The last node, a field of `map`.

@@ -147,6 +147,10 @@ pub struct ContextEntry {
 
 /// Where a `context` variable's value comes from.
 #[derive(Debug, Clone, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a rule holds a handful of context entries, loaded once"
+)]
 pub enum ContextSource {
     /// `variable`: a value (with variables), a JMESPath over the context,
     /// or both (the path applied to the value), with a default for null.

@@ -15,18 +15,21 @@ use palisade::Severity;
 use palisade::runtime::alerts::{
     Alert, AlertKind, DedupKey, FakeClock, Pipeline, PipelineConfig, Selection, Step, SystemClock,
 };
+use palisade::runtime::k8saudit::{AuditEvents, is_audit_text};
 use palisade::runtime::sinks::{
     self as writer, DEFAULT_QUEUE, Dispatcher, HttpConfig, HttpSink, LineFormat, ProgramSink,
     SinkStats,
 };
-use palisade::runtime::{FlatEvent, FlatEvents, MatchMode, Schema, alert_schema, builtin, scap};
+use palisade::runtime::{
+    Event, FlatEvent, FlatEvents, MatchMode, Schema, alert_schema, builtin, scap,
+};
 
-use super::replay::{AlertArgs, Matching, ReplayArgs, load_rules};
+use super::replay::{AlertArgs, EventSource, Matching, ReplayArgs, check_plugins, load_rules};
 use crate::exit::Exit;
 use crate::output::Output;
 
 impl AlertArgs {
-    fn selection(&self, matching: Matching) -> Selection {
+    fn selection(&self, matching: Matching, source: EventSource) -> Selection {
         let mut steps = Vec::new();
         if !self.rules_only.is_empty() {
             steps.push(Step::DisableRule("*".to_owned()));
@@ -42,13 +45,13 @@ impl AlertArgs {
                 Matching::First => MatchMode::First,
                 Matching::All => MatchMode::All,
             },
-            source: "syscall".to_owned(),
+            source: source.name().to_owned(),
         }
     }
 
-    fn config(&self, matching: Matching) -> PipelineConfig {
+    fn config(&self, matching: Matching, source: EventSource) -> PipelineConfig {
         PipelineConfig {
-            selection: self.selection(matching),
+            selection: self.selection(matching, source),
             dedup_window: self.dedup_window.filter(|d| !d.is_zero()),
             dedup_key: self
                 .dedup_fields
@@ -123,13 +126,28 @@ pub fn run(out: &Output, args: &ReplayArgs) -> Exit {
         };
         loaded
     };
+    if !check_plugins(out, &loaded, &args.plugin_versions) {
+        return Exit::InputError;
+    }
     let Some(rules) = out.checked(builtin::ruleset(&loaded, &schema)) else {
         return Exit::InputError;
     };
     let a = &args.alerts;
+    let (mut input, size) = match open(&args.events) {
+        Ok(x) => x,
+        Err(message) => {
+            out.error(&message);
+            return Exit::InputError;
+        }
+    };
+    let source = args.source.unwrap_or_else(|| sniff(&mut input));
+    if source == EventSource::K8sAudit && a.follow {
+        out.error("--follow reads syscall events only; replay an audit log whole");
+        return Exit::InputError;
+    }
     let Some(mut pipeline) = out.checked(Pipeline::new(
         rules,
-        a.config(args.matching),
+        a.config(args.matching, source),
         Box::new(SystemClock),
     )) else {
         return Exit::InputError;
@@ -158,13 +176,6 @@ pub fn run(out: &Output, args: &ReplayArgs) -> Exit {
         );
         pipeline.watch_drops(format!("program:{command}"), dropped);
     }
-    let (mut input, size) = match open(&args.events) {
-        Ok(x) => x,
-        Err(message) => {
-            out.error(&message);
-            return Exit::InputError;
-        }
-    };
     let progress = progress_bar(size, a.follow);
     let started = Instant::now();
     let mut tally = Tally::default();
@@ -181,29 +192,40 @@ pub fn run(out: &Output, args: &ReplayArgs) -> Exit {
         print_alert(out, &alert, num);
         dispatcher.send(alert);
     };
-    let mut each = |event: &FlatEvent, line: usize| {
-        let num = event.num().unwrap_or(line as u64);
+    let mut each = |event: &dyn Event, num: u64| {
         let mut batch = Vec::new();
         pipeline.process(event, &mut |alert| batch.push(alert));
         for alert in batch {
             emit(alert, Some(num), &mut tally);
         }
     };
-    let result = if is_capture(&mut input) {
-        if a.follow {
-            Err("--follow reads JSON lines; a .scap capture is replayed whole".to_owned())
-        } else {
-            read_capture(&args.events, input, &schema, &progress, &mut each)
+    let result = match source {
+        EventSource::Syscall if is_capture(&mut input) => {
+            if a.follow {
+                Err("--follow reads JSON lines; a .scap capture is replayed whole".to_owned())
+            } else {
+                read_capture(
+                    &args.events,
+                    input,
+                    &schema,
+                    &progress,
+                    &mut |event, line| {
+                        each(event, event.num().unwrap_or(line as u64));
+                    },
+                )
+            }
         }
-    } else {
-        read_events(
+        EventSource::Syscall => read_events(
             &mut input,
             &schema,
             a.follow,
             a.follow_idle,
             &progress,
-            &mut each,
-        )
+            &mut |event, line| each(event, event.num().unwrap_or(line as u64)),
+        ),
+        EventSource::K8sAudit => {
+            read_audit_events(out, &args.events, &mut input, &schema, &progress, &mut each)
+        }
     };
     progress.finish_and_clear();
     let mut tail = Vec::new();
@@ -273,6 +295,57 @@ fn progress_bar(size: u64, follow: bool) -> indicatif::ProgressBar {
         bar.set_style(style);
     }
     bar
+}
+
+/// The source of the input's events, from its first buffered bytes.
+fn sniff(input: &mut Input) -> EventSource {
+    match input.reader().fill_buf() {
+        Ok(head) if is_audit_text(&String::from_utf8_lossy(head)) => EventSource::K8sAudit,
+        _ => EventSource::Syscall,
+    }
+}
+
+/// Reads a whole audit log and hands each event (with its number) to
+/// `each`; every value that is not an audit event is a warning naming its
+/// line and column. An error when nothing could be read, or when values
+/// were malformed and no event was.
+fn read_audit_events(
+    out: &Output,
+    path: &Path,
+    input: &mut Input,
+    schema: &Schema,
+    progress: &indicatif::ProgressBar,
+    each: &mut dyn FnMut(&dyn Event, u64),
+) -> Result<(), String> {
+    let mut bytes = Vec::new();
+    input
+        .reader()
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("read error: {e}"))?;
+    progress.inc(bytes.len() as u64);
+    let events = AuditEvents::parse_bytes(&bytes, schema).map_err(|e| e.to_string())?;
+    for e in events.errors() {
+        out.warning(&format!(
+            "{}:{}:{}: {}",
+            path.display(),
+            e.line,
+            e.column,
+            e.message
+        ));
+    }
+    for event in events.events() {
+        each(event, event.num());
+    }
+    let (read, bad) = (events.events().len(), events.errors().len());
+    if bad > 0 {
+        out.note(&format!(
+            "{bad} malformed audit values skipped, {read} events read"
+        ));
+        if read == 0 {
+            return Err(format!("no audit event could be read ({bad} malformed)"));
+        }
+    }
+    Ok(())
 }
 
 /// Reads JSON lines in batches and hands each event (with its 1-based

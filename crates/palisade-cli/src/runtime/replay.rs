@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 use palisade::Severity;
 use palisade::runtime::Schema;
 use palisade::runtime::alerts::RateLimit;
+use palisade::runtime::k8saudit::PluginVersions;
 use palisade::runtime::scap;
 use palisade::runtime::{FlatEvent, FlatEvents};
 use palisade::runtime::{Loaded, Loader};
@@ -21,16 +22,60 @@ pub struct ReplayArgs {
     /// Rules files, loaded in order (default: the built-in rules).
     #[arg(long = "rules", value_name = "FILE", num_args = 1..)]
     pub rules: Vec<PathBuf>,
-    /// Events, one JSON object per line (Falco field names as keys), or a
-    /// `.scap` capture (plain or gzip); `-` reads standard input.
+    /// Events: one JSON object per line (Falco field names as keys), a
+    /// `.scap` capture (plain or gzip), or a Kubernetes audit log
+    /// (audit.k8s.io `Event` lines or `EventList`s); `-` reads standard
+    /// input.
     #[arg(long, value_name = "FILE")]
     pub events: PathBuf,
+    /// The events' source (default: recognized from the first event:
+    /// `kind: Event|EventList` is an audit log).
+    #[arg(long, value_enum)]
+    pub source: Option<EventSource>,
+    /// A plugin version the rules' `required_plugin_versions` are checked
+    /// against (default k8saudit=0.18.0, json=0.7.0 and container=0.4.0,
+    /// what Palisade's fields correspond to).
+    #[arg(long = "plugin-version", value_name = "NAME=x.y.z")]
+    pub plugin_versions: Vec<String>,
     /// Which rules an event fires: the first matching one, or all.
     #[arg(long = "match", value_enum, default_value_t = Matching::First)]
     pub matching: Matching,
     /// Selection, noise limits, sinks and input options.
     #[command(flatten)]
     pub alerts: Box<AlertArgs>,
+}
+
+/// `--source` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EventSource {
+    /// Syscall events, one JSON object of Falco fields per line.
+    Syscall,
+    /// Kubernetes API server audit events (the `k8s_audit` rules run).
+    #[value(name = "k8s_audit")]
+    K8sAudit,
+}
+
+impl EventSource {
+    /// The source's name in rules files.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventSource::Syscall => "syscall",
+            EventSource::K8sAudit => palisade::runtime::k8saudit::SOURCE,
+        }
+    }
+}
+
+/// Checks `loaded`'s `required_plugin_versions` against the plugin
+/// versions of the `k8s_audit` source, amended by `--plugin-version` flags;
+/// prints the error and returns `false` when one does not hold.
+pub fn check_plugins(out: &Output, loaded: &Loaded, flags: &[String]) -> bool {
+    let mut versions = PluginVersions::default();
+    for flag in flags {
+        if out.checked(versions.set_flag(flag)).is_none() {
+            return false;
+        }
+    }
+    out.checked(versions.check(loaded)).is_some()
 }
 
 /// `--match` values.

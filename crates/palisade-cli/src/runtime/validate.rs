@@ -4,11 +4,12 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use palisade::runtime::Schema;
+use palisade::runtime::k8saudit;
 use palisade::runtime::{Diagnostic, Loaded, Loader};
 use palisade::runtime::{MatchMode, RuleSet};
 use serde_json::{Map, Value, json};
 
+use super::replay::check_plugins;
 use crate::exit::Exit;
 use crate::output::Output;
 
@@ -21,6 +22,10 @@ pub struct ValidateArgs {
     /// Print each rule's resolved condition in Falco's canonical form.
     #[arg(long)]
     pub print_conditions: bool,
+    /// A plugin version the rules' `required_plugin_versions` are checked
+    /// against (default k8saudit=0.18.0, json=0.7.0 and container=0.4.0).
+    #[arg(long = "plugin-version", value_name = "NAME=x.y.z")]
+    pub plugin_versions: Vec<String>,
 }
 
 fn diagnostic_json(d: &Diagnostic) -> Value {
@@ -36,12 +41,16 @@ fn diagnostic_json(d: &Diagnostic) -> Value {
 /// Runs `palisade runtime validate`: exit 0 when everything loads and
 /// compiles, 2 with any error.
 pub fn run(out: &Output, args: &ValidateArgs) -> Exit {
-    let schema = Schema::falco();
+    // Syscall and `k8s_audit` rules: both sources load.
+    let schema = k8saudit::schema();
     let mut loader = Loader::with_checker(&schema);
     for path in &args.files {
         loader.add_file(path);
     }
     let mut loaded = loader.finish();
+    if loaded.is_ok() && !check_plugins(out, &loaded, &args.plugin_versions) {
+        return Exit::InputError;
+    }
     // The loader checked every condition; building the ruleset compiles the
     // enabled rules to bytecode as the engine would.
     if loaded.is_ok()

@@ -98,7 +98,7 @@ impl Selection {
                     .iter()
                     .zip(&enabled)
                     .enumerate()
-                    .filter(|(_, (r, on))| **on && r.event_types.contains(code))
+                    .filter(|(_, (r, on))| **on && rules.runs_on(r, code))
                     .map(|(i, _)| u32::try_from(i).unwrap_or(u32::MAX))
                     .collect::<Vec<u32>>()
                     .into_boxed_slice()

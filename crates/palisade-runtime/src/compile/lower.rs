@@ -498,9 +498,14 @@ fn lower_binary(
             },
         },
     };
-    // A list is `in` a set when every item is.
+    // A list is `in` a set when every item is: a `getopt` list, or a
+    // plugin's list field (`ka.req.pod.containers.image`) read whole.
+    let listed = source.is_list()
+        || (source.is_plain()
+            && source.field.arg.is_none()
+            && schema.field(source.field.id).is_some_and(|d| d.list));
     let pred = match pred {
-        Pred::StrIn(set) if source.is_list() && op == Operator::In => Pred::EveryIn(set),
+        Pred::StrIn(set) if listed && op == Operator::In => Pred::EveryIn(set),
         other => other,
     };
     // `x in ()` and `x pmatch ()` never hold (but an empty list is in any set).

@@ -412,8 +412,9 @@ impl Check {
         }
         match left {
             Value::Absent => false,
-            Value::Strs(items) => match self.pred {
+            Value::Strs(items) => match &self.pred {
                 Pred::Exists => !items.is_empty(),
+                Pred::EveryIn(set) => items.iter().all(|s| set.contains(s.as_bytes())),
                 _ => items.iter().any(|s| self.pred.test_one(Value::Str(s))),
             },
             v => self.pred.test_one(v),

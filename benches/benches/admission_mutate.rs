@@ -11,32 +11,11 @@ use std::hint::black_box;
 use criterion::measurement::Measurement;
 use criterion::{Criterion, SamplingMode};
 use palisade_benches::cpu::ThreadCpu;
+use palisade_benches::mutate_input::unhardened_pod;
 
 use palisade::admission::mutate::fix::{FixedObject, Fixer, rewrite_file};
 use palisade::admission::mutate::{self, remediation};
 use palisade::admission::pattern::PatternRequest;
-use serde_json::{Value, json};
-
-/// A Pod as people write it before hardening: two containers and an init
-/// container without security contexts, one of them privileged; or the
-/// same Pod as the pack leaves it (nothing left to change).
-fn pod() -> Value {
-    let app = |name: &str| {
-        json!({"name": name, "image": format!("ghcr.io/example/{name}:2"),
-               "ports": [{"containerPort": 8080}],
-               "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}})
-    };
-    let mut proxy = app("proxy");
-    if let Some(c) = proxy.as_object_mut() {
-        c.insert("securityContext".to_owned(), json!({"privileged": true}));
-    }
-    json!({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": "web", "namespace": "shop", "labels": {"app": "web"}},
-        "spec": {"initContainers": [app("migrate")], "containers": [app("web"), proxy],
-                 "volumes": [{"name": "cache", "emptyDir": {}}]}
-    })
-}
 
 /// A Deployment file with comments and a second document, as `fix --write`
 /// rewrites it.
@@ -57,7 +36,7 @@ fn bench<M: Measurement + 'static>(c: &mut Criterion<M>, prefix: &str) {
     let pack = remediation::remediation_pack();
     assert!(pack.errors.is_empty(), "{:?}", pack.errors);
     let fixer = Fixer::with_pack(Vec::new());
-    let raw = pod();
+    let raw = unhardened_pod();
     let hardened = mutate::mutate(&pack.policies, &PatternRequest::create(&raw)).object;
     let deployment = palisade::manifest::load_str("web.yaml", DEPLOYMENT)
         .objects

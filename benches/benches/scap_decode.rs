@@ -4,7 +4,13 @@
 //!
 //! - `scap/decode/plain`: the 8 corpus captures, decompressed beforehand;
 //! - `scap/decode/gzip`: the same captures as stored (gzip), decompression
-//!   included.
+//!   included;
+//! - `scap/replay/events`: the captures as stored, read as events rules run
+//!   on (decode, thread/fd/user/container state, the 74 fields of each
+//!   shown event);
+//! - `scap/replay/official_rules`: the same, and every shown event matched
+//!   against all the official rules (the three files, 93 rules), as
+//!   `palisade runtime replay --events X.scap` does: end to end.
 //!
 //! Skipped with a notice when the corpus is absent.
 
@@ -12,7 +18,9 @@ use std::hint::black_box;
 use std::io::Read;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use palisade::runtime::scap::Capture;
+use palisade::runtime::scap::{Capture, CaptureEvents};
+use palisade::runtime::{MatchMode, RuleSet, Schema, alert_schema};
+use palisade_benches::runtime_stream::{build, load, rule_texts};
 
 /// Reads every record of `bytes`, decoding every parameter; returns the
 /// number of records.
@@ -69,5 +77,52 @@ fn decoding(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decoding);
+/// Reads every capture of `stored` as events and, with `rules`, matches
+/// each; returns the shown events and the rules fired.
+fn replay(stored: &[Vec<u8>], schema: &Schema, rules: Option<&RuleSet>) -> (u64, u64) {
+    let mut matcher = rules.map(RuleSet::matcher);
+    let (mut events, mut fired) = (0, 0);
+    for bytes in stored {
+        let Ok(mut capture) = CaptureEvents::from_reader("bench.scap", &bytes[..]) else {
+            continue;
+        };
+        let _ = capture.for_each(schema, &mut |event| {
+            events += 1;
+            if let Some(m) = matcher.as_mut() {
+                fired += m.matches(event).len() as u64;
+            }
+        });
+    }
+    (events, fired)
+}
+
+fn replaying(c: &mut Criterion) {
+    let Some(dir) = palisade_testkit::corpus("falco") else {
+        return;
+    };
+    let Some(captures) = palisade_testkit::captures() else {
+        return;
+    };
+    let stored: Vec<Vec<u8>> = captures
+        .iter()
+        .filter_map(|c| std::fs::read(&c.scap).ok())
+        .collect();
+    let Some(texts) = rule_texts(&dir) else {
+        return;
+    };
+    let schema = alert_schema();
+    let rules = build(&schema, &load(&schema, &texts), MatchMode::First);
+    let (events, _) = replay(&stored, &schema, None);
+    let mut group = c.benchmark_group("scap/replay");
+    group.throughput(Throughput::Elements(events));
+    group.bench_function("events", |b| {
+        b.iter(|| replay(black_box(&stored), &schema, None))
+    });
+    group.bench_function("official_rules", |b| {
+        b.iter(|| replay(black_box(&stored), &schema, Some(&rules)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, decoding, replaying);
 criterion_main!(benches);

@@ -3,4 +3,5 @@
 //! same work. Figures go to `docs/performance.md`.
 
 pub mod cpu;
+pub mod mutate_input;
 pub mod runtime_stream;

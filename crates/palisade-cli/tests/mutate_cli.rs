@@ -80,6 +80,34 @@ fn mutate_prints_patched_objects_and_their_patches() {
     assert_eq!(doc[1]["patches"], serde_json::json!([]));
 }
 
+/// Gatekeeper mutators load from `--policies` like Kyverno policies: each
+/// patch names the mutator that made it.
+#[test]
+fn mutate_applies_gatekeeper_mutators() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mutate/gatekeeper");
+    let out = palisade(&[
+        "--format",
+        "json",
+        "admission",
+        "mutate",
+        "--policies",
+        arg(&dir.join("mutators.yaml")),
+        arg(&dir.join("pod.yaml")),
+    ]);
+    assert_exit(&out, 0);
+    let doc = stdout_json(&out);
+    assert_eq!(doc[0]["object"], "Pod shop/web");
+    assert_eq!(
+        doc[0]["patches"],
+        serde_json::json!([
+            {"op": "add", "path": "/spec/containers/0/imagePullPolicy", "value": "Always",
+             "policy": "always-pull", "rule": "Assign"},
+            {"op": "replace", "path": "/spec/initContainers/0/image",
+             "value": "mirror.example.com/busybox:1.36", "policy": "mirror", "rule": "AssignImage"}
+        ])
+    );
+}
+
 #[test]
 fn mutate_refuses_bad_policies_with_positions() {
     let dir = std::env::temp_dir().join(format!("palisade-mutate-cli-{}", std::process::id()));

@@ -1430,3 +1430,33 @@ fn mutate_answers_a_json_patch_and_validate_admits_the_mutated_pod() {
         Some(1.0)
     );
 }
+
+/// Gatekeeper mutators served by `/mutate` over TLS: the patch each makes,
+/// with its metric per mutator.
+#[test]
+fn mutate_answers_gatekeeper_mutators() {
+    let (_tmp, certs) = temp_with_certs("mutate-gatekeeper");
+    let mutators = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/mutate/gatekeeper/mutators.yaml");
+    let server = Server::start(&certs, &["--mutate-policies", mutators.to_str().unwrap()]);
+    let mut with_init = pod("web", false);
+    with_init["spec"]["initContainers"] = json!([{"name": "init", "image": "busybox:1.36"}]);
+    let response = server.review_at("/mutate", &review("u-g-1", with_init));
+    assert_eq!(
+        json_patch_of(&response),
+        json!([
+            {"op": "add", "path": "/spec/containers/0/imagePullPolicy", "value": "Always"},
+            {"op": "replace", "path": "/spec/initContainers/0/image",
+             "value": "mirror.example.com/busybox:1.36"}
+        ])
+    );
+    for mutator in ["always-pull", "mirror"] {
+        assert_eq!(
+            server.metric(&format!(
+                "palisade_webhook_policy_verdicts_total{{policy=\"{mutator}\",verdict=\"mutate\"}}"
+            )),
+            Some(1.0),
+            "{mutator}"
+        );
+    }
+}

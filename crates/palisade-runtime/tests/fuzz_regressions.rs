@@ -50,16 +50,18 @@ fn scap_reader_regressions_replay() {
         else {
             return Ok(());
         };
-        loop {
-            match capture.next_event() {
-                Ok(Some(event)) => {
-                    let _ = event.type_name();
-                    for param in event.params() {
-                        let _ = param.value();
-                    }
-                }
-                Ok(None) | Err(_) => return Ok(()),
+        while let Ok(Some(event)) = capture.next_event() {
+            let _ = event.type_name();
+            for param in event.params() {
+                let _ = param.value();
             }
         }
+        // The state and fields over the same bytes.
+        if let Ok(capture) = palisade_runtime::scap::Capture::with_limits("fuzz.scap", data, limits)
+        {
+            let mut events = palisade_runtime::scap::CaptureEvents::new(capture);
+            while let Ok(Some(_)) = events.next_object() {}
+        }
+        Ok(())
     });
 }

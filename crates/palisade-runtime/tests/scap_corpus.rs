@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use palisade_runtime::scap::threads::ThreadTable;
-use palisade_runtime::scap::{Capture, CaptureEvents, FIELDS, RawEvent};
+use palisade_runtime::scap::{Capture, CaptureEvents, FIELDS, FIELDS_BEYOND_CORPUS, RawEvent};
 
 /// `(name, capture path, events file path)` of every corpus capture.
 fn captures() -> Option<Vec<(String, PathBuf, PathBuf)>> {
@@ -215,31 +215,44 @@ fn string_parameters_are_what_sysdig_printed() {
     assert!(compared > 100, "only {compared} parameters compared");
 }
 
+/// Whether `sysdig` is installed (a notice when not: the differential
+/// tests then have nothing to compare with).
+fn have_sysdig() -> bool {
+    let found = std::process::Command::new("sysdig")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !found {
+        eprintln!("skipping: sysdig is not installed (apt-get install sysdig)");
+    }
+    found
+}
+
+/// What `sysdig -r CAPTURE -p FORMAT` prints, one string per line.
+fn sysdig_lines(scap: &PathBuf, format: &str) -> Vec<String> {
+    let out = std::process::Command::new("sysdig")
+        .arg("-r")
+        .arg(scap)
+        .args(["-p", format])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}: sysdig failed", scap.display());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Differential: `sysdig -r` (when installed) counts the same events per
 /// type and direction.
 #[test]
 fn event_counts_per_type_agree_with_sysdig() {
-    let Some(captures) = captures() else {
+    let Some(captures) = captures().filter(|_| have_sysdig()) else {
         return;
     };
-    if std::process::Command::new("sysdig")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipping: sysdig is not installed (apt-get install sysdig)");
-        return;
-    }
     for (name, scap, _) in &captures {
-        let out = std::process::Command::new("sysdig")
-            .args(["-r"])
-            .arg(scap)
-            .args(["-p", "%evt.num %evt.dir %evt.type"])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{name}: sysdig failed");
         let mut theirs: BTreeMap<String, u64> = BTreeMap::new();
-        for line in String::from_utf8_lossy(&out.stdout).lines() {
+        for line in sysdig_lines(scap, "%evt.num %evt.dir %evt.type") {
             let mut words = line.splitn(2, ' ');
             let _num = words.next();
             *theirs
@@ -340,7 +353,7 @@ fn capture_events_carry_the_fields_sysdig_printed() {
             let num = object["evt.num"].as_u64().unwrap();
             let want = &expected[&num];
             seen += 1;
-            for &field in FIELDS {
+            for &field in &FIELDS[..FIELDS.len() - FIELDS_BEYOND_CORPUS] {
                 compared += 1;
                 if object[field] != want[field] {
                     *per_field.entry(field).or_default() += 1;
@@ -356,4 +369,39 @@ fn capture_events_carry_the_fields_sysdig_printed() {
     assert!(compared > 50_000, "{compared}");
     assert!(per_field.is_empty(), "mismatches per field: {per_field:?}");
     assert_none_differ(&failures, compared);
+}
+
+/// Differential on the fields beyond the corpus's list (`evt.rawtime`,
+/// `evt.cpu`, `thread.tid`, `proc.pid`, `proc.ppid`): `sysdig -r -p` (when
+/// installed) prints the same values for every shown event of every
+/// capture.
+#[test]
+fn fields_beyond_the_corpus_agree_with_sysdig() {
+    let Some(captures) = captures().filter(|_| have_sysdig()) else {
+        return;
+    };
+    let extra = &FIELDS[FIELDS.len() - FIELDS_BEYOND_CORPUS..];
+    let format: Vec<String> = std::iter::once("evt.num")
+        .chain(extra.iter().copied())
+        .map(|f| format!("%{f}"))
+        .collect();
+    let mut compared = 0;
+    for (name, scap, _) in &captures {
+        let theirs = sysdig_lines(scap, &format.join(" "));
+        let mut reader = CaptureEvents::open(scap).unwrap();
+        let mut ours = Vec::new();
+        while let Some(object) = reader.next_object().unwrap() {
+            let values: Vec<String> = std::iter::once("evt.num")
+                .chain(extra.iter().copied())
+                .map(|f| match &object[f] {
+                    serde_json::Value::Null => "<NA>".to_owned(),
+                    v => v.to_string(),
+                })
+                .collect();
+            ours.push(values.join(" "));
+        }
+        assert_eq!(ours, theirs, "{name}");
+        compared += ours.len();
+    }
+    assert!(compared > 1_400, "{compared}");
 }

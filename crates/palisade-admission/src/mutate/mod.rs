@@ -433,9 +433,8 @@ fn refresh_scope(scope: &mut Scope, old: &Value, new: &Value) {
             );
         }
     }
-    let images = crate::pattern::eval::images(new);
-    if images != crate::pattern::eval::images(old) {
-        scope.set("images", to_var(images));
+    if !crate::pattern::eval::same_images(old, new) {
+        scope.set("images", to_var(crate::pattern::eval::images(new)));
     }
 }
 

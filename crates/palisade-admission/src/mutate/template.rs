@@ -1,6 +1,6 @@
 //! The `{{ }}` variables of mutate rules, compiled once at load: every
 //! JMESPath expression of a rule is parsed when the policy loads, and
-//! evaluation runs on a [`Scope`] that holds the rule's variables
+//! evaluation runs on a scope that holds the rule's variables
 //! (`request`, `images`, `element`, `context` entries) already in the
 //! `jmespath` crate's own value type, so an evaluation neither parses nor
 //! converts the object again.

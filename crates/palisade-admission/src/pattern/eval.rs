@@ -267,6 +267,26 @@ fn pod_spec(object: &Value) -> Option<&Value> {
     }
 }
 
+/// Whether two objects give the same [`images`] (the same container names
+/// and images), without building it.
+pub fn same_images(a: &Value, b: &Value) -> bool {
+    image_refs(a).eq(image_refs(b))
+}
+
+/// The name and image of every container [`images`] reads, in order.
+fn image_refs(object: &Value) -> impl Iterator<Item = (Option<&Value>, Option<&Value>)> {
+    let spec = pod_spec(object);
+    ["containers", "initContainers", "ephemeralContainers"]
+        .into_iter()
+        .flat_map(move |key| {
+            spec.and_then(|s| s.get(key))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|c| (c.get("name"), c.get("image")))
+        })
+}
+
 /// Kyverno's `images` variable for `object`.
 pub fn images(object: &Value) -> Value {
     let mut out = Map::new();
@@ -508,6 +528,19 @@ fn apply(rule: &Rule, object: &Value) -> (RuleStatus, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_images_tells_a_changed_image_apart() {
+        let pod = json!({"kind": "Pod", "spec": {"containers": [{"name": "a", "image": "x:1"}]}});
+        let mut other = pod.clone();
+        other["spec"]["containers"][0]["securityContext"] = json!({"privileged": false});
+        assert!(same_images(&pod, &other));
+        other["spec"]["containers"][0]["image"] = json!("x:2");
+        assert!(!same_images(&pod, &other));
+        other["spec"]["containers"][0]["image"] = json!("x:1");
+        other["spec"]["initContainers"] = json!([{"name": "i", "image": "y"}]);
+        assert!(!same_images(&pod, &other));
+    }
 
     #[test]
     fn images_are_parsed_like_kyverno() {

@@ -476,7 +476,8 @@ fn lower_binary(
                 .map(|(v, p)| value_of(v, *p))
                 .collect::<Result<Vec<_>, _>>()?;
             match m {
-                Modifier::OneOf | Modifier::AnyOf => Pred::Any(preds.into_boxed_slice()),
+                Modifier::OneOf => Pred::One(preds.into_boxed_slice()),
+                Modifier::AnyOf => Pred::Any(preds.into_boxed_slice()),
                 Modifier::AllOf => Pred::All(preds.into_boxed_slice()),
             }
         }

@@ -319,8 +319,10 @@ pub enum Pred {
     /// The per-value negation of a test (`!=`): on a list, true when one
     /// element fails the inner test.
     Negated(Box<Pred>),
-    /// One of the tests holds (`oneof`/`anyof` modifiers).
+    /// Some test holds (`anyof`).
     Any(Box<[Pred]>),
+    /// Exactly one test holds (`oneof`, as libsinsp's `matches_one_rhs`).
+    One(Box<[Pred]>),
     /// Every test holds (`allof`).
     All(Box<[Pred]>),
     /// Byte equality.
@@ -892,6 +894,7 @@ impl Pred {
             Pred::Exists => true,
             Pred::Negated(inner) => !inner.test_one(v),
             Pred::Any(ps) => ps.iter().any(|p| p.test_one(v)),
+            Pred::One(ps) => ps.iter().filter(|p| p.test_one(v)).take(2).count() == 1,
             Pred::All(ps) => ps.iter().all(|p| p.test_one(v)),
             Pred::StrEq(s) => as_bytes(&v).is_some_and(|b| b == &**s),
             Pred::StrCmp(op, s) => as_bytes(&v).is_some_and(|b| op.holds(b.cmp(s))),

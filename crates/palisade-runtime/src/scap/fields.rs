@@ -19,8 +19,9 @@ use super::fds::{FdInfo, FdTable, FdType, Role, fd_bits};
 use super::metadata::Metadata;
 use super::threads::{ThreadInfo, ThreadTable};
 
-/// The fields each event carries (`null` when the event has no value), in
-/// the corpus's order.
+/// The fields each event carries (`null` when the event has no value): the
+/// corpus's field list, in its order, then the event's time, CPU, thread
+/// and process ids ([`FIELDS_BEYOND_CORPUS`]).
 pub const FIELDS: &[&str] = &[
     "evt.num",
     "evt.type",
@@ -96,7 +97,16 @@ pub const FIELDS: &[&str] = &[
     "fd.snet",
     "fd.cnet",
     "fd.rnet",
+    "evt.rawtime",
+    "evt.cpu",
+    "thread.tid",
+    "proc.pid",
+    "proc.ppid",
 ];
+
+/// How many of [`FIELDS`], at its end, are not in the corpus's field list
+/// (they are checked against `sysdig -r -p` instead).
+pub const FIELDS_BEYOND_CORPUS: usize = 5;
 
 /// `PPM_O_*` bits of open flags.
 const O_RDONLY: u64 = 1 << 0;
@@ -198,6 +208,19 @@ impl CaptureState {
         };
         match field {
             "evt.num" => event.num.into(),
+            "evt.rawtime" => event.ts.into(),
+            "evt.cpu" => i64::from(event.cpu).into(),
+            "thread.tid" => thread.map_or(Value::Null, |t| t.tid.into()),
+            "proc.pid" => thread.map_or(Value::Null, |t| t.pid.into()),
+            "proc.ppid" => thread.map_or(Value::Null, |t| {
+                // The parent of the process (its main thread's parent),
+                // or that parent's thread id when the table lacks it.
+                let main = self.threads.get(t.pid).unwrap_or(t);
+                self.threads
+                    .get(main.ptid)
+                    .map_or(main.ptid, |p| p.pid)
+                    .into()
+            }),
             "evt.type" => event.type_name().into(),
             "evt.dir" => event.direction().to_string().into(),
             "evt.res" => event.res().map_or(Value::Null, |r| r.into_owned().into()),

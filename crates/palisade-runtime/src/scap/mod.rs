@@ -42,4 +42,4 @@ pub use errno::errno_name;
 pub use error::{ScapError, ScapErrorKind};
 pub use event::{Param, ParamValue, RawEvent, SockAddr};
 pub use events::{CaptureEvents, is_capture};
-pub use fields::{CaptureState, FIELDS};
+pub use fields::{CaptureState, FIELDS, FIELDS_BEYOND_CORPUS};

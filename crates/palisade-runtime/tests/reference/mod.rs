@@ -68,7 +68,11 @@ pub fn eval(expr: &Expr, event: &FlatEvent, schema: &Schema) -> bool {
             }
             any_elem(&value, |one| match check.modifier {
                 Some(Modifier::AllOf) => values.iter().all(|v| test(op, one, v, ty)),
-                Some(_) => values.iter().any(|v| test(op, one, v, ty)),
+                // Exactly one item (libsinsp's `matches_one_rhs`).
+                Some(Modifier::OneOf) => {
+                    values.iter().filter(|v| test(op, one, v, ty)).count() == 1
+                }
+                Some(Modifier::AnyOf) => values.iter().any(|v| test(op, one, v, ty)),
                 None => match op {
                     Operator::In | Operator::Intersects | Operator::PMatch => {
                         values.iter().any(|v| test(op, one, v, ty))

@@ -570,7 +570,8 @@ pub fn run_test_file(path: &Path) -> Result<Vec<CaseOutcome>, TestFileError> {
             request.namespace_labels = resource
                 .namespace()
                 .and_then(|ns| values.namespace_labels.get(ns));
-            let results = policy.evaluate(&request);
+            let results =
+                crate::cel::cluster::with_context(&cel_context, || policy.evaluate(&request));
             let base = e
                 .rule
                 .strip_prefix("autogen-cronjob-")

@@ -1,7 +1,8 @@
 //! What the policies of one set would each derive from the same request:
 //! built on first use and shared by every policy [`crate::PolicySet`]
 //! evaluates on that request, so a pack of Gatekeeper templates converts
-//! the request into `input.review` once instead of once per template.
+//! the request into `input.review` once instead of once per template, and
+//! the CEL policies convert its object to CEL values once.
 
 use std::sync::OnceLock;
 
@@ -12,6 +13,12 @@ use std::sync::OnceLock;
 pub struct RequestCache {
     /// Gatekeeper's `input.review` (with `_unstable.namespace`).
     pub(crate) rego_review: OnceLock<regorus::Value>,
+    /// The CEL `object` with its node count.
+    pub(crate) cel_object: OnceLock<(cel_core::Value, u64)>,
+    /// The CEL `oldObject` with its node count.
+    pub(crate) cel_old_object: OnceLock<(cel_core::Value, u64)>,
+    /// The CEL `request` (the attributes without the objects).
+    pub(crate) cel_request: OnceLock<cel_core::Value>,
 }
 
 impl RequestCache {

@@ -71,7 +71,7 @@ fn cel_policy_path(data: &[u8]) -> bool {
 
 #[test]
 fn cel_policy_seeds_replay() {
-    palisade_testkit::fuzz::replay("seeds/cel_policy", 7, |data| {
+    palisade_testkit::fuzz::replay("seeds/cel_policy", 8, |data| {
         cel_policy_path(data);
         Ok(())
     });
@@ -82,6 +82,26 @@ fn cel_policy_seeds_replay() {
     )
     .unwrap_or_default();
     assert!(cel_policy_path(&seed), "seed-00 denies the privileged Pod");
+    // seed-07: the Kubernetes libraries load and run (its first line is
+    // true on the Pod; its policies deny it: no container `app`, and the
+    // authorizer has no RBAC objects to answer from).
+    let seed = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/seeds/cel_policy/seed-07"),
+    )
+    .unwrap_or_default();
+    let text = String::from_utf8_lossy(&seed);
+    let first = text.lines().next().unwrap_or_default();
+    let expression = palisade_admission::cel::Environment::admission()
+        .compile(first, "seed-07", None)
+        .unwrap();
+    let mut activation = cel_core::MapActivation::new();
+    activation.insert("object", cel_core::Value::Null);
+    assert_eq!(
+        expression.evaluate(&activation, 1),
+        Ok(cel_core::Value::Bool(true))
+    );
+    assert!(cel_policy_path(&seed), "seed-07 denies the Pod");
 }
 
 /// Replays the `manifest_fix` fuzz target's seeds (`fuzz/seeds/manifest_fix`):

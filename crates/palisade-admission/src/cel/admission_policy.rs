@@ -23,10 +23,13 @@ use serde_json::Value as Json;
 
 use super::error::{CompileError, at};
 use super::expression::Environment;
-use super::request::inputs_with;
+use super::request::inputs_cached;
 use super::resources::MatchResources;
 use super::validation::{Outcome, ValidationSet};
-use super::value::{from_json, node_count};
+use crate::request_cache::RequestCache;
+
+/// What [`Policy::validate`] gives.
+type Validated = Result<Vec<Violation>, EvaluationError>;
 use crate::review::{AdmissionRequest, Context, EvaluationError, Policy, Violation};
 
 /// The API group and version of both kinds.
@@ -167,12 +170,13 @@ fn text(json: &Json, key: &str) -> Option<String> {
 }
 
 impl ParamRef {
-    /// Reads a binding's `spec.paramRef`; `invalid` makes the error for a
-    /// field.
-    fn from_json(
+    /// Reads a `paramRef` (a binding's `spec.paramRef`, a Kyverno rule's
+    /// `validate.cel.paramRef`); `invalid` makes the error for a field
+    /// (named as in a binding: `spec.paramRef...`).
+    pub(crate) fn from_json<E>(
         json: &Json,
-        invalid: &dyn Fn(&str, &str) -> AdmissionPolicyError,
-    ) -> Result<ParamRef, AdmissionPolicyError> {
+        invalid: &dyn Fn(&str, &str) -> E,
+    ) -> Result<ParamRef, E> {
         let selector = present(json, "selector")
             .map(|s| {
                 let (selector, problems) = selector::parse(s, "spec.paramRef.selector", &[]);
@@ -205,6 +209,43 @@ impl ParamRef {
             selector,
             deny_when_missing,
         })
+    }
+}
+
+impl ParamRef {
+    /// The parameter objects of `api_version` and `kind` among `objects`
+    /// that this reference selects, in its `namespace` (by default the
+    /// request's, `request_namespace`; cluster-scoped objects always).
+    pub fn select<'o>(
+        &self,
+        api_version: &str,
+        kind: &str,
+        request_namespace: Option<&str>,
+        objects: &'o [Json],
+    ) -> Vec<&'o Json> {
+        let namespace = self.namespace.as_deref().or(request_namespace);
+        objects
+            .iter()
+            .filter(|o| {
+                o.get("apiVersion").and_then(Json::as_str) == Some(api_version)
+                    && o.get("kind").and_then(Json::as_str) == Some(kind)
+            })
+            .filter(
+                |o| match o.pointer("/metadata/namespace").and_then(Json::as_str) {
+                    Some(ns) => Some(ns) == namespace,
+                    None => true,
+                },
+            )
+            .filter(|o| match (&self.name, &self.selector) {
+                (Some(name), _) => {
+                    o.pointer("/metadata/name").and_then(Json::as_str) == Some(name.as_str())
+                }
+                (None, Some(selector)) => {
+                    selector.matches(o.pointer("/metadata/labels").unwrap_or(&Json::Null))
+                }
+                (None, None) => false,
+            })
+            .collect()
     }
 }
 
@@ -540,35 +581,12 @@ impl BoundPolicy {
     ) -> Option<Vec<&'c Json>> {
         let (api_version, kind) = self.policy.param_kind.as_ref()?;
         let param_ref = self.binding.param_ref.as_ref()?;
-        let namespace = param_ref
-            .namespace
-            .as_deref()
-            .or(request.namespace.as_deref());
-        Some(
-            context
-                .objects()
-                .iter()
-                .filter(|o| {
-                    o.get("apiVersion").and_then(Json::as_str) == Some(api_version.as_str())
-                        && o.get("kind").and_then(Json::as_str) == Some(kind.as_str())
-                })
-                .filter(
-                    |o| match o.pointer("/metadata/namespace").and_then(Json::as_str) {
-                        Some(ns) => Some(ns) == namespace,
-                        None => true,
-                    },
-                )
-                .filter(|o| match (&param_ref.name, &param_ref.selector) {
-                    (Some(name), _) => {
-                        o.pointer("/metadata/name").and_then(Json::as_str) == Some(name.as_str())
-                    }
-                    (None, Some(selector)) => {
-                        selector.matches(o.pointer("/metadata/labels").unwrap_or(&Json::Null))
-                    }
-                    (None, None) => false,
-                })
-                .collect(),
-        )
+        Some(param_ref.select(
+            api_version,
+            kind,
+            request.namespace.as_deref(),
+            context.objects(),
+        ))
     }
 
     fn violations(&self, message: &str) -> impl Iterator<Item = Violation> + '_ {
@@ -584,20 +602,16 @@ impl BoundPolicy {
         request: &AdmissionRequest,
         context: &Context,
         params: Option<&Json>,
+        cache: &RequestCache,
         out: &mut Vec<Violation>,
     ) -> Result<(), EvaluationError> {
-        let mut inputs = inputs_with(
+        let inputs = inputs_cached(
             request,
-            request.object.as_ref(),
-            request.old_object.as_ref(),
             context,
             params,
             self.policy.expressions.needs(),
+            cache,
         );
-        if let Some(p) = params {
-            inputs.nodes = inputs.nodes.saturating_add(node_count(p));
-            inputs.params = from_json(p);
-        }
         match self.policy.expressions.evaluate_with(&inputs, context) {
             Ok(Outcome::NotMatched { .. }) => Ok(()),
             Ok(Outcome::Evaluated { failures, .. }) => {
@@ -633,14 +647,19 @@ impl Policy for BoundPolicy {
                 .is_none_or(|m| m.matches(request, context, false))
     }
 
-    fn validate(
+    fn validate(&self, request: &AdmissionRequest, context: &Context) -> Validated {
+        self.validate_cached(request, context, &RequestCache::new())
+    }
+
+    fn validate_cached(
         &self,
         request: &AdmissionRequest,
         context: &Context,
-    ) -> Result<Vec<Violation>, EvaluationError> {
+        cache: &RequestCache,
+    ) -> Validated {
         let mut out = Vec::new();
         match self.params(request, context) {
-            None => self.evaluate_with(request, context, None, &mut out)?,
+            None => self.evaluate_with(request, context, None, cache, &mut out)?,
             Some(params) if params.is_empty() => {
                 let deny = self
                     .binding
@@ -656,7 +675,7 @@ impl Policy for BoundPolicy {
             }
             Some(params) => {
                 for p in params {
-                    self.evaluate_with(request, context, Some(p), &mut out)?;
+                    self.evaluate_with(request, context, Some(p), cache, &mut out)?;
                 }
             }
         }

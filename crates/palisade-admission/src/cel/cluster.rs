@@ -75,6 +75,17 @@ pub fn with_context<T>(context: &Context, f: impl FnOnce() -> T) -> T {
     with_cluster(context.shared(), f)
 }
 
+/// The cluster objects of the evaluation (none outside [`with_context`]
+/// and [`with_objects`]).
+pub(crate) fn objects() -> Arc<[Json]> {
+    CLUSTER.with(|cluster| {
+        cluster
+            .borrow()
+            .as_ref()
+            .map_or_else(|| Arc::from([]), |c| Arc::clone(&c.objects))
+    })
+}
+
 /// An image reference as written, and without the Docker Hub defaults
 /// (`docker.io/`, `library/`), which name the same image.
 fn same_image(a: &str, b: &str) -> bool {

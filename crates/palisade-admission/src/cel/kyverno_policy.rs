@@ -16,9 +16,13 @@ use serde_json::Value as Json;
 use crate::autogen::{POD_CONTROLLERS, with_template};
 
 use super::admission_policy::{AdmissionPolicy, AdmissionPolicyError, validation_action};
-use super::request::inputs_with;
+use super::request::{inputs_cached, inputs_with};
 use super::resources::MatchResources;
 use super::validation::Outcome;
+use crate::request_cache::RequestCache;
+
+/// What [`Policy::validate`] gives.
+type Validated = Result<Vec<Violation>, EvaluationError>;
 use crate::review::{AdmissionRequest, Context, EvaluationError, Policy, Violation};
 
 /// The API group of Kyverno's CEL policies.
@@ -164,22 +168,32 @@ impl ValidatingPolicy {
 
     /// Evaluates the policy on a request, as `kyverno test` reports it.
     pub fn decide(&self, request: &AdmissionRequest, context: &Context) -> PolicyResult {
+        self.decide_cached(request, context, &RequestCache::new())
+    }
+
+    /// [`ValidatingPolicy::decide`] taking the request's CEL values from
+    /// `cache` (a Pod controller's template is converted each time).
+    fn decide_cached(
+        &self,
+        request: &AdmissionRequest,
+        context: &Context,
+        cache: &RequestCache,
+    ) -> PolicyResult {
         let Some(target) = self.target(request, context) else {
             return PolicyResult::Skip("the policy does not match the resource".into());
         };
         let expressions = self.policy.expressions();
-        let (object, old_object) = match &target {
-            None => (&request.object, &request.old_object),
-            Some(t) => (&t.object, &t.old_object),
+        let inputs = match &target {
+            None => inputs_cached(request, context, None, expressions.needs(), cache),
+            Some(t) => inputs_with(
+                request,
+                t.object.as_ref(),
+                t.old_object.as_ref(),
+                context,
+                None,
+                expressions.needs(),
+            ),
         };
-        let inputs = inputs_with(
-            request,
-            object.as_ref(),
-            old_object.as_ref(),
-            context,
-            None,
-            expressions.needs(),
-        );
         let evaluated = expressions.evaluate_with(&inputs, context);
         match evaluated {
             Ok(Outcome::NotMatched { condition }) => {
@@ -209,12 +223,17 @@ impl Policy for ValidatingPolicy {
         self.target(request, context).is_some()
     }
 
-    fn validate(
+    fn validate(&self, request: &AdmissionRequest, context: &Context) -> Validated {
+        self.validate_cached(request, context, &RequestCache::new())
+    }
+
+    fn validate_cached(
         &self,
         request: &AdmissionRequest,
         context: &Context,
-    ) -> Result<Vec<Violation>, EvaluationError> {
-        match self.decide(request, context) {
+        cache: &RequestCache,
+    ) -> Validated {
+        match self.decide_cached(request, context, cache) {
             PolicyResult::Pass | PolicyResult::Skip(_) => Ok(Vec::new()),
             PolicyResult::Fail(message) => Ok(self
                 .actions

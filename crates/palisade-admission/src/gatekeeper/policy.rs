@@ -129,7 +129,7 @@ impl GatekeeperPolicy {
         cache: &RequestCache,
     ) -> Result<Vec<RawViolation>, EvaluationError> {
         if let (Backend::Cel, Some(cel)) = (self.backend, self.template.cel()) {
-            return self.cel_violations(cel, request, context);
+            return self.cel_violations(cel, request, context, cache);
         }
         let review = cache
             .rego_review
@@ -161,12 +161,11 @@ impl GatekeeperPolicy {
         cel: &crate::cel::ValidationSet,
         request: &AdmissionRequest,
         context: &Context,
+        cache: &RequestCache,
     ) -> Result<Vec<RawViolation>, EvaluationError> {
         let parameters = self.constraint.parameters();
-        let mut inputs = crate::cel::request::inputs_with(
+        let mut inputs = crate::cel::request::inputs_cached(
             request,
-            request.object.as_ref(),
-            request.old_object.as_ref(),
             context,
             None,
             // `variables.anyObject` is the old object on DELETE.
@@ -174,6 +173,7 @@ impl GatekeeperPolicy {
                 old_object: true,
                 ..cel.needs()
             },
+            cache,
         );
         let any_object = match &inputs.object {
             cel_core::Value::Null => inputs.old_object.clone(),

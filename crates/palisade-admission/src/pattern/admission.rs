@@ -57,7 +57,11 @@ impl Policy for PatternPolicy {
         request: &AdmissionRequest,
         context: &Context,
     ) -> Result<Vec<Violation>, EvaluationError> {
-        let results = with_request(request, context, |r| self.evaluate(r));
+        // `validate.cel` rules with `paramKind` find their parameter objects
+        // among the context's objects.
+        let results = with_request(request, context, |r| {
+            crate::cel::cluster::with_context(context, || self.evaluate(r))
+        });
         Ok(results
             .into_iter()
             .filter(|r| r.status == RuleStatus::Fail)
@@ -125,5 +129,78 @@ spec:
         let object = request.object.clone().unwrap();
         let audit = AdmissionRequest::from_object(object).unwrap();
         assert!(!set.policies()[0].applies_to(&audit, &context));
+    }
+
+    /// Kyverno's `validate.cel.paramKind` example (a ReplicaLimit parameter
+    /// object) with `parameterNotFoundAction` Deny and Allow.
+    #[test]
+    fn cel_rules_take_their_params_from_the_context() {
+        let policy = |action: &str, name: &str| {
+            format!(
+                "apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {{name: check-deployment-replicas}}
+spec:
+  validationFailureAction: Enforce
+  rules:
+  - name: deployment-replicas
+    match: {{any: [{{resources: {{kinds: [Deployment]}}}}]}}
+    validate:
+      cel:
+        paramKind: {{apiVersion: rules.example.com/v1, kind: ReplicaLimit}}
+        paramRef: {{name: {name}, namespace: default, parameterNotFoundAction: {action}}}
+        expressions:
+        - expression: object.spec.replicas <= params.maxReplicas
+          messageExpression: \"'Deployment spec.replicas must be less than ' + string(params.maxReplicas)\"
+"
+            )
+        };
+        let mut context = Context::new();
+        context.add_object(
+            json!({"apiVersion": "rules.example.com/v1", "kind": "ReplicaLimit",
+            "metadata": {"name": "replica-limit-test.example.com", "namespace": "default"},
+            "maxReplicas": 3}),
+        );
+        let deployment = |replicas: u32| {
+            AdmissionRequest::from_object(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "d", "namespace": "default"}, "spec": {"replicas": replicas}}))
+            .unwrap()
+        };
+        let review = |action: &str, name: &str, replicas: u32| {
+            let loaded = load_str("p.yaml", &policy(action, name));
+            assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+            let mut set = PolicySet::new();
+            for p in loaded.policies {
+                set.add(p);
+            }
+            let decision = set.evaluate(&deployment(replicas), &context);
+            decision
+                .violations
+                .iter()
+                .map(|v| v.message.clone())
+                .collect::<Vec<_>>()
+        };
+        let found = "replica-limit-test.example.com";
+        assert_eq!(
+            review("Deny", found, 5),
+            ["Deployment spec.replicas must be less than 3"]
+        );
+        assert!(review("Deny", found, 2).is_empty());
+        assert_eq!(
+            review("Deny", "missing", 2),
+            ["no ReplicaLimit parameter object found for the rule's paramRef"]
+        );
+        assert!(review("Allow", "missing", 5).is_empty());
+        // `paramKind` without `paramRef` is a load error at the field.
+        let half = policy("Deny", found).replace("        paramRef: {name: replica-limit-test.example.com, namespace: default, parameterNotFoundAction: Deny}\n", "");
+        let errors = load_str("p.yaml", &half).errors;
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].to_string().contains(
+                "`validate.cel.paramKind`: needs a `paramRef` naming the parameter objects"
+            ),
+            "{}",
+            errors[0]
+        );
     }
 }

@@ -434,7 +434,7 @@ fn apply_cel(cel: &CelRule, req: &PatternRequest<'_>) -> (RuleStatus, String) {
             }),
         preset_variables: Vec::new(),
     };
-    match cel.expressions.evaluate(&inputs) {
+    let outcome = |inputs: &crate::cel::Inputs| match cel.expressions.evaluate(inputs) {
         Ok(Outcome::NotMatched { condition }) => (
             RuleStatus::Skip,
             format!("cel precondition `{condition}` not met"),
@@ -444,7 +444,41 @@ fn apply_cel(cel: &CelRule, req: &PatternRequest<'_>) -> (RuleStatus, String) {
             Some(f) => (RuleStatus::Fail, f.message.clone()),
         },
         Err(e) => (RuleStatus::Fail, format!("error: {e}")),
+    };
+    let Some(params) = &cel.params else {
+        return outcome(&inputs);
+    };
+    // The parameter objects come from the cluster objects given (the
+    // inventory, `kyverno test`'s context); the expressions run once each.
+    let objects = crate::cel::cluster::objects();
+    let namespace = req
+        .object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str);
+    let found = params
+        .param_ref
+        .select(&params.api_version, &params.kind, namespace, &objects);
+    if found.is_empty() {
+        let message = format!(
+            "no {} parameter object found for the rule's paramRef",
+            params.kind
+        );
+        return if params.param_ref.deny_when_missing {
+            (RuleStatus::Fail, message)
+        } else {
+            (RuleStatus::Pass, message)
+        };
     }
+    for param in found {
+        let mut with_param = inputs.clone();
+        with_param.nodes = with_param.nodes.saturating_add(value::node_count(param));
+        with_param.params = value::from_json(param);
+        let result = outcome(&with_param);
+        if result.0 != RuleStatus::Pass {
+            return result;
+        }
+    }
+    (RuleStatus::Pass, "validation rule passed.".to_owned())
 }
 
 fn apply(rule: &Rule, object: &Value) -> (RuleStatus, String) {

@@ -12,10 +12,11 @@ use serde_json::Value;
 
 use super::condition::{Condition, Conditions, Operator, Template};
 use super::policy::{
-    ActionOverride, CelRule, FailureAction, Filter, LabelSelector, MatchBlock, PatternPolicy,
-    Patterns, ResourceDescription, Rule, SubjectFilter,
+    ActionOverride, CelParams, CelRule, FailureAction, Filter, LabelSelector, MatchBlock,
+    PatternPolicy, Patterns, ResourceDescription, Rule, SubjectFilter,
 };
 use crate::autogen::POD_CONTROLLERS;
+use crate::cel::admission_policy::ParamRef;
 use crate::cel::{Environment, Parts, ValidationSet};
 
 /// The annotation that chooses the controllers (`none` turns autogen off).
@@ -562,6 +563,44 @@ fn node_at<'a>(root: &'a Node, path: &str) -> Option<&'a Node> {
     })
 }
 
+/// `validate.cel.paramKind` and `paramRef`: both or neither, as Kyverno
+/// requires; errors are the field (under `validate.cel`) and the reason.
+fn load_cel_params(cel: &Value) -> Result<Option<CelParams>, (String, String)> {
+    let present = |key: &str| cel.get(key).filter(|v| !v.is_null());
+    let (kind, reference) = match (present("paramKind"), present("paramRef")) {
+        (None, None) => return Ok(None),
+        (Some(kind), Some(reference)) => (kind, reference),
+        (Some(_), None) => {
+            return Err((
+                "validate.cel.paramKind".into(),
+                "needs a `paramRef` naming the parameter objects".into(),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err((
+                "validate.cel.paramRef".into(),
+                "needs a `paramKind` giving their `apiVersion` and `kind`".into(),
+            ));
+        }
+    };
+    let text = |key: &str| kind.get(key).and_then(Value::as_str).map(str::to_owned);
+    let (Some(api_version), Some(kind)) = (text("apiVersion"), text("kind")) else {
+        return Err((
+            "validate.cel.paramKind".into(),
+            "needs `apiVersion` and `kind`".into(),
+        ));
+    };
+    let param_ref = ParamRef::from_json(reference, &|field: &str, reason: &str| {
+        let field = field.strip_prefix("spec.").unwrap_or(field);
+        (format!("validate.cel.{field}"), reason.to_owned())
+    })?;
+    Ok(Some(CelParams {
+        api_version,
+        kind,
+        param_ref,
+    }))
+}
+
 /// `validate.cel` of a rule (with the rule's `celPreconditions`), compiled
 /// by the CEL engine; errors point at the expression.
 fn load_cel(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Option<Patterns> {
@@ -576,16 +615,23 @@ fn load_cel(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Option<Patte
         validations: part(cel.get("expressions"), "validate.cel.expressions"),
         audit_annotations: part(cel.get("auditAnnotations"), "validate.cel.auditAnnotations"),
     };
-    for key in ["paramKind", "paramRef", "generate"] {
-        if let Some(n) = node
-            .get("validate")
-            .and_then(|v| v.get("cel"))
-            .and_then(|c| key_node(c, key))
-        {
-            l.unsupported(n, rule, format!("`validate.cel.{key}`"));
+    if let Some(n) = node
+        .get("validate")
+        .and_then(|v| v.get("cel"))
+        .and_then(|c| key_node(c, "generate"))
+    {
+        l.unsupported(n, rule, "`validate.cel.generate`".to_owned());
+        return None;
+    }
+    let params = match load_cel_params(cel) {
+        Ok(params) => params.map(Arc::new),
+        Err((field, reason)) => {
+            let at = node_at(node, &field).unwrap_or(node);
+            let rule = rule.unwrap_or_default();
+            l.invalid(at, format!("rule `{rule}`: `{field}`: {reason}"));
             return None;
         }
-    }
+    };
     let file = l.file.to_owned();
     let locate = |path: &str| {
         node_at(node, path)
@@ -596,6 +642,7 @@ fn load_cel(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Option<Patte
         Ok(set) => Some(Patterns::Cel(CelRule {
             expressions: Arc::new(set),
             pod_template: None,
+            params,
         })),
         Err(mut e) => {
             let at = node_at(node, &e.field).unwrap_or(node);
@@ -1022,6 +1069,7 @@ fn autogen(
                 Patterns::Cel(c) => Patterns::Cel(CelRule {
                     expressions: Arc::clone(&c.expressions),
                     pod_template: Some(cronjob),
+                    params: c.params.clone(),
                 }),
             };
             out.push(Rule {

@@ -53,8 +53,8 @@ pub use load::{
     UnsupportedError, is_pattern_policy, load_file, load_paths, load_policy, load_str,
 };
 pub use policy::{
-    ActionOverride, FailureAction, Filter, LabelSelector, MatchBlock, PatternPolicy, Patterns,
-    ResourceDescription, Rule, SubjectFilter,
+    ActionOverride, CelParams, FailureAction, Filter, LabelSelector, MatchBlock, PatternPolicy,
+    Patterns, ResourceDescription, Rule, SubjectFilter,
 };
 pub use validate::{Mismatch, PatternOutcome, match_pattern};
 

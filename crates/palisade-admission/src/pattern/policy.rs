@@ -127,12 +127,27 @@ pub struct CelRule {
     /// template's `metadata` and `spec` as the object's (Kyverno rewrites
     /// `object.spec` and `object.metadata` the same way).
     pub pod_template: Option<bool>,
+    /// `validate.cel.paramKind` with `paramRef`: the parameter objects the
+    /// expressions see as `params` (from the cluster objects given).
+    pub params: Option<Arc<CelParams>>,
+}
+
+/// `validate.cel.paramKind` and `paramRef` of a rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CelParams {
+    /// `paramKind.apiVersion`.
+    pub api_version: String,
+    /// `paramKind.kind`.
+    pub kind: String,
+    /// `paramRef`.
+    pub param_ref: crate::cel::admission_policy::ParamRef,
 }
 
 impl PartialEq for CelRule {
     fn eq(&self, other: &CelRule) -> bool {
         Arc::ptr_eq(&self.expressions, &other.expressions)
             && self.pod_template == other.pod_template
+            && self.params == other.params
     }
 }
 

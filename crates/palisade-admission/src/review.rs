@@ -434,6 +434,14 @@ impl AdmissionResponse {
     }
 }
 
+/// What [`Context::shared_parts`] gives: the objects, the image metadata
+/// and the compiled RBAC rules (when there are any).
+pub(crate) type SharedParts = (
+    std::sync::Arc<[Json]>,
+    std::sync::Arc<[Json]>,
+    Option<std::sync::Arc<crate::cel::rbac::Rbac>>,
+);
+
 /// What the request is evaluated against besides itself: the cluster's
 /// namespaces (for namespace selectors and Pod Security labels) and the
 /// objects replicated from the cluster (Gatekeeper's `data.inventory`).
@@ -511,9 +519,10 @@ impl Context {
         &self.images
     }
 
-    /// The objects, image metadata and RBAC rules, shared (cheaply
-    /// cloned) with CEL evaluations.
-    pub(crate) fn shared(&self) -> crate::cel::cluster::Cluster {
+    /// The objects, the image metadata and the RBAC rules among the
+    /// objects (compiled once), shared (cheaply cloned) with CEL
+    /// evaluations.
+    pub(crate) fn shared_parts(&self) -> SharedParts {
         let objects = self
             .shared_objects
             .get_or_init(|| self.objects.as_slice().into())
@@ -524,11 +533,7 @@ impl Context {
                 crate::cel::rbac::Rbac::from_objects(&self.objects).map(std::sync::Arc::new)
             })
             .clone();
-        crate::cel::cluster::Cluster {
-            objects,
-            images: self.images.clone(),
-            rbac,
-        }
+        (objects, self.images.clone(), rbac)
     }
 
     /// Remembers a namespace object without adding it to the inventory.

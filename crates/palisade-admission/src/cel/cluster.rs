@@ -29,6 +29,18 @@ pub(crate) struct Cluster {
     pub rbac: Option<Arc<Rbac>>,
 }
 
+impl Cluster {
+    /// What `context` gives the library.
+    pub(crate) fn of(context: &Context) -> Cluster {
+        let (objects, images, rbac) = context.shared_parts();
+        Cluster {
+            objects,
+            images,
+            rbac,
+        }
+    }
+}
+
 thread_local! {
     static CLUSTER: RefCell<Option<Cluster>> = const { RefCell::new(None) };
 }
@@ -72,7 +84,7 @@ pub(crate) fn rbac() -> Result<Arc<Rbac>, String> {
 /// Runs `f` with the objects and image metadata of `context` as what the
 /// library sees (shared, not copied).
 pub fn with_context<T>(context: &Context, f: impl FnOnce() -> T) -> T {
-    with_cluster(context.shared(), f)
+    with_cluster(Cluster::of(context), f)
 }
 
 /// The cluster objects of the evaluation (none outside [`with_context`]

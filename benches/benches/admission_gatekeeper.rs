@@ -2,8 +2,10 @@
 //! path versus the same template and input through regorus's API directly.
 //!
 //! - `palisade`: `PolicySet::review` on a parsed request: match, the input
-//!   built from the request, a clone of the prepared engine, `violation`
-//!   evaluated, violations folded into an AdmissionResponse;
+//!   built from the request, the compiled `violation` rule run on a pooled
+//!   regorus VM, violations folded into an AdmissionResponse;
+//! - `palisade_interpreter`: the same forced onto regorus's interpreter
+//!   (`RegoMode::Interpreter`: a clone of the prepared engine per review);
 //! - `regorus`: a prepared engine cloned, the same input converted from its
 //!   JSON (`serde_json::Value`, as a regorus user holding the request has
 //!   it) and set, `violation` evaluated;
@@ -13,6 +15,10 @@
 //!
 //! The object under review is the first case of each template's suite that
 //! expects a violation, read from the shared corpus (skipped when absent).
+//!
+//! `pack/palisade` and `pack/palisade_interpreter`: one `PolicySet` holding
+//! every template's constraint (what the webhook serves with the PSP pack)
+//! reviewing each case's object in turn; time per review of the whole pack.
 //!
 //! `palisade`, `regorus` and `regorus_prebuilt` run a second time measuring the benchmark
 //! thread's CPU time (`cpu/...`, `palisade_benches::cpu::ThreadCpu`), which
@@ -26,7 +32,7 @@ use criterion::{Criterion, SamplingMode};
 use palisade_benches::cpu::ThreadCpu;
 
 use palisade::admission::gatekeeper::{
-    Constraint, ConstraintTemplate, EngineChoice, GatekeeperPolicy, review_value,
+    Constraint, ConstraintTemplate, EngineChoice, GatekeeperPolicy, RegoMode, review_value,
 };
 use palisade::admission::{AdmissionRequest, AdmissionReview, Context, PolicySet};
 use palisade::manifest;
@@ -37,6 +43,9 @@ use serde_json::Value as Json;
 struct Case {
     name: String,
     policies: PolicySet,
+    interpreted: PolicySet,
+    /// The constraint bound to its template (compiled), for the pack.
+    policy: GatekeeperPolicy,
     request: AdmissionRequest,
     direct: regorus::Engine,
     rule: String,
@@ -104,10 +113,22 @@ fn load_case(dir: &Path) -> Option<Case> {
     let rule = template.rule().to_owned();
     let constraint = Constraint::from_json(&constraint_json, None).ok()?;
     let parameters = constraint.parameters().clone();
-    let mut policies = PolicySet::new();
     // The Rego implementation (a template may also carry CEL).
-    policies
-        .add(GatekeeperPolicy::bind_with(constraint, Arc::new(template), EngineChoice::Rego).ok()?);
+    let mut interpreted_template = template.clone();
+    interpreted_template.set_rego_mode(RegoMode::Interpreter);
+    let mut interpreted = PolicySet::new();
+    interpreted.add(
+        GatekeeperPolicy::bind_with(
+            constraint.clone(),
+            Arc::new(interpreted_template),
+            EngineChoice::Rego,
+        )
+        .ok()?,
+    );
+    let policy =
+        GatekeeperPolicy::bind_with(constraint, Arc::new(template), EngineChoice::Rego).ok()?;
+    let mut policies = PolicySet::new();
+    policies.add(policy.clone());
 
     // The same template through regorus directly: compiled and prepared once.
     let (rego, libs) = rego_modules(&template_json)?;
@@ -129,6 +150,8 @@ fn load_case(dir: &Path) -> Option<Case> {
     Some(Case {
         name: dir.file_name()?.to_string_lossy().into_owned(),
         policies,
+        interpreted,
+        policy,
         request,
         direct,
         rule,
@@ -179,6 +202,28 @@ fn run_palisade(case: &Case, context: &Context) -> palisade::admission::Admissio
     case.policies.review(black_box(&case.request), context)
 }
 
+fn run_palisade_interpreter(
+    case: &Case,
+    context: &Context,
+) -> palisade::admission::AdmissionResponse {
+    case.interpreted.review(black_box(&case.request), context)
+}
+
+/// Every case's constraint in one set, compiled and on the interpreter.
+fn packs(cases: &[Case]) -> (PolicySet, PolicySet) {
+    let (mut compiled, mut interpreted) = (PolicySet::new(), PolicySet::new());
+    for case in cases {
+        compiled.add(case.policy.clone());
+        let mut template = case.policy.template().clone();
+        template.set_rego_mode(RegoMode::Interpreter);
+        interpreted.add(GatekeeperPolicy::new(
+            case.policy.constraint().clone(),
+            Arc::new(template),
+        ));
+    }
+    (compiled, interpreted)
+}
+
 fn run_regorus(case: &Case) -> Option<regorus::Value> {
     let mut engine = case.direct.clone();
     let input = regorus::Value::deserialize(black_box(&case.input_json))
@@ -198,26 +243,60 @@ fn gatekeeper_cpu(c: &mut Criterion<ThreadCpu>) {
     let mut group = c.benchmark_group("cpu/admission_gatekeeper");
     group.sampling_mode(SamplingMode::Flat);
     group.sample_size(10);
-    for case in load_cases() {
+    let cases = load_cases();
+    for case in &cases {
         group.bench_function(format!("{}/palisade", case.name), |b| {
-            b.iter(|| run_palisade(&case, &context))
+            b.iter(|| run_palisade(case, &context))
+        });
+        group.bench_function(format!("{}/palisade_interpreter", case.name), |b| {
+            b.iter(|| run_palisade_interpreter(case, &context))
         });
         group.bench_function(format!("{}/regorus", case.name), |b| {
-            b.iter(|| run_regorus(&case))
+            b.iter(|| run_regorus(case))
         });
         group.bench_function(format!("{}/regorus_prebuilt", case.name), |b| {
-            b.iter(|| run_regorus_prebuilt(&case))
+            b.iter(|| run_regorus_prebuilt(case))
         });
     }
+    bench_packs(&mut group, &cases, &context);
     group.finish();
+}
+
+/// `pack/palisade` and `pack/palisade_interpreter`: the whole pack on each
+/// case's object in turn.
+fn bench_packs<M: criterion::measurement::Measurement>(
+    group: &mut criterion::BenchmarkGroup<'_, M>,
+    cases: &[Case],
+    context: &Context,
+) {
+    if cases.is_empty() {
+        return;
+    }
+    let (compiled, interpreted) = packs(cases);
+    for (name, pack) in [
+        ("palisade", &compiled),
+        ("palisade_interpreter", &interpreted),
+    ] {
+        let mut next = cases.iter().cycle();
+        group.bench_function(format!("pack/{name}"), |b| {
+            b.iter(|| {
+                let request = next.next().map(|c| &c.request);
+                request.map(|r| pack.review(black_box(r), context))
+            })
+        });
+    }
 }
 
 fn gatekeeper(c: &mut Criterion) {
     let context = Context::new();
     let mut group = c.benchmark_group("admission_gatekeeper");
-    for case in load_cases() {
+    let cases = load_cases();
+    for case in &cases {
         group.bench_function(format!("{}/palisade", case.name), |b| {
-            b.iter(|| run_palisade(&case, &context))
+            b.iter(|| run_palisade(case, &context))
+        });
+        group.bench_function(format!("{}/palisade_interpreter", case.name), |b| {
+            b.iter(|| run_palisade_interpreter(case, &context))
         });
         // The part of our path that regorus's gets for free: `input.review`
         // built from the parsed request.
@@ -225,12 +304,13 @@ fn gatekeeper(c: &mut Criterion) {
             b.iter(|| review_value(black_box(&case.request), &context))
         });
         group.bench_function(format!("{}/regorus", case.name), |b| {
-            b.iter(|| run_regorus(&case))
+            b.iter(|| run_regorus(case))
         });
         group.bench_function(format!("{}/regorus_prebuilt", case.name), |b| {
-            b.iter(|| run_regorus_prebuilt(&case))
+            b.iter(|| run_regorus_prebuilt(case))
         });
     }
+    bench_packs(&mut group, &cases, &context);
     group.finish();
 }
 

@@ -1,16 +1,21 @@
 //! Gatekeeper's pod-security-policy templates on their suites' cases:
-//! Palisade's full review path against regorus's API called directly on
-//! the same compiled policy and the same prepared input.
+//! Palisade's full review path (compiled Rego, and forced onto regorus's
+//! interpreter) against regorus's API called directly on the same compiled
+//! policy and the same prepared input: its interpreter, and its compiled
+//! program on its VM (RVM).
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use palisade::admission::gatekeeper::{
-    Constraint, ConstraintTemplate, EngineChoice, GatekeeperPolicy, review_value,
+    Constraint, ConstraintTemplate, EngineChoice, GatekeeperPolicy, RegoMode, review_value,
 };
 use palisade::admission::{AdmissionRequest, AdmissionReview, Context, PolicySet};
 use palisade::manifest::{self, Manifest};
 use regorus::Value;
+use regorus::languages::rego::compiler::Compiler;
+use regorus::rvm::RegoVM;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
@@ -22,6 +27,8 @@ pub struct Case {
     pub name: String,
     /// Palisade: the constraint bound to its compiled template (Rego).
     pub policies: PolicySet,
+    /// The same on regorus's interpreter ([`RegoMode::Interpreter`]).
+    pub interpreted: PolicySet,
     /// Palisade with the template's `K8sNativeValidation` (CEL), when it has one.
     pub cel: Option<PolicySet>,
     /// The request under review and the context (inventory) of the case.
@@ -32,6 +39,10 @@ pub struct Case {
     pub engine: regorus::Engine,
     /// `data.<package>.violation`.
     pub rule: String,
+    /// regorus's VM loaded with the rule compiled by regorus's compiler
+    /// (reused from one review to the next, as a program embedding the RVM
+    /// keeps one per thread).
+    pub vm: RefCell<RegoVM>,
     /// `{"review": ..., "parameters": ...}`, built once.
     pub input: Value,
     /// The same input document as JSON (what a program embedding regorus
@@ -59,6 +70,32 @@ impl Case {
             Some(e) => Err(e.to_string()),
             None => Ok(decision.violations.len()),
         })
+    }
+
+    /// Palisade's path on regorus's interpreter.
+    pub fn palisade_interpreted(&self) -> palisade::admission::AdmissionResponse {
+        self.interpreted.review(&self.request, &self.context)
+    }
+
+    /// Violations found by Palisade's path on the interpreter.
+    pub fn palisade_interpreted_count(&self) -> Result<usize, String> {
+        let decision = self.interpreted.evaluate(&self.request, &self.context);
+        match decision.errors.first() {
+            Some(e) => Err(e.to_string()),
+            None => Ok(decision.violations.len()),
+        }
+    }
+
+    /// regorus's compiled program on its VM, the prepared input set.
+    pub fn regorus_rvm(&self) -> Result<Value, String> {
+        let mut vm = self.vm.borrow_mut();
+        vm.set_input(self.input.clone());
+        vm.execute().map_err(|e| e.to_string())
+    }
+
+    /// Violations found by regorus's VM.
+    pub fn regorus_rvm_count(&self) -> Result<usize, String> {
+        count(self.regorus_rvm()?)
     }
 
     /// regorus directly: engine clone, the prepared input set, evaluation.
@@ -193,6 +230,14 @@ pub fn load(root: &Path) -> Result<Loaded, String> {
                 .ok_or_else(|| format!("{template_name}: the template has no Rego"))?
                 .clone();
             let rule = template.rule().to_owned();
+            let mut interpreted_template = template.clone();
+            interpreted_template.set_rego_mode(RegoMode::Interpreter);
+            let interpreted = GatekeeperPolicy::bind_with(
+                constraint.clone(),
+                Arc::new(interpreted_template),
+                EngineChoice::Rego,
+            )
+            .map_err(|e| format!("{template_name}: {e}"))?;
             let template = Arc::new(template);
             // The CEL side, where the template has one.
             let cel_policy = match template.cel() {
@@ -239,6 +284,8 @@ pub fn load(root: &Path) -> Result<Loaded, String> {
                 let request = request_of(&reviewed)?;
                 let mut policies = PolicySet::new();
                 policies.add(policy.clone());
+                let mut interpreted_set = PolicySet::new();
+                interpreted_set.add(interpreted.clone());
                 if !policies
                     .policies()
                     .iter()
@@ -258,6 +305,7 @@ pub fn load(root: &Path) -> Result<Loaded, String> {
                     template: template_name.clone(),
                     name,
                     policies,
+                    interpreted: interpreted_set,
                     request,
                     context,
                     cel: cel_policy.clone().map(|p| {
@@ -267,6 +315,9 @@ pub fn load(root: &Path) -> Result<Loaded, String> {
                     }),
                     engine: engine.clone(),
                     rule: rule.clone(),
+                    vm: RefCell::new(
+                        rvm(&engine, &rule).map_err(|e| format!("{template_name}: {e}"))?,
+                    ),
                     input,
                     input_json,
                 });
@@ -274,4 +325,21 @@ pub fn load(root: &Path) -> Result<Loaded, String> {
         }
     }
     Ok(loaded)
+}
+
+/// regorus's VM loaded with `rule` of `engine` compiled by regorus's
+/// compiler, with no `data` (no PSP template reads the inventory).
+fn rvm(engine: &regorus::Engine, rule: &str) -> Result<RegoVM, String> {
+    let mut engine = engine.clone();
+    let policy = engine
+        .compile_with_entrypoint(&Arc::from(rule))
+        .map_err(|e| e.to_string())?;
+    let program = Compiler::compile_from_policy(&policy, &[rule]).map_err(|e| e.to_string())?;
+    let mut vm = RegoVM::new();
+    vm.load_program(program);
+    vm.set_max_instructions(usize::MAX);
+    vm.set_strict_builtin_errors(false);
+    vm.set_data(Value::new_object())
+        .map_err(|e| e.to_string())?;
+    Ok(vm)
 }

@@ -4,10 +4,13 @@
 //! 1. Gatekeeper: every case of every pod-security-policy template's
 //!    `suite.yaml` whose constraint matches the object, reviewed by
 //!    Palisade's full path (`PolicySet::review`: match, input built from the
-//!    request, engine clone, evaluation, violations folded into an
-//!    AdmissionResponse) and by regorus's API called directly on the same
-//!    compiled template with the input prepared once (engine clone, input
-//!    set, `violation` evaluated). Both count violations; they must agree.
+//!    request, the compiled program run on a pooled VM, violations folded
+//!    into an AdmissionResponse), by the same path forced onto regorus's
+//!    interpreter (an engine clone per review), and by regorus's API called
+//!    directly on the same compiled template with the input prepared once:
+//!    its interpreter (engine clone, input set, `violation` evaluated) and
+//!    its compiled program on one reused VM. All count violations; they
+//!    must agree.
 //!    For the templates that also carry a `K8sNativeValidation`, the same
 //!    cases through Palisade's CEL engine against regorus on their Rego
 //!    (same violation counts required).
@@ -86,6 +89,22 @@ fn row(cells: &[&str]) {
     println!("row|{}", cells.join("|"));
 }
 
+/// Summed nanoseconds of one template's cases on each path.
+#[derive(Default)]
+struct Times {
+    cases: usize,
+    palisade: f64,
+    regorus: f64,
+    /// Building `input.review` alone.
+    input: f64,
+    /// regorus converting the input from JSON per review.
+    converting: f64,
+    /// Palisade forced onto the interpreter.
+    interpreted: f64,
+    /// regorus's compiled program on its VM.
+    rvm: f64,
+}
+
 /// Runs the Gatekeeper comparison; `Ok(true)` when the counts agree.
 fn run_gatekeeper(dir: &Path, reps: u32) -> Result<bool, String> {
     let loaded = gatekeeper::load(dir)?;
@@ -94,13 +113,14 @@ fn run_gatekeeper(dir: &Path, reps: u32) -> Result<bool, String> {
     }
     let (mut agree, mut disagree) = (0usize, 0usize);
     let (mut violations_palisade, mut violations_regorus) = (0usize, 0usize);
-    // template -> (cases, palisade ns, regorus ns, input ns, regorus converting ns)
-    let mut per_template: BTreeMap<&str, (usize, f64, f64, f64, f64)> = BTreeMap::new();
+    let mut per_template: BTreeMap<&str, Times> = BTreeMap::new();
     for case in &loaded.cases {
         let ours = case.palisade_count();
         let theirs = case.regorus_count();
+        let interpreted = case.palisade_interpreted_count();
+        let rvm = case.regorus_rvm_count();
         match (&ours, &theirs) {
-            (Ok(a), Ok(b)) if a == b => {
+            (Ok(a), Ok(b)) if a == b && interpreted == ours && rvm == theirs => {
                 agree += 1;
                 violations_palisade += a;
                 violations_regorus += b;
@@ -108,7 +128,7 @@ fn run_gatekeeper(dir: &Path, reps: u32) -> Result<bool, String> {
             _ => {
                 disagree += 1;
                 eprintln!(
-                    "gatekeeper: DISAGREE {}/{}: palisade {ours:?}, regorus {theirs:?}",
+                    "gatekeeper: DISAGREE {}/{}: palisade {ours:?} (interpreter {interpreted:?}), regorus {theirs:?} (RVM {rvm:?})",
                     case.template, case.name
                 );
             }
@@ -121,12 +141,17 @@ fn run_gatekeeper(dir: &Path, reps: u32) -> Result<bool, String> {
             || case.regorus_converting(),
             || review_value(&case.request, &case.context),
         );
+        // Both evaluators, through Palisade and through regorus directly.
+        let (ns_interpreted, ns_rvm) =
+            pair_best(reps, || case.palisade_interpreted(), || case.regorus_rvm());
         let entry = per_template.entry(&case.template).or_default();
-        entry.0 += 1;
-        entry.1 += ns_palisade;
-        entry.2 += ns_regorus;
-        entry.3 += ns_input;
-        entry.4 += ns_converting;
+        entry.cases += 1;
+        entry.palisade += ns_palisade;
+        entry.regorus += ns_regorus;
+        entry.input += ns_input;
+        entry.converting += ns_converting;
+        entry.interpreted += ns_interpreted;
+        entry.rvm += ns_rvm;
     }
     // The templates with a `K8sNativeValidation`: their CEL through
     // Palisade against their Rego through regorus, on the same cases.
@@ -155,20 +180,35 @@ fn run_gatekeeper(dir: &Path, reps: u32) -> Result<bool, String> {
     }
     let (mut overheads, mut overheads_converting) = (Vec::new(), Vec::new());
     let (mut total_palisade, mut total_regorus, mut total_converting) = (0.0, 0.0, 0.0);
-    for (template, (cases, ours, theirs, input, converting)) in &per_template {
+    let (mut total_interpreted, mut total_rvm) = (0.0, 0.0);
+    for (template, t) in &per_template {
+        let Times {
+            cases,
+            palisade: ours,
+            regorus: theirs,
+            input,
+            converting,
+            interpreted,
+            rvm,
+        } = t;
         let overhead = ours / theirs;
         overheads.push(overhead);
         overheads_converting.push(ours / converting);
         total_palisade += ours;
         total_regorus += theirs;
         total_converting += converting;
+        total_interpreted += interpreted;
+        total_rvm += rvm;
         println!(
-            "gatekeeper template={template} cases={cases} palisade_ns={:.0} regorus_ns={:.0} overhead={overhead:.3} regorus_converting_ns={:.0} overhead_vs_converting={:.3} input_review_ns={:.0}",
+            "gatekeeper template={template} cases={cases} palisade_ns={:.0} regorus_ns={:.0} overhead={overhead:.3} regorus_converting_ns={:.0} overhead_vs_converting={:.3} input_review_ns={:.0} palisade_interpreter_ns={:.0} regorus_rvm_ns={:.0} compiled_speedup={:.2}",
             ours / *cases as f64,
             theirs / *cases as f64,
             converting / *cases as f64,
             ours / converting,
-            input / *cases as f64
+            input / *cases as f64,
+            interpreted / *cases as f64,
+            rvm / *cases as f64,
+            interpreted / ours
         );
     }
     let geo_converting = geomean(&overheads_converting);
@@ -242,7 +282,21 @@ fn run_gatekeeper(dir: &Path, reps: u32) -> Result<bool, String> {
     }
     row(&[
         &work,
-        "palisade-admission PolicySet::review",
+        "regorus 0.14 RVM (compiled program, one reused VM), prepared input",
+        &format!("{}/review", human_ns(total_rvm / n)),
+        &format!("{:.2}x", total_regorus / total_rvm),
+        &agreed,
+    ]);
+    row(&[
+        &work,
+        "palisade-admission PolicySet::review on regorus's interpreter (RegoMode::Interpreter)",
+        &format!("{}/review", human_ns(total_interpreted / n)),
+        &format!("{:.2}x", total_regorus / total_interpreted),
+        &agreed,
+    ]);
+    row(&[
+        &work,
+        "palisade-admission PolicySet::review (compiled Rego)",
         &format!("{}/review", human_ns(total_palisade / n)),
         &format!(
             "{:.2}x (overhead {:.2}x; per template geomean {geo:.2}x, max {worst:.2}x; vs converting regorus {:.2}x, geomean {geo_converting:.2}x)",

@@ -7,6 +7,7 @@
 //! Security labels, the rest as Gatekeeper's `data.inventory`). The report
 //! holds the violations per policy and object, and each policy's coverage:
 //! the share of workloads (Pods and pod controllers) it applies to.
+//! Objects are evaluated on every core; the report keeps their order.
 //!
 //! ```
 //! use palisade_admission::audit::audit;
@@ -21,10 +22,13 @@
 //! assert_eq!(coverage.share(), 1.0);
 //! ```
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use palisade_core::{EnforcementAction, Finding, Layer, Location, Manifest, ObjectRef, Subject};
 
 use crate::pss::has_pod_spec;
-use crate::review::{AdmissionRequest, Context, EvaluationError, PolicySet};
+use crate::request_cache::RequestCache;
+use crate::review::{AdmissionRequest, Context, EvaluationError, PolicySet, Violation};
 
 /// One violation found by the audit.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,7 +115,9 @@ impl AuditReport {
     }
 }
 
-/// Audits `objects` against every policy of `policies`.
+/// Audits `objects` against every policy of `policies`. The objects are
+/// evaluated on every core (each thread takes the next object not yet
+/// taken); the report lists them in the order given, as one thread would.
 pub fn audit(policies: &PolicySet, objects: &[Manifest]) -> AuditReport {
     let context = Context::with_objects(objects.iter().map(|m| m.object.clone()));
     let mut report = AuditReport {
@@ -129,20 +135,17 @@ pub fn audit(policies: &PolicySet, objects: &[Manifest]) -> AuditReport {
             violating: 0,
         })
         .collect();
-    for m in objects {
-        let is_workload = m.kind().is_some_and(has_pod_spec);
-        report.workloads += usize::from(is_workload);
-        let Ok(request) = AdmissionRequest::from_object(m.object.clone()) else {
-            continue;
-        };
+    let outcomes = in_order_on_every_core(objects, |m| review_object(policies, &context, m));
+    for (m, outcome) in objects.iter().zip(outcomes) {
+        report.workloads += usize::from(outcome.is_workload);
         let object = m.object_ref();
-        for (policy, cov) in policies.policies().iter().zip(coverage.iter_mut()) {
-            if !policy.applies_to(&request, &context) {
+        for (i, result) in outcome.results {
+            let Some(cov) = coverage.get_mut(i) else {
                 continue;
-            }
+            };
             cov.objects += 1;
-            cov.workloads += usize::from(is_workload);
-            match policy.validate(&request, &context) {
+            cov.workloads += usize::from(outcome.is_workload);
+            match result {
                 Ok(violations) => {
                     cov.violating += usize::from(!violations.is_empty());
                     report
@@ -166,11 +169,108 @@ pub fn audit(policies: &PolicySet, objects: &[Manifest]) -> AuditReport {
     report
 }
 
+/// What the policies made of one object.
+struct ObjectOutcome {
+    is_workload: bool,
+    /// For each policy that applies (by index in the set), its result.
+    results: Vec<(usize, Result<Vec<Violation>, EvaluationError>)>,
+}
+
+/// Reviews one object against every policy that applies to it.
+fn review_object(policies: &PolicySet, context: &Context, m: &Manifest) -> ObjectOutcome {
+    let is_workload = m.kind().is_some_and(has_pod_spec);
+    let mut results = Vec::new();
+    if let Ok(request) = AdmissionRequest::from_object(m.object.clone()) {
+        let cache = RequestCache::new();
+        for (i, policy) in policies.policies().iter().enumerate() {
+            if policy.applies_to(&request, context) {
+                results.push((i, policy.validate_cached(&request, context, &cache)));
+            }
+        }
+    }
+    ObjectOutcome {
+        is_workload,
+        results,
+    }
+}
+
+/// `items.iter().map(f)` on every core, the results in the order of
+/// `items`: each thread takes the next item not yet taken, so slow items
+/// do not hold up a thread's share.
+fn in_order_on_every_core<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else {
+                            return out;
+                        };
+                        out.push((i, f(item)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::builtin::BuiltinPack;
     use palisade_core::manifest;
+
+    #[test]
+    fn objects_are_reported_in_the_order_given_whatever_thread_ran_them() {
+        let squares = in_order_on_every_core(&(0..2000u64).collect::<Vec<_>>(), |i| i * i);
+        assert_eq!(squares, (0..2000u64).map(|i| i * i).collect::<Vec<_>>());
+
+        // Every other pod lacks limits; the report lists them as one thread would.
+        let text: String = (0..60)
+            .map(|i| {
+                let limits = if i % 2 == 0 { "" } else { ", resources: {limits: {cpu: 1m, memory: 1Mi}}" };
+                format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, namespace: shop, labels: {{owner: a, env: b, app: c}}}}\nspec:\n  containers: [{{name: c, image: ghcr.io/x/c:1{limits}}}]\n---\n")
+            })
+            .collect();
+        let objects = manifest::load_str("pods.yaml", &text).objects;
+        let policies = BuiltinPack::default().policy_set();
+        let report = audit(&policies, &objects);
+        let context = Context::with_objects(objects.iter().map(|m| m.object.clone()));
+        let expected: Vec<(String, String, String)> = objects
+            .iter()
+            .flat_map(|m| {
+                let request = AdmissionRequest::from_object(m.object.clone()).unwrap();
+                let name = m.object_ref().name;
+                policies
+                    .evaluate(&request, &context)
+                    .violations
+                    .into_iter()
+                    .map(move |v| (v.policy, name.clone(), v.message))
+            })
+            .collect();
+        let found: Vec<(String, String, String)> = report
+            .violations
+            .iter()
+            .map(|v| (v.policy.clone(), v.object.name.clone(), v.message.clone()))
+            .collect();
+        assert_eq!(found, expected);
+        assert!(found.len() >= 30, "{found:?}");
+    }
 
     #[test]
     fn coverage_counts_workloads_each_policy_sees() {

@@ -277,8 +277,11 @@ fn with_default_namespace(object: &serde_json::Value) -> serde_json::Value {
     object
 }
 
-/// The cluster objects of a `context.yaml` (kind `Context`, `spec.resources`).
-fn load_context(path: &Path) -> Result<Vec<serde_json::Value>, TestFileError> {
+/// The cluster objects and image metadata of a `context.yaml` (kind
+/// `Context`, `spec.resources` and `spec.images`).
+fn load_context(
+    path: &Path,
+) -> Result<(Vec<serde_json::Value>, Vec<serde_json::Value>), TestFileError> {
     let report = manifest::load_file(path);
     if let Some(e) = report.errors.first() {
         return Err(TestFileError {
@@ -286,18 +289,21 @@ fn load_context(path: &Path) -> Result<Vec<serde_json::Value>, TestFileError> {
             message: format!("context file: {e}"),
         });
     }
-    Ok(report
-        .objects
-        .iter()
-        .filter(|m| m.kind() == Some("Context"))
-        .filter_map(|m| {
-            m.object
-                .pointer("/spec/resources")
-                .and_then(serde_json::Value::as_array)
-        })
-        .flatten()
-        .cloned()
-        .collect())
+    let list = |pointer: &str| -> Vec<serde_json::Value> {
+        report
+            .objects
+            .iter()
+            .filter(|m| m.kind() == Some("Context"))
+            .filter_map(|m| {
+                m.object
+                    .pointer(pointer)
+                    .and_then(serde_json::Value::as_array)
+            })
+            .flatten()
+            .cloned()
+            .collect()
+    };
+    Ok((list("/spec/resources"), list("/spec/images")))
 }
 
 /// Runs one test file.
@@ -390,8 +396,12 @@ pub fn run_test_file(path: &Path) -> Result<Vec<CaseOutcome>, TestFileError> {
     // file (`spec.resources`) and the Namespaces of the values file.
     let mut cel_context = Context::new();
     if let Some(file) = text(root.get("context")) {
-        for object in load_context(&dir.join(file))? {
+        let (objects, images) = load_context(&dir.join(file))?;
+        for object in objects {
             cel_context.add_object(object);
+        }
+        for image in images {
+            cel_context.add_image(image);
         }
     }
     for namespace in &values.namespaces {

@@ -14,7 +14,8 @@
 //! - [`audit`] — existing objects against all loaded policies, with coverage;
 //! - [`suite`] and [`kyverno_test`] — runners for Gatekeeper `suite.yaml` and
 //!   `kyverno-test.yaml` files;
-//! - [`load_policies`] — every policy kind from files and directories.
+//! - [`load_policies`] — every policy kind from files and directories;
+//! - [`request_cache`] — what the policies of a set share about one request.
 
 pub mod audit;
 pub(crate) mod autogen;
@@ -32,6 +33,7 @@ pub mod load;
 pub mod mutate;
 pub mod pattern;
 pub mod pss;
+pub mod request_cache;
 pub mod review;
 mod string_list;
 pub mod suite;
@@ -39,6 +41,7 @@ pub mod suite;
 pub use load::{
     LoadedPolicies, PolicyLoadError, load_policies, load_policies_str, load_policies_with,
 };
+pub use request_cache::RequestCache;
 pub use review::{
     AdmissionRequest, AdmissionResponse, AdmissionReview, Context, Decision, EvaluationError,
     Operation, Policy, PolicySet, Violation,

@@ -3,10 +3,11 @@
 //! audit use it.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::cel::admission_policy::{self, AdmissionPolicyError};
 use crate::cel::kyverno_policy;
-use crate::gatekeeper::{self, EngineChoice, GatekeeperError};
+use crate::gatekeeper::{self, ConstraintTemplate, EngineChoice, GatekeeperError};
 use crate::pattern::{self, PatternLoadError};
 use crate::review::{Policy, PolicySet};
 use palisade_core::{Manifest, ManifestError};
@@ -39,6 +40,10 @@ pub struct LoadedPolicies {
     /// Constraints left out because their template lacks the engine that
     /// was forced (`--engine rego|cel`): reported, neither passed nor failed.
     pub skipped: Vec<PolicyLoadError>,
+    /// The Gatekeeper templates that loaded, by constraint kind: whether
+    /// each runs compiled or on the interpreter, and why
+    /// ([`ConstraintTemplate::interpreter_reason`]).
+    pub templates: Vec<Arc<ConstraintTemplate>>,
 }
 
 /// Loads every policy under `paths` (files, or directories searched
@@ -110,6 +115,7 @@ impl LoadedPolicies {
             .into_iter()
             .partition(|e| matches!(e, GatekeeperError::EngineMissing(_)));
         self.skipped.extend(skipped.into_iter().map(Into::into));
+        self.templates.extend(gatekeeper.templates.into_values());
         self.add(gatekeeper.policies, errors);
     }
 

@@ -36,6 +36,8 @@ use palisade_core::{EnforcementAction, Finding, Layer, ObjectRef, Severity, Subj
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
+use crate::request_cache::RequestCache;
+
 /// The `apiVersion` of the AdmissionReview this module reads and writes.
 pub const ADMISSION_API_VERSION: &str = "admission.k8s.io/v1";
 
@@ -442,6 +444,13 @@ pub struct Context {
     inventory: Json,
     /// The inventory in the Gatekeeper backend's own form, built on first use.
     pub(crate) rego_inventory: std::sync::OnceLock<regorus::Value>,
+    /// The objects shared with CEL evaluations (`resource.Get`), built on
+    /// first use.
+    shared_objects: std::sync::OnceLock<std::sync::Arc<[Json]>>,
+    /// The RBAC objects compiled for the CEL `authorizer`, on first use.
+    rbac: std::sync::OnceLock<Option<std::sync::Arc<crate::cel::rbac::Rbac>>>,
+    /// Image metadata (`kyverno test`'s `context.yaml` `spec.images`).
+    images: std::sync::Arc<[Json]>,
 }
 
 impl Context {
@@ -483,7 +492,43 @@ impl Context {
             insert_path(&mut self.inventory, &path, object.clone());
             self.rego_inventory = std::sync::OnceLock::new();
         }
+        self.shared_objects = std::sync::OnceLock::new();
+        self.rbac = std::sync::OnceLock::new();
         self.objects.push(object);
+    }
+
+    /// Adds the metadata of an image, as `kyverno test`'s `context.yaml`
+    /// gives it (`{image, config, manifest, ...}`): what Kyverno's
+    /// `image.GetMetadata` answers instead of asking the registry.
+    pub fn add_image(&mut self, metadata: Json) {
+        let mut images = self.images.to_vec();
+        images.push(metadata);
+        self.images = images.into();
+    }
+
+    /// The image metadata added with [`Context::add_image`].
+    pub fn images(&self) -> &[Json] {
+        &self.images
+    }
+
+    /// The objects, image metadata and RBAC rules, shared (cheaply
+    /// cloned) with CEL evaluations.
+    pub(crate) fn shared(&self) -> crate::cel::cluster::Cluster {
+        let objects = self
+            .shared_objects
+            .get_or_init(|| self.objects.as_slice().into())
+            .clone();
+        let rbac = self
+            .rbac
+            .get_or_init(|| {
+                crate::cel::rbac::Rbac::from_objects(&self.objects).map(std::sync::Arc::new)
+            })
+            .clone();
+        crate::cel::cluster::Cluster {
+            objects,
+            images: self.images.clone(),
+            rbac,
+        }
     }
 
     /// Remembers a namespace object without adding it to the inventory.
@@ -636,6 +681,19 @@ pub trait Policy: Send + Sync + fmt::Debug {
         request: &AdmissionRequest,
         context: &Context,
     ) -> Result<Vec<Violation>, EvaluationError>;
+
+    /// [`Policy::validate`] sharing `cache` with the other policies
+    /// evaluated on the same request and context (what [`PolicySet`]
+    /// calls); the default ignores the cache.
+    fn validate_cached(
+        &self,
+        request: &AdmissionRequest,
+        context: &Context,
+        cache: &RequestCache,
+    ) -> Result<Vec<Violation>, EvaluationError> {
+        let _ = cache;
+        self.validate(request, context)
+    }
 }
 
 /// What a [`PolicySet`] found on one request.
@@ -772,11 +830,12 @@ impl PolicySet {
     /// Runs every policy that applies to the request.
     pub fn evaluate(&self, request: &AdmissionRequest, context: &Context) -> Decision {
         let mut decision = Decision::default();
+        let cache = RequestCache::new();
         for policy in &self.policies {
             if !policy.applies_to(request, context) {
                 continue;
             }
-            match policy.validate(request, context) {
+            match policy.validate_cached(request, context, &cache) {
                 Ok(violations) => decision.violations.extend(violations),
                 Err(e) => decision.errors.push(e),
             }

@@ -35,7 +35,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use crate::gatekeeper::{
-    Constraint, ConstraintTemplate, EngineChoice, GatekeeperError, GatekeeperPolicy,
+    Constraint, ConstraintTemplate, EngineChoice, GatekeeperError, GatekeeperPolicy, RegoMode,
 };
 use crate::review::{AdmissionRequest, AdmissionReview, Context, Policy};
 use palisade_core::manifest;
@@ -61,6 +61,10 @@ pub struct CaseResult {
     pub passed: bool,
     /// What was found (the violations, or why the case failed).
     pub detail: String,
+    /// The messages of the violations found, in the order the template
+    /// gave them (empty when the case did not run).
+    #[serde(skip)]
+    pub violations: Vec<String>,
     /// `true` when the test or case has `skip: true` (then `passed` is false
     /// and the case is counted neither way).
     #[serde(skip)]
@@ -131,6 +135,16 @@ pub fn run_paths<P: AsRef<Path>>(paths: &[P]) -> SuiteReport {
 /// the cases of a template without a forced engine are skipped, with the
 /// reason as their detail.
 pub fn run_paths_with<P: AsRef<Path>>(paths: &[P], engine: EngineChoice) -> SuiteReport {
+    run_paths_on(paths, engine, RegoMode::Auto)
+}
+
+/// [`run_paths_with`] evaluating Rego on the regorus evaluator `rego` picks
+/// (to compare the compiled programs with the interpreter).
+pub fn run_paths_on<P: AsRef<Path>>(
+    paths: &[P],
+    engine: EngineChoice,
+    rego: RegoMode,
+) -> SuiteReport {
     let mut report = SuiteReport::default();
     let mut suites = Vec::new();
     for path in paths {
@@ -145,7 +159,7 @@ pub fn run_paths_with<P: AsRef<Path>>(paths: &[P], engine: EngineChoice) -> Suit
         }
     }
     for suite in suites {
-        match run_suite_with(&suite, engine) {
+        match run_suite_on(&suite, engine, rego) {
             Ok(mut cases) => report.cases.append(&mut cases),
             Err(e) => report.errors.push(e),
         }
@@ -175,6 +189,15 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
 
 /// [`run_suite`] with the engine choice of [`run_paths_with`].
 pub fn run_suite_with(path: &Path, engine: EngineChoice) -> Result<Vec<CaseResult>, String> {
+    run_suite_on(path, engine, RegoMode::Auto)
+}
+
+/// [`run_suite`] with the choices of [`run_paths_on`].
+fn run_suite_on(
+    path: &Path,
+    engine: EngineChoice,
+    rego: RegoMode,
+) -> Result<Vec<CaseResult>, String> {
     let report = manifest::load_file(path);
     if let Some(e) = report.errors.first() {
         return Err(e.to_string());
@@ -205,7 +228,7 @@ pub fn run_suite_with(path: &Path, engine: EngineChoice) -> Result<Vec<CaseResul
             .unwrap_or_default();
         for (i, test) in tests.iter().enumerate() {
             let at = |field: &str| suite.locate(&format!("tests[{i}]{field}"));
-            run_test(&suite_name, base, test, engine, &at, &mut results);
+            run_test(&suite_name, base, test, (engine, rego), &at, &mut results);
         }
     }
     Ok(results)
@@ -215,13 +238,14 @@ fn text<'a>(json: &'a Json, key: &str) -> &'a str {
     json.get(key).and_then(Json::as_str).unwrap_or_default()
 }
 
-/// Runs one test of a suite with the implementation `engine` picks; `at`
-/// locates a field of the test (`.cases[0]`, the empty path for the test itself).
+/// Runs one test of a suite with the implementation and Rego evaluator
+/// `engine` picks; `at` locates a field of the test (`.cases[0]`, the empty
+/// path for the test itself).
 fn run_test(
     suite: &str,
     base: &Path,
     test: &Json,
-    engine: EngineChoice,
+    engine: (EngineChoice, RegoMode),
     at: &dyn Fn(&str) -> Location,
     out: &mut Vec<CaseResult>,
 ) {
@@ -248,6 +272,7 @@ fn run_test(
             location: at(""),
             passed,
             detail,
+            violations: Vec::new(),
             skipped: false,
         });
         return;
@@ -267,13 +292,14 @@ fn run_test(
         let skipped = skip_test
             || engine_missing.is_some()
             || case.get("skip").and_then(Json::as_bool) == Some(true);
+        let mut violations = Vec::new();
         let (passed, detail) = if let Some(reason) = engine_missing {
             (false, reason.to_owned())
         } else if skipped {
             (false, "skipped".to_owned())
         } else {
             match &policy {
-                Ok(policy) => match run_case(base, policy, case) {
+                Ok(policy) => match run_case(base, policy, case, &mut violations) {
                     Ok(detail) => (true, detail),
                     Err(detail) => (false, detail),
                 },
@@ -287,6 +313,7 @@ fn run_test(
             location: at(&format!(".cases[{j}]")),
             passed,
             detail,
+            violations,
             skipped,
         });
     }
@@ -336,11 +363,12 @@ impl std::fmt::Display for LoadProblem {
 fn load_policy(
     base: &Path,
     test: &Json,
-    engine: EngineChoice,
+    (engine, rego): (EngineChoice, RegoMode),
 ) -> Result<GatekeeperPolicy, LoadProblem> {
     let template = load_single(base, test, "template").map_err(LoadProblem::Failed)?;
-    let template = ConstraintTemplate::from_manifest(&template)
+    let mut template = ConstraintTemplate::from_manifest(&template)
         .map_err(|e| LoadProblem::Failed(e.to_string()))?;
+    template.set_rego_mode(rego);
     let constraint = load_single(base, test, "constraint").map_err(LoadProblem::Failed)?;
     let constraint =
         Constraint::from_manifest(&constraint).map_err(|e| LoadProblem::Failed(e.to_string()))?;
@@ -371,8 +399,14 @@ fn request_of(manifest: &Manifest) -> Result<AdmissionRequest, String> {
     }
 }
 
-/// Runs one case; `Ok(detail)` when every assertion holds.
-fn run_case(base: &Path, policy: &GatekeeperPolicy, case: &Json) -> Result<String, String> {
+/// Runs one case; `Ok(detail)` when every assertion holds. The messages of
+/// the violations found are left in `messages`.
+fn run_case(
+    base: &Path,
+    policy: &GatekeeperPolicy,
+    case: &Json,
+    messages: &mut Vec<String>,
+) -> Result<String, String> {
     let object_file = case
         .get("object")
         .and_then(Json::as_str)
@@ -406,7 +440,6 @@ fn run_case(base: &Path, policy: &GatekeeperPolicy, case: &Json) -> Result<Strin
         }
     }
     let request = request_of(&reviewed)?;
-    let mut messages = Vec::new();
     if policy.applies_to(&request, &context) {
         let found = policy
             .validate(&request, &context)
@@ -415,7 +448,7 @@ fn run_case(base: &Path, policy: &GatekeeperPolicy, case: &Json) -> Result<Strin
     }
     let mut failures = Vec::new();
     for (i, assertion) in assertions.iter().enumerate() {
-        if let Err(e) = check_assertion(assertion, &messages) {
+        if let Err(e) = check_assertion(assertion, messages) {
             failures.push(format!("assertion {i}: {e}"));
         }
     }

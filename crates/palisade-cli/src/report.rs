@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use palisade::admission::gatekeeper::EngineChoice;
 use palisade::{Palisade, Severity};
 
 use crate::exit::Exit;
@@ -21,9 +22,15 @@ pub struct ReportArgs {
     /// and inventory manifests.
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
-    /// Events to replay through the Falco rules, one JSON object per line.
-    #[arg(long, value_name = "FILE.jsonl")]
+    /// Events to replay through the Falco rules: one JSON object per line,
+    /// or a `.scap` capture (plain or gzip).
+    #[arg(long, value_name = "FILE")]
     pub events: Option<PathBuf>,
+    /// Which implementation of Gatekeeper templates runs: `auto` (CEL where
+    /// a template has `K8sNativeValidation`, Rego otherwise, as Gatekeeper
+    /// does), `rego` or `cel` (templates without it are skipped).
+    #[arg(long, value_name = "ENGINE", default_value = "auto")]
+    pub engine: EngineChoice,
 }
 
 /// The report's JSON: findings, coverage and the posture.
@@ -36,9 +43,12 @@ struct WithPosture<'a> {
 
 /// Runs `palisade report`.
 pub fn run(out: &Output, args: &ReportArgs) -> Exit {
-    let Some(palisade) = out.checked(Palisade::load_dir(&args.dir)) else {
+    let Some(palisade) = out.checked(Palisade::load_dirs_with(&[&args.dir], args.engine)) else {
         return Exit::InputError;
     };
+    for skipped in palisade.skipped() {
+        out.warning(&skipped.to_string());
+    }
     for issue in palisade.network_issues() {
         out.warning(&issue.to_string());
     }
@@ -104,6 +114,29 @@ pub fn run(out: &Output, args: &ReportArgs) -> Exit {
                 c.of,
                 c.policy
             ));
+        }
+        if !report.fixes.is_empty() {
+            out.line("");
+            out.line(&out.paint(Style::Bold, "Fixes (palisade admission fix)"));
+            for fix in &report.fixes {
+                out.line(&format!("  {} ({})", fix.object, fix.location));
+                for c in &fix.changes {
+                    let value = c
+                        .value
+                        .as_ref()
+                        .map(|v| format!(" {v}"))
+                        .unwrap_or_default();
+                    out.line(&format!("    {} {}{value}: {}", c.op, c.path, c.reason));
+                }
+                for u in &fix.unfixable {
+                    out.line(&format!(
+                        "    {} {}: {}",
+                        out.paint(Style::Yellow, "unfixable"),
+                        u.check,
+                        u.reason
+                    ));
+                }
+            }
         }
         out.line("");
         crate::score::print(out, &posture);

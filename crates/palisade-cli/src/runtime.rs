@@ -1,4 +1,5 @@
-//! `palisade runtime …`: filter, replay, disasm, fields, parse, validate.
+//! `palisade runtime …`: filter, replay, disasm, fields, parse, validate,
+//! events.
 
 use clap::Subcommand;
 
@@ -7,6 +8,7 @@ use crate::output::Output;
 
 mod alerts;
 mod disasm;
+mod events;
 mod fields;
 mod filter;
 mod parse;
@@ -28,6 +30,8 @@ pub enum Command {
     Parse(parse::ParseArgs),
     /// Load and compile rules files; print counts, warnings and errors.
     Validate(validate::ValidateArgs),
+    /// Print the events of a `.scap` capture, one per line, as `sysdig -j`.
+    Events(events::EventsArgs),
 }
 
 /// Runs a command of the group.
@@ -39,6 +43,7 @@ pub fn run(out: &Output, command: Command) -> Exit {
         Command::Fields => fields::run(out),
         Command::Parse(args) => parse::run(out, &args),
         Command::Validate(args) => validate::run(out, &args),
+        Command::Events(args) => events::run(out, &args),
     }
 }
 

@@ -137,6 +137,34 @@ fn event_streams() {
     });
 }
 
+/// Truncated and corrupt captures: `runtime events` shows the reader's
+/// located message for each; `runtime replay`, which tells captures from
+/// JSON lines by their first bytes, shows it for every case that starts
+/// as a capture (the empty file and the text file are JSON lines to it).
+#[test]
+fn captures() {
+    run_all("palisade-runtime", "scap", &[2], |f| {
+        vec!["runtime".into(), "events".into(), s(f)]
+    });
+    let mut replayed = 0;
+    for file in cases("palisade-runtime", "scap") {
+        let head = std::fs::read(&file).unwrap();
+        if !(head.starts_with(&[0x1f, 0x8b]) || head.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a])) {
+            continue;
+        }
+        let out = palisade_testkit::command::run(
+            env!("CARGO_BIN_EXE_palisade"),
+            &["runtime", "replay", "--events", &s(&file)],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {stderr}", file.display());
+        let expected = expected_message("palisade-runtime", &file);
+        assert!(stderr.contains(&expected), "{expected}\nnot in\n{stderr}");
+        replayed += 1;
+    }
+    assert!(replayed >= 20, "{replayed}");
+}
+
 fn review_with_policies(f: &Path) -> Vec<String> {
     review_with(f, None)
 }

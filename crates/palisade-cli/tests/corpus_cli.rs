@@ -47,6 +47,180 @@ fn connlist_matches_netpol_analyzer_goldens_in_every_format() {
     assert_eq!(ours, theirs);
 }
 
+/// netpol-analyzer's semanticDiff bank example: one inventory
+/// (`bank_*.json`) and two policy files, `new1.yaml` and `new1a.yaml`.
+fn bank(root: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let tests = root.join("tests");
+    (
+        tests.join("semanticDiff-same-topologies-new1"),
+        tests.join("semanticDiff-same-topologies-new1a"),
+    )
+}
+
+#[test]
+fn connlist_reads_policies_and_inventory_given_as_flags() {
+    let Some(root) = palisade_testkit::corpus("network/netpol-analyzer") else {
+        return;
+    };
+    let (new1, _) = bank(&root);
+    let golden = std::fs::read_to_string(
+        root.join("test_outputs/connlist/semanticDiff-same-topologies-new1_connlist_output.txt"),
+    )
+    .unwrap();
+    let (policies, pods, namespaces) = (
+        new1.join("new1.yaml"),
+        new1.join("bank_pod_list.json"),
+        new1.join("bank_ns_list.json"),
+    );
+    let inputs = [
+        "--policies",
+        arg(&policies),
+        "--inventory",
+        arg(&pods),
+        "--inventory",
+        arg(&namespaces),
+    ];
+    let with_inputs = |command: &[&str]| palisade(&[command, &inputs[..]].concat());
+    // The flags, and the flags mixed with the positional form, read the
+    // same manifests as the directory.
+    let mixed = palisade(&[
+        "network",
+        "connlist",
+        "--policies",
+        arg(&policies),
+        arg(&pods),
+        arg(&namespaces),
+    ]);
+    for out in [with_inputs(&["network", "connlist"]), mixed] {
+        assert_exit(&out, 0);
+        assert_eq!(line_set(&text(&out.stdout)), line_set(&golden));
+    }
+    // Audit and check take the flags too.
+    let out = with_inputs(&["network", "audit"]);
+    assert_exit(&out, 1);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("network/unprotected-egress"), "{stdout}");
+    let check = |from: &str, to: &str| {
+        with_inputs(&[
+            "network", "check", "--from", from, "--to", to, "--port", "8080",
+        ])
+    };
+    // new1.yaml lets the bank UI reach the account command on TCP 8080,
+    // and the account query reach nothing but the UI.
+    assert_exit(
+        &check("demo/cog-agents-bank-ui", "demo/cog-agents-account-command"),
+        0,
+    );
+    assert_exit(
+        &check(
+            "demo/cog-agents-account-query",
+            "demo/cog-agents-account-command",
+        ),
+        1,
+    );
+}
+
+#[test]
+fn diff_lists_what_the_goldens_of_the_two_policy_files_differ_in() {
+    let Some(root) = palisade_testkit::corpus("network/netpol-analyzer") else {
+        return;
+    };
+    let (new1, new1a) = bank(&root);
+    let (pods, namespaces) = (
+        new1.join("bank_pod_list.json"),
+        new1.join("bank_ns_list.json"),
+    );
+    let (before, after) = (new1.join("new1.yaml"), new1a.join("new1a.yaml"));
+    let found = json_of(
+        1,
+        &[
+            "network",
+            "diff",
+            "--before",
+            arg(&before),
+            "--after",
+            arg(&after),
+            "--inventory",
+            arg(&pods),
+            "--inventory",
+            arg(&namespaces),
+        ],
+    );
+    // The goldens: new1a narrows query => UI to UDP 8080 and drops
+    // UI => command (TCP 8080, 9090, UDP 8080); nothing opens.
+    let pairs = |key: &str| -> std::collections::BTreeSet<(String, String)> {
+        found[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["from"].as_str().unwrap().to_owned(),
+                    f["to"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(pairs("opened"), Default::default(), "{found}");
+    let expected: std::collections::BTreeSet<(String, String)> = [
+        (
+            "demo/cog-agents-account-query[DaemonSet]",
+            "demo/cog-agents-bank-ui[DaemonSet]",
+        ),
+        (
+            "demo/cog-agents-bank-ui[DaemonSet]",
+            "demo/cog-agents-account-command[DaemonSet]",
+        ),
+    ]
+    .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    .into();
+    assert_eq!(pairs("closed"), expected, "{found}");
+    let closed = found["closed"].as_array().unwrap();
+    // UI => command: exactly TCP 8080, TCP 9090 and UDP 8080 closed.
+    let ports: Vec<(String, u64)> = closed
+        .iter()
+        .filter(|f| f["from"] == "demo/cog-agents-bank-ui[DaemonSet]")
+        .map(|f| {
+            (
+                f["protocol"].as_str().unwrap().to_owned(),
+                f["port"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ports,
+        [
+            ("TCP".to_owned(), 8080),
+            ("TCP".to_owned(), 9090),
+            ("UDP".to_owned(), 8080)
+        ]
+    );
+    // Each closed path names the new1a.yaml policy that now denies it.
+    for f in closed {
+        let text = f["denied_by"].to_string();
+        assert!(
+            text.contains("new1a.yaml") && text.contains("isolated by"),
+            "{f}"
+        );
+    }
+    // The same policies on both sides change nothing (exit 0).
+    let same = json_of(
+        0,
+        &[
+            "network",
+            "diff",
+            "--before",
+            arg(&before),
+            "--after",
+            arg(&before),
+            "--inventory",
+            arg(&pods),
+        ],
+    );
+    assert_eq!(same["opened"], Value::Array(Vec::new()));
+    assert_eq!(same["closed"], Value::Array(Vec::new()));
+}
+
 #[test]
 fn validate_loads_the_official_rules_files() {
     let Some(dir) = palisade_testkit::corpus("falco/rules") else {
@@ -384,4 +558,95 @@ fn audit_runs_loaded_pattern_policies() {
         "an Audit policy records"
     );
     assert_eq!(doc["coverage"][0]["share"], 1.0);
+}
+
+/// `(name, capture, events file)` of every corpus capture.
+fn corpus_captures() -> Option<Vec<(String, String, String)>> {
+    Some(
+        palisade_testkit::captures()?
+            .into_iter()
+            .map(|c| (c.name, arg(&c.scap).to_owned(), arg(&c.events).to_owned()))
+            .collect(),
+    )
+}
+
+/// `runtime events X.scap --format json` prints, for every capture, the
+/// events sysdig printed: same events, and every field it prints has the
+/// value sysdig printed.
+#[test]
+fn runtime_events_prints_what_sysdig_printed() {
+    let Some(captures) = corpus_captures() else {
+        return;
+    };
+    let mut fields_compared = 0;
+    for (name, scap, events) in &captures {
+        let out = palisade(&["--format", "json", "runtime", "events", scap]);
+        assert_exit(&out, 0);
+        let ours: Vec<Value> = text(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let theirs: Vec<Value> = std::fs::read_to_string(events)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(ours.len(), theirs.len(), "{name}: events");
+        for (o, t) in ours.iter().zip(&theirs) {
+            for (field, value) in o.as_object().unwrap() {
+                assert_eq!(value, &t[field], "{name} event {}: {field}", o["evt.num"]);
+                fields_compared += 1;
+            }
+        }
+    }
+    assert!(fields_compared > 50_000, "{fields_compared}");
+}
+
+/// A capture is a one-step rule test: `runtime replay --events X.scap`
+/// fires the same alerts, on the same events, with the same outputs, as
+/// replaying the events sysdig printed from it; `runtime filter` on the
+/// capture prints the events the filter matched there.
+#[test]
+fn replaying_a_capture_fires_what_its_printed_events_fire() {
+    let rules = "tests/fixtures/runtime/capture-rules.yaml";
+    let Some(captures) = corpus_captures() else {
+        return;
+    };
+    let mut alerts = 0;
+    for (name, scap, events) in &captures {
+        let replay = |input: &str| {
+            let out = palisade(&[
+                "--format", "json", "runtime", "replay", "--match", "all", "--rules", rules,
+                "--events", input,
+            ]);
+            assert!(matches!(out.status.code(), Some(0 | 1)), "{name}: {out:?}");
+            text(&out.stdout)
+                .lines()
+                .map(|l| {
+                    let a: Value = serde_json::from_str(l).unwrap();
+                    // The output without its leading time: the alert's
+                    // clock, not the event's.
+                    let output = a["output"].as_str().unwrap();
+                    let output = output.split_once(' ').unwrap().1.to_owned();
+                    (a["evt_num"].clone(), a["rule"].clone(), output)
+                })
+                .collect::<Vec<_>>()
+        };
+        let from_capture = replay(scap);
+        assert_eq!(from_capture, replay(events), "{name}");
+        alerts += from_capture.len();
+        let filter = |input: &str| {
+            let out = palisade(&[
+                "runtime",
+                "filter",
+                "evt.type = open and proc.aname[2] = bash",
+                "--events",
+                input,
+            ]);
+            assert_exit(&out, 0);
+            text(&out.stdout)
+        };
+        assert_eq!(filter(scap), filter(events), "{name}: filter");
+    }
+    assert!(alerts > 20, "only {alerts} alerts");
 }

@@ -33,3 +33,81 @@ fn a_symlink_loop_under_the_report_directory_is_an_error_not_a_hang() {
         )
     );
 }
+
+/// `palisade report --engine auto|rego|cel`: the template with both
+/// implementations runs CEL under `auto` and `cel` and Rego under `rego`
+/// (its two messages differ on purpose), the Rego-only template's
+/// constraint is skipped with the reason under `cel` (not a finding, not
+/// coverage), and the ValidatingAdmissionPolicy runs whatever the engine.
+#[test]
+fn report_engine_chooses_the_gatekeeper_implementation() {
+    let dir = "tests/fixtures/report/engine";
+    let admission_lines = |engine: &str| {
+        let out = run(
+            env!("CARGO_BIN_EXE_palisade"),
+            &["report", dir, "--engine", engine],
+        );
+        assert_eq!(out.status.code(), Some(1), "{engine}");
+        let stdout = text(&out.stdout);
+        let lines: Vec<String> = stdout
+            .lines()
+            .filter(|l| l.starts_with("  admission error") || l.starts_with("  admission 100"))
+            .map(str::to_owned)
+            .collect();
+        let warnings: Vec<String> = text(&out.stderr)
+            .lines()
+            .filter(|l| l.starts_with("warning:"))
+            .map(str::to_owned)
+            .collect();
+        (lines, warnings)
+    };
+    let finding = |policy: &str, message: &str| {
+        format!("  admission error {policy}: {message} [Pod shop/stray]")
+    };
+    let host = finding("no-host-network", "stray uses the host network");
+    let privileged = finding("no-privileged", "privileged containers are not allowed");
+    let coverage = |policy: &str| format!("  admission 100.0% (2/2) {policy}");
+    let (auto, auto_err) = admission_lines("auto");
+    let owner_cel = finding("pods-need-owner", "cel: stray has no owner label");
+    assert_eq!(
+        auto,
+        [
+            host.clone(),
+            owner_cel.clone(),
+            privileged.clone(),
+            coverage("no-host-network"),
+            coverage("pods-need-owner"),
+            coverage("no-privileged"),
+        ]
+    );
+    assert!(auto_err.is_empty(), "{auto_err:?}");
+    let (rego, _) = admission_lines("rego");
+    let owner_rego = finding("pods-need-owner", "rego: stray has no owner label");
+    assert_eq!(
+        rego,
+        [
+            host,
+            owner_rego,
+            privileged.clone(),
+            coverage("no-host-network"),
+            coverage("pods-need-owner"),
+            coverage("no-privileged"),
+        ]
+    );
+    let (cel, cel_err) = admission_lines("cel");
+    assert_eq!(
+        cel,
+        [
+            owner_cel,
+            privileged,
+            coverage("pods-need-owner"),
+            coverage("no-privileged"),
+        ]
+    );
+    assert_eq!(
+        cel_err,
+        [format!(
+            "warning: {dir}/host-network-template.yaml:20:1: skipped constraint `no-host-network`: ConstraintTemplate `k8snohostnetwork` has no CEL implementation"
+        )]
+    );
+}

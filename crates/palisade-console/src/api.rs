@@ -5,7 +5,7 @@
     reason = "helpers return the refusal response itself, built once per refused request"
 )]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
@@ -23,8 +23,8 @@ mod audit;
 use crate::app::App;
 use crate::ingest::{self, Batch, BatchError, Exception, Mode, printable};
 use crate::store::{
-    FINDING_FILTERS, Filter, Filters, Listed, RuleState, StoredAlert, StoredDecision, now_ms,
-    parse_rfc3339, rfc3339,
+    FINDING_FILTERS, Filter, Filters, Listed, RuleState, StoredAlert, StoredDecision,
+    StoredFlowFinding, now_ms, parse_rfc3339, rfc3339,
 };
 
 /// How long a client has to send an ingest body.
@@ -39,7 +39,7 @@ pub fn router(app: Arc<App>) -> Router {
     let api = Router::new()
         .route("/events", post(post_events))
         .route("/falco", post(post_falco))
-        .route("/flows", post(post_flows))
+        .route("/flows", post(post_flows).get(get_flows))
         .route("/audit", post(audit::post_audit))
         .route("/admission", post(post_admission))
         .route("/decisions", get(get_decisions))
@@ -47,6 +47,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/rules", get(get_rules))
         .route("/rules/{name}", put(put_rule))
         .route("/rules/{name}/exceptions", post(post_exception))
+        .route("/tags", get(get_tags))
+        .route("/tags/{name}", put(put_tag))
         .route("/exceptions/export", get(export_exceptions))
         .route("/posture", get(get_posture))
         .route("/coverage", get(get_coverage))
@@ -416,10 +418,10 @@ async fn list<T: Listed>(app: &App, query: &HashMap<String, String>) -> Response
     }
 }
 
-/// `{"items", "next"}` of `(id, item)` rows fetched with one more than the
-/// page (`limit` is the page plus one): `next` is the last served id when
-/// there is more.
-fn page<T: serde::Serialize>(mut rows: Vec<(i64, T)>, limit: i64) -> Response {
+/// `{"items", "next"}` of `(cursor, item)` rows fetched with one more than
+/// the page (`limit` is the page plus one): `next` is the last served
+/// row's cursor when there is more.
+fn page<C: ToString, T: serde::Serialize>(mut rows: Vec<(C, T)>, limit: i64) -> Response {
     let next = if rows.len() as i64 == limit {
         rows.pop();
         rows.last().map(|(id, _)| id.to_string())
@@ -476,10 +478,59 @@ fn since_of(app: &App, query: &HashMap<String, String>) -> Result<Option<i64>, R
     }
 }
 
-/// `POST /flows`: waits for the network layer's flow evaluation.
-async fn post_flows(State(app): State<Arc<App>>) -> Response {
-    refuse(&app, StatusCode::NOT_IMPLEMENTED,
-        "flow ingestion waits for the network layer's flow evaluation in the facade; nothing was stored".to_owned(),)
+/// `POST /flows?cluster=NAME`: Hubble's JSON export (one flow a line),
+/// judged against the loaded policies (and intents); the records with a
+/// finding stored as network findings ([`crate::flows`]).
+async fn post_flows(State(app): State<Arc<App>>, Ingest { cluster, text }: Ingest) -> Response {
+    let loaded = app.loaded();
+    let judged =
+        tokio::task::spawn_blocking(move || crate::flows::judge(&loaded.palisade, &text)).await;
+    let batch = match judged {
+        Ok(Ok(batch)) => batch,
+        Ok(Err(e)) => return batch_error(&app, e),
+        Err(_) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "judging failed".to_owned(),
+            );
+        }
+    };
+    let s = &batch.report.summary;
+    if let Err(r) = rate_limit(&app, s.records) {
+        return r;
+    }
+    if let Err(e) = app
+        .store
+        .upsert_flow_findings(&cluster, &batch.findings, &batch.totals())
+        .await
+    {
+        tracing::error!(error = %e, "storing flow findings failed");
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the store failed; nothing was stored, retry".to_owned(),
+        );
+    }
+    app.metrics.flows.inc_by(s.records as u64);
+    axum::Json(json!({
+        "accepted": s.records,
+        "judged": s.judged,
+        "findings": {
+            "drift": s.drift,
+            "declared-but-dropped": s.declared_but_dropped,
+            "undeclared": s.undeclared,
+        },
+        "problems": batch.problems(),
+    }))
+    .into_response()
+}
+
+/// `GET /flows?cluster=&finding=&severity=&namespace=&policy=&since=&limit=&cursor=`:
+/// the stored flow findings.
+async fn get_flows(
+    State(app): State<Arc<App>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    list::<StoredFlowFinding>(&app, &query).await
 }
 
 fn limit_of(app: &App, query: &HashMap<String, String>) -> Result<i64, Response> {
@@ -647,6 +698,63 @@ async fn put_rule(
     axum::Json(json!({"name": name, "enabled": enabled, "mode": mode.as_str()})).into_response()
 }
 
+/// `GET /tags`: every tag of the loaded rules, whether it is on, and how
+/// many rules carry it.
+async fn get_tags(State(app): State<Arc<App>>) -> Response {
+    let loaded = app.loaded();
+    let tuning = app.tuning();
+    let items: Vec<Value> = crate::ingest::tags(&loaded.palisade)
+        .into_iter()
+        .map(|(tag, rules)| {
+            json!({"name": tag, "enabled": !tuning.disabled_tags.contains(&tag), "rules": rules})
+        })
+        .collect();
+    axum::Json(json!({ "items": items })).into_response()
+}
+
+/// The body of `PUT /tags/{name}`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TagChange {
+    enabled: bool,
+}
+
+/// `PUT /tags/{name}` with `{"enabled": bool}`: a tag switched off stops
+/// the alerts of every rule that carries it (events and Falco alerts).
+async fn put_tag(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let loaded = app.loaded();
+    let Some(rules) = crate::ingest::tags(&loaded.palisade).remove(&name) else {
+        return refuse(
+            &app,
+            StatusCode::NOT_FOUND,
+            format!("no loaded rule has the tag `{}`", printable(&name)),
+        );
+    };
+    let change: TagChange = match json_body(&app, body) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if let Err(e) = app
+        .store
+        .save_tag_state(&name, change.enabled, now_ms())
+        .await
+    {
+        return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
+    }
+    let mut tuning = (*app.tuning()).clone();
+    if change.enabled {
+        tuning.disabled_tags.remove(&name);
+    } else {
+        tuning.disabled_tags.insert(name.clone());
+    }
+    app.set_tuning(tuning);
+    axum::Json(json!({"name": name, "enabled": change.enabled, "rules": rules})).into_response()
+}
+
 /// `POST /rules/{name}/exceptions` with `{"fields", "comps", "values"}`.
 async fn post_exception(
     State(app): State<Arc<App>>,
@@ -723,78 +831,100 @@ async fn get_coverage(State(app): State<Arc<App>>) -> Response {
     }
 }
 
-/// `GET /findings`.
+/// `GET /findings`: the latest audit's findings (of the console's
+/// cluster), then the stored flow findings ([`StoredFlowFinding`]); the
+/// cursor is a run finding's id, then `flow:ID`.
 async fn get_findings(
     State(app): State<Arc<App>>,
-    Query(query): Query<HashMap<String, String>>,
+    Query(mut query): Query<HashMap<String, String>>,
 ) -> Response {
-    let filter = match list_filter(&app, &query, &FINDING_FILTERS, &["cluster"]) {
+    let flow_cursor = match query.get("cursor").and_then(|c| c.strip_prefix("flow:")) {
+        None => None,
+        Some(id) => match id.parse::<i64>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                return refuse(
+                    &app,
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "`cursor` is not one this API gave: `flow:{}`",
+                        printable(id)
+                    ),
+                );
+            }
+        },
+    };
+    if flow_cursor.is_some() {
+        query.remove("cursor");
+    }
+    let filter = match list_filter(&app, &query, &FINDING_FILTERS, &[]) {
         Ok(f) => f,
         Err(r) => return r,
     };
+    let cluster = query.get("cluster");
+    let mut rows: Vec<(String, Value)> = Vec::new();
     // The audit's findings are the inventory's cluster's.
-    if query
-        .get("cluster")
-        .is_some_and(|c| *c != app.config.cluster)
-    {
-        return page(Vec::<(i64, Value)>::new(), filter.limit);
+    if flow_cursor.is_none() && cluster.is_none_or(|c| *c == app.config.cluster) {
+        let (run, ..) = match latest(&app).await {
+            Ok(l) => l,
+            Err(r) => return r,
+        };
+        match app.store.findings(run, &filter).await {
+            Ok(found) => rows.extend(found.into_iter().map(|(id, body)| {
+                (
+                    id.to_string(),
+                    serde_json::from_str(&body).unwrap_or(Value::Null),
+                )
+            })),
+            Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        }
+        if rows.len() as i64 == filter.limit {
+            return page(rows, filter.limit);
+        }
     }
-    let (run, ..) = match latest(&app).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    match app.store.findings(run, &filter).await {
-        Ok(rows) => page(
-            rows.into_iter()
-                .map(|(id, body)| (id, serde_json::from_str(&body).unwrap_or(Value::Null)))
-                .collect(),
-            filter.limit,
-        ),
-        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    let mut flows = filter.clone();
+    flows.after = flow_cursor.unwrap_or(0);
+    flows.limit = filter.limit - rows.len() as i64;
+    match app.store.list::<StoredFlowFinding>(&flows).await {
+        Ok(found) => rows.extend(found.into_iter().map(|f| {
+            (
+                format!("flow:{}", f.id),
+                serde_json::to_value(&f).unwrap_or(Value::Null),
+            )
+        })),
+        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     }
+    page(rows, filter.limit)
 }
 
-/// `GET /summary`.
-async fn get_summary(State(app): State<Arc<App>>) -> Response {
-    let (run, at, posture, _) = match latest(&app).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    let counts = match app.store.finding_counts(run).await {
-        Ok(c) => c,
-        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-    };
-    let mut findings: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
-    for (layer, severity, n) in counts {
-        findings.entry(layer).or_default().insert(severity, n);
+/// `GET /summary?cluster=`: the score of the latest audit, findings by
+/// layer and severity (the audit's and the flows'), alerts by routing,
+/// admission decisions by verdict and the flow judging totals, over every
+/// cluster or the one named.
+async fn get_summary(
+    State(app): State<Arc<App>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if let Err(r) = reject_unknown(&app, &query, &["cluster"]) {
+        return r;
     }
-    let (oncall, review) = match app.store.alert_counts().await {
-        Ok(c) => c,
-        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    let cluster = match query.contains_key("cluster") {
+        true => match cluster_of(&app, &query) {
+            Ok(c) => Some(c),
+            Err(r) => return r,
+        },
+        false => None,
     };
-    let mut admission: BTreeMap<&str, i64> = crate::decisions::Verdict::ALL
-        .iter()
-        .map(|v| (v.as_str(), 0))
-        .collect();
-    match app.store.decision_counts(None).await {
-        Ok(counts) => {
-            for (verdict, n) in counts {
-                if let Some(slot) = admission.get_mut(verdict.as_str()) {
-                    *slot += n;
-                }
-            }
+    match crate::summary::of(&app, cluster.as_deref()).await {
+        Ok(summary) => axum::Json(summary).into_response(),
+        Err(crate::summary::Missing::NoAudit) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no audit has run yet".to_owned(),
+        ),
+        Err(crate::summary::Missing::Store(e)) => {
+            error(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
         }
-        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     }
-    let decided: i64 = admission.values().sum();
-    axum::Json(json!({
-        "score": posture.get("score").cloned().unwrap_or(Value::Null),
-        "findings": findings,
-        "alerts": {"total": oncall + review, "oncall": oncall, "review": review},
-        "admission": {"total": decided, "verdicts": admission},
-        "last_audit": rfc3339(at),
-    }))
-    .into_response()
 }
 
 /// `GET /policies`: every loaded input file and what it became.

@@ -114,7 +114,7 @@ pub fn fingerprint(dirs: &[&Path]) -> u64 {
     hasher.finish()
 }
 
-/// Rule states and exceptions as stored.
+/// Rule states, tag states and exceptions as stored.
 pub async fn load_tuning(store: &Store) -> Result<Tuning, StoreError> {
     let mut tuning = Tuning::default();
     for state in store.rule_states().await? {
@@ -123,6 +123,7 @@ pub async fn load_tuning(store: &Store) -> Result<Tuning, StoreError> {
             tuning.modes.insert(state.name, mode);
         }
     }
+    tuning.disabled_tags = store.disabled_tags().await?.into_iter().collect();
     for (rule, body) in store.exceptions().await? {
         if let Ok(exception) = serde_json::from_str::<Exception>(&body) {
             tuning.exceptions.entry(rule).or_default().push(exception);

@@ -164,11 +164,15 @@ pub struct Tuning {
     pub modes: HashMap<String, Mode>,
     /// Exceptions per rule.
     pub exceptions: HashMap<String, Vec<Exception>>,
+    /// Tags switched off: a rule with one of them does not alert.
+    pub disabled_tags: std::collections::BTreeSet<String>,
 }
 
 impl Tuning {
-    fn enabled(&self, rule: &str) -> bool {
+    /// `true` when `rule` is switched on and none of its `tags` is off.
+    pub fn enabled(&self, rule: &str, tags: &[String]) -> bool {
         !self.disabled.get(rule).copied().unwrap_or(false)
+            && !tags.iter().any(|t| self.disabled_tags.contains(t))
     }
 
     fn mode(&self, rule: &str) -> Mode {
@@ -180,6 +184,17 @@ impl Tuning {
             .get(rule)
             .is_some_and(|list| list.iter().any(|e| e.matches(get)))
     }
+}
+
+/// Every tag of the loaded rules with how many rules carry it.
+pub fn tags(palisade: &Palisade) -> std::collections::BTreeMap<String, usize> {
+    let mut tags = std::collections::BTreeMap::new();
+    for rule in palisade.rules().map(|r| r.rules()).unwrap_or(&[]) {
+        for tag in &rule.tags {
+            *tags.entry(tag.clone()).or_default() += 1;
+        }
+    }
+    tags
 }
 
 /// What a batch became.
@@ -331,7 +346,8 @@ pub fn match_events<E: Event + 'static>(
         let input: &dyn Event = event;
         for finding in engine.evaluate(&mut scratch, input).findings {
             let name = finding.policy;
-            if !tuning.enabled(&name) {
+            let tags = rules.rule(&name).map_or(&[][..], |r| &r.tags[..]);
+            if !tuning.enabled(&name, tags) {
                 batch.disabled += 1;
                 continue;
             }
@@ -420,8 +436,8 @@ struct FalcoAlert {
     #[serde(default)]
     #[expect(dead_code, reason = "read to check its type")]
     source: Option<String>,
+    /// The rule's tags: a tag switched off drops the alert.
     #[serde(default)]
-    #[expect(dead_code, reason = "read to check its type")]
     tags: Option<Vec<String>>,
     #[serde(default)]
     #[expect(dead_code, reason = "read to check its type")]
@@ -496,7 +512,7 @@ pub fn falco(tuning: &Tuning, cluster: &str, body: &str) -> Result<Batch, BatchE
     };
     let mut dedup = Dedup::new();
     for (severity, at, alert) in checked {
-        if !tuning.enabled(&alert.rule) {
+        if !tuning.enabled(&alert.rule, alert.tags.as_deref().unwrap_or_default()) {
             batch.disabled += 1;
             continue;
         }

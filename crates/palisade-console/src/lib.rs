@@ -14,6 +14,7 @@ pub mod config;
 pub mod decisions;
 pub mod demo;
 mod export;
+pub mod flows;
 pub mod forward;
 pub mod ingest;
 pub mod metrics;
@@ -21,6 +22,7 @@ pub mod oncall;
 mod openapi;
 mod pages;
 pub mod store;
+pub mod summary;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -31,6 +31,8 @@ pub struct Metrics {
     pub audits: Counter,
     /// Admission decisions stored (forwarded by webhooks).
     pub decisions: Counter,
+    /// Flow records judged (`POST /api/v1/flows`).
+    pub flows: Counter,
     /// Reloads of changed policies or inventory.
     pub reloads: Counter,
     /// Reloads that failed.
@@ -50,6 +52,7 @@ impl Metrics {
         let oncall_failed = Counter::default();
         let audits = Counter::default();
         let decisions = Counter::default();
+        let flows = Counter::default();
         let reloads = Counter::default();
         let reload_failures = Counter::default();
         registry.register(
@@ -89,6 +92,11 @@ impl Metrics {
             "Admission decisions stored, as forwarded by webhooks",
             decisions.clone(),
         );
+        registry.register(
+            "flow_records",
+            "Hubble flow records accepted and judged",
+            flows.clone(),
+        );
         registry.register("reloads", "Reloads of changed inputs", reloads.clone());
         registry.register(
             "reload_failures",
@@ -106,6 +114,7 @@ impl Metrics {
             oncall_failed,
             audits,
             decisions,
+            flows,
             reloads,
             reload_failures,
         }

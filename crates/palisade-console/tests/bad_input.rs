@@ -27,6 +27,9 @@ fn bad_input_is_refused_with_a_clear_4xx_and_nothing_is_stored() {
     bad_input::run("tests/bad_input/admission", |case| {
         runtime.block_on(console.refusal("/api/v1/admission", case.bytes))
     });
+    bad_input::run("tests/bad_input/flows", |case| {
+        runtime.block_on(console.refusal("/api/v1/flows", case.bytes))
+    });
     bad_input::run("tests/bad_input/exceptions", |case| {
         runtime.block_on(console.refusal(
             "/api/v1/rules/Read%20sensitive%20file/exceptions",
@@ -35,18 +38,24 @@ fn bad_input_is_refused_with_a_clear_4xx_and_nothing_is_stored() {
     });
 
     runtime.block_on(async {
-        let (status, alerts) = console.get("/api/v1/alerts").await;
-        assert_eq!(status, 200);
+        for (list, what) in [
+            ("/api/v1/alerts", "alerts"),
+            ("/api/v1/decisions", "decisions"),
+            ("/api/v1/flows", "flow findings"),
+        ] {
+            let (status, body) = console.get(list).await;
+            assert_eq!(status, 200, "{list}: {body}");
+            assert_eq!(
+                body["items"],
+                serde_json::json!([]),
+                "a refused batch stored {what}"
+            );
+        }
+        let (_, summary) = console.get("/api/v1/summary").await;
         assert_eq!(
-            alerts["items"],
-            serde_json::json!([]),
-            "a refused batch stored alerts"
-        );
-        let (_, decisions) = console.get("/api/v1/decisions").await;
-        assert_eq!(
-            decisions["items"],
-            serde_json::json!([]),
-            "a refused batch stored decisions"
+            summary["flows"],
+            serde_json::json!({}),
+            "a refused batch counted flows"
         );
         let rule = console.rule("Read sensitive file").await;
         assert_eq!(rule["exceptions"], 0, "a refused exception was stored");

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use harness::{Console, TOKEN, config, temp};
+use harness::{API, Console, DB, TOKEN, WEB, config, hubble, temp};
 use serde_json::{Value, json};
 
 const SHADOW: &str = r#"{"evt.type": "openat", "evt.dir": "<", "evt.is_open_read": true, "fd.name": "/etc/shadow", "proc.name": "cat", "proc.pid": 4130, "container.id": "3ad7b26ded6d"}"#;
@@ -222,8 +222,6 @@ async fn suite(name: &str, db: &str) {
     assert!(findings["next"].is_string());
     let (status, _) = console.get("/api/v1/findings?colour=red").await;
     assert_eq!(status, 400);
-    let (status, _) = console.post("/api/v1/flows", "{}").await;
-    assert_eq!(status, 501);
 
     // A huge body is refused before it is read whole.
     let huge = "x".repeat(17 << 20);
@@ -249,6 +247,8 @@ async fn suite(name: &str, db: &str) {
         .await;
 
     admission_decisions(&console).await;
+    flow_findings(&console).await;
+    tags(&console).await;
 
     // Restart on the same store: the disabled rule and the exception stay.
     console.stop().await;
@@ -257,6 +257,8 @@ async fn suite(name: &str, db: &str) {
     assert_eq!(kept["items"].as_array().unwrap().len(), 3, "{kept}");
     let shell = console.rule("Terminal shell in container").await;
     assert_eq!(shell["enabled"], false, "{shell}");
+    let kept = console.tag("software_mgmt").await;
+    assert_eq!(kept["enabled"], false, "{kept}");
     let (status, _) = console
         .post("/api/v1/events", &format!("{SHELL}\n{SHADOW}"))
         .await;
@@ -265,6 +267,228 @@ async fn suite(name: &str, db: &str) {
     assert!(shells.is_empty(), "{shells:?}");
     assert_eq!(console.alerts("Read sensitive file").await[0]["count"], 100);
     console.stop().await;
+}
+
+/// Flows judged against the example policies, stored as network findings:
+/// repeats counted, listed by `/flows` and `/findings` (paged across the
+/// audit's and the flows'), counted in `/summary` of every cluster and of one.
+async fn flow_findings(console: &Console) {
+    let (_, before) = console.get("/api/v1/summary").await;
+    let network_errors = before["findings"]["network"]["error"].as_i64().unwrap_or(0);
+    let web_db = hubble("FORWARDED", "INGRESS", WEB, DB, 5432);
+    let world = json!({"flow": {
+        "verdict": "FORWARDED", "traffic_direction": "EGRESS",
+        "l4": {"TCP": {"destination_port": 443}},
+        "source": {"namespace": "data", "labels": ["k8s:app=db"]},
+        "destination": {"labels": ["reserved:world"]},
+        "IP": {"source": "10.0.0.5", "destination": "203.0.113.7"},
+    }});
+    let reply = json!({"flow": {
+        "verdict": "FORWARDED", "traffic_direction": "INGRESS", "is_reply": true,
+        "l4": {"TCP": {"destination_port": 5432}},
+        "source": {"namespace": "data", "labels": ["k8s:app=db"]},
+        "destination": {"namespace": "shop", "labels": ["k8s:app=api", "k8s:tier=backend"]},
+    }});
+    let ghost = hubble("FORWARDED", "INGRESS", &["billing", "app=ghost"], DB, 5432);
+    let body = [
+        web_db.clone(),
+        web_db.clone(),
+        web_db,
+        hubble("DROPPED", "INGRESS", API, DB, 5432),
+        hubble("FORWARDED", "INGRESS", API, DB, 5432),
+        world.to_string(),
+        reply.to_string(),
+        ghost,
+    ]
+    .join("\n");
+    let (status, answer) = console.post("/api/v1/flows?cluster=edge-1", &body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["accepted"], 8, "{answer}");
+    assert_eq!(answer["judged"], 6, "{answer}");
+    assert_eq!(answer["findings"]["drift"], 5, "{answer}");
+    let problems = answer["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{answer}");
+    assert!(
+        problems[0]
+            .as_str()
+            .unwrap()
+            .starts_with("body:8:1: the source"),
+        "{answer}"
+    );
+
+    // One row per flow, repeats counted; the rules that decided come along.
+    let (status, flows) = console.get("/api/v1/flows?cluster=edge-1").await;
+    assert_eq!(status, 200, "{flows}");
+    let items = flows["items"].as_array().unwrap();
+    let by = |from: &str, to: &str| {
+        items
+            .iter()
+            .find(|f| f["subject"]["from"] == from && f["subject"]["to"] == to)
+            .unwrap_or_else(|| panic!("no flow {from} => {to}: {flows}"))
+    };
+    assert_eq!(items.len(), 3, "{flows}");
+    let web = by("shop/web", "data/db");
+    assert_eq!(web["count"], 3, "{web}");
+    assert_eq!(web["layer"], "network");
+    assert_eq!(web["severity"], "error");
+    assert_eq!(web["policy"], "network/flow-drift");
+    assert_eq!(web["cluster"], "edge-1");
+    assert_eq!(web["flow"]["observed"], "FORWARDED");
+    assert_eq!(web["flow"]["verdict"], "denied");
+    assert!(
+        web["flow"]["decided_by"]
+            .to_string()
+            .contains("default-deny")
+            || web["flow"]["decided_by"]
+                .to_string()
+                .contains("db-from-api"),
+        "{web}"
+    );
+    assert!(
+        web["message"].as_str().unwrap().contains("forwarded"),
+        "{web}"
+    );
+    let api = by("shop/api", "data/db");
+    assert_eq!(
+        (api["severity"].clone(), api["count"].clone()),
+        (json!("warning"), json!(1)),
+        "{api}"
+    );
+    assert_eq!(api["flow"]["observed"], "DROPPED");
+    let out = by("data/db", "203.0.113.7");
+    assert_eq!(out["severity"], "error", "{out}");
+    // Posting the same again counts, adds no row.
+    let (status, _) = console
+        .post(
+            "/api/v1/flows?cluster=edge-1",
+            &hubble("FORWARDED", "INGRESS", WEB, DB, 5432),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, again) = console
+        .get("/api/v1/flows?cluster=edge-1&severity=error")
+        .await;
+    let again = again["items"].as_array().unwrap();
+    assert_eq!(again.len(), 2, "{again:?}");
+    assert_eq!(
+        by("shop/web", "data/db")["count"],
+        3,
+        "the list above is a snapshot"
+    );
+    assert!(again.iter().any(|f| f["count"] == 4), "{again:?}");
+    let (_, other) = console.get("/api/v1/flows?cluster=default").await;
+    assert_eq!(other["items"], json!([]), "{other}");
+
+    // `/findings`: the audit's network findings, then the flows', paged.
+    let (_, audit) = console
+        .get("/api/v1/findings?layer=network&cluster=default&limit=1000")
+        .await;
+    let audit_n = audit["items"].as_array().unwrap().len();
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/findings?layer=network&limit=2&cursor={c}"),
+            None => "/api/v1/findings?layer=network&limit=2".to_owned(),
+        };
+        let (status, page) = console.get(&path).await;
+        assert_eq!(status, 200, "{page}");
+        seen.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+        assert!(seen.len() < 1000, "paging does not end");
+    }
+    assert_eq!(seen.len(), audit_n + 3, "{seen:?}");
+    assert_eq!(seen.iter().filter(|f| f["flow"].is_object()).count(), 3);
+    let (_, edge) = console.get("/api/v1/findings?cluster=edge-1").await;
+    assert_eq!(edge["items"].as_array().unwrap().len(), 3, "{edge}");
+    let (status, _) = console.get("/api/v1/findings?cursor=flow:x").await;
+    assert_eq!(status, 400);
+
+    // The summary counts them, overall and for the cluster.
+    let (_, summary) = console.get("/api/v1/summary").await;
+    assert_eq!(
+        summary["findings"]["network"]["error"].as_i64().unwrap(),
+        network_errors + 2,
+        "{summary}"
+    );
+    let (_, edge) = console.get("/api/v1/summary?cluster=edge-1").await;
+    assert_eq!(edge["flows"]["records"], 9, "{edge}");
+    assert_eq!(edge["flows"]["drift"], 6, "{edge}");
+    assert_eq!(edge["flows"]["unknown-endpoints"], 1, "{edge}");
+    assert_eq!(
+        edge["findings"],
+        json!({"network": {"error": 2, "warning": 1}}),
+        "{edge}"
+    );
+    assert_eq!(edge["alerts"]["total"], 1, "{edge}");
+    let (status, _) = console.get("/api/v1/summary?cluster=a%20b").await;
+    assert_eq!(status, 400);
+
+    // A bad line refuses the batch: nothing more is stored or counted.
+    let bad = format!(
+        "{}\n{{\"flow\": ",
+        hubble("FORWARDED", "INGRESS", WEB, DB, 5432)
+    );
+    let (status, refused) = console.post("/api/v1/flows?cluster=edge-1", &bad).await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["line"], 2, "{refused}");
+    let (_, after) = console.get("/api/v1/summary?cluster=edge-1").await;
+    assert_eq!(after["flows"], edge["flows"]);
+    console
+        .text_holds("/metrics", &["palisade_console_flow_records_total 9"])
+        .await;
+}
+
+/// Tags switched off and on: the rules that carry a tag that is off do not
+/// alert (events and Falco alerts); unknown tags are 404.
+async fn tags(console: &Console) {
+    let container = console.tag("container").await;
+    assert_eq!(
+        container,
+        json!({"name": "container", "enabled": true, "rules": 2})
+    );
+    let (status, body) = console
+        .put("/api/v1/tags/software_mgmt", r#"{"enabled": false}"#)
+        .await;
+    assert_eq!(
+        (status, body.clone()),
+        (
+            200,
+            json!({"name": "software_mgmt", "enabled": false, "rules": 1})
+        ),
+        "{body}"
+    );
+    assert!(console.apt("/api/v1/events?cluster=tags").await.is_empty());
+    let falco = |rule: &str| {
+        json!({"output": "x", "priority": "Notice", "rule": rule, "tags": ["software_mgmt"]})
+            .to_string()
+    };
+    let (status, _) = console
+        .post("/api/v1/falco?cluster=tags", &falco("Falco apt"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(console.alerts("Falco apt").await.is_empty());
+    // On again for events: the next one alerts; off again to see it kept.
+    let (status, _) = console
+        .put("/api/v1/tags/software_mgmt", r#"{"enabled": true}"#)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(console.apt("/api/v1/events?cluster=tags").await.len(), 1);
+    let (status, _) = console
+        .put("/api/v1/tags/software_mgmt", r#"{"enabled": false}"#)
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = console
+        .put("/api/v1/tags/no_such_tag", r#"{"enabled": false}"#)
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = console
+        .put("/api/v1/tags/container", r#"{"enabled": "no"}"#)
+        .await;
+    assert_eq!(status, 400);
 }
 
 /// One decision as the webhook forwards it.
@@ -608,5 +832,64 @@ async fn a_renewed_certificate_is_served_without_restart() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(served, "the renewed certificate is not served");
+    console.stop().await;
+}
+
+/// With Otterize `ClientIntents` among the inputs, flows are judged
+/// against the declaration too: a declared path that was dropped, an
+/// allowed path nobody declared.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flows_are_judged_against_the_declared_intents() {
+    let dir = temp("console-intents-db");
+    let mut config = config(
+        "console-intents",
+        &dir.join("console.db").display().to_string(),
+    );
+    let intents = config.state_dir.join("intents");
+    std::fs::create_dir_all(&intents).unwrap();
+    // The API declares the database, on every port.
+    std::fs::write(
+        intents.join("api.yaml"),
+        "apiVersion: k8s.otterize.com/v2beta1\nkind: ClientIntents\nmetadata: {name: api, namespace: shop}\nspec:\n  workload: {name: api}\n  targets: [{kubernetes: {name: db.data}}]\n",
+    )
+    .unwrap();
+    config.inventory = Some(intents);
+    let console = Console::start(config).await;
+    let body = [
+        // Declared, allowed, forwarded: nothing to say.
+        hubble("FORWARDED", "INGRESS", API, DB, 5432),
+        // Declared (every port), denied (5432 only), dropped.
+        hubble("DROPPED", "INGRESS", API, DB, 8080),
+        // Allowed (the shop namespace has no policies), declared by nobody.
+        hubble("FORWARDED", "INGRESS", WEB, API, 9090),
+    ]
+    .join("\n");
+    let (status, answer) = console.post("/api/v1/flows", &body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["findings"],
+        json!({"drift": 0, "declared-but-dropped": 1, "undeclared": 1}),
+        "{answer}"
+    );
+    let (_, flows) = console.get("/api/v1/flows").await;
+    let items = flows["items"].as_array().unwrap();
+    let by = |policy: &str| {
+        items
+            .iter()
+            .find(|f| f["policy"] == policy)
+            .unwrap_or_else(|| panic!("no {policy}: {flows}"))
+    };
+    let dropped = by("network/flow-declared-but-dropped");
+    assert_eq!(dropped["severity"], "warning");
+    assert_eq!(dropped["flow"]["declared"], true);
+    assert_eq!(dropped["subject"]["port"], 8080);
+    let undeclared = by("network/flow-undeclared");
+    assert_eq!(undeclared["severity"], "notice");
+    assert_eq!(undeclared["flow"]["declared"], false);
+    assert_eq!(undeclared["subject"]["from"], "shop/web");
+    let (_, only) = console
+        .get("/api/v1/flows?policy=network/flow-undeclared")
+        .await;
+    assert_eq!(only["items"].as_array().unwrap().len(), 1, "{only}");
     console.stop().await;
 }

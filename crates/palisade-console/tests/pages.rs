@@ -90,12 +90,13 @@ macro_rules! with_browser {
 async fn first_shell_appears(console: &Console, browser: &Browser) {
     let (status, _) = console.post("/api/v1/events", &shell()).await;
     assert_eq!(status, 200);
-    browser
-        .wait_text(
-            "#review tr[data-rule=\"Terminal shell in container\"] td.count",
-            |t| t == "1",
-        )
-        .await;
+    review_count(browser, "Terminal shell in container", "1").await;
+}
+
+/// Waits until the review list's row of `rule` counts `n`.
+async fn review_count(browser: &Browser, rule: &str, n: &str) {
+    let cell = format!("#review tr[data-rule=\"{rule}\"] td.count");
+    browser.wait_text(&cell, |t| t == n).await;
 }
 
 /// Posts `n` reads of `/etc/shadow` in one batch.
@@ -117,6 +118,23 @@ async fn switch(browser: &Browser, row: &str, action: &str, shown: &str) {
             shown,
         )
         .await;
+}
+
+/// Chooses `value` in the select `select`, submits its form with `button`
+/// and waits until the page's address carries `name=value`; its query.
+async fn choose(browser: &Browser, select: &str, button: &str, name: &str, value: &str) -> String {
+    browser.select(select, value).await;
+    browser.click(button).await;
+    let wanted = format!("{name}={value}");
+    for _ in 0..100 {
+        let url = browser.client.current_url().await.unwrap();
+        let query = url.query().unwrap_or_default().to_owned();
+        if query.split('&').any(|p| p == wanted) {
+            return query;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page did not load with `{wanted}`");
 }
 
 /// The CSS selector of `rule`'s row in the rules table.
@@ -488,13 +506,8 @@ async fn admission_page_filters_by_namespace_and_shows_hostile_names_as_text() {
         browser.screenshot("admission").await;
 
         // Filter by namespace: only that namespace's rows, as the API counts them.
-        browser.select("#f-namespace", "shop").await;
-        browser.click("form.filters button[type=submit]").await;
-        browser
-            .wait_text("#f-namespace option:checked", |t| t == "shop")
-            .await;
-        let url = browser.client.current_url().await.unwrap();
-        assert!(url.query().unwrap().contains("namespace=shop"), "{url}");
+        let filter = "form.filters button[type=submit]";
+        choose(&browser, "#f-namespace", filter, "namespace", "shop").await;
         let namespaces = browser
             .client
             .execute(
@@ -656,11 +669,50 @@ async fn score_calculator_takes_answers_where_nothing_was_measured() {
     });
 }
 
-/// The network page: explain, the matrix per namespace, the findings.
+/// The network page: violations from observed flows, explain, the matrix
+/// per namespace, the findings.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn network_page_explains_flows_and_shows_the_matrix() {
     with_browser!(pages_config("pages-network"), |console, browser| {
+        // Observed flows: the web tier reached the database (the policies
+        // deny it), the API's traffic was dropped (they allow it).
+        let flows = [
+            harness::hubble("FORWARDED", "INGRESS", harness::WEB, harness::DB, 5432),
+            harness::hubble("FORWARDED", "INGRESS", harness::WEB, harness::DB, 5432),
+            harness::hubble("DROPPED", "INGRESS", harness::API, harness::DB, 5432),
+            harness::hubble("FORWARDED", "INGRESS", harness::API, harness::DB, 5432),
+        ];
+        let (status, body) = console
+            .post("/api/v1/flows?cluster=edge-1", &flows.join("\n"))
+            .await;
+        assert_eq!(status, 200, "{body}");
         browser.open("/network").await;
+        let (_, stored) = console.get("/api/v1/flows").await;
+        assert_eq!(
+            browser.count("#flow-findings tbody tr").await,
+            stored["items"].as_array().unwrap().len()
+        );
+        let rows = browser.texts("#flow-findings tbody tr").await;
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        let web = rows
+            .iter()
+            .find(|r| r.contains("shop/web → data/db TCP/5432"))
+            .unwrap_or_else(|| panic!("{rows:?}"));
+        assert!(web.starts_with("drift error"), "{web}");
+        assert!(
+            web.contains("FORWARDED (ingress), policies: denied"),
+            "{web}"
+        );
+        assert!(web.contains("edge-1"), "{web}");
+        let api = rows
+            .iter()
+            .find(|r| r.contains("shop/api → data/db"))
+            .unwrap();
+        assert!(
+            api.starts_with("drift warning") && api.contains("DROPPED"),
+            "{api}"
+        );
+
         // Explain, through the form: the API may reach the database, the web
         // front end may not; each with the policy that decided.
         browser.type_in("#from", "shop/api").await;
@@ -708,12 +760,18 @@ async fn network_page_explains_flows_and_shows_the_matrix() {
         );
         browser.screenshot("network").await;
 
-        // The network audit's findings, as the API lists them.
-        let (_, findings) = console.get("/api/v1/findings?layer=network").await;
-        assert_eq!(
-            browser.count("#network-findings tbody tr").await,
-            findings["items"].as_array().unwrap().len()
-        );
+        // The network audit's findings, as the API lists them (after them
+        // it lists the flow findings).
+        let (_, findings) = console
+            .get("/api/v1/findings?layer=network&limit=1000")
+            .await;
+        let audit = findings["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["flow"].is_null())
+            .count();
+        assert_eq!(browser.count("#network-findings tbody tr").await, audit);
     });
 }
 
@@ -791,5 +849,194 @@ async fn runtime_lists_page_through_the_alerts() {
         assert_eq!(older.len(), 10, "{older:?}");
         assert!(older[9].contains("container=c00"), "{older:?}");
         assert_eq!(browser.count("a[rel=next]").await, 0);
+    });
+}
+
+/// The overview's cluster picker: the counts narrow to the cluster picked
+/// (alerts, flow findings; the audit's findings are the inventory's
+/// cluster's), and back to all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overview_cluster_picker_narrows_the_counts() {
+    with_browser!(pages_config("pages-clusters"), |console, browser| {
+        post_shadows(&console, 2).await;
+        let falco = json!({"output": "x", "priority": "Critical", "rule": "Edge rule"});
+        let (status, _) = console
+            .post("/api/v1/falco?cluster=edge-1", &falco.to_string())
+            .await;
+        assert_eq!(status, 200);
+        let flow = harness::hubble("FORWARDED", "INGRESS", harness::WEB, harness::DB, 5432);
+        let (status, _) = console.post("/api/v1/flows?cluster=edge-1", &flow).await;
+        assert_eq!(status, 200);
+
+        browser.open("/").await;
+        let options = browser.values("#cluster option").await;
+        assert_eq!(options, json!(["", "default", "edge-1"]));
+        assert_eq!(browser.text("#alerts-total").await, "2");
+
+        let picker = "#cluster-picker button[type=submit]";
+        choose(&browser, "#cluster", picker, "cluster", "edge-1").await;
+        assert_eq!(browser.text("#alerts-h").await, "Alerts of edge-1");
+        let (_, edge) = console.get("/api/v1/summary?cluster=edge-1").await;
+        assert_eq!(
+            browser.text("#alerts-total").await,
+            edge["alerts"]["total"].to_string()
+        );
+        assert_eq!(browser.text("#alerts-total").await, "1");
+        // Only the flow finding: no admission row counts, one network error.
+        let totals = browser.texts("#findings tbody tr td:last-child").await;
+        assert_eq!(totals, vec!["0", "0", "1"], "{totals:?}");
+        assert!(
+            browser
+                .text("#findings caption")
+                .await
+                .ends_with("of cluster edge-1")
+        );
+        browser.screenshot("overview-cluster").await;
+
+        choose(&browser, "#cluster", picker, "cluster", "").await;
+        assert_eq!(browser.text("#alerts-h").await, "Alerts");
+        assert_eq!(browser.text("#alerts-total").await, "2");
+    });
+}
+
+/// The severities of the violations' rows, in the order shown.
+async fn shown(browser: &Browser, attribute: &str) -> Vec<String> {
+    let values = browser
+        .client
+        .execute(
+            "return Array.from(document.querySelectorAll('#violations tbody tr')).map(r => r.getAttribute(arguments[0]))",
+            vec![json!(attribute)],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(values).unwrap()
+}
+
+/// The admission page: sorting by a column header (both ways), each row's
+/// links to its object and its policy, the fix's patch and the fixed
+/// manifest to download.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admission_page_sorts_links_and_offers_the_fixed_manifest() {
+    // A second constraint that only warns: every workload names its team.
+    let mut config = pages_config("pages-admission-fix");
+    let workloads = copy_examples(&mut config);
+    std::fs::write(
+        workloads.with_file_name("constraint-team.yaml"),
+        "apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sRequiredLabels\nmetadata:\n  name: workloads-should-name-a-team\nspec:\n  enforcementAction: warn\n  match:\n    kinds:\n      - apiGroups: [\"\", \"apps\"]\n        kinds: [\"Pod\", \"Deployment\", \"StatefulSet\"]\n  parameters:\n    labels: [\"team\"]\n",
+    )
+    .unwrap();
+    with_browser!(config, |console, browser| {
+        browser.open("/admission").await;
+        // Most urgent first.
+        let rank = |s: &String| std::cmp::Reverse(s.parse::<palisade::Severity>().unwrap());
+        browser.click("a.sort[data-sort=severity]").await;
+        browser
+            .wait_text("th[aria-sort=ascending]", |t| t == "Severity")
+            .await;
+        let severities = shown(&browser, "data-severity").await;
+        assert!(severities.len() > 2, "{severities:?}");
+        let ranks: Vec<_> = severities.iter().map(rank).collect();
+        assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{severities:?}");
+        assert_ne!(ranks.first(), ranks.last(), "{severities:?}");
+        browser.click("a.sort[data-sort=severity]").await;
+        browser
+            .wait_text("th[aria-sort=descending]", |t| t == "Severity")
+            .await;
+        let ranks: Vec<_> = shown(&browser, "data-severity")
+            .await
+            .iter()
+            .map(rank)
+            .collect();
+        assert!(ranks.windows(2).all(|w| w[0] >= w[1]), "{ranks:?}");
+        browser.click("a.sort[data-sort=policy]").await;
+        browser
+            .wait_text("th[aria-sort=ascending]", |t| t == "Policy")
+            .await;
+        let policies = shown(&browser, "data-policy").await;
+        let mut sorted = policies.clone();
+        sorted.sort();
+        assert_eq!(policies, sorted);
+        // Filtering keeps the order.
+        let filter = "form.filters button[type=submit]";
+        let query = choose(&browser, "#f-namespace", filter, "namespace", "shop").await;
+        assert!(query.contains("sort=policy"), "{query}");
+
+        // The debug pod runs as root with a shell: fixable; its patch shows.
+        let row = "#violations tbody tr:has(a.object[href*='name=debug'])";
+        assert!(browser.count(&format!("{row} details.fix")).await > 0);
+        browser.click(&format!("{row} details.fix summary")).await;
+        let patch = browser.text(&format!("{row} ol.patch")).await;
+        assert!(patch.contains("/spec/securityContext"), "{patch}");
+        browser.screenshot("admission-fix").await;
+
+        // The download is the fixed manifest, as YAML, as an attachment.
+        let href = browser
+            .attr(&format!("{row} a.download"), "href")
+            .await
+            .unwrap();
+        let response = console.fetch(&href).await;
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(
+            response.headers()["content-disposition"],
+            "attachment; filename=\"Pod-shop-debug.fixed.yaml\""
+        );
+        let fixed = response.text().await.unwrap();
+        assert!(
+            fixed.contains("name: debug") && fixed.contains("runAsNonRoot: true"),
+            "{fixed}"
+        );
+
+        // The policy link lands on the policy's row.
+        let policy = browser
+            .attr(&format!("{row} a.policy"), "href")
+            .await
+            .unwrap();
+        let anchor = policy.strip_prefix("/policies#").unwrap().to_owned();
+        browser.click(&format!("{row} a.policy")).await;
+        browser
+            .wait_text(&format!("tr#{anchor} th"), |t| !t.is_empty())
+            .await;
+        // The object link: its manifest, its violations, its fix.
+        browser.client.back().await.unwrap();
+        browser.click(&format!("{row} a.object")).await;
+        browser
+            .wait_text("#object-h", |t| t == "Pod shop/debug")
+            .await;
+        assert!(browser.text("#manifest").await.contains("name: debug"));
+        assert!(browser.count("#object-violations li").await > 0);
+        assert!(browser.text("#download").await.starts_with("Download"));
+        browser.screenshot("admission-object").await;
+    });
+}
+
+/// The runtime page's tags: switching one off stops its rules' alerts,
+/// switching it on again lets the next one through, live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runtime_tags_switch_off_and_on() {
+    with_browser!(pages_config("pages-tags"), |console, browser| {
+        browser.open("/runtime").await;
+        let row = "#tags tr[data-tag=software_mgmt]";
+        assert_eq!(browser.text(&format!("{row} td")).await, "1");
+        browser
+            .click_until(
+                &format!("{row} button[data-action=tag]"),
+                &format!("{row} .state"),
+                "off",
+            )
+            .await;
+        let tag = console.tag("software_mgmt").await;
+        assert_eq!(tag["enabled"], false, "{tag}");
+        assert!(console.apt("/api/v1/events").await.is_empty());
+        browser.screenshot("runtime-tags").await;
+
+        browser
+            .click_until(
+                &format!("{row} button[data-action=tag]"),
+                &format!("{row} .state"),
+                "on",
+            )
+            .await;
+        assert_eq!(console.apt("/api/v1/events").await.len(), 1);
+        review_count(&browser, "Package manager in container", "1").await;
     });
 }

@@ -15,7 +15,8 @@ use serde::Serialize;
 
 use crate::inventory::EndpointId;
 use crate::policy::{Direction, Peer, PolicyKind};
-use crate::resolver::Resolver;
+use crate::ports::Ports;
+use crate::resolver::{IdentityId, Resolver};
 
 /// One line of a connectivity list.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -153,77 +154,107 @@ pub(crate) fn policy_intervals(resolver: &Resolver, direction: Direction) -> Vec
     intervals
 }
 
+/// One end of an allowed connection, before it is named.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum End {
+    /// An endpoint of the inventory, by its full name (`ns/name[Kind]`).
+    Endpoint(String),
+    /// An inclusive IPv4 range outside the cluster.
+    External(u32, u32),
+}
+
+impl End {
+    /// The name connectivity lists print.
+    pub(crate) fn list_name(&self) -> String {
+        match self {
+            End::Endpoint(name) => name.clone(),
+            End::External(lo, hi) => external_name(*lo, *hi),
+        }
+    }
+}
+
+/// The cuts of the address space outside the cluster: the source pieces
+/// (ingress) and the destination pieces (egress), in [`Direction::BOTH`] order.
+pub(crate) type Cuts = [Vec<(u32, u32)>; 2];
+
+/// The resolver's own cuts: each side's space cut at the blocks its
+/// policies name.
+pub(crate) fn own_cuts(resolver: &Resolver) -> Cuts {
+    Direction::BOTH.map(|d| external_pieces(resolver, d))
+}
+
+/// Every ordered pair of ends with something allowed, and the ports:
+/// endpoint pairs (no self pairs), then, per piece of `cuts`, the pieces as
+/// sources of ingress and as destinations of egress.
+pub(crate) fn allowed_between(resolver: &Resolver, cuts: &Cuts) -> Vec<(End, End, Ports)> {
+    let inventory = &resolver.catalog().inventory;
+    let matrix = resolver.matrix();
+    let endpoints: Vec<(IdentityId, String)> = (0..inventory.endpoints.len())
+        .filter_map(|i| {
+            let id = EndpointId(u32::try_from(i).ok()?);
+            Some((
+                resolver.identity_of(id)?,
+                inventory.endpoint(id)?.to_string(),
+            ))
+        })
+        .collect();
+    let mut lines = Vec::new();
+    for (ia, a_name) in &endpoints {
+        for (ib, b_name) in &endpoints {
+            if a_name == b_name {
+                continue;
+            }
+            let ports = matrix.ports(*ia, *ib);
+            if !ports.is_empty() {
+                let ends = (End::Endpoint(a_name.clone()), End::Endpoint(b_name.clone()));
+                lines.push((ends.0, ends.1, ports.clone()));
+            }
+        }
+    }
+    // Addresses outside the cluster: as sources of ingress, then as
+    // destinations of egress.
+    for (direction, pieces) in Direction::BOTH.into_iter().zip(cuts) {
+        for &(lo, hi) in pieces {
+            for (id, e_name) in &endpoints {
+                let ports = resolver.external_ports(direction, *id, lo, hi);
+                if ports.is_empty() {
+                    continue;
+                }
+                let (outside, inside) = (End::External(lo, hi), End::Endpoint(e_name.clone()));
+                lines.push(match direction {
+                    Direction::Ingress => (outside, inside, ports),
+                    Direction::Egress => (inside, outside, ports),
+                });
+            }
+        }
+    }
+    lines
+}
+
 impl ConnList {
     /// The connectivity list of everything the resolver knows.
     pub fn new(resolver: &Resolver) -> ConnList {
         let inventory = &resolver.catalog().inventory;
-        let matrix = resolver.matrix();
         let mut list = ConnList::default();
-        let endpoints: Vec<(EndpointId, String)> = inventory
-            .endpoints
-            .iter()
-            .enumerate()
-            .filter_map(|(i, e)| Some((EndpointId(u32::try_from(i).ok()?), e.to_string())))
-            .collect();
-        for (id, name) in &endpoints {
-            if let Some(e) = inventory.endpoint(*id) {
-                list.nodes.insert(Node {
-                    id: name.clone(),
-                    namespace: Some(e.namespace.clone()),
-                    label: format!("{}[{}]", e.name, e.kind),
-                });
-            }
+        for e in &inventory.endpoints {
+            list.nodes.insert(Node {
+                id: e.to_string(),
+                namespace: Some(e.namespace.clone()),
+                label: format!("{}[{}]", e.name, e.kind),
+            });
         }
         let mut lines = Vec::new();
-        for (a, a_name) in &endpoints {
-            let Some(ia) = resolver.identity_of(*a) else {
-                continue;
-            };
-            for (b, b_name) in &endpoints {
-                if a == b || a_name == b_name {
-                    continue;
-                }
-                let Some(ib) = resolver.identity_of(*b) else {
-                    continue;
-                };
-                let ports = matrix.ports(ia, ib);
-                if !ports.is_empty() {
-                    lines.push(Connection {
-                        src: a_name.clone(),
-                        dst: b_name.clone(),
-                        conn: ports.to_string(),
-                    });
+        for (src, dst, ports) in allowed_between(resolver, &own_cuts(resolver)) {
+            for end in [&src, &dst] {
+                if let End::External(..) = end {
+                    list.add_external(end.list_name());
                 }
             }
-        }
-        // Addresses outside the cluster: as sources of ingress, then as
-        // destinations of egress.
-        for direction in Direction::BOTH {
-            for (lo, hi) in external_pieces(resolver, direction) {
-                let name = external_name(lo, hi);
-                let mut used = false;
-                for (e, e_name) in &endpoints {
-                    let Some(id) = resolver.identity_of(*e) else {
-                        continue;
-                    };
-                    let ports = resolver.external_ports(direction, id, lo, hi);
-                    if !ports.is_empty() {
-                        used = true;
-                        let (src, dst) = match direction {
-                            Direction::Ingress => (name.clone(), e_name.clone()),
-                            Direction::Egress => (e_name.clone(), name.clone()),
-                        };
-                        lines.push(Connection {
-                            src,
-                            dst,
-                            conn: ports.to_string(),
-                        });
-                    }
-                }
-                if used {
-                    list.add_external(name);
-                }
-            }
+            lines.push(Connection {
+                src: src.list_name(),
+                dst: dst.list_name(),
+                conn: ports.to_string(),
+            });
         }
         lines.sort();
         lines.dedup();

@@ -13,6 +13,9 @@
 //!   `check(flow)` with reasons, reachability, the identity matrix and its
 //!   `petgraph` graph;
 //! - [`connlist`] — netpol-analyzer compatible connectivity lists;
+//! - [`diff`] — what a change of policies opens and closes;
+//! - [`paths`] — paths between two ends with the rules behind them, as the
+//!   intent comparison and the diff report them;
 //! - [`flows`] — observed flows (Hubble's JSON export) judged against the
 //!   policies and the declaration;
 //! - [`intent`] — declared intent (Otterize `ClientIntents`) compared with
@@ -49,6 +52,8 @@
 //! ```
 pub mod audit;
 pub mod connlist;
+pub mod diff;
+mod domains;
 mod engine;
 pub mod flows;
 pub mod intent;
@@ -61,6 +66,7 @@ pub mod limits;
 /// benchmark: not part of the API (hidden from the docs).
 #[doc(hidden)]
 pub mod naive;
+pub mod paths;
 pub mod policy;
 pub mod ports;
 pub mod resolver;

@@ -3,9 +3,10 @@
 
 Usage: scap_event_table.py LIBS_CHECKOUT > src/scap/event_table.tsv
 
-Reads driver/ppm_events_public.h (event codes, syscall codes) and
-driver/event_table.c (name, category, flags and parameters of every event),
-and writes them as tab-separated data (read once by event_info.rs): the `.scap` format's own description of its
+Reads driver/ppm_events_public.h (event codes, syscall codes, flag values),
+driver/event_table.c (name, category, flags and parameters of every event)
+and driver/flags_table.c (the names of flag and enumeration values), and
+writes them as tab-separated data (read once by event_info.rs): the `.scap` format's own description of its
 event records, which a reader needs to interpret them.
 """
 import re
@@ -16,7 +17,33 @@ header = open(f"{root}/driver/ppm_events_public.h").read()
 table = open(f"{root}/driver/event_table.c").read()
 table = re.sub(r"/\*.*?\*/", "", table, flags=re.S)
 table = re.sub(r"//[^\n]*", "", table)
+flag_src = open(f"{root}/driver/flags_table.c").read()
+flag_src = re.sub(r"/\*.*?\*/", "", flag_src, flags=re.S)
+flag_src = re.sub(r"//[^\n]*", "", flag_src)
 
+def c_int(expr):
+    """A C integer expression as Python: suffixes dropped, octal marked."""
+    expr = re.sub(r"\b(0[xX][0-9a-fA-F]+|\d+)[uUlL]*\b", r"\1", expr)
+    return re.sub(r"\b0([0-7]+)\b", r"0o\1", expr)
+
+# `#define PPM_X value` constants (values may use earlier ones).
+defines = {}
+for m in re.finditer(r"#define\s+(PPM_\w+)\s+((?:[^\n\\]|\\\n)+)", header):
+    expr = m.group(2).replace("\\\n", " ")
+    expr = re.sub(r"/\*.*?\*/", "", expr).strip()
+    expr = c_int(expr)
+    try:
+        defines[m.group(1)] = eval(expr, {}, dict(defines))
+    except Exception:
+        pass
+# Enumerators with explicit values (`ANON_INODE_FD_TYPE_UNKNOWN = 0,`).
+for m in re.finditer(r"^\s*([A-Z]\w+)\s*=\s*([^,\n/]+?)\s*,", header, re.M):
+    try:
+        defines.setdefault(m.group(1), eval(c_int(m.group(2)), {}, dict(defines)))
+    except Exception:
+        pass
+
+flag_tables = set(re.findall(r"const struct ppm_name_value (\w+)\[\]", flag_src))
 codes = {m.group(1): int(m.group(2)) for m in re.finditer(r"\b(PPME_\w+)\s*=\s*(\d+)", header)}
 enum_vals = {}
 for m in re.finditer(r"\b((?:EC|EF)_[A-Z_]+)\s*=\s*(\(1 << \d+\)|\d+)", header):
@@ -34,11 +61,12 @@ def bits(expr):
     return total
 
 entry = re.compile(r"\[(PPME_\w+)\]\s*=\s*\{\s*\"([^\"]*)\"\s*,\s*([^,]*),\s*([^,]*),\s*(\d+)\s*(?:,\s*\{(.*?)\}\s*)?\}\s*,", re.S)
-param = re.compile(r"\{\s*\"([^\"]*)\"\s*,\s*(PT_\w+)\s*,\s*(PF_\w+)")
+param = re.compile(r"\{\s*\"([^\"]*)\"\s*,\s*(PT_\w+)\s*,\s*(PF_\w+)\s*(?:,\s*(\w+))?")
 events = {}
 for m in entry.finditer(table):
     code = codes[m.group(1)]
-    params = [(p.group(1), p.group(2), p.group(3)) for p in param.finditer(m.group(6) or "")]
+    params = [(p.group(1), p.group(2), p.group(3), p.group(4) if p.group(4) in flag_tables else None)
+              for p in param.finditer(m.group(6) or "")]
     assert len(params) == int(m.group(5)), m.group(1)
     events[code] = (m.group(1), m.group(2), bits(m.group(3)), bits(m.group(4)), params)
 
@@ -55,11 +83,24 @@ w("# (driver/event_table.c and driver/ppm_events_public.h, Apache-2.0): the")
 w("# `.scap` format's description of its event records. Do not edit by hand.")
 w("# E<TAB>code<TAB>name<TAB>category<TAB>flags{<TAB>param:type:format}")
 w("# S<TAB>code<TAB>syscall name")
+w("# F<TAB>flag table{<TAB>NAME=value} (in flags_table.c's order)")
 for code in range(max(events) + 1):
     sym, name, cat, flags, params = events[code]
     fields = ["E", str(code), name, f"{cat:#x}", f"{flags:#x}"]
-    fields += [f"{n}:{camel(t)}:{pf(f)}" for n, t, f in params]
+    fields += [f"{n}:{camel(t)}:{pf(f)}" + (f":{tab}" if tab else "") for n, t, f, tab in params]
     w("\t".join(fields))
 for code, name in sorted(sc):
     w(f"S\t{code}\t{name}")
+used = sorted({tab for (_, _, _, _, ps) in events.values() for (_, _, _, tab) in ps if tab})
+for m in re.finditer(r"const struct ppm_name_value (\w+)\[\]\s*=\s*\{(.*?)\};", flag_src, re.S):
+    if m.group(1) not in used:
+        continue
+    pairs = []
+    for v in re.finditer(r"\{\s*\"([^\"]+)\"\s*,\s*([^}]+?)\s*\}", m.group(2)):
+        expr = v.group(2)
+        value = defines.get(expr)
+        if value is None:
+            value = eval(c_int(expr), {}, dict(defines))
+        pairs.append(f"{v.group(1)}={value}")
+    w("\t".join(["F", m.group(1)] + pairs))
 print("\n".join(out))

@@ -326,8 +326,7 @@ impl FlatEvents {
     /// by the schema: strings of IP fields must be addresses, numbers take
     /// the field's integer type, arrays of strings are multi-valued fields.
     pub fn parse(text: &str, schema: &Schema) -> Result<FlatEvents, EventParseError> {
-        let mut layout = Layout::default();
-        let mut rows = Vec::new();
+        let mut builder = FlatEventsBuilder::new(schema);
         for (index, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
@@ -345,54 +344,17 @@ impl FlatEvents {
                         message: message.strip_suffix(&suffix).unwrap_or(&message).to_owned(),
                     }
                 })?;
-            let mut row = Row {
-                cells: Vec::with_capacity(object.len()),
-                text: String::new(),
-                lists: Vec::new(),
-                ip6: Vec::new(),
-                code: 0,
-            };
-            for (key, json) in object {
-                let at_key = |message| EventParseError {
+            builder
+                .push(object, line_no)
+                .map_err(|(key, message)| EventParseError {
                     line: line_no,
-                    // The column of the key (best effort: escapes in the
-                    // key make it 1).
+                    // The column of the key (best effort: escapes in the key
+                    // make it 1).
                     column: line.find(&format!("\"{key}\"")).map_or(1, |c| c + 1),
                     message,
-                };
-                let (col, ty) = layout.intern(&key, schema).map_err(at_key)?;
-                let cell = row.convert(&key, json, ty).map_err(at_key)?;
-                if let (true, Cell::Str(start, len)) = (key == "evt.type", cell) {
-                    let name = row
-                        .text
-                        .get(start as usize..start as usize + len as usize)
-                        .unwrap_or("");
-                    row.code = schema.event_code(name).unwrap_or(0);
-                }
-                let col = col as usize;
-                if row.cells.len() <= col {
-                    row.cells.resize(col + 1, Cell::Absent);
-                }
-                if let Some(slot) = row.cells.get_mut(col) {
-                    *slot = cell;
-                }
-            }
-            rows.push((row, line_no));
+                })?;
         }
-        let layout = Arc::new(layout);
-        let events = rows
-            .into_iter()
-            .map(|(row, line)| FlatEvent {
-                layout: Arc::clone(&layout),
-                cells: row.cells.into_boxed_slice(),
-                text: row.text.into_boxed_str(),
-                lists: row.lists.into_boxed_slice(),
-                ip6: row.ip6.into_boxed_slice(),
-                code: row.code,
-                line,
-            })
-            .collect();
-        Ok(FlatEvents { events })
+        Ok(builder.finish())
     }
 
     /// The events, in input order.
@@ -406,7 +368,101 @@ impl FlatEvents {
     }
 }
 
+/// Builds [`FlatEvents`] from JSON objects (field name to value) that
+/// share one layout: the JSON-lines reader uses it, and so does anything
+/// else that produces events in that form (the `.scap` reader).
+#[derive(Debug)]
+pub struct FlatEventsBuilder<'s> {
+    schema: &'s Schema,
+    layout: Layout,
+    rows: Vec<(Row, usize)>,
+}
+
+impl<'s> FlatEventsBuilder<'s> {
+    /// An empty builder reading keys as fields of `schema`.
+    pub fn new(schema: &'s Schema) -> Self {
+        Self {
+            schema,
+            layout: Layout::default(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds one event, `line` being its 1-based position in its input.
+    /// On error, gives the key at fault and what is wrong with it (the
+    /// rules of [`FlatEvents::parse`]).
+    pub fn push(
+        &mut self,
+        object: serde_json::Map<String, serde_json::Value>,
+        line: usize,
+    ) -> Result<(), (String, String)> {
+        let mut row = Row {
+            cells: Vec::with_capacity(object.len()),
+            text: String::new(),
+            lists: Vec::new(),
+            ip6: Vec::new(),
+            code: 0,
+        };
+        for (key, json) in object {
+            let (col, ty) = match self.layout.intern(&key, self.schema) {
+                Ok(found) => found,
+                Err(message) => return Err((key, message)),
+            };
+            let cell = match row.convert(&key, json, ty) {
+                Ok(cell) => cell,
+                Err(message) => return Err((key, message)),
+            };
+            if let (true, Cell::Str(start, len)) = (key == "evt.type", cell) {
+                let name = row
+                    .text
+                    .get(start as usize..start as usize + len as usize)
+                    .unwrap_or("");
+                row.code = self.schema.event_code(name).unwrap_or(0);
+            }
+            let col = col as usize;
+            if row.cells.len() <= col {
+                row.cells.resize(col + 1, Cell::Absent);
+            }
+            if let Some(slot) = row.cells.get_mut(col) {
+                *slot = cell;
+            }
+        }
+        self.rows.push((row, line));
+        Ok(())
+    }
+
+    /// The number of events added.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether no event was added.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The events, in the order they were added.
+    pub fn finish(self) -> FlatEvents {
+        let layout = Arc::new(self.layout);
+        let events = self
+            .rows
+            .into_iter()
+            .map(|(row, line)| FlatEvent {
+                layout: Arc::clone(&layout),
+                cells: row.cells.into_boxed_slice(),
+                text: row.text.into_boxed_str(),
+                lists: row.lists.into_boxed_slice(),
+                ip6: row.ip6.into_boxed_slice(),
+                code: row.code,
+                line,
+            })
+            .collect();
+        FlatEvents { events }
+    }
+}
+
 /// An event being read.
+#[derive(Debug)]
 struct Row {
     cells: Vec<Cell>,
     text: String,

@@ -39,7 +39,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use crate::alerts::clock::{self, Nanos};
-use crate::ast::write_list;
+use crate::ast::{Transformer, write_list};
 use crate::event::{Event, Value};
 use crate::fields::{FieldRef, FieldType, Schema};
 use crate::ruleset::RuleSet;
@@ -156,6 +156,9 @@ impl Special {
 enum Source {
     Event(FieldRef, FieldType),
     Special(Special),
+    /// `%tolower(basename(fd.name))`: single-input transformers, outermost
+    /// first, over a field.
+    Transformed(Vec<Transformer>, FieldRef, FieldType),
 }
 
 /// One placeholder of a template: its key in `output_fields` and where its
@@ -254,7 +257,9 @@ impl OutputFormat {
                 rest = after;
                 continue;
             }
-            let Some((consumed, source)) = resolve_token(schema, after, name, name_len) else {
+            let resolved =
+                transformed(schema, after).or_else(|| resolve_token(schema, after, name, name_len));
+            let Some((consumed, source)) = resolved else {
                 let arg_len = after
                     .get(name.len()..)
                     .filter(|_| name.len() == name_len)
@@ -305,7 +310,7 @@ impl OutputFormat {
     /// excluded), with their keys.
     pub fn event_fields(&self) -> impl Iterator<Item = (&str, &FieldRef)> {
         self.slots.iter().filter_map(|s| match &s.source {
-            Source::Event(field, _) => Some((&*s.key, field)),
+            Source::Event(field, _) | Source::Transformed(_, field, _) => Some((&*s.key, field)),
             Source::Special(_) => None,
         })
     }
@@ -336,6 +341,9 @@ impl OutputFormat {
             .map(|slot| {
                 let value = match &slot.source {
                     Source::Event(field, ty) => owned(event.value(field), *ty),
+                    Source::Transformed(ts, field, ty) => {
+                        transform(ts, owned(event.value(field), *ty))
+                    }
                     Source::Special(Special::RawTime) => FieldValue::UInt(ctx.time),
                     Source::Special(Special::RawTimeSecs) => {
                         FieldValue::UInt(ctx.time / 1_000_000_000)
@@ -363,6 +371,9 @@ fn render_slot<E: Event + ?Sized>(
 ) {
     match source {
         Source::Event(field, _) => render_value(event.value(field), out),
+        Source::Transformed(ts, field, ty) => {
+            render_owned(&transform(ts, owned(event.value(field), *ty)), out);
+        }
         Source::Special(special) => {
             let t = ctx.time;
             match special {
@@ -390,6 +401,117 @@ fn render_slot<E: Event + ?Sized>(
                 }
                 Special::Hostname => out.push_str(ctx.hostname),
             }
+        }
+    }
+}
+
+/// `tolower(...)`, `toupper(...)`, `basename(...)`, `b64(...)` or
+/// `len(...)` around a field or another of them, at the start of `after`
+/// (a `%` was just read): how many bytes it takes, and the source.
+/// `join`, `concat` and `getopt` are not rendered in outputs.
+fn transformed(schema: &Schema, after: &str) -> Option<(usize, Source)> {
+    let open = after.find('(')?;
+    let t = Transformer::from_name(after.get(..open)?)?;
+    if !matches!(
+        t,
+        Transformer::ToLower
+            | Transformer::ToUpper
+            | Transformer::Basename
+            | Transformer::B64
+            | Transformer::Len
+    ) {
+        return None;
+    }
+    let inner = after.get(open + 1..)?;
+    let close = inner.find(')')?;
+    let (consumed, source) = match transformed(schema, inner) {
+        Some(nested) => nested,
+        None => {
+            let arg = inner.get(..close)?;
+            let (name, field_arg) = match arg.split_once('[') {
+                Some((n, a)) => (n, Some(a.strip_suffix(']')?)),
+                None => (arg, None),
+            };
+            let field = schema.resolve(name, field_arg).ok()?;
+            let ty = schema
+                .field(field.id)
+                .map_or(FieldType::String, |d| d.type_for(field.arg.is_some()));
+            (arg.len(), Source::Event(field, ty))
+        }
+    };
+    if !inner.get(consumed..)?.starts_with(')') {
+        return None;
+    }
+    let (mut ts, field, ty) = match source {
+        Source::Event(field, ty) => (Vec::new(), field, ty),
+        Source::Transformed(ts, field, ty) => (ts, field, ty),
+        Source::Special(_) => return None,
+    };
+    ts.insert(0, t);
+    Some((open + 1 + consumed + 1, Source::Transformed(ts, field, ty)))
+}
+
+/// Applies transformers (outermost first) to a value, as libsinsp's
+/// transformers do; a multi-valued field is transformed item by item
+/// (`len` counts its items). Absent stays absent; `b64` of text that is
+/// not base64 is absent.
+fn transform(ts: &[Transformer], value: FieldValue) -> FieldValue {
+    ts.iter().rev().fold(value, |v, t| match (t, v) {
+        (_, FieldValue::Absent) => FieldValue::Absent,
+        (Transformer::Len, FieldValue::List(items)) => FieldValue::UInt(items.len() as u64),
+        (_, FieldValue::List(items)) => FieldValue::List(
+            items
+                .into_iter()
+                .filter_map(|i| match one(*t, &i) {
+                    FieldValue::Str(s) => Some(s),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        (_, FieldValue::Str(text)) => one(*t, &text),
+        (_, other) => {
+            let mut text = String::new();
+            render_owned(&other, &mut text);
+            one(*t, &text)
+        }
+    })
+}
+
+/// One transformer on one string.
+fn one(t: Transformer, text: &str) -> FieldValue {
+    match t {
+        Transformer::ToLower => FieldValue::Str(text.to_ascii_lowercase()),
+        Transformer::ToUpper => FieldValue::Str(text.to_ascii_uppercase()),
+        Transformer::Basename => {
+            FieldValue::Str(text.rsplit('/').next().unwrap_or(text).to_owned())
+        }
+        Transformer::Len => FieldValue::UInt(text.len() as u64),
+        Transformer::B64 => {
+            let mut out = Vec::new();
+            if crate::compile::pred::b64_decode(text.as_bytes(), &mut out) {
+                FieldValue::Str(String::from_utf8_lossy(&out).into_owned())
+            } else {
+                FieldValue::Absent
+            }
+        }
+        _ => FieldValue::Str(text.to_owned()),
+    }
+}
+
+/// Appends an owned value as [`render_value`] prints it.
+fn render_owned(value: &FieldValue, out: &mut String) {
+    match value {
+        FieldValue::Absent => out.push_str(NA),
+        FieldValue::Str(s) => out.push_str(s),
+        FieldValue::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        FieldValue::UInt(u) => {
+            let _ = write!(out, "{u}");
+        }
+        FieldValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        FieldValue::List(items) => {
+            write_list(out, ",", items.iter(), |out, item| out.push_str(item));
         }
     }
 }
@@ -541,6 +663,29 @@ mod tests {
             ),
             "a cat b sshd c 10.0.0.1 d 0 e O_RDONLY f (bash,sshd) g <NA>."
         );
+    }
+
+    #[test]
+    fn renders_transformers_over_fields_and_lists() {
+        let event = r#"{"evt.type":"open","proc.name":"Cat","fd.name":"/Tmp/X.txt","proc.aname":["Bash","sshd"],"proc.exe":"aGVsbG8="}"#;
+        assert_eq!(
+            render(
+                "%tolower(proc.name) %toupper(basename(fd.name)) %len(fd.name) %tolower(proc.aname) %len(proc.aname) %basename(proc.pname) %b64(proc.exe)|",
+                event
+            ),
+            "cat X.TXT 10 (bash,sshd) 2 <NA> hello|"
+        );
+        let schema = Schema::falco();
+        let format = OutputFormat::compile("%toupper(proc.name)", &schema).unwrap();
+        assert_eq!(
+            format.field_keys().collect::<Vec<_>>(),
+            ["toupper(proc.name)"]
+        );
+        // `join`, `concat` and `getopt` are not rendered in outputs; an
+        // unknown field inside a transformer is an error.
+        for bad in ["%join(\",\", (proc.name))", "%tolower(proc.nmae)"] {
+            assert!(OutputFormat::compile(bad, &schema).is_err(), "{bad}");
+        }
     }
 
     #[test]

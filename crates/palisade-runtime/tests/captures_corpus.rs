@@ -12,7 +12,8 @@ use palisade_core::Severity;
 use palisade_runtime::event::FlatEvents;
 use palisade_runtime::fields::Schema;
 use palisade_runtime::parser::parse;
-use palisade_runtime::ruleset::{MatchMode, RuleSet, RuleSpec};
+use palisade_runtime::ruleset::{MatchMode, Matcher, RuleSet, RuleSpec};
+use palisade_runtime::scap::{CaptureEvents, FIELDS};
 
 /// The Falco schema, every capture's events by name (each capture's event
 /// count checked against `captures.json`) and the text of `filters.jsonl`;
@@ -37,6 +38,25 @@ fn recorded() -> Option<(Schema, BTreeMap<String, FlatEvents>, String)> {
     }
     let filters = std::fs::read_to_string(dir.join("filters.jsonl")).unwrap();
     Some((schema, captures, filters))
+}
+
+/// The event numbers of a recorded `matches` list.
+fn nums(list: &serde_json::Value) -> Vec<u64> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect()
+}
+
+/// The numbers of the events `matcher` fires on.
+fn matched(matcher: &mut Matcher, events: &FlatEvents) -> Vec<u64> {
+    events
+        .events()
+        .iter()
+        .filter(|e| !matcher.matches(*e).is_empty())
+        .map(|e| e.num().unwrap())
+        .collect()
 }
 
 #[test]
@@ -72,18 +92,7 @@ fn every_filter_matches_the_recorded_events() {
         let mut all_ok = true;
         for (cap, expected) in record["matches"].as_object().unwrap() {
             checks += 1;
-            let expected: Vec<u64> = expected
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_u64().unwrap())
-                .collect();
-            let got: Vec<u64> = captures[cap]
-                .events()
-                .iter()
-                .filter(|e| !matcher.matches(*e).is_empty())
-                .map(|e| e.num().unwrap())
-                .collect();
+            let (expected, got) = (nums(expected), matched(&mut matcher, &captures[cap]));
             if got == expected {
                 checks_ok += 1;
             } else {
@@ -200,4 +209,67 @@ fn all_filters_in_one_ruleset_match_the_recorded_events() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// The captures themselves, read by the native reader, give the events the
+/// filters run on: every filter matches exactly the events sysdig matched,
+/// on every capture, and the reader derives every field of the corpus's
+/// list, in its order.
+#[test]
+fn every_filter_matches_on_the_captures_themselves() {
+    let Some((schema, recorded_events, filters)) = recorded() else {
+        return;
+    };
+    let dir = palisade_testkit::corpus_root().join("falco/captures");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("captures.json")).unwrap()).unwrap();
+    let all: Vec<&str> = manifest["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert_eq!(all, FIELDS, "the fields derived are the corpus's");
+    let mut captures = BTreeMap::new();
+    for cap in manifest["captures"].as_array().unwrap() {
+        let name = cap["name"].as_str().unwrap().to_owned();
+        let events = CaptureEvents::open(dir.join(cap["file"].as_str().unwrap()))
+            .unwrap()
+            .read_all(&schema)
+            .unwrap();
+        assert_eq!(
+            events.events().len(),
+            recorded_events[&name].events().len(),
+            "{name}: shown events"
+        );
+        captures.insert(name, events);
+    }
+    let mut run = 0;
+    let mut failures = Vec::new();
+    for (line_no, line) in filters.lines().enumerate() {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        let filter = record["filter"].as_str().unwrap();
+        run += 1;
+        let mut builder = RuleSet::builder(schema.clone());
+        builder
+            .add(RuleSpec::new(
+                "filter",
+                parse(filter).unwrap(),
+                Severity::Notice,
+            ))
+            .unwrap();
+        let rules = builder.build();
+        let mut matcher = rules.matcher();
+        for (cap, expected) in record["matches"].as_object().unwrap() {
+            let (expected, got) = (nums(expected), matched(&mut matcher, &captures[cap]));
+            if got != expected {
+                failures.push(format!(
+                    "line {}: {filter} on {cap}: got {got:?}, recorded {expected:?}",
+                    line_no + 1
+                ));
+            }
+        }
+    }
+    assert_eq!(run, 803, "filters run on the .scap files");
+    assert_eq!(failures, Vec::<String>::new(), "filters that differ");
 }

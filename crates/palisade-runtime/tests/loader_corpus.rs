@@ -7,11 +7,11 @@
     reason = "a failing test is the point"
 )]
 
-use palisade_runtime::event::FlatEvents;
 use palisade_runtime::fields::Schema;
 use palisade_runtime::loader::{self, ConditionChecker, Loaded};
 use palisade_runtime::parser::parse;
 use palisade_runtime::ruleset::{MatchMode, RuleSet, RuleSpec};
+use palisade_runtime::scap::CaptureEvents;
 use serde_json::Value;
 
 fn messages(diags: &[loader::Diagnostic]) -> Vec<&str> {
@@ -144,17 +144,18 @@ fn check(record: &Value, loaded: &Loaded) -> Vec<String> {
     fails
 }
 
-/// Runs the loaded rules over a capture with the VM, as the legacy Falco
-/// tests ran Falco over the `.scap` file: `detected` says whether an alert
+/// Runs the loaded rules over a capture's `.scap` file with the VM, as the
+/// legacy Falco tests ran Falco over it: `detected` says whether an alert
 /// of `priority` fires. As a guard against a vacuous pass, every rule's
 /// condition *without* its exceptions must fire on the capture.
 fn detect(loaded: &Loaded, want: &Value) -> Result<(), String> {
     let capture = want["capture"].as_str().unwrap();
-    let path =
-        palisade_testkit::corpus_root().join(format!("falco/captures/{capture}.events.jsonl"));
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // The capture itself, read natively, as Falco read it.
+    let path = palisade_testkit::corpus_root().join(format!("falco/captures/{capture}.scap"));
     let schema = Schema::falco();
-    let events = FlatEvents::parse(&text, &schema).map_err(|e| e.to_string())?;
+    let events = CaptureEvents::open(&path)
+        .and_then(|c| c.read_all(&schema))
+        .map_err(|e| e.to_string())?;
     let fires = |specs: Vec<RuleSpec>| -> Result<Vec<String>, String> {
         let mut builder = RuleSet::builder(schema.clone());
         builder.mode(MatchMode::All);

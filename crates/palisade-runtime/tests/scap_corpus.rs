@@ -13,25 +13,14 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use palisade_runtime::scap::threads::ThreadTable;
-use palisade_runtime::scap::{Capture, RawEvent};
+use palisade_runtime::scap::{Capture, CaptureEvents, FIELDS, RawEvent};
 
 /// `(name, capture path, events file path)` of every corpus capture.
 fn captures() -> Option<Vec<(String, PathBuf, PathBuf)>> {
-    let dir = palisade_testkit::corpus("falco/captures")?;
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("captures.json")).unwrap()).unwrap();
     Some(
-        manifest["captures"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| {
-                (
-                    c["name"].as_str().unwrap().to_owned(),
-                    dir.join(c["file"].as_str().unwrap()),
-                    dir.join(c["events_file"].as_str().unwrap()),
-                )
-            })
+        palisade_testkit::captures()?
+            .into_iter()
+            .map(|c| (c.name, c.scap, c.events))
             .collect(),
     )
 }
@@ -328,5 +317,43 @@ fn results_are_what_sysdig_printed() {
         }
     });
     assert!(compared > 1_000, "{compared}");
+    assert_none_differ(&failures, compared);
+}
+
+/// The events a capture gives as rules see them ([`CaptureEvents`]): every
+/// field the reader derives ([`FIELDS`]) equals what sysdig printed, on
+/// every shown event of every capture, and the events are exactly the
+/// printed ones.
+#[test]
+fn capture_events_carry_the_fields_sysdig_printed() {
+    let Some(captures) = captures() else {
+        return;
+    };
+    let mut failures = Vec::new();
+    let mut per_field: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut compared = 0;
+    for (name, scap, events) in &captures {
+        let expected = by_num(events);
+        let mut reader = CaptureEvents::open(scap).unwrap();
+        let mut seen = 0;
+        while let Some(object) = reader.next_object().unwrap() {
+            let num = object["evt.num"].as_u64().unwrap();
+            let want = &expected[&num];
+            seen += 1;
+            for &field in FIELDS {
+                compared += 1;
+                if object[field] != want[field] {
+                    *per_field.entry(field).or_default() += 1;
+                    failures.push(format!(
+                        "{name} {num} {field}: {} != {}",
+                        object[field], want[field]
+                    ));
+                }
+            }
+        }
+        assert_eq!(seen, expected.len(), "{name}: shown events");
+    }
+    assert!(compared > 50_000, "{compared}");
+    assert!(per_field.is_empty(), "mismatches per field: {per_field:?}");
     assert_none_differ(&failures, compared);
 }

@@ -41,6 +41,39 @@ pub fn corpus(sub: &str) -> Option<PathBuf> {
     }
 }
 
+/// One capture of the corpus's `falco/captures/captures.json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capture {
+    /// Its name (`cat_write`).
+    pub name: String,
+    /// The `.scap` file.
+    pub scap: PathBuf,
+    /// The events sysdig printed from it (`<name>.events.jsonl`).
+    pub events: PathBuf,
+}
+
+/// The corpus captures, in manifest order; `None` (with the notice of
+/// [`corpus`]) without the corpus, or when its manifest cannot be read.
+pub fn captures() -> Option<Vec<Capture>> {
+    let dir = corpus("falco/captures")?;
+    let text = std::fs::read_to_string(dir.join("captures.json")).ok()?;
+    let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let entry = |c: &serde_json::Value| {
+        let field = |key: &str| c.get(key).and_then(serde_json::Value::as_str);
+        Some(Capture {
+            name: field("name")?.to_owned(),
+            scap: dir.join(field("file")?),
+            events: dir.join(field("events_file")?),
+        })
+    };
+    manifest
+        .get("captures")?
+        .as_array()?
+        .iter()
+        .map(entry)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,4 +30,4 @@ pub mod http;
 pub mod sources;
 pub mod threads;
 
-pub use corpus::{corpus, corpus_root};
+pub use corpus::{captures, corpus, corpus_root};

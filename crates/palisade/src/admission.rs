@@ -13,8 +13,8 @@ pub use palisade_admission::review::{
 };
 pub use palisade_admission::{
     AdmissionRequest, AdmissionResponse, AdmissionReview, Context, Decision, EvaluationError,
-    LoadedPolicies, Operation, Policy, PolicyLoadError, PolicySet, Violation, load_policies,
-    load_policies_with,
+    LoadedPolicies, Operation, Policy, PolicyLoadError, PolicySet, RequestCache, Violation,
+    load_policies, load_policies_with,
 };
 
 /// Gatekeeper's audit: existing objects against every policy, with
@@ -46,6 +46,7 @@ pub mod pss {
 
 /// Gatekeeper ConstraintTemplates (Rego, on regorus) and their constraints.
 pub mod gatekeeper {
+    pub use palisade_admission::gatekeeper::RegoMode;
     pub use palisade_admission::gatekeeper::{
         ADMISSION_TARGET, CONSTRAINTS_GROUP, Constraint, ConstraintTemplate, GatekeeperError,
         GatekeeperPolicy, InvalidConstraintError, InvalidTemplateError, KindSelector, Loaded,
@@ -76,7 +77,7 @@ pub mod mutate {
         AppliedPatch, Condition, Conditions, ContextEntry, ContextSource, Foreach, MutateLoad,
         MutatePolicy, MutateRule, MutateStatus, Mutation, MutationOutcome, RuleMutation, Values,
         fix, load_file, load_paths, load_policy, load_str, merge, mutate, mutate_request,
-        mutate_with, remediation,
+        mutate_with, remediation, template,
     };
     /// Writes a (mutated) object as a YAML document.
     pub use palisade_core::yaml::to_yaml_string;

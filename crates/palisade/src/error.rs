@@ -146,6 +146,19 @@ pub enum EventsError {
         /// What is wrong, and where.
         source: EventParseError,
     },
+    /// A `.scap` capture is truncated or corrupt (the message names the
+    /// byte offset of the block at fault).
+    #[error("events `{}`: {message}", path.display())]
+    #[diagnostic(
+        code(palisade::events::capture),
+        help("the capture is truncated or corrupt; libscap (sysdig, Falco) would refuse it too")
+    )]
+    Capture {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, and where.
+        message: String,
+    },
 }
 
 /// Every error's text, joined with `; `.

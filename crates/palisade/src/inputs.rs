@@ -18,6 +18,9 @@ pub enum FileKind {
     Gatekeeper,
     /// Kyverno-style pattern policies (`ClusterPolicy`, `Policy`).
     PatternPolicy,
+    /// CEL admission policies: Kubernetes ValidatingAdmissionPolicy and its
+    /// bindings, Kyverno `ValidatingPolicy` and `NamespacedValidatingPolicy`.
+    CelPolicy,
     /// A Falco rules file (a YAML list of `rule`, `macro`, `list` items).
     FalcoRules,
     /// NetworkPolicy, CiliumNetworkPolicy, AdminNetworkPolicy and kin.
@@ -38,6 +41,7 @@ impl FileKind {
         match self {
             FileKind::Gatekeeper => "gatekeeper",
             FileKind::PatternPolicy => "pattern-policy",
+            FileKind::CelPolicy => "cel-policy",
             FileKind::FalcoRules => "falco-rules",
             FileKind::NetworkPolicy => "network-policy",
             FileKind::Inventory => "inventory",
@@ -67,6 +71,15 @@ pub fn object_kind(manifest: &Manifest) -> FileKind {
         FileKind::Gatekeeper
     } else if api.starts_with("kyverno.io") && matches!(kind, "ClusterPolicy" | "Policy") {
         FileKind::PatternPolicy
+    } else if (api.starts_with("admissionregistration.k8s.io/")
+        && matches!(
+            kind,
+            "ValidatingAdmissionPolicy" | "ValidatingAdmissionPolicyBinding"
+        ))
+        || (api.starts_with("policies.kyverno.io/")
+            && matches!(kind, "ValidatingPolicy" | "NamespacedValidatingPolicy"))
+    {
+        FileKind::CelPolicy
     } else if matches!(
         kind,
         "NetworkPolicy"

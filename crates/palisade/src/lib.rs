@@ -19,4 +19,4 @@ pub use palisade_core::{
     walk,
 };
 pub use posture::{Posture, PostureContext};
-pub use report::{Coverage, Palisade, Report};
+pub use report::{Coverage, Palisade, Report, WorkloadFix};

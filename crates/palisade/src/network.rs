@@ -57,6 +57,43 @@ pub mod intent {
     };
 }
 
+/// What a change of policies opens and closes: the connectivity before and
+/// after compared per pair of ends and per port, each opened path with the
+/// rules that allow it, each closed one with the rules that deny it.
+///
+/// ```
+/// use palisade::manifest::load_str;
+/// use palisade::network::diff::diff;
+/// use palisade::network::{Issues, Resolver};
+///
+/// let cluster = include_str!("../../../examples/data/cluster.yaml");
+/// let open = load_str("open.yaml", r#"
+/// apiVersion: networking.k8s.io/v1
+/// kind: NetworkPolicy
+/// metadata: {name: web-to-db, namespace: data}
+/// spec:
+///   podSelector: {matchLabels: {app: db}}
+///   ingress: [{from: [{namespaceSelector: {}, podSelector: {matchLabels: {app: web}}}]}]
+/// "#);
+/// let mut issues = Issues::default();
+/// let before = Resolver::from_manifests(&load_str("cluster.yaml", cluster).objects, &mut issues);
+/// let mut manifests = load_str("cluster.yaml", cluster).objects;
+/// manifests.extend(open.objects);
+/// let after = Resolver::from_manifests(&manifests, &mut issues);
+/// let found = diff(&before, &after);
+/// assert!(found.opened.iter().any(|f| f.from == "shop/web[Deployment]" && f.to == "data/db[StatefulSet]"));
+/// assert!(found.closed.is_empty());
+/// ```
+pub mod diff {
+    pub use palisade_network::diff::{Change, PolicyDiff, Workloads, diff};
+}
+
+/// Paths between two ends on some ports with the rules behind them, as
+/// the intent comparison and the diff report them.
+pub mod paths {
+    pub use palisade_network::paths::PathFinding;
+}
+
 /// Observed flows: Hubble's JSON export (`hubble observe -o json`) judged
 /// against the policies and, when given, the declaration — each record on
 /// the side it was observed at, with the deciding rules and a finding

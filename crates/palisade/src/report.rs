@@ -3,10 +3,14 @@
 
 use std::path::Path;
 
-use palisade_core::{Audit, Engine, Finding, Layer, Manifest, Severity, manifest};
+use palisade_admission::mutate::fix::{Change, Fixer, Unfixable};
+use palisade_core::{
+    Audit, Engine, Finding, Layer, Location, Manifest, ObjectRef, Severity, Subject, manifest,
+};
 use serde::Serialize;
 
-use crate::admission::{AdmissionEngine, load_policies};
+use crate::admission::gatekeeper::EngineChoice;
+use crate::admission::{AdmissionEngine, PolicyLoadError, load_policies_with};
 use crate::error::{EventsError, InputError, PalisadeError, PoliciesError, ReadError};
 use crate::inputs::{self, FileKind, LoadedFile};
 use crate::network::{self, Issues, Resolver};
@@ -42,6 +46,7 @@ pub struct Palisade {
     workloads: Vec<Manifest>,
     inventory: Vec<Manifest>,
     network_policies: Vec<Manifest>,
+    skipped: Vec<PolicyLoadError>,
 }
 
 /// Findings of every layer, and policy coverage.
@@ -52,6 +57,24 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// One row per admission and network policy.
     pub coverage: Vec<Coverage>,
+    /// For each workload with admission findings, what the built-in
+    /// remediation pack (`palisade admission fix`) would change, and the
+    /// Pod Security checks no patch can fix; workloads the pack leaves
+    /// unchanged are not listed.
+    pub fixes: Vec<WorkloadFix>,
+}
+
+/// The fix of one workload with admission findings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkloadFix {
+    /// The workload.
+    pub object: ObjectRef,
+    /// Where its manifest is.
+    pub location: Location,
+    /// The changes, in order (RFC 6902 operations with their reasons).
+    pub changes: Vec<Change>,
+    /// What still fails Pod Security `restricted` after them.
+    pub unfixable: Vec<Unfixable>,
 }
 
 impl Report {
@@ -87,6 +110,15 @@ impl Palisade {
     /// Loads every input under each of `dirs`, as [`Palisade::load_dir`]
     /// does for one (policies in one directory, the inventory in another).
     pub fn load_dirs(dirs: &[&Path]) -> Result<Palisade, PalisadeError> {
+        Palisade::load_dirs_with(dirs, EngineChoice::Auto)
+    }
+
+    /// [`Palisade::load_dirs`] running, in each Gatekeeper template, the
+    /// implementation `engine` picks (`palisade report --engine
+    /// auto|rego|cel`): the constraints of a template without the forced
+    /// engine are left out and listed by [`Palisade::skipped`], neither
+    /// passed nor failed.
+    pub fn load_dirs_with(dirs: &[&Path], engine: EngineChoice) -> Result<Palisade, PalisadeError> {
         let mut files = Vec::new();
         let mut admission_files = Vec::new();
         let mut rules_files = Vec::new();
@@ -128,10 +160,12 @@ impl Palisade {
                 [one] => *one,
                 _ => FileKind::Mixed,
             };
-            if kinds
-                .iter()
-                .any(|k| matches!(k, FileKind::Gatekeeper | FileKind::PatternPolicy))
-            {
+            if kinds.iter().any(|k| {
+                matches!(
+                    k,
+                    FileKind::Gatekeeper | FileKind::PatternPolicy | FileKind::CelPolicy
+                )
+            }) {
                 admission_files.push(path.clone());
             }
             files.push(LoadedFile {
@@ -146,7 +180,7 @@ impl Palisade {
                 )
             }));
         }
-        let loaded = load_policies(&admission_files);
+        let loaded = load_policies_with(&admission_files, engine);
         if !loaded.errors.is_empty() {
             return Err(InputError::from(PoliciesError {
                 errors: loaded.errors,
@@ -184,7 +218,14 @@ impl Palisade {
             workloads,
             inventory,
             network_policies,
+            skipped: loaded.skipped,
         })
+    }
+
+    /// The Gatekeeper constraints left out because their template lacks the
+    /// engine [`Palisade::load_dirs_with`] forced, each with the reason.
+    pub fn skipped(&self) -> &[PolicyLoadError] {
+        &self.skipped
     }
 
     /// Every input file and what it became.
@@ -233,14 +274,32 @@ impl Palisade {
         &self.network_policies
     }
 
-    /// Reads a JSON-lines event stream with the Falco field schema (and the
-    /// output-only fields, as the rules are loaded).
+    /// Reads an event stream with the Falco field schema (and the
+    /// output-only fields, as the rules are loaded): JSON lines, or a
+    /// `.scap` capture (plain or gzip, recognized by its first bytes),
+    /// whose shown events carry the fields the native reader derives.
     pub fn read_events(path: &Path) -> Result<FlatEvents, PalisadeError> {
-        let text = std::fs::read_to_string(path).map_err(|e| EventsError::Read {
+        let read_error = |e: std::io::Error| EventsError::Read {
             path: path.to_path_buf(),
             reason: e.to_string(),
-        })?;
-        FlatEvents::parse(&text, &runtime::alert_schema()).map_err(|source| {
+        };
+        let bytes = std::fs::read(path).map_err(read_error)?;
+        let schema = runtime::alert_schema();
+        if runtime::scap::is_capture(&bytes) {
+            return runtime::scap::CaptureEvents::from_reader(
+                path.display().to_string(),
+                bytes.as_slice(),
+            )
+            .and_then(|events| events.read_all(&schema))
+            .map_err(|e| {
+                EventsError::Capture {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                }
+                .into()
+            });
+        }
+        FlatEvents::parse_bytes(&bytes, &schema).map_err(|source| {
             EventsError::Parse {
                 path: path.to_path_buf(),
                 source,
@@ -262,6 +321,44 @@ impl Palisade {
         }
         all.extend(self.resolver.run([]));
         let Audit { findings, coverage } = all;
-        Report { findings, coverage }
+        let fixes = self.fixes(&findings);
+        Report {
+            findings,
+            coverage,
+            fixes,
+        }
+    }
+
+    /// What the built-in remediation pack changes in each workload that
+    /// has an admission finding (in inventory order).
+    pub fn fixes(&self, findings: &[Finding]) -> Vec<WorkloadFix> {
+        let flagged: std::collections::BTreeSet<&ObjectRef> = findings
+            .iter()
+            .filter(|f| f.layer == Layer::Admission)
+            .filter_map(|f| match &f.subject {
+                Some(Subject::Object(o)) => Some(o),
+                _ => None,
+            })
+            .collect();
+        if flagged.is_empty() {
+            return Vec::new();
+        }
+        let fixer = Fixer::with_pack(Vec::new());
+        self.workloads
+            .iter()
+            .filter_map(|w| {
+                let object = w.object_ref();
+                if !flagged.contains(&object) {
+                    return None;
+                }
+                let fix = fixer.fix(&w.object);
+                (!fix.changes.is_empty()).then(|| WorkloadFix {
+                    object,
+                    location: w.source.location(),
+                    changes: fix.changes,
+                    unfixable: fix.unfixable,
+                })
+            })
+            .collect()
     }
 }

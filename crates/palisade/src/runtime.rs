@@ -54,7 +54,17 @@ pub mod builtin {
 /// `.scap` captures (sysdig, Falco) read natively, without libscap: plain
 /// or gzip-compressed, streamed block by block, every event record with its
 /// decoded parameters, numbered and shown as libsinsp numbers and shows
-/// them; the metadata blocks (machine, threads, fds, interfaces, users).
+/// them; the metadata blocks (machine, threads, fds, interfaces, users);
+/// and the shown events as events rules run on ([`CaptureEvents`](scap::CaptureEvents),
+/// with the Falco fields listed in [`FIELDS`](scap::FIELDS)).
+///
+/// ```no_run
+/// use palisade::runtime::{Event, alert_schema};
+/// let events = palisade::runtime::scap::CaptureEvents::open("trace.scap")?
+///     .read_all(&alert_schema())?;
+/// println!("{} events", events.events().len());
+/// # Ok::<(), palisade::runtime::scap::ScapError>(())
+/// ```
 ///
 /// ```no_run
 /// let mut capture = palisade::runtime::scap::Capture::open("trace.scap")?;
@@ -77,6 +87,7 @@ pub mod scap {
         BlockCounts, Capture, Endian, Limits, Param, ParamValue, RawEvent, ScapError,
         ScapErrorKind, SectionHeader, SockAddr, errno_name,
     };
+    pub use palisade_runtime::scap::{CaptureEvents, CaptureState, FIELDS, is_capture};
 }
 
 /// Kubernetes API server audit events under Falco's k8saudit rules: the

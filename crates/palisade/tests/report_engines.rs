@@ -81,3 +81,141 @@ fn runtime_findings_render_outputs_as_the_alert_pipeline_does() {
         assert!(matches!(finding.subject, Some(Subject::Process(_))));
     }
 }
+
+/// `Palisade::read_events` takes `.scap` captures too (recognized by their
+/// first bytes): every corpus capture gives the events sysdig printed from
+/// it, and a report over the capture has the runtime findings of a report
+/// over those printed events.
+#[test]
+fn captures_are_read_as_events_and_reported_as_their_printed_events() {
+    let Some(dir) = palisade_testkit::corpus("falco/captures") else {
+        return;
+    };
+    let palisade = Palisade::load_dir(&data().join("mixed")).unwrap();
+    let runtime_findings = |events: &palisade::runtime::FlatEvents| {
+        let findings: Vec<_> = palisade
+            .report(Some(events))
+            .findings
+            .into_iter()
+            .filter(|f| f.layer == Layer::Runtime)
+            .map(|f| (f.policy, f.subject, f.message))
+            .collect();
+        findings
+    };
+    let mut events_read = 0;
+    for capture in [
+        "cat_write",
+        "connect_localhost",
+        "curl_google",
+        "open-multiple-files",
+        "psp_run_as_user_65534_container",
+        "psp_write_tmp_test",
+        "single_ipv6_conn",
+    ] {
+        let scap = Palisade::read_events(&dir.join(format!("{capture}.scap"))).unwrap();
+        let printed = Palisade::read_events(&dir.join(format!("{capture}.events.jsonl"))).unwrap();
+        let nums = |events: &palisade::runtime::FlatEvents| -> Vec<Option<u64>> {
+            events.events().iter().map(|e| e.num()).collect()
+        };
+        assert_eq!(nums(&scap), nums(&printed), "{capture}");
+        assert_eq!(
+            runtime_findings(&scap),
+            runtime_findings(&printed),
+            "{capture}"
+        );
+        events_read += scap.events().len();
+    }
+    assert!(events_read > 1_400, "{events_read}");
+}
+
+/// The report lists, for each workload with admission findings, the fix
+/// `admission fix` would make: the privileged `shop/debug` Pod of the
+/// example data, and nothing for workloads the pack leaves unchanged; the
+/// listed changes, applied to the manifest, give an object that passes Pod
+/// Security `restricted` or names what still fails.
+#[test]
+fn the_report_lists_fixable_workloads_with_their_fix() {
+    let palisade = Palisade::load_dir(&data().join("mixed")).unwrap();
+    let report = palisade.report(None);
+    let fixed: Vec<String> = report.fixes.iter().map(|f| f.object.to_string()).collect();
+    assert_eq!(fixed, ["Pod shop/debug"]);
+    let fix = &report.fixes[0];
+    let ops: Vec<(&str, &str)> = fix
+        .changes
+        .iter()
+        .map(|c| (c.op.as_str(), c.path.as_str()))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            ("add", "/spec/securityContext"),
+            (
+                "add",
+                "/spec/containers/0/securityContext/allowPrivilegeEscalation"
+            ),
+            ("add", "/spec/containers/0/securityContext/capabilities"),
+            ("replace", "/spec/containers/0/securityContext/privileged"),
+        ]
+    );
+    assert!(
+        fix.changes
+            .iter()
+            .all(|c| c.policy == "palisade-remediation")
+    );
+    let workload = palisade
+        .workloads()
+        .iter()
+        .find(|w| w.object_ref() == fix.object)
+        .unwrap();
+    assert_eq!(fix.location, workload.source.location());
+    let mut object = workload.object.clone();
+    for c in &fix.changes {
+        let mut op = serde_json::json!({"op": c.op, "path": c.path});
+        if let Some(v) = &c.value {
+            op["value"] = v.clone();
+        }
+        let patch: json_patch::Patch = serde_json::from_value(serde_json::json!([op])).unwrap();
+        json_patch::patch(&mut object, &patch).unwrap();
+    }
+    let level = palisade::admission::pss::LevelVersion::new(
+        palisade::admission::pss::Level::Restricted,
+        palisade::admission::pss::Version::Latest,
+    );
+    let remaining: Vec<String> = palisade::admission::pss::evaluate(level, &object)
+        .unwrap()
+        .failures
+        .iter()
+        .map(|f| f.check.to_string())
+        .collect();
+    let unfixable: Vec<String> = fix.unfixable.iter().map(|u| u.check.to_string()).collect();
+    assert_eq!(remaining, unfixable);
+    // Every other workload with an admission finding is one the pack
+    // leaves as it is.
+    let fixer = palisade::admission::mutate::fix::Fixer::with_pack(Vec::new());
+    let flagged: Vec<_> = report
+        .layer(Layer::Admission)
+        .filter_map(|f| match &f.subject {
+            Some(Subject::Object(o)) => Some(o.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        flagged.len() > 1,
+        "the example data flags several workloads"
+    );
+    for w in palisade.workloads() {
+        if flagged.contains(&w.object_ref()) && w.object_ref() != fix.object {
+            assert!(
+                fixer.fix(&w.object).changes.is_empty(),
+                "{}",
+                w.object_ref()
+            );
+        }
+    }
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["fixes"][0]["object"]["name"], "debug");
+    assert_eq!(
+        json["fixes"][0]["changes"][3]["reason"],
+        fix.changes[3].reason
+    );
+}

@@ -598,7 +598,7 @@ impl BoundPolicy {
             inputs.nodes = inputs.nodes.saturating_add(node_count(p));
             inputs.params = from_json(p);
         }
-        match self.policy.expressions.evaluate(&inputs) {
+        match self.policy.expressions.evaluate_with(&inputs, context) {
             Ok(Outcome::NotMatched { .. }) => Ok(()),
             Ok(Outcome::Evaluated { failures, .. }) => {
                 for failure in failures {

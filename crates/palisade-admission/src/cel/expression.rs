@@ -11,6 +11,7 @@ use super::cost::{COST_BUDGET, estimate, nesting};
 use super::error::{CompileError, EvalError};
 use super::library;
 use super::scope::rename_type_named_variables;
+use super::select::selections_as_index;
 
 /// The variables every admission expression sees — ValidatingAdmissionPolicy,
 /// Gatekeeper `K8sNativeValidation`, Kyverno `validate.cel` and
@@ -46,9 +47,11 @@ impl Environment {
     }
 
     /// The environment of admission expressions: the variables of
-    /// [`VARIABLES`].
+    /// [`VARIABLES`] and `authorizer` (see [`super::library`]).
     pub fn admission() -> Environment {
-        Environment::new(&VARIABLES)
+        let mut variables = VARIABLES.to_vec();
+        variables.push("authorizer");
+        Environment::new(&variables)
     }
 
     /// Parses and checks `source`, the expression in `field` of the file at
@@ -81,18 +84,19 @@ impl Environment {
         };
         rename_type_named_variables(&mut expr);
         let checked = self.env.check(&expr);
-        let ast = if checked.errors.is_empty() {
-            Ast::new_checked(expr, source, checked)
-        } else {
-            // The checker infers `dyn` poorly through type parameters
-            // (`has(x) ? x : []` then `.map(c, c.image)` reports an
-            // undefined field on a type variable); only errors about
-            // concrete types and names are the expression's fault.
-            if let Some(real) = checked.errors.iter().find(|e| is_definite(&e.kind)) {
-                return Err(error(real.span.start, real.kind.to_string()));
-            }
-            Ast::new_unchecked(expr, source)
-        };
+        // The checker infers `dyn` poorly through type parameters
+        // (`has(x) ? x : []` then `.map(c, c.image)` reports an undefined
+        // field on a type variable); only errors about concrete types and
+        // names are the expression's fault.
+        if let Some(real) = checked.errors.iter().find(|e| is_definite(&e.kind)) {
+            return Err(error(real.span.start, real.kind.to_string()));
+        }
+        // Checked, the program runs without the checker's reference map: the
+        // crate looks every node up in it while evaluating, and for
+        // admission expressions (no enums, no dotted variable names) it
+        // resolves nothing the activation does not.
+        selections_as_index(&mut expr);
+        let ast = Ast::new_unchecked(expr, source);
         let program = self
             .env
             .program(&ast)

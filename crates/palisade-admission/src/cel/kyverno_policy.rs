@@ -16,7 +16,6 @@ use serde_json::Value as Json;
 use crate::autogen::{POD_CONTROLLERS, with_template};
 
 use super::admission_policy::{AdmissionPolicy, AdmissionPolicyError, validation_action};
-use super::cluster::with_objects;
 use super::request::inputs_with;
 use super::resources::MatchResources;
 use super::validation::Outcome;
@@ -181,12 +180,7 @@ impl ValidatingPolicy {
             None,
             expressions.needs(),
         );
-        let evaluated = if expressions.uses_cluster() {
-            let objects: std::sync::Arc<[Json]> = context.objects().into();
-            with_objects(objects, || expressions.evaluate(&inputs))
-        } else {
-            expressions.evaluate(&inputs)
-        };
+        let evaluated = expressions.evaluate_with(&inputs, context);
         match evaluated {
             Ok(Outcome::NotMatched { condition }) => {
                 PolicyResult::Skip(format!("match condition `{condition}` is false"))

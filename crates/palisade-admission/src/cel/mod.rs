@@ -46,9 +46,11 @@ pub(crate) mod error;
 mod expression;
 pub mod kyverno_policy;
 pub mod library;
+pub mod rbac;
 pub mod request;
 pub mod resources;
 mod scope;
+mod select;
 mod validation;
 pub mod value;
 

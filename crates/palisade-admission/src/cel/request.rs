@@ -9,7 +9,7 @@ use serde_json::Value as Json;
 use super::resources::resource_of;
 use super::validation::Inputs;
 pub use super::validation::Needs;
-use super::value::{from_json, node_count};
+use super::value::{from_json, from_json_counted};
 use crate::review::{AdmissionRequest, Context};
 
 pub use super::expression::VARIABLES;
@@ -79,19 +79,22 @@ pub fn inputs_with(
         .as_deref()
         .filter(|_| needs.namespace_object)
         .and_then(|name| context.namespace(name));
-    let nodes = object.map_or(0, node_count)
-        + old_object.map_or(0, node_count)
-        + params.map_or(0, node_count)
-        + 1;
+    // One pass converts and counts (the cost limit's input size).
+    let mut nodes = 1;
+    let mut convert =
+        |json: Option<&Json>| json.map_or(Value::Null, |j| from_json_counted(j, &mut nodes));
+    let object = convert(object);
+    let old_object = convert(old_object);
+    let params_value = convert(params);
     Inputs {
-        object: object.map_or(Value::Null, from_json),
-        old_object: old_object.map_or(Value::Null, from_json),
+        object,
+        old_object,
         request: if needs.request {
             from_json(&attributes(request))
         } else {
             Value::Null
         },
-        params: params.map_or(Value::Null, from_json),
+        params: params_value,
         namespace_object: namespace.map_or(Value::Null, from_json),
         preset_variables: Vec::new(),
         nodes,

@@ -5,8 +5,13 @@
 //! `*`, `pods/*`, `*/scale` subresource forms, resourceNames, scope),
 //! `excludeResourceRules`, `namespaceSelector` (the labels of the request's
 //! Namespace, from the context; a Namespace object's own labels) and
-//! `objectSelector`. `matchPolicy` is read but every request is matched as
-//! sent (`Exact`): Palisade does not know the cluster's equivalent versions.
+//! `objectSelector`. `matchPolicy: Equivalent` (the default) also matches a
+//! request made through an equivalent resource: another version of the same
+//! group and resource, or a resource that moved between groups
+//! ([`EQUIVALENT`], the API server's own aliases such as
+//! `extensions/v1beta1` Deployments). The object is evaluated as sent (the
+//! API server would convert it to the rule's version first; Palisade has no
+//! conversion). `Exact` matches as sent only.
 
 use palisade_core::selector::{self, Selector};
 use serde_json::Value as Json;
@@ -68,9 +73,21 @@ impl ResourceRule {
 
     /// Whether the rule selects `request`.
     pub fn matches(&self, request: &AdmissionRequest) -> bool {
+        let (group, version, resource) = resource_of(request);
+        self.matches_as(request, &group, &version, &resource)
+    }
+
+    /// Whether the rule selects `request` made through `group`, `version`
+    /// and `resource`.
+    fn matches_as(
+        &self,
+        request: &AdmissionRequest,
+        group: &str,
+        version: &str,
+        resource: &str,
+    ) -> bool {
         let operation = request.operation.unwrap_or(Operation::Create).as_str();
         let any_or = |list: &[String], value: &str| list.iter().any(|v| v == "*" || v == value);
-        let (group, version, resource) = resource_of(request);
         let sub = request.sub_resource.as_deref().unwrap_or_default();
         let resource_matches = self.resources.iter().any(|r| {
             let (main, wanted_sub) = r.split_once('/').unwrap_or((r.as_str(), ""));
@@ -84,12 +101,67 @@ impl ResourceRule {
             _ => true,
         };
         any_or(&self.operations, operation)
-            && any_or(&self.api_groups, &group)
-            && any_or(&self.api_versions, &version)
+            && any_or(&self.api_groups, group)
+            && any_or(&self.api_versions, version)
             && resource_matches
             && (self.resource_names.is_empty() || self.resource_names.contains(&request.name))
             && scope_ok
     }
+}
+
+/// Resources served under several groups, as the API server aliases them:
+/// the resource and the `group/version`s that are the same resource.
+pub const EQUIVALENT: &[(&str, &[&str])] = &[
+    (
+        "deployments",
+        &[
+            "apps/v1",
+            "apps/v1beta2",
+            "apps/v1beta1",
+            "extensions/v1beta1",
+        ],
+    ),
+    (
+        "daemonsets",
+        &["apps/v1", "apps/v1beta2", "extensions/v1beta1"],
+    ),
+    (
+        "replicasets",
+        &["apps/v1", "apps/v1beta2", "extensions/v1beta1"],
+    ),
+    ("statefulsets", &["apps/v1", "apps/v1beta2", "apps/v1beta1"]),
+    (
+        "ingresses",
+        &[
+            "networking.k8s.io/v1",
+            "networking.k8s.io/v1beta1",
+            "extensions/v1beta1",
+        ],
+    ),
+    (
+        "networkpolicies",
+        &["networking.k8s.io/v1", "extensions/v1beta1"],
+    ),
+    (
+        "podsecuritypolicies",
+        &["policy/v1beta1", "extensions/v1beta1"],
+    ),
+];
+
+/// The `(group, version)`s through which `resource` of `group` is the same
+/// resource, besides `group`'s other versions (which every rule's
+/// `apiVersions` decides on).
+fn moved_groups(group: &str, resource: &str) -> impl Iterator<Item = (&'static str, &'static str)> {
+    EQUIVALENT
+        .iter()
+        .filter(move |(r, versions)| {
+            *r == resource
+                && versions
+                    .iter()
+                    .any(|gv| gv.rsplit_once('/').is_some_and(|(g, _)| g == group))
+        })
+        .flat_map(|(_, versions)| versions.iter())
+        .filter_map(|gv| gv.rsplit_once('/'))
 }
 
 /// The request's group, version and resource: as sent, or derived from
@@ -166,6 +238,27 @@ impl MatchResources {
         })
     }
 
+    /// Whether `rule` selects `request`: as sent, or with `matchPolicy:
+    /// Equivalent` through another version of its group or an equivalent
+    /// group ([`EQUIVALENT`]).
+    fn rule_selects(&self, rule: &ResourceRule, request: &AdmissionRequest) -> bool {
+        if rule.matches(request) {
+            return true;
+        }
+        if self.match_policy != "Equivalent" {
+            return false;
+        }
+        let (group, _, resource) = resource_of(request);
+        // Any version of the same group and resource.
+        let same_group = rule
+            .api_versions
+            .iter()
+            .any(|version| version != "*" && rule.matches_as(request, &group, version, &resource));
+        same_group
+            || moved_groups(&group, &resource)
+                .any(|(g, v)| rule.matches_as(request, g, v, &resource))
+    }
+
     /// Whether the request is selected: a rule matches, no exclusion does,
     /// and the selectors hold. `require_rules`: an empty rule list matches
     /// nothing (a policy's `matchConstraints`) rather than everything (a
@@ -176,12 +269,13 @@ impl MatchResources {
         context: &Context,
         require_rules: bool,
     ) -> bool {
+        let selects = |rules: &[ResourceRule]| rules.iter().any(|r| self.rule_selects(r, request));
         let ruled = if self.rules.is_empty() {
             !require_rules
         } else {
-            self.rules.iter().any(|r| r.matches(request))
+            selects(&self.rules)
         };
-        if !ruled || self.exclude.iter().any(|r| r.matches(request)) {
+        if !ruled || selects(&self.exclude) {
             return false;
         }
         let labels = |object: Option<&Json>| {

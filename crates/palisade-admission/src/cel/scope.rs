@@ -58,7 +58,7 @@ fn replace_ident(expr: &mut SpannedExpr, from: &str, to: &str) {
 }
 
 /// Calls `f` on every direct child of `expr`.
-fn for_each_child(expr: &mut SpannedExpr, f: &mut dyn FnMut(&mut SpannedExpr)) {
+pub(super) fn for_each_child(expr: &mut SpannedExpr, f: &mut dyn FnMut(&mut SpannedExpr)) {
     match &mut expr.node {
         Expr::Comprehension(c) => {
             for body in [

@@ -5,12 +5,15 @@
 
 use std::sync::Arc;
 
-use cel_core::{MapActivation, MapKey, Value, ValueMap};
+use cel_core::{Activation, MapKey, Value, ValueMap};
 use palisade_core::Location;
 use serde_json::Value as Json;
 
+use super::cluster::with_context;
 use super::error::{CompileError, EvalError};
 use super::expression::{Environment, Expression, type_name};
+use super::library::authorizer;
+use crate::review::Context;
 
 /// A named expression (`matchConditions[]`, `variables[]`, `auditAnnotations[]`).
 #[derive(Debug, Clone)]
@@ -46,11 +49,39 @@ pub struct ValidationSet {
     pub validations: Vec<Validation>,
     /// `auditAnnotations` (`key`, `valueExpression`).
     pub audit_annotations: Vec<Named>,
-    /// Whether an expression calls Kyverno's `resource.*` library (which
-    /// then needs the cluster objects, see [`super::cluster`]).
+    /// Whether an expression calls Kyverno's `resource.*` or
+    /// `image.GetMetadata` (which then need the cluster objects and image
+    /// metadata, see [`super::cluster`]).
     pub uses_cluster: bool,
     /// The request variables the expressions read.
     pub needs: Needs,
+    /// The names of `variables` as map keys, made once.
+    variable_keys: Vec<MapKey>,
+}
+
+/// The variables of one evaluation, resolved by name without a hash map
+/// (the crate's `MapActivation` hashes and clones an owned name per
+/// binding on every evaluation).
+struct Bindings<'i> {
+    inputs: &'i Inputs,
+    variables: Arc<ValueMap>,
+    authorizer: Option<Value>,
+}
+
+impl Activation for Bindings<'_> {
+    fn resolve(&self, name: &str) -> Option<Value> {
+        let inputs = self.inputs;
+        Some(match name {
+            "object" => inputs.object.clone(),
+            "oldObject" => inputs.old_object.clone(),
+            "request" => inputs.request.clone(),
+            "params" => inputs.params.clone(),
+            "namespaceObject" => inputs.namespace_object.clone(),
+            "variables" => Value::Map(Arc::clone(&self.variables)),
+            "authorizer" => self.authorizer.clone()?,
+            _ => return None,
+        })
+    }
 }
 
 /// The values a policy's expressions see.
@@ -83,6 +114,8 @@ pub struct Needs {
     pub namespace_object: bool,
     /// `oldObject`.
     pub old_object: bool,
+    /// `authorizer` (which also needs `request`, for the user).
+    pub authorizer: bool,
 }
 
 impl Needs {
@@ -91,6 +124,7 @@ impl Needs {
         request: true,
         namespace_object: true,
         old_object: true,
+        authorizer: true,
     };
 }
 
@@ -246,7 +280,11 @@ impl ValidationSet {
                 .map(|n| &n.expression)
                 .chain(validations.iter().map(|v| &v.expression))
         };
-        let uses_cluster = expressions().any(|e| e.source().contains("resource."));
+        let uses_cluster = expressions().any(|e| {
+            ["resource.", "image.GetMetadata", "authorizer"]
+                .iter()
+                .any(|name| e.source().contains(name))
+        });
         let mentions = |name: &str| {
             expressions()
                 .chain(
@@ -256,12 +294,19 @@ impl ValidationSet {
                 )
                 .any(|e| e.source().contains(name))
         };
+        let authorizer = mentions("authorizer");
         let needs = Needs {
-            request: mentions("request"),
+            request: mentions("request") || authorizer,
             namespace_object: mentions("namespaceObject"),
             old_object: mentions("oldObject"),
+            authorizer,
         };
+        let variable_keys = variables
+            .iter()
+            .map(|v| MapKey::String(Arc::from(v.name.as_str())))
+            .collect();
         Ok(ValidationSet {
+            variable_keys,
             match_conditions,
             variables,
             validations,
@@ -281,31 +326,36 @@ impl ValidationSet {
         self.uses_cluster
     }
 
+    /// Evaluates the set on `inputs` with `context` as the cluster that
+    /// Kyverno's `resource.*` and `image.*` libraries and the `authorizer`
+    /// see (see [`super::cluster`]).
+    pub fn evaluate_with(&self, inputs: &Inputs, context: &Context) -> Result<Outcome, EvalError> {
+        if self.uses_cluster {
+            with_context(context, || self.evaluate(inputs))
+        } else {
+            self.evaluate(inputs)
+        }
+    }
+
     /// Evaluates the set on `inputs`. An expression that fails to evaluate
     /// (or a match condition or validation that is not a bool) is an error,
     /// for the caller's `failurePolicy` to decide on.
     pub fn evaluate(&self, inputs: &Inputs) -> Result<Outcome, EvalError> {
-        let mut activation = MapActivation::new();
-        activation.insert("object", inputs.object.clone());
-        activation.insert("oldObject", inputs.old_object.clone());
-        activation.insert("request", inputs.request.clone());
-        activation.insert("params", inputs.params.clone());
-        activation.insert("namespaceObject", inputs.namespace_object.clone());
-        let mut variables: Vec<(MapKey, Value)> = inputs
-            .preset_variables
-            .iter()
-            .map(|(k, v)| (MapKey::String(Arc::from(k.as_str())), v.clone()))
-            .collect();
-        let publish = |activation: &mut MapActivation, variables: &[(MapKey, Value)]| {
-            activation.insert(
-                "variables",
-                Value::Map(Arc::new(ValueMap::from_entries(variables.iter().cloned()))),
-            );
+        let mut variables = ValueMap::new();
+        for (name, value) in &inputs.preset_variables {
+            variables.insert(MapKey::String(Arc::from(name.as_str())), value.clone());
+        }
+        let mut activation = Bindings {
+            inputs,
+            variables: Arc::new(variables),
+            authorizer: self
+                .needs
+                .authorizer
+                .then(|| authorizer::for_request(&inputs.request)),
         };
-        publish(&mut activation, &variables);
         // Variables are evaluated in order; one that fails holds the error,
         // which surfaces only where it is used (Kubernetes evaluates them lazily).
-        for variable in &self.variables {
+        for (variable, key) in self.variables.iter().zip(&self.variable_keys) {
             let value = match variable.expression.evaluate(&activation, inputs.nodes) {
                 Ok(v) => v,
                 Err(e) => Value::error(cel_core::EvalError::new(
@@ -313,8 +363,8 @@ impl ValidationSet {
                     e.reason,
                 )),
             };
-            variables.push((MapKey::String(Arc::from(variable.name.as_str())), value));
-            publish(&mut activation, &variables);
+            // The map is shared only when a value kept `variables` itself.
+            Arc::make_mut(&mut activation.variables).insert(key.clone(), value);
         }
         for condition in &self.match_conditions {
             if !condition

@@ -7,6 +7,13 @@ use std::sync::Arc;
 /// The CEL value of a JSON value: objects become maps with string keys,
 /// whole numbers `int` (as Kubernetes' integer fields are), others `double`.
 pub fn from_json(json: &Json) -> Value {
+    from_json_counted(json, &mut 0)
+}
+
+/// [`from_json`], adding the [`node_count`] of `json` to `nodes` in the
+/// same pass.
+pub fn from_json_counted(json: &Json, nodes: &mut u64) -> Value {
+    *nodes += 1;
     match json {
         Json::Null => Value::Null,
         Json::Bool(b) => Value::Bool(*b),
@@ -18,12 +25,20 @@ pub fn from_json(json: &Json) -> Value {
             },
         },
         Json::String(s) => Value::String(Arc::from(s.as_str())),
-        Json::Array(items) => Value::List(items.iter().map(from_json).collect()),
-        Json::Object(fields) => {
-            Value::Map(Arc::new(ValueMap::from_entries(fields.iter().map(
-                |(k, v)| (MapKey::String(Arc::from(k.as_str())), from_json(v)),
-            ))))
-        }
+        Json::Array(items) => Value::List(
+            items
+                .iter()
+                .map(|item| from_json_counted(item, nodes))
+                .collect(),
+        ),
+        Json::Object(fields) => Value::Map(Arc::new(ValueMap::from_entries(fields.iter().map(
+            |(k, v)| {
+                (
+                    MapKey::String(Arc::from(k.as_str())),
+                    from_json_counted(v, nodes),
+                )
+            },
+        )))),
     }
 }
 
@@ -78,5 +93,8 @@ mod tests {
         let value = from_json(&object);
         assert_eq!(to_json(&value), Some(object.clone()));
         assert_eq!(node_count(&object), 9);
+        let mut nodes = 0;
+        assert_eq!(from_json_counted(&object, &mut nodes), value);
+        assert_eq!(nodes, 9);
     }
 }

@@ -41,6 +41,29 @@ palisade_core::names! {
     }
 }
 
+/// Which regorus evaluator runs a template's Rego.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum RegoMode {
+    /// The compiled program (regorus's RVM) where regorus's compiler took
+    /// the template, the interpreter otherwise.
+    #[default]
+    Auto,
+    /// The compiled program only; a template regorus could not compile
+    /// fails to evaluate.
+    Compiled,
+    /// regorus's tree-walking interpreter.
+    Interpreter,
+}
+
+palisade_core::names! {
+    /// `auto`, `compiled` or `interpreter`.
+    RegoMode {
+        Auto => "auto",
+        Compiled => "compiled",
+        Interpreter => "interpreter",
+    }
+}
+
 impl EngineChoice {
     /// Every choice.
     pub const ALL: [EngineChoice; 3] = [EngineChoice::Auto, EngineChoice::Rego, EngineChoice::Cel];

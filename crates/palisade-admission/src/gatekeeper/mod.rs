@@ -3,8 +3,12 @@
 //!
 //! - A template's Rego (`spec.targets[0].rego` + `libs`, or the `code`
 //!   entry with `engine: Rego`: `source.rego` + `source.libs`) is compiled
-//!   **once** into a prepared [`regorus::Engine`]; each evaluation clones it,
-//!   so one template serves every thread and every constraint of its kind.
+//!   **once** into a prepared [`regorus::Engine`] and, where regorus's
+//!   compiler takes it, into a program for regorus's register-based VM
+//!   (RVM), which evaluations run; the others run on the interpreter (a clone
+//!   of the prepared engine per evaluation), with the compiler's reason in
+//!   [`ConstraintTemplate::interpreter_reason`]. One template serves every
+//!   thread and every constraint of its kind.
 //!   Templates are Rego v0 unless `code[].source.version: v1`; an
 //!   undeclared template that only parses as v1 is taken as v1. A v0 rule
 //!   with several bodies (`p { A } { B }`), which regorus would read as
@@ -73,6 +77,7 @@
 //! assert_eq!(response.status.unwrap().message, r#"[need-owner] missing labels: {"owner"}"#);
 //! ```
 
+mod compiled;
 mod constraint;
 mod engine;
 mod error;
@@ -86,7 +91,7 @@ mod template;
 mod value;
 
 pub use constraint::{CONSTRAINTS_GROUP, Constraint, is_constraint_api_version};
-pub use engine::{Backend, EngineChoice};
+pub use engine::{Backend, EngineChoice, RegoMode};
 pub use error::{
     EngineMissingError, GatekeeperError, InvalidConstraintError, InvalidTemplateError,
     NoTemplateError, RegoError, TemplateCelError, UnsupportedError,

@@ -12,6 +12,7 @@ use super::error::{EngineMissingError, GatekeeperError, InvalidConstraintError};
 use super::matcher::MatchOutcome;
 use super::template::{ConstraintTemplate, RawViolation};
 use super::value::{object, to_rego};
+use crate::request_cache::RequestCache;
 use crate::review::{
     AdmissionRequest, Context, EvaluationError, GroupVersionKind, GroupVersionResource, Operation,
     Policy, Violation,
@@ -116,11 +117,25 @@ impl GatekeeperPolicy {
         request: &AdmissionRequest,
         context: &Context,
     ) -> Result<Vec<RawViolation>, EvaluationError> {
+        self.raw_violations_cached(request, context, &RequestCache::new())
+    }
+
+    /// [`GatekeeperPolicy::raw_violations`] taking `input.review` from
+    /// `cache`, where the constraints before it on the same request left it.
+    pub fn raw_violations_cached(
+        &self,
+        request: &AdmissionRequest,
+        context: &Context,
+        cache: &RequestCache,
+    ) -> Result<Vec<RawViolation>, EvaluationError> {
         if let (Backend::Cel, Some(cel)) = (self.backend, self.template.cel()) {
             return self.cel_violations(cel, request, context);
         }
+        let review = cache
+            .rego_review
+            .get_or_init(|| review_value(request, context));
         let input = object([
-            ("review", review_value(request, context)),
+            ("review", review.clone()),
             ("parameters", self.constraint.rego_parameters().clone()),
         ]);
         let inventory = self
@@ -170,10 +185,12 @@ impl GatekeeperPolicy {
             .saturating_add(crate::cel::value::node_count(parameters));
         inputs.params = params.clone();
         inputs.preset_variables = vec![("anyObject".into(), any_object), ("params".into(), params)];
-        let outcome = cel.evaluate(&inputs).map_err(|e| EvaluationError {
-            policy: self.constraint.name().to_owned(),
-            reason: e.to_string(),
-        })?;
+        let outcome = cel
+            .evaluate_with(&inputs, context)
+            .map_err(|e| EvaluationError {
+                policy: self.constraint.name().to_owned(),
+                reason: e.to_string(),
+            })?;
         Ok(match outcome {
             crate::cel::Outcome::NotMatched { .. } => Vec::new(),
             crate::cel::Outcome::Evaluated { failures, .. } => failures
@@ -204,6 +221,15 @@ impl Policy for GatekeeperPolicy {
         request: &AdmissionRequest,
         context: &Context,
     ) -> Result<Vec<Violation>, EvaluationError> {
+        self.validate_cached(request, context, &RequestCache::new())
+    }
+
+    fn validate_cached(
+        &self,
+        request: &AdmissionRequest,
+        context: &Context,
+        cache: &RequestCache,
+    ) -> Result<Vec<Violation>, EvaluationError> {
         if let MatchOutcome::UnknownNamespace(ns) =
             self.constraint.matcher().outcome(request, context)
         {
@@ -216,7 +242,7 @@ impl Policy for GatekeeperPolicy {
         }
         let action: EnforcementAction = self.constraint.action();
         Ok(self
-            .raw_violations(request, context)?
+            .raw_violations_cached(request, context, cache)?
             .into_iter()
             .map(|v| Violation {
                 policy: self.constraint.name().to_owned(),
@@ -358,6 +384,48 @@ mod tests {
             super::super::value::to_json(&value)["_unstable"]["namespace"],
             ns
         );
+    }
+
+    #[test]
+    fn constraints_of_one_request_share_its_input_review() {
+        let template = ConstraintTemplate::from_json(
+            &json!({
+                "apiVersion": "templates.gatekeeper.sh/v1", "kind": "ConstraintTemplate",
+                "metadata": {"name": "named"},
+                "spec": {"crd": {"spec": {"names": {"kind": "Named"}}},
+                         "targets": [{"target": "admission.k8s.gatekeeper.sh",
+                                      "rego": "package named\nviolation[{\"msg\": input.review.name}] { true }\n"}]}
+            }),
+            None,
+        )
+        .unwrap();
+        let constraint = Constraint::from_json(
+            &json!({"apiVersion": "constraints.gatekeeper.sh/v1beta1", "kind": "Named",
+                    "metadata": {"name": "n"}}),
+            None,
+        )
+        .unwrap();
+        let policy = GatekeeperPolicy::bind(constraint, Arc::new(template)).unwrap();
+        let request = |name: &str| {
+            AdmissionRequest::from_object(json!({
+                "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}
+            }))
+            .unwrap()
+        };
+        let context = Context::new();
+        let cache = RequestCache::new();
+        let first = policy
+            .validate_cached(&request("first"), &context, &cache)
+            .unwrap();
+        assert_eq!(first[0].message, "first");
+        // The cache holds the first request's `input.review`; a policy given
+        // the same cache takes it from there rather than building it again.
+        let shared = policy
+            .validate_cached(&request("second"), &context, &cache)
+            .unwrap();
+        assert_eq!(shared[0].message, "first");
+        let fresh = policy.validate(&request("second"), &context).unwrap();
+        assert_eq!(fresh[0].message, "second");
     }
 
     #[test]

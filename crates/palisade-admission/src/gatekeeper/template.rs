@@ -1,5 +1,7 @@
-//! ConstraintTemplates: read, checked and compiled once into a prepared
-//! regorus engine that each evaluation clones.
+//! ConstraintTemplates: read, checked and compiled once: into a prepared
+//! regorus engine (the interpreter, which each evaluation clones) and, where
+//! regorus's compiler takes the rule, into an RVM program that evaluations
+//! run instead.
 
 use palisade_core::{Location, Manifest, Positions};
 use regorus::{Engine, Value};
@@ -7,6 +9,8 @@ use serde_json::Value as Json;
 
 use std::sync::Arc;
 
+use super::compiled::CompiledRule;
+use super::engine::RegoMode;
 use super::error::{
     GatekeeperError, InvalidTemplateError, RegoError, TemplateCelError, UnsupportedError,
 };
@@ -16,6 +20,9 @@ use crate::string_list::{StringListError, string_list};
 
 /// The only target Gatekeeper's admission templates use.
 pub const ADMISSION_TARGET: &str = "admission.k8s.gatekeeper.sh";
+
+/// Why a template without Rego has no compiled program.
+const NO_REGO: &str = "the template has no Rego";
 
 /// Builtins Gatekeeper offers that need a running cluster service.
 const UNSUPPORTED_BUILTINS: [&str; 2] = ["external_data", "http.send"];
@@ -31,8 +38,9 @@ pub enum RegoVersion {
 
 /// A compiled ConstraintTemplate.
 ///
-/// Compiled once; [`ConstraintTemplate::evaluate`] clones the prepared engine,
-/// so a template is shared by every thread and every constraint of its kind.
+/// Compiled once; [`ConstraintTemplate::evaluate`] runs the compiled program
+/// (or clones the prepared interpreter engine, see [`RegoMode`]), so a
+/// template is shared by every thread and every constraint of its kind.
 #[derive(Debug, Clone)]
 pub struct ConstraintTemplate {
     name: String,
@@ -43,6 +51,10 @@ pub struct ConstraintTemplate {
     uses_inventory: bool,
     parameters_schema: Option<Json>,
     engine: Option<Engine>,
+    /// The `violation` rule compiled for regorus's VM, or why regorus's
+    /// compiler refused it (the interpreter runs it then).
+    compiled: Result<Arc<CompiledRule>, String>,
+    mode: RegoMode,
     cel: Option<Arc<ValidationSet>>,
 }
 
@@ -192,6 +204,8 @@ impl ConstraintTemplate {
                     uses_inventory: false,
                     parameters_schema,
                     engine: None,
+                    compiled: Err(NO_REGO.to_owned()),
+                    mode: RegoMode::Auto,
                     cel,
                 });
             }
@@ -246,9 +260,14 @@ impl ConstraintTemplate {
             uses_inventory,
             parameters_schema,
             engine: Some(engine),
+            compiled: Err(NO_REGO.to_owned()),
+            mode: RegoMode::Auto,
             cel,
         };
         compiled.prepare(rego_at)?;
+        if let Some(engine) = &compiled.engine {
+            compiled.compiled = CompiledRule::compile(engine, &compiled.rule).map(Arc::new);
+        }
         Ok(compiled)
     }
 
@@ -340,6 +359,30 @@ impl ConstraintTemplate {
         &self.rule
     }
 
+    /// `true` when regorus's compiler took the `violation` rule, so that
+    /// evaluations run the compiled program (unless
+    /// [`ConstraintTemplate::set_rego_mode`] says otherwise).
+    pub fn is_compiled(&self) -> bool {
+        self.compiled.is_ok()
+    }
+
+    /// Why the template runs on regorus's interpreter: the compiler's
+    /// reason for refusing the rule (`None` when it is compiled).
+    pub fn interpreter_reason(&self) -> Option<&str> {
+        self.compiled.as_ref().err().map(String::as_str)
+    }
+
+    /// Which Rego evaluator [`ConstraintTemplate::evaluate`] uses.
+    pub fn rego_mode(&self) -> RegoMode {
+        self.mode
+    }
+
+    /// Makes [`ConstraintTemplate::evaluate`] use `mode` (for comparisons;
+    /// [`RegoMode::Auto`], the default, is the one to serve with).
+    pub fn set_rego_mode(&mut self, mode: RegoMode) {
+        self.mode = mode;
+    }
+
     /// Evaluates the `violation` rule on `input` (`{"review": ..., "parameters": ...}`),
     /// with `inventory` as `data.inventory` when the template reads it.
     pub fn evaluate(
@@ -347,20 +390,47 @@ impl ConstraintTemplate {
         input: Value,
         inventory: Option<&Value>,
     ) -> Result<Vec<RawViolation>, String> {
-        let Some(mut engine) = self.engine.clone() else {
+        self.evaluate_with(self.mode, input, inventory)
+    }
+
+    /// [`ConstraintTemplate::evaluate`] on the evaluator `mode` picks;
+    /// [`RegoMode::Compiled`] on a template regorus could not compile is
+    /// an error naming the reason.
+    pub fn evaluate_with(
+        &self,
+        mode: RegoMode,
+        input: Value,
+        inventory: Option<&Value>,
+    ) -> Result<Vec<RawViolation>, String> {
+        let Some(engine) = &self.engine else {
             return Err(format!("ConstraintTemplate `{}` has no Rego", self.name));
         };
-        if self.uses_inventory
-            && let Some(inventory) = inventory
-        {
-            engine
-                .add_data(object([("inventory", inventory.clone())]))
-                .map_err(|e| format!("inventory: {e}"))?;
-        }
-        engine.set_input(input);
-        let results = engine
-            .eval_rule(self.rule.clone())
-            .map_err(|e| e.to_string())?;
+        let inventory = inventory
+            .filter(|_| self.uses_inventory)
+            .map(|inventory| object([("inventory", inventory.clone())]));
+        let results = match (mode, &self.compiled) {
+            (RegoMode::Auto | RegoMode::Compiled, Ok(compiled)) => {
+                compiled.evaluate(input, inventory)?
+            }
+            (RegoMode::Compiled, Err(reason)) => {
+                return Err(format!(
+                    "ConstraintTemplate `{}` is not compiled: {reason}",
+                    self.name
+                ));
+            }
+            (RegoMode::Auto | RegoMode::Interpreter, _) => {
+                let mut engine = engine.clone();
+                if let Some(data) = inventory {
+                    engine
+                        .add_data(data)
+                        .map_err(|e| format!("inventory: {e}"))?;
+                }
+                engine.set_input(input);
+                engine
+                    .eval_rule(self.rule.clone())
+                    .map_err(|e| e.to_string())?
+            }
+        };
         violations(&results)
     }
 }
@@ -705,6 +775,48 @@ violation contains {"msg": "no labels"} if {
         assert_eq!(run(json!({"a": true, "b": true})), vec!["a", "b"]);
         assert_eq!(run(json!({"b": true})), vec!["b"]);
         assert!(run(json!({})).is_empty());
+    }
+
+    #[test]
+    fn templates_run_compiled_and_fall_back_to_the_interpreter_with_a_reason() {
+        let input = || {
+            super::super::value::to_rego(&json!({
+                "review": {"object": {"metadata": {"labels": {"app": "x"}}}},
+                "parameters": {"labels": ["app", "owner"]}
+            }))
+        };
+        let t = ConstraintTemplate::from_json(&template(V0), None).unwrap();
+        assert!(t.is_compiled(), "{:?}", t.interpreter_reason());
+        assert_eq!(t.interpreter_reason(), None);
+        let compiled = t.evaluate_with(RegoMode::Compiled, input(), None).unwrap();
+        let interpreted = t
+            .evaluate_with(RegoMode::Interpreter, input(), None)
+            .unwrap();
+        assert_eq!(compiled, interpreted);
+        assert_eq!(compiled[0].msg, r#"you must provide labels: {"owner"}"#);
+
+        // regorus's compiler does not take `with` yet: the interpreter runs it.
+        let with = r#"
+package withlabels
+labels := input.review.object.metadata.labels
+violation[{"msg": msg}] {
+  l := labels with input.review.object.metadata.labels as {"owner": "me"}
+  not l.app
+  msg := "overridden"
+}
+"#;
+        let mut t = ConstraintTemplate::from_json(&template(with), None).unwrap();
+        assert!(!t.is_compiled());
+        let reason = t.interpreter_reason().unwrap();
+        assert!(reason.contains("`with`"), "{reason}");
+        assert_eq!(t.rego_mode(), RegoMode::Auto);
+        assert_eq!(t.evaluate(input(), None).unwrap()[0].msg, "overridden");
+        let err = t
+            .evaluate_with(RegoMode::Compiled, input(), None)
+            .unwrap_err();
+        assert!(err.contains("is not compiled"), "{err}");
+        t.set_rego_mode(RegoMode::Compiled);
+        assert!(t.evaluate(input(), None).is_err());
     }
 
     #[test]

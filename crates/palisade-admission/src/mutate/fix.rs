@@ -59,9 +59,11 @@ pub struct Change {
 }
 
 /// A Pod Security check that still fails after the fixes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Unfixable {
-    /// The check, as Pod Security Admission names it.
+    /// The check, as Pod Security Admission names it (in JSON, its id:
+    /// `hostNamespaces`).
+    #[serde(serialize_with = "check_id")]
     pub check: CheckId,
     /// What fails (PSA's words) and why no patch fixes it.
     pub reason: String,
@@ -148,6 +150,10 @@ impl Fixer {
             object: outcome.object,
         }
     }
+}
+
+fn check_id<S: serde::Serializer>(check: &CheckId, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(check)
 }
 
 /// Why a change was made.

@@ -6,7 +6,9 @@
 use std::sync::LazyLock;
 
 use jmespath::functions::{ArgumentType, CustomFunction, Signature};
-use jmespath::{Context, ErrorReason, JmespathError, Rcvar, Runtime, RuntimeError, Variable};
+use jmespath::{
+    Context, ErrorReason, Expression, JmespathError, Rcvar, Runtime, RuntimeError, Variable,
+};
 use serde_json::Value;
 
 fn runtime_error(ctx: &Context<'_>, message: String) -> JmespathError {
@@ -29,8 +31,9 @@ fn text_of(v: &Variable) -> String {
     }
 }
 
-fn to_var(value: Value) -> Rcvar {
-    Rcvar::new(serde_json::from_value::<Variable>(value).unwrap_or(Variable::Null))
+/// A JSON value as a JMESPath value.
+pub fn to_var(value: Value) -> Rcvar {
+    Rcvar::new(Variable::try_from(value).unwrap_or(Variable::Null))
 }
 
 static RUNTIME: LazyLock<Runtime> = LazyLock::new(|| {
@@ -114,21 +117,28 @@ fn bounded(expression: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The runtime with Kyverno's functions.
+pub fn runtime() -> &'static Runtime {
+    &RUNTIME
+}
+
+/// Compiles `expression` (trimmed) with Kyverno's functions.
+pub fn compile(expression: &str) -> Result<Expression<'static>, String> {
+    bounded(expression)?;
+    let runtime: &'static Runtime = &RUNTIME;
+    runtime
+        .compile(expression.trim())
+        .map_err(|e| format!("JMESPath `{}`: {}", expression.trim(), e.reason))
+}
+
 /// Checks that `expression` compiles.
 pub fn check(expression: &str) -> Result<(), String> {
-    bounded(expression)?;
-    RUNTIME
-        .compile(expression.trim())
-        .map(|_| ())
-        .map_err(|e| format!("JMESPath `{}`: {}", expression.trim(), e.reason))
+    compile(expression).map(|_| ())
 }
 
 /// Evaluates `expression` against `data`.
 pub fn search(expression: &str, data: &Value) -> Result<Value, String> {
-    bounded(expression)?;
-    let expr = RUNTIME
-        .compile(expression.trim())
-        .map_err(|e| format!("JMESPath `{}`: {}", expression.trim(), e.reason))?;
+    let expr = compile(expression)?;
     let result = expr
         .search(data)
         .map_err(|e| format!("JMESPath `{}`: {}", expression.trim(), e.reason))?;
@@ -192,35 +202,6 @@ pub fn substitute_str(text: &str, ctx: &Value, missing: Missing) -> Result<Value
         rest.replace_range(open..end, &as_text);
     }
     Err(format!("too many variables in `{text}`"))
-}
-
-/// Resolves every `{{ }}` variable of a value in `ctx`.
-pub fn substitute(value: &Value, ctx: &Value, missing: Missing) -> Result<Value, String> {
-    Ok(match value {
-        Value::String(s) if s.contains("{{") => substitute_str(s, ctx, missing)?,
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|v| substitute(v, ctx, missing))
-                .collect::<Result<_, _>>()?,
-        ),
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, v)| {
-                    let key = if k.contains("{{") {
-                        match substitute_str(k, ctx, missing)? {
-                            Value::String(s) => s,
-                            other => other.to_string(),
-                        }
-                    } else {
-                        k.clone()
-                    };
-                    Ok((key, substitute(v, ctx, missing)?))
-                })
-                .collect::<Result<_, String>>()?,
-        ),
-        other => other.clone(),
-    })
 }
 
 #[cfg(test)]

@@ -12,9 +12,13 @@ use crate::pattern::load::{
     key_node, load_manifest_files, load_match_exclude, load_policy_documents, matches_pods,
     policy_header, read_policy_file, rewrite_json, rewrite_variables, rule_name, with_kinds,
 };
-use crate::pattern::{InvalidPolicyError, Operator, PatternLoadError};
+use crate::pattern::{
+    InvalidPolicyError, MatchBlock, Operator, PatternLoadError, is_pattern_policy,
+};
 
+use super::gatekeeper;
 use super::jmes;
+use super::template::{Query, Template};
 use super::{
     Condition, Conditions, ContextEntry, ContextSource, Foreach, MutatePolicy, MutateRule, Mutation,
 };
@@ -51,8 +55,80 @@ pub fn load_file(path: &Path) -> MutateLoad {
 /// `ClusterPolicy`/`Policy` with at least one `mutate` rule (its other
 /// rules are left to the validating engines).
 pub fn load_str(name: &str, text: &str) -> MutateLoad {
-    let (policies, errors) = load_policy_documents(name, text, has_mutate_rule, load_policy);
+    let wanted = |api: &str, kind: &str, root: &Node| {
+        gatekeeper::is_mutator(api, kind) || (is_pattern_policy(api, kind) && has_mutate_rule(root))
+    };
+    let load = |file: &str, root: &Node| {
+        let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
+        if gatekeeper::KINDS.contains(&kind) {
+            load_mutator(file, kind, root)
+        } else {
+            load_policy(file, root)
+        }
+    };
+    let (policies, errors) = load_policy_documents(name, text, wanted, load);
     MutateLoad { policies, errors }
+}
+
+/// Loads a Gatekeeper mutator as a policy of one rule (named after its
+/// kind); an error is located at the document.
+fn load_mutator(
+    file: &str,
+    kind: &str,
+    root: &Node,
+) -> Result<MutatePolicy, Vec<PatternLoadError>> {
+    let (mut l, name, _) = policy_header(file, root);
+    match gatekeeper::Mutator::from_json(kind, &root.to_json()) {
+        Ok(m) => Ok(MutatePolicy {
+            name,
+            namespace: None,
+            rules: vec![MutateRule {
+                name: kind.to_owned(),
+                autogen_of: None,
+                match_: MatchBlock::default(),
+                exclude: None,
+                context: Vec::new(),
+                preconditions: None,
+                mutation: Mutation::Gatekeeper(Box::new(m)),
+                location: l.at(root),
+            }],
+            location: l.at(root),
+        }),
+        Err(e) => {
+            let at = field_named(root, &e).unwrap_or(root);
+            l.invalid(at, format!("{kind}: {e}"));
+            Err(l.errors)
+        }
+    }
+}
+
+/// The node of the first field an error message names in backticks
+/// (`spec.parameters.pathTests[0].subPath`), or the nearest parent of it
+/// the document has.
+fn field_named<'a>(root: &'a Node, message: &str) -> Option<&'a Node> {
+    let field = message
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .find(|t| t.starts_with("spec."))?;
+    let mut at = root;
+    for part in field.split('.') {
+        let (name, index) = match part.split_once('[') {
+            Some((name, rest)) => (name, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        let Some(next) = at.get(name) else {
+            return Some(at);
+        };
+        at = next;
+        if let Some(i) = index {
+            match at.items().and_then(|items| items.get(i)) {
+                Some(item) => at = item,
+                None => return Some(at),
+            }
+        }
+    }
+    Some(at)
 }
 
 fn has_mutate_rule(root: &Node) -> bool {
@@ -85,8 +161,17 @@ pub fn load_policy(file: &str, root: &Node) -> Result<MutatePolicy, Vec<PatternL
     if !l.errors.is_empty() {
         return Err(l.errors);
     }
-    // Autogen cannot fail: the rules it copies loaded cleanly.
-    let generated = autogen(&loaded, autogen_annotation(metadata));
+    let annotation = autogen_annotation(metadata);
+    let generated = match autogen(&loaded, annotation) {
+        Ok(generated) => generated,
+        Err(e) => {
+            l.invalid(
+                root,
+                format!("the rules generated for Pod controllers: {e}"),
+            );
+            return Err(l.errors);
+        }
+    };
     loaded.extend(generated);
     Ok(MutatePolicy {
         name,
@@ -161,11 +246,17 @@ fn load_conditions(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Optio
                     check_patch(l, n, true);
                 }
             }
-            let get = |f: &str| item.get(f).map_or(Value::Null, Node::to_json);
+            let get = |l: &mut Loader<'_>, f: &str| {
+                let value = item.get(f).map_or(Value::Null, Node::to_json);
+                template(l, item.get(f).unwrap_or(item), value)
+            };
+            let (Some(key), Some(value)) = (get(l, "key"), get(l, "value")) else {
+                continue;
+            };
             let c = Condition {
-                key: get("key"),
+                key,
                 operator: op,
-                value: get("value"),
+                value,
             };
             if all {
                 out.all.push(c);
@@ -183,6 +274,18 @@ fn load_conditions(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Optio
     Some(out)
 }
 
+/// The compiled template of a value (an error is located at `node`).
+fn template(l: &mut Loader<'_>, node: &Node, value: Value) -> Option<Template> {
+    Template::new(value).map_err(|e| l.invalid(node, e)).ok()
+}
+
+/// The compiled query of a `jmesPath` or `foreach` list.
+fn query(l: &mut Loader<'_>, node: &Node, text: &str, what: &str) -> Option<Query> {
+    Query::new(text)
+        .map_err(|e| l.invalid(node, format!("{what}{e}")))
+        .ok()
+}
+
 /// `context` entries.
 fn load_context(l: &mut Loader<'_>, node: Option<&Node>) -> Vec<ContextEntry> {
     let items = l.list_items(node, "`context` must be a list");
@@ -193,25 +296,36 @@ fn load_context(l: &mut Loader<'_>, node: Option<&Node>) -> Vec<ContextEntry> {
             continue;
         };
         if let Some(var) = item.get("variable") {
-            let jmes_path = var.get("jmesPath").and_then(Node::scalar_text);
-            if let (Some(p), Some(n)) = (&jmes_path, var.get("jmesPath")) {
-                if p.contains("{{") {
-                    check_text(l, n, p);
-                } else if let Err(e) = jmes::check(p) {
-                    l.invalid(n, e);
-                }
-            }
-            for field in ["value", "default"] {
-                if let Some(n) = var.get(field) {
+            let jmes_path = match var.get("jmesPath") {
+                Some(n) => match n.scalar_text() {
+                    Some(p) => match query(l, n, &p, "") {
+                        Some(q) => Some(q),
+                        None => continue,
+                    },
+                    None => None,
+                },
+                None => None,
+            };
+            let field = |l: &mut Loader<'_>, f: &str| match var.get(f) {
+                Some(n) => {
+                    let before = l.errors.len();
                     check_patch(l, n, true);
+                    if l.errors.len() != before {
+                        return Err(());
+                    }
+                    template(l, n, n.to_json()).map(Some).ok_or(())
                 }
-            }
+                None => Ok(None),
+            };
+            let (Ok(value), Ok(default)) = (field(l, "value"), field(l, "default")) else {
+                continue;
+            };
             out.push(ContextEntry {
                 name,
                 source: ContextSource::Variable {
-                    value: var.get("value").map(Node::to_json),
+                    value,
                     jmes_path,
-                    default: var.get("default").map(Node::to_json),
+                    default,
                 },
             });
             continue;
@@ -255,8 +369,12 @@ fn load_mutation(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Option<
             l.invalid(smp, "`patchStrategicMerge` must be a mapping");
             return None;
         }
+        let before = l.errors.len();
         check_patch(l, smp, false);
-        return Some(Mutation::StrategicMerge(smp.to_json()));
+        if l.errors.len() != before {
+            return None;
+        }
+        return template(l, smp, smp.to_json()).map(Mutation::StrategicMerge);
     }
     if let Some(json) = json {
         return load_json6902(l, json).map(Mutation::Json6902);
@@ -273,15 +391,9 @@ fn load_mutation(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Option<
             continue;
         };
         let at = item.get("list").unwrap_or(item);
-        let checked = if list.contains("{{") {
-            jmes::check_template(&list)
-        } else {
-            jmes::check(&list)
-        };
-        if let Err(e) = checked {
-            l.invalid(at, format!("the `foreach` list: {e}"));
+        let Some(list) = query(l, at, &list, "the `foreach` list: ") else {
             continue;
-        }
+        };
         let descending = match item.get("order").and_then(Node::as_str) {
             None | Some("Ascending") => false,
             Some("Descending") => true,
@@ -313,7 +425,7 @@ fn load_mutation(l: &mut Loader<'_>, node: &Node, rule: Option<&str>) -> Option<
 
 /// The operations of `patchesJson6902` (a YAML or JSON text), each with
 /// `op` and `path` checked.
-fn load_json6902(l: &mut Loader<'_>, node: &Node) -> Option<Vec<Value>> {
+fn load_json6902(l: &mut Loader<'_>, node: &Node) -> Option<Vec<Template>> {
     let Some(text) = node.as_str() else {
         l.invalid(
             node,
@@ -401,8 +513,10 @@ fn load_json6902(l: &mut Loader<'_>, node: &Node) -> Option<Vec<Value>> {
         }
         let before = l.errors.len();
         check_patch(l, item, true);
-        if l.errors.len() == before {
-            ops.push(item.to_json());
+        if l.errors.len() == before
+            && let Some(op) = template(l, item, item.to_json())
+        {
+            ops.push(op);
         }
     }
     Some(ops)
@@ -463,27 +577,36 @@ fn is_anchor(s: &str) -> bool {
     crate::pattern::anchor::parse(s).is_some()
 }
 
+/// A template with its variables pointed at the Pod template.
+fn autogen_template(t: &Template, cronjob: bool) -> Result<Template, String> {
+    Template::new(rewrite_json(t.source(), cronjob))
+}
+
+fn autogen_query(q: &Query, cronjob: bool) -> Result<Query, String> {
+    Query::new(&rewrite_variables(q.as_str(), cronjob))
+}
+
 /// The mutation moved under the Pod template of a controller.
-fn autogen_mutation(m: &Mutation, cronjob: bool) -> Mutation {
+fn autogen_mutation(m: &Mutation, cronjob: bool) -> Result<Mutation, String> {
     let prefix = if cronjob {
         "/spec/jobTemplate/spec/template"
     } else {
         "/spec/template"
     };
-    match m {
+    Ok(match m {
         Mutation::StrategicMerge(v) => {
-            let inner = rewrite_json(v, cronjob);
+            let inner = rewrite_json(v.source(), cronjob);
             let template = serde_json::json!({ "template": inner });
-            Mutation::StrategicMerge(if cronjob {
+            Mutation::StrategicMerge(Template::new(if cronjob {
                 serde_json::json!({"spec": {"jobTemplate": {"spec": template}}})
             } else {
                 serde_json::json!({ "spec": template })
-            })
+            })?)
         }
         Mutation::Json6902(ops) => Mutation::Json6902(
             ops.iter()
                 .map(|op| {
-                    let mut op = rewrite_json(op, cronjob);
+                    let mut op = rewrite_json(op.source(), cronjob);
                     for key in ["path", "from"] {
                         if let Some(Value::String(p)) = op.get_mut(key)
                             && (p.starts_with("/spec") || p.starts_with("/metadata"))
@@ -491,70 +614,84 @@ fn autogen_mutation(m: &Mutation, cronjob: bool) -> Mutation {
                             *p = format!("{prefix}{p}");
                         }
                     }
-                    op
+                    Template::new(op)
                 })
-                .collect(),
+                .collect::<Result<_, _>>()?,
         ),
+        Mutation::Gatekeeper(m) => Mutation::Gatekeeper(m.clone()),
         Mutation::Foreach(list) => Mutation::Foreach(
             list.iter()
-                .map(|f| Foreach {
-                    list: rewrite_variables(&f.list, cronjob),
-                    descending: f.descending,
-                    context: autogen_context(&f.context, cronjob),
-                    preconditions: f
-                        .preconditions
-                        .as_ref()
-                        .map(|c| autogen_conditions(c, cronjob)),
-                    mutation: Box::new(autogen_mutation(&f.mutation, cronjob)),
+                .map(|f| {
+                    Ok(Foreach {
+                        list: autogen_query(&f.list, cronjob)?,
+                        descending: f.descending,
+                        context: autogen_context(&f.context, cronjob)?,
+                        preconditions: f
+                            .preconditions
+                            .as_ref()
+                            .map(|c| autogen_conditions(c, cronjob))
+                            .transpose()?,
+                        mutation: Box::new(autogen_mutation(&f.mutation, cronjob)?),
+                    })
                 })
-                .collect(),
+                .collect::<Result<_, String>>()?,
         ),
-    }
+    })
 }
 
-fn autogen_conditions(c: &Conditions, cronjob: bool) -> Conditions {
+fn autogen_conditions(c: &Conditions, cronjob: bool) -> Result<Conditions, String> {
     let map = |list: &[Condition]| {
         list.iter()
-            .map(|c| Condition {
-                key: rewrite_json(&c.key, cronjob),
-                operator: c.operator,
-                value: rewrite_json(&c.value, cronjob),
+            .map(|c| {
+                Ok(Condition {
+                    key: autogen_template(&c.key, cronjob)?,
+                    operator: c.operator,
+                    value: autogen_template(&c.value, cronjob)?,
+                })
             })
-            .collect()
+            .collect::<Result<_, String>>()
     };
-    Conditions {
-        any: map(&c.any),
-        all: map(&c.all),
-    }
+    Ok(Conditions {
+        any: map(&c.any)?,
+        all: map(&c.all)?,
+    })
 }
 
-fn autogen_context(entries: &[ContextEntry], cronjob: bool) -> Vec<ContextEntry> {
+fn autogen_context(entries: &[ContextEntry], cronjob: bool) -> Result<Vec<ContextEntry>, String> {
     entries
         .iter()
-        .map(|e| ContextEntry {
-            name: e.name.clone(),
-            source: match &e.source {
-                ContextSource::Variable {
-                    value,
-                    jmes_path,
-                    default,
-                } => ContextSource::Variable {
-                    value: value.as_ref().map(|v| rewrite_json(v, cronjob)),
-                    jmes_path: jmes_path.as_ref().map(|p| rewrite_variables(p, cronjob)),
-                    default: default.clone(),
+        .map(|e| {
+            Ok(ContextEntry {
+                name: e.name.clone(),
+                source: match &e.source {
+                    ContextSource::Variable {
+                        value,
+                        jmes_path,
+                        default,
+                    } => ContextSource::Variable {
+                        value: value
+                            .as_ref()
+                            .map(|v| autogen_template(v, cronjob))
+                            .transpose()?,
+                        jmes_path: jmes_path
+                            .as_ref()
+                            .map(|p| autogen_query(p, cronjob))
+                            .transpose()?,
+                        default: default.clone(),
+                    },
+                    other => other.clone(),
                 },
-                other => other.clone(),
-            },
+            })
         })
         .collect()
 }
 
-fn autogen(rules: &[MutateRule], annotation: Option<&str>) -> Vec<MutateRule> {
+fn autogen(rules: &[MutateRule], annotation: Option<&str>) -> Result<Vec<MutateRule>, String> {
     let Some((plain, cron)) = autogen_controllers(annotation) else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
     if !can_autogen_blocks(rules.iter().map(|r| (&r.match_, r.exclude.as_ref()))) {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let mut out = Vec::new();
     for rule in rules {
@@ -567,17 +704,18 @@ fn autogen(rules: &[MutateRule], annotation: Option<&str>) -> Vec<MutateRule> {
                 autogen_of: Some(rule.name.clone()),
                 match_: with_kinds(&rule.match_, &kinds),
                 exclude: rule.exclude.as_ref().map(|e| with_kinds(e, &kinds)),
-                context: autogen_context(&rule.context, cronjob),
+                context: autogen_context(&rule.context, cronjob)?,
                 preconditions: rule
                     .preconditions
                     .as_ref()
-                    .map(|c| autogen_conditions(c, cronjob)),
-                mutation: autogen_mutation(&rule.mutation, cronjob),
+                    .map(|c| autogen_conditions(c, cronjob))
+                    .transpose()?,
+                mutation: autogen_mutation(&rule.mutation, cronjob)?,
                 location: rule.location.clone(),
             });
         }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -108,11 +108,25 @@ fn anchored_matches(have: &Value, pattern: &Value) -> bool {
 /// Merges `patch` into `resource` (absent: `None`). `Err(Skip::Global)`
 /// stops the whole rule; a local skip leaves this part as it was.
 pub fn merge(resource: Option<&Value>, patch: &Value) -> Result<Value, Skip> {
+    let mut out = resource.cloned().unwrap_or(Value::Null);
+    merge_into(&mut out, resource.is_some(), patch)?;
+    Ok(out)
+}
+
+/// Merges `patch` into `target`; `present` is false when the resource has
+/// nothing there (`target` is then a placeholder). A local skip is always
+/// decided before anything at its level changes, so it leaves `target` as
+/// it was.
+fn merge_into(target: &mut Value, present: bool, patch: &Value) -> Result<(), Skip> {
     match patch {
         Value::Object(p) => {
-            let base = resource.and_then(Value::as_object);
-            check_anchors(base, p)?;
-            let mut out = base.cloned().unwrap_or_default();
+            check_anchors(if present { target.as_object() } else { None }, p)?;
+            if !present || !target.is_object() {
+                *target = Value::Object(Map::new());
+            }
+            let Value::Object(out) = target else {
+                return Ok(());
+            };
             for (k, v) in p {
                 match anchor::parse(k) {
                     Some(a) if a.kind == AnchorKind::AddIfNotPresent => {
@@ -125,35 +139,41 @@ pub fn merge(resource: Option<&Value>, patch: &Value) -> Result<Value, Skip> {
                     {
                         // The anchor's own map may carry changes below
                         // its conditions (`(securityContext): {+(x): y}`).
-                        if let Some(have) = out.get(a.key).cloned()
+                        if let Some(have) = out.get_mut(a.key)
                             && v.is_object()
                         {
-                            match merge(Some(&have), v) {
-                                Ok(merged) => {
-                                    out.insert(a.key.to_owned(), merged);
-                                }
+                            match merge_into(have, true, v) {
+                                Ok(()) | Err(Skip::Local) => {}
                                 Err(Skip::Global) => return Err(Skip::Global),
-                                Err(Skip::Local) => {}
                             }
                         }
                     }
                     Some(_) => {}
-                    None => {
-                        let current = out.get(k);
-                        match merge(current, v) {
-                            Ok(merged) => {
-                                out.insert(k.clone(), merged);
-                            }
+                    None => match out.get_mut(k) {
+                        Some(current) => match merge_into(current, true, v) {
+                            Ok(()) | Err(Skip::Local) => {}
                             Err(Skip::Global) => return Err(Skip::Global),
-                            Err(Skip::Local) => {}
+                        },
+                        None => {
+                            let mut fresh = Value::Null;
+                            match merge_into(&mut fresh, false, v) {
+                                Ok(()) => {
+                                    out.insert(k.clone(), fresh);
+                                }
+                                Err(Skip::Local) => {}
+                                Err(Skip::Global) => return Err(Skip::Global),
+                            }
                         }
-                    }
+                    },
                 }
             }
-            Ok(Value::Object(out))
+            Ok(())
         }
-        Value::Array(items) => merge_list(resource.and_then(Value::as_array), items),
-        other => Ok(other.clone()),
+        Value::Array(items) => merge_list(target, present, items),
+        other => {
+            *target = other.clone();
+            Ok(())
+        }
     }
 }
 
@@ -177,16 +197,17 @@ const TESTING: &[AnchorKind] = &[
     AnchorKind::Existence,
 ];
 
-fn merge_list(resource: Option<&Vec<Value>>, patch: &[Value]) -> Result<Value, Skip> {
+fn merge_list(target: &mut Value, present: bool, patch: &[Value]) -> Result<(), Skip> {
     let conditional = patch.iter().any(|p| has_anchors_deep(p, TESTING));
     let keyed = !patch.is_empty()
         && patch
             .iter()
             .all(|p| p.as_object().is_some_and(|m| m.contains_key("name")));
     if !conditional && !keyed {
-        return Ok(Value::Array(patch.iter().map(strip_anchors).collect()));
+        *target = Value::Array(patch.iter().map(strip_anchors).collect());
+        return Ok(());
     }
-    let Some(existing) = resource else {
+    let Some(out) = target.as_array_mut().filter(|_| present) else {
         // Nothing to test the anchors on: a global anchor skips the rule,
         // other conditions leave the list absent.
         if patch
@@ -198,32 +219,38 @@ fn merge_list(resource: Option<&Vec<Value>>, patch: &[Value]) -> Result<Value, S
         if conditional {
             return Err(Skip::Local);
         }
-        return Ok(Value::Array(patch.iter().map(strip_anchors).collect()));
+        *target = Value::Array(patch.iter().map(strip_anchors).collect());
+        return Ok(());
     };
-    let mut out: Vec<Value> = existing.clone();
     for p in patch {
         let named = p.as_object().is_some_and(|m| m.contains_key("name"));
         if has_anchors_deep(p, TESTING) && !named {
             // Applies to every element that satisfies its anchors; a
-            // global anchor that no element satisfies skips the rule.
+            // global anchor that no element satisfies skips the rule. An
+            // element whose own global anchor fails keeps what it had.
+            let global = has_anchors_deep(p, &[AnchorKind::Global]);
             let mut matched = false;
-            for item in &mut out {
-                if let Ok(merged) = merge(Some(item), p) {
-                    *item = merged;
+            for item in out.iter_mut() {
+                if global {
+                    let mut copy = item.clone();
+                    if merge_into(&mut copy, true, p).is_ok() {
+                        *item = copy;
+                        matched = true;
+                    }
+                } else if merge_into(item, true, p).is_ok() {
                     matched = true;
                 }
             }
-            if !matched && has_anchors_deep(p, &[AnchorKind::Global]) {
+            if !matched && global {
                 return Err(Skip::Global);
             }
             continue;
         }
         let name = p.get("name");
         match out.iter_mut().find(|item| item.get("name") == name) {
-            Some(item) => match merge(Some(item), p) {
-                Ok(merged) => *item = merged,
+            Some(item) => match merge_into(item, true, p) {
+                Ok(()) | Err(Skip::Local) => {}
                 Err(Skip::Global) => return Err(Skip::Global),
-                Err(Skip::Local) => {}
             },
             None => {
                 if !has_anchors_deep(p, TESTING) {
@@ -232,7 +259,7 @@ fn merge_list(resource: Option<&Vec<Value>>, patch: &[Value]) -> Result<Value, S
             }
         }
     }
-    Ok(Value::Array(out))
+    Ok(())
 }
 
 #[cfg(test)]

@@ -45,21 +45,28 @@
 
 mod admission;
 pub mod fix;
+pub mod gatekeeper;
 mod jmes;
 pub(crate) mod kyverno;
 mod load;
+pub mod location;
 pub mod merge;
 pub mod remediation;
+pub mod template;
 
 use palisade_core::Location;
 use serde_json::{Value, json};
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use crate::pattern::eval::{context, metadata_str};
-use crate::pattern::{MatchBlock, Operator, PatternRequest, Template, block_matches};
+use jmespath::{Rcvar, Variable};
 
-use jmes::Missing;
+use crate::pattern::eval::{context, metadata_str};
+use crate::pattern::{MatchBlock, Operator, PatternRequest, block_matches};
+
+use jmes::{Missing, to_var};
+use template::{Query, Scope, Template};
 
 pub use admission::mutate_request;
 pub use load::{MutateLoad, load_file, load_paths, load_policy, load_str};
@@ -101,19 +108,23 @@ pub struct MutateRule {
 /// What a rule (or a `foreach` entry) changes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Mutation {
-    /// `patchStrategicMerge`, with anchors and variables as written.
-    StrategicMerge(Value),
-    /// `patchesJson6902`: the operations, variables as written.
-    Json6902(Vec<Value>),
+    /// `patchStrategicMerge`, with anchors and variables.
+    StrategicMerge(Template),
+    /// `patchesJson6902`: the operations, with variables.
+    Json6902(Vec<Template>),
     /// `foreach`: entries applied in order.
     Foreach(Vec<Foreach>),
+    /// A Gatekeeper mutator (`Assign`, `AssignMetadata`, `ModifySet`,
+    /// `AssignImage`): it selects objects with its own `applyTo` and
+    /// `match`, so the rule's `match` block is empty.
+    Gatekeeper(Box<gatekeeper::Mutator>),
 }
 
 /// One `foreach` entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Foreach {
     /// The list expression (`request.object.spec.containers`).
-    pub list: String,
+    pub list: Query,
     /// `order: Descending` walks the list from its end (so that removals
     /// by index stay valid).
     pub descending: bool,
@@ -136,16 +147,20 @@ pub struct ContextEntry {
 
 /// Where a `context` variable's value comes from.
 #[derive(Debug, Clone, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a rule holds a handful of context entries, loaded once"
+)]
 pub enum ContextSource {
     /// `variable`: a value (with variables), a JMESPath over the context,
     /// or both (the path applied to the value), with a default for null.
     Variable {
         /// `value`.
-        value: Option<Value>,
+        value: Option<Template>,
         /// `jmesPath`.
-        jmes_path: Option<String>,
+        jmes_path: Option<Query>,
         /// `default`.
-        default: Option<Value>,
+        default: Option<Template>,
     },
     /// `configMap`, `apiCall`, `imageRegistry`, `globalReference`: read from
     /// a cluster or a registry, so only a value the caller supplies (a test's
@@ -163,26 +178,27 @@ pub struct Conditions {
     pub all: Vec<Condition>,
 }
 
-/// One condition, its key and value with variables as written.
+/// One condition, its key and value with variables.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
     /// `key`.
-    pub key: Value,
+    pub key: Template,
     /// `operator`.
     pub operator: Operator,
     /// `value`.
-    pub value: Value,
+    pub value: Template,
 }
 
 impl Conditions {
-    fn hold(&self, ctx: &Value) -> Result<bool, String> {
+    fn hold(&self, scope: &Scope) -> Result<bool, String> {
+        use crate::pattern::Template as Literal;
         let one = |c: &Condition| -> Result<bool, String> {
-            let key = jmes::substitute(&c.key, ctx, Missing::Null)?;
-            let value = jmes::substitute(&c.value, ctx, Missing::Null)?;
+            let key = c.key.eval(scope, Missing::Null)?;
+            let value = c.value.eval(scope, Missing::Null)?;
             let resolved = crate::pattern::Condition {
-                key: Template::Literal(key),
+                key: Literal::Literal(key),
                 operator: c.operator,
-                value: Template::Literal(value),
+                value: Literal::Literal(value),
             };
             Ok(resolved.holds(&Value::Null))
         };
@@ -220,45 +236,20 @@ impl Values {
         policy: &str,
         rule: &str,
     ) -> impl Iterator<Item = (&'a String, &'a Value)> + 'a {
-        let own = self.rules.get(&(policy.to_owned(), rule.to_owned()));
+        let own = if self.rules.is_empty() {
+            None
+        } else {
+            self.rules.get(&(policy.to_owned(), rule.to_owned()))
+        };
         self.global.iter().chain(own.into_iter().flatten())
     }
 }
 
-/// Sets `value` at the dotted `name` in the context object.
-fn set_dotted(ctx: &mut Value, name: &str, value: Value) {
-    let mut at = ctx;
-    let mut parts = name.split('.').peekable();
-    while let Some(part) = parts.next() {
-        if !at.is_object() {
-            *at = Value::Object(serde_json::Map::new());
-        }
-        let Some(map) = at.as_object_mut() else {
-            return;
-        };
-        if parts.peek().is_none() {
-            map.insert(part.to_owned(), value);
-            return;
-        }
-        at = map.entry(part.to_owned()).or_insert(Value::Null);
-    }
-}
-
-fn has_dotted(ctx: &Value, name: &str) -> bool {
-    let mut at = ctx;
-    for part in name.split('.') {
-        match at.get(part) {
-            Some(v) => at = v,
-            None => return false,
-        }
-    }
-    true
-}
-
-/// Adds the `context` entries to `ctx` (values supplied by the caller win).
-fn add_context(entries: &[ContextEntry], ctx: &mut Value) -> Result<(), String> {
+/// Adds the `context` entries to the scope (values supplied by the caller
+/// win).
+fn add_context(entries: &[ContextEntry], scope: &mut Scope) -> Result<(), String> {
     for entry in entries {
-        if has_dotted(ctx, &entry.name) {
+        if scope.has(&entry.name) {
             continue;
         }
         let value = match &entry.source {
@@ -268,25 +259,19 @@ fn add_context(entries: &[ContextEntry], ctx: &mut Value) -> Result<(), String> 
                 default,
             } => {
                 let base = match value {
-                    Some(v) => Some(jmes::substitute(v, ctx, Missing::Null)?),
+                    Some(v) => Some(to_var(v.eval(scope, Missing::Null)?)),
                     None => None,
                 };
                 let mut out = match (jmes_path, base) {
-                    (Some(path), Some(base)) => {
-                        let path = jmes::substitute_str(path, ctx, Missing::Null)?;
-                        jmes::search(path.as_str().unwrap_or_default(), &base)?
-                    }
-                    (Some(path), None) => {
-                        let path = jmes::substitute_str(path, ctx, Missing::Null)?;
-                        jmes::search(path.as_str().unwrap_or_default(), ctx)?
-                    }
+                    (Some(path), Some(base)) => path.search(scope, &base)?,
+                    (Some(path), None) => path.search(scope, scope.root())?,
                     (None, Some(base)) => base,
-                    (None, None) => Value::Null,
+                    (None, None) => Rcvar::new(Variable::Null),
                 };
                 if out.is_null()
                     && let Some(d) = default
                 {
-                    out = jmes::substitute(d, ctx, Missing::Null)?;
+                    out = to_var(d.eval(scope, Missing::Null)?);
                 }
                 out
             }
@@ -297,7 +282,7 @@ fn add_context(entries: &[ContextEntry], ctx: &mut Value) -> Result<(), String> 
                 ));
             }
         };
-        set_dotted(ctx, &entry.name, value);
+        scope.set(&entry.name, value);
     }
     Ok(())
 }
@@ -406,10 +391,64 @@ pub fn mutate_with(
         patches: Vec::new(),
         rules: Vec::new(),
     };
+    let mut base = None;
     for policy in policies {
-        policy.apply(req, values, &mut out);
+        policy.apply_scoped(req, values, &mut out, &mut base);
     }
     out
+}
+
+/// The rule's variables for the request as it is now (the object as the
+/// rules before left it).
+fn base_scope(req: &PatternRequest<'_>) -> Scope {
+    let mut without_object = *req;
+    without_object.object = &Value::Null;
+    let mut ctx = context(&without_object);
+    // `request.namespace`, `request.name` and `images` come from the object.
+    if let Some(r) = ctx.get_mut("request") {
+        r["namespace"] = json!(metadata_str(req.object, "namespace"));
+        r["name"] = json!(metadata_str(req.object, "name"));
+    }
+    if let Some(m) = ctx.as_object_mut() {
+        m.insert(
+            "images".to_owned(),
+            crate::pattern::eval::images(req.object),
+        );
+    }
+    let mut scope = Scope::new(&ctx);
+    scope.set("request.object", template::to_var_ref(req.object));
+    scope
+}
+
+/// Brings the variables that come from the object up to its new state:
+/// `request.object` (converting only what changed), `request.name`,
+/// `request.namespace` and `images`.
+fn refresh_scope(scope: &mut Scope, old: &Value, new: &Value) {
+    scope.replace_object(old, new);
+    for field in ["name", "namespace"] {
+        if metadata_str(old, field) != metadata_str(new, field) {
+            scope.set(
+                &format!("request.{field}"),
+                to_var(json!(metadata_str(new, field))),
+            );
+        }
+    }
+    let images = crate::pattern::eval::images(new);
+    if images != crate::pattern::eval::images(old) {
+        scope.set("images", to_var(images));
+    }
+}
+
+/// What a mutation did to the object.
+enum Applied {
+    /// Nothing changed.
+    Same,
+    /// The object after it.
+    Changed(Value),
+    /// A global anchor did not match: the rule does not apply.
+    Global,
+    /// The rule did not apply, for this reason.
+    Skipped(&'static str),
 }
 
 impl MutatePolicy {
@@ -419,73 +458,99 @@ impl MutatePolicy {
         {
             return false;
         }
+        if let Mutation::Gatekeeper(m) = &rule.mutation {
+            return m.selects(req);
+        }
         block_matches(&rule.match_, req)
             && !rule.exclude.as_ref().is_some_and(|e| block_matches(e, req))
     }
 
     /// Applies this policy's rules to `out.object`, appending what they did.
     pub fn apply(&self, req: &PatternRequest<'_>, values: &Values, out: &mut MutationOutcome) {
+        self.apply_scoped(req, values, out, &mut None);
+    }
+
+    /// [`MutatePolicy::apply`] with the variables of the object as it is
+    /// (`None` once a rule changed it), shared across rules and policies.
+    fn apply_scoped(
+        &self,
+        req: &PatternRequest<'_>,
+        values: &Values,
+        out: &mut MutationOutcome,
+        base: &mut Option<Scope>,
+    ) {
         for rule in &self.rules {
             // Each rule sees the object as the rules before it left it.
-            let current = out.object.clone();
             let mut request = *req;
-            request.object = &current;
+            request.object = &out.object;
             if !self.selects(rule, &request) {
                 continue;
             }
-            let mut ctx = context(&request);
-            let rule_name = rule.autogen_of.as_deref().unwrap_or(&rule.name);
-            for (name, value) in values.for_rule(&self.name, rule_name) {
-                set_dotted(&mut ctx, name, value.clone());
-            }
-            let result = |status, message: String| RuleMutation {
-                policy: self.name.clone(),
-                rule: rule.name.clone(),
-                autogen_of: rule.autogen_of.clone(),
-                status,
-                message,
-                location: rule.location.clone(),
-            };
-            if let Err(e) = add_context(&rule.context, &mut ctx) {
-                out.rules.push(result(MutateStatus::Error, e));
+            if let Mutation::Gatekeeper(m) = &rule.mutation {
+                let applied = m.apply(&out.object).map(|after| match after {
+                    Some(after) => Applied::Changed(after),
+                    None => Applied::Same,
+                });
+                self.record(rule, applied, out, base);
                 continue;
             }
-            match rule.preconditions.as_ref().map(|p| p.hold(&ctx)) {
-                Some(Ok(false)) => {
-                    out.rules.push(result(
-                        MutateStatus::Skip,
-                        "preconditions not met".to_owned(),
-                    ));
-                    continue;
-                }
-                Some(Err(e)) => {
-                    out.rules.push(result(MutateStatus::Error, e));
-                    continue;
-                }
-                Some(Ok(true)) | None => {}
+            let mut scope = base.get_or_insert_with(|| base_scope(&request)).clone();
+            let rule_name = rule.autogen_of.as_deref().unwrap_or(&rule.name);
+            for (name, value) in values.for_rule(&self.name, rule_name) {
+                scope.set(name, template::to_var_ref(value));
             }
-            match apply_mutation(&rule.mutation, &current, &ctx, 0) {
-                Ok(Some(after)) if after == current => out
-                    .rules
-                    .push(result(MutateStatus::Skip, "no patches applied".to_owned())),
-                Ok(Some(after)) => {
-                    for op in json_patch::diff(&current, &after).iter() {
-                        out.patches.push(applied(op, &self.name, &rule.name));
-                    }
-                    out.object = after;
-                    out.rules.push(result(MutateStatus::Pass, String::new()));
-                }
-                Ok(None) => out.rules.push(result(
-                    MutateStatus::Skip,
-                    "a global anchor did not match".to_owned(),
-                )),
-                Err(e) => out.rules.push(result(MutateStatus::Error, e)),
+            if let Err(e) = add_context(&rule.context, &mut scope) {
+                self.record(rule, Err(e), out, base);
+                continue;
             }
+            let applied = match rule.preconditions.as_ref().map(|p| p.hold(&scope)) {
+                Some(Ok(false)) => Ok(Applied::Skipped("preconditions not met")),
+                Some(Err(e)) => Err(e),
+                Some(Ok(true)) | None => apply_mutation(&rule.mutation, &out.object, &scope, 0),
+            };
+            self.record(rule, applied, out, base);
         }
+    }
+
+    /// Records what a rule did, and takes its change.
+    fn record(
+        &self,
+        rule: &MutateRule,
+        applied: Result<Applied, String>,
+        out: &mut MutationOutcome,
+        base: &mut Option<Scope>,
+    ) {
+        let (status, message) = match applied {
+            Ok(Applied::Same) => (MutateStatus::Skip, "no patches applied".to_owned()),
+            Ok(Applied::Skipped(why)) => (MutateStatus::Skip, why.to_owned()),
+            Ok(Applied::Changed(after)) => {
+                for op in json_patch::diff(&out.object, &after).iter() {
+                    out.patches.push(applied_patch(op, &self.name, &rule.name));
+                }
+                if let Some(scope) = base {
+                    refresh_scope(scope, &out.object, &after);
+                }
+                out.object = after;
+                (MutateStatus::Pass, String::new())
+            }
+            Ok(Applied::Global) => (
+                MutateStatus::Skip,
+                "a global anchor did not match".to_owned(),
+            ),
+            Err(e) => (MutateStatus::Error, e),
+        };
+        out.rules.push(RuleMutation {
+            policy: self.name.clone(),
+            rule: rule.name.clone(),
+            autogen_of: rule.autogen_of.clone(),
+            status,
+            message,
+            location: rule.location.clone(),
+        });
     }
 }
 
-fn applied(op: &json_patch::PatchOperation, policy: &str, rule: &str) -> AppliedPatch {
+fn applied_patch(op: &json_patch::PatchOperation, policy: &str, rule: &str) -> AppliedPatch {
     use json_patch::PatchOperation as P;
     let (name, path, value, from) = match op {
         P::Add(o) => ("add", o.path.to_string(), Some(o.value.clone()), None),
@@ -550,25 +615,39 @@ fn ensure_parents(doc: &mut Value, path: &str) {
 /// The deepest `foreach` nesting followed.
 const MAX_FOREACH_DEPTH: usize = 8;
 
-/// The object after the mutation; `None` when a global anchor skipped it.
+/// What the mutation does to `object`.
 fn apply_mutation(
     m: &Mutation,
     object: &Value,
-    ctx: &Value,
+    scope: &Scope,
     depth: usize,
-) -> Result<Option<Value>, String> {
+) -> Result<Applied, String> {
+    let changed = |after: Value| {
+        if after == *object {
+            Applied::Same
+        } else {
+            Applied::Changed(after)
+        }
+    };
     match m {
+        Mutation::Gatekeeper(mutator) => Ok(match mutator.apply(object)? {
+            Some(after) => Applied::Changed(after),
+            None => Applied::Same,
+        }),
         Mutation::StrategicMerge(patch) => {
-            let patch = jmes::substitute(patch, ctx, Missing::Error)?;
+            let patch = patch.eval(scope, Missing::Error)?;
             match merge::merge(Some(object), &patch) {
-                Ok(v) => Ok(Some(v)),
-                Err(merge::Skip::Local) => Ok(Some(object.clone())),
-                Err(merge::Skip::Global) => Ok(None),
+                Ok(v) => Ok(changed(v)),
+                Err(merge::Skip::Local) => Ok(Applied::Same),
+                Err(merge::Skip::Global) => Ok(Applied::Global),
             }
         }
         Mutation::Json6902(ops) => {
-            let ops = jmes::substitute(&Value::Array(ops.clone()), ctx, Missing::Error)?;
-            let patch: json_patch::Patch = serde_json::from_value(ops)
+            let ops = ops
+                .iter()
+                .map(|op| op.eval(scope, Missing::Error))
+                .collect::<Result<Vec<_>, _>>()?;
+            let patch: json_patch::Patch = serde_json::from_value(Value::Array(ops))
                 .map_err(|e| format!("invalid `patchesJson6902` after variables: {e}"))?;
             let mut doc = object.clone();
             for op in patch.iter() {
@@ -577,29 +656,23 @@ fn apply_mutation(
                 }
                 json_patch::patch(&mut doc, std::slice::from_ref(op)).map_err(|e| e.to_string())?;
             }
-            Ok(Some(doc))
+            Ok(changed(doc))
         }
         Mutation::Foreach(entries) => {
             if depth >= MAX_FOREACH_DEPTH {
                 return Err(format!("`foreach` nested deeper than {MAX_FOREACH_DEPTH}"));
             }
-            let mut doc = object.clone();
+            let mut doc = Cow::Borrowed(object);
+            let mut scope = scope.clone();
+            let (element_n, index_n) = (format!("element{depth}"), format!("elementIndex{depth}"));
             for entry in entries {
                 // The list is read from the object as it was before the
                 // entry (Kyverno evaluates it once).
-                let mut ctx_now = ctx.clone();
-                if let Some(r) = ctx_now.get_mut("request") {
-                    r["object"] = doc.clone();
-                }
-                let list = jmes::substitute_str(entry.list.trim(), &ctx_now, Missing::Null)?;
-                let list = match list {
-                    Value::String(expr) => jmes::search(&expr, &ctx_now)?,
-                    other => other,
-                };
-                let elements = match list {
-                    Value::Array(items) => items,
-                    Value::Null => Vec::new(),
-                    other => vec![other],
+                let list = entry.list.search(&scope, scope.root())?;
+                let elements: Vec<Rcvar> = match &*list {
+                    Variable::Array(items) => items.clone(),
+                    Variable::Null => Vec::new(),
+                    _ => vec![list.clone()],
                 };
                 let mut order: Vec<usize> = (0..elements.len()).collect();
                 if entry.descending {
@@ -609,32 +682,36 @@ fn apply_mutation(
                     let Some(element) = elements.get(index) else {
                         continue;
                     };
-                    let mut el_ctx = ctx_now.clone();
-                    if let Some(r) = el_ctx.get_mut("request") {
-                        r["object"] = doc.clone();
-                    }
-                    if let Some(map) = el_ctx.as_object_mut() {
-                        map.insert("element".to_owned(), element.clone());
-                        map.insert("elementIndex".to_owned(), json!(index));
-                        map.insert(format!("element{depth}"), element.clone());
-                        map.insert(format!("elementIndex{depth}"), json!(index));
-                    }
-                    add_context(&entry.context, &mut el_ctx)?;
+                    let mut el_scope = scope.clone();
+                    let index_var = to_var(json!(index));
+                    el_scope.set("element", element.clone());
+                    el_scope.set("elementIndex", index_var.clone());
+                    el_scope.set(&element_n, element.clone());
+                    el_scope.set(&index_n, index_var);
+                    add_context(&entry.context, &mut el_scope)?;
                     if let Some(pre) = &entry.preconditions
-                        && !pre.hold(&el_ctx)?
+                        && !pre.hold(&el_scope)?
                     {
                         continue;
                     }
-                    match apply_mutation(&entry.mutation, &doc, &el_ctx, depth + 1) {
-                        Ok(Some(next)) => doc = next,
-                        Ok(None) => return Ok(None),
+                    match apply_mutation(&entry.mutation, &doc, &el_scope, depth + 1) {
+                        Ok(Applied::Changed(next)) => {
+                            scope.replace_object(&doc, &next);
+                            doc = Cow::Owned(next);
+                        }
+                        Ok(Applied::Same) => {}
+                        Ok(Applied::Global) => return Ok(Applied::Global),
+                        Ok(Applied::Skipped(_)) => {}
                         // Kyverno skips an element whose variables do not resolve.
                         Err(e) if e.starts_with(jmes::UNRESOLVED) => {}
                         Err(e) => return Err(e),
                     }
                 }
             }
-            Ok(Some(doc))
+            Ok(match doc {
+                Cow::Owned(v) => changed(v),
+                Cow::Borrowed(_) => Applied::Same,
+            })
         }
     }
 }

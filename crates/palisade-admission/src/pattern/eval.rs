@@ -117,13 +117,14 @@ fn looks_like_version(s: &str) -> bool {
 }
 
 fn kind_matches(entry: &str, g: &Gvk<'_>) -> bool {
-    let parts: Vec<&str> = entry.split('/').collect();
-    match parts.as_slice() {
-        [kind] => wildcard_match(kind, g.kind),
-        [version, kind] if looks_like_version(version) => {
+    let mut split = entry.splitn(4, '/');
+    let parts = [split.next(), split.next(), split.next(), split.next()];
+    match parts {
+        [Some(kind), None, ..] => wildcard_match(kind, g.kind),
+        [Some(version), Some(kind), None, _] if looks_like_version(version) => {
             wildcard_match(version, g.version) && wildcard_match(kind, g.kind)
         }
-        [group, version, kind] => {
+        [Some(group), Some(version), Some(kind), None] => {
             wildcard_match(group, g.group)
                 && wildcard_match(version, g.version)
                 && wildcard_match(kind, g.kind)

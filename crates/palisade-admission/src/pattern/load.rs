@@ -202,17 +202,22 @@ pub(crate) fn read_policy_file<T>(
 
 /// Loads the pattern policies of a YAML text named `name`.
 pub fn load_str(name: &str, text: &str) -> PatternLoad {
-    let (policies, errors) = load_policy_documents(name, text, |_| true, load_policy);
+    let (policies, errors) = load_policy_documents(
+        name,
+        text,
+        |api, kind, _| is_pattern_policy(api, kind),
+        load_policy,
+    );
     PatternLoad { policies, errors }
 }
 
-/// Loads, with `load`, every Kyverno `ClusterPolicy`/`Policy` document of
-/// the YAML text named `name` that `wanted` accepts; other documents are
-/// ignored, YAML errors located.
+/// Loads, with `load`, every document of the YAML text named `name` that
+/// `wanted` accepts (by `apiVersion`, `kind` and content); other documents
+/// are ignored, YAML errors located.
 pub(crate) fn load_policy_documents<T>(
     name: &str,
     text: &str,
-    wanted: impl Fn(&Node) -> bool,
+    wanted: impl Fn(&str, &str, &Node) -> bool,
     load: impl Fn(&str, &Node) -> Result<T, Vec<PatternLoadError>>,
 ) -> (Vec<T>, Vec<PatternLoadError>) {
     let (mut loaded, mut errors) = (Vec::new(), Vec::new());
@@ -229,7 +234,7 @@ pub(crate) fn load_policy_documents<T>(
                 let root = &doc.root;
                 let api = root.get("apiVersion").and_then(Node::as_str).unwrap_or("");
                 let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
-                if !is_pattern_policy(api, kind) || !wanted(root) {
+                if !wanted(api, kind, root) {
                     continue;
                 }
                 match load(name, root) {

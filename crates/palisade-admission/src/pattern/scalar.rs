@@ -213,6 +213,9 @@ fn go_float_e(f: f64) -> String {
 
 /// Shell-style wildcard match: `*` any run of characters, `?` exactly one.
 pub(crate) fn wildcard_match(pattern: &str, text: &str) -> bool {
+    if !pattern.contains(['*', '?']) {
+        return pattern == text;
+    }
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
     let (mut pi, mut ti) = (0usize, 0usize);

@@ -1,7 +1,5 @@
 //! `palisade network audit`: findings about the policies.
 
-use std::path::PathBuf;
-
 use clap::Args;
 use palisade::Severity;
 
@@ -12,14 +10,14 @@ use crate::output::{Output, Style};
 /// Arguments of `palisade network audit`.
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// Manifest files, directories (read recursively) or `-` for standard input.
-    #[arg(required = true, value_name = "MANIFESTS")]
-    pub paths: Vec<PathBuf>,
+    /// The manifests: positional, or `--policies` and `--inventory`.
+    #[command(flatten)]
+    pub manifests: load::Manifests,
 }
 
 /// Runs `palisade network audit`.
 pub fn run(out: &Output, args: &AuditArgs) -> Exit {
-    let Some(resolver) = load::resolver(out, &args.paths) else {
+    let Some(resolver) = args.manifests.resolver(out) else {
         return Exit::InputError;
     };
     let findings = palisade::network::audit(&resolver);

@@ -1,7 +1,5 @@
 //! `palisade network check`: one flow, its verdict and the reasons.
 
-use std::path::PathBuf;
-
 use clap::Args;
 use palisade::network::Protocol;
 use palisade::network::{Flow, FlowVerdict as Verdict};
@@ -28,9 +26,9 @@ pub struct CheckArgs {
     /// The protocol: TCP, UDP or SCTP.
     #[arg(long, default_value = "TCP")]
     pub protocol: String,
-    /// Manifest files, directories (read recursively) or `-` for standard input.
-    #[arg(required = true, value_name = "MANIFESTS")]
-    pub paths: Vec<PathBuf>,
+    /// The manifests: positional, or `--policies` and `--inventory`.
+    #[command(flatten)]
+    pub manifests: load::Manifests,
 }
 
 /// A verdict in JSON output.
@@ -56,7 +54,7 @@ pub fn run(out: &Output, args: &CheckArgs) -> Exit {
         ));
         return Exit::InputError;
     };
-    let Some(resolver) = load::resolver(out, &args.paths) else {
+    let Some(resolver) = args.manifests.resolver(out) else {
         return Exit::InputError;
     };
     let end = |text: &str| {

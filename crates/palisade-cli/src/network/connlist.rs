@@ -1,7 +1,5 @@
 //! `palisade network connlist`: netpol-analyzer compatible connectivity lists.
 
-use std::path::PathBuf;
-
 use clap::{Args, ValueEnum};
 use palisade::network::{ConnList, ConnListFormat as Format};
 
@@ -30,14 +28,14 @@ pub struct ConnlistArgs {
     /// The output format (the global `--format json` also selects `json`).
     #[arg(long, short, value_enum, default_value_t = OutputFormat::Txt)]
     pub output: OutputFormat,
-    /// Manifest files, directories (read recursively) or `-` for standard input.
-    #[arg(required = true, value_name = "MANIFESTS")]
-    pub paths: Vec<PathBuf>,
+    /// The manifests: positional, or `--policies` and `--inventory`.
+    #[command(flatten)]
+    pub manifests: load::Manifests,
 }
 
 /// Runs `palisade network connlist`.
 pub fn run(out: &Output, args: &ConnlistArgs) -> Exit {
-    let Some(resolver) = load::resolver(out, &args.paths) else {
+    let Some(resolver) = args.manifests.resolver(out) else {
         return Exit::InputError;
     };
     let list = ConnList::new(&resolver);

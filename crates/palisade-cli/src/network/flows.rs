@@ -41,12 +41,8 @@ pub fn run(out: &Output, args: &FlowsArgs) -> Exit {
     for problem in &report.problems {
         out.warning(&problem.to_string());
     }
-    if out.json() {
-        out.print_json(&report.to_json());
-    } else {
-        print(out, &report);
-    }
-    super::exit_on(report.has_findings())
+    let found = report.has_findings();
+    super::report(out, &report.to_json(), || print(out, &report), found)
 }
 
 fn print(out: &Output, report: &FlowReport) {

@@ -2,7 +2,7 @@
 //! against what the policies allow.
 
 use clap::Args;
-use palisade::network::intent::{IntentReport, PathFinding, compare};
+use palisade::network::intent::{IntentReport, compare};
 
 use super::load;
 use crate::exit::Exit;
@@ -28,38 +28,24 @@ pub fn run(out: &Output, args: &IntentArgs) -> Exit {
     };
     let found = compare(&resolver, &declaration, &mut issues);
     load::report_issues(out, &issues);
-    if out.json() {
-        out.print_json(&found.to_json());
-    } else {
-        print(out, &found);
-    }
-    super::exit_on(!found.is_clean())
+    super::report(
+        out,
+        &found.to_json(),
+        || print(out, &found),
+        !found.is_clean(),
+    )
 }
 
 fn print(out: &Output, report: &IntentReport) {
-    let undeclared = out.paint(Style::Yellow, "UNDECLARED");
-    let blocked = out.paint(Style::Red, "BLOCKED");
-    for (word, list) in [(undeclared, &report.undeclared), (blocked, &report.blocked)] {
-        for finding in list {
-            out.line(&format!("{word} {}", path(finding)));
-            for reason in &finding.because {
-                out.line(&format!("  {reason}"));
-            }
-        }
-    }
+    super::print_paths(
+        out,
+        &out.paint(Style::Yellow, "UNDECLARED"),
+        &report.undeclared,
+    );
+    super::print_paths(out, &out.paint(Style::Red, "BLOCKED"), &report.blocked);
     out.note(&format!(
         "{} undeclared (allowed, not declared: too open), {} blocked (declared, denied: too tight)",
         report.undeclared.len(),
         report.blocked.len()
     ));
-}
-
-/// `from => to PROTOCOL/port`, the port `*` for every port.
-fn path(f: &PathFinding) -> String {
-    let ports = match &f.ports {
-        None => "*".to_owned(),
-        Some(r) if r.start() == r.end() => r.start().to_string(),
-        Some(r) => format!("{}-{}", r.start(), r.end()),
-    };
-    format!("{} => {} {}/{ports}", f.from, f.to, f.protocol)
 }

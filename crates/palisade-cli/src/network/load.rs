@@ -34,6 +34,37 @@ pub fn report_issues(out: &Output, issues: &Issues) {
     }
 }
 
+/// The manifests of `check`, `connlist` and `audit`: positional, as they
+/// always were, or as `--policies` and `--inventory` like the newer
+/// commands take them (the three may be mixed; all are read together).
+#[derive(Debug, clap::Args)]
+pub struct Manifests {
+    /// Manifest files, directories (read recursively) or `-` for standard input.
+    #[arg(
+        value_name = "MANIFESTS",
+        required_unless_present_any = ["policies", "inventory"]
+    )]
+    paths: Vec<PathBuf>,
+    /// Policy manifests: files or directories (read recursively).
+    #[arg(long, value_name = "PATH")]
+    policies: Vec<PathBuf>,
+    /// The workloads, namespaces and services: files or directories.
+    #[arg(long, value_name = "PATH")]
+    inventory: Vec<PathBuf>,
+}
+
+impl Manifests {
+    /// Loads and compiles every path given, as [`resolver`] does.
+    pub fn resolver(&self, out: &Output) -> Option<Resolver> {
+        let paths: Vec<PathBuf> = [&self.paths, &self.policies, &self.inventory]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        resolver(out, &paths)
+    }
+}
+
 /// The inputs the intent and flow commands share.
 #[derive(Debug, clap::Args)]
 pub struct ClusterArgs {

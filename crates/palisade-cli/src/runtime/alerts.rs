@@ -20,7 +20,9 @@ use palisade::runtime::sinks::{
     self as writer, DEFAULT_QUEUE, Dispatcher, HttpConfig, HttpSink, LineFormat, ProgramSink,
     SinkStats,
 };
-use palisade::runtime::{Event, FlatEvent, FlatEvents, MatchMode, Schema, alert_schema, builtin};
+use palisade::runtime::{
+    Event, FlatEvent, FlatEvents, MatchMode, Schema, alert_schema, builtin, scap,
+};
 
 use super::replay::{AlertArgs, EventSource, Matching, ReplayArgs, check_plugins, load_rules};
 use crate::exit::Exit;
@@ -198,6 +200,21 @@ pub fn run(out: &Output, args: &ReplayArgs) -> Exit {
         }
     };
     let result = match source {
+        EventSource::Syscall if is_capture(&mut input) => {
+            if a.follow {
+                Err("--follow reads JSON lines; a .scap capture is replayed whole".to_owned())
+            } else {
+                read_capture(
+                    &args.events,
+                    input,
+                    &schema,
+                    &progress,
+                    &mut |event, line| {
+                        each(event, event.num().unwrap_or(line as u64));
+                    },
+                )
+            }
+        }
         EventSource::Syscall => read_events(
             &mut input,
             &schema,
@@ -237,6 +254,33 @@ fn open(path: &Path) -> Result<(Input, u64), String> {
     let file = File::open(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     let size = file.metadata().map_or(0, |m| m.len());
     Ok((Input::File(BufReader::with_capacity(1 << 16, file)), size))
+}
+
+/// Whether the input starts as a `.scap` capture does (gzip, or the
+/// section header block); the bytes stay to be read.
+fn is_capture(input: &mut Input) -> bool {
+    input.reader().fill_buf().is_ok_and(scap::is_capture)
+}
+
+/// Hands every shown event of a capture to `each`, with its `evt.num`.
+fn read_capture(
+    path: &Path,
+    input: Input,
+    schema: &Schema,
+    progress: &indicatif::ProgressBar,
+    each: &mut dyn FnMut(&FlatEvent, usize),
+) -> Result<(), String> {
+    let reader: Box<dyn BufRead> = match input {
+        Input::Stdin(s) => Box::new(s),
+        Input::File(f) => Box::new(progress.wrap_read(f)),
+    };
+    let mut events = scap::CaptureEvents::from_reader(path.display().to_string(), reader)
+        .map_err(|e| e.located())?;
+    events
+        .for_each(schema, &mut |event| {
+            each(event, event.num().unwrap_or(0) as usize);
+        })
+        .map_err(|e| e.located())
 }
 
 /// A progress bar on stderr for large files when it is a terminal.

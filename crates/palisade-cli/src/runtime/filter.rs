@@ -20,8 +20,8 @@ pub struct FilterArgs {
     /// The condition, in Falco's language.
     #[arg(value_name = "EXPR")]
     pub expr: String,
-    /// Events, one JSON object per line.
-    #[arg(long, value_name = "FILE.jsonl", required_unless_present = "check")]
+    /// Events, one JSON object per line, or a `.scap` capture.
+    #[arg(long, value_name = "FILE", required_unless_present = "check")]
     pub events: Option<PathBuf>,
     /// Rules files whose macros and lists EXPR may use.
     #[arg(long = "rules", value_name = "FILE", num_args = 1..)]

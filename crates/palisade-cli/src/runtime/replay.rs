@@ -9,6 +9,7 @@ use palisade::Severity;
 use palisade::runtime::Schema;
 use palisade::runtime::alerts::RateLimit;
 use palisade::runtime::k8saudit::PluginVersions;
+use palisade::runtime::scap;
 use palisade::runtime::{FlatEvent, FlatEvents};
 use palisade::runtime::{Loaded, Loader};
 use palisade::runtime::{MatchMode, RuleSet};
@@ -21,9 +22,10 @@ pub struct ReplayArgs {
     /// Rules files, loaded in order (default: the built-in rules).
     #[arg(long = "rules", value_name = "FILE", num_args = 1..)]
     pub rules: Vec<PathBuf>,
-    /// Events: one JSON object per line (Falco field names as keys), or a
-    /// Kubernetes audit log (audit.k8s.io `Event` lines or `EventList`s);
-    /// `-` reads standard input.
+    /// Events: one JSON object per line (Falco field names as keys), a
+    /// `.scap` capture (plain or gzip), or a Kubernetes audit log
+    /// (audit.k8s.io `Event` lines or `EventList`s); `-` reads standard
+    /// input.
     #[arg(long, value_name = "FILE")]
     pub events: PathBuf,
     /// The events' source (default: recognized from the first event:
@@ -163,7 +165,8 @@ pub fn compile_rules(
     out.checked(RuleSet::from_loaded(loaded, schema, mode))
 }
 
-/// Reads a JSON-lines events file; prints the error.
+/// Reads an events file, JSON lines or a `.scap` capture (told apart by
+/// its first bytes); prints the error.
 pub fn read_events(out: &Output, path: &Path, schema: &Schema) -> Option<FlatEvents> {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
@@ -172,6 +175,13 @@ pub fn read_events(out: &Output, path: &Path, schema: &Schema) -> Option<FlatEve
             return None;
         }
     };
+    if scap::is_capture(&bytes) {
+        let name = path.display().to_string();
+        return out.checked(
+            scap::CaptureEvents::from_reader(name, bytes.as_slice())
+                .and_then(|events| events.read_all(schema)),
+        );
+    }
     match FlatEvents::parse_bytes(&bytes, schema) {
         Ok(events) => Some(events),
         Err(e) => {

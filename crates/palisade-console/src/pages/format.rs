@@ -67,3 +67,20 @@ pub fn visible(text: &str) -> String {
     }
     out
 }
+
+/// The id of a policy's row on the policies page (`policy-` and the name,
+/// anything but letters, digits, `-` and `_` as `_`), the target of the
+/// links from findings.
+pub fn policy_anchor(policy: &str) -> String {
+    let name: String = policy
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("policy-{name}")
+}

@@ -12,6 +12,7 @@
 mod admission;
 mod assets;
 mod audit;
+mod fixes;
 mod format;
 mod layout;
 mod network;
@@ -37,6 +38,7 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
     let guarded = Router::new()
         .route("/", get(overview::page))
         .route("/admission", get(admission::page))
+        .route("/admission/object", get(admission::object_page))
         .route("/runtime", get(runtime::page))
         .route("/runtime/stream", get(stream::alerts))
         .route("/network", get(network::page))

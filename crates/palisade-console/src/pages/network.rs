@@ -1,4 +1,6 @@
-//! `/network`: the network audit's findings (unprotected workloads, missing
+//! `/network`: violations seen in observed flows (Hubble records posted to
+//! `/api/v1/flows` that the policies judge otherwise, or that the intents
+//! do not declare), the network audit's findings (unprotected workloads, missing
 //! default deny, world egress without L7 rules), who may talk to whom
 //! inside one namespace (the allowed ports of every pair), and "explain":
 //! a source, a destination and a port give the verdict with the policy
@@ -15,6 +17,7 @@ use super::audit::{findings_filter, latest};
 use super::format::{text, urgency, visible};
 use super::layout::{Nav, Page, field, table_section};
 use super::request::PageRequest;
+use crate::store::{Filter, StoredFlowFinding};
 
 const PAGE: Page = Page {
     title: "Network",
@@ -41,9 +44,19 @@ pub async fn page(request: PageRequest) -> Result<Response, Response> {
         .iter()
         .map(|(_, body)| serde_json::from_str(body).unwrap_or(Value::Null))
         .collect();
+    let flows = Filter {
+        limit: FINDINGS,
+        ..Filter::default()
+    };
+    let flows = app
+        .store
+        .list::<StoredFlowFinding>(&flows)
+        .await
+        .map_err(|e| PAGE.fail(e))?;
     let loaded = app.loaded();
     let resolver = loaded.palisade.resolver();
     let body = html! {
+        (flows_table(&flows))
         (explain(resolver, &query))
         (matrix(resolver, param(&query, "namespace")))
         (findings_table(&findings))
@@ -218,5 +231,54 @@ fn findings_table(findings: &[Value]) -> Markup {
         &["Check", "Severity", "Message"],
         rows,
         "No network findings.",
+    )
+}
+
+/// The stored flow findings: the flow, what was observed and what the
+/// policies say, the rules that decided, repeats and last time.
+fn flows_table(flows: &[StoredFlowFinding]) -> Markup {
+    let rows = (!flows.is_empty()).then(|| {
+        html! {
+            @for stored in flows {
+                @let f = &stored.finding;
+                @let flow = &f["flow"];
+                @let severity = text(&f["severity"]);
+                @let subject = &f["subject"];
+                tr data-finding=(text(&flow["finding"])) {
+                    th scope="row" { (visible(&text(&flow["finding"]))) }
+                    td class=(urgency(&severity)) { (severity) }
+                    td.flow {
+                        (visible(&text(&subject["from"]))) " → " (visible(&text(&subject["to"])))
+                        " " (visible(&text(&subject["protocol"]))) "/" (text(&subject["port"]))
+                    }
+                    td { (visible(&text(&flow["observed"]))) " (" (visible(&text(&flow["direction"]))) "), policies: " (visible(&text(&flow["verdict"]))) }
+                    td {
+                        @if let Some(reasons) = flow["decided_by"].as_array() {
+                            ul { @for r in reasons { li { (visible(&text(&r["text"]))) } } }
+                        }
+                    }
+                    td { (stored.count) }
+                    td { time datetime=(stored.last_seen) { (stored.last_seen) } }
+                    td { (visible(&stored.cluster)) }
+                }
+            }
+        }
+    });
+    table_section(
+        "flow-findings",
+        "Violations from observed flows",
+        "Hubble flows the cluster forwarded or dropped otherwise than the policies say (drift), declared paths that were dropped, and allowed paths nobody declared",
+        &[
+            "Finding",
+            "Severity",
+            "Flow",
+            "Observed",
+            "Decided by",
+            "Count",
+            "Last seen",
+            "Cluster",
+        ],
+        rows,
+        "No flow findings: post Hubble flows to /api/v1/flows.",
     )
 }

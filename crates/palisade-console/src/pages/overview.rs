@@ -1,6 +1,7 @@
 //! `/`: where the cluster stands: the posture score with its pillars and
 //! the reasons behind every point lost, open findings by layer and
-//! severity, alert counts, and policy coverage at a glance.
+//! severity, alert counts, and policy coverage at a glance; a cluster
+//! picker narrows the counts to one cluster.
 
 use std::collections::BTreeMap;
 
@@ -9,8 +10,8 @@ use maud::{Markup, html};
 use serde_json::Value;
 
 use super::audit::latest;
-use super::format::{LAYERS, SEVERITIES, band, percent, text, urgency};
-use super::layout::{Nav, Page, table_section};
+use super::format::{LAYERS, SEVERITIES, band, percent, text, urgency, visible};
+use super::layout::{Nav, Page, field, table_section};
 use super::request::PageRequest;
 use crate::store::rfc3339;
 
@@ -22,28 +23,57 @@ const PAGE: Page = Page {
 /// Audit runs drawn in the trend.
 const TREND: i64 = 60;
 
-/// `GET /`.
+/// `GET /?cluster=`: every cluster's counts, or the one picked.
 pub async fn page(request: PageRequest) -> Result<Response, Response> {
-    let PageRequest { app, csrf, .. } = request;
+    let PageRequest { app, csrf, query } = request;
     let (app, csrf) = (&*app, &csrf);
     let run = latest(app, PAGE).await?;
     let (at, score, posture, coverage) = (run.at, run.score, &run.posture, &run.coverage);
     let fail = |e| PAGE.fail(e);
-    let counts = app.store.finding_counts(run.id).await.map_err(fail)?;
+    let clusters = app.store.clusters().await.map_err(fail)?;
+    // Only a cluster the store knows is picked (anything else: all).
+    let picked = query
+        .get("cluster")
+        .filter(|c| clusters.contains(c))
+        .map(String::as_str);
+    let counts = crate::summary::counts(app, run.id, picked)
+        .await
+        .map_err(fail)?;
     let trend = app.store.scores(&app.config.cluster, TREND).await;
     let trend = trend.map_err(fail)?;
-    let (oncall, review) = app.store.alert_counts().await.map_err(fail)?;
+    let own = &app.config.cluster;
     let body = html! {
-        p.meta { "Cluster " strong { (app.config.cluster) } ", last audit " time datetime=(rfc3339(at)) { (rfc3339(at)) } }
+        (cluster_picker(&clusters, picked))
+        p.meta {
+            "Posture of cluster " strong { (visible(own)) } " (the inventory's), last audit "
+            time datetime=(rfc3339(at)) { (rfc3339(at)) }
+        }
         div.cards {
             (score_card(score, posture, &trend))
-            (alerts_card(oncall, review))
+            (alerts_card(counts.oncall, counts.review, picked))
         }
-        (findings_table(&counts))
+        (findings_table(&counts.findings, picked))
         (pillars(posture))
         (coverage_table(coverage))
     };
     Ok(PAGE.render(csrf, body))
+}
+
+/// The cluster picker: every cluster the store has heard of, or all.
+fn cluster_picker(clusters: &[String], picked: Option<&str>) -> Markup {
+    html! {
+        form.filters #cluster-picker method="get" action="/" {
+            (field("cluster", "Cluster", html! {
+                select #cluster name="cluster" {
+                    option value="" selected[picked.is_none()] { "All clusters" }
+                    @for c in clusters {
+                        option value=(c) selected[picked == Some(c.as_str())] { (visible(c)) }
+                    }
+                }
+            }))
+            button type="submit" { "Show" }
+        }
+    }
 }
 
 /// The score over the latest audits as a line (an SVG drawn here: no chart
@@ -107,10 +137,13 @@ fn score_card(score: i64, posture: &Value, trend: &[(i64, i64)]) -> Markup {
     }
 }
 
-fn alerts_card(oncall: i64, review: i64) -> Markup {
+fn alerts_card(oncall: i64, review: i64, picked: Option<&str>) -> Markup {
     html! {
         section.card aria-labelledby="alerts-h" {
-            h2 #alerts-h { "Alerts" }
+            h2 #alerts-h {
+                "Alerts"
+                @if let Some(c) = picked { " of " (visible(c)) }
+            }
             dl.counts {
                 div { dt { "Total" } dd #alerts-total { (oncall + review) } }
                 div { dt { "Escalated to on-call" } dd #alerts-oncall { (oncall) } }
@@ -121,7 +154,7 @@ fn alerts_card(oncall: i64, review: i64) -> Markup {
     }
 }
 
-fn findings_table(counts: &[(String, String, i64)]) -> Markup {
+fn findings_table(counts: &[(String, String, i64)], picked: Option<&str>) -> Markup {
     let mut by: BTreeMap<(&str, &str), i64> = BTreeMap::new();
     for (layer, severity, n) in counts {
         *by.entry((layer.as_str(), severity.as_str())).or_default() += n;
@@ -139,7 +172,10 @@ fn findings_table(counts: &[(String, String, i64)]) -> Markup {
                 p { "No open findings." }
             } @else {
                 table #findings {
-                    caption { (total) " open findings in the latest audit" }
+                    caption {
+                        (total) " open findings: the latest audit's and the judged flows'"
+                        @if let Some(c) = picked { " of cluster " (visible(c)) }
+                    }
                     thead { tr {
                         th scope="col" { "Layer" }
                         @for s in &columns { th scope="col" class=(urgency(s)) { (s) } }

@@ -10,7 +10,7 @@ use maud::html;
 use serde_json::Value;
 
 use super::audit::latest;
-use super::format::{percent, text, visible};
+use super::format::{percent, policy_anchor, text, visible};
 use super::layout::{Nav, Page, table_section};
 use super::request::PageRequest;
 
@@ -39,7 +39,7 @@ pub async fn page(request: PageRequest) -> Result<Response, Response> {
             @for item in items {
                 @let name = text(&item["policy"]);
                 @let share = item.get("share").and_then(Value::as_f64).unwrap_or(0.0);
-                tr {
+                tr #(policy_anchor(&name)) data-policy=(name) {
                     th scope="row" { (visible(&name)) }
                     td { (text(&item["layer"])) }
                     td { (text(&item["applies_to"])) " of " (text(&item["of"])) " (" (percent(share)) ")" }

@@ -1,4 +1,5 @@
-//! `/runtime`: the runtime rules with their switches (enabled, alert-only)
+//! `/runtime`: the rule tags with their on/off switches, the runtime rules
+//! with their switches (enabled, alert-only)
 //! and the deduplicated alerts, escalated (on-call) apart from the review
 //! list, newest first, paged; each alert offers an exception pre-filled
 //! from its fields. The live stream ([`super::stream`]) keeps the lists
@@ -57,10 +58,46 @@ pub async fn page(request: PageRequest) -> Result<Response, Response> {
         lists.push(alert_list(routed, title, &rows, next.as_deref(), &param));
     }
     let body = html! {
+        (tags_table(&app))
         (rules_table(&app))
         @for list in &lists { (list) }
     };
     Ok(PAGE.render(&csrf, body))
+}
+
+/// Every tag of the loaded rules with its on/off switch: a tag switched
+/// off stops the alerts of every rule that carries it.
+fn tags_table(app: &App) -> Markup {
+    let loaded = app.loaded();
+    let tuning = app.tuning();
+    let tags = crate::ingest::tags(&loaded.palisade);
+    let rows = (!tags.is_empty()).then(|| {
+        html! {
+            @for (tag, rules) in &tags {
+                @let on = !tuning.disabled_tags.contains(tag);
+                tr data-tag=(tag) {
+                    th scope="row" { (visible(tag)) }
+                    td { (rules) }
+                    td {
+                        span.state { @if on { "on" } @else { "off" } }
+                        " "
+                        button type="button" data-action="tag" data-tag=(tag) data-value=(if on { "false" } else { "true" })
+                            aria-label={ (if on { "Switch off the tag " } else { "Switch on the tag " }) (visible(tag)) } {
+                            @if on { "Switch off" } @else { "Switch on" }
+                        }
+                    }
+                }
+            }
+        }
+    });
+    table_section(
+        "tags",
+        "Tags",
+        "Switch a tag off to stop the alerts of every rule that carries it (as Falco's -T)",
+        &["Tag", "Rules", "State"],
+        rows,
+        "No loaded rule has tags.",
+    )
 }
 
 fn rules_table(app: &App) -> Markup {

@@ -109,6 +109,7 @@ impl Store {
     pub async fn upsert_alerts(&self, alerts: &[NewAlert]) -> Result<Vec<Upserted>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(|e| self.error(&e))?;
         let mut out = Vec::with_capacity(alerts.len());
+        let mut new_clusters: Vec<&str> = Vec::new();
         for a in alerts {
             let row = sqlx::query(
                 "INSERT INTO alerts (cluster, rule, priority, severity, output, fields, count, first_seen, last_seen, routed) \
@@ -136,7 +137,8 @@ impl Store {
                 notified_at: row.try_get(2).map_err(|e| self.error(&e))?,
             };
             if up.count == a.count {
-                // A new alert: one more in the summary's counts.
+                // A new alert: one more in the summary's counts, overall
+                // and for its cluster.
                 sqlx::query(
                     "INSERT INTO alert_counts (routed, n) VALUES ($1, 1) \
                      ON CONFLICT (routed) DO UPDATE SET n = alert_counts.n + 1",
@@ -145,6 +147,19 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| self.error(&e))?;
+                sqlx::query(
+                    "INSERT INTO cluster_alert_counts (cluster, routed, n) VALUES ($1, $2, 1) \
+                     ON CONFLICT (cluster, routed) DO UPDATE SET n = cluster_alert_counts.n + 1",
+                )
+                .bind(&a.cluster)
+                .bind(&a.routed)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.error(&e))?;
+                if !new_clusters.contains(&a.cluster.as_str()) {
+                    self.note_cluster(&mut tx, &a.cluster).await?;
+                    new_clusters.push(&a.cluster);
+                }
             }
             out.push(up);
         }
@@ -189,13 +204,11 @@ impl Store {
         self.each(&rows, |row| Ok((row.try_get(5)?, StoredAlert::read(row)?)))
     }
 
-    /// Stored alerts by routing: `(oncall, review)`.
-    pub async fn alert_counts(&self) -> Result<(i64, i64), StoreError> {
+    /// Stored alerts by routing, over every cluster or one: `(oncall, review)`.
+    pub async fn alert_counts(&self, cluster: Option<&str>) -> Result<(i64, i64), StoreError> {
         let (mut oncall, mut review) = (0, 0);
-        for (routed, n) in self
-            .counts("SELECT routed, n FROM alert_counts", &[])
-            .await?
-        {
+        let counts = self.totals(super::Totals::Alerts, cluster).await?;
+        for (routed, n) in counts {
             if routed == "oncall" {
                 oncall += n;
             } else {

@@ -5,7 +5,7 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{Bind, Filters, Listed, Store, StoreError, json_column};
+use super::{Filters, Listed, Store, StoreError, json_column};
 use sqlx::any::AnyRow;
 
 /// One decision to store: what the filters read, apart, and the whole
@@ -89,6 +89,9 @@ impl Store {
         decisions: &[NewDecision],
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(|e| self.error(&e))?;
+        if !decisions.is_empty() {
+            self.note_cluster(&mut tx, cluster).await?;
+        }
         for d in decisions {
             let row = sqlx::query(
                 "INSERT INTO admission_decisions (cluster, at, uid, operation, kind, namespace, name, allowed, verdict, dry_run, body) \
@@ -132,28 +135,5 @@ impl Store {
         }
         tx.commit().await.map_err(|e| self.error(&e))?;
         Ok(())
-    }
-
-    /// Stored decisions by verdict, over every cluster or one.
-    pub async fn decision_counts(
-        &self,
-        cluster: Option<&str>,
-    ) -> Result<Vec<(String, i64)>, StoreError> {
-        match cluster {
-            Some(c) => {
-                self.counts(
-                    "SELECT verdict, n FROM decision_counts WHERE cluster = $1",
-                    &[Bind::Text(c)],
-                )
-                .await
-            }
-            None => {
-                self.counts(
-                    "SELECT verdict, CAST(SUM(n) AS BIGINT) FROM decision_counts GROUP BY verdict",
-                    &[],
-                )
-                .await
-            }
-        }
     }
 }

@@ -5,10 +5,12 @@
 //! - `alerts`: deduplicated alerts and their counts;
 //! - `tuning`: rule states and exceptions;
 //! - `runs`: audit runs with their findings, posture and coverage;
-//! - `decisions`: admission decisions forwarded by the webhook.
+//! - `decisions`: admission decisions forwarded by the webhook;
+//! - `flows`: judged flows that showed something, and the clusters heard of.
 
 mod alerts;
 mod decisions;
+mod flows;
 mod runs;
 pub mod schema;
 mod tuning;
@@ -18,6 +20,7 @@ use sqlx::{AnyPool, Row};
 
 pub use alerts::{NewAlert, StoredAlert, Upserted};
 pub use decisions::{NewDecision, StoredDecision};
+pub use flows::{NewFlowFinding, StoredFlowFinding};
 pub use runs::{FINDING_FILTERS, Run, RunFinding};
 pub use tuning::RuleState;
 
@@ -125,6 +128,63 @@ pub struct Filter {
 enum Bind<'a> {
     Int(i64),
     Text(&'a str),
+}
+
+/// A table of totals per cluster and key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Totals {
+    /// Alerts by routing (`oncall`, `review`).
+    Alerts,
+    /// Admission decisions by verdict.
+    Decisions,
+    /// Flow records by what judging found (`records`, `judged`, `drift`, ...).
+    Flows,
+}
+
+impl Totals {
+    /// `(of one cluster, of all)`.
+    fn queries(self) -> (&'static str, &'static str) {
+        match self {
+            Totals::Alerts => (
+                "SELECT routed, n FROM cluster_alert_counts WHERE cluster = $1",
+                "SELECT routed, n FROM alert_counts",
+            ),
+            Totals::Decisions => (
+                "SELECT verdict, n FROM decision_counts WHERE cluster = $1",
+                "SELECT verdict, CAST(SUM(n) AS BIGINT) FROM decision_counts GROUP BY verdict",
+            ),
+            Totals::Flows => (
+                "SELECT name, n FROM flow_counts WHERE cluster = $1",
+                "SELECT name, CAST(SUM(n) AS BIGINT) FROM flow_counts GROUP BY name",
+            ),
+        }
+    }
+}
+
+/// The query of one cluster (`one`, its name bound as `$1`) or of all
+/// (`all`), with its binds.
+fn per_cluster<'a>(
+    cluster: Option<&'a str>,
+    one: &'static str,
+    all: &'static str,
+) -> (&'static str, Vec<Bind<'a>>) {
+    match cluster {
+        Some(c) => (one, vec![Bind::Text(c)]),
+        None => (all, Vec::new()),
+    }
+}
+
+/// The query `sql` with `binds` bound in order.
+fn bound<'q>(
+    sql: &'q str,
+    binds: &[Bind<'q>],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    binds
+        .iter()
+        .fold(sqlx::query(sql), |query, bind| match *bind {
+            Bind::Int(v) => query.bind(v),
+            Bind::Text(v) => query.bind(v),
+        })
 }
 
 /// A `SELECT ... WHERE` built from optional filters: each condition names
@@ -254,14 +314,7 @@ impl Store {
 
     /// Every row of `sql` with `binds`, on the pool.
     async fn fetch_all(&self, sql: &str, binds: &[Bind<'_>]) -> Result<Vec<AnyRow>, StoreError> {
-        let mut query = sqlx::query(sql);
-        for bind in binds {
-            query = match *bind {
-                Bind::Int(v) => query.bind(v),
-                Bind::Text(v) => query.bind(v),
-            };
-        }
-        query
+        bound(sql, binds)
             .fetch_all(&self.pool)
             .await
             .map_err(|e| self.error(&e))
@@ -275,6 +328,46 @@ impl Store {
     ) -> Result<Vec<(String, i64)>, StoreError> {
         let rows = self.fetch_all(sql, binds).await?;
         self.each(&rows, |row| Ok((row.try_get(0)?, row.try_get(1)?)))
+    }
+
+    /// The totals of `table` by key, over every cluster or one.
+    pub async fn totals(
+        &self,
+        table: Totals,
+        cluster: Option<&str>,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let (one, all) = table.queries();
+        let (sql, binds) = per_cluster(cluster, one, all);
+        self.counts(sql, &binds).await
+    }
+
+    /// Records, within `tx`, that `cluster` has been heard of (the pages'
+    /// cluster picker, [`Store::clusters`]).
+    async fn note_cluster(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        cluster: &str,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            tx,
+            "INSERT INTO clusters (name) VALUES ($1) ON CONFLICT (name) DO NOTHING",
+            &[Bind::Text(cluster)],
+        )
+        .await
+    }
+
+    /// Runs `sql` with `binds` within `tx`.
+    async fn execute(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        sql: &str,
+        binds: &[Bind<'_>],
+    ) -> Result<(), StoreError> {
+        bound(sql, binds)
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| self.error(&e))?;
+        Ok(())
     }
 }
 
@@ -297,6 +390,9 @@ impl Store {
             "DELETE FROM runs WHERE at < $1",
             "DELETE FROM decision_policies WHERE decision_id IN (SELECT id FROM admission_decisions WHERE at < $1)",
             "DELETE FROM admission_decisions WHERE at < $1",
+            "DELETE FROM flow_findings WHERE last_seen < $1",
+            "DELETE FROM cluster_alert_counts",
+            "INSERT INTO cluster_alert_counts (cluster, routed, n) SELECT cluster, routed, COUNT(*) FROM alerts GROUP BY cluster, routed",
             "DELETE FROM decision_counts",
             "INSERT INTO decision_counts (cluster, verdict, n) SELECT cluster, verdict, COUNT(*) FROM admission_decisions GROUP BY cluster, verdict",
         ] {

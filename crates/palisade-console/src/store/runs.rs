@@ -4,9 +4,11 @@ use sqlx::Row;
 
 use super::{Bind, Filter, Filters, Select, Store, StoreError};
 
-/// The filters of `GET /findings` (within one run).
+/// The filters of `GET /findings` (within one run, and over the stored
+/// flow findings, whose table has the same columns).
 pub const FINDING_FILTERS: Filters = Filters {
     conditions: &[
+        ("cluster", "cluster = ?"),
         ("layer", "layer = ?"),
         ("severity", "severity = ?"),
         ("namespace", "namespace = ?"),
@@ -63,6 +65,7 @@ impl Store {
         .await
         .map_err(|e| self.error(&e))?;
         let id: i64 = row.try_get(0).map_err(|e| self.error(&e))?;
+        self.note_cluster(&mut tx, &run.cluster).await?;
         for f in &run.findings {
             sqlx::query(
                 "INSERT INTO findings (run_id, cluster, layer, severity, policy, namespace, body) VALUES ($1, $2, $3, $4, $5, $6, $7)",

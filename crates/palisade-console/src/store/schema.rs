@@ -14,12 +14,17 @@ use sqlx::migrate::{Migration, MigrationSource, MigrationType};
 use super::Backend;
 
 /// Every migration: version, description, text.
-const MIGRATIONS: [(i64, &str, &str); 2] = [
+const MIGRATIONS: [(i64, &str, &str); 3] = [
     (1, "init", include_str!("../../migrations/0001_init.sql")),
     (
         2,
         "admission decisions",
         include_str!("../../migrations/0002_admission_decisions.sql"),
+    ),
+    (
+        3,
+        "flow findings, clusters and tag states",
+        include_str!("../../migrations/0003_flow_findings.sql"),
     ),
 ];
 

@@ -1,4 +1,5 @@
-//! The tuning routine's state: rule states (enabled, mode) and exceptions.
+//! The tuning routine's state: rule states (enabled, mode), tag states
+//! (enabled) and exceptions.
 
 use sqlx::Row;
 
@@ -60,6 +61,30 @@ impl Store {
         self.fetch_all(
             "INSERT INTO exceptions (rule, body, created_at) VALUES ($1, $2, $3)",
             &[Bind::Text(rule), Bind::Text(body), Bind::Int(at)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The tags switched off.
+    pub async fn disabled_tags(&self) -> Result<Vec<String>, StoreError> {
+        let rows = self
+            .fetch_all("SELECT name FROM tag_states WHERE enabled = 0", &[])
+            .await?;
+        self.each(&rows, |row| row.try_get(0))
+    }
+
+    /// Switches a tag on or off.
+    pub async fn save_tag_state(
+        &self,
+        tag: &str,
+        enabled: bool,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.fetch_all(
+            "INSERT INTO tag_states (name, enabled, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at",
+            &[Bind::Text(tag), Bind::Int(i64::from(enabled)), Bind::Int(at)],
         )
         .await?;
         Ok(())

@@ -137,17 +137,43 @@ impl Console {
         }
     }
 
-    /// The rule named `name` as `GET /api/v1/rules` lists it.
-    pub async fn rule(&self, name: &str) -> Value {
-        let (status, rules) = self.get("/api/v1/rules").await;
-        assert_eq!(status, 200, "{rules}");
-        rules["items"]
+    /// The item named `name` of the list `GET path` answers
+    /// (`/api/v1/rules`, `/api/v1/tags`).
+    pub async fn named(&self, path: &str, name: &str) -> Value {
+        let (status, list) = self.get(path).await;
+        assert_eq!(status, 200, "{list}");
+        list["items"]
             .as_array()
             .unwrap()
             .iter()
             .find(|r| r["name"] == name)
-            .unwrap_or_else(|| panic!("no rule `{name}`: {rules}"))
+            .unwrap_or_else(|| panic!("no `{name}` in {path}: {list}"))
             .clone()
+    }
+
+    /// The rule named `name` as `GET /api/v1/rules` lists it.
+    pub async fn rule(&self, name: &str) -> Value {
+        self.named("/api/v1/rules", name).await
+    }
+
+    /// The tag named `name` as `GET /api/v1/tags` lists it.
+    pub async fn tag(&self, name: &str) -> Value {
+        self.named("/api/v1/tags", name).await
+    }
+
+    /// Posts [`APT`] to `path` (`/api/v1/events?...`), which must accept
+    /// it; the alerts of its rule then stored.
+    pub async fn apt(&self, path: &str) -> Vec<Value> {
+        let (status, body) = self.post(path, APT).await;
+        assert_eq!(status, 200, "{body}");
+        self.alerts("Package manager in container").await
+    }
+
+    /// The whole answer to `GET path` (with the token): status, headers, body.
+    pub async fn fetch(&self, path: &str) -> reqwest::Response {
+        let url = format!("{}{path}", self.base);
+        let request = self.client.get(url).bearer_auth(TOKEN);
+        request.send().await.unwrap()
     }
 
     pub async fn alerts(&self, rule: &str) -> Vec<Value> {
@@ -178,3 +204,26 @@ pub fn config(name: &str, db: &str) -> ConsoleConfig {
     config.token = Some(TOKEN.to_owned());
     config
 }
+
+/// A Hubble record (`hubble observe -o json`) between two pods of the
+/// example inventory, seen at `direction` with `verdict`.
+pub fn hubble(verdict: &str, direction: &str, from: &[&str], to: &[&str], port: u16) -> String {
+    let end = |labels: &[&str]| serde_json::json!({"namespace": labels[0], "labels": labels[1..].iter().map(|l| format!("k8s:{l}")).collect::<Vec<_>>()});
+    serde_json::json!({"flow": {
+        "time": "2026-12-07T04:00:00.000000001Z",
+        "verdict": verdict,
+        "traffic_direction": direction,
+        "l4": {"TCP": {"source_port": 40000, "destination_port": port}},
+        "source": end(from),
+        "destination": end(to),
+    }})
+    .to_string()
+}
+
+pub const WEB: &[&str] = &["shop", "app=web", "tier=frontend"];
+pub const API: &[&str] = &["shop", "app=api", "tier=backend"];
+pub const DB: &[&str] = &["data", "app=db"];
+
+/// A package manager run in a container (rule `Package manager in
+/// container`, tags `container` and `software_mgmt`).
+pub const APT: &str = r#"{"evt.type": "execve", "evt.dir": "<", "proc.name": "apt", "proc.cmdline": "apt install nmap", "container.id": "3ad7b26ded6d"}"#;

@@ -22,6 +22,10 @@ pub struct ObservedEnd {
     pub pod: Option<String>,
     /// The address from the `IP` section.
     pub ip: Option<IpAddr>,
+    /// The DNS names the address was resolved from (`source_names`,
+    /// `destination_names`: Cilium's DNS proxy cache), lowercased without
+    /// the final dot.
+    pub names: Vec<String>,
 }
 
 /// The side a flow was observed at.
@@ -69,6 +73,12 @@ pub struct LineError {
     pub message: String,
 }
 
+/// The DNS names of the source and of the destination, in both spellings.
+const NAMES: [(&str, &str); 2] = [
+    ("source_names", "sourceNames"),
+    ("destination_names", "destinationNames"),
+];
+
 /// A field under either spelling.
 fn field<'a>(object: &'a Json, snake: &str, camel: &str) -> Option<&'a Json> {
     object.get(snake).or_else(|| object.get(camel))
@@ -109,14 +119,31 @@ pub fn parse_line(line: usize, text_line: &str) -> Result<Option<FlowRecord>, Li
         None => return Err(error("the flow has no `verdict`".to_owned())),
     };
     let ip = flow.get("IP").or_else(|| flow.get("ip"));
-    let address = |key: &str| -> Option<IpAddr> { ip?.get(key)?.as_str()?.parse().ok() };
-    let end = |key: &str, address: Option<IpAddr>| {
-        flow.get(key)
+    for (snake, camel) in NAMES {
+        let names = field(flow, snake, camel);
+        let listed =
+            names.is_none_or(|n| n.as_array().is_some_and(|a| a.iter().all(Json::is_string)));
+        if !listed {
+            return Err(error(format!("`{snake}` must be a list of DNS names")));
+        }
+    }
+    let end = |key: &str, (snake, camel): (&str, &str)| {
+        let address = ip
+            .and_then(|ip| ip.get(key))
+            .and_then(Json::as_str)
+            .and_then(|a| a.parse().ok());
+        let mut end = flow
+            .get(key)
             .map(|e| observed_end(e, address))
             .unwrap_or(ObservedEnd {
                 ip: address,
                 ..ObservedEnd::default()
-            })
+            });
+        end.names = crate::json::items(field(flow, snake, camel))
+            .filter_map(Json::as_str)
+            .map(crate::domains::normalize)
+            .collect();
+        end
     };
     let direction = match text(flow, "traffic_direction", "trafficDirection") {
         Some("EGRESS") => ObservedDirection::Egress,
@@ -131,8 +158,8 @@ pub fn parse_line(line: usize, text_line: &str) -> Result<Option<FlowRecord>, Li
     Ok(Some(FlowRecord {
         line,
         verdict: verdict.to_owned(),
-        source: end("source", address("source")),
-        destination: end("destination", address("destination")),
+        source: end("source", NAMES[0]),
+        destination: end("destination", NAMES[1]),
         l4: flow.get("l4").and_then(layer4),
         direction,
         is_reply,
@@ -162,6 +189,7 @@ fn observed_end(end: &Json, ip: Option<IpAddr>) -> ObservedEnd {
         reserved,
         pod: text(end, "pod_name", "podName").map(str::to_owned),
         ip,
+        names: Vec::new(),
     }
 }
 

@@ -226,12 +226,14 @@ impl<'a> FlowJudge<'a> {
         let (protocol, port) = record.l4.ok_or(Unjudged::NoPort)?;
         let src = self.end(&record.source, "source")?;
         let dst = self.end(&record.destination, "destination")?;
-        let verdict = self.resolver.check(&Flow {
+        let names = &record.destination.names;
+        let flow = Flow {
             src,
             dst,
             protocol,
             port,
-        });
+        };
+        let verdict = self.resolver.check_named(&flow, names);
         let (allowed, side) = match record.direction {
             ObservedDirection::Egress => (verdict.egress_allowed, Some(Direction::Egress)),
             ObservedDirection::Ingress => (verdict.ingress_allowed, Some(Direction::Ingress)),
@@ -252,7 +254,7 @@ impl<'a> FlowJudge<'a> {
         let declared = self
             .declared
             .as_ref()
-            .map(|d| d.holds(src, dst, protocol, port));
+            .map(|d| d.holds((src, dst), names, protocol, port));
         let forwarded = record.verdict == "FORWARDED";
         let finding = if forwarded != allowed {
             Some(FlowFinding::Drift)

@@ -20,27 +20,13 @@ use std::net::{IpAddr, Ipv4Addr};
 use ipnet::IpNet;
 
 use super::{Declaration, Intent, Target, WorkloadRef, internet_ports};
+use crate::domains::covers;
 use crate::inventory::{EndpointId, Inventory, Service};
 use crate::issues::Issues;
+use crate::paths::{self, PathFinding, push_findings};
 use crate::policy::{Action, Direction, Peer};
 use crate::ports::{Ports, Protocol};
-use crate::resolver::{Condition, Explained, Flow, FlowEnd, Reason, Resolver};
-
-/// One path the comparison reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PathFinding {
-    /// The workload, `namespace/name`.
-    pub from: String,
-    /// The workload (`namespace/name`), address range or domain name.
-    pub to: String,
-    /// The protocol.
-    pub protocol: Protocol,
-    /// The ports (one port is a range of one); `None`: every port.
-    pub ports: Option<std::ops::RangeInclusive<u16>>,
-    /// The rules that allowed it (undeclared) or denied it (blocked), as
-    /// the verdict of its first port explains them.
-    pub because: Vec<Explained>,
-}
+use crate::resolver::{FlowEnd, Resolver};
 
 /// What the comparison found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -56,28 +42,9 @@ impl IntentReport {
     /// allowed_by}], "blocked": [{from, to, protocol, port, denied_by}]}`,
     /// `port` `null` for every port, `end_port` for a range.
     pub fn to_json(&self) -> serde_json::Value {
-        let list = |findings: &[PathFinding], key: &str| -> Vec<serde_json::Value> {
-            findings
-                .iter()
-                .map(|f| {
-                    let port = f.ports.as_ref().map(|r| *r.start());
-                    let mut v = serde_json::json!({
-                        "from": f.from, "to": f.to, "protocol": f.protocol, "port": port,
-                    });
-                    if let Some(obj) = v.as_object_mut() {
-                        if let Some(r) = f.ports.as_ref().filter(|r| r.end() > r.start()) {
-                            obj.insert("end_port".into(), (*r.end()).into());
-                        }
-                        let because = serde_json::to_value(&f.because).unwrap_or_default();
-                        obj.insert(key.into(), because);
-                    }
-                    v
-                })
-                .collect()
-        };
         serde_json::json!({
-            "undeclared": list(&self.undeclared, "allowed_by"),
-            "blocked": list(&self.blocked, "denied_by"),
+            "undeclared": paths::to_json(&self.undeclared, "allowed_by"),
+            "blocked": paths::to_json(&self.blocked, "denied_by"),
         })
     }
 
@@ -86,9 +53,6 @@ impl IntentReport {
         self.undeclared.is_empty() && self.blocked.is_empty()
     }
 }
-
-/// The documentation address flows to domain names are checked with.
-const SOME_ADDRESS: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 
 /// The declared paths resolved against the inventory.
 #[derive(Default)]
@@ -102,9 +66,17 @@ pub(crate) struct Declared {
 }
 
 impl Declared {
-    /// Whether the path `src` -> `dst` on `protocol`/`port` is declared
-    /// (workload to workload, or workload to a declared address).
-    pub(crate) fn holds(&self, src: FlowEnd, dst: FlowEnd, protocol: Protocol, port: u16) -> bool {
+    /// Whether the path `src` -> `dst` on `protocol`/`port` is declared:
+    /// workload to workload, or workload to a declared address or to a
+    /// declared domain covering one of `names` (the DNS names the
+    /// destination address was resolved from).
+    pub(crate) fn holds(
+        &self,
+        (src, dst): (FlowEnd, FlowEnd),
+        names: &[String],
+        protocol: Protocol,
+        port: u16,
+    ) -> bool {
         let FlowEnd::Endpoint(a) = src else {
             return false;
         };
@@ -113,9 +85,15 @@ impl Declared {
                 .pairs
                 .get(&(a.0, b.0))
                 .is_some_and(|p| p.contains(protocol, port)),
-            FlowEnd::Ip(ip) => self.networks.iter().any(|(c, net, ports)| {
-                *c == a.0 && net.contains(&ip) && ports.contains(protocol, port)
-            }),
+            FlowEnd::Ip(ip) => {
+                self.networks.iter().any(|(c, net, ports)| {
+                    *c == a.0 && net.contains(&ip) && ports.contains(protocol, port)
+                }) || self.domains.iter().any(|(c, domain, ports)| {
+                    *c == a.0
+                        && internet_ports(ports).contains(protocol, port)
+                        && names.iter().any(|n| covers(domain, n))
+                })
+            }
             FlowEnd::Entity(_) => false,
         }
     }
@@ -140,12 +118,8 @@ pub fn compare(
     workload_pairs(resolver, &declared, &mut report);
     networks(resolver, &declared, &mut report);
     domains(resolver, &declared, &mut report);
-    let key = |f: &PathFinding| {
-        let first = f.ports.as_ref().map(|r| *r.start());
-        (f.from.clone(), f.to.clone(), f.protocol, first)
-    };
-    report.undeclared.sort_by_key(key);
-    report.blocked.sort_by_key(key);
+    paths::sort(&mut report.undeclared);
+    paths::sort(&mut report.blocked);
     report
 }
 
@@ -309,50 +283,6 @@ pub(super) fn dns_servers(inventory: &Inventory) -> Vec<EndpointId> {
         .collect()
 }
 
-/// One finding per range of `ports`, explained by the verdict of `flow` at
-/// the range's first port.
-fn push_findings(
-    list: &mut Vec<PathFinding>,
-    resolver: &Resolver,
-    (from, to): (&str, &str),
-    flow: (FlowEnd, FlowEnd),
-    ports: &Ports,
-) {
-    for range in ports.ranges() {
-        let every = range.start == crate::ports::MIN_PORT && range.end == crate::ports::MAX_PORT;
-        let verdict = resolver.check(&Flow {
-            src: flow.0,
-            dst: flow.1,
-            protocol: range.protocol,
-            port: range.start,
-        });
-        // A denied path is explained by the side(s) that denied it.
-        let explained = verdict.explained();
-        let because = if verdict.allowed {
-            explained
-        } else {
-            let denied = |d: Direction| match d {
-                Direction::Egress => !verdict.egress_allowed,
-                Direction::Ingress => !verdict.ingress_allowed,
-            };
-            verdict
-                .because
-                .iter()
-                .zip(explained)
-                .filter(|(r, _)| denied(r.direction()))
-                .map(|(_, e)| e)
-                .collect()
-        };
-        list.push(PathFinding {
-            from: from.to_owned(),
-            to: to.to_owned(),
-            protocol: range.protocol,
-            ports: (!every).then_some(range.start..=range.end),
-            because,
-        });
-    }
-}
-
 fn name_of(inventory: &Inventory, e: u32) -> String {
     inventory
         .endpoint(EndpointId(e))
@@ -378,7 +308,9 @@ fn workload_pairs(resolver: &Resolver, declared: &Declared, report: &mut IntentR
         let blocked = ports.subtract(matrix.ports(ia, ib));
         let names = (name_of(inventory, a), name_of(inventory, b));
         let names = (names.0.as_str(), names.1.as_str());
-        push_findings(&mut report.blocked, resolver, names, ends(a, b), &blocked);
+        let (src, dst) = ends(a, b);
+        let explain = paths::decisive(resolver, src, dst);
+        push_findings(&mut report.blocked, names, &blocked, &explain);
     }
     let identities = resolver.identities();
     for (i, src) in identities.iter().enumerate() {
@@ -401,8 +333,9 @@ fn workload_pairs(resolver: &Resolver, declared: &Declared, report: &mut IntentR
                     };
                     let names = (name_of(inventory, a.0), name_of(inventory, b.0));
                     let names = (names.0.as_str(), names.1.as_str());
-                    let flow = ends(a.0, b.0);
-                    push_findings(&mut report.undeclared, resolver, names, flow, &open);
+                    let (src, dst) = ends(a.0, b.0);
+                    let explain = paths::decisive(resolver, src, dst);
+                    push_findings(&mut report.undeclared, names, &open, &explain);
                 }
             }
         }
@@ -452,30 +385,16 @@ fn networks(resolver: &Resolver, declared: &Declared, report: &mut IntentReport)
                 })
                 .fold(Ports::none(), |acc, (_, _, p)| acc.union(p));
             let to = range_name(lo, hi);
-            let flow = (
+            let explain = paths::decisive(
+                resolver,
                 FlowEnd::Endpoint(EndpointId(e)),
                 FlowEnd::Ip(IpAddr::V4(Ipv4Addr::from(lo))),
             );
             let names = (from.as_str(), to.as_str());
             let open = allowed.subtract(&declared_ports);
-            push_findings(&mut report.undeclared, resolver, names, flow, &open);
+            push_findings(&mut report.undeclared, names, &open, &explain);
             let tight = declared_ports.subtract(&allowed);
-            push_findings(&mut report.blocked, resolver, names, flow, &tight);
-        }
-    }
-}
-
-/// Whether the domain `pattern` (`*` matches any run of characters) covers `name`.
-fn covers(pattern: &str, name: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern.eq_ignore_ascii_case(name),
-        Some((head, tail)) => {
-            let name = name.to_ascii_lowercase();
-            name.len() >= head.len() + tail.len()
-                && name.starts_with(&head.to_ascii_lowercase())
-                && name.get(head.len()..).is_some_and(|rest| {
-                    (0..=rest.len()).any(|i| rest.get(i..).is_some_and(|r| covers(tail, r)))
-                })
+            push_findings(&mut report.blocked, names, &tight, &explain);
         }
     }
 }
@@ -483,83 +402,52 @@ fn covers(pattern: &str, name: &str) -> bool {
 fn domains(resolver: &Resolver, declared: &Declared, report: &mut IntentReport) {
     let inventory = &resolver.catalog().inventory;
     let catalog = resolver.catalog();
-    // Blocked: a flow to an outside address is denied, or allowed only for
-    // names that do not cover the domain.
+    // Blocked: the declared ports the policies do not allow to the domain.
     for (client, domain, ports) in &declared.domains {
-        let from = name_of(inventory, *client);
-        let checked: Vec<(u16, bool)> = if ports.is_empty() {
-            vec![(443, true)]
-        } else {
-            ports.iter().map(|&p| (p, false)).collect()
+        let Some(identity) = resolver.identity_of(EndpointId(*client)) else {
+            continue;
         };
-        for (port, every) in checked {
-            let verdict = resolver.check(&Flow {
-                src: FlowEnd::Endpoint(EndpointId(*client)),
-                dst: FlowEnd::Ip(IpAddr::V4(SOME_ADDRESS)),
-                protocol: Protocol::Tcp,
-                port,
-            });
-            let names_allow = verdict.conditions.iter().all(|c| match c {
-                Condition::Fqdn { names, .. } => names.iter().any(|n| covers(n, domain)),
-                Condition::L7 { .. } => true,
-            });
-            if verdict.allowed && names_allow {
-                continue;
-            }
-            report.blocked.push(PathFinding {
-                from: from.clone(),
-                to: domain.clone(),
-                protocol: Protocol::Tcp,
-                ports: (!every).then_some(port..=port),
-                because: verdict.explained(),
-            });
-        }
+        let tight = internet_ports(ports).subtract(&resolver.domain_ports(identity, domain));
+        let from = name_of(inventory, *client);
+        let explain = |protocol, port| resolver.check_domain(identity, domain, protocol, port).1;
+        push_findings(&mut report.blocked, (&from, domain), &tight, &explain);
     }
-    // Undeclared: allow rules with FQDN peers the workload did not declare.
+    // Undeclared: what the names the egress rules speak of are allowed
+    // beyond what every outside address is (reported with the ranges) and
+    // what the workload declared for names covering them.
     for (e, _) in inventory.endpoints.iter().enumerate() {
         let Ok(e) = u32::try_from(e) else { break };
         let Some(identity) = resolver.identity_of(EndpointId(e)) else {
             continue;
         };
-        let mine: Vec<&str> = declared
-            .domains
-            .iter()
-            .filter(|(c, _, _)| *c == e)
-            .map(|(_, d, _)| d.as_str())
-            .collect();
+        let mut names = BTreeSet::new();
         for rule_ref in resolver.rules_of(identity, Direction::Egress) {
-            let Some(rule) = catalog.rule(rule_ref) else {
-                continue;
-            };
-            if rule.action != Action::Allow {
-                continue;
+            let rule = catalog.rule(rule_ref).filter(|r| r.action == Action::Allow);
+            for peer in rule.iter().flat_map(|r| r.peers.iter().flatten()) {
+                if let Peer::Fqdn(name) = peer {
+                    names.insert(name.as_str());
+                }
             }
-            let ports = rule
-                .ports
+        }
+        if names.is_empty() {
+            continue;
+        }
+        let world = resolver.external_ports(Direction::Egress, identity, 0, u32::MAX);
+        let from = name_of(inventory, e);
+        for name in names {
+            let mine = declared
+                .domains
                 .iter()
-                .fold(Ports::none(), |acc, p| acc.union(&p.resolve(&[])));
-            for peer in rule.peers.iter().flatten() {
-                let Peer::Fqdn(name) = peer else { continue };
-                if mine.iter().any(|d| covers(d, name) || d == name) {
-                    continue;
-                }
-                let reason = Reason::Rule {
-                    direction: Direction::Egress,
-                    action: Action::Allow,
-                    rule: rule_ref,
-                };
-                let because = vec![crate::resolver::describe(catalog, &reason)];
-                for range in ports.ranges() {
-                    let every = range.start == 1 && range.end == u16::MAX;
-                    report.undeclared.push(PathFinding {
-                        from: name_of(inventory, e),
-                        to: name.clone(),
-                        protocol: range.protocol,
-                        ports: (!every).then_some(range.start..=range.end),
-                        because: because.clone(),
-                    });
-                }
-            }
+                .filter(|(c, d, _)| *c == e && covers(d, name))
+                .fold(Ports::none(), |acc, (_, _, p)| {
+                    acc.union(&internet_ports(p))
+                });
+            let open = resolver
+                .domain_ports(identity, name)
+                .subtract(&world)
+                .subtract(&mine);
+            let explain = |protocol, port| resolver.check_domain(identity, name, protocol, port).1;
+            push_findings(&mut report.undeclared, (&from, name), &open, &explain);
         }
     }
 }
@@ -567,14 +455,6 @@ fn domains(resolver: &Resolver, declared: &Declared, report: &mut IntentReport) 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn domain_patterns() {
-        assert!(covers("api.example.com", "API.example.com"));
-        assert!(covers("*.example.com", "a.b.example.com"));
-        assert!(!covers("*.example.com", "example.com"));
-        assert!(!covers("api.example.com", "web.example.com"));
-    }
 
     #[test]
     fn ranges_are_named_as_cidrs_when_they_are_one() {

@@ -29,8 +29,9 @@ use crate::issues::{Issues, Origin, check_keys};
 use crate::json;
 use crate::ports::{Ports, Protocol};
 
+pub use crate::paths::PathFinding;
 pub(crate) use compare::{Declared, resolve_declared};
-pub use compare::{IntentReport, PathFinding, compare};
+pub use compare::{IntentReport, compare};
 pub use generate::{Flavor, GenerateError, Generated, generate};
 
 /// The API group of `ClientIntents`.

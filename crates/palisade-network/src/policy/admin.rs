@@ -390,7 +390,7 @@ fn parse_peer(
         }
         for (i, name) in json::items(Some(names)).enumerate() {
             match name.as_str().filter(|n| !n.is_empty()) {
-                Some(n) => out.push(Peer::Fqdn(n.to_owned())),
+                Some(n) => out.push(Peer::Fqdn(crate::domains::from_subdomain_wildcard(n))),
                 None => issues.invalid(
                     origin,
                     &format!("{path}.domainNames[{i}]"),

@@ -372,7 +372,7 @@ impl Context<'_> {
                 check_keys(map, &["matchName", "matchPattern"], &at, origin, issues);
                 for key in ["matchName", "matchPattern"] {
                     if let Some(name) = map.get(key).and_then(Json::as_str) {
-                        peers.push(Peer::Fqdn(name.trim_end_matches('.').to_ascii_lowercase()));
+                        peers.push(Peer::Fqdn(crate::domains::normalize(name)));
                     }
                 }
             }

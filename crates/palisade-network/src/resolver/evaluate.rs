@@ -79,7 +79,13 @@ impl Hot {
     /// `false` when the rule surely does not match (a sound filter: `true`
     /// means "look at the rule").
     #[inline]
-    fn may_match(&self, resolver: &Resolver, peer: PeerRef, protocol: Protocol, port: u16) -> bool {
+    fn may_match(
+        &self,
+        resolver: &Resolver,
+        peer: PeerRef<'_>,
+        protocol: Protocol,
+        port: u16,
+    ) -> bool {
         if let Some(ranges) = &self.ranges
             && !ranges
                 .iter()
@@ -103,12 +109,12 @@ impl Hot {
 impl CompiledRule {
     /// Whether the rule matches `peer` for sure (FQDN conditions count as no).
     #[inline]
-    pub(crate) fn matches_peer(&self, resolver: &Resolver, peer: PeerRef) -> bool {
+    pub(crate) fn matches_peer(&self, resolver: &Resolver, peer: PeerRef<'_>) -> bool {
         self.peer_match(resolver, peer) == PeerMatch::Yes
     }
 
     #[inline]
-    pub(crate) fn peer_match(&self, resolver: &Resolver, peer: PeerRef) -> PeerMatch {
+    pub(crate) fn peer_match(&self, resolver: &Resolver, peer: PeerRef<'_>) -> PeerMatch {
         if self.any_peer {
             return PeerMatch::Yes;
         }
@@ -118,8 +124,19 @@ impl CompiledRule {
                 .and_then(|p| resolver.selectors.get(p))
                 .is_some_and(|set| set.contains(id.index())),
             PeerRef::Ip(ip) => self.cidrs.iter().any(|c| c.contains(&ip)),
+            PeerRef::Named(ip, names) => {
+                self.cidrs.iter().any(|c| c.contains(&ip))
+                    || self
+                        .fqdns
+                        .iter()
+                        .any(|f| names.iter().any(|n| crate::domains::covers(f, n)))
+            }
             PeerRef::V4Range(lo, hi) => self.v4.iter().any(|&(s, e)| s <= lo && hi <= e),
             PeerRef::Entity(e) => self.entities.contains(&e),
+            PeerRef::Domain(name) => {
+                self.v4.iter().any(|&(s, e)| s == 0 && e == u32::MAX)
+                    || self.fqdns.iter().any(|f| crate::domains::covers(f, name))
+            }
         };
         if yes {
             PeerMatch::Yes
@@ -149,7 +166,7 @@ impl CompiledRule {
 /// One port's question to a tier.
 struct Decide<'a> {
     direction: Direction,
-    peer: PeerRef,
+    peer: PeerRef<'a>,
     protocol: Protocol,
     port: u16,
     /// The destination's named ports.
@@ -206,7 +223,7 @@ impl Resolver {
         &self,
         direction: Direction,
         subject: IdentityId,
-        peer: PeerRef,
+        peer: PeerRef<'_>,
     ) -> &[NamedPort] {
         match (direction, peer) {
             (Direction::Ingress, _) => self.named_ports(subject),
@@ -225,7 +242,7 @@ impl Resolver {
         &self,
         direction: Direction,
         subject: IdentityId,
-        peer: PeerRef,
+        peer: PeerRef<'_>,
         protocol: Protocol,
         port: u16,
         reasons: &mut Vec<Reason>,
@@ -396,7 +413,7 @@ impl Resolver {
         &self,
         direction: Direction,
         subject: IdentityId,
-        peer: PeerRef,
+        peer: PeerRef<'_>,
     ) -> Outcome {
         let list = self.rule_list(subject, direction);
         self.direction_ports_masked(direction, subject, peer, list, |_, r| {
@@ -410,7 +427,7 @@ impl Resolver {
         &self,
         direction: Direction,
         subject: IdentityId,
-        peer: PeerRef,
+        peer: PeerRef<'_>,
         list: &[u32],
         mut matches: impl FnMut(usize, &CompiledRule) -> bool,
     ) -> Outcome {
@@ -478,5 +495,45 @@ impl Resolver {
             ports: allowed,
             grants,
         }
+    }
+}
+
+impl Resolver {
+    /// The ports `identity` may send to the domain `name` (or a Cilium
+    /// `matchPattern`), whatever addresses it resolves to: what `toFQDNs`
+    /// and `domainNames` peers covering it allow, and what rules holding
+    /// every IPv4 address allow; narrower IP blocks are taken not to hold
+    /// it. Every tier applies, as for any other peer.
+    pub fn domain_ports(&self, identity: IdentityId, name: &str) -> Ports {
+        self.direction_ports(Direction::Egress, identity, PeerRef::Domain(name))
+            .ports
+    }
+
+    /// Whether `identity`'s egress allows one port to the domain `name`,
+    /// with the reasons (see [`Resolver::domain_ports`]).
+    pub fn check_domain(
+        &self,
+        identity: IdentityId,
+        name: &str,
+        protocol: Protocol,
+        port: u16,
+    ) -> (bool, Vec<super::Explained>) {
+        let (mut reasons, mut conditions) = (Vec::new(), Vec::new());
+        let peer = PeerRef::Domain(name);
+        let allowed = self.decide_port(
+            Direction::Egress,
+            identity,
+            peer,
+            protocol,
+            port,
+            &mut reasons,
+            &mut conditions,
+        );
+        let catalog = self.catalog();
+        let explained = reasons
+            .iter()
+            .map(|r| super::verdict::describe(catalog, r))
+            .collect();
+        (allowed, explained)
     }
 }

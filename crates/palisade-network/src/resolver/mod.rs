@@ -40,7 +40,6 @@ pub use evaluate::{Grant, Outcome};
 /// A set of identity ids, one bit each.
 pub use fixedbitset::FixedBitSet as Bitset;
 pub use matrix::{Edge, Matrix, Reachability};
-pub(crate) use verdict::describe;
 pub use verdict::{Condition, Explained, Flow, FlowEnd, Named, Reason, RuleRef, Verdict};
 
 use selectors::SelectorCache;

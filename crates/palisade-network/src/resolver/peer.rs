@@ -8,7 +8,7 @@ use crate::policy::Entity;
 
 /// The other end of the traffic, seen from the subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PeerRef {
+pub(crate) enum PeerRef<'n> {
     /// An identity in the cluster.
     Identity(IdentityId),
     /// One address outside the cluster.
@@ -18,4 +18,13 @@ pub(crate) enum PeerRef {
     V4Range(u32, u32),
     /// A reserved Cilium entity (host, remote-node, ...).
     Entity(Entity),
+    /// A domain name (or a `*` pattern) outside the cluster, whatever
+    /// addresses it resolves to: `toFQDNs` and `domainNames` peers that
+    /// cover it match it, and so do peers that hold every IPv4 address;
+    /// narrower IP blocks are taken not to hold it.
+    Domain(&'n str),
+    /// One address outside the cluster with the DNS names it was resolved
+    /// from (an observed flow's): `toFQDNs` and `domainNames` peers match
+    /// it when they cover one of the names, IP blocks when they hold it.
+    Named(IpAddr, &'n [String]),
 }

@@ -379,14 +379,34 @@ impl Resolver {
     /// Checks one flow: both ends must allow it (egress of the source,
     /// ingress of the destination); ends outside the cluster have no policy.
     pub fn check(&self, flow: &Flow) -> Verdict {
+        self.check_peers(flow, self.peer_ref(flow.src), self.peer_ref(flow.dst))
+    }
+
+    /// [`Resolver::check`] for a flow to an address outside the cluster
+    /// whose DNS names are known (`names`, as Hubble records them): a
+    /// `toFQDNs` or `domainNames` peer decides by whether it covers one of
+    /// the names, instead of allowing on that condition.
+    pub fn check_named(&self, flow: &Flow, names: &[String]) -> Verdict {
+        let dst = match flow.dst {
+            FlowEnd::Ip(ip) if !names.is_empty() => Some(PeerRef::Named(ip, names)),
+            end => self.peer_ref(end),
+        };
+        self.check_peers(flow, self.peer_ref(flow.src), dst)
+    }
+
+    fn check_peers(
+        &self,
+        flow: &Flow,
+        src: Option<PeerRef<'_>>,
+        dst: Option<PeerRef<'_>>,
+    ) -> Verdict {
         let mut because = Vec::with_capacity(2);
         let mut conditions = Vec::new();
-        let src = self.peer_ref(flow.src);
-        let dst = self.peer_ref(flow.dst);
         // One direction is allowed when its subject end (`from`) is not a
         // workload (nothing here isolates it) or when the policies of that
         // workload let the other end (`to`) through.
-        let mut allowed = |direction, from: Option<PeerRef>, to: Option<PeerRef>| match from {
+        let mut allowed = |direction, from: Option<PeerRef<'_>>, to: Option<PeerRef<'_>>| match from
+        {
             Some(PeerRef::Identity(subject)) => to.is_some_and(|peer| {
                 self.decide_port(
                     direction,
@@ -416,7 +436,7 @@ impl Resolver {
         }
     }
 
-    pub(crate) fn peer_ref(&self, end: FlowEnd) -> Option<PeerRef> {
+    pub(crate) fn peer_ref(&self, end: FlowEnd) -> Option<PeerRef<'static>> {
         match end {
             FlowEnd::Endpoint(e) => self.identity_of(e).map(PeerRef::Identity),
             FlowEnd::Ip(ip) => Some(PeerRef::Ip(ip)),

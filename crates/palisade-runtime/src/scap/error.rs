@@ -6,7 +6,7 @@ use thiserror::Error;
 
 /// A capture could not be read.
 #[derive(Debug, Error, Diagnostic)]
-#[error("{file}: byte {offset}{}: {kind}", if *.decompressed { " of the decompressed stream" } else { "" })]
+#[error("{file}: {}", self.located())]
 #[diagnostic(help(
     "the capture is truncated or corrupt; libscap (sysdig, Falco) would refuse it too"
 ))]
@@ -20,6 +20,19 @@ pub struct ScapError {
     pub decompressed: bool,
     /// What went wrong.
     pub kind: ScapErrorKind,
+}
+
+impl ScapError {
+    /// The error without the capture's name: `byte N: what` (`byte N of
+    /// the decompressed stream: what` for a gzip-compressed capture).
+    pub fn located(&self) -> String {
+        let stream = if self.decompressed {
+            " of the decompressed stream"
+        } else {
+            ""
+        };
+        format!("byte {}{stream}: {}", self.offset, self.kind)
+    }
 }
 
 /// What went wrong, without the location.
@@ -108,6 +121,17 @@ pub enum ScapErrorKind {
         num: u64,
         /// The event's type code.
         code: u16,
+        /// What is wrong.
+        message: String,
+    },
+    /// A field of a shown event does not fit the schema it is read with
+    /// (a schema without the Falco fields).
+    #[error("event {num}: field `{key}`: {message}")]
+    Field {
+        /// The event's number (`evt.num`).
+        num: u64,
+        /// The field.
+        key: String,
         /// What is wrong.
         message: String,
     },

@@ -140,6 +140,19 @@ pub struct ParamInfo {
     pub kind: ParamType,
     /// How it is printed.
     pub format: ParamFormat,
+    /// Index of its table of value names in the generated table (flags
+    /// and enumerations), when it has one.
+    names: Option<u16>,
+}
+
+impl ParamInfo {
+    /// The names of its flag bits or enumeration values, in libs'
+    /// `flags_table.c` order (empty when it has none).
+    pub fn value_names(&self) -> &'static [(&'static str, u64)] {
+        self.names
+            .and_then(|i| table().names.get(usize::from(i)))
+            .map_or(&[], |(_, n)| &n[..])
+    }
 }
 
 /// One event type.
@@ -180,10 +193,15 @@ impl EventInfo {
     }
 }
 
+/// A table of value names (`file_flags`): its name, and each value's name.
+type NameTable = (&'static str, Box<[(&'static str, u64)]>);
+
 /// The parsed table: events by code, syscall names by code.
 struct Table {
     events: Vec<EventInfo>,
     syscalls: Vec<&'static str>,
+    /// Value-name tables, by name.
+    names: Vec<NameTable>,
 }
 
 fn param_type(name: &str) -> ParamType {
@@ -265,6 +283,29 @@ fn table() -> &'static Table {
     TABLE_ONCE.get_or_init(|| {
         let mut events = Vec::new();
         let mut syscalls = Vec::new();
+        // The `F` lines (last in the file) first: parameters refer to them.
+        let names: Vec<NameTable> = TABLE
+            .lines()
+            .filter_map(|line| line.strip_prefix("F\t"))
+            .map(|line| {
+                let mut fields = line.split('\t');
+                let name = fields.next().unwrap_or("");
+                let values = fields
+                    .filter_map(|pair| {
+                        let (n, v) = pair.split_once('=')?;
+                        Some((n, v.parse().ok()?))
+                    })
+                    .collect();
+                (name, values)
+            })
+            .collect();
+        let names_index = |table: Option<&str>| {
+            let table = table?;
+            names
+                .iter()
+                .position(|(n, _)| *n == table)
+                .and_then(|i| u16::try_from(i).ok())
+        };
         for line in TABLE.lines() {
             let mut fields = line.split('\t');
             match (
@@ -282,6 +323,7 @@ fn table() -> &'static Table {
                                 name: parts.next().unwrap_or(""),
                                 kind: param_type(parts.next().unwrap_or("")),
                                 format: param_format(parts.next().unwrap_or("")),
+                                names: names_index(parts.next()),
                             }
                         })
                         .collect();
@@ -305,7 +347,11 @@ fn table() -> &'static Table {
                 _ => {}
             }
         }
-        Table { events, syscalls }
+        Table {
+            events,
+            syscalls,
+            names,
+        }
     })
 }
 

@@ -13,18 +13,26 @@
 //!   (generated from falcosecurity/libs' event table);
 //! - [`metadata`] holds what the metadata blocks said;
 //! - [`threads`] is the thread table libsinsp keeps (the first part of
-//!   its state).
+//!   its state);
+//! - [`fields`] gives the Falco fields of each shown event, and
+//!   [`events`] the shown events as [`FlatEvent`](crate::event::FlatEvent)s
+//!   rules run on ([`CaptureEvents`]; [`is_capture`] tells a capture from
+//!   JSON lines).
 //!
 //! Every failure is a [`ScapError`] naming the capture and the byte offset.
 //! Block lengths are checked before anything is allocated, and a block
 //! larger than [`Limits::max_block_len`] is refused.
 
 mod capture;
+pub mod containers;
 mod cursor;
 mod errno;
 mod error;
 mod event;
 pub mod event_info;
+pub mod events;
+pub mod fds;
+pub mod fields;
 pub mod metadata;
 pub mod threads;
 
@@ -33,3 +41,5 @@ pub use cursor::Endian;
 pub use errno::errno_name;
 pub use error::{ScapError, ScapErrorKind};
 pub use event::{Param, ParamValue, RawEvent, SockAddr};
+pub use events::{CaptureEvents, is_capture};
+pub use fields::{CaptureState, FIELDS};

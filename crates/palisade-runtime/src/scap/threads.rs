@@ -31,6 +31,24 @@ pub struct ThreadInfo {
     /// libsinsp does: name and executable `<NA>`, no parent. A clone or
     /// execve of the thread replaces it.
     pub placeholder: bool,
+    /// User id (`user.uid`), when known.
+    pub uid: Option<u32>,
+    /// Login user id (`user.loginuid`), when known.
+    pub loginuid: Option<u32>,
+    /// Process id in its pid namespace (`proc.vpid`), when known.
+    pub vpid: Option<i64>,
+    /// Working directory (`proc.cwd`).
+    pub cwd: String,
+    /// Full path of the executable (`proc.exepath`).
+    pub exepath: String,
+    /// Controlling terminal (`proc.tty`).
+    pub tty: u32,
+    /// Control groups, `subsystem=path` each (the container id is read
+    /// from them).
+    pub cgroups: Vec<String>,
+    /// When the thread was created (nanoseconds since the epoch), when the
+    /// capture saw it happen (`proc.duration`).
+    pub clone_ts: Option<u64>,
 }
 
 impl From<&ThreadEntry> for ThreadInfo {
@@ -43,6 +61,14 @@ impl From<&ThreadEntry> for ThreadInfo {
             exe: t.exe.clone(),
             args: t.args.clone(),
             placeholder: false,
+            uid: Some(t.uid),
+            loginuid: Some(t.loginuid),
+            vpid: (t.vpid >= 0).then_some(t.vpid),
+            cwd: with_slash(&t.cwd),
+            exepath: t.exepath.clone(),
+            tty: t.tty,
+            cgroups: t.cgroups.clone(),
+            clone_ts: None,
         }
     }
 }
@@ -56,6 +82,15 @@ impl ThreadInfo {
             out.push_str(a);
         }
         out
+    }
+}
+
+/// A directory as libsinsp keeps it: ending with `/` (empty stays empty).
+fn with_slash(dir: &str) -> String {
+    if dir.is_empty() || dir.ends_with('/') {
+        dir.to_owned()
+    } else {
+        format!("{dir}/")
     }
 }
 
@@ -75,6 +110,9 @@ pub struct ThreadTable {
     /// A thread whose `procexit` was the last event: removed before the
     /// next event, as libsinsp removes it.
     exiting: Option<i64>,
+    /// The file each thread's pending `execve` enter named (newer event
+    /// versions carry it): the program's path once the exit succeeds.
+    exec_filename: HashMap<i64, String>,
 }
 
 /// Event codes that create a thread on their exit: clone (all versions),
@@ -112,6 +150,7 @@ impl ThreadTable {
                 .map(|t| (t.tid, ThreadInfo::from(t)))
                 .collect(),
             exiting: None,
+            exec_filename: HashMap::new(),
         }
     }
 
@@ -152,13 +191,21 @@ impl ThreadTable {
                 ptid: -1,
                 comm: NA.to_owned(),
                 exe: NA.to_owned(),
-                args: Vec::new(),
                 placeholder: true,
+                ..ThreadInfo::default()
             });
         }
         if event.direction() == '>' {
-            if event.info.name == "procexit" {
-                self.exiting = Some(event.tid);
+            match event.info.name {
+                "procexit" => self.exiting = Some(event.tid),
+                "execve" | "execveat" => {
+                    let filename = event.param_named("filename").and_then(|p| text(p.value()));
+                    match filename {
+                        Some(f) => self.exec_filename.insert(event.tid, f),
+                        None => self.exec_filename.remove(&event.tid),
+                    };
+                }
+                _ => {}
             }
             return;
         }
@@ -196,9 +243,14 @@ impl ThreadTable {
         } else {
             tid
         };
-        let comm = comm
-            .or_else(|| self.threads.get(&parent).map(|p| p.comm.clone()))
-            .unwrap_or_default();
+        let base = self.threads.get(&parent).cloned().unwrap_or_default();
+        let comm = comm.unwrap_or_else(|| base.comm.clone());
+        let uid = named("uid").and_then(|v| v.as_u64()).map(|u| u as u32);
+        let cgroups = match named("cgroups") {
+            Some(ParamValue::Bytes(b) | ParamValue::Str(b)) => strings(b),
+            _ => base.cgroups.clone(),
+        };
+        let vpid = named("vpid").and_then(|v| v.as_i64()).or(base.vpid);
         self.threads.insert(
             tid,
             ThreadInfo {
@@ -209,6 +261,16 @@ impl ThreadTable {
                 exe,
                 args,
                 placeholder: false,
+                uid: uid.or(base.uid),
+                loginuid: base.loginuid,
+                vpid,
+                // sysdig 0.29.3 shows no working directory for threads the
+                // capture saw created (nor after their execve).
+                cwd: String::new(),
+                exepath: base.exepath.clone(),
+                tty: base.tty,
+                cgroups,
+                clone_ts: Some(event.ts),
             },
         );
     }
@@ -226,6 +288,16 @@ impl ThreadTable {
         thread.exe = exe;
         thread.args = args;
         thread.placeholder = false;
+        thread.exepath = self.exec_filename.remove(&event.tid).unwrap_or_default();
+        if let Some(ParamValue::Bytes(b) | ParamValue::Str(b)) = named("cgroups") {
+            thread.cgroups = strings(b);
+        }
+        if let Some(tty) = named("tty").and_then(|v| v.as_u64()) {
+            thread.tty = tty as u32;
+        }
+        if let Some(loginuid) = named("loginuid").and_then(|v| v.as_u64()) {
+            thread.loginuid = Some(loginuid as u32);
+        }
         if let Some(pid) = pid {
             thread.pid = pid;
         }

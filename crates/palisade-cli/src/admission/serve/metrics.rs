@@ -39,6 +39,14 @@ pub struct ResultLabels {
     pub result: &'static str,
 }
 
+/// Labels of `palisade_webhook_rego_templates`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RegoLabels {
+    /// `compiled` (regorus's VM) or `interpreter` (regorus could not
+    /// compile the template).
+    pub evaluator: &'static str,
+}
+
 /// Labels of `palisade_webhook_evaluation_timeouts_total`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct TimeoutLabels {
@@ -96,6 +104,9 @@ pub struct Metrics {
     /// Reviews of a namespaced object whose Namespace is not in the
     /// inventory (counted only with `--inventory`).
     pub unknown_namespaces: Counter,
+    /// Gatekeeper templates of the served set, by the Rego evaluator
+    /// running them.
+    pub rego: Family<RegoLabels, Gauge>,
 }
 
 impl Metrics {
@@ -189,6 +200,12 @@ impl Metrics {
             "Reviews of namespaced objects whose Namespace is not in the inventory",
             unknown_namespaces.clone(),
         );
+        let rego = Family::<RegoLabels, Gauge>::default();
+        registry.register(
+            "rego_templates",
+            "Gatekeeper templates of the served set, by Rego evaluator (compiled, or interpreter where regorus cannot compile the template)",
+            rego.clone(),
+        );
         let request_counters = VERDICTS
             .iter()
             .flat_map(|&verdict| {
@@ -217,6 +234,17 @@ impl Metrics {
             inventory_generation,
             inventory_objects,
             unknown_namespaces,
+            rego,
+        }
+    }
+
+    /// Sets how many templates of the served set run compiled and how
+    /// many on the interpreter.
+    pub fn rego_templates(&self, compiled: usize, interpreted: usize) {
+        for (evaluator, n) in [("compiled", compiled), ("interpreter", interpreted)] {
+            self.rego
+                .get_or_create(&RegoLabels { evaluator })
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
         }
     }
 
@@ -275,6 +303,7 @@ mod tests {
         metrics.latency.observe(0.0002);
         metrics.generation.set(3);
         metrics.policy_load_errors.inc();
+        metrics.rego_templates(18, 1);
         let text = metrics.render();
         assert!(
             text.contains(
@@ -288,6 +317,8 @@ mod tests {
         assert!(text.contains("palisade_webhook_request_duration_seconds_count 1"));
         assert!(text.contains("palisade_webhook_policy_set_generation 3"));
         assert!(text.contains("palisade_webhook_policy_load_errors_total 1"));
+        assert!(text.contains("palisade_webhook_rego_templates{evaluator=\"compiled\"} 18"));
+        assert!(text.contains("palisade_webhook_rego_templates{evaluator=\"interpreter\"} 1"));
         assert!(text.ends_with("# EOF\n"));
     }
 }

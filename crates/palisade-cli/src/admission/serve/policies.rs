@@ -112,6 +112,14 @@ impl PolicySource {
         if !loaded.errors.is_empty() {
             return Err(loaded.errors.iter().map(ToString::to_string).collect());
         }
+        for template in loaded.templates.iter().filter(|t| t.has_rego()) {
+            match template.interpreter_reason() {
+                None => policies.rego_compiled += 1,
+                Some(reason) => policies
+                    .rego_interpreted
+                    .push((template.name().to_owned(), reason.to_owned())),
+            }
+        }
         policies.guarded = loaded.policies;
         Ok(policies)
     }
@@ -168,6 +176,11 @@ pub struct Policies {
     /// Mutate policies, served at `/mutate` in order (on the blocking pool
     /// under the deadline too).
     pub mutate: Vec<MutatePolicy>,
+    /// Gatekeeper templates whose Rego runs compiled (regorus's VM).
+    pub rego_compiled: usize,
+    /// Gatekeeper templates whose Rego runs on regorus's interpreter, as
+    /// (template, why regorus's compiler refused it).
+    pub rego_interpreted: Vec<(String, String)>,
 }
 
 impl Policies {
@@ -239,6 +252,48 @@ mod tests {
             .map(|p| p.name())
             .collect();
         assert_eq!(names, ["psp-privileged-container"]);
+        // Its Rego is compiled: nothing falls back to the interpreter.
+        assert_eq!(policies.rego_compiled, 1);
+        assert!(policies.rego_interpreted.is_empty());
+    }
+
+    #[test]
+    fn templates_regorus_cannot_compile_are_listed_with_the_reason() {
+        let dir = std::env::temp_dir().join(format!("palisade-rego-with-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // `with` is not taken by regorus's compiler yet.
+        std::fs::write(
+            dir.join("template.yaml"),
+            r#"apiVersion: templates.gatekeeper.sh/v1
+kind: ConstraintTemplate
+metadata:
+  name: withlabels
+spec:
+  crd:
+    spec:
+      names:
+        kind: WithLabels
+  targets:
+    - target: admission.k8s.gatekeeper.sh
+      rego: |
+        package withlabels
+        labels := input.review.object.metadata.labels
+        violation[{"msg": "no app label"}] {
+          l := labels with input.review.object.metadata.labels as {}
+          not l.app
+        }
+"#,
+        )
+        .unwrap();
+        let policies = PolicySource::new(vec![dir.clone()], false, false).load();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let policies = policies.unwrap();
+        assert_eq!(policies.rego_compiled, 0);
+        let [(template, reason)] = policies.rego_interpreted.as_slice() else {
+            panic!("{:?}", policies.rego_interpreted);
+        };
+        assert_eq!(template, "withlabels");
+        assert!(reason.contains("`with`"), "{reason}");
     }
 
     #[test]
@@ -258,7 +313,7 @@ mod tests {
         let builtin = Policies {
             native: BuiltinPack::default().policy_set(),
             guarded: PolicySet::new(),
-            mutate: Vec::new(),
+            ..Policies::default()
         };
         assert_eq!(store.install(builtin), 2);
         assert_eq!(first.number, 1);

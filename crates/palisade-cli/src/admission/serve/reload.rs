@@ -31,6 +31,15 @@ pub async fn load_policies(app: &App, source: &PolicySource) -> Result<u64, Vec<
     match result {
         Ok(policies) => {
             let count = policies.len();
+            for (template, reason) in &policies.rego_interpreted {
+                tracing::warn!(
+                    template,
+                    reason,
+                    "template runs on the Rego interpreter: regorus cannot compile it"
+                );
+            }
+            app.metrics
+                .rego_templates(policies.rego_compiled, policies.rego_interpreted.len());
             let number = app.store.install(policies);
             app.metrics
                 .generation

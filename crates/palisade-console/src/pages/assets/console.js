@@ -55,6 +55,26 @@
     mode.setAttribute("aria-label", (observing ? "Escalate again: " : "Alert-only: ") + state.name);
   }
 
+  // The tags table: a tag switched off stops its rules' alerts.
+  async function switchTag(button) {
+    const tag = button.dataset.tag;
+    button.disabled = true;
+    try {
+      const state = await api("PUT", "/api/v1/tags/" + encodeURIComponent(tag),
+        { enabled: button.dataset.value === "true" });
+      const row = button.closest("tr");
+      row.querySelector(".state").textContent = state.enabled ? "on" : "off";
+      button.textContent = state.enabled ? "Switch off" : "Switch on";
+      button.dataset.value = state.enabled ? "false" : "true";
+      button.setAttribute("aria-label", (state.enabled ? "Switch off the tag " : "Switch on the tag ") + state.name);
+      announce("Tag " + state.name + " (" + state.rules + " rules): " + (state.enabled ? "on" : "off"));
+    } catch (error) {
+      announce("Could not switch the tag " + tag + ": " + error.message);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   document.addEventListener("click", async (event) => {
     if (event.target.closest("#logout")) {
       await fetch("/logout", { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf() } });
@@ -63,6 +83,10 @@
     }
     const button = event.target.closest("button[data-action]");
     if (!button) {
+      return;
+    }
+    if (button.dataset.action === "tag") {
+      await switchTag(button);
       return;
     }
     const rule = button.dataset.rule;

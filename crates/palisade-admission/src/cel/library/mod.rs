@@ -3,13 +3,29 @@
 //! strings, math, encoders and optional-values extensions come with the
 //! crate): regular expressions (`find`, `findAll`, and `matches` with a
 //! per-thread cache of compiled expressions), lists (`isSorted`, `sum`,
-//! `min`, `max`, `indexOf`, `lastIndexOf`) and a lenient `orValue`, as in
+//! `min`, `max`, `indexOf`, `lastIndexOf`), sets (`sets.contains`,
+//! `sets.equivalent`, `sets.intersects`), a lenient `orValue`, and the
+//! libraries with types of their own: quantities ([`quantity`]), IPs and
+//! CIDRs ([`net`]), URLs ([`url`]) and semantic versions ([`semver`]), as in
 //! <https://kubernetes.io/docs/reference/using-api/cel/#cel-options-language-features-and-libraries>.
+//! Each is tested against the cases of the API server's own tests
+//! (`k8s.io/apiserver/pkg/cel/library/*_test.go`).
+
+pub(crate) mod authorizer;
+pub mod net;
+mod opaque;
+pub mod quantity;
+pub mod semver;
+pub mod url;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use cel_core::{CelType, EvalError, FunctionDecl, OverloadDecl, Value};
+use std::sync::OnceLock;
+
+use cel_core::{
+    CelType, Env, EvalError, FunctionDecl, MapActivation, OverloadDecl, Program, Value,
+};
 
 /// How many compiled regular expressions each thread keeps.
 const REGEX_CACHE: usize = 64;
@@ -78,6 +94,15 @@ fn method(
     FunctionDecl::new(name).with_overload(OverloadDecl::method(id, params, result).with_impl(f))
 }
 
+/// A function of one `overload`, implemented by `f`.
+fn declare(
+    name: &str,
+    overload: OverloadDecl,
+    f: impl Fn(&[Value]) -> Value + Send + Sync + 'static,
+) -> FunctionDecl {
+    FunctionDecl::new(name).with_overload(overload.with_impl(f))
+}
+
 fn dyn_list() -> CelType {
     CelType::list(CelType::Dyn)
 }
@@ -121,9 +146,76 @@ fn list_method(
     )
 }
 
+/// `string(v)` of the standard library, for values that are not the
+/// library's own types: once a `string` overload is implemented here, the
+/// crate dispatches every `string(...)` call to this library.
+fn standard_string(value: &Value) -> Value {
+    match value {
+        Value::String(_) => value.clone(),
+        Value::Int(i) => Value::from(i.to_string().as_str()),
+        Value::UInt(u) => Value::from(u.to_string().as_str()),
+        Value::Bool(b) => Value::from(if *b { "true" } else { "false" }),
+        _ => {
+            static PROGRAM: OnceLock<Option<Program>> = OnceLock::new();
+            let program = PROGRAM.get_or_init(|| {
+                let env = Env::with_standard_library().with_variable("v", CelType::Dyn);
+                let ast = env.compile("string(v)").ok()?;
+                env.program(&ast).ok()
+            });
+            let Some(program) = program else {
+                return fail("string: the conversion is unavailable".into());
+            };
+            let mut activation = MapActivation::new();
+            activation.insert("v", value.clone());
+            program.eval(&activation)
+        }
+    }
+}
+
+/// `string(ip)` and `string(cidr)`, and through [`standard_string`] every
+/// other `string(...)`.
+fn string_conversion() -> FunctionDecl {
+    let overloads = [
+        ("ip_to_string", opaque::cel_type::<net::Ip>()),
+        ("cidr_to_string", opaque::cel_type::<net::Cidr>()),
+    ];
+    let mut decl = FunctionDecl::new("string");
+    for (id, kind) in overloads {
+        decl = decl.with_overload(
+            OverloadDecl::function(id, vec![kind], CelType::String).with_impl(|args| {
+                match (net::to_string(args), args.first()) {
+                    (Some(text), _) => Value::from(text.as_str()),
+                    (None, Some(value)) => standard_string(value),
+                    (None, None) => fail("string: expected a value".into()),
+                }
+            }),
+        );
+    }
+    decl
+}
+
+/// `sets.<name>(a, b)`: `f` on the two lists.
+fn set_function(name: &'static str, f: fn(&[Value], &[Value]) -> bool) -> FunctionDecl {
+    let id = format!("list_sets_{name}_list");
+    declare(
+        &format!("sets.{name}"),
+        OverloadDecl::function(id, vec![dyn_list(), dyn_list()], CelType::Bool),
+        move |args| match (list_arg(args, 0), list_arg(args, 1)) {
+            (Some(a), Some(b)) => Value::Bool(f(a, b)),
+            _ => fail(format!("sets.{name}: expected two lists")),
+        },
+    )
+}
+
 /// Every function of the library, to add to an environment.
 pub fn functions() -> Vec<FunctionDecl> {
-    vec![
+    let mut all = vec![
+        set_function("contains", |a, b| b.iter().all(|x| a.contains(x))),
+        set_function("equivalent", |a, b| {
+            b.iter().all(|x| a.contains(x)) && a.iter().all(|x| b.contains(x))
+        }),
+        set_function("intersects", |a, b| b.iter().any(|x| a.contains(x))),
+        string_conversion(),
         // `matches` with the per-thread cache: the crate compiles the
         // regular expression on every call.
         regex_method(
@@ -169,7 +261,13 @@ pub fn functions() -> Vec<FunctionDecl> {
         }),
         position_method("indexOf", "list_index_of", false),
         position_method("lastIndexOf", "list_last_index_of", true),
-    ]
+    ];
+    all.extend(quantity::functions());
+    all.extend(net::functions());
+    all.extend(url::functions());
+    all.extend(semver::functions());
+    all.extend(authorizer::functions());
+    all
 }
 
 fn sum(items: &[Value]) -> Value {

@@ -20,6 +20,17 @@ pub struct BatchError {
     pub line: usize,
 }
 
+impl BatchError {
+    /// `line L, column C: message` at line `line`, the message's control
+    /// characters shown escaped.
+    pub fn located(line: usize, column: usize, message: &str) -> BatchError {
+        BatchError {
+            error: format!("line {line}, column {column}: {}", printable(message)),
+            line,
+        }
+    }
+}
+
 /// How a rule's alerts are handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -16,7 +16,7 @@ use palisade::runtime::k8saudit::AuditEvents;
 
 use super::{Ingest, store_matched};
 use crate::app::App;
-use crate::ingest::{self, BatchError, printable};
+use crate::ingest::{self, BatchError};
 
 /// Reads, matches and stores one webhook batch.
 pub(super) async fn post_audit(
@@ -32,15 +32,7 @@ pub(super) async fn post_audit(
             .map_or_else(palisade::runtime::alert_schema, |r| r.schema().clone());
         let events = AuditEvents::parse(&text, &schema);
         if let Some(e) = events.errors().first() {
-            return Err(BatchError {
-                error: format!(
-                    "line {}, column {}: {}",
-                    e.line,
-                    e.column,
-                    printable(&e.message)
-                ),
-                line: e.line,
-            });
+            return Err(BatchError::located(e.line, e.column, &e.message));
         }
         Ok(ingest::match_events(
             palisade,

@@ -16,12 +16,16 @@ fn admission_review_regressions_replay() {
     });
 }
 
+/// The Kyverno policy targets (`pattern_policy`, `mutate_policy`): each
+/// regression input is refused by its loader.
 #[test]
-fn pattern_policy_regressions_replay() {
+fn kyverno_policy_regressions_replay() {
+    use palisade_admission::{mutate, pattern};
     palisade_testkit::fuzz::replay_refused("regressions/pattern_policy", 1, |text| {
-        palisade_admission::pattern::load_str("fuzz.yaml", text)
-            .errors
-            .len()
+        pattern::load_str("fuzz.yaml", text).errors.len()
+    });
+    palisade_testkit::fuzz::replay_refused("regressions/mutate_policy", 2, |text| {
+        mutate::load_str("fuzz.yaml", text).errors.len()
     });
 }
 
@@ -78,15 +82,6 @@ fn cel_policy_seeds_replay() {
     )
     .unwrap_or_default();
     assert!(cel_policy_path(&seed), "seed-00 denies the privileged Pod");
-}
-
-#[test]
-fn mutate_policy_regressions_replay() {
-    palisade_testkit::fuzz::replay_refused("regressions/mutate_policy", 2, |text| {
-        palisade_admission::mutate::load_str("fuzz.yaml", text)
-            .errors
-            .len()
-    });
 }
 
 /// Replays the `manifest_fix` fuzz target's seeds (`fuzz/seeds/manifest_fix`):

@@ -18,6 +18,8 @@ use axum::routing::{get, post, put};
 use palisade_https::body::{BodyError, read_body};
 use serde_json::{Value, json};
 
+mod audit;
+
 use crate::app::App;
 use crate::ingest::{self, Batch, BatchError, Exception, Mode, printable};
 use crate::store::{
@@ -38,6 +40,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/events", post(post_events))
         .route("/falco", post(post_falco))
         .route("/flows", post(post_flows).get(get_flows))
+        .route("/audit", post(audit::post_audit))
         .route("/admission", post(post_admission))
         .route("/decisions", get(get_decisions))
         .route("/alerts", get(get_alerts))
@@ -329,9 +332,17 @@ async fn post_events(State(app): State<Arc<App>>, Ingest { cluster, text }: Inge
         ingest::events(&loaded.palisade, &tuning, &cluster, &text)
     })
     .await;
-    match parsed {
-        Ok(Ok(batch)) => store_batch(&app, batch).await,
-        Ok(Err(e)) => batch_error(&app, e),
+    store_matched(&app, parsed).await
+}
+
+/// Stores the batch a blocking matching task gave, or answers its refusal.
+async fn store_matched(
+    app: &Arc<App>,
+    matched: Result<Result<Batch, BatchError>, tokio::task::JoinError>,
+) -> Response {
+    match matched {
+        Ok(Ok(batch)) => store_batch(app, batch).await,
+        Ok(Err(e)) => batch_error(app, e),
         Err(_) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "matching failed".to_owned(),

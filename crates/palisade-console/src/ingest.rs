@@ -20,6 +20,17 @@ pub struct BatchError {
     pub line: usize,
 }
 
+impl BatchError {
+    /// `line L, column C: message` at line `line`, the message's control
+    /// characters shown escaped.
+    pub fn located(line: usize, column: usize, message: &str) -> BatchError {
+        BatchError {
+            error: format!("line {line}, column {column}: {}", printable(message)),
+            line,
+        }
+    }
+}
+
 /// How a rule's alerts are handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -319,17 +330,30 @@ pub fn events(
         ),
         line: e.line,
     })?;
+    Ok(match_events(palisade, tuning, cluster, events.events()))
+}
+
+/// Events of any source (flat syscall events, audit events) matched by the
+/// loaded rules, each only against its own source's rules: tuned (rule
+/// states, exceptions) and deduplicated, ready to store.
+pub fn match_events<E: Event + 'static>(
+    palisade: &Palisade,
+    tuning: &Tuning,
+    cluster: &str,
+    events: &[E],
+) -> Batch {
     let mut batch = Batch {
-        accepted: events.events().len(),
+        accepted: events.len(),
         ..Batch::default()
     };
     let (Some(engine), Some(rules)) = (palisade.runtime(), palisade.rules()) else {
-        return Ok(batch);
+        return batch;
     };
+    let schema = rules.schema();
     let now = now_ms();
     let mut dedup = Dedup::new();
     let mut scratch = engine.scratch();
-    for event in events.events() {
+    for event in events {
         let input: &dyn Event = event;
         for finding in engine.evaluate(&mut scratch, input).findings {
             let name = finding.policy;
@@ -338,12 +362,12 @@ pub fn events(
                 batch.disabled += 1;
                 continue;
             }
-            let get = |field: &str| text(event.by_key(field));
+            let get = |field: &str| text(field_value(schema, event, field));
             if tuning.excepted(&name, &get) {
                 batch.excepted += 1;
                 continue;
             }
-            let at = match event.by_key("evt.time") {
+            let at = match field_value(schema, event, "evt.time") {
                 Value::UInt(ns) => i64::try_from(ns / 1_000_000).unwrap_or(now),
                 Value::Int(ns) => ns / 1_000_000,
                 _ => now,
@@ -354,7 +378,7 @@ pub fn events(
                 priority: falco_priority(finding.severity),
                 severity: rank(finding.severity),
                 output: finding.message,
-                fields: event_fields(event, template),
+                fields: event_fields(schema, event, template),
                 count: 1,
                 first_seen: at,
                 last_seen: at,
@@ -364,7 +388,19 @@ pub fn events(
         }
     }
     batch.alerts = dedup.alerts;
-    Ok(batch)
+    batch
+}
+
+/// The value of the field written `key` (`proc.name`,
+/// `ka.uri.param[command]`) for `event`; absent when no field is so named.
+fn field_value<'e, E: Event>(schema: &Schema, event: &'e E, key: &str) -> Value<'e> {
+    let (name, arg) = match key.split_once('[') {
+        Some((name, rest)) => (name, rest.strip_suffix(']')),
+        None => (key, None),
+    };
+    schema
+        .resolve(name, arg)
+        .map_or(Value::Absent, |field| event.value(&field))
 }
 
 /// A value as text, as Falco prints it; `None` when absent.
@@ -382,7 +418,7 @@ fn text(value: Value<'_>) -> Option<String> {
 }
 
 /// The fields a rule's output names, with the event's values.
-fn event_fields(event: &runtime::FlatEvent, template: &str) -> String {
+fn event_fields<E: Event>(schema: &Schema, event: &E, template: &str) -> String {
     let mut map = serde_json::Map::new();
     for part in template.split('%').skip(1) {
         let len = part
@@ -390,8 +426,8 @@ fn event_fields(event: &runtime::FlatEvent, template: &str) -> String {
             .unwrap_or(part.len());
         let key = part.get(..len).unwrap_or_default();
         if !key.is_empty() {
-            let value =
-                text(event.by_key(key)).map_or(serde_json::Value::Null, serde_json::Value::String);
+            let value = text(field_value(schema, event, key))
+                .map_or(serde_json::Value::Null, serde_json::Value::String);
             map.insert(key.to_owned(), value);
         }
     }

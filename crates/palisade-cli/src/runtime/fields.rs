@@ -1,13 +1,14 @@
 //! `palisade runtime fields`: the field schema.
 
-use palisade::runtime::{ArgSpec, Schema};
+use palisade::runtime::ArgSpec;
+use palisade::runtime::k8saudit;
 
 use crate::exit::Exit;
 use crate::output::{Output, Style};
 
-/// Runs `palisade runtime fields`.
+/// Runs `palisade runtime fields`: the syscall and `k8s_audit` fields.
 pub fn run(out: &Output) -> Exit {
-    let schema = Schema::falco();
+    let schema = k8saudit::schema();
     if out.json() {
         let fields: Vec<serde_json::Value> = schema
             .fields()

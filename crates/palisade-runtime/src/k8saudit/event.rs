@@ -21,7 +21,8 @@ pub(crate) struct Shared {
     table: Table,
     code: EventCode,
     evt_num: Option<FieldId>,
-    evt_rawtime: Option<FieldId>,
+    /// `evt.rawtime` and `evt.time`: the event's time.
+    evt_time: [Option<FieldId>; 2],
 }
 
 impl Shared {
@@ -32,7 +33,7 @@ impl Shared {
             table: Table::new(schema),
             code: schema.event_code(super::SOURCE).unwrap_or(0),
             evt_num: schema.lookup("evt.num"),
-            evt_rawtime: schema.lookup("evt.rawtime"),
+            evt_time: [schema.lookup("evt.rawtime"), schema.lookup("evt.time")],
         })
     }
 }
@@ -115,7 +116,7 @@ impl Event for AuditEvent {
 
     fn value(&self, field: &FieldRef) -> Value<'_> {
         let Some(position) = self.shared.table.position(field.id) else {
-            return if Some(field.id) == self.shared.evt_rawtime {
+            return if self.shared.evt_time.contains(&Some(field.id)) {
                 Value::UInt(self.time)
             } else if Some(field.id) == self.shared.evt_num {
                 Value::UInt(self.num)

@@ -9,7 +9,16 @@
 
 use serde_json::Value as J;
 
-use super::fields::ArgKind;
+/// What a field takes as argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ArgKind {
+    /// Nothing.
+    None,
+    /// An optional index into the list (`[0]`).
+    Index,
+    /// A required key (`[command]`, `[/stage]`).
+    Key,
+}
 
 /// How a field's value is found, as `fields.txt` names it: `keys` (the
 /// value at the path), `list` (the items of the array at the path),

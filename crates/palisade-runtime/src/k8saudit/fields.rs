@@ -11,7 +11,7 @@
 use crate::fields::{ArgSpec, FieldDef, FieldId, FieldType, Schema};
 
 use super::SOURCE;
-use super::extract::{Extract, Kind};
+use super::extract::{ArgKind, Extract, Kind};
 
 /// One field of the source.
 #[derive(Debug, Clone)]
@@ -88,17 +88,6 @@ pub(super) fn register(schema: &mut Schema) {
         // A name the embedder registered already keeps its definition.
         let _ = schema.register_field(def);
     }
-}
-
-/// What a field takes as argument.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ArgKind {
-    /// Nothing.
-    None,
-    /// An optional index into the list (`[0]`).
-    Index,
-    /// A required key (`[command]`, `[/stage]`).
-    Key,
 }
 
 /// The fields, as data (`fields.txt`).

@@ -922,6 +922,26 @@ fn serve_as_deployed(r: &Rendering, work: &Path) -> (Server, SocketAddr, String)
     (server, addr, host)
 }
 
+fn namespace_of(object: &Json) -> &str {
+    object["metadata"]["namespace"].as_str().unwrap()
+}
+
+/// The API server's audit webhook as `deploy/console/audit` configures it:
+/// (host, port, path with query) of its one cluster's `server`.
+fn audit_webhook_target() -> (String, u64, String) {
+    let path = repo().join("deploy/console/audit/webhook-kubeconfig.yaml");
+    let loaded = palisade::manifest::load_path(&path);
+    assert!(loaded.is_ok(), "{}: {:?}", path.display(), loaded.errors);
+    let config = &loaded.objects[0].object;
+    assert_eq!(config["kind"], "Config");
+    let server = config["clusters"][0]["cluster"]["server"].as_str().unwrap();
+    let rest = server.strip_prefix("https://").unwrap();
+    let (authority, path) = rest.split_at(rest.find('/').unwrap());
+    let (host, port) = authority.split_once(':').unwrap_or((authority, "443"));
+    assert!(path.starts_with("/api/v1/audit?cluster="), "{server}");
+    (host.to_owned(), port.parse().unwrap(), path.to_owned())
+}
+
 #[test]
 fn the_deployed_arguments_serve_the_probe_and_webhook_paths() {
     let Some(renderings) = renderings() else {
@@ -1000,6 +1020,50 @@ fn the_deployed_arguments_serve_the_probe_and_webhook_paths() {
             );
             let refused = client.get(url("/api/v1/summary")).send().unwrap();
             assert_eq!(refused.status().as_u16(), 401, "{}: no token", r.name);
+            // The API server's audit webhook (deploy/console/audit): the
+            // kubeconfig names this Service and port, and the console takes
+            // an audit event at its path with the deployed token.
+            let target = audit_webhook_target();
+            let svc = format!(
+                "{}.{}.svc",
+                deployment["metadata"]["name"].as_str().unwrap(),
+                namespace_of(deployment)
+            );
+            assert_eq!(target.0, svc, "{}: the audit kubeconfig's host", r.name);
+            check_service(
+                r,
+                deployment["metadata"]["name"].as_str().unwrap(),
+                &json!(target.1),
+            );
+            let event = json!({
+                "kind": "EventList", "apiVersion": "audit.k8s.io/v1", "metadata": {},
+                "items": [{
+                    "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata",
+                    "auditID": "0f0f0f0f-0000-4000-8000-000000000001", "stage": "ResponseComplete",
+                    "requestURI": "/api/v1/namespaces/shop/pods", "verb": "create",
+                    "user": {"username": "alice"},
+                    "objectRef": {"resource": "pods", "namespace": "shop", "apiVersion": "v1"},
+                    "responseStatus": {"metadata": {}, "code": 201},
+                    "requestReceivedTimestamp": "2026-12-07T05:00:00.000000Z",
+                    "stageTimestamp": "2026-12-07T05:00:00.100000Z",
+                }],
+            });
+            let response = client
+                .post(url(&target.2))
+                .bearer_auth(DEPLOYED_TOKEN)
+                .header("Content-Type", "application/json")
+                .body(event.to_string())
+                .send()
+                .unwrap();
+            assert_eq!(
+                response.status().as_u16(),
+                200,
+                "{}: POST {}",
+                r.name,
+                target.2
+            );
+            let answer: Json = serde_json::from_str(&response.text().unwrap()).unwrap();
+            assert_eq!(answer["accepted"], 1, "{}: {answer}", r.name);
             continue;
         }
 

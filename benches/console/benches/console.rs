@@ -33,7 +33,7 @@ use palisade_console::store::{NewAlert, Store};
 const BATCH: usize = 10_000;
 
 fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/data/mixed")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/mixed")
 }
 
 fn temp(name: &str) -> PathBuf {

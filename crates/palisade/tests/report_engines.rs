@@ -91,18 +91,31 @@ fn captures_are_read_as_events_and_reported_as_their_printed_events() {
     let Some(dir) = palisade_testkit::corpus("falco/captures") else {
         return;
     };
-    let palisade = Palisade::load_dir(&data().join("mixed")).unwrap();
+    // Rules that fire on these captures (the example rules fire on none of
+    // them, which would compare two empty lists).
+    let rules_dir =
+        std::env::temp_dir().join(format!("palisade-capture-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&rules_dir).unwrap();
+    std::fs::write(
+        rules_dir.join("falco-rules.yaml"),
+        "- rule: File or socket opened\n  desc: every completed open or connect\n  condition: evt.type in (open, openat, openat2, connect) and evt.dir = <\n  output: \"%evt.type by %proc.name on %fd.name\"\n  priority: NOTICE\n",
+    )
+    .unwrap();
+    let palisade = Palisade::load_dir(&rules_dir).unwrap();
     let runtime_findings = |events: &palisade::runtime::FlatEvents| {
         let findings: Vec<_> = palisade
             .report(Some(events))
             .findings
             .into_iter()
             .filter(|f| f.layer == Layer::Runtime)
-            .map(|f| (f.policy, f.subject, f.message))
+            // The rule and its rendered output: the capture's subject also
+            // knows `proc.pid`, which sysdig's printed events leave out.
+            .map(|f| (f.policy, f.message))
             .collect();
         findings
     };
     let mut events_read = 0;
+    let mut findings = 0;
     for capture in [
         "cat_write",
         "connect_localhost",
@@ -118,14 +131,17 @@ fn captures_are_read_as_events_and_reported_as_their_printed_events() {
             events.events().iter().map(|e| e.num()).collect()
         };
         assert_eq!(nums(&scap), nums(&printed), "{capture}");
-        assert_eq!(
-            runtime_findings(&scap),
-            runtime_findings(&printed),
-            "{capture}"
-        );
+        let fired = runtime_findings(&scap);
+        assert_eq!(fired, runtime_findings(&printed), "{capture}");
+        findings += fired.len();
         events_read += scap.events().len();
     }
+    std::fs::remove_dir_all(&rules_dir).ok();
     assert!(events_read > 1_400, "{events_read}");
+    assert!(
+        findings > 20,
+        "only {findings} runtime findings: the comparison needs some"
+    );
 }
 
 /// The report lists, for each workload with admission findings, the fix
